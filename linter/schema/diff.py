@@ -1,0 +1,230 @@
+"""`diff(before, after)`: what changed between two models, object by object.
+
+Used by `down-does-not-revert` (the model before UP against the model after UP then DOWN) and by
+`irreversible-data-loss`. Renames are recognised (an object gone and an equal one under a new
+name), so a DOWN that renames a constraint back wrongly reads as "renamed", not as a drop and an
+add. Column order, comments and privileges are not compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .objects import Column, Constraint, Domain, EnumType, Index, Table, Trigger, display
+from .render import column_text, constraint_text, index_text
+
+if TYPE_CHECKING:
+    from .model import SchemaModel
+
+ADDED = "added"
+REMOVED = "removed"
+CHANGED = "changed"
+RENAMED = "renamed"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SchemaDifference:
+    kind: str
+    """`added`, `removed`, `changed` or `renamed` (from `before` to `after`)."""
+    object_type: str
+    """`table`, `column`, `constraint`, `index`, `trigger`, `enum value`, `type`, `sequence`,
+    `view`, `function`, `extension` or `schema`."""
+    name: str
+    """Display name: `oficinas.cidade` for a column, `users_email_key` for a constraint."""
+    message: str
+    table: str | None = None
+    """Display name of the table for columns, constraints, indexes and triggers."""
+    new_name: str | None = None
+    before: str | None = None
+    """Definition before (for removed, changed and renamed objects)."""
+    after: str | None = None
+
+
+def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
+    """Differences from `before` to `after`, in a stable order."""
+    out: list[SchemaDifference] = []
+    for name in sorted(after.schemas - before.schemas):
+        out.append(_simple(ADDED, "schema", name))
+    for name in sorted(before.schemas - after.schemas):
+        out.append(_simple(REMOVED, "schema", name))
+    _compare_named(out, "extension", before.extensions, after.extensions,
+                   lambda e: f"schema {e.schema}")
+    _compare_types(out, before.types, after.types)
+    _compare_tables(out, before.tables, after.tables)
+    _compare_named(
+        out, "sequence",
+        {k: s for k, s in before.sequences.items() if s.owned_by is None},
+        {k: s for k, s in after.sequences.items() if s.owned_by is None},
+        lambda s: s.data_type,
+    )
+    _compare_named(out, "view", before.views, after.views, lambda v: v.query)
+    _compare_named(out, "function", before.functions, after.functions,
+                   lambda f: f"returns {f.returns}")
+    return out
+
+
+def _simple(kind: str, object_type: str, name: str, **extra: Any) -> SchemaDifference:
+    return SchemaDifference(kind, object_type, name, f"{object_type} {name} {kind}", **extra)
+
+
+def _changed(object_type: str, name: str, old: str, new: str, table: str | None = None) -> SchemaDifference:
+    return SchemaDifference(
+        CHANGED, object_type, name, f"{object_type} {name} changed: {new} (was {old})",
+        table=table, before=old, after=new,
+    )
+
+
+def _renamed(object_type: str, old: str, new: str, definition: str, table: str | None = None) -> SchemaDifference:
+    return SchemaDifference(
+        RENAMED, object_type, old, f"{object_type} {old} renamed to {new}",
+        table=table, new_name=new, before=definition, after=definition,
+    )
+
+
+def _compare_named(
+    out: list[SchemaDifference],
+    object_type: str,
+    before: Mapping[str, T],
+    after: Mapping[str, T],
+    describe: Callable[[T], str],
+    *,
+    table: str | None = None,
+    prefix: str = "",
+    rename_key: Callable[[T], Any] | None = None,
+) -> None:
+    """Added/removed/changed/renamed objects of one kind, keyed by name."""
+    removed = [k for k in before if k not in after]
+    added = [k for k in after if k not in before]
+    if rename_key is not None:
+        for old in list(removed):
+            match = next((new for new in added if rename_key(after[new]) == rename_key(before[old])), None)
+            if match is not None:
+                out.append(_renamed(object_type, prefix + display(old), prefix + display(match),
+                                    describe(before[old]), table))
+                removed.remove(old)
+                added.remove(match)
+    for key in sorted(added):
+        out.append(_simple(ADDED, object_type, prefix + display(key), table=table,
+                           after=describe(after[key])))
+    for key in sorted(removed):
+        out.append(_simple(REMOVED, object_type, prefix + display(key), table=table,
+                           before=describe(before[key])))
+    for key in sorted(k for k in before if k in after):
+        old, new = before[key], after[key]
+        if old is not new and old != new:
+            old_text, new_text = describe(old), describe(new)
+            if old_text == new_text:
+                old_text, new_text = repr(old), repr(new)
+            out.append(_changed(object_type, prefix + display(key), old_text, new_text, table))
+
+
+def _compare_types(
+    out: list[SchemaDifference],
+    before: Mapping[str, EnumType | Domain],
+    after: Mapping[str, EnumType | Domain],
+) -> None:
+    def describe(type_: EnumType | Domain) -> str:
+        if isinstance(type_, EnumType):
+            return "enum (" + ", ".join(repr(v) for v in type_.values) + ")"
+        return f"domain {type_.base_type}"
+
+    same = {k: v for k, v in before.items() if k in after and isinstance(after[k], EnumType)
+            and isinstance(v, EnumType)}
+    _compare_named(
+        out, "type",
+        {k: v for k, v in before.items() if k not in same},
+        {k: v for k, v in after.items() if k not in same},
+        describe,
+        rename_key=lambda t: (type(t), getattr(t, "values", None), getattr(t, "base_type", None)),
+    )
+    for key in sorted(same):
+        old, new = same[key], after[key]
+        assert isinstance(new, EnumType)
+        if old is new or old.values == new.values:
+            continue
+        name = display(key)
+        for value in new.values:
+            if value not in old.values:
+                out.append(SchemaDifference(
+                    ADDED, "enum value", f"{name}.{value}",
+                    f"enum value {value!r} added to type {name}", table=None, after=value,
+                ))
+        for value in old.values:
+            if value not in new.values:
+                out.append(SchemaDifference(
+                    REMOVED, "enum value", f"{name}.{value}",
+                    f"enum value {value!r} removed from type {name}", before=value,
+                ))
+        if [v for v in old.values if v in new.values] != [v for v in new.values if v in old.values]:
+            out.append(_changed("type", name, describe(old), describe(new)))
+
+
+def _column_definition(column: Column) -> tuple[Any, ...]:
+    return (column.type, column.not_null, column.default, column.identity, column.generated,
+            column.collation)
+
+
+def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
+    return (constraint.kind, constraint.columns, constraint.expression, constraint.ref_table,
+            constraint.ref_columns, constraint.on_delete, constraint.on_update)
+
+
+def _index_definition(index: Index) -> tuple[Any, ...]:
+    return (index.elements, index.method, index.unique, index.predicate, index.include)
+
+
+def _trigger_text(trigger: Trigger) -> str:
+    row = " for each row" if trigger.for_each_row else ""
+    return f"{trigger.timing} {' or '.join(trigger.events)}{row} execute function {display(trigger.function)}"
+
+
+def _compare_tables(
+    out: list[SchemaDifference], before: Mapping[str, Table], after: Mapping[str, Table]
+) -> None:
+    removed = [k for k in before if k not in after]
+    added = [k for k in after if k not in before]
+    for old in list(removed):
+        match = next((new for new in added if after[new].same_definition(before[old])), None)
+        if match is not None:
+            out.append(_renamed("table", display(old), display(match), before[old].kind))
+            removed.remove(old)
+            added.remove(match)
+    for key in sorted(added):
+        out.append(_simple(ADDED, "table", display(key), after=after[key].kind))
+    for key in sorted(removed):
+        out.append(_simple(REMOVED, "table", display(key), before=before[key].kind))
+    for key in sorted(k for k in before if k in after):
+        old, new = before[key], after[key]
+        if old is not new:
+            _compare_table(out, old, new)
+
+
+def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:
+    name = display(old.qualified_name)
+    if (old.kind, old.partition_of, old.partition_bound) != (new.kind, new.partition_of, new.partition_bound):
+        out.append(_changed("table", name, _table_kind(old), _table_kind(new)))
+    _compare_named(out, "column", old.columns, new.columns, column_text, table=name,
+                   prefix=name + ".", rename_key=_column_definition)
+    _compare_named(out, "constraint", old.constraints, new.constraints, constraint_text,
+                   table=name, rename_key=_constraint_definition)
+    _compare_named(
+        out, "index", _plain_indexes(old.indexes.values()), _plain_indexes(new.indexes.values()),
+        index_text, table=name, rename_key=_index_definition,
+    )
+    _compare_named(out, "trigger", old.triggers, new.triggers, _trigger_text, table=name,
+                   prefix=name + ".")
+
+
+def _plain_indexes(indexes: Iterable[Index]) -> dict[str, Index]:
+    """Indexes that do not back a constraint (those follow their constraint)."""
+    return {i.name: i for i in indexes if i.constraint is None}
+
+
+def _table_kind(table: Table) -> str:
+    if table.partition_of:
+        return f"partition of {display(table.partition_of)} {table.partition_bound or ''}".rstrip()
+    return table.kind
