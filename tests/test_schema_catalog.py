@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from linter.discovery import discover
-from linter.schema import SchemaModel
+from linter.schema import SchemaModel, diff
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 USER_SCHEMAS = "nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
@@ -219,18 +219,65 @@ def _compare(model: SchemaModel, catalog: dict[str, Any], where: str) -> None:
     assert model.schemas == catalog["schemas"], where
 
 
-def test_model_matches_postgresql_catalog_after_every_migration(pg_db: str) -> None:
+def _comparable(catalog: dict[str, Any]) -> dict[str, Any]:
+    """The catalog with order-free parts sorted, compared the way `diff` compares models
+    (column order is not compared)."""
+    tables = {
+        name: {key: sorted(map(repr, value)) if isinstance(value, (list, set)) else value
+               for key, value in table.items()}
+        for name, table in catalog["tables"].items()
+    }
+    return {**catalog, "tables": tables}
+
+
+def _run(conn: Any, model: SchemaModel, section: Any) -> None:
+    for statement in section.statements:
+        conn.execute(statement.text)
+        model.apply(statement.node, location=statement)
+
+
+def test_model_matches_postgresql_catalog_after_every_up_and_down(pg_db: str) -> None:
+    """UP, DOWN, then UP again for every migration: the model and the catalog agree at each
+    step, and `diff` finds a difference between before-UP and after-DOWN exactly when the
+    catalog shows one."""
     psycopg = pytest.importorskip("psycopg")
     migrations = discover([HISTORY], "auto")
     assert len(migrations) >= 30
     model = SchemaModel()
+    not_reverted = []
     with psycopg.connect(pg_db, autocommit=True) as conn:
         conn.execute("SET lock_timeout = '5s'")
         conn.execute("SET statement_timeout = '30s'")
         conn.execute("SET client_min_messages = warning")
         for migration in migrations:
-            for statement in migration.up.statements:
-                conn.execute(statement.text)
-                model.apply(statement.node, location=statement)
-            _compare(model, _catalog(conn), migration.id)
-    assert not model.problems
+            before_model, before_catalog = model.copy(), _catalog(conn)
+            _run(conn, model, migration.up)
+            _compare(model, _catalog(conn), f"{migration.id} up")
+            assert migration.down is not None
+            _run(conn, model, migration.down)
+            after_down = _catalog(conn)
+            _compare(model, after_down, f"{migration.id} down")
+            differences = diff(before_model, model)
+            reverted = _comparable(before_catalog) == _comparable(after_down)
+            assert reverted == (not differences), (migration.id, [d.message for d in differences])
+            if differences:
+                not_reverted.append((migration.id, sorted(d.message for d in differences)))
+            _run(conn, model, migration.up)
+            _compare(model, _catalog(conn), f"{migration.id} up again")
+    assert not model.problems, model.problems
+    # the history holds three migrations whose DOWN cannot or does not revert UP, on purpose
+    assert not_reverted == [
+        ("202501010009__validate_constraints", [
+            "constraint projects_owner_fk changed: FOREIGN KEY (owner_id) REFERENCES users (id) "
+            "ON UPDATE CASCADE (was FOREIGN KEY (owner_id) REFERENCES users (id) ON UPDATE CASCADE "
+            "NOT VALID)",
+        ]),
+        ("202501010015__enum_values", [
+            "enum value 'guest' added to type user_role",
+            "enum value 'owner' added to type user_role",
+        ]),
+        ("202501010032__drop_index_and_column", [
+            "column projects.budget_cents changed: budget_cents bigint (was budget_cents bigint "
+            "GENERATED ALWAYS AS (CAST(budget * 100 AS bigint)) STORED)",
+        ]),
+    ]

@@ -8,6 +8,7 @@ add. Column order, comments and privileges are not compared.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -95,6 +96,7 @@ def _compare_named(
     table: str | None = None,
     prefix: str = "",
     rename_key: Callable[[T], Any] | None = None,
+    equal: Callable[[T, T], bool] | None = None,
 ) -> None:
     """Added/removed/changed/renamed objects of one kind, keyed by name."""
     removed = [k for k in before if k not in after]
@@ -115,7 +117,7 @@ def _compare_named(
                            before=describe(before[key])))
     for key in sorted(k for k in before if k in after):
         old, new = before[key], after[key]
-        if old is not new and old != new:
+        if old is not new and not (equal(old, new) if equal is not None else old == new):
             old_text, new_text = describe(old), describe(new)
             if old_text == new_text:
                 old_text, new_text = repr(old), repr(new)
@@ -163,9 +165,25 @@ def _compare_types(
             out.append(_changed("type", name, describe(old), describe(new)))
 
 
+_CAST = re.compile(r"::\s*(\"[^\"]+\"|[a-z_][a-z0-9_. ]*)(\(\d+(\s*,\s*\d+)?\))?(\[\])?", re.I)
+
+
+def normalise_expression(text: str | None) -> str | None:
+    """Expression text compared loosely: casts, case and spacing do not count.
+
+    `'active'::text` in one migration and `'active'` in another are the same default."""
+    if text is None:
+        return None
+    return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+
+
 def _column_definition(column: Column) -> tuple[Any, ...]:
-    return (column.type, column.not_null, column.default, column.identity, column.generated,
-            column.collation)
+    return (column.type, column.not_null, normalise_expression(column.default), column.identity,
+            normalise_expression(column.generated), column.collation)
+
+
+def _same_column(old: Column, new: Column) -> bool:
+    return _column_definition(old) == _column_definition(new)
 
 
 def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
@@ -208,7 +226,7 @@ def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:
     if (old.kind, old.partition_of, old.partition_bound) != (new.kind, new.partition_of, new.partition_bound):
         out.append(_changed("table", name, _table_kind(old), _table_kind(new)))
     _compare_named(out, "column", old.columns, new.columns, column_text, table=name,
-                   prefix=name + ".", rename_key=_column_definition)
+                   prefix=name + ".", rename_key=_column_definition, equal=_same_column)
     _compare_named(out, "constraint", old.constraints, new.constraints, constraint_text,
                    table=name, rename_key=_constraint_definition)
     _compare_named(

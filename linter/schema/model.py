@@ -539,7 +539,7 @@ class SchemaModel:
         serial = N.serial_base(element.typeName) if element.typeName else None
         type_text = serial or (self._format_type(element.typeName) if element.typeName else "")
         not_null = bool(element.is_not_null)
-        default = N.deparse(element.raw_default) if element.raw_default is not None else None
+        default = N.default_text(element.raw_default) if element.raw_default is not None else None
         identity = generated = None
         constraints: list[tuple[str, ast.Constraint]] = []
         for constraint in element.constraints or ():
@@ -549,7 +549,7 @@ class SchemaModel:
             elif kind == CT.CONSTR_NULL:
                 not_null = False
             elif kind == CT.CONSTR_DEFAULT:
-                default = N.deparse(constraint.raw_expr)
+                default = N.default_text(constraint.raw_expr)
             elif kind == CT.CONSTR_IDENTITY:
                 identity = "always" if constraint.generated_when == "a" else "by default"
                 not_null = True
@@ -949,7 +949,7 @@ class SchemaModel:
                 location=self._location,
             )
         if sub == AT.AT_ColumnDefault:
-            default = N.deparse(cmd.def_) if cmd.def_ is not None else None
+            default = N.default_text(cmd.def_) if cmd.def_ is not None else None
             return dataclasses.replace(column, default=default)
         if sub == AT.AT_SetNotNull:
             return dataclasses.replace(column, not_null=True)

@@ -66,6 +66,24 @@ def deparse(node: Any) -> str:
     return str(RawStream()(node))
 
 
+def default_text(node: Any) -> str:
+    """A column default as text; `nextval('seq')` is written as PostgreSQL stores it,
+    `nextval('seq'::regclass)`, so a serial column and its hand-written equivalent compare equal."""
+    if (
+        isinstance(node, ast.FuncCall)
+        and split_name(node.funcname) in ((None, "nextval"), ("pg_catalog", "nextval"))
+        and node.args
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.A_Const)
+        and isinstance(node.args[0].val, ast.String)
+    ):
+        sequence = node.args[0].val.sval
+        if sequence.startswith(DEFAULT_SCHEMA + "."):
+            sequence = sequence[len(DEFAULT_SCHEMA) + 1:]
+        return f"nextval('{sequence}'::regclass)"
+    return deparse(node)
+
+
 def strings(nodes: Iterable[Any] | None) -> list[str]:
     """The `sval`s of a list of `String` nodes (qualified names in pglast's AST)."""
     return [n.sval for n in nodes or () if isinstance(n, ast.String)]
