@@ -1,0 +1,5 @@
+"""pgpreflight: reviews PostgreSQL schema migrations before they reach production."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,267 @@
+"""The command line: argument parsing, config resolution, exit codes.
+
+Exit codes: 0 no finding at the failure threshold; 1 a finding at or above it (or a migration
+that fails in `check`); 2 usage, configuration or I/O error; 3 an internal error (a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from linter import __version__
+from linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
+
+EXIT_INTERNAL = 3
+# Subcommands implemented in their own packages; each module offers add_arguments(parser) and
+# run(args, config) -> int, and imports nothing heavy at module level.
+EXTERNAL_COMMANDS = {
+    "schema": ("linter.schema.cli", "print the schema model after the migrations"),
+    "check": ("linter.check.cli", "run the migrations on a real PostgreSQL and trace every statement"),
+    "report": ("linter.report.cli", "render a saved result as HTML, Markdown or any lint format"),
+    "new": ("linter.scaffold", "create a new migration from the template"),
+    "init": ("linter.init", "write a commented configuration for this repository"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 with usage: keep that, one line more
+        self.print_usage(sys.stderr)
+        raise PgPreflightError(message, EXIT_USAGE)
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options that select rules and shape findings, shared by `lint` and `check`."""
+    parser.add_argument("paths", nargs="*", type=Path, help="migration files or folders (default: 'migrations' from the configuration)")
+    parser.add_argument("--config", type=Path, help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)")
+    parser.add_argument("--select", type=_csv, help="only these rules (comma-separated ids, or ALL)")
+    parser.add_argument("--extend-select", type=_csv, help="enable these rules in addition (e.g. opt-in ones)")
+    parser.add_argument("--ignore", type=_csv, help="skip these rules (comma-separated ids)")
+    parser.add_argument("--severity", action="append", metavar="RULE=LEVEL", default=[], help="override a rule's severity (repeatable)")
+    parser.add_argument("--pg-version", help="target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
+    parser.add_argument("--convention", help="migration convention (default: auto-detect)")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails the run (default error)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach the threshold")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    color = parser.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
+    color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pgpreflight", description="Reviews PostgreSQL schema migrations before they reach production.")
+    parser.add_argument("--version", action="version", version=f"pgpreflight {__version__}")
+    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    lint = sub.add_parser("lint", help="lint migrations without a database")
+    add_common(lint)
+    from linter.report import FORMATS
+
+    lint.add_argument("--format", "-f", choices=sorted(FORMATS), default="text", help="output format (default text)")
+    lint.add_argument("--output", "-o", type=Path, help="write the report to this file instead of standard output")
+    lint.add_argument("--json", dest="json_result", type=Path, help="also save the full result as JSON (for 'pgpreflight report')")
+    rules = sub.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rule = sub.add_parser("rule", help="show one rule's documentation")
+    rule.add_argument("rule_id")
+    for name, (module_name, help_text) in EXTERNAL_COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name and module_name.startswith(err.name):
+                continue  # not built yet in this checkout
+            raise
+        cmd = sub.add_parser(name, help=help_text)
+        module.add_arguments(cmd)
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> Any:
+    """Load the configuration: --config, else one in the single folder given, else walk up."""
+    from linter.config import CONFIG_FILES, apply_overrides, find_config, load_config
+
+    config_path: Path | None = getattr(args, "config", None)
+    paths: list[Path] = list(getattr(args, "paths", None) or [])
+    if config_path is None and len(paths) == 1 and paths[0].is_dir():
+        for name in CONFIG_FILES:
+            if (paths[0] / name).is_file() and find_config(paths[0]) == paths[0] / name:
+                config_path = paths[0] / name
+                break
+    config = load_config(config_path)
+    severity: dict[str, str] = {}
+    for item in getattr(args, "severity", None) or []:
+        rule_id, sep, level = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--severity expects RULE=LEVEL, got {item!r}")
+        severity[rule_id.strip()] = level.strip()
+    overrides = {
+        "select": getattr(args, "select", None),
+        "extend-select": getattr(args, "extend_select", None),
+        "ignore": getattr(args, "ignore", None),
+        "pg-version": getattr(args, "pg_version", None),
+        "convention": getattr(args, "convention", None),
+        "fail-on": getattr(args, "fail_on", None),
+        "severity": severity or None,
+    }
+    return apply_overrides(config, overrides)
+
+
+def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
+    """Which migrations to lint and which only to read as history for the schema model."""
+    from linter.errors import InputError
+
+    paths: list[Path] = list(args.paths or [])
+    configured = config.migration_paths()
+    if not paths:
+        if not configured:
+            raise InputError(
+                "no migrations given: pass a folder or file, or set 'migrations' in pgpreflight.toml "
+                "(run 'pgpreflight init' to write one)"
+            )
+        return {"paths": configured}
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: no such file or directory")
+    if len(paths) == 1 and paths[0].is_dir() and config.path is not None and paths[0].resolve() == config.root and configured:
+        return {"paths": configured}
+    if configured and all(p.is_file() for p in paths):
+        # pre-commit passes changed files; the model still needs the whole history.
+        history = [c for c in configured if c.exists()]
+        return {"paths": paths, "history": history, "only": paths}
+    return {"paths": paths}
+
+
+def write_output(text: str, destination: Path | None) -> None:
+    """Write all or nothing: a report file is never left half-written."""
+    if destination is None:
+        sys.stdout.write(text)
+        return
+    tmp = destination.with_name(f".{destination.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, destination)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise PgPreflightError(f"{destination}: cannot write report: {err.strerror or err}") from err
+
+
+def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
+    if getattr(args, "color", None) is not None:
+        return bool(args.color)
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)()) and getattr(args, "output", None) is None
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from linter.engine import lint
+    from linter.report import RenderOptions, renderer
+
+    config = resolve_config(args)
+    targets = lint_targets(args, config)
+    result = lint(targets["paths"], config, only=targets.get("only"), history=targets.get("history", ()))
+    options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
+    output = renderer(args.format)(result, options)
+    if args.json_result:
+        from linter.report import json_format
+
+        write_output(json_format.render(result, options), args.json_result)
+    write_output(output, args.output)
+    if args.exit_zero:
+        return 0
+    return 1 if result.failed(config.fail_on) else 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    import json
+
+    from linter.registry import all_rules
+
+    rules = all_rules()
+    if args.format == "json":
+        sys.stdout.write(json.dumps([r.to_dict() for r in rules.values()], indent=2) + "\n")
+    elif args.format == "markdown":
+        from linter.ruletable import rule_table
+
+        sys.stdout.write(rule_table())
+    else:
+        width = max(len(r) for r in rules)
+        for r in rules.values():
+            flag = " (opt-in)" if r.opt_in else ""
+            sys.stdout.write(f"{r.id:<{width}}  {r.severity:<7}  {r.summary}{flag}\n")
+    return 0
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from linter.registry import all_rules
+
+    rules = all_rules()
+    rule = rules.get(args.rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.rule_id, list(rules), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'pgpreflight rules')"
+        raise ConfigError(f"unknown rule '{args.rule_id}'{hint}")
+    doc = (rule.module.__doc__ or "").strip("\n")
+    import textwrap
+
+    head = f"{rule.id} ({rule.severity}{', opt-in' if rule.opt_in else ''})"
+    sys.stdout.write(head + "\n" + "=" * len(head) + "\n\n" + textwrap.dedent(doc).strip() + "\n")
+    if rule.options:
+        sys.stdout.write("\nOptions (defaults):\n")
+        for k, v in rule.options.items():
+            sys.stdout.write(f"  {k} = {v!r}\n")
+    if rule.equivalents:
+        sys.stdout.write("\nEquivalents: " + ", ".join(f"{k}: {v}" for k, v in rule.equivalents.items()) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        if args.command == "lint":
+            return cmd_lint(args)
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "rule":
+            return cmd_rule(args)
+        module = importlib.import_module(EXTERNAL_COMMANDS[args.command][0])
+        config = resolve_config(args)
+        return int(module.run(args, config))
+    except PgPreflightError as err:
+        sys.stderr.write(f"pgpreflight: error: {err.message}\n")
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("pgpreflight: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # a bug: one line by default, the traceback with --debug
+        if debug:
+            raise
+        sys.stderr.write(
+            f"pgpreflight: internal error: {type(err).__name__}: {err} "
+            "(rerun with --debug for the traceback, and please report it)\n"
+        )
+        return EXIT_INTERNAL

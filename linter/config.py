@@ -1,0 +1,253 @@
+"""Configuration: `[tool.pgpreflight]` in pyproject.toml or a `pgpreflight.toml`, found by walking
+up from the current directory, then CLI flags on top.
+
+Vocabulary follows ruff and flake8 (`select`, `ignore`, `extend-select`, `per-file-ignores`,
+`severity`) so that nobody has to learn a new one. Every key and every rule option is validated
+here, in one place: an unknown key, rule id or a value of the wrong type stops the run with
+exit code 2 and names the culprit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from linter.errors import ConfigError
+from linter.findings import SEVERITIES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILES = ("pgpreflight.toml", "pyproject.toml")
+DEFAULT_FILENAME_PATTERN = r"^\d{12}__[a-z0-9][a-z0-9_]*\.sql$"
+
+
+class PgVersion(NamedTuple):
+    """Target server version; compare with tuples: `ctx.pg_version >= (12,)`."""
+
+    major: int
+    minor: int = 99  # unknown minor: assume the latest, where bugs are fixed
+
+    def __str__(self) -> str:
+        return str(self.major) if self.minor == 99 else f"{self.major}.{self.minor}"
+
+
+def parse_pg_version(value: object, where: str = "pg-version") -> PgVersion:
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?", text)
+    if not m or isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a PostgreSQL version such as 15 or 14.2, got {value!r}")
+    major = int(m.group(1))
+    if not 9 <= major <= 30:
+        raise ConfigError(f"{where}: PostgreSQL {major} is not a version pgpreflight knows")
+    return PgVersion(major, int(m.group(2)) if m.group(2) is not None else 99)
+
+
+# key -> default; the default's type is the type a value must have.
+KEYS: dict[str, Any] = {
+    "migrations": [],
+    "convention": "auto",
+    "pg-version": 15,
+    "select": [],
+    "extend-select": [],
+    "ignore": [],
+    "severity": {},
+    "per-file-ignores": {},
+    "filename-pattern": DEFAULT_FILENAME_PATTERN,
+    "fail-on": "error",
+    "transaction": "per-file",
+    "large-tables": [],
+    "queries": [],
+    "rules": {},
+    # database check
+    "history-table": "",
+    "history-version-column": "version",
+    "statement-timeout": "30s",
+    "lock-timeout": "2s",
+    "idle-in-transaction-timeout": "60s",
+    "sample-rows": 100000,
+    "explain-runs": 3,
+    "synthesize-rows": 0,
+}
+
+
+@dataclass
+class Config:
+    root: Path = field(default_factory=Path.cwd)
+    path: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key, KEYS[key])
+
+    @property
+    def pg_version(self) -> PgVersion:
+        return parse_pg_version(self.get("pg-version"))
+
+    @property
+    def fail_on(self) -> str:
+        return str(self.get("fail-on"))
+
+    def migration_paths(self) -> list[Path]:
+        """Configured migration folders/globs, relative to the config file's folder."""
+        paths: list[Path] = []
+        for entry in self.get("migrations"):
+            if any(ch in entry for ch in "*?["):
+                paths.extend(sorted(self.root.glob(entry)))
+            else:
+                paths.append(self.root / entry)
+        return paths
+
+    def is_enabled(self, rule_id: str, opt_in: bool) -> bool:
+        if rule_id in self.get("ignore"):
+            return False
+        select = self.get("select")
+        if rule_id in self.get("extend-select"):
+            return True
+        if select:
+            return rule_id in select or ("ALL" in select and not opt_in)
+        return not opt_in
+
+    def severity_for(self, rule_id: str, default: str) -> str:
+        return str(self.get("severity").get(rule_id, default))
+
+    def rule_options(self, rule_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(defaults)
+        merged.update(self.get("rules").get(rule_id, {}))
+        return merged
+
+    def ignored_for_file(self, display_path: str, rule_id: str) -> bool:
+        for pattern, ids in self.get("per-file-ignores").items():
+            if rule_id in ids or "ALL" in ids:
+                if fnmatch.fnmatch(display_path, pattern) or fnmatch.fnmatch(
+                    Path(display_path).name, pattern
+                ):
+                    return True
+        return False
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pgpreflight.toml, or pyproject.toml with a [tool.pgpreflight] table."""
+    for directory in [start, *start.parents]:
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                if name == "pyproject.toml" and "pgpreflight" not in _read_toml(candidate).get("tool", {}):
+                    continue
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read configuration: {err.strerror or err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from err
+
+
+def load_config(path: Path | None = None, start: Path | None = None) -> Config:
+    """Read and validate the configuration; without a file, the defaults (the guide's rules)."""
+    if path is None:
+        path = find_config(start or Path.cwd())
+        if path is None:
+            return Config(root=(start or Path.cwd()).resolve())
+    elif not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("pgpreflight", {})
+    config = Config(root=path.resolve().parent, path=path)
+    config.values = validate(data, where=str(path))
+    return config
+
+
+def _type_name(value: Any) -> str:
+    return {list: "a list", dict: "a table", str: "a string", int: "an integer",
+            bool: "true or false", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _check_type(key: str, value: Any, default: Any, where: str) -> None:
+    if key == "pg-version":
+        parse_pg_version(value, f"{where}: pg-version")
+        return
+    ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise ConfigError(f"{where}: '{key}' must be {_type_name(default)}, got {value!r}")
+    if isinstance(default, list) and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+
+
+def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
+    from linter.discovery import CONVENTIONS
+    from linter.registry import all_rules
+
+    rules = all_rules()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(KEYS))})")
+        _check_type(key, value, KEYS[key], where)
+        out[key] = value
+    for key in ("select", "extend-select", "ignore"):
+        for rule_id in out.get(key, []):
+            if rule_id != "ALL" and rule_id not in rules:
+                raise ConfigError(f"{where}: '{key}' names unknown rule '{rule_id}'")
+    for rule_id, level in out.get("severity", {}).items():
+        if rule_id not in rules:
+            raise ConfigError(f"{where}: 'severity' names unknown rule '{rule_id}'")
+        if level not in SEVERITIES:
+            raise ConfigError(f"{where}: severity of '{rule_id}' must be one of {', '.join(SEVERITIES)}, got {level!r}")
+    for pattern, ids in out.get("per-file-ignores", {}).items():
+        if not isinstance(ids, list):
+            raise ConfigError(f"{where}: per-file-ignores['{pattern}'] must be a list of rule ids")
+        for rule_id in ids:
+            if rule_id != "ALL" and rule_id not in rules:
+                raise ConfigError(f"{where}: per-file-ignores['{pattern}'] names unknown rule '{rule_id}'")
+    for rule_id, options in out.get("rules", {}).items():
+        if rule_id not in rules:
+            raise ConfigError(f"{where}: [rules] names unknown rule '{rule_id}'")
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}: rules.{rule_id} must be a table of options")
+        defaults = rules[rule_id].options
+        for name, value in options.items():
+            if name not in defaults:
+                known = ", ".join(sorted(defaults)) or "none"
+                raise ConfigError(f"{where}: rule '{rule_id}' has no option '{name}' (options: {known})")
+            _check_type(f"rules.{rule_id}.{name}", value, defaults[name], where)
+    if out.get("convention", "auto") not in CONVENTIONS:
+        raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
+    if out.get("fail-on", "error") not in SEVERITIES:
+        raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
+    if out.get("transaction", "per-file") not in ("per-file", "none"):
+        raise ConfigError(f"{where}: 'transaction' must be 'per-file' or 'none'")
+    if "filename-pattern" in out:
+        try:
+            re.compile(out["filename-pattern"])
+        except re.error as err:
+            raise ConfigError(f"{where}: 'filename-pattern' is not a valid regular expression: {err}") from err
+    return out
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """CLI flags win over the file for one run; validated like the file."""
+    merged = dict(config.values)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "severity":
+            merged["severity"] = {**merged.get("severity", {}), **value}
+        else:
+            merged[key] = value
+    config.values = validate(merged, where="command line" if not config.path else str(config.path))
+    return config

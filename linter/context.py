@@ -1,0 +1,93 @@
+"""What a rule is handed besides the migration: its options, the history, the schema model before
+and after, and facts the engine computed once. Also the one way to build a `Finding`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from linter.config import Config, PgVersion
+from linter.facts import MigrationFacts
+from linter.findings import Finding
+from linter.migration import Migration, Section, SourceFile, Statement
+from linter.registry import Rule
+
+if TYPE_CHECKING:
+    from linter.schema import SchemaModel
+
+
+@dataclass
+class Context:
+    rule: Rule
+    config: Config
+    options: dict[str, Any]
+    severity: str
+    history: list[Migration]
+    migration: Migration | None = None
+    facts: MigrationFacts = field(default_factory=MigrationFacts)
+    schema_before: SchemaModel | None = None  # the model before this migration's UP
+    schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
+    schema_final: SchemaModel | None = None  # ... after the last migration's UP
+
+    @property
+    def pg_version(self) -> PgVersion:
+        return self.config.pg_version
+
+    def table_is_new(self, table: str) -> bool:
+        """Created in this migration's UP: lock rules do not apply to an empty new table."""
+        return self.facts.created_here(table)
+
+    def finding(
+        self,
+        at: Statement | Section | Migration | SourceFile,
+        message: str,
+        *,
+        node: Any = None,
+        offset: int | None = None,
+        end_offset: int | None = None,
+        hint: str | None = None,
+        fix: str | None = None,
+        severity: str | None = None,
+    ) -> Finding:
+        section: str | None = None
+        fingerprint: str | None = None
+        migration = self.migration
+        if isinstance(at, Statement):
+            source = at.source
+            start = at.node_offset(node) if node is not None else at.offset
+            end = at.end_offset
+            section = at.section
+            fingerprint = at.fingerprint
+        elif isinstance(at, Section):
+            source = at.source
+            start = at.marker_offset if at.marker_offset is not None else at.start
+            end = start
+            section = at.kind
+        elif isinstance(at, Migration):
+            migration = at
+            source = at.source
+            start = end = 0
+        else:
+            source = at
+            start = end = 0
+        if offset is not None:
+            start = offset
+            end = max(start, end_offset if end_offset is not None else start)
+        end = max(end, start)
+        line, column = source.lines.position(start)
+        end_line, end_column = source.lines.position(end)
+        return Finding(
+            rule=self.rule.id,
+            severity=severity or self.severity,
+            message=message,
+            path=source.display,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            migration=migration.id if migration else None,
+            section=section,
+            hint=hint,
+            fix=fix,
+            fingerprint=fingerprint,
+        )

@@ -1,0 +1,281 @@
+"""Finding migrations on disk and splitting them into UP and DOWN, whatever runner wrote them.
+
+Conventions (auto-detected, or forced with `convention`):
+- one file with marker comments: `-- UP`/`-- DOWN` (the guide's), dbmate `-- migrate:up`,
+  goose `-- +goose Up`, sql-migrate `-- +migrate Up`;
+- file pairs: `NAME.up.sql`/`NAME.down.sql` (golang-migrate, sqlx), `DIR/up.sql`/`DIR/down.sql`
+  (diesel, hasura), Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from linter.errors import InputError
+from linter.migration import FileProblem, Migration, Section, SourceFile, version_key
+from linter.parsing import blank_meta_commands, parse_section
+
+
+@dataclass(frozen=True)
+class MarkerStyle:
+    convention: str
+    up: re.Pattern[str]
+    down: re.Pattern[str]
+
+
+def _marker(body: str) -> re.Pattern[str]:
+    return re.compile(r"^[ \t]*--[ \t]*" + body + r"(?:[ \t]*:|[ \t]|$).*$", re.I | re.M)
+
+
+# Most specific first: a goose file also matches nothing of the guide's plain `-- UP`.
+MARKER_STYLES = (
+    MarkerStyle("goose", _marker(r"\+goose[ \t]+up"), _marker(r"\+goose[ \t]+down")),
+    MarkerStyle("sql-migrate", _marker(r"\+migrate[ \t]+up"), _marker(r"\+migrate[ \t]+down")),
+    MarkerStyle("dbmate", _marker(r"migrate:up"), _marker(r"migrate:down")),
+    MarkerStyle("updown", _marker(r"up"), _marker(r"down")),
+)
+MARKER_CONVENTIONS = {s.convention for s in MARKER_STYLES}
+CONVENTIONS = ("auto", *sorted(MARKER_CONVENTIONS), "golang-migrate", "dir-pair", "flyway")
+
+_NO_TRANSACTION = (
+    re.compile(r"^[ \t]*--[ \t]*\+goose[ \t]+no[ \t]+transaction\b", re.I | re.M),
+    re.compile(r"^[ \t]*--[ \t]*\+migrate[ \t]+(?:up|down)[ \t]+notransaction\b", re.I | re.M),
+    re.compile(r"^[ \t]*--[ \t]*migrate:(?:up|down)\b.*transaction:false", re.I | re.M),
+    re.compile(r"^[ \t]*--[ \t]*atlas:txmode[ \t]+none\b", re.I | re.M),
+)
+_PAIR_FILE = re.compile(r"^(?P<base>.+)\.(?P<dir>up|down)\.sql$", re.I)
+_FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
+_FLYWAY_REPEATABLE = re.compile(r"^R__(?P<name>.+)\.sql$")
+_VERSIONED = (
+    re.compile(r"^(?P<version>\d[\d\-.]*\d|\d)_+(?P<name>.*)$"),
+    re.compile(r"^(?P<version>\d+)-+(?P<name>.*)$"),
+)
+_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    try:
+        return os.path.relpath(path, cwd or Path.cwd())
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def read_source(path: Path, problems: list[FileProblem]) -> SourceFile:
+    """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks."""
+    shown = display_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
+    if b"\x00" in data[:8192]:
+        source = SourceFile(path, shown, "")
+        problems.append(FileProblem("binary", "file is binary, not SQL text", source))
+        return source
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        prefix = data[: err.start].decode("utf-8", "replace")
+        source = SourceFile(path, shown, prefix)
+        problems.append(
+            FileProblem(
+                "encoding",
+                f"file is not valid UTF-8 (byte 0x{data[err.start]:02x} at byte offset {err.start})",
+                source,
+                offset=len(prefix),
+            )
+        )
+        return source
+    return SourceFile(path, shown, text)
+
+
+def _unreadable(problems: list[FileProblem]) -> bool:
+    return any(p.kind in ("binary", "encoding") for p in problems)
+
+
+def _split_version(stem: str) -> tuple[str, str]:
+    for pattern in _VERSIONED:
+        m = pattern.match(stem)
+        if m:
+            return m.group("version"), m.group("name")
+    return stem, ""
+
+
+def _no_transaction(text: str) -> bool:
+    return any(p.search(text) for p in _NO_TRANSACTION)
+
+
+def _file_checks(source: SourceFile, problems: list[FileProblem]) -> None:
+    if not source.text.strip():
+        if not any(p.source is source for p in problems):
+            problems.append(FileProblem("empty", "file is empty", source))
+        return
+    _, metas = blank_meta_commands(source.text)
+    for offset, command in metas:
+        problems.append(
+            FileProblem(
+                "meta-command",
+                f"psql meta-command '{command[:40]}' is not SQL; migration runners send files "
+                "to the server, which rejects it",
+                source,
+                offset=offset,
+            )
+        )
+
+
+def _whole(kind: str, source: SourceFile) -> Section:
+    section = Section(kind, source, 0, len(source.text))
+    parse_section(section)
+    return section
+
+
+def _marker_file(path: Path, forced: str | None) -> Migration:
+    problems: list[FileProblem] = []
+    source = read_source(path, problems)
+    if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
+        version, name = _split_version(path.stem)
+        return Migration(version, name, forced or "plain", [source], Section("up", source, 0, 0), None,
+                         problems=problems)
+    _file_checks(source, problems)
+    text = source.text
+    style = None
+    for candidate in MARKER_STYLES:
+        if forced and candidate.convention != forced:
+            continue
+        if candidate.up.search(text) or candidate.down.search(text):
+            style = candidate
+            break
+    version, name = _split_version(path.name[:-4] if path.name.lower().endswith(".sql") else path.name)
+    if style is None:
+        up = _whole("up", source)
+        migration = Migration(version, name, forced or "plain", [source], up, None)
+    else:
+        up_m = style.up.search(text)
+        down_m = style.down.search(text)
+        down_start = down_m.start() if down_m else len(text)
+        if up_m and up_m.start() < down_start:
+            up = Section("up", source, up_m.end(), down_start, marker_offset=up_m.start())
+        else:  # no UP marker: what precedes DOWN is the UP.
+            up = Section("up", source, 0, down_start)
+        parse_section(up)
+        down = None
+        if down_m:
+            down_end = up_m.start() if up_m and up_m.start() > down_m.start() else len(text)
+            down = Section("down", source, down_m.end(), down_end, marker_offset=down_m.start())
+            parse_section(down)
+        migration = Migration(version, name, style.convention, [source], up, down)
+    migration.problems = problems
+    migration.in_transaction = not _no_transaction(text)
+    return migration
+
+
+def _pair(version: str, name: str, convention: str, up_path: Path | None,
+          down_path: Path | None, extra_no_tx: bool = False) -> Migration:
+    problems: list[FileProblem] = []
+    sources: list[SourceFile] = []
+    up_source = read_source(up_path, problems) if up_path else None
+    down_source = read_source(down_path, problems) if down_path else None
+    if up_source is None:
+        # A lone down file still is a migration: its UP is missing, which rules report.
+        assert down_source is not None
+        up_source = SourceFile(down_source.path, down_source.display, "")
+        up = Section("up", up_source, 0, 0)
+    elif _unreadable(problems):
+        up = Section("up", up_source, 0, 0)
+    else:
+        _file_checks(up_source, problems)
+        up = _whole("up", up_source)
+    sources.append(up_source)
+    down = None
+    if down_source is not None and _unreadable(problems):
+        down = Section("down", down_source, 0, 0)
+        sources.append(down_source)
+    elif down_source is not None:
+        if down_source.text.strip():
+            _, metas = blank_meta_commands(down_source.text)
+            for offset, command in metas:
+                problems.append(FileProblem("meta-command", f"psql meta-command '{command[:40]}' is not SQL", down_source, offset))
+        down = _whole("down", down_source)
+        sources.append(down_source)
+    texts = "\n".join(s.text for s in sources)
+    migration = Migration(version, name, convention, sources, up, down, problems=problems)
+    migration.in_transaction = not (extra_no_tx or _no_transaction(texts))
+    return migration
+
+
+def _diesel_no_transaction(directory: Path) -> bool:
+    meta = directory / "metadata.toml"
+    if not meta.is_file():
+        return False
+    return bool(re.search(r"^\s*run_in_transaction\s*=\s*false\b", meta.read_text(errors="replace"), re.M))
+
+
+def collect_files(paths: Sequence[Path]) -> list[Path]:
+    """Every .sql file under `paths`, in a stable order; a missing path is an input error."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{display_path(path)}: no such file or directory")
+        if path.is_file():
+            files.append(path)
+            continue
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+            files.extend(Path(root) / n for n in sorted(names) if n.lower().endswith(".sql"))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(f)
+    return unique
+
+
+def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]:
+    """Migrations under `paths`, ordered by version (file name breaks ties)."""
+    files = collect_files(paths)
+    forced = convention if convention in MARKER_CONVENTIONS else None
+    pairs: dict[tuple[Path, str], dict[str, Path]] = {}
+    dir_pairs: dict[Path, dict[str, Path]] = {}
+    flyway: dict[tuple[Path, str], dict[str, Path]] = {}
+    singles: list[Path] = []
+    for f in files:
+        name = f.name
+        lower = name.lower()
+        if convention in ("auto", "golang-migrate") and (m := _PAIR_FILE.match(name)):
+            pairs.setdefault((f.parent, m.group("base")), {})[m.group("dir").lower()] = f
+        elif convention in ("auto", "dir-pair") and lower in ("up.sql", "down.sql"):
+            dir_pairs.setdefault(f.parent, {})[lower[:-4]] = f
+        elif convention in ("auto", "flyway") and (m := _FLYWAY.match(name)):
+            key = (f.parent, m.group("version").replace("_", "."))
+            flyway.setdefault(key, {})[m.group("kind")] = f
+            flyway[key]["name"] = Path(m.group("name"))
+        elif convention in ("auto", "flyway") and _FLYWAY_REPEATABLE.match(name):
+            continue  # repeatable scripts have no version and no DOWN; not migrations to order.
+        else:
+            singles.append(f)
+    migrations: list[Migration] = [_marker_file(f, forced) for f in singles]
+    for (_, base), parts in pairs.items():
+        version, mname = _split_version(base)
+        migrations.append(_pair(version, mname, "golang-migrate", parts.get("up"), parts.get("down")))
+    for directory, parts in dir_pairs.items():
+        version, mname = _split_version(directory.name)
+        migrations.append(
+            _pair(version, mname, "dir-pair", parts.get("up"), parts.get("down"),
+                  _diesel_no_transaction(directory))
+        )
+    for (_, version), parts in flyway.items():
+        migrations.append(
+            _pair(version, str(parts["name"]), "flyway", parts.get("V"), parts.get("U"))
+        )
+    migrations.sort(key=lambda m: (m.version_key, m.source.display))
+    return migrations
+
+
+def iter_sources(migrations: Iterable[Migration]) -> Iterable[SourceFile]:
+    for m in migrations:
+        yield from m.sources

@@ -1,0 +1,179 @@
+"""The lint pipeline: files -> migrations -> parsed statements -> schema model -> findings.
+
+Everything several rules need is computed here once (facts, the schema model before and after
+each migration) and handed over on `ctx`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from linter.config import Config
+from linter.context import Context
+from linter.discovery import discover
+from linter.facts import MigrationFacts, compute_facts
+from linter.findings import Finding
+from linter.migration import Migration, SourceFile
+from linter.registry import Rule, all_rules
+from linter.result import RunResult
+from linter import suppressions as sup
+
+LOG = logging.getLogger(__name__)
+
+SUPPRESSION_RULES = ("malformed-suppression", "suppression-without-reason", "unused-suppression")
+
+
+def enabled_rules(config: Config) -> list[Rule]:
+    return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in)]
+
+
+def _replay(migrations: Sequence[Migration]) -> list[Any]:
+    """Schema snapshots: [i] is the model before migration i, [-1] after the last one."""
+    from linter.schema import SchemaModel
+
+    model = SchemaModel()
+    snapshots = []
+    for migration in migrations:
+        snapshots.append(model.copy())
+        for stmt in migration.up.statements:
+            model.apply(stmt.node)
+    snapshots.append(model)
+    return snapshots
+
+
+def lint(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    only: Iterable[Path] | None = None,
+    history: Sequence[Path] = (),
+) -> RunResult:
+    """Lint the migrations under `paths`.
+
+    `history` adds folders read only for the schema model; with `only`, findings are reported just
+    for those files (pre-commit passes the changed files, the model still needs the rest).
+    """
+    migrations = discover([*history, *paths], str(config.get("convention")))
+    if only is not None:
+        wanted = {p.resolve() for p in only}
+        for m in migrations:
+            m.reported = any(s.path.resolve() in wanted for s in m.sources)
+    rules = enabled_rules(config)
+    findings = run_rules(migrations, rules, config)
+    sources = {s.display: s for m in migrations for s in m.sources}
+    return RunResult(findings, migrations, rules, config, sources)
+
+
+def run_rules(migrations: list[Migration], rules: list[Rule], config: Config) -> list[Finding]:
+    snapshots = _replay(migrations)
+    final = snapshots[-1]
+    transaction_mode = str(config.get("transaction"))
+    facts: list[MigrationFacts] = [compute_facts(m, transaction_mode) for m in migrations]
+    raw: list[Finding] = []
+    for rule in rules:
+        ctx_base = dict(
+            rule=rule,
+            config=config,
+            options=config.rule_options(rule.id, rule.options),
+            severity=config.severity_for(rule.id, rule.severity),
+            history=migrations,
+            schema_final=final,
+        )
+        if rule.check_history is not None:
+            ctx = Context(**ctx_base)  # type: ignore[arg-type]
+            raw.extend(rule.check_history(migrations, ctx))
+        if rule.check is not None:
+            for i, migration in enumerate(migrations):
+                if not migration.reported:
+                    continue
+                ctx = Context(  # type: ignore[arg-type]
+                    **ctx_base,
+                    migration=migration,
+                    facts=facts[i],
+                    schema_before=snapshots[i],
+                    schema_after=snapshots[i + 1],
+                )
+                raw.extend(rule.check(migration, ctx))
+    reported_paths = {s.display for m in migrations if m.reported for s in m.sources}
+    raw = [f for f in raw if f.path in reported_paths]
+    raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
+    findings = _apply_suppressions(migrations, raw, rules, config)
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _squawk_map() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for rule in all_rules().values():
+        for sq in str(rule.equivalents.get("squawk", "")).replace(",", " ").split():
+            out.setdefault(sq, set()).add(rule.id)
+    return out
+
+
+def _apply_suppressions(
+    migrations: list[Migration], findings: list[Finding], rules: list[Rule], config: Config
+) -> list[Finding]:
+    known = all_rules()
+    enabled = {r.id for r in rules}
+    squawk = _squawk_map()
+    sources: dict[int, SourceFile] = {}
+    statements = []
+    for m in migrations:
+        if m.reported:
+            for s in m.sources:
+                sources[id(s)] = s
+            statements.extend(m.statements())
+    all_sups: list[sup.Suppression] = []
+    for source in sources.values():
+        all_sups.extend(sup.collect(source, statements))
+
+    def ours(s: sup.Suppression) -> set[str]:
+        if s.squawk:
+            return set().union(*(squawk.get(r, set()) for r in s.rules)) if s.rules else set()
+        return set(s.rules)
+
+    kept: list[Finding] = []
+    for finding in findings:
+        silenced = False
+        for s in all_sups:
+            if s.malformed is None and s.covers(finding, ours(s)):
+                s.used.add(finding.rule)
+                silenced = True
+        if not silenced:
+            kept.append(finding)
+
+    extra: list[Finding] = []
+    for s in all_sups:
+        def make(rule_id: str, message: str, hint: str) -> None:
+            if rule_id not in enabled or config.ignored_for_file(s.source.display, rule_id):
+                return
+            rule = known[rule_id]
+            ctx = Context(rule=rule, config=config, options=rule.options,
+                          severity=config.severity_for(rule_id, rule.severity), history=migrations)
+            extra.append(ctx.finding(s.source, message, offset=s.offset, hint=hint))
+
+        if s.malformed:
+            make("malformed-suppression", f"malformed suppression comment: {s.malformed}",
+                 "write '-- pgpreflight: ignore[rule-id] why it is safe here'")
+            continue
+        if not s.squawk and not s.reason:
+            make("suppression-without-reason",
+                 f"suppression of {', '.join(s.rules)} gives no reason",
+                 "say after the brackets why the rule does not apply here, for the next reviewer")
+        if s.squawk:
+            unknown = [r for r in s.rules if r not in squawk]
+        else:
+            unknown = [r for r in s.rules if r not in known]
+        for rule_id in unknown:
+            make("unused-suppression", f"suppression names unknown rule '{rule_id}'",
+                 "check the rule id with 'pgpreflight rules'")
+        unused = sorted(r for r in ours(s) if r in enabled and r not in s.used)
+        if not s.squawk:
+            unused = [r for r in unused if r in s.rules]
+        for rule_id in unused:
+            make("unused-suppression", f"suppression of {rule_id} silences nothing",
+                 "remove it, or move it onto the statement it is meant for")
+    # Suppression findings are final: they cannot be suppressed inline (ruff does the same).
+    return kept + extra

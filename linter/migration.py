@@ -1,0 +1,164 @@
+"""What a migration is, whatever convention wrote it: a version, a name, an UP and a DOWN section."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pglast import ast
+
+from linter.positions import LineIndex
+
+N = TypeVar("N", bound=ast.Node)
+
+
+@dataclass
+class SourceFile:
+    """One file on disk. `display` is the path as reports show it (relative to the cwd)."""
+
+    path: Path
+    display: str
+    text: str
+
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that cannot be linted as SQL (binary, not UTF-8, empty, meta-commands)."""
+
+    kind: str  # "binary" | "encoding" | "empty" | "comments-only" | "meta-command" | "unreadable"
+    message: str
+    source: SourceFile
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    message: str
+    source: SourceFile
+    offset: int
+    section: str
+
+
+@dataclass(eq=False)
+class Statement:
+    """One parsed statement with the exact place it starts and ends in its file."""
+
+    node: ast.Node
+    text: str
+    source: SourceFile
+    offset: int
+    end_offset: int
+    section: str
+    index: int
+    # Offset of the string pglast parsed, so that node.location values map back into the file.
+    base: int = 0
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def line(self) -> int:
+        return self.source.lines.position(self.offset)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.lines.position(self.offset)[1]
+
+    @property
+    def end_line(self) -> int:
+        return self.source.lines.position(self.end_offset)[0]
+
+    @property
+    def end_column(self) -> int:
+        return self.source.lines.position(self.end_offset)[1]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the statement that ignores whitespace, comments and line moves."""
+        from pglast.parser import fingerprint
+
+        try:
+            return str(fingerprint(self.text))
+        except Exception:  # pglast refuses some utility statements; fall back to text.
+            import hashlib
+
+            norm = re.sub(r"\s+", " ", self.text.strip().lower())
+            return hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+    def node_offset(self, node: Any) -> int:
+        """File offset of a node inside this statement (its start when the node has none)."""
+        loc = getattr(node, "location", None)
+        if isinstance(loc, int) and loc >= 0:
+            return self.base + loc
+        return self.offset
+
+
+@dataclass
+class Section:
+    """The UP or the DOWN part of a migration, with its statements in file order."""
+
+    kind: str  # "up" | "down"
+    source: SourceFile
+    start: int  # offset of the first character of the section's body
+    end: int
+    statements: list[Statement] = field(default_factory=list)
+    syntax_errors: list[SyntaxProblem] = field(default_factory=list)
+    marker_offset: int | None = None  # where the `-- DOWN` (etc.) marker line starts
+    has_code: bool = False  # any token other than comments
+
+    def of(self, *types: type[N]) -> Iterator[tuple[Statement, N]]:
+        """Statements whose node is one of `types`, as (statement, node) pairs."""
+        for stmt in self.statements:
+            if isinstance(stmt.node, types):
+                yield stmt, stmt.node  # type: ignore[misc]
+
+
+@dataclass
+class Migration:
+    version: str
+    name: str
+    convention: str
+    sources: list[SourceFile]
+    up: Section
+    down: Section | None
+    # True when the migration runner wraps the file in a transaction (per-file mode and no
+    # runner directive turning that off).
+    in_transaction: bool = True
+    problems: list[FileProblem] = field(default_factory=list)
+    # Filled by the engine: False for history that was read only to build the schema model.
+    reported: bool = True
+
+    @property
+    def id(self) -> str:
+        return f"{self.version}__{self.name}" if self.name else self.version
+
+    @property
+    def source(self) -> SourceFile:
+        return self.sources[0]
+
+    @property
+    def version_key(self) -> tuple[tuple[int, int | str], ...]:
+        return version_key(self.version)
+
+    def statements(self) -> Iterator[Statement]:
+        yield from self.up.statements
+        if self.down is not None:
+            yield from self.down.statements
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Order versions numerically part by part: 1.10 after 1.9, 202401011200 after 20231231.
+
+    Numbers sort before words so that mixed keys never compare an int with a str.
+    """
+    parts = re.findall(r"\d+|[^\d._\-]+", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts) or ((1, version),)

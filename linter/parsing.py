@@ -1,0 +1,133 @@
+"""Parsing a section with pglast, PostgreSQL's own parser, so that a syntax error costs one
+statement and not the whole file.
+
+pglast stops at the first error; a migration linter must go on, so on error the section is split
+at top-level semicolons (found by PostgreSQL's scanner, which knows dollar quotes and comments)
+and each piece is parsed alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pglast import parse_sql
+from pglast.parser import ParseError, scan
+
+from linter.migration import Section, SourceFile, Statement, SyntaxProblem
+
+_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
+_META_COMMAND = re.compile(r"^[ \t]*\\.*$", re.M)
+
+
+def blank_meta_commands(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """Replace psql meta-command lines (`\\i file`, `\\set x`) with spaces of the same length.
+
+    PostgreSQL's parser does not know them; keeping the length keeps every offset exact.
+    """
+    found: list[tuple[int, str]] = []
+
+    def repl(m: re.Match[str]) -> str:
+        found.append((m.start(), m.group(0).strip()))
+        return " " * len(m.group(0))
+
+    return _META_COMMAND.sub(repl, text), found
+
+
+def _error_offset(err: ParseError, length: int) -> int:
+    loc = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], int) else 0
+    return max(0, min(loc, length))
+
+
+def _chunks(text: str) -> tuple[list[tuple[int, int]], tuple[str, int] | None]:
+    """Top-level statement spans of `text`; a scanner error ends the spans early."""
+    scan_error: tuple[str, int] | None = None
+    try:
+        tokens = scan(text)
+        limit = len(text)
+    except ParseError as err:
+        limit = _error_offset(err, len(text))
+        scan_error = (str(err.args[0]), limit)
+        try:
+            tokens = scan(text[:limit])
+        except ParseError:
+            tokens = []
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for tok in tokens:
+        if tok.name == "ASCII_59":
+            spans.append((start, tok.start))
+            start = tok.end + 1
+    if start < limit and scan_error is None:  # the piece the scanner choked on is the error
+        spans.append((start, limit))
+    return spans, scan_error
+
+
+def _skip_noise(text: str, pos: int) -> int:
+    m = _LEADING_NOISE.match(text, pos)
+    return m.end() if m else pos
+
+
+def parse_section(section: Section) -> None:
+    """Fill `section.statements` and `section.syntax_errors` from its slice of the file."""
+    source = section.source
+    body, _ = blank_meta_commands(source.text[section.start : section.end])
+    base = section.start
+    pieces: list[tuple[object, int, int, int]] = []  # node, start, end, parse base (in body)
+    try:
+        for raw in parse_sql(body):
+            start = raw.stmt_location
+            end = start + raw.stmt_len if raw.stmt_len else len(body)
+            pieces.append((raw.stmt, start, end, 0))
+    except ParseError:
+        spans, scan_error = _chunks(body)
+        for span_start, span_end in spans:
+            chunk = body[span_start:span_end]
+            if not chunk.strip() or _skip_noise(chunk, 0) >= len(chunk):
+                continue
+            try:
+                raws = parse_sql(chunk)
+            except ParseError as err:
+                loc = span_start + _error_offset(err, len(chunk))
+                section.syntax_errors.append(
+                    SyntaxProblem(str(err.args[0]), source, base + loc, section.kind)
+                )
+                continue
+            for raw in raws:
+                start = span_start + raw.stmt_location
+                end = start + raw.stmt_len if raw.stmt_len else span_end
+                pieces.append((raw.stmt, start, end, span_start))
+        if scan_error is not None:
+            message, loc = scan_error
+            section.syntax_errors.append(SyntaxProblem(message, source, base + loc, section.kind))
+    for index, (node, start, end, parse_base) in enumerate(pieces):
+        start = _skip_noise(body, start)
+        text = body[start:end].rstrip()
+        section.statements.append(
+            Statement(
+                node=node,  # type: ignore[arg-type]
+                text=text,
+                source=source,
+                offset=base + start,
+                end_offset=base + start + len(text),
+                section=section.kind,
+                index=index,
+                base=base + parse_base,
+            )
+        )
+    section.has_code = bool(pieces) or bool(section.syntax_errors)
+
+
+def comment_spans(source: SourceFile) -> list[tuple[int, int]]:
+    """(start, end) of every comment in the file, from PostgreSQL's scanner.
+
+    Where the scanner gives up (an unterminated string), the comments before that point still count.
+    """
+    text = source.text
+    try:
+        tokens = scan(text)
+    except ParseError as err:
+        try:
+            tokens = scan(text[: _error_offset(err, len(text))])
+        except ParseError:
+            return []
+    return [(t.start, t.end + 1) for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")]

@@ -1,0 +1,91 @@
+"""Finding the rules: every module in `rules/` is one rule, read once and kept as a `Rule`."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from linter.findings import SEVERITIES
+from linter.ruledoc import RuleDoc, parse_doc
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    module: ModuleType
+    doc: RuleDoc
+    options: dict[str, Any] = field(default_factory=dict)
+    opt_in: bool = False
+    equivalents: dict[str, str] = field(default_factory=dict)
+    # True for rules the engine itself reports (syntax errors, suppressions): they still have a
+    # module for their documentation, but no checker of their own.
+    engine: bool = False
+
+    @property
+    def summary(self) -> str:
+        return self.doc.summary
+
+    @property
+    def check(self) -> Callable[..., Iterator[Any]] | None:
+        return getattr(self.module, "check", None)
+
+    @property
+    def check_history(self) -> Callable[..., Iterator[Any]] | None:
+        return getattr(self.module, "check_history", None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "summary": self.summary,
+            "opt_in": self.opt_in,
+            "options": self.options,
+            "equivalents": self.equivalents,
+            "why": self.doc.why,
+        }
+
+
+class RuleDefinitionError(Exception):
+    """A rule module breaks the contract; a bug in pgpreflight, not a user error."""
+
+
+def _load(module: ModuleType) -> Rule:
+    rule_id = getattr(module, "ID", None)
+    if not isinstance(rule_id, str):
+        raise RuleDefinitionError(f"{module.__name__} has no ID")
+    severity = getattr(module, "SEVERITY", None)
+    if severity not in SEVERITIES:
+        raise RuleDefinitionError(f"{rule_id}: SEVERITY must be one of {SEVERITIES}")
+    return Rule(
+        id=rule_id,
+        severity=severity,
+        module=module,
+        doc=parse_doc(module.__doc__ or ""),
+        options=dict(getattr(module, "OPTIONS", {})),
+        opt_in=bool(getattr(module, "OPT_IN", False)),
+        equivalents=dict(getattr(module, "EQUIVALENTS", {})),
+        engine=bool(getattr(module, "ENGINE", False)),
+    )
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    """Every rule by id, sorted by id."""
+    import rules
+
+    found: dict[str, Rule] = {}
+    for info in pkgutil.iter_modules(rules.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"rules.{info.name}")
+        rule = _load(module)
+        if rule.id in found:
+            raise RuleDefinitionError(f"duplicate rule id {rule.id}")
+        found[rule.id] = rule
+    return dict(sorted(found.items()))

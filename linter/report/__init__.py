@@ -1,0 +1,30 @@
+"""Reporters: one module per format, each a `render(result, options) -> str` over `RunResult`."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from linter.result import RunResult
+
+FORMATS = {
+    "text": "linter.report.text",
+    "json": "linter.report.json_format",
+    "github": "linter.report.github",
+    "sarif": "linter.report.sarif",
+    "junit": "linter.report.junit",
+    "gitlab": "linter.report.gitlab",
+}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False
+    fail_on: str = "error"
+    show_source: bool = True
+
+
+def renderer(name: str) -> Callable[[RunResult, RenderOptions], str]:
+    module = importlib.import_module(FORMATS[name])
+    return module.render  # type: ignore[no-any-return]

@@ -1,0 +1,41 @@
+"""JUnit XML: one test case per migration file, failed when it has a finding at the threshold."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from linter.findings import at_least
+from linter.report import RenderOptions
+from linter.result import RunResult
+
+
+def render(result: RunResult, options: RenderOptions) -> str:
+    files = [s.display for m in result.reported_migrations() for s in m.sources]
+    by_file: dict[str, list] = {f: [] for f in dict.fromkeys(files)}
+    for f in result.findings:
+        by_file.setdefault(f.path, []).append(f)
+    suites = ET.Element("testsuites", name="pgpreflight")
+    suite = ET.SubElement(suites, "testsuite", name="pgpreflight")
+    failures = 0
+    for path, findings in by_file.items():
+        case = ET.SubElement(suite, "testcase", classname="pgpreflight", name=path, file=path)
+        failing = [f for f in findings if at_least(f.severity, options.fail_on)]
+        lines = [f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in findings]
+        if failing:
+            failures += 1
+            first = failing[0]
+            failure = ET.SubElement(
+                case, "failure",
+                message=f"{len(failing)} finding(s) at or above '{options.fail_on}': {first.rule} {first.message}",
+                type=first.rule,
+            )
+            failure.text = "\n".join(lines)
+        elif lines:
+            ET.SubElement(case, "system-out").text = "\n".join(lines)
+    suite.set("tests", str(len(by_file)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suites.set("tests", str(len(by_file)))
+    suites.set("failures", str(failures))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,0 +1,82 @@
+"""SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Any
+
+from linter import __version__
+from linter.report import RenderOptions
+from linter.result import RunResult
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    doc = rule.doc
+    full = doc.why or doc.summary
+    help_md = f"{doc.summary}\n\n{doc.why}".strip()
+    return {
+        "id": rule.id,
+        "name": "".join(p.capitalize() for p in rule.id.split("-")),
+        "shortDescription": {"text": doc.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": help_md, "markdown": help_md},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"equivalents": rule.equivalents, "tags": ["postgresql", "migrations"]},
+    }
+
+
+def render(result: RunResult, options: RenderOptions) -> str:
+    used = sorted({f.rule for f in result.findings} | {r.id for r in result.rules})
+    from linter.registry import all_rules
+
+    known = all_rules()
+    rules = [known[r] for r in used if r in known]
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = []
+    for f in result.findings:
+        entry: dict[str, Any] = {
+            "ruleId": f.rule,
+            "level": _LEVEL[f.severity],
+            "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": PurePath(f.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": max(f.end_column, 1),
+                        },
+                    }
+                }
+            ],
+        }
+        if f.rule in index:
+            entry["ruleIndex"] = index[f.rule]
+        if f.fingerprint:
+            entry["partialFingerprints"] = {"statement/v1": f.fingerprint}
+        results.append(entry)
+    doc = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "pgpreflight",
+                        "version": __version__,
+                        "informationUri": "https://pypi.org/project/pgpreflight/",
+                        "rules": [_rule(r) for r in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

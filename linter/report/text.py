@@ -1,0 +1,46 @@
+"""Human output for terminals: `path:line:col: severity rule message`, the line, a caret, the hint."""
+
+from __future__ import annotations
+
+from linter.report import RenderOptions
+from linter.result import RunResult
+
+_COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render(result: RunResult, options: RenderOptions) -> str:
+    c = options.color
+    out: list[str] = []
+    for f in result.findings:
+        sev = f"{_COLORS[f.severity]}{f.severity}{_RESET}" if c else f.severity
+        loc = f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}" if c else f"{f.path}:{f.line}:{f.column}:"
+        rule = f"{_DIM}{f.rule}{_RESET}" if c else f.rule
+        out.append(f"{loc} {sev} {rule} {f.message}")
+        source = result.sources.get(f.path)
+        if options.show_source and source is not None and source.text:
+            text = source.lines.line_text(f.line)
+            if text.strip():
+                gutter = f"{f.line:>5} | "
+                out.append(gutter + text.expandtabs(4))
+                prefix = text[: f.column - 1].expandtabs(4)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
+        if f.hint:
+            out.append(f"      = hint: {f.hint}")
+    counts = result.counts()
+    total = sum(counts.values())
+    files = len({s.display for m in result.reported_migrations() for s in m.sources})
+    migrations = len(result.reported_migrations())
+    if total:
+        detail = ", ".join(_plural(counts[s], s) for s in ("error", "warning", "info") if counts[s])
+        summary = f"Found {_plural(total, 'finding')} ({detail}) in {_plural(migrations, 'migration')} ({_plural(files, 'file')})."
+    else:
+        summary = f"All checks passed: {_plural(migrations, 'migration')} ({_plural(files, 'file')}), no findings."
+    if out:
+        out.append("")
+    out.append(summary)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,121 @@
+"""Inline suppressions, read from the comments PostgreSQL's scanner finds (not a regex over text,
+so a `--` inside a string literal never counts).
+
+    -- pgpreflight: ignore[rule-a, rule-b] reason     (this statement: same line or just above)
+    -- pgpreflight: ignore-file[rule-a] reason        (the whole file)
+    -- squawk-ignore rule-x                            (squawk's comment, mapped to our rules)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from linter.findings import Finding
+from linter.migration import SourceFile, Statement
+from linter.parsing import comment_spans
+
+_DIRECTIVE = re.compile(r"^--\s*pgpreflight\s*:\s*(?P<rest>.*)$", re.I | re.S)
+_IGNORE = re.compile(r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?P<reason>.*)$", re.I | re.S)
+_SQUAWK = re.compile(r"^--\s*squawk-ignore(?P<file>-file)?\b\s*(?P<rules>.*)$", re.I)
+# Directives that are not suppressions but belong to other features.
+OTHER_DIRECTIVES = ("query",)
+
+
+@dataclass
+class Suppression:
+    source: SourceFile
+    offset: int
+    rules: tuple[str, ...]
+    reason: str
+    file_level: bool
+    squawk: bool = False
+    malformed: str | None = None
+    # Lines of the statement it applies to; None for file-level ones.
+    target: tuple[int, int] | None = None
+    used: set[str] = field(default_factory=set)
+
+    @property
+    def line(self) -> int:
+        return self.source.lines.position(self.offset)[0]
+
+    def covers(self, finding: Finding, our_rules: set[str]) -> bool:
+        if finding.path != self.source.display or finding.rule not in our_rules:
+            return False
+        if self.file_level:
+            return True
+        return self.target is not None and self.target[0] <= finding.line <= self.target[1]
+
+
+def _parse_comment(source: SourceFile, start: int, end: int) -> Suppression | None:
+    text = source.text[start:end].strip()
+    if not text.startswith("--"):
+        return None
+    m = _DIRECTIVE.match(text)
+    if m:
+        rest = m.group("rest").strip()
+        if rest.split(" ", 1)[0].lower() in OTHER_DIRECTIVES:
+            return None
+        ig = _IGNORE.match(rest)
+        if not ig:
+            return Suppression(source, start, (), "", False, malformed=(
+                "expected 'pgpreflight: ignore[rule-id, ...] reason' or "
+                "'pgpreflight: ignore-file[rule-id, ...] reason'"))
+        rules = tuple(r.strip() for r in ig.group("rules").split(",") if r.strip())
+        if not rules:
+            return Suppression(source, start, (), "", False, malformed="names no rule between the brackets")
+        return Suppression(source, start, rules, ig.group("reason").strip(),
+                           ig.group("kind").lower() == "ignore-file")
+    sq = _SQUAWK.match(text)
+    if sq:
+        rules = tuple(r.strip() for r in re.split(r"[,\s]+", sq.group("rules")) if r.strip())
+        # squawk's comments carry no reason field; the team already accepted them there.
+        return Suppression(source, start, rules, "squawk-ignore", bool(sq.group("file")), squawk=True)
+    return None
+
+
+def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression]:
+    """Every suppression comment in `source`, each bound to the lines of the statement it covers.
+
+    A comment sharing its line with code covers the statement on that line; a comment on its
+    own line covers the next code after it (skipping blank lines and other comments). Code that
+    failed to parse has no statement, so the covered range falls back to that one line.
+    """
+    found: list[Suppression] = []
+    ordered = sorted((s for s in statements if s.source is source), key=lambda s: s.offset)
+    spans = comment_spans(source)
+    text = source.text
+
+    def statement_lines(line: int) -> tuple[int, int]:
+        for stmt in ordered:
+            if stmt.line <= line <= stmt.end_line:
+                return (stmt.line, stmt.end_line)
+        return (line, line)
+
+    def next_code(offset: int) -> int | None:
+        i = 0
+        while True:
+            while offset < len(text) and text[offset].isspace():
+                offset += 1
+            while i < len(spans) and spans[i][1] <= offset:
+                i += 1
+            if i < len(spans) and spans[i][0] == offset:
+                offset = spans[i][1]
+                continue
+            return offset if offset < len(text) else None
+
+    for start, end in spans:
+        sup = _parse_comment(source, start, end)
+        if sup is None:
+            continue
+        if not sup.file_level and sup.malformed is None:
+            line = sup.line
+            line_start = source.lines.offset(line)
+            if text[line_start:start].strip():
+                sup.target = statement_lines(line)
+            else:
+                code = next_code(end)
+                if code is not None:
+                    sup.target = statement_lines(source.lines.position(code)[0])
+        found.append(sup)
+    return found

@@ -1,0 +1,64 @@
+"""Two migrations share one version.
+
+## Why is this bad?
+Runners record applied versions in their history table. With two files on one version, one of
+them is silently skipped on every environment where the other ran first, or the runner refuses
+to start; which one wins depends on file-system order.
+
+## Example
+```sql
+-- file: 202401011200__create_tags.sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE tags;
+-- file: 202401011200__create_labels.sql
+-- UP
+CREATE TABLE labels (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE labels;
+```
+
+Use instead:
+```sql
+-- file: 202401011200__create_tags.sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE tags;
+-- file: 202401011201__create_labels.sql
+-- UP
+CREATE TABLE labels (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE labels;
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+
+ID = "duplicate-version"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+
+def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
+    by_version: dict[object, list[Migration]] = {}
+    for m in migrations:
+        by_version.setdefault(m.version_key, []).append(m)
+    for group in by_version.values():
+        if len(group) < 2:
+            continue
+        for m in group:
+            others = ", ".join(o.source.display for o in group if o is not m)
+            yield ctx.finding(
+                m,
+                f"version {m.version} is also used by {others}",
+                hint="give one of them a new, later version (rename the file)",
+            )

@@ -1,0 +1,79 @@
+"""Migration file name breaks the naming convention.
+
+## Why is this bad?
+Runners order and record migrations by the version in the file name. A name that does not follow
+the team's pattern (the guide's is `YYYYMMDDHHMM__descricao.sql`: a 12-digit timestamp, two
+underscores, a lower-case description) is applied in the wrong order, or not recognised at all.
+For the guide's convention the timestamp must also be a real date and time.
+
+## Options
+`filename-pattern` (top-level key): the regular expression file names of single-file migrations
+must match.
+
+## Example
+```sql
+-- file: 2024_01_01_create_tags.sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE tags;
+```
+
+Use instead:
+```sql
+-- file: 202401011200__create_tags.sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE tags;
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from linter.config import DEFAULT_FILENAME_PATTERN
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+
+ID = "invalid-migration-filename"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+_VERSION_FIRST = re.compile(r"^\d")
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    name = migration.source.path.name
+    if migration.convention in ("updown", "plain"):
+        pattern = str(ctx.config.get("filename-pattern"))
+        if not re.search(pattern, name):
+            shown = "YYYYMMDDHHMM__descricao.sql" if pattern == DEFAULT_FILENAME_PATTERN else pattern
+            yield ctx.finding(
+                migration,
+                f"file name '{name}' does not match {shown}",
+                hint="rename it, e.g. 'pgpreflight new \"describe the change\"' makes the right name",
+            )
+            return
+        if pattern == DEFAULT_FILENAME_PATTERN:
+            try:
+                datetime.strptime(name[:12], "%Y%m%d%H%M")
+            except ValueError:
+                yield ctx.finding(
+                    migration,
+                    f"file name '{name}' starts with {name[:12]}, which is not a date and time (YYYYMMDDHHMM)",
+                    hint="use the time the migration was written, e.g. 202401311530",
+                )
+    elif migration.convention in ("dbmate", "goose", "sql-migrate", "golang-migrate", "dir-pair"):
+        base = migration.source.path.parent.name if migration.convention == "dir-pair" else name
+        if not _VERSION_FIRST.match(base):
+            yield ctx.finding(
+                migration,
+                f"'{base}' does not start with a version number, so its order is undefined",
+                hint="prefix it with a timestamp or a sequence number",
+            )

@@ -1,0 +1,54 @@
+"""Migration has no DOWN section.
+
+## Why is this bad?
+When a deploy goes wrong, the DOWN section is the rollback plan (item 5 of the guide's pre-deploy
+checklist). Without one, rolling back means writing reverting SQL by hand during an incident,
+under pressure, against production.
+
+## Example
+```sql
+-- UP
+CREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+```
+
+Use instead:
+```sql
+-- UP
+CREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+
+-- DOWN
+DROP TABLE IF EXISTS tags;
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+
+ID = "missing-down-section"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+_HOW = {
+    "golang-migrate": "add a '{stem}.down.sql' file beside it that reverts every UP statement",
+    "dir-pair": "add a 'down.sql' file in the same folder that reverts every UP statement",
+    "flyway": "add an undo file 'U{version}__{name}.sql' that reverts every UP statement",
+    "goose": "add a '-- +goose Down' section that reverts every UP statement, in reverse order",
+    "sql-migrate": "add a '-- +migrate Down' section that reverts every UP statement, in reverse order",
+    "dbmate": "add a '-- migrate:down' section that reverts every UP statement, in reverse order",
+}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    if migration.down is not None or not migration.up.statements:
+        return
+    stem = migration.source.path.name.rsplit(".up.sql", 1)[0]
+    hint = _HOW.get(
+        migration.convention, "add a '-- DOWN' section that reverts every UP statement, in reverse order"
+    ).format(stem=stem, version=migration.version, name=migration.name)
+    yield ctx.finding(migration, f"migration {migration.id} has no DOWN section, so it cannot be rolled back", hint=hint)
