@@ -281,3 +281,40 @@ def test_model_matches_postgresql_catalog_after_every_up_and_down(pg_db: str) ->
             "GENERATED ALWAYS AS (CAST(budget * 100 AS bigint)) STORED)",
         ]),
     ]
+
+
+NAMING_SQL = """
+CREATE TABLE t (a int CHECK (a > 0) CHECK (a < 10), b int, UNIQUE (a), UNIQUE (a), CHECK (a < b));
+CREATE INDEX ON t (a);
+CREATE INDEX ON t (a);
+CREATE INDEX ON t ((a + b));
+CREATE INDEX ON t (lower(b::text), coalesce(a, 0));
+CREATE TABLE a_table_name_that_is_quite_long_and_goes_on_and_on_and_on_forever (
+    a_column_name_that_is_also_rather_long_indeed int UNIQUE,
+    id serial PRIMARY KEY);
+CREATE TABLE o (x int, y int, PRIMARY KEY (x, y));
+CREATE TABLE c (a int, b int, FOREIGN KEY (a, b) REFERENCES o MATCH FULL ON DELETE SET NULL);
+ALTER TABLE c ADD FOREIGN KEY (a, b) REFERENCES o;
+CREATE TABLE x (id int, r int4range, EXCLUDE USING gist (r WITH &&), EXCLUDE USING btree (id WITH =));
+CREATE TABLE p (id int, at date) PARTITION BY LIST (at);
+CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('2025-01-01');
+CREATE UNIQUE INDEX ON p (id, at);
+"""
+
+
+def test_generated_names_match_postgresql(pg_db: str) -> None:
+    """Names PostgreSQL chooses for unnamed constraints and indexes, with collisions and
+    63-byte truncation, checked against the server rather than against our reading of its code."""
+    from pglast import parse_sql
+
+    psycopg = pytest.importorskip("psycopg")
+    model = SchemaModel()
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '5s'")
+        conn.execute("SET statement_timeout = '30s'")
+        conn.execute("SET client_min_messages = warning")
+        for raw in parse_sql(NAMING_SQL):
+            conn.execute(NAMING_SQL[raw.stmt_location: raw.stmt_location + raw.stmt_len])
+            model.apply(raw.stmt)
+        _compare(model, _catalog(conn), "naming")
+    assert not model.problems

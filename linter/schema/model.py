@@ -199,7 +199,9 @@ class SchemaModel:
 
     def qualify(self, name: str) -> str:
         """`public.users` for `users`; qualified names are returned as they are."""
-        return name if "." in name else qualify(self._current_schema, name)
+        if "." in name:
+            return name
+        return qualify(self._current_schema, N.truncate_identifier(name))
 
     def index(self, name: str) -> Index | None:
         key = self.qualify(name)
@@ -256,7 +258,8 @@ class SchemaModel:
         self.problems.append(Problem(message, self._location))
 
     def _key(self, schema: str | None, name: str) -> str:
-        return f"{schema or self._current_schema}.{name}"
+        # PostgreSQL truncates identifiers longer than 63 bytes (with a NOTICE)
+        return f"{schema or self._current_schema}.{N.truncate_identifier(name)}"
 
     def _rel_key(self, rv: ast.RangeVar) -> str:
         return self._key(rv.schemaname, str(rv.relname))
@@ -465,8 +468,9 @@ class SchemaModel:
         order = {CT.CONSTR_CHECK: 0, CT.CONSTR_PRIMARY: 1, CT.CONSTR_UNIQUE: 2,
                  CT.CONSTR_EXCLUSION: 2, CT.CONSTR_FOREIGN: 3}
         pending.sort(key=lambda pair: order.get(pair[1].contype, 4))
-        for column_name, constraint_node in pending:
-            self._add_constraint_node(table, constraint_node, column_name, creating=True)
+        for column_name, constraint_node, given_name in _without_redundant_indexes(pending):
+            self._add_constraint_node(table, constraint_node, column_name, creating=True,
+                                      name=given_name)
         if table.partition_of and table.partition_of in self.tables:
             self._inherit_from_parent(table, self.tables[table.partition_of])
 
@@ -535,7 +539,7 @@ class SchemaModel:
         self, table: Table, element: ast.ColumnDef
     ) -> tuple[Column, list[tuple[str, ast.Constraint]]]:
         """A column from its definition, and the table constraints written on it."""
-        name = str(element.colname)
+        name = N.truncate_identifier(str(element.colname))
         serial = N.serial_base(element.typeName) if element.typeName else None
         type_text = serial or (self._format_type(element.typeName) if element.typeName else "")
         not_null = bool(element.is_not_null)
@@ -592,10 +596,14 @@ class SchemaModel:
         return column, constraints
 
     def _add_constraint_node(
-        self, table: Table, node: ast.Constraint, column: str | None, *, creating: bool
+        self, table: Table, node: ast.Constraint, column: str | None, *, creating: bool,
+        name: str | None = None,
     ) -> None:
-        """Add a PRIMARY KEY / UNIQUE / CHECK / FOREIGN KEY / EXCLUDE constraint to `table`."""
+        """Add a PRIMARY KEY / UNIQUE / CHECK / FOREIGN KEY / EXCLUDE constraint to `table`.
+
+        `name` overrides the node's own name (CREATE TABLE merging twin index constraints)."""
         kind = node.contype
+        given = name if name is not None else (str(node.conname) if node.conname else None)
         deferrable = bool(node.deferrable)
         deferred = bool(node.initdeferred)
         if kind in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE):
@@ -607,8 +615,8 @@ class SchemaModel:
             if primary and table.primary_key is not None:
                 self._problem(f"multiple primary keys for table {table.qualified_name}")
                 return
-            if node.conname:
-                name = str(node.conname)
+            if given:
+                name = given
             elif primary:
                 name = N.choose_name(table.name, None, "pkey", self._relation_taken(table.schema))
             else:
@@ -647,7 +655,7 @@ class SchemaModel:
                 self._clone_index_to(self._writable(child), table.indexes[name])
         elif kind == CT.CONSTR_CHECK:
             used = N.referenced_columns(node.raw_expr)
-            name = str(node.conname) if node.conname else N.choose_name(
+            name = given or N.choose_name(
                 table.name, used[0] if len(used) == 1 else None, "check",
                 self._constraint_taken(table.schema),
             )
@@ -675,7 +683,7 @@ class SchemaModel:
                     self._problem(f"there is no primary key for referenced table {ref_key}")
                 else:
                     ref_columns = pk.columns
-            name = str(node.conname) if node.conname else N.choose_name(
+            name = given or N.choose_name(
                 table.name, N.column_name_addition(columns), "fkey",
                 self._constraint_taken(table.schema),
             )
@@ -709,7 +717,7 @@ class SchemaModel:
                     if col not in used:
                         used.append(col)
             method = str(node.access_method or "gist")
-            name = str(node.conname) if node.conname else N.choose_name(
+            name = given or N.choose_name(
                 table.name,
                 N.column_name_addition(N.index_column_name(e) for e, _ in node.exclusions or ()),
                 "excl",
@@ -1654,6 +1662,32 @@ class SchemaModel:
                 self.extensions[extension.name] = dataclasses.replace(
                     extension, version=option.arg.sval
                 )
+
+
+def _without_redundant_indexes(
+    pending: list[tuple[str | None, ast.Constraint]],
+) -> list[tuple[str | None, ast.Constraint, str | None]]:
+    """CREATE TABLE merges PRIMARY KEY / UNIQUE specifications on the same columns into one
+    index (transformIndexConstraints): `UNIQUE (a), UNIQUE (a)` makes a single constraint, and a
+    later explicit name is given to an unnamed earlier twin."""
+    kept: list[tuple[str | None, ast.Constraint, str | None]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for column, node in pending:
+        name = str(node.conname) if node.conname else None
+        if node.contype not in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE) or node.indexname:
+            kept.append((column, node, name))
+            continue
+        keys = tuple(N.strings(node.keys)) if node.keys else (column,)
+        signature = (keys, tuple(N.strings(node.including)), bool(node.deferrable),
+                     bool(node.initdeferred), bool(node.nulls_not_distinct))
+        if signature in seen:
+            prior_column, prior, prior_name = kept[seen[signature]]
+            if prior_name is None and name:
+                kept[seen[signature]] = (prior_column, prior, name)
+            continue
+        seen[signature] = len(kept)
+        kept.append((column, node, name))
+    return kept
 
 
 def _handlers() -> dict[type, Callable[[SchemaModel, Any], None]]:

@@ -183,6 +183,11 @@ def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
     return "_".join(parts)
 
 
+def truncate_identifier(name: str) -> str:
+    """Identifiers are cut to 63 bytes, as PostgreSQL does when it reads them."""
+    return _clip(name, NAMEDATALEN - 1)
+
+
 def _clip(text: str, max_bytes: int) -> str:
     """Shorten to at most `max_bytes` UTF-8 bytes without splitting a character (pg_mbcliplen)."""
     raw = text.encode()
