@@ -53,6 +53,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails the run (default error)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach the threshold")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    parser.add_argument("--changed-since", metavar="REF", help="report only migrations added or modified since this git ref (the rest is history)")
     color = parser.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", "-f", choices=sorted(FORMATS), default="text", help="output format (default text)")
     lint.add_argument("--output", "-o", type=Path, help="write the report to this file instead of standard output")
     lint.add_argument("--json", dest="json_result", type=Path, help="also save the full result as JSON (for 'pgpreflight report')")
+    lint.add_argument("--baseline", type=Path, help="report only findings not recorded in this baseline file")
+    lint.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE and exit 0")
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rule = sub.add_parser("rule", help="show one rule's documentation")
@@ -135,10 +138,23 @@ def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     if len(paths) == 1 and paths[0].is_dir() and config.path is not None and paths[0].resolve() == config.root and configured:
         return {"paths": configured}
     if configured and all(p.is_file() for p in paths):
-        # pre-commit passes changed files; the model still needs the whole history.
+        # pre-commit passes changed files; the model still needs the whole history. Files outside
+        # the migration folders (application queries, seeds) are not migrations: skip them.
         history = [c for c in configured if c.exists()]
-        return {"paths": paths, "history": history, "only": paths}
+        roots = [c.resolve() for c in history]
+        inside = [p for p in paths if any(r == p.resolve() or r in p.resolve().parents for r in roots)]
+        return {"paths": inside, "history": history, "only": inside}
     return {"paths": paths}
+
+
+def changes_for(args: argparse.Namespace) -> Any:
+    """The change set of a `--changed-since REF` run, or None."""
+    ref = getattr(args, "changed_since", None)
+    if not ref:
+        return None
+    from linter.changes import from_git
+
+    return from_git(ref, Path.cwd())
 
 
 def write_output(text: str, destination: Path | None) -> None:
@@ -172,7 +188,19 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     targets = lint_targets(args, config)
-    result = lint(targets["paths"], config, only=targets.get("only"), history=targets.get("history", ()))
+    result = lint(targets["paths"], config, only=targets.get("only"), history=targets.get("history", ()),
+                  changes=changes_for(args))
+    if args.write_baseline:
+        from linter import baseline
+
+        write_output(baseline.dump(result.findings), args.write_baseline)
+        sys.stderr.write(f"pgpreflight: recorded {len(result.findings)} finding(s) in {args.write_baseline}\n")
+        return 0
+    if args.baseline:
+        from linter import baseline
+
+        known = baseline.load(args.baseline)
+        result.findings = baseline.filter_new(result.findings, known)
     options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     output = renderer(args.format)(result, options)
     if args.json_result:

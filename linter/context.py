@@ -13,6 +13,7 @@ from linter.migration import Migration, Section, SourceFile, Statement
 from linter.registry import Rule
 
 if TYPE_CHECKING:
+    from linter.changes import ChangeSet
     from linter.schema import SchemaModel
 
 
@@ -28,6 +29,7 @@ class Context:
     schema_before: SchemaModel | None = None  # the model before this migration's UP
     schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
     schema_final: SchemaModel | None = None  # ... after the last migration's UP
+    changes: ChangeSet | None = None  # set in changed-only runs (--changed-since)
 
     @property
     def pg_version(self) -> PgVersion:

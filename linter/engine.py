@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from linter.changes import ChangeSet
 from linter.config import Config
 from linter.context import Context
 from linter.discovery import discover
@@ -51,6 +52,7 @@ def lint(
     *,
     only: Iterable[Path] | None = None,
     history: Sequence[Path] = (),
+    changes: ChangeSet | None = None,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
@@ -62,13 +64,18 @@ def lint(
         wanted = {p.resolve() for p in only}
         for m in migrations:
             m.reported = any(s.path.resolve() in wanted for s in m.sources)
+    if changes is not None:
+        for m in migrations:
+            m.reported = m.reported and changes.is_changed(m)
     rules = enabled_rules(config)
-    findings = run_rules(migrations, rules, config)
+    findings = run_rules(migrations, rules, config, changes)
     sources = {s.display: s for m in migrations for s in m.sources}
     return RunResult(findings, migrations, rules, config, sources)
 
 
-def run_rules(migrations: list[Migration], rules: list[Rule], config: Config) -> list[Finding]:
+def run_rules(
+    migrations: list[Migration], rules: list[Rule], config: Config, changes: ChangeSet | None = None
+) -> list[Finding]:
     snapshots = _replay(migrations)
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
@@ -82,6 +89,7 @@ def run_rules(migrations: list[Migration], rules: list[Rule], config: Config) ->
             severity=config.severity_for(rule.id, rule.severity),
             history=migrations,
             schema_final=final,
+            changes=changes,
         )
         if rule.check_history is not None:
             ctx = Context(**ctx_base)  # type: ignore[arg-type]

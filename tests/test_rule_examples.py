@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linter.changes import ChangeSet
 from linter.engine import lint
 from linter.registry import all_rules
 from tests.helpers import make_config, write_history
@@ -46,8 +47,16 @@ def test_example(rule_id: str, kind: str, sql: str, tmp_path: Path) -> None:
     # Rules named in the example's own suppressions run too, so suppression rules can be shown.
     named = {r.strip() for m in _SUPPRESSED.finditer(sql) for r in m.group(1).split(",") if r.strip()}
     options = dict(getattr(rule.module, "EXAMPLE_CONFIG", {}))
+    changes = None
+    merged = options.pop("_merged", None)
+    if merged:  # a changed-only run: these files are on the main branch, the example's are new
+        for name in merged:
+            (directory / name).write_text("-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n")
+        at_ref = {(directory / n).resolve() for n in merged}
+        changed = {p.resolve() for p in directory.iterdir()} - at_ref
+        changes = ChangeSet("main", changed, at_ref)
     config = make_config(tmp_path, select=sorted({rule_id} | (named & set(RULES))), **options)
-    findings = [f for f in lint([directory], config).findings if f.rule == rule_id]
+    findings = [f for f in lint([directory], config, changes=changes).findings if f.rule == rule_id]
     if kind == "bad":
         assert findings, f"bad example of {rule_id} did not fire:\n{sql}"
         for f in findings:
