@@ -1,20 +1,33 @@
 """One result object per run: what every reporter reads and what `--json` saves.
 
-Renderers read only this, so a saved result renders again without a database.
+Renderers read only this, so a saved result renders again without a database:
+`RunResult.to_dict()` writes everything a report shows (findings, the migrations with their
+source text and section lines, the rules' rationale, run metadata, review and test evidence, the
+database check), and `RunResult.from_dict()` reads it back. The JSON shape is versioned
+(`RESULT_VERSION`) and documented in linter/report/result-schema.json.
 """
 
 from __future__ import annotations
 
+import copy
+import types
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from linter import __version__
 from linter.config import Config
+from linter.errors import InputError
 from linter.findings import SEVERITIES, Finding, at_least
-from linter.migration import Migration, SourceFile
+from linter.migration import Migration, Section, SourceFile
 from linter.registry import Rule
 
+# Version 1 is what `lint --format json` has always printed; later keys (meta, review, tests,
+# sources, per-migration sections and new indexes) were added without breaking a reader, so the
+# number changes only when a key is renamed or removed. Every key after "findings" is optional
+# when reading.
 RESULT_VERSION = 1
+READABLE_VERSIONS = (1,)
 
 
 @dataclass
@@ -26,6 +39,15 @@ class RunResult:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     # Filled by `pgpreflight check`: execution facts, round trips, EXPLAIN evidence.
     check: dict[str, Any] | None = None
+    # Run metadata (project, git, target as host/dbname, time, tool version): linter.report.meta.
+    meta: dict[str, Any] | None = None
+    # Authors and Reviewed-by/Approved-by trailers per migration: linter.report.review.
+    review: dict[str, Any] | None = None
+    # Integration test evidence (JUnit files or a test command): linter.report.tests.
+    tests: dict[str, Any] | None = None
+    # The dict this result was read from (`from_dict`), so that saving it again loses nothing
+    # that only the original run could compute (statement counts, new indexes).
+    saved: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)
@@ -40,28 +62,169 @@ class RunResult:
         return [m for m in self.migrations if m.reported]
 
     def to_dict(self) -> dict[str, Any]:
+        if self.saved is not None:
+            out = copy.deepcopy(self.saved)
+            out["version"] = RESULT_VERSION
+            out["findings"] = [f.to_dict() for f in self.findings]
+            out["summary"] = self.counts()
+            for key in ("check", "meta", "review", "tests"):
+                out[key] = getattr(self, key)
+            return out
         rules_by_id = {r.id: r for r in self.rules}
         used = sorted({f.rule for f in self.findings})
+        shown = {s.display for m in self.reported_migrations() for s in m.sources}
+        shown |= {f.path for f in self.findings if f.path in self.sources}
         return {
             "version": RESULT_VERSION,
             "tool": {"name": "pgpreflight", "version": __version__},
             "pg_version": str(self.config.pg_version),
+            "fail_on": self.config.fail_on,
+            "meta": self.meta,
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.counts(),
-            "migrations": [
-                {
-                    "id": m.id,
-                    "version": m.version,
-                    "name": m.name,
-                    "convention": m.convention,
-                    "paths": [s.display for s in m.sources],
-                    "in_transaction": m.in_transaction,
-                    "up_statements": len(m.up.statements),
-                    "down_statements": None if m.down is None else len(m.down.statements),
-                    "reported": m.reported,
-                }
-                for m in self.migrations
+            "migrations": [_migration_dict(m) for m in self.migrations],
+            "rules": [_rule_dict(rules_by_id[r]) for r in used if r in rules_by_id],
+            "sources": [
+                {"path": s.display, "text": s.text} for d, s in sorted(self.sources.items()) if d in shown
             ],
-            "rules": [rules_by_id[r].to_dict() for r in used if r in rules_by_id],
+            "review": self.review,
+            "tests": self.tests,
             "check": self.check,
         }
+
+    @classmethod
+    def from_dict(cls, data: Any, origin: str = "result") -> RunResult:
+        """Read a saved result back; a file that is not one gives an `InputError` naming it."""
+        if not isinstance(data, dict) or "findings" not in data or "version" not in data:
+            raise InputError(f"{origin}: not a pgpreflight result (no 'version' and 'findings' keys)")
+        if data["version"] not in READABLE_VERSIONS:
+            raise InputError(
+                f"{origin}: result format version {data['version']!r} is not one this pgpreflight "
+                f"({__version__}) reads ({', '.join(map(str, READABLE_VERSIONS))})"
+            )
+        try:
+            findings = [Finding(**f) for f in data["findings"]]
+            sources = {s["path"]: SourceFile(Path(s["path"]), s["path"], s["text"]) for s in data.get("sources") or []}
+            migrations = [_migration_from(m, sources) for m in data.get("migrations") or []]
+            rules = [_rule_from(r) for r in data.get("rules") or []]
+        except (TypeError, KeyError, AttributeError) as err:
+            raise InputError(f"{origin}: malformed result: {type(err).__name__}: {err}") from err
+        config = Config(values={"pg-version": data.get("pg_version") or 15, "fail-on": data.get("fail_on") or "error"})
+        return cls(
+            findings=findings,
+            migrations=migrations,
+            rules=rules,
+            config=config,
+            sources=sources,
+            check=data.get("check"),
+            meta=data.get("meta"),
+            review=data.get("review"),
+            tests=data.get("tests"),
+            saved=copy.deepcopy(data),
+        )
+
+
+def _section_dict(section: Section | None) -> dict[str, Any] | None:
+    if section is None:
+        return None
+    lines = section.source.lines
+    marker = lines.position(section.marker_offset)[0] if section.marker_offset is not None else None
+    end = max(section.start, section.end - 1) if section.end > section.start else section.start
+    return {
+        "path": section.source.display,
+        "start_line": lines.position(section.start)[0],
+        "end_line": lines.position(end)[0],
+        "marker_line": marker,
+        "has_code": section.has_code,
+    }
+
+
+def _new_indexes(m: Migration) -> list[dict[str, Any]]:
+    """Indexes the UP creates: the ones the checklist wants EXPLAIN evidence for."""
+    from pglast import ast
+
+    from linter.names import relation_name
+
+    out = []
+    for stmt, node in m.up.of(ast.IndexStmt):
+        out.append(
+            {
+                "name": node.idxname,
+                "table": relation_name(node.relation),
+                "line": stmt.line,
+                "method": node.accessMethod or "btree",
+                "concurrently": bool(node.concurrent),
+                "unique": bool(node.unique),
+            }
+        )
+    return out
+
+
+def _migration_dict(m: Migration) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "version": m.version,
+        "name": m.name,
+        "convention": m.convention,
+        "paths": [s.display for s in m.sources],
+        "in_transaction": m.in_transaction,
+        "up_statements": len(m.up.statements),
+        "down_statements": None if m.down is None else len(m.down.statements),
+        "reported": m.reported,
+        "sections": {"up": _section_dict(m.up), "down": _section_dict(m.down)},
+        "new_indexes": _new_indexes(m),
+    }
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    out = rule.to_dict()
+    out.setdefault("why", rule.doc.why)
+    return out
+
+
+def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migration:
+    """A Migration without parsed statements: enough for every renderer, which reads the dict."""
+    files = [sources.get(p) or SourceFile(Path(p), p, "") for p in d.get("paths") or []]
+    if not files:
+        files = [SourceFile(Path(d["id"]), d["id"], "")]
+    sections = d.get("sections") or {}
+
+    def section(kind: str) -> Section | None:
+        info = sections.get(kind)
+        if info is None:
+            return None if kind == "down" and d.get("down_statements") is None else Section(kind, files[0], 0, 0)
+        src = sources.get(info["path"]) or files[0]
+        return Section(kind, src, 0, len(src.text), has_code=bool(info.get("has_code")))
+
+    up = section("up")
+    assert up is not None
+    return Migration(
+        version=d["version"],
+        name=d.get("name") or "",
+        convention=d.get("convention") or "",
+        sources=files,
+        up=up,
+        down=section("down"),
+        in_transaction=bool(d.get("in_transaction", True)),
+        reported=bool(d.get("reported", True)),
+    )
+
+
+def _rule_from(d: dict[str, Any]) -> Rule:
+    """The registry's rule when this pgpreflight knows it, else one rebuilt from the saved text."""
+    from linter.registry import all_rules
+    from linter.ruledoc import RuleDoc
+
+    known = all_rules().get(d["id"])
+    if known is not None:
+        return known
+    doc = RuleDoc(d.get("summary", ""), {"Why is this bad?": d.get("why", "")})
+    return Rule(
+        id=d["id"],
+        severity=d.get("severity", "warning"),
+        module=types.ModuleType(f"saved.{d['id']}"),
+        doc=doc,
+        options=dict(d.get("options") or {}),
+        opt_in=bool(d.get("opt_in")),
+        equivalents=dict(d.get("equivalents") or {}),
+    )
