@@ -1,0 +1,396 @@
+"""Catalog snapshots: storage files, the session's own locks, and a normalised schema model.
+
+The schema model is keyed by object kind and schema-qualified name, and holds only what the
+server prints back through its own deparsers (`format_type`, `pg_get_indexdef`,
+`pg_get_constraintdef`, `pg_get_expr`, `pg_get_triggerdef`, `pg_get_functiondef`): OIDs change
+when DOWN drops and UP recreates an object, names and definitions must not.
+
+Snapshots taken *inside* a traced transaction must not lock user tables, or they would hide
+the statement's own locks: view definitions are then compared by a hash of the stored rule tree
+instead of `pg_get_viewdef` (which locks the relations the view reads). A test checks that a
+snapshot takes no lock on any user relation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FIRST_USER_OID = 16384
+"""FirstNormalObjectId: OIDs below belong to the system catalogs created by initdb."""
+
+_USER_NS = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+    "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"
+)
+_NOT_EXTENSION_MEMBER = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '{catalog}'::regclass "
+    "AND dep.objid = {oid} AND dep.deptype = 'e')"
+)
+
+RELKIND = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+    "S": "sequence",
+    "c": "composite type",
+    "i": "index",
+    "I": "partitioned index",
+    "t": "toast table",
+}
+
+
+def qualify(schema: str, name: str) -> str:
+    """`public` is implied, as in the migrations people write; other schemas are spelled out."""
+    return name if schema == "public" else f"{schema}.{name}"
+
+
+# -- storage and locks (per statement) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relation:
+    oid: int
+    name: str  # qualified, see `qualify`
+    kind: str  # RELKIND value
+    filenode: int
+    owner: int | None  # table of an index or of a TOAST table/index
+
+
+_RELATIONS_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode,
+       coalesce(i.indrelid, t.oid)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_index i ON i.indexrelid = c.oid
+LEFT JOIN pg_class t ON t.reltoastrelid = c.oid
+WHERE c.oid >= 16384
+"""
+
+
+def relations(conn: Any) -> dict[int, Relation]:
+    """Every user relation (tables, indexes, TOAST, sequences, views) by OID."""
+    out: dict[int, Relation] = {}
+    for oid, nsp, name, kind, filenode, owner in conn.execute(_RELATIONS_SQL).fetchall():
+        out[oid] = Relation(oid, qualify(nsp, name), RELKIND.get(kind, kind), filenode, owner)
+    return out
+
+
+def owner_table(rels: dict[int, Relation], oid: int) -> Relation | None:
+    """The table an index, TOAST table or TOAST index belongs to (following two hops)."""
+    rel = rels.get(oid)
+    hops = 0
+    while rel is not None and rel.owner is not None and hops < 3:
+        rel = rels.get(rel.owner)
+        hops += 1
+    return rel
+
+
+@dataclass(frozen=True)
+class HeldLock:
+    locktype: str
+    mode: str  # pg_locks spelling: AccessExclusiveLock
+    relation: int | None
+    classid: int | None
+    objid: int | None
+    objsubid: int | None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.locktype, self.mode, self.relation, self.classid, self.objid, self.objsubid)
+
+
+_LOCKS_SQL = """
+SELECT l.locktype, l.mode, l.relation::int8, l.classid::int8, l.objid::int8, l.objsubid::int8
+FROM pg_locks l
+WHERE l.pid = {pid} AND l.granted AND l.locktype IN ('relation', 'object')
+  AND coalesce(l.relation::int8, l.objid::int8, 0) >= 16384
+"""
+
+
+def own_locks(conn: Any) -> list[HeldLock]:
+    """Granted relation and object locks of this session on user objects."""
+    rows = conn.execute(_LOCKS_SQL.format(pid="pg_backend_pid()")).fetchall()
+    return [HeldLock(*row) for row in rows]
+
+
+def locks_of(conn: Any, pid: int) -> list[HeldLock]:
+    """The same, for another backend (the poller's view of a non-transactional statement)."""
+    rows = conn.execute(_LOCKS_SQL.format(pid=int(pid))).fetchall()
+    return [HeldLock(*row) for row in rows]
+
+
+def describe_objects(conn: Any, locks: list[HeldLock]) -> dict[tuple[int, int, int], str]:
+    """pg_describe_object for object locks whose object still exists."""
+    keys = {(lk.classid, lk.objid, lk.objsubid or 0) for lk in locks if lk.locktype == "object"}
+    out: dict[tuple[int, int, int], str] = {}
+    for classid, objid, subid in keys:
+        if classid is None or objid is None:
+            continue
+        row = conn.execute(
+            "SELECT pg_describe_object(%s, %s, %s)", (classid, objid, subid)
+        ).fetchone()
+        if row and row[0]:
+            out[(classid, objid, subid)] = str(row[0])
+    return out
+
+
+def session_settings(conn: Any) -> tuple[str, str]:
+    row = conn.execute(
+        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+    ).fetchone()
+    return str(row[0]), str(row[1])
+
+
+# -- the normalised schema model (round trip and per-statement changes) --------------------
+
+Snapshot = dict[tuple[str, str], dict[str, Any]]
+"""(kind, qualified name) -> attributes that must survive DOWN/UP unchanged."""
+
+
+def _relations_query(in_transaction: bool) -> str:
+    viewdef = (
+        "(SELECT md5(string_agg(r.ev_action::text, ',')) FROM pg_rewrite r WHERE r.ev_class = c.oid)"
+        if in_transaction
+        else "CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END"
+    )
+    return f"""
+SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity,
+       coalesce(array_to_string(c.reloptions, ','), ''),
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+       {viewdef}, obj_description(c.oid, 'pg_class')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND {_USER_NS}
+  AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
+"""
+
+
+_COLUMNS_SQL = f"""
+SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
+       col_description(c.oid, a.attnum)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
+  AND {_USER_NS} AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
+"""
+
+_CONSTRAINTS_SQL = f"""
+SELECT n.nspname, c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid),
+       con.convalidated, con.condeferrable, con.condeferred
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_NS}
+"""
+
+_INDEXES_SQL = f"""
+SELECT n.nspname, ic.relname, tc.relname, pg_get_indexdef(i.indexrelid), i.indisvalid,
+       i.indisready, i.indisprimary, i.indisunique
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class tc ON tc.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+WHERE {_USER_NS}
+"""
+
+_TRIGGERS_SQL = f"""
+SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND {_USER_NS}
+"""
+
+_FUNCTIONS_SQL = f"""
+SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind,
+       CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
+            ELSE pg_get_function_result(p.oid) END
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {_USER_NS} AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_proc", oid="p.oid")}
+"""
+
+_SEQUENCES_SQL = f"""
+SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname
+          FROM pg_depend dep
+          JOIN pg_class tc ON tc.oid = dep.refobjid
+          JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+          JOIN pg_attribute ta ON ta.attrelid = dep.refobjid AND ta.attnum = dep.refobjsubid
+         WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
+           AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')
+         LIMIT 1)
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_NS} AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
+"""
+
+_TYPES_SQL = f"""
+SELECT n.nspname, t.typname, t.typtype,
+       CASE t.typtype
+         WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                          FROM pg_enum e WHERE e.enumtypid = t.oid)
+         WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                       || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
+                       || coalesce(' DEFAULT ' || t.typdefault, '')
+                       || coalesce((SELECT ' ' || string_agg(pg_get_constraintdef(dc.oid), ' '
+                                                             ORDER BY dc.conname)
+                                      FROM pg_constraint dc WHERE dc.contypid = t.oid), '')
+         WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r
+                         WHERE r.rngtypid = t.oid)
+       END
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype IN ('e', 'd', 'r') AND {_USER_NS}
+  AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_type", oid="t.oid")}
+"""
+
+_EXTENSIONS_SQL = """
+SELECT e.extname, e.extversion, n.nspname
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql'
+"""
+
+_SCHEMAS_SQL = f"""
+SELECT n.nspname, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n
+WHERE {_USER_NS} AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_namespace", oid="n.oid")}
+"""
+
+_POLICIES_SQL = """
+SELECT schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check
+FROM pg_policies
+"""
+
+
+def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
+    """The normalised schema model of the connected database.
+
+    `in_transaction=True` avoids deparsing views (see the module docstring); only snapshots
+    compared with each other should use the same flag."""
+    snap: Snapshot = {}
+    for nsp, comment in conn.execute(_SCHEMAS_SQL).fetchall():
+        snap[("schema", nsp)] = {"comment": comment}
+    for row in conn.execute(_relations_query(in_transaction)).fetchall():
+        nsp, name, kind, persistence, rls, options, bound, partkey, viewdef, comment = row
+        snap[(RELKIND.get(kind, kind), qualify(nsp, name))] = {
+            "persistence": persistence,
+            "row_security": rls,
+            "options": options,
+            "partition_bound": bound,
+            "partition_key": partkey,
+            "definition": viewdef,
+            "comment": comment,
+        }
+    for row in conn.execute(_COLUMNS_SQL).fetchall():
+        nsp, rel, col, typ, notnull, default, identity, generated, collation, comment = row
+        snap[("column", f"{qualify(nsp, rel)}.{col}")] = {
+            "type": typ,
+            "not_null": notnull,
+            "default": default,
+            "identity": identity or None,
+            "generated": generated or None,
+            "collation": collation,
+            "comment": comment,
+        }
+    for row in conn.execute(_CONSTRAINTS_SQL).fetchall():
+        nsp, rel, name, contype, definition, validated, deferrable, deferred = row
+        snap[("constraint", f"{qualify(nsp, rel)}.{name}")] = {
+            "type": contype,
+            "definition": definition,
+            "validated": validated,
+            "deferrable": deferrable,
+            "deferred": deferred,
+        }
+    for row in conn.execute(_INDEXES_SQL).fetchall():
+        nsp, name, table, definition, valid, ready, primary, unique = row
+        snap[("index", qualify(nsp, name))] = {
+            "table": qualify(nsp, table),
+            "definition": definition,
+            "valid": valid,
+            "ready": ready,
+            "primary": primary,
+            "unique": unique,
+        }
+    for nsp, rel, name, definition, enabled in conn.execute(_TRIGGERS_SQL).fetchall():
+        snap[("trigger", f"{qualify(nsp, rel)}.{name}")] = {
+            "definition": definition,
+            "enabled": enabled,
+        }
+    for nsp, name, args, prokind, definition in conn.execute(_FUNCTIONS_SQL).fetchall():
+        snap[("function", f"{qualify(nsp, name)}({args})")] = {
+            "kind": prokind,
+            "definition": definition,
+        }
+    for row in conn.execute(_SEQUENCES_SQL).fetchall():
+        nsp, name, typ, start, inc, smin, smax, cache, cycle, owned = row
+        snap[("sequence", qualify(nsp, name))] = {
+            "type": typ,
+            "start": start,
+            "increment": inc,
+            "min": smin,
+            "max": smax,
+            "cache": cache,
+            "cycle": cycle,
+            "owned_by": owned,
+        }
+    for nsp, name, typtype, definition in conn.execute(_TYPES_SQL).fetchall():
+        kind = {"e": "enum", "d": "domain", "r": "range type"}[typtype]
+        snap[(kind, qualify(nsp, name))] = {"definition": definition}
+    for name, version, nsp in conn.execute(_EXTENSIONS_SQL).fetchall():
+        snap[("extension", name)] = {"version": version, "schema": nsp}
+    for nsp, table, name, permissive, roles, cmd, qual, check in conn.execute(
+        _POLICIES_SQL
+    ).fetchall():
+        snap[("policy", f"{qualify(nsp, table)}.{name}")] = {
+            "permissive": permissive,
+            "roles": roles,
+            "command": cmd,
+            "using": qual,
+            "with_check": check,
+        }
+    return snap
+
+
+def compare(expected: Snapshot, actual: Snapshot) -> list[tuple[str, str, str, Any, Any]]:
+    """(kind, name, change, expected attrs, actual attrs) for every object that differs;
+    change is "missing" (only in expected), "extra" (only in actual) or "changed"."""
+    out: list[tuple[str, str, str, Any, Any]] = []
+    for key in sorted(set(expected) | set(actual)):
+        before, after = expected.get(key), actual.get(key)
+        if before == after:
+            continue
+        if after is None:
+            out.append((key[0], key[1], "missing", before, None))
+        elif before is None:
+            out.append((key[0], key[1], "extra", None, after))
+        else:
+            changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+            out.append(
+                (
+                    key[0],
+                    key[1],
+                    "changed",
+                    {k: before.get(k) for k in sorted(changed)},
+                    {k: after.get(k) for k in sorted(changed)},
+                )
+            )
+    return out
+
+
+def sequence_values(conn: Any) -> dict[str, int | None]:
+    """last_value of every user sequence (None when never called). Reading it advances
+    nothing, but opens each sequence: call it outside traced transactions."""
+    rows = conn.execute(
+        "SELECT schemaname, sequencename, last_value FROM pg_sequences "
+        "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+    ).fetchall()
+    return {qualify(nsp, name): value for nsp, name, value in rows}

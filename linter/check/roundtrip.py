@@ -1,0 +1,425 @@
+"""One pending migration's scenario: trace UP, then prove UP -> DOWN -> UP on a clone.
+
+Databases (all cloned with CREATE DATABASE ... TEMPLATE, never by replaying history):
+
+    before  (template, state S0)  --clone-->  A: trace UP            -> S1; A is the next
+                                                                        migration's template
+                                   A --clone-->  B: probe rows, DOWN -> S2 (must equal S0),
+                                                    UP again         -> S3 (must equal S1)
+
+Keeping A untouched by the probe rows and the round trip means the next migration starts from
+exactly "history + this UP", as it would in production.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from linter.check import catalog
+from linter.check.result import (
+    DataLoss,
+    MigrationCheck,
+    RoundTrip,
+    SchemaDifference,
+    SectionTrace,
+)
+from linter.check.trace import SectionTracer, TraceOptions
+from linter.migration import Migration, Section
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Scenario:
+    """Where one migration's scenario runs: a server with `create_database`, `conninfo`,
+    `drop_database`, `program` (ScratchServer), and the name of the template database."""
+
+    server: Any
+    template: str
+    prefix: str
+    options: TraceOptions
+    dump_diff: bool = True
+
+
+def _connect(conninfo: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(conninfo, autocommit=True, application_name="pgpreflight")
+
+
+def _differences(expected: catalog.Snapshot, actual: catalog.Snapshot) -> list[SchemaDifference]:
+    return [
+        SchemaDifference(kind, name, change, exp, act)
+        for kind, name, change, exp, act in catalog.compare(expected, actual)
+    ]
+
+
+def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, str | None]:
+    """Trace the migration; return its result and the database that holds the state after
+    its UP (the next template), or None when UP failed."""
+    db_a, db_b = f"{sc.prefix}_a", f"{sc.prefix}_b"
+    result = MigrationCheck(
+        id=migration.id,
+        version=migration.version,
+        name=migration.name,
+        paths=[s.display for s in migration.sources],
+        status="passed",
+        up=SectionTrace("up", "not run", sc.options.transaction_mode),
+    )
+    problems = _not_runnable(migration)
+    if problems:
+        result.status = "not run"
+        result.notes.append(problems)
+        return result, None
+    a_info = sc.server.create_database(db_a, template=sc.template)
+    with _connect(a_info) as conn:
+        s0 = catalog.schema_snapshot(conn)
+        tracer = SectionTracer(conn, a_info, sc.options)
+        result.up, invalid = tracer.run(migration, migration.up, "up")
+        result.invalid_indexes.extend(invalid)
+        s1 = catalog.schema_snapshot(conn)
+    if result.up.status != "ok":
+        result.status = "failed"
+        result.round_trip = RoundTrip("not run", reason="UP failed")
+        sc.server.drop_database(db_a)
+        return result, None
+    down = migration.down
+    if down is None or not down.statements:
+        result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
+        return result, db_a
+    b_info = sc.server.create_database(db_b, template=db_a)
+    try:
+        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b)
+    finally:
+        sc.server.drop_database(db_b)
+    return result, db_a
+
+
+def _round_trip(
+    sc: Scenario,
+    migration: Migration,
+    down: Section,
+    result: MigrationCheck,
+    b_info: str,
+    before: tuple[catalog.Snapshot, catalog.Snapshot],
+    db_a: str,
+    db_b: str,
+) -> None:
+    s0, s1 = before
+    rt = RoundTrip("pass")
+    result.round_trip = rt
+    dumps: list[str] = []
+    with _connect(b_info) as conn:
+        probed = probe_rows(conn, s0, s1, result.notes)
+        tracer = SectionTracer(conn, b_info, sc.options)
+        result.down, _ = tracer.run(migration, down, "down")
+        s2 = catalog.schema_snapshot(conn)
+        result.data_loss = _data_loss(result.down, probed)
+        if result.down.status != "ok":
+            rt.verdict, rt.reason = "fail", "DOWN failed"
+            result.status = "round-trip failed"
+            return
+        rt.down_differences = _differences(s0, s2)
+        rt.down_restores = not rt.down_differences
+        if rt.down_differences and sc.dump_diff:
+            dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
+        result.up_again, _ = tracer.run(migration, migration.up, "up-again")
+        if result.up_again.status != "ok":
+            failed = next(s for s in result.up_again.statements if s.status == "error")
+            error = failed.error
+            rt.verdict = "fail"
+            rt.reason = "; ".join(
+                [_describe(d, "down") for d in rt.down_differences[:10]]
+                + [
+                    f"UP failed when run again after DOWN at line {failed.line}: "
+                    f"{error.message if error else 'error'}"
+                ]
+            )
+            rt.pg_dump_diff = "".join(dumps)
+            result.status = "round-trip failed"
+            return
+        s3 = catalog.schema_snapshot(conn)
+    rt.up_again_differences = _differences(s1, s3)
+    rt.up_again_matches = not rt.up_again_differences
+    if rt.up_again_differences and sc.dump_diff:
+        dumps.append(_dump_diff(sc.server, db_a, db_b, "after UP", "after UP again"))
+    rt.pg_dump_diff = "".join(dumps)
+    if not (rt.down_restores and rt.up_again_matches):
+        rt.verdict = "fail"
+        named = [_describe(d, "down") for d in rt.down_differences]
+        named += [_describe(d, "up-again") for d in rt.up_again_differences]
+        rt.reason = "; ".join(named[:10]) + ("; ..." if len(named) > 10 else "")
+        result.status = "round-trip failed"
+
+
+def _describe(diff: SchemaDifference, phase: str) -> str:
+    return f"{diff.kind} {diff.name} {_change_words(diff.change, phase)}"
+
+
+def _change_words(change: str, phase: str) -> str:
+    if phase == "down":
+        return {
+            "missing": "gone after DOWN",
+            "extra": "left behind by DOWN",
+            "changed": "not restored by DOWN",
+        }[change]
+    return {
+        "missing": "missing after UP again",
+        "extra": "extra after UP again",
+        "changed": "differs after UP again",
+    }[change]
+
+
+def _not_runnable(migration: Migration) -> str | None:
+    errors = list(migration.up.syntax_errors) + (
+        list(migration.down.syntax_errors) if migration.down else []
+    )
+    if errors:
+        first = errors[0]
+        line = first.source.lines.position(first.offset)[0]
+        return f"not run: syntax error at {first.source.display}:{line}: {first.message}"
+    if migration.problems:
+        return f"not run: {migration.problems[0].message}"
+    if not migration.up.statements:
+        return "not run: UP has no statements"
+    return None
+
+
+# -- data-loss probe ----------------------------------------------------------------------
+
+
+@dataclass
+class _Probe:
+    table: str
+    column: str | None  # None: the whole table is new
+    rows: int  # rows holding data before DOWN (probe row included)
+
+
+_CANDIDATES: dict[str, list[str]] = {
+    "integer": ["1", "0", "100"],
+    "bigint": ["1", "0", "100"],
+    "smallint": ["1", "0", "100"],
+    "numeric": ["1", "0", "100"],
+    "real": ["1", "0"],
+    "double precision": ["1", "0"],
+    "boolean": ["true", "false"],
+    "text": ["'pgpreflight-probe@example.com'", "'SP'", "'probe:probe'", "'probe'", "'P'", "'1'"],
+    "uuid": ["'00000000-0000-4000-8000-000000000001'"],
+    "date": ["current_date + 1", "current_date"],
+    "timestamp with time zone": ["now() + interval '1 day'", "now()"],
+    "timestamp without time zone": ["localtimestamp + interval '1 day'", "localtimestamp"],
+    "time without time zone": ["'12:00'"],
+    "interval": ["'1 hour'"],
+    "jsonb": ["'{}'"],
+    "json": ["'{}'"],
+    "bytea": ["'\\x00'"],
+    "inet": ["'127.0.0.1'"],
+    "citext": ["'pgpreflight-probe@example.com'", "'SP'", "'probe'"],
+}
+_LITERAL_IN_LIST = re.compile(r"ARRAY\[\s*'((?:[^']|'')*)'|=\s*'((?:[^']|'')*)'::")
+
+
+def _candidates(
+    column: str, attrs: dict[str, Any], checks: dict[str, str], snap: catalog.Snapshot
+) -> list[str]:
+    """Values to try for a NOT NULL column without default: literals its CHECKs list
+    (`col IN ('a', 'b')`), an enum's first label, then typed samples."""
+    typ = str(attrs["type"])
+    out: list[str] = []
+    for definition in checks.values():
+        if re.search(rf"\b{re.escape(column)}\b", definition):
+            for m in _LITERAL_IN_LIST.finditer(definition):
+                out.append("'" + (m.group(1) if m.group(1) is not None else m.group(2)) + "'")
+    enum = snap.get(("enum", typ))
+    if enum and enum.get("definition"):
+        out.append(str(enum["definition"]).split(",")[0].strip())
+    length = re.search(r"\((\d+)\)", typ)
+    base = re.sub(r"\(.*\)", "", typ).strip()
+    if base.startswith("character"):
+        base = "text"
+    if base.endswith("[]"):
+        out.append("'{}'")
+    out.extend(_CANDIDATES.get(base, []))
+    if length and base == "text":
+        limit = int(length.group(1))
+        out = [v for v in out if len(v) - 2 <= limit]
+    return out or ["NULL"]
+
+
+def probe_rows(
+    conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: list[str]
+) -> list[_Probe]:
+    """Make sure every table and column the UP created holds data before DOWN runs.
+
+    Rows are inserted with session_replication_role = replica (foreign-key and user triggers do
+    not fire; CHECK and NOT NULL still apply), one savepoint per attempt; a CHECK that rejects
+    the row moves its columns to their next candidate value. A row that cannot be built is a
+    note, not a failure."""
+    new_tables = [name for kind, name in s1 if kind == "table" and ("table", name) not in s0]
+    new_columns = [
+        name
+        for kind, name in s1
+        if kind == "column"
+        and ("column", name) not in s0
+        and ("table", name.rsplit(".", 1)[0]) in s0
+    ]
+    targets: dict[str, list[str]] = {t: [] for t in new_tables}
+    for col in new_columns:
+        table, column = col.rsplit(".", 1)
+        targets.setdefault(table, []).append(column)
+    probes: list[_Probe] = []
+    if not targets:
+        return probes
+    conn.execute("BEGIN")
+    conn.execute("SET LOCAL session_replication_role = replica")
+    try:
+        for table, columns in sorted(targets.items()):
+            ident = _ident(table)
+            has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]  # type: ignore[index]
+            if not has_rows or table in new_tables:
+                problem = _insert_probe(conn, table, s1)
+                if problem:
+                    notes.append(f"data-loss probe: could not insert a row into {table}: {problem}")
+            if table in new_tables:
+                rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]  # type: ignore[index]
+                probes.append(_Probe(table, None, int(rows)))
+            for column in columns:
+                rows = conn.execute(
+                    f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"  # type: ignore[arg-type]
+                ).fetchone()[0]
+                probes.append(_Probe(table, column, int(rows)))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return probes
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ident(qualified: str) -> str:
+    if "." in qualified:
+        schema, name = qualified.split(".", 1)
+        return f"{_quote(schema)}.{_quote(name)}"
+    return _quote(qualified)
+
+
+def _insert_probe(conn: Any, table: str, snap: catalog.Snapshot, attempts: int = 40) -> str | None:
+    """Insert one row; None on success, else PostgreSQL's last message."""
+    import psycopg
+
+    prefix = table + "."
+    checks = {
+        name[len(prefix) :]: str(attrs["definition"])
+        for (kind, name), attrs in snap.items()
+        if kind == "constraint" and name.startswith(prefix) and attrs["type"] == "c"
+    }
+    options: dict[str, list[str]] = {}
+    for (kind, name), attrs in snap.items():
+        if kind != "column" or not name.startswith(prefix) or "." in name[len(prefix) :]:
+            continue
+        if attrs["identity"] or attrs["generated"] or attrs["default"] is not None:
+            continue
+        column = name[len(prefix) :]
+        values = _candidates(column, attrs, checks, snap)
+        if not attrs["not_null"]:
+            values = [*values, "NULL"]
+        options[column] = values
+    choice = dict.fromkeys(options, 0)
+    last = "no attempt"
+    for _ in range(attempts):
+        names = [c for c in options if options[c][choice[c]] != "NULL"]
+        if names:
+            values = ", ".join(options[c][choice[c]] for c in names)
+            sql = f"INSERT INTO {_ident(table)} ({', '.join(map(_quote, names))}) VALUES ({values})"
+        else:
+            sql = f"INSERT INTO {_ident(table)} DEFAULT VALUES"
+        conn.execute("SAVEPOINT probe")
+        try:
+            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute("RELEASE SAVEPOINT probe")
+            return None
+        except psycopg.Error as exc:
+            conn.execute("ROLLBACK TO SAVEPOINT probe")
+            last = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            culprit = exc.diag.constraint_name
+            involved = [
+                c
+                for c in options
+                if culprit in checks and re.search(rf"\b{re.escape(c)}\b", checks[culprit])
+            ] or ([exc.diag.column_name] if exc.diag.column_name in options else [])
+            moved = False
+            for column in involved:
+                if choice[column] + 1 < len(options[column]):
+                    choice[column] += 1
+                    moved = True
+                    break
+            if not moved:
+                return last
+    return last
+
+
+def _data_loss(down: SectionTrace, probes: list[_Probe]) -> list[DataLoss]:
+    """DOWN statements whose catalog changes drop a probed table or column."""
+    out: list[DataLoss] = []
+    by_table = {p.table: p for p in probes if p.column is None}
+    by_column = {f"{p.table}.{p.column}": p for p in probes if p.column is not None}
+    for st in down.statements:
+        for change in st.catalog_changes:
+            if change.action != "dropped":
+                continue
+            if change.kind == "table" and change.name in by_table and by_table[change.name].rows:
+                probe = by_table.pop(change.name)
+                out.append(DataLoss(probe.table, "table", st.line, st.sql, probe.rows))
+            elif (
+                change.kind == "column" and change.name in by_column and by_column[change.name].rows
+            ):
+                probe = by_column.pop(change.name)
+                out.append(DataLoss(change.name, "column", st.line, st.sql, probe.rows))
+    return out
+
+
+# -- pg_dump diff --------------------------------------------------------------------------
+
+_DUMP_NOISE = re.compile(
+    r"^(\\restrict|\\unrestrict|-- Dumped (from|by)|SET |SELECT pg_catalog\.set_config)"
+)
+
+
+def schema_dump(server: Any, dbname: str) -> list[str]:
+    argv = [
+        str(server.program("pg_dump")),
+        "--schema-only",
+        "--no-owner",
+        "--no-privileges",
+        "--dbname",
+        server.conninfo(dbname),
+    ]
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, env=server.client_env(), timeout=300
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["pg_dump failed"])[-1]
+        return [f"-- pg_dump failed: {last}\n"]
+    return [line for line in proc.stdout.splitlines(keepends=True) if not _DUMP_NOISE.match(line)]
+
+
+def _dump_diff(
+    server: Any, expected_db: str, actual_db: str, expected_label: str, actual_label: str
+) -> str:
+    return "".join(
+        difflib.unified_diff(
+            schema_dump(server, expected_db),
+            schema_dump(server, actual_db),
+            fromfile=f"schema {expected_label}",
+            tofile=f"schema {actual_label}",
+            n=2,
+        )
+    )

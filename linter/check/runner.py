@@ -1,0 +1,241 @@
+"""One `pgpreflight check` run: pick the pending migrations, build the baseline once, trace
+each pending migration on a clone of the state before it, then check the final schema.
+
+Scratch mode needs nothing but PostgreSQL binaries. Target mode (see `target`) reads the
+target's history and schema read-only and replays them here; only `--execute-on-target` touches
+the target, inside a transaction that is always rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linter.check import catalog
+from linter.check.postconditions import postconditions
+from linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
+from linter.check.roundtrip import Scenario, run_scenario
+from linter.check.trace import TraceOptions, cannot_run_in_transaction
+from linter.errors import InputError, PgPreflightError
+from linter.migration import Migration, Section, version_key
+
+LOG = logging.getLogger(__name__)
+
+BASE_DB = "pgpf_base"
+
+
+@dataclass
+class CheckOptions:
+    transaction_mode: str = "per-file"
+    since: str | None = None
+    changed_since: str | None = None
+    data_file: Path | None = None
+    pg_bin: Path | None = None
+    pg_major: int | None = None
+    watchdog_s: float = 600.0
+    dump_diff: bool = True
+    findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    progress: Callable[[str], None] | None = None
+
+
+def select_pending(
+    migrations: Sequence[Migration], options: CheckOptions, root: Path | None = None
+) -> int:
+    """Index of the first pending migration (len(migrations) when none is pending)."""
+    if options.since is not None:
+        key = version_key(options.since)
+        for i, m in enumerate(migrations):
+            if m.version_key >= key:
+                return i
+        return len(migrations)
+    if options.changed_since is not None:
+        changed = _changed_files(options.changed_since, root or Path.cwd())
+        for i, m in enumerate(migrations):
+            if any(s.path.resolve() in changed for s in m.sources):
+                return i
+        return len(migrations)
+    return 0
+
+
+def _changed_files(ref: str, cwd: Path) -> set[Path]:
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        out = subprocess.run(
+            ["git", "diff", "--name-only", ref, "--"],
+            cwd=top,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        untracked = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard"],
+            cwd=top,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except FileNotFoundError as exc:
+        raise InputError("--changed-since needs git on PATH") from exc
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise InputError(
+            f"--changed-since {ref}: {detail[-1] if detail else 'git failed'}"
+        ) from exc
+    return {(Path(top) / line).resolve() for line in (out + untracked).splitlines() if line.strip()}
+
+
+def apply_section(conn: Any, migration: Migration, section: Section, mode: str, major: int) -> None:
+    """Run a section without tracing (the baseline), the way the runner would; a failure
+    raises psycopg.Error after rolling back."""
+    statements = section.statements
+    file_tx = any(type(s.node).__name__ == "TransactionStmt" for s in statements)
+    wrap = (
+        mode == "per-file"
+        and migration.in_transaction
+        and not file_tx
+        and not any(cannot_run_in_transaction(s.node, major) for s in statements)
+    )
+    try:
+        if wrap:
+            conn.execute("BEGIN")
+        for stmt in statements:
+            conn.execute(stmt.text)
+        if wrap:
+            conn.execute("COMMIT")
+    except BaseException:
+        import psycopg
+
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def run_data_file(conn: Any, path: Path) -> None:
+    import psycopg
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read data file: {exc.strerror or exc}") from exc
+    try:
+        conn.execute(text)
+    except psycopg.Error as exc:
+        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+        raise PgPreflightError(f"{path}: data file failed: {first}", exit_code=2) from exc
+
+
+def _say(options: CheckOptions, message: str) -> None:
+    if options.progress is not None:
+        options.progress(message)
+
+
+def check_on_server(
+    server: Any,
+    migrations: Sequence[Migration],
+    first_pending: int,
+    options: CheckOptions,
+    result: CheckResult,
+    prepare_base: Callable[[Any, str], None] | None = None,
+) -> CheckResult:
+    """Baseline, data, then every pending migration on `server` (a running ScratchServer).
+
+    `prepare_base(server, dbname)` replaces the baseline replay (target mode loads the
+    target's schema and sample instead)."""
+    import psycopg
+
+    baseline, pending = list(migrations[:first_pending]), list(migrations[first_pending:])
+    result.baseline = [m.id for m in baseline]
+    result.pending = [m.id for m in pending]
+    result.transaction_mode = options.transaction_mode
+    major = server.major_version
+    t0 = time.perf_counter()
+    base_info = server.create_database(BASE_DB, template="template0")
+    clone_s = time.perf_counter() - t0
+    if result.server is not None:
+        result.server.template_clone_s = round(clone_s, 4)
+    if prepare_base is not None:
+        prepare_base(server, BASE_DB)
+    else:
+        with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
+            for m in baseline:
+                _say(options, f"baseline {m.id}")
+                try:
+                    apply_section(conn, m, m.up, options.transaction_mode, major)
+                except psycopg.Error as exc:
+                    failed = MigrationCheck(
+                        m.id,
+                        m.version,
+                        m.name,
+                        [s.display for s in m.sources],
+                        "failed",
+                        SectionTrace("up", "error", options.transaction_mode),
+                    )
+                    first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+                    failed.notes.append(
+                        f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
+                    )
+                    result.migrations.append(failed)
+            if options.data_file is not None:
+                _say(options, f"data {options.data_file}")
+                run_data_file(conn, options.data_file)
+                conn.execute("ANALYZE")
+                result.data = str(options.data_file)
+    template = BASE_DB
+    trace_options = TraceOptions(
+        transaction_mode=options.transaction_mode,
+        watchdog_s=options.watchdog_s,
+        server_major=major,
+        findings=options.findings,
+    )
+    created = [BASE_DB]
+    for n, m in enumerate(pending, 1):
+        _say(options, f"trace {m.id}")
+        sc = Scenario(server, template, f"pgpf_m{n}", trace_options, options.dump_diff)
+        check, next_template = run_scenario(sc, m)
+        result.migrations.append(check)
+        if next_template is not None:
+            created.append(next_template)
+            template = next_template
+        elif pending[n - 1 :] and n < len(pending):
+            check.notes.append("the next migrations run on the schema before this one")
+    with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
+        result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
+    for name in created:
+        server.drop_database(name)
+    return result
+
+
+def run_scratch(
+    migrations: Sequence[Migration], options: CheckOptions, root: Path | None = None
+) -> CheckResult:
+    """Scratch mode: a private server, started once, removed at the end."""
+    from linter.pgserver import ScratchServer
+
+    first = select_pending(migrations, options, root)
+    started = time.perf_counter()
+    with ScratchServer(options.pg_bin, major=options.pg_major) as server:
+        start_s = time.perf_counter() - started
+        import psycopg
+
+        with psycopg.connect(server.dsn) as conn:
+            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        info = ServerInfo(
+            role="scratch",
+            version=version,
+            major=server.major_version,
+            source=server.binaries.source if server.binaries else None,
+            start_s=round(start_s, 3),
+        )
+        result = CheckResult(mode="scratch", server=info)
+        return check_on_server(server, migrations, first, options, result)

@@ -1,0 +1,645 @@
+"""Run one section (UP or DOWN) statement by statement and record what each one did.
+
+Statements run the way a migration runner runs them (`--transaction per-file` by default: one
+transaction around the file unless the file has its own BEGIN/COMMIT), and between two
+statements we read, in the same session and transaction: `pg_locks` of our own backend, the
+relfilenode of every relation (a change is a rewrite) and the normalised schema. A lock taken
+inside a transaction is held until COMMIT, so reading it after the statement is exact.
+
+Statements PostgreSQL refuses inside a transaction block (CREATE/DROP INDEX CONCURRENTLY,
+REINDEX CONCURRENTLY, VACUUM, ...) run in autocommit on the migration's session -- which is then
+idle, never idle *in a transaction* (CREATE INDEX CONCURRENTLY waits for every transaction that
+could see the table, ours included) -- while a second session polls `pg_locks` for that backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast
+from pglast.enums import TransactionStmtKind
+
+from linter.check import catalog
+from linter.check.expected import expectation
+from linter.check.locks import blocks, mode_name, strength
+from linter.check.result import (
+    Agreement,
+    CatalogChange,
+    InvalidIndex,
+    LockFact,
+    Rewrite,
+    SectionTrace,
+    StatementError,
+    StatementTrace,
+)
+from linter.migration import Migration, Section, Statement
+
+LOG = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.01
+"""The second session reads pg_locks this often while a non-transactional statement runs."""
+
+
+@dataclass
+class TraceOptions:
+    transaction_mode: str = "per-file"  # per-file | per-statement | none
+    watchdog_s: float = 600.0  # cancel a statement running longer (scratch server only)
+    server_major: int = 15
+    # Static findings by (path, line): rule ids, to say whether the trace agrees with them.
+    findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+
+
+def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
+    """Statements PostgreSQL rejects inside a transaction block."""
+    if isinstance(node, ast.IndexStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.DropStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)
+    if isinstance(
+        node,
+        (
+            ast.CreatedbStmt,
+            ast.DropdbStmt,
+            ast.AlterSystemStmt,
+            ast.CreateTableSpaceStmt,
+            ast.DropTableSpaceStmt,
+        ),
+    ):
+        return True
+    if isinstance(node, ast.AlterEnumStmt) and node.newVal is not None and not node.oldVal:
+        return major < 12
+    if isinstance(node, ast.AlterTableStmt):
+        return any(
+            isinstance(c, ast.AlterTableCmd)
+            and isinstance(c.def_, ast.PartitionCmd)
+            and bool(c.def_.concurrent)
+            for c in node.cmds or ()
+        )
+    return False
+
+
+def _txn_kind(node: ast.Node) -> str | None:
+    if not isinstance(node, ast.TransactionStmt):
+        return None
+    if node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
+        return "begin"
+    if node.kind in (
+        TransactionStmtKind.TRANS_STMT_COMMIT,
+        TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    ):
+        return "end"
+    return "other"
+
+
+def _short_sql(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 300 else flat[:297] + "..."
+
+
+@dataclass
+class _State:
+    """What we know between two statements of one session."""
+
+    rels: dict[int, catalog.Relation]
+    schema: catalog.Snapshot
+    locks: set[tuple[Any, ...]]
+    tx_rels: set[int] | None = None  # relations that existed when the transaction began
+    tx_facts: list[tuple[float, LockFact]] = field(default_factory=list)
+
+
+class SectionTracer:
+    """Traces sections on one open connection (autocommit; we issue BEGIN/COMMIT ourselves)."""
+
+    def __init__(self, conn: Any, conninfo: str, options: TraceOptions) -> None:
+        self.conn = conn
+        self.conninfo = conninfo  # for the lock-polling second session
+        self.options = options
+
+    # -- public -------------------------------------------------------------------------
+
+    def run(
+        self, migration: Migration, section: Section, kind: str
+    ) -> tuple[SectionTrace, list[InvalidIndex]]:
+        import psycopg
+
+        statements = section.statements
+        file_tx = any(_txn_kind(s.node) in ("begin", "end") for s in statements)
+        non_tx = [
+            s for s in statements if cannot_run_in_transaction(s.node, self.options.server_major)
+        ]
+        mode = self.options.transaction_mode
+        notes: list[str] = []
+        if file_tx:
+            wrap, label = False, "file"
+        elif mode == "per-file" and migration.in_transaction and not non_tx:
+            wrap, label = True, "per-file"
+        else:
+            wrap, label = False, "per-statement" if mode != "none" else "none"
+            if mode == "per-file" and migration.in_transaction and non_tx:
+                notes.append(
+                    f"line {non_tx[0].line}: {type(non_tx[0].node).__name__} cannot run inside a "
+                    "transaction block, so this section ran statement by statement (autocommit), "
+                    "as runners do for such files"
+                )
+        trace = SectionTrace(kind=kind, status="ok", transaction_mode=label, notes=notes)
+        invalid: list[InvalidIndex] = []
+        started = time.perf_counter()
+        state = self._state()
+        try:
+            if wrap:
+                self._begin(state)
+            failed = False
+            for index, stmt in enumerate(statements):
+                if failed:
+                    trace.statements.append(self._skeleton(stmt, index, kind, "not run", label))
+                    continue
+                st = self._one(stmt, index, kind, label, state, invalid)
+                trace.statements.append(st)
+                if st.status == "error":
+                    failed = True
+                    trace.status = "error"
+            if wrap and not failed:
+                self._end(state, "COMMIT")
+        finally:
+            if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self.conn.execute("ROLLBACK")
+            trace.duration_ms = (time.perf_counter() - started) * 1000
+        return trace, invalid
+
+    # -- transaction bookkeeping ----------------------------------------------------------
+
+    def _state(self) -> _State:
+        return _State(
+            rels=catalog.relations(self.conn),
+            schema=catalog.schema_snapshot(self.conn, in_transaction=True),
+            locks={lk.key for lk in catalog.own_locks(self.conn)},
+        )
+
+    def _begin(self, state: _State) -> None:
+        self.conn.execute("BEGIN")
+        state.tx_rels = set(state.rels)
+        state.tx_facts = []
+
+    def _end(self, state: _State, command: str) -> None:
+        self.conn.execute(command)  # type: ignore[arg-type]
+        self._released(state)
+
+    def _released(self, state: _State) -> None:
+        now = time.perf_counter()
+        for started, fact in state.tx_facts:
+            fact.held_ms = round((now - started) * 1000, 3)
+        state.tx_facts = []
+        state.tx_rels = None
+        state.locks = set()
+
+    def _in_tx(self) -> bool:
+        import psycopg
+
+        return bool(self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+    # -- one statement ---------------------------------------------------------------------
+
+    def _skeleton(
+        self, stmt: Statement, index: int, kind: str, status: str, tx: str
+    ) -> StatementTrace:
+        return StatementTrace(
+            index=index,
+            section=kind,
+            path=stmt.source.display,
+            line=stmt.line,
+            end_line=stmt.end_line,
+            sql=_short_sql(stmt.text),
+            kind=type(stmt.node).__name__,
+            status=status,
+            transaction=tx,
+        )
+
+    def _one(
+        self,
+        stmt: Statement,
+        index: int,
+        kind: str,
+        label: str,
+        state: _State,
+        invalid: list[InvalidIndex],
+    ) -> StatementTrace:
+        import psycopg
+
+        txn = _txn_kind(stmt.node)
+        non_tx = cannot_run_in_transaction(stmt.node, self.options.server_major)
+        if non_tx:
+            tx_label = "none (cannot run in a transaction)"
+        elif self._in_tx():
+            tx_label = "file" if label == "file" else "runner"
+        else:
+            tx_label = "statement"
+        st = self._skeleton(stmt, index, kind, "ok", tx_label)
+        st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
+        if txn is not None:
+            return self._transaction_statement(stmt, st, txn, state)
+        # A non-transactional statement inside the file's own BEGIN is left to PostgreSQL to
+        # refuse: that is what the runner would get.
+        own_wrap = not non_tx and not self._in_tx()
+        if own_wrap:
+            self._begin(state)
+        poller = (
+            _LockPoller(self.conninfo, self.conn.info.backend_pid)
+            if non_tx and not self._in_tx()
+            else None
+        )
+        started = time.perf_counter()
+        try:
+            if poller is not None:
+                poller.start()
+            with _Watchdog(self.conn, self.options.watchdog_s):
+                cur = self.conn.execute(stmt.text)  # type: ignore[arg-type]
+            st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            st.rows = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
+        except psycopg.Error as exc:
+            st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            st.status = "error"
+            st.error = statement_error(exc, stmt)
+            if poller is not None:
+                poller.stop()
+            if self._in_tx():
+                self.conn.execute("ROLLBACK")
+                self._released(state)
+            self._after_error(stmt, st, state, invalid)
+            return st
+        polled = poller.stop() if poller is not None else None
+        rels_after = catalog.relations(self.conn)
+        if polled is not None:
+            new_keys = polled
+        else:
+            held = catalog.own_locks(self.conn)
+            new_keys = [lk for lk in held if lk.key not in state.locks]
+            state.locks = {lk.key for lk in held}
+        schema_after = (
+            catalog.schema_snapshot(self.conn, in_transaction=True) if self._in_tx() else None
+        )
+        descriptions = (
+            catalog.describe_objects(self.conn, new_keys) if self._in_tx() or polled else {}
+        )
+        st.locks = self._lock_facts(
+            new_keys, state, rels_after, descriptions, polled is not None, poller
+        )
+        if own_wrap:
+            for fact in st.locks:
+                fact.held_until = "end of statement"
+        st.rewrites = _rewrites(state.rels, rels_after)
+        if self._in_tx():
+            state.tx_facts.extend((started, fact) for fact in st.locks)
+        if own_wrap:
+            self._end(state, "COMMIT")
+        if schema_after is None:
+            schema_after = catalog.schema_snapshot(self.conn, in_transaction=True)
+        st.catalog_changes = _changes(state.schema, schema_after)
+        st.agreement = self._agreement(stmt, st, state, rels_after)
+        for name, attrs in ((k[1], v) for k, v in schema_after.items() if k[0] == "index"):
+            was = state.schema.get(("index", name))
+            if not attrs["valid"] and (was is None or was["valid"]):
+                invalid.append(_invalid_index(name, attrs, stmt.line))
+        state.rels = rels_after
+        state.schema = schema_after
+        return st
+
+    def _transaction_statement(
+        self, stmt: Statement, st: StatementTrace, txn: str, state: _State
+    ) -> StatementTrace:
+        import psycopg
+
+        started = time.perf_counter()
+        try:
+            if txn == "begin":
+                self.conn.execute(stmt.text)  # type: ignore[arg-type]
+                state.tx_rels = set(state.rels)
+                state.tx_facts = []
+            elif txn == "end":
+                self._end(state, stmt.text)
+            else:
+                self.conn.execute(stmt.text)  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            st.status = "error"
+            st.error = statement_error(exc, stmt)
+            if self._in_tx():
+                self.conn.execute("ROLLBACK")
+                self._released(state)
+        st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        return st
+
+    def _after_error(
+        self, stmt: Statement, st: StatementTrace, state: _State, invalid: list[InvalidIndex]
+    ) -> None:
+        """After a rollback the catalog is back to the last commit, except for what a failed
+        non-transactional statement left behind (CREATE INDEX CONCURRENTLY leaves an INVALID
+        index)."""
+        state.rels = catalog.relations(self.conn)
+        schema = catalog.schema_snapshot(self.conn, in_transaction=True)
+        for (kind, name), attrs in schema.items():
+            if kind == "index" and not attrs["valid"] and ("index", name) not in state.schema:
+                invalid.append(_invalid_index(name, attrs, stmt.line))
+                st.catalog_changes.append(CatalogChange("added", "index", name, None, attrs))
+        state.schema = schema
+        state.locks = {lk.key for lk in catalog.own_locks(self.conn)}
+
+    # -- facts -------------------------------------------------------------------------------
+
+    def _lock_facts(
+        self,
+        held: Iterable[catalog.HeldLock],
+        state: _State,
+        rels_after: dict[int, catalog.Relation],
+        descriptions: dict[tuple[int, int, int], str],
+        polled: bool,
+        poller: _LockPoller | None,
+    ) -> list[LockFact]:
+        facts: list[LockFact] = []
+        in_tx = self._in_tx()
+        for lk in held:
+            mode = mode_name(lk.mode)
+            if lk.locktype == "relation" and lk.relation is not None:
+                rel = state.rels.get(lk.relation) or rels_after.get(lk.relation)
+                if rel is None:
+                    continue  # a transient relation (the new heap of a rewrite), gone already
+                owner = catalog.owner_table(state.rels, lk.relation) or catalog.owner_table(
+                    rels_after, lk.relation
+                )
+                table = owner.name if owner is not None and owner.oid != rel.oid else None
+                existed = (
+                    lk.relation in state.rels
+                    if state.tx_rels is None
+                    else lk.relation in state.tx_rels
+                )
+                fact = LockFact(
+                    object=rel.name,
+                    kind=rel.kind,
+                    mode=mode,
+                    locktype="relation",
+                    blocks=blocks(mode) if existed else [],
+                    new_object=not existed,
+                    held_until="end of transaction" if in_tx else "end of statement",
+                    table=table,
+                    observed="polled" if polled else "own backend",
+                )
+            else:
+                key = (lk.classid or 0, lk.objid or 0, lk.objsubid or 0)
+                desc = descriptions.get(key)
+                if desc is None:
+                    continue  # dropped or transient object; the relation locks tell the story
+                fact = LockFact(
+                    object=desc,
+                    kind="object",
+                    mode=mode,
+                    locktype="object",
+                    blocks=["DDL"] if strength(mode) >= 0 else [],
+                    new_object=False,
+                    held_until="end of transaction" if in_tx else "end of statement",
+                    observed="polled" if polled else "own backend",
+                )
+            if polled and poller is not None:
+                span = poller.span(lk.key)
+                fact.held_ms = round(span * 1000, 3) if span is not None else None
+            facts.append(fact)
+        facts.sort(
+            key=lambda f: (f.locktype != "relation", f.new_object, -strength(f.mode), f.object)
+        )
+        return facts
+
+    def _agreement(
+        self,
+        stmt: Statement,
+        st: StatementTrace,
+        state: _State,
+        rels_after: dict[int, catalog.Relation],
+    ) -> Agreement | None:
+        rules = sorted(
+            {
+                r
+                for line in range(st.line, st.end_line + 1)
+                for r in self.options.findings.get((st.path, line), [])
+            }
+        )
+        exp = expectation(stmt.node)
+        if exp is None:
+            return (
+                Agreement(None, None, None, None, bool(st.rewrites), "no prediction", rules)
+                if rules
+                else None
+            )
+        pre_existing = [f for f in st.locks if f.locktype == "relation" and not f.new_object]
+        if exp.table is not None:
+            on_table = [
+                f for f in pre_existing if f.object == exp.table and f.kind.endswith("table")
+            ]
+        else:
+            on_table = [
+                f for f in pre_existing if f.kind.endswith("table") and f.kind != "toast table"
+            ]
+        observed = max((f.mode for f in on_table), key=strength, default=None)
+        rewritten = any(
+            r.kind in ("table", "materialized view")
+            and (exp.table is None or r.object == exp.table)
+            for r in st.rewrites
+        )
+        agreement = Agreement(
+            table=exp.table,
+            expected_lock=exp.lock,
+            observed_lock=observed,
+            expected_rewrite=exp.rewrite,
+            observed_rewrite=rewritten,
+            verdict="confirmed",
+            rules=rules,
+            note=exp.note,
+        )
+        table_is_new = exp.table is not None and not any(
+            r.name == exp.table
+            for oid, r in state.rels.items()
+            if state.tx_rels is None or oid in state.tx_rels
+        )
+        if table_is_new or st.status != "ok":
+            agreement.verdict = "no prediction"
+            agreement.note = (
+                "the table is created in this transaction" if table_is_new else agreement.note
+            )
+            return agreement
+        problems: list[str] = []
+        if observed is None and exp.lock is not None:
+            problems.append(f"expected {exp.lock} but no new lock was seen on the table")
+        elif observed is not None and exp.lock is not None and mode_name(observed) != exp.lock:
+            problems.append(f"expected {exp.lock}, observed {observed}")
+        if exp.rewrite is not None and exp.rewrite != rewritten:
+            problems.append(
+                "expected a rewrite, none happened" if exp.rewrite else "unexpected rewrite"
+            )
+        if problems:
+            agreement.verdict = "contradicted"
+            agreement.note = "; ".join(problems)
+        return agreement
+
+
+def _rewrites(
+    before: dict[int, catalog.Relation], after: dict[int, catalog.Relation]
+) -> list[Rewrite]:
+    out: list[Rewrite] = []
+    seen_tables: set[str] = set()
+    for oid, rel in before.items():
+        now = after.get(oid)
+        if now is None or rel.filenode == 0 or now.filenode == rel.filenode:
+            continue
+        owner = catalog.owner_table(before, oid)
+        table = owner.name if owner is not None and owner.oid != oid else None
+        if rel.kind == "toast table" and table is not None:
+            if table in seen_tables:
+                continue
+            out.append(Rewrite(table, "table", None))
+            seen_tables.add(table)
+            continue
+        if rel.kind == "index" and owner is not None and owner.kind == "toast table":
+            continue  # the TOAST index follows its TOAST table
+        if rel.kind in ("table", "materialized view"):
+            if rel.name in seen_tables:
+                continue
+            seen_tables.add(rel.name)
+        out.append(Rewrite(rel.name, rel.kind, table))
+    out.sort(key=lambda r: (r.kind != "table", r.object))
+    return out
+
+
+def _changes(before: catalog.Snapshot, after: catalog.Snapshot) -> list[CatalogChange]:
+    action = {"missing": "dropped", "extra": "added", "changed": "changed"}
+    return [
+        CatalogChange(action[change], kind, name, exp, act)
+        for kind, name, change, exp, act in catalog.compare(before, after)
+    ]
+
+
+def _invalid_index(name: str, attrs: dict[str, Any], line: int) -> InvalidIndex:
+    return InvalidIndex(
+        index=name,
+        table=str(attrs.get("table")),
+        line=line,
+        cleanup=f"DROP INDEX CONCURRENTLY IF EXISTS {name}; then create it again with CONCURRENTLY",
+    )
+
+
+def statement_error(exc: Any, stmt: Statement) -> StatementError:
+    """PostgreSQL's message, SQLSTATE, and the file line it points at."""
+    diag = exc.diag
+    text = str(exc).strip()
+    message = diag.message_primary or (text.splitlines()[0] if text else type(exc).__name__)
+    line, column = stmt.line, None
+    position = diag.statement_position
+    if position:
+        try:
+            offset = int(position) - 1
+            before = stmt.text[:offset]
+            line = stmt.line + before.count("\n")
+            column = (
+                offset - (before.rfind("\n") + 1) + 1 if "\n" in before else stmt.column + offset
+            )
+        except ValueError:
+            pass
+    return StatementError(
+        sqlstate=diag.sqlstate or getattr(exc, "sqlstate", None),
+        message=message,
+        line=line,
+        column=column,
+        detail=diag.message_detail,
+        hint=diag.message_hint,
+    )
+
+
+class _Watchdog:
+    """Cancel the running statement after `seconds` (the scratch server gets no
+    statement_timeout from us: the migration's own settings are what the trace reports)."""
+
+    def __init__(self, conn: Any, seconds: float) -> None:
+        self._timer = threading.Timer(seconds, self._cancel, args=(conn,))
+        self._timer.daemon = True
+
+    @staticmethod
+    def _cancel(conn: Any) -> None:
+        try:
+            conn.cancel()
+        except Exception:
+            LOG.debug("cancel failed", exc_info=True)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+class _LockPoller:
+    """A second session reading pg_locks for one backend every POLL_INTERVAL_S."""
+
+    def __init__(self, conninfo: str, pid: int, interval: float = POLL_INTERVAL_S) -> None:
+        self.conninfo = conninfo
+        self.pid = pid
+        self.interval = interval
+        self.seen: dict[tuple[Any, ...], catalog.HeldLock] = {}
+        self.first: dict[tuple[Any, ...], float] = {}
+        self.last: dict[tuple[Any, ...], float] = {}
+        self.polls = 0
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name="pgpreflight-lock-poller", daemon=True
+        )
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                self.conninfo, autocommit=True, application_name="pgpreflight-poller"
+            ) as conn:
+                self._ready.set()
+                while True:
+                    now = time.perf_counter()
+                    for lk in catalog.locks_of(conn, self.pid):
+                        self.seen.setdefault(lk.key, lk)
+                        self.first.setdefault(lk.key, now)
+                        self.last[lk.key] = now
+                    self.polls += 1
+                    if self._stop.wait(self.interval):
+                        break
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+    def stop(self) -> list[catalog.HeldLock]:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return list(self.seen.values())
+
+    def span(self, key: tuple[Any, ...]) -> float | None:
+        if key not in self.first:
+            return None
+        return max(self.last[key] - self.first[key], self.interval)
+
+
+def group_findings(findings: Iterable[Any]) -> dict[tuple[str, int], list[str]]:
+    """(path, line) -> rule ids, from the lint result's findings."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for f in findings:
+        out.setdefault((str(f.path), int(f.line)), []).append(str(f.rule))
+    return out
