@@ -73,6 +73,17 @@ def lint(
     return RunResult(findings, migrations, rules, config, sources)
 
 
+def _nested_facts(migration: Migration, facts: MigrationFacts) -> None:
+    """Statements inside a DO block share its facts, inside a transaction: a DO block is atomic."""
+    from dataclasses import replace
+
+    for section in (migration.up, migration.down):
+        for stmt in section.statements if section is not None else ():
+            for inner in stmt.nested:
+                if id(stmt) in facts.statements:
+                    facts.statements[id(inner)] = replace(facts.of(stmt), in_transaction=True)
+
+
 def run_rules(
     migrations: list[Migration], rules: list[Rule], config: Config, changes: ChangeSet | None = None
 ) -> list[Finding]:
@@ -80,6 +91,8 @@ def run_rules(
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
     facts: list[MigrationFacts] = [compute_facts(m, transaction_mode) for m in migrations]
+    for m, f in zip(migrations, facts):
+        _nested_facts(m, f)
     raw: list[Finding] = []
     for rule in rules:
         ctx_base = dict(

@@ -60,6 +60,18 @@ class Statement:
     index: int
     # Offset of the string pglast parsed, so that node.location values map back into the file.
     base: int = 0
+    # The DO statement this one runs inside (see `nested`); None for top-level statements.
+    parent: Statement | None = None
+
+    @cached_property
+    def nested(self) -> list[Statement]:
+        """The SQL statements a `DO` block runs, parsed from its PL/pgSQL body with their own
+        file positions (linter/plpgsql.py); empty for every other statement."""
+        if not isinstance(self.node, ast.DoStmt):
+            return []
+        from linter.plpgsql import nested_statements
+
+        return nested_statements(self)[0]
 
     @property
     def path(self) -> Path:
@@ -115,11 +127,21 @@ class Section:
     marker_offset: int | None = None  # where the `-- DOWN` (etc.) marker line starts
     has_code: bool = False  # any token other than comments
 
-    def of(self, *types: type[N]) -> Iterator[tuple[Statement, N]]:
-        """Statements whose node is one of `types`, as (statement, node) pairs."""
-        for stmt in self.statements:
+    def of(self, *types: type[N], nested: bool = True) -> Iterator[tuple[Statement, N]]:
+        """Statements whose node is one of `types`, as (statement, node) pairs.
+
+        With `nested` (the default), the statements a `DO` block runs follow the block itself,
+        so every rule also checks SQL inside DO blocks; `stmt.parent` tells them apart.
+        """
+        for stmt in self.all_statements() if nested else self.statements:
             if isinstance(stmt.node, types):
                 yield stmt, stmt.node  # type: ignore[misc]
+
+    def all_statements(self) -> Iterator[Statement]:
+        """`statements` in file order, each `DO` block followed by the statements it runs."""
+        for stmt in self.statements:
+            yield stmt
+            yield from stmt.nested
 
 
 @dataclass
