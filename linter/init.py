@@ -1,0 +1,135 @@
+"""`pgpreflight init`: find the migrations folder and convention of the repository it runs in and
+write a commented configuration listing every option, so a newcomer starts from a working file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from linter.errors import PgPreflightError
+
+_SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox", "vendor"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pyproject", action="store_true", help="write [tool.pgpreflight] into pyproject.toml even if none exists yet")
+    parser.add_argument("--stdout", action="store_true", help="print the configuration instead of writing it")
+
+
+def detect(root: Path) -> tuple[Path | None, str, int]:
+    """(migrations folder relative to root, convention, count) with the most migrations found."""
+    from linter.discovery import discover
+
+    best: tuple[int, Path | None, str] = (0, None, "auto")
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
+        if not any(f.endswith(".sql") for f in files) and not any(
+            (Path(current) / d / "up.sql").is_file() for d in dirs
+        ):
+            continue
+        directory = Path(current)
+        try:
+            migrations = [m for m in discover([directory]) if m.version[:1].isdigit()]
+        except PgPreflightError:
+            continue
+        direct = [m for m in migrations if directory in (m.source.path.parent, m.source.path.parent.parent)]
+        if len(direct) > best[0]:
+            conventions = Counter(m.convention for m in direct)
+            best = (len(direct), directory, conventions.most_common(1)[0][0])
+    count, directory, convention = best
+    if directory is None:
+        return None, "auto", 0
+    if convention == "plain":
+        convention = "updown"
+    return directory.relative_to(root), convention, count
+
+
+def render(migrations: Path | None, convention: str, table: bool) -> str:
+    from linter.registry import all_rules
+
+    path = migrations.as_posix() if migrations else "migrations"
+    prefix = "tool.pgpreflight." if table else ""
+    lines = [
+        "# pgpreflight configuration (written by `pgpreflight init`). Every option, with its default;",
+        "# `pgpreflight rules` lists the rules and `pgpreflight rule ID` explains one.",
+    ]
+    if table:
+        lines.append("[tool.pgpreflight]")
+    lines += [
+        f'migrations = ["{path}"]  # folders or globs of migrations, relative to this file',
+        f'convention = "{convention}"  # auto, updown, dbmate, goose, sql-migrate, golang-migrate, dir-pair, flyway',
+        "pg-version = 15  # the PostgreSQL version production runs (\"14.2\" when the minor matters)",
+        '# select = ["ALL"]  # only these rules; default: every rule that is not opt-in',
+        "# extend-select = []  # opt-in rules to add, e.g. [\"updated-at-without-trigger\"]",
+        "# ignore = []  # rules to skip",
+        '# fail-on = "error"  # lowest severity that makes the exit code 1: error, warning, info',
+        "# filename-pattern = '^\\d{12}__[a-z0-9][a-z0-9_]*\\.sql$'  # for the -- UP/-- DOWN convention",
+        '# transaction = "per-file"  # "none" when the runner does not wrap each file in a transaction',
+        '# large-tables = ["users", "events_*"]  # tables known to be big: lock findings get stricter',
+        '# queries = ["queries"]  # application queries (.sql) whose filters need indexes',
+        "",
+        "# Database check (pgpreflight check):",
+        '# history-table = ""  # applied-migrations table; empty = auto-detect the common runners\' tables',
+        '# history-version-column = "version"',
+        '# statement-timeout = "30s"',
+        '# lock-timeout = "2s"',
+        '# idle-in-transaction-timeout = "60s"',
+        "# sample-rows = 100000  # rows copied per table from a target database",
+        "# explain-runs = 3",
+        "",
+        f"# [{prefix}severity]  # per-rule severity overrides",
+        '# invalid-migration-filename = "error"',
+        "",
+        f"# [{prefix}per-file-ignores]",
+        '# "*__seed_*.sql" = ["missing-down-section"]',
+    ]
+    for rule in all_rules().values():
+        if rule.options:
+            lines.append("")
+            lines.append(f"# [{prefix}rules.{rule.id}]  # {rule.summary}")
+            for key, value in rule.options.items():
+                lines.append(f"# {key} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml(v)}' for k, v in value.items()) + " }"
+    return str(value)
+
+
+def run(args: argparse.Namespace, config: Any) -> int:
+    root = Path.cwd()
+    migrations, convention, count = detect(root)
+    pyproject = root / "pyproject.toml"
+    use_table = args.pyproject or pyproject.is_file()
+    text = render(migrations, convention, use_table)
+    if args.stdout:
+        sys.stdout.write(text)
+        return 0
+    found = f"found {count} migration(s) in {migrations} ({convention})" if migrations else "found no migrations folder; edit 'migrations'"
+    if use_table:
+        existing = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        if "[tool.pgpreflight" in existing:
+            raise PgPreflightError(f"{pyproject}: already has a [tool.pgpreflight] section; not changing it")
+        with pyproject.open("a", encoding="utf-8") as fh:
+            fh.write(("\n" if existing and not existing.endswith("\n\n") else "") + text)
+        sys.stdout.write(f"{found}\nwrote [tool.pgpreflight] to {pyproject}\n")
+        return 0
+    target = root / "pgpreflight.toml"
+    if target.exists():
+        raise PgPreflightError(f"{target}: already exists; not overwriting it")
+    with target.open("x", encoding="utf-8") as fh:
+        fh.write(text)
+    sys.stdout.write(f"{found}\nwrote {target}\n")
+    return 0
