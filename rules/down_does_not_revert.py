@@ -1,0 +1,201 @@
+"""DOWN does not give back the schema as it was before UP.
+
+## Why is this bad?
+The DOWN section is the rollback plan (item 5 of the guide's pre-deploy checklist). When it
+forgets a column, recreates an index under another name or drops a table that UP did not create,
+rolling back leaves production in a state that no migration describes: the next deploy of the
+same UP fails ("column already exists"), or code written for the old schema meets a different one.
+pgpreflight applies UP and then DOWN to its schema model and compares the result with the model
+before UP, object by object. Enum values are a special case: PostgreSQL cannot remove a value
+from an enum, so a DOWN cannot revert `ALTER TYPE ... ADD VALUE` except by recreating the type.
+
+## Example
+```sql
+-- UP
+CREATE TABLE oficinas (id bigint PRIMARY KEY, nome text NOT NULL);
+CREATE INDEX idx_oficinas_nome ON oficinas (nome);
+
+-- DOWN
+DROP INDEX IF EXISTS idx_oficinas_nome;
+```
+
+Use instead:
+```sql
+-- UP
+CREATE TABLE oficinas (id bigint PRIMARY KEY, nome text NOT NULL);
+CREATE INDEX idx_oficinas_nome ON oficinas (nome);
+
+-- DOWN
+DROP TABLE IF EXISTS oficinas;
+```
+
+## Options
+- `enum-values` (default true): report enum values that UP added and DOWN cannot remove.
+- `failing-statements` (default true): report DOWN statements that would fail on the schema as UP
+  left it (dropping a table that does not exist without IF EXISTS, ...). Skipped when the history
+  holds statements the model cannot interpret (DO blocks, for example).
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertype.html (enum values cannot be removed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration, Section, Statement
+from linter.schema import SchemaDifference, SchemaModel, diff
+
+ID = "down-does-not-revert"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {"enum-values": True, "failing-statements": True}
+EQUIVALENTS: dict[str, str] = {}
+
+# Unmodelled statements that may change any object: after one, the model cannot judge DOWN.
+_OPAQUE = ("DoStmt",)
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    down = migration.down
+    if down is None or not down.statements or ctx.schema_before is None or ctx.schema_after is None:
+        return
+    after_down = ctx.schema_after.copy()
+    seen_unmodelled, seen_problems = len(after_down.unmodelled), len(after_down.problems)
+    for statement in down.statements:
+        after_down.apply(statement.node, location=statement)
+    if any(_opaque(u.kind, u.reason) for u in after_down.unmodelled[seen_unmodelled:]):
+        return  # DOWN does something the model cannot follow; the database check can
+    if ctx.options.get("failing-statements", True) and not any(
+        _opaque(u.kind, u.reason) for u in ctx.schema_after.unmodelled
+    ):
+        for problem in after_down.problems[seen_problems:]:
+            if isinstance(problem.location, Statement):
+                yield ctx.finding(
+                    problem.location,
+                    f"DOWN would fail: {problem.message}",
+                    hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
+                )
+    up_changes = {(d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)}
+    for difference in diff(ctx.schema_before, after_down):
+        if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
+            continue
+        message, hint = _describe(difference, up_changes)
+        at = _locate(difference, after_down, migration, down, up_changes)
+        yield ctx.finding(at, message, hint=hint)
+
+
+def _opaque(kind: str, reason: str) -> bool:
+    return kind in _OPAQUE or reason.startswith(("statement kind is not modelled", "internal error"))
+
+
+def _describe(d: SchemaDifference, up_changes: set[tuple[str, str, str]]) -> tuple[str, str]:
+    what = f"{d.object_type} {d.name}"
+    if d.object_type == "enum value" and d.kind == "added":
+        type_name, _, value = d.name.rpartition(".")
+        return (
+            f"DOWN leaves value {value!r} in enum {type_name} that UP added: PostgreSQL cannot "
+            "remove a value from an enum",
+            "accept the value and say why in a suppression, or make DOWN recreate the type without "
+            "it (new type, ALTER the columns to it with USING, drop the old type, rename)",
+        )
+    if d.kind == "added":
+        return (f"DOWN leaves {what} that UP added", f"drop the {d.object_type} in DOWN")
+    if d.kind == "removed":
+        if ("removed", d.object_type, d.name) in up_changes:
+            return (
+                f"DOWN does not recreate {what} that UP dropped",
+                f"recreate the {d.object_type} in DOWN as it was before UP",
+            )
+        return (
+            f"DOWN drops {what} that existed before UP",
+            f"DOWN should only undo UP: keep the {d.object_type}",
+        )
+    if d.kind == "renamed":
+        return (
+            f"DOWN leaves {d.object_type} {d.name} renamed to {d.new_name}",
+            f"rename it back to {d.name} in DOWN",
+        )
+    return (
+        f"DOWN leaves {what} changed: {d.after} (before UP: {d.before})",
+        f"restore the {d.object_type} in DOWN as it was before UP",
+    )
+
+
+def _locate(
+    d: SchemaDifference,
+    model: SchemaModel,
+    migration: Migration,
+    down: Section,
+    up_changes: set[tuple[str, str, str]],
+) -> Statement | Section:
+    """Where a reviewer fixes it: the UP statement that created what DOWN leaves behind, else
+    the statement naming the object, looked for first in the section that made the difference."""
+    created = _creator(d, model)
+    if isinstance(created, Statement):
+        return created
+    by_up = d.kind == "added" or (d.kind, d.object_type, d.name) in up_changes
+    sections = (migration.up, down) if by_up else (down, migration.up)
+    for names in _names_of(d):
+        for section in sections:
+            for statement in section.statements:
+                if names <= _mentions(statement.node):
+                    return statement
+    return down
+
+
+def _creator(d: SchemaDifference, model: SchemaModel) -> Any:
+    if d.kind != "added":
+        return None
+    if d.object_type == "table":
+        table = model.table(d.name)
+        return table.location if table else None
+    if d.object_type in ("column", "constraint", "index", "trigger") and d.table:
+        table = model.table(d.table)
+        if table is None:
+            return None
+        leaf = d.name.rpartition(".")[2] if d.object_type in ("column", "trigger") else d.name
+        found = {
+            "column": table.columns,
+            "constraint": table.constraints,
+            "index": table.indexes,
+            "trigger": table.triggers,
+        }[d.object_type].get(leaf)
+        return getattr(found, "location", None)
+    return None
+
+
+def _short(name: str | None) -> str:
+    return (name or "").rpartition(".")[2]
+
+
+def _names_of(d: SchemaDifference) -> list[set[str]]:
+    """Sets of names a statement must mention to be the one that made `d`, best first."""
+    if d.object_type == "enum value":
+        type_name, _, value = d.name.rpartition(".")
+        return [{_short(type_name), value}, {_short(type_name)}]
+    leaf = _short(d.new_name if d.kind == "renamed" and d.new_name else d.name)
+    table = {_short(d.table)} if d.table else set()
+    return [{leaf} | table, {leaf}, table] if table else [{leaf}]
+
+
+def _mentions(node: Any) -> set[str]:
+    """Every identifier and string a statement's tree holds (relation, column, object names)."""
+    found: set[str] = set()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, ast.Node):
+            for attr in value:
+                visit(getattr(value, attr))
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item)
+
+    visit(node)
+    return found

@@ -1,0 +1,114 @@
+"""down-does-not-revert: each kind of difference is reported precisely, at the right statement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import lint_findings
+
+RULE = "down-does-not-revert"
+BASE = """-- file: 202401010000__base.sql
+-- UP
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE oficinas (id bigint PRIMARY KEY, nome text NOT NULL, estado text NOT NULL,
+    CONSTRAINT ck_oficinas_nome CHECK (nome <> ''));
+CREATE INDEX idx_x ON oficinas (estado);
+CREATE TABLE t (id int PRIMARY KEY);
+-- DOWN
+DROP TABLE IF EXISTS t;
+DROP TABLE IF EXISTS oficinas;
+DROP TYPE IF EXISTS mood;
+-- file: 202401020000__change.sql
+"""
+
+
+def messages(sql: str, tmp_path: Path) -> list[tuple[int, str | None, str]]:
+    return [(f.line, f.section, f.message) for f in lint_findings(BASE + sql, RULE, tmp_path)
+            if f.path.endswith("202401020000__change.sql")]
+
+
+def test_column_added_but_not_dropped_points_at_the_up_statement(tmp_path: Path) -> None:
+    sql = "-- UP\nSELECT 1;\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nSELECT 1;\n"
+    assert messages(sql, tmp_path) == [(3, "up", "DOWN leaves column oficinas.cidade that UP added")]
+
+
+def test_index_dropped_and_not_recreated(tmp_path: Path) -> None:
+    sql = "-- UP\nDROP INDEX idx_x;\n-- DOWN\nSELECT 1;\n"
+    assert messages(sql, tmp_path) == [(2, "up", "DOWN does not recreate index idx_x that UP dropped")]
+
+
+def test_constraint_renamed(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nALTER TABLE oficinas RENAME CONSTRAINT ck_oficinas_nome TO ck_nome;\n"
+        "-- DOWN\nALTER TABLE oficinas RENAME CONSTRAINT ck_nome TO ck_nome_old;\n"
+    )
+    assert messages(sql, tmp_path) == [
+        (4, "down", "DOWN leaves constraint ck_oficinas_nome renamed to ck_nome_old"),
+    ]
+
+
+def test_table_dropped_in_down_that_existed_before(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE tags (id int PRIMARY KEY);\n"
+        "-- DOWN\nDROP TABLE IF EXISTS tags;\nDROP TABLE IF EXISTS t;\n"
+    )
+    assert messages(sql, tmp_path) == [(5, "down", "DOWN drops table t that existed before UP")]
+
+
+def test_enum_value_added_explains_that_postgresql_cannot_remove_it(tmp_path: Path) -> None:
+    sql = "-- UP\nALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy';\n-- DOWN\nSELECT 1;\n"
+    findings = [f for f in lint_findings(BASE + sql, RULE, tmp_path) if "change" in f.path]
+    assert [(f.line, f.message) for f in findings] == [
+        (2, "DOWN leaves value 'ok' in enum mood that UP added: PostgreSQL cannot remove a value "
+            "from an enum"),
+    ]
+    assert findings[0].hint and "recreate the type" in findings[0].hint
+    quiet = lint_findings(BASE + sql, RULE, tmp_path / "opt", rules={RULE: {"enum-values": False}})
+    assert [f for f in quiet if "change" in f.path] == []
+
+
+def test_changed_column_not_restored(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nALTER TABLE oficinas ALTER COLUMN estado TYPE varchar(2);\n"
+        "ALTER TABLE oficinas ALTER COLUMN nome DROP NOT NULL;\n"
+        "-- DOWN\nALTER TABLE oficinas ALTER COLUMN estado TYPE text;\n"
+    )
+    assert messages(sql, tmp_path) == [
+        (3, "up", "DOWN leaves column oficinas.nome changed: nome text (before UP: nome text NOT NULL)"),
+    ]
+
+
+def test_down_that_would_fail_is_reported_at_its_statement(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE tags (id int PRIMARY KEY);\n"
+        "-- DOWN\nDROP TABLE tag;\nDROP TABLE tags;\n"
+    )
+    assert messages(sql, tmp_path) == [
+        (4, "down", "DOWN would fail: table public.tag does not exist"),
+    ]
+
+
+def test_exact_revert_is_quiet_including_cascades_and_renames(tmp_path: Path) -> None:
+    sql = """-- UP
+ALTER TABLE oficinas ADD COLUMN cidade text NOT NULL DEFAULT '';
+CREATE INDEX idx_oficinas_cidade ON oficinas (cidade);
+ALTER TABLE oficinas RENAME COLUMN nome TO titulo;
+ALTER INDEX idx_x RENAME TO idx_oficinas_estado;
+DROP INDEX idx_oficinas_estado;
+CREATE TABLE tags (id serial PRIMARY KEY, oficina_id bigint REFERENCES oficinas);
+-- DOWN
+DROP TABLE IF EXISTS tags;
+CREATE INDEX idx_x ON oficinas (estado);
+ALTER TABLE oficinas RENAME COLUMN titulo TO nome;
+ALTER TABLE oficinas DROP COLUMN IF EXISTS cidade;
+"""
+    assert messages(sql, tmp_path) == []
+
+
+def test_do_block_in_down_is_not_judged(tmp_path: Path) -> None:
+    sql = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nDO $$ BEGIN EXECUTE 'ALTER TABLE oficinas DROP COLUMN cidade'; END $$;\n"
+    assert messages(sql, tmp_path) == []
+
+
+def test_missing_or_empty_down_is_left_to_other_rules(tmp_path: Path) -> None:
+    assert messages("-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n", tmp_path) == []
