@@ -1,0 +1,99 @@
+"""Integration-test evidence for the checklist: JUnit XML files, or a command pgpreflight runs.
+
+`from_junit(paths)` counts tests, failures, errors and skips across one or more JUnit files (the
+format pytest, Jest, Mocha, Go and most CI tools write). `run_command(cmd, database_url)` runs the
+project's own test command with `DATABASE_URL` pointing at the scratch database (the database
+check calls it after the migrations are applied) and keeps the exit code and the output's tail.
+Both return plain dicts stored in `RunResult.tests`; output is passed through `meta.redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from linter.errors import InputError
+from linter.report.meta import redact
+
+TAIL_LINES = 40
+TAIL_CHARS = 4000
+MAX_FAILURES = 50
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(float(value or 0))
+    except ValueError:
+        return 0
+
+
+def read_junit(path: Path) -> dict[str, Any]:
+    """Counts and failed test names of one JUnit file; a file that is not JUnit is an InputError."""
+    try:
+        root = ET.parse(path).getroot()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read test results: {err.strerror or err}") from err
+    except ET.ParseError as err:
+        line, col = err.position
+        raise InputError(f"{path}:{line}:{col + 1}: not valid XML: {err.msg}") from err
+    if root.tag not in ("testsuites", "testsuite"):
+        raise InputError(f"{path}: not a JUnit file (root element <{root.tag}>, expected <testsuites> or <testsuite>)")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    failed: list[dict[str, str]] = []
+    for case in root.iter("testcase"):
+        counts["tests"] += 1
+        for kind, key in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+            child = case.find(kind)
+            if child is not None:
+                counts[key] += 1
+                if kind != "skipped" and len(failed) < MAX_FAILURES:
+                    name = ".".join(p for p in (case.get("classname"), case.get("name")) if p)
+                    failed.append({"name": name, "kind": kind, "message": redact((child.get("message") or "")[:500])})
+                break
+    if counts["tests"] == 0:  # a summary-only file: trust the suite attributes
+        suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+        for suite in suites:
+            for key in counts:
+                counts[key] += _int(suite.get(key))
+    return {"path": str(path), **counts, "failed": failed}
+
+
+def from_junit(paths: list[Path]) -> dict[str, Any]:
+    files = [read_junit(p) for p in paths]
+    totals = {k: sum(f[k] for f in files) for k in ("tests", "failures", "errors", "skipped")}
+    return {"source": "junit", "files": files, **totals}
+
+
+def run_command(
+    command: str, database_url: str | None, *, cwd: Path | None = None, timeout_s: float = 1800
+) -> dict[str, Any]:
+    """Run `command` in a shell with DATABASE_URL set; keep the exit code and the output's tail."""
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            command, shell=True, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            timeout=timeout_s, check=False,
+        )
+        code: int | None = proc.returncode
+        output = proc.stdout.decode("utf-8", "replace")
+        note = None
+    except subprocess.TimeoutExpired as err:
+        code, note = None, f"timed out after {timeout_s:g} s"
+        output = (err.stdout or b"").decode("utf-8", "replace") if isinstance(err.stdout, bytes) else ""
+    lines = redact(output).rstrip("\n").splitlines()[-TAIL_LINES:]
+    tail = "\n".join(lines)[-TAIL_CHARS:]
+    return {
+        "source": "command",
+        "command": redact(command),
+        "exit_code": code,
+        "duration_s": round(time.monotonic() - started, 3),
+        "output_tail": tail,
+        "note": note,
+    }

@@ -1,0 +1,128 @@
+"""Run metadata for the report header, and the one place connection strings are made safe.
+
+The header names the target as `host/dbname` (never user, password or the full connection
+string); `redact()` scrubs passwords out of any free text (test output, error messages) before it
+reaches a result file or a report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from linter import __version__
+
+_URI = re.compile(r"\b(postgres(?:ql)?://)([^\s/@'\"]*)@", re.I)
+_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
+_ENV_PASSWORD = re.compile(r"(\bPGPASSWORD\s*=\s*)(\S+)")
+
+
+def redact(text: str) -> str:
+    """`text` with every password in a URI, `password=...` pair or PGPASSWORD replaced by ***."""
+
+    def uri(m: re.Match[str]) -> str:
+        user, sep, _ = m.group(2).partition(":")
+        return f"{m.group(1)}{user}{':***' if sep else ''}@"
+
+    text = _URI.sub(uri, text)
+    text = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
+    return _ENV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
+
+
+def _conninfo_pairs(dsn: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in re.finditer(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn):
+        value = m.group(2)
+        if value.startswith("'"):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        out[m.group(1).lower()] = value
+    return out
+
+
+def target_label(dsn: str | None = None, *, host: str | None = None, dbname: str | None = None) -> str:
+    """`host/dbname` of a connection string or of its parts; never the user or the password.
+
+    A Unix-socket host (a path) shows as `local socket`, an absent one as `localhost`.
+    """
+    if dsn:
+        if re.match(r"^postgres(?:ql)?://", dsn, re.I):
+            parts = urlsplit(dsn)
+            netloc = parts.netloc.rpartition("@")[2]
+            host = host or unquote(netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc) or None
+            dbname = dbname or unquote(parts.path.lstrip("/")) or None
+            for key, value in re.findall(r"(?:^|&)(host|dbname)=([^&]*)", parts.query):
+                if key == "host" and not host:
+                    host = unquote(value)
+                if key == "dbname" and not dbname:
+                    dbname = unquote(value)
+        else:
+            pairs = _conninfo_pairs(dsn)
+            host = host or pairs.get("host") or pairs.get("hostaddr")
+            dbname = dbname or pairs.get("dbname")
+    if host and host.startswith("/"):
+        host = "local socket"
+    return f"{host or 'localhost'}/{dbname or '(default database)'}"
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def git_info(cwd: Path) -> dict[str, Any] | None:
+    """Commit, branch and whether the work tree has uncommitted changes; None outside git."""
+    commit = _git(["rev-parse", "HEAD"], cwd)
+    if commit is None:
+        return None
+    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
+    status = _git(["status", "--porcelain", "--untracked-files=no", "--", "."], cwd)
+    return {
+        "commit": commit,
+        "short": commit[:10],
+        "branch": None if branch in (None, "HEAD") else branch,
+        "dirty": bool(status),
+    }
+
+
+def project_name(paths: list[Path], config_root: Path | None, cwd: Path) -> str:
+    """The folder the user pointed at, else the configuration's folder, else the repository's."""
+    for p in paths:
+        if p.is_dir():
+            return p.resolve().name
+    if config_root is not None:
+        return config_root.resolve().name
+    top = _git(["rev-parse", "--show-toplevel"], cwd)
+    return Path(top).name if top else cwd.resolve().name
+
+
+def collect(
+    *,
+    command: str,
+    paths: list[Path],
+    config_root: Path | None = None,
+    pg_version: str | None = None,
+    target_dsn: str | None = None,
+    project: str | None = None,
+    cwd: Path | None = None,
+    now: _dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The header of a report: what ran, on what, when. Safe to print: no credentials."""
+    cwd = cwd or Path.cwd()
+    where = next((p if p.is_dir() else p.parent for p in paths if p.exists()), cwd)
+    when = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
+    return {
+        "project": project or project_name(paths, config_root, cwd),
+        "command": command,
+        "git": git_info(where),
+        "pg_version": pg_version,
+        "target": target_label(target_dsn) if target_dsn else None,
+        "time": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "pgpreflight_version": __version__,
+    }

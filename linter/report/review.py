@@ -1,0 +1,90 @@
+"""Who wrote each migration and who reviewed it, from git: the checklist's "reviewed by another
+developer" item.
+
+The author is the author of the commit that added the file; reviewers are the `Reviewed-by:` and
+`Approved-by:` trailers of every commit that touched it, plus any `--reviewed-by NAME`. A trailer
+naming the author (by name or e-mail) does not count: a review is by *another* developer.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+_FIELD, _RECORD = "\x1f", "\x1e"
+_FORMAT = _FIELD.join(["%H", "%an", "%ae", "%aI", "%(trailers:key=Reviewed-by,key=Approved-by,separator=%x1d)"]) + _RECORD
+
+
+def _log(path: Path) -> list[dict[str, Any]] | None:
+    """Commits touching `path`, newest first; None when git or the repository is unavailable."""
+    try:
+        proc = subprocess.run(
+            ["git", "log", "--follow", f"--format={_FORMAT}", "--", path.name],
+            cwd=path.parent, capture_output=True, text=True, timeout=20, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    commits = []
+    for record in proc.stdout.split(_RECORD):
+        parts = record.strip("\n").split(_FIELD)
+        if len(parts) != 5:
+            continue
+        sha, name, email, date, trailers = parts
+        found = []
+        for line in trailers.split("\x1d"):
+            key, sep, value = line.partition(":")
+            if sep and value.strip():
+                found.append({"key": key.strip(), "value": value.strip()})
+        commits.append({"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found})
+    return commits
+
+
+def _same_person(a: str, b: str) -> bool:
+    def keys(who: str) -> set[str]:
+        m = re.match(r"\s*(.*?)\s*(?:<([^>]*)>)?\s*$", who)
+        name, email = (m.group(1), m.group(2)) if m else (who, None)
+        return {k.lower() for k in (name, email) if k}
+
+    return bool(keys(a) & keys(b))
+
+
+def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict[str, Any]:
+    """Per migration id: author, commits with their review trailers, and the reviewers that count.
+
+    `migrations` are `linter.migration.Migration` objects (only the reported ones are looked up).
+    """
+    out: dict[str, Any] = {"reviewed_by_option": list(reviewed_by or []), "git": True, "migrations": {}}
+    for m in migrations:
+        if not getattr(m, "reported", True):
+            continue
+        commits: list[dict[str, Any]] = []
+        git_ok = True
+        for source in m.sources:
+            log = _log(Path(source.path))
+            if log is None:
+                git_ok = False
+                continue
+            commits.extend(c for c in log if c not in commits)
+        if not git_ok and not commits:
+            out["git"] = False
+        author = commits[-1]["author"] if commits else None
+        reviewers: list[str] = []
+        for c in commits:
+            for t in c["trailers"]:
+                value = t["value"]
+                if (author is None or not _same_person(value, author)) and value not in reviewers:
+                    reviewers.append(value)
+        for name in reviewed_by or []:
+            if name not in reviewers:
+                reviewers.append(name)
+        out["migrations"][m.id] = {
+            "author": author,
+            "committed": bool(commits),
+            "commits": commits[:20],
+            "reviewers": reviewers,
+        }
+    return out
