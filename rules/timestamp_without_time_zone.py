@@ -1,0 +1,64 @@
+"""Column is `timestamp` (without time zone) instead of `timestamptz`.
+
+## Why is this bad?
+`timestamp without time zone` stores a wall-clock reading with no zone attached. Values written
+by servers, drivers or sessions in different time zones (a Node.js backend, a cron job, a `psql`
+session on a laptop) land in the same column and can no longer be compared: events are ordered
+wrongly, "last 24 hours" windows shift by the offset, and every daylight-saving change creates an
+hour that occurs twice. `timestamptz` stores an absolute instant and converts on the way in and
+out, costs the same 8 bytes, and is what `now()` returns. Changing the type later rewrites the
+table under an ACCESS EXCLUSIVE lock (unless the session time zone is UTC, PostgreSQL 12+).
+
+## Example
+```sql
+CREATE TABLE events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    happened_at timestamp NOT NULL DEFAULT now()
+);
+```
+
+Use instead:
+```sql
+CREATE TABLE events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    happened_at timestamptz NOT NULL DEFAULT now()
+);
+```
+
+## References
+- https://www.postgresql.org/docs/current/datatype-datetime.html
+- https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import short
+
+ID = "timestamp-without-time-zone"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "prefer-timestamptz"}
+
+
+def _without_zone(type_text: str) -> bool:
+    base = type_text.removesuffix("[]")
+    return base.startswith("timestamp") and base.endswith("without time zone")
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for column in ctx.facts.columns:
+        if not _without_zone(column.type):
+            continue
+        wanted = column.type.replace("without time zone", "with time zone")
+        yield ctx.finding(
+            column.stmt,
+            f"column {short(column.table)}.{column.name} is {column.type}: "
+            "values carry no time zone and cannot be compared across sessions",
+            node=column.node,
+            hint=f"use timestamptz ({wanted})",
+        )
