@@ -120,7 +120,10 @@ def run_rules(
                 )
                 raw.extend(rule.check(migration, ctx))
     reported_paths = {s.display for m in migrations if m.reported for s in m.sources}
-    raw = [f for f in raw if f.path in reported_paths]
+    # Only history read for the model is filtered out; findings in files that are not
+    # migrations (application query files, see linter/queries) are kept.
+    migration_paths = {s.display for m in migrations for s in m.sources}
+    raw = [f for f in raw if f.path in reported_paths or f.path not in migration_paths]
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
     return sorted(set(findings), key=Finding.sort_key)
