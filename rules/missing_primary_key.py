@@ -1,0 +1,74 @@
+"""New table has no primary key.
+
+The table is judged as it is at the end of the migration, so an `ALTER TABLE ... ADD PRIMARY KEY`
+later in the same file counts. Partitions are judged through their partitioned table.
+
+## Why is this bad?
+Without a primary key nothing stops duplicate rows, and there is no reliable way to address one
+row: the application updates or deletes several rows where it meant one, ORMs refuse or guess,
+and logical replication (and tools built on it, such as zero-downtime upgrades and CDC) cannot
+replicate UPDATE or DELETE on the table: they fail with `cannot update table ... because it does
+not have a replica identity`.
+
+## Example
+```sql
+CREATE TABLE audit_events (
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    payload jsonb NOT NULL
+);
+```
+
+Use instead:
+```sql
+CREATE TABLE audit_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    payload jsonb NOT NULL
+);
+```
+
+## References
+- https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS
+- https://www.postgresql.org/docs/current/logical-replication-publication.html (replica identity)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "missing-primary-key"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    assert ctx.schema_after is not None
+    for stmt, node in migration.up.of(ast.CreateStmt, ast.CreateTableAsStmt):
+        if isinstance(node, ast.CreateTableAsStmt):
+            if node.objtype != ObjectType.OBJECT_TABLE:
+                continue
+            rel = node.into.rel
+        else:
+            rel = node.relation
+        if rel.relpersistence == "t":
+            continue  # temporary tables live for one session
+        table = ctx.schema_after.table(relation_name(rel))
+        if table is None or table.location is not stmt or table.partition_of is not None:
+            continue  # dropped again, renamed, IF NOT EXISTS on an existing table, or a partition
+        if table.primary_key is not None:
+            continue
+        yield ctx.finding(
+            stmt,
+            f"table {short(table.qualified_name)} has no primary key: duplicate rows cannot be "
+            "prevented and logical replication cannot apply UPDATE or DELETE",
+            hint="add id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, or a PRIMARY KEY on its natural key",
+        )

@@ -1,0 +1,74 @@
+"""NOT NULL column without DEFAULT added to a table created in an earlier migration.
+
+## Why is this bad?
+The table already has rows in production, and they get no value for the new column: `ALTER TABLE
+... ADD COLUMN ... NOT NULL` fails with `column "..." contains null values`, after it has already
+waited for its ACCESS EXCLUSIVE lock. It passes in development, where the table is empty, which is
+how it reaches the deploy. Give the column a DEFAULT (metadata-only for constant defaults since
+PostgreSQL 11), or add it nullable, backfill in batches, then enforce NOT NULL.
+
+## Example
+```sql
+-- file: 202401010000__create_orders.sql
+CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+-- file: 202402010000__add_channel.sql
+ALTER TABLE orders ADD COLUMN channel text NOT NULL;
+```
+
+Use instead:
+```sql
+-- file: 202401010000__create_orders.sql
+CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+-- file: 202402010000__add_channel.sql
+ALTER TABLE orders ADD COLUMN channel text NOT NULL DEFAULT 'web';
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ConstrType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import short
+
+ID = "not-null-without-default"
+SEVERITY = "info"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "adding-required-field"}
+
+
+def _needs_value(node: ast.ColumnDef) -> bool:
+    """NOT NULL (or PRIMARY KEY) with nothing that fills existing rows."""
+    kinds = {c.contype for c in node.constraints or () if isinstance(c, ast.Constraint)}
+    not_null = bool(node.is_not_null) or bool(kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY})
+    filled = node.raw_default is not None or bool(
+        kinds & {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+    )
+    return not_null and not filled
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for fact in ctx.facts.columns:
+        if fact.action != "add column" or ctx.table_is_new(fact.table):
+            continue
+        type_name = fact.node.typeName
+        names = [n.sval for n in type_name.names] if type_name is not None else []
+        if names and names[-1] in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"):
+            continue  # filled from its sequence
+        if not _needs_value(fact.node):
+            continue
+        yield ctx.finding(
+            fact.stmt,
+            f"NOT NULL column {short(fact.table)}.{fact.name} has no DEFAULT: adding it fails "
+            "when the existing table has rows",
+            node=fact.node,
+            hint="add a DEFAULT, or add it nullable, backfill in batches, then SET NOT NULL",
+        )
