@@ -153,7 +153,6 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                     yield ctx.finding(
                         statement,
                         f"dropping column {where} deletes its values; DOWN can add the column back but empty",
-                        node=cmd,
                         hint=_HINT,
                     )
                 elif cmd.subtype == AlterTableType.AT_AlterColumnType:

@@ -1,0 +1,128 @@
+"""DOWN statement fails when run twice or after a partial UP: add IF EXISTS / IF NOT EXISTS.
+
+## Why is this bad?
+A rollback runs when something already went wrong: UP may have stopped half way (a file run
+without a transaction, a `CREATE INDEX CONCURRENTLY` that failed), or someone ran part of DOWN by
+hand. A DOWN written as `DROP INDEX idx_x` then fails on the first object that is not there, and
+the rest of the rollback never runs. `DROP ... IF EXISTS`, `DROP COLUMN IF EXISTS` and
+`CREATE ... IF NOT EXISTS` make the rollback safe to re-run, which is what the guide expects of a
+rollback plan (and of seeds: idempotent).
+
+## Example
+```sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE INDEX idx_tags_name ON tags (name);
+
+-- DOWN
+DROP INDEX idx_tags_name;
+DROP TABLE tags;
+```
+
+Use instead:
+```sql
+-- UP
+CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE INDEX idx_tags_name ON tags (name);
+
+-- DOWN
+DROP INDEX IF EXISTS idx_tags_name;
+DROP TABLE IF EXISTS tags;
+```
+
+## Options
+- `check-create` (default true): also report `CREATE TABLE/INDEX/SEQUENCE/SCHEMA/EXTENSION` and
+  `ADD COLUMN` in DOWN (recreating what UP dropped) without `IF NOT EXISTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+
+ID = "down-not-idempotent"
+SEVERITY = "info"
+OPTIONS: dict[str, object] = {"check-create": True}
+EQUIVALENTS: dict[str, str] = {}
+
+_DROPPABLE = {
+    ObjectType.OBJECT_TABLE: "TABLE",
+    ObjectType.OBJECT_INDEX: "INDEX",
+    ObjectType.OBJECT_VIEW: "VIEW",
+    ObjectType.OBJECT_MATVIEW: "MATERIALIZED VIEW",
+    ObjectType.OBJECT_SEQUENCE: "SEQUENCE",
+    ObjectType.OBJECT_TYPE: "TYPE",
+    ObjectType.OBJECT_DOMAIN: "DOMAIN",
+    ObjectType.OBJECT_FUNCTION: "FUNCTION",
+    ObjectType.OBJECT_PROCEDURE: "PROCEDURE",
+    ObjectType.OBJECT_TRIGGER: "TRIGGER",
+    ObjectType.OBJECT_EXTENSION: "EXTENSION",
+    ObjectType.OBJECT_SCHEMA: "SCHEMA",
+    ObjectType.OBJECT_POLICY: "POLICY",
+}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    if migration.down is None:
+        return
+    check_create = bool(ctx.options.get("check-create", True))
+    for statement in migration.down.statements:
+        node = statement.node
+        match node:
+            case ast.DropStmt(missing_ok=False) if node.removeType in _DROPPABLE:
+                kind = _DROPPABLE[node.removeType]
+                yield ctx.finding(
+                    statement,
+                    f"DROP {kind} in DOWN without IF EXISTS fails when the object is already gone",
+                    hint=f"write DROP {kind} IF EXISTS",
+                )
+            case ast.AlterTableStmt(objtype=ObjectType.OBJECT_TABLE):
+                for cmd in node.cmds or ():
+                    if cmd.missing_ok:
+                        continue
+                    if cmd.subtype == AlterTableType.AT_DropColumn:
+                        yield ctx.finding(
+                            statement,
+                            f"DROP COLUMN {cmd.name} in DOWN without IF EXISTS fails when the column is already gone",
+                            hint=f"write DROP COLUMN IF EXISTS {cmd.name}",
+                        )
+                    elif cmd.subtype == AlterTableType.AT_DropConstraint:
+                        yield ctx.finding(
+                            statement,
+                            f"DROP CONSTRAINT {cmd.name} in DOWN without IF EXISTS fails when the constraint is already gone",
+                            hint=f"write DROP CONSTRAINT IF EXISTS {cmd.name}",
+                        )
+                    elif check_create and cmd.subtype == AlterTableType.AT_AddColumn:
+                        yield ctx.finding(
+                            statement,
+                            f"ADD COLUMN {cmd.def_.colname} in DOWN without IF NOT EXISTS fails when the column is still there",
+                            hint=f"write ADD COLUMN IF NOT EXISTS {cmd.def_.colname}",
+                        )
+            case ast.CreateStmt(if_not_exists=False) | ast.CreateSeqStmt(if_not_exists=False) | \
+                    ast.CreateExtensionStmt(if_not_exists=False) | ast.CreateSchemaStmt(if_not_exists=False) \
+                    if check_create:
+                kind = {
+                    ast.CreateStmt: "TABLE",
+                    ast.CreateSeqStmt: "SEQUENCE",
+                    ast.CreateExtensionStmt: "EXTENSION",
+                    ast.CreateSchemaStmt: "SCHEMA",
+                }[type(node)]
+                yield ctx.finding(
+                    statement,
+                    f"CREATE {kind} in DOWN without IF NOT EXISTS fails when the object is still there",
+                    hint=f"write CREATE {kind} IF NOT EXISTS",
+                )
+            case ast.IndexStmt(if_not_exists=False) if check_create and node.idxname:
+                yield ctx.finding(
+                    statement,
+                    "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still there",
+                    hint="write CREATE INDEX IF NOT EXISTS",
+                )
+            case _:
+                pass

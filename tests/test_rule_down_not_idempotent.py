@@ -1,0 +1,57 @@
+"""down-not-idempotent: DOWN statements that fail on a second run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import lint_findings
+
+RULE = "down-not-idempotent"
+
+
+def found(sql: str, tmp_path: Path, **config: object) -> list[tuple[int, str]]:
+    return [(f.line, f.message) for f in lint_findings(sql, RULE, tmp_path, **config)]
+
+
+SQL = """-- UP
+DROP INDEX IF EXISTS idx_old;
+ALTER TABLE users DROP COLUMN IF EXISTS legacy;
+-- DOWN
+DROP TABLE t;
+DROP INDEX CONCURRENTLY idx_x;
+ALTER TABLE users DROP COLUMN a, DROP COLUMN IF EXISTS b, DROP CONSTRAINT ck_a;
+ALTER TABLE users ADD COLUMN legacy text;
+CREATE INDEX idx_old ON users (a);
+CREATE TABLE kept (id int);
+DROP TYPE IF EXISTS mood;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS legacy2 text;
+CREATE INDEX IF NOT EXISTS idx_new ON users (b);
+DROP FUNCTION f();
+"""
+
+
+def test_each_non_repeatable_down_statement_is_reported(tmp_path: Path) -> None:
+    assert sorted(found(SQL, tmp_path)) == [
+        (5, "DROP TABLE in DOWN without IF EXISTS fails when the object is already gone"),
+        (6, "DROP INDEX in DOWN without IF EXISTS fails when the object is already gone"),
+        (7, "DROP COLUMN a in DOWN without IF EXISTS fails when the column is already gone"),
+        (7, "DROP CONSTRAINT ck_a in DOWN without IF EXISTS fails when the constraint is already gone"),
+        (8, "ADD COLUMN legacy in DOWN without IF NOT EXISTS fails when the column is still there"),
+        (9, "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still there"),
+        (10, "CREATE TABLE in DOWN without IF NOT EXISTS fails when the object is still there"),
+        (14, "DROP FUNCTION in DOWN without IF EXISTS fails when the object is already gone"),
+    ]
+
+
+def test_findings_start_at_the_statement(tmp_path: Path) -> None:
+    findings = lint_findings(SQL, RULE, tmp_path)
+    assert {(f.line, f.column, f.section) for f in findings if f.line == 7} == {(7, 1, "down")}
+
+
+def test_check_create_option_turns_off_create_checks(tmp_path: Path) -> None:
+    lines = sorted(line for line, _ in found(SQL, tmp_path, rules={RULE: {"check-create": False}}))
+    assert lines == [5, 6, 7, 7, 14]
+
+
+def test_up_section_is_not_judged(tmp_path: Path) -> None:
+    assert found("-- UP\nDROP TABLE t;\n-- DOWN\nCREATE TABLE IF NOT EXISTS t (id int);\n", tmp_path) == []
