@@ -111,7 +111,9 @@ _UNMODELLED_REASONS: dict[type, str] = {
 def _loc_text(location: Any) -> str | None:
     if location is None:
         return None
-    path, line = getattr(location, "path", None), getattr(location, "line", None)
+    source = getattr(location, "source", None)
+    path = getattr(source, "display", None) or getattr(location, "path", None)
+    line = getattr(location, "line", None)
     if path is not None and line is not None:
         return f"{path}:{line}"
     if isinstance(location, tuple):

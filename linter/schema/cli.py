@@ -1,0 +1,66 @@
+"""`pgpreflight schema PATH [--at VERSION] [--format text|json]`: the schema model as replayed.
+
+A debugging aid as much as a feature: when a rule judges a table wrongly, this shows what the
+model believes the table looks like, and which statements it did not model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from linter.errors import InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="migration files or folders (default: 'migrations' from the configuration)")
+    parser.add_argument("--config", type=Path, help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)")
+    parser.add_argument("--convention", help="migration convention (default: auto-detect)")
+    parser.add_argument("--at", metavar="VERSION",
+                        help="show the model after this migration's UP (version or full id; default: the last)")
+    parser.add_argument("--format", "-f", choices=("text", "json"), default="text", help="output format (default text)")
+    parser.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
+
+
+def run(args: argparse.Namespace, config: Any) -> int:
+    from linter.cli import lint_targets, write_output
+    from linter.discovery import discover
+    from linter.schema import SchemaModel
+
+    targets = lint_targets(args, config)
+    paths = [*targets.get("history", ()), *targets["paths"]]
+    migrations = discover(paths, str(config.get("convention")))
+    if not migrations:
+        raise InputError(f"no migrations found in {', '.join(str(p) for p in paths)}")
+    last = len(migrations) - 1
+    if args.at is not None:
+        matches = [i for i, m in enumerate(migrations) if args.at in (m.version, m.id)]
+        if not matches:
+            known = ", ".join(m.version for m in migrations[:3])
+            raise InputError(
+                f"--at {args.at}: no migration with that version (found {len(migrations)}, "
+                f"from {known}{', ...' if len(migrations) > 3 else ''} to {migrations[-1].version})"
+            )
+        last = matches[-1]
+    model = SchemaModel()
+    for migration in migrations[: last + 1]:
+        if migration.up.syntax_errors:
+            first = migration.up.syntax_errors[0]
+            line, column = first.source.lines.position(first.offset)
+            sys.stderr.write(
+                f"pgpreflight: warning: {first.source.display}:{line}:{column}: {first.message}; "
+                "statements PostgreSQL cannot parse are not in the model\n"
+            )
+        for statement in migration.up.statements:
+            model.apply(statement.node, location=statement)
+    at = migrations[last]
+    if args.format == "json":
+        text = json.dumps({"version": 1, "at": at.id, "schema": model.to_dict()}, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n" + model.to_text()
+    write_output(text, args.output)
+    return 0
