@@ -1,0 +1,90 @@
+"""Whole-table backfill in the same transaction as schema changes: the DDL locks are held for the
+whole UPDATE.
+
+## Why is this bad?
+A migration that alters a table and then runs `UPDATE big_table SET new_col = ...` over all its
+rows (no `WHERE`, or only `WHERE new_col IS NULL`) keeps every lock the DDL took, usually ACCESS
+EXCLUSIVE, until the UPDATE finishes and the transaction commits: the table is unreadable for the
+length of a full-table rewrite. The UPDATE also cannot be batched or resumed if it fails, and a
+failure rolls back the schema change too. Tables created in the same migration are empty and not
+reported.
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN locale text;
+UPDATE users SET locale = 'pt-BR' WHERE locale IS NULL;
+```
+
+Use instead:
+```sql
+ALTER TABLE users ADD COLUMN locale text;
+-- backfill in a separate migration (no transaction), in batches:
+-- UPDATE users SET locale = 'pt-BR' WHERE id BETWEEN 1 AND 10000 AND locale IS NULL;
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+from pglast.enums import BoolExprType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration, Statement
+from linter.names import relation_name, short
+
+ID = "backfill-with-ddl"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+_DDL = (
+    ast.AlterTableStmt, ast.IndexStmt, ast.CreateStmt, ast.RenameStmt, ast.DropStmt,
+    ast.AlterEnumStmt, ast.CreateTrigStmt, ast.AlterDomainStmt,
+)
+
+
+def _whole_table(where: Any) -> bool:
+    """No WHERE, or only `col IS [NOT] NULL` tests joined by AND: every row qualifies."""
+    if where is None or isinstance(where, ast.NullTest):
+        return True
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        return all(_whole_table(arg) for arg in where.args)
+    return False
+
+
+def _ddl_table(stmt: Statement) -> str | None:
+    node = stmt.node
+    rel = getattr(node, "relation", None)
+    if isinstance(node, _DDL) and isinstance(rel, ast.RangeVar):
+        return relation_name(rel)
+    return None
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    statements = list(migration.up.all_statements())
+    for stmt, node in migration.up.of(ast.UpdateStmt):
+        if node.relation is None or not _whole_table(node.whereClause):
+            continue
+        table = relation_name(node.relation)
+        if ctx.table_is_new(table) or not ctx.facts.of(stmt).in_transaction:
+            continue
+        ddl = [
+            s for s in statements
+            if isinstance(s.node, _DDL) and ctx.facts.of(s).in_transaction
+            and not (ctx.table_is_new(t) if (t := _ddl_table(s)) else False)
+            and s.offset < stmt.offset
+        ]
+        if not ddl:
+            continue
+        first = ddl[0]
+        on = f" on '{short(t)}'" if (t := _ddl_table(first)) else ""
+        yield ctx.finding(
+            stmt,
+            f"UPDATE of every row of '{short(table)}' runs in the same transaction as the schema change"
+            f"{on} at line {first.line}, which keeps its locks until the backfill ends",
+            hint="move the backfill to its own migration without a transaction and update in batches",
+        )

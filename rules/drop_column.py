@@ -1,0 +1,90 @@
+"""Column dropped: its data is gone, and running code that still names it fails.
+
+## Why is this bad?
+`ALTER TABLE ... DROP COLUMN` is quick (PostgreSQL only marks the column dropped) but the data
+cannot be recovered by a rollback, and every query of the running application that names the
+column (or `INSERT`s with a column list from an ORM's cache) fails from the moment the migration
+commits. Indexes and constraints on the column go with it; with `CASCADE`, dependent views too.
+
+Deploy code that no longer reads or writes the column first, then drop it in a later migration.
+A column added earlier in the same migration, and a DOWN section dropping what its own UP added,
+are not reported.
+
+## Example
+```sql
+ALTER TABLE users DROP COLUMN legacy_token;
+```
+
+Use instead:
+```sql
+-- pgpreflight: ignore[drop-column] no code reads legacy_token since release 42
+ALTER TABLE users DROP COLUMN legacy_token;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+from linter.provenance import made_by_migration
+from linter.schema import SchemaModel
+
+ID = "drop-column"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}
+
+
+def _has_column(model: SchemaModel, table: str, column: str) -> bool:
+    t = model.table(table)
+    return t is not None and column in t.columns
+
+
+def _dependants(ctx: Context, table: str, column: str) -> str:
+    model = ctx.schema_before
+    t = model.table(table) if model is not None else None
+    if t is None:
+        return ""
+    idx = sorted(i.name for i in t.indexes.values() if column in i.columns or column in i.uses)
+    cons = sorted(c.name for c in t.constraints.values() if column in c.columns or column in c.uses)
+    parts = []
+    if idx:
+        parts.append(f"index{'es' if len(idx) > 1 else ''} {', '.join(idx)}")
+    if cons:
+        parts.append(f"constraint{'s' if len(cons) > 1 else ''} {', '.join(cons)}")
+    return f" ({' and '.join(parts)} dropped with it)" if parts else ""
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.AlterTableStmt):
+            if node.relation is None:
+                continue
+            table = relation_name(node.relation)
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropColumn:
+                    continue
+                column = str(cmd.name)
+                if ctx.table_is_new(table) and stmt.section == "up":
+                    continue
+                if made_by_migration(ctx, stmt, lambda m: _has_column(m, table, column), name=column):
+                    continue
+                yield ctx.finding(
+                    stmt,
+                    f"dropping column '{column}' of '{short(table)}' deletes its data"
+                    f"{_dependants(ctx, table, column)}; running code that names it fails",
+                    node=cmd,
+                    hint="deploy code that no longer uses the column, then drop it in a later migration",
+                )

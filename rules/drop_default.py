@@ -1,0 +1,74 @@
+"""Column DEFAULT dropped: INSERTs that leave the column out store NULL, or fail.
+
+## Why is this bad?
+Code of the running release that inserts without naming the column relied on the default. After
+`ALTER COLUMN ... DROP DEFAULT` those rows get NULL, or the INSERT fails with a not-null
+violation when the column is `NOT NULL`, from the moment the migration commits until every
+instance runs code that sets the column itself.
+
+A column added in the same migration, and a DOWN reverting its own UP's `SET DEFAULT`, are not
+reported.
+
+## Example
+```sql
+ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
+```
+
+Use instead:
+```sql
+-- deploy code that always sets status first, then:
+-- pgpreflight: ignore[drop-default] every INSERT names status since release 42
+ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "drop-default"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-drop-default"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.AlterTableStmt):
+            if node.relation is None:
+                continue
+            table = relation_name(node.relation)
+            if stmt.section == "up" and ctx.table_is_new(table):
+                continue
+            before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            after = ctx.schema_after.table(table) if ctx.schema_after is not None else None
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_ColumnDefault:
+                    continue
+                if cmd.def_ is not None:
+                    continue  # SET DEFAULT
+                column = str(cmd.name)
+                known = before.columns.get(column) if before is not None else None
+                if before is not None and (known is None or known.default is None):
+                    continue  # added by this migration, or no default before its UP: a revert
+                col = known or (after.columns.get(column) if after is not None else None)
+                effect = "fail with a not-null violation" if col is not None and col.not_null else "store NULL"
+                yield ctx.finding(
+                    stmt,
+                    f"dropping the default of '{short(table)}.{column}' makes INSERTs that omit it {effect}",
+                    node=cmd,
+                    hint="deploy code that always sets the column first, then drop the default",
+                )

@@ -1,0 +1,70 @@
+"""NOT NULL dropped from a column: readers that count on a value start getting NULLs.
+
+## Why is this bad?
+`ALTER COLUMN ... DROP NOT NULL` is instant, but it changes the contract every reader relies on:
+code, reports and other services that assumed the column always has a value now meet NULLs
+(`NullPointerException`, wrong `COUNT(col)`, `col = x` silently false). Putting the constraint
+back later needs a full-table check under lock and a cleanup of the NULL rows written meanwhile.
+
+A column added in the same migration, and a DOWN reverting its own UP's `SET NOT NULL`, are not
+reported.
+
+## Example
+```sql
+ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL;
+```
+
+Use instead:
+```sql
+-- pgpreflight: ignore[drop-not-null] guest checkout: readers handle NULL since release 42
+ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "drop-not-null"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-drop-not-null"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.AlterTableStmt):
+            if node.relation is None:
+                continue
+            table = relation_name(node.relation)
+            if stmt.section == "up" and ctx.table_is_new(table):
+                continue
+            before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropNotNull:
+                    continue
+                column = str(cmd.name)
+                known = before.columns.get(column) if before is not None else None
+                if before is not None and (known is None or not known.not_null):
+                    continue  # added by this migration, or nullable before its UP: a revert
+                yield ctx.finding(
+                    stmt,
+                    f"dropping NOT NULL from '{short(table)}.{column}' lets NULLs in where readers "
+                    "expect a value",
+                    node=cmd,
+                    hint="make sure every reader handles NULL first; restoring NOT NULL later needs a "
+                    "cleanup and a validated CHECK",
+                )

@@ -1,0 +1,140 @@
+"""Type, view, function, sequence, extension, domain or trigger dropped while code may use it.
+
+## Why is this bad?
+These objects hold little or no data, but dropping one breaks whatever depends on it the moment
+the migration commits: queries that select from a view, code that calls a function, defaults
+that call `nextval()` on a sequence, columns of an enum type (with `CASCADE`, those columns and
+their data are dropped too), and triggers that enforce behaviour the application counts on.
+Dropping an extension removes every function, type and operator it installed, and the indexes
+built with them.
+
+An object created earlier in the same migration, and a DOWN dropping what its own UP created,
+are not reported.
+
+## Example
+```sql
+DROP FUNCTION set_updated_at();
+```
+
+Use instead:
+```sql
+-- pgpreflight: ignore[drop-object] no trigger or code calls set_updated_at since release 42
+DROP FUNCTION set_updated_at();
+```
+
+## References
+- https://www.postgresql.org/docs/current/ddl-depend.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import list_name, short
+from linter.provenance import made_by_migration
+from linter.schema import SchemaModel
+
+ID = "drop-object"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {
+    "squawk": "ban-drop-type ban-drop-view ban-drop-function ban-drop-sequence ban-drop-extension "
+    "ban-drop-domain ban-drop-trigger"
+}
+
+OT = ObjectType
+_WORD = {
+    OT.OBJECT_TYPE: "type", OT.OBJECT_DOMAIN: "domain", OT.OBJECT_VIEW: "view",
+    OT.OBJECT_MATVIEW: "materialized view", OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "procedure", OT.OBJECT_ROUTINE: "routine", OT.OBJECT_SEQUENCE: "sequence",
+    OT.OBJECT_EXTENSION: "extension", OT.OBJECT_TRIGGER: "trigger",
+}
+
+
+def _name(kind: ObjectType, obj: Any) -> str:
+    if isinstance(obj, ast.TypeName):
+        return list_name(obj.names)
+    if isinstance(obj, ast.ObjectWithArgs):
+        return list_name(obj.objname)
+    if isinstance(obj, ast.String):
+        return str(obj.sval)
+    if kind == OT.OBJECT_TRIGGER:
+        parts = [getattr(p, "sval", "") for p in obj]
+        return f"{parts[-1]} on {'.'.join(parts[:-1])}"
+    return list_name(obj)
+
+
+def _exists(kind: ObjectType, name: str) -> Any:
+    def test(m: SchemaModel) -> bool:
+        if kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            return m.type(name) is not None
+        if kind in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+            return m.view(name) is not None
+        if kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            return any(k.startswith(m.qualify(name) + "(") for k in m.functions)
+        if kind == OT.OBJECT_SEQUENCE:
+            return m.sequence(name) is not None
+        if kind == OT.OBJECT_EXTENSION:
+            return name in m.extensions
+        if kind == OT.OBJECT_TRIGGER:
+            trig, _, table = name.partition(" on ")
+            t = m.table(table)
+            return t is not None and trig in t.triggers
+        return False
+
+    return test
+
+
+def _dependants(ctx: Context, kind: ObjectType, name: str, cascade: bool) -> str:
+    model = ctx.schema_before
+    if model is None:
+        return ""
+    if kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+        shown = short(model.qualify(name))
+        cols = [f"{short(t.schema + '.' + t.name)}.{c.name}" for t in model.tables.values()
+                for c in t.columns.values() if c.type in (shown, shown + "[]")]
+        if cols:
+            many = len(cols) > 1
+            verb = (f"{'are' if many else 'is'} dropped with {'their' if many else 'its'} data (CASCADE)"
+                    if cascade else f"use{'' if many else 's'} it and block{'' if many else 's'} the drop")
+            return f"; column{'s' if len(cols) > 1 else ''} {', '.join(sorted(cols))} {verb}"
+    if kind == OT.OBJECT_SEQUENCE:
+        seq = model.sequence(name)
+        if seq is not None and seq.owned_by:
+            return f"; it numbers {short(seq.owned_by[0])}.{seq.owned_by[1]}"
+    if kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE):
+        plain = name.split(".")[-1]
+        trig = sorted(f"{tr.name} on {short(t.schema + '.' + t.name)}" for t in model.tables.values()
+                      for tr in t.triggers.values() if tr.function.split(".")[-1].split("(")[0] == plain)
+        if trig:
+            return f"; trigger{'s' if len(trig) > 1 else ''} {', '.join(trig)} call{'s' if len(trig) == 1 else ''} it"
+    return ""
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.DropStmt):
+            kind = node.removeType
+            word = _WORD.get(kind)
+            if word is None:
+                continue
+            cascade = node.behavior == DropBehavior.DROP_CASCADE
+            for obj in node.objects or ():
+                name = _name(kind, obj)
+                if made_by_migration(ctx, stmt, _exists(kind, name), name=name.split(" on ")[0]):
+                    continue
+                yield ctx.finding(
+                    stmt,
+                    f"dropping {word} '{short(name) if kind != OT.OBJECT_TRIGGER else name}' breaks "
+                    f"whatever still uses it{_dependants(ctx, kind, name, cascade)}",
+                    hint="deploy code that no longer uses it first, then drop it in a later migration",
+                )

@@ -1,0 +1,86 @@
+"""Table dropped: its rows, indexes, triggers and the foreign keys that point at it go with it.
+
+## Why is this bad?
+`DROP TABLE` deletes every row at once and cannot be undone by a DOWN section: a rollback
+recreates an empty table. Application code still reading or writing the table fails as soon as
+the migration commits, and `CASCADE` silently drops the foreign keys and views that depend on it.
+Drop a table in a later release, after the code stopped using it and a backup or archive exists.
+
+A table created earlier in the same migration, and a DOWN section dropping what its own UP
+created, lose nothing and are not reported.
+
+## Example
+```sql
+DROP TABLE legacy_events;
+```
+
+Use instead:
+```sql
+-- pgpreflight: ignore[drop-table] archived to s3://backups/legacy_events, unused since v42
+DROP TABLE legacy_events;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-droptable.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import list_name, short
+from linter.provenance import made_by_migration
+
+ID = "drop-table"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-drop-table"}
+
+
+def _what_goes(ctx: Context, name: str, cascade: bool) -> str:
+    model = ctx.schema_before
+    table = model.table(name) if model is not None else None
+    parts: list[str] = []
+    if table is not None:
+        parts.append(f"all rows of its {len(table.columns)} column{'s' if len(table.columns) != 1 else ''}")
+        if table.indexes:
+            parts.append(f"{len(table.indexes)} index{'es' if len(table.indexes) != 1 else ''}")
+    else:
+        parts.append("all its rows")
+    if model is not None:
+        refs = sorted({short(f"{t.schema}.{t.name}") for t, _ in model.referencing(name)} - {short(name)})
+        if refs:
+            verb = "are dropped (CASCADE)" if cascade else "block the drop unless CASCADE"
+            parts.append(f"foreign keys from {', '.join(refs)} {verb}")
+        rel = re.escape(short(name).split(".")[-1])
+        views = sorted(short(k) for k, v in model.views.items() if re.search(rf"\b{rel}\b", v.query))
+        if views:
+            parts.append(f"dependent view{'s' if len(views) > 1 else ''} {', '.join(views)}")
+    return "; ".join(parts)
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.DropStmt):
+            if node.removeType != ObjectType.OBJECT_TABLE:
+                continue
+            cascade = node.behavior == DropBehavior.DROP_CASCADE
+            for obj in node.objects or ():
+                name = list_name(obj)
+                if made_by_migration(ctx, stmt, lambda m, n=name: m.table(n) is not None, name=name):
+                    continue
+                yield ctx.finding(
+                    stmt,
+                    f"dropping table '{short(name)}' deletes {_what_goes(ctx, name, cascade)}",
+                    hint="stop using the table in code first, archive it, then drop it in a later "
+                    "migration; a DOWN cannot bring the rows back",
+                )

@@ -1,0 +1,72 @@
+"""Column renamed: running code that uses the old name fails until it is redeployed.
+
+## Why is this bad?
+`ALTER TABLE ... RENAME COLUMN` is instant, but every query of the release still running names
+the old column and fails from the moment the migration commits until all instances run the new
+code. ORMs that cache column lists fail on `INSERT` and `SELECT *` mapping as well.
+
+Rename in steps: add the new column, write to both, backfill, switch reads, then drop the old
+column in a later release. A DOWN reverting its own UP's rename is not reported.
+
+## Example
+```sql
+ALTER TABLE users RENAME COLUMN name TO full_name;
+```
+
+Use instead:
+```sql
+ALTER TABLE users ADD COLUMN full_name text;
+-- deploy code writing both columns, backfill in batches, switch reads, drop "name" later
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+from linter.provenance import made_by_migration
+from linter.schema import SchemaModel
+
+ID = "rename-column"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "renaming-column", "strong_migrations": "rename_column"}
+
+
+def _has(model: SchemaModel, table: str, column: str) -> bool:
+    t = model.table(table)
+    return t is not None and column in t.columns
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.RenameStmt):
+            if node.renameType != ObjectType.OBJECT_COLUMN or node.relation is None:
+                continue
+            if node.relationType not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE):
+                continue
+            table = relation_name(node.relation)
+            old, new = str(node.subname), str(node.newname)
+            if stmt.section == "up" and ctx.table_is_new(table):
+                continue
+            if made_by_migration(ctx, stmt, lambda m: _has(m, table, old)):
+                continue
+            yield ctx.finding(
+                stmt,
+                f"renaming column '{old}' of '{short(table)}' to '{new}' breaks running code that "
+                f"still uses '{old}'",
+                hint=f"add column {new}, write to both, backfill, move reads, then drop {old} in a later "
+                "migration",
+            )

@@ -1,0 +1,115 @@
+"""View, type, enum value, schema, function or sequence renamed while running code uses the old name.
+
+## Why is this bad?
+A rename is instant, and that is the trouble: the release still running refers to the old name
+(`SELECT ... FROM daily_totals`, `nextval('orders_seq')`, `'shipped'::order_status`, a call to
+`calc_total()`) and fails from the moment the migration commits until every instance runs the
+new code. Renaming a schema breaks every qualified name in it at once. (Tables and columns have
+their own rules; index, constraint and trigger names are not used by application queries.)
+
+A DOWN reverting its own UP's rename is not reported.
+
+## Example
+```sql
+ALTER VIEW daily_totals RENAME TO daily_revenue;
+```
+
+Use instead:
+```sql
+-- create the new name, move the code over, drop the old one in a later release
+CREATE VIEW daily_revenue AS SELECT * FROM daily_totals;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-alterview.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import list_name, relation_name, short
+from linter.provenance import made_by_migration
+from linter.schema import SchemaModel
+
+ID = "rename-object"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "renaming-object"}
+
+OT = ObjectType
+_WORD = {
+    OT.OBJECT_VIEW: "view", OT.OBJECT_MATVIEW: "materialized view", OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "domain", OT.OBJECT_SCHEMA: "schema", OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "procedure", OT.OBJECT_SEQUENCE: "sequence",
+}
+
+
+def _old_name(node: ast.RenameStmt) -> str:
+    if node.relation is not None:
+        return relation_name(node.relation)
+    if node.renameType == OT.OBJECT_SCHEMA:
+        return str(node.subname)
+    obj: Any = node.object
+    if isinstance(obj, ast.ObjectWithArgs):
+        return list_name(obj.objname)
+    if isinstance(obj, ast.TypeName):
+        return list_name(obj.names)
+    return list_name(obj)
+
+
+def _exists(kind: ObjectType, name: str) -> Any:
+    def test(m: SchemaModel) -> bool:
+        if kind in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+            return m.view(name) is not None
+        if kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            return m.type(name) is not None
+        if kind == OT.OBJECT_SCHEMA:
+            return name in m.schemas
+        if kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE):
+            return any(k.startswith(m.qualify(name) + "(") for k in m.functions)
+        if kind == OT.OBJECT_SEQUENCE:
+            return m.sequence(name) is not None
+        return False
+
+    return test
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.RenameStmt, ast.AlterEnumStmt):
+            if isinstance(node, ast.AlterEnumStmt):
+                if node.oldVal is None:
+                    continue
+                type_name = list_name(node.typeName)
+                if made_by_migration(ctx, stmt, lambda m, t=type_name: m.type(t) is not None):
+                    continue
+                yield ctx.finding(
+                    stmt,
+                    f"renaming value '{node.oldVal}' of enum '{short(type_name)}' to '{node.newVal}' "
+                    f"breaks running code and stored queries that use '{node.oldVal}'",
+                    hint="add the new value, move the code and the rows over, stop using the old value",
+                )
+                continue
+            word = _WORD.get(node.renameType)
+            if word is None:
+                continue
+            old = _old_name(node)
+            if made_by_migration(ctx, stmt, _exists(node.renameType, old)):
+                continue
+            yield ctx.finding(
+                stmt,
+                f"renaming {word} '{short(old)}' to '{node.newname}' breaks running code that still "
+                f"uses '{short(old)}'",
+                hint="create the object under the new name (or a wrapper), move the code over, and drop "
+                "the old name in a later release",
+            )

@@ -1,0 +1,79 @@
+"""TRUNCATE in a migration: every row goes, and CASCADE empties the referencing tables too.
+
+## Why is this bad?
+`TRUNCATE` deletes all rows of a table under an ACCESS EXCLUSIVE lock, and no DOWN can bring them
+back. With `CASCADE` it also empties every table whose foreign keys reference it, and the tables
+referencing those, so `TRUNCATE countries CASCADE` can wipe `addresses` and `orders`. Tables
+created earlier in the same migration hold nothing yet and are not reported.
+
+## Example
+```sql
+TRUNCATE audit_log CASCADE;
+```
+
+Use instead:
+```sql
+-- delete in batches what must go, naming the tables
+DELETE FROM audit_log WHERE created_at < now() - interval '1 year';
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-truncate.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import DropBehavior
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "truncate-table"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-truncate-cascade"}
+
+
+def _cascade_reach(ctx: Context, tables: list[str]) -> list[str]:
+    """Tables that CASCADE also empties: referencing tables, transitively."""
+    model = ctx.schema_before
+    if model is None:
+        return []
+    seen = set(tables)
+    todo = list(tables)
+    reached: list[str] = []
+    while todo:
+        for t, _ in model.referencing(todo.pop()):
+            key = f"{t.schema}.{t.name}"
+            if key not in seen:
+                seen.add(key)
+                reached.append(key)
+                todo.append(key)
+    return reached
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        for stmt, node in section.of(ast.TruncateStmt):
+            tables = [relation_name(r) for r in node.relations or ()]
+            existing = [t for t in tables if not (stmt.section == "up" and ctx.table_is_new(t))]
+            if not existing:
+                continue
+            names = ", ".join(f"'{short(t)}'" for t in existing)
+            message = f"TRUNCATE deletes every row of {names}"
+            if node.behavior == DropBehavior.DROP_CASCADE:
+                reach = _cascade_reach(ctx, existing)
+                also = f": {', '.join(short(t) for t in reach)}" if reach else ""
+                message += f", and CASCADE also empties every table referencing them{also}"
+            yield ctx.finding(
+                stmt,
+                message,
+                hint="name every table to empty and drop CASCADE, or DELETE in batches what must go",
+            )
