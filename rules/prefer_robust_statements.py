@@ -1,0 +1,129 @@
+"""Statement without IF [NOT] EXISTS in a file that does not run in a transaction.
+
+## Why is this bad?
+Without a transaction, a file that fails half way leaves its first statements applied. The fix
+is to run it again, and then `CREATE TABLE`, `ADD COLUMN` or `DROP INDEX` fail on what the first
+attempt already did, so someone has to repair the database by hand during the incident. Files
+that need to run outside a transaction (`CREATE INDEX CONCURRENTLY`, `-- +goose NO
+TRANSACTION`, `transaction = "none"`) should be safe to re-run: guard every statement with
+`IF NOT EXISTS` / `IF EXISTS`, or, for a constraint, drop it `IF EXISTS` first.
+
+Statements inside a transaction (the runner's or the file's own `BEGIN`), inside a `DO` block,
+and files with a single statement are not reported: they cannot half-apply.
+
+## Example
+```sql
+-- +goose NO TRANSACTION
+ALTER TABLE users ADD COLUMN locale text;
+CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+ALTER TABLE users ADD COLUMN IF NOT EXISTS locale text;
+DROP INDEX CONCURRENTLY IF EXISTS users_locale_idx;
+CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration, Section, Statement
+from linter.names import relation_name
+
+ID = "prefer-robust-statements"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "prefer-robust-stmts"}
+
+_NEUTRAL = (ast.VariableSetStmt, ast.TransactionStmt, ast.CommentStmt, ast.SelectStmt, ast.GrantStmt)
+
+
+def _dropped_before(section: Section, stmt: Statement, kind: type, name: str) -> bool:
+    """A `DROP ... IF EXISTS name` earlier in the file makes re-creating `name` re-runnable."""
+    for other in section.statements:
+        if other is stmt:
+            return False
+        node = other.node
+        if isinstance(node, ast.DropStmt) and node.missing_ok and kind is ast.DropStmt:
+            names = {".".join(getattr(p, "sval", "") for p in obj).split(".")[-1]
+                     for obj in node.objects or () if isinstance(obj, tuple)}
+            if name in names:
+                return True
+        if isinstance(node, ast.AlterTableStmt) and kind is ast.AlterTableCmd:
+            for cmd in node.cmds or ():
+                if cmd.subtype == AT.AT_DropConstraint and cmd.missing_ok and cmd.name == name:
+                    return True
+    return False
+
+
+def _problem(section: Section, stmt: Statement) -> tuple[str, str] | None:
+    """(what is missing, how to write it) for a statement that fails when re-run."""
+    node = stmt.node
+    if isinstance(node, (ast.CreateStmt, ast.CreateSeqStmt, ast.CreateSchemaStmt)):
+        if not node.if_not_exists:
+            return "CREATE without IF NOT EXISTS", "write CREATE ... IF NOT EXISTS"
+    elif isinstance(node, ast.IndexStmt):
+        if not node.if_not_exists and not (node.idxname and _dropped_before(section, stmt, ast.DropStmt, node.idxname)):
+            return ("CREATE INDEX without IF NOT EXISTS",
+                    "precede it with DROP INDEX CONCURRENTLY IF EXISTS (a failed CONCURRENTLY build leaves an "
+                    "INVALID index behind)")
+    elif isinstance(node, ast.DropStmt):
+        if not node.missing_ok:
+            return "DROP without IF EXISTS", "write DROP ... IF EXISTS"
+    elif isinstance(node, ast.AlterTableStmt) and not node.missing_ok:
+        for cmd in node.cmds or ():
+            if not isinstance(cmd, ast.AlterTableCmd):
+                continue
+            if cmd.subtype == AT.AT_AddColumn and not cmd.missing_ok:
+                return "ADD COLUMN without IF NOT EXISTS", "write ADD COLUMN IF NOT EXISTS"
+            if cmd.subtype in (AT.AT_DropColumn, AT.AT_DropConstraint) and not cmd.missing_ok:
+                return "DROP without IF EXISTS", "write DROP COLUMN/CONSTRAINT IF EXISTS"
+            if cmd.subtype == AT.AT_AddConstraint:
+                name = getattr(cmd.def_, "conname", None)
+                if not name or not _dropped_before(section, stmt, ast.AlterTableCmd, name):
+                    return ("ADD CONSTRAINT that fails when the constraint exists",
+                            "name the constraint and run ALTER TABLE ... DROP CONSTRAINT IF EXISTS it first")
+    return None
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        effective = [s for s in section.statements if not isinstance(s.node, _NEUTRAL)]
+        if len(effective) < 2:
+            continue
+        created: set[str] = set()
+        for stmt in section.statements:
+            if ctx.facts.of(stmt).in_transaction:
+                continue
+            if isinstance(stmt.node, ast.CreateStmt):
+                table = relation_name(stmt.node.relation)
+            else:
+                table = None
+            problem = _problem(section, stmt)
+            if problem is not None:
+                rel = getattr(stmt.node, "relation", None)
+                on_new = isinstance(rel, ast.RangeVar) and relation_name(rel) in created
+                if not on_new:
+                    what, how = problem
+                    yield ctx.finding(
+                        stmt,
+                        f"{what} in a file that runs without a transaction fails when the file is "
+                        "re-run after a partial failure",
+                        hint=how,
+                    )
+            if table is not None:
+                created.add(table)
