@@ -16,6 +16,7 @@ from linter.cli import main
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 BAD = "-- UP\nCREATE TABLE a (id int);\nCREAT TABLE b (id int);\n"
 GOOD = "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n"
+SELECT = 'select = ["missing-down-section", "syntax-error", "unreadable-migration"]\n'
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "202401011200__bad.sql").write_text(BAD)
     (tmp_path / "migrations" / "202401011300__good.sql").write_text(GOOD)
+    # Only the rules these tests are about, so that new rules do not change the expected output.
+    (tmp_path / "pgpreflight.toml").write_text(SELECT)
     return tmp_path
 
 
@@ -106,11 +109,13 @@ def test_output_file_written_whole(repo: Path, capsys: pytest.CaptureFixture[str
     [
         (["lint", "missing"], None, "missing: no such file or directory"),
         (["lint", "migrations", "--select", "no-such-rule"], None, "unknown rule 'no-such-rule'"),
-        (["lint", "migrations"], "[tool.pgpreflight]\nselekt = ['x']\n", "unknown key 'selekt'"),
-        (["lint", "migrations"], "[tool.pgpreflight]\nignore = ['bogus']\n", "unknown rule 'bogus'"),
-        (["lint", "migrations"], "[tool.pgpreflight]\npg-version = 'fifteen'\n", "pg-version"),
-        (["lint", "migrations"], "[tool.pgpreflight]\nselect = 'syntax-error'\n", "'select' must be a list"),
-        (["lint", "migrations"], "[tool.pgpreflight\n", "invalid TOML"),
+        (["lint", "migrations"], "selekt = ['x']\n", "unknown key 'selekt'"),
+        (["lint", "migrations"], "ignore = ['bogus']\n", "unknown rule 'bogus'"),
+        (["lint", "migrations"], "pg-version = 'fifteen'\n", "pg-version"),
+        (["lint", "migrations"], "select = 'syntax-error'\n", "'select' must be a list"),
+        (["lint", "migrations"], "[rules.syntax-error]\nfoo = 1\n", "rule 'syntax-error' has no option 'foo'"),
+        (["lint", "migrations"], "severity = { syntax-error = 'fatal' }\n", "severity of 'syntax-error' must be one of"),
+        (["lint", "migrations"], "select = [\n", "invalid TOML"),
         (["lint", "migrations", "--format", "yaml"], None, "invalid choice"),
         (["rule", "missing-down-sectoin"], None, "did you mean missing-down-section"),
     ],
@@ -118,7 +123,7 @@ def test_output_file_written_whole(repo: Path, capsys: pytest.CaptureFixture[str
 def test_usage_and_config_errors_exit_2(repo: Path, capsys: pytest.CaptureFixture[str],
                                         args: list[str], config: str | None, message: str) -> None:
     if config:
-        (repo / "pyproject.toml").write_text(config)
+        (repo / "pgpreflight.toml").write_text(config)
     code, _, err = run(capsys, *args)
     assert code == 2
     assert message in err
@@ -174,7 +179,16 @@ def test_lint_imports_no_heavy_libraries(repo: Path) -> None:
     assert "HEAVY []" in proc.stdout
 
 
+def test_pyproject_section_is_found_walking_up(repo: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "pgpreflight.toml").unlink()
+    (repo / "pyproject.toml").write_text("[tool.pgpreflight]\nmigrations = ['migrations']\nselekt = 1\n")
+    monkeypatch.chdir(repo / "migrations")
+    code, _, err = run(capsys, "lint")
+    assert code == 2 and "pyproject.toml: unknown key 'selekt'" in err
+
+
 def test_history_read_but_only_given_files_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / "pgpreflight.toml").write_text('migrations = ["migrations"]\n')
+    (repo / "pgpreflight.toml").write_text('migrations = ["migrations"]\n' + SELECT)
     code, out, _ = run(capsys, "lint", "migrations/202401011300__good.sql")
     assert code == 0 and "bad.sql" not in out
