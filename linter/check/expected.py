@@ -232,3 +232,38 @@ def expectation(node: ast.Node) -> Expectation | None:
             "TRUNCATE gives the table a new, empty file",
         )
     return None
+
+
+RULE_CLAIMS: dict[str, tuple[str | None, bool | None]] = {
+    "require-concurrent-index": (SHARE, None),
+    "require-concurrent-index-deletion": (ACCESS_EXCLUSIVE, None),
+    "adding-field-with-default": (ACCESS_EXCLUSIVE, True),
+    "volatile-default": (ACCESS_EXCLUSIVE, True),
+    "changing-column-type": (ACCESS_EXCLUSIVE, True),
+    "constraint-missing-not-valid": (SHARE_ROW_EXCLUSIVE, None),
+    "adding-foreign-key-constraint": (SHARE_ROW_EXCLUSIVE, None),
+    "setting-not-null": (ACCESS_EXCLUSIVE, None),
+    "adding-not-null-without-default": (ACCESS_EXCLUSIVE, None),
+    "rename-table": (ACCESS_EXCLUSIVE, None),
+    "rename-column": (ACCESS_EXCLUSIVE, None),
+    "drop-table": (ACCESS_EXCLUSIVE, None),
+    "drop-column": (ACCESS_EXCLUSIVE, None),
+    "truncate-table": (ACCESS_EXCLUSIVE, True),
+    "disallowed-unique-constraint": (ACCESS_EXCLUSIVE, None),
+}
+"""What a static rule's finding claims about the statement it flags: at least this lock on a
+pre-existing table, and a rewrite (True) or none (False). A rule module can state its own claim
+with module constants `LOCK = "SHARE"` and `REWRITE = True`; those win over this table."""
+
+
+def rule_claims(
+    rules: dict[str, object] | None = None,
+) -> dict[str, tuple[str | None, bool | None]]:
+    """RULE_CLAIMS overlaid with the LOCK/REWRITE constants of the registered rule modules."""
+    claims = dict(RULE_CLAIMS)
+    for rule_id, rule in (rules or {}).items():
+        module = getattr(rule, "module", None)
+        lock, rewrite = getattr(module, "LOCK", None), getattr(module, "REWRITE", None)
+        if lock is not None or rewrite is not None:
+            claims[rule_id] = (lock, rewrite)
+    return claims

@@ -87,9 +87,11 @@ class Agreement(_ToDict):
     observed_lock: str | None
     expected_rewrite: bool | None
     observed_rewrite: bool
-    verdict: str  # "confirmed" | "contradicted" | "no prediction"
+    verdict: str  # "confirmed" | "contradicted" | "no prediction" | "not observed"
     rules: list[str] = field(default_factory=list)  # static findings on this statement
     note: str | None = None
+    # For findings of rules that claim a lock or a rewrite: rule id -> confirmed | contradicted
+    rule_verdicts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,7 +9,6 @@ the target, inside a transaction that is always rolled back.
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,66 +32,33 @@ BASE_DB = "pgpf_base"
 class CheckOptions:
     transaction_mode: str = "per-file"
     since: str | None = None
-    changed_since: str | None = None
+    changed: Callable[[Migration], bool] | None = None  # --changed-since predicate
     data_file: Path | None = None
     pg_bin: Path | None = None
     pg_major: int | None = None
     watchdog_s: float = 600.0
     dump_diff: bool = True
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    rule_claims: dict[str, tuple[str | None, bool | None]] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
 
 
-def select_pending(
-    migrations: Sequence[Migration], options: CheckOptions, root: Path | None = None
-) -> int:
-    """Index of the first pending migration (len(migrations) when none is pending)."""
+def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> int:
+    """Index of the first pending migration in scratch mode (len(migrations) when none is):
+    from `--since VERSION`, else the first one changed since `--changed-since REF`, else all.
+    Everything before it is the baseline; everything from it on is traced in order."""
     if options.since is not None:
         key = version_key(options.since)
         for i, m in enumerate(migrations):
             if m.version_key >= key:
                 return i
         return len(migrations)
-    if options.changed_since is not None:
-        changed = _changed_files(options.changed_since, root or Path.cwd())
+    if options.changed is not None:
         for i, m in enumerate(migrations):
-            if any(s.path.resolve() in changed for s in m.sources):
+            if options.changed(m):
                 return i
         return len(migrations)
     return 0
-
-
-def _changed_files(ref: str, cwd: Path) -> set[Path]:
-    try:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        out = subprocess.run(
-            ["git", "diff", "--name-only", ref, "--"],
-            cwd=top,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        untracked = subprocess.run(
-            ["git", "ls-files", "--others", "--exclude-standard"],
-            cwd=top,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except FileNotFoundError as exc:
-        raise InputError("--changed-since needs git on PATH") from exc
-    except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        raise InputError(
-            f"--changed-since {ref}: {detail[-1] if detail else 'git failed'}"
-        ) from exc
-    return {(Path(top) / line).resolve() for line in (out + untracked).splitlines() if line.strip()}
 
 
 def apply_section(conn: Any, migration: Migration, section: Section, mode: str, major: int) -> None:
@@ -197,6 +163,7 @@ def check_on_server(
         watchdog_s=options.watchdog_s,
         server_major=major,
         findings=options.findings,
+        rule_claims=options.rule_claims,
     )
     created = [BASE_DB]
     for n, m in enumerate(pending, 1):
@@ -222,7 +189,7 @@ def run_scratch(
     """Scratch mode: a private server, started once, removed at the end."""
     from linter.pgserver import ScratchServer
 
-    first = select_pending(migrations, options, root)
+    first = select_pending(migrations, options)
     started = time.perf_counter()
     with ScratchServer(options.pg_bin, major=options.pg_major) as server:
         start_s = time.perf_counter() - started

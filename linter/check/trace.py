@@ -41,7 +41,7 @@ from linter.migration import Migration, Section, Statement
 
 LOG = logging.getLogger(__name__)
 
-POLL_INTERVAL_S = 0.01
+POLL_INTERVAL_S = 0.002
 """The second session reads pg_locks this often while a non-transactional statement runs."""
 
 
@@ -52,6 +52,8 @@ class TraceOptions:
     server_major: int = 15
     # Static findings by (path, line): rule ids, to say whether the trace agrees with them.
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    # rule id -> (at least this lock, rewrite); see expected.RULE_CLAIMS
+    rule_claims: dict[str, tuple[str | None, bool | None]] = field(default_factory=dict)
 
 
 def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
@@ -277,11 +279,13 @@ class SectionTracer:
             return st
         polled = poller.stop() if poller is not None else None
         rels_after = catalog.relations(self.conn)
+        held_before: set[tuple[Any, ...]] = set()
         if polled is not None:
             new_keys = polled
         else:
             held = catalog.own_locks(self.conn)
             new_keys = [lk for lk in held if lk.key not in state.locks]
+            held_before = state.locks
             state.locks = {lk.key for lk in held}
         schema_after = (
             catalog.schema_snapshot(self.conn, in_transaction=True) if self._in_tx() else None
@@ -303,7 +307,9 @@ class SectionTracer:
         if schema_after is None:
             schema_after = catalog.schema_snapshot(self.conn, in_transaction=True)
         st.catalog_changes = _changes(state.schema, schema_after)
-        st.agreement = self._agreement(stmt, st, state, rels_after)
+        st.agreement = self._agreement(stmt, st, state, held_before, polled is not None)
+        if st.agreement is not None:
+            self._judge_rules(st.agreement, st)
         for name, attrs in ((k[1], v) for k, v in schema_after.items() if k[0] == "index"):
             was = state.schema.get(("index", name))
             if not attrs["valid"] and (was is None or was["valid"]):
@@ -414,12 +420,51 @@ class SectionTracer:
         )
         return facts
 
+    def _judge_rules(self, agreement: Agreement, st: StatementTrace) -> None:
+        """Confirm or contradict what the static findings on this statement claim."""
+        pre_existing = [
+            f
+            for f in st.locks
+            if f.locktype == "relation" and not f.new_object and f.kind.endswith("table")
+        ]
+        strongest = max(
+            (f.mode for f in pre_existing), key=strength, default=agreement.observed_lock
+        )
+        if agreement.observed_lock and (
+            strongest is None or strength(agreement.observed_lock) > strength(strongest)
+        ):
+            strongest = agreement.observed_lock
+        for rule in agreement.rules:
+            claim = self.options.rule_claims.get(rule)
+            if claim is None or agreement.verdict == "not observed":
+                continue
+            lock, rewrite = claim
+            ok = True
+            if lock is not None and (strongest is None or strength(strongest) < strength(lock)):
+                ok = False
+            if rewrite is not None and rewrite != agreement.observed_rewrite:
+                ok = False
+            agreement.rule_verdicts[rule] = "confirmed" if ok else "contradicted"
+
+    @staticmethod
+    def _already_held(
+        table: str | None, mode: str | None, state: _State, held_before: set[tuple[Any, ...]]
+    ) -> bool:
+        if mode is None or table is None:
+            return False
+        oids = {oid for oid, rel in state.rels.items() if rel.name == table}
+        return any(
+            key[0] == "relation" and key[2] in oids and mode_name(str(key[1])) == mode
+            for key in held_before
+        )
+
     def _agreement(
         self,
         stmt: Statement,
         st: StatementTrace,
         state: _State,
-        rels_after: dict[int, catalog.Relation],
+        held_before: set[tuple[Any, ...]],
+        polled: bool,
     ) -> Agreement | None:
         rules = sorted(
             {
@@ -445,6 +490,9 @@ class SectionTracer:
                 f for f in pre_existing if f.kind.endswith("table") and f.kind != "toast table"
             ]
         observed = max((f.mode for f in on_table), key=strength, default=None)
+        already = self._already_held(exp.table, exp.lock, state, held_before)
+        if already and (observed is None or strength(observed) < strength(exp.lock or "")):
+            observed = exp.lock  # pg_locks has one row per mode: an earlier statement took it
         rewritten = any(
             r.kind in ("table", "materialized view")
             and (exp.table is None or r.object == exp.table)
@@ -471,7 +519,15 @@ class SectionTracer:
                 "the table is created in this transaction" if table_is_new else agreement.note
             )
             return agreement
+        if polled and observed is None and not st.locks:
+            agreement.verdict = "not observed"
+            agreement.note = (
+                f"the statement took {st.duration_ms} ms and no poll of pg_locks fell inside it"
+            )
+            return agreement
         problems: list[str] = []
+        if already and agreement.note is None:
+            agreement.note = f"{exp.lock} was already held since an earlier statement"
         if observed is None and exp.lock is not None:
             problems.append(f"expected {exp.lock} but no new lock was seen on the table")
         elif observed is not None and exp.lock is not None and mode_name(observed) != exp.lock:

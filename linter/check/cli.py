@@ -1,0 +1,177 @@
+"""`pgpreflight check` options and entry point (called by linter/cli.py).
+
+Imports nothing heavy at module level: `pgpreflight lint` builds the same parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from linter.errors import ConfigError
+
+DATABASE_ENV = "PGPREFLIGHT_DATABASE_URL"
+_LIBPQ_TARGET_ENV = ("PGHOST", "PGDATABASE", "PGSERVICE")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from linter.cli import add_common
+
+    add_common(parser)
+    db = parser.add_argument_group("database")
+    db.add_argument(
+        "--database",
+        metavar="DSN",
+        help=f"target database, read-only unless --execute-on-target (default: ${DATABASE_ENV}, "
+        "else the PG* variables; without any: a scratch server)",
+    )
+    db.add_argument(
+        "--scratch", action="store_true", help="ignore the environment: always use a scratch server"
+    )
+    db.add_argument(
+        "--execute-on-target",
+        action="store_true",
+        help="apply pending migrations on the target inside one transaction that is always rolled back "
+        "(for a disposable staging copy)",
+    )
+    db.add_argument(
+        "--pg-bin", type=Path, metavar="DIR", help="PostgreSQL binaries for the scratch server"
+    )
+    db.add_argument(
+        "--history-table", help="table of applied migrations on the target (default: auto-detect)"
+    )
+    db.add_argument("--history-version-column", help="its version column (default 'version')")
+    db.add_argument(
+        "--sample-rows", type=int, help="rows copied per table from the target (default 100000)"
+    )
+    db.add_argument(
+        "--statement-timeout", help="statement_timeout of every target session (default 30s)"
+    )
+    db.add_argument("--lock-timeout", help="lock_timeout of every target session (default 2s)")
+    db.add_argument(
+        "--idle-in-transaction-timeout", help="idle_in_transaction_session_timeout (default 60s)"
+    )
+    run = parser.add_argument_group("what to run")
+    run.add_argument(
+        "--since", metavar="VERSION", help="pending migrations start at this version (scratch mode)"
+    )
+    run.add_argument(
+        "--transaction",
+        choices=("per-file", "per-statement", "none"),
+        help="how the migration runner uses transactions (default per-file)",
+    )
+    run.add_argument(
+        "--data", type=Path, metavar="FILE.sql", help="SQL run after the baseline (sample data)"
+    )
+    run.add_argument(
+        "--no-dump-diff", action="store_true", help="skip the pg_dump diff of failed round trips"
+    )
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--format",
+        "-f",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default text)",
+    )
+    out.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    out.add_argument(
+        "--json", dest="json_result", type=Path, help="also save the full result as JSON"
+    )
+
+
+def target_dsn(args: argparse.Namespace) -> str | None:
+    """The target's connection string, or None for scratch mode."""
+    if getattr(args, "scratch", False):
+        return None
+    if args.database:
+        return str(args.database)
+    if os.environ.get(DATABASE_ENV):
+        return os.environ[DATABASE_ENV]
+    if any(os.environ.get(name) for name in _LIBPQ_TARGET_ENV):
+        return ""  # libpq reads the PG* variables
+    return None
+
+
+def _overrides(args: argparse.Namespace, config: Any) -> Any:
+    from linter.config import apply_overrides
+
+    values = {
+        "history-table": args.history_table,
+        "history-version-column": args.history_version_column,
+        "sample-rows": args.sample_rows,
+        "statement-timeout": args.statement_timeout,
+        "lock-timeout": args.lock_timeout,
+        "idle-in-transaction-timeout": args.idle_in_transaction_timeout,
+    }
+    return apply_overrides(config, values)
+
+
+def run(args: argparse.Namespace, config: Any) -> int:
+    from linter.check.expected import rule_claims
+    from linter.check.result import CheckResult
+    from linter.check.runner import CheckOptions, run_scratch
+    from linter.check.text import render_check
+    from linter.check.trace import group_findings
+    from linter.cli import changes_for, lint_targets, use_color, write_output
+    from linter.engine import lint
+    from linter.report import RenderOptions, renderer
+
+    config = _overrides(args, config)
+    if args.execute_on_target and target_dsn(args) is None:
+        raise ConfigError("--execute-on-target needs a target: --database DSN or $" + DATABASE_ENV)
+    if args.data is not None and not args.data.is_file():
+        raise ConfigError(f"--data {args.data}: no such file")
+    if args.sample_rows is not None and args.sample_rows < 0:
+        raise ConfigError("--sample-rows must be 0 or more")
+    targets = lint_targets(args, config)
+    changes = changes_for(args)
+    result = lint(
+        targets["paths"],
+        config,
+        only=targets.get("only"),
+        history=targets.get("history", ()),
+        changes=changes,
+    )
+    progress = None if args.quiet else (lambda msg: sys.stderr.write(f"pgpreflight: {msg}\n"))
+    options = CheckOptions(
+        # per-statement is not (yet) a value linter/config.py accepts, so the flag wins here.
+        transaction_mode=args.transaction or str(config.get("transaction")),
+        since=args.since,
+        changed=changes.is_changed if changes is not None else None,
+        data_file=args.data,
+        pg_bin=args.pg_bin,
+        pg_major=config.pg_version.major,
+        dump_diff=not args.no_dump_diff,
+        findings=group_findings(result.findings),
+        rule_claims=rule_claims({r.id: r for r in result.rules}),
+        progress=progress,
+    )
+    dsn = target_dsn(args)
+    check: CheckResult
+    if dsn is None:
+        check = run_scratch(result.migrations, options)
+    else:
+        from linter.check.target import TargetOptions, run_target
+
+        check = run_target(
+            result.migrations,
+            options,
+            TargetOptions.from_config(dsn, config, args.execute_on_target),
+        )
+    check_dict = check.to_dict()
+    result.check = check_dict
+    render_options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
+    if args.format == "json":
+        output = renderer("json")(result, render_options)
+    else:
+        output = renderer("text")(result, render_options) + "\n" + render_check(check_dict)
+    if args.json_result:
+        write_output(renderer("json")(result, render_options), args.json_result)
+    write_output(output, args.output)
+    if args.exit_zero:
+        return 0
+    return 1 if check.failed or result.failed(config.fail_on) else 0

@@ -1,0 +1,165 @@
+"""Text output of `pgpreflight check`: per migration, one compact line per statement
+(statement -> lock mode and object -> what it blocks -> rewrite -> duration) and the verdicts.
+
+Reads only the result's dict form, so a saved JSON result renders the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linter.check.locks import headline_blocks, strength
+
+_BLOCK_WORDS = {"SELECT": "reads", "INSERT/UPDATE/DELETE": "writes", "DDL": "DDL"}
+
+
+def _lock_cell(locks: list[dict[str, Any]], agreement: dict[str, Any] | None) -> tuple[str, str]:
+    """Strongest lock on a pre-existing relation, its objects, and what it blocks."""
+    visible = [lk for lk in locks if lk["locktype"] == "relation" and not lk["new_object"]]
+    if not visible:
+        if agreement and agreement["verdict"] == "not observed":
+            return "not observed (too fast to poll)", "-"
+        if agreement and agreement.get("observed_lock") and agreement.get("table"):
+            mode = agreement["observed_lock"]
+            blocked = ", ".join(_BLOCK_WORDS[k] for k in headline_blocks(mode))
+            return f"{mode} {agreement['table']} (held)", blocked or "-"
+        return ("new objects only" if locks else "-"), "-"
+    top = max(visible, key=lambda lk: strength(lk["mode"]))
+    objects: list[str] = []
+    for lk in visible:
+        if lk["mode"] != top["mode"]:
+            continue
+        name = (
+            lk["table"] if lk["kind"] in ("index", "toast table") and lk["table"] else lk["object"]
+        )
+        if name not in objects:
+            objects.append(name)
+    shown = ", ".join(objects[:3]) + (f" +{len(objects) - 3}" if len(objects) > 3 else "")
+    blocked = ", ".join(_BLOCK_WORDS[k] for k in headline_blocks(top["mode"]))
+    return f"{top['mode']} {shown}", blocked or "-"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _statement_lines(st: dict[str, Any]) -> list[str]:
+    lock, blocked = _lock_cell(st["locks"], st.get("agreement"))
+    if blocked != "-":
+        timeout = st.get("lock_timeout")
+        blocked += " (no lock_timeout)" if timeout in (None, "0") else f" (lock_timeout {timeout})"
+    rewrite = ", ".join(r["object"] for r in st["rewrites"] if r["kind"] != "index") or "-"
+    sql = st["sql"] if len(st["sql"]) <= 44 else st["sql"][:43] + "…"
+    status = {"ok": "", "error": "ERROR ", "not run": "not run ", "skipped": "skipped "}[
+        st["status"]
+    ]
+    duration = _ms(st["duration_ms"])
+    if st.get("projected_ms") is not None:
+        duration += f" (~{_ms(st['projected_ms'])} on target)"
+    lines = [
+        f"  {st['line']:>5}  {status}{sql:<44}  {lock:<36}  {blocked:<38}  {rewrite:<14}  {duration}"
+    ]
+    err = st.get("error")
+    if err:
+        where = f"line {err['line']}" + (f":{err['column']}" if err.get("column") else "")
+        lines.append(f"         {where}: {err['sqlstate']} {err['message']}")
+        if err.get("detail"):
+            lines.append(f"         detail: {err['detail']}")
+    agreement = st.get("agreement")
+    if agreement:
+        if agreement["verdict"] == "contradicted":
+            lines.append(f"         contradicts the documented behaviour: {agreement['note']}")
+        verdicts = agreement.get("rule_verdicts", {})
+        confirmed = [r for r, v in verdicts.items() if v == "confirmed"]
+        contradicted = [r for r, v in verdicts.items() if v == "contradicted"]
+        if confirmed:
+            lines.append(f"         trace confirms static finding(s): {', '.join(confirmed)}")
+        if contradicted:
+            lines.append(f"         trace CONTRADICTS static finding(s): {', '.join(contradicted)}")
+    if st["transaction"].startswith("none"):
+        lines.append("         ran outside a transaction; locks observed by polling pg_locks")
+    for note in st.get("notes", []):
+        lines.append(f"         {note}")
+    return lines
+
+
+def _section(section: dict[str, Any] | None, title: str) -> list[str]:
+    if not section or not section["statements"]:
+        return []
+    lines = [f"  {title} ({section['transaction_mode']}, {_ms(section['duration_ms'])} ms)"]
+    lines.append(
+        f"  {'line':>5}  {'statement':<44}  {'lock (strongest, pre-existing objects)':<36}  "
+        f"{'blocks (waiting for locks)':<38}  {'rewrite':<14}  ms"
+    )
+    for st in section["statements"]:
+        lines.extend(_statement_lines(st))
+    for note in section.get("notes", []):
+        lines.append(f"  note: {note}")
+    return lines
+
+
+def render_check(check: dict[str, Any]) -> str:
+    out: list[str] = []
+    server = check.get("server") or {}
+    head = f"pgpreflight check: {check['mode']}"
+    if server:
+        head += f", PostgreSQL {server.get('version')}"
+        if server.get("source"):
+            head += f" ({server['source']})"
+        if server.get("start_s") is not None:
+            head += f", started in {server['start_s']:.2f} s"
+    out.append(head)
+    target = check.get("target")
+    if target:
+        out.append(
+            f"target: host={target.get('host')} dbname={target.get('dbname')} "
+            f"history={target.get('history_table') or 'none found'}"
+        )
+        if target.get("unchanged") is not None:
+            out.append(f"target unchanged after the run: {'yes' if target['unchanged'] else 'NO'}")
+        for adv in target.get("sequence_advances", []):
+            out.append(
+                f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} (not rolled back)"
+            )
+    out.append(
+        f"baseline: {len(check['baseline'])} migration(s); pending: {len(check['pending'])}; "
+        f"transactions: {check['transaction_mode']}"
+        + (f"; data: {check['data']}" if check.get("data") else "")
+    )
+    for note in check.get("notes", []):
+        out.append(f"note: {note}")
+    for m in check["migrations"]:
+        out.append("")
+        rt = m["round_trip"]
+        out.append(f"{m['id']}  {m['status'].upper()}  round trip: {rt['verdict']}")
+        out.extend(_section(m["up"], "UP"))
+        out.extend(_section(m.get("down"), "DOWN"))
+        if rt["verdict"] == "fail":
+            out.append(f"  round trip FAILED: {rt['reason']}")
+        elif rt["verdict"] == "pass":
+            out.append("  round trip: DOWN restores the schema, UP again gives the same schema")
+        for loss in m.get("data_loss", []):
+            out.append(
+                f"  data loss: DOWN line {loss['line']} destroys {loss['kind']} {loss['object']} "
+                f"({loss['rows_lost']} row(s) in the probe)"
+            )
+        for idx in m.get("invalid_indexes", []):
+            out.append(f"  INVALID index {idx['index']} on {idx['table']}: {idx['cleanup']}")
+        for adv in m.get("sequence_advances", []):
+            out.append(f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']}")
+        for note in m.get("notes", []):
+            out.append(f"  note: {note}")
+    if check.get("postconditions"):
+        out.append("")
+        out.append("after all pending migrations:")
+        for pc in check["postconditions"]:
+            out.append(f"  {pc['kind']}: {pc['message']} (fix: {pc['hint']})")
+    failed = [m["id"] for m in check["migrations"] if m["status"] != "passed"]
+    out.append("")
+    out.append(
+        f"check: {len(check['migrations'])} migration(s), "
+        + (f"{len(failed)} failed: {', '.join(failed)}" if failed else "all passed")
+    )
+    return "\n".join(out) + "\n"
