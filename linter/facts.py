@@ -1,19 +1,32 @@
 """Facts about one migration that many rules need, computed once by the engine and shared on `ctx`.
 
 Rules never recompute these nor import them from each other: what is a table created in this
-migration, which statements run inside a transaction, and whether `lock_timeout` and
-`statement_timeout` are set before a statement.
+migration (exempt from lock rules: it is empty) and which existed before it, which statements run
+inside which transaction (the runner's, the file's own BEGIN/COMMIT, or none: goose
+`NO TRANSACTION`, dbmate `transaction:false`, diesel's metadata.toml, atlas `txmode none`,
+config `transaction = "none"`), whether `lock_timeout` and `statement_timeout` are set before a
+statement, the locks each statement takes (linter/locks.py), the `large-tables` option, the
+volatility of DEFAULT expressions (linter/volatility.py), and whether a DOWN statement just
+drops what its UP created.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pglast import ast, enums
 from pglast.enums import TransactionStmtKind
 
+from linter.locks import TableLock, statement_locks
 from linter.migration import Migration, Section, Statement
-from linter.names import relation_name
+from linter.names import list_name, relation_name
+from linter.volatility import volatility as volatility  # re-exported: rules read it from facts
+
+if TYPE_CHECKING:
+    from linter.schema import SchemaModel
 
 AT = enums.AlterTableType
 
@@ -22,8 +35,12 @@ AT = enums.AlterTableType
 class StatementFacts:
     in_transaction: bool  # inside a transaction block (runner's or an explicit BEGIN)
     explicit_transaction: bool  # inside the file's own BEGIN ... COMMIT
-    lock_timeout: str | None  # value of the last SET [LOCAL] lock_timeout before it, if any
+    lock_timeout: str | None  # in force at this statement: last SET, or SET LOCAL of its transaction
     statement_timeout: str | None
+    # Statements with the same number run in one transaction (locks are held until its end);
+    # an autocommitted statement has a number of its own.
+    transaction: int = 0
+    section: str = "up"
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,17 @@ class MigrationFacts:
     has_explicit_transaction: bool = False
     columns: list[ColumnFact] = field(default_factory=list)  # in UP, in file order
     constraints: list[ConstraintFact] = field(default_factory=list)  # in UP, in file order
+    runner_transaction: bool = False  # the runner wraps each section in one transaction
+    transaction_mode: str = "per-file"
+    schema: SchemaModel | None = None  # the model before this migration (ctx.schema_before)
+    pg_version: tuple[int, ...] = (15,)
+    large_tables: tuple[str, ...] = ()  # the `large-tables` option: names or fnmatch patterns
+    # what UP creates, so that DOWN statements dropping it are recognised as reverting
+    created_indexes: set[str] = field(default_factory=set)
+    created_columns: set[tuple[str, str]] = field(default_factory=set)
+    created_constraints: set[tuple[str, str]] = field(default_factory=set)
+    created_triggers: set[tuple[str, str]] = field(default_factory=set)
+    _locks: dict[int, list[TableLock]] = field(default_factory=dict, repr=False)
 
     def added_columns(self) -> list[ColumnFact]:
         return [c for c in self.columns if c.added]
@@ -75,6 +103,75 @@ class MigrationFacts:
 
     def created_here(self, table: str) -> bool:
         return table in self.created_tables
+
+    def existing(self, table: str) -> bool:
+        """The table existed before this migration (or history is partial and it may have):
+        lock rules apply to it. Tables this migration creates are empty and exempt."""
+        return table not in self.created_tables
+
+    def known_before(self, table: str) -> bool:
+        """The schema model saw the table created by an earlier migration."""
+        return self.schema is not None and self.schema.table(table) is not None
+
+    def is_large(self, table: str) -> bool:
+        """Named by the `large-tables` option (`orders`, `public.orders`, `audit_*`)."""
+        short = table.split(".", 1)[1] if table.startswith("public.") else table
+        return any(fnmatch.fnmatchcase(table, p) or fnmatch.fnmatchcase(short, p) for p in self.large_tables)
+
+    def severity(self, table: str, default: str) -> str:
+        """`error` for a known large table, whatever the rule's default."""
+        return "error" if self.is_large(table) else default
+
+    def locks(self, stmt: Statement) -> list[TableLock]:
+        """The table locks `stmt` takes, judged against the schema before this migration."""
+        key = id(stmt)
+        if key not in self._locks:
+            self._locks[key] = statement_locks(stmt.node, self.schema, self.pg_version)
+        return self._locks[key]
+
+    def existing_locks(self, stmt: Statement) -> list[TableLock]:
+        """Locks on tables that existed before the migration (what can block production traffic)."""
+        return [lk for lk in self.locks(stmt) if self.existing(lk.table)]
+
+    def same_transaction(self, a: Statement, b: Statement) -> bool:
+        fa, fb = self.statements.get(id(a)), self.statements.get(id(b))
+        return fa is not None and fb is not None and fa.transaction == fb.transaction
+
+    def reverts_up(self, stmt: Statement) -> bool:
+        """A DOWN statement that only drops what this migration's UP created.
+
+        Forward rules stay quiet on it: it is the rollback of the UP, judged by DOWN's own rules."""
+        if stmt.section != "down":
+            return False
+        node = stmt.node
+        if isinstance(node, ast.DropStmt):
+            names = [list_name(o) for o in node.objects or () if isinstance(o, (list, tuple))]
+            if not names:
+                return False
+            if node.removeType in (enums.ObjectType.OBJECT_TABLE, enums.ObjectType.OBJECT_MATVIEW):
+                return all(n in self.created_tables for n in names)
+            if node.removeType == enums.ObjectType.OBJECT_INDEX:
+                return all(n in self.created_indexes for n in names)
+            if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
+                return all(
+                    (".".join(n.split(".")[:-1]) if n.count(".") > 1 else "public." + n.split(".")[0],
+                     n.split(".")[-1]) in self.created_triggers
+                    for n in (".".join(str(getattr(x, "sval", x)) for x in o) for o in node.objects or ())
+                )
+            return False
+        if isinstance(node, ast.AlterTableStmt):
+            table = relation_name(node.relation)
+            if table in self.created_tables:
+                return True
+            cmds = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
+            for cmd in cmds:
+                if cmd.subtype == AT.AT_DropColumn and (table, str(cmd.name)) in self.created_columns:
+                    continue
+                if cmd.subtype == AT.AT_DropConstraint and (table, str(cmd.name)) in self.created_constraints:
+                    continue
+                return False
+            return bool(cmds)
+        return False
 
 
 def _set_value(node: ast.VariableSetStmt) -> str | None:
@@ -88,30 +185,94 @@ def _set_value(node: ast.VariableSetStmt) -> str | None:
     return None
 
 
-def _section_facts(section: Section, runner_tx: bool, facts: MigrationFacts) -> None:
+_BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
+_END = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK,
+        TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED, TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+        TransactionStmtKind.TRANS_STMT_PREPARE)
+_TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+def _section_facts(section: Section, runner_tx: bool, facts: MigrationFacts, counter: list[int]) -> None:
+    """Transactions and timeouts, statement by statement, as the server would see them.
+
+    `SET` lasts for the session; `SET LOCAL` only until its transaction ends (outside one it does
+    nothing); `RESET` and `SET ... TO DEFAULT` go back to the server default (unknown: None).
+    """
     explicit = False
-    lock_timeout: str | None = None
-    statement_timeout: str | None = None
+    runner_open = runner_tx  # a COMMIT in a wrapped file ends the runner's transaction early
+    session: dict[str, str | None] = dict.fromkeys(_TIMEOUTS)
+    local: dict[str, str | None] = {}
+    counter[0] += 1
+    current = counter[0]
     for stmt in section.statements:
         node = stmt.node
+        ends = False
         if isinstance(node, ast.TransactionStmt):
-            if node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
+            if node.kind in _BEGIN:
+                if not explicit and not runner_open:
+                    counter[0] += 1
+                    current = counter[0]
+                    local = {}
                 explicit = True
                 facts.has_explicit_transaction = True
-            elif node.kind in (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK):
+            elif node.kind in _END:
+                ends = explicit or runner_open
                 explicit = False
-        if isinstance(node, ast.VariableSetStmt) and node.name in ("lock_timeout", "statement_timeout"):
-            value = _set_value(node)
-            if node.name == "lock_timeout":
-                lock_timeout = value
+                runner_open = False
+        in_tx = explicit or runner_open or ends
+        if not in_tx:
+            counter[0] += 1
+            current = counter[0]
+            local = {}
+        if isinstance(node, ast.VariableSetStmt) and node.name in _TIMEOUTS:
+            value = _set_value(node) if node.kind == enums.VariableSetKind.VAR_SET_VALUE else None
+            if node.is_local:
+                if in_tx:
+                    local[node.name] = value
             else:
-                statement_timeout = value
+                session[node.name] = value
+                local.pop(node.name, None)
         facts.statements[id(stmt)] = StatementFacts(
-            in_transaction=explicit or runner_tx,
+            in_transaction=in_tx,
             explicit_transaction=explicit,
-            lock_timeout=lock_timeout,
-            statement_timeout=statement_timeout,
+            lock_timeout=local.get("lock_timeout", session["lock_timeout"]),
+            statement_timeout=local.get("statement_timeout", session["statement_timeout"]),
+            transaction=current,
+            section=section.kind,
         )
+        if ends:
+            local = {}
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(value: str | None) -> float | None:
+    """Milliseconds of a timeout setting (`'2s'`, `5000`, `'1min'`); None when unset or unreadable.
+
+    A bare number is milliseconds, as PostgreSQL reads lock_timeout and statement_timeout."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", value.lower())
+    if not m or m.group(2) not in ("", *_UNITS_MS):
+        return None
+    return float(m.group(1)) * (_UNITS_MS[m.group(2)] if m.group(2) else 1)
+
+
+# Statements PostgreSQL refuses inside a transaction block; runners in "auto" mode (Flyway, the
+# guide's migrate.sh) run a file that has one outside a transaction.
+def runs_outside_transaction(node: Any) -> bool:
+    if isinstance(node, ast.IndexStmt) or (isinstance(node, ast.DropStmt)):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(getattr(p, "defname", "") == "concurrently" for p in node.params or ())
+    if isinstance(node, ast.AlterTableStmt):
+        return any(
+            isinstance(c, ast.AlterTableCmd) and c.subtype == AT.AT_DetachPartition
+            and getattr(c.def_, "concurrent", False)
+            for c in node.cmds or ()
+        )
+    return isinstance(node, (ast.VacuumStmt, ast.CreatedbStmt, ast.DropdbStmt, ast.AlterSystemStmt))
 
 
 _CONSTRAINT_KINDS = (
@@ -168,16 +329,50 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
                         facts.constraints.append(ConstraintFact(stmt, table, cmd.def_, None))
 
 
-def compute_facts(migration: Migration, transaction_mode: str = "per-file") -> MigrationFacts:
-    facts = MigrationFacts()
+def _created(migration: Migration, facts: MigrationFacts) -> None:
+    """Tables, indexes, columns, constraints and triggers UP creates."""
     for stmt, node in migration.up.of(ast.CreateStmt, ast.CreateTableAsStmt):
         rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
         facts.created_tables.add(relation_name(rel))
+    for stmt, node in migration.up.of(ast.IndexStmt):
+        if node.idxname:
+            facts.created_indexes.add(relation_name(ast.RangeVar(schemaname=node.relation.schemaname,
+                                                                 relname=node.idxname)))
+    for stmt, node in migration.up.of(ast.CreateTrigStmt):
+        facts.created_triggers.add((relation_name(node.relation), str(node.trigname)))
+    for col in facts.columns:
+        if col.action == "add column":
+            facts.created_columns.add((col.table, col.name))
+    for con in facts.constraints:
+        if con.node.conname:
+            facts.created_constraints.add((con.table, str(con.node.conname)))
+
+
+def compute_facts(
+    migration: Migration,
+    transaction_mode: str = "per-file",
+    *,
+    schema: SchemaModel | None = None,
+    pg_version: tuple[int, ...] = (15,),
+    large_tables: tuple[str, ...] | list[str] = (),
+) -> MigrationFacts:
+    """`transaction_mode`: "per-file" (the runner wraps every file unless a directive says not
+    to), "none" (it never does), "auto" (it wraps a file unless the file holds a statement that
+    cannot run in a transaction, as Flyway does)."""
+    facts = MigrationFacts(schema=schema, pg_version=tuple(pg_version), large_tables=tuple(large_tables),
+                           transaction_mode=transaction_mode)
     _definitions(migration, facts)
-    runner_tx = migration.in_transaction and transaction_mode == "per-file"
+    _created(migration, facts)
+    runner_tx = migration.in_transaction and transaction_mode in ("per-file", "auto")
+    if transaction_mode == "auto" and any(runs_outside_transaction(s.node) for s in migration.statements()):
+        runner_tx = False
+    facts.runner_transaction = runner_tx
     # A file with its own BEGIN/COMMIT is run as written by the runners that honour it.
     sections = [migration.up] + ([migration.down] if migration.down else [])
+    counter = [0]
     for section in sections:
-        has_begin = any(isinstance(s.node, ast.TransactionStmt) for s in section.statements)
-        _section_facts(section, runner_tx and not has_begin, facts)
+        has_begin = any(
+            isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN for s in section.statements
+        )
+        _section_facts(section, runner_tx and not has_begin, facts, counter)
     return facts
