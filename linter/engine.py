@@ -90,7 +90,11 @@ def run_rules(
     snapshots = _replay(migrations)
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
-    facts: list[MigrationFacts] = [compute_facts(m, transaction_mode) for m in migrations]
+    facts: list[MigrationFacts] = [
+        compute_facts(m, transaction_mode, schema=snapshots[i], pg_version=config.pg_version,
+                      large_tables=config.get("large-tables"))
+        for i, m in enumerate(migrations)
+    ]
     for m, f in zip(migrations, facts):
         _nested_facts(m, f)
     raw: list[Finding] = []
