@@ -229,8 +229,8 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
     if out.get("fail-on", "error") not in SEVERITIES:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
-    if out.get("transaction", "per-file") not in ("per-file", "none"):
-        raise ConfigError(f"{where}: 'transaction' must be 'per-file' or 'none'")
+    if out.get("transaction", "per-file") not in ("per-file", "none", "auto"):
+        raise ConfigError(f"{where}: 'transaction' must be 'per-file', 'none' or 'auto'")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])
