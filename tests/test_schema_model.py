@@ -468,3 +468,23 @@ def test_to_text_reads_like_sql() -> None:
     assert "  name character varying(20) NOT NULL DEFAULT 'x'\n" in text
     assert "  constraint t_p_fkey FOREIGN KEY (p) REFERENCES t (id) ON DELETE CASCADE\n" in text
     assert "  index t_name_idx gin (name gin_trgm_ops) WHERE p IS NULL\n" in text
+
+
+def test_reverse_indexes_agree_with_a_full_scan_through_the_whole_history() -> None:
+    """Foreign-key and owned-sequence lookups use indexes kept up to date on every change;
+    after every UP and every DOWN they must equal a scan of the whole model."""
+    model = SchemaModel()
+    for migration in discover([HISTORY], "auto"):
+        for section in (migration.up, migration.down, migration.up):
+            assert section is not None
+            for statement in section.statements:
+                model.apply(statement.node)
+            for key in model.tables:
+                scanned = sorted(
+                    (t.qualified_name, c.name)
+                    for t in model.tables.values() for c in t.constraints.values() if c.ref_table == key
+                )
+                assert sorted((t.qualified_name, c.name) for t, c in model.referencing(key)) == scanned
+                owned = sorted(k for k, s in model.sequences.items() if s.owned_by and s.owned_by[0] == key)
+                assert model._sequences_of(key) == owned
+    assert not model.problems

@@ -142,6 +142,10 @@ class SchemaModel:
         # (schema, constraint name) -> how many tables use it; PostgreSQL picks generated
         # constraint names unique per schema
         self._constraint_names: dict[tuple[str, str], int] = {}
+        # reverse indexes, so that drops and renames cost what they touch, not the whole model:
+        # referenced table -> {(referencing table, FK name)}; table -> sequences it owns
+        self._fk_refs: dict[str, frozenset[tuple[str, str]]] = {}
+        self._owned_sequences: dict[str, frozenset[str]] = {}
         self._owned: set[str] = set()
         self._current_schema = DEFAULT_SCHEMA
         self._location: Any = None
@@ -164,6 +168,8 @@ class SchemaModel:
         new._relations = dict(self._relations)
         new._index_table = dict(self._index_table)
         new._constraint_names = dict(self._constraint_names)
+        new._fk_refs = dict(self._fk_refs)
+        new._owned_sequences = dict(self._owned_sequences)
         new._current_schema = self._current_schema
         new._location = None
         # both models now share every table: the next write on either side clones it
@@ -236,9 +242,13 @@ class SchemaModel:
     def referencing(self, name: str) -> list[tuple[Table, Constraint]]:
         """Foreign keys (with their tables) that reference table `name`."""
         key = self.qualify(name)
-        return [
-            (t, c) for t in self.tables.values() for c in t.constraints.values() if c.ref_table == key
-        ]
+        found = []
+        for table_key, constraint_name in sorted(self._fk_refs.get(key, ())):
+            table = self.tables.get(table_key)
+            constraint = table.constraints.get(constraint_name) if table else None
+            if table is not None and constraint is not None and constraint.ref_table == key:
+                found.append((table, constraint))
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         from .render import model_to_dict
@@ -311,11 +321,63 @@ class SchemaModel:
         table.constraints[constraint.name] = constraint
         ref = (table.schema, constraint.name)
         self._constraint_names[ref] = self._constraint_names.get(ref, 0) + 1
+        if constraint.ref_table is not None:
+            self._index_fk(constraint.ref_table, table.qualified_name, constraint.name, add=True)
+
+    def _index_fk(self, target: str, source: str, name: str, *, add: bool) -> None:
+        entries = self._fk_refs.get(target, frozenset())
+        entries = entries | {(source, name)} if add else entries - {(source, name)}
+        if entries:
+            self._fk_refs[target] = entries
+        else:
+            self._fk_refs.pop(target, None)
+
+    def _replace_constraint(self, table: Table, constraint: Constraint) -> None:
+        """Change a constraint in place (same name), keeping the FK index right."""
+        old = table.constraints.get(constraint.name)
+        if old is not None and old.ref_table is not None:
+            self._index_fk(old.ref_table, table.qualified_name, old.name, add=False)
+        table.constraints[constraint.name] = constraint
+        if constraint.ref_table is not None:
+            self._index_fk(constraint.ref_table, table.qualified_name, constraint.name, add=True)
+
+    def _put_sequence(self, key: str, sequence: Sequence) -> None:
+        old = self.sequences.get(key)
+        if old is not None and old.owned_by:
+            self._index_sequence(old.owned_by[0], key, add=False)
+        self.sequences[key] = sequence
+        self._relations[key] = "sequence"
+        if sequence.owned_by:
+            self._index_sequence(sequence.owned_by[0], key, add=True)
+
+    def _pop_sequence(self, key: str) -> Sequence | None:
+        sequence = self.sequences.pop(key, None)
+        self._relations.pop(key, None)
+        if sequence is not None and sequence.owned_by:
+            self._index_sequence(sequence.owned_by[0], key, add=False)
+        return sequence
+
+    def _index_sequence(self, table: str, sequence: str, *, add: bool) -> None:
+        entries = self._owned_sequences.get(table, frozenset())
+        entries = entries | {sequence} if add else entries - {sequence}
+        if entries:
+            self._owned_sequences[table] = entries
+        else:
+            self._owned_sequences.pop(table, None)
+
+    def _sequences_of(self, table: str, column: str | None = None) -> list[str]:
+        """Sequences owned by `table` (by `table.column` when given)."""
+        return sorted(
+            key for key in self._owned_sequences.get(table, ())
+            if column is None or self.sequences[key].owned_by == (table, column)
+        )
 
     def _remove_constraint(self, table: Table, name: str) -> Constraint | None:
         constraint = table.constraints.pop(name, None)
         if constraint is None:
             return None
+        if constraint.ref_table is not None:
+            self._index_fk(constraint.ref_table, table.qualified_name, name, add=False)
         ref = (table.schema, name)
         left = self._constraint_names.get(ref, 1) - 1
         if left:
@@ -343,6 +405,10 @@ class SchemaModel:
             self._remove_constraint(table, index.constraint)
 
     def _children(self, key: str) -> list[str]:
+        """Partitions of `key`; only a partitioned table has any, so others cost nothing."""
+        table = self.tables.get(key)
+        if table is None or table.partition_by is None:
+            return []
         return [k for k, t in self.tables.items() if t.partition_of == key]
 
     # ----------------------------------------------------------------- schemas
@@ -384,7 +450,9 @@ class SchemaModel:
             for key in [k for k in self.tables if k.startswith(prefix)]:
                 if key in self.tables:
                     self._drop_table(key, cascade=True)
-            for collection in (self.views, self.sequences, self.types, self.functions):
+            for key in [k for k in self.sequences if k.startswith(prefix)]:
+                self._pop_sequence(key)
+            for collection in (self.views, self.types, self.functions):
                 for key in [k for k in collection if k.startswith(prefix)]:
                     del collection[key]
                     self._relations.pop(key, None)
@@ -572,15 +640,14 @@ class SchemaModel:
         if serial is not None or identity is not None:
             seq_name = N.choose_name(table.name, name, "seq", self._relation_taken(table.schema))
             seq_key = qualify(table.schema, seq_name)
-            self.sequences[seq_key] = Sequence(
+            self._put_sequence(seq_key, Sequence(
                 table.schema,
                 seq_name,
                 data_type=serial or type_text,
                 owned_by=(table.qualified_name, name),
                 identity=identity is not None,
                 location=self._location,
-            )
-            self._relations[seq_key] = "sequence"
+            ))
             if serial is not None:
                 shown = seq_name if table.schema == DEFAULT_SCHEMA else seq_key
                 default = f"nextval('{shown}'::regclass)"
@@ -775,26 +842,27 @@ class SchemaModel:
                     table.columns[col] = dataclasses.replace(table.columns[col], not_null=True)
 
     def _drop_table(self, key: str, *, cascade: bool) -> None:
+        children = self._children(key)
         table = self.tables.pop(key)
         self._owned.discard(key)
         self._relations.pop(key, None)
-        for child in self._children(key):
+        for child in children:
             if child in self.tables:
                 self._drop_table(child, cascade=cascade)
         for name in list(table.indexes):
             self._relations.pop(qualify(table.schema, name), None)
             self._index_table.pop(qualify(table.schema, name), None)
-        for name in table.constraints:
+        for name, constraint in table.constraints.items():
             ref = (table.schema, name)
             left = self._constraint_names.get(ref, 1) - 1
             if left:
                 self._constraint_names[ref] = left
             else:
                 self._constraint_names.pop(ref, None)
-        for seq_key, sequence in list(self.sequences.items()):
-            if sequence.owned_by and sequence.owned_by[0] == key:
-                del self.sequences[seq_key]
-                self._relations.pop(seq_key, None)
+            if constraint.ref_table is not None:
+                self._index_fk(constraint.ref_table, key, name, add=False)
+        for seq_key in self._sequences_of(key):
+            self._pop_sequence(seq_key)
         for other, constraint in self.referencing(key):
             if not cascade:
                 self._problem(
@@ -802,6 +870,7 @@ class SchemaModel:
                     f"{other.qualified_name} depends on it (CASCADE would drop the constraint)"
                 )
             self._remove_constraint(self._writable(other.qualified_name), constraint.name)
+        self._fk_refs.pop(key, None)
 
     def _drop_relations(self, node: ast.DropStmt, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
@@ -844,10 +913,7 @@ class SchemaModel:
                 self.views.pop(key, None)
                 self._relations.pop(key, None)
             elif kind == "sequence":
-                sequence = self.sequences.pop(key)
-                self._relations.pop(key, None)
-                if sequence.owned_by and not cascade:
-                    LOG.debug("dropping owned sequence %s", key)
+                self._pop_sequence(key)
 
     # ----------------------------------------------------------------- ALTER TABLE
 
@@ -973,10 +1039,9 @@ class SchemaModel:
             identity = "always" if constraint.generated_when == "a" else "by default"
             seq_name = N.choose_name(table.name, column.name, "seq", self._relation_taken(table.schema))
             seq_key = qualify(table.schema, seq_name)
-            self.sequences[seq_key] = Sequence(table.schema, seq_name, column.type,
-                                               (table.qualified_name, column.name), True,
-                                               location=self._location)
-            self._relations[seq_key] = "sequence"
+            self._put_sequence(seq_key, Sequence(table.schema, seq_name, column.type,
+                                                 (table.qualified_name, column.name), True,
+                                                 location=self._location))
             return dataclasses.replace(column, identity=identity, not_null=True)
         if sub == AT.AT_SetIdentity:
             for option in cmd.def_ or ():
@@ -987,10 +1052,9 @@ class SchemaModel:
                     )
             return column
         if sub == AT.AT_DropIdentity:
-            for seq_key, sequence in list(self.sequences.items()):
-                if sequence.identity and sequence.owned_by == (table.qualified_name, column.name):
-                    del self.sequences[seq_key]
-                    self._relations.pop(seq_key, None)
+            for seq_key in self._sequences_of(table.qualified_name, column.name):
+                if self.sequences[seq_key].identity:
+                    self._pop_sequence(seq_key)
             return dataclasses.replace(column, identity=None)
         # AT_DropExpression: the generated column becomes a plain column
         return dataclasses.replace(column, generated=None)
@@ -1011,10 +1075,8 @@ class SchemaModel:
                         f"{constraint.name} on {other.qualified_name} depends on it"
                     )
                 self._remove_constraint(self._writable(other.qualified_name), constraint.name)
-        for seq_key, sequence in list(self.sequences.items()):
-            if sequence.owned_by == (table.qualified_name, col):
-                del self.sequences[seq_key]
-                self._relations.pop(seq_key, None)
+        for seq_key in self._sequences_of(table.qualified_name, col):
+            self._pop_sequence(seq_key)
 
     def _attach_partition(self, table: Table, cmd: ast.PartitionCmd) -> None:
         child_key = self._rel_key(cmd.name)
@@ -1241,13 +1303,17 @@ class SchemaModel:
             del self._relations[key]
             self._relations[new_key] = kind
         elif kind == "sequence":
-            sequence = self.sequences.pop(key)
-            self.sequences[new_key] = dataclasses.replace(sequence, name=new)
-            del self._relations[key]
-            self._relations[new_key] = kind
+            sequence = self._pop_sequence(key)
+            assert sequence is not None
+            self._put_sequence(new_key, dataclasses.replace(sequence, name=new))
 
     def _rename_table(self, key: str, new_key: str) -> None:
+        children = self._children(key)
+        incoming = self._fk_refs.pop(key, frozenset())
         table = self._writable(key)
+        for name, c in table.constraints.items():
+            if c.ref_table is not None and c.ref_table != key:
+                self._index_fk(c.ref_table, key, name, add=False)
         del self.tables[key]
         self._owned.discard(key)
         del self._relations[key]
@@ -1261,19 +1327,31 @@ class SchemaModel:
             self._index_table[qualify(table.schema, name)] = new_key
         for name, trigger in list(table.triggers.items()):
             table.triggers[name] = dataclasses.replace(trigger, table=new_key)
-        for other_key, other in list(self.tables.items()):
-            if any(c.ref_table == key for c in other.constraints.values()):
-                writable = self._writable(other_key)
-                for name, c in list(writable.constraints.items()):
-                    if c.ref_table == key:
-                        writable.constraints[name] = dataclasses.replace(c, ref_table=new_key)
-            if other.partition_of == key:
-                self._writable(other_key).partition_of = new_key
-        for seq_key, sequence in list(self.sequences.items()):
-            if sequence.owned_by and sequence.owned_by[0] == key:
-                self.sequences[seq_key] = dataclasses.replace(
-                    sequence, owned_by=(new_key, sequence.owned_by[1])
+        for name, c in list(table.constraints.items()):
+            if c.ref_table == key:
+                table.constraints[name] = dataclasses.replace(c, ref_table=new_key)
+            elif c.ref_table is not None:
+                self._index_fk(c.ref_table, new_key, name, add=True)
+        renamed_incoming = set()
+        for source, name in incoming:
+            source = new_key if source == key else source
+            other = self.tables.get(source)
+            if other is not None and source != new_key and name in other.constraints:
+                writable = self._writable(source)
+                writable.constraints[name] = dataclasses.replace(
+                    writable.constraints[name], ref_table=new_key
                 )
+            renamed_incoming.add((source, name))
+        if renamed_incoming:
+            self._fk_refs[new_key] = frozenset(renamed_incoming)
+        for child in children:
+            self._writable(child).partition_of = new_key
+        for seq_key in self._sequences_of(key):
+            sequence = self.sequences[seq_key]
+            assert sequence.owned_by is not None
+            self._put_sequence(seq_key, dataclasses.replace(
+                sequence, owned_by=(new_key, sequence.owned_by[1])
+            ))
 
     def _rename_column(self, key: str, old: str, new: str) -> None:
         table = self._writable(key)
@@ -1326,9 +1404,8 @@ class SchemaModel:
                 writable.constraints[c.name] = dataclasses.replace(
                     c, ref_columns=names(c.ref_columns)
                 )
-        for seq_key, sequence in list(self.sequences.items()):
-            if sequence.owned_by == (key, old):
-                self.sequences[seq_key] = dataclasses.replace(sequence, owned_by=(key, new))
+        for seq_key in self._sequences_of(key, old):
+            self._put_sequence(seq_key, dataclasses.replace(self.sequences[seq_key], owned_by=(key, new)))
         for child in self._children(key):
             self._rename_column(child, old, new)
 
@@ -1453,8 +1530,7 @@ class SchemaModel:
                 data_type = self._format_type(option.arg)
             elif option.defname == "owned_by":
                 owned_by = self._owned_by(option.arg)
-        self.sequences[key] = Sequence(schema, name, data_type, owned_by, location=self._location)
-        self._relations[key] = "sequence"
+        self._put_sequence(key, Sequence(schema, name, data_type, owned_by, location=self._location))
 
     def _owned_by(self, parts_nodes: Any) -> tuple[str, str] | None:
         parts = N.strings(parts_nodes)
@@ -1474,7 +1550,7 @@ class SchemaModel:
                 sequence = dataclasses.replace(sequence, data_type=self._format_type(option.arg))
             elif option.defname == "owned_by":
                 sequence = dataclasses.replace(sequence, owned_by=self._owned_by(option.arg))
-        self.sequences[key] = sequence
+        self._put_sequence(key, sequence)
 
     def _create_view(self, node: ast.ViewStmt) -> None:
         key = self._rel_key(node.view)
