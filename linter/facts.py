@@ -137,6 +137,10 @@ class MigrationFacts:
         fa, fb = self.statements.get(id(a)), self.statements.get(id(b))
         return fa is not None and fb is not None and fa.transaction == fb.transaction
 
+    def forward(self, stmt: Statement) -> bool:
+        """Forward (UP) rules judge this statement: not a DOWN statement reverting its UP."""
+        return not self.reverts_up(stmt)
+
     def reverts_up(self, stmt: Statement) -> bool:
         """A DOWN statement that only drops what this migration's UP created.
 

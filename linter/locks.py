@@ -461,6 +461,20 @@ def _create_constraints(node: ast.CreateStmt) -> list[ast.Constraint]:
     return out
 
 
+def describe(locks: list[TableLock]) -> str:
+    """`SHARE ROW EXCLUSIVE on orders and users, blocking writes to both`: what messages say."""
+    from linter.names import short
+
+    if not locks:
+        return ""
+    mode = max(lk.mode for lk in locks)
+    tables = sorted({short(lk.table) for lk in locks if lk.mode == mode})
+    names = " and ".join(f"'{t}'" for t in tables) if len(tables) <= 2 else ", ".join(f"'{t}'" for t in tables)
+    what = blocked(mode)
+    tail = " to both" if len(tables) == 2 and what != "only exclusive locks" else ""
+    return f"{mode.label} on {names}, blocking {what}{tail}"
+
+
 def strongest(locks: list[TableLock], table: str) -> TableLock | None:
     """The strongest lock the statement takes on `table` (the one that matters for traffic)."""
     mine = [lk for lk in locks if lk.table == table]

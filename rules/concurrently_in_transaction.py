@@ -1,0 +1,65 @@
+"""CONCURRENTLY (or VACUUM) in a transaction: PostgreSQL refuses to run it.
+
+## Why is this bad?
+`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY`, `DETACH
+PARTITION CONCURRENTLY` and `VACUUM` cannot run inside a transaction block: the migration fails
+with "cannot run inside a transaction block" at deploy time. That includes files the runner wraps
+in a transaction (goose, dbmate, sql-migrate and golang-migrate runners by default, or the
+`transaction = "per-file"` configuration) unless a directive such as `-- +goose NO TRANSACTION`
+turns that off, and statements between the file's own BEGIN and COMMIT.
+
+## Example
+```sql
+-- +goose Up
+CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+-- +goose Up
+CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context
+from linter.facts import runs_outside_transaction
+from linter.findings import Finding
+from linter.migration import Migration
+
+ID = "concurrently-in-transaction"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "ban-concurrent-index-creation-in-transaction"}
+
+_HOW = {
+    "goose": "add '-- +goose NO TRANSACTION' at the top of the file",
+    "sql-migrate": "write '-- +migrate Up notransaction'",
+    "dbmate": "write '-- migrate:up transaction:false'",
+    "dir-pair": "add run_in_transaction = false to the migration's metadata.toml",
+}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for stmt in migration.statements():
+        if stmt.parent is not None or not runs_outside_transaction(stmt.node):
+            continue
+        facts = ctx.facts.of(stmt)
+        if not facts.in_transaction:
+            continue
+        what = stmt.text.strip().split("(")[0][:60].strip()
+        if facts.explicit_transaction:
+            where, hint = "between BEGIN and COMMIT", "move it after COMMIT, into its own statement outside the transaction"
+        else:
+            where = "in a file the runner wraps in a transaction"
+            hint = _HOW.get(migration.convention, "run the file outside a transaction (a runner directive, or "
+                            "transaction = \"none\" / \"auto\" in the configuration if the runner does so)")
+            hint += ", and keep other statements in separate migrations"
+        yield ctx.finding(stmt, f"'{what}' cannot run {where}: the migration will fail", hint=hint)

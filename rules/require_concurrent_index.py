@@ -1,0 +1,70 @@
+"""Index created on an existing table without CONCURRENTLY.
+
+## Why is this bad?
+`CREATE INDEX` takes a SHARE lock on the table for the whole build: every INSERT, UPDATE and
+DELETE waits until the index is complete, which on a large table is minutes to hours of blocked
+writes. `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE instead, which lets reads and
+writes go on while it builds (it scans the table twice and cannot run inside a transaction).
+
+A table created earlier in the same migration is empty, so indexing it is instant and is not
+reported. On PostgreSQL 14.0 to 14.3 CONCURRENTLY itself can corrupt indexes (see
+`concurrent-index-corruption-risk`).
+
+## Example
+```sql
+CREATE INDEX idx_orders_customer_id ON orders (customer_id);
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+-- +goose Up
+SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_customer_id ON orders (customer_id);
+```
+
+```sql
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);
+CREATE INDEX idx_orders_customer_id ON orders (customer_id);
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+- https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.locks import describe
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "require-concurrent-index"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "require-concurrent-index-creation", "eugene": "E6", "strong_migrations": "add_index"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.IndexStmt) if section is not None else ():
+            table = relation_name(node.relation)
+            if node.concurrent or not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+                continue
+            name = node.idxname or "index"
+            yield ctx.finding(
+                stmt,
+                f"index {name} on existing table '{short(table)}' is built without CONCURRENTLY: "
+                f"takes {describe(ctx.facts.locks(stmt))} until the build ends",
+                node=node,
+                severity=ctx.facts.severity(table, ctx.severity),
+                hint=f"in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
+                f"CREATE {'UNIQUE ' if node.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {name} "
+                f"ON {short(table)} (...); then check pg_index.indisvalid",
+            )

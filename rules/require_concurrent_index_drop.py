@@ -1,0 +1,67 @@
+"""Index dropped without CONCURRENTLY.
+
+## Why is this bad?
+`DROP INDEX` takes ACCESS EXCLUSIVE on the index's table: while it waits for running queries to
+finish, every new query on the table, reads included, queues behind it. `DROP INDEX
+CONCURRENTLY` waits for conflicting transactions without blocking new ones (it cannot run inside
+a transaction, and drops one index per statement).
+
+An index created on a table created in the same migration, and a DOWN that drops the index its
+own UP created, are not reported.
+
+## Example
+```sql
+DROP INDEX idx_orders_status;
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+-- +goose Up
+SET lock_timeout = '2s';
+DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-dropindex.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.locks import describe
+from linter.migration import Migration
+from linter.names import list_name, short
+
+ID = "require-concurrent-index-drop"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "require-concurrent-index-deletion", "strong_migrations": "remove_index"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.DropStmt) if section is not None else ():
+            if node.removeType != ObjectType.OBJECT_INDEX or node.concurrent or not ctx.facts.forward(stmt):
+                continue
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            if stmt.section == "up":
+                # an index created earlier in this UP is not in production yet
+                locks = [lk for lk in locks if lk.table not in ctx.facts.created_indexes]
+            if not locks:
+                continue
+            names = ", ".join(short(list_name(o)) for o in node.objects or ())
+            yield ctx.finding(
+                stmt,
+                f"dropping index {names} without CONCURRENTLY takes {describe(locks)}",
+                node=node,
+                severity=ctx.facts.severity(locks[0].table, ctx.severity),
+                hint=f"in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
+                f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
+            )

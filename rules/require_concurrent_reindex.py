@@ -1,0 +1,69 @@
+"""REINDEX without CONCURRENTLY.
+
+## Why is this bad?
+`REINDEX` blocks writes to the table (SHARE) and takes ACCESS EXCLUSIVE on each index it
+rebuilds, so queries that would use the index wait too, for as long as the rebuild takes. From
+PostgreSQL 12, `REINDEX CONCURRENTLY` rebuilds without blocking reads or writes (outside a
+transaction). Before 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old
+index concurrently and rename the new one.
+
+## Example
+```sql
+REINDEX INDEX idx_orders_customer_id;
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+-- +goose Up
+REINDEX INDEX CONCURRENTLY idx_orders_customer_id;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.locks import describe
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "require-concurrent-reindex"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.ReindexStmt) if section is not None else ():
+            if any(getattr(p, "defname", "") == "concurrently" for p in node.params or ()):
+                continue
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            target = short(relation_name(node.relation)) if node.relation is not None else str(node.name or "")
+            what = f"REINDEX of {target}"
+            if node.relation is not None and not locks:
+                continue
+            if ctx.pg_version >= (12,):
+                hint = f"outside a transaction: REINDEX {_kind(node)} CONCURRENTLY {target};"
+            else:
+                hint = ("PostgreSQL before 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a "
+                        "replacement, DROP INDEX CONCURRENTLY the old one, then ALTER INDEX ... RENAME")
+            yield ctx.finding(
+                stmt,
+                f"{what} without CONCURRENTLY takes {describe(locks)} while it rebuilds"
+                if locks else f"{what} without CONCURRENTLY blocks writes to every table it rebuilds",
+                node=node,
+                hint=hint,
+            )
+
+
+def _kind(node: ast.ReindexStmt) -> str:
+    return node.kind.name.rsplit("_", 1)[1]
