@@ -1,0 +1,301 @@
+"""The reviewer's page: one self-contained HTML file (CSS and JavaScript inline, nothing loaded
+from the network) rendered with jinja2, autoescape on, from the result dict only.
+
+Python builds a plain view model (highlighted source lines, the lock timeline's geometry, plan
+trees); the templates in `templates/` lay it out. The only markup made here is Pygments-style
+token spans around text that went through `markupsafe.escape` first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from linter.report import RenderOptions
+from linter.report import checklist as cl
+from linter.report import view
+from linter.result import RunResult
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# Pygments token families -> the few classes the stylesheet colours.
+_TOKEN_CLASSES = (
+    ("Comment", "c"),
+    ("Literal.String", "s"),
+    ("Literal.Number", "m"),
+    ("Keyword", "k"),
+    ("Name.Builtin", "b"),
+    ("Name.Function", "f"),
+    ("Operator", "o"),
+    ("Punctuation", "p"),
+)
+_LOCK_LEVEL = {
+    "ACCESS EXCLUSIVE": "l-ae",
+    "EXCLUSIVE": "l-ex",
+    "SHARE ROW EXCLUSIVE": "l-ex",
+    "SHARE": "l-sh",
+    "SHARE UPDATE EXCLUSIVE": "l-su",
+}
+
+
+def render(result: RunResult, options: RenderOptions | None = None) -> str:
+    return render_dict(result.to_dict())
+
+
+def render_dict(data: dict[str, Any]) -> str:
+    """The page for a result dict (a fresh run's `to_dict()` or a saved result file)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["ms"] = view.fmt_ms
+    env.filters["num"] = view.fmt_int
+    env.filters["prose"] = prose
+    env.globals["blocks_phrase"] = view.blocks_phrase
+    env.globals["blocks_level"] = view.blocks_level
+    env.globals["lock_class"] = lambda mode: _LOCK_LEVEL.get(str(mode), "l-weak")
+    import base64
+    import hashlib
+
+    from markupsafe import Markup
+
+    # The script is inlined and allowed by its hash in the page's Content-Security-Policy, so
+    # nothing else can run even if some text ever escaped escaping.
+    script = env.get_template("script.js.j2").render()
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    page = env.get_template("report.html.j2").render(
+        **build_view(data), script=Markup(script), script_hash=f"sha256-{digest}"
+    )
+    from linter.report.meta import redact
+
+    return redact(page)
+
+
+def build_view(data: dict[str, Any]) -> dict[str, Any]:
+    check = data.get("check") or None
+    sources = {s["path"]: s["text"] for s in data.get("sources") or []}
+    rules = view.rules_by_id(data)
+    checks = {m["id"]: m for m in (check or {}).get("migrations") or []}
+    explain = view.explain_views(data)
+    migrations = []
+    for m in view.shown_migrations(data):
+        findings = view.migration_findings(data, m)
+        mc = checks.get(m["id"])
+        migrations.append(
+            {
+                "id": m["id"],
+                "paths": m.get("paths") or [],
+                "findings": findings,
+                "counts": {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "info")},
+                "blocks": _source_blocks(m, sources, findings),
+                "check": mc,
+                "statements": _statement_rows(mc),
+                "down_statements": _statement_rows(mc, "down"),
+                "timeline": timeline(mc),
+                "round_trip": _round_trip(mc),
+                "new_indexes": m.get("new_indexes") or [],
+                "explain": [e for e in explain if e.get("migration") == m["id"]],
+                "open": bool(findings) or (mc is not None and mc.get("status") != "passed"),
+            }
+        )
+    shown_ids = {m["id"] for m in migrations}
+    checklist = cl.checklist(data)
+    meta = data.get("meta") or {}
+    server = (check or {}).get("server") or {}
+    findings = data.get("findings") or []
+    return {
+        "data": data,
+        "meta": meta,
+        "project": meta.get("project") or "migrations",
+        "tool_version": meta.get("pgpreflight_version") or (data.get("tool") or {}).get("version", ""),
+        "pg_version": server.get("version") or data.get("pg_version"),
+        "pg_version_source": "server" if server.get("version") else "configured",
+        "target": _target_phrase(data),
+        "check": check,
+        "checklist": checklist,
+        "summary": data.get("summary") or {},
+        "findings": findings,
+        "rule_ids": sorted({f["rule"] for f in findings}),
+        "rules": rules,
+        "migrations": migrations,
+        "baseline": (check or {}).get("baseline") or [],
+        "loose_findings": view.loose_findings(data),
+        "explain": explain,
+        "explain_orphans": [e for e in explain if e.get("migration") not in shown_ids],
+        "postconditions": (check or {}).get("postconditions") or [],
+        "check_notes": (check or {}).get("notes") or [],
+        "tests": data.get("tests"),
+        "statuses": cl.STATUSES,
+    }
+
+
+def _target_phrase(data: dict[str, Any]) -> str:
+    from linter.report.meta import target_label
+
+    check = data.get("check") or {}
+    meta = data.get("meta") or {}
+    target = check.get("target")
+    if target:
+        return target_label(host=target.get("host"), dbname=target.get("dbname"))
+    if meta.get("target"):
+        return str(meta["target"])
+    if check:
+        return "scratch server (a throwaway PostgreSQL, not the target database)"
+    return "none (static lint, no database)"
+
+
+def prose(text: str | None) -> Any:
+    """Rule documentation as paragraphs, with `code` spans and ```sql blocks kept as code."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    out = []
+    for block in re.split(r"\n\s*\n", (text or "").strip()):
+        if not block.strip():
+            continue
+        fence = re.fullmatch(r"\s*```\w*\n(.*?)```\s*", block, re.S)
+        if fence:
+            out.append(Markup("<pre class='doc-code'><code>{}</code></pre>").format(fence.group(1)))
+            continue
+        parts = block.split("`")
+        html = "".join(
+            str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)
+        )
+        out.append(Markup(f"<p>{html}</p>"))
+    return Markup("").join(out)
+
+
+def _token_class(ttype: Any) -> str:
+    name = str(ttype).removeprefix("Token.")
+    for prefix, cls in _TOKEN_CLASSES:
+        if name == prefix or name.startswith(prefix + "."):
+            return cls
+    return ""
+
+
+def highlight(text: str) -> list[Any]:
+    """One Markup per source line, tokens wrapped in classed spans (Pygments' PostgreSQL lexer).
+
+    Tokens are split at newlines so every line stands alone (a multi-line comment or string
+    still colours each of its lines) and findings can be shown under the line they point at.
+    """
+    from markupsafe import Markup, escape
+    from pygments.lexers import PostgresLexer
+
+    lexer = PostgresLexer(stripnl=False, ensurenl=False)
+    lines: list[list[str]] = [[]]
+    for ttype, value in lexer.get_tokens(text):
+        cls = _token_class(ttype)
+        for i, part in enumerate(value.split("\n")):
+            if i:
+                lines.append([])
+            if part:
+                lines[-1].append(f'<span class="{cls}">{escape(part)}</span>' if cls else str(escape(part)))
+    if len(lines) > 1 and not lines[-1] and text.endswith("\n"):
+        lines.pop()
+    return [Markup("".join(parts)) for parts in lines]
+
+
+def _source_blocks(m: dict[str, Any], sources: dict[str, str], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """UP and DOWN listings with original line numbers and the findings under their lines."""
+    sections = m.get("sections") or {}
+    blocks = []
+    for path in m.get("paths") or []:
+        text = sources.get(path)
+        if text is None:
+            blocks.append({"label": "source", "path": path, "lines": [], "missing": True})
+            continue
+        lines = highlight(text)
+        by_line: dict[int, list[dict[str, Any]]] = {}
+        for f in findings:
+            if f["path"] == path:
+                by_line.setdefault(min(max(f["line"], 1), max(len(lines), 1)), []).append(f)
+        rows = [{"no": i, "html": html, "findings": by_line.get(i, [])} for i, html in enumerate(lines, 1)]
+        down = sections.get("down")
+        up = sections.get("up")
+        split = down.get("marker_line") or down.get("start_line") if down and down.get("path") == path else None
+        if split and up and up.get("path") == path and split > 1:
+            blocks.append({"label": "UP", "path": path, "lines": rows[: split - 1], "missing": False})
+            blocks.append({"label": "DOWN", "path": path, "lines": rows[split - 1 :], "missing": False})
+        else:
+            label = "DOWN" if down and down.get("path") == path and not (up and up.get("path") == path) else "UP"
+            blocks.append({"label": label, "path": path, "lines": rows, "missing": False})
+    if not any(b["label"] == "DOWN" for b in blocks):
+        blocks.append({"label": "DOWN", "path": None, "lines": [], "missing": True})
+    return blocks
+
+
+def _statement_rows(mc: dict[str, Any] | None, section: str = "up") -> list[dict[str, Any]]:
+    if not mc or not mc.get(section):
+        return []
+    return list(mc[section].get("statements") or [])
+
+
+def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not mc:
+        return None
+    rt = dict(mc.get("round_trip") or {})
+    diff = rt.get("pg_dump_diff") or ""
+    rt["diff_lines"] = [
+        {"cls": "add" if ln.startswith("+") and not ln.startswith("+++") else
+                "del" if ln.startswith("-") and not ln.startswith("---") else
+                "hunk" if ln.startswith("@@") else "ctx", "text": ln}
+        for ln in diff.splitlines()
+    ]
+    rt["data_loss"] = mc.get("data_loss") or []
+    return rt
+
+
+def timeline(mc: dict[str, Any] | None, width: float = 720.0) -> dict[str, Any] | None:
+    """Geometry of the lock timeline of a migration's UP: one bar per statement on the top row,
+    then one row per locked object with a bar for each lock from the statement that took it for
+    as long as it was held. Each statement gets a minimum slot so quick ones stay visible; the
+    labels carry the real durations."""
+    rows_src = _statement_rows(mc)
+    if not rows_src:
+        return None
+    label_w, row_h, pad = 150.0, 22.0, 4.0
+    plot_w = width - label_w - 10
+    durations = [max(float(s.get("duration_ms") or 0.0), 0.0) for s in rows_src]
+    total = sum(durations) or 1.0
+    min_share = 0.25 / len(rows_src)
+    weights = [min_share + 0.75 * d / total for d in durations]
+    scale = plot_w / sum(weights)
+    starts, x = [], label_w
+    for w in weights:
+        starts.append(x)
+        x += w * scale
+    ends = starts[1:] + [label_w + plot_w]
+    statements = []
+    objects: dict[str, list[dict[str, Any]]] = {}
+    for i, s in enumerate(rows_src):
+        statements.append({
+            "x": round(starts[i], 1), "w": round(max(ends[i] - starts[i] - 1, 1), 1),
+            "n": i + 1, "line": s.get("line"), "ok": s.get("status") == "ok", "status": s.get("status"),
+            "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {s.get('sql', '')[:120]}",
+        })
+        for lock in s.get("locks") or []:
+            if lock.get("locktype") not in (None, "relation"):
+                continue
+            held_to_end = lock.get("held_until") == "end of transaction"
+            end = label_w + plot_w if held_to_end else ends[i]
+            objects.setdefault(str(lock.get("object")), []).append({
+                "x": round(starts[i], 1), "w": round(max(end - starts[i] - 1, 2), 1),
+                "mode": lock.get("mode"), "cls": _LOCK_LEVEL.get(str(lock.get("mode")), "l-weak"),
+                "title": f"{lock.get('mode')} on {lock.get('object')} from statement #{i + 1} "
+                         f"until {lock.get('held_until')} ({view.fmt_ms(lock.get('held_ms'))}); blocks {view.blocks_phrase(lock)}",
+            })
+    rows = [{"label": name, "bars": bars, "y": round(pad + row_h * (k + 1), 1)} for k, (name, bars) in enumerate(objects.items())]
+    height = pad * 2 + row_h * (len(rows) + 1) + 16
+    return {
+        "width": width, "height": round(height, 1), "label_w": label_w, "row_h": row_h, "pad": pad,
+        "plot_w": plot_w, "statements": statements, "rows": rows,
+        "total": view.fmt_ms(sum(durations)), "axis_y": round(height - 4, 1),
+    }

@@ -1,0 +1,195 @@
+"""Shared readings of the result dict for the HTML and Markdown reports.
+
+Small pure helpers: what a lock blocks in words, which findings belong to which migration, the
+EXPLAIN evidence per index with its plans, and the plan metrics a reviewer reads (estimated vs
+actual rows, loops, buffers, time). They never change the dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linter.report.checklist import explain_evidence, pending_migrations
+
+MISESTIMATE_FACTOR = 10.0
+
+
+def blocks_phrase(lock: dict[str, Any]) -> str:
+    """'reads and writes', 'writes', 'reads', 'DDL only' or 'nothing' for one recorded lock."""
+    if lock.get("new_object"):
+        return "nothing (new object)"
+    blocks = set(lock.get("blocks") or [])
+    reads = "SELECT" in blocks
+    writes = "INSERT/UPDATE/DELETE" in blocks
+    if reads and writes:
+        return "reads and writes"
+    if writes:
+        return "writes"
+    if reads:
+        return "reads"
+    return "schema changes only" if blocks else "nothing"
+
+
+def blocks_level(lock: dict[str, Any]) -> str:
+    """A CSS-friendly level: both | writes | ddl | none."""
+    phrase = blocks_phrase(lock)
+    return {"reads and writes": "both", "writes": "writes", "reads": "both"}.get(
+        phrase, "ddl" if phrase == "schema changes only" else "none"
+    )
+
+
+def migration_findings(result: dict[str, Any], migration: dict[str, Any]) -> list[dict[str, Any]]:
+    paths = set(migration.get("paths") or [])
+    return [f for f in result.get("findings") or [] if f["path"] in paths]
+
+
+def shown_migrations(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The migrations a report shows a card for: the pending ones (all reported ones for lint)."""
+    return pending_migrations(result)
+
+
+def loose_findings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Findings in files that no shown migration owns (configuration, history files)."""
+    owned = {p for m in shown_migrations(result) for p in m.get("paths") or []}
+    return [f for f in result.get("findings") or [] if f["path"] not in owned]
+
+
+def rules_by_id(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in result.get("rules") or []}
+
+
+def plan_root(side: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The top plan node and the top-level figures (Execution Time, Planning Time) of one side of
+    a before/after pair, whether stored raw (EXPLAIN's JSON list) or under a 'plan' key."""
+    if isinstance(side, list):
+        side = side[0] if side else None
+    if not isinstance(side, dict):
+        return None, {}
+    if "Plan" in side:
+        return side["Plan"], side
+    for key in ("plan", "explain", "json"):
+        if key in side:
+            node, top = plan_root(side[key])
+            merged = {**top, **{k: v for k, v in side.items() if k != key}}
+            return node, merged
+    if "Node Type" in side:
+        return side, {}
+    return None, side
+
+
+def execution_ms(top: dict[str, Any]) -> float | None:
+    for key in ("median_ms", "execution_ms", "Execution Time", "time_ms"):
+        value = top.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
+
+
+def buffers_total(node: dict[str, Any] | None) -> int | None:
+    if not node:
+        return None
+    keys = ("Shared Hit Blocks", "Shared Read Blocks")
+    if not any(k in node for k in keys):
+        return None
+    return int(sum(node.get(k) or 0 for k in keys))
+
+
+def misestimate(node: dict[str, Any]) -> float | None:
+    """How many times the estimate was off (per loop), when the node ran."""
+    est, act, loops = node.get("Plan Rows"), node.get("Actual Rows"), node.get("Actual Loops")
+    if not isinstance(est, (int, float)) or not isinstance(act, (int, float)) or not loops:
+        return None
+    hi, lo = max(est, act), min(est, act)
+    return hi / max(lo, 1.0)
+
+
+def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
+    """What one tree row shows; totals are per-loop figures times loops."""
+    loops = node.get("Actual Loops")
+    per_loop_ms = node.get("Actual Total Time")
+    total_ms = per_loop_ms * loops if isinstance(per_loop_ms, (int, float)) and isinstance(loops, (int, float)) else None
+    factor = misestimate(node)
+    hit, read = node.get("Shared Hit Blocks"), node.get("Shared Read Blocks")
+    temp = (node.get("Temp Read Blocks") or 0) + (node.get("Temp Written Blocks") or 0)
+    uses_index = node.get("Node Type") in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+    return {
+        "type": node.get("Node Type", "?"),
+        "strategy": node.get("Strategy") if node.get("Node Type") == "Aggregate" else None,
+        "join": node.get("Join Type"),
+        "relation": node.get("Relation Name"),
+        "alias": node.get("Alias") if node.get("Alias") != node.get("Relation Name") else None,
+        "index": node.get("Index Name"),
+        "uses_index": uses_index,
+        "est_rows": node.get("Plan Rows"),
+        "act_rows": node.get("Actual Rows"),
+        "loops": loops,
+        "misestimate": factor,
+        "misestimated": factor is not None and factor >= MISESTIMATE_FACTOR,
+        "hit": hit,
+        "read": read,
+        "temp": temp or None,
+        "total_ms": total_ms,
+        "never_executed": loops == 0,
+        "detail": node.get("Index Cond") or node.get("Recheck Cond") or node.get("Hash Cond")
+        or node.get("Filter") or (", ".join(node["Sort Key"]) if node.get("Sort Key") else None),
+        "removed": node.get("Rows Removed by Filter") or node.get("Rows Removed by Index Recheck"),
+        "children": [plan_node_view(c) for c in node.get("Plans") or []],
+    }
+
+
+def _query_view(q: dict[str, Any]) -> dict[str, Any]:
+    before_node, before_top = plan_root(q.get("before"))
+    after_node, after_top = plan_root(q.get("after"))
+    b_ms, a_ms = execution_ms(before_top), execution_ms(after_top)
+    speedup = q.get("speedup")
+    if not isinstance(speedup, (int, float)) and b_ms and a_ms:
+        speedup = b_ms / a_ms
+    return {
+        "sql": q.get("sql") or q.get("query") or q.get("text") or "",
+        "source": q.get("source") or q.get("origin"),
+        "label": q.get("label") or q.get("kind"),
+        "before": plan_node_view(before_node) if before_node else None,
+        "after": plan_node_view(after_node) if after_node else None,
+        "before_ms": b_ms,
+        "after_ms": a_ms,
+        "before_buffers": buffers_total(before_node),
+        "after_buffers": buffers_total(after_node),
+        "speedup": speedup if isinstance(speedup, (int, float)) else None,
+        "verdict": q.get("verdict"),
+    }
+
+
+def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per index: name, table, migration, verdict, reason, costs and its queries with both plans."""
+    out = []
+    for e in explain_evidence(result):
+        queries = e.get("queries") or e.get("probes") or []
+        out.append(
+            {
+                "index": e.get("index") or e.get("name"),
+                "table": e.get("table"),
+                "migration": e.get("migration"),
+                "verdict": e.get("verdict") or "not run",
+                "reason": e.get("reason"),
+                "speedup": e.get("speedup"),
+                "build_ms": e.get("build_ms"),
+                "size": e.get("size") or e.get("size_bytes"),
+                "notes": e.get("notes") or [],
+                "queries": [_query_view(q) for q in queries if isinstance(q, dict)],
+            }
+        )
+    return out
+
+
+def fmt_ms(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    if value >= 1000:
+        return f"{value / 1000:,.2f} s"
+    if value >= 10:
+        return f"{value:,.0f} ms"
+    return f"{value:,.2f} ms"
+
+
+def fmt_int(value: Any) -> str:
+    return f"{value:,.0f}" if isinstance(value, (int, float)) else "–"
