@@ -41,6 +41,7 @@ DROP TABLE IF EXISTS oficinas;
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,9 +85,23 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for difference in diff(ctx.schema_before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
+        if _only_validated(difference, ctx.schema_before, after_down):
+            continue
         message, hint = _describe(difference, up_changes)
         at = _locate(difference, after_down, migration, down, up_changes)
         yield ctx.finding(at, message, hint=hint)
+
+
+def _only_validated(d: SchemaDifference, before: SchemaModel, after: SchemaModel) -> bool:
+    """`VALIDATE CONSTRAINT` in UP: the data was checked, nothing to undo in DOWN."""
+    if d.kind != "changed" or d.object_type != "constraint" or d.table is None:
+        return False
+    old_table, new_table = before.table(d.table), after.table(d.table)
+    if old_table is None or new_table is None:
+        return False
+    old, new = old_table.constraints.get(d.name), new_table.constraints.get(d.name)
+    return old is not None and new is not None and not old.validated and new.validated and \
+        dataclasses.replace(old, validated=True) == new
 
 
 def _opaque(kind: str, reason: str) -> bool:

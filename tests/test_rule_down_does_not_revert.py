@@ -105,6 +105,21 @@ ALTER TABLE oficinas DROP COLUMN IF EXISTS cidade;
     assert messages(sql, tmp_path) == []
 
 
+def test_validating_a_constraint_needs_no_revert(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nALTER TABLE oficinas ADD CONSTRAINT ck_estado CHECK (estado <> '') NOT VALID;\n"
+        "ALTER TABLE oficinas VALIDATE CONSTRAINT ck_estado;\n"
+        "-- DOWN\nALTER TABLE oficinas DROP CONSTRAINT IF EXISTS ck_estado;\n"
+        "-- file: 202401030000__validate.sql\n"
+        "-- UP\nALTER TABLE oficinas ADD CONSTRAINT ck_nome2 CHECK (nome <> '') NOT VALID;\n"
+        "-- DOWN\nALTER TABLE oficinas DROP CONSTRAINT IF EXISTS ck_nome2;\n"
+        "-- file: 202401040000__validate.sql\n"
+        "-- UP\nALTER TABLE oficinas VALIDATE CONSTRAINT ck_nome2;\n"
+        "-- DOWN\nSELECT 1;\n"
+    )
+    assert [f for f in lint_findings(BASE + sql, RULE, tmp_path) if "base" not in f.path] == []
+
+
 def test_do_block_in_down_is_not_judged(tmp_path: Path) -> None:
     sql = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nDO $$ BEGIN EXECUTE 'ALTER TABLE oficinas DROP COLUMN cidade'; END $$;\n"
     assert messages(sql, tmp_path) == []
