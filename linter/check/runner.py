@@ -25,8 +25,6 @@ from linter.migration import Migration, Section, version_key
 
 LOG = logging.getLogger(__name__)
 
-BASE_DB = "pgpf_base"
-
 
 @dataclass
 class CheckOptions:
@@ -41,6 +39,7 @@ class CheckOptions:
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     rule_claims: dict[str, tuple[str | None, bool | None]] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
+    db_prefix: str = "pgpf"  # names of the databases created on the server
 
 
 def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> int:
@@ -125,67 +124,80 @@ def check_on_server(
     result.pending = [m.id for m in pending]
     result.transaction_mode = options.transaction_mode
     major = server.major_version
-    t0 = time.perf_counter()
-    base_info = server.create_database(BASE_DB, template="template0")
-    clone_s = time.perf_counter() - t0
-    if result.server is not None:
-        result.server.template_clone_s = round(clone_s, 4)
-    if prepare_base is not None:
-        prepare_base(server, BASE_DB)
-    else:
-        with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
-            for m in baseline:
-                _say(options, f"baseline {m.id}")
-                try:
-                    apply_section(conn, m, m.up, options.transaction_mode, major)
-                except psycopg.Error as exc:
-                    failed = MigrationCheck(
-                        m.id,
-                        m.version,
-                        m.name,
-                        [s.display for s in m.sources],
-                        "failed",
-                        SectionTrace("up", "error", options.transaction_mode),
-                    )
-                    first = (exc.diag.message_primary or str(exc)).splitlines()[0]
-                    failed.notes.append(
-                        f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
-                    )
-                    result.migrations.append(failed)
-            if options.data_file is not None:
-                _say(options, f"data {options.data_file}")
-                run_data_file(conn, options.data_file)
-                conn.execute("ANALYZE")
-                result.data = str(options.data_file)
-    template = BASE_DB
-    trace_options = TraceOptions(
-        transaction_mode=options.transaction_mode,
-        watchdog_s=options.watchdog_s,
-        server_major=major,
-        findings=options.findings,
-        rule_claims=options.rule_claims,
-    )
-    created = [BASE_DB]
-    for n, m in enumerate(pending, 1):
-        _say(options, f"trace {m.id}")
-        sc = Scenario(server, template, f"pgpf_m{n}", trace_options, options.dump_diff)
-        check, next_template = run_scenario(sc, m)
-        result.migrations.append(check)
-        if next_template is not None:
-            created.append(next_template)
-            template = next_template
-        elif pending[n - 1 :] and n < len(pending):
-            check.notes.append("the next migrations run on the schema before this one")
-    with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
-        result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
-    for name in created:
-        server.drop_database(name)
+    base_db = f"{options.db_prefix}_base"
+    created = [base_db]
+    try:
+        t0 = time.perf_counter()
+        base_info = server.create_database(base_db, template="template0")
+        if result.server is not None:
+            result.server.template_clone_s = round(time.perf_counter() - t0, 4)
+        if prepare_base is not None:
+            prepare_base(server, base_db)
+        else:
+            _replay_baseline(base_info, baseline, options, result, major)
+        template = base_db
+        trace_options = TraceOptions(
+            transaction_mode=options.transaction_mode,
+            watchdog_s=options.watchdog_s,
+            server_major=major,
+            findings=options.findings,
+            rule_claims=options.rule_claims,
+        )
+        for n, m in enumerate(pending, 1):
+            _say(options, f"trace {m.id}")
+            prefix = f"{options.db_prefix}_m{n}"
+            created.extend([f"{prefix}_a", f"{prefix}_b"])
+            sc = Scenario(server, template, prefix, trace_options, options.dump_diff)
+            check, next_template = run_scenario(sc, m)
+            result.migrations.append(check)
+            if next_template is not None:
+                template = next_template
+            elif n < len(pending):
+                check.notes.append("the next migrations run on the schema before this one")
+        with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
+            result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
+    finally:
+        for name in created:
+            server.drop_database(name)
     return result
 
 
-def run_scratch(
-    migrations: Sequence[Migration], options: CheckOptions, root: Path | None = None
-) -> CheckResult:
+def _replay_baseline(
+    base_info: str,
+    baseline: list[Migration],
+    options: CheckOptions,
+    result: CheckResult,
+    major: int,
+) -> None:
+    import psycopg
+
+    with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
+        for m in baseline:
+            _say(options, f"baseline {m.id}")
+            try:
+                apply_section(conn, m, m.up, options.transaction_mode, major)
+            except psycopg.Error as exc:
+                failed = MigrationCheck(
+                    m.id,
+                    m.version,
+                    m.name,
+                    [s.display for s in m.sources],
+                    "failed",
+                    SectionTrace("up", "error", options.transaction_mode),
+                )
+                first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+                failed.notes.append(
+                    f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
+                )
+                result.migrations.append(failed)
+        if options.data_file is not None:
+            _say(options, f"data {options.data_file}")
+            run_data_file(conn, options.data_file)
+            conn.execute("ANALYZE")
+            result.data = str(options.data_file)
+
+
+def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> CheckResult:
     """Scratch mode: a private server, started once, removed at the end."""
     from linter.pgserver import ScratchServer
 

@@ -1,0 +1,179 @@
+"""UP -> DOWN -> UP on the scratch server: named differences, pg_dump diff, data loss,
+post-conditions, baseline and pending selection."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from linter.check.result import CheckResult
+from linter.check.runner import CheckOptions, check_on_server, select_pending
+from linter.pgserver import ScratchServer
+from tests.check_support import migration
+
+_runs = itertools.count(1)
+
+USERS = (
+    "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL CHECK (email ~ '@'),"
+    " role text NOT NULL CHECK (role IN ('admin', 'member')));"
+)
+
+
+def _check(server: ScratchServer, migrations: list, **options: object) -> CheckResult:
+    opts = CheckOptions(db_prefix=f"rt{next(_runs)}", **options)  # type: ignore[arg-type]
+    result = CheckResult(mode="scratch", server=None)
+    first = select_pending(migrations, opts)
+    return check_on_server(server, migrations, first, opts, result)
+
+
+def _no_leftover_databases(server: ScratchServer) -> None:
+    with psycopg.connect(server.dsn) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    assert not [n for n in names if n.startswith("rt")], names
+
+
+def test_down_that_leaves_a_column_behind_fails_and_names_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, USERS, "DROP TABLE users;", name="202401010000__users")
+    bad = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN nickname text;\nALTER TABLE users ADD COLUMN bio text;",
+        "ALTER TABLE users DROP COLUMN bio;",
+        name="202401020000__profile",
+    )
+    result = _check(pg_server, [base, bad])
+    check = result.migrations[1]
+    assert check.status == "round-trip failed"
+    rt = check.round_trip
+    assert rt.verdict == "fail" and rt.down_restores is False
+    assert [(d.kind, d.name, d.change) for d in rt.down_differences] == [
+        ("column", "users.nickname", "extra")
+    ]
+    assert "users.nickname" in (rt.reason or "")
+    assert "nickname" in rt.pg_dump_diff and rt.pg_dump_diff.startswith("---")
+    # UP again fails on the left-behind column: reported, not hidden
+    assert check.up_again is not None and check.up_again.status == "error"
+    assert check.up_again.statements[0].error is not None
+    assert check.up_again.statements[0].error.sqlstate == "42701"
+    assert result.failed
+    _no_leftover_databases(pg_server)
+
+
+def test_down_that_restores_everything_passes(pg_server: ScratchServer, tmp_path: Path) -> None:
+    m = migration(
+        tmp_path,
+        USERS + "\nCREATE INDEX users_email ON users (lower(email));\n"
+        "CREATE TYPE mood AS ENUM ('ok', 'meh');\nALTER TABLE users ADD COLUMN mood mood;\n"
+        "CREATE SEQUENCE s START 5;\nCOMMENT ON TABLE users IS 'people';",
+        "DROP SEQUENCE s;\nDROP TABLE users;\nDROP TYPE mood;",
+    )
+    result = _check(pg_server, [m])
+    check = result.migrations[0]
+    assert check.status == "passed", check.round_trip
+    assert check.round_trip.verdict == "pass"
+    assert check.round_trip.down_restores and check.round_trip.up_again_matches
+    assert check.round_trip.pg_dump_diff == ""
+    assert [s.status for s in check.down.statements] == ["ok", "ok", "ok"]
+    assert not result.failed
+    # the probe put a row into the new table, and DROP TABLE is where it is lost
+    assert [(d.object, d.kind, d.line) for d in check.data_loss] == [("users", "table", 11)]
+    assert check.data_loss[0].rows_lost == 1
+
+
+def test_changed_definition_is_named(pg_server: ScratchServer, tmp_path: Path) -> None:
+    base = migration(
+        tmp_path, "CREATE TABLE t (id int PRIMARY KEY, a int DEFAULT 1);", name="202401010000__t"
+    )
+    m = migration(
+        tmp_path,
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 2;",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 3;",
+        name="202401020000__default",
+    )
+    result = _check(pg_server, [base, m])
+    diffs = result.migrations[1].round_trip.down_differences
+    assert [(d.kind, d.name, d.change) for d in diffs] == [("column", "t.a", "changed")]
+    assert diffs[0].expected == {"default": "1"} and diffs[0].actual == {"default": "3"}
+
+
+def test_failed_up_marks_the_migration_and_the_run_goes_on(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    a = migration(tmp_path, "CREATE TABLE a (id int);", "DROP TABLE a;", name="202401010000__a")
+    b = migration(
+        tmp_path, "ALTER TABLE nope ADD COLUMN x int;", "SELECT 1;", name="202401020000__b"
+    )
+    c = migration(tmp_path, "CREATE TABLE c (id int);", "DROP TABLE c;", name="202401030000__c")
+    result = _check(pg_server, [a, b, c])
+    statuses = [m.status for m in result.migrations]
+    assert statuses == ["passed", "failed", "passed"]
+    err = result.migrations[1].up.statements[0].error
+    assert err is not None and err.sqlstate == "42P01" and err.line == 2
+    assert result.migrations[1].round_trip.verdict == "not run"
+    _no_leftover_databases(pg_server)
+
+
+def test_since_selects_pending_and_baseline(pg_server: ScratchServer, tmp_path: Path) -> None:
+    a = migration(
+        tmp_path, "CREATE TABLE a (id int PRIMARY KEY);", "DROP TABLE a;", name="202401010000__a"
+    )
+    b = migration(
+        tmp_path,
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a (id));",
+        "DROP TABLE b;",
+        name="202401020000__b",
+    )
+    result = _check(pg_server, [a, b], since="202401020000")
+    assert result.baseline == ["202401010000__a"] and result.pending == ["202401020000__b"]
+    assert [m.id for m in result.migrations] == ["202401020000__b"]
+    assert result.migrations[0].status == "passed"
+    kinds = {(p.kind, p.object) for p in result.postconditions}
+    assert ("fk-without-index", "b.b_a_id_fkey") in kinds
+
+
+def test_postconditions(pg_server: ScratchServer, tmp_path: Path) -> None:
+    m = migration(
+        tmp_path,
+        "CREATE TABLE p (id int PRIMARY KEY);\n"
+        "CREATE TABLE c (id int, pid int, v int);\n"
+        "ALTER TABLE c ADD CONSTRAINT c_pid_fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID;\n"
+        "CREATE INDEX c_v1 ON c (v);\nCREATE INDEX c_v2 ON c (v);",
+        "DROP TABLE c;\nDROP TABLE p;",
+    )
+    result = _check(pg_server, [m])
+    kinds = {(p.kind, p.object) for p in result.postconditions}
+    assert ("fk-without-index", "c.c_pid_fk") in kinds
+    assert ("not-valid-constraint", "c.c_pid_fk") in kinds
+    assert ("duplicate-index", "c_v2") in kinds
+    assert all(p.hint for p in result.postconditions)
+
+
+def test_result_is_json_serialisable_and_versioned(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    import json
+
+    m = migration(tmp_path, USERS, "DROP TABLE users;")
+    data = _check(pg_server, [m]).to_dict()
+    again = json.loads(json.dumps(data))
+    assert again == data
+    assert data["version"] == 1
+    st = data["migrations"][0]["up"]["statements"][0]
+    assert {"line", "sql", "locks", "rewrites", "catalog_changes", "duration_ms", "status"} <= set(
+        st
+    )
+
+
+@pytest.mark.parametrize("mode", ["per-file", "none"])
+def test_transaction_modes_give_same_round_trip(
+    pg_server: ScratchServer, tmp_path: Path, mode: str
+) -> None:
+    m = migration(tmp_path, USERS + "\nALTER TABLE users ADD COLUMN x int;", "DROP TABLE users;")
+    result = _check(pg_server, [m], transaction_mode=mode)
+    assert result.migrations[0].status == "passed"
+    expected = "runner" if mode == "per-file" else "statement"
+    assert {s.transaction for s in result.migrations[0].up.statements} == {expected}
