@@ -1,0 +1,73 @@
+"""DETACH PARTITION without CONCURRENTLY.
+
+## Why is this bad?
+`ALTER TABLE ... DETACH PARTITION` takes ACCESS EXCLUSIVE on the partitioned table and on the
+partition: every query on any partition of the table waits, and queues behind it while it waits
+for running queries. From PostgreSQL 14, `DETACH PARTITION ... CONCURRENTLY` takes only SHARE
+UPDATE EXCLUSIVE and lets reads and writes continue (outside a transaction; if interrupted, finish
+it with `DETACH PARTITION ... FINALIZE`). Before 14 there is no concurrent form: detach in a quiet
+window with a short `lock_timeout`.
+
+## Example
+```sql
+ALTER TABLE measurements DETACH PARTITION measurements_2020;
+```
+
+Use instead:
+```sql
+-- +goose NO TRANSACTION
+-- +goose Up
+ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.locks import describe
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "require-concurrent-detach"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
+            table = relation_name(node.relation)
+            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+                continue
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DetachPartition:
+                    continue
+                if cmd.def_.concurrent:
+                    continue
+                part = short(relation_name(cmd.def_.name))
+                locks = [lk for lk in ctx.facts.locks(stmt) if lk.node is cmd]
+                if ctx.pg_version >= (14,):
+                    hint = (f"outside a transaction: ALTER TABLE {short(table)} DETACH PARTITION {part} "
+                            f"CONCURRENTLY; (if it is interrupted: ... DETACH PARTITION {part} FINALIZE)")
+                    severity = ctx.severity
+                else:
+                    hint = ("PostgreSQL before 14 cannot detach concurrently: SET lock_timeout = '2s' and "
+                            "detach in a quiet window, retrying on timeout")
+                    severity = "warning"
+                yield ctx.finding(
+                    stmt,
+                    f"detaching partition '{part}' without CONCURRENTLY takes {describe(locks)}",
+                    node=cmd,
+                    severity=ctx.facts.severity(table, severity),
+                    hint=hint,
+                )

@@ -1,0 +1,57 @@
+"""REFRESH MATERIALIZED VIEW without CONCURRENTLY.
+
+## Why is this bad?
+A plain `REFRESH MATERIALIZED VIEW` takes ACCESS EXCLUSIVE on the view and rebuilds it: every
+query reading the view waits until the refresh ends. `REFRESH MATERIALIZED VIEW CONCURRENTLY`
+takes EXCLUSIVE, which lets reads go on; it needs a unique index on the view (columns only, no
+WHERE) and the view must already be populated.
+
+A materialized view created in the same migration is not reported.
+
+## Example
+```sql
+REFRESH MATERIALIZED VIEW sales_summary;
+```
+
+Use instead:
+```sql
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS sales_summary_key ON sales_summary (day, region);
+REFRESH MATERIALIZED VIEW CONCURRENTLY sales_summary;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-refreshmaterializedview.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "require-concurrent-refresh"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS: dict[str, str] = {}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.RefreshMatViewStmt) if section is not None else ():
+            view = relation_name(node.relation)
+            if node.concurrent or node.skipData or not ctx.facts.existing(view):
+                continue
+            yield ctx.finding(
+                stmt,
+                f"refreshing materialized view '{short(view)}' without CONCURRENTLY takes ACCESS "
+                "EXCLUSIVE on it, blocking reads until the refresh ends",
+                node=node,
+                severity=ctx.facts.severity(view, ctx.severity),
+                hint=f"CREATE UNIQUE INDEX CONCURRENTLY on {short(view)} (key columns) once; then "
+                f"REFRESH MATERIALIZED VIEW CONCURRENTLY {short(view)};",
+            )
