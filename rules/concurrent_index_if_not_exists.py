@@ -7,6 +7,10 @@ queries. Re-running the migration with `IF NOT EXISTS` then sees the name taken 
 nothing, so the deploy "succeeds" with a useless index and the queries it was meant for stay
 slow. Drop it first so that a re-run rebuilds it.
 
+Opt-in (`extend-select`): `IF NOT EXISTS` on a concurrent build is the common recipe for
+re-runnable files (squawk's prefer-robust-stmts asks for it), and the risk only bites after a
+failed attempt; teams that retry failed deploys unattended should turn it on.
+
 ## Example
 ```sql
 -- +goose NO TRANSACTION
@@ -36,6 +40,7 @@ from linter.migration import Migration
 
 ID = "concurrent-index-if-not-exists"
 SEVERITY = "info"
+OPT_IN = True
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 

@@ -36,7 +36,7 @@ from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
 
-ID = "add-required-column"
+ID = "adding-not-null-without-default"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "adding-required-field"}

@@ -1,0 +1,132 @@
+"""Primary or foreign key of type integer or smallint: the ids run out.
+
+## Why is this bad?
+An `integer` key tops out at 2,147,483,647 (`smallint` at 32,767). Busy tables reach that in a
+few years, and then every INSERT fails until the column is changed to `bigint`, a rewrite of the
+table and of every referencing table under an ACCESS EXCLUSIVE lock, during the outage. A
+foreign key of type `integer` that references a `bigint` key fails as soon as the referenced ids
+pass 2^31. `bigint` costs four bytes more per row; choose it when the table is created.
+
+`serial` columns are reported by `serial-column`; this rule covers plain `integer`/`smallint`
+keys and the foreign keys pointing at `bigint` ones.
+
+## Example
+```sql
+CREATE TABLE invoices (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);
+```
+
+Use instead:
+```sql
+CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);
+```
+
+## References
+- https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration, Statement
+from linter.names import qualified, relation_name, short
+
+ID = "prefer-bigint-keys"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "prefer-bigint-over-int prefer-bigint-over-smallint"}
+
+_SMALL = {"int4": "integer", "int2": "smallint", "integer": "integer", "int": "integer", "smallint": "smallint"}
+_BIG = {"bigint", "bigserial"}
+
+
+def _small_type(type_name: Any) -> str | None:
+    if type_name is None or type_name.arrayBounds:
+        return None
+    names = [getattr(n, "sval", "") for n in type_name.names or ()]
+    return _SMALL.get(names[-1]) if names else None
+
+
+def _ref_type(ctx: Context, stmt: Statement, con: ast.Constraint, index: int) -> str | None:
+    """Type of the referenced column, from the model after this migration."""
+    if con.pktable is None or ctx.schema_after is None:
+        return None
+    table = ctx.schema_after.table(relation_name(con.pktable))
+    if table is None:
+        return None
+    if con.pk_attrs:
+        cols = [str(getattr(c, "sval", "")) for c in con.pk_attrs]
+    else:
+        pk = next((c for c in table.constraints.values() if c.kind == "primary key"), None)
+        cols = list(pk.columns) if pk else []
+    if index >= len(cols) or cols[index] not in table.columns:
+        return None
+    return table.columns[cols[index]].type
+
+
+def _columns(stmt: Statement, node: Any) -> Iterator[tuple[str, ast.ColumnDef]]:
+    if isinstance(node, ast.CreateStmt):
+        table = relation_name(node.relation)
+        for elt in node.tableElts or ():
+            if isinstance(elt, ast.ColumnDef):
+                yield table, elt
+    elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = relation_name(node.relation)
+        for cmd in node.cmds or ():
+            if isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_AddColumn:
+                if isinstance(cmd.def_, ast.ColumnDef):
+                    yield table, cmd.def_
+
+
+def _table_constraints(node: Any) -> list[ast.Constraint]:
+    if isinstance(node, ast.CreateStmt):
+        return [e for e in node.tableElts or () if isinstance(e, ast.Constraint)]
+    return []
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for stmt, node in migration.up.of(ast.CreateStmt, ast.AlterTableStmt):
+        table_cons = _table_constraints(node)
+        pk_cols = {str(getattr(k, "sval", "")) for c in table_cons if c.contype == ConstrType.CONSTR_PRIMARY
+                   for k in c.keys or ()}
+        fk_cols: dict[str, tuple[ast.Constraint, int]] = {}
+        for c in table_cons:
+            if c.contype == ConstrType.CONSTR_FOREIGN:
+                for i, attr in enumerate(c.fk_attrs or ()):
+                    fk_cols[str(getattr(attr, "sval", ""))] = (c, i)
+        for table, col in _columns(stmt, node):
+            small = _small_type(col.typeName)
+            if small is None:
+                continue
+            name = str(col.colname)
+            cons = [c for c in col.constraints or () if isinstance(c, ast.Constraint)]
+            if name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons):
+                yield ctx.finding(
+                    stmt,
+                    f"primary key {short(table)}.{name} is {small}: inserts fail once its ids run out "
+                    f"({'2,147,483,647' if small == 'integer' else '32,767'})",
+                    node=col,
+                    hint=f"declare {name} bigint (e.g. bigint GENERATED ALWAYS AS IDENTITY)",
+                )
+                continue
+            refs = [(c, 0) for c in cons if c.contype == ConstrType.CONSTR_FOREIGN]
+            if name in fk_cols:
+                refs.append(fk_cols[name])
+            for con, index in refs:
+                target = _ref_type(ctx, stmt, con, index)
+                if target is not None and target.split("(")[0] in _BIG:
+                    ref = short(qualified(con.pktable.schemaname, con.pktable.relname))
+                    yield ctx.finding(
+                        stmt,
+                        f"foreign key {short(table)}.{name} is {small} but references bigint ids of "
+                        f"'{ref}': inserts fail once those pass {'2^31' if small == 'integer' else '2^15'}",
+                        node=col,
+                        hint=f"declare {name} bigint, the type of the key it references",
+                    )
+                    break

@@ -1,0 +1,72 @@
+"""Column of type json: prefer jsonb.
+
+## Why is this bad?
+`json` stores the text as written and re-parses it on every access. It has no equality operator,
+so `SELECT DISTINCT`, `GROUP BY`, `UNION` and unique indexes on the column fail, and it cannot
+use GIN indexes for `@>` containment searches. `jsonb` is parsed once, compares, indexes and is
+what every JSON operator is optimised for. Keep `json` only when the exact text (key order,
+duplicate keys, whitespace) must be preserved.
+
+## Example
+```sql
+ALTER TABLE events ADD COLUMN payload json;
+```
+
+Use instead:
+```sql
+ALTER TABLE events ADD COLUMN payload jsonb;
+```
+
+## References
+- https://www.postgresql.org/docs/current/datatype-json.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "prefer-jsonb"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"eugene": "E3", "strong_migrations": "add_column_json"}
+
+
+def _is_json(type_name: Any) -> bool:
+    names = [getattr(n, "sval", "") for n in getattr(type_name, "names", None) or ()]
+    return bool(names) and names[-1] == "json"
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for stmt, node in migration.up.of(ast.CreateStmt, ast.AlterTableStmt):
+        if getattr(node, "relation", None) is None:
+            continue
+        table = relation_name(node.relation)
+        columns: list[tuple[str, ast.ColumnDef]] = []
+        if isinstance(node, ast.CreateStmt):
+            columns = [(str(e.colname), e) for e in node.tableElts or () if isinstance(e, ast.ColumnDef)]
+        else:
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd):
+                    continue
+                if cmd.subtype in (AlterTableType.AT_AddColumn, AlterTableType.AT_AlterColumnType):
+                    if isinstance(cmd.def_, ast.ColumnDef):
+                        # ALTER COLUMN x TYPE json carries the name on the command
+                        columns.append((str(cmd.def_.colname or cmd.name), cmd.def_))
+        for name, col in columns:
+            if _is_json(col.typeName):
+                yield ctx.finding(
+                    stmt,
+                    f"column {short(table)}.{name} is json: no equality operator (DISTINCT, GROUP BY "
+                    "and unique indexes fail) and no GIN indexing",
+                    node=col,
+                    hint=f"declare {name} jsonb",
+                )
