@@ -107,9 +107,9 @@ def test_init_detects_folder_and_convention(repo: Path, capsys: pytest.CaptureFi
     assert config.get("migrations") == ["db/migrations"] and config.get("convention") == "dbmate"
     text = (repo / "pgpreflight.toml").read_text()
     assert "# lock-timeout" in text and "# fail-on" in text
-    # and lint now runs with no arguments
-    code, out, _ = run(capsys, "lint")
-    assert code == 0, out
+    # and lint now runs with no arguments, on the folder init found
+    code, out, _ = run(capsys, "lint", "--select", "missing-down-section,syntax-error")
+    assert code == 0 and "3 migrations (3 files)" in out, out
     # refuses to overwrite
     code, _, err = run(capsys, "init")
     assert code == 2 and "already exists" in err
