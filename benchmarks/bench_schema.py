@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from linter.config import Config, validate  # noqa: E402
-from linter.discovery import discover  # noqa: E402
-from linter.engine import lint  # noqa: E402
-from linter.schema import SchemaModel  # noqa: E402
+from linter.config import Config, validate
+from linter.discovery import discover
+from linter.engine import lint
+from linter.schema import SchemaModel
 
 EXTRA_RULES = ["down-does-not-revert", "irreversible-data-loss", "down-not-idempotent"]
 
@@ -39,7 +39,8 @@ CREATE TABLE t{i} (
     created_at timestamptz NOT NULL DEFAULT now(){fk}
 );
 CREATE INDEX idx_t{i}_status ON t{i} (status, created_at);
-ALTER TABLE t{i} ADD COLUMN cidade text, ADD CONSTRAINT ck_t{i}_status CHECK (status IN ('novo', 'ok'));
+ALTER TABLE t{i} ADD COLUMN cidade text,
+    ADD CONSTRAINT ck_t{i}_status CHECK (status IN ('novo', 'ok'));
 ALTER TABLE t{i} RENAME COLUMN cidade TO municipio;
 COMMENT ON TABLE t{i} IS 'generated';
 
@@ -76,7 +77,9 @@ def time_lint(directory: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=[100, 1000], metavar=("SMALL", "LARGE"))
+    parser.add_argument(
+        "--sizes", type=int, nargs=2, default=[100, 1000], metavar=("SMALL", "LARGE")
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     args = parser.parse_args()
     results: dict[str, dict[int, float]] = {"schema model": {}, "lint": {}}
@@ -90,8 +93,14 @@ def main() -> int:
     small, large = args.sizes
     for what, times in results.items():
         for size in args.sizes:
-            print(f"{what:>12}: {size:>5} migrations in {times[size]:8.3f} s = {size / times[size]:9.1f} migrations/s")
-        print(f"{what:>12}: time ratio {large}/{small} = {times[large] / times[small]:.2f} (linear: {large / small:.0f})")
+            print(
+                f"{what:>12}: {size:>5} migrations in {times[size]:8.3f} s = "
+                f"{size / times[size]:9.1f} migrations/s"
+            )
+        print(
+            f"{what:>12}: time ratio {large}/{small} = {times[large] / times[small]:.2f} (linear: "
+            f"{large / small:.0f})"
+        )
     return 0
 
 

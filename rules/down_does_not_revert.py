@@ -81,7 +81,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"DOWN would fail: {problem.message}",
                     hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
                 )
-    up_changes = {(d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)}
+    up_changes = {
+        (d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)
+    }
     for difference in diff(ctx.schema_before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
@@ -100,12 +102,19 @@ def _only_validated(d: SchemaDifference, before: SchemaModel, after: SchemaModel
     if old_table is None or new_table is None:
         return False
     old, new = old_table.constraints.get(d.name), new_table.constraints.get(d.name)
-    return old is not None and new is not None and not old.validated and new.validated and \
-        dataclasses.replace(old, validated=True) == new
+    return (
+        old is not None
+        and new is not None
+        and not old.validated
+        and new.validated
+        and dataclasses.replace(old, validated=True) == new
+    )
 
 
 def _opaque(kind: str, reason: str) -> bool:
-    return kind in _OPAQUE or reason.startswith(("statement kind is not modelled", "internal error"))
+    return kind in _OPAQUE or reason.startswith(
+        ("statement kind is not modelled", "internal error")
+    )
 
 
 def _describe(d: SchemaDifference, up_changes: set[tuple[str, str, str]]) -> tuple[str, str]:

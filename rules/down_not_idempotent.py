@@ -89,24 +89,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     if cmd.subtype == AlterTableType.AT_DropColumn:
                         yield ctx.finding(
                             statement,
-                            f"DROP COLUMN {cmd.name} in DOWN without IF EXISTS fails when the column is already gone",
+                            f"DROP COLUMN {cmd.name} in DOWN without IF EXISTS fails when the "
+                            "column is already gone",
                             hint=f"write DROP COLUMN IF EXISTS {cmd.name}",
                         )
                     elif cmd.subtype == AlterTableType.AT_DropConstraint:
                         yield ctx.finding(
                             statement,
-                            f"DROP CONSTRAINT {cmd.name} in DOWN without IF EXISTS fails when the constraint is already gone",
+                            f"DROP CONSTRAINT {cmd.name} in DOWN without IF EXISTS fails when the "
+                            "constraint is already gone",
                             hint=f"write DROP CONSTRAINT IF EXISTS {cmd.name}",
                         )
                     elif check_create and cmd.subtype == AlterTableType.AT_AddColumn:
                         yield ctx.finding(
                             statement,
-                            f"ADD COLUMN {cmd.def_.colname} in DOWN without IF NOT EXISTS fails when the column is still there",
+                            f"ADD COLUMN {cmd.def_.colname} in DOWN without IF NOT EXISTS fails "
+                            "when the column is still there",
                             hint=f"write ADD COLUMN IF NOT EXISTS {cmd.def_.colname}",
                         )
-            case ast.CreateStmt(if_not_exists=False) | ast.CreateSeqStmt(if_not_exists=False) | \
-                    ast.CreateExtensionStmt(if_not_exists=False) | ast.CreateSchemaStmt(if_not_exists=False) \
-                    if check_create:
+            case (
+                ast.CreateStmt(if_not_exists=False)
+                | ast.CreateSeqStmt(if_not_exists=False)
+                | ast.CreateExtensionStmt(if_not_exists=False)
+                | ast.CreateSchemaStmt(if_not_exists=False)
+            ) if check_create:
                 kind = {
                     ast.CreateStmt: "TABLE",
                     ast.CreateSeqStmt: "SEQUENCE",
@@ -115,13 +121,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 }[type(node)]
                 yield ctx.finding(
                     statement,
-                    f"CREATE {kind} in DOWN without IF NOT EXISTS fails when the object is still there",
+                    f"CREATE {kind} in DOWN without IF NOT EXISTS fails when the object is still "
+                    "there",
                     hint=f"write CREATE {kind} IF NOT EXISTS",
                 )
             case ast.IndexStmt(if_not_exists=False) if check_create and node.idxname:
                 yield ctx.finding(
                     statement,
-                    "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still there",
+                    "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still "
+                    "there",
                     hint="write CREATE INDEX IF NOT EXISTS",
                 )
             case _:

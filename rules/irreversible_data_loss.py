@@ -63,11 +63,17 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
-_HINT = "keep a backup of the data, or deprecate first and drop in a later release; suppress with the reason if the loss is intended"
+_HINT = (
+    "keep a backup of the data, or deprecate first and drop in a later release; "
+    "suppress with the reason if the loss is intended"
+)
 _INTEGERS = {"smallint": 1, "integer": 2, "bigint": 3}
 _FLOATS = {"real": 1, "double precision": 2}
 _TEXT = {"text", "character varying", "character"}
-_TYPE = re.compile(r"^(?P<base>[a-z ]+?)(\((?P<args>[\d, ]+)\))?(?P<rest>( with(out)? time zone)?)(?P<array>\[\])?$")
+_TYPE = re.compile(
+    r"^(?P<base>[a-z ]+?)(\((?P<args>[\d, ]+)\))?"
+    r"(?P<rest>( with(out)? time zone)?)(?P<array>\[\])?$"
+)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -84,7 +90,9 @@ def _existed(before: SchemaModel, table_key: str) -> bool:
     return table_key in before.tables
 
 
-def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: Context) -> Iterator[Finding]:
+def _losses(
+    statement: Statement, model: SchemaModel, before: SchemaModel, ctx: Context
+) -> Iterator[Finding]:
     node = statement.node
     match node:
         case ast.DropStmt(removeType=ObjectType.OBJECT_TABLE):
@@ -93,7 +101,8 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                 if key in model.tables and _existed(before, key):
                     yield ctx.finding(
                         statement,
-                        f"dropping table {display(key)} deletes its rows; DOWN can recreate the table but not the data",
+                        f"dropping table {display(key)} deletes its rows; DOWN can recreate the "
+                        "table but not the data",
                         hint=_HINT,
                     )
         case ast.DropStmt(removeType=ObjectType.OBJECT_TYPE | ObjectType.OBJECT_DOMAIN):
@@ -107,13 +116,16 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                 shown = display(key)
                 users = [
                     f"{display(t.qualified_name)}.{c.name}"
-                    for t in model.tables.values() if _existed(before, t.qualified_name)
-                    for c in t.columns.values() if c.type in (shown, shown + "[]")
+                    for t in model.tables.values()
+                    if _existed(before, t.qualified_name)
+                    for c in t.columns.values()
+                    if c.type in (shown, shown + "[]")
                 ]
                 if users:
                     yield ctx.finding(
                         statement,
-                        f"dropping type {shown} with CASCADE drops column(s) {', '.join(users)} and their data",
+                        f"dropping type {shown} with CASCADE drops column(s) {', '.join(users)} "
+                        "and their data",
                         hint=_HINT,
                     )
         case ast.DropStmt(removeType=ObjectType.OBJECT_SCHEMA):
@@ -121,16 +133,25 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                 return
             for item in node.objects or ():
                 schema = item.sval
-                tables = sorted(display(k) for k in model.tables if k.startswith(schema + ".") and _existed(before, k))
+                tables = sorted(
+                    display(k)
+                    for k in model.tables
+                    if k.startswith(schema + ".") and _existed(before, k)
+                )
                 if tables:
                     yield ctx.finding(
                         statement,
-                        f"dropping schema {schema} with CASCADE deletes table(s) {', '.join(tables)} and their rows",
+                        f"dropping schema {schema} with CASCADE deletes table(s) "
+                        f"{', '.join(tables)} and their rows",
                         hint=_HINT,
                     )
         case ast.TruncateStmt():
             for relation in node.relations or ():
-                key = model.qualify(f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname)
+                key = model.qualify(
+                    f"{relation.schemaname}.{relation.relname}"
+                    if relation.schemaname
+                    else relation.relname
+                )
                 if key in model.tables and _existed(before, key):
                     yield ctx.finding(
                         statement,
@@ -152,7 +173,8 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                 if cmd.subtype == AlterTableType.AT_DropColumn:
                     yield ctx.finding(
                         statement,
-                        f"dropping column {where} deletes its values; DOWN can add the column back but empty",
+                        f"dropping column {where} deletes its values; DOWN can add the column "
+                        "back but empty",
                         hint=_HINT,
                     )
                 elif cmd.subtype == AlterTableType.AT_AlterColumnType:
@@ -161,9 +183,13 @@ def _losses(statement: Statement, model: SchemaModel, before: SchemaModel, ctx: 
                     if why:
                         yield ctx.finding(
                             statement,
-                            f"changing column {where} from {column.type} to {new_type} {why}; changing it back in DOWN does not restore the values",
+                            f"changing column {where} from {column.type} to {new_type} {why}; "
+                            "changing it back in DOWN does not restore the values",
                             node=cmd,
-                            hint="keep the old column until the conversion is checked, or convert into a new column",
+                            hint=(
+                                "keep the old column until the conversion is checked, or convert "
+                                "into a new column"
+                            ),
                         )
         case _:
             return
@@ -178,15 +204,19 @@ def narrowing(old: str, new: str) -> str | None:
     old_base, new_base = a["base"], b["base"]
     old_args = [int(x) for x in (a["args"] or "").replace(" ", "").split(",") if x]
     new_args = [int(x) for x in (b["args"] or "").replace(" ", "").split(",") if x]
-    if old_base in _INTEGERS and new_base in _INTEGERS and _INTEGERS[new_base] < _INTEGERS[old_base]:
+    if (
+        old_base in _INTEGERS
+        and new_base in _INTEGERS
+        and _INTEGERS[new_base] < _INTEGERS[old_base]
+    ):
         return "narrows the range (larger values make the migration fail)"
     if old_base in _FLOATS and new_base in _FLOATS and _FLOATS[new_base] < _FLOATS[old_base]:
         return "drops precision"
     if (old_base in _FLOATS or old_base == "numeric") and new_base in _INTEGERS:
         return "rounds away the fractional part"
     if old_base == "numeric" and new_base == "numeric" and new_args:
-        old_precision, old_scale = (old_args + [0])[:2] if old_args else (1000, 1000)
-        new_precision, new_scale = (new_args + [0])[:2]
+        old_precision, old_scale = [*old_args, 0][:2] if old_args else (1000, 1000)
+        new_precision, new_scale = [*new_args, 0][:2]
         if new_scale < old_scale:
             return f"rounds to {new_scale} decimal place(s)"
         if new_precision - new_scale < old_precision - old_scale:
@@ -195,13 +225,21 @@ def narrowing(old: str, new: str) -> str | None:
         old_length = old_args[0] if old_args else None
         new_length = new_args[0] if new_args else (1 if new_base == "character" else None)
         if new_length is not None and (old_length is None or new_length < old_length):
-            return f"limits it to {new_length} characters (longer values make the migration fail or must be cut)"
+            return (
+                f"limits it to {new_length} characters "
+                "(longer values make the migration fail or must be cut)"
+            )
     if old_base == "timestamp":
         if new_base == "date":
             return "drops the time of day"
         old_precision = old_args[0] if old_args else 6
         if new_base == "timestamp" and new_args and new_args[0] < old_precision:
             return f"rounds to {new_args[0]} fractional digit(s) of a second"
-    if old_base == "time" and new_base == "time" and new_args and new_args[0] < (old_args[0] if old_args else 6):
+    if (
+        old_base == "time"
+        and new_base == "time"
+        and new_args
+        and new_args[0] < (old_args[0] if old_args else 6)
+    ):
         return f"rounds to {new_args[0]} fractional digit(s) of a second"
     return None

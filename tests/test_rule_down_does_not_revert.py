@@ -23,18 +23,25 @@ DROP TYPE IF EXISTS mood;
 
 
 def messages(sql: str, tmp_path: Path) -> list[tuple[int, str | None, str]]:
-    return [(f.line, f.section, f.message) for f in lint_findings(BASE + sql, RULE, tmp_path)
-            if f.path.endswith("202401020000__change.sql")]
+    return [
+        (f.line, f.section, f.message)
+        for f in lint_findings(BASE + sql, RULE, tmp_path)
+        if f.path.endswith("202401020000__change.sql")
+    ]
 
 
 def test_column_added_but_not_dropped_points_at_the_up_statement(tmp_path: Path) -> None:
     sql = "-- UP\nSELECT 1;\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nSELECT 1;\n"
-    assert messages(sql, tmp_path) == [(3, "up", "DOWN leaves column oficinas.cidade that UP added")]
+    assert messages(sql, tmp_path) == [
+        (3, "up", "DOWN leaves column oficinas.cidade that UP added")
+    ]
 
 
 def test_index_dropped_and_not_recreated(tmp_path: Path) -> None:
     sql = "-- UP\nDROP INDEX idx_x;\n-- DOWN\nSELECT 1;\n"
-    assert messages(sql, tmp_path) == [(2, "up", "DOWN does not recreate index idx_x that UP dropped")]
+    assert messages(sql, tmp_path) == [
+        (2, "up", "DOWN does not recreate index idx_x that UP dropped")
+    ]
 
 
 def test_constraint_renamed(tmp_path: Path) -> None:
@@ -59,8 +66,11 @@ def test_enum_value_added_explains_that_postgresql_cannot_remove_it(tmp_path: Pa
     sql = "-- UP\nALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy';\n-- DOWN\nSELECT 1;\n"
     findings = [f for f in lint_findings(BASE + sql, RULE, tmp_path) if "change" in f.path]
     assert [(f.line, f.message) for f in findings] == [
-        (2, "DOWN leaves value 'ok' in enum mood that UP added: PostgreSQL cannot remove a value "
-            "from an enum"),
+        (
+            2,
+            "DOWN leaves value 'ok' in enum mood that UP added: PostgreSQL cannot remove a value "
+            "from an enum",
+        ),
     ]
     assert findings[0].hint and "recreate the type" in findings[0].hint
     quiet = lint_findings(BASE + sql, RULE, tmp_path / "opt", rules={RULE: {"enum-values": False}})
@@ -74,7 +84,11 @@ def test_changed_column_not_restored(tmp_path: Path) -> None:
         "-- DOWN\nALTER TABLE oficinas ALTER COLUMN estado TYPE text;\n"
     )
     assert messages(sql, tmp_path) == [
-        (3, "up", "DOWN leaves column oficinas.nome changed: nome text (before UP: nome text NOT NULL)"),
+        (
+            3,
+            "up",
+            "DOWN leaves column oficinas.nome changed: nome text (before UP: nome text NOT NULL)",
+        ),
     ]
 
 
@@ -121,7 +135,10 @@ def test_validating_a_constraint_needs_no_revert(tmp_path: Path) -> None:
 
 
 def test_do_block_in_down_is_not_judged(tmp_path: Path) -> None:
-    sql = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nDO $$ BEGIN EXECUTE 'ALTER TABLE oficinas DROP COLUMN cidade'; END $$;\n"
+    sql = (
+        "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\n"
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE oficinas DROP COLUMN cidade'; END $$;\n"
+    )
     assert messages(sql, tmp_path) == []
 
 

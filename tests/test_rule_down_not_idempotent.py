@@ -35,7 +35,11 @@ def test_each_non_repeatable_down_statement_is_reported(tmp_path: Path) -> None:
         (5, "DROP TABLE in DOWN without IF EXISTS fails when the object is already gone"),
         (6, "DROP INDEX in DOWN without IF EXISTS fails when the object is already gone"),
         (7, "DROP COLUMN a in DOWN without IF EXISTS fails when the column is already gone"),
-        (7, "DROP CONSTRAINT ck_a in DOWN without IF EXISTS fails when the constraint is already gone"),
+        (
+            7,
+            "DROP CONSTRAINT ck_a in DOWN without IF EXISTS fails when the constraint is already "
+            "gone",
+        ),
         (8, "ADD COLUMN legacy in DOWN without IF NOT EXISTS fails when the column is still there"),
         (9, "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still there"),
         (10, "CREATE TABLE in DOWN without IF NOT EXISTS fails when the object is still there"),
@@ -54,4 +58,7 @@ def test_check_create_option_turns_off_create_checks(tmp_path: Path) -> None:
 
 
 def test_up_section_is_not_judged(tmp_path: Path) -> None:
-    assert found("-- UP\nDROP TABLE t;\n-- DOWN\nCREATE TABLE IF NOT EXISTS t (id int);\n", tmp_path) == []
+    assert (
+        found("-- UP\nDROP TABLE t;\n-- DOWN\nCREATE TABLE IF NOT EXISTS t (id int);\n", tmp_path)
+        == []
+    )

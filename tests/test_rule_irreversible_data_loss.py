@@ -26,8 +26,11 @@ DROP TYPE IF EXISTS mood;
 
 
 def found(sql: str, tmp_path: Path) -> list[tuple[int, str]]:
-    return [(f.line, f.message) for f in lint_findings(BASE + sql, RULE, tmp_path)
-            if f.path.endswith("202401020000__change.sql")]
+    return [
+        (f.line, f.message)
+        for f in lint_findings(BASE + sql, RULE, tmp_path)
+        if f.path.endswith("202401020000__change.sql")
+    ]
 
 
 def test_drops_of_existing_objects_name_what_is_lost(tmp_path: Path) -> None:
@@ -41,10 +44,18 @@ DROP TABLE public.users;
 SELECT 1;
 """
     assert found(sql, tmp_path) == [
-        (2, "dropping column users.phone deletes its values; DOWN can add the column back but empty"),
+        (
+            2,
+            "dropping column users.phone deletes its values; DOWN can add the column back but "
+            "empty",
+        ),
         (3, "dropping type mood with CASCADE drops column(s) users.feeling and their data"),
         (4, "TRUNCATE users deletes every row; DOWN cannot bring them back"),
-        (5, "dropping schema arquivo with CASCADE deletes table(s) arquivo.old_users and their rows"),
+        (
+            5,
+            "dropping schema arquivo with CASCADE deletes table(s) arquivo.old_users and their "
+            "rows",
+        ),
         (6, "dropping table users deletes its rows; DOWN can recreate the table but not the data"),
     ]
 
@@ -62,7 +73,10 @@ SELECT 1;
     line_2 = " | ".join(m for line, m in messages if line == 2)
     assert "from numeric(10,4) to numeric(10,2) rounds to 2 decimal place(s)" in line_2
     assert "from timestamp with time zone to date drops the time of day" in line_2
-    assert "users.nome from character varying(120) to character varying(50) limits it to 50" in messages[2][1]
+    assert (
+        "users.nome from character varying(120) to character varying(50) limits it to 50"
+        in messages[2][1]
+    )
 
 
 def test_objects_created_in_the_same_migration_hold_no_data(tmp_path: Path) -> None:

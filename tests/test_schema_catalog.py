@@ -45,7 +45,8 @@ def _catalog(conn: Any) -> dict[str, Any]:
             """
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated
-            FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            FROM pg_attribute a
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """,
             (oid,),
@@ -57,7 +58,8 @@ def _catalog(conn: Any) -> dict[str, Any]:
                          JOIN pg_attribute ON attrelid = c.conrelid AND attnum = k.n ORDER BY k.i),
                    CASE WHEN c.confrelid <> 0 THEN
                        (SELECT nspname || '.' || relname FROM pg_class r
-                        JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = c.confrelid) END,
+                        JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                        WHERE r.oid = c.confrelid) END,
                    ARRAY(SELECT attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
                          JOIN pg_attribute ON attrelid = c.confrelid AND attnum = k.n ORDER BY k.i),
                    c.confdeltype, c.confupdtype, c.convalidated
@@ -88,8 +90,9 @@ def _catalog(conn: Any) -> dict[str, Any]:
             "indexes": indexes,
             "triggers": {t[0] for t in triggers},
         }
-    sequences = dict(conn.execute(
-        f"""
+    sequences = dict(
+        conn.execute(
+            f"""
         SELECT n.nspname || '.' || c.relname,
                (SELECT rn.nspname || '.' || r.relname || '.' || a.attname
                 FROM pg_depend d JOIN pg_class r ON r.oid = d.refobjid
@@ -100,11 +103,12 @@ def _catalog(conn: Any) -> dict[str, Any]:
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND {USER_SCHEMAS}
         """
-    ).fetchall())
+        ).fetchall()
+    )
     enums = {
         name: list(values)
         for name, values in conn.execute(
-            f"""
+            """
             SELECT n.nspname || '.' || t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
             JOIN pg_namespace n ON n.oid = t.typnamespace GROUP BY 1
@@ -115,13 +119,17 @@ def _catalog(conn: Any) -> dict[str, Any]:
         r[0]
         for r in conn.execute(
             f"""SELECT n.nspname || '.' || t.typname FROM pg_type t
-                JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {USER_SCHEMAS}"""
+                JOIN pg_namespace n ON n.oid = t.typnamespace
+                WHERE t.typtype = 'd' AND {USER_SCHEMAS}"""
         ).fetchall()
     }
-    views = dict(conn.execute(
-        f"""SELECT n.nspname || '.' || c.relname, c.relkind = 'm' FROM pg_class c
-            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS}"""
-    ).fetchall())
+    views = dict(
+        conn.execute(
+            f"""SELECT n.nspname || '.' || c.relname, c.relkind = 'm' FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS}"""
+        ).fetchall()
+    )
     functions = {
         r[0]
         for r in conn.execute(
@@ -131,7 +139,9 @@ def _catalog(conn: Any) -> dict[str, Any]:
                     SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"""
         ).fetchall()
     }
-    extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'")}
+    extensions = {
+        r[0] for r in conn.execute("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'")
+    }
     schemas = {
         r[0]
         for r in conn.execute(
@@ -139,8 +149,14 @@ def _catalog(conn: Any) -> dict[str, Any]:
         )
     }
     return {
-        "tables": tables, "sequences": sequences, "enums": enums, "domains": domains,
-        "views": views, "functions": functions, "extensions": extensions, "schemas": schemas,
+        "tables": tables,
+        "sequences": sequences,
+        "enums": enums,
+        "domains": domains,
+        "views": views,
+        "functions": functions,
+        "extensions": extensions,
+        "schemas": schemas,
     }
 
 
@@ -155,12 +171,25 @@ def _compare(model: SchemaModel, catalog: dict[str, Any], where: str) -> None:
         at = f"{where}: {key}"
         assert (table.partition_by is not None) == actual["partitioned"], at
         expected_columns = [
-            (c.name, c.type, c.not_null, _normalise_default(c.default), bool(c.identity), bool(c.generated))
+            (
+                c.name,
+                c.type,
+                c.not_null,
+                _normalise_default(c.default),
+                bool(c.identity),
+                bool(c.generated),
+            )
             for c in table.columns.values()
         ]
         actual_columns = [
-            (name, type_, not_null, _normalise_default(default) if not generated else None,
-             bool(identity), bool(generated))
+            (
+                name,
+                type_,
+                not_null,
+                _normalise_default(default) if not generated else None,
+                bool(identity),
+                bool(generated),
+            )
             for name, type_, not_null, default, identity, generated in actual["columns"]
         ]
         assert expected_columns == actual_columns, at
@@ -186,22 +215,34 @@ def _compare(model: SchemaModel, catalog: dict[str, Any], where: str) -> None:
                 _ACTIONS.get(updtype) if contype == "f" else None,
                 validated,
             )
-            for name, contype, cols, ref, ref_cols, deltype, updtype, validated in actual["constraints"]
+            for name, contype, cols, ref, ref_cols, deltype, updtype, validated in actual[
+                "constraints"
+            ]
         }
         assert expected_constraints == actual_constraints, at
         expected_indexes = {
-            i.name: (i.unique, i.primary, i.method, tuple(e.column or "expr" for e in i.elements),
-                     i.predicate is not None)
+            i.name: (
+                i.unique,
+                i.primary,
+                i.method,
+                tuple(e.column or "expr" for e in i.elements),
+                i.predicate is not None,
+            )
             for i in table.indexes.values()
         }
         actual_indexes = {
-            name: (unique, primary, method,
-                   tuple(k if re.fullmatch(r"[a-z_][a-z0-9_]*", k) else "expr" for k in keys), pred)
+            name: (
+                unique,
+                primary,
+                method,
+                tuple(k if re.fullmatch(r"[a-z_][a-z0-9_]*", k) else "expr" for k in keys),
+                pred,
+            )
             for name, unique, primary, method, keys, pred, _ in actual["indexes"]
         }
         assert expected_indexes == actual_indexes, at
         for name, *_rest, opclasses in actual["indexes"]:
-            for element, opclass in zip(table.indexes[name].elements, opclasses):
+            for element, opclass in zip(table.indexes[name].elements, opclasses, strict=True):
                 if element.opclass is not None:
                     assert element.opclass == opclass, f"{at}: {name}"
         assert set(table.triggers) == actual["triggers"], at
@@ -223,8 +264,10 @@ def _comparable(catalog: dict[str, Any]) -> dict[str, Any]:
     """The catalog with order-free parts sorted, compared the way `diff` compares models
     (column order is not compared)."""
     tables = {
-        name: {key: sorted(map(repr, value)) if isinstance(value, (list, set)) else value
-               for key, value in table.items()}
+        name: {
+            key: sorted(map(repr, value)) if isinstance(value, (list, set)) else value
+            for key, value in table.items()
+        }
         for name, table in catalog["tables"].items()
     }
     return {**catalog, "tables": tables}
@@ -267,19 +310,31 @@ def test_model_matches_postgresql_catalog_after_every_up_and_down(pg_db: str) ->
     assert not model.problems, model.problems
     # the history holds three migrations whose DOWN cannot or does not revert UP, on purpose
     assert not_reverted == [
-        ("202501010009__validate_constraints", [
-            "constraint projects_owner_fk changed: FOREIGN KEY (owner_id) REFERENCES users (id) "
-            "ON UPDATE CASCADE (was FOREIGN KEY (owner_id) REFERENCES users (id) ON UPDATE CASCADE "
-            "NOT VALID)",
-        ]),
-        ("202501010015__enum_values", [
-            "enum value 'guest' added to type user_role",
-            "enum value 'owner' added to type user_role",
-        ]),
-        ("202501010032__drop_index_and_column", [
-            "column projects.budget_cents changed: budget_cents bigint (was budget_cents bigint "
-            "GENERATED ALWAYS AS (CAST(budget * 100 AS bigint)) STORED)",
-        ]),
+        (
+            "202501010009__validate_constraints",
+            [
+                "constraint projects_owner_fk changed: FOREIGN KEY (owner_id) REFERENCES users "
+                "(id) "
+                "ON UPDATE CASCADE (was FOREIGN KEY (owner_id) REFERENCES users (id) ON UPDATE "
+                "CASCADE "
+                "NOT VALID)",
+            ],
+        ),
+        (
+            "202501010015__enum_values",
+            [
+                "enum value 'guest' added to type user_role",
+                "enum value 'owner' added to type user_role",
+            ],
+        ),
+        (
+            "202501010032__drop_index_and_column",
+            [
+                "column projects.budget_cents changed: budget_cents bigint (was budget_cents "
+                "bigint "
+                "GENERATED ALWAYS AS (CAST(budget * 100 AS bigint)) STORED)",
+            ],
+        ),
     ]
 
 
@@ -295,7 +350,8 @@ CREATE TABLE a_table_name_that_is_quite_long_and_goes_on_and_on_and_on_forever (
 CREATE TABLE o (x int, y int, PRIMARY KEY (x, y));
 CREATE TABLE c (a int, b int, FOREIGN KEY (a, b) REFERENCES o MATCH FULL ON DELETE SET NULL);
 ALTER TABLE c ADD FOREIGN KEY (a, b) REFERENCES o;
-CREATE TABLE x (id int, r int4range, EXCLUDE USING gist (r WITH &&), EXCLUDE USING btree (id WITH =));
+CREATE TABLE x (id int, r int4range,
+    EXCLUDE USING gist (r WITH &&), EXCLUDE USING btree (id WITH =));
 CREATE TABLE p (id int, at date) PARTITION BY LIST (at);
 CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('2025-01-01');
 CREATE UNIQUE INDEX ON p (id, at);
@@ -314,7 +370,7 @@ def test_generated_names_match_postgresql(pg_db: str) -> None:
         conn.execute("SET statement_timeout = '30s'")
         conn.execute("SET client_min_messages = warning")
         for raw in parse_sql(NAMING_SQL):
-            conn.execute(NAMING_SQL[raw.stmt_location: raw.stmt_location + raw.stmt_len])
+            conn.execute(NAMING_SQL[raw.stmt_location : raw.stmt_location + raw.stmt_len])
             model.apply(raw.stmt)
         _compare(model, _catalog(conn), "naming")
     assert not model.problems

@@ -10,13 +10,24 @@ import pytest
 from linter.cli import main
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
-EXAMPLE = Path(__file__).parent.parent / "examples" / "assist-move-assist" / "apps" / "backend" / "src" / "database" / "migrations"
+EXAMPLE = (
+    Path(__file__).parent.parent
+    / "examples"
+    / "assist-move-assist"
+    / "apps"
+    / "backend"
+    / "src"
+    / "database"
+    / "migrations"
+)
 
 
 def test_text_after_the_last_migration(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", str(HISTORY)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("-- schema after 202501010032__drop_index_and_column (32 of 32 migrations)\n")
+    assert out.startswith(
+        "-- schema after 202501010032__drop_index_and_column (32 of 32 migrations)\n"
+    )
     assert "table users\n" in out and "  full_name character varying(120) NOT NULL\n" in out
     assert "unmodelled GrantStmt: privileges are not modelled" in out
 
@@ -28,7 +39,10 @@ def test_json_at_a_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert [t["name"] for t in data["schema"]["tables"]] == ["public.sessions", "public.users"]
     sessions = data["schema"]["tables"][0]
     assert [c["name"] for c in sessions["constraints"]] == [
-        "sessions_check", "sessions_pkey", "sessions_user_id_fkey", "sessions_user_id_token_key",
+        "sessions_check",
+        "sessions_pkey",
+        "sessions_user_id_fkey",
+        "sessions_user_id_token_key",
     ]
 
 
@@ -41,7 +55,9 @@ def test_example_project(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["unmodelled"] == [] and data["problems"] == []
 
 
-def test_unknown_version_and_missing_path_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unknown_version_and_missing_path_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert main(["schema", str(HISTORY), "--at", "1999"]) == 2
     assert "--at 1999: no migration with that version" in capsys.readouterr().err
     assert main(["schema", str(tmp_path / "missing")]) == 2

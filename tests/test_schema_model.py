@@ -53,10 +53,20 @@ def test_history_has_at_least_thirty_migrations_and_models_every_statement() -> 
 def test_history_tables_columns_and_types() -> None:
     model = replay_history()
     assert sorted(model.tables) == [
-        "audit.log", "audit.login_attempts", "public.bookings", "public.events",
-        "public.events_2025_01", "public.events_2025_02", "public.invoices", "public.labels",
-        "public.project_labels", "public.projects", "public.sessions", "public.stock",
-        "public.swatches", "public.users",
+        "audit.log",
+        "audit.login_attempts",
+        "public.bookings",
+        "public.events",
+        "public.events_2025_01",
+        "public.events_2025_02",
+        "public.invoices",
+        "public.labels",
+        "public.project_labels",
+        "public.projects",
+        "public.sessions",
+        "public.stock",
+        "public.swatches",
+        "public.users",
     ]
     assert columns(model, "users") == [
         ("id", "bigint", True),
@@ -98,14 +108,23 @@ def test_history_constraints_with_generated_names() -> None:
     assert users is not None and sessions is not None and projects is not None
     assert sorted(users.constraints) == ["users_email_key", "users_pkey"]
     assert sorted(sessions.constraints) == [
-        "sessions_expiry_after_creation", "sessions_pkey", "sessions_user_id_fkey",
+        "sessions_expiry_after_creation",
+        "sessions_pkey",
+        "sessions_user_id_fkey",
         "sessions_user_id_token_key",
     ]
     fk = sessions.constraints["sessions_user_id_fkey"]
     assert (fk.kind, fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete) == (
-        "foreign key", ("user_id",), "public.users", ("id",), "cascade",
+        "foreign key",
+        ("user_id",),
+        "public.users",
+        ("id",),
+        "cascade",
     )
-    assert sessions.constraints["sessions_expiry_after_creation"].expression == "expires_at > created_at"
+    assert (
+        sessions.constraints["sessions_expiry_after_creation"].expression
+        == "expires_at > created_at"
+    )
     owner_fk = projects.constraints["projects_owner_fk"]
     assert owner_fk.validated and owner_fk.on_update == "cascade"
     assert not projects.constraints["projects_title_not_blank"].validated
@@ -116,10 +135,18 @@ def test_history_constraints_with_generated_names() -> None:
     labels = model.table("labels")
     assert labels is not None and sorted(labels.constraints) == ["tags_label_key", "tags_pkey"]
     assert sorted(model.table("project_labels").constraints) == [  # type: ignore[union-attr]
-        "project_labels_label_id_fkey", "project_labels_pkey", "project_labels_project_id_fkey",
+        "project_labels_label_id_fkey",
+        "project_labels_pkey",
+        "project_labels_project_id_fkey",
     ]
-    assert model.table("project_labels").constraints[  # type: ignore[union-attr]
-        "project_labels_label_id_fkey"].ref_table == "public.labels"
+    assert (
+        model.table("project_labels")
+        .constraints[  # type: ignore[union-attr]
+            "project_labels_label_id_fkey"
+        ]
+        .ref_table
+        == "public.labels"
+    )
     # DROP TABLE colors CASCADE removed the foreign key of swatches
     assert sorted(model.table("swatches").constraints) == ["swatches_pkey"]  # type: ignore[union-attr]
     log = model.table("audit.log")
@@ -131,23 +158,32 @@ def test_history_indexes() -> None:
     model = replay_history()
     users = model.table("users")
     assert users is not None
-    assert sorted(users.indexes) == ["users_email_key", "users_lower_idx", "users_name_trgm", "users_pkey"]
+    assert sorted(users.indexes) == [
+        "users_email_key",
+        "users_lower_idx",
+        "users_name_trgm",
+        "users_pkey",
+    ]
     trgm = users.indexes["users_name_trgm"]
     assert (trgm.method, trgm.columns, trgm.opclasses) == ("gin", ("full_name",), ("gin_trgm_ops",))
     lower = users.indexes["users_lower_idx"]
     assert lower.unique and lower.columns == ("(lower(CAST(email AS text)))",)
     assert sorted(model.table("sessions").indexes) == [  # type: ignore[union-attr]
-        "idx_sessions_expires_at", "sessions_pkey", "sessions_user_id_token_key",
+        "idx_sessions_expires_at",
+        "sessions_pkey",
+        "sessions_user_id_token_key",
     ]
     invoices = model.table("invoices")
     assert invoices is not None
     assert invoices.indexes["invoices_number_key"].constraint == "invoices_number_key"
     assert "invoices_number_key_idx" not in invoices.indexes
     assert sorted(model.table("events_2025_01").indexes) == [  # type: ignore[union-attr]
-        "events_2025_01_kind_idx", "events_2025_01_pkey",
+        "events_2025_01_kind_idx",
+        "events_2025_01_pkey",
     ]
     assert sorted(model.table("events_2025_02").indexes) == [  # type: ignore[union-attr]
-        "events_2025_02_kind_idx", "events_2025_02_pkey",
+        "events_2025_02_kind_idx",
+        "events_2025_02_pkey",
     ]
     assert "audit.log_user_id_at_idx" in model.indexes
     assert "audit.login_attempts_pkey" in model.indexes
@@ -171,17 +207,21 @@ def test_history_sequences_types_views_functions_extensions() -> None:
     email = model.type("email_address")
     assert email is not None and email.kind == "domain"
     assert [name for name, _ in email.checks] == [  # type: ignore[union-attr]
-        "email_address_check", "email_address_length",
+        "email_address_check",
+        "email_address_length",
     ]
     assert model.type("positive_int").default is None  # type: ignore[union-attr]
     assert {k: v.materialized for k, v in model.views.items()} == {
-        "public.active_users": False, "public.project_totals": True,
+        "public.active_users": False,
+        "public.project_totals": True,
     }
     assert "role" in model.views["public.active_users"].query
     assert sorted(model.functions) == ["public.set_updated_at()", "public.user_count(boolean)"]
     trigger = model.table("users").triggers["users_set_updated_at"]  # type: ignore[union-attr]
     assert (trigger.timing, trigger.events, trigger.function) == (
-        "before", ("update",), "public.set_updated_at",
+        "before",
+        ("update",),
+        "public.set_updated_at",
     )
     assert sorted(model.extensions) == ["pg_trgm", "pgcrypto"]
     assert model.schemas == {"public", "audit"}
@@ -205,7 +245,8 @@ def test_history_partitions() -> None:
 def test_generated_names_follow_postgresql_including_collisions_and_truncation() -> None:
     model = model_of(
         """
-        CREATE TABLE t (a int CHECK (a > 0) CHECK (a < 10), b int, UNIQUE (a), UNIQUE (a), CHECK (a < b));
+        CREATE TABLE t (a int CHECK (a > 0) CHECK (a < 10), b int,
+                        UNIQUE (a), UNIQUE (a), CHECK (a < b));
         CREATE INDEX ON t (a); CREATE INDEX ON t (a); CREATE INDEX ON t ((a + b));
         CREATE TABLE a_table_name_that_is_quite_long_and_goes_on_and_on_and_on_forever (
             a_column_name_that_is_also_rather_long_indeed int UNIQUE);
@@ -227,10 +268,16 @@ def test_generated_names_follow_postgresql_including_collisions_and_truncation()
 def test_unnamed_fk_uses_referenced_primary_key_and_names_the_columns() -> None:
     model = model_of(
         "CREATE TABLE o (x int, y int, PRIMARY KEY (x, y));"
-        "CREATE TABLE c (a int, b int, FOREIGN KEY (a, b) REFERENCES o MATCH FULL ON DELETE SET NULL);"
+        "CREATE TABLE c (a int, b int, FOREIGN KEY (a, b) REFERENCES o MATCH FULL ON DELETE SET "
+        "NULL);"
     )
     (fk,) = model.table("c").constraints.values()  # type: ignore[union-attr]
-    assert (fk.name, fk.ref_columns, fk.match, fk.on_delete) == ("c_a_b_fkey", ("x", "y"), "full", "set null")
+    assert (fk.name, fk.ref_columns, fk.match, fk.on_delete) == (
+        "c_a_b_fkey",
+        ("x", "y"),
+        "full",
+        "set null",
+    )
 
 
 # ---------------------------------------------------------------- cascades and renames
@@ -315,7 +362,9 @@ def test_rename_table_index_and_constraint() -> None:
     )
     parent = model.table("parent")
     assert parent is not None and model.table("p") is None
-    assert sorted(parent.constraints) == ["parent_pkey"]  # renaming the index renamed its constraint
+    assert sorted(parent.constraints) == [
+        "parent_pkey"
+    ]  # renaming the index renamed its constraint
     assert sorted(parent.indexes) == ["parent_pkey"]
     fk = model.table("c").constraints["c_parent_fkey"]  # type: ignore[union-attr]
     assert fk.ref_table == "public.parent"
@@ -389,7 +438,9 @@ def test_enum_values_keep_their_order() -> None:
 
 
 def test_copy_is_independent_and_shares_unchanged_tables() -> None:
-    before = model_of("CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE INDEX b_id ON b (id);")
+    before = model_of(
+        "CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE INDEX b_id ON b (id);"
+    )
     after = before.copy()
     model_of("ALTER TABLE a ADD COLUMN name text; DROP INDEX b_id; CREATE TABLE c (id int);", after)
     assert list(before.table("a").columns) == ["id"]  # type: ignore[union-attr]
@@ -450,8 +501,14 @@ def test_to_dict_is_json_and_stable() -> None:
     assert json.dumps(replay_history().to_dict()) == text
     users = next(t for t in data["tables"] if t["name"] == "public.users")
     assert users["columns"][2] == {
-        "name": "full_name", "type": "character varying(120)", "not_null": True, "default": None,
-        "identity": None, "generated": None, "collation": None, "comment": None,
+        "name": "full_name",
+        "type": "character varying(120)",
+        "not_null": True,
+        "default": None,
+        "identity": None,
+        "generated": None,
+        "collation": None,
+        "comment": None,
     }
     assert [t["name"] for t in data["tables"]] == sorted(t["name"] for t in data["tables"])
     assert data["unmodelled"][0]["location"].endswith("202501010029__move_schema_and_grants.sql:4")
@@ -482,9 +539,15 @@ def test_reverse_indexes_agree_with_a_full_scan_through_the_whole_history() -> N
             for key in model.tables:
                 scanned = sorted(
                     (t.qualified_name, c.name)
-                    for t in model.tables.values() for c in t.constraints.values() if c.ref_table == key
+                    for t in model.tables.values()
+                    for c in t.constraints.values()
+                    if c.ref_table == key
                 )
-                assert sorted((t.qualified_name, c.name) for t, c in model.referencing(key)) == scanned
-                owned = sorted(k for k, s in model.sequences.items() if s.owned_by and s.owned_by[0] == key)
+                assert (
+                    sorted((t.qualified_name, c.name) for t, c in model.referencing(key)) == scanned
+                )
+                owned = sorted(
+                    k for k, s in model.sequences.items() if s.owned_by and s.owned_by[0] == key
+                )
                 assert model._sequences_of(key) == owned
     assert not model.problems

@@ -16,14 +16,33 @@ from linter.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path,
-                        help="migration files or folders (default: 'migrations' from the configuration)")
-    parser.add_argument("--config", type=Path, help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="migration files or folders (default: 'migrations' from the configuration)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)",
+    )
     parser.add_argument("--convention", help="migration convention (default: auto-detect)")
-    parser.add_argument("--at", metavar="VERSION",
-                        help="show the model after this migration's UP (version or full id; default: the last)")
-    parser.add_argument("--format", "-f", choices=("text", "json"), default="text", help="output format (default text)")
-    parser.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
+    parser.add_argument(
+        "--at",
+        metavar="VERSION",
+        help="show the model after this migration's UP (version or full id; default: the last)",
+    )
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default text)",
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, help="write to this file instead of standard output"
+    )
 
 
 def run(args: argparse.Namespace, config: Any) -> int:
@@ -59,8 +78,16 @@ def run(args: argparse.Namespace, config: Any) -> int:
             model.apply(statement.node, location=statement)
     at = migrations[last]
     if args.format == "json":
-        text = json.dumps({"version": 1, "at": at.id, "schema": model.to_dict()}, indent=2, ensure_ascii=False) + "\n"
+        text = (
+            json.dumps(
+                {"version": 1, "at": at.id, "schema": model.to_dict()}, indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     else:
-        text = f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n" + model.to_text()
+        text = (
+            f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n"
+            + model.to_text()
+        )
     write_output(text, args.output)
     return 0

@@ -52,19 +52,22 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
         out.append(_simple(ADDED, "schema", name))
     for name in sorted(before.schemas - after.schemas):
         out.append(_simple(REMOVED, "schema", name))
-    _compare_named(out, "extension", before.extensions, after.extensions,
-                   lambda e: f"schema {e.schema}")
+    _compare_named(
+        out, "extension", before.extensions, after.extensions, lambda e: f"schema {e.schema}"
+    )
     _compare_types(out, before.types, after.types)
     _compare_tables(out, before.tables, after.tables)
     _compare_named(
-        out, "sequence",
+        out,
+        "sequence",
         {k: s for k, s in before.sequences.items() if s.owned_by is None},
         {k: s for k, s in after.sequences.items() if s.owned_by is None},
         lambda s: s.data_type,
     )
     _compare_named(out, "view", before.views, after.views, lambda v: v.query)
-    _compare_named(out, "function", before.functions, after.functions,
-                   lambda f: f"returns {f.returns}")
+    _compare_named(
+        out, "function", before.functions, after.functions, lambda f: f"returns {f.returns}"
+    )
     return out
 
 
@@ -72,17 +75,32 @@ def _simple(kind: str, object_type: str, name: str, **extra: Any) -> SchemaDiffe
     return SchemaDifference(kind, object_type, name, f"{object_type} {name} {kind}", **extra)
 
 
-def _changed(object_type: str, name: str, old: str, new: str, table: str | None = None) -> SchemaDifference:
+def _changed(
+    object_type: str, name: str, old: str, new: str, table: str | None = None
+) -> SchemaDifference:
     return SchemaDifference(
-        CHANGED, object_type, name, f"{object_type} {name} changed: {new} (was {old})",
-        table=table, before=old, after=new,
+        CHANGED,
+        object_type,
+        name,
+        f"{object_type} {name} changed: {new} (was {old})",
+        table=table,
+        before=old,
+        after=new,
     )
 
 
-def _renamed(object_type: str, old: str, new: str, definition: str, table: str | None = None) -> SchemaDifference:
+def _renamed(
+    object_type: str, old: str, new: str, definition: str, table: str | None = None
+) -> SchemaDifference:
     return SchemaDifference(
-        RENAMED, object_type, old, f"{object_type} {old} renamed to {new}",
-        table=table, new_name=new, before=definition, after=definition,
+        RENAMED,
+        object_type,
+        old,
+        f"{object_type} {old} renamed to {new}",
+        table=table,
+        new_name=new,
+        before=definition,
+        after=definition,
     )
 
 
@@ -103,18 +121,37 @@ def _compare_named(
     added = [k for k in after if k not in before]
     if rename_key is not None:
         for old in list(removed):
-            match = next((new for new in added if rename_key(after[new]) == rename_key(before[old])), None)
+            match = next(
+                (new for new in added if rename_key(after[new]) == rename_key(before[old])), None
+            )
             if match is not None:
-                out.append(_renamed(object_type, prefix + display(old), prefix + display(match),
-                                    describe(before[old]), table))
+                out.append(
+                    _renamed(
+                        object_type,
+                        prefix + display(old),
+                        prefix + display(match),
+                        describe(before[old]),
+                        table,
+                    )
+                )
                 removed.remove(old)
                 added.remove(match)
     for key in sorted(added):
-        out.append(_simple(ADDED, object_type, prefix + display(key), table=table,
-                           after=describe(after[key])))
+        out.append(
+            _simple(
+                ADDED, object_type, prefix + display(key), table=table, after=describe(after[key])
+            )
+        )
     for key in sorted(removed):
-        out.append(_simple(REMOVED, object_type, prefix + display(key), table=table,
-                           before=describe(before[key])))
+        out.append(
+            _simple(
+                REMOVED,
+                object_type,
+                prefix + display(key),
+                table=table,
+                before=describe(before[key]),
+            )
+        )
     for key in sorted(k for k in before if k in after):
         old, new = before[key], after[key]
         if old is not new and not (equal(old, new) if equal is not None else old == new):
@@ -134,10 +171,14 @@ def _compare_types(
             return "enum (" + ", ".join(repr(v) for v in type_.values) + ")"
         return f"domain {type_.base_type}"
 
-    same = {k: v for k, v in before.items() if k in after and isinstance(after[k], EnumType)
-            and isinstance(v, EnumType)}
+    same = {
+        k: v
+        for k, v in before.items()
+        if k in after and isinstance(after[k], EnumType) and isinstance(v, EnumType)
+    }
     _compare_named(
-        out, "type",
+        out,
+        "type",
         {k: v for k, v in before.items() if k not in same},
         {k: v for k, v in after.items() if k not in same},
         describe,
@@ -151,16 +192,27 @@ def _compare_types(
         name = display(key)
         for value in new.values:
             if value not in old.values:
-                out.append(SchemaDifference(
-                    ADDED, "enum value", f"{name}.{value}",
-                    f"enum value {value!r} added to type {name}", table=None, after=value,
-                ))
+                out.append(
+                    SchemaDifference(
+                        ADDED,
+                        "enum value",
+                        f"{name}.{value}",
+                        f"enum value {value!r} added to type {name}",
+                        table=None,
+                        after=value,
+                    )
+                )
         for value in old.values:
             if value not in new.values:
-                out.append(SchemaDifference(
-                    REMOVED, "enum value", f"{name}.{value}",
-                    f"enum value {value!r} removed from type {name}", before=value,
-                ))
+                out.append(
+                    SchemaDifference(
+                        REMOVED,
+                        "enum value",
+                        f"{name}.{value}",
+                        f"enum value {value!r} removed from type {name}",
+                        before=value,
+                    )
+                )
         if [v for v in old.values if v in new.values] != [v for v in new.values if v in old.values]:
             out.append(_changed("type", name, describe(old), describe(new)))
 
@@ -178,8 +230,14 @@ def normalise_expression(text: str | None) -> str | None:
 
 
 def _column_definition(column: Column) -> tuple[Any, ...]:
-    return (column.type, column.not_null, normalise_expression(column.default), column.identity,
-            normalise_expression(column.generated), column.collation)
+    return (
+        column.type,
+        column.not_null,
+        normalise_expression(column.default),
+        column.identity,
+        normalise_expression(column.generated),
+        column.collation,
+    )
 
 
 def _same_column(old: Column, new: Column) -> bool:
@@ -187,8 +245,15 @@ def _same_column(old: Column, new: Column) -> bool:
 
 
 def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
-    return (constraint.kind, constraint.columns, constraint.expression, constraint.ref_table,
-            constraint.ref_columns, constraint.on_delete, constraint.on_update)
+    return (
+        constraint.kind,
+        constraint.columns,
+        constraint.expression,
+        constraint.ref_table,
+        constraint.ref_columns,
+        constraint.on_delete,
+        constraint.on_update,
+    )
 
 
 def _index_definition(index: Index) -> tuple[Any, ...]:
@@ -197,7 +262,8 @@ def _index_definition(index: Index) -> tuple[Any, ...]:
 
 def _trigger_text(trigger: Trigger) -> str:
     row = " for each row" if trigger.for_each_row else ""
-    return f"{trigger.timing} {' or '.join(trigger.events)}{row} execute function {display(trigger.function)}"
+    events = " or ".join(trigger.events)
+    return f"{trigger.timing} {events}{row} execute function {display(trigger.function)}"
 
 
 def _compare_tables(
@@ -223,18 +289,44 @@ def _compare_tables(
 
 def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:
     name = display(old.qualified_name)
-    if (old.kind, old.partition_of, old.partition_bound) != (new.kind, new.partition_of, new.partition_bound):
+    if (old.kind, old.partition_of, old.partition_bound) != (
+        new.kind,
+        new.partition_of,
+        new.partition_bound,
+    ):
         out.append(_changed("table", name, _table_kind(old), _table_kind(new)))
-    _compare_named(out, "column", old.columns, new.columns, column_text, table=name,
-                   prefix=name + ".", rename_key=_column_definition, equal=_same_column)
-    _compare_named(out, "constraint", old.constraints, new.constraints, constraint_text,
-                   table=name, rename_key=_constraint_definition)
     _compare_named(
-        out, "index", _plain_indexes(old.indexes.values()), _plain_indexes(new.indexes.values()),
-        index_text, table=name, rename_key=_index_definition,
+        out,
+        "column",
+        old.columns,
+        new.columns,
+        column_text,
+        table=name,
+        prefix=name + ".",
+        rename_key=_column_definition,
+        equal=_same_column,
     )
-    _compare_named(out, "trigger", old.triggers, new.triggers, _trigger_text, table=name,
-                   prefix=name + ".")
+    _compare_named(
+        out,
+        "constraint",
+        old.constraints,
+        new.constraints,
+        constraint_text,
+        table=name,
+        rename_key=_constraint_definition,
+    )
+    _compare_named(
+        out,
+        "index",
+        _plain_indexes(old.indexes.values()),
+        _plain_indexes(new.indexes.values()),
+        index_text,
+        table=name,
+        rename_key=_index_definition,
+    )
+    _compare_named(
+        out, "trigger", old.triggers, new.triggers, _trigger_text, table=name, prefix=name + "."
+    )
 
 
 def _plain_indexes(indexes: Iterable[Index]) -> dict[str, Index]:

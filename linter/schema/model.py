@@ -191,7 +191,7 @@ class SchemaModel:
             else:
                 reason = _UNMODELLED_REASONS.get(type(node), "statement kind is not modelled")
                 self._unmodelled(node, reason)
-        except Exception as error:  # noqa: BLE001 - one odd statement must not stop a lint run
+        except Exception as error:
             LOG.debug("schema model failed on %s", type(node).__name__, exc_info=True)
             self._unmodelled(node, f"internal error while modelling: {error}")
         finally:
@@ -368,7 +368,8 @@ class SchemaModel:
     def _sequences_of(self, table: str, column: str | None = None) -> list[str]:
         """Sequences owned by `table` (by `table.column` when given)."""
         return sorted(
-            key for key in self._owned_sequences.get(table, ())
+            key
+            for key in self._owned_sequences.get(table, ())
             if column is None or self.sequences[key].owned_by == (table, column)
         )
 
@@ -443,8 +444,11 @@ class SchemaModel:
                     self._problem(f"schema {name} does not exist")
                 continue
             prefix = name + "."
-            contents = [k for k in [*self.tables, *self.views, *self.sequences, *self.types,
-                                    *self.functions] if k.startswith(prefix)]
+            contents = [
+                k
+                for k in [*self.tables, *self.views, *self.sequences, *self.types, *self.functions]
+                if k.startswith(prefix)
+            ]
             if contents and not cascade:
                 self._problem(f"schema {name} is not empty: DROP SCHEMA needs CASCADE")
             for key in [k for k in self.tables if k.startswith(prefix)]:
@@ -535,12 +539,18 @@ class SchemaModel:
             )
             table.partition_by = f"{strategy} ({params})"
         # PostgreSQL names CHECK constraints first, then indexes (primary key first), then FKs
-        order = {CT.CONSTR_CHECK: 0, CT.CONSTR_PRIMARY: 1, CT.CONSTR_UNIQUE: 2,
-                 CT.CONSTR_EXCLUSION: 2, CT.CONSTR_FOREIGN: 3}
+        order = {
+            CT.CONSTR_CHECK: 0,
+            CT.CONSTR_PRIMARY: 1,
+            CT.CONSTR_UNIQUE: 2,
+            CT.CONSTR_EXCLUSION: 2,
+            CT.CONSTR_FOREIGN: 3,
+        }
         pending.sort(key=lambda pair: order.get(pair[1].contype, 4))
         for column_name, constraint_node, given_name in _without_redundant_indexes(pending):
-            self._add_constraint_node(table, constraint_node, column_name, creating=True,
-                                      name=given_name)
+            self._add_constraint_node(
+                table, constraint_node, column_name, creating=True, name=given_name
+            )
         if table.partition_of and table.partition_of in self.tables:
             self._inherit_from_parent(table, self.tables[table.partition_of])
 
@@ -593,11 +603,14 @@ class SchemaModel:
             label = "excl" if parent_constraint.kind == EXCLUDE else "key"
         else:
             label = "idx"
-        column_names = [e.column or N.figure_colname_text(e.expression or "") for e in index.elements]
+        column_names = [
+            e.column or N.figure_colname_text(e.expression or "") for e in index.elements
+        ]
         name2 = None if index.primary else N.column_name_addition(column_names)
         name = N.choose_name(child.name, name2, label, self._relation_taken(child.schema))
-        clone = dataclasses.replace(index, name=name, table=child.qualified_name,
-                                    constraint=None, location=self._location)
+        clone = dataclasses.replace(
+            index, name=name, table=child.qualified_name, constraint=None, location=self._location
+        )
         if parent_constraint is not None:
             clone = dataclasses.replace(clone, constraint=name)
             self._add_constraint(child, dataclasses.replace(parent_constraint, name=name))
@@ -632,7 +645,12 @@ class SchemaModel:
             elif kind == CT.CONSTR_PRIMARY:
                 not_null = True
                 constraints.append((name, constraint))
-            elif kind in (CT.CONSTR_CHECK, CT.CONSTR_UNIQUE, CT.CONSTR_FOREIGN, CT.CONSTR_EXCLUSION):
+            elif kind in (
+                CT.CONSTR_CHECK,
+                CT.CONSTR_UNIQUE,
+                CT.CONSTR_FOREIGN,
+                CT.CONSTR_EXCLUSION,
+            ):
                 constraints.append((name, constraint))
         collation = None
         if element.collClause is not None:
@@ -640,14 +658,17 @@ class SchemaModel:
         if serial is not None or identity is not None:
             seq_name = N.choose_name(table.name, name, "seq", self._relation_taken(table.schema))
             seq_key = qualify(table.schema, seq_name)
-            self._put_sequence(seq_key, Sequence(
-                table.schema,
-                seq_name,
-                data_type=serial or type_text,
-                owned_by=(table.qualified_name, name),
-                identity=identity is not None,
-                location=self._location,
-            ))
+            self._put_sequence(
+                seq_key,
+                Sequence(
+                    table.schema,
+                    seq_name,
+                    data_type=serial or type_text,
+                    owned_by=(table.qualified_name, name),
+                    identity=identity is not None,
+                    location=self._location,
+                ),
+            )
             if serial is not None:
                 shown = seq_name if table.schema == DEFAULT_SCHEMA else seq_key
                 default = f"nextval('{shown}'::regclass)"
@@ -665,7 +686,12 @@ class SchemaModel:
         return column, constraints
 
     def _add_constraint_node(
-        self, table: Table, node: ast.Constraint, column: str | None, *, creating: bool,
+        self,
+        table: Table,
+        node: ast.Constraint,
+        column: str | None,
+        *,
+        creating: bool,
         name: str | None = None,
     ) -> None:
         """Add a PRIMARY KEY / UNIQUE / CHECK / FOREIGN KEY / EXCLUDE constraint to `table`.
@@ -690,32 +716,40 @@ class SchemaModel:
                 name = N.choose_name(table.name, None, "pkey", self._relation_taken(table.schema))
             else:
                 name = N.choose_name(
-                    table.name, N.column_name_addition(columns), "key",
+                    table.name,
+                    N.column_name_addition(columns),
+                    "key",
                     self._relation_taken(table.schema),
                 )
             include = tuple(N.strings(node.including))
-            self._add_constraint(table, Constraint(
-                name=name,
-                kind=PRIMARY_KEY if primary else UNIQUE,
-                columns=columns,
-                deferrable=deferrable,
-                initially_deferred=deferred,
-                nulls_not_distinct=bool(node.nulls_not_distinct),
-                uses=frozenset(columns + include),
-                location=self._location,
-            ))
-            self._add_index(table, Index(
-                name=name,
-                table=table.qualified_name,
-                elements=tuple(IndexElement(column=c) for c in columns),
-                unique=True,
-                primary=primary,
-                include=include,
-                constraint=name,
-                nulls_not_distinct=bool(node.nulls_not_distinct),
-                uses=frozenset(columns + include),
-                location=self._location,
-            ))
+            self._add_constraint(
+                table,
+                Constraint(
+                    name=name,
+                    kind=PRIMARY_KEY if primary else UNIQUE,
+                    columns=columns,
+                    deferrable=deferrable,
+                    initially_deferred=deferred,
+                    nulls_not_distinct=bool(node.nulls_not_distinct),
+                    uses=frozenset(columns + include),
+                    location=self._location,
+                ),
+            )
+            self._add_index(
+                table,
+                Index(
+                    name=name,
+                    table=table.qualified_name,
+                    elements=tuple(IndexElement(column=c) for c in columns),
+                    unique=True,
+                    primary=primary,
+                    include=include,
+                    constraint=name,
+                    nulls_not_distinct=bool(node.nulls_not_distinct),
+                    uses=frozenset(columns + include),
+                    location=self._location,
+                ),
+            )
             if primary:
                 for col in columns:
                     if col in table.columns and not table.columns[col].not_null:
@@ -725,7 +759,9 @@ class SchemaModel:
         elif kind == CT.CONSTR_CHECK:
             used = N.referenced_columns(node.raw_expr)
             name = given or N.choose_name(
-                table.name, used[0] if len(used) == 1 else None, "check",
+                table.name,
+                used[0] if len(used) == 1 else None,
+                "check",
                 self._constraint_taken(table.schema),
             )
             constraint = Constraint(
@@ -741,7 +777,9 @@ class SchemaModel:
             for child in self._children(table.qualified_name):
                 self._add_constraint(self._writable(child), constraint)
         elif kind == CT.CONSTR_FOREIGN:
-            columns = tuple(N.strings(node.fk_attrs)) if node.fk_attrs else ((column,) if column else ())
+            columns = (
+                tuple(N.strings(node.fk_attrs)) if node.fk_attrs else ((column,) if column else ())
+            )
             ref_key = self._rel_key(node.pktable)
             ref_columns = tuple(N.strings(node.pk_attrs))
             if ref_key not in self.tables:
@@ -753,7 +791,9 @@ class SchemaModel:
                 else:
                     ref_columns = pk.columns
             name = given or N.choose_name(
-                table.name, N.column_name_addition(columns), "fkey",
+                table.name,
+                N.column_name_addition(columns),
+                "fkey",
                 self._constraint_taken(table.schema),
             )
             constraint = Constraint(
@@ -793,31 +833,37 @@ class SchemaModel:
                 self._relation_taken(table.schema),
             )
             predicate = N.deparse(node.where_clause) if node.where_clause is not None else None
-            self._add_constraint(table, Constraint(
-                name=name,
-                kind=EXCLUDE,
-                columns=tuple(e.column for e in elements if e.column),
-                expression=", ".join(parts),
-                deferrable=deferrable,
-                initially_deferred=deferred,
-                uses=frozenset(used),
-                location=self._location,
-            ))
-            self._add_index(table, Index(
-                name=name,
-                table=table.qualified_name,
-                elements=tuple(elements),
-                method=method,
-                predicate=predicate,
-                constraint=name,
-                uses=frozenset(used),
-                location=self._location,
-            ))
+            self._add_constraint(
+                table,
+                Constraint(
+                    name=name,
+                    kind=EXCLUDE,
+                    columns=tuple(e.column for e in elements if e.column),
+                    expression=", ".join(parts),
+                    deferrable=deferrable,
+                    initially_deferred=deferred,
+                    uses=frozenset(used),
+                    location=self._location,
+                ),
+            )
+            self._add_index(
+                table,
+                Index(
+                    name=name,
+                    table=table.qualified_name,
+                    elements=tuple(elements),
+                    method=method,
+                    predicate=predicate,
+                    constraint=name,
+                    uses=frozenset(used),
+                    location=self._location,
+                ),
+            )
         else:
             self._unmodelled("Constraint", f"constraint type {kind.name} is not modelled")
 
     def _constraint_using_index(self, table: Table, node: ast.Constraint) -> None:
-        """`ADD CONSTRAINT name PRIMARY KEY USING INDEX idx`: the index is renamed to the constraint."""
+        """`ADD CONSTRAINT name PRIMARY KEY USING INDEX idx` renames the index to the constraint."""
         index = table.indexes.get(str(node.indexname))
         if index is None:
             self._problem(f"index {node.indexname} does not exist on {table.qualified_name}")
@@ -826,16 +872,21 @@ class SchemaModel:
         name = str(node.conname) if node.conname else index.name
         self._remove_index(table, index.name)
         columns = tuple(e.column for e in index.elements if e.column)
-        self._add_constraint(table, Constraint(
-            name=name,
-            kind=PRIMARY_KEY if primary else UNIQUE,
-            columns=columns,
-            deferrable=bool(node.deferrable),
-            initially_deferred=bool(node.initdeferred),
-            uses=index.uses,
-            location=self._location,
-        ))
-        self._add_index(table, dataclasses.replace(index, name=name, primary=primary, constraint=name))
+        self._add_constraint(
+            table,
+            Constraint(
+                name=name,
+                kind=PRIMARY_KEY if primary else UNIQUE,
+                columns=columns,
+                deferrable=bool(node.deferrable),
+                initially_deferred=bool(node.initdeferred),
+                uses=index.uses,
+                location=self._location,
+            ),
+        )
+        self._add_index(
+            table, dataclasses.replace(index, name=name, primary=primary, constraint=name)
+        )
         if primary:
             for col in columns:
                 if col in table.columns:
@@ -921,11 +972,16 @@ class SchemaModel:
         objtype = node.objtype
         if objtype == OT.OBJECT_INDEX:
             for cmd in node.cmds or ():
-                self._unmodelled("AlterTableCmd", f"ALTER INDEX {cmd.subtype.name[3:]} is not modelled")
+                self._unmodelled(
+                    "AlterTableCmd", f"ALTER INDEX {cmd.subtype.name[3:]} is not modelled"
+                )
             return
         if objtype == OT.OBJECT_SEQUENCE or objtype in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
             for cmd in node.cmds or ():
-                self._unmodelled("AlterTableCmd", f"ALTER {objtype.name[7:]} {cmd.subtype.name[3:]} is not modelled")
+                self._unmodelled(
+                    "AlterTableCmd",
+                    f"ALTER {objtype.name[7:]} {cmd.subtype.name[3:]} is not modelled",
+                )
             return
         key = self._lookup_table(node.relation, bool(node.missing_ok), "ALTER TABLE")
         if key is None:
@@ -938,8 +994,14 @@ class SchemaModel:
         sub = cmd.subtype
         col = str(cmd.name) if cmd.name else None
         # commands PostgreSQL repeats on every partition of a partitioned table
-        recursive = sub in (AT.AT_AddColumn, AT.AT_DropColumn, AT.AT_AlterColumnType,
-                            AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull)
+        recursive = sub in (
+            AT.AT_AddColumn,
+            AT.AT_DropColumn,
+            AT.AT_AlterColumnType,
+            AT.AT_ColumnDefault,
+            AT.AT_SetNotNull,
+            AT.AT_DropNotNull,
+        )
         if sub == AT.AT_AddColumn:
             element = cmd.def_
             if element.colname in table.columns:
@@ -957,8 +1019,14 @@ class SchemaModel:
                 return
             self._drop_column(table, col, cascade=cmd.behavior == enums.DropBehavior.DROP_CASCADE)
         elif col is not None and sub in (
-            AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull,
-            AT.AT_AddIdentity, AT.AT_DropIdentity, AT.AT_SetIdentity, AT.AT_DropExpression,
+            AT.AT_AlterColumnType,
+            AT.AT_ColumnDefault,
+            AT.AT_SetNotNull,
+            AT.AT_DropNotNull,
+            AT.AT_AddIdentity,
+            AT.AT_DropIdentity,
+            AT.AT_SetIdentity,
+            AT.AT_DropExpression,
         ):
             column = table.columns.get(col)
             if column is None:
@@ -991,7 +1059,8 @@ class SchemaModel:
                 self._problem(f"constraint {definition.conname} of {key} does not exist")
                 return
             table.constraints[constraint.name] = dataclasses.replace(
-                constraint, deferrable=bool(definition.deferrable),
+                constraint,
+                deferrable=bool(definition.deferrable),
                 initially_deferred=bool(definition.initdeferred),
             )
         elif sub == AT.AT_AttachPartition:
@@ -1021,7 +1090,8 @@ class SchemaModel:
                 column,
                 type=self._format_type(element.typeName),
                 collation=".".join(N.strings(element.collClause.collname))
-                if element.collClause else column.collation,
+                if element.collClause
+                else column.collation,
                 location=self._location,
             )
         if sub == AT.AT_ColumnDefault:
@@ -1037,11 +1107,21 @@ class SchemaModel:
         if sub == AT.AT_AddIdentity:
             constraint = cmd.def_
             identity = "always" if constraint.generated_when == "a" else "by default"
-            seq_name = N.choose_name(table.name, column.name, "seq", self._relation_taken(table.schema))
+            seq_name = N.choose_name(
+                table.name, column.name, "seq", self._relation_taken(table.schema)
+            )
             seq_key = qualify(table.schema, seq_name)
-            self._put_sequence(seq_key, Sequence(table.schema, seq_name, column.type,
-                                                 (table.qualified_name, column.name), True,
-                                                 location=self._location))
+            self._put_sequence(
+                seq_key,
+                Sequence(
+                    table.schema,
+                    seq_name,
+                    column.type,
+                    (table.qualified_name, column.name),
+                    True,
+                    location=self._location,
+                ),
+            )
             return dataclasses.replace(column, identity=identity, not_null=True)
         if sub == AT.AT_SetIdentity:
             for option in cmd.def_ or ():
@@ -1088,8 +1168,10 @@ class SchemaModel:
         child.partition_bound = N.deparse(cmd.bound) if cmd.bound is not None else None
         for index in table.indexes.values():
             # an equivalent existing index is attached rather than created
-            if not any(i.elements == index.elements and i.predicate == index.predicate
-                       for i in child.indexes.values()):
+            if not any(
+                i.elements == index.elements and i.predicate == index.predicate
+                for i in child.indexes.values()
+            ):
                 self._clone_index_to(child, index)
 
     # ----------------------------------------------------------------- indexes
@@ -1119,8 +1201,10 @@ class SchemaModel:
             name = str(node.idxname)
         else:
             label = "pkey" if node.primary else "key" if node.isconstraint else "idx"
-            addition = None if node.primary else N.column_name_addition(
-                N.index_column_name(p) for p in params
+            addition = (
+                None
+                if node.primary
+                else N.column_name_addition(N.index_column_name(p) for p in params)
             )
             name = N.choose_name(table.name, addition, label, self._relation_taken(table.schema))
         if qualify(table.schema, name) in self._relations:
@@ -1205,7 +1289,9 @@ class SchemaModel:
             for table_key, table in list(self.tables.items()):
                 users = [c.name for c in table.columns.values() if c.type in (shown, shown + "[]")]
                 if users and not cascade:
-                    self._problem(f"cannot drop type {key}: column {users[0]} of {table_key} uses it")
+                    self._problem(
+                        f"cannot drop type {key}: column {users[0]} of {table_key} uses it"
+                    )
                 for column_name in users:
                     self._drop_column(self._writable(table_key), column_name, cascade=cascade)
 
@@ -1216,14 +1302,19 @@ class SchemaModel:
             if item.args_unspecified:
                 matches = [k for k in self.functions if k.startswith(prefix)]
             else:
-                args = [
-                    self._format_type(p.argType)
-                    for p in item.objfuncargs or ()
-                    if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT,
-                                      enums.FunctionParameterMode.FUNC_PARAM_TABLE)
-                ] if item.objfuncargs is not None else [
-                    self._format_type(t) for t in item.objargs or ()
-                ]
+                args = (
+                    [
+                        self._format_type(p.argType)
+                        for p in item.objfuncargs or ()
+                        if p.mode
+                        not in (
+                            enums.FunctionParameterMode.FUNC_PARAM_OUT,
+                            enums.FunctionParameterMode.FUNC_PARAM_TABLE,
+                        )
+                    ]
+                    if item.objfuncargs is not None
+                    else [self._format_type(t) for t in item.objargs or ()]
+                )
                 signature = prefix + ", ".join(args) + ")"
                 matches = [signature] if signature in self.functions else []
             if not matches:
@@ -1236,8 +1327,14 @@ class SchemaModel:
     def _rename(self, node: ast.RenameStmt) -> None:
         kind = node.renameType
         new = str(node.newname)
-        if kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE,
-                    OT.OBJECT_INDEX, OT.OBJECT_FOREIGN_TABLE):
+        if kind in (
+            OT.OBJECT_TABLE,
+            OT.OBJECT_VIEW,
+            OT.OBJECT_MATVIEW,
+            OT.OBJECT_SEQUENCE,
+            OT.OBJECT_INDEX,
+            OT.OBJECT_FOREIGN_TABLE,
+        ):
             self._rename_relation(node, new)
         elif kind == OT.OBJECT_COLUMN and node.relationType == OT.OBJECT_TABLE:
             key = self._lookup_table(node.relation, bool(node.missing_ok), "RENAME COLUMN")
@@ -1349,9 +1446,9 @@ class SchemaModel:
         for seq_key in self._sequences_of(key):
             sequence = self.sequences[seq_key]
             assert sequence.owned_by is not None
-            self._put_sequence(seq_key, dataclasses.replace(
-                sequence, owned_by=(new_key, sequence.owned_by[1])
-            ))
+            self._put_sequence(
+                seq_key, dataclasses.replace(sequence, owned_by=(new_key, sequence.owned_by[1]))
+            )
 
     def _rename_column(self, key: str, old: str, new: str) -> None:
         table = self._writable(key)
@@ -1387,7 +1484,8 @@ class SchemaModel:
                         e,
                         column=new if e.column == old else e.column,
                         expression=N.rename_column_in_text(e.expression, old, new)
-                        if e.expression else None,
+                        if e.expression
+                        else None,
                     )
                     for e in index.elements
                 )
@@ -1395,7 +1493,10 @@ class SchemaModel:
                 if predicate is not None:
                     predicate = N.rename_column_in_text(predicate, old, new)
                 table.indexes[name] = dataclasses.replace(
-                    index, elements=elements, predicate=predicate, include=names(index.include),
+                    index,
+                    elements=elements,
+                    predicate=predicate,
+                    include=names(index.include),
                     uses=uses(index.uses),
                 )
         for other, c in self.referencing(key):
@@ -1405,7 +1506,9 @@ class SchemaModel:
                     c, ref_columns=names(c.ref_columns)
                 )
         for seq_key in self._sequences_of(key, old):
-            self._put_sequence(seq_key, dataclasses.replace(self.sequences[seq_key], owned_by=(key, new)))
+            self._put_sequence(
+                seq_key, dataclasses.replace(self.sequences[seq_key], owned_by=(key, new))
+            )
         for child in self._children(key):
             self._rename_column(child, old, new)
 
@@ -1440,7 +1543,7 @@ class SchemaModel:
                 for name, c in list(writable.columns.items()):
                     if c.type in (old_shown, old_shown + "[]"):
                         writable.columns[name] = dataclasses.replace(
-                            c, type=new_shown + c.type[len(old_shown):]
+                            c, type=new_shown + c.type[len(old_shown) :]
                         )
 
     def _comment(self, node: ast.CommentStmt) -> None:
@@ -1504,8 +1607,9 @@ class SchemaModel:
                     else:
                         self._constraint_names.pop(ref, None)
         elif node.objectType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
-            key = self._names_key(node.object.names if isinstance(node.object, ast.TypeName)
-                                  else node.object)
+            key = self._names_key(
+                node.object.names if isinstance(node.object, ast.TypeName) else node.object
+            )
             type_ = self.types.pop(key, None)
             if type_ is None:
                 self._problem(f"type {key} does not exist")
@@ -1530,7 +1634,9 @@ class SchemaModel:
                 data_type = self._format_type(option.arg)
             elif option.defname == "owned_by":
                 owned_by = self._owned_by(option.arg)
-        self._put_sequence(key, Sequence(schema, name, data_type, owned_by, location=self._location))
+        self._put_sequence(
+            key, Sequence(schema, name, data_type, owned_by, location=self._location)
+        )
 
     def _owned_by(self, parts_nodes: Any) -> tuple[str, str] | None:
         parts = N.strings(parts_nodes)
@@ -1569,8 +1675,9 @@ class SchemaModel:
             return
         schema, name = key.split(".", 1)
         if node.objtype == OT.OBJECT_MATVIEW:
-            self.views[key] = View(schema, name, N.deparse(node.query), materialized=True,
-                                   location=self._location)
+            self.views[key] = View(
+                schema, name, N.deparse(node.query), materialized=True, location=self._location
+            )
             self._relations[key] = "materialized view"
         else:
             self.tables[key] = Table(schema, name, location=self._location)
@@ -1634,8 +1741,12 @@ class SchemaModel:
         if kind == CT.CONSTR_DEFAULT:
             return dataclasses.replace(domain, default=N.deparse(constraint.raw_expr))
         if kind == CT.CONSTR_CHECK:
-            name = str(constraint.conname) if constraint.conname else N.choose_name(
-                domain.name, None, "check", lambda n: any(n == c for c, _ in domain.checks)
+            name = (
+                str(constraint.conname)
+                if constraint.conname
+                else N.choose_name(
+                    domain.name, None, "check", lambda n: any(n == c for c, _ in domain.checks)
+                )
             )
             return dataclasses.replace(
                 domain, checks=(*domain.checks, (name, N.deparse(constraint.raw_expr)))
@@ -1668,7 +1779,7 @@ class SchemaModel:
             self._unmodelled(node, f"ALTER DOMAIN subcommand {sub!r} is not modelled")
         self.types[key] = domain
 
-    # ----------------------------------------------------------------- functions, triggers, extensions
+    # ----------------------------------------------------------------- functions, triggers
 
     def _create_function(self, node: ast.CreateFunctionStmt) -> None:
         schema, name = N.split_name(node.funcname)
@@ -1688,8 +1799,13 @@ class SchemaModel:
             if option.defname == "language":
                 language = option.arg.sval
         function = Function(
-            schema or self._current_schema, name, arguments, returns, language,
-            bool(node.is_procedure), location=self._location,
+            schema or self._current_schema,
+            name,
+            arguments,
+            returns,
+            language,
+            bool(node.is_procedure),
+            location=self._location,
         )
         if function.signature in self.functions and not node.replace:
             self._problem(f"function {function.signature} already exists")
@@ -1707,12 +1823,18 @@ class SchemaModel:
             return
         timing = "before" if node.timing & 2 else "instead of" if node.timing & 64 else "after"
         events = tuple(
-            word for bit, word in ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+            word
+            for bit, word in ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
             if node.events & bit
         )
         schema, function = N.split_name(node.funcname)
         table.triggers[name] = Trigger(
-            name, key, self._key(schema, function), timing, events, bool(node.row),
+            name,
+            key,
+            self._key(schema, function),
+            timing,
+            events,
+            bool(node.row),
             location=self._location,
         )
 
@@ -1756,8 +1878,13 @@ def _without_redundant_indexes(
             kept.append((column, node, name))
             continue
         keys = tuple(N.strings(node.keys)) if node.keys else (column,)
-        signature = (keys, tuple(N.strings(node.including)), bool(node.deferrable),
-                     bool(node.initdeferred), bool(node.nulls_not_distinct))
+        signature = (
+            keys,
+            tuple(N.strings(node.including)),
+            bool(node.deferrable),
+            bool(node.initdeferred),
+            bool(node.nulls_not_distinct),
+        )
         if signature in seen:
             prior_column, prior, prior_name = kept[seen[signature]]
             if prior_name is None and name:

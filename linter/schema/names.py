@@ -79,7 +79,7 @@ def default_text(node: Any) -> str:
     ):
         sequence = node.args[0].val.sval
         if sequence.startswith(DEFAULT_SCHEMA + "."):
-            sequence = sequence[len(DEFAULT_SCHEMA) + 1:]
+            sequence = sequence[len(DEFAULT_SCHEMA) + 1 :]
         return f"nextval('{sequence}'::regclass)"
     return deparse(node)
 
@@ -118,7 +118,9 @@ def _typmod_values(type_name: ast.TypeName) -> list[str]:
     return values
 
 
-def format_type(type_name: ast.TypeName, user_types: Callable[[str], str | None] | None = None) -> str:
+def format_type(
+    type_name: ast.TypeName, user_types: Callable[[str], str | None] | None = None
+) -> str:
     """The type as PostgreSQL's `format_type()` prints it.
 
     `user_types` maps a type name that is not built in to its qualified name, so types in the
@@ -142,7 +144,7 @@ def format_type(type_name: ast.TypeName, user_types: Callable[[str], str | None]
             mask = int(mods[0]) if mods[0].isdigit() else _INTERVAL_FULL_RANGE
             fields = "" if mask == _INTERVAL_FULL_RANGE else _INTERVAL_FIELDS.get(mask, "")
             precision = f"({mods[1]})" if len(mods) > 1 else ""
-            text = f"interval{fields}{precision}" if not fields else f"interval{fields}{precision}"
+            text = f"interval{fields}{precision}"
     else:
         if schema is None or schema == "pg_catalog":
             qualified = user_types(name) if user_types else None
@@ -197,7 +199,7 @@ def _clip(text: str, max_bytes: int) -> str:
 
 
 def choose_name(name1: str, name2: str | None, label: str, taken: Callable[[str], bool]) -> str:
-    """`ChooseRelationName`/`ChooseConstraintName`: the first free of `label`, `label1`, `label2`, ..."""
+    """`ChooseRelationName`/`ChooseConstraintName`: the first free of `label`, `label1`, ..."""
     candidate = make_object_name(name1, name2, label)
     number = 0
     while taken(candidate):
@@ -256,7 +258,7 @@ def figure_colname_text(expression: str) -> str:
 
     try:
         stmt = parse_sql(f"SELECT {expression}")[0].stmt
-    except Exception:  # noqa: BLE001 - text we printed ourselves; fall back to PostgreSQL's default
+    except Exception:
         return "expr"
     assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
     return figure_colname(stmt.targetList[0].val) or "expr"
@@ -289,7 +291,7 @@ def rename_column_in_text(expression: str, old: str, new: str) -> str:
 
     try:
         stmt = parse_sql(f"SELECT {expression}")[0].stmt
-    except Exception:  # noqa: BLE001 - text we printed ourselves; keep it if it won't reparse
+    except Exception:
         return expression
     assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
     expr = stmt.targetList[0].val

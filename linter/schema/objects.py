@@ -23,14 +23,15 @@ def qualify(schema: str | None, name: str) -> str:
 def display(qualified: str) -> str:
     """The name a reader expects: `users` for `public.users`, `audit.log` otherwise."""
     prefix = DEFAULT_SCHEMA + "."
-    return qualified[len(prefix):] if qualified.startswith(prefix) else qualified
+    return qualified[len(prefix) :] if qualified.startswith(prefix) else qualified
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str
-    """The type as `format_type()` prints it: `character varying(120)`, `timestamp with time zone`."""
+    """The type as `format_type()` prints it: `character varying(120)`, `timestamptz` as
+    `timestamp with time zone`."""
     not_null: bool = False
     default: str | None = None
     identity: str | None = None

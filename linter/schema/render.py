@@ -92,7 +92,9 @@ def table_to_dict(table: Table) -> dict[str, Any]:
         "partition_bound": table.partition_bound,
         "comment": table.comment,
         "columns": [column_to_dict(c) for c in table.columns.values()],
-        "constraints": [constraint_to_dict(table.constraints[n]) for n in sorted(table.constraints)],
+        "constraints": [
+            constraint_to_dict(table.constraints[n]) for n in sorted(table.constraints)
+        ],
         "indexes": [index_to_dict(table.indexes[n]) for n in sorted(table.indexes)],
         "triggers": [trigger_to_dict(table.triggers[n]) for n in sorted(table.triggers)],
     }
@@ -105,14 +107,16 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         if isinstance(type_, EnumType):
             types.append({"name": key, "kind": "enum", "values": list(type_.values)})
         else:
-            types.append({
-                "name": key,
-                "kind": "domain",
-                "base_type": type_.base_type,
-                "not_null": type_.not_null,
-                "default": type_.default,
-                "checks": [{"name": n, "expression": e} for n, e in type_.checks],
-            })
+            types.append(
+                {
+                    "name": key,
+                    "kind": "domain",
+                    "base_type": type_.base_type,
+                    "not_null": type_.not_null,
+                    "default": type_.default,
+                    "checks": [{"name": n, "expression": e} for n, e in type_.checks],
+                }
+            )
     return {
         "schemas": sorted(model.schemas),
         "extensions": [
@@ -243,7 +247,11 @@ def model_to_text(model: SchemaModel) -> str:
             lines.append(text)
     for key in sorted(model.sequences):
         sequence = model.sequences[key]
-        owner = f" owned by {display(sequence.owned_by[0])}.{sequence.owned_by[1]}" if sequence.owned_by else ""
+        owner = (
+            f" owned by {display(sequence.owned_by[0])}.{sequence.owned_by[1]}"
+            if sequence.owned_by
+            else ""
+        )
         lines.append(f"sequence {display(key)} {sequence.data_type}{owner}")
     for key in sorted(model.tables):
         table = model.tables[key]
@@ -251,7 +259,8 @@ def model_to_text(model: SchemaModel) -> str:
         if table.partition_by:
             header += f" PARTITION BY {table.partition_by}"
         if table.partition_of:
-            header += f" PARTITION OF {display(table.partition_of)} {table.partition_bound or ''}".rstrip()
+            bound = table.partition_bound or ""
+            header += f" PARTITION OF {display(table.partition_of)} {bound}".rstrip()
         if table.persistence != "permanent":
             header += f" ({table.persistence})"
         lines.append(header)
@@ -280,7 +289,9 @@ def model_to_text(model: SchemaModel) -> str:
         lines.append(f"{kind} {display(key)}{returns}")
     for unmodelled in model.unmodelled:
         where = _location(unmodelled.location)
-        lines.append(f"unmodelled {unmodelled.kind}: {unmodelled.reason}" + (f" ({where})" if where else ""))
+        lines.append(
+            f"unmodelled {unmodelled.kind}: {unmodelled.reason}" + (f" ({where})" if where else "")
+        )
     for problem in model.problems:
         where = _location(problem.location)
         lines.append(f"problem: {problem.message}" + (f" ({where})" if where else ""))
