@@ -75,7 +75,7 @@ def _type_text(configured: str) -> str:
 
     try:
         target = parse_sql(f"SELECT NULL::{configured}")[0].stmt.targetList[0].val
-    except Exception:  # noqa: BLE001 - not a type pglast can read: compare the text as given
+    except Exception:
         return configured.strip().lower()
     return format_type(target.typeName) if isinstance(target, ast.TypeCast) else configured
 
@@ -106,7 +106,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             elif column.default not in _NOW:
                 problems.append(f"defaults to {column.default}")
         else:
-            expected = f"{fact.name} {user_type}" + (f" REFERENCES {short(users_key)}" if users else "")
+            expected = f"{fact.name} {user_type}" + (
+                f" REFERENCES {short(users_key)}" if users else ""
+            )
             if column.type != user_type:
                 problems.append(f"is {column.type}, not {user_type}")
             if users and not any(

@@ -64,10 +64,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if kind is None or kind not in wanted or fact.node.conname:
             continue
         on = f"{short(fact.table)}.{fact.column}" if fact.column else short(fact.table)
+        table = fact.table.split(".", 1)[1]
         yield ctx.finding(
             fact.stmt,
-            f"{kind.upper()} constraint on {on} has no name: DOWN and later migrations must "
-            "guess the one PostgreSQL generates",
+            f"unnamed {kind.upper()} constraint on {on}: DOWN and later migrations must guess "
+            "the name PostgreSQL generates",
             node=fact.node,
-            hint=f"name it: CONSTRAINT {_PREFIX[kind]}_{fact.table.split('.')[-1]}_... {kind.upper()} (...)",
+            hint=f"name it: CONSTRAINT {_PREFIX[kind]}_{table}_... {kind.upper()} (...)",
         )

@@ -81,21 +81,26 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         new = next((i for i in table.indexes.values() if i.location is stmt), None)
         if new is None:
             continue
+        shown = short(table.qualified_name)
         for other in table.indexes.values():
             if other is new:
                 continue
             where = other.location
-            if isinstance(where, Statement) and where.source is stmt.source and where.offset > stmt.offset:
+            if (
+                isinstance(where, Statement)
+                and where.source is stmt.source
+                and where.offset > stmt.offset
+            ):
                 continue  # the later of two new indexes reports the pair
             if _redundant(new, other):
                 yield ctx.finding(
                     stmt,
-                    f"index {_label(new)} duplicates {_label(other)} on {short(table.qualified_name)}",
+                    f"index {_label(new)} duplicates {_label(other)} on {shown}",
                     hint=f"drop this statement: {other.name} already serves these lookups",
                 )
             elif _redundant(other, new) and other.constraint is None:
                 yield ctx.finding(
                     stmt,
-                    f"index {_label(new)} makes {_label(other)} on {short(table.qualified_name)} redundant",
+                    f"index {_label(new)} makes {_label(other)} on {shown} redundant",
                     hint=f"DROP INDEX CONCURRENTLY {other.name} once the new index is built",
                 )

@@ -47,7 +47,18 @@ from linter.schema import CHECK, FOREIGN_KEY
 ID = "enumerated-text-without-check"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {
-    "names": ["status", "state", "kind", "type", "role", "*_status", "*_state", "*_kind", "*_type", "*_role"],
+    "names": [
+        "status",
+        "state",
+        "kind",
+        "type",
+        "role",
+        "*_status",
+        "*_state",
+        "*_kind",
+        "*_type",
+        "*_role",
+    ],
 }
 EQUIVALENTS: dict[str, str] = {}
 
@@ -65,7 +76,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if table is None or column is None or not _TEXT.match(column.type):
             continue
         covered = any(
-            (c.kind == CHECK and fact.name in c.uses) or (c.kind == FOREIGN_KEY and fact.name in c.columns)
+            (c.kind == CHECK and fact.name in c.uses)
+            or (c.kind == FOREIGN_KEY and fact.name in c.columns)
             for c in table.constraints.values()
         )
         if covered:

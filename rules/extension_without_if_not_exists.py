@@ -42,6 +42,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         yield ctx.finding(
             stmt,
-            f"CREATE EXTENSION {node.extname} fails if the extension is already installed",
+            f"extension {node.extname} is created without IF NOT EXISTS: the migration fails "
+            "where it is already installed",
             hint=f'write CREATE EXTENSION IF NOT EXISTS "{node.extname}"',
         )

@@ -67,11 +67,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         node = fact.node
         if node.contype != ConstrType.CONSTR_FOREIGN:
             continue
-        columns = tuple(a.sval for a in node.fk_attrs) if node.fk_attrs else ((fact.column,) if fact.column else ())
+        columns = (
+            tuple(a.sval for a in node.fk_attrs)
+            if node.fk_attrs
+            else ((fact.column,) if fact.column else ())
+        )
         table = ctx.schema_final.table(fact.table)
         if table is None or not columns:
             continue
-        if not any(c.kind == FOREIGN_KEY and c.columns == columns for c in table.constraints.values()):
+        if not any(
+            c.kind == FOREIGN_KEY and c.columns == columns for c in table.constraints.values()
+        ):
             continue  # dropped again later in the history
         if any(_covers(index, columns) for index in table.indexes.values()):
             continue
@@ -83,5 +89,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             f"foreign key {name}({cols}) has no index: every delete or key update on {parent} "
             f"scans {name}",
             node=node,
-            hint=f"CREATE INDEX CONCURRENTLY idx_{table.name}_{'_'.join(columns)} ON {name} ({cols})",
+            hint=f"CREATE INDEX CONCURRENTLY idx_{table.name}_{'_'.join(columns)} "
+            f"ON {name} ({cols})",
         )

@@ -49,8 +49,13 @@ ID = "index-naming"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {
     "index-patterns": ["idx_<table>_<columns>*", "<table>_<columns>_idx"],
-    "unique-index-patterns": ["uq_<table>_*", "ux_<table>_*", "idx_<table>_<columns>*",
-                              "<table>_<columns>_key", "<table>_<columns>_idx"],
+    "unique-index-patterns": [
+        "uq_<table>_*",
+        "ux_<table>_*",
+        "idx_<table>_<columns>*",
+        "<table>_<columns>_key",
+        "<table>_<columns>_idx",
+    ],
     "primary-key-patterns": ["pk_<table>", "<table>_pkey"],
     "foreign-key-patterns": ["fk_<table>_*", "<table>_<columns>_fkey"],
     "unique-patterns": ["uq_<table>_*", "<table>_<columns>_key"],

@@ -1,4 +1,4 @@
-"""New table lacks one of the audit columns (`created_at`, `updated_at`, `created_by`, `updated_by`).
+"""New table lacks audit columns (`created_at`, `updated_at`, `created_by`, `updated_by`).
 
 The table is judged at the end of the migration, so a column added by a later `ALTER TABLE` in the
 same file counts.
@@ -75,14 +75,19 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         table = ctx.schema_after.table(relation_name(node.relation))
         if table is None or table.location is not stmt or table.partition_of is not None:
             continue
-        if any(fnmatch.fnmatchcase(name, p) for p in exempt for name in (table.name, table.qualified_name)):
+        if any(
+            fnmatch.fnmatchcase(name, p)
+            for p in exempt
+            for name in (table.name, table.qualified_name)
+        ):
             continue
         missing = [c for c in wanted if c not in table.columns]
         if not missing:
             continue
         yield ctx.finding(
             stmt,
-            f"table {short(table.qualified_name)} lacks audit column{'s' if len(missing) > 1 else ''} "
+            f"table {short(table.qualified_name)} lacks audit "
+            f"column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}",
             hint="add " + ", ".join(_definition(c) for c in missing),
         )

@@ -70,5 +70,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             stmt,
             f"table {short(table.qualified_name)} has no primary key: duplicate rows cannot be "
             "prevented and logical replication cannot apply UPDATE or DELETE",
-            hint="add id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, or a PRIMARY KEY on its natural key",
+            hint="add id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "or a PRIMARY KEY on its natural key",
         )

@@ -48,7 +48,9 @@ EQUIVALENTS = {"squawk": "adding-required-field"}
 def _needs_value(node: ast.ColumnDef) -> bool:
     """NOT NULL (or PRIMARY KEY) with nothing that fills existing rows."""
     kinds = {c.contype for c in node.constraints or () if isinstance(c, ast.Constraint)}
-    not_null = bool(node.is_not_null) or bool(kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY})
+    not_null = bool(node.is_not_null) or bool(
+        kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
+    )
     filled = node.raw_default is not None or bool(
         kinds & {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
     )
@@ -61,14 +63,21 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         type_name = fact.node.typeName
         names = [n.sval for n in type_name.names] if type_name is not None else []
-        if names and names[-1] in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"):
+        if names and names[-1] in (
+            "serial",
+            "bigserial",
+            "smallserial",
+            "serial2",
+            "serial4",
+            "serial8",
+        ):
             continue  # filled from its sequence
         if not _needs_value(fact.node):
             continue
         yield ctx.finding(
             fact.stmt,
-            f"NOT NULL column {short(fact.table)}.{fact.name} has no DEFAULT: adding it fails "
-            "when the existing table has rows",
+            f"column {short(fact.table)}.{fact.name} is NOT NULL without a DEFAULT: adding it "
+            "fails when the existing table has rows",
             node=fact.node,
             hint="add a DEFAULT, or add it nullable, backfill in batches, then SET NOT NULL",
         )

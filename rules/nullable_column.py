@@ -73,5 +73,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             fact.stmt,
             f"column {short(fact.table)}.{fact.name} allows NULL",
             node=fact.node,
-            hint="add NOT NULL (with a DEFAULT), or suppress it with the reason NULL is meaningful here",
+            hint="add NOT NULL (with a DEFAULT), "
+            "or suppress it with the reason NULL is meaningful here",
         )

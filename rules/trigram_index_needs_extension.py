@@ -51,7 +51,9 @@ def _available(stmt: Statement, ctx: Context) -> bool:
         return True
     created = ctx.schema_after.extensions.get("pg_trgm")
     where = created.location if created is not None else None
-    return isinstance(where, Statement) and where.source is stmt.source and where.offset < stmt.offset
+    return (
+        isinstance(where, Statement) and where.source is stmt.source and where.offset < stmt.offset
+    )
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -68,5 +70,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             stmt,
             f"index {name} uses {', '.join(sorted(opclasses))} but extension pg_trgm is not "
             "created before it: the migration fails",
-            hint="add CREATE EXTENSION IF NOT EXISTS pg_trgm in an earlier migration or before this statement",
+            hint="add CREATE EXTENSION IF NOT EXISTS pg_trgm "
+            "in an earlier migration or before this statement",
         )

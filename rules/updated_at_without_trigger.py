@@ -69,7 +69,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         table = ctx.schema_final.table(fact.table)
         if table is None or name not in table.columns:
             continue
-        if any(t.timing == "before" and "update" in t.events and t.for_each_row for t in table.triggers.values()):
+        if any(
+            t.timing == "before" and "update" in t.events and t.for_each_row
+            for t in table.triggers.values()
+        ):
             continue
         yield ctx.finding(
             fact.stmt,

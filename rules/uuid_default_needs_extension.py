@@ -53,8 +53,16 @@ OPTIONS: dict[str, object] = {"installed": []}
 EQUIVALENTS: dict[str, str] = {}
 
 _UUID_OSSP = {
-    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v3", "uuid_generate_v4",
-    "uuid_generate_v5", "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v3",
+    "uuid_generate_v4",
+    "uuid_generate_v5",
+    "uuid_nil",
+    "uuid_ns_dns",
+    "uuid_ns_url",
+    "uuid_ns_oid",
+    "uuid_ns_x500",
 }
 
 
@@ -78,7 +86,9 @@ def _available(name: str, stmt: Statement, ctx: Context) -> bool:
         return True
     created = ctx.schema_after.extensions.get(name)
     where = created.location if created is not None else None
-    return isinstance(where, Statement) and where.source is stmt.source and where.offset < stmt.offset
+    return (
+        isinstance(where, Statement) and where.source is stmt.source and where.offset < stmt.offset
+    )
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -89,12 +99,16 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             function = call.funcname[-1].sval if call.funcname else ""
             if function in _UUID_OSSP:
                 extension = "uuid-ossp"
-                hint = ('create it first: CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; or use '
-                        "gen_random_uuid() (built in since PostgreSQL 13)")
+                hint = (
+                    'create it first: CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; or use '
+                    "gen_random_uuid() (built in since PostgreSQL 13)"
+                )
             elif function == "gen_random_uuid" and ctx.pg_version < (13,):
                 extension = "pgcrypto"
-                hint = (f"create it first: CREATE EXTENSION IF NOT EXISTS pgcrypto (the target is "
-                        f"PostgreSQL {ctx.pg_version}; gen_random_uuid() is built in from 13)")
+                hint = (
+                    f"create it first: CREATE EXTENSION IF NOT EXISTS pgcrypto (the target is "
+                    f"PostgreSQL {ctx.pg_version}; gen_random_uuid() is built in from 13)"
+                )
             else:
                 continue
             if _available(extension, stmt, ctx):

@@ -66,7 +66,9 @@ def test_findings_of_each_rule_match_its_markers(rule_id: str) -> None:
     missing = sorted(expected - actual)
     unexpected = sorted(actual - expected)
     assert not missing, f"marked mistakes not reported: {missing}"
-    assert not unexpected, f"findings without a marker (false positives, or a missing marker): {unexpected}"
+    assert not unexpected, (
+        f"findings without a marker (false positives, or a missing marker): {unexpected}"
+    )
 
 
 def test_no_finding_comes_from_a_rule_outside_the_registry_or_twice_per_line() -> None:

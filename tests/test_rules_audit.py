@@ -23,7 +23,10 @@ def at(findings: list[Finding]) -> list[tuple[str, int, int]]:
 
 
 def test_missing_audit_columns_names_each_missing_column(tmp_path: Path) -> None:
-    sql = "-- UP\nCREATE TABLE notes (\n    id uuid PRIMARY KEY,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
+    sql = (
+        "-- UP\nCREATE TABLE notes (\n    id uuid PRIMARY KEY,\n"
+        "    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
+    )
     findings = lint_findings(sql, "missing-audit-columns", tmp_path)
     assert at(findings) == [("missing-audit-columns", 2, 1)]
     assert "updated_at, created_by, updated_by" in findings[0].message
@@ -46,7 +49,8 @@ def test_alter_in_a_later_migration_does_not_excuse_the_create(tmp_path: Path) -
         "-- file: 202401010000__notes.sql\n"
         "CREATE TABLE notes (id uuid PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());\n"
         "-- file: 202401020000__audit.sql\n"
-        f"ALTER TABLE notes ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN created_by uuid, ADD COLUMN updated_by uuid;\n"
+        "ALTER TABLE notes ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(), ADD "
+        "COLUMN created_by uuid, ADD COLUMN updated_by uuid;\n"
     )
     findings = lint_findings(sql, "missing-audit-columns", tmp_path)
     assert [(Path(f.path).name, f.line) for f in findings] == [("202401010000__notes.sql", 1)]
@@ -55,7 +59,8 @@ def test_alter_in_a_later_migration_does_not_excuse_the_create(tmp_path: Path) -
 def test_tables_created_in_earlier_migrations_are_not_judged_again(tmp_path: Path) -> None:
     sql = (
         "-- file: 202401010000__legacy.sql\n"
-        "CREATE TABLE legacy (id bigint PRIMARY KEY); -- pgpreflight: ignore[missing-audit-columns] imported as is\n"
+        "CREATE TABLE legacy (id bigint PRIMARY KEY); -- pgpreflight: "
+        "ignore[missing-audit-columns] imported as is\n"
         "-- file: 202401020000__touch.sql\n"
         "ALTER TABLE legacy ADD COLUMN note text;\n"
     )
@@ -73,7 +78,9 @@ def test_exempt_tables_and_patterns_qualified_or_not(tmp_path: Path) -> None:
         "CREATE TABLE public.plain (id bigint PRIMARY KEY);\n"
     )
     findings = lint_findings(
-        sql, "missing-audit-columns", tmp_path,
+        sql,
+        "missing-audit-columns",
+        tmp_path,
         rules={"missing-audit-columns": {"exempt": ["schema_migrations", "*_tags", "audit.*"]}},
     )
     assert at(findings) == [("missing-audit-columns", 6, 1)]
@@ -89,7 +96,9 @@ def test_configured_columns_and_dropped_tables(tmp_path: Path) -> None:
         "CREATE TEMPORARY TABLE tmp (id bigint);\n"
     )
     findings = lint_findings(
-        sql, "missing-audit-columns", tmp_path,
+        sql,
+        "missing-audit-columns",
+        tmp_path,
         rules={"missing-audit-columns": {"columns": ["inserted_on", "changed_on"]}},
     )
     assert at(findings) == [("missing-audit-columns", 2, 1)]
@@ -104,8 +113,12 @@ def test_suppression_with_reason_silences_missing_audit_columns(tmp_path: Path) 
     )
     rules = ["missing-audit-columns", "unused-suppression", "suppression-without-reason"]
     assert lint_findings(sql, rules, tmp_path) == []
-    unsuppressed = sql.replace("-- pgpreflight: ignore[missing-audit-columns] lookup table filled by the seed only\n", "")
-    assert at(lint_findings(unsuppressed, rules, tmp_path / "b")) == [("missing-audit-columns", 2, 1)]
+    unsuppressed = sql.replace(
+        "-- pgpreflight: ignore[missing-audit-columns] lookup table filled by the seed only\n", ""
+    )
+    assert at(lint_findings(unsuppressed, rules, tmp_path / "b")) == [
+        ("missing-audit-columns", 2, 1)
+    ]
 
 
 # ---------------------------------------------------------------- audit-column-type
@@ -168,7 +181,9 @@ def test_audit_columns_added_to_an_existing_table(tmp_path: Path) -> None:
         "ALTER TABLE notes ADD COLUMN updated_at timestamptz;\n"
     )
     findings = lint_findings(sql, "audit-column-type", tmp_path)
-    assert [(Path(f.path).name, f.line, f.column) for f in findings] == [("202401020000__b.sql", 2, 30)]
+    assert [(Path(f.path).name, f.line, f.column) for f in findings] == [
+        ("202401020000__b.sql", 2, 30)
+    ]
 
 
 # ---------------------------------------------------------------- updated-at-without-trigger
@@ -195,6 +210,9 @@ def test_trigger_in_a_later_migration_keeps_updated_at_current(tmp_path: Path) -
 def test_an_after_insert_trigger_does_not_count(tmp_path: Path) -> None:
     sql = (
         f"-- UP\nCREATE TABLE notes (id uuid PRIMARY KEY,{AUDIT}\n);\n"
-        "CREATE TRIGGER trg_notes_log AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION log_it();\n"
+        "CREATE TRIGGER trg_notes_log AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION "
+        "log_it();\n"
     )
-    assert ids(lint_findings(sql, "updated-at-without-trigger", tmp_path)) == ["updated-at-without-trigger"]
+    assert ids(lint_findings(sql, "updated-at-without-trigger", tmp_path)) == [
+        "updated-at-without-trigger"
+    ]

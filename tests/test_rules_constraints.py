@@ -24,13 +24,16 @@ def test_primary_key_added_later_in_the_same_migration_counts(tmp_path: Path) ->
         "ALTER TABLE public.a ADD CONSTRAINT pk_a PRIMARY KEY (id);\n"
         "CREATE TABLE b (id bigint NOT NULL);\n"
     )
-    assert at(lint_findings(sql, "missing-primary-key", tmp_path)) == [("missing-primary-key", 4, 1)]
+    assert at(lint_findings(sql, "missing-primary-key", tmp_path)) == [
+        ("missing-primary-key", 4, 1)
+    ]
 
 
 def test_primary_key_partitions_temporary_and_earlier_tables(tmp_path: Path) -> None:
     sql = (
         "-- file: 202401010000__a.sql\n"
-        "CREATE TABLE old_log (msg text); -- pgpreflight: ignore[missing-primary-key] append-only log read by time\n"
+        "CREATE TABLE old_log (msg text); -- pgpreflight: ignore[missing-primary-key] "
+        "append-only log read by time\n"
         "-- file: 202401020000__b.sql\n"
         "ALTER TABLE old_log ADD COLUMN at timestamptz;\n"
         "CREATE TABLE m (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"
@@ -81,7 +84,9 @@ def test_nullable_column_set_not_null_later_and_allow_list(tmp_path: Path) -> No
         "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
         "ALTER TABLE public.t ADD COLUMN b text;\n"
     )
-    findings = lint_findings(sql, "nullable-column", tmp_path, rules={"nullable-column": {"allow": ["*_at"]}})
+    findings = lint_findings(
+        sql, "nullable-column", tmp_path, rules={"nullable-column": {"allow": ["*_at"]}}
+    )
     assert at(findings) == [("nullable-column", 2, 73), ("nullable-column", 4, 33)]
 
 
@@ -94,7 +99,9 @@ def test_nullable_column_on_a_table_from_an_earlier_migration(tmp_path: Path) ->
         "ALTER TABLE t ADD COLUMN nickname text;\n"
     )
     findings = lint_findings(sql, "nullable-column", tmp_path)
-    assert [(Path(f.path).name, f.line, f.column) for f in findings] == [("202401020000__b.sql", 2, 26)]
+    assert [(Path(f.path).name, f.line, f.column) for f in findings] == [
+        ("202401020000__b.sql", 2, 26)
+    ]
 
 
 def test_nullable_column_suppressed_with_reason_on_the_statement(tmp_path: Path) -> None:
@@ -140,7 +147,10 @@ def test_enumerated_text_names_types_and_coverage(tmp_path: Path) -> None:
 
 
 def test_enumerated_text_configured_names(tmp_path: Path) -> None:
-    sql = "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY, situacao text NOT NULL, status text NOT NULL);\n"
+    sql = (
+        "-- UP\n"
+        "CREATE TABLE t (id bigint PRIMARY KEY, situacao text NOT NULL, status text NOT NULL);\n"
+    )
     options = {"enumerated-text-without-check": {"names": ["situacao"]}}
     findings = lint_findings(sql, "enumerated-text-without-check", tmp_path, rules=options)
     assert at(findings) == [("enumerated-text-without-check", 2, 40)]
@@ -194,11 +204,14 @@ def test_not_null_without_default_only_on_existing_tables(tmp_path: Path) -> Non
         ("202401020000__b.sql", 3, 31),
         ("202401020000__b.sql", 7, 16),
     ]
-    assert findings[0].message.startswith("NOT NULL column orders.channel has no DEFAULT")
+    assert findings[0].message.startswith("column orders.channel is NOT NULL without a DEFAULT")
 
 
 def test_not_null_without_default_answers_to_the_squawk_name(tmp_path: Path) -> None:
-    sql = "-- UP\n-- squawk-ignore adding-required-field\nALTER TABLE orders ADD COLUMN channel text NOT NULL;\n"
+    sql = (
+        "-- UP\n-- squawk-ignore adding-required-field\n"
+        "ALTER TABLE orders ADD COLUMN channel text NOT NULL;\n"
+    )
     assert lint_findings(sql, "not-null-without-default", tmp_path) == []
 
 
@@ -226,4 +239,7 @@ def test_check_constraint_unnamed_is_opt_in_and_configurable(tmp_path: Path) -> 
     ]
     options = {"check-constraint-unnamed": {"kinds": ["unique", "primary key"]}}
     findings = lint_findings(sql, "check-constraint-unnamed", tmp_path / "c", rules=options)
-    assert at(findings) == [("check-constraint-unnamed", 3, 15), ("check-constraint-unnamed", 5, 15)]
+    assert at(findings) == [
+        ("check-constraint-unnamed", 3, 15),
+        ("check-constraint-unnamed", 5, 15),
+    ]

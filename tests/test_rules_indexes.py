@@ -17,15 +17,16 @@ def where(findings: list[Finding]) -> list[tuple[str, int, int]]:
     return [(Path(f.path).name, f.line, f.column) for f in findings]
 
 
-PARENTS = "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE posts (id bigint PRIMARY KEY);\n"
+PARENTS = (
+    "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE posts (id bigint PRIMARY KEY);\n"
+)
 
 # ---------------------------------------------------------------- foreign-key-without-index
 
 
 def test_fk_reported_at_the_constraint_unless_an_index_leads_with_it(tmp_path: Path) -> None:
     sql = (
-        "-- UP\n" + PARENTS +
-        "CREATE TABLE comments (\n"
+        "-- UP\n" + PARENTS + "CREATE TABLE comments (\n"
         "    id bigint PRIMARY KEY,\n"
         "    post_id bigint NOT NULL REFERENCES posts (id),\n"
         "    user_id bigint NOT NULL CONSTRAINT fk_comments_user REFERENCES users (id),\n"
@@ -37,22 +38,26 @@ def test_fk_reported_at_the_constraint_unless_an_index_leads_with_it(tmp_path: P
         "CREATE INDEX idx_comments_lower ON comments ((reviewer_id + 0));\n"
     )
     findings = lint_findings(sql, "foreign-key-without-index", tmp_path)
-    # post_id leads the UNIQUE index; user_id is second; the partial and expression indexes don't count
+    # post_id leads the UNIQUE index, user_id is second in it;
+    # the partial and the expression index do not count
     assert at(findings) == [
         ("foreign-key-without-index", 7, 29),
         ("foreign-key-without-index", 8, 22),
         ("foreign-key-without-index", 9, 24),
     ]
     assert findings[0].message == (
-        "foreign key comments(user_id) has no index: every delete or key update on users scans comments"
+        "foreign key comments(user_id) has no index: every delete or key update on users "
+        "scans comments"
     )
 
 
 def test_fk_index_created_in_a_later_migration_counts(tmp_path: Path) -> None:
     sql = (
-        "-- file: 202401010000__a.sql\n" + PARENTS +
-        "CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint, user_id bigint);\n"
-        "ALTER TABLE comments ADD CONSTRAINT fk_comments_post FOREIGN KEY (post_id) REFERENCES posts (id),\n"
+        "-- file: 202401010000__a.sql\n"
+        + PARENTS
+        + "CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint, user_id bigint);\n"
+        "ALTER TABLE comments ADD CONSTRAINT fk_comments_post FOREIGN KEY (post_id) "
+        "REFERENCES posts (id),\n"
         "    ADD CONSTRAINT fk_comments_user FOREIGN KEY (user_id) REFERENCES users (id);\n"
         "-- file: 202401020000__b.sql\n"
         "CREATE INDEX CONCURRENTLY idx_comments_post_id ON public.comments (post_id, id);\n"
@@ -71,13 +76,15 @@ def test_composite_fk_needs_its_columns_leading_in_any_order(tmp_path: Path) -> 
         "CREATE INDEX idx_c_b_a ON c (b, a);\n"
         "CREATE INDEX idx_d_a ON d (a);\n"
     )
-    assert at(lint_findings(sql, "foreign-key-without-index", tmp_path)) == [("foreign-key-without-index", 4, 51)]
+    assert at(lint_findings(sql, "foreign-key-without-index", tmp_path)) == [
+        ("foreign-key-without-index", 4, 51)
+    ]
 
 
 def test_fk_dropped_later_or_on_a_dropped_table_is_not_reported(tmp_path: Path) -> None:
     sql = (
-        "-- file: 202401010000__a.sql\n" + PARENTS +
-        "CREATE TABLE a (id bigint PRIMARY KEY, user_id bigint CONSTRAINT fk_a_user REFERENCES users);\n"
+        "-- file: 202401010000__a.sql\n" + PARENTS + "CREATE TABLE a (id bigint PRIMARY KEY,\n"
+        "    user_id bigint CONSTRAINT fk_a_user REFERENCES users);\n"
         "CREATE TABLE b (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n"
         "-- file: 202401020000__b.sql\n"
         "ALTER TABLE a DROP CONSTRAINT fk_a_user;\n"
@@ -88,8 +95,9 @@ def test_fk_dropped_later_or_on_a_dropped_table_is_not_reported(tmp_path: Path) 
 
 def test_fk_suppressed_with_reason(tmp_path: Path) -> None:
     sql = (
-        "-- UP\n" + PARENTS +
-        "-- pgpreflight: ignore[foreign-key-without-index] users are never deleted, comments stay small\n"
+        "-- UP\n"
+        + PARENTS
+        + "-- pgpreflight: ignore[foreign-key-without-index] users are never deleted\n"
         "ALTER TABLE posts ADD COLUMN author_id bigint REFERENCES users (id);\n"
     )
     rules = ["foreign-key-without-index", "unused-suppression", "suppression-without-reason"]
@@ -158,8 +166,7 @@ def test_replacing_an_index_in_one_migration_is_not_a_duplicate(tmp_path: Path) 
 
 def test_index_naming_defaults_accept_both_styles(tmp_path: Path) -> None:
     sql = (
-        "-- UP\n" + PARENTS +
-        "CREATE TABLE orders (\n"
+        "-- UP\n" + PARENTS + "CREATE TABLE orders (\n"
         "    id bigint CONSTRAINT pk_orders PRIMARY KEY,\n"
         "    user_id bigint CONSTRAINT orders_user_id_fkey REFERENCES users,\n"
         "    post_id bigint CONSTRAINT fk_orders_post REFERENCES posts,\n"
@@ -177,8 +184,7 @@ def test_index_naming_defaults_accept_both_styles(tmp_path: Path) -> None:
 
 def test_index_naming_reports_names_off_the_convention(tmp_path: Path) -> None:
     sql = (
-        "-- UP\n" + PARENTS +
-        "CREATE TABLE orders (\n"
+        "-- UP\n" + PARENTS + "CREATE TABLE orders (\n"
         "    id bigint CONSTRAINT orders_primary PRIMARY KEY,\n"
         "    user_id bigint CONSTRAINT user_ref REFERENCES users\n"
         ");\n"
@@ -203,9 +209,14 @@ def test_index_naming_reports_names_off_the_convention(tmp_path: Path) -> None:
 
 
 def test_index_naming_configured_patterns(tmp_path: Path) -> None:
-    sql = "-- UP\nCREATE INDEX orders_user_id_ix ON orders (user_id);\nCREATE INDEX idx_orders_user_id ON orders (user_id);\n"
+    sql = (
+        "-- UP\nCREATE INDEX orders_user_id_ix ON orders (user_id);\n"
+        "CREATE INDEX idx_orders_user_id ON orders (user_id);\n"
+    )
     options = {"index-naming": {"index-patterns": ["<table>_<columns>_ix"]}}
-    assert at(lint_findings(sql, "index-naming", tmp_path, rules=options)) == [("index-naming", 3, 1)]
+    assert at(lint_findings(sql, "index-naming", tmp_path, rules=options)) == [
+        ("index-naming", 3, 1)
+    ]
 
 
 # ---------------------------------------------------------------- trigram-index-needs-extension

@@ -28,7 +28,7 @@ TYPES = (
     "    d varchar(20),\n"
     "    e varchar,\n"
     "    f char(2),\n"
-    "    g \"char\",\n"
+    '    g "char",\n'
     "    h money,\n"
     "    i bigserial,\n"
     "    j pg_catalog.timestamp\n"
@@ -52,7 +52,10 @@ def test_timestamp_without_time_zone_in_create_add_and_alter_type(tmp_path: Path
 
 def test_prefer_text_over_varchar_only_with_a_length(tmp_path: Path) -> None:
     findings = lint_findings(TYPES, "prefer-text-over-varchar", tmp_path)
-    assert at(findings) == [("prefer-text-over-varchar", 7, 5), ("prefer-text-over-varchar", 16, 66)]
+    assert at(findings) == [
+        ("prefer-text-over-varchar", 7, 5),
+        ("prefer-text-over-varchar", 16, 66),
+    ]
     assert "char_length(d) <= 20" in (findings[0].hint or "")
 
 
@@ -67,14 +70,19 @@ def test_money_type(tmp_path: Path) -> None:
 
 def test_serial_column_every_spelling(tmp_path: Path) -> None:
     findings = lint_findings(TYPES, "serial-column", tmp_path)
-    assert at(findings) == [("serial-column", 3, 5), ("serial-column", 12, 5), ("serial-column", 15, 53)]
+    assert at(findings) == [
+        ("serial-column", 3, 5),
+        ("serial-column", 12, 5),
+        ("serial-column", 15, 53),
+    ]
     assert "bigint GENERATED ALWAYS AS IDENTITY" in (findings[1].hint or "")
 
 
 def test_type_rule_suppressed_with_reason(tmp_path: Path) -> None:
     sql = (
         "-- UP\n"
-        "-- pgpreflight: ignore[timestamp-without-time-zone] local wall-clock opening hours, no instant\n"
+        "-- pgpreflight: ignore[timestamp-without-time-zone] local wall-clock opening "
+        "hours, no instant\n"
         "CREATE TABLE shops (id bigint PRIMARY KEY, opens_at timestamp NOT NULL);\n"
         "ALTER TABLE shops ADD COLUMN closes_at timestamp;\n"
     )
@@ -96,7 +104,10 @@ UUIDS = (
 def test_uuid_ossp_is_needed_on_every_version(tmp_path: Path) -> None:
     findings = lint_findings(UUIDS, "uuid-default-needs-extension", tmp_path)
     assert where(findings) == [("202401010000__a.sql", 2, 45), ("202401020000__b.sql", 1, 43)]
-    assert findings[0].message == "uuid_generate_v4() needs extension uuid-ossp, which no earlier statement creates"
+    assert (
+        findings[0].message
+        == "uuid_generate_v4() needs extension uuid-ossp, which no earlier statement creates"
+    )
 
 
 def test_gen_random_uuid_needs_pgcrypto_below_13_only(tmp_path: Path) -> None:
@@ -117,7 +128,7 @@ def test_extensions_created_earlier_or_declared_installed(tmp_path: Path) -> Non
         "CREATE EXTENSION IF NOT EXISTS pgcrypto;\n"
         "CREATE TABLE a (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n"
         "CREATE TABLE b (id uuid PRIMARY KEY DEFAULT uuid_generate_v4());\n"
-        "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\";\n"
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";\n'
         "-- file: 202401020000__b.sql\n"
         "CREATE TABLE c (id uuid PRIMARY KEY DEFAULT uuid_generate_v4());\n"
         "UPDATE a SET id = uuid_generate_v5(uuid_ns_url(), 'x');\n"
@@ -125,7 +136,12 @@ def test_extensions_created_earlier_or_declared_installed(tmp_path: Path) -> Non
     findings = lint_findings(sql, "uuid-default-needs-extension", tmp_path, pg_version=12)
     assert where(findings) == [("202401010000__a.sql", 3, 45)]
     options = {"uuid-default-needs-extension": {"installed": ["uuid-ossp"]}}
-    assert lint_findings(sql, "uuid-default-needs-extension", tmp_path / "b", pg_version=12, rules=options) == []
+    assert (
+        lint_findings(
+            sql, "uuid-default-needs-extension", tmp_path / "b", pg_version=12, rules=options
+        )
+        == []
+    )
 
 
 # ---------------------------------------------------------------- extension-without-if-not-exists
@@ -135,11 +151,14 @@ def test_extension_without_if_not_exists_up_only(tmp_path: Path) -> None:
     sql = (
         "-- UP\n"
         "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
-        "CREATE EXTENSION \"uuid-ossp\" WITH SCHEMA public;\n"
+        'CREATE EXTENSION "uuid-ossp" WITH SCHEMA public;\n'
         "-- DOWN\n"
-        "DROP EXTENSION IF EXISTS \"uuid-ossp\";\n"
+        'DROP EXTENSION IF EXISTS "uuid-ossp";\n'
         "CREATE EXTENSION pg_trgm;\n"
     )
     findings = lint_findings(sql, "extension-without-if-not-exists", tmp_path)
     assert at(findings) == [("extension-without-if-not-exists", 3, 1)]
-    assert findings[0].message == "CREATE EXTENSION uuid-ossp fails if the extension is already installed"
+    assert findings[0].message == (
+        "extension uuid-ossp is created without IF NOT EXISTS: the migration fails where "
+        "it is already installed"
+    )
