@@ -1,0 +1,286 @@
+"""A pull-request comment: verdict, checklist table, findings by migration with links to their
+lines, EXPLAIN verdicts per index, and the details in `<details>` blocks.
+
+GitHub refuses comments over 65,536 characters; the comment stays under `LIMIT` (60,000) by
+dropping whole blocks from the end, or whole rows from the table that no longer fits, and says so
+in a closing note. A table is never cut inside a row, a `<details>` block never left open.
+Everything from the result is escaped: HTML-significant characters become entities, and `|` in
+table cells is escaped, so a migration comment cannot inject markup into the comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from linter.report import RenderOptions
+from linter.report import checklist as cl
+from linter.report import view
+from linter.result import RunResult
+
+LIMIT = 60_000
+_ICON = {"passed": "✅", "failed": "❌", "warning": "⚠️", "not run": "⏭️", "needs a person": "🙋"}
+_VERDICT_ICON = {cl.READY: "✅", cl.NOT_READY: "❌", cl.READY_WITH_WARNINGS: "⚠️"}
+_SEV_ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
+
+
+def render(result: RunResult, options: RenderOptions | None = None, *, link_base: str = "", limit: int = LIMIT) -> str:
+    return render_dict(result.to_dict(), link_base=link_base, limit=limit)
+
+
+def esc(text: Any) -> str:
+    """Text safe inside Markdown and inside a table cell."""
+    s = str(text if text is not None else "")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = s.replace("|", "\\|").replace("\r", "")
+    for ch in ("\\`", "*", "_", "[", "]"):
+        pass
+    return s.replace("\n", "<br>")
+
+
+def code(text: Any) -> str:
+    """An inline code span that survives backticks and pipes in the text (shown as-is)."""
+    s = " ".join(str(text if text is not None else "").split())
+    s = s.replace("|", "\\|")
+    ticks = "`"
+    while ticks in s:
+        ticks += "`"
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{ticks}{pad}{s}{pad}{ticks}"
+
+
+@dataclass
+class Block:
+    """A unit of the comment. Tables (`rows` set) may lose rows from the end, nothing else may
+    be cut: the block either fits or is dropped."""
+
+    head: list[str]
+    rows: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    what: str = "section"  # what a truncation note counts ("finding", "statement", ...)
+
+    def text(self, n_rows: int | None = None) -> str:
+        rows = self.rows if n_rows is None else self.rows[:n_rows]
+        return "\n".join([*self.head, *rows, *self.tail]) + "\n"
+
+
+def _link(path: str, line: int, link_base: str) -> str:
+    target = f"{link_base.rstrip('/') + '/' if link_base else ''}{path}#L{line}"
+    return f"[L{line}]({target.replace(' ', '%20').replace(')', '%29').replace('(', '%28')})"
+
+
+def _header(d: dict[str, Any], checklist: dict[str, Any]) -> Block:
+    meta = d.get("meta") or {}
+    check = d.get("check") or {}
+    server = check.get("server") or {}
+    bits = [f"**{esc(meta.get('project') or 'migrations')}**"]
+    git = meta.get("git") or {}
+    if git.get("short"):
+        bits.append(code(git["short"]) + (f" on {code(git['branch'])}" if git.get("branch") else ""))
+    bits.append(f"PostgreSQL {esc(server.get('version') or d.get('pg_version'))}"
+                + ("" if server.get("version") else " (configured)"))
+    target = check.get("target")
+    if target:
+        from linter.report.meta import target_label
+
+        bits.append("target " + code(target_label(host=target.get("host"), dbname=target.get("dbname"))))
+    elif check:
+        bits.append("scratch database")
+    else:
+        bits.append("static lint, no database")
+    if meta.get("time"):
+        bits.append(esc(meta["time"]))
+    bits.append(f"pgpreflight {esc(meta.get('pgpreflight_version') or (d.get('tool') or {}).get('version', ''))}")
+    v = checklist["verdict"]
+    return Block([
+        f"## {_VERDICT_ICON[v]} pgpreflight: {v}",
+        "",
+        f"> {esc(checklist['reason'])}",
+        "",
+        " · ".join(bits),
+        "",
+    ])
+
+
+def _checklist_blocks(checklist: dict[str, Any]) -> list[Block]:
+    table = Block(["### Pre-deploy checklist", "", "| Status | Item | Evidence |", "| --- | --- | --- |"], tail=[""])
+    for item in checklist["items"]:
+        table.rows.append(f"| {_ICON[item['status']]} {item['status']} | {esc(item['title'])} | {esc(item['summary'])} |")
+    out = [table]
+    lines = []
+    for item in checklist["items"]:
+        if item["evidence"]:
+            lines.append(f"**{esc(item['title'])}**")
+            lines.append("")
+            for ev in item["evidence"][:60]:
+                mig = f" ({code(ev['migration'])})" if ev.get("migration") else ""
+                lines.append(f"- {_ICON[ev['status']]} {esc(ev['text'])}{mig}")
+            if len(item["evidence"]) > 60:
+                lines.append(f"- … {len(item['evidence']) - 60} more")
+            lines.append("")
+    if lines:
+        out.append(Block(["<details><summary>Checklist evidence</summary>", "", *lines, "</details>", ""]))
+    return out
+
+
+def _findings_blocks(d: dict[str, Any], link_base: str) -> list[Block]:
+    rules = view.rules_by_id(d)
+    summary = d.get("summary") or {}
+    total = sum(summary.values()) if summary else len(d.get("findings") or [])
+    counts = ", ".join(f"{summary.get(s, 0)} {s}{'s' if summary.get(s, 0) != 1 and s != 'info' else ''}"
+                       for s in ("error", "warning", "info") if summary.get(s))
+    out = [Block([f"### Findings ({counts or 'none'})" if total else "### Findings", ""])]
+    if not total:
+        out[0].head.append("No findings. ✅")
+        out[0].head.append("")
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for m in view.shown_migrations(d):
+        fs = view.migration_findings(d, m)
+        if fs:
+            groups.append((m["id"], fs))
+    loose = view.loose_findings(d)
+    if loose:
+        groups.append(("other files", loose))
+    for title, fs in groups:
+        block = Block([f"#### {code(title)}", "", "| | Line | Rule | Finding |", "| --- | --- | --- | --- |"], tail=[""], what="finding")
+        for f in fs:
+            hint = f"<br>**Fix:** {esc(f['hint'])}" if f.get("hint") else ""
+            summary_txt = rules.get(f["rule"], {}).get("summary")
+            why = f"<br><sub>{esc(summary_txt)}</sub>" if summary_txt else ""
+            block.rows.append(
+                f"| {_SEV_ICON.get(f['severity'], '')} {f['severity']} | {_link(f['path'], f['line'], link_base)} | "
+                f"{code(f['rule'])} | {esc(f['message'])}{hint}{why} |"
+            )
+        out.append(block)
+    return out
+
+
+def _explain_blocks(d: dict[str, Any]) -> list[Block]:
+    explain = view.explain_views(d)
+    check = d.get("check")
+    head = ["### EXPLAIN ANALYZE of new indexes", ""]
+    if not explain:
+        new = [ix for m in view.shown_migrations(d) for ix in m.get("new_indexes") or []]
+        why = "no database in this run (`pgpreflight check` measures them)" if not check else "the check recorded no EXPLAIN evidence"
+        if not new:
+            return [Block([*head, "No new index in these migrations.", ""])]
+        return [Block([*head, f"⏭️ Not run for {len(new)} new index{'es' if len(new) != 1 else ''}: {why}.", ""])]
+    table = Block([*head, "| Index | Table | Verdict | Time before → after | Buffers before → after | Speed-up |",
+                   "| --- | --- | --- | --- | --- | --- |"], tail=[""], what="index")
+    details = []
+    for e in explain:
+        q = e["queries"][0] if e["queries"] else {}
+        status = cl.explain_status(e["verdict"])
+        speed = e.get("speedup") or q.get("speedup")
+        table.rows.append(
+            f"| {code(e['index'])} | {esc(e.get('table') or '')} | {_ICON[status]} {esc(e['verdict'])}"
+            f"{'<br>' + esc(e['reason']) if e.get('reason') else ''} | {view.fmt_ms(q.get('before_ms'))} → {view.fmt_ms(q.get('after_ms'))} | "
+            f"{view.fmt_int(q.get('before_buffers'))} → {view.fmt_int(q.get('after_buffers'))} | "
+            f"{'×%.1f' % speed if isinstance(speed, (int, float)) else '–'} |"
+        )
+        for q in e["queries"]:
+            details += [f"**{esc(e['index'])}**: {code(q['sql'][:300])}", ""]
+            for side in ("before", "after"):
+                node = q.get(side)
+                if node:
+                    details.append(f"- plan {side}: " + esc(_plan_outline(node)))
+            details.append("")
+    out = [table]
+    if details:
+        out.append(Block(["<details><summary>Queries and plans</summary>", "", *details, "</details>", ""]))
+    return out
+
+
+def _plan_outline(node: dict[str, Any], depth: int = 0, limit: int = 8) -> str:
+    parts = []
+
+    def walk(n: dict[str, Any], level: int) -> None:
+        if len(parts) >= limit:
+            return
+        name = n["type"] + (f" using {n['index']}" if n.get("index") else "") + (f" on {n['relation']}" if n.get("relation") else "")
+        parts.append("›" * level + " " + name if level else name)
+        for c in n.get("children") or []:
+            walk(c, level + 1)
+
+    walk(node, depth)
+    return " / ".join(parts)
+
+
+def _check_blocks(d: dict[str, Any]) -> list[Block]:
+    check = d.get("check")
+    if not check:
+        return [Block(["### Database check", "",
+                       "⏭️ Not run: locks, table rewrites, durations and the UP → DOWN → UP round trip need `pgpreflight check`.", ""])]
+    out = []
+    for mc in check.get("migrations") or []:
+        rt = mc.get("round_trip") or {}
+        rows = []
+        for s in (mc.get("up") or {}).get("statements") or []:
+            locks = [lk for lk in s.get("locks") or [] if not lk.get("new_object")]
+            lock_txt = "<br>".join(f"{esc(lk['mode'])} on {code(lk['object'])}" for lk in locks) or "none"
+            blocks = "<br>".join(esc(view.blocks_phrase(lk)) for lk in locks) or "–"
+            rewrite = "**yes**" if s.get("rewrites") else "no"
+            err = f"<br>❌ {esc((s.get('error') or {}).get('message'))}" if s.get("error") else ""
+            rows.append(f"| {s.get('line')} | {code((s.get('sql') or '')[:120])}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |")
+        verdict = {"pass": "✅ round trip passed", "fail": "❌ round trip failed", "no down": "❌ no DOWN"}.get(rt.get("verdict"), "⏭️ round trip not run")
+        title = f"{code(mc['id'])}: {esc(mc.get('status'))}, {verdict}"
+        head = [f"<details><summary>{title}</summary>", ""]
+        if rt.get("reason"):
+            head += [esc(rt["reason"]), ""]
+        for diff in (rt.get("down_differences") or []) + (rt.get("up_again_differences") or []):
+            head.append(f"- {esc(diff.get('kind'))} {code(diff.get('name'))}: {esc(diff.get('change'))}")
+        if rt.get("down_differences") or rt.get("up_again_differences"):
+            head.append("")
+        head += ["| Line | Statement | Lock | Blocks | Rewrite | Duration |", "| --- | --- | --- | --- | --- | --- |"]
+        out.append(Block(head, rows, tail=["", "</details>", ""], what="statement"))
+    if out:
+        out.insert(0, Block(["### Database check", "", f"Mode: {esc(check.get('mode'))}.", ""]))
+    return out
+
+
+def render_dict(d: dict[str, Any], *, link_base: str = "", limit: int = LIMIT) -> str:
+    from linter.report.meta import redact
+
+    checklist = cl.checklist(d)
+    blocks = [_header(d, checklist), *_checklist_blocks(checklist), *_findings_blocks(d, link_base),
+              *_explain_blocks(d), *_check_blocks(d)]
+    footer = "<sub>Generated by pgpreflight; the HTML report has the sources, lock timeline and plan trees.</sub>\n"
+    return redact(_fit(blocks, footer, limit))
+
+
+def _fit(blocks: list[Block], footer: str, limit: int) -> str:
+    """Whole blocks while they fit; then as many whole rows of the next table as fit; then a note."""
+    out: list[str] = []
+    size = len(footer)
+    reserve = 400  # room for the truncation note
+    for i, block in enumerate(blocks):
+        text = block.text()
+        if size + len(text) + reserve <= limit:
+            out.append(text)
+            size += len(text)
+            continue
+        dropped_rows = 0
+        if block.rows:
+            n = len(block.rows)
+            while n > 0 and size + len(block.text(n)) + reserve > limit:
+                n -= 1
+            if n > 0:
+                out.append(block.text(n))
+                size += len(block.text(n))
+                dropped_rows = len(block.rows) - n
+            else:
+                dropped_rows = len(block.rows)
+        later_rows = sum(len(b.rows) for b in blocks[i + 1 :] if b.what == "finding")
+        skipped = len(blocks) - i - (1 if dropped_rows < len(block.rows) else 0)
+        parts = []
+        if dropped_rows:
+            parts.append(f"{dropped_rows} more {block.what}{'s' if dropped_rows != 1 else ''} in this table")
+        if later_rows:
+            parts.append(f"{later_rows} more finding{'s' if later_rows != 1 else ''} in later migrations")
+        if skipped:
+            parts.append(f"{skipped} more section{'s' if skipped != 1 else ''}")
+        out.append(f"> ✂️ **Truncated** to stay under GitHub's comment size limit: {', '.join(parts) or 'the rest'} not shown. "
+                   "The HTML report (`pgpreflight report result.json --html report.html`) has everything.\n\n")
+        break
+    out.append(footer)
+    return "\n".join(s.rstrip("\n") + "\n" for s in out)
