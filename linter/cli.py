@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", "-f", choices=sorted(FORMATS), default="text", help="output format (default text)")
     lint.add_argument("--output", "-o", type=Path, help="write the report to this file instead of standard output")
     lint.add_argument("--json", dest="json_result", type=Path, help="also save the full result as JSON (for 'pgpreflight report')")
+    from linter.report.cli import add_report_options
+
+    add_report_options(lint)
     lint.add_argument("--baseline", type=Path, help="report only findings not recorded in this baseline file")
     lint.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE and exit 0")
     rules = sub.add_parser("rules", help="list every rule")
@@ -201,12 +204,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
         known = baseline.load(args.baseline)
         result.findings = baseline.filter_new(result.findings, known)
+    from linter.report.cli import attach_evidence, wants_report, write_reports
+
+    if wants_report(args):
+        attach_evidence(result, args, config, command="lint")
     options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     output = renderer(args.format)(result, options)
     if args.json_result:
         from linter.report import json_format
 
         write_output(json_format.render(result, options), args.json_result)
+    write_reports(result, args)
     write_output(output, args.output)
     if args.exit_zero:
         return 0
