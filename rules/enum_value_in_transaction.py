@@ -50,8 +50,16 @@ class _Literals(Visitor):  # type: ignore[misc]
         self.found: list[tuple[str, Any]] = []
 
     def visit_A_Const(self, ancestors: Any, node: ast.A_Const) -> None:
-        if isinstance(node.val, ast.String):
-            self.found.append((str(node.val.sval), node))
+        if not isinstance(node.val, ast.String):
+            return
+        # A_Const carries no location in pglast: point at the nearest enclosing node that does
+        at: Any = None
+        while ancestors is not None and at is None:
+            parent = ancestors.node
+            if isinstance(getattr(parent, "location", None), int) and parent.location >= 0:
+                at = parent
+            ancestors = ancestors.parent
+        self.found.append((str(node.val.sval), at))
 
 
 def _uses(stmt: Statement, value: str) -> Any:
@@ -59,7 +67,7 @@ def _uses(stmt: Statement, value: str) -> Any:
         return None
     visitor = _Literals()
     visitor(stmt.node)
-    return next((node for text, node in visitor.found if text == value), None)
+    return next((node or stmt for text, node in visitor.found if text == value), None)
 
 
 def _same_transaction_after(section: Section, stmt: Statement, ctx: Context) -> Iterator[Statement]:
@@ -110,7 +118,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         later,
                         f"new value '{node.newVal}' of enum '{short(name)}' is used in the transaction "
                         "that added it; PostgreSQL refuses it until COMMIT",
-                        node=used,
+                        node=used if used is not later else None,
                         hint="move the statements that use the new value to a later migration",
                     )
                     break
