@@ -1,0 +1,95 @@
+"""CHECK or FOREIGN KEY added to an existing table without NOT VALID.
+
+## Why is this bad?
+Adding a CHECK constraint validates every existing row while holding ACCESS EXCLUSIVE: reads and
+writes stop for the whole scan. Adding a FOREIGN KEY validates every row while holding SHARE ROW
+EXCLUSIVE on both the table and the referenced table: writes to both stop. Adding the constraint
+`NOT VALID` is a brief catalog change (new rows are checked from then on), and a later
+`VALIDATE CONSTRAINT` scans under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes
+(for a foreign key, ROW SHARE on the referenced table). Columns added with an inline
+`REFERENCES` or `CHECK` are validated the same way.
+
+## Example
+```sql
+ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
+    FOREIGN KEY (customer_id) REFERENCES customers (id);
+```
+
+Use instead:
+```sql
+-- file: 202401011200__fk_orders_customer.sql
+ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
+    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+-- file: 202401011300__validate_fk_orders_customer.sql
+ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration, Statement
+from linter.names import relation_name, short
+
+ID = "constraint-without-not-valid"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {
+    "squawk": "constraint-missing-not-valid adding-foreign-key-constraint",
+    "eugene": "E1",
+    "strong_migrations": "add_foreign_key",
+}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
+            table = relation_name(node.relation)
+            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+                continue
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd):
+                    continue
+                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+                    cons, column = [cmd.def_], None
+                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                    cons, column = list(cmd.def_.constraints or ()), str(cmd.def_.colname)
+                else:
+                    continue
+                for con in cons:
+                    if con.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN) or con.skip_validation:
+                        continue
+                    yield _finding(ctx, stmt, table, con, column)
+
+
+def _finding(ctx: Context, stmt: Statement, table: str, con: ast.Constraint, column: str | None) -> Finding:
+    t = short(table)
+    name = con.conname or (f"{table.split('.')[-1]}_{column}_fkey" if column else "<name>")
+    inline = f" on new column '{column}'" if column else ""
+    if con.contype == ConstrType.CONSTR_FOREIGN:
+        ref = short(relation_name(con.pktable))
+        both = [t] if ref == t else [t, ref]
+        message = (f"FOREIGN KEY {name}{inline} on '{t}' validates every row while holding SHARE ROW EXCLUSIVE "
+                   f"on {' and '.join(repr(x) for x in both)}, blocking writes to {'both' if len(both) == 2 else 'it'}")
+        cols = column or ", ".join(str(getattr(a, "sval", a)) for a in con.fk_attrs or ())
+        add = f"FOREIGN KEY ({cols}) REFERENCES {ref} (...) NOT VALID"
+        severity = ctx.facts.severity(relation_name(con.pktable), ctx.facts.severity(table, ctx.severity))
+    else:
+        message = f"CHECK {name}{inline} on '{t}' validates every row under ACCESS EXCLUSIVE, blocking reads and writes"
+        add = "CHECK (...) NOT VALID"
+        severity = ctx.facts.severity(table, ctx.severity)
+    prefix = f"ALTER TABLE {t} ADD COLUMN {column} <type>; " if column else ""
+    return ctx.finding(
+        stmt, message, node=con, severity=severity,
+        hint=f"{prefix}ALTER TABLE {t} ADD CONSTRAINT {name} {add}; then in a later migration (or after "
+        f"COMMIT) ALTER TABLE {t} VALIDATE CONSTRAINT {name};",
+    )

@@ -1,0 +1,78 @@
+"""UNIQUE or PRIMARY KEY added to an existing table without USING INDEX.
+
+## Why is this bad?
+`ADD CONSTRAINT ... UNIQUE (...)` or `PRIMARY KEY (...)` builds its index while holding ACCESS
+EXCLUSIVE on the table: reads and writes stop for the whole build. Build the unique index first
+with `CREATE UNIQUE INDEX CONCURRENTLY` (no blocking), then attach it with `ADD CONSTRAINT ...
+UNIQUE USING INDEX` or `PRIMARY KEY USING INDEX`, a brief catalog change. For a primary key the
+columns must already be NOT NULL (see `set-not-null-without-check`).
+
+## Example
+```sql
+ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE (email);
+```
+
+Use instead:
+```sql
+-- file: 202401011200__uq_users_email_index.sql
+-- +goose NO TRANSACTION
+-- +goose Up
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_users_email ON users (email);
+-- file: 202401011300__uq_users_email.sql
+-- +goose Up
+ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email;
+```
+
+## References
+- https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from linter.context import Context
+from linter.findings import Finding
+from linter.migration import Migration
+from linter.names import relation_name, short
+
+ID = "unique-without-index"
+SEVERITY = "error"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "disallowed-unique-constraint adding-serial-primary-key-field", "eugene": "E7"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
+            table = relation_name(node.relation)
+            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+                continue
+            t = short(table)
+            for cmd in node.cmds or ():
+                if not isinstance(cmd, ast.AlterTableCmd):
+                    continue
+                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+                    cons = [cmd.def_]
+                    cols = ", ".join(str(getattr(k, "sval", k)) for k in cmd.def_.keys or ())
+                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                    cons, cols = list(cmd.def_.constraints or ()), str(cmd.def_.colname)
+                else:
+                    continue
+                for con in cons:
+                    if con.contype not in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY) or con.indexname:
+                        continue
+                    kind = "PRIMARY KEY" if con.contype == ConstrType.CONSTR_PRIMARY else "UNIQUE"
+                    name = con.conname or f"{table.split('.')[-1]}_{cols.replace(', ', '_')}_key"
+                    yield ctx.finding(
+                        stmt,
+                        f"{kind} {name} on '{t}' builds its index under ACCESS EXCLUSIVE, blocking reads and "
+                        "writes until the build ends",
+                        node=con,
+                        severity=ctx.facts.severity(table, ctx.severity),
+                        hint=f"outside a transaction: CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} ({cols}); "
+                        f"then ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
+                    )
