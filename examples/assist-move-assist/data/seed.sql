@@ -23,7 +23,7 @@ SELECT setseed(0.4242);
 -- código da tabela): ids crescentes mantêm as inserções no fim do índice da chave primária (com
 -- ids aleatórios a carga fica ~25% mais lenta). Função temporária (pg_temp), some com a sessão;
 -- SQL simples e IMMUTABLE para o planner expandi-la em linha.
-CREATE FUNCTION pg_temp.seed_id(tabela text, n integer) RETURNS uuid
+CREATE OR REPLACE FUNCTION pg_temp.seed_id(tabela text, n integer) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT (lpad(to_hex(n), 12, '0') || '7'
