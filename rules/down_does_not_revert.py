@@ -183,12 +183,13 @@ def _creator(d: SchemaDifference, model: SchemaModel) -> Any:
         if table is None:
             return None
         leaf = d.name.rpartition(".")[2] if d.object_type in ("column", "trigger") else d.name
-        found = {
+        objects: dict[str, dict[str, Any]] = {
             "column": table.columns,
             "constraint": table.constraints,
             "index": table.indexes,
             "trigger": table.triggers,
-        }[d.object_type].get(leaf)
+        }
+        found = objects[d.object_type].get(leaf)
         return getattr(found, "location", None)
     return None
 

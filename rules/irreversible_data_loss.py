@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, DropBehavior, ObjectType
@@ -159,7 +160,7 @@ def _losses(
                         hint=_HINT,
                     )
         case ast.AlterTableStmt(objtype=ObjectType.OBJECT_TABLE):
-            rv = node.relation
+            rv: Any = node.relation
             key = model.qualify(f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname)
             table = model.tables.get(key)
             if table is None or not _existed(before, key):

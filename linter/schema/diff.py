@@ -153,11 +153,14 @@ def _compare_named(
             )
         )
     for key in sorted(k for k in before if k in after):
-        old, new = before[key], after[key]
-        if old is not new and not (equal(old, new) if equal is not None else old == new):
-            old_text, new_text = describe(old), describe(new)
+        old_object, new_object = before[key], after[key]
+        if old_object is new_object:
+            continue
+        same = equal(old_object, new_object) if equal is not None else old_object == new_object
+        if not same:
+            old_text, new_text = describe(old_object), describe(new_object)
             if old_text == new_text:
-                old_text, new_text = repr(old), repr(new)
+                old_text, new_text = repr(old_object), repr(new_object)
             out.append(_changed(object_type, prefix + display(key), old_text, new_text, table))
 
 
@@ -282,9 +285,9 @@ def _compare_tables(
     for key in sorted(removed):
         out.append(_simple(REMOVED, "table", display(key), before=before[key].kind))
     for key in sorted(k for k in before if k in after):
-        old, new = before[key], after[key]
-        if old is not new:
-            _compare_table(out, old, new)
+        old_table, new_table = before[key], after[key]
+        if old_table is not new_table:
+            _compare_table(out, old_table, new_table)
 
 
 def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:

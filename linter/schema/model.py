@@ -1,6 +1,8 @@
 """`SchemaModel`: the database as it would be after replaying migration statements.
 
-The model is replayed from pglast statement nodes, one at a time (`apply`). Statements it does
+The model is replayed from pglast statement nodes, one at a time (`apply`). Handlers take their
+node as `Any`: pglast's stubs declare every field Optional, while the parser always sets the
+fields a statement kind needs, so asserting each one would bury the logic. Statements it does
 not understand are recorded in `unmodelled` with the reason, statements PostgreSQL would reject
 given the model (dropping a missing table without IF EXISTS, ...) in `problems`; neither raises,
 because a linter must keep going over a history it only partly understands.
@@ -273,7 +275,7 @@ class SchemaModel:
         # PostgreSQL truncates identifiers longer than 63 bytes (with a NOTICE)
         return f"{schema or self._current_schema}.{N.truncate_identifier(name)}"
 
-    def _rel_key(self, rv: ast.RangeVar) -> str:
+    def _rel_key(self, rv: Any) -> str:
         return self._key(rv.schemaname, str(rv.relname))
 
     def _names_key(self, nodes: Any) -> str:
@@ -287,7 +289,7 @@ class SchemaModel:
             self._owned.add(key)
         return self.tables[key]
 
-    def _lookup_table(self, rv: ast.RangeVar, missing_ok: bool, what: str) -> str | None:
+    def _lookup_table(self, rv: Any, missing_ok: bool, what: str) -> str | None:
         key = self._rel_key(rv)
         if key in self.tables:
             return key
@@ -414,7 +416,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- schemas
 
-    def _create_schema(self, node: ast.CreateSchemaStmt) -> None:
+    def _create_schema(self, node: Any) -> None:
         name = node.schemaname
         if name is None:
             self._unmodelled(node, "CREATE SCHEMA AUTHORIZATION without a name is not modelled")
@@ -435,7 +437,7 @@ class SchemaModel:
         finally:
             self._current_schema = previous
 
-    def _drop_schema(self, node: ast.DropStmt) -> None:
+    def _drop_schema(self, node: Any) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         for item in node.objects or ():
             name = item.sval if isinstance(item, ast.String) else N.strings(item)[-1]
@@ -465,7 +467,7 @@ class SchemaModel:
                     del self.extensions[ext_name]
             self.schemas.discard(name)
 
-    def _set(self, node: ast.VariableSetStmt) -> None:
+    def _set(self, node: Any) -> None:
         if node.name != "search_path":
             return
         if node.kind == enums.VariableSetKind.VAR_SET_VALUE and node.args:
@@ -479,7 +481,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- tables
 
-    def _create_table(self, node: ast.CreateStmt) -> None:
+    def _create_table(self, node: Any) -> None:
         rv = node.relation
         key = self._rel_key(rv)
         schema, name = key.split(".", 1)
@@ -546,7 +548,7 @@ class SchemaModel:
             CT.CONSTR_EXCLUSION: 2,
             CT.CONSTR_FOREIGN: 3,
         }
-        pending.sort(key=lambda pair: order.get(pair[1].contype, 4))
+        pending.sort(key=lambda pair: order.get(pair[1].contype, 4) if pair[1].contype else 4)
         for column_name, constraint_node, given_name in _without_redundant_indexes(pending):
             self._add_constraint_node(
                 table, constraint_node, column_name, creating=True, name=given_name
@@ -554,7 +556,7 @@ class SchemaModel:
         if table.partition_of and table.partition_of in self.tables:
             self._inherit_from_parent(table, self.tables[table.partition_of])
 
-    def _like(self, table: Table, clause: ast.TableLikeClause) -> None:
+    def _like(self, table: Table, clause: Any) -> None:
         source = self.tables.get(self._rel_key(clause.relation))
         if source is None:
             self._problem(f"LIKE: table {self._rel_key(clause.relation)} does not exist")
@@ -688,7 +690,7 @@ class SchemaModel:
     def _add_constraint_node(
         self,
         table: Table,
-        node: ast.Constraint,
+        node: Any,
         column: str | None,
         *,
         creating: bool,
@@ -817,7 +819,7 @@ class SchemaModel:
         elif kind == CT.CONSTR_EXCLUSION:
             elements = []
             parts = []
-            used: list[str] = []
+            used = []
             for elem, operator in node.exclusions or ():
                 element = self._index_element(elem)
                 elements.append(element)
@@ -862,7 +864,7 @@ class SchemaModel:
         else:
             self._unmodelled("Constraint", f"constraint type {kind.name} is not modelled")
 
-    def _constraint_using_index(self, table: Table, node: ast.Constraint) -> None:
+    def _constraint_using_index(self, table: Table, node: Any) -> None:
         """`ADD CONSTRAINT name PRIMARY KEY USING INDEX idx` renames the index to the constraint."""
         index = table.indexes.get(str(node.indexname))
         if index is None:
@@ -923,7 +925,7 @@ class SchemaModel:
             self._remove_constraint(self._writable(other.qualified_name), constraint.name)
         self._fk_refs.pop(key, None)
 
-    def _drop_relations(self, node: ast.DropStmt, kind: str) -> None:
+    def _drop_relations(self, node: Any, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         for item in node.objects or ():
             schema, name = N.split_name(item)
@@ -968,7 +970,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- ALTER TABLE
 
-    def _alter_table(self, node: ast.AlterTableStmt) -> None:
+    def _alter_table(self, node: Any) -> None:
         objtype = node.objtype
         if objtype == OT.OBJECT_INDEX:
             for cmd in node.cmds or ():
@@ -989,7 +991,7 @@ class SchemaModel:
         for cmd in node.cmds or ():
             self._alter_table_cmd(key, cmd, recurse=bool(node.relation.inh))
 
-    def _alter_table_cmd(self, key: str, cmd: ast.AlterTableCmd, *, recurse: bool) -> None:
+    def _alter_table_cmd(self, key: str, cmd: Any, *, recurse: bool) -> None:
         table = self._writable(key)
         sub = cmd.subtype
         col = str(cmd.name) if cmd.name else None
@@ -1028,12 +1030,12 @@ class SchemaModel:
             AT.AT_SetIdentity,
             AT.AT_DropExpression,
         ):
-            column = table.columns.get(col)
-            if column is None:
+            existing = table.columns.get(col)
+            if existing is None:
                 if not (sub == AT.AT_DropIdentity and cmd.missing_ok):
                     self._problem(f"column {col} of {key} does not exist")
                 return
-            table.columns[col] = self._alter_column(table, column, cmd)
+            table.columns[col] = self._alter_column(table, existing, cmd)
         elif sub == AT.AT_AddConstraint:
             self._add_constraint_node(table, cmd.def_, None, creating=False)
         elif sub == AT.AT_DropConstraint:
@@ -1068,9 +1070,9 @@ class SchemaModel:
         elif sub in (AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize):
             child_key = self._rel_key(cmd.def_.name)
             if child_key in self.tables:
-                child = self._writable(child_key)
-                child.partition_of = None
-                child.partition_bound = None
+                detached = self._writable(child_key)
+                detached.partition_of = None
+                detached.partition_bound = None
             else:
                 self._problem(f"partition {child_key} does not exist")
         elif sub in (AT.AT_SetLogged, AT.AT_SetUnLogged):
@@ -1082,7 +1084,7 @@ class SchemaModel:
             for child in self._children(key):
                 self._alter_table_cmd(child, cmd, recurse=True)
 
-    def _alter_column(self, table: Table, column: Column, cmd: ast.AlterTableCmd) -> Column:
+    def _alter_column(self, table: Table, column: Column, cmd: Any) -> Column:
         sub = cmd.subtype
         if sub == AT.AT_AlterColumnType:
             element = cmd.def_
@@ -1158,7 +1160,7 @@ class SchemaModel:
         for seq_key in self._sequences_of(table.qualified_name, col):
             self._pop_sequence(seq_key)
 
-    def _attach_partition(self, table: Table, cmd: ast.PartitionCmd) -> None:
+    def _attach_partition(self, table: Table, cmd: Any) -> None:
         child_key = self._rel_key(cmd.name)
         if child_key not in self.tables:
             self._problem(f"table {child_key} does not exist")
@@ -1176,7 +1178,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- indexes
 
-    def _index_element(self, elem: ast.IndexElem) -> IndexElement:
+    def _index_element(self, elem: Any) -> IndexElement:
         opclass = N.strings(elem.opclass)
         collation = ".".join(N.strings(elem.collation)) if elem.collation else None
         nulls = {1: "first", 2: "last"}.get(int(elem.nulls_ordering or 0))
@@ -1189,7 +1191,7 @@ class SchemaModel:
             nulls=nulls,
         )
 
-    def _create_index(self, node: ast.IndexStmt) -> None:
+    def _create_index(self, node: Any) -> None:
         key = self._lookup_table(node.relation, False, "CREATE INDEX")
         if key is None:
             if self._relations.get(self._rel_key(node.relation)) == "materialized view":
@@ -1240,7 +1242,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- DROP / RENAME / COMMENT
 
-    def _drop(self, node: ast.DropStmt) -> None:
+    def _drop(self, node: Any) -> None:
         kind = node.removeType
         if kind == OT.OBJECT_TABLE:
             self._drop_relations(node, "table")
@@ -1275,7 +1277,7 @@ class SchemaModel:
         else:
             self._unmodelled(node, f"DROP {kind.name[7:]} is not modelled")
 
-    def _drop_types(self, node: ast.DropStmt) -> None:
+    def _drop_types(self, node: Any) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         for item in node.objects or ():
             schema, name = N.split_name(item.names)
@@ -1295,7 +1297,7 @@ class SchemaModel:
                 for column_name in users:
                     self._drop_column(self._writable(table_key), column_name, cascade=cascade)
 
-    def _drop_functions(self, node: ast.DropStmt) -> None:
+    def _drop_functions(self, node: Any) -> None:
         for item in node.objects or ():
             schema, name = N.split_name(item.objname)
             prefix = self._key(schema, name) + "("
@@ -1324,7 +1326,7 @@ class SchemaModel:
             for match in matches:
                 del self.functions[match]
 
-    def _rename(self, node: ast.RenameStmt) -> None:
+    def _rename(self, node: Any) -> None:
         kind = node.renameType
         new = str(node.newname)
         if kind in (
@@ -1371,7 +1373,7 @@ class SchemaModel:
         else:
             self._unmodelled(node, f"RENAME of {kind.name[7:]} is not modelled")
 
-    def _rename_relation(self, node: ast.RenameStmt, new: str) -> None:
+    def _rename_relation(self, node: Any, new: str) -> None:
         key = self._rel_key(node.relation)
         schema = key.split(".", 1)[0]
         new_key = qualify(schema, new)
@@ -1546,7 +1548,7 @@ class SchemaModel:
                             c, type=new_shown + c.type[len(old_shown) :]
                         )
 
-    def _comment(self, node: ast.CommentStmt) -> None:
+    def _comment(self, node: Any) -> None:
         kind = node.objtype
         if kind == OT.OBJECT_TABLE:
             key = self._names_key(node.object)
@@ -1570,7 +1572,7 @@ class SchemaModel:
             if isinstance(target, (tuple, list)):
                 name = ".".join(N.strings(target))
             elif isinstance(target, ast.String):
-                name = target.sval
+                name = str(target.sval)
             else:
                 name = N.deparse(target) if isinstance(target, ast.Node) else str(target)
             ref = (kind.name[7:].lower().replace("_", " "), name)
@@ -1579,7 +1581,7 @@ class SchemaModel:
             else:
                 self.comments[ref] = node.comment
 
-    def _alter_object_schema(self, node: ast.AlterObjectSchemaStmt) -> None:
+    def _alter_object_schema(self, node: Any) -> None:
         new_schema = str(node.newschema)
         if new_schema not in self.schemas:
             self._problem(f"schema {new_schema} does not exist")
@@ -1621,7 +1623,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- sequences, views
 
-    def _create_sequence(self, node: ast.CreateSeqStmt) -> None:
+    def _create_sequence(self, node: Any) -> None:
         key = self._rel_key(node.sequence)
         if key in self._relations:
             if not node.if_not_exists:
@@ -1644,7 +1646,7 @@ class SchemaModel:
             return None
         return (self._key(parts[-3] if len(parts) > 2 else None, parts[-2]), parts[-1])
 
-    def _alter_sequence(self, node: ast.AlterSeqStmt) -> None:
+    def _alter_sequence(self, node: Any) -> None:
         key = self._rel_key(node.sequence)
         sequence = self.sequences.get(key)
         if sequence is None:
@@ -1658,7 +1660,7 @@ class SchemaModel:
                 sequence = dataclasses.replace(sequence, owned_by=self._owned_by(option.arg))
         self._put_sequence(key, sequence)
 
-    def _create_view(self, node: ast.ViewStmt) -> None:
+    def _create_view(self, node: Any) -> None:
         key = self._rel_key(node.view)
         if key in self._relations and not (node.replace and key in self.views):
             self._problem(f"relation {key} already exists")
@@ -1667,7 +1669,7 @@ class SchemaModel:
         self.views[key] = View(schema, name, N.deparse(node.query), location=self._location)
         self._relations[key] = "view"
 
-    def _create_table_as(self, node: ast.CreateTableAsStmt) -> None:
+    def _create_table_as(self, node: Any) -> None:
         key = self._rel_key(node.into.rel)
         if key in self._relations:
             if not node.if_not_exists:
@@ -1687,7 +1689,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- types
 
-    def _create_enum(self, node: ast.CreateEnumStmt) -> None:
+    def _create_enum(self, node: Any) -> None:
         key = self._names_key(node.typeName)
         if key in self.types:
             self._problem(f"type {key} already exists")
@@ -1696,7 +1698,7 @@ class SchemaModel:
         values = tuple(v.sval for v in node.vals or ())
         self.types[key] = EnumType(schema, name, values, location=self._location)
 
-    def _alter_enum(self, node: ast.AlterEnumStmt) -> None:
+    def _alter_enum(self, node: Any) -> None:
         key = self._names_key(node.typeName)
         enum = self.types.get(key)
         if not isinstance(enum, EnumType):
@@ -1721,7 +1723,7 @@ class SchemaModel:
                 values.append(new)
         self.types[key] = dataclasses.replace(enum, values=tuple(values))
 
-    def _create_domain(self, node: ast.CreateDomainStmt) -> None:
+    def _create_domain(self, node: Any) -> None:
         key = self._names_key(node.domainname)
         if key in self.types:
             self._problem(f"type {key} already exists")
@@ -1732,7 +1734,7 @@ class SchemaModel:
             domain = self._domain_constraint(domain, constraint)
         self.types[key] = domain
 
-    def _domain_constraint(self, domain: Domain, constraint: ast.Constraint) -> Domain:
+    def _domain_constraint(self, domain: Domain, constraint: Any) -> Domain:
         kind = constraint.contype
         if kind == CT.CONSTR_NOTNULL:
             return dataclasses.replace(domain, not_null=True)
@@ -1753,7 +1755,7 @@ class SchemaModel:
             )
         return domain
 
-    def _alter_domain(self, node: ast.AlterDomainStmt) -> None:
+    def _alter_domain(self, node: Any) -> None:
         key = self._names_key(node.typeName)
         domain = self.types.get(key)
         if not isinstance(domain, Domain):
@@ -1781,7 +1783,7 @@ class SchemaModel:
 
     # ----------------------------------------------------------------- functions, triggers
 
-    def _create_function(self, node: ast.CreateFunctionStmt) -> None:
+    def _create_function(self, node: Any) -> None:
         schema, name = N.split_name(node.funcname)
         mode = enums.FunctionParameterMode
         arguments = tuple(
@@ -1812,7 +1814,7 @@ class SchemaModel:
             return
         self.functions[function.signature] = function
 
-    def _create_trigger(self, node: ast.CreateTrigStmt) -> None:
+    def _create_trigger(self, node: Any) -> None:
         key = self._lookup_table(node.relation, False, "CREATE TRIGGER")
         if key is None:
             return
@@ -1838,7 +1840,7 @@ class SchemaModel:
             location=self._location,
         )
 
-    def _create_extension(self, node: ast.CreateExtensionStmt) -> None:
+    def _create_extension(self, node: Any) -> None:
         name = str(node.extname)
         if name in self.extensions:
             if not node.if_not_exists:
@@ -1852,7 +1854,7 @@ class SchemaModel:
                 version = option.arg.sval
         self.extensions[name] = Extension(name, schema, version, location=self._location)
 
-    def _alter_extension(self, node: ast.AlterExtensionStmt) -> None:
+    def _alter_extension(self, node: Any) -> None:
         extension = self.extensions.get(str(node.extname))
         if extension is None:
             self._problem(f"extension {node.extname} does not exist")

@@ -77,7 +77,7 @@ def default_text(node: Any) -> str:
         and isinstance(node.args[0], ast.A_Const)
         and isinstance(node.args[0].val, ast.String)
     ):
-        sequence = node.args[0].val.sval
+        sequence = str(node.args[0].val.sval)
         if sequence.startswith(DEFAULT_SCHEMA + "."):
             sequence = sequence[len(DEFAULT_SCHEMA) + 1 :]
         return f"nextval('{sequence}'::regclass)"
@@ -86,7 +86,7 @@ def default_text(node: Any) -> str:
 
 def strings(nodes: Iterable[Any] | None) -> list[str]:
     """The `sval`s of a list of `String` nodes (qualified names in pglast's AST)."""
-    return [n.sval for n in nodes or () if isinstance(n, ast.String)]
+    return [str(n.sval) for n in nodes or () if isinstance(n, ast.String)]
 
 
 def split_name(names: Iterable[Any] | None) -> tuple[str | None, str]:
