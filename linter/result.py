@@ -84,6 +84,7 @@ class RunResult:
             "summary": self.counts(),
             "migrations": [_migration_dict(m) for m in self.migrations],
             "rules": [_rule_dict(rules_by_id[r]) for r in used if r in rules_by_id],
+            "enabled_rules": sorted(rules_by_id),
             "sources": [
                 {"path": s.display, "text": s.text} for d, s in sorted(self.sources.items()) if d in shown
             ],
@@ -107,6 +108,7 @@ class RunResult:
             sources = {s["path"]: SourceFile(Path(s["path"]), s["path"], s["text"]) for s in data.get("sources") or []}
             migrations = [_migration_from(m, sources) for m in data.get("migrations") or []]
             rules = [_rule_from(r) for r in data.get("rules") or []]
+            rules += _enabled_rules(data.get("enabled_rules") or [], {r.id for r in rules})
         except (TypeError, KeyError, AttributeError) as err:
             raise InputError(f"{origin}: malformed result: {type(err).__name__}: {err}") from err
         config = Config(values={"pg-version": data.get("pg_version") or 15, "fail-on": data.get("fail_on") or "error"})
@@ -208,6 +210,14 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
         in_transaction=bool(d.get("in_transaction", True)),
         reported=bool(d.get("reported", True)),
     )
+
+
+def _enabled_rules(ids: list[str], have: set[str]) -> list[Rule]:
+    """Rules that ran without a finding (SARIF lists them): the registry's, when it knows them."""
+    from linter.registry import all_rules
+
+    known = all_rules()
+    return [known[i] for i in ids if i in known and i not in have]
 
 
 def _rule_from(d: dict[str, Any]) -> Rule:

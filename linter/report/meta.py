@@ -22,11 +22,10 @@ _ENV_PASSWORD = re.compile(r"(\bPGPASSWORD\s*=\s*)(\S+)")
 
 
 def redact(text: str) -> str:
-    """`text` with every password in a URI, `password=...` pair or PGPASSWORD replaced by ***."""
+    """`text` with the credentials of every URI, `password=...` pair and PGPASSWORD replaced by ***."""
 
-    def uri(m: re.Match[str]) -> str:
-        user, sep, _ = m.group(2).partition(":")
-        return f"{m.group(1)}{user}{':***' if sep else ''}@"
+    def uri(m: re.Match[str]) -> str:  # user and password both go: host/dbname is enough
+        return f"{m.group(1)}***@"
 
     text = _URI.sub(uri, text)
     text = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
@@ -52,7 +51,13 @@ def target_label(dsn: str | None = None, *, host: str | None = None, dbname: str
         if re.match(r"^postgres(?:ql)?://", dsn, re.I):
             parts = urlsplit(dsn)
             netloc = parts.netloc.rpartition("@")[2]
-            host = host or unquote(netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc) or None
+            try:
+                name = parts.hostname
+            except ValueError:
+                name = None
+            if name and netloc.startswith("["):
+                name = f"[{name}]"
+            host = host or (unquote(name) if name else None)
             dbname = dbname or unquote(parts.path.lstrip("/")) or None
             for key, value in re.findall(r"(?:^|&)(host|dbname)=([^&]*)", parts.query):
                 if key == "host" and not host:
