@@ -625,13 +625,14 @@ class ScratchServer:
         self._require_running()
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(
-            host=str(self.socket_dir),
-            port=str(PORT),
-            user=SUPERUSER,
-            dbname=dbname,
-            **params,
-        )
+        values = {
+            "host": str(self.socket_dir),
+            "port": str(PORT),
+            "user": SUPERUSER,
+            "dbname": dbname,
+        }
+        values.update(params)
+        return make_conninfo(**values)
 
     @property
     def dsn(self) -> str:

@@ -104,7 +104,9 @@ class StatementTrace(_ToDict):
     sql: str  # the statement, shortened to 300 characters
     kind: str  # pglast node name: AlterTableStmt, IndexStmt, ...
     status: str  # "ok" | "error" | "not run" | "skipped"
-    transaction: str  # "runner" | "file" | "statement" | "none (cannot run in a transaction)"
+    # "runner" | "file" | "statement" | "none (cannot run in a transaction)"
+    # | "target transaction (rolled back)"
+    transaction: str
     duration_ms: float | None = None
     rows: int | None = None
     lock_timeout: str | None = None  # in force when it started ("0" = wait forever)
@@ -181,6 +183,7 @@ class MigrationCheck(_ToDict):
     up: SectionTrace
     down: SectionTrace | None = None
     up_again: SectionTrace | None = None
+    target_up: SectionTrace | None = None  # --execute-on-target: UP on the target, rolled back
     round_trip: RoundTrip = field(default_factory=lambda: RoundTrip("not run"))
     data_loss: list[DataLoss] = field(default_factory=list)
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)

@@ -136,6 +136,7 @@ def render_check(check: dict[str, Any]) -> str:
         out.append(f"{m['id']}  {m['status'].upper()}  round trip: {rt['verdict']}")
         out.extend(_section(m["up"], "UP"))
         out.extend(_section(m.get("down"), "DOWN"))
+        out.extend(_section(m.get("target_up"), "UP on the target, rolled back"))
         if rt["verdict"] == "fail":
             out.append(f"  round trip FAILED: {rt['reason']}")
         elif rt["verdict"] == "pass":

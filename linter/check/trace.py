@@ -140,7 +140,12 @@ class SectionTracer:
         ]
         mode = self.options.transaction_mode
         notes: list[str] = []
-        if file_tx:
+        outer = mode == "outer"
+        if outer:
+            # The caller holds one transaction open around several sections (execute-on-target):
+            # never BEGIN, COMMIT or ROLLBACK here, and skip what cannot run inside it.
+            wrap, label = False, "outer"
+        elif file_tx:
             wrap, label = False, "file"
         elif mode == "per-file" and migration.in_transaction and not non_tx:
             wrap, label = True, "per-file"
@@ -156,6 +161,8 @@ class SectionTracer:
         invalid: list[InvalidIndex] = []
         started = time.perf_counter()
         state = self._state()
+        if outer:
+            state.tx_rels = set(state.rels)
         try:
             if wrap:
                 self._begin(state)
@@ -163,6 +170,16 @@ class SectionTracer:
             for index, stmt in enumerate(statements):
                 if failed:
                     trace.statements.append(self._skeleton(stmt, index, kind, "not run", label))
+                    continue
+                if outer and (
+                    _txn_kind(stmt.node) is not None
+                    or cannot_run_in_transaction(stmt.node, self.options.server_major)
+                ):
+                    skipped = self._skeleton(stmt, index, kind, "skipped", label)
+                    skipped.notes.append(
+                        "not run here: it cannot run inside the enclosing transaction"
+                    )
+                    trace.statements.append(skipped)
                     continue
                 st = self._one(stmt, index, kind, label, state, invalid)
                 trace.statements.append(st)
@@ -172,7 +189,7 @@ class SectionTracer:
             if wrap and not failed:
                 self._end(state, "COMMIT")
         finally:
-            if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            if not outer and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.execute("ROLLBACK")
             trace.duration_ms = (time.perf_counter() - started) * 1000
         return trace, invalid
@@ -241,7 +258,9 @@ class SectionTracer:
         if non_tx:
             tx_label = "none (cannot run in a transaction)"
         elif self._in_tx():
-            tx_label = "file" if label == "file" else "runner"
+            tx_label = {"file": "file", "outer": "target transaction (rolled back)"}.get(
+                label, "runner"
+            )
         else:
             tx_label = "statement"
         st = self._skeleton(stmt, index, kind, "ok", tx_label)
@@ -272,6 +291,8 @@ class SectionTracer:
             st.error = statement_error(exc, stmt)
             if poller is not None:
                 poller.stop()
+            if self.options.transaction_mode == "outer":
+                return st  # the caller rolls the enclosing transaction back
             if self._in_tx():
                 self.conn.execute("ROLLBACK")
                 self._released(state)

@@ -1,0 +1,659 @@
+"""A real target database: read it without changing it, replay it on the scratch server.
+
+Read-only mode (the default) never runs DDL or writes on the target. Every session we open is
+`default_transaction_read_only = on`, `application_name = pgpreflight`, with statement_timeout,
+lock_timeout and idle_in_transaction_session_timeout set. We read the migration history, the
+schema (pg_dump --schema-only, run with --lock-wait-timeout), row counts and sizes, and a
+bounded sample of the tables the pending migrations touch; all of it is loaded into the scratch
+server, where the migrations are traced.
+
+`--execute-on-target` additionally applies the pending UP sections on the target inside one
+transaction that is always rolled back. Statements that cannot run in a transaction and the
+data-loss probe never run there. Sequences are not transactional, so their values are compared
+before and after and every advance is reported.
+
+Passwords never leave this module: messages name host and database only, and client programs
+get the password through PGPASSWORD, not on their command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pglast import ast
+
+from linter.check import catalog
+from linter.check.result import CheckResult, ServerInfo, TargetInfo
+from linter.check.runner import CheckOptions, check_on_server
+from linter.check.trace import SectionTracer, TraceOptions
+from linter.errors import PgPreflightError
+from linter.migration import Migration, version_key
+from linter.names import relation_name, short
+
+LOG = logging.getLogger(__name__)
+
+HISTORY_TABLES: tuple[tuple[str, str], ...] = (
+    # (table, runner) in detection order; schema_migrations is shared by dbmate and golang-migrate
+    ("schema_migrations", "dbmate/golang-migrate"),
+    ("goose_db_version", "goose"),
+    ("flyway_schema_history", "flyway"),
+    ("_sqlx_migrations", "sqlx"),
+    ("__diesel_schema_migrations", "diesel"),
+)
+
+
+def _seconds(value: str) -> float:
+    """'30s', '2 s', '500ms', '1min', '60' (seconds) -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*", str(value))
+    if not m:
+        raise PgPreflightError(
+            f"invalid duration {value!r}: use e.g. 30s, 500ms, 2min", exit_code=2
+        )
+    number, unit = float(m.group(1)), m.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[unit]
+
+
+def _pg_duration(value: str) -> str:
+    return f"{int(_seconds(value) * 1000)}ms"
+
+
+@dataclass
+class TargetOptions:
+    dsn: str
+    execute: bool = False
+    history_table: str = ""
+    version_column: str = "version"
+    statement_timeout: str = "30s"
+    lock_timeout: str = "2s"
+    idle_timeout: str = "60s"
+    sample_rows: int = 100_000
+
+    @classmethod
+    def from_config(cls, dsn: str, config: Any, execute: bool) -> TargetOptions:
+        return cls(
+            dsn=dsn,
+            execute=execute,
+            history_table=str(config.get("history-table")),
+            version_column=str(config.get("history-version-column")),
+            statement_timeout=str(config.get("statement-timeout")),
+            lock_timeout=str(config.get("lock-timeout")),
+            idle_timeout=str(config.get("idle-in-transaction-timeout")),
+            sample_rows=int(config.get("sample-rows")),
+        )
+
+    def session_options(self, read_only: bool) -> str:
+        parts = [
+            f"-c statement_timeout={_pg_duration(self.statement_timeout)}",
+            f"-c lock_timeout={_pg_duration(self.lock_timeout)}",
+            f"-c idle_in_transaction_session_timeout={_pg_duration(self.idle_timeout)}",
+        ]
+        if read_only:
+            parts.append("-c default_transaction_read_only=on")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Host, port, database and user of the target, for messages (never the password)."""
+
+    host: str | None
+    port: str | None
+    dbname: str | None
+    user: str | None
+
+    def __str__(self) -> str:
+        return f"host={self.host or 'default'} dbname={self.dbname or 'default'}"
+
+
+def describe(dsn: str) -> Where:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception as exc:  # psycopg.ProgrammingError: a malformed DSN
+        # libpq quotes the offending fragment, which may be the password: never echo it.
+        detail = re.sub(r'"[^"]*"', '"…"', _first_line(exc))
+        raise PgPreflightError(f"invalid target DSN: {detail}", exit_code=2) from None
+    env = os.environ
+    return Where(
+        host=str(params.get("host") or env.get("PGHOST") or "") or None,
+        port=str(params.get("port") or env.get("PGPORT") or "") or None,
+        dbname=str(params.get("dbname") or env.get("PGDATABASE") or "") or None,
+        user=str(params.get("user") or env.get("PGUSER") or "") or None,
+    )
+
+
+def _password(dsn: str) -> str | None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        value = conninfo_to_dict(dsn).get("password")
+    except Exception:
+        return None
+    return str(value) if value else None
+
+
+def _scrub(message: str, dsn: str) -> str:
+    """Remove the password (and any URL userinfo) from a message, whatever its origin."""
+    secret = _password(dsn) or os.environ.get("PGPASSWORD")
+    if secret:
+        message = message.replace(secret, "***")
+    message = re.sub(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", r"\1***@", message)
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", message)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(dsn: str, opts: TargetOptions, *, read_only: bool = True) -> Any:
+    """A tagged, time-limited session on the target; one-line PgPreflightError on failure."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    where = describe(dsn)
+    params = conninfo_to_dict(dsn)
+    extra = str(params.get("options") or "")
+    conninfo = make_conninfo(
+        dsn,
+        application_name="pgpreflight",
+        options=(extra + " " + opts.session_options(read_only)).strip(),
+        connect_timeout=str(params.get("connect_timeout") or 10),
+    )
+    try:
+        return psycopg.connect(conninfo, autocommit=True)
+    except psycopg.Error as exc:
+        raise PgPreflightError(
+            f"cannot connect to the target ({where}): {_scrub(_first_line(exc), dsn)}", exit_code=2
+        ) from None
+
+
+def target_error(exc: BaseException, dsn: str, doing: str) -> PgPreflightError:
+    """A failure while reading the target: one line, host and database named, exit code 2."""
+    import psycopg
+
+    where = describe(dsn)
+    detail = _scrub(_first_line(exc), dsn)
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        detail = f"lock timeout: {detail}"
+    elif isinstance(exc, psycopg.errors.QueryCanceled):
+        detail = f"statement timeout: {detail}"
+    return PgPreflightError(f"target ({where}): {doing}: {detail}", exit_code=2)
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+def _regclass(conn: Any, name: str) -> str | None:
+    row = conn.execute("SELECT to_regclass(%s)::text", (name,)).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def _columns(conn: Any, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def read_history(conn: Any, opts: TargetOptions) -> tuple[str | None, set[str], str | None]:
+    """(history table, applied versions, golang-migrate's single current version or None)."""
+    from psycopg import sql
+
+    candidates = (
+        [(opts.history_table, "configured")] if opts.history_table else list(HISTORY_TABLES)
+    )
+    for name, _runner in candidates:
+        table = _regclass(conn, name)
+        if table is None:
+            if opts.history_table:
+                raise PgPreflightError(
+                    f"history table {name!r} not found on the target", exit_code=2
+                )
+            continue
+        cols = _columns(conn, table)
+        ident = sql.SQL(table)  # to_regclass output is already quoted as needed
+        column = opts.version_column if opts.version_column in cols else None
+        if name == "goose_db_version" and "version_id" in cols:
+            q = sql.SQL(
+                "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) version_id, is_applied "
+                "FROM {} ORDER BY version_id, id DESC) s WHERE is_applied"
+            ).format(ident)
+            return table, {str(r[0]) for r in conn.execute(q)}, None
+        if name in ("flyway_schema_history", "_sqlx_migrations") and "success" in cols:
+            q = sql.SQL(
+                "SELECT version::text FROM {} WHERE success AND version IS NOT NULL"
+            ).format(ident)
+            return table, {str(r[0]) for r in conn.execute(q)}, None
+        if column is None:
+            raise PgPreflightError(
+                f"history table {table} has no column {opts.version_column!r} "
+                "(set history-version-column)",
+                exit_code=2,
+            )
+        q = sql.SQL("SELECT {}::text FROM {}").format(sql.Identifier(column), ident)
+        versions = {str(r[0]) for r in conn.execute(q)}
+        if (
+            "dirty" in cols and len(versions) <= 1
+        ):  # golang-migrate keeps one row: the current version
+            return table, versions, next(iter(versions), None)
+        return table, versions, None
+    return None, set(), None
+
+
+def _same_version(a: str, b: str) -> bool:
+    return (
+        a == b
+        or version_key(a) == version_key(b)
+        or (a.isdigit() and b.isdigit() and int(a) == int(b))
+    )
+
+
+def first_pending(migrations: Sequence[Migration], applied: set[str], current: str | None) -> int:
+    """Pending = not in the history; everything before the first pending one is the baseline.
+    (A migration missing from the middle of the history is out of order: it and everything
+    after it are traced.)"""
+    for i, m in enumerate(migrations):
+        if current is not None:
+            if version_key(m.version) > version_key(current):
+                return i
+            continue
+        if not any(_same_version(m.version, v) for v in applied):
+            return i
+    return len(migrations)
+
+
+# -- what the pending migrations touch --------------------------------------------------------
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    if isinstance(node, ast.Node):
+        for name in node:
+            yield from _walk(getattr(node, name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _walk(item)
+
+
+def touched_tables(migrations: Sequence[Migration]) -> list[str]:
+    """Tables named anywhere in the pending migrations (display names: `public.` dropped)."""
+    names: list[str] = []
+    for m in migrations:
+        for stmt in m.statements():
+            for node in _walk(stmt.node):
+                if isinstance(node, ast.RangeVar):
+                    name = short(relation_name(node))
+                    if name not in names:
+                        names.append(name)
+    return names
+
+
+# -- copying schema and sample -----------------------------------------------------------------
+
+
+def _client_env(dsn: str, opts: TargetOptions) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+    password = _password(dsn) or os.environ.get("PGPASSWORD")
+    if password:
+        env["PGPASSWORD"] = password
+    env["PGAPPNAME"] = "pgpreflight"
+    env["PGOPTIONS"] = opts.session_options(read_only=True)
+    return env
+
+
+def _dsn_without_password(dsn: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    params.pop("password", None)
+    return make_conninfo("", **{k: str(v) for k, v in params.items()})
+
+
+def copy_schema(server: Any, dsn: str, opts: TargetOptions, dbname: str) -> None:
+    """pg_dump --schema-only of the target (read-only, repeatable-read snapshot, waiting at most
+    lock_timeout for each table lock) restored into the scratch database."""
+    where = describe(dsn)
+    with tempfile.TemporaryDirectory(prefix="pgpreflight-dump-") as tmp:
+        dump = Path(tmp) / "schema.dump"
+        argv = [
+            str(server.program("pg_dump")),
+            "--schema-only",
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--lock-wait-timeout={_pg_duration(opts.lock_timeout)}",
+            "--file",
+            str(dump),
+            "--dbname",
+            _dsn_without_password(dsn),
+        ]
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                env=_client_env(dsn, opts),
+                timeout=max(_seconds(opts.statement_timeout) * 10, 60),
+            )
+        except subprocess.TimeoutExpired:
+            raise PgPreflightError(
+                f"target ({where}): pg_dump --schema-only timed out", exit_code=2
+            ) from None
+        if proc.returncode != 0:
+            detail = _scrub(_last_error(proc.stderr), dsn)
+            if (
+                ("lock" in detail
+                and "timeout" in detail.lower())
+                or "could not obtain lock" in detail
+            ):
+                detail = f"lock timeout: {detail}"
+            raise PgPreflightError(
+                f"target ({where}): reading the schema failed: {detail}", exit_code=2
+            )
+        restore = subprocess.run(
+            [
+                str(server.program("pg_restore")),
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--dbname",
+                server.conninfo(dbname),
+                str(dump),
+            ],
+            capture_output=True,
+            text=True,
+            env=server.client_env(),
+            timeout=600,
+        )
+        if restore.returncode != 0:
+            raise PgPreflightError(
+                f"cannot load the target's schema into the scratch server: {_last_error(restore.stderr)}",
+                exit_code=2,
+            )
+
+
+def _last_error(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "error" in line.lower():
+            return line.removeprefix("pg_dump: error: ").removeprefix("pg_restore: error: ")
+    return lines[-1] if lines else "failed"
+
+
+def table_stats(conn: Any, tables: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """table -> (reltuples estimate, pg_relation_size) for the tables that exist."""
+    out: dict[str, tuple[int, int]] = {}
+    for name in tables:
+        row = conn.execute(
+            "SELECT c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p', 'm')",
+            (name,),
+        ).fetchone()
+        if row is not None:
+            out[name] = (max(int(row[0]), 0), int(row[1]))
+    return out
+
+
+def copy_sample(src: Any, dst: Any, table: str, limit: int, estimate: int) -> int:
+    """COPY a bounded sample of `table` from the target into the scratch database."""
+    from psycopg import sql
+
+    if limit <= 0:
+        return 0
+    regclass = _regclass(src, table)
+    if regclass is None:
+        return 0
+    cols = [
+        str(r[0])
+        for r in src.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+            (regclass,),
+        ).fetchall()
+    ]
+    if not cols:
+        return 0
+    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+    rel = sql.SQL(regclass)
+    if estimate > limit:
+        percent = min(100.0, 100.0 * limit * 1.5 / estimate)
+        source = sql.SQL("SELECT {} FROM {} TABLESAMPLE SYSTEM ({}) LIMIT {}").format(
+            col_list, rel, sql.Literal(round(percent, 6)), sql.Literal(limit)
+        )
+    else:
+        source = sql.SQL("SELECT {} FROM {} LIMIT {}").format(col_list, rel, sql.Literal(limit))
+    copied = 0
+    with src.cursor() as rc, dst.cursor() as wc:
+        with (
+            rc.copy(sql.SQL("COPY ({}) TO STDOUT").format(source)) as out,
+            wc.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(rel, col_list)) as inp,
+        ):
+            for data in out:
+                inp.write(data)
+        copied = max(wc.rowcount, 0)
+    return copied
+
+
+# -- fingerprint (did anything change on the target?) ------------------------------------------
+
+
+def fingerprint(conn: Any) -> dict[str, Any]:
+    """Schema model, per-table row estimates and sequence values: what a run must not change."""
+    snap = catalog.schema_snapshot(conn)
+    return {
+        "schema": {f"{k[0]} {k[1]}": v for k, v in sorted(snap.items())},
+        "sequences": catalog.sequence_values(conn),
+    }
+
+
+def sequence_advances(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for name, value in sorted(after.items()):
+        old = before.get(name)
+        if value != old:
+            out.append({"sequence": name, "before": old, "after": value})
+    return out
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def run_target(
+    migrations: Sequence[Migration],
+    options: CheckOptions,
+    opts: TargetOptions,
+    server: Any = None,
+) -> CheckResult:
+    """Read the target, replay it on a scratch server (`server`, or a new one), trace the
+    pending migrations there; with `opts.execute`, also on the target, rolled back."""
+    import psycopg
+
+    where = describe(opts.dsn)
+    target = connect(opts.dsn, opts, read_only=True)
+    try:
+        try:
+            table, applied, current = read_history(target, opts)
+            first = first_pending(migrations, applied, current)
+            pending = list(migrations[first:])
+            tables = touched_tables(pending)
+            stats = table_stats(target, tables)
+            before = fingerprint(target)
+            target_version = str(target.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        except psycopg.Error as exc:
+            raise target_error(exc, opts.dsn, "reading the target") from None
+        info = TargetInfo(
+            host=where.host,
+            port=where.port,
+            dbname=where.dbname,
+            user=where.user,
+            history_table=table,
+            applied=sorted(applied, key=version_key),
+            target_rows={t: s[0] for t, s in stats.items()},
+        )
+        mode = "target (execute, rolled back)" if opts.execute else "target (read-only)"
+        result = _replay(migrations, first, options, opts, target, server, info, mode)
+        result.target = info
+        if table is None:
+            result.notes.append(
+                "no migration history table found on the target: every migration is pending"
+            )
+        result.notes.append(f"target server: PostgreSQL {target_version}")
+        if opts.execute:
+            _execute_on_target(pending, options, opts, result)
+        try:
+            after = fingerprint(target)
+        except psycopg.Error as exc:
+            raise target_error(exc, opts.dsn, "re-reading the target") from None
+        info.sequence_advances = sequence_advances(before["sequences"], after["sequences"])
+        info.unchanged = before["schema"] == after["schema"] and not info.sequence_advances
+        if before["schema"] != after["schema"]:
+            result.notes.append("the target's schema changed during the run (another session?)")
+        _project(result, info)
+        return result
+    finally:
+        target.close()
+
+
+def _replay(
+    migrations: Sequence[Migration],
+    first: int,
+    options: CheckOptions,
+    opts: TargetOptions,
+    target: Any,
+    server: Any,
+    info: TargetInfo,
+    mode: str,
+) -> CheckResult:
+    import psycopg
+
+    def prepare(srv: Any, dbname: str) -> None:
+        copy_schema(srv, opts.dsn, opts, dbname)
+        with psycopg.connect(srv.conninfo(dbname), autocommit=True) as dst:
+            dst.execute("SET session_replication_role = replica")
+            for tbl in touched_tables(migrations[first:]):
+                estimate = info.target_rows.get(tbl)
+                if estimate is None:
+                    continue
+                try:
+                    info.tables_sampled[tbl] = copy_sample(
+                        target, dst, tbl, opts.sample_rows, estimate
+                    )
+                except psycopg.Error as exc:
+                    raise target_error(exc, opts.dsn, f"sampling {tbl}") from None
+            dst.execute("ANALYZE")
+
+    if server is not None:
+        return _on(server, migrations, first, options, mode, prepare)
+    from linter.pgserver import ScratchServer
+
+    started = time.perf_counter()
+    with ScratchServer(options.pg_bin, major=options.pg_major) as own:
+        result = _on(own, migrations, first, options, mode, prepare)
+        if result.server is not None:
+            result.server.start_s = round(time.perf_counter() - started, 3)
+        return result
+
+
+def _on(
+    server: Any,
+    migrations: Sequence[Migration],
+    first: int,
+    options: CheckOptions,
+    mode: str,
+    prepare: Any,
+) -> CheckResult:
+    import psycopg
+
+    with psycopg.connect(server.dsn) as conn:
+        version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    info = ServerInfo(
+        role="scratch",
+        version=version,
+        major=server.major_version,
+        source=server.binaries.source if getattr(server, "binaries", None) else None,
+    )
+    result = CheckResult(mode=mode, server=info, data="sample of the target")
+    return check_on_server(server, migrations, first, options, result, prepare_base=prepare)
+
+
+def _execute_on_target(
+    pending: Sequence[Migration], options: CheckOptions, opts: TargetOptions, result: CheckResult
+) -> None:
+    """Apply every pending UP on the target in one transaction, traced, then ROLLBACK."""
+    import psycopg
+
+    conn = connect(opts.dsn, opts, read_only=False)
+    by_id = {m.id: m for m in result.migrations}
+    try:
+        major = int(conn.info.server_version) // 10000
+        trace_options = TraceOptions(
+            transaction_mode="outer",
+            server_major=major,
+            findings=options.findings,
+            rule_claims=options.rule_claims,
+            watchdog_s=_seconds(opts.statement_timeout) + 5,
+        )
+        tracer = SectionTracer(conn, opts.dsn, trace_options)
+        conn.execute("BEGIN")
+        failed = False
+        for m in pending:
+            check = by_id.get(m.id)
+            if failed:
+                if check is not None:
+                    check.notes.append("not run on the target: an earlier migration failed there")
+                continue
+            section, _ = tracer.run(m, m.up, "up (target)")
+            if check is not None:
+                check.target_up = section
+                skipped = [s for s in section.statements if s.status == "skipped"]
+                if skipped:
+                    check.notes.append(
+                        f"{len(skipped)} statement(s) not run on the target: they cannot run in a transaction"
+                    )
+            if section.status == "error":
+                failed = True
+                if check is not None and check.status == "passed":
+                    check.status = "failed"
+    finally:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        conn.close()
+    result.notes.append(
+        "--execute-on-target: pending migrations ran on the target in one transaction, rolled back"
+    )
+
+
+def _project(result: CheckResult, info: TargetInfo) -> None:
+    """Scale scratch durations to the target's row counts: measured x target rows / sample rows."""
+    for check in result.migrations:
+        for section in (check.up, check.down, check.up_again):
+            if section is None:
+                continue
+            for st in section.statements:
+                if st.duration_ms is None or st.status != "ok":
+                    continue
+                table = st.agreement.table if st.agreement and st.agreement.table else None
+                if table is None:
+                    table = next(
+                        (lk.object for lk in st.locks if lk.kind == "table" and not lk.new_object),
+                        None,
+                    )
+                sampled = info.tables_sampled.get(table or "")
+                rows = info.target_rows.get(table or "")
+                if sampled and rows and rows > sampled:
+                    st.projected_ms = round(st.duration_ms * rows / sampled, 1)
+                    st.notes.append(
+                        f"projection: {st.duration_ms:.1f} ms on {sampled} sampled rows x {rows}/{sampled}"
+                    )
