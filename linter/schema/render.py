@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def _location(location: Any) -> str | None:
-    from .model import _loc_text
+    from .state import _loc_text
 
     return _loc_text(location)
 

@@ -1,0 +1,715 @@
+"""Replaying statements on everything but tables' insides: schemas, DROP / RENAME / COMMENT,
+SET SCHEMA, sequences, views, enum and domain types, functions, triggers and extensions."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pglast import ast, enums
+
+from . import names as N
+from .objects import (
+    CHECK,
+    DEFAULT_SCHEMA,
+    Domain,
+    EnumType,
+    Extension,
+    Function,
+    Sequence,
+    Table,
+    Trigger,
+    View,
+    qualify,
+)
+from .replay_tables import TableStatements
+from .state import CT, OT
+
+
+class ObjectStatements(TableStatements):
+    # ----------------------------------------------------------------- schemas
+
+    def _create_schema(self, node: Any) -> None:
+        name = node.schemaname
+        if name is None:
+            self._unmodelled(node, "CREATE SCHEMA AUTHORIZATION without a name is not modelled")
+            return
+        if name in self.schemas:
+            if not node.if_not_exists:
+                self._problem(f"schema {name} already exists")
+            return
+        self.schemas.add(name)
+        previous, self._current_schema = self._current_schema, name
+        try:
+            for element in node.schemaElts or ():
+                if not self._dispatch(element):
+                    self._unmodelled(element, "statement kind is not modelled")
+        finally:
+            self._current_schema = previous
+
+    def _drop_schema(self, node: Any) -> None:
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        for item in node.objects or ():
+            name = item.sval if isinstance(item, ast.String) else N.strings(item)[-1]
+            if name not in self.schemas:
+                if not node.missing_ok:
+                    self._problem(f"schema {name} does not exist")
+                continue
+            prefix = name + "."
+            contents = [
+                k
+                for k in [*self.tables, *self.views, *self.sequences, *self.types, *self.functions]
+                if k.startswith(prefix)
+            ]
+            if contents and not cascade:
+                self._problem(f"schema {name} is not empty: DROP SCHEMA needs CASCADE")
+            for key in [k for k in self.tables if k.startswith(prefix)]:
+                if key in self.tables:
+                    self._drop_table(key, cascade=True)
+            for key in [k for k in self.sequences if k.startswith(prefix)]:
+                self._pop_sequence(key)
+            for collection in (self.views, self.types, self.functions):
+                for key in [k for k in collection if k.startswith(prefix)]:
+                    del collection[key]
+                    self._relations.pop(key, None)
+            for ext_name, ext in list(self.extensions.items()):
+                if ext.schema == name:
+                    del self.extensions[ext_name]
+            self.schemas.discard(name)
+
+    def _set(self, node: Any) -> None:
+        if node.name != "search_path":
+            return
+        if node.kind == enums.VariableSetKind.VAR_SET_VALUE and node.args:
+            for arg in node.args:
+                value = getattr(getattr(arg, "val", None), "sval", None)
+                if value and value != "$user":
+                    self._current_schema = value
+                    return
+        elif node.kind in (enums.VariableSetKind.VAR_SET_DEFAULT, enums.VariableSetKind.VAR_RESET):
+            self._current_schema = DEFAULT_SCHEMA
+
+    # ----------------------------------------------------------------- DROP / RENAME / COMMENT
+
+    def _drop(self, node: Any) -> None:
+        kind = node.removeType
+        if kind == OT.OBJECT_TABLE:
+            self._drop_relations(node, "table")
+        elif kind == OT.OBJECT_INDEX:
+            self._drop_relations(node, "index")
+        elif kind == OT.OBJECT_VIEW:
+            self._drop_relations(node, "view")
+        elif kind == OT.OBJECT_MATVIEW:
+            self._drop_relations(node, "materialized view")
+        elif kind == OT.OBJECT_SEQUENCE:
+            self._drop_relations(node, "sequence")
+        elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            self._drop_types(node)
+        elif kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            self._drop_functions(node)
+        elif kind == OT.OBJECT_TRIGGER:
+            for item in node.objects or ():
+                parts = N.strings(item)
+                table_key = self._key(parts[-3] if len(parts) > 2 else None, parts[-2])
+                if table_key not in self.tables or parts[-1] not in self.tables[table_key].triggers:
+                    if not node.missing_ok:
+                        self._problem(f"trigger {parts[-1]} on {table_key} does not exist")
+                    continue
+                del self._writable(table_key).triggers[parts[-1]]
+        elif kind == OT.OBJECT_EXTENSION:
+            for item in node.objects or ():
+                name = item.sval
+                if self.extensions.pop(name, None) is None and not node.missing_ok:
+                    self._problem(f"extension {name} does not exist")
+        elif kind == OT.OBJECT_SCHEMA:
+            self._drop_schema(node)
+        else:
+            self._unmodelled(node, f"DROP {kind.name[7:]} is not modelled")
+
+    def _drop_types(self, node: Any) -> None:
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        for item in node.objects or ():
+            schema, name = N.split_name(item.names)
+            key = self._key(schema, name)
+            if key not in self.types:
+                if not node.missing_ok:
+                    self._problem(f"type {key} does not exist")
+                continue
+            del self.types[key]
+            shown = name if key.startswith(DEFAULT_SCHEMA + ".") else key
+            for table_key, table in list(self.tables.items()):
+                users = [c.name for c in table.columns.values() if c.type in (shown, shown + "[]")]
+                if users and not cascade:
+                    self._problem(
+                        f"cannot drop type {key}: column {users[0]} of {table_key} uses it"
+                    )
+                for column_name in users:
+                    self._drop_column(self._writable(table_key), column_name, cascade=cascade)
+
+    def _drop_functions(self, node: Any) -> None:
+        for item in node.objects or ():
+            schema, name = N.split_name(item.objname)
+            prefix = self._key(schema, name) + "("
+            if item.args_unspecified:
+                matches = [k for k in self.functions if k.startswith(prefix)]
+            else:
+                args = (
+                    [
+                        self._format_type(p.argType)
+                        for p in item.objfuncargs or ()
+                        if p.mode
+                        not in (
+                            enums.FunctionParameterMode.FUNC_PARAM_OUT,
+                            enums.FunctionParameterMode.FUNC_PARAM_TABLE,
+                        )
+                    ]
+                    if item.objfuncargs is not None
+                    else [self._format_type(t) for t in item.objargs or ()]
+                )
+                signature = prefix + ", ".join(args) + ")"
+                matches = [signature] if signature in self.functions else []
+            if not matches:
+                if not node.missing_ok:
+                    self._problem(f"function {prefix[:-1]} does not exist")
+                continue
+            for match in matches:
+                del self.functions[match]
+
+    def _rename(self, node: Any) -> None:
+        kind = node.renameType
+        new = str(node.newname)
+        if kind in (
+            OT.OBJECT_TABLE,
+            OT.OBJECT_VIEW,
+            OT.OBJECT_MATVIEW,
+            OT.OBJECT_SEQUENCE,
+            OT.OBJECT_INDEX,
+            OT.OBJECT_FOREIGN_TABLE,
+        ):
+            self._rename_relation(node, new)
+        elif kind == OT.OBJECT_COLUMN and node.relationType == OT.OBJECT_TABLE:
+            key = self._lookup_table(node.relation, bool(node.missing_ok), "RENAME COLUMN")
+            if key is not None:
+                self._rename_column(key, str(node.subname), new)
+        elif kind == OT.OBJECT_TABCONSTRAINT:
+            key = self._lookup_table(node.relation, bool(node.missing_ok), "RENAME CONSTRAINT")
+            if key is not None:
+                self._rename_constraint(key, str(node.subname), new)
+        elif kind == OT.OBJECT_TRIGGER:
+            key = self._lookup_table(node.relation, bool(node.missing_ok), "RENAME TRIGGER")
+            if key is None:
+                return
+            table = self._writable(key)
+            trigger = table.triggers.pop(str(node.subname), None)
+            if trigger is None:
+                self._problem(f"trigger {node.subname} on {key} does not exist")
+                return
+            table.triggers[new] = dataclasses.replace(trigger, name=new)
+        elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            names = node.object.names if isinstance(node.object, ast.TypeName) else node.object
+            self._rename_type(self._names_key(names), new)
+        elif kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            schema, name = N.split_name(node.object.objname)
+            prefix = self._key(schema, name) + "("
+            matches = [k for k in self.functions if k.startswith(prefix)]
+            if not matches:
+                self._problem(f"function {prefix[:-1]} does not exist")
+            for match in matches:
+                function = dataclasses.replace(self.functions.pop(match), name=new)
+                self.functions[function.signature] = function
+        elif kind == OT.OBJECT_SCHEMA:
+            self._unmodelled(node, "ALTER SCHEMA RENAME is not modelled")
+        else:
+            self._unmodelled(node, f"RENAME of {kind.name[7:]} is not modelled")
+
+    def _rename_relation(self, node: Any, new: str) -> None:
+        key = self._rel_key(node.relation)
+        schema = key.split(".", 1)[0]
+        new_key = qualify(schema, new)
+        kind = self._relations.get(key)
+        if kind is None:
+            if not node.missing_ok:
+                self._problem(f"relation {key} does not exist")
+            return
+        if new_key in self._relations:
+            self._problem(f"relation {new_key} already exists")
+            return
+        if kind == "index":
+            table = self._writable(self._index_table[key])
+            index = table.indexes[key.split(".", 1)[1]]
+            if index.constraint:
+                # renaming the index of a constraint renames the constraint as well
+                self._rename_constraint(table.qualified_name, index.constraint, new)
+            else:
+                self._remove_index(table, index.name)
+                self._add_index(table, dataclasses.replace(index, name=new))
+        elif kind == "table":
+            self._rename_table(key, new_key)
+        elif kind in ("view", "materialized view"):
+            view = self.views.pop(key)
+            self.views[new_key] = dataclasses.replace(view, name=new)
+            del self._relations[key]
+            self._relations[new_key] = kind
+        elif kind == "sequence":
+            sequence = self._pop_sequence(key)
+            assert sequence is not None
+            self._put_sequence(new_key, dataclasses.replace(sequence, name=new))
+
+    def _rename_table(self, key: str, new_key: str) -> None:
+        children = self._children(key)
+        incoming = self._fk_refs.pop(key, frozenset())
+        table = self._writable(key)
+        for name, c in table.constraints.items():
+            if c.ref_table is not None and c.ref_table != key:
+                self._index_fk(c.ref_table, key, name, add=False)
+        del self.tables[key]
+        self._owned.discard(key)
+        del self._relations[key]
+        table.name = new_key.split(".", 1)[1]
+        table.schema = new_key.split(".", 1)[0]
+        self.tables[new_key] = table
+        self._owned.add(new_key)
+        self._relations[new_key] = "table"
+        for name, index in list(table.indexes.items()):
+            table.indexes[name] = dataclasses.replace(index, table=new_key)
+            self._index_table[qualify(table.schema, name)] = new_key
+        for name, trigger in list(table.triggers.items()):
+            table.triggers[name] = dataclasses.replace(trigger, table=new_key)
+        for name, c in list(table.constraints.items()):
+            if c.ref_table == key:
+                table.constraints[name] = dataclasses.replace(c, ref_table=new_key)
+            elif c.ref_table is not None:
+                self._index_fk(c.ref_table, new_key, name, add=True)
+        renamed_incoming = set()
+        for source, name in incoming:
+            source = new_key if source == key else source
+            other = self.tables.get(source)
+            if other is not None and source != new_key and name in other.constraints:
+                writable = self._writable(source)
+                writable.constraints[name] = dataclasses.replace(
+                    writable.constraints[name], ref_table=new_key
+                )
+            renamed_incoming.add((source, name))
+        if renamed_incoming:
+            self._fk_refs[new_key] = frozenset(renamed_incoming)
+        for child in children:
+            self._writable(child).partition_of = new_key
+        for seq_key in self._sequences_of(key):
+            sequence = self.sequences[seq_key]
+            assert sequence.owned_by is not None
+            self._put_sequence(
+                seq_key, dataclasses.replace(sequence, owned_by=(new_key, sequence.owned_by[1]))
+            )
+
+    def _rename_column(self, key: str, old: str, new: str) -> None:
+        table = self._writable(key)
+        if old not in table.columns:
+            self._problem(f"column {old} of {key} does not exist")
+            return
+        if new in table.columns:
+            self._problem(f"column {new} of {key} already exists")
+            return
+        table.columns = {
+            (new if name == old else name): (dataclasses.replace(c, name=new) if name == old else c)
+            for name, c in table.columns.items()
+        }
+
+        def names(values: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(new if v == old else v for v in values)
+
+        def uses(values: frozenset[str]) -> frozenset[str]:
+            return frozenset(names(tuple(values)))
+
+        for name, c in list(table.constraints.items()):
+            if old in c.uses:
+                expression = c.expression
+                if expression is not None and c.kind == CHECK:
+                    expression = N.rename_column_in_text(expression, old, new)
+                table.constraints[name] = dataclasses.replace(
+                    c, columns=names(c.columns), expression=expression, uses=uses(c.uses)
+                )
+        for name, index in list(table.indexes.items()):
+            if old in index.uses:
+                elements = tuple(
+                    dataclasses.replace(
+                        e,
+                        column=new if e.column == old else e.column,
+                        expression=N.rename_column_in_text(e.expression, old, new)
+                        if e.expression
+                        else None,
+                    )
+                    for e in index.elements
+                )
+                predicate = index.predicate
+                if predicate is not None:
+                    predicate = N.rename_column_in_text(predicate, old, new)
+                table.indexes[name] = dataclasses.replace(
+                    index,
+                    elements=elements,
+                    predicate=predicate,
+                    include=names(index.include),
+                    uses=uses(index.uses),
+                )
+        for other, c in self.referencing(key):
+            if old in c.ref_columns:
+                writable = self._writable(other.qualified_name)
+                writable.constraints[c.name] = dataclasses.replace(
+                    c, ref_columns=names(c.ref_columns)
+                )
+        for seq_key in self._sequences_of(key, old):
+            self._put_sequence(
+                seq_key, dataclasses.replace(self.sequences[seq_key], owned_by=(key, new))
+            )
+        for child in self._children(key):
+            self._rename_column(child, old, new)
+
+    def _rename_constraint(self, key: str, old: str, new: str) -> None:
+        table = self._writable(key)
+        constraint = table.constraints.get(old)
+        if constraint is None:
+            self._problem(f"constraint {old} of {key} does not exist")
+            return
+        index = table.indexes.get(old) if constraint.has_index else None
+        if index is not None:
+            table.indexes.pop(old)
+            self._relations.pop(qualify(table.schema, old), None)
+            self._index_table.pop(qualify(table.schema, old), None)
+        self._remove_constraint(table, old)
+        self._add_constraint(table, dataclasses.replace(constraint, name=new))
+        if index is not None:
+            self._add_index(table, dataclasses.replace(index, name=new, constraint=new))
+
+    def _rename_type(self, key: str, new: str) -> None:
+        type_ = self.types.pop(key, None)
+        if type_ is None:
+            self._problem(f"type {key} does not exist")
+            return
+        renamed = dataclasses.replace(type_, name=new)
+        self.types[renamed.qualified_name] = renamed
+        old_shown = type_.name if type_.schema == DEFAULT_SCHEMA else key
+        new_shown = new if type_.schema == DEFAULT_SCHEMA else renamed.qualified_name
+        for table_key, table in list(self.tables.items()):
+            if any(c.type in (old_shown, old_shown + "[]") for c in table.columns.values()):
+                writable = self._writable(table_key)
+                for name, c in list(writable.columns.items()):
+                    if c.type in (old_shown, old_shown + "[]"):
+                        writable.columns[name] = dataclasses.replace(
+                            c, type=new_shown + c.type[len(old_shown) :]
+                        )
+
+    def _comment(self, node: Any) -> None:
+        kind = node.objtype
+        if kind == OT.OBJECT_TABLE:
+            key = self._names_key(node.object)
+            if key in self.tables:
+                self._writable(key).comment = node.comment
+            else:
+                self._problem(f"table {key} does not exist")
+        elif kind == OT.OBJECT_COLUMN:
+            parts = N.strings(node.object)
+            key = self._key(parts[-3] if len(parts) > 2 else None, parts[-2])
+            table = self.tables.get(key)
+            if table is None or parts[-1] not in table.columns:
+                self._problem(f"column {parts[-1]} of {key} does not exist")
+                return
+            writable = self._writable(key)
+            writable.columns[parts[-1]] = dataclasses.replace(
+                writable.columns[parts[-1]], comment=node.comment
+            )
+        else:
+            target = node.object
+            if isinstance(target, (tuple, list)):
+                name = ".".join(N.strings(target))
+            elif isinstance(target, ast.String):
+                name = str(target.sval)
+            else:
+                name = N.deparse(target) if isinstance(target, ast.Node) else str(target)
+            ref = (kind.name[7:].lower().replace("_", " "), name)
+            if node.comment is None:
+                self.comments.pop(ref, None)
+            else:
+                self.comments[ref] = node.comment
+
+    def _alter_object_schema(self, node: Any) -> None:
+        new_schema = str(node.newschema)
+        if new_schema not in self.schemas:
+            self._problem(f"schema {new_schema} does not exist")
+        if node.objectType == OT.OBJECT_TABLE:
+            key = self._lookup_table(node.relation, bool(node.missing_ok), "SET SCHEMA")
+            if key is None:
+                return
+            table = self.tables[key]
+            for name in list(table.indexes):
+                self._relations.pop(qualify(table.schema, name), None)
+                self._index_table.pop(qualify(table.schema, name), None)
+                self._relations[qualify(new_schema, name)] = "index"
+                self._index_table[qualify(new_schema, name)] = key
+            old_schema = table.schema
+            self._rename_table(key, qualify(new_schema, table.name))
+            new_key = qualify(new_schema, table.name)
+            for name in list(self.tables[new_key].indexes):
+                self._index_table[qualify(new_schema, name)] = new_key
+            for name in table.constraints:
+                for schema, delta in ((old_schema, -1), (new_schema, 1)):
+                    ref = (schema, name)
+                    count = self._constraint_names.get(ref, 0) + delta
+                    if count > 0:
+                        self._constraint_names[ref] = count
+                    else:
+                        self._constraint_names.pop(ref, None)
+        elif node.objectType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            key = self._names_key(
+                node.object.names if isinstance(node.object, ast.TypeName) else node.object
+            )
+            type_ = self.types.pop(key, None)
+            if type_ is None:
+                self._problem(f"type {key} does not exist")
+                return
+            moved = dataclasses.replace(type_, schema=new_schema)
+            self.types[moved.qualified_name] = moved
+        else:
+            self._unmodelled(node, f"SET SCHEMA of {node.objectType.name[7:]} is not modelled")
+
+    # ----------------------------------------------------------------- sequences, views
+
+    def _create_sequence(self, node: Any) -> None:
+        key = self._rel_key(node.sequence)
+        if key in self._relations:
+            if not node.if_not_exists:
+                self._problem(f"relation {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        data_type, owned_by = "bigint", None
+        for option in node.options or ():
+            if option.defname == "as":
+                data_type = self._format_type(option.arg)
+            elif option.defname == "owned_by":
+                owned_by = self._owned_by(option.arg)
+        self._put_sequence(
+            key, Sequence(schema, name, data_type, owned_by, location=self._location)
+        )
+
+    def _owned_by(self, parts_nodes: Any) -> tuple[str, str] | None:
+        parts = N.strings(parts_nodes)
+        if parts == ["none"] or len(parts) < 2:
+            return None
+        return (self._key(parts[-3] if len(parts) > 2 else None, parts[-2]), parts[-1])
+
+    def _alter_sequence(self, node: Any) -> None:
+        key = self._rel_key(node.sequence)
+        sequence = self.sequences.get(key)
+        if sequence is None:
+            if not node.missing_ok:
+                self._problem(f"sequence {key} does not exist")
+            return
+        for option in node.options or ():
+            if option.defname == "as":
+                sequence = dataclasses.replace(sequence, data_type=self._format_type(option.arg))
+            elif option.defname == "owned_by":
+                sequence = dataclasses.replace(sequence, owned_by=self._owned_by(option.arg))
+        self._put_sequence(key, sequence)
+
+    def _create_view(self, node: Any) -> None:
+        key = self._rel_key(node.view)
+        if key in self._relations and not (node.replace and key in self.views):
+            self._problem(f"relation {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        self.views[key] = View(schema, name, N.deparse(node.query), location=self._location)
+        self._relations[key] = "view"
+
+    def _create_table_as(self, node: Any) -> None:
+        key = self._rel_key(node.into.rel)
+        if key in self._relations:
+            if not node.if_not_exists:
+                self._problem(f"relation {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        if node.objtype == OT.OBJECT_MATVIEW:
+            self.views[key] = View(
+                schema, name, N.deparse(node.query), materialized=True, location=self._location
+            )
+            self._relations[key] = "materialized view"
+        else:
+            self.tables[key] = Table(schema, name, location=self._location)
+            self._owned.add(key)
+            self._relations[key] = "table"
+            self._unmodelled(node, f"CREATE TABLE AS: the columns of {key} are not derived")
+
+    # ----------------------------------------------------------------- types
+
+    def _create_enum(self, node: Any) -> None:
+        key = self._names_key(node.typeName)
+        if key in self.types:
+            self._problem(f"type {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        values = tuple(v.sval for v in node.vals or ())
+        self.types[key] = EnumType(schema, name, values, location=self._location)
+
+    def _alter_enum(self, node: Any) -> None:
+        key = self._names_key(node.typeName)
+        enum = self.types.get(key)
+        if not isinstance(enum, EnumType):
+            self._problem(f"enum type {key} does not exist")
+            return
+        values = list(enum.values)
+        if node.oldVal:
+            if node.oldVal not in values:
+                self._problem(f"{node.oldVal!r} is not a value of enum {key}")
+                return
+            values[values.index(node.oldVal)] = str(node.newVal)
+        else:
+            new = str(node.newVal)
+            if new in values:
+                if not node.skipIfNewValExists:
+                    self._problem(f"enum label {new!r} already exists in {key}")
+                return
+            if node.newValNeighbor and node.newValNeighbor in values:
+                position = values.index(node.newValNeighbor) + (1 if node.newValIsAfter else 0)
+                values.insert(position, new)
+            else:
+                values.append(new)
+        self.types[key] = dataclasses.replace(enum, values=tuple(values))
+
+    def _create_domain(self, node: Any) -> None:
+        key = self._names_key(node.domainname)
+        if key in self.types:
+            self._problem(f"type {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        domain = Domain(schema, name, self._format_type(node.typeName), location=self._location)
+        for constraint in node.constraints or ():
+            domain = self._domain_constraint(domain, constraint)
+        self.types[key] = domain
+
+    def _domain_constraint(self, domain: Domain, constraint: Any) -> Domain:
+        kind = constraint.contype
+        if kind == CT.CONSTR_NOTNULL:
+            return dataclasses.replace(domain, not_null=True)
+        if kind == CT.CONSTR_NULL:
+            return dataclasses.replace(domain, not_null=False)
+        if kind == CT.CONSTR_DEFAULT:
+            return dataclasses.replace(domain, default=N.deparse(constraint.raw_expr))
+        if kind == CT.CONSTR_CHECK:
+            name = (
+                str(constraint.conname)
+                if constraint.conname
+                else N.choose_name(
+                    domain.name, None, "check", lambda n: any(n == c for c, _ in domain.checks)
+                )
+            )
+            return dataclasses.replace(
+                domain, checks=(*domain.checks, (name, N.deparse(constraint.raw_expr)))
+            )
+        return domain
+
+    def _alter_domain(self, node: Any) -> None:
+        key = self._names_key(node.typeName)
+        domain = self.types.get(key)
+        if not isinstance(domain, Domain):
+            if not node.missing_ok:
+                self._problem(f"domain {key} does not exist")
+            return
+        sub = node.subtype
+        if sub == "T":
+            domain = dataclasses.replace(
+                domain, default=N.deparse(node.def_) if node.def_ is not None else None
+            )
+        elif sub == "N":
+            domain = dataclasses.replace(domain, not_null=False)
+        elif sub == "O":
+            domain = dataclasses.replace(domain, not_null=True)
+        elif sub == "C":
+            domain = self._domain_constraint(domain, node.def_)
+        elif sub == "X":
+            domain = dataclasses.replace(
+                domain, checks=tuple(c for c in domain.checks if c[0] != node.name)
+            )
+        elif sub != "V":
+            self._unmodelled(node, f"ALTER DOMAIN subcommand {sub!r} is not modelled")
+        self.types[key] = domain
+
+    # ----------------------------------------------------------------- functions, triggers
+
+    def _create_function(self, node: Any) -> None:
+        schema, name = N.split_name(node.funcname)
+        mode = enums.FunctionParameterMode
+        arguments = tuple(
+            self._format_type(p.argType)
+            for p in node.parameters or ()
+            if p.mode not in (mode.FUNC_PARAM_OUT, mode.FUNC_PARAM_TABLE)
+        )
+        returns = None
+        if node.returnType is not None:
+            returns = self._format_type(node.returnType)
+            if node.returnType.setof:
+                returns = "SETOF " + returns
+        language = None
+        for option in node.options or ():
+            if option.defname == "language":
+                language = option.arg.sval
+        function = Function(
+            schema or self._current_schema,
+            name,
+            arguments,
+            returns,
+            language,
+            bool(node.is_procedure),
+            location=self._location,
+        )
+        if function.signature in self.functions and not node.replace:
+            self._problem(f"function {function.signature} already exists")
+            return
+        self.functions[function.signature] = function
+
+    def _create_trigger(self, node: Any) -> None:
+        key = self._lookup_table(node.relation, False, "CREATE TRIGGER")
+        if key is None:
+            return
+        table = self._writable(key)
+        name = str(node.trigname)
+        if name in table.triggers and not node.replace:
+            self._problem(f"trigger {name} for {key} already exists")
+            return
+        timing = "before" if node.timing & 2 else "instead of" if node.timing & 64 else "after"
+        events = tuple(
+            word
+            for bit, word in ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+            if node.events & bit
+        )
+        schema, function = N.split_name(node.funcname)
+        table.triggers[name] = Trigger(
+            name,
+            key,
+            self._key(schema, function),
+            timing,
+            events,
+            bool(node.row),
+            location=self._location,
+        )
+
+    def _create_extension(self, node: Any) -> None:
+        name = str(node.extname)
+        if name in self.extensions:
+            if not node.if_not_exists:
+                self._problem(f"extension {name} already exists")
+            return
+        schema, version = self._current_schema, None
+        for option in node.options or ():
+            if option.defname == "schema":
+                schema = option.arg.sval
+            elif option.defname == "new_version":
+                version = option.arg.sval
+        self.extensions[name] = Extension(name, schema, version, location=self._location)
+
+    def _alter_extension(self, node: Any) -> None:
+        extension = self.extensions.get(str(node.extname))
+        if extension is None:
+            self._problem(f"extension {node.extname} does not exist")
+            return
+        for option in node.options or ():
+            if option.defname == "new_version":
+                self.extensions[extension.name] = dataclasses.replace(
+                    extension, version=option.arg.sval
+                )
