@@ -81,10 +81,34 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if ctx.schema_before is None:
         return
     before = ctx.schema_before
+    statements = migration.up.statements
+    first = next((i for i, s in enumerate(statements) if _may_lose_data(s.node)), None)
+    if first is None:
+        return  # most migrations: no replay needed
+    # the model as it is just before each statement (a column may change type twice)
     model = before.copy()
-    for statement in migration.up.statements:
+    for statement in statements[:first]:
+        model.apply(statement.node)
+    for statement in statements[first:]:
         yield from _losses(statement, model, before, ctx)
-        model.apply(statement.node, location=statement)
+        model.apply(statement.node)
+
+
+_LOSSY_DROPS = (
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_TYPE,
+    ObjectType.OBJECT_DOMAIN,
+    ObjectType.OBJECT_SCHEMA,
+)
+_LOSSY_SUBCOMMANDS = (AlterTableType.AT_DropColumn, AlterTableType.AT_AlterColumnType)
+
+
+def _may_lose_data(node: Any) -> bool:
+    if isinstance(node, ast.DropStmt):
+        return node.removeType in _LOSSY_DROPS
+    if isinstance(node, ast.AlterTableStmt):
+        return any(cmd.subtype in _LOSSY_SUBCOMMANDS for cmd in node.cmds or ())
+    return isinstance(node, ast.TruncateStmt)
 
 
 def _existed(before: SchemaModel, table_key: str) -> bool:
