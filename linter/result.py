@@ -20,6 +20,7 @@ from linter.config import Config
 from linter.errors import InputError
 from linter.findings import SEVERITIES, Finding, at_least
 from linter.migration import Migration, Section, SourceFile
+from linter.redact import redact_all
 from linter.registry import Rule
 
 # Version 1 is what `lint --format json` has always printed; later keys (meta, review, tests,
@@ -69,12 +70,14 @@ class RunResult:
             out["summary"] = self.counts()
             for key in ("check", "meta", "review", "tests"):
                 out[key] = getattr(self, key)
-            return out
+            return redact_all(out)  # type: ignore[no-any-return]
         rules_by_id = {r.id: r for r in self.rules}
         used = sorted({f.rule for f in self.findings})
         shown = {s.display for m in self.reported_migrations() for s in m.sources}
         shown |= {f.path for f in self.findings if f.path in self.sources}
-        return {
+        # Free text from servers and test commands may quote a connection string: scrub it here,
+        # the one door every saved result and report goes through.
+        return redact_all({  # type: ignore[no-any-return]
             "version": RESULT_VERSION,
             "tool": {"name": "pgpreflight", "version": __version__},
             "pg_version": str(self.config.pg_version),
@@ -91,7 +94,7 @@ class RunResult:
             "review": self.review,
             "tests": self.tests,
             "check": self.check,
-        }
+        })
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "result") -> RunResult:

@@ -15,21 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from linter import __version__
-
-_URI = re.compile(r"\b(postgres(?:ql)?://)([^\s/@'\"]*)@", re.I)
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
-_ENV_PASSWORD = re.compile(r"(\bPGPASSWORD\s*=\s*)(\S+)")
-
-
-def redact(text: str) -> str:
-    """`text` with the credentials of every URI, `password=...` pair and PGPASSWORD replaced by ***."""
-
-    def uri(m: re.Match[str]) -> str:  # user and password both go: host/dbname is enough
-        return f"{m.group(1)}***@"
-
-    text = _URI.sub(uri, text)
-    text = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
-    return _ENV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
+from linter.redact import redact  # noqa: F401  (re-exported: reporters import it from here)
 
 
 def _conninfo_pairs(dsn: str) -> dict[str, str]:
