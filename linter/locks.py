@@ -445,10 +445,39 @@ def statement_locks(
         return [TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "RENAME", BRIEF, node)]
     if isinstance(node, ast.LockStmt):
         return [TableLock(relation_name(r), Lock(node.mode), "LOCK TABLE", BRIEF, node) for r in node.relations or ()]
+    if isinstance(node, ast.AlterDomainStmt):
+        return domain_locks(node, schema, pg_version)
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)) and node.relation is not None:
         action = type(node).__name__[:-4].upper()
         return [TableLock(relation_name(node.relation), L.ROW_EXCLUSIVE, action, SCAN, node)]
     return []
+
+
+def domain_tables(schema: SchemaModel | None, domain: str) -> list[str]:
+    """Tables with a column of the domain `domain` (qualified), as far as the model knows."""
+    if schema is None:
+        return []
+    names = {domain, domain.split(".", 1)[1]} if domain.startswith("public.") else {domain}
+    return sorted(t.qualified_name for t in schema.tables.values()
+                  if any(c.type.removesuffix("[]") in names for c in t.columns.values()))
+
+
+def domain_locks(
+    node: ast.AlterDomainStmt, schema: SchemaModel | None = None, pg_version: tuple[int, ...] = (15,)
+) -> list[TableLock]:
+    """ALTER DOMAIN ADD CONSTRAINT (validated), SET NOT NULL and VALIDATE CONSTRAINT check every
+    column of the domain under SHARE on its table (VALIDATE: up to PostgreSQL 17)."""
+    sub = node.subtype
+    if sub == "C" and isinstance(node.def_, ast.Constraint) and not node.def_.skip_validation:
+        action = "ALTER DOMAIN ADD CONSTRAINT"
+    elif sub == "O":
+        action = "ALTER DOMAIN SET NOT NULL"
+    elif sub == "V" and tuple(pg_version) < (18,):
+        action = "ALTER DOMAIN VALIDATE CONSTRAINT"
+    else:
+        return []
+    domain = list_name(node.typeName)
+    return [TableLock(t, L.SHARE, action, SCAN, node) for t in domain_tables(schema, domain)]
 
 
 def _create_constraints(node: ast.CreateStmt) -> list[ast.Constraint]:

@@ -8,8 +8,10 @@ behind it, and its waiting entry in pg_locks shows the mode it requested.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -23,7 +25,9 @@ from linter.locks import (
     statement_locks,
     type_change_rewrites,
 )
+from linter.pgserver import ScratchServer
 from linter.schema import SchemaModel
+from tests.conftest import TEMPLATE_DB
 
 SETUP = """
 CREATE TABLE u (id int PRIMARY KEY);
@@ -38,9 +42,13 @@ CREATE MATERIALIZED VIEW m AS SELECT id FROM u;
 CREATE UNIQUE INDEX m_id ON m (id);
 CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER t_trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION trg();
+CREATE DOMAIN pos AS int;
+CREATE DOMAIN pos2 AS int;
+ALTER DOMAIN pos2 ADD CONSTRAINT pos2_check CHECK (VALUE > 0) NOT VALID;
+CREATE TABLE dt (x pos, y pos2);
 INSERT INTO u VALUES (1); INSERT INTO t (id, a, v, u_id) VALUES (1, 1, 'x', 1);
 """
-TABLES = ("u", "t", "p", "p1", "p2", "m")
+TABLES = ("u", "t", "p", "p1", "p2", "m", "dt")
 
 IN_TRANSACTION = [
     "ALTER TABLE t ADD COLUMN b int",
@@ -92,15 +100,20 @@ IN_TRANSACTION = [
     "LOCK TABLE t IN SHARE MODE",
     "UPDATE t SET a = 2",
     "DROP TABLE p2",
+    "ALTER DOMAIN pos ADD CONSTRAINT pos_check CHECK (VALUE > 0)",
+    "ALTER DOMAIN pos ADD CONSTRAINT pos_check CHECK (VALUE > 0) NOT VALID",
+    "ALTER DOMAIN pos SET NOT NULL",
+    "ALTER DOMAIN pos2 VALIDATE CONSTRAINT pos2_check",
 ]
 
+# (statement, what puts the database back as SETUP left it)
 OUTSIDE_TRANSACTION = [
-    "CREATE INDEX CONCURRENTLY t_n ON t (n)",
-    "DROP INDEX CONCURRENTLY t_a",
-    "REINDEX INDEX CONCURRENTLY t_a",
-    "VACUUM FULL t",
-    "VACUUM t",
-    "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY",
+    ("CREATE INDEX CONCURRENTLY t_n ON t (n)", "DROP INDEX t_n"),
+    ("DROP INDEX CONCURRENTLY t_a", "CREATE INDEX t_a ON t (a)"),
+    ("REINDEX INDEX CONCURRENTLY t_a", None),
+    ("VACUUM FULL t", None),
+    ("VACUUM t", None),
+    ("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY", "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES IN (1)"),
 ]
 
 
@@ -126,11 +139,18 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
 """
 
 
-@pytest.fixture
-def db(pg_db: str) -> str:
-    with psycopg.connect(pg_db, autocommit=True) as conn:
+@pytest.fixture(scope="module")
+def db(pg_server: ScratchServer) -> Iterator[str]:
+    """One database for the module: every test rolls back what it does (or, outside a
+    transaction, only builds, drops and rebuilds indexes, which leaves the tables as they were)."""
+    name = f"locks{os.getpid()}"
+    dsn = pg_server.create_database(name, template=TEMPLATE_DB)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SETUP)
-    return pg_db
+    try:
+        yield dsn
+    finally:
+        pg_server.drop_database(name)
 
 
 def test_lock_table_is_symmetric_and_ordered() -> None:
@@ -183,8 +203,8 @@ def test_locks_in_transaction(db: str, sql: str) -> None:
     assert held == predicted, sql
 
 
-@pytest.mark.parametrize("sql", OUTSIDE_TRANSACTION)
-def test_first_lock_outside_transaction(db: str, sql: str) -> None:
+@pytest.mark.parametrize(("sql", "undo"), OUTSIDE_TRANSACTION)
+def test_first_lock_outside_transaction(db: str, sql: str, undo: str | None) -> None:
     table = "p" if "PARTITION" in sql else "t"
     with psycopg.connect(db) as holder, psycopg.connect(db, autocommit=True) as runner:
         pid = runner.info.backend_pid
@@ -213,6 +233,8 @@ def test_first_lock_outside_transaction(db: str, sql: str) -> None:
             time.sleep(0.02)
         holder.rollback()
         thread.join(10)
+        if undo:
+            runner.execute(undo)
     assert not errors, errors
     assert wanted is not None, f"{sql} never queued behind EXCLUSIVE"
     assert wanted == _predicted(sql)[table], sql
