@@ -33,8 +33,6 @@ def esc(text: Any) -> str:
     s = str(text if text is not None else "")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = s.replace("|", "\\|").replace("\r", "")
-    for ch in ("\\`", "*", "_", "[", "]"):
-        pass
     return s.replace("\n", "<br>")
 
 
@@ -137,15 +135,21 @@ def _findings_blocks(d: dict[str, Any], link_base: str) -> list[Block]:
     for m in view.shown_migrations(d):
         fs = view.migration_findings(d, m)
         if fs:
-            groups.append((m["id"], fs))
-    loose = view.loose_findings(d)
-    if loose:
-        groups.append(("other files", loose))
+            groups.append((code(m["id"]), fs))
+    owner = {p: m["id"] for m in d.get("migrations") or [] for p in m.get("paths") or []}
+    loose: dict[str, list[dict[str, Any]]] = {}
+    for f in view.loose_findings(d):
+        loose.setdefault(owner.get(f["path"], f["path"]), []).append(f)
+    suffix = " (already applied, not pending)" if (d.get("check") or {}).get("pending") else ""
+    for title, fs in loose.items():
+        groups.append((code(title) + (suffix if title in owner.values() else ""), fs))
     for title, fs in groups:
-        block = Block([f"#### {code(title)}", "", "| | Line | Rule | Finding |", "| --- | --- | --- | --- |"], tail=[""], what="finding")
+        block = Block([f"#### {title}", "", "| | Line | Rule | Finding |", "| --- | --- | --- | --- |"], tail=[""], what="finding")
+        explained: set[str] = set()
         for f in fs:
             hint = f"<br>**Fix:** {esc(f['hint'])}" if f.get("hint") else ""
-            summary_txt = rules.get(f["rule"], {}).get("summary")
+            summary_txt = rules.get(f["rule"], {}).get("summary") if f["rule"] not in explained else None
+            explained.add(f["rule"])  # the rule's one-line summary once per table is enough
             why = f"<br><sub>{esc(summary_txt)}</sub>" if summary_txt else ""
             block.rows.append(
                 f"| {_SEV_ICON.get(f['severity'], '')} {f['severity']} | {_link(f['path'], f['line'], link_base)} | "
@@ -217,13 +221,14 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
         rows = []
         for s in (mc.get("up") or {}).get("statements") or []:
             locks = [lk for lk in s.get("locks") or [] if not lk.get("new_object")]
-            lock_txt = "<br>".join(f"{esc(lk['mode'])} on {code(lk['object'])}" for lk in locks) or "none"
+            lock_txt = "<br>".join(f"{esc(lk['mode'])} on {code(lk['object'])}" for lk in locks) or "no new lock"
             blocks = "<br>".join(esc(view.blocks_phrase(lk)) for lk in locks) or "–"
             rewrite = "**yes**" if s.get("rewrites") else "no"
             err = f"<br>❌ {esc((s.get('error') or {}).get('message'))}" if s.get("error") else ""
             rows.append(f"| {s.get('line')} | {code((s.get('sql') or '')[:120])}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |")
         verdict = {"pass": "✅ round trip passed", "fail": "❌ round trip failed", "no down": "❌ no DOWN"}.get(rt.get("verdict"), "⏭️ round trip not run")
-        title = f"{code(mc['id'])}: {esc(mc.get('status'))}, {verdict}"
+        # GitHub does not render Markdown inside <summary>: HTML only there.
+        title = f"<code>{esc(mc['id'])}</code>: {esc(mc.get('status'))}, {verdict}"
         head = [f"<details><summary>{title}</summary>", ""]
         if rt.get("reason"):
             head += [esc(rt["reason"]), ""]
