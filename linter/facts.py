@@ -178,7 +178,8 @@ class MigrationFacts:
         return False
 
 
-def _set_value(node: ast.VariableSetStmt) -> str | None:
+def set_value(node: ast.VariableSetStmt) -> str | None:
+    """The value a `SET name = value` statement gives, as text (None for SET ... TO DEFAULT)."""
     if not node.args:
         return None
     arg = node.args[0]
@@ -229,7 +230,7 @@ def _section_facts(section: Section, runner_tx: bool, facts: MigrationFacts, cou
             current = counter[0]
             local = {}
         if isinstance(node, ast.VariableSetStmt) and node.name in _TIMEOUTS:
-            value = _set_value(node) if node.kind == enums.VariableSetKind.VAR_SET_VALUE else None
+            value = set_value(node) if node.kind == enums.VariableSetKind.VAR_SET_VALUE else None
             if node.is_local:
                 if in_tx:
                     local[node.name] = value

@@ -1,0 +1,59 @@
+"""Long statement blocking an existing table with no statement_timeout set before it.
+
+## Why is this bad?
+A statement that scans, indexes or rewrites a whole table while holding a lock that blocks
+writes (or reads) keeps that lock for as long as the work takes: on a table bigger than
+expected, the outage has no end the deploy controls. `SET statement_timeout` earlier in the file
+(or `SET LOCAL` in its transaction) bounds it: the statement fails, rolls back and releases the
+table. Work that does not block traffic (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) is not
+reported: a timeout there would only leave an invalid index behind.
+
+## Example
+```sql
+ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0);
+```
+
+Use instead:
+```sql
+SET statement_timeout = '5s';
+ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0);
+```
+
+## References
+- https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.context import Context
+from linter.facts import duration_ms
+from linter.findings import Finding
+from linter.locks import blocks_writes, describe
+from linter.migration import Migration
+
+ID = "require-statement-timeout"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"squawk": "require-timeout-settings"}
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for stmt in migration.statements():
+        locks = [lk for lk in ctx.facts.existing_locks(stmt) if blocks_writes(lk.mode) and lk.long]
+        if not locks or not ctx.facts.forward(stmt):
+            continue
+        timeout = duration_ms(ctx.facts.of(stmt).statement_timeout)
+        if timeout is not None and timeout > 0:
+            continue
+        lk = max(locks, key=lambda x: x.mode)
+        yield ctx.finding(
+            stmt,
+            f"{lk.action} does a full-table {lk.work} holding {describe(locks)}, with no statement_timeout "
+            "set: nothing bounds how long the table stays blocked",
+            node=lk.node,
+            severity=ctx.facts.severity(lk.table, ctx.severity),
+            hint="SET statement_timeout = '5s'; (or what the table's size allows) earlier in the file, or SET "
+            "LOCAL inside its transaction",
+        )

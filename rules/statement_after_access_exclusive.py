@@ -1,0 +1,102 @@
+"""Slow or lock-taking statement after one that took ACCESS EXCLUSIVE, in the same transaction.
+
+## Why is this bad?
+Locks are held until the transaction ends. Once a statement has taken ACCESS EXCLUSIVE on an
+existing table, every later statement in the same transaction extends the time that table
+rejects reads and writes: an index build, a validation, a data backfill or a rewrite there turns
+a millisecond catalog change into an outage as long as that work. Waiting for a lock on another
+table without a `lock_timeout` does the same, and can deadlock. Commit first (a separate
+migration, or a file the runner does not wrap), or do the slow work before taking the lock.
+
+## Example
+```sql
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN status text;
+UPDATE orders SET status = 'new';
+```
+
+Use instead:
+```sql
+-- file: 202401011200__orders_status.sql
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN status text;
+-- file: 202401011300__backfill_orders_status.sql
+UPDATE orders SET status = 'new' WHERE status IS NULL;
+```
+
+## References
+- https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from linter.context import Context
+from linter.facts import duration_ms
+from linter.findings import Finding
+from linter.locks import Lock, TableLock, blocks_writes
+from linter.migration import Migration, Statement
+from linter.names import short
+
+ID = "statement-after-access-exclusive"
+SEVERITY = "warning"
+OPTIONS: dict[str, object] = {}
+EQUIVALENTS = {"eugene": "E4"}
+
+_DML = (ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def _bulk(node: ast.Node) -> bool:
+    """UPDATE, DELETE, MERGE, or INSERT ... SELECT FROM: work proportional to a table."""
+    if isinstance(node, _DML):
+        return True
+    select = getattr(node, "selectStmt", None) if isinstance(node, ast.InsertStmt) else None
+    return isinstance(select, ast.SelectStmt) and bool(select.fromClause)
+
+
+def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    for section in (migration.up, migration.down):
+        if section is None:
+            continue
+        held: tuple[Statement, TableLock] | None = None
+        for stmt in section.statements:
+            facts = ctx.facts.of(stmt)
+            if held is not None and not (facts.in_transaction and ctx.facts.same_transaction(held[0], stmt)):
+                held = None
+            if not facts.in_transaction:
+                continue
+            locks = ctx.facts.existing_locks(stmt)
+            if held is not None and ctx.facts.forward(stmt):
+                why = _why(stmt, locks, held[1], ctx)
+                if why:
+                    table = held[1].table
+                    yield ctx.finding(
+                        stmt,
+                        f"{why} while '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} "
+                        f"(line {held[0].line}): reads and writes wait until the transaction ends",
+                        node=stmt.node,
+                        severity=ctx.facts.severity(table, ctx.severity),
+                        hint="commit first: move this statement to its own migration, or run the ACCESS "
+                        "EXCLUSIVE change last in the transaction",
+                    )
+                    continue
+            if held is None:
+                exclusive = [lk for lk in locks if lk.mode == Lock.ACCESS_EXCLUSIVE]
+                if exclusive:
+                    held = (stmt, exclusive[0])
+
+
+def _why(stmt: Statement, locks: list[TableLock], held: TableLock, ctx: Context) -> str | None:
+    if _bulk(stmt.node):
+        return f"{type(stmt.node).__name__.removesuffix('Stmt').upper()} runs"
+    long = [lk for lk in locks if lk.long]
+    if long:
+        return f"{long[0].action} does a full-table {long[0].work} of '{short(long[0].table)}'"
+    timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
+    other = [lk for lk in locks if lk.table != held.table and blocks_writes(lk.mode)]
+    if other and not (timeout is not None and timeout > 0):
+        return f"{other[0].action} waits for {other[0].mode.label} on '{short(other[0].table)}' with no lock_timeout"
+    return None
