@@ -74,6 +74,8 @@ KEYS: dict[str, Any] = {
     "sample-rows": 100000,
     "explain-runs": 3,
     "synthesize-rows": 0,
+    # thresholds of plan lint and index verdicts, checked by linter/explain/thresholds.py
+    "explain-thresholds": {},
 }
 
 
