@@ -82,6 +82,6 @@ def explain_entry(index: str, table: str, migration: str) -> dict[str, Any]:
         "table": table,
         "migration": migration,
         "verdict": "helps",
-        "reason": "buffers and time drop",
+        "reason": "execution time drops ×5 with the index",
         "queries": [{"sql": trgm["query"], "source": "queries/oficinas.sql:1", "before": trgm["before"], "after": trgm["after"]}],
     }

@@ -67,7 +67,7 @@ def test_everything_proven_is_ready_and_each_gap_says_why(tmp_path: Path) -> Non
     # an error (the default fail-on) -> not ready.
     d["findings"], d["summary"] = [], {"error": 0, "warning": 0, "info": 0}
     v = cl.checklist(d)
-    assert v["verdict"] == "ready" and v["reason"].startswith("Ready:")
+    assert v["verdict"] == "ready" and v["reason"].startswith("Every checklist item passed")
     finding = {"rule": "r", "severity": "warning", "message": "m", "path": "p", "line": 1, "column": 1, "end_line": 1, "end_column": 1}
     warned = copy.deepcopy(d)
     warned["findings"] = [finding]

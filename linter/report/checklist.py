@@ -104,7 +104,8 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
     where = _server_phrase(check)
     counts = {s: sum(1 for ln in lines if ln["status"] == s) for s in (PASSED, FAILED, NOT_RUN)}
     if status == PASSED:
-        summary = f"all {len(lines)} pending migration{'s' if len(lines) != 1 else ''} applied {where}"
+        summary = (f"the pending migration applied {where}" if len(lines) == 1
+                   else f"all {len(lines)} pending migrations applied {where}")
     elif not lines:
         summary = "no pending migration to apply"
         status = PASSED
@@ -273,13 +274,13 @@ def rollback_plan(result: dict[str, Any]) -> dict[str, Any]:
     if not lines:
         summary = "no pending migration"
     elif status == PASSED:
-        summary = f"every DOWN proven by an UP → DOWN → UP round trip ({proven} migrations)"
+        summary = f"every DOWN proven by an UP → DOWN → UP round trip ({proven} migration{'s' if proven != 1 else ''})"
     else:
         failed = sum(1 for ln in lines if ln["status"] == FAILED)
         static_only = sum(1 for ln in lines if ln["status"] == WARNING)
         parts = []
         if failed:
-            parts.append(f"{failed} of {n} migrations cannot be rolled back cleanly")
+            parts.append(f"{failed} of {n} migration{'s' if n != 1 else ''} cannot be rolled back cleanly")
         if static_only:
             parts.append(f"{static_only} only statically checked")
         if proven:
@@ -323,14 +324,18 @@ def _verdict(result: dict[str, Any], items: list[dict[str, Any]]) -> tuple[str, 
         if blocking:
             level = result.get("fail_on") or "error"
             parts.append(f"{blocking} finding{'s' if blocking != 1 else ''} at {level} severity or above")
-        return NOT_READY, "Not ready: " + " and ".join(parts) + "."
+        return NOT_READY, _sentence(" and ".join(parts))
     if open_:
-        return NOT_READY, f"Not ready: the checklist is incomplete ({'; '.join(open_)} still open)."
+        return NOT_READY, f"The checklist is incomplete: {'; '.join(open_)} still open."
     if warnings or warn_findings:
         parts = []
         if warnings:
             parts.append(f"{len(warnings)} item{'s' if len(warnings) != 1 else ''} with warnings ({'; '.join(warnings)})")
         if warn_findings:
             parts.append(f"{warn_findings} warning finding{'s' if warn_findings != 1 else ''}")
-        return READY_WITH_WARNINGS, "Ready with warnings: every item passed or warned, with " + " and ".join(parts) + "."
-    return READY, "Ready: every checklist item passed and no finding reaches the failure threshold."
+        return READY_WITH_WARNINGS, "Every item passed or warned, with " + " and ".join(parts) + "."
+    return READY, "Every checklist item passed and no finding reaches the failure threshold."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."

@@ -95,8 +95,8 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
                 "counts": {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "info")},
                 "blocks": _source_blocks(m, sources, findings),
                 "check": mc,
-                "statements": _statement_rows(mc),
-                "down_statements": _statement_rows(mc, "down"),
+                "statements": _statement_view(mc),
+                "down_statements": _statement_view(mc, "down"),
                 "timeline": timeline(mc),
                 "round_trip": _round_trip(mc),
                 "new_indexes": m.get("new_indexes") or [],
@@ -146,7 +146,7 @@ def _target_phrase(data: dict[str, Any]) -> str:
     if meta.get("target"):
         return str(meta["target"])
     if check:
-        return "scratch server (a throwaway PostgreSQL, not the target database)"
+        return "scratch server (not the target)"
     return "none (static lint, no database)"
 
 
@@ -238,6 +238,11 @@ def _statement_rows(mc: dict[str, Any] | None, section: str = "up") -> list[dict
     return list(mc[section].get("statements") or [])
 
 
+def _statement_view(mc: dict[str, Any] | None, section: str = "up") -> list[dict[str, Any]]:
+    rows = _statement_rows(mc, section)
+    return [dict(s, held_before=h) for s, h in zip(rows, held_before(rows))]
+
+
 def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
     if not mc:
         return None
@@ -251,6 +256,31 @@ def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
     ]
     rt["data_loss"] = mc.get("data_loss") or []
     return rt
+
+
+def _lock_strength(lock: dict[str, Any]) -> int:
+    from linter.check.locks import MODES
+
+    mode = str(lock.get("mode"))
+    return MODES.index(mode) if mode in MODES else -1
+
+
+def held_before(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Per statement, the locks earlier statements of the same transaction still hold (a
+    statement that takes no new lock may still run under an ACCESS EXCLUSIVE)."""
+    held: dict[str, str] = {}
+    out = []
+    for s in rows:
+        out.append([f"{mode} on {obj}" for obj, mode in held.items()])
+        if s.get("transaction") in ("none (cannot run in a transaction)", "statement"):
+            held = {}
+            continue
+        for lock in s.get("locks") or []:
+            if lock.get("held_until") == "end of transaction" and not lock.get("new_object") and lock.get("locktype") in (None, "relation"):
+                obj = str(lock.get("object"))
+                if _lock_strength(lock) > _lock_strength({"mode": held.get(obj)}):
+                    held[obj] = str(lock.get("mode"))
+    return out
 
 
 def timeline(mc: dict[str, Any] | None, width: float = 720.0) -> dict[str, Any] | None:
@@ -281,8 +311,9 @@ def timeline(mc: dict[str, Any] | None, width: float = 720.0) -> dict[str, Any] 
             "n": i + 1, "line": s.get("line"), "ok": s.get("status") == "ok", "status": s.get("status"),
             "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {s.get('sql', '')[:120]}",
         })
-        for lock in s.get("locks") or []:
-            if lock.get("locktype") not in (None, "relation"):
+        for lock in sorted(s.get("locks") or [], key=_lock_strength):
+            # a lock on an object this transaction created blocks nobody: not drawn
+            if lock.get("locktype") not in (None, "relation") or lock.get("new_object"):
                 continue
             held_to_end = lock.get("held_until") == "end of transaction"
             end = label_w + plot_w if held_to_end else ends[i]
