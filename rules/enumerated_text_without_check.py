@@ -29,7 +29,8 @@ CREATE TABLE tickets (
 ```
 
 ## Options
-- `names`: shell-style patterns of column names that hold enumerated values.
+- `names`: shell-style patterns of column names that hold enumerated values. `*_type` is not in
+  the default list because `mime_type`, `content_type` and the like are open-ended.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ OPTIONS: dict[str, object] = {
         "*_status",
         "*_state",
         "*_kind",
-        "*_type",
         "*_role",
     ],
 }

@@ -132,7 +132,8 @@ def test_enumerated_text_names_types_and_coverage(tmp_path: Path) -> None:
         "    payment_status varchar(20) NOT NULL CHECK (payment_status IN ('due', 'paid')),\n"
         "    kind text NOT NULL REFERENCES kinds (code),\n"
         "    state mood NOT NULL,\n"
-        "    role_type character(3) NOT NULL,\n"
+        "    user_role character(3) NOT NULL,\n"
+        "    mime_type text NOT NULL,\n"
         "    statuses text NOT NULL\n"
         ");\n"
         "ALTER TABLE t ADD CONSTRAINT ck_t_status CHECK (status <> '') NOT VALID;\n"
@@ -141,9 +142,9 @@ def test_enumerated_text_names_types_and_coverage(tmp_path: Path) -> None:
     findings = lint_findings(sql, "enumerated-text-without-check", tmp_path)
     assert at(findings) == [
         ("enumerated-text-without-check", 10, 5),
-        ("enumerated-text-without-check", 14, 26),
+        ("enumerated-text-without-check", 15, 26),
     ]
-    assert "t.role_type (character(3))" in findings[0].message
+    assert "t.user_role (character(3))" in findings[0].message
 
 
 def test_enumerated_text_configured_names(tmp_path: Path) -> None:
