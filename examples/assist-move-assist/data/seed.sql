@@ -10,7 +10,7 @@
 -- ON CONFLICT DO NOTHING nas pequenas); rodar de novo não duplica nada. Nas tabelas grandes o
 -- anti-join é mais barato que ON CONFLICT, que faz inserção especulativa linha a linha.
 --
--- Usa só o esquema das migrações limpas (até 202403181400__adicionar_modalidade_oficinas), para
+-- Usa só o esquema das migrações limpas (até 202403181410__validar_modalidade_oficinas), para
 -- poder ser carregado antes das migrações pendentes. Não toca em password_resets nem em inscricoes:
 -- a migração 202404101130 adiciona password_resets.canal NOT NULL sem DEFAULT, que só passa com a
 -- tabela vazia (o erro é apontado pelo lint, não escondido pelos dados).
