@@ -157,3 +157,21 @@ def test_thresholds_from_config() -> None:
 def test_not_a_plan_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no 'Plan' key"):
         parse_plan('[{"Query": 1}]')
+
+
+def test_overestimate_under_a_limit_is_the_limit_not_the_planner() -> None:
+    scan = {"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "t", "Plan Rows": 100000,
+            "Actual Rows": 20, "Actual Loops": 1}
+    limited = [{"Plan": {"Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
+                         "Plans": [scan]}}]
+    assert lint_plan(parse_plan(limited)) == []
+    # a Sort between them reads its input to the end: then the estimate really was off
+    sort = {"Node Type": "Sort", "Plan Rows": 100000, "Actual Rows": 20, "Actual Loops": 1, "Plans": [scan]}
+    blocked = [{"Plan": {"Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
+                         "Plans": [sort]}}]
+    assert [(f.kind, f.node) for f in lint_plan(parse_plan(blocked))] == [(MISESTIMATE, "0.0.0")]
+    # an underestimate under a Limit is still reported
+    scan_under = dict(scan, **{"Plan Rows": 1, "Actual Rows": 20})
+    under = [{"Plan": {"Node Type": "Limit", "Plan Rows": 1, "Actual Rows": 20, "Actual Loops": 1,
+                       "Plans": [scan_under]}}]
+    assert [f.node for f in lint_plan(parse_plan(under))] == ["0.0"]

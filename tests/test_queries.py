@@ -169,7 +169,14 @@ def test_unparsable_query_is_an_error_with_position_not_a_crash() -> None:
 def test_split_ignores_semicolons_in_strings_and_comments() -> None:
     text = "SELECT ';' FROM users; -- a; b\nSELECT $$;$$;\n-- only a comment;\n"
     queries = split_statements(SourceFile(Path("q.sql"), "q.sql", text))
-    assert [q.text.strip() for q in queries] == ["SELECT ';' FROM users", "-- a; b\nSELECT $$;$$"]
+    assert [q.text.strip() for q in queries] == ["SELECT ';' FROM users", "SELECT $$;$$"]
+    assert [q.line for q in queries] == [1, 2]
+
+
+def test_leading_comments_name_the_query_and_do_not_move_its_line() -> None:
+    text = "-- file header\n\n-- name: find_user\n-- Login.\nSELECT *\nFROM users WHERE id = $1;\n"
+    (query,) = split_statements(SourceFile(Path("q.sql"), "q.sql", text))
+    assert query.name == "find_user" and query.line == 5 and query.where == "q.sql:5"
 
 
 def test_migration_blocks_line_comments_and_block_comments() -> None:

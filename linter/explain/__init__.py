@@ -6,6 +6,36 @@ Modules, in the order data flows:
 - `plan`       EXPLAIN JSON (PostgreSQL 13-18) into nodes, per-loop maths done once;
 - `lint`       plan lint on after-plans, each finding pointing at its node;
 - `synthesis`  rows for empty tables (CHECK lists, enums, FKs, unique columns, skew);
+- `stats`      pg_stats into concrete values; `params` binds `$1`/`:name` of application queries;
+- `probes`     the new indexes from the catalog and the probe queries for each;
+- `measure`    EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), warmed once, median of N runs;
+- `verdict`    used / helps / used, no gain / not used, with the likely reason, and costs;
+- `runner`     `run_explain(conn_factory, migrations, schema, config) -> ExplainEvidence`;
+- `text`       one line per index, one per query without a supporting index, plan lint.
 
 Nothing here is imported by `pgpreflight lint`: psycopg and sqlglot are imported inside functions.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linter.explain.runner import ExplainEvidence, ExplainOptions
+
+__all__ = ["ExplainEvidence", "ExplainOptions", "run_explain"]
+
+
+def run_explain(*args: Any, **kwargs: Any) -> ExplainEvidence:
+    """See `linter.explain.runner.run_explain` (imported on first call)."""
+    from linter.explain.runner import run_explain as run
+
+    return run(*args, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ExplainEvidence", "ExplainOptions"):
+        from linter.explain import runner
+
+        return getattr(runner, name)
+    raise AttributeError(name)

@@ -38,11 +38,43 @@ def _fmt(n: float) -> str:
     return f"{n:,.0f}" if n >= 100 or float(n).is_integer() else f"{n:,.2f}"
 
 
-def _misestimates(node: PlanNode, t: Thresholds, out: list[PlanFinding]) -> bool:
+_BLOCKING = ("Sort", "Incremental Sort", "Hash", "Aggregate", "Materialize", "SetOp", "Memoize")
+
+
+def _child_stops_early(node: PlanNode, index: int, stops_early: bool) -> bool:
+    """Whether the parent may stop reading child `index` before it is exhausted: under a Limit,
+    the inner side of a semi/anti nested loop, either side of a merge join. A blocking node
+    (Sort, Hash, Aggregate...) reads its input to the end, whatever is above it."""
+    kind = node.node_type
+    if kind == "Limit":
+        return True
+    if kind in _BLOCKING:
+        return False
+    if kind == "Nested Loop" and index == 1 and node.raw.get("Join Type") in ("Semi", "Anti"):
+        return True
+    if kind == "Merge Join":
+        return True
+    return stops_early
+
+
+def _misestimates(node: PlanNode, t: Thresholds, out: list[PlanFinding], stops_early: bool = False) -> bool:
     """Report a misestimate where it originates: at a node that is off while its children are
-    not (above it, the error is only inherited). Returns whether this subtree is off."""
-    children_off = [_misestimates(child, t, out) for child in node.children]
-    off = not node.never_executed and node.estimate_factor >= t.misestimate_factor
+    not (above it, the error is only inherited). Returns whether this subtree is off.
+
+    A node whose parent stopped reading early (a Limit) returns fewer rows than it would have:
+    an *over*estimate there is the Limit at work, not the planner's error."""
+    children_off = [
+        _misestimates(child, t, out, _child_stops_early(node, i, stops_early))
+        for i, child in enumerate(node.children)
+    ]
+    # BitmapAnd/BitmapOr return a bitmap, and EXPLAIN always shows 0 rows for them.
+    off = (
+        not node.never_executed
+        and node.node_type not in ("BitmapAnd", "BitmapOr")
+        and node.estimate_factor >= t.misestimate_factor
+    )
+    if off and stops_early and node.rows_per_loop < node.plan_rows:
+        off = False
     if off and not any(children_off):
         direction = "under" if node.rows_per_loop > node.plan_rows else "over"
         out.append(PlanFinding(

@@ -28,6 +28,7 @@ from linter.config import Config
 from linter.errors import InputError
 from linter.migration import Migration, SourceFile
 
+_NAME = re.compile(r"--\s*name\s*:\s*([\w.-]+)", re.I)
 _DIRECTIVE = re.compile(r"^(?:--|/\*)\s*pgpreflight\s*:\s*query\b", re.I)
 
 
@@ -43,6 +44,9 @@ class AppQuery:
     offsets inside `text` still map one to one onto the file)."""
     origin: str
     """`file` (from the `queries` setting) or `migration` (a `pgpreflight: query` block)."""
+    name: str | None = None
+    """From a `-- name: find_user_by_email` comment just above the query (the yesql/sqlc
+    convention), for labels in the evidence."""
 
     @property
     def line(self) -> int:
@@ -117,9 +121,12 @@ def split_statements(source: SourceFile) -> list[AppQuery]:
     start = 0
     for cut in [*cuts, len(text)]:
         chunk = text[start:cut]
-        has_code = code is None or any(start <= t.start < cut for t in code)
-        if chunk.strip() and has_code:
-            queries.append(AppQuery(source, start, chunk, "file"))
+        first_code = next((t.start for t in code if start <= t.start < cut), None) if code is not None else start
+        if chunk.strip() and first_code is not None:
+            # The query starts at its first token: leading comments only give it a name.
+            named = _NAME.findall(text[start:first_code])
+            queries.append(AppQuery(source, first_code, text[first_code:cut], "file",
+                                    named[-1] if named else None))
         start = cut + 1
     return queries
 

@@ -1,0 +1,213 @@
+"""The new indexes of the pending migrations, read from the catalog, and the probe queries that
+exercise each one.
+
+A probe asks what the index was built for, with values from `pg_stats`:
+
+- btree: equality on the leading column with a selective value and with a common value; equality
+  on every key column with the values of one real row; a range for date/time leading columns;
+  `ORDER BY <leading column> LIMIT 20` in the index's direction;
+- hash: equality with a selective value; BRIN: a range;
+- GIN/GiST with `gin_trgm_ops`/`gist_trgm_ops`: `ILIKE '%<frequent substring>%'`;
+- an expression key is probed with the expression itself (its statistics live in pg_stats under
+  the index's name);
+- a partial index adds its predicate to every probe.
+
+Other kinds (GIN on tsvector or jsonb, GiST on geometry, SP-GiST) get no probe; the evidence
+says so, and the application queries still exercise them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from linter.explain.stats import ColumnStats, column_stats, qident, qtable
+
+TRGM = ("gin_trgm_ops", "gist_trgm_ops")
+TIME_TYPES = ("date", "timestamp", "time")
+NUMBER_TYPES = ("integer", "bigint", "smallint", "numeric", "double precision", "real")
+
+
+def _sortable(type_name: str) -> bool:
+    return type_name.startswith(TIME_TYPES) or type_name.startswith(NUMBER_TYPES)
+
+
+@dataclass
+class IndexKey:
+    column: str | None
+    text: str
+    """The column name or the expression as `pg_get_indexdef` prints it."""
+    opclass: str
+    descending: bool = False
+
+
+@dataclass
+class IndexInfo:
+    name: str
+    """Qualified: `public.idx_oficinas_nome_trgm`."""
+    table: str
+    method: str
+    unique: bool
+    keys: list[IndexKey]
+    predicate: str | None
+    definition: str
+    constraint: str | None
+    """Name of the constraint the index backs (dropped with it for the before-plans)."""
+    oid: int = 0
+    size_bytes: int = 0
+    build_ms: float | None = None
+
+    @property
+    def short(self) -> str:
+        schema, _, name = self.name.partition(".")
+        return name if schema == "public" else self.name
+
+    @property
+    def trigram(self) -> bool:
+        return self.method in ("gin", "gist") and any(k.opclass in TRGM for k in self.keys)
+
+
+@dataclass
+class Probe:
+    label: str
+    sql: str
+    index: str
+    """Qualified name of the index the probe was made for."""
+    kind: str
+    notes: list[str] = field(default_factory=list)
+
+
+def user_indexes(conn: Any) -> dict[int, str]:
+    rows = conn.execute(
+        """
+        SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg_toast%'
+        """
+    ).fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def index_info(conn: Any, oid: int) -> IndexInfo | None:
+    row = conn.execute(
+        """
+        SELECT n.nspname || '.' || c.relname, tn.nspname || '.' || t.relname, am.amname,
+               i.indisunique, pg_get_expr(i.indpred, i.indrelid), pg_get_indexdef(i.indexrelid),
+               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND contype IN ('p', 'u', 'x')),
+               i.indnkeyatts, pg_relation_size(i.indexrelid), t.relkind
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+        JOIN pg_am am ON am.oid = c.relam
+        WHERE i.indexrelid = %s
+        """,
+        (oid,),
+    ).fetchone()
+    if row is None or row[9] not in ("r", "p", "m"):
+        return None
+    keys: list[IndexKey] = []
+    for k in range(1, int(row[7]) + 1):
+        key = conn.execute(
+            """
+            SELECT pg_get_indexdef(%s, %s, true),
+                   (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[%s - 1]
+                     AND i.indkey[%s - 1] <> 0),
+                   (SELECT opcname FROM pg_opclass WHERE oid = i.indclass[%s - 1]),
+                   (i.indoption[%s - 1] & 1) = 1
+            FROM pg_index i WHERE i.indexrelid = %s
+            """,
+            (oid, k, k, k, k, k, oid),
+        ).fetchone()
+        keys.append(IndexKey(column=key[1], text=str(key[0]), opclass=str(key[2] or ""), descending=bool(key[3])))
+    return IndexInfo(
+        name=str(row[0]), table=str(row[1]), method=str(row[2]), unique=bool(row[3]),
+        keys=keys, predicate=row[4], definition=str(row[5]), constraint=row[6], oid=oid,
+        size_bytes=int(row[8] or 0),
+    )
+
+
+def _where(conditions: list[str], predicate: str | None) -> str:
+    parts = list(conditions) + ([f"({predicate})"] if predicate else [])
+    return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+
+def probes_for(conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], ColumnStats]) -> tuple[list[Probe], list[str]]:
+    """Probe queries for `index`, and notes on what could not be probed."""
+    notes: list[str] = []
+    if not index.keys:
+        return [], ["index has no key columns"]
+    table = qtable(index.table)
+    lead = index.keys[0]
+    if lead.column is not None:
+        key = (index.table, lead.column)
+        if key not in stats_cache:
+            stats_cache[key] = column_stats(conn, index.table, lead.column)
+        stats = stats_cache[key]
+        target = qident(lead.column)
+    else:
+        stats = column_stats(conn, index.table, "pg_expression_1", stats_table=index.name.split(".", 1)[1])
+        if not stats.mcv and not stats.histogram:
+            sample = conn.execute(
+                f"SELECT ({lead.text})::text FROM {table} WHERE ({lead.text}) IS NOT NULL LIMIT 20"
+            ).fetchall()
+            stats.sample = [r[0] for r in sample]
+        stats.type = conn.execute(f"SELECT pg_typeof(({lead.text})) FROM {table} LIMIT 1").fetchone()[0] if stats.sample or stats.mcv or stats.histogram else "text"  # noqa: E501
+        target = f"({lead.text})"
+    probes: list[Probe] = []
+
+    def add(label: str, kind: str, conditions: list[str], tail: str = "") -> None:
+        sql = f"SELECT * FROM {table}{_where(conditions, index.predicate)}{tail}"
+        probes.append(Probe(label, sql, index.name, kind))
+
+    if index.trigram:
+        piece = stats.frequent_substring()
+        if piece is None:
+            return [], ["no values to take a substring from"]
+        add(f"{lead.text} ILIKE '%{piece}%'", "trigram", [f"{target} ILIKE '%{piece}%'"])
+        return probes, notes
+    if index.method in ("btree", "hash"):
+        selective, common = stats.selective, stats.common
+        if selective is None:
+            return [], [f"no statistics nor values for {lead.text}"]
+        add(f"{lead.text} = selective value", "equality-selective", [f"{target} = {stats.literal(selective)}"])
+        if index.method == "hash":
+            return probes, notes
+        if common is not None and common != selective and stats.mcv:
+            add(f"{lead.text} = most common value", "equality-common", [f"{target} = {stats.literal(common)}"])
+        plain = [k.column for k in index.keys if k.column is not None]
+        if len(index.keys) > 1 and len(plain) == len(index.keys):
+            cols = ", ".join(f"{qident(c)}::text" for c in plain)
+            types = conn.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attname = ANY(%s)", (table, plain)
+            ).fetchall()
+            type_of = {r[0]: r[1] for r in types}
+            row = conn.execute(
+                f"SELECT {cols} FROM {table} WHERE {target} = {stats.literal(selective)}"
+                f"{' AND (' + index.predicate + ')' if index.predicate else ''} LIMIT 1"
+            ).fetchone()
+            if row is not None and all(v is not None for v in row):
+                conds = [f"{qident(c)} = '{str(v).replace(chr(39), chr(39) * 2)}'::{type_of.get(c, 'text')}"
+                         for c, v in zip(plain, row)]
+                add("every key column = values of one row", "equality-all-keys", conds)
+        if any(stats.type.startswith(t) for t in TIME_TYPES):
+            low, high = stats.quantile(0.45), stats.quantile(0.5)
+            if low is not None and high is not None:
+                add(f"{lead.text} in a narrow range", "range",
+                    [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"])
+        if _sortable(stats.type):
+            # Only for what applications sort by (dates, numbers): ORDER BY a boolean or a city
+            # name LIMIT 20 would make any btree look "used".
+            direction = " DESC" if lead.descending else ""
+            add(f"ORDER BY {lead.text}{direction} LIMIT 20", "order-limit", [],
+                f" ORDER BY {target}{direction} LIMIT 20")
+        return probes, notes
+    if index.method == "brin":
+        low, high = stats.quantile(0.45), stats.quantile(0.5)
+        if low is not None and high is not None:
+            add(f"{lead.text} in a narrow range", "range",
+                [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"])
+        return probes, notes
+    opclass = lead.opclass or "default"
+    return [], [f"no probe for {index.method} indexes with operator class {opclass}; application queries still count"]

@@ -1,0 +1,312 @@
+"""The EXPLAIN step of `pgpreflight check`: before/after evidence for every new index.
+
+`run_explain(conn_factory, migrations, schema, config)` is what the check calls. It is handed a
+scratch database holding the baseline and its data (never the target: it changes the database)
+and does, on that database:
+
+1. apply the pending migrations' UP (statement by statement, autocommit; a failing statement is
+   noted and skipped), and find the new indexes by comparing the catalog before and after;
+2. make the data real: tables the new indexes or the application queries touch that are still
+   empty get synthesised rows (`synthesize-rows`), then everything touched is ANALYZEd;
+3. build the workload: probes from each new index, and the application queries (the `queries`
+   setting and `-- pgpreflight: query` blocks) that read a table with a new index, their
+   placeholders bound to values from `pg_stats`;
+4. *before*: in one transaction that is rolled back, drop the new indexes (a constraint's index by
+   dropping the constraint), measure every query, then rebuild each index to time its build;
+5. *after*: measure every query again with the indexes in place;
+6. verdicts per index, and plan lint on every after-plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from linter.explain.lint import lint_plan
+from linter.explain.measure import measure
+from linter.explain.probes import IndexInfo, index_info, probes_for, user_indexes
+from linter.explain.stats import ColumnStats, column_stats, qident, qtable, table_size
+from linter.explain.synthesis import TableSynthesis, has_rows, synthesize
+from linter.explain.thresholds import Thresholds
+from linter.explain.verdict import IndexVerdict, QueryRun, decide
+
+if TYPE_CHECKING:
+    from linter.config import Config
+    from linter.migration import Migration
+    from linter.schema import SchemaModel
+
+LOG = logging.getLogger(__name__)
+
+EVIDENCE_VERSION = 1
+
+
+@dataclass
+class ExplainOptions:
+    runs: int = 3
+    synthesize_rows: int = 0
+    """Rows per empty table; 0 = automatic (linter.explain.synthesis.DEFAULT_ROWS)."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    data_source: str | None = None
+    """What filled the tables before synthesis: the --data file, or "sample of the target"."""
+    target_rows: dict[str, float] = field(default_factory=dict)
+    """Qualified table -> row count on the target, to project build time and size."""
+    statement_timeout: str = "60s"
+    lock_timeout: str = "10s"
+    progress: Callable[[str], None] | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides: Any) -> ExplainOptions:
+        values: dict[str, Any] = {
+            "runs": int(config.get("explain-runs")),
+            "synthesize_rows": int(config.get("synthesize-rows")),
+            "thresholds": Thresholds.from_config(
+                config.values.get("explain-thresholds"), where=f"{config.path or 'configuration'}: explain-thresholds"
+            ),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class ExplainEvidence:
+    indexes: list[IndexVerdict] = field(default_factory=list)
+    queries: list[QueryRun] = field(default_factory=list)
+    data_source: str | None = None
+    synthesized: list[TableSynthesis] = field(default_factory=list)
+    unsupported: list[dict[str, Any]] = field(default_factory=list)
+    """Application queries with a predicate no index serves (from the static analysis)."""
+    notes: list[str] = field(default_factory=list)
+    runs: int = 3
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    elapsed_s: float = 0.0
+    server_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": EVIDENCE_VERSION,
+            "server_version": self.server_version,
+            "runs": self.runs,
+            "data": {
+                "source": self.data_source,
+                "synthesized": [s.to_dict() for s in self.synthesized],
+            },
+            "indexes": [v.to_dict() for v in self.indexes],
+            "queries": [q.to_dict() for q in self.queries],
+            "unsupported_queries": self.unsupported,
+            "notes": self.notes,
+            "thresholds": self.thresholds.to_dict(),
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+    def to_text(self) -> str:
+        from linter.explain.text import render_evidence
+
+        return render_evidence(self.to_dict())
+
+
+def schema_after(migrations: Sequence[Migration]) -> SchemaModel:
+    """The schema model after every migration's UP (what `ctx.schema_final` is for the rules)."""
+    from linter.schema import SchemaModel
+
+    model = SchemaModel()
+    for migration in migrations:
+        for stmt in migration.up.statements:
+            model.apply(stmt.node)
+    return model
+
+
+def _say(options: ExplainOptions, message: str) -> None:
+    if options.progress is not None:
+        options.progress(message)
+
+
+def _apply_pending(conn: Any, migrations: Sequence[Migration], evidence: ExplainEvidence) -> None:
+    import psycopg
+    from pglast import ast
+
+    for migration in migrations:
+        for stmt in migration.up.statements:
+            if isinstance(stmt.node, ast.TransactionStmt):
+                continue  # autocommit: each statement stands alone
+            try:
+                conn.execute(stmt.text)
+            except psycopg.Error as exc:
+                first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+                evidence.notes.append(f"{stmt.source.display}:{stmt.line}: skipped, {first}")
+
+
+def _drop_sql(index: IndexInfo) -> str:
+    if index.constraint:
+        return f"ALTER TABLE {qtable(index.table)} DROP CONSTRAINT {qident(index.constraint)} CASCADE"
+    schema, _, name = index.name.partition(".")
+    return f"DROP INDEX {qident(schema)}.{qident(name)}"
+
+
+def _measure_into(conn: Any, run: QueryRun, side: str, runs: int) -> None:
+    import psycopg
+
+    in_tx = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    if in_tx:
+        conn.execute("SAVEPOINT pgpreflight_query")
+    try:
+        result = measure(conn, run.sql, runs)
+        setattr(run, side, result)
+        if in_tx:
+            conn.execute("RELEASE SAVEPOINT pgpreflight_query")
+    except psycopg.Error as exc:
+        if in_tx:
+            conn.execute("ROLLBACK TO SAVEPOINT pgpreflight_query")
+        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+        run.error = f"{side}: {first}"
+
+
+def run_explain(
+    conn_factory: Callable[[], Any],
+    migrations: Sequence[Migration],
+    schema: SchemaModel,
+    config: Config,
+    *,
+    history: Sequence[Migration] | None = None,
+    options: ExplainOptions | None = None,
+) -> ExplainEvidence:
+    """Before/after EXPLAIN ANALYZE evidence for the indexes `migrations` (the pending ones) create.
+
+    `conn_factory()` opens an autocommit psycopg connection to a disposable scratch database that
+    holds the baseline and its data; `schema` is the model after all migrations; `history` (all
+    migrations, default `migrations`) is searched for `pgpreflight: query` blocks."""
+    started = time.perf_counter()
+    options = options or ExplainOptions.from_config(config)
+    evidence = ExplainEvidence(data_source=options.data_source, runs=options.runs, thresholds=options.thresholds)
+    with conn_factory() as conn:
+        conn.execute(f"SET statement_timeout = '{options.statement_timeout}'")
+        conn.execute(f"SET lock_timeout = '{options.lock_timeout}'")
+        evidence.server_version = str(conn.execute("SHOW server_version").fetchone()[0])
+        before_ids = set(user_indexes(conn))
+        _say(options, "explain: applying the pending migrations")
+        _apply_pending(conn, migrations, evidence)
+        new_ids = [oid for oid in user_indexes(conn) if oid not in before_ids]
+        indexes = [i for i in (index_info(conn, oid) for oid in sorted(new_ids)) if i is not None]
+        # application queries, analysed statically against the final schema
+        from linter.queries import analyse_queries, collect
+
+        report = analyse_queries(collect(config, list(history or migrations)), schema)
+        for analysis, gap in report.gaps:
+            evidence.unsupported.append({
+                "where": analysis.query.where, "kind": gap.predicate.kind,
+                "predicate": gap.predicate.text, "suggestion": gap.suggestion,
+            })
+        if not indexes:
+            evidence.notes.append("the pending migrations create no index")
+            evidence.elapsed_s = time.perf_counter() - started
+            return evidence
+        index_tables = sorted({i.table for i in indexes})
+        app = [a for a in report.analyses if a.error is None and set(a.tables) & set(index_tables)]
+        touched = sorted(set(index_tables) | {t for a in app for t in a.tables})
+        # data
+        empty = [t for t in touched if not has_rows(conn, t)]
+        if empty:
+            _say(options, f"explain: synthesising rows for {', '.join(empty)}")
+            evidence.synthesized = synthesize(conn, empty, options.synthesize_rows)
+        for table in touched:
+            conn.execute(f"ANALYZE {qtable(table)}")
+        for index in indexes:  # sizes after the data is in
+            refreshed = index_info(conn, index.oid)
+            if refreshed is not None:
+                index.size_bytes = refreshed.size_bytes
+        # workload
+        stats_cache: dict[tuple[str, str], ColumnStats] = {}
+
+        def stats_for(table: str, column: str) -> ColumnStats:
+            if (table, column) not in stats_cache:
+                stats_cache[(table, column)] = column_stats(conn, table, column)
+            return stats_cache[(table, column)]
+
+        runs: list[QueryRun] = []
+        for index in indexes:
+            probes, notes = probes_for(conn, index, stats_cache)
+            evidence.notes.extend(f"{index.short}: {n}" for n in notes)
+            for probe in probes:
+                runs.append(QueryRun(label=f"{index.short}: {probe.label}", sql=probe.sql, origin="probe",
+                                     index=index.name, kind=probe.kind, tables=[index.table]))
+        from linter.explain.params import bind
+
+        for analysis in app:
+            try:
+                binding = bind(analysis.query.text.strip(), schema, stats_for)
+            except Exception as exc:  # noqa: BLE001 - a query we cannot bind is reported, not fatal
+                evidence.notes.append(f"{analysis.query.where}: cannot bind its parameters: {exc}")
+                continue
+            runs.append(QueryRun(
+                label=analysis.query.where + (f" ({analysis.query.name})" if analysis.query.name else ""),
+                sql=binding.sql, origin="application", where=analysis.query.where, name=analysis.query.name,
+                tables=list(analysis.tables), bound=binding.values, unbound=binding.unbound,
+                columns=[(p.table, p.column or "", p.kind) for p in analysis.predicates],
+            ))
+        # before: the new indexes dropped inside a transaction that is rolled back
+        _say(options, f"explain: {len(runs)} queries before the new indexes")
+        conn.execute("BEGIN")
+        try:
+            for index in indexes:
+                conn.execute(_drop_sql(index))
+            for run in runs:
+                _measure_into(conn, run, "before", options.runs)
+            for index in indexes:
+                conn.execute("SAVEPOINT pgpreflight_build")
+                t0 = time.perf_counter()
+                try:
+                    conn.execute(index.definition)
+                    index.build_ms = (time.perf_counter() - t0) * 1000
+                except Exception as exc:  # noqa: BLE001
+                    evidence.notes.append(f"{index.short}: build not timed: {exc}")
+                conn.execute("RELEASE SAVEPOINT pgpreflight_build")
+        finally:
+            conn.execute("ROLLBACK")
+        # after
+        _say(options, f"explain: {len(runs)} queries after the new indexes")
+        for run in runs:
+            _measure_into(conn, run, "after", options.runs)
+            if run.after is not None:
+                run.plan_findings = lint_plan(run.after.plan, options.thresholds)
+        # verdicts
+        hot = _hot_updates(report, indexes)
+        for index in indexes:
+            size = table_size(conn, index.table)
+            relevant = [r for r in runs if r.index == index.name or (r.origin == "application" and index.table in r.tables)]
+            verdict = decide(index, relevant, size.rows, size.pages, options.thresholds,
+                             options.target_rows.get(index.table))
+            verdict.hot_updates = hot.get(index.name, [])
+            evidence.indexes.append(verdict)
+        evidence.queries = runs
+    evidence.elapsed_s = time.perf_counter() - started
+    return evidence
+
+
+def _hot_updates(report: Any, indexes: list[IndexInfo]) -> dict[str, list[str]]:
+    """Application UPDATEs that set a column of a new index: those updates stop being HOT."""
+    from sqlglot import exp, parse_one
+
+    out: dict[str, list[str]] = {}
+    for analysis in report.analyses:
+        if analysis.error is not None or "update" not in analysis.query.text.lower():
+            continue
+        try:
+            tree = parse_one(analysis.query.text, dialect="postgres")
+        except Exception:  # noqa: BLE001
+            continue
+        if not isinstance(tree, exp.Update) or not analysis.tables:
+            continue
+        table = analysis.tables[0]
+        set_columns = {e.this.name for e in tree.expressions if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)}
+        for index in indexes:
+            if index.table != table:
+                continue
+            columns = {k.column for k in index.keys if k.column} | {
+                c for k in index.keys if k.column is None for c in set_columns if c in k.text
+            }
+            hit = sorted(set_columns & columns)
+            if hit:
+                out.setdefault(index.name, []).append(f"{analysis.query.where} sets {', '.join(hit)}")
+    return out

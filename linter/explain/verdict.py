@@ -1,0 +1,253 @@
+"""Verdicts per new index from before/after measurements, with the likely reason when it does not pay.
+
+- **used**: the index appears in an Index Scan, Index Only Scan or Bitmap Index Scan node of the
+  after-plan of at least one query (probe or application query);
+- **helps** (a used index): on some query that uses it, shared buffers touched drop by more than
+  `helps-min-buffer-ratio`, or else temp blocks do, or else the median execution time improves by
+  more than `helps-min-time-ratio` *and* `helps-min-time-ms` -- and the time does not get worse by
+  those same margins. Buffers come first because they do not depend on the machine's load;
+- **used, no gain** and **not used** come with the likely reason, checked in this order: table too
+  small, another index already served the query before, operator class or collation that cannot
+  serve the query's operator, expression not matching, leading column absent from the queries, low
+  selectivity, and otherwise the planner's cost comparison;
+- **costs**: build time and size on the data used (projected linearly to the target's row count
+  when it is known), and UPDATE queries that set an indexed column (those updates are no longer
+  HOT: every one of them now writes a new entry in each index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from linter.explain.measure import Measurement
+from linter.explain.probes import IndexInfo
+from linter.explain.thresholds import Thresholds
+
+HELPS = "helps"
+NO_GAIN = "used, no gain"
+NOT_USED = "not used"
+NOT_MEASURED = "not measured"
+
+
+@dataclass
+class QueryRun:
+    """One query measured before and after the new indexes exist."""
+
+    label: str
+    sql: str
+    origin: str
+    """`probe` or `application` (then `where` says file:line)."""
+    where: str | None = None
+    name: str | None = None
+    """Application queries: the `-- name:` above the query, when there is one."""
+    index: str | None = None
+    """For probes: the index the probe was made for."""
+    kind: str | None = None
+    """For probes: `equality-selective`, `range`, `trigram`, ..."""
+    tables: list[str] = field(default_factory=list)
+    before: Measurement | None = None
+    after: Measurement | None = None
+    error: str | None = None
+    plan_findings: list[Any] = field(default_factory=list)
+    bound: dict[str, str] = field(default_factory=dict)
+    unbound: list[str] = field(default_factory=list)
+    columns: list[tuple[str, str, str]] = field(default_factory=list)
+    """(table, column, predicate kind) the query filters on, from the static analysis."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "sql": self.sql,
+            "origin": self.origin,
+            "where": self.where,
+            "name": self.name,
+            "index": self.index,
+            "kind": self.kind,
+            "error": self.error,
+            "bound": self.bound,
+            "unbound": self.unbound,
+            "before": self.before.to_dict(with_plan=False) if self.before else None,
+            "after": self.after.to_dict() if self.after else None,
+            "plan_lint": [f.to_dict() for f in self.plan_findings],
+        }
+
+
+@dataclass
+class Gain:
+    helps: bool
+    why: str
+
+
+def _share(before: float, after: float) -> float:
+    """Relative drop from `before` to `after` (negative when it grew)."""
+    return (before - after) / before if before > 0 else (0.0 if after <= 0 else -1.0)
+
+
+def gain(before: Measurement, after: Measurement, t: Thresholds) -> Gain:
+    """Whether `after` is better than `before`, deciding in the issue's order.
+
+    Shared buffers touched decide first: a drop of more than `helps-min-buffer-ratio` helps, a
+    rise of as much does not. When they stay within that margin, temp blocks decide the same
+    way; when those do too, the median time must improve by more than `helps-min-time-ratio`
+    and `helps-min-time-ms` -- and every after-run must beat every before-run, so that one
+    noisy run on a busy machine cannot make an index look useful."""
+    buffers = _share(before.shared_blocks, after.shared_blocks)
+    if buffers > t.helps_min_buffer_ratio:
+        return Gain(True, "buffers")
+    if buffers < -t.helps_min_buffer_ratio:
+        return Gain(False, "more buffers")
+    temp = _share(before.temp_blocks, after.temp_blocks)
+    if temp > t.helps_min_buffer_ratio:
+        return Gain(True, "temp blocks")
+    if temp < -t.helps_min_buffer_ratio:
+        return Gain(False, "more temp blocks")
+    dt = before.execution_ms - after.execution_ms
+    if dt > t.helps_min_time_ms and dt > t.helps_min_time_ratio * before.execution_ms:
+        if not before.runs_ms or not after.runs_ms or max(after.runs_ms) < min(before.runs_ms):
+            return Gain(True, "time")
+        return Gain(False, "time within noise")
+    return Gain(False, "no measurable difference")
+
+
+@dataclass
+class IndexVerdict:
+    index: IndexInfo
+    verdict: str
+    reason: str | None = None
+    best: QueryRun | None = None
+    """The query where the index did best (or the first one measured)."""
+    used_by: list[str] = field(default_factory=list)
+    table_rows: float = 0.0
+    table_pages: float = 0.0
+    projected_build_ms: float | None = None
+    projected_size_bytes: float | None = None
+    target_rows: float | None = None
+    hot_updates: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def used(self) -> bool:
+        return self.verdict in (HELPS, NO_GAIN)
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "index": self.index.short,
+            "table": self.index.table,
+            "definition": self.index.definition,
+            "verdict": self.verdict,
+            "used": self.used,
+            "helps": self.verdict == HELPS,
+            "reason": self.reason,
+            "used_by": self.used_by,
+            "best_query": best.label if best else None,
+            "before": best.before.to_dict(with_plan=False) if best and best.before else None,
+            "after": best.after.to_dict(with_plan=False) if best and best.after else None,
+            "costs": {
+                "build_ms": None if self.index.build_ms is None else round(self.index.build_ms, 2),
+                "size_bytes": self.index.size_bytes,
+                "table_rows": int(self.table_rows),
+                "target_rows": None if self.target_rows is None else int(self.target_rows),
+                "projected_build_ms": None if self.projected_build_ms is None else round(self.projected_build_ms, 1),
+                "projected_size_bytes": None if self.projected_size_bytes is None else int(self.projected_size_bytes),
+                "hot_updates_lost": self.hot_updates,
+            },
+            "notes": self.notes,
+        }
+
+
+def _bare(name: str) -> str:
+    return name.split(".", 1)[1] if "." in name else name
+
+
+def _improvement(run: QueryRun) -> float:
+    assert run.before is not None and run.after is not None
+    return run.before.shared_blocks - run.after.shared_blocks + (run.before.execution_ms - run.after.execution_ms)
+
+
+def _reason_unused(index: IndexInfo, runs: list[QueryRun], pages: float, rows: float, t: Thresholds) -> str:
+    from linter.queries.predicates import PREFIX_LIKE, TRIGRAM
+
+    lead = index.keys[0] if index.keys else None
+    if pages < t.small_table_pages:
+        return f"table too small ({pages:.0f} pages): reading it whole is cheaper than any index"
+    relevant = [r for r in runs if r.after is not None]
+    before_other = [r for r in relevant if r.before and r.before.indexes_used and r.index == index.name]
+    if before_other and all(r.after and set(r.after.indexes_used) == set(r.before.indexes_used) for r in before_other):
+        others = sorted({i for r in before_other for i in r.before.indexes_used})  # type: ignore[union-attr]
+        return f"already served by {', '.join(others)}"
+    if lead is not None and lead.column is not None:
+        kinds = {k for r in runs for (tbl, col, k) in r.columns if tbl == index.table and col == lead.column}
+        if TRIGRAM in kinds and not index.trigram:
+            return (f"operator class mismatch: queries search {lead.column} with ILIKE/infix LIKE, which "
+                    f"{index.method} {lead.opclass or ''} cannot serve (needs gin_trgm_ops)").replace("  ", " ")
+        if PREFIX_LIKE in kinds and index.method == "btree" and not lead.opclass.endswith("pattern_ops"):
+            return f"operator class/collation mismatch: LIKE 'prefix%' on {lead.column} needs text_pattern_ops or COLLATE \"C\""
+    if lead is not None and lead.column is None:
+        app_exprs = [c for r in runs if r.origin == "application" for c in r.columns if c[0] == index.table and c[2] == "expression"]
+        if app_exprs:
+            return f"expression not matching: the queries use a different expression than {lead.text}"
+    app = [r for r in runs if r.origin == "application"]
+    if lead is not None and lead.column is not None and app and not any(
+        c[0] == index.table and c[1] == lead.column for r in app for c in r.columns
+    ):
+        note = f"leading column {lead.column} absent from the application queries"
+    else:
+        note = ""
+    probe_rows = [r.after.rows for r in relevant
+                  if r.index == index.name and r.after and (r.kind or "").startswith(("equality", "trigram", "range"))]
+    if rows > 0 and probe_rows and min(probe_rows) / rows > t.low_selectivity:
+        share = min(probe_rows) / rows
+        return f"low selectivity: even the most selective probe returns {share:.0%} of the rows" + (f"; {note}" if note else "")
+    if note:
+        return note
+    costs = [(r.after.total_cost) for r in relevant if r.index == index.name and r.after]
+    if costs:
+        return f"the planner costs the plan without it lower (after-plan cost {min(costs):,.0f})"
+    return "no query exercised it"
+
+
+def decide(
+    index: IndexInfo,
+    runs: list[QueryRun],
+    table_rows: float,
+    table_pages: float,
+    thresholds: Thresholds,
+    target_rows: float | None = None,
+) -> IndexVerdict:
+    name = _bare(index.name)
+    measured = [r for r in runs if r.before is not None and r.after is not None]
+    users = [r for r in measured if name in (r.after.indexes_used if r.after else [])]
+    verdict = IndexVerdict(index, NOT_MEASURED, table_rows=table_rows, table_pages=table_pages, target_rows=target_rows)
+    verdict.used_by = [r.label if r.origin == "probe" else f"{r.where}" for r in users]
+    if target_rows is not None and table_rows > 0:
+        factor = target_rows / table_rows
+        verdict.projected_build_ms = index.build_ms * factor if index.build_ms is not None else None
+        verdict.projected_size_bytes = index.size_bytes * factor
+    if not measured:
+        verdict.reason = "no query could be measured"
+        return verdict
+    if users:
+        gains = [(gain(r.before, r.after, thresholds), r) for r in users]  # type: ignore[arg-type]
+        helping = [r for g, r in gains if g.helps]
+        if helping:
+            verdict.verdict = HELPS
+            verdict.best = max(helping, key=_improvement)
+            return verdict
+        verdict.verdict = NO_GAIN
+        verdict.best = max(users, key=_improvement)
+        if table_pages < thresholds.small_table_pages:
+            verdict.reason = f"table too small ({table_pages:.0f} pages)"
+        else:
+            before_idx = sorted({i for r in users for i in (r.before.indexes_used if r.before else []) if i != name})
+            verdict.reason = (
+                f"the query was already served by {', '.join(before_idx)}" if before_idx
+                else "low selectivity: the index reads about as many pages as the scan it replaces"
+            )
+        return verdict
+    verdict.verdict = NOT_USED
+    probe_runs = [r for r in measured if r.index == index.name] or measured
+    verdict.best = probe_runs[0]
+    verdict.reason = _reason_unused(index, runs, table_pages, table_rows, thresholds)
+    return verdict

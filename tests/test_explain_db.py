@@ -1,0 +1,185 @@
+"""The EXPLAIN step end to end on the scratch server: new indexes measured before and after,
+verdicts, synthesised rows for a new table, application queries bound from pg_stats, DML rolled
+back, and the text line per index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linter.discovery import discover
+from linter.explain.runner import ExplainOptions, run_explain, schema_after
+from linter.explain.thresholds import Thresholds
+from tests.helpers import make_config, write_history
+
+BASELINE = """
+-- file: 202401010000__base.sql
+-- UP
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE pessoas (
+    id integer PRIMARY KEY,
+    nome text NOT NULL,
+    cidade text NOT NULL,
+    ativa boolean NOT NULL,
+    criada_em date NOT NULL
+);
+-- DOWN
+DROP TABLE pessoas;
+"""
+
+PENDING = """
+-- file: 202402010000__indices.sql
+-- UP
+CREATE INDEX idx_pessoas_cidade ON pessoas (cidade);
+CREATE INDEX idx_pessoas_ativa ON pessoas (ativa);
+CREATE INDEX idx_pessoas_nome_trgm ON pessoas USING gin (nome gin_trgm_ops);
+CREATE TABLE visitas (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pessoa_id integer NOT NULL REFERENCES pessoas (id),
+    tipo text NOT NULL CHECK (tipo IN ('presencial', 'online', 'telefone')),
+    em timestamptz NOT NULL
+);
+CREATE INDEX idx_visitas_pessoa_id ON visitas (pessoa_id);
+-- DOWN
+DROP TABLE visitas;
+DROP INDEX idx_pessoas_nome_trgm;
+DROP INDEX idx_pessoas_ativa;
+DROP INDEX idx_pessoas_cidade;
+"""
+
+DATA = """
+INSERT INTO pessoas
+SELECT g,
+       (ARRAY['Ana', 'Bruno', 'Carla', 'Diego', 'Elisa', 'Fabio'])[1 + g % 6] || ' ' ||
+       (ARRAY['Silva', 'Souza', 'Costa', 'Pereira', 'Almeida', 'Ribeiro', 'Moura'])[1 + (g / 7) % 7] || ' ' || g,
+       'cidade ' || (g % 400),
+       g % 10 < 6,
+       date '2023-01-01' + g % 700
+FROM generate_series(1, 40000) AS g;
+ANALYZE pessoas;
+"""
+
+QUERIES = """
+-- name: por_cidade
+SELECT id, nome FROM pessoas WHERE cidade = $1;
+
+-- name: ativas
+SELECT id, nome FROM pessoas WHERE ativa = :ativa ORDER BY criada_em LIMIT 50;
+
+-- name: busca
+SELECT id FROM pessoas WHERE nome ILIKE '%' || $1 || '%';
+
+-- name: desativa
+UPDATE pessoas SET ativa = false WHERE cidade = $1;
+"""
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> Any:
+    import psycopg
+
+    root = tmp_path_factory.mktemp("explain")
+    write_history(BASELINE + PENDING, root / "migrations")
+    (root / "queries.sql").write_text(QUERIES)
+    config = make_config(root, queries=["queries.sql"])
+    migrations = discover([root / "migrations"], "auto")
+    base, pending = migrations[:1], migrations[1:]
+    dsn = pg_server.create_database("explain_db", template="template0")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for stmt in base[0].up.statements:
+                conn.execute(stmt.text)
+            conn.execute(DATA)
+        ev = run_explain(
+            lambda: psycopg.connect(dsn, autocommit=True), pending, schema_after(migrations), config,
+            history=migrations,
+            options=ExplainOptions(runs=3, synthesize_rows=2000, data_source="test data",
+                                   target_rows={"public.pessoas": 4_000_000}),
+        )
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            ev.inactive_after = conn.execute("SELECT count(*) FROM pessoas WHERE NOT ativa").fetchone()[0]
+        yield ev
+    finally:
+        pg_server.drop_database("explain_db")
+
+
+def verdicts(ev: Any) -> dict[str, Any]:
+    return {v.index.short: v for v in ev.indexes}
+
+
+def test_every_new_index_is_found_including_the_new_tables_primary_key(evidence: Any) -> None:
+    assert set(verdicts(evidence)) == {
+        "idx_pessoas_cidade", "idx_pessoas_ativa", "idx_pessoas_nome_trgm", "visitas_pkey", "idx_visitas_pessoa_id",
+    }
+
+
+def test_selective_index_is_used_and_helps(evidence: Any) -> None:
+    v = verdicts(evidence)["idx_pessoas_cidade"]
+    assert v.verdict == "helps"
+    assert v.best.before.shared_blocks > 3 * v.best.after.shared_blocks
+    assert "idx_pessoas_cidade" not in v.best.before.indexes_used
+    assert "idx_pessoas_cidade" in v.best.after.indexes_used
+
+
+def test_trigram_index_is_used_by_an_ilike_probe(evidence: Any) -> None:
+    v = verdicts(evidence)["idx_pessoas_nome_trgm"]
+    assert v.used, (v.verdict, v.reason)
+    probe = next(q for q in evidence.queries if q.index and q.index.endswith("idx_pessoas_nome_trgm"))
+    assert re.search(r"ILIKE '%\w{4}%'", probe.sql)
+
+
+def test_boolean_index_is_flagged(evidence: Any) -> None:
+    v = verdicts(evidence)["idx_pessoas_ativa"]
+    assert v.verdict in ("not used", "used, no gain"), (v.verdict, v.best and v.best.after.indexes_used)
+    assert v.reason and ("selectivity" in v.reason or "served" in v.reason)
+
+
+def test_new_table_was_synthesised_and_its_indexes_measured(evidence: Any) -> None:
+    synth = {s.table: s for s in evidence.synthesized}
+    assert synth["public.visitas"].status == "generated" and synth["public.visitas"].rows == 2000
+    assert verdicts(evidence)["idx_visitas_pessoa_id"].used
+
+
+def test_application_queries_are_bound_from_pg_stats_and_dml_rolled_back(evidence: Any) -> None:
+    app = {q.name: q for q in evidence.queries if q.origin == "application"}
+    assert len(app) == 4 and all(q.error is None for q in app.values()), [q.error for q in app.values()]
+    por_cidade = app["por_cidade"]
+    assert por_cidade.where.endswith("queries.sql:3") and por_cidade.label.endswith("queries.sql:3 (por_cidade)")
+    assert por_cidade.bound["$1"].startswith("'cidade ") and por_cidade.unbound == []
+    assert app["ativas"].bound[":ativa"] in ("'true'::boolean", "'false'::boolean", "'t'::boolean", "'f'::boolean")
+    assert app["busca"].bound["$1"].startswith("'")  # the ILIKE substring
+    # the UPDATE ran 8 times (warm-up + 3, before and after) and was rolled back every time
+    assert evidence.inactive_after == 16000
+
+
+def test_costs_and_projection(evidence: Any) -> None:
+    v = verdicts(evidence)["idx_pessoas_cidade"]
+    d = v.to_dict()["costs"]
+    assert d["build_ms"] > 0 and d["size_bytes"] > 100_000
+    assert d["projected_build_ms"] == pytest.approx(d["build_ms"] * 4_000_000 / d["table_rows"], rel=0.01)
+    # the application UPDATE sets `ativa`: HOT updates lost for the index on it
+    assert any("sets ativa" in h for h in verdicts(evidence)["idx_pessoas_ativa"].hot_updates)
+
+
+def test_text_line_per_index(evidence: Any) -> None:
+    text = evidence.to_text()
+    line = next(l for l in text.splitlines() if "idx_pessoas_cidade" in l)
+    assert re.search(r"idx_pessoas_cidade\s+used\s+buffers [\d,]+ → [\d,]+\s+time [\d.,]+ ms → [\d.,]+ ms\s+×[\d,]+", line), line
+    assert "EXPLAIN ANALYZE (median of 3 runs; data: test data; synthesised: visitas 2,000 rows)" in text
+    assert evidence.to_dict()["version"] == 1
+
+
+def test_verdict_thresholds_decide(evidence: Any) -> None:
+    from linter.explain.verdict import decide
+
+    v = verdicts(evidence)["idx_pessoas_cidade"]
+    runs = [q for q in evidence.queries if q.index == v.index.name]
+    strict = Thresholds(helps_min_buffer_ratio=1.0, helps_min_time_ratio=1.0)
+    again = decide(v.index, runs, v.table_rows, v.table_pages, strict)
+    assert again.verdict == "used, no gain"
+    tiny = decide(v.index, runs, v.table_rows, v.table_pages, Thresholds(small_table_pages=1e9, helps_min_buffer_ratio=1.0,
+                                                                          helps_min_time_ratio=1.0))
+    assert tiny.reason and tiny.reason.startswith("table too small")
