@@ -82,6 +82,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if new is None:
             continue
         shown = short(table.qualified_name)
+        covering: list[Index] = []
         for other in table.indexes.values():
             if other is new:
                 continue
@@ -93,14 +94,19 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             ):
                 continue  # the later of two new indexes reports the pair
             if _redundant(new, other):
-                yield ctx.finding(
-                    stmt,
-                    f"index {_label(new)} duplicates {_label(other)} on {shown}",
-                    hint=f"drop this statement: {other.name} already serves these lookups",
-                )
+                covering.append(other)
             elif _redundant(other, new) and other.constraint is None:
                 yield ctx.finding(
                     stmt,
                     f"index {_label(new)} makes {_label(other)} on {shown} redundant",
                     hint=f"DROP INDEX CONCURRENTLY {other.name} once the new index is built",
                 )
+        if covering:
+            # one finding per new index, naming the closest twin (fewest columns)
+            closest = min(covering, key=lambda i: (len(i.elements), i.name))
+            more = f" and {len(covering) - 1} more" if len(covering) > 1 else ""
+            yield ctx.finding(
+                stmt,
+                f"index {_label(new)} duplicates {_label(closest)}{more} on {shown}",
+                hint=f"drop this statement: {closest.name} already serves these lookups",
+            )

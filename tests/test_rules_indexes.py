@@ -249,3 +249,17 @@ def test_trigram_extension_dropped_before_or_declared_installed(tmp_path: Path) 
     assert where(findings) == [("202401030000__c.sql", 1, 1)]
     options = {"trigram-index-needs-extension": {"installed": ["pg_trgm"]}}
     assert lint_findings(sql, "trigram-index-needs-extension", tmp_path / "b", rules=options) == []
+
+
+def test_duplicate_index_reports_once_naming_the_closest_twin(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\n"
+        "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int, c int);\n"
+        "CREATE INDEX idx_t_a_b_c ON t (a, b, c);\n"
+        "CREATE INDEX idx_t_a_c ON t (a, c);\n"
+        "CREATE INDEX idx_t_a ON t (a);\n"
+    )
+    findings = lint_findings(sql, "duplicate-index", tmp_path)
+    assert [(f.line, f.message) for f in findings] == [
+        (5, "index idx_t_a (a) duplicates idx_t_a_c (a, c) and 1 more on t")
+    ]
