@@ -374,7 +374,7 @@ def alter_table_locks(
                 work, name = BUILD, "ADD EXCLUDE"
             if con.contype == CT.CONSTR_FOREIGN and con.pktable is not None:
                 ref = relation_name(con.pktable)
-                out.append(TableLock(ref, L.SHARE_ROW_EXCLUSIVE, "FOREIGN KEY (referenced table)", work, con, True))
+                out.append(TableLock(ref, L.SHARE_ROW_EXCLUSIVE, "FOREIGN KEY", work, con, True))
         elif sub == AT.AT_ValidateConstraint:
             work = SCAN
         elif sub in (AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetTableSpace, AT.AT_SetAccessMethod):
@@ -432,7 +432,7 @@ def statement_locks(
         for con in _create_constraints(node):
             if con.contype == CT.CONSTR_FOREIGN and con.pktable is not None:
                 out.append(TableLock(relation_name(con.pktable), L.SHARE_ROW_EXCLUSIVE,
-                                     "FOREIGN KEY (referenced table)", BRIEF, con, True))
+                                     "FOREIGN KEY", BRIEF, con, True))
         if node.partbound is not None:
             for parent in node.inhRelations or ():
                 out.append(TableLock(relation_name(parent), L.ACCESS_EXCLUSIVE, "CREATE TABLE PARTITION OF", BRIEF, node))
@@ -488,6 +488,16 @@ def _create_constraints(node: ast.CreateStmt) -> list[ast.Constraint]:
         elif isinstance(elt, ast.ColumnDef):
             out.extend(c for c in elt.constraints or () if isinstance(c, ast.Constraint))
     return out
+
+
+def statement_action(node: Any, locks: list[TableLock]) -> str:
+    """What the statement does, for messages: `CREATE TABLE sessions`, `ADD COLUMN`, `CREATE INDEX`."""
+    if isinstance(node, ast.CreateStmt):
+        from linter.names import short
+
+        return f"CREATE TABLE {short(relation_name(node.relation))}"
+    own = [lk for lk in locks if not lk.referenced]
+    return (own or locks)[0].action if locks else type(node).__name__.removesuffix("Stmt")
 
 
 def describe(locks: list[TableLock]) -> str:

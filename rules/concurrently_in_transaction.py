@@ -62,4 +62,4 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             hint = _HOW.get(migration.convention, "run the file outside a transaction (a runner directive, or "
                             "transaction = \"none\" / \"auto\" in the configuration if the runner does so)")
             hint += ", and keep other statements in separate migrations"
-        yield ctx.finding(stmt, f"'{what}' cannot run {where}: the migration will fail", hint=hint)
+        yield ctx.finding(stmt, f"cannot run '{what}' {where}: the migration will fail", hint=hint)

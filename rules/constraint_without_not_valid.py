@@ -78,13 +78,13 @@ def _finding(ctx: Context, stmt: Statement, table: str, con: ast.Constraint, col
     if con.contype == ConstrType.CONSTR_FOREIGN:
         ref = short(relation_name(con.pktable))
         both = [t] if ref == t else [t, ref]
-        message = (f"FOREIGN KEY {name}{inline} on '{t}' validates every row while holding SHARE ROW EXCLUSIVE "
+        message = (f"foreign key {name}{inline} on '{t}' validates every row while holding SHARE ROW EXCLUSIVE "
                    f"on {' and '.join(repr(x) for x in both)}, blocking writes to {'both' if len(both) == 2 else 'it'}")
         cols = column or ", ".join(str(getattr(a, "sval", a)) for a in con.fk_attrs or ())
         add = f"FOREIGN KEY ({cols}) REFERENCES {ref} (...) NOT VALID"
         severity = ctx.facts.severity(relation_name(con.pktable), ctx.facts.severity(table, ctx.severity))
     else:
-        message = f"CHECK {name}{inline} on '{t}' validates every row under ACCESS EXCLUSIVE, blocking reads and writes"
+        message = f"check constraint {name}{inline} on '{t}' validates every row under ACCESS EXCLUSIVE, blocking reads and writes"
         add = "CHECK (...) NOT VALID"
         severity = ctx.facts.severity(table, ctx.severity)
     prefix = f"ALTER TABLE {t} ADD COLUMN {column} <type>; " if column else ""

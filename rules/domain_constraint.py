@@ -75,7 +75,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             on = (" on " + ", ".join(f"'{short(t)}'" for t in tables)) if tables else " on every table using it"
             yield ctx.finding(
                 stmt,
-                f"ALTER DOMAIN {short(domain)} {what} checks every column of the domain under SHARE{on}, "
+                f"altering domain {short(domain)} with {what} checks every column of the domain under SHARE{on}, "
                 "blocking writes until the scans end",
                 node=node,
                 hint=hint,

@@ -56,7 +56,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         and isinstance(cmd.def_, ast.Constraint) and cmd.def_.contype == ConstrType.CONSTR_EXCLUSION):
                     yield ctx.finding(
                         stmt,
-                        f"EXCLUDE constraint {cmd.def_.conname or ''} on '{short(table)}' builds its index under "
+                        f"adding EXCLUDE constraint {cmd.def_.conname or ''} to '{short(table)}' builds its index under "
                         "ACCESS EXCLUSIVE, blocking reads and writes; it has no concurrent form",
                         node=cmd.def_,
                         severity=ctx.facts.severity(table, ctx.severity),

@@ -66,7 +66,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 why = "each waits for the lock again" if separate else f"{passes} of them read the whole table"
                 yield ctx.finding(
                     stmt,
-                    f"{len(entries)} ALTER TABLE statements on '{short(table)}' in this migration: {why}",
+                    f"this migration runs {len(entries)} ALTER TABLE statements on '{short(table)}': {why}",
                     node=stmt.node,
                     severity=ctx.facts.severity(table, ctx.severity) if passes >= 2 else ctx.severity,
                     hint=f"merge them into one ALTER TABLE {short(table)} with comma-separated subcommands",

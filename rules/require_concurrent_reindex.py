@@ -48,7 +48,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
             target = short(relation_name(node.relation)) if node.relation is not None else str(node.name or "")
-            what = f"REINDEX of {target}"
+            what = f"reindexing {target}"
             if node.relation is not None and not locks:
                 continue
             if ctx.pg_version >= (12,):

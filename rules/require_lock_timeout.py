@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
-from linter.locks import blocks_writes, describe
+from linter.locks import blocks_writes, describe, statement_action
 from linter.migration import Migration
 
 ID = "require-lock-timeout"
@@ -50,14 +50,16 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
         if timeout is not None and timeout > 0:
             continue
-        verb = locks[0].action
-        referenced = [lk for lk in locks if lk.referenced]
-        extra = " (the referenced table of its FOREIGN KEY)" if referenced and len(referenced) == len(locks) else ""
+        verb = statement_action(stmt.node, ctx.facts.locks(stmt))
+        if all(lk.referenced for lk in locks):
+            what = "whose foreign key takes " + describe(locks).replace(" on '", " on referenced table '", 1)
+        else:
+            what = f"which takes {describe(locks)}"
         yield ctx.finding(
             stmt,
-            f"{verb} takes {describe(locks)}{extra} with no lock_timeout set: while it waits for the lock, "
-            "every query on the table queues behind it",
-            node=locks[0].node,
+            f"no lock_timeout is set before {verb}, {what}: while it waits for the lock, every query on "
+            "the table queues behind it",
+            node=next((lk.node for lk in locks if not lk.referenced), locks[0].node),
             severity=max((ctx.facts.severity(lk.table, ctx.severity) for lk in locks), key=_rank),
             hint="SET lock_timeout = '2s'; earlier in the file (SET LOCAL inside its transaction), and retry "
             "the migration when it times out",

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
-from linter.locks import blocks_writes, describe
+from linter.locks import blocks_writes, describe, statement_action
 from linter.migration import Migration
 
 ID = "require-statement-timeout"
@@ -47,11 +47,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         timeout = duration_ms(ctx.facts.of(stmt).statement_timeout)
         if timeout is not None and timeout > 0:
             continue
-        lk = max(locks, key=lambda x: x.mode)
+        own = [x for x in locks if not x.referenced] or locks
+        lk = max(own, key=lambda x: x.mode)
         yield ctx.finding(
             stmt,
-            f"{lk.action} does a full-table {lk.work} holding {describe(locks)}, with no statement_timeout "
-            "set: nothing bounds how long the table stays blocked",
+            f"no statement_timeout bounds {statement_action(stmt.node, locks)}, a full-table {lk.work} holding {describe(locks)}: "
+            "nothing limits how long the table stays blocked",
             node=lk.node,
             severity=ctx.facts.severity(lk.table, ctx.severity),
             hint="SET statement_timeout = '5s'; (or what the table's size allows) earlier in the file, or SET "

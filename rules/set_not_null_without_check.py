@@ -111,7 +111,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                             "NULL) instead, or set NOT NULL in a quiet window with a short lock_timeout")
                 yield ctx.finding(
                     stmt,
-                    f"SET NOT NULL on '{short(table)}.{column}' scans the whole table under ACCESS EXCLUSIVE, "
+                    f"setting NOT NULL on '{short(table)}.{column}' scans the whole table under ACCESS EXCLUSIVE, "
                     "blocking reads and writes",
                     node=cmd,
                     severity=ctx.facts.severity(table, ctx.severity),

@@ -37,7 +37,7 @@ from pglast import ast
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
-from linter.locks import Lock, TableLock, blocks_writes
+from linter.locks import Lock, TableLock, blocks_writes, statement_action
 from linter.migration import Migration, Statement
 from linter.names import short
 
@@ -75,8 +75,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     table = held[1].table
                     yield ctx.finding(
                         stmt,
-                        f"{why} while '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} "
-                        f"(line {held[0].line}): reads and writes wait until the transaction ends",
+                        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} (line "
+                        f"{held[0].line}) while {why}: reads and writes wait until the transaction ends",
                         node=stmt.node,
                         severity=ctx.facts.severity(table, ctx.severity),
                         hint="commit first: move this statement to its own migration, or run the ACCESS "
@@ -92,11 +92,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
 def _why(stmt: Statement, locks: list[TableLock], held: TableLock, ctx: Context) -> str | None:
     if _bulk(stmt.node):
         return f"{type(stmt.node).__name__.removesuffix('Stmt').upper()} runs"
-    long = [lk for lk in locks if lk.long]
+    long = [lk for lk in locks if lk.long and not lk.referenced]
     if long:
         return f"{long[0].action} does a full-table {long[0].work} of '{short(long[0].table)}'"
     timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
     other = [lk for lk in locks if lk.table != held.table and blocks_writes(lk.mode)]
     if other and not (timeout is not None and timeout > 0):
-        return f"{other[0].action} waits for {other[0].mode.label} on '{short(other[0].table)}' with no lock_timeout"
+        action = statement_action(stmt.node, locks)
+        return f"{action} waits for {other[0].mode.label} on '{short(other[0].table)}' with no lock_timeout"
     return None

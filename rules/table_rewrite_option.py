@@ -61,7 +61,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     if cmd.subtype == AlterTableType.AT_SetUnLogged else ""
                 yield ctx.finding(
                     stmt,
-                    f"{_WHAT[cmd.subtype]} copies all of '{short(table)}' under ACCESS EXCLUSIVE, blocking reads "
+                    f"running {_WHAT[cmd.subtype]} copies all of '{short(table)}' under ACCESS EXCLUSIVE, blocking reads "
                     f"and writes until the copy ends{extra}",
                     node=cmd,
                     severity=ctx.facts.severity(table, ctx.severity),

@@ -78,7 +78,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         yield ctx.finding(
             stmt,
-            f"{what} takes SHARE ROW EXCLUSIVE on existing table '{short(table)}', blocking writes "
+            f"running {what} takes SHARE ROW EXCLUSIVE on existing table '{short(table)}', blocking writes "
             "while it waits and until the transaction ends",
             node=at,
             severity=ctx.facts.severity(table, ctx.severity),

@@ -69,7 +69,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     name = con.conname or f"{table.split('.')[-1]}_{cols.replace(', ', '_')}_key"
                     yield ctx.finding(
                         stmt,
-                        f"{kind} {name} on '{t}' builds its index under ACCESS EXCLUSIVE, blocking reads and "
+                        f"adding {kind} {name} to '{t}' builds its index under ACCESS EXCLUSIVE, blocking reads and "
                         "writes until the build ends",
                         node=con,
                         severity=ctx.facts.severity(table, ctx.severity),

@@ -48,7 +48,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         locks = [lk for lk in ctx.facts.locks(stmt) if lk.mode == Lock.ACCESS_EXCLUSIVE and lk.work == REWRITE]
         if isinstance(stmt.node, ast.ClusterStmt) and stmt.node.relation is None:
-            yield ctx.finding(stmt, "CLUSTER without a table rewrites every clustered table of the database "
+            yield ctx.finding(stmt, "running CLUSTER without a table rewrites every clustered table of the database "
                               "under ACCESS EXCLUSIVE", hint="do not run CLUSTER from migrations; use pg_repack")
             continue
         for lk in locks:
@@ -56,7 +56,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             yield ctx.finding(
                 stmt,
-                f"{lk.action} rewrites '{short(lk.table)}' under ACCESS EXCLUSIVE, blocking reads and writes "
+                f"running {lk.action} rewrites '{short(lk.table)}' under ACCESS EXCLUSIVE, blocking reads and writes "
                 "until the copy ends",
                 node=stmt.node,
                 severity=ctx.facts.severity(lk.table, ctx.severity),

@@ -70,8 +70,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         held = f"ACCESS EXCLUSIVE on '{short(table)}' (reads and writes blocked)"
                     yield ctx.finding(
                         stmt,
-                        f"VALIDATE CONSTRAINT {cmd.name} runs in the transaction that added it NOT VALID: the "
-                        f"full scan happens while {held} is still held",
+                        f"validating {cmd.name} in the transaction that added it NOT VALID scans the table while "
+                        f"{held} is still held",
                         node=cmd,
                         severity=ctx.facts.severity(table, ctx.severity),
                         hint=f"move 'ALTER TABLE {short(table)} VALIDATE CONSTRAINT {cmd.name};' to a later "
