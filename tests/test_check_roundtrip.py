@@ -177,3 +177,23 @@ def test_transaction_modes_give_same_round_trip(
     assert result.migrations[0].status == "passed"
     expected = "runner" if mode == "per-file" else "statement"
     assert {s.transaction for s in result.migrations[0].up.statements} == {expected}
+
+
+def test_data_file_runs_after_the_baseline(pg_server: ScratchServer, tmp_path: Path) -> None:
+    base = migration(tmp_path, USERS, "DROP TABLE users;", name="202401010000__users")
+    not_null = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN phone text NOT NULL;",
+        "ALTER TABLE users DROP COLUMN phone;",
+        name="202401020000__phone",
+    )
+    data = tmp_path / "seed.sql"
+    data.write_text(
+        "INSERT INTO users SELECT g, 'u' || g || '@x', 'member' FROM generate_series(1, 10) g;\n"
+    )
+    result = _check(pg_server, [base, not_null], since="202401020000", data_file=data)
+    assert result.data == str(data)
+    check = result.migrations[0]
+    assert check.status == "failed"  # with rows, NOT NULL without DEFAULT fails, as in production
+    err = check.up.statements[0].error
+    assert err is not None and err.sqlstate == "23502" and err.line == 2

@@ -257,3 +257,39 @@ def test_per_statement_mode(pg_db: str, tmp_path: Path) -> None:
     assert [s.transaction for s in section.statements] == ["statement", "statement"]
     # each statement takes its own lock: nothing is "already held"
     assert all("ACCESS EXCLUSIVE" in table_locks(s, "t") for s in section.statements)
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule", "verdict"),
+    [
+        ("CREATE INDEX t_v ON t (v)", "require-concurrent-index", "confirmed"),
+        ("ALTER TABLE t ADD COLUMN c float8 DEFAULT random()", "volatile-default", "confirmed"),
+        # a rule claiming a rewrite for a constant default would be wrong: the trace says so
+        ("ALTER TABLE t ADD COLUMN c int DEFAULT 0", "volatile-default", "contradicted"),
+        ("ALTER TABLE t RENAME COLUMN v TO w", "rename-column", "confirmed"),
+        ("ALTER TABLE t VALIDATE CONSTRAINT fk_nv", "setting-not-null", "contradicted"),
+    ],
+)
+def test_static_findings_are_confirmed_or_contradicted(
+    pg_db: str, tmp_path: Path, sql: str, rule: str, verdict: str
+) -> None:
+    from linter.check.expected import RULE_CLAIMS
+
+    setup(pg_db, SCHEMA)
+    m = migration(tmp_path, sql)
+    st0 = m.up.statements[0]
+    findings = {(st0.source.display, st0.line): [rule]}
+    section, _ = trace_up(pg_db, m, findings=findings, rule_claims=dict(RULE_CLAIMS))
+    agreement = section.statements[0].agreement
+    assert agreement is not None and agreement.rules == [rule]
+    assert agreement.rule_verdicts == {rule: verdict}
+
+
+def test_rule_module_can_state_its_own_claim() -> None:
+    import types
+
+    from linter.check.expected import rule_claims
+
+    module = types.SimpleNamespace(LOCK="SHARE", REWRITE=False)
+    rule = types.SimpleNamespace(module=module)
+    assert rule_claims({"my-rule": rule})["my-rule"] == ("SHARE", False)
