@@ -87,7 +87,7 @@ def test_missing_extension_is_in_the_hint(tmp_path: Path) -> None:
 
 
 def test_each_gap_is_reported_once_under_one_id(tmp_path: Path) -> None:
-    sql = block("SELECT * FROM oficinas WHERE status = $1 AND nome ILIKE $2 ORDER BY cidade LIMIT 3;")
+    sql = block("SELECT * FROM oficinas WHERE data_inicio > $1 AND nome ILIKE $2 ORDER BY cidade LIMIT 3;")
     assert sorted(ids(run(tmp_path, sql))) == [FILTER, UMBRELLA, TEXT]
     # the umbrella alone is the union
     assert ids(run(tmp_path, sql, UMBRELLA)) == [UMBRELLA] * 3
@@ -135,3 +135,9 @@ def test_no_queries_means_no_sqlglot(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_filter_and_order_gaps_of_one_query_become_one_composite_index(tmp_path: Path) -> None:
+    (finding,) = run(tmp_path, block("SELECT * FROM oficinas WHERE cidade = $1 ORDER BY data_inicio DESC LIMIT 20;"))
+    assert finding.rule == FILTER
+    assert finding.hint == "CREATE INDEX CONCURRENTLY idx_oficinas_cidade_data_inicio ON oficinas (cidade, data_inicio DESC);"

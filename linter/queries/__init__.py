@@ -69,14 +69,31 @@ def analyse_queries(queries: list[AppQuery], schema: SchemaModel) -> QueryReport
     from linter.queries.coverage import gap
     from linter.queries.predicates import analyse
 
+    from dataclasses import replace
+
+    from linter.queries.predicates import EQUALITY, IN, ORDER_LIMIT
+
     for query in queries:
         analysis = analyse(query, schema)
         report.analyses.append(analysis)
         seen: set[tuple[str, str, str | None, str | None]] = set()
-        for predicate in analysis.predicates:
-            found = gap(schema, predicate)
-            if found is None:
+        found_gaps = [g for g in (gap(schema, p) for p in analysis.predicates) if g is not None]
+        # `WHERE a = $1 ORDER BY b LIMIT n` with neither served: one index (a, b) serves both,
+        # so report the filter once with that index instead of two findings and two indexes.
+        orders = [g for g in found_gaps if g.predicate.kind == ORDER_LIMIT]
+        absorbed: list[int] = []
+        merged = []
+        for g in found_gaps:
+            order = next((o for o in orders if id(o) not in absorbed and o.predicate.table == g.predicate.table
+                          and g.predicate.column in o.predicate.equal_columns), None)
+            if g.predicate.kind in (EQUALITY, IN) and order is not None:
+                g = replace(g, suggestion=order.suggestion)
+                absorbed.append(id(order))
+            merged.append(g)
+        for found in merged:
+            if id(found) in absorbed:
                 continue
+            predicate = found.predicate
             key = (predicate.kind, predicate.table, predicate.column, found.suggestion)
             if key in seen:
                 continue
