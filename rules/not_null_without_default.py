@@ -7,6 +7,9 @@ waited for its ACCESS EXCLUSIVE lock. It passes in development, where the table 
 how it reaches the deploy. Give the column a DEFAULT (metadata-only for constant defaults since
 PostgreSQL 11), or add it nullable, backfill in batches, then enforce NOT NULL.
 
+Not reported when an earlier statement of the same migration empties the table (`DELETE`
+without `WHERE`, `TRUNCATE`).
+
 ## Example
 ```sql
 -- file: 202401010000__create_orders.sql
@@ -36,8 +39,9 @@ from pglast.enums import ConstrType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
+from linter.migration import Migration, Statement
+from linter.names import relation_name, short
+from linter.schema.names import serial_base
 
 ID = "not-null-without-default"
 SEVERITY = "info"
@@ -57,22 +61,30 @@ def _needs_value(node: ast.ColumnDef) -> bool:
     return not_null and not filled
 
 
+def _emptied_before(migration: Migration, stmt: Statement, table: str) -> bool:
+    """An earlier statement of UP deletes every row (DELETE without WHERE, TRUNCATE)."""
+    for earlier in migration.up.statements:
+        if earlier.offset >= stmt.offset and earlier.source is stmt.source:
+            return False
+        node = earlier.node
+        if isinstance(node, ast.DeleteStmt):
+            emptied = node.whereClause is None and relation_name(node.relation) == table
+        elif isinstance(node, ast.TruncateStmt):
+            emptied = any(relation_name(rel) == table for rel in node.relations or ())
+        else:
+            emptied = False
+        if emptied:
+            return True
+    return False
+
+
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for fact in ctx.facts.columns:
         if fact.action != "add column" or ctx.table_is_new(fact.table):
             continue
-        type_name = fact.node.typeName
-        names = [n.sval for n in type_name.names] if type_name is not None else []
-        if names and names[-1] in (
-            "serial",
-            "bigserial",
-            "smallserial",
-            "serial2",
-            "serial4",
-            "serial8",
-        ):
+        if serial_base(fact.node.typeName) if fact.node.typeName is not None else None:
             continue  # filled from its sequence
-        if not _needs_value(fact.node):
+        if not _needs_value(fact.node) or _emptied_before(migration, fact.stmt, fact.table):
             continue
         yield ctx.finding(
             fact.stmt,

@@ -244,3 +244,22 @@ def test_check_constraint_unnamed_is_opt_in_and_configurable(tmp_path: Path) -> 
         ("check-constraint-unnamed", 3, 15),
         ("check-constraint-unnamed", 5, 15),
     ]
+
+
+def test_not_null_without_default_after_the_table_is_emptied(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\n"
+        "DELETE FROM resets;\n"
+        "ALTER TABLE resets ADD COLUMN user_id bigint NOT NULL;\n"
+        "TRUNCATE public.tokens, other;\n"
+        "ALTER TABLE tokens ADD COLUMN kind text NOT NULL;\n"
+        "DELETE FROM sessions WHERE expired;\n"
+        "ALTER TABLE sessions ADD COLUMN ip inet NOT NULL;\n"
+        "ALTER TABLE later ADD COLUMN x int NOT NULL;\n"
+        "DELETE FROM later;\n"
+    )
+    findings = lint_findings(sql, "not-null-without-default", tmp_path)
+    assert at(findings) == [
+        ("not-null-without-default", 7, 33),
+        ("not-null-without-default", 8, 30),
+    ]
