@@ -10,9 +10,10 @@ assumed to exist: the history may be partial.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from linter.migration import Statement
+from linter.names import relation_name
 
 if TYPE_CHECKING:
     from linter.context import Context
@@ -64,3 +65,109 @@ def made_by_migration(ctx: Context, stmt: Statement, exists: Exists, *, name: st
     if model is None or not exists(model):
         return False
     return name is None or not _renamed_to(ctx, name)
+
+
+def _creates(node: Any, kind: str, name: str, table: str | None) -> bool:
+    """`node` creates the object `name` of `kind` (on `table` for columns, constraints, triggers)."""
+    from pglast import ast
+    from pglast.enums import AlterTableType
+
+    last = name.rsplit(".", 1)[-1]
+    if isinstance(node, ast.CreateStmt):
+        created = relation_name(node.relation)
+        if kind == "table":
+            return created == name
+        if kind in ("column", "constraint") and created == table:
+            return True
+    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        created = relation_name(node.into.rel)
+        return (kind in ("table", "view") and created == name) or (kind in ("column", "constraint") and created == table)
+    if isinstance(node, ast.AlterTableStmt) and node.relation is not None and relation_name(node.relation) == table:
+        for cmd in node.cmds or ():
+            if not isinstance(cmd, ast.AlterTableCmd):
+                continue
+            if kind == "column" and cmd.subtype == AlterTableType.AT_AddColumn:
+                if getattr(cmd.def_, "colname", None) == last:
+                    return True
+            if kind == "constraint" and cmd.subtype == AlterTableType.AT_AddConstraint:
+                if getattr(cmd.def_, "conname", None) == last:
+                    return True
+    if kind == "view" and isinstance(node, ast.ViewStmt):
+        return relation_name(node.view) == name
+    if kind == "function" and isinstance(node, ast.CreateFunctionStmt):
+        return [getattr(p, "sval", "") for p in node.funcname or ()][-1:] == [last]
+    if kind == "trigger" and isinstance(node, ast.CreateTrigStmt):
+        return node.trigname == last and relation_name(node.relation) == table
+    if kind == "type" and isinstance(node, (ast.CreateEnumStmt, ast.CreateDomainStmt)):
+        names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+        return [getattr(p, "sval", "") for p in names or ()][-1:] == [last]
+    if kind == "type" and isinstance(node, ast.CompositeTypeStmt):
+        return node.typevar.relname == last
+    if kind == "sequence" and isinstance(node, ast.CreateSeqStmt):
+        return relation_name(node.sequence) == name
+    if kind == "schema" and isinstance(node, ast.CreateSchemaStmt):
+        return node.schemaname == name
+    if kind == "index" and isinstance(node, ast.IndexStmt):
+        return node.idxname == last
+    if kind == "extension" and isinstance(node, ast.CreateExtensionStmt):
+        return node.extname == name
+    return False
+
+
+def reverts_up(ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None) -> bool:
+    """A DOWN statement dropping an object its own UP created (even under a name that existed
+    before, e.g. UP renamed the old column away and added a new one): the revert, not a loss."""
+    migration = ctx.migration
+    if migration is None or (stmt.parent or stmt).section != "down":
+        return False
+    return any(_creates(s.node, kind, name, table) for s in migration.up.all_statements())
+
+
+def recreated_later(ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None) -> bool:
+    """A later statement of the same section creates the object again (DROP VIEW v; CREATE VIEW v):
+    for objects without data, nothing is lost, the definition is replaced."""
+    migration = ctx.migration
+    if migration is None:
+        return False
+    top = stmt.parent or stmt
+    section = migration.down if top.section == "down" else migration.up
+    if section is None:
+        return False
+    seen = False
+    for other in section.all_statements():
+        if other is stmt:
+            seen = True
+            continue
+        if seen and _creates(other.node, kind, name, table):
+            return True
+    return False
+
+
+def replaced_by_rename(ctx: Context, stmt: Statement, table: str, column: str) -> bool:
+    """A later statement of the same section renames another column of `table` to `column`: the
+    copy-and-swap pattern (add `x_new`, copy the data, drop `x`, rename `x_new` to `x`) used to
+    change a type or the column order; the data lives on under the old name."""
+    from pglast import ast
+    from pglast.enums import ObjectType
+
+    migration = ctx.migration
+    if migration is None:
+        return False
+    top = stmt.parent or stmt
+    section = migration.down if top.section == "down" else migration.up
+    seen = False
+    for other in section.all_statements() if section is not None else ():
+        if other is stmt:
+            seen = True
+            continue
+        node = other.node
+        if (
+            seen
+            and isinstance(node, ast.RenameStmt)
+            and node.renameType == ObjectType.OBJECT_COLUMN
+            and node.relation is not None
+            and relation_name(node.relation) == table
+            and node.newname == column
+        ):
+            return True
+    return False

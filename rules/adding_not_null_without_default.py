@@ -8,7 +8,7 @@ production. Even when it passes, code still running the previous release inserts
 the column and fails.
 
 Identity and generated columns fill themselves and are not reported, nor are tables created in
-the same migration.
+the same migration or emptied earlier in it (`DELETE FROM t;`, `TRUNCATE t;`).
 
 ## Example
 ```sql
@@ -33,7 +33,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Section, Statement
 from linter.names import relation_name, short
 
 ID = "adding-not-null-without-default"
@@ -44,6 +44,19 @@ EQUIVALENTS = {"squawk": "adding-required-field"}
 _FILLS = (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED)
 
 
+def _emptied_before(section: Section, stmt: Statement, table: str) -> bool:
+    """`DELETE FROM t` (no WHERE) or `TRUNCATE t` earlier in the section: the table has no rows."""
+    for other in section.all_statements():
+        if other is stmt:
+            return False
+        node = other.node
+        if isinstance(node, ast.DeleteStmt) and node.whereClause is None and relation_name(node.relation) == table:
+            return True
+        if isinstance(node, ast.TruncateStmt) and table in {relation_name(r) for r in node.relations or ()}:
+            return True
+    return False
+
+
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in (migration.up, migration.down):
         if section is None:
@@ -52,7 +65,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.relation is None:
                 continue
             table = relation_name(node.relation)
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if (stmt.section == "up" and ctx.table_is_new(table)) or _emptied_before(section, stmt, table):
                 continue
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AddColumn:

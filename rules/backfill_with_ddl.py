@@ -2,7 +2,7 @@
 whole UPDATE.
 
 ## Why is this bad?
-A migration that alters a table and then runs `UPDATE big_table SET new_col = ...` over all its
+A migration that alters a table and then runs `UPDATE that_table SET new_col = ...` over all its
 rows (no `WHERE`, or only `WHERE new_col IS NULL`) keeps every lock the DDL took, usually ACCESS
 EXCLUSIVE, until the UPDATE finishes and the transaction commits: the table is unreadable for the
 length of a full-table rewrite. The UPDATE also cannot be batched or resumed if it fails, and a
@@ -41,10 +41,8 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
-_DDL = (
-    ast.AlterTableStmt, ast.IndexStmt, ast.CreateStmt, ast.RenameStmt, ast.DropStmt,
-    ast.AlterEnumStmt, ast.CreateTrigStmt, ast.AlterDomainStmt,
-)
+# statements that lock an existing table (`relation`) until the end of the transaction
+_DDL = (ast.AlterTableStmt, ast.IndexStmt, ast.RenameStmt, ast.CreateTrigStmt)
 
 
 def _whole_table(where: Any) -> bool:
@@ -72,19 +70,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         table = relation_name(node.relation)
         if ctx.table_is_new(table) or not ctx.facts.of(stmt).in_transaction:
             continue
+        # DDL on the same table earlier in the transaction: its lock is held until the end
         ddl = [
             s for s in statements
-            if isinstance(s.node, _DDL) and ctx.facts.of(s).in_transaction
-            and not (ctx.table_is_new(t) if (t := _ddl_table(s)) else False)
-            and s.offset < stmt.offset
+            if s.offset < stmt.offset and ctx.facts.of(s).in_transaction and _ddl_table(s) == table
         ]
         if not ddl:
             continue
         first = ddl[0]
-        on = f" on '{short(t)}'" if (t := _ddl_table(first)) else ""
         yield ctx.finding(
             stmt,
-            f"UPDATE of every row of '{short(table)}' runs in the same transaction as the schema change"
-            f"{on} at line {first.line}, which keeps its locks until the backfill ends",
+            f"UPDATE of every row of '{short(table)}' runs in the same transaction as the schema change "
+            f"of that table at line {first.line}, which keeps its lock until the backfill ends",
             hint="move the backfill to its own migration without a transaction and update in batches",
         )

@@ -33,7 +33,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, reverts_up
 
 ID = "dml-without-where"
 SEVERITY = "warning"
@@ -52,6 +52,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if stmt.section == "up" and ctx.table_is_new(table):
                 continue
             if made_by_migration(ctx, stmt, lambda m: m.table(table) is not None, name=table):
+                continue
+            if reverts_up(ctx, stmt, "table", table):
                 continue
             if isinstance(node, ast.DeleteStmt):
                 message = f"DELETE without WHERE removes every row of '{short(table)}'"

@@ -7,8 +7,9 @@ column (or `INSERT`s with a column list from an ORM's cache) fails from the mome
 commits. Indexes and constraints on the column go with it; with `CASCADE`, dependent views too.
 
 Deploy code that no longer reads or writes the column first, then drop it in a later migration.
-A column added earlier in the same migration, and a DOWN section dropping what its own UP added,
-are not reported.
+A column added earlier in the same migration, a DOWN section dropping what its own UP added, and
+the copy-and-swap pattern (drop `x`, then rename `x_new` to `x` in the same section) are not
+reported.
 
 ## Example
 ```sql
@@ -36,7 +37,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, replaced_by_rename, reverts_up
 from linter.schema import SchemaModel
 
 ID = "drop-column"
@@ -81,6 +82,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 if made_by_migration(ctx, stmt, lambda m: _has_column(m, table, column), name=column):
                     continue
+                if reverts_up(ctx, stmt, "column", column, table):
+                    continue
+                if replaced_by_rename(ctx, stmt, table, column):
+                    continue  # copy-and-swap: a new column takes over the name (and the data)
                 yield ctx.finding(
                     stmt,
                     f"dropping column '{column}' of '{short(table)}' deletes its data"

@@ -7,8 +7,9 @@ that slipped in meanwhile). Dropping a primary key or unique constraint also dro
 which the queries relying on it then miss; foreign keys elsewhere that depend on a dropped unique
 key block the drop or, with CASCADE, vanish with it.
 
-A constraint added earlier in the same migration, and a DOWN dropping what its own UP added, are
-not reported.
+A constraint added earlier in the same migration, a DOWN dropping what its own UP added, and a
+constraint replaced in the same section (a new primary key, a key on the same columns, a new
+check, a foreign key on the same columns with other ON DELETE rules) are not reported.
 
 ## Example
 ```sql
@@ -29,14 +30,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from typing import Any
+
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ConstrType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Section, Statement
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, recreated_later, reverts_up
 from linter.schema import SchemaModel
 
 ID = "drop-constraint"
@@ -70,6 +73,50 @@ def _describe(ctx: Context, table: str, name: str) -> str:
     return f"{label} '{name}'{cols} of '{short(table)}' stops PostgreSQL from enforcing it{extra}"
 
 
+def _added(node: Any, table: str) -> Iterator[ast.Constraint]:
+    """Constraints a statement adds to `table` (ADD CONSTRAINT, or on an added column)."""
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None or relation_name(node.relation) != table:
+        return
+    for cmd in node.cmds or ():
+        if not isinstance(cmd, ast.AlterTableCmd):
+            continue
+        if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            yield cmd.def_
+        if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            for c in cmd.def_.constraints or ():
+                if isinstance(c, ast.Constraint):
+                    yield c
+
+
+def _replaced(ctx: Context, section: Section, stmt: Statement, table: str, name: str) -> bool:
+    """The same section adds an equivalent guarantee: a new primary key for a dropped one, a key
+    on the same columns for a dropped unique constraint, a check for a check, a foreign key on the
+    same columns for a foreign key (ON DELETE changes are written as drop + add)."""
+    t = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+    old = t.constraints.get(name) if t is not None else None
+    kind = old.kind if old is not None else ("primary key" if name.endswith("_pkey") else None)
+    if kind is None:
+        return False
+    cols = tuple(old.columns) if old is not None else ()
+    seen = False
+    for other in section.all_statements():
+        seen = seen or other is stmt
+        if not seen:
+            continue
+        for con in _added(other.node, table):
+            keys = tuple(str(getattr(k, "sval", "")) for k in con.keys or ())
+            fks = tuple(str(getattr(k, "sval", "")) for k in con.fk_attrs or ())
+            if kind == "primary key" and con.contype == ConstrType.CONSTR_PRIMARY:
+                return True
+            if kind == "unique" and con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE) and keys == cols:
+                return True
+            if kind == "check" and con.contype == ConstrType.CONSTR_CHECK:
+                return True
+            if kind == "foreign key" and con.contype == ConstrType.CONSTR_FOREIGN and fks == cols:
+                return True
+    return False
+
+
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in (migration.up, migration.down):
         if section is None:
@@ -85,6 +132,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if ctx.table_is_new(table) and stmt.section == "up":
                     continue
                 if made_by_migration(ctx, stmt, lambda m: _has(m, table, name), name=name):
+                    continue
+                if reverts_up(ctx, stmt, "constraint", name, table) or recreated_later(
+                    ctx, stmt, "constraint", name, table
+                ):
+                    continue  # the revert, or replaced by a new definition in the same section
+                if _replaced(ctx, section, stmt, table, name):
                     continue
                 yield ctx.finding(
                     stmt,

@@ -6,8 +6,8 @@ Code of the running release that inserts without naming the column relied on the
 violation when the column is `NOT NULL`, from the moment the migration commits until every
 instance runs code that sets the column itself.
 
-A column added in the same migration, and a DOWN reverting its own UP's `SET DEFAULT`, are not
-reported.
+A column added in the same migration, a DOWN reverting its own UP's `SET DEFAULT`, and a default
+set again later in the same section (drop, change the type, set) are not reported.
 
 ## Example
 ```sql
@@ -34,13 +34,34 @@ from pglast.enums import AlterTableType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Section, Statement
 from linter.names import relation_name, short
+from linter.provenance import reverts_up
 
 ID = "drop-default"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-default"}
+
+
+def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bool:
+    """A later ALTER ... SET DEFAULT on the same column in the section (the drop-default,
+    change-type, set-default dance of a type change)."""
+    seen = False
+    for other in section.all_statements():
+        if other is stmt:
+            seen = True
+            continue
+        node = other.node
+        if not (seen and isinstance(node, ast.AlterTableStmt) and node.relation is not None):
+            continue
+        if relation_name(node.relation) != table:
+            continue
+        for cmd in node.cmds or ():
+            if (isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_ColumnDefault
+                    and cmd.name == column and cmd.def_ is not None):
+                return True
+    return False
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -61,6 +82,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if cmd.def_ is not None:
                     continue  # SET DEFAULT
                 column = str(cmd.name)
+                if reverts_up(ctx, stmt, "column", column, table):
+                    continue
+                if _set_again(section, stmt, table, column):
+                    continue
                 known = before.columns.get(column) if before is not None else None
                 if before is not None and (known is None or known.default is None):
                     continue  # added by this migration, or no default before its UP: a revert

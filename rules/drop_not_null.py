@@ -35,6 +35,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
+from linter.provenance import reverts_up
 
 ID = "drop-not-null"
 SEVERITY = "warning"
@@ -57,6 +58,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropNotNull:
                     continue
                 column = str(cmd.name)
+                if reverts_up(ctx, stmt, "column", column, table):
+                    continue
                 known = before.columns.get(column) if before is not None else None
                 if before is not None and (known is None or not known.not_null):
                     continue  # added by this migration, or nullable before its UP: a revert

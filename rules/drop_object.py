@@ -38,7 +38,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import list_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, recreated_later, reverts_up
 from linter.schema import SchemaModel
 
 ID = "drop-object"
@@ -57,6 +57,14 @@ _WORD = {
     OT.OBJECT_EXTENSION: "extension", OT.OBJECT_TRIGGER: "trigger",
 }
 
+# provenance kinds; objects without data are replaced, not lost, when re-created in the same section
+_KIND = {
+    OT.OBJECT_TYPE: "type", OT.OBJECT_DOMAIN: "type", OT.OBJECT_VIEW: "view", OT.OBJECT_MATVIEW: "view",
+    OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function", OT.OBJECT_ROUTINE: "function",
+    OT.OBJECT_SEQUENCE: "sequence", OT.OBJECT_EXTENSION: "extension", OT.OBJECT_TRIGGER: "trigger",
+}
+_NO_DATA = {"view", "function", "trigger", "type"}
+
 
 def _name(kind: ObjectType, obj: Any) -> str:
     if isinstance(obj, ast.TypeName):
@@ -67,7 +75,7 @@ def _name(kind: ObjectType, obj: Any) -> str:
         return str(obj.sval)
     if kind == OT.OBJECT_TRIGGER:
         parts = [getattr(p, "sval", "") for p in obj]
-        return f"{parts[-1]} on {'.'.join(parts[:-1])}"
+        return f"{parts[-1]} on {list_name(obj[:-1])}"
     return list_name(obj)
 
 
@@ -132,9 +140,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 name = _name(kind, obj)
                 if made_by_migration(ctx, stmt, _exists(kind, name), name=name.split(" on ")[0]):
                     continue
+                what, obj, table = _KIND[kind], name, None
+                if kind == OT.OBJECT_TRIGGER:
+                    obj, _, table = name.partition(" on ")
+                if reverts_up(ctx, stmt, what, obj, table):
+                    continue
+                dependants = _dependants(ctx, kind, name, cascade)
+                if what in _NO_DATA and not (what == "type" and dependants) and recreated_later(ctx, stmt, what, obj, table):
+                    continue  # DROP VIEW v; CREATE VIEW v ...: the definition is replaced, nothing is lost
                 yield ctx.finding(
                     stmt,
-                    f"dropping {word} '{short(name) if kind != OT.OBJECT_TRIGGER else name}' breaks "
-                    f"whatever still uses it{_dependants(ctx, kind, name, cascade)}",
+                    f"dropping {word} '{short(name) if table is None else f'{obj} on {short(table)}'}' breaks "
+                    f"whatever still uses it{dependants}",
                     hint="deploy code that no longer uses it first, then drop it in a later migration",
                 )

@@ -32,7 +32,7 @@ from pglast.enums import DropBehavior, ObjectType
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, reverts_up
 
 ID = "drop-schema"
 SEVERITY = "warning"
@@ -65,6 +65,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for obj in node.objects or ():
                 schema = str(getattr(obj, "sval", obj))
                 if made_by_migration(ctx, stmt, lambda m, s=schema: s in m.schemas, name=schema):
+                    continue
+                if reverts_up(ctx, stmt, "schema", schema):
                     continue
                 what = "drops everything in it" if cascade else "fails unless it is empty"
                 yield ctx.finding(

@@ -36,7 +36,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import list_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, reverts_up
 
 ID = "drop-table"
 SEVERITY = "warning"
@@ -48,7 +48,7 @@ def _what_goes(ctx: Context, name: str, cascade: bool) -> str:
     model = ctx.schema_before
     table = model.table(name) if model is not None else None
     parts: list[str] = []
-    if table is not None:
+    if table is not None and table.columns:
         parts.append(f"all rows of its {len(table.columns)} column{'s' if len(table.columns) != 1 else ''}")
         if table.indexes:
             parts.append(f"{len(table.indexes)} index{'es' if len(table.indexes) != 1 else ''}")
@@ -77,6 +77,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for obj in node.objects or ():
                 name = list_name(obj)
                 if made_by_migration(ctx, stmt, lambda m, n=name: m.table(n) is not None, name=name):
+                    continue
+                if reverts_up(ctx, stmt, "table", name):
                     continue
                 yield ctx.finding(
                     stmt,

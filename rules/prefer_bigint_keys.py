@@ -8,7 +8,9 @@ foreign key of type `integer` that references a `bigint` key fails as soon as th
 pass 2^31. `bigint` costs four bytes more per row; choose it when the table is created.
 
 `serial` columns are reported by `serial-column`; this rule covers plain `integer`/`smallint`
-keys and the foreign keys pointing at `bigint` ones.
+keys and the foreign keys pointing at `bigint` ones. A key column that is also a foreign key
+(a join table's `(post_id, person_id)`) follows the type of what it references and is judged
+there.
 
 ## Example
 ```sql
@@ -106,7 +108,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             name = str(col.colname)
             cons = [c for c in col.constraints or () if isinstance(c, ast.Constraint)]
-            if name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons):
+            is_fk = name in fk_cols or any(c.contype == ConstrType.CONSTR_FOREIGN for c in cons)
+            if (name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons)) and not is_fk:
                 yield ctx.finding(
                     stmt,
                     f"primary key {short(table)}.{name} is {small}: inserts fail once its ids run out "

@@ -5,8 +5,9 @@ PostgreSQL folds unquoted names to lower case, so a table created as `"UserAccou
 written `"UserAccount"` in every query, by every tool and every person at a psql prompt;
 `SELECT * FROM UserAccount` fails with "relation useraccount does not exist". A reserved word
 (`"user"`, `"order"`, `"group"`) likewise needs quotes wherever it appears. Lower-case snake_case
-names that are not reserved never need quotes. Reported once per name, where a statement of the
-migration first writes it (info: some ORMs generate such names on purpose).
+names that are not reserved never need quotes. Reported once per name, where the migration
+names a table, column, view, type, function or schema (constraint and index names never appear
+in queries), at info level: some ORMs generate such names on purpose.
 
 ## Example
 ```sql
@@ -27,8 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pglast import ast
+from pglast.enums import ObjectType
 from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 from pglast.parser import ParseError, scan
 
@@ -42,18 +45,45 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-# statements that name new objects; references elsewhere only repeat a name chosen earlier
-_DEFINING = (
-    ast.CreateStmt, ast.AlterTableStmt, ast.RenameStmt, ast.IndexStmt, ast.ViewStmt,
-    ast.CreateEnumStmt, ast.CompositeTypeStmt, ast.CreateDomainStmt, ast.CreateSeqStmt,
-    ast.CreateFunctionStmt, ast.CreateSchemaStmt, ast.CreateTableAsStmt, ast.CreateTrigStmt,
-)
+_NOT_QUERIED = (ObjectType.OBJECT_INDEX, ObjectType.OBJECT_TABCONSTRAINT, ObjectType.OBJECT_TRIGGER,
+                ObjectType.OBJECT_DOMCONSTRAINT, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE)
+
+
+def _defined_names(node: Any) -> set[str]:
+    """Names this statement gives to things queries refer to: tables, columns, views, types,
+    functions, schemas (constraint, index and trigger names never appear in queries)."""
+    names: set[str] = set()
+    if isinstance(node, (ast.CreateStmt, ast.CreateTableAsStmt)):
+        rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+        names.add(str(rel.relname))
+        for elt in getattr(node, "tableElts", None) or ():
+            if isinstance(elt, ast.ColumnDef):
+                names.add(str(elt.colname))
+    elif isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            if isinstance(cmd, ast.AlterTableCmd) and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
+                names.add(str(cmd.def_.colname))
+    elif isinstance(node, ast.RenameStmt) and node.renameType not in _NOT_QUERIED:
+        names.add(str(node.newname))
+    elif isinstance(node, ast.ViewStmt):
+        names.add(str(node.view.relname))
+    elif isinstance(node, (ast.CreateEnumStmt, ast.CreateDomainStmt)):
+        parts = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+        names.update(str(getattr(p, "sval", "")) for p in parts[-1:] or ())
+    elif isinstance(node, ast.CompositeTypeStmt):
+        names.add(str(node.typevar.relname))
+    elif isinstance(node, ast.CreateFunctionStmt):
+        names.update(str(getattr(p, "sval", "")) for p in node.funcname[-1:] or ())
+    elif isinstance(node, ast.CreateSchemaStmt) and node.schemaname:
+        names.add(str(node.schemaname))
+    return names
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for stmt in migration.up.all_statements():
-        if not isinstance(stmt.node, _DEFINING):
+        defined = _defined_names(stmt.node)
+        if not defined:
             continue
         try:
             tokens = scan(stmt.text)
@@ -64,7 +94,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if tok.name != "IDENT" or not raw.startswith('"'):
                 continue
             name = raw[1:-1].replace('""', '"')
-            if name in seen:
+            if name in seen or name not in defined:
                 continue
             if _PLAIN.match(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
                 continue  # quoted but would work unquoted

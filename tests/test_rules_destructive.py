@@ -247,3 +247,40 @@ def test_destructive_rules_are_warnings_and_database_drop_is_an_error(tmp_path: 
     findings = lint_findings(change("DROP TABLE orders;\nDROP DATABASE x;"), DESTRUCTIVE, tmp_path)
     assert {f.rule: f.severity for f in findings} == {"drop-table": "warning", "drop-database": "error"}
     assert ids(findings) == ["drop-table", "drop-database"]
+
+
+def test_not_null_column_on_a_table_emptied_first(tmp_path: Path) -> None:
+    up = "DELETE FROM users;\nALTER TABLE users ADD COLUMN locale text NOT NULL;\nALTER TABLE orders ADD COLUMN x text NOT NULL;"
+    assert found(change(up), tmp_path, "adding-not-null-without-default") == [("adding-not-null-without-default", 5)]
+
+
+def test_copy_and_swap_and_replaced_constraints_and_defaults(tmp_path: Path) -> None:
+    up = (
+        "ALTER TABLE users ADD COLUMN name_new varchar(200);\n"
+        "UPDATE users SET name_new = name WHERE id > 0;\n"
+        "ALTER TABLE users DROP COLUMN name;\n"  # line 5: swapped below, not lost
+        "ALTER TABLE users RENAME COLUMN name_new TO name;\n"
+        "ALTER TABLE orders DROP CONSTRAINT orders_pkey, ADD PRIMARY KEY (id, user_id);\n"  # replaced
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\n"  # replaced by the next one
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users ON DELETE CASCADE;\n"
+        "ALTER TABLE users ALTER COLUMN email DROP DEFAULT;\n"  # type change dance: set again below
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(300);\n"
+        "ALTER TABLE users ALTER COLUMN email SET DEFAULT '';\n"
+        "ALTER TABLE orders DROP COLUMN note;"
+    )
+    assert found(change(up), tmp_path) == [("drop-column", 13)]
+
+
+def test_view_function_and_trigger_recreated_in_the_same_section(tmp_path: Path) -> None:
+    up = (
+        "DROP VIEW user_orders;\nCREATE VIEW user_orders AS SELECT u.id FROM users u;\n"
+        "DROP TRIGGER orders_touch ON orders;\nCREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "DROP FUNCTION touch() CASCADE;\n"
+    )
+    assert found(change(up), tmp_path, "drop-object") == [("drop-object", 7)]
+
+
+def test_down_dropping_a_column_its_up_re_added_under_an_old_name(tmp_path: Path) -> None:
+    up = "ALTER TABLE users RENAME COLUMN name TO display_name;\nALTER TABLE users ADD COLUMN name varchar(50);"
+    down = "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN display_name TO name;"
+    assert found(change(up, down), tmp_path, "drop-column") == []
