@@ -35,7 +35,9 @@ AT = enums.AlterTableType
 class StatementFacts:
     in_transaction: bool  # inside a transaction block (runner's or an explicit BEGIN)
     explicit_transaction: bool  # inside the file's own BEGIN ... COMMIT
-    lock_timeout: str | None  # in force at this statement: last SET, or SET LOCAL of its transaction
+    lock_timeout: (
+        str | None
+    )  # in force at this statement: last SET, or SET LOCAL of its transaction
     statement_timeout: str | None
     # Statements with the same number run in one transaction (locks are held until its end);
     # an autocommitted statement has a number of its own.
@@ -116,7 +118,10 @@ class MigrationFacts:
     def is_large(self, table: str) -> bool:
         """Named by the `large-tables` option (`orders`, `public.orders`, `audit_*`)."""
         short = table.split(".", 1)[1] if table.startswith("public.") else table
-        return any(fnmatch.fnmatchcase(table, p) or fnmatch.fnmatchcase(short, p) for p in self.large_tables)
+        return any(
+            fnmatch.fnmatchcase(table, p) or fnmatch.fnmatchcase(short, p)
+            for p in self.large_tables
+        )
 
     def severity(self, table: str, default: str) -> str:
         """`error` for a known large table, whatever the rule's default."""
@@ -158,9 +163,16 @@ class MigrationFacts:
                 return all(n in self.created_indexes for n in names)
             if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
                 return all(
-                    (".".join(n.split(".")[:-1]) if n.count(".") > 1 else "public." + n.split(".")[0],
-                     n.split(".")[-1]) in self.created_triggers
-                    for n in (".".join(str(getattr(x, "sval", x)) for x in o) for o in node.objects or ())
+                    (
+                        ".".join(n.split(".")[:-1])
+                        if n.count(".") > 1
+                        else "public." + n.split(".")[0],
+                        n.split(".")[-1],
+                    )
+                    in self.created_triggers
+                    for n in (
+                        ".".join(str(getattr(x, "sval", x)) for x in o) for o in node.objects or ()
+                    )
                 )
             return False
         if isinstance(node, ast.AlterTableStmt):
@@ -169,9 +181,15 @@ class MigrationFacts:
                 return True
             cmds = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
             for cmd in cmds:
-                if cmd.subtype == AT.AT_DropColumn and (table, str(cmd.name)) in self.created_columns:
+                if (
+                    cmd.subtype == AT.AT_DropColumn
+                    and (table, str(cmd.name)) in self.created_columns
+                ):
                     continue
-                if cmd.subtype == AT.AT_DropConstraint and (table, str(cmd.name)) in self.created_constraints:
+                if (
+                    cmd.subtype == AT.AT_DropConstraint
+                    and (table, str(cmd.name)) in self.created_constraints
+                ):
                     continue
                 return False
             return bool(cmds)
@@ -191,13 +209,19 @@ def set_value(node: ast.VariableSetStmt) -> str | None:
 
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
-_END = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK,
-        TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED, TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
-        TransactionStmtKind.TRANS_STMT_PREPARE)
+_END = (
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+)
 _TIMEOUTS = ("lock_timeout", "statement_timeout")
 
 
-def _section_facts(section: Section, runner_tx: bool, facts: MigrationFacts, counter: list[int]) -> None:
+def _section_facts(
+    section: Section, runner_tx: bool, facts: MigrationFacts, counter: list[int]
+) -> None:
     """Transactions and timeouts, statement by statement, as the server would see them.
 
     `SET` lasts for the session; `SET LOCAL` only until its transaction ends (outside one it does
@@ -267,13 +291,14 @@ def duration_ms(value: str | None) -> float | None:
 # Statements PostgreSQL refuses inside a transaction block; runners in "auto" mode (Flyway, the
 # guide's migrate.sh) run a file that has one outside a transaction.
 def runs_outside_transaction(node: Any) -> bool:
-    if isinstance(node, ast.IndexStmt) or (isinstance(node, ast.DropStmt)):
+    if isinstance(node, (ast.IndexStmt, ast.DropStmt)):
         return bool(node.concurrent)
     if isinstance(node, ast.ReindexStmt):
         return any(getattr(p, "defname", "") == "concurrently" for p in node.params or ())
     if isinstance(node, ast.AlterTableStmt):
         return any(
-            isinstance(c, ast.AlterTableCmd) and c.subtype == AT.AT_DetachPartition
+            isinstance(c, ast.AlterTableCmd)
+            and c.subtype == AT.AT_DetachPartition
             and getattr(c.def_, "concurrent", False)
             for c in node.cmds or ()
         )
@@ -326,8 +351,11 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
                     facts.constraints.extend(_column_constraints(stmt, table, cmd.def_))
                 elif cmd.subtype == AT.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
                     # ALTER COLUMN ... TYPE carries no column position: point at the type
-                    column = ast.ColumnDef(colname=cmd.name, typeName=cmd.def_.typeName,
-                                           location=cmd.def_.typeName.location)
+                    column = ast.ColumnDef(
+                        colname=cmd.name,
+                        typeName=cmd.def_.typeName,
+                        location=cmd.def_.typeName.location,
+                    )
                     facts.columns.append(_column_fact(stmt, table, column, "alter type"))
                 elif cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
                     if cmd.def_.contype in _CONSTRAINT_KINDS:
@@ -336,14 +364,19 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
 
 def _created(migration: Migration, facts: MigrationFacts) -> None:
     """Tables, indexes, columns, constraints and triggers UP creates."""
-    for stmt, node in migration.up.of(ast.CreateStmt, ast.CreateTableAsStmt):
-        rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
-        facts.created_tables.add(relation_name(rel))
-    for stmt, node in migration.up.of(ast.IndexStmt):
-        if node.idxname:
-            facts.created_indexes.add(relation_name(ast.RangeVar(schemaname=node.relation.schemaname,
-                                                                 relname=node.idxname)))
-    for stmt, node in migration.up.of(ast.CreateTrigStmt):
+    for _stmt, node in migration.up.of(ast.CreateStmt, ast.CreateTableAsStmt):
+        if isinstance(node, ast.CreateStmt):
+            facts.created_tables.add(relation_name(node.relation))
+        elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+            facts.created_tables.add(relation_name(node.into.rel))
+    for _stmt, node in migration.up.of(ast.IndexStmt):
+        if node.idxname and node.relation is not None:
+            facts.created_indexes.add(
+                relation_name(
+                    ast.RangeVar(schemaname=node.relation.schemaname, relname=node.idxname)
+                )
+            )
+    for _stmt, node in migration.up.of(ast.CreateTrigStmt):
         facts.created_triggers.add((relation_name(node.relation), str(node.trigname)))
     for col in facts.columns:
         if col.action == "add column":
@@ -364,12 +397,18 @@ def compute_facts(
     """`transaction_mode`: "per-file" (the runner wraps every file unless a directive says not
     to), "none" (it never does), "auto" (it wraps a file unless the file holds a statement that
     cannot run in a transaction, as Flyway does)."""
-    facts = MigrationFacts(schema=schema, pg_version=tuple(pg_version), large_tables=tuple(large_tables),
-                           transaction_mode=transaction_mode)
+    facts = MigrationFacts(
+        schema=schema,
+        pg_version=tuple(pg_version),
+        large_tables=tuple(large_tables),
+        transaction_mode=transaction_mode,
+    )
     _definitions(migration, facts)
     _created(migration, facts)
     runner_tx = migration.in_transaction and transaction_mode in ("per-file", "auto")
-    if transaction_mode == "auto" and any(runs_outside_transaction(s.node) for s in migration.statements()):
+    if transaction_mode == "auto" and any(
+        runs_outside_transaction(s.node) for s in migration.statements()
+    ):
         runner_tx = False
     facts.runner_transaction = runner_tx
     # A file with its own BEGIN/COMMIT is run as written by the runners that honour it.
@@ -377,7 +416,8 @@ def compute_facts(
     counter = [0]
     for section in sections:
         has_begin = any(
-            isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN for s in section.statements
+            isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN
+            for s in section.statements
         )
         _section_facts(section, runner_tx and not has_begin, facts, counter)
     return facts

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType as CT
+from pglast.enums import NullTestType
 from pglast.enums import ObjectType as OT
 from pglast.enums import ReindexObjectType as RT
 
@@ -70,21 +71,41 @@ CONFLICTS: dict[Lock, frozenset[Lock]] = {
         {L.SHARE_UPDATE_EXCLUSIVE, L.SHARE, L.SHARE_ROW_EXCLUSIVE, L.EXCLUSIVE, L.ACCESS_EXCLUSIVE}
     ),
     L.SHARE: frozenset(
-        {L.ROW_EXCLUSIVE, L.SHARE_UPDATE_EXCLUSIVE, L.SHARE_ROW_EXCLUSIVE, L.EXCLUSIVE, L.ACCESS_EXCLUSIVE}
+        {
+            L.ROW_EXCLUSIVE,
+            L.SHARE_UPDATE_EXCLUSIVE,
+            L.SHARE_ROW_EXCLUSIVE,
+            L.EXCLUSIVE,
+            L.ACCESS_EXCLUSIVE,
+        }
     ),
     L.SHARE_ROW_EXCLUSIVE: frozenset(
-        {L.ROW_EXCLUSIVE, L.SHARE_UPDATE_EXCLUSIVE, L.SHARE, L.SHARE_ROW_EXCLUSIVE, L.EXCLUSIVE,
-         L.ACCESS_EXCLUSIVE}
+        {
+            L.ROW_EXCLUSIVE,
+            L.SHARE_UPDATE_EXCLUSIVE,
+            L.SHARE,
+            L.SHARE_ROW_EXCLUSIVE,
+            L.EXCLUSIVE,
+            L.ACCESS_EXCLUSIVE,
+        }
     ),
     L.EXCLUSIVE: frozenset(
-        {L.ROW_SHARE, L.ROW_EXCLUSIVE, L.SHARE_UPDATE_EXCLUSIVE, L.SHARE, L.SHARE_ROW_EXCLUSIVE,
-         L.EXCLUSIVE, L.ACCESS_EXCLUSIVE}
+        {
+            L.ROW_SHARE,
+            L.ROW_EXCLUSIVE,
+            L.SHARE_UPDATE_EXCLUSIVE,
+            L.SHARE,
+            L.SHARE_ROW_EXCLUSIVE,
+            L.EXCLUSIVE,
+            L.ACCESS_EXCLUSIVE,
+        }
     ),
     L.ACCESS_EXCLUSIVE: frozenset(Lock),
 }
 
 # What ordinary traffic takes: SELECT -> ACCESS SHARE, SELECT FOR UPDATE -> ROW SHARE,
-# INSERT/UPDATE/DELETE -> ROW EXCLUSIVE, VACUUM/ANALYZE/CREATE INDEX CONCURRENTLY -> SHARE UPDATE EXCLUSIVE.
+# INSERT/UPDATE/DELETE -> ROW EXCLUSIVE,
+# VACUUM/ANALYZE/CREATE INDEX CONCURRENTLY -> SHARE UPDATE EXCLUSIVE.
 READ = L.ACCESS_SHARE
 WRITE = L.ROW_EXCLUSIVE
 MAINTENANCE = L.SHARE_UPDATE_EXCLUSIVE
@@ -139,7 +160,8 @@ class TableLock:
         return self.work in _LONG
 
 
-# ALTER TABLE subcommand -> lock level (tablecmds.c AlterTableGetLockLevel); unlisted -> ACCESS EXCLUSIVE
+# ALTER TABLE subcommand -> lock level (tablecmds.c AlterTableGetLockLevel);
+# unlisted -> ACCESS EXCLUSIVE
 _AT_LEVEL: dict[AT, Lock] = {
     AT.AT_EnableTrig: L.SHARE_ROW_EXCLUSIVE,
     AT.AT_EnableAlwaysTrig: L.SHARE_ROW_EXCLUSIVE,
@@ -164,40 +186,74 @@ _SUE_RELOPTIONS = re.compile(
     r"log_autovacuum_min_duration|vacuum_index_cleanup|vacuum_truncate|user_catalog_table)$"
 )
 _AT_NAMES = {
-    AT.AT_AddColumn: "ADD COLUMN", AT.AT_DropColumn: "DROP COLUMN", AT.AT_AlterColumnType: "ALTER COLUMN TYPE",
-    AT.AT_SetNotNull: "SET NOT NULL", AT.AT_DropNotNull: "DROP NOT NULL", AT.AT_ColumnDefault: "SET DEFAULT",
-    AT.AT_AddConstraint: "ADD CONSTRAINT", AT.AT_DropConstraint: "DROP CONSTRAINT",
-    AT.AT_ValidateConstraint: "VALIDATE CONSTRAINT", AT.AT_SetLogged: "SET LOGGED",
-    AT.AT_SetUnLogged: "SET UNLOGGED", AT.AT_SetTableSpace: "SET TABLESPACE",
-    AT.AT_SetAccessMethod: "SET ACCESS METHOD", AT.AT_AttachPartition: "ATTACH PARTITION",
-    AT.AT_DetachPartition: "DETACH PARTITION", AT.AT_EnableTrig: "ENABLE TRIGGER",
-    AT.AT_DisableTrig: "DISABLE TRIGGER", AT.AT_DisableTrigAll: "DISABLE TRIGGER ALL",
-    AT.AT_DisableTrigUser: "DISABLE TRIGGER USER", AT.AT_EnableTrigAll: "ENABLE TRIGGER ALL",
-    AT.AT_EnableTrigUser: "ENABLE TRIGGER USER", AT.AT_AddIdentity: "ADD IDENTITY",
-    AT.AT_SetStatistics: "SET STATISTICS", AT.AT_SetRelOptions: "SET (storage parameter)",
-    AT.AT_ChangeOwner: "OWNER TO", AT.AT_SetStorage: "SET STORAGE", AT.AT_ReplicaIdentity: "REPLICA IDENTITY",
-    AT.AT_AddInherit: "INHERIT", AT.AT_DropInherit: "NO INHERIT", AT.AT_DropIdentity: "DROP IDENTITY",
-    AT.AT_SetIdentity: "SET (identity option)", AT.AT_DropExpression: "DROP EXPRESSION",
-    AT.AT_EnableRowSecurity: "ENABLE ROW LEVEL SECURITY", AT.AT_ClusterOn: "CLUSTER ON",
+    AT.AT_AddColumn: "ADD COLUMN",
+    AT.AT_DropColumn: "DROP COLUMN",
+    AT.AT_AlterColumnType: "ALTER COLUMN TYPE",
+    AT.AT_SetNotNull: "SET NOT NULL",
+    AT.AT_DropNotNull: "DROP NOT NULL",
+    AT.AT_ColumnDefault: "SET DEFAULT",
+    AT.AT_AddConstraint: "ADD CONSTRAINT",
+    AT.AT_DropConstraint: "DROP CONSTRAINT",
+    AT.AT_ValidateConstraint: "VALIDATE CONSTRAINT",
+    AT.AT_SetLogged: "SET LOGGED",
+    AT.AT_SetUnLogged: "SET UNLOGGED",
+    AT.AT_SetTableSpace: "SET TABLESPACE",
+    AT.AT_SetAccessMethod: "SET ACCESS METHOD",
+    AT.AT_AttachPartition: "ATTACH PARTITION",
+    AT.AT_DetachPartition: "DETACH PARTITION",
+    AT.AT_EnableTrig: "ENABLE TRIGGER",
+    AT.AT_DisableTrig: "DISABLE TRIGGER",
+    AT.AT_DisableTrigAll: "DISABLE TRIGGER ALL",
+    AT.AT_DisableTrigUser: "DISABLE TRIGGER USER",
+    AT.AT_EnableTrigAll: "ENABLE TRIGGER ALL",
+    AT.AT_EnableTrigUser: "ENABLE TRIGGER USER",
+    AT.AT_AddIdentity: "ADD IDENTITY",
+    AT.AT_SetStatistics: "SET STATISTICS",
+    AT.AT_SetRelOptions: "SET (storage parameter)",
+    AT.AT_ChangeOwner: "OWNER TO",
+    AT.AT_SetStorage: "SET STORAGE",
+    AT.AT_ReplicaIdentity: "REPLICA IDENTITY",
+    AT.AT_AddInherit: "INHERIT",
+    AT.AT_DropInherit: "NO INHERIT",
+    AT.AT_DropIdentity: "DROP IDENTITY",
+    AT.AT_SetIdentity: "SET (identity option)",
+    AT.AT_DropExpression: "DROP EXPRESSION",
+    AT.AT_EnableRowSecurity: "ENABLE ROW LEVEL SECURITY",
+    AT.AT_ClusterOn: "CLUSTER ON",
 }
 
 
 def subcommand_name(cmd: ast.AlterTableCmd) -> str:
-    return _AT_NAMES.get(cmd.subtype, cmd.subtype.name[3:].upper())
+    if cmd.subtype is None:
+        return "ALTER TABLE"
+    return _AT_NAMES.get(cmd.subtype) or cmd.subtype.name[3:].upper()
 
 
 def alter_table_lock(cmd: ast.AlterTableCmd) -> Lock:
-    """The lock one ALTER TABLE subcommand needs (the statement takes the strongest of its commands)."""
+    """The lock one ALTER TABLE subcommand needs (the statement takes its strongest)."""
     if cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-        return L.SHARE_ROW_EXCLUSIVE if cmd.def_.contype == CT.CONSTR_FOREIGN else L.ACCESS_EXCLUSIVE
+        return (
+            L.SHARE_ROW_EXCLUSIVE if cmd.def_.contype == CT.CONSTR_FOREIGN else L.ACCESS_EXCLUSIVE
+        )
     if cmd.subtype == AT.AT_DetachPartition:
-        return L.SHARE_UPDATE_EXCLUSIVE if getattr(cmd.def_, "concurrent", False) else L.ACCESS_EXCLUSIVE
+        return (
+            L.SHARE_UPDATE_EXCLUSIVE
+            if getattr(cmd.def_, "concurrent", False)
+            else L.ACCESS_EXCLUSIVE
+        )
     if cmd.subtype in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions):
-        names = [str(d.defname) if not d.defnamespace else f"{d.defnamespace}.{d.defname}" for d in cmd.def_ or ()]
+        defs = [d for d in cmd.def_ or () if isinstance(d, ast.DefElem)]
+        names = [
+            str(d.defname) if not d.defnamespace else f"{d.defnamespace}.{d.defname}" for d in defs
+        ]
         if names and all(_SUE_RELOPTIONS.match(n) for n in names):
             return L.SHARE_UPDATE_EXCLUSIVE
         return L.ACCESS_EXCLUSIVE
-    return _AT_LEVEL.get(cmd.subtype, L.ACCESS_EXCLUSIVE)
+    return (
+        _AT_LEVEL.get(cmd.subtype, L.ACCESS_EXCLUSIVE)
+        if cmd.subtype is not None
+        else L.ACCESS_EXCLUSIVE
+    )
 
 
 # ---------------------------------------------------------------- column type changes
@@ -208,8 +264,10 @@ _TIMESTAMP = re.compile(r"^(timestamp|time|interval)(?:\((\d+)\))?( with(?:out)?
 _VARBIT = re.compile(r"^bit varying(?:\((\d+)\))?$")
 
 
-def type_change_rewrites(old: str, new: str, *, utc: bool = False, pg_version: tuple[int, ...] = (15,)) -> bool:
-    """Whether ALTER COLUMN TYPE from `old` to `new` (as `format_type` prints them) rewrites the table.
+def type_change_rewrites(
+    old: str, new: str, *, utc: bool = False, pg_version: tuple[int, ...] = (15,)
+) -> bool:
+    """Whether ALTER COLUMN TYPE from `old` to `new` (`format_type` spelling) rewrites the table.
 
     PostgreSQL skips the rewrite when the new type is binary coercible and its length check cannot
     fail: varchar widening or to text, numeric precision increase at the same scale, timestamp or
@@ -247,9 +305,10 @@ def type_change_rewrites(old: str, new: str, *, utc: bool = False, pg_version: t
         )
         if m_old.group(3) == m_new.group(3):
             return not precision_ok
-        if m_old.group(1) == "timestamp" and precision_ok and utc and tuple(pg_version) >= (12,):
-            return False
-        return True
+        # timestamp <-> timestamptz: catalog-only from 12 when the session TimeZone is UTC
+        return not (
+            m_old.group(1) == "timestamp" and precision_ok and utc and tuple(pg_version) >= (12,)
+        )
     return True
 
 
@@ -269,16 +328,25 @@ def new_type_name(cmd: ast.AlterTableCmd, schema: SchemaModel | None = None) -> 
         return None
     try:
         return format_type(type_name)
-    except Exception:  # noqa: BLE001 - an odd type name just means "unknown"
+    except Exception:  # an odd type name just means "unknown"
         return None
 
 
 # ---------------------------------------------------------------- ADD COLUMN
 
+
 def add_column_rewrites(coldef: ast.ColumnDef, pg_version: tuple[int, ...] = (15,)) -> str | None:
     """Why ADD COLUMN rewrites the table, or None when it is a catalog-only change."""
-    type_names = [str(getattr(n, "sval", "")).lower() for n in coldef.typeName.names or ()]
-    if type_names and type_names[-1] in ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"):
+    names = coldef.typeName.names if coldef.typeName is not None else None
+    type_names = [str(getattr(n, "sval", "")).lower() for n in names or ()]
+    if type_names and type_names[-1] in (
+        "serial",
+        "bigserial",
+        "smallserial",
+        "serial4",
+        "serial8",
+        "serial2",
+    ):
         return f"{type_names[-1]} fills every row from a sequence"
     for con in coldef.constraints or ():
         if con.contype == CT.CONSTR_IDENTITY:
@@ -299,6 +367,7 @@ def _is_null(expr: Any) -> bool:
 
 # ---------------------------------------------------------------- statements
 
+
 def _index_table(schema: SchemaModel | None, names: Any) -> str:
     """The table an index (given as a name list or a qualified name) belongs to, when known."""
     name = names if isinstance(names, str) else list_name(names)
@@ -312,9 +381,9 @@ def _index_table(schema: SchemaModel | None, names: Any) -> str:
 def _is_not_null_check(expr: Any, column: str) -> bool:
     return bool(
         isinstance(expr, ast.NullTest)
-        and int(expr.nulltesttype) == 1  # IS_NOT_NULL
+        and expr.nulltesttype == NullTestType.IS_NOT_NULL
         and isinstance(expr.arg, ast.ColumnRef)
-        and str(getattr(expr.arg.fields[-1], "sval", "")) == column
+        and str(getattr((expr.arg.fields or ("",))[-1], "sval", "")) == column
     )
 
 
@@ -334,8 +403,11 @@ def has_not_null_check(schema: SchemaModel | None, table: str, column: str) -> b
 
 
 def alter_table_locks(
-    node: ast.AlterTableStmt, schema: SchemaModel | None = None, pg_version: tuple[int, ...] = (15,),
-    *, utc: bool = False,
+    node: ast.AlterTableStmt,
+    schema: SchemaModel | None = None,
+    pg_version: tuple[int, ...] = (15,),
+    *,
+    utc: bool = False,
 ) -> list[TableLock]:
     table = relation_name(node.relation)
     out: list[TableLock] = []
@@ -349,18 +421,31 @@ def alter_table_locks(
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             if add_column_rewrites(cmd.def_, pg_version):
                 work = REWRITE
-            elif any(c.contype in (CT.CONSTR_CHECK, CT.CONSTR_FOREIGN) for c in cmd.def_.constraints or ()):
+            elif any(
+                c.contype in (CT.CONSTR_CHECK, CT.CONSTR_FOREIGN)
+                for c in cmd.def_.constraints or ()
+            ):
                 work = SCAN
-            elif any(c.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE) for c in cmd.def_.constraints or ()):
+            elif any(
+                c.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE)
+                for c in cmd.def_.constraints or ()
+            ):
                 work = BUILD
         elif sub == AT.AT_AlterColumnType:
             old = column_type(schema, table, str(cmd.name))
             new = new_type_name(cmd)
             using = getattr(cmd.def_, "raw_default", None) is not None
-            if using or old is None or new is None or type_change_rewrites(old, new, utc=utc, pg_version=pg_version):
+            if (
+                using
+                or old is None
+                or new is None
+                or type_change_rewrites(old, new, utc=utc, pg_version=pg_version)
+            ):
                 work = REWRITE
         elif sub == AT.AT_SetNotNull:
-            if not (tuple(pg_version) >= (12,) and has_not_null_check(schema, table, str(cmd.name))):
+            if not (
+                tuple(pg_version) >= (12,) and has_not_null_check(schema, table, str(cmd.name))
+            ):
                 work = SCAN
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             con = cmd.def_
@@ -377,12 +462,19 @@ def alter_table_locks(
                 out.append(TableLock(ref, L.SHARE_ROW_EXCLUSIVE, "FOREIGN KEY", work, con, True))
         elif sub == AT.AT_ValidateConstraint:
             work = SCAN
-        elif sub in (AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetTableSpace, AT.AT_SetAccessMethod):
+        elif sub in (
+            AT.AT_SetLogged,
+            AT.AT_SetUnLogged,
+            AT.AT_SetTableSpace,
+            AT.AT_SetAccessMethod,
+        ):
             work = REWRITE
-        elif sub == AT.AT_AttachPartition:
+        elif sub == AT.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
             part = relation_name(cmd.def_.name)
-            out.append(TableLock(part, L.ACCESS_EXCLUSIVE, "ATTACH PARTITION (partition)", SCAN, cmd))
-        elif sub == AT.AT_DetachPartition:
+            out.append(
+                TableLock(part, L.ACCESS_EXCLUSIVE, "ATTACH PARTITION (partition)", SCAN, cmd)
+            )
+        elif sub == AT.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
             part = relation_name(cmd.def_.name)
             out.append(TableLock(part, mode, "DETACH PARTITION (partition)", BRIEF, cmd))
         out.append(TableLock(table, mode, name, work, cmd))
@@ -390,10 +482,17 @@ def alter_table_locks(
 
 
 def statement_locks(
-    node: Any, schema: SchemaModel | None = None, pg_version: tuple[int, ...] = (15,), *, utc: bool = False
+    node: Any,
+    schema: SchemaModel | None = None,
+    pg_version: tuple[int, ...] = (15,),
+    *,
+    utc: bool = False,
 ) -> list[TableLock]:
     """Every table lock `node` takes, in the order PostgreSQL takes them (as far as it matters)."""
-    if isinstance(node, ast.AlterTableStmt) and node.objtype in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
+    if isinstance(node, ast.AlterTableStmt) and node.objtype in (
+        OT.OBJECT_TABLE,
+        OT.OBJECT_MATVIEW,
+    ):
         return alter_table_locks(node, schema, pg_version, utc=utc)
     if isinstance(node, ast.IndexStmt):
         mode = L.SHARE_UPDATE_EXCLUSIVE if node.concurrent else L.SHARE
@@ -402,9 +501,15 @@ def statement_locks(
     if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_INDEX:
         mode = L.SHARE_UPDATE_EXCLUSIVE if node.concurrent else L.ACCESS_EXCLUSIVE
         action = "DROP INDEX CONCURRENTLY" if node.concurrent else "DROP INDEX"
-        return [TableLock(_index_table(schema, names), mode, action, BRIEF, node) for names in node.objects or ()]
+        return [
+            TableLock(_index_table(schema, names), mode, action, BRIEF, node)
+            for names in node.objects or ()
+        ]
     if isinstance(node, ast.DropStmt) and node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
-        return [TableLock(list_name(names), L.ACCESS_EXCLUSIVE, "DROP TABLE", BRIEF, node) for names in node.objects or ()]
+        return [
+            TableLock(list_name(names), L.ACCESS_EXCLUSIVE, "DROP TABLE", BRIEF, node)
+            for names in node.objects or ()
+        ]
     if isinstance(node, ast.ReindexStmt) and node.relation is not None:
         concurrent = any(getattr(p, "defname", "") == "concurrently" for p in node.params or ())
         if node.kind == RT.REINDEX_OBJECT_INDEX:
@@ -412,42 +517,88 @@ def statement_locks(
         else:
             table = relation_name(node.relation)
         mode = L.SHARE_UPDATE_EXCLUSIVE if concurrent else L.SHARE
-        return [TableLock(table, mode, "REINDEX CONCURRENTLY" if concurrent else "REINDEX", BUILD, node)]
+        return [
+            TableLock(table, mode, "REINDEX CONCURRENTLY" if concurrent else "REINDEX", BUILD, node)
+        ]
     if isinstance(node, ast.VacuumStmt):
         full = any(getattr(o, "defname", "") == "full" for o in node.options or ())
         mode = L.ACCESS_EXCLUSIVE if full else L.SHARE_UPDATE_EXCLUSIVE
         action = "VACUUM FULL" if full else ("VACUUM" if node.is_vacuumcmd else "ANALYZE")
-        return [TableLock(relation_name(r.relation), mode, action, REWRITE if full else SCAN, node)
-                for r in node.rels or () if r.relation is not None]
+        return [
+            TableLock(relation_name(r.relation), mode, action, REWRITE if full else SCAN, node)
+            for r in node.rels or ()
+            if r.relation is not None
+        ]
     if isinstance(node, ast.ClusterStmt) and node.relation is not None:
-        return [TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "CLUSTER", REWRITE, node)]
+        return [
+            TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "CLUSTER", REWRITE, node)
+        ]
     if isinstance(node, ast.RefreshMatViewStmt):
         mode = L.EXCLUSIVE if node.concurrent else L.ACCESS_EXCLUSIVE
         action = "REFRESH MATERIALIZED VIEW" + (" CONCURRENTLY" if node.concurrent else "")
         return [TableLock(relation_name(node.relation), mode, action, REWRITE, node)]
     if isinstance(node, ast.CreateTrigStmt):
-        return [TableLock(relation_name(node.relation), L.SHARE_ROW_EXCLUSIVE, "CREATE TRIGGER", BRIEF, node)]
+        return [
+            TableLock(
+                relation_name(node.relation), L.SHARE_ROW_EXCLUSIVE, "CREATE TRIGGER", BRIEF, node
+            )
+        ]
     if isinstance(node, ast.CreateStmt):
         out = []
         for con in _create_constraints(node):
             if con.contype == CT.CONSTR_FOREIGN and con.pktable is not None:
-                out.append(TableLock(relation_name(con.pktable), L.SHARE_ROW_EXCLUSIVE,
-                                     "FOREIGN KEY", BRIEF, con, True))
+                out.append(
+                    TableLock(
+                        relation_name(con.pktable),
+                        L.SHARE_ROW_EXCLUSIVE,
+                        "FOREIGN KEY",
+                        BRIEF,
+                        con,
+                        True,
+                    )
+                )
         if node.partbound is not None:
             for parent in node.inhRelations or ():
-                out.append(TableLock(relation_name(parent), L.ACCESS_EXCLUSIVE, "CREATE TABLE PARTITION OF", BRIEF, node))
+                out.append(
+                    TableLock(
+                        relation_name(parent),
+                        L.ACCESS_EXCLUSIVE,
+                        "CREATE TABLE PARTITION OF",
+                        BRIEF,
+                        node,
+                    )
+                )
         return out
     if isinstance(node, ast.TruncateStmt):
-        return [TableLock(relation_name(r), L.ACCESS_EXCLUSIVE, "TRUNCATE", BRIEF, node) for r in node.relations or ()]
+        return [
+            TableLock(relation_name(r), L.ACCESS_EXCLUSIVE, "TRUNCATE", BRIEF, node)
+            for r in node.relations or ()
+        ]
     if isinstance(node, ast.RenameStmt) and node.relation is not None:
         if node.renameType == OT.OBJECT_INDEX:  # locks the index only, not its table (12+)
-            return [TableLock(relation_name(node.relation), L.SHARE_UPDATE_EXCLUSIVE, "ALTER INDEX RENAME", BRIEF, node)]
+            return [
+                TableLock(
+                    relation_name(node.relation),
+                    L.SHARE_UPDATE_EXCLUSIVE,
+                    "ALTER INDEX RENAME",
+                    BRIEF,
+                    node,
+                )
+            ]
         return [TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "RENAME", BRIEF, node)]
     if isinstance(node, ast.LockStmt):
-        return [TableLock(relation_name(r), Lock(node.mode), "LOCK TABLE", BRIEF, node) for r in node.relations or ()]
+        return [
+            TableLock(
+                relation_name(r), Lock(node.mode or L.ACCESS_EXCLUSIVE), "LOCK TABLE", BRIEF, node
+            )
+            for r in node.relations or ()
+        ]
     if isinstance(node, ast.AlterDomainStmt):
         return domain_locks(node, schema, pg_version)
-    if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)) and node.relation is not None:
+    if (
+        isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt))
+        and node.relation is not None
+    ):
         action = type(node).__name__[:-4].upper()
         return [TableLock(relation_name(node.relation), L.ROW_EXCLUSIVE, action, SCAN, node)]
     return []
@@ -458,12 +609,17 @@ def domain_tables(schema: SchemaModel | None, domain: str) -> list[str]:
     if schema is None:
         return []
     names = {domain, domain.split(".", 1)[1]} if domain.startswith("public.") else {domain}
-    return sorted(t.qualified_name for t in schema.tables.values()
-                  if any(c.type.removesuffix("[]") in names for c in t.columns.values()))
+    return sorted(
+        t.qualified_name
+        for t in schema.tables.values()
+        if any(c.type.removesuffix("[]") in names for c in t.columns.values())
+    )
 
 
 def domain_locks(
-    node: ast.AlterDomainStmt, schema: SchemaModel | None = None, pg_version: tuple[int, ...] = (15,)
+    node: ast.AlterDomainStmt,
+    schema: SchemaModel | None = None,
+    pg_version: tuple[int, ...] = (15,),
 ) -> list[TableLock]:
     """ALTER DOMAIN ADD CONSTRAINT (validated), SET NOT NULL and VALIDATE CONSTRAINT check every
     column of the domain under SHARE on its table (VALIDATE: up to PostgreSQL 17)."""
@@ -491,7 +647,7 @@ def _create_constraints(node: ast.CreateStmt) -> list[ast.Constraint]:
 
 
 def statement_action(node: Any, locks: list[TableLock]) -> str:
-    """What the statement does, for messages: `CREATE TABLE sessions`, `ADD COLUMN`, `CREATE INDEX`."""
+    """What the statement does, for messages: `CREATE TABLE sessions`, `ADD COLUMN`."""
     if isinstance(node, ast.CreateStmt):
         from linter.names import short
 
@@ -508,7 +664,11 @@ def describe(locks: list[TableLock]) -> str:
         return ""
     mode = max(lk.mode for lk in locks)
     tables = sorted({short(lk.table) for lk in locks if lk.mode == mode})
-    names = " and ".join(f"'{t}'" for t in tables) if len(tables) <= 2 else ", ".join(f"'{t}'" for t in tables)
+    names = (
+        " and ".join(f"'{t}'" for t in tables)
+        if len(tables) <= 2
+        else ", ".join(f"'{t}'" for t in tables)
+    )
     what = blocked(mode)
     tail = " to both" if len(tables) == 2 and what != "only exclusive locks" else ""
     return f"{mode.label} on {names}, blocking {what}{tail}"

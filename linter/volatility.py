@@ -20,27 +20,112 @@ STABLE = "stable"
 VOLATILE = "volatile"
 _RANK = {IMMUTABLE: 0, STABLE: 1, VOLATILE: 2}
 
-VOLATILE_FUNCTIONS = frozenset({
-    "random", "random_normal", "setseed", "gen_random_uuid", "gen_random_bytes", "gen_salt",
-    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7",
-    "clock_timestamp", "timeofday", "nextval", "currval", "lastval", "setval",
-    "txid_current", "pg_current_xact_id", "pg_sleep",
-})
-STABLE_FUNCTIONS = frozenset({
-    "now", "transaction_timestamp", "statement_timestamp", "current_setting", "current_schema",
-    "current_database", "current_user", "session_user", "to_char", "to_timestamp", "age",
-    "format", "concat", "concat_ws", "to_json", "to_jsonb", "json_build_object",
-    "jsonb_build_object", "json_build_array", "jsonb_build_array", "row_to_json", "date_part",
-    "extract", "inet_client_addr", "pg_backend_pid", "version",
-})
-IMMUTABLE_FUNCTIONS = frozenset({
-    "lower", "upper", "btrim", "ltrim", "rtrim", "trim", "length", "char_length", "octet_length",
-    "substr", "substring", "left", "right", "replace", "md5", "sha256", "abs", "round", "trunc",
-    "floor", "ceil", "ceiling", "greatest", "least", "coalesce", "nullif", "make_date",
-    "make_interval", "make_time", "date_trunc", "jsonb_object", "array_length", "cardinality",
-    "int4", "int8", "numeric", "text", "bool", "to_tsvector", "digest", "encode", "decode",
-    "lpad", "rpad", "repeat", "split_part", "regexp_replace", "pi",
-})
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "random_normal",
+        "setseed",
+        "gen_random_uuid",
+        "gen_random_bytes",
+        "gen_salt",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "currval",
+        "lastval",
+        "setval",
+        "txid_current",
+        "pg_current_xact_id",
+        "pg_sleep",
+    }
+)
+STABLE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "current_setting",
+        "current_schema",
+        "current_database",
+        "current_user",
+        "session_user",
+        "to_char",
+        "to_timestamp",
+        "age",
+        "format",
+        "concat",
+        "concat_ws",
+        "to_json",
+        "to_jsonb",
+        "json_build_object",
+        "jsonb_build_object",
+        "json_build_array",
+        "jsonb_build_array",
+        "row_to_json",
+        "date_part",
+        "extract",
+        "inet_client_addr",
+        "pg_backend_pid",
+        "version",
+    }
+)
+IMMUTABLE_FUNCTIONS = frozenset(
+    {
+        "lower",
+        "upper",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "trim",
+        "length",
+        "char_length",
+        "octet_length",
+        "substr",
+        "substring",
+        "left",
+        "right",
+        "replace",
+        "md5",
+        "sha256",
+        "abs",
+        "round",
+        "trunc",
+        "floor",
+        "ceil",
+        "ceiling",
+        "greatest",
+        "least",
+        "coalesce",
+        "nullif",
+        "make_date",
+        "make_interval",
+        "make_time",
+        "date_trunc",
+        "jsonb_object",
+        "array_length",
+        "cardinality",
+        "int4",
+        "int8",
+        "numeric",
+        "text",
+        "bool",
+        "to_tsvector",
+        "digest",
+        "encode",
+        "decode",
+        "lpad",
+        "rpad",
+        "repeat",
+        "split_part",
+        "regexp_replace",
+        "pi",
+    }
+)
 
 
 def function_volatility(name: str) -> str:
@@ -63,15 +148,20 @@ def nodes(value: Any) -> Iterator[Any]:
             yield from nodes(item)
 
 
+def _name(call: ast.FuncCall) -> str:
+    """The unqualified, lower-case name of a function call."""
+    return str(getattr((call.funcname or ("",))[-1], "sval", "")).lower()
+
+
 def volatile_functions(expr: Any) -> list[str]:
     """Names of the volatile (or unknown) functions an expression calls."""
     found = []
     for node in nodes(expr):
         if isinstance(node, ast.FuncCall):
-            name = str(getattr(node.funcname[-1], "sval", "")).lower()
+            name = _name(node)
             if function_volatility(name) == VOLATILE:
                 found.append(name)
-        elif isinstance(node, (ast.SubLink,)):
+        elif isinstance(node, ast.SubLink):
             found.append("(subquery)")
     return found
 
@@ -81,7 +171,7 @@ def volatility(expr: Any) -> str:
     worst = IMMUTABLE
     for node in nodes(expr):
         if isinstance(node, ast.FuncCall):
-            level = function_volatility(str(getattr(node.funcname[-1], "sval", "")).lower())
+            level = function_volatility(_name(node))
         elif isinstance(node, ast.SQLValueFunction):
             level = STABLE  # CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_USER, LOCALTIMESTAMP ...
         elif isinstance(node, ast.SubLink):

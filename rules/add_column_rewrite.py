@@ -48,9 +48,14 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AddColumn:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_AddColumn
+                ):
                     continue
                 coldef = cmd.def_
+                if not isinstance(coldef, ast.ColumnDef):
+                    continue
                 # volatile DEFAULTs are add-column-volatile-default's; this rule covers the others
                 kinds = {c.contype for c in coldef.constraints or ()}
                 why = add_column_rewrites(coldef, ctx.pg_version)
@@ -58,10 +63,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 yield ctx.finding(
                     stmt,
-                    f"adding '{short(table)}.{coldef.colname}' rewrites '{short(table)}' under ACCESS "
+                    f"adding '{short(table)}.{coldef.colname}' rewrites '{short(table)}' under "
+                    "ACCESS "
                     f"EXCLUSIVE, blocking reads and writes: {why}",
                     node=cmd,
                     severity=ctx.facts.severity(table, ctx.severity),
-                    hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <plain type>; fill new rows "
+                    hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <plain type>; "
+                    "fill new rows "
                     "with a DEFAULT or trigger and old rows with a batched backfill",
                 )

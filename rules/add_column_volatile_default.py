@@ -55,28 +55,44 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AddColumn:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_AddColumn
+                ):
                     continue
                 coldef = cmd.def_
+                if not isinstance(coldef, ast.ColumnDef):
+                    continue
                 for con in coldef.constraints or ():
                     if con.contype != ConstrType.CONSTR_DEFAULT or con.raw_expr is None:
                         continue
                     expr = con.raw_expr
                     where = f"'{short(table)}.{coldef.colname}'"
                     if volatility(expr) == VOLATILE:
-                        funcs = ", ".join(f"{f}()" for f in volatile_functions(expr)) or "the expression"
+                        funcs = (
+                            ", ".join(f"{f}()" for f in volatile_functions(expr))
+                            or "the expression"
+                        )
                         why = f"its DEFAULT calls {funcs}, which is volatile (computed per row)"
-                    elif ctx.pg_version < (11,) and not (isinstance(expr, ast.A_Const) and expr.isnull):
-                        why = f"before PostgreSQL 11 (target {ctx.pg_version}) any DEFAULT is written into every row"
+                    elif ctx.pg_version < (11,) and not (
+                        isinstance(expr, ast.A_Const) and expr.isnull
+                    ):
+                        why = (
+                            f"before PostgreSQL 11 (target {ctx.pg_version}) any DEFAULT is "
+                            "written into every row"
+                        )
                     else:
                         continue
                     yield ctx.finding(
                         stmt,
-                        f"adding {where} rewrites '{short(table)}' under ACCESS EXCLUSIVE, blocking reads "
+                        f"adding {where} rewrites '{short(table)}' under ACCESS EXCLUSIVE, "
+                        "blocking reads "
                         f"and writes: {why}",
                         node=con,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <type>; then ALTER TABLE "
-                        f"{short(table)} ALTER COLUMN {coldef.colname} SET DEFAULT <expr>; then backfill "
+                        hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <type>; "
+                        "then ALTER TABLE "
+                        f"{short(table)} ALTER COLUMN {coldef.colname} SET DEFAULT <expr>; then "
+                        "backfill "
                         "existing rows in batches in a later migration",
                     )

@@ -64,18 +64,25 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AttachPartition:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_AttachPartition
+                    or not isinstance(cmd.def_, ast.PartitionCmd)
+                ):
                     continue
                 part = relation_name(cmd.def_.name)
                 if not ctx.facts.existing(part) or _has_validated_check(ctx, part):
                     continue
                 yield ctx.finding(
                     stmt,
-                    f"attaching '{short(part)}' to '{short(parent)}' scans all of '{short(part)}' under "
+                    f"attaching '{short(part)}' to '{short(parent)}' scans all of "
+                    f"'{short(part)}' under "
                     "ACCESS EXCLUSIVE, blocking its reads and writes, to check the partition bound",
                     node=cmd,
                     severity=ctx.facts.severity(part, ctx.severity),
-                    hint=f"first, in an earlier migration: ALTER TABLE {short(part)} ADD CONSTRAINT "
-                    f"{part.split('.')[-1]}_bound CHECK (<the bound>) NOT VALID; ALTER TABLE {short(part)} "
+                    hint=f"first, in an earlier migration: ALTER TABLE {short(part)} ADD "
+                    "CONSTRAINT "
+                    f"{part.split('.')[-1]}_bound CHECK (<the bound>) NOT VALID; ALTER TABLE "
+                    f"{short(part)} "
                     "VALIDATE CONSTRAINT ...; then ATTACH PARTITION, then drop the CHECK",
                 )

@@ -50,7 +50,11 @@ from linter.names import relation_name, short
 ID = "column-type-rewrite"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"utc-session": False}
-EQUIVALENTS = {"squawk": "changing-column-type", "eugene": "E5", "strong_migrations": "change_column"}
+EQUIVALENTS = {
+    "squawk": "changing-column-type",
+    "eugene": "E5",
+    "strong_migrations": "change_column",
+}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -63,7 +67,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AlterColumnType:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_AlterColumnType
+                ):
                     continue
                 column = str(cmd.name)
                 old = added.get((table, column)) or column_type(schema, table, column)
@@ -73,20 +80,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if old is not None and new is not None and not using:
                     if not type_change_rewrites(old, new, utc=utc, pg_version=ctx.pg_version):
                         continue
-                    message = (f"changing {where} from {old} to {new} rewrites '{short(table)}' and its "
-                               "indexes under ACCESS EXCLUSIVE, blocking reads and writes")
+                    message = (
+                        f"changing {where} from {old} to {new} rewrites '{short(table)}' and its "
+                        "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
+                    )
                     severity = ctx.severity
                 elif using:
-                    message = (f"changing {where} to {new} with USING rewrites '{short(table)}' and its "
-                               "indexes under ACCESS EXCLUSIVE, blocking reads and writes")
+                    message = (
+                        f"changing {where} to {new} with USING rewrites '{short(table)}' and its "
+                        "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
+                    )
                     severity = ctx.severity
                 else:
-                    message = (f"changing {where} to {new} rewrites '{short(table)}' under ACCESS EXCLUSIVE "
-                               "unless the old type is binary compatible (the history does not show it)")
+                    message = (
+                        f"changing {where} to {new} rewrites '{short(table)}' under ACCESS "
+                        "EXCLUSIVE "
+                        "unless the old type is binary compatible (the history does not show it)"
+                    )
                     severity = "warning"
                 yield ctx.finding(
-                    stmt, message, node=cmd,
+                    stmt,
+                    message,
+                    node=cmd,
                     severity=ctx.facts.severity(table, severity),
-                    hint=f"add a new column ({column}_new {new}), write to both, backfill in batches, "
+                    hint=f"add a new column ({column}_new {new}), write to both, backfill in "
+                    "batches, "
                     "switch reads, then drop the old column; or keep to a binary-compatible change",
                 )

@@ -17,7 +17,7 @@ Use instead:
 ```sql
 -- +goose NO TRANSACTION
 -- +goose Up
--- pgpreflight: ignore[concurrent-index-corruption-risk] production runs 14.4; the CI server is older
+-- pgpreflight: ignore[concurrent-index-corruption-risk] production runs 14.4; CI is older
 CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
 ```
 
@@ -58,6 +58,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 f"building an index CONCURRENTLY on PostgreSQL {version} can silently miss rows "
                 "(fixed in 14.4)",
                 node=node,
-                hint="upgrade to 14.4 or later before building indexes concurrently; rebuild indexes "
+                hint="upgrade to 14.4 or later before building indexes concurrently; rebuild "
+                "indexes "
                 "built concurrently on 14.0-14.3 (REINDEX CONCURRENTLY after the upgrade)",
             )

@@ -56,10 +56,16 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         what = stmt.text.strip().split("(")[0][:60].strip()
         if facts.explicit_transaction:
-            where, hint = "between BEGIN and COMMIT", "move it after COMMIT, into its own statement outside the transaction"
+            where, hint = (
+                "between BEGIN and COMMIT",
+                "move it after COMMIT, into its own statement outside the transaction",
+            )
         else:
             where = "in a file the runner wraps in a transaction"
-            hint = _HOW.get(migration.convention, "run the file outside a transaction (a runner directive, or "
-                            "transaction = \"none\" / \"auto\" in the configuration if the runner does so)")
+            hint = _HOW.get(
+                migration.convention,
+                "run the file outside a transaction (a runner directive, or "
+                'transaction = "none" / "auto" in the configuration if the runner does so)',
+            )
             hint += ", and keep other statements in separate migrations"
         yield ctx.finding(stmt, f"cannot run '{what}' {where}: the migration will fail", hint=hint)

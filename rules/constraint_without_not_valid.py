@@ -59,37 +59,59 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
-                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
+                    cmd.def_, ast.Constraint
+                ):
                     cons, column = [cmd.def_], None
-                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(
+                    cmd.def_, ast.ColumnDef
+                ):
                     cons, column = list(cmd.def_.constraints or ()), str(cmd.def_.colname)
                 else:
                     continue
                 for con in cons:
-                    if con.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN) or con.skip_validation:
+                    if (
+                        con.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
+                        or con.skip_validation
+                    ):
                         continue
                     yield _finding(ctx, stmt, table, con, column)
 
 
-def _finding(ctx: Context, stmt: Statement, table: str, con: ast.Constraint, column: str | None) -> Finding:
+def _finding(
+    ctx: Context, stmt: Statement, table: str, con: ast.Constraint, column: str | None
+) -> Finding:
     t = short(table)
     name = con.conname or (f"{table.split('.')[-1]}_{column}_fkey" if column else "<name>")
     inline = f" on new column '{column}'" if column else ""
     if con.contype == ConstrType.CONSTR_FOREIGN:
         ref = short(relation_name(con.pktable))
         both = [t] if ref == t else [t, ref]
-        message = (f"foreign key {name}{inline} on '{t}' validates every row while holding SHARE ROW EXCLUSIVE "
-                   f"on {' and '.join(repr(x) for x in both)}, blocking writes to {'both' if len(both) == 2 else 'it'}")
+        message = (
+            f"foreign key {name}{inline} on '{t}' validates every row while holding SHARE ROW "
+            "EXCLUSIVE "
+            f"on {' and '.join(repr(x) for x in both)}, blocking writes to "
+            f"{'both' if len(both) == 2 else 'it'}"
+        )
         cols = column or ", ".join(str(getattr(a, "sval", a)) for a in con.fk_attrs or ())
         add = f"FOREIGN KEY ({cols}) REFERENCES {ref} (...) NOT VALID"
-        severity = ctx.facts.severity(relation_name(con.pktable), ctx.facts.severity(table, ctx.severity))
+        severity = ctx.facts.severity(
+            relation_name(con.pktable), ctx.facts.severity(table, ctx.severity)
+        )
     else:
-        message = f"check constraint {name}{inline} on '{t}' validates every row under ACCESS EXCLUSIVE, blocking reads and writes"
+        message = (
+            f"check constraint {name}{inline} on '{t}' validates every row under ACCESS EXCLUSIVE, "
+            "blocking reads and writes"
+        )
         add = "CHECK (...) NOT VALID"
         severity = ctx.facts.severity(table, ctx.severity)
     prefix = f"ALTER TABLE {t} ADD COLUMN {column} <type>; " if column else ""
     return ctx.finding(
-        stmt, message, node=con, severity=severity,
-        hint=f"{prefix}ALTER TABLE {t} ADD CONSTRAINT {name} {add}; then in a later migration (or after "
+        stmt,
+        message,
+        node=con,
+        severity=severity,
+        hint=f"{prefix}ALTER TABLE {t} ADD CONSTRAINT {name} {add}; then in a later migration "
+        "(or after "
         f"COMMIT) ALTER TABLE {t} VALIDATE CONSTRAINT {name};",
     )

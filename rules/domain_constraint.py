@@ -45,37 +45,55 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for stmt in migration.statements():
         node = stmt.node
         if isinstance(node, ast.CreateDomainStmt):
-            checks = [c for c in node.constraints or () if c.contype in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL)]
+            checks = [
+                c
+                for c in node.constraints or ()
+                if c.contype in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL)
+            ]
             if checks:
                 yield ctx.finding(
                     stmt,
-                    f"domain {short(list_name(node.domainname))} carries constraints: changing them later "
+                    f"domain {short(list_name(node.domainname))} carries constraints: changing "
+                    "them later "
                     "scans every table using it under SHARE, blocking writes",
                     node=checks[0],
                     severity="info",
-                    hint="declare the domain without constraints and put CHECK constraints on the columns",
+                    hint="declare the domain without constraints and put CHECK constraints on "
+                    "the columns",
                 )
         elif isinstance(node, ast.AlterDomainStmt) and ctx.facts.forward(stmt):
             domain = list_name(node.typeName)
-            if node.subtype == "C" and isinstance(node.def_, ast.Constraint) and not node.def_.skip_validation:
+            if (
+                node.subtype == "C"
+                and isinstance(node.def_, ast.Constraint)
+                and not node.def_.skip_validation
+            ):
                 what = "ADD CONSTRAINT"
-                hint = "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration in a quiet window"
+                hint = "add it NOT VALID, then VALIDATE CONSTRAINT later, in a quiet window"
             elif node.subtype == "O":
                 what = "SET NOT NULL"
-                hint = "put CHECK (col IS NOT NULL) NOT VALID on the columns instead and validate them later"
+                hint = "put CHECK (col IS NOT NULL) NOT VALID on the columns, validate later"
             elif node.subtype == "V" and ctx.pg_version < (18,):
                 what = "VALIDATE CONSTRAINT"
-                hint = "run it in a quiet window with a short lock_timeout (PostgreSQL 18 validates without blocking writes)"
+                hint = (
+                    "run it in a quiet window with a short lock_timeout "
+                    "(PostgreSQL 18 validates without blocking writes)"
+                )
             else:
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             tables = [t for t in domain_tables(schema, domain) if ctx.facts.existing(t)]
             if schema is not None and schema.type(domain) is not None and not tables:
                 continue  # the model knows the domain and no existing table uses it
-            on = (" on " + ", ".join(f"'{short(t)}'" for t in tables)) if tables else " on every table using it"
+            on = (
+                (" on " + ", ".join(f"'{short(t)}'" for t in tables))
+                if tables
+                else " on every table using it"
+            )
             yield ctx.finding(
                 stmt,
-                f"altering domain {short(domain)} with {what} checks every column of the domain under SHARE{on}, "
+                f"altering domain {short(domain)} with {what} checks every column of the domain "
+                f"under SHARE{on}, "
                 "blocking writes until the scans end",
                 node=node,
                 hint=hint,

@@ -52,14 +52,20 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
-                if (isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_AddConstraint
-                        and isinstance(cmd.def_, ast.Constraint) and cmd.def_.contype == ConstrType.CONSTR_EXCLUSION):
+                if (
+                    isinstance(cmd, ast.AlterTableCmd)
+                    and cmd.subtype == AlterTableType.AT_AddConstraint
+                    and isinstance(cmd.def_, ast.Constraint)
+                    and cmd.def_.contype == ConstrType.CONSTR_EXCLUSION
+                ):
                     yield ctx.finding(
                         stmt,
-                        f"adding EXCLUDE constraint {cmd.def_.conname or ''} to '{short(table)}' builds its index under "
+                        f"adding EXCLUDE constraint {cmd.def_.conname or ''} to "
+                        f"'{short(table)}' builds its index under "
                         "ACCESS EXCLUSIVE, blocking reads and writes; it has no concurrent form",
                         node=cmd.def_,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint="declare it in CREATE TABLE, or create a new table with the constraint, copy the "
+                        hint="declare it in CREATE TABLE, or create a new table with the "
+                        "constraint, copy the "
                         "rows in batches and switch over",
                     )

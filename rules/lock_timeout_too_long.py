@@ -48,7 +48,10 @@ EQUIVALENTS: dict[str, str] = {}
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     limit = duration_ms(str(ctx.options["max"]))
     if limit is None:
-        raise ConfigError(f"rules.{ID}.max: expected a duration such as '10s' or '2000ms', got {ctx.options['max']!r}")
+        raise ConfigError(
+            f"rules.{ID}.max: expected a duration such as '10s' or '2000ms', got "
+            f"{ctx.options['max']!r}"
+        )
     for stmt in migration.statements():
         node = stmt.node
         if not isinstance(node, ast.VariableSetStmt) or node.name != "lock_timeout":
@@ -60,10 +63,21 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if ms is None:
             continue
         if ms == 0:
-            message = "lock_timeout = 0 disables the limit: a blocked DDL statement waits forever, and queries queue behind it"
+            message = (
+                "lock_timeout = 0 disables the limit: a blocked DDL statement waits forever, "
+                "and queries queue behind it"
+            )
         elif ms > limit:
-            message = f"lock_timeout = {value} lets a waiting DDL statement queue queries behind it for up to {value}"
+            message = (
+                f"lock_timeout = {value} lets a waiting DDL statement queue queries behind it "
+                f"for up to {value}"
+            )
         else:
             continue
-        yield ctx.finding(stmt, message, node=node,
-                          hint=f"SET lock_timeout = '2s'; (at most {ctx.options['max']}) and retry the migration on timeout")
+        yield ctx.finding(
+            stmt,
+            message,
+            node=node,
+            hint=f"SET lock_timeout = '2s'; (at most {ctx.options['max']}) and retry the "
+            "migration on timeout",
+        )

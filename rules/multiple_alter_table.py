@@ -53,22 +53,34 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             table = relation_name(node.relation)
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
-            locks = [lk for lk in ctx.facts.locks(stmt) if lk.table == table and blocks_writes(lk.mode)]
+            locks = [
+                lk for lk in ctx.facts.locks(stmt) if lk.table == table and blocks_writes(lk.mode)
+            ]
             if locks:
                 by_table.setdefault(table, []).append((stmt, any(lk.long for lk in locks)))
         for table, entries in by_table.items():
             first = entries[0][0]
             passes = sum(1 for _, long in entries if long)
             for stmt, _ in entries[1:]:
-                separate = not (ctx.facts.same_transaction(first, stmt) and ctx.facts.of(stmt).in_transaction)
+                separate = not (
+                    ctx.facts.same_transaction(first, stmt) and ctx.facts.of(stmt).in_transaction
+                )
                 if not separate and passes < 2:
                     continue
-                why = "each waits for the lock again" if separate else f"{passes} of them read the whole table"
+                why = (
+                    "each waits for the lock again"
+                    if separate
+                    else f"{passes} of them read the whole table"
+                )
                 yield ctx.finding(
                     stmt,
-                    f"this migration runs {len(entries)} ALTER TABLE statements on '{short(table)}': {why}",
+                    f"this migration runs {len(entries)} ALTER TABLE statements on "
+                    f"'{short(table)}': {why}",
                     node=stmt.node,
-                    severity=ctx.facts.severity(table, ctx.severity) if passes >= 2 else ctx.severity,
-                    hint=f"merge them into one ALTER TABLE {short(table)} with comma-separated subcommands",
+                    severity=ctx.facts.severity(table, ctx.severity)
+                    if passes >= 2
+                    else ctx.severity,
+                    hint=f"merge them into one ALTER TABLE {short(table)} with comma-separated "
+                    "subcommands",
                 )
                 break

@@ -50,19 +50,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DetachPartition:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_DetachPartition
+                    or not isinstance(cmd.def_, ast.PartitionCmd)
+                ):
                     continue
                 if cmd.def_.concurrent:
                     continue
                 part = short(relation_name(cmd.def_.name))
                 locks = [lk for lk in ctx.facts.locks(stmt) if lk.node is cmd]
                 if ctx.pg_version >= (14,):
-                    hint = (f"outside a transaction: ALTER TABLE {short(table)} DETACH PARTITION {part} "
-                            f"CONCURRENTLY; (if it is interrupted: ... DETACH PARTITION {part} FINALIZE)")
+                    hint = (
+                        f"outside a transaction: ALTER TABLE {short(table)} DETACH PARTITION "
+                        f"{part} "
+                        f"CONCURRENTLY; (if it is interrupted: ... DETACH PARTITION {part} "
+                        "FINALIZE)"
+                    )
                     severity = ctx.severity
                 else:
-                    hint = ("PostgreSQL before 14 cannot detach concurrently: SET lock_timeout = '2s' and "
-                            "detach in a quiet window, retrying on timeout")
+                    hint = (
+                        "PostgreSQL before 14 cannot detach concurrently: SET lock_timeout = "
+                        "'2s' and "
+                        "detach in a quiet window, retrying on timeout"
+                    )
                     severity = "warning"
                 yield ctx.finding(
                     stmt,

@@ -48,7 +48,11 @@ from linter.names import relation_name, short
 ID = "require-concurrent-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-concurrent-index-creation", "eugene": "E6", "strong_migrations": "add_index"}
+EQUIVALENTS = {
+    "squawk": "require-concurrent-index-creation",
+    "eugene": "E6",
+    "strong_migrations": "add_index",
+}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -64,7 +68,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 f"takes {describe(ctx.facts.locks(stmt))} until the build ends",
                 node=node,
                 severity=ctx.facts.severity(table, ctx.severity),
-                hint=f"in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
+                hint="in a file the runner does not wrap in a transaction: SET lock_timeout = "
+                "'2s'; "
                 f"CREATE {'UNIQUE ' if node.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {name} "
                 f"ON {short(table)} (...); then check pg_index.indisvalid",
             )

@@ -48,7 +48,11 @@ EQUIVALENTS = {"squawk": "require-concurrent-index-deletion", "strong_migrations
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in (migration.up, migration.down):
         for stmt, node in section.of(ast.DropStmt) if section is not None else ():
-            if node.removeType != ObjectType.OBJECT_INDEX or node.concurrent or not ctx.facts.forward(stmt):
+            if (
+                node.removeType != ObjectType.OBJECT_INDEX
+                or node.concurrent
+                or not ctx.facts.forward(stmt)
+            ):
                 continue
             locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
             if stmt.section == "up":
@@ -62,6 +66,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 f"dropping index {names} without CONCURRENTLY takes {describe(locks)}",
                 node=node,
                 severity=ctx.facts.severity(locks[0].table, ctx.severity),
-                hint=f"in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
+                hint="in a file the runner does not wrap in a transaction: SET lock_timeout = "
+                "'2s'; "
                 f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
             )

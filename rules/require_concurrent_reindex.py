@@ -47,23 +47,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if any(getattr(p, "defname", "") == "concurrently" for p in node.params or ()):
                 continue
             locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
-            target = short(relation_name(node.relation)) if node.relation is not None else str(node.name or "")
+            target = (
+                short(relation_name(node.relation))
+                if node.relation is not None
+                else str(node.name or "")
+            )
             what = f"reindexing {target}"
             if node.relation is not None and not locks:
                 continue
             if ctx.pg_version >= (12,):
                 hint = f"outside a transaction: REINDEX {_kind(node)} CONCURRENTLY {target};"
             else:
-                hint = ("PostgreSQL before 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a "
-                        "replacement, DROP INDEX CONCURRENTLY the old one, then ALTER INDEX ... RENAME")
+                hint = (
+                    "PostgreSQL before 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a "
+                    "replacement, DROP INDEX CONCURRENTLY the old one, then ALTER INDEX ... RENAME"
+                )
             yield ctx.finding(
                 stmt,
                 f"{what} without CONCURRENTLY takes {describe(locks)} while it rebuilds"
-                if locks else f"{what} without CONCURRENTLY blocks writes to every table it rebuilds",
+                if locks
+                else f"{what} without CONCURRENTLY blocks writes to every table it rebuilds",
                 node=node,
                 hint=hint,
             )
 
 
 def _kind(node: ast.ReindexStmt) -> str:
-    return node.kind.name.rsplit("_", 1)[1]
+    return node.kind.name.rsplit("_", 1)[1] if node.kind is not None else "INDEX"

@@ -52,16 +52,20 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         verb = statement_action(stmt.node, ctx.facts.locks(stmt))
         if all(lk.referenced for lk in locks):
-            what = "whose foreign key takes " + describe(locks).replace(" on '", " on referenced table '", 1)
+            what = "whose foreign key takes " + describe(locks).replace(
+                " on '", " on referenced table '", 1
+            )
         else:
             what = f"which takes {describe(locks)}"
         yield ctx.finding(
             stmt,
-            f"no lock_timeout is set before {verb}, {what}: while it waits for the lock, every query on "
+            f"no lock_timeout is set before {verb}, {what}: while it waits for the lock, every "
+            "query on "
             "the table queues behind it",
             node=next((lk.node for lk in locks if not lk.referenced), locks[0].node),
             severity=max((ctx.facts.severity(lk.table, ctx.severity) for lk in locks), key=_rank),
-            hint="SET lock_timeout = '2s'; earlier in the file (SET LOCAL inside its transaction), and retry "
+            hint="SET lock_timeout = '2s'; earlier in the file (SET LOCAL inside its "
+            "transaction), and retry "
             "the migration when it times out",
         )
 

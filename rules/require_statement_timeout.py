@@ -51,10 +51,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         lk = max(own, key=lambda x: x.mode)
         yield ctx.finding(
             stmt,
-            f"no statement_timeout bounds {statement_action(stmt.node, locks)}, a full-table {lk.work} holding {describe(locks)}: "
+            f"no statement_timeout bounds {statement_action(stmt.node, locks)}, a full-table "
+            f"{lk.work} holding {describe(locks)}: "
             "nothing limits how long the table stays blocked",
             node=lk.node,
             severity=ctx.facts.severity(lk.table, ctx.severity),
-            hint="SET statement_timeout = '5s'; (or what the table's size allows) earlier in the file, or SET "
+            hint="SET statement_timeout = '5s'; (or what the table's size allows) earlier in "
+            "the file, or SET "
             "LOCAL inside its transaction",
         )

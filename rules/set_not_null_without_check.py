@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import AlterTableType, ConstrType, NullTestType
 
 from linter.context import Context
 from linter.findings import Finding
@@ -47,7 +47,11 @@ from linter.names import relation_name, short
 ID = "set-not-null-without-check"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "adding-not-nullable-field", "eugene": "E2", "strong_migrations": "change_column_null"}
+EQUIVALENTS = {
+    "squawk": "adding-not-nullable-field",
+    "eugene": "E2",
+    "strong_migrations": "change_column_null",
+}
 
 
 def _is_not_null_check(con: ast.Constraint, column: str) -> bool:
@@ -55,14 +59,14 @@ def _is_not_null_check(con: ast.Constraint, column: str) -> bool:
     return bool(
         con.contype == ConstrType.CONSTR_CHECK
         and isinstance(expr, ast.NullTest)
-        and int(expr.nulltesttype) == 1
+        and expr.nulltesttype == NullTestType.IS_NOT_NULL
         and isinstance(expr.arg, ast.ColumnRef)
-        and str(getattr(expr.arg.fields[-1], "sval", "")) == column
+        and str(getattr((expr.arg.fields or ("",))[-1], "sval", "")) == column
     )
 
 
 def _checked_earlier(statements: list[Statement], upto: Statement, table: str, column: str) -> bool:
-    """A CHECK (column IS NOT NULL) added validated, or NOT VALID and then validated, before `upto`."""
+    """A CHECK (column IS NOT NULL) added validated, or NOT VALID then validated, before `upto`."""
     pending: set[str] = set()
     for stmt in statements:
         if stmt is upto:
@@ -73,7 +77,9 @@ def _checked_earlier(statements: list[Statement], upto: Statement, table: str, c
         for cmd in node.cmds or ():
             if not isinstance(cmd, ast.AlterTableCmd):
                 continue
-            if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
+                cmd.def_, ast.Constraint
+            ):
                 if _is_not_null_check(cmd.def_, column):
                     if not cmd.def_.skip_validation:
                         return True
@@ -94,24 +100,36 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_SetNotNull:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_SetNotNull
+                ):
                     continue
                 column = str(cmd.name)
                 if ctx.pg_version >= (12,) and (
-                    has_not_null_check(schema, table, column) or _checked_earlier(statements, stmt, table, column)
+                    has_not_null_check(schema, table, column)
+                    or _checked_earlier(statements, stmt, table, column)
                 ):
                     continue
                 name = f"{table.split('.')[-1]}_{column}_not_null"
                 if ctx.pg_version >= (12,):
-                    hint = (f"ALTER TABLE {short(table)} ADD CONSTRAINT {name} CHECK ({column} IS NOT NULL) NOT VALID; "
-                            f"then in a later migration ALTER TABLE {short(table)} VALIDATE CONSTRAINT {name}; then "
-                            f"SET NOT NULL and DROP CONSTRAINT {name}")
+                    hint = (
+                        f"ALTER TABLE {short(table)} ADD CONSTRAINT {name} CHECK ({column} IS "
+                        "NOT NULL) NOT VALID; "
+                        f"then in a later migration ALTER TABLE {short(table)} VALIDATE "
+                        f"CONSTRAINT {name}; then "
+                        f"SET NOT NULL and DROP CONSTRAINT {name}"
+                    )
                 else:
-                    hint = (f"PostgreSQL {ctx.pg_version} always scans: keep a validated CHECK ({column} IS NOT "
-                            "NULL) instead, or set NOT NULL in a quiet window with a short lock_timeout")
+                    hint = (
+                        f"PostgreSQL {ctx.pg_version} always scans: keep a validated CHECK "
+                        f"({column} IS NOT "
+                        "NULL) instead, or set NOT NULL in a quiet window with a short lock_timeout"
+                    )
                 yield ctx.finding(
                     stmt,
-                    f"setting NOT NULL on '{short(table)}.{column}' scans the whole table under ACCESS EXCLUSIVE, "
+                    f"setting NOT NULL on '{short(table)}.{column}' scans the whole table under "
+                    "ACCESS EXCLUSIVE, "
                     "blocking reads and writes",
                     node=cmd,
                     severity=ctx.facts.severity(table, ctx.severity),

@@ -64,7 +64,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         held: tuple[Statement, TableLock] | None = None
         for stmt in section.statements:
             facts = ctx.facts.of(stmt)
-            if held is not None and not (facts.in_transaction and ctx.facts.same_transaction(held[0], stmt)):
+            if held is not None and not (
+                facts.in_transaction and ctx.facts.same_transaction(held[0], stmt)
+            ):
                 held = None
             if not facts.in_transaction:
                 continue
@@ -75,11 +77,14 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     table = held[1].table
                     yield ctx.finding(
                         stmt,
-                        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} (line "
-                        f"{held[0].line}) while {why}: reads and writes wait until the transaction ends",
+                        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by "
+                        f"{held[1].action} (line "
+                        f"{held[0].line}) while {why}: reads and writes wait until the "
+                        "transaction ends",
                         node=stmt.node,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint="commit first: move this statement to its own migration, or run the ACCESS "
+                        hint="commit first: move this statement to its own migration, or run "
+                        "the ACCESS "
                         "EXCLUSIVE change last in the transaction",
                     )
                     continue
@@ -99,5 +104,6 @@ def _why(stmt: Statement, locks: list[TableLock], held: TableLock, ctx: Context)
     other = [lk for lk in locks if lk.table != held.table and blocks_writes(lk.mode)]
     if other and not (timeout is not None and timeout > 0):
         action = statement_action(stmt.node, locks)
-        return f"{action} waits for {other[0].mode.label} on '{short(other[0].table)}' with no lock_timeout"
+        lock = other[0]
+        return f"{action} waits for {lock.mode.label} on '{short(lock.table)}' with no lock_timeout"
     return None

@@ -57,14 +57,19 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype not in _WHAT:
                     continue
-                extra = "; an unlogged table is emptied by a crash and not replicated" \
-                    if cmd.subtype == AlterTableType.AT_SetUnLogged else ""
+                extra = (
+                    "; an unlogged table is emptied by a crash and not replicated"
+                    if cmd.subtype == AlterTableType.AT_SetUnLogged
+                    else ""
+                )
                 yield ctx.finding(
                     stmt,
-                    f"running {_WHAT[cmd.subtype]} copies all of '{short(table)}' under ACCESS EXCLUSIVE, blocking reads "
+                    f"running {_WHAT[cmd.subtype]} copies all of '{short(table)}' under ACCESS "
+                    "EXCLUSIVE, blocking reads "
                     f"and writes until the copy ends{extra}",
                     node=cmd,
                     severity=ctx.facts.severity(table, ctx.severity),
-                    hint="create a new table with the wanted storage, copy rows in batches, switch over, "
+                    hint="create a new table with the wanted storage, copy rows in batches, "
+                    "switch over, "
                     "then drop the old one",
                 )

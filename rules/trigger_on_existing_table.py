@@ -4,7 +4,8 @@
 Creating, enabling or disabling a trigger takes SHARE ROW EXCLUSIVE on the table: writes stop
 while it waits for running transactions and until the migration's transaction ends, and every
 query arriving meanwhile queues behind it. The change itself is instant, so the risk is the wait:
-with a `lock_timeout` set earlier in the file it is not reported. `DISABLE TRIGGER ALL` also switches off
+with a `lock_timeout` set earlier in the file it is not reported. `DISABLE TRIGGER ALL` also
+switches off
 the foreign-key checks of the table, which lets invalid rows in. A table created in the same
 migration is not reported.
 
@@ -36,6 +37,7 @@ from pglast.enums import AlterTableType
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
+from linter.locks import subcommand_name
 from linter.migration import Migration
 from linter.names import relation_name, short
 
@@ -45,9 +47,14 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
 _TRIGGER_CMDS = {
-    AlterTableType.AT_EnableTrig, AlterTableType.AT_EnableAlwaysTrig, AlterTableType.AT_EnableReplicaTrig,
-    AlterTableType.AT_EnableTrigAll, AlterTableType.AT_EnableTrigUser, AlterTableType.AT_DisableTrig,
-    AlterTableType.AT_DisableTrigAll, AlterTableType.AT_DisableTrigUser,
+    AlterTableType.AT_EnableTrig,
+    AlterTableType.AT_EnableAlwaysTrig,
+    AlterTableType.AT_EnableReplicaTrig,
+    AlterTableType.AT_EnableTrigAll,
+    AlterTableType.AT_EnableTrigUser,
+    AlterTableType.AT_DisableTrig,
+    AlterTableType.AT_DisableTrigAll,
+    AlterTableType.AT_DisableTrigUser,
 }
 
 
@@ -56,18 +63,22 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         node = stmt.node
         if not ctx.facts.forward(stmt):
             continue
+        at: ast.Node
         if isinstance(node, ast.CreateTrigStmt):
             table = relation_name(node.relation)
             what, at = f"CREATE TRIGGER {node.trigname}", node
         elif isinstance(node, ast.AlterTableStmt):
             table = relation_name(node.relation)
-            cmds = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd) and c.subtype in _TRIGGER_CMDS]
+            cmds = [
+                c
+                for c in node.cmds or ()
+                if isinstance(c, ast.AlterTableCmd) and c.subtype in _TRIGGER_CMDS
+            ]
             if not cmds:
                 continue
-            cmd = cmds[0]
-            verb = "DISABLE" if "Disable" in cmd.subtype.name else "ENABLE"
-            what, at = f"{verb} TRIGGER {cmd.name or cmd.subtype.name.removeprefix('AT_').upper()}", cmd
-            if cmd.subtype == AlterTableType.AT_DisableTrigAll:
+            at = cmds[0]
+            what = subcommand_name(cmds[0]) + (f" {cmds[0].name}" if cmds[0].name else "")
+            if cmds[0].subtype == AlterTableType.AT_DisableTrigAll:
                 what = "DISABLE TRIGGER ALL (foreign-key checks included)"
         else:
             continue
@@ -78,9 +89,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         yield ctx.finding(
             stmt,
-            f"running {what} takes SHARE ROW EXCLUSIVE on existing table '{short(table)}', blocking writes "
-            "while it waits and until the transaction ends",
+            f"running {what} takes SHARE ROW EXCLUSIVE on existing table '{short(table)}', "
+            "blocking writes while it waits and until the transaction ends",
             node=at,
             severity=ctx.facts.severity(table, ctx.severity),
-            hint="SET lock_timeout = '2s' before it, keep the transaction short, and retry on timeout",
+            hint="SET lock_timeout = '2s' before it, keep the transaction short, and retry on "
+            "timeout",
         )

@@ -42,7 +42,10 @@ from linter.names import relation_name, short
 ID = "unique-without-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "disallowed-unique-constraint adding-serial-primary-key-field", "eugene": "E7"}
+EQUIVALENTS = {
+    "squawk": "disallowed-unique-constraint adding-serial-primary-key-field",
+    "eugene": "E7",
+}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -55,24 +58,33 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
-                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+                if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
+                    cmd.def_, ast.Constraint
+                ):
                     cons = [cmd.def_]
                     cols = ", ".join(str(getattr(k, "sval", k)) for k in cmd.def_.keys or ())
-                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(
+                    cmd.def_, ast.ColumnDef
+                ):
                     cons, cols = list(cmd.def_.constraints or ()), str(cmd.def_.colname)
                 else:
                     continue
                 for con in cons:
-                    if con.contype not in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY) or con.indexname:
+                    if (
+                        con.contype not in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
+                        or con.indexname
+                    ):
                         continue
                     kind = "PRIMARY KEY" if con.contype == ConstrType.CONSTR_PRIMARY else "UNIQUE"
                     name = con.conname or f"{table.split('.')[-1]}_{cols.replace(', ', '_')}_key"
                     yield ctx.finding(
                         stmt,
-                        f"adding {kind} {name} to '{t}' builds its index under ACCESS EXCLUSIVE, blocking reads and "
+                        f"adding {kind} {name} to '{t}' builds its index under ACCESS "
+                        "EXCLUSIVE, blocking reads and "
                         "writes until the build ends",
                         node=con,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint=f"outside a transaction: CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} ({cols}); "
+                        hint=f"outside a transaction: CREATE UNIQUE INDEX CONCURRENTLY {name} "
+                        f"ON {t} ({cols}); "
                         f"then ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
                     )

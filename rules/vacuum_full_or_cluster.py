@@ -46,20 +46,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for stmt in migration.statements():
         if not isinstance(stmt.node, (ast.VacuumStmt, ast.ClusterStmt)):
             continue
-        locks = [lk for lk in ctx.facts.locks(stmt) if lk.mode == Lock.ACCESS_EXCLUSIVE and lk.work == REWRITE]
+        locks = [
+            lk
+            for lk in ctx.facts.locks(stmt)
+            if lk.mode == Lock.ACCESS_EXCLUSIVE and lk.work == REWRITE
+        ]
         if isinstance(stmt.node, ast.ClusterStmt) and stmt.node.relation is None:
-            yield ctx.finding(stmt, "running CLUSTER without a table rewrites every clustered table of the database "
-                              "under ACCESS EXCLUSIVE", hint="do not run CLUSTER from migrations; use pg_repack")
+            yield ctx.finding(
+                stmt,
+                "running CLUSTER without a table rewrites every clustered table of the database "
+                "under ACCESS EXCLUSIVE",
+                hint="do not run CLUSTER from migrations; use pg_repack",
+            )
             continue
         for lk in locks:
             if not ctx.facts.existing(lk.table):
                 continue
             yield ctx.finding(
                 stmt,
-                f"running {lk.action} rewrites '{short(lk.table)}' under ACCESS EXCLUSIVE, blocking reads and writes "
+                f"running {lk.action} rewrites '{short(lk.table)}' under ACCESS EXCLUSIVE, "
+                "blocking reads and writes "
                 "until the copy ends",
                 node=stmt.node,
                 severity=ctx.facts.severity(lk.table, ctx.severity),
-                hint="leave space reclamation to an operator with pg_repack or pg_squeeze; plain VACUUM "
+                hint="leave space reclamation to an operator with pg_repack or pg_squeeze; "
+                "plain VACUUM "
                 "does not block traffic",
             )

@@ -41,7 +41,10 @@ from linter.names import relation_name, short
 ID = "validate-in-same-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "constraint-missing-not-valid", "strong_migrations": "validate_foreign_key"}
+EQUIVALENTS = {
+    "squawk": "constraint-missing-not-valid",
+    "strong_migrations": "validate_foreign_key",
+}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -54,26 +57,38 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
-                if (cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint)
-                        and cmd.def_.skip_validation and cmd.def_.conname):
+                if (
+                    cmd.subtype == AlterTableType.AT_AddConstraint
+                    and isinstance(cmd.def_, ast.Constraint)
+                    and cmd.def_.skip_validation
+                    and cmd.def_.conname
+                ):
                     added[(table, str(cmd.def_.conname))] = (stmt, cmd.def_)
                 elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
                     earlier = added.get((table, str(cmd.name)))
                     if earlier is None or not ctx.facts.existing(table):
                         continue
-                    if not ctx.facts.same_transaction(earlier[0], stmt) or not ctx.facts.of(stmt).in_transaction:
+                    if (
+                        not ctx.facts.same_transaction(earlier[0], stmt)
+                        or not ctx.facts.of(stmt).in_transaction
+                    ):
                         continue
                     con = earlier[1]
                     if con.contype == ConstrType.CONSTR_FOREIGN:
-                        held = f"SHARE ROW EXCLUSIVE on '{short(table)}' and '{short(relation_name(con.pktable))}' (writes blocked)"
+                        ref = short(relation_name(con.pktable))
+                        held = (
+                            f"SHARE ROW EXCLUSIVE on '{short(table)}' and '{ref}' (writes blocked)"
+                        )
                     else:
                         held = f"ACCESS EXCLUSIVE on '{short(table)}' (reads and writes blocked)"
                     yield ctx.finding(
                         stmt,
-                        f"validating {cmd.name} in the transaction that added it NOT VALID scans the table while "
+                        f"validating {cmd.name} in the transaction that added it NOT VALID "
+                        "scans the table while "
                         f"{held} is still held",
                         node=cmd,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint=f"move 'ALTER TABLE {short(table)} VALIDATE CONSTRAINT {cmd.name};' to a later "
+                        hint=f"move 'ALTER TABLE {short(table)} VALIDATE CONSTRAINT "
+                        f"{cmd.name};' to a later "
                         "migration (or after COMMIT in a file the runner does not wrap)",
                     )

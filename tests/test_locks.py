@@ -113,7 +113,10 @@ OUTSIDE_TRANSACTION = [
     ("REINDEX INDEX CONCURRENTLY t_a", None),
     ("VACUUM FULL t", None),
     ("VACUUM t", None),
-    ("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY", "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES IN (1)"),
+    (
+        "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY",
+        "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES IN (1)",
+    ),
 ]
 
 
@@ -165,7 +168,7 @@ def test_lock_table_is_symmetric_and_ordered() -> None:
 
 
 def test_conflict_table_matches_server(db: str) -> None:
-    """Every pair of modes: a second session asking for b behind a holder of a waits iff they conflict."""
+    """Every pair of modes: a session asking for b behind a holder of a waits iff they conflict."""
     with psycopg.connect(db) as holder, psycopg.connect(db) as other:
         other.execute("SET lock_timeout = '20ms'")
         other.commit()
@@ -187,18 +190,23 @@ def test_locks_in_transaction(db: str, sql: str) -> None:
     with psycopg.connect(db) as conn:
         conn.execute("SET lock_timeout = '2s'")
         # by oid: a RENAME changes the name the lock is listed under
-        names = dict(conn.execute(
-            "SELECT oid::int, relname::text FROM pg_class WHERE relname = ANY(%s)", [list(TABLES)]
-        ).fetchall())
+        names: dict[int, str] = dict(
+            conn.execute(
+                "SELECT oid::int, relname::text FROM pg_class WHERE relname = ANY(%s)",
+                [list(TABLES)],
+            ).fetchall()
+        )
         conn.commit()
         conn.execute(sql)
         held: dict[str, Lock] = {}
         for oid, mode in conn.execute(_HELD).fetchall():
             if oid in names:
-                held[names[oid]] = max(held.get(names[oid], Lock.ACCESS_SHARE), Lock.from_pg_name(mode))
+                held[names[oid]] = max(
+                    held.get(names[oid], Lock.ACCESS_SHARE), Lock.from_pg_name(mode)
+                )
         conn.rollback()
     predicted = _predicted(sql)
-    # The server also takes ACCESS SHARE to look a relation up; only stronger locks are ours to know.
+    # The server also takes ACCESS SHARE to look relations up; only stronger locks are ours.
     held = {k: v for k, v in held.items() if v > Lock.ACCESS_SHARE or k in predicted}
     assert held == predicted, sql
 
@@ -216,7 +224,7 @@ def test_first_lock_outside_transaction(db: str, sql: str, undo: str | None) -> 
             try:
                 runner.execute("SET lock_timeout = '5s'")
                 runner.execute(sql)
-            except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            except BaseException as err:  # reported by the assertion below
                 errors.append(err)
 
         thread = threading.Thread(target=run)
@@ -225,7 +233,8 @@ def test_first_lock_outside_transaction(db: str, sql: str, undo: str | None) -> 
         for _ in range(200):
             row = holder.execute(
                 "SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                "WHERE l.pid = %s AND NOT l.granted AND c.relname = %s", [pid, table]
+                "WHERE l.pid = %s AND NOT l.granted AND c.relname = %s",
+                [pid, table],
             ).fetchone()
             if row:
                 wanted = Lock.from_pg_name(row[0])
@@ -255,7 +264,9 @@ def test_first_lock_outside_transaction(db: str, sql: str, undo: str | None) -> 
         ("integer", "bigint", False, True),
     ],
 )
-def test_type_change_rewrites_matches_server(db: str, old: str, new: str, utc: bool, rewrites: bool) -> None:
+def test_type_change_rewrites_matches_server(
+    db: str, old: str, new: str, utc: bool, rewrites: bool
+) -> None:
     """A rewrite gives the table a new relfilenode; a catalog-only change keeps it."""
     assert type_change_rewrites(old, new, utc=utc) == rewrites
     with psycopg.connect(db) as conn:

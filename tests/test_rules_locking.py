@@ -16,28 +16,57 @@ from linter.facts import duration_ms
 from tests.helpers import ids, lint_findings
 
 REPO = Path(__file__).resolve().parents[1]
+NO_TX = "-- +goose NO TRANSACTION\n-- +goose Up\n"
 EXAMPLE = REPO / "examples" / "assist-move-assist"
 
 LOCK_RULES = [
-    "require-concurrent-index", "require-concurrent-index-drop", "require-concurrent-reindex",
-    "concurrently-in-transaction", "concurrent-index-corruption-risk", "require-concurrent-detach",
-    "attach-partition-without-check", "require-concurrent-refresh", "vacuum-full-or-cluster",
-    "column-type-rewrite", "add-column-volatile-default", "add-column-rewrite",
-    "set-not-null-without-check", "constraint-without-not-valid", "validate-in-same-transaction",
-    "unique-without-index", "exclusion-constraint", "domain-constraint", "trigger-on-existing-table",
-    "table-rewrite-option", "multiple-alter-table", "statement-after-access-exclusive",
-    "require-lock-timeout", "require-statement-timeout", "lock-timeout-too-long",
+    "require-concurrent-index",
+    "require-concurrent-index-drop",
+    "require-concurrent-reindex",
+    "concurrently-in-transaction",
+    "concurrent-index-corruption-risk",
+    "require-concurrent-detach",
+    "attach-partition-without-check",
+    "require-concurrent-refresh",
+    "vacuum-full-or-cluster",
+    "column-type-rewrite",
+    "add-column-volatile-default",
+    "add-column-rewrite",
+    "set-not-null-without-check",
+    "constraint-without-not-valid",
+    "validate-in-same-transaction",
+    "unique-without-index",
+    "exclusion-constraint",
+    "domain-constraint",
+    "trigger-on-existing-table",
+    "table-rewrite-option",
+    "multiple-alter-table",
+    "statement-after-access-exclusive",
+    "require-lock-timeout",
+    "require-statement-timeout",
+    "lock-timeout-too-long",
 ]
 
-ORDERS = "-- file: 202301011200__orders.sql\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric(10,2), note varchar(20), at timestamp);\n-- file: 202401011200__change.sql\n"
+ORDERS = (
+    "-- file: 202301011200__orders.sql\n"
+    "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric(10,2),"
+    " note varchar(20), at timestamp);\n"
+    "-- file: 202401011200__change.sql\n"
+)
 
 
 # ------------------------------------------------------------------ version boundaries
 
+
 @pytest.mark.parametrize(("version", "fires"), [("10", True), ("11", False), ("15", False)])
-def test_constant_default_rewrites_only_before_11(tmp_path: Path, version: str, fires: bool) -> None:
+def test_constant_default_rewrites_only_before_11(
+    tmp_path: Path, version: str, fires: bool
+) -> None:
     sql = "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';"
-    assert bool(lint_findings(sql, "add-column-volatile-default", tmp_path, pg_version=version)) == fires
+    assert (
+        bool(lint_findings(sql, "add-column-volatile-default", tmp_path, pg_version=version))
+        == fires
+    )
 
 
 @pytest.mark.parametrize("version", ["10", "11", "17"])
@@ -62,13 +91,18 @@ def test_null_default_does_not_rewrite_before_11(tmp_path: Path) -> None:
 SET_NOT_NULL_WITH_CHECK = ORDERS.replace("202401011200__change", "202401011100__check") + (
     "ALTER TABLE orders ADD CONSTRAINT ck CHECK (customer_id IS NOT NULL) NOT VALID;\n"
     "-- file: 202401011150__validate.sql\nALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
-    "-- file: 202401011200__not_null.sql\nALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\n"
+    "-- file: 202401011200__not_null.sql\nALTER TABLE orders ALTER COLUMN customer_id SET NOT "
+    "NULL;\n"
 )
 
 
 @pytest.mark.parametrize(("version", "fires"), [("11", True), ("12", False), ("15", False)])
-def test_set_not_null_uses_validated_check_from_12(tmp_path: Path, version: str, fires: bool) -> None:
-    found = lint_findings(SET_NOT_NULL_WITH_CHECK, "set-not-null-without-check", tmp_path, pg_version=version)
+def test_set_not_null_uses_validated_check_from_12(
+    tmp_path: Path, version: str, fires: bool
+) -> None:
+    found = lint_findings(
+        SET_NOT_NULL_WITH_CHECK, "set-not-null-without-check", tmp_path, pg_version=version
+    )
     assert bool(found) == fires
     if fires:
         assert "always scans" in (found[0].hint or "")
@@ -82,14 +116,20 @@ def test_set_not_null_with_unvalidated_check_still_scans(tmp_path: Path) -> None
 
 
 def test_set_not_null_after_check_validated_earlier_in_same_file(tmp_path: Path) -> None:
-    sql = ("ALTER TABLE orders ADD CONSTRAINT ck CHECK (customer_id IS NOT NULL);\n"
-           "ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\n")
+    sql = (
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (customer_id IS NOT NULL);\n"
+        "ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\n"
+    )
     assert lint_findings(sql, "set-not-null-without-check", tmp_path) == []
 
 
 @pytest.mark.parametrize(("version", "concurrently_in_hint"), [("11", False), ("12", True)])
-def test_reindex_hint_depends_on_version(tmp_path: Path, version: str, concurrently_in_hint: bool) -> None:
-    found = lint_findings("REINDEX TABLE orders;", "require-concurrent-reindex", tmp_path, pg_version=version)
+def test_reindex_hint_depends_on_version(
+    tmp_path: Path, version: str, concurrently_in_hint: bool
+) -> None:
+    found = lint_findings(
+        "REINDEX TABLE orders;", "require-concurrent-reindex", tmp_path, pg_version=version
+    )
     assert ids(found) == ["require-concurrent-reindex"]
     assert ("REINDEX TABLE CONCURRENTLY orders" in (found[0].hint or "")) == concurrently_in_hint
 
@@ -107,25 +147,51 @@ def test_detach_concurrently_exists_from_14(tmp_path: Path, version: str, severi
     assert ("CONCURRENTLY" in (found[0].hint or "")) == (version == "14")
 
 
-@pytest.mark.parametrize(("version", "fires"), [("13.9", False), ("14.0", True), ("14.3", True), ("14.4", False), ("14", False), ("15", False)])
+@pytest.mark.parametrize(
+    ("version", "fires"),
+    [
+        ("13.9", False),
+        ("14.0", True),
+        ("14.3", True),
+        ("14.4", False),
+        ("14", False),
+        ("15", False),
+    ],
+)
 def test_cic_corruption_window_14_0_to_14_3(tmp_path: Path, version: str, fires: bool) -> None:
-    sql = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY idx ON orders (customer_id);\n"
+    sql = NO_TX + "CREATE INDEX CONCURRENTLY idx ON orders (customer_id);\n"
     found = lint_findings(sql, "concurrent-index-corruption-risk", tmp_path, pg_version=version)
     assert bool(found) == fires
 
 
-@pytest.mark.parametrize(("version", "utc", "fires"), [("11", True, True), ("12", True, False), ("12", False, True)])
-def test_timestamptz_change_is_catalog_only_from_12_in_utc(tmp_path: Path, version: str, utc: bool, fires: bool) -> None:
+@pytest.mark.parametrize(
+    ("version", "utc", "fires"), [("11", True, True), ("12", True, False), ("12", False, True)]
+)
+def test_timestamptz_change_is_catalog_only_from_12_in_utc(
+    tmp_path: Path, version: str, utc: bool, fires: bool
+) -> None:
     sql = ORDERS + "ALTER TABLE orders ALTER COLUMN at TYPE timestamptz;\n"
-    found = lint_findings(sql, "column-type-rewrite", tmp_path, pg_version=version,
-                          rules={"column-type-rewrite": {"utc-session": utc}})
+    found = lint_findings(
+        sql,
+        "column-type-rewrite",
+        tmp_path,
+        pg_version=version,
+        rules={"column-type-rewrite": {"utc-session": utc}},
+    )
     assert bool(found) == fires
 
 
-@pytest.mark.parametrize(("new", "fires"), [
-    ("varchar(50)", False), ("text", False), ("varchar(10)", True), ("numeric(12,2)", False),
-    ("numeric(12,3)", True), ("bigint", False),
-])
+@pytest.mark.parametrize(
+    ("new", "fires"),
+    [
+        ("varchar(50)", False),
+        ("text", False),
+        ("varchar(10)", True),
+        ("numeric(12,2)", False),
+        ("numeric(12,3)", True),
+        ("bigint", False),
+    ],
+)
 def test_type_change_safe_list(tmp_path: Path, new: str, fires: bool) -> None:
     column = "id" if new == "bigint" else ("total" if new.startswith("numeric") else "note")
     sql = ORDERS + f"ALTER TABLE orders ALTER COLUMN {column} TYPE {new};\n"
@@ -135,7 +201,9 @@ def test_type_change_safe_list(tmp_path: Path, new: str, fires: bool) -> None:
 
 
 def test_type_change_of_unknown_column_is_a_warning(tmp_path: Path) -> None:
-    found = lint_findings("ALTER TABLE legacy ALTER COLUMN a TYPE text;", "column-type-rewrite", tmp_path)
+    found = lint_findings(
+        "ALTER TABLE legacy ALTER COLUMN a TYPE text;", "column-type-rewrite", tmp_path
+    )
     assert [f.severity for f in found] == ["warning"]
 
 
@@ -163,7 +231,9 @@ def test_cic_with_goose_no_transaction_is_fine(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("mode", "fires"), [("per-file", True), ("none", False), ("auto", False)])
 def test_transaction_config(tmp_path: Path, mode: str, fires: bool) -> None:
     sql = "SET lock_timeout = '2s';\n" + CIC
-    assert bool(lint_findings(sql, "concurrently-in-transaction", tmp_path, transaction=mode)) == fires
+    assert (
+        bool(lint_findings(sql, "concurrently-in-transaction", tmp_path, transaction=mode)) == fires
+    )
 
 
 def test_explicit_begin_commit_in_unwrapped_file(tmp_path: Path) -> None:
@@ -174,34 +244,50 @@ def test_explicit_begin_commit_in_unwrapped_file(tmp_path: Path) -> None:
 
 
 def test_auto_mode_still_wraps_files_without_concurrently(tmp_path: Path) -> None:
-    sql = ("ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\n"
-           "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n")
-    assert ids(lint_findings(sql, "validate-in-same-transaction", tmp_path, transaction="auto")) == [
-        "validate-in-same-transaction"]
+    sql = (
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
+    )
+    assert ids(
+        lint_findings(sql, "validate-in-same-transaction", tmp_path, transaction="auto")
+    ) == ["validate-in-same-transaction"]
 
 
-@pytest.mark.parametrize(("prefix", "fires"), [
-    ("", True),
-    ("-- +goose NO TRANSACTION\n-- +goose Up\n", False),
-    ("-- migrate:up transaction:false\n", False),
-])
-def test_validate_in_same_transaction_follows_runner(tmp_path: Path, prefix: str, fires: bool) -> None:
-    sql = prefix + ("ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\n"
-                    "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n")
+@pytest.mark.parametrize(
+    ("prefix", "fires"),
+    [
+        ("", True),
+        ("-- +goose NO TRANSACTION\n-- +goose Up\n", False),
+        ("-- migrate:up transaction:false\n", False),
+    ],
+)
+def test_validate_in_same_transaction_follows_runner(
+    tmp_path: Path, prefix: str, fires: bool
+) -> None:
+    sql = prefix + (
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
+    )
     assert bool(lint_findings(sql, "validate-in-same-transaction", tmp_path)) == fires
 
 
 def test_validate_after_commit_is_fine(tmp_path: Path) -> None:
-    sql = ("BEGIN;\nALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\nCOMMIT;\n"
-           "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n")
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0) NOT VALID;\nCOMMIT;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
+    )
     assert lint_findings(sql, "validate-in-same-transaction", tmp_path, transaction="none") == []
-    assert lint_findings(sql, "statement-after-access-exclusive", tmp_path, transaction="none") == []
+    assert (
+        lint_findings(sql, "statement-after-access-exclusive", tmp_path, transaction="none") == []
+    )
 
 
 def test_statement_after_access_exclusive(tmp_path: Path) -> None:
-    sql = ("SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN status text;\n"
-           "ALTER TABLE orders ADD CONSTRAINT ck CHECK (status <> '') NOT VALID;\n"  # brief: fine
-           "UPDATE orders SET status = 'new';\n")
+    sql = (
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN status text;\n"
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (status <> '') NOT VALID;\n"  # brief: fine
+        "UPDATE orders SET status = 'new';\n"
+    )
     found = lint_findings(sql, "statement-after-access-exclusive", tmp_path)
     assert [f.line for f in found] == [4]
     assert "line 2" in found[0].message
@@ -216,59 +302,91 @@ def test_lock_on_second_table_after_access_exclusive_needs_lock_timeout(tmp_path
     assert lint_findings(guarded, "statement-after-access-exclusive", tmp_path / "b") == []
 
 
-@pytest.mark.parametrize(("setting", "fires"), [
-    ("SET lock_timeout = '2s';", False),
-    ("SET lock_timeout TO 2000;", False),
-    ("SET LOCAL lock_timeout = '2s';", False),
-    ("SET lock_timeout = 0;", True),
-    ("SET lock_timeout = '2s'; RESET lock_timeout;", True),
-    ("SET statement_timeout = '2s';", True),
-    ("", True),
-])
+@pytest.mark.parametrize(
+    ("setting", "fires"),
+    [
+        ("SET lock_timeout = '2s';", False),
+        ("SET lock_timeout TO 2000;", False),
+        ("SET LOCAL lock_timeout = '2s';", False),
+        ("SET lock_timeout = 0;", True),
+        ("SET lock_timeout = '2s'; RESET lock_timeout;", True),
+        ("SET statement_timeout = '2s';", True),
+        ("", True),
+    ],
+)
 def test_lock_timeout_settings(tmp_path: Path, setting: str, fires: bool) -> None:
     sql = setting + "\nALTER TABLE orders ADD COLUMN a text;\n"
     assert bool(lint_findings(sql, "require-lock-timeout", tmp_path)) == fires
 
 
 def test_set_local_outside_a_transaction_does_nothing(tmp_path: Path) -> None:
-    sql = "-- +goose NO TRANSACTION\n-- +goose Up\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\n"
+    sql = NO_TX + "SET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\n"
     assert [f.line for f in lint_findings(sql, "require-lock-timeout", tmp_path)] == [4]
 
 
 def test_set_local_ends_with_its_transaction(tmp_path: Path) -> None:
-    sql = ("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\nCOMMIT;\n"
-           "ALTER TABLE orders ADD COLUMN b text;\n")
-    assert [f.line for f in lint_findings(sql, "require-lock-timeout", tmp_path, transaction="none")] == [5]
+    sql = (
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\nCOMMIT;\n"
+        "ALTER TABLE orders ADD COLUMN b text;\n"
+    )
+    assert [
+        f.line for f in lint_findings(sql, "require-lock-timeout", tmp_path, transaction="none")
+    ] == [5]
 
 
 def test_lock_timeout_is_per_section(tmp_path: Path) -> None:
-    sql = ("-- UP\nSET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON orders (a);\n"
-           "-- DOWN\nALTER TABLE orders ADD COLUMN a text;\n")
+    sql = (
+        "-- UP\nSET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON orders (a);\n"
+        "-- DOWN\nALTER TABLE orders ADD COLUMN a text;\n"
+    )
     found = lint_findings(sql, "require-lock-timeout", tmp_path, transaction="auto")
     assert [(f.line, f.section) for f in found] == [(5, "down")]
 
 
 def test_non_blocking_locks_need_no_lock_timeout(tmp_path: Path) -> None:
-    sql = "-- +goose NO TRANSACTION\n-- +goose Up\n" + CIC + "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
+    sql = (
+        "-- +goose NO TRANSACTION\n-- +goose Up\n"
+        + CIC
+        + "ALTER TABLE orders VALIDATE CONSTRAINT ck;\n"
+    )
     assert lint_findings(sql, "require-lock-timeout", tmp_path) == []
 
 
 def test_statement_timeout_only_for_long_blocking_work(tmp_path: Path) -> None:
-    sql = ("SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\n"
-           "ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0);\n")
+    sql = (
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\n"
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0);\n"
+    )
     assert [f.line for f in lint_findings(sql, "require-statement-timeout", tmp_path)] == [3]
     guarded = "SET LOCAL statement_timeout = '5s';\n" + sql
     assert lint_findings(guarded, "require-statement-timeout", tmp_path / "b") == []
 
 
-@pytest.mark.parametrize(("value", "fires"), [("'2s'", False), ("'10s'", False), ("'11s'", True), ("'1min'", True), ("0", True), ("5000", False)])
+@pytest.mark.parametrize(
+    ("value", "fires"),
+    [
+        ("'2s'", False),
+        ("'10s'", False),
+        ("'11s'", True),
+        ("'1min'", True),
+        ("0", True),
+        ("5000", False),
+    ],
+)
 def test_lock_timeout_too_long(tmp_path: Path, value: str, fires: bool) -> None:
-    assert bool(lint_findings(f"SET lock_timeout = {value};\n", "lock-timeout-too-long", tmp_path)) == fires
+    assert (
+        bool(lint_findings(f"SET lock_timeout = {value};\n", "lock-timeout-too-long", tmp_path))
+        == fires
+    )
 
 
 def test_lock_timeout_max_option(tmp_path: Path) -> None:
-    found = lint_findings("SET lock_timeout = '5s';\n", "lock-timeout-too-long", tmp_path,
-                          rules={"lock-timeout-too-long": {"max": "3s"}})
+    found = lint_findings(
+        "SET lock_timeout = '5s';\n",
+        "lock-timeout-too-long",
+        tmp_path,
+        rules={"lock-timeout-too-long": {"max": "3s"}},
+    )
     assert ids(found) == ["lock-timeout-too-long"]
 
 
@@ -277,20 +395,31 @@ def test_duration_parsing() -> None:
     assert duration_ms("500ms") == 500 and duration_ms(None) is None and duration_ms("soon") is None
 
 
-@pytest.mark.parametrize(("prefix", "fires"), [("", False), ("-- +goose NO TRANSACTION\n-- +goose Up\n", True)])
-def test_multiple_alter_table_only_when_merging_helps(tmp_path: Path, prefix: str, fires: bool) -> None:
-    sql = prefix + "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\nALTER TABLE orders ADD COLUMN b text;\n"
+@pytest.mark.parametrize(
+    ("prefix", "fires"), [("", False), ("-- +goose NO TRANSACTION\n-- +goose Up\n", True)]
+)
+def test_multiple_alter_table_only_when_merging_helps(
+    tmp_path: Path, prefix: str, fires: bool
+) -> None:
+    sql = (
+        prefix
+        + "SET lock_timeout = '2s';\n"
+        + "ALTER TABLE orders ADD COLUMN a text;\nALTER TABLE orders ADD COLUMN b text;\n"
+    )
     assert bool(lint_findings(sql, "multiple-alter-table", tmp_path)) == fires
 
 
 def test_multiple_alter_table_with_two_scans_in_one_transaction(tmp_path: Path) -> None:
-    sql = ("ALTER TABLE orders ADD CONSTRAINT a CHECK (total > 0);\n"
-           "ALTER TABLE orders ADD CONSTRAINT b CHECK (total < 1000);\n")
+    sql = (
+        "ALTER TABLE orders ADD CONSTRAINT a CHECK (total > 0);\n"
+        "ALTER TABLE orders ADD CONSTRAINT b CHECK (total < 1000);\n"
+    )
     found = lint_findings(sql, "multiple-alter-table", tmp_path)
     assert [f.line for f in found] == [2] and "2 of them read the whole table" in found[0].message
 
 
 # ------------------------------------------------------------------ same-migration boundaries
+
 
 def test_index_on_table_created_earlier_in_file_is_fine(tmp_path: Path) -> None:
     sql = "CREATE TABLE t (id bigint PRIMARY KEY, a int);\nCREATE INDEX t_a ON t (a);\n"
@@ -298,10 +427,14 @@ def test_index_on_table_created_earlier_in_file_is_fine(tmp_path: Path) -> None:
 
 
 def test_index_on_table_created_by_earlier_migration_fires(tmp_path: Path) -> None:
-    sql = ("-- file: 202301011200__t.sql\nCREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
-           "-- file: 202401011200__idx.sql\nCREATE INDEX t_a ON t (a);\n")
+    sql = (
+        "-- file: 202301011200__t.sql\nCREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
+        "-- file: 202401011200__idx.sql\nCREATE INDEX t_a ON t (a);\n"
+    )
     found = lint_findings(sql, "require-concurrent-index", tmp_path)
-    assert [(Path(f.path).name, f.line, f.column) for f in found] == [("202401011200__idx.sql", 1, 1)]
+    assert [(Path(f.path).name, f.line, f.column) for f in found] == [
+        ("202401011200__idx.sql", 1, 1)
+    ]
     assert "SHARE on 't'" in found[0].message and "blocking writes" in found[0].message
 
 
@@ -315,17 +448,21 @@ def test_fk_in_create_table_locks_existing_referenced_table(tmp_path: Path) -> N
 
 
 def test_fk_message_names_both_tables(tmp_path: Path) -> None:
-    sql = "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id);\n"
+    sql = "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers;\n"
     found = lint_findings(sql, "constraint-without-not-valid", tmp_path)
     assert "'orders' and 'customers'" in found[0].message and "writes to both" in found[0].message
-    assert "NOT VALID" in (found[0].hint or "") and "VALIDATE CONSTRAINT fk" in (found[0].hint or "")
+    assert "NOT VALID" in (found[0].hint or "") and "VALIDATE CONSTRAINT fk" in (
+        found[0].hint or ""
+    )
 
 
 def test_constraint_on_table_created_in_same_migration_is_fine(tmp_path: Path) -> None:
-    sql = ("CREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
-           "ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0);\n"
-           "ALTER TABLE t ADD CONSTRAINT uq UNIQUE (a);\n"
-           "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n")
+    sql = (
+        "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
+        "ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0);\n"
+        "ALTER TABLE t ADD CONSTRAINT uq UNIQUE (a);\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
+    )
     assert lint_findings(sql, LOCK_RULES, tmp_path) == []
 
 
@@ -336,9 +473,11 @@ def test_inline_references_on_added_column(tmp_path: Path) -> None:
 
 
 def test_down_reverting_up_gets_no_forward_alarm(tmp_path: Path) -> None:
-    sql = ("-- UP\nSET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON orders (a);\n"
-           "ALTER TABLE orders ADD COLUMN b text;\n"
-           "-- DOWN\nSET lock_timeout = '2s';\nDROP INDEX i;\nALTER TABLE orders DROP COLUMN b;\n")
+    sql = (
+        "-- UP\nSET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON orders (a);\n"
+        "ALTER TABLE orders ADD COLUMN b text;\n"
+        "-- DOWN\nSET lock_timeout = '2s';\nDROP INDEX i;\nALTER TABLE orders DROP COLUMN b;\n"
+    )
     found = lint_findings(sql, "require-concurrent-index-drop", tmp_path, transaction="none")
     assert found == []
 
@@ -351,7 +490,9 @@ def test_down_dropping_an_index_up_did_not_create_fires(tmp_path: Path) -> None:
 
 def test_large_tables_raise_severity(tmp_path: Path) -> None:
     sql = "CREATE TRIGGER trg BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();\n"
-    assert [f.severity for f in lint_findings(sql, "trigger-on-existing-table", tmp_path)] == ["warning"]
+    assert [f.severity for f in lint_findings(sql, "trigger-on-existing-table", tmp_path)] == [
+        "warning"
+    ]
     found = lint_findings(sql, "trigger-on-existing-table", tmp_path / "b", large_tables=["ord*"])
     assert [f.severity for f in found] == ["error"]
 
@@ -363,9 +504,12 @@ def test_statement_inside_do_block_is_checked(tmp_path: Path) -> None:
 
 
 def test_domain_constraint_names_tables_using_it(tmp_path: Path) -> None:
-    sql = ("-- file: 202301011200__d.sql\nCREATE DOMAIN amount AS numeric;\n"
-           "CREATE TABLE orders (id bigint PRIMARY KEY, total amount);\n"
-           "-- file: 202401011200__c.sql\nALTER DOMAIN amount ADD CONSTRAINT amount_pos CHECK (VALUE > 0);\n")
+    sql = (
+        "-- file: 202301011200__d.sql\nCREATE DOMAIN amount AS numeric;\n"
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total amount);\n"
+        "-- file: 202401011200__c.sql\nALTER DOMAIN amount ADD CONSTRAINT amount_pos CHECK "
+        "(VALUE > 0);\n"
+    )
     found = lint_findings(sql, "domain-constraint", tmp_path)
     assert "'orders'" in found[0].message and "SHARE" in found[0].message
     not_valid = sql.replace("(VALUE > 0);", "(VALUE > 0) NOT VALID;")
@@ -373,11 +517,18 @@ def test_domain_constraint_names_tables_using_it(tmp_path: Path) -> None:
 
 
 def test_attach_partition_with_validated_check_is_fine(tmp_path: Path) -> None:
-    sql = ("-- file: 202301011200__p.sql\nCREATE TABLE m (d date NOT NULL) PARTITION BY RANGE (d);\n"
-           "CREATE TABLE m24 (d date NOT NULL, CONSTRAINT b CHECK (d >= '2024-01-01' AND d < '2025-01-01'));\n"
-           "-- file: 202401011200__a.sql\nALTER TABLE m ATTACH PARTITION m24 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n")
+    sql = (
+        "-- file: 202301011200__p.sql\nCREATE TABLE m (d date NOT NULL) PARTITION BY RANGE (d);\n"
+        "CREATE TABLE m24 (d date NOT NULL, CONSTRAINT b CHECK (d >= '2024-01-01' AND d < "
+        "'2025-01-01'));\n"
+        "-- file: 202401011200__a.sql\nALTER TABLE m ATTACH PARTITION m24 FOR VALUES FROM "
+        "('2024-01-01') TO ('2025-01-01');\n"
+    )
     assert lint_findings(sql, "attach-partition-without-check", tmp_path) == []
-    new_partition = "CREATE TABLE m25 (d date NOT NULL);\nALTER TABLE m ATTACH PARTITION m25 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    new_partition = (
+        "CREATE TABLE m25 (d date NOT NULL);\n"
+        "ALTER TABLE m ATTACH PARTITION m25 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    )
     assert lint_findings(new_partition, "attach-partition-without-check", tmp_path / "b") == []
 
 
@@ -387,12 +538,11 @@ _MARKER = re.compile(r"\[([a-z0-9-]+)\]")
 
 
 def _markers(path: Path) -> set[tuple[int, str]]:
-    out = set()
+    out: set[tuple[int, str]] = set()
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         _, sep, comment = line.partition("--")
-        if sep and line.split("--", 1)[0].strip():  # end-of-line comments after code only
-            out.update((number, rule) for rule in _MARKER.findall(comment))
-        elif sep and number == 1:
+        # end-of-line comments after code, and the file's first line (a marker on the file)
+        if sep and (line.split("--", 1)[0].strip() or number == 1):
             out.update((number, rule) for rule in _MARKER.findall(comment))
     return out
 
