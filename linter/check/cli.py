@@ -69,6 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--no-dump-diff", action="store_true", help="skip the pg_dump diff of failed round trips"
     )
+    run.add_argument(
+        "--synthesize-rows",
+        type=int,
+        metavar="N",
+        help="rows generated per empty table for EXPLAIN (default: 10000 when a table is empty)",
+    )
+    run.add_argument(
+        "--no-explain", action="store_true", help="skip EXPLAIN ANALYZE of new indexes and queries"
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -150,6 +159,8 @@ def run(args: argparse.Namespace, config: Any) -> int:
         rule_claims=rule_claims({r.id: r for r in result.rules}),
         progress=progress,
     )
+    if not args.no_explain:
+        options.explain = _explain_step(args, config, result.migrations, progress)
     dsn = target_dsn(args)
     check: CheckResult
     if dsn is None:
@@ -169,9 +180,40 @@ def run(args: argparse.Namespace, config: Any) -> int:
         output = renderer("json")(result, render_options)
     else:
         output = renderer("text")(result, render_options) + "\n" + render_check(check_dict)
+        if check_dict.get("explain"):
+            from linter.explain.text import render_evidence
+
+            output += "\n" + render_evidence(check_dict["explain"])
     if args.json_result:
         write_output(renderer("json")(result, render_options), args.json_result)
     write_output(output, args.output)
     if args.exit_zero:
         return 0
     return 1 if check.failed or result.failed(config.fail_on) else 0
+
+
+def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progress: Any) -> Any:
+    """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain)."""
+    if args.synthesize_rows is not None and args.synthesize_rows < 0:
+        raise ConfigError("--synthesize-rows must be 0 or more")
+    from linter.explain.runner import ExplainOptions, run_explain, schema_after
+
+    explain_options = ExplainOptions.from_config(
+        config,
+        synthesize_rows=args.synthesize_rows,
+        data_source=str(args.data) if args.data is not None else None,
+        progress=progress,
+    )
+    schema = schema_after(migrations)
+
+    def explain(conn_factory: Any, pending: Any, check_result: Any) -> dict[str, Any]:
+        target = getattr(check_result, "target", None)
+        if target is not None:
+            explain_options.target_rows = {
+                (t if "." in t else f"public.{t}"): float(n) for t, n in target.target_rows.items()
+            }
+            explain_options.data_source = explain_options.data_source or "sample of the target"
+        evidence = run_explain(conn_factory, pending, schema, config, history=migrations, options=explain_options)
+        return evidence.to_dict()
+
+    return explain

@@ -236,6 +236,7 @@ class CheckResult(_ToDict):
     postconditions: list[PostCondition] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     version: int = CHECK_RESULT_VERSION
+    explain: dict[str, Any] | None = None  # linter.explain.ExplainEvidence.to_dict()
 
     @property
     def failed(self) -> bool:
