@@ -162,8 +162,9 @@ def _index_key(name: Any) -> str:
 
 
 # EXPLAIN verdicts (issue 6) mapped to checklist statuses.
-_VERDICT_STATUS = {"helps": PASSED, "used": PASSED, "used but no gain": WARNING, "no gain": WARNING,
-                   "not used": WARNING, "error": FAILED, "not run": NOT_RUN}
+_VERDICT_STATUS = {"helps": PASSED, "used": PASSED, "used, no gain": WARNING, "used but no gain": WARNING,
+                   "no gain": WARNING, "not used": WARNING, "error": FAILED, "not run": NOT_RUN,
+                   "not measured": NOT_RUN}
 
 
 def explain_status(verdict: str | None) -> str:
@@ -205,6 +206,11 @@ def new_indexes_explained(result: dict[str, Any]) -> dict[str, Any]:
 def _explain_text(name: str, e: dict[str, Any]) -> str:
     verdict = e.get("verdict") or "not run"
     extra = []
+    before, after = e.get("before") or {}, e.get("after") or {}
+    if isinstance(before.get("execution_ms"), (int, float)) and isinstance(after.get("execution_ms"), (int, float)):
+        extra.append(f"{before['execution_ms']:,.2f} ms → {after['execution_ms']:,.2f} ms")
+    if isinstance(before.get("shared_blocks"), (int, float)) and isinstance(after.get("shared_blocks"), (int, float)):
+        extra.append(f"buffers {before['shared_blocks']:,} → {after['shared_blocks']:,}")
     if e.get("speedup"):
         extra.append(f"×{e['speedup']:.1f}" if isinstance(e["speedup"], (int, float)) else str(e["speedup"]))
     if e.get("reason"):

@@ -56,6 +56,7 @@ def render_dict(data: dict[str, Any]) -> str:
     )
     env.filters["ms"] = view.fmt_ms
     env.filters["num"] = view.fmt_int
+    env.filters["bytes"] = view.fmt_bytes
     env.filters["prose"] = prose
     env.globals["blocks_phrase"] = view.blocks_phrase
     env.globals["blocks_level"] = view.blocks_level
@@ -127,6 +128,7 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "baseline": (check or {}).get("baseline") or [],
         "loose_findings": view.loose_findings(data),
         "explain": explain,
+        "explain_info": view.explain_section(data),
         "explain_orphans": [e for e in explain if e.get("migration") not in shown_ids],
         "postconditions": (check or {}).get("postconditions") or [],
         "check_notes": (check or {}).get("notes") or [],

@@ -137,48 +137,112 @@ def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _side(side: Any) -> tuple[dict[str, Any] | None, float | None, int | None]:
+    """Plan root, execution time and shared buffers of one side (a measurement or raw EXPLAIN)."""
+    node, top = plan_root(side)
+    buffers = top.get("shared_blocks") if isinstance(top.get("shared_blocks"), (int, float)) else buffers_total(node)
+    return node, execution_ms(top), buffers
+
+
 def _query_view(q: dict[str, Any]) -> dict[str, Any]:
-    before_node, before_top = plan_root(q.get("before"))
-    after_node, after_top = plan_root(q.get("after"))
-    b_ms, a_ms = execution_ms(before_top), execution_ms(after_top)
+    before_node, b_ms, b_buf = _side(q.get("before"))
+    after_node, a_ms, a_buf = _side(q.get("after"))
     speedup = q.get("speedup")
     if not isinstance(speedup, (int, float)) and b_ms and a_ms:
         speedup = b_ms / a_ms
     return {
         "sql": q.get("sql") or q.get("query") or q.get("text") or "",
-        "source": q.get("source") or q.get("origin"),
+        "source": q.get("where") or q.get("source") or q.get("origin"),
         "label": q.get("label") or q.get("kind"),
         "before": plan_node_view(before_node) if before_node else None,
         "after": plan_node_view(after_node) if after_node else None,
+        "measured": q.get("before") is not None or q.get("after") is not None,
         "before_ms": b_ms,
         "after_ms": a_ms,
-        "before_buffers": buffers_total(before_node),
-        "after_buffers": buffers_total(after_node),
+        "before_buffers": b_buf,
+        "after_buffers": a_buf,
         "speedup": speedup if isinstance(speedup, (int, float)) else None,
         "verdict": q.get("verdict"),
+        "error": q.get("error"),
+        "plan_lint": [f for f in q.get("plan_lint") or [] if isinstance(f, dict)],
+    }
+
+
+def _bare(name: Any) -> str:
+    return str(name or "").rpartition(".")[2]
+
+
+def explain_section(result: dict[str, Any]) -> dict[str, Any]:
+    """The EXPLAIN evidence as a whole: data used, notes, queries no index serves."""
+    explain = (result.get("check") or {}).get("explain")
+    if not isinstance(explain, dict):
+        return {}
+    data = explain.get("data") or {}
+    return {
+        "data_source": data.get("source"),
+        "synthesized": data.get("synthesized") or [],
+        "notes": explain.get("notes") or [],
+        "unsupported": explain.get("unsupported_queries") or [],
+        "runs": explain.get("runs"),
+        "elapsed_s": explain.get("elapsed_s"),
     }
 
 
 def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per index: name, table, migration, verdict, reason, costs and its queries with both plans."""
+    """Per index: name, table, migration, verdict, reason, costs and its queries with both plans.
+
+    Reads the check's evidence (`check.explain`: `{"indexes": [...], "queries": [...]}`, where an
+    index's queries are the probes made for it and the queries that used it) and also a plain
+    list of indexes each carrying its `queries`."""
+    explain = (result.get("check") or {}).get("explain")
+    all_queries = explain.get("queries") or [] if isinstance(explain, dict) else []
+    owner = {_bare(ix.get("name")): m["id"] for m in result.get("migrations") or [] for ix in m.get("new_indexes") or []}
     out = []
     for e in explain_evidence(result):
-        queries = e.get("queries") or e.get("probes") or []
+        name = e.get("index") or e.get("name")
+        queries = e.get("queries") or e.get("probes")
+        if queries is None:
+            used_by = set(e.get("used_by") or [])
+            queries = [q for q in all_queries if isinstance(q, dict) and (
+                _bare(q.get("index")) == _bare(name) or q.get("label") in used_by or q.get("label") == e.get("best_query"))]
+        views = [_query_view(q) for q in queries if isinstance(q, dict)]
+        speedup = e.get("speedup")
+        if not isinstance(speedup, (int, float)):
+            b, a = execution_ms(e.get("before") or {}), execution_ms(e.get("after") or {})
+            speedup = b / a if b and a else None
+        costs = e.get("costs") or {}
         out.append(
             {
-                "index": e.get("index") or e.get("name"),
+                "index": name,
                 "table": e.get("table"),
-                "migration": e.get("migration"),
+                "definition": e.get("definition"),
+                "migration": e.get("migration") or owner.get(_bare(name)),
                 "verdict": e.get("verdict") or "not run",
                 "reason": e.get("reason"),
-                "speedup": e.get("speedup"),
-                "build_ms": e.get("build_ms"),
-                "size": e.get("size") or e.get("size_bytes"),
+                "speedup": speedup,
+                "build_ms": costs.get("build_ms", e.get("build_ms")),
+                "size_bytes": costs.get("size_bytes", e.get("size_bytes")),
+                "projected_build_ms": costs.get("projected_build_ms"),
+                "projected_size_bytes": costs.get("projected_size_bytes"),
+                "table_rows": costs.get("table_rows"),
+                "target_rows": costs.get("target_rows"),
+                "hot_updates_lost": costs.get("hot_updates_lost") or [],
+                "used_by": e.get("used_by") or [],
                 "notes": e.get("notes") or [],
-                "queries": [_query_view(q) for q in queries if isinstance(q, dict)],
+                "queries": views,
             }
         )
     return out
+
+
+def fmt_bytes(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return str(value)
 
 
 def fmt_ms(value: Any) -> str:
