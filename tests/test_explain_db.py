@@ -183,3 +183,32 @@ def test_verdict_thresholds_decide(evidence: Any) -> None:
     tiny = decide(v.index, runs, v.table_rows, v.table_pages, Thresholds(small_table_pages=1e9, helps_min_buffer_ratio=1.0,
                                                                           helps_min_time_ratio=1.0))
     assert tiny.reason and tiny.reason.startswith("table too small")
+
+
+def _m(ms: float, blocks: float, runs: list[float] | None = None, temp: float = 0) -> Any:
+    from linter.explain.measure import Measurement
+    from linter.explain.plan import parse_plan
+
+    plan = parse_plan([{"Plan": {"Node Type": "Result"}}])
+    return Measurement(ms, blocks, temp, 1.0, 1.0, [], plan, runs or [ms])
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "helps", "why"),
+    [
+        (_m(50, 3000), _m(1, 40), True, "buffers"),
+        (_m(50, 3000), _m(60, 2000), True, "buffers"),  # buffers decide first
+        (_m(50, 3000), _m(20, 3500), False, "more buffers"),
+        (_m(50, 3000, temp=900), _m(20, 3000, temp=0), True, "temp blocks"),
+        (_m(10, 100, [9.5, 10, 11]), _m(5, 100, [4.8, 5, 6]), True, "time"),
+        (_m(10, 100, [5.5, 10, 11]), _m(5, 100, [4.8, 5, 6]), False, "time within noise"),
+        (_m(10, 100), _m(9.5, 100), False, "no measurable difference"),  # 5% < 10%
+        (_m(0.15, 100), _m(0.1, 100), False, "no measurable difference"),  # 0.05 ms < 0.1 ms
+        (_m(76, 3688), _m(56, 3723), False, "no fewer buffers"),  # the boolean index of the example
+    ],
+)
+def test_gain_thresholds(before: Any, after: Any, helps: bool, why: str) -> None:
+    from linter.explain.verdict import gain
+
+    g = gain(before, after, Thresholds())
+    assert (g.helps, g.why) == (helps, why)

@@ -89,9 +89,9 @@ def gain(before: Measurement, after: Measurement, t: Thresholds) -> Gain:
 
     Shared buffers touched decide first: a drop of more than `helps-min-buffer-ratio` helps, a
     rise of as much does not. When they stay within that margin, temp blocks decide the same
-    way; when those do too, the median time must improve by more than `helps-min-time-ratio`
-    and `helps-min-time-ms` -- and every after-run must beat every before-run, so that one
-    noisy run on a busy machine cannot make an index look useful."""
+    way; when those do too (and neither grew at all), the median time must improve by more than
+    `helps-min-time-ratio` and `helps-min-time-ms` -- and every after-run must beat every
+    before-run, so that one noisy run on a busy machine cannot make an index look useful."""
     buffers = _share(before.shared_blocks, after.shared_blocks)
     if buffers > t.helps_min_buffer_ratio:
         return Gain(True, "buffers")
@@ -102,6 +102,10 @@ def gain(before: Measurement, after: Measurement, t: Thresholds) -> Gain:
         return Gain(True, "temp blocks")
     if temp < -t.helps_min_buffer_ratio:
         return Gain(False, "more temp blocks")
+    if after.shared_blocks > before.shared_blocks or after.temp_blocks > before.temp_blocks:
+        # Touching more pages than before and finishing sooner is CPU or cache luck, not
+        # something the index bought (a bitmap scan over 40% of a table does exactly that).
+        return Gain(False, "no fewer buffers")
     dt = before.execution_ms - after.execution_ms
     if dt > t.helps_min_time_ms and dt > t.helps_min_time_ratio * before.execution_ms:
         if not before.runs_ms or not after.runs_ms or max(after.runs_ms) < min(before.runs_ms):
