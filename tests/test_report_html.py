@@ -92,3 +92,62 @@ def test_parts_not_run_say_so(tmp_path: Path) -> None:
     assert "static lint only" in page and "not run on a database" in page
     assert 'data-status="not run"' in page and 'data-status="needs a person"' in page
     assert "passed" not in re.search(r'<li id="item-migrations-apply".*?</li>', page, re.S).group(0)
+
+
+def _measurement(raw: list, with_plan: bool) -> dict:
+    top = raw[0]
+    root = top["Plan"]
+    out = {"execution_ms": top["Execution Time"], "shared_blocks": root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0),
+           "temp_blocks": 0, "total_cost": root["Total Cost"], "rows": root["Actual Rows"], "indexes_used": [], "runs_ms": []}
+    if with_plan:
+        out["plan"] = raw
+    return out
+
+
+def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
+    """The check stores `{"indexes": [...], "queries": [...]}` (linter/explain/runner.py); the
+    report finds each index's queries (probes for it, queries that used it) and draws the plans."""
+    from tests.report_support import PLANS
+
+    plans = json.loads(PLANS.read_text())
+    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}))
+    trgm, boolean = plans["trgm"], plans["gratuita"]
+    result.check = {
+        "mode": "scratch", "server": {"version": plans["server_version"], "major": 15},
+        "pending": ["202401020000__b"], "migrations": [],
+        "explain": {
+            "version": 1, "runs": 3, "data": {"source": "data/seed.sql", "synthesized": [{"table": "public.oficinas", "rows": 5000, "status": "synthesized", "reason": None}]},
+            "indexes": [{"index": "idx_oficinas_nome", "table": "public.oficinas", "definition": "CREATE INDEX idx_oficinas_nome ON public.oficinas USING btree (nome)",
+                         "verdict": "used, no gain", "used": True, "helps": False, "reason": "low selectivity: even the most selective probe returns 60% of the rows",
+                         "used_by": ["app: oficinas.sql:3"], "best_query": "app: oficinas.sql:3",
+                         "before": _measurement(boolean["before"], False), "after": _measurement(boolean["after"], False),
+                         "costs": {"build_ms": 41.5, "size_bytes": 1_400_000, "table_rows": 60000, "target_rows": None,
+                                   "projected_build_ms": None, "projected_size_bytes": None, "hot_updates_lost": []}, "notes": []}],
+            "queries": [
+                {"label": "app: oficinas.sql:3", "sql": boolean["query"], "origin": "application", "where": "queries/oficinas.sql:3", "index": None,
+                 "kind": None, "error": None, "bound": {}, "unbound": [], "before": _measurement(boolean["before"], False),
+                 "after": _measurement(boolean["after"], True), "plan_lint": [{"kind": "row-misestimate", "node": "0.0", "label": "Sort", "message": "estimated 6 rows, got 438"}]},
+                {"label": "probe: trigram", "sql": trgm["query"], "origin": "probe", "where": None, "index": "public.idx_oficinas_nome",
+                 "kind": "trigram", "error": None, "bound": {}, "unbound": [], "before": _measurement(trgm["before"], True),
+                 "after": _measurement(trgm["after"], True), "plan_lint": []},
+                {"label": "probe: other", "sql": "SELECT 1", "origin": "probe", "index": "idx_other", "before": None, "after": None},
+            ],
+            "unsupported_queries": [{"where": "queries/x.sql:1", "kind": "trigram", "predicate": "nome ILIKE $1", "suggestion": "CREATE INDEX CONCURRENTLY ..."}],
+            "notes": ["one note"], "elapsed_s": 1.0,
+        },
+    }
+    data = result.to_dict()
+    from linter.report import checklist as cl
+
+    item = {i["id"]: i for i in cl.checklist(data)["items"]}["explain"]
+    assert item["status"] == "warning" and "used, no gain" in item["evidence"][0]["text"]
+    page = html.render(result)
+    card = page[page.index('id="ix-idx_oficinas_nome"'):]
+    card = card[: card.index('<div class="explain"', 10) if '<div class="explain"' in card[10:] else len(card)]
+    assert "used, no gain" in card and "low selectivity" in card and "1.3 MB" in card
+    assert card.count("data-plan") == 3  # app query: after only; probe: before and after
+    assert "plan not kept" in card and "row-misestimate" in card
+    assert "SELECT 1" not in card  # a probe made for another index stays out
+    assert "Application queries no index serves" in page and "nome ILIKE $1" in page
+    md = markdown.render(result)
+    assert "`idx_oficinas_nome`" in md and "used, no gain" in md
