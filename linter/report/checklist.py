@@ -115,9 +115,16 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
     return _item("migrations-apply", title, status, summary, lines)
 
 
+def integration_evidence(result: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's test evidence: top-level `tests`, or the one the database check recorded after
+    running `--test-command` on the migrated scratch database (`check.tests`)."""
+    tests = result.get("tests") or (result.get("check") or {}).get("tests")
+    return tests if isinstance(tests, dict) else None
+
+
 def integration_tests(result: dict[str, Any]) -> dict[str, Any]:
     title = "Integration tests pass 100%"
-    tests = result.get("tests")
+    tests = integration_evidence(result)
     if not tests:
         return _item("integration-tests", title, NOT_RUN,
                      "not run: give --test-results junit.xml or --test-command \"...\" to record them", [])

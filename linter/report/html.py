@@ -58,6 +58,7 @@ def render_dict(data: dict[str, Any]) -> str:
     env.filters["num"] = view.fmt_int
     env.filters["bytes"] = view.fmt_bytes
     env.filters["prose"] = prose
+    env.filters["inline"] = inline_code
     env.globals["blocks_phrase"] = view.blocks_phrase
     env.globals["blocks_level"] = view.blocks_level
     env.globals["lock_class"] = lambda mode: _LOCK_LEVEL.get(str(mode), "l-weak")
@@ -132,7 +133,7 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "explain_orphans": [e for e in explain if e.get("migration") not in shown_ids],
         "postconditions": (check or {}).get("postconditions") or [],
         "check_notes": (check or {}).get("notes") or [],
-        "tests": data.get("tests"),
+        "tests": cl.integration_evidence(data),
         "statuses": cl.STATUSES,
     }
 
@@ -172,6 +173,16 @@ def prose(text: str | None) -> Any:
         )
         out.append(Markup(f"<p>{html}</p>"))
     return Markup("").join(out)
+
+
+def inline_code(text: str | None) -> Any:
+    """One line of rule text with its `code` spans as <code>, everything else escaped."""
+    from markupsafe import Markup, escape
+
+    parts = (text or "").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return escape(text or "")
+    return Markup("".join(str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)))
 
 
 def _token_class(ttype: Any) -> str:
