@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .cowmap import CowMap
 from .objects import Column, Constraint, Domain, EnumType, Index, Table, Trigger, display
 from .render import column_text, constraint_text, index_text
 
@@ -46,29 +47,50 @@ class SchemaDifference:
 
 
 def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
-    """Differences from `before` to `after`, in a stable order."""
+    """Differences from `before` to `after`, in a stable order.
+
+    Only entries whose storage `before` and `after` do not share are compared, so diffing two
+    snapshots of one history costs what changed between them, not the size of the schema."""
     out: list[SchemaDifference] = []
     for name in sorted(after.schemas - before.schemas):
         out.append(_simple(ADDED, "schema", name))
     for name in sorted(before.schemas - after.schemas):
         out.append(_simple(REMOVED, "schema", name))
     _compare_named(
-        out, "extension", before.extensions, after.extensions, lambda e: f"schema {e.schema}"
+        out,
+        "extension",
+        *_changed_parts(before.extensions, after.extensions),
+        lambda e: f"schema {e.schema}",
     )
-    _compare_types(out, before.types, after.types)
-    _compare_tables(out, before.tables, after.tables)
+    _compare_types(out, *_changed_parts(before.types, after.types))
+    _compare_tables(out, *_changed_parts(before.tables, after.tables))
+    old_sequences, new_sequences = _changed_parts(before.sequences, after.sequences)
     _compare_named(
         out,
         "sequence",
-        {k: s for k, s in before.sequences.items() if s.owned_by is None},
-        {k: s for k, s in after.sequences.items() if s.owned_by is None},
+        {k: s for k, s in old_sequences.items() if s.owned_by is None},
+        {k: s for k, s in new_sequences.items() if s.owned_by is None},
         lambda s: s.data_type,
     )
-    _compare_named(out, "view", before.views, after.views, lambda v: v.query)
+    _compare_named(out, "view", *_changed_parts(before.views, after.views), lambda v: v.query)
     _compare_named(
-        out, "function", before.functions, after.functions, lambda f: f"returns {f.returns}"
+        out,
+        "function",
+        *_changed_parts(before.functions, after.functions),
+        lambda f: f"returns {f.returns}",
     )
     return out
+
+
+def _changed_parts(
+    before: CowMap[str, T], after: CowMap[str, T]
+) -> tuple[dict[str, T], dict[str, T]]:
+    """The entries of both maps that may differ (those not in storage the two share)."""
+    keys = sorted(before.differing_keys(after))
+    return (
+        {k: before[k] for k in keys if k in before},
+        {k: after[k] for k in keys if k in after},
+    )
 
 
 def _simple(kind: str, object_type: str, name: str, **extra: Any) -> SchemaDifference:

@@ -90,20 +90,20 @@ class SchemaModel(ObjectStatements):
         """An independent model sharing every unchanged object with this one."""
         new = SchemaModel.__new__(SchemaModel)
         new.schemas = set(self.schemas)
-        new.tables = dict(self.tables)
-        new.views = dict(self.views)
-        new.sequences = dict(self.sequences)
-        new.types = dict(self.types)
-        new.functions = dict(self.functions)
-        new.extensions = dict(self.extensions)
-        new.comments = dict(self.comments)
-        new.unmodelled = list(self.unmodelled)
-        new.problems = list(self.problems)
-        new._relations = dict(self._relations)
-        new._index_table = dict(self._index_table)
-        new._constraint_names = dict(self._constraint_names)
-        new._fk_refs = dict(self._fk_refs)
-        new._owned_sequences = dict(self._owned_sequences)
+        new.tables = self.tables.copy()
+        new.views = self.views.copy()
+        new.sequences = self.sequences.copy()
+        new.types = self.types.copy()
+        new.functions = self.functions.copy()
+        new.extensions = self.extensions.copy()
+        new.comments = self.comments.copy()
+        new.unmodelled = self.unmodelled.copy()
+        new.problems = self.problems.copy()
+        new._relations = self._relations.copy()
+        new._index_table = self._index_table.copy()
+        new._constraint_names = self._constraint_names.copy()
+        new._fk_refs = self._fk_refs.copy()
+        new._owned_sequences = self._owned_sequences.copy()
         new._current_schema = self._current_schema
         new._location = None
         # both models now share every table: the next write on either side clones it
@@ -141,7 +141,7 @@ class SchemaModel(ObjectStatements):
     def indexes(self) -> dict[str, Index]:
         """Every index by qualified name, including those backing constraints."""
         result = {}
-        for key, table_key in self._index_table.items():
+        for key, table_key in sorted(self._index_table.items()):
             result[key] = self.tables[table_key].indexes[key.split(".", 1)[1]]
         return result
 

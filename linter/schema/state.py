@@ -15,6 +15,7 @@ from typing import Any
 from pglast import ast, enums
 
 from . import names as N
+from .cowmap import AppendLog, CowMap
 from .objects import (
     DEFAULT_SCHEMA,
     Constraint,
@@ -65,26 +66,26 @@ class ModelState:
 
     def __init__(self) -> None:
         self.schemas: set[str] = {DEFAULT_SCHEMA}
-        self.tables: dict[str, Table] = {}
-        self.views: dict[str, View] = {}
-        self.sequences: dict[str, Sequence] = {}
-        self.types: dict[str, EnumType | Domain] = {}
-        self.functions: dict[str, Function] = {}
-        self.extensions: dict[str, Extension] = {}
-        self.comments: dict[tuple[str, str], str] = {}
-        self.unmodelled: list[Unmodelled] = []
-        self.problems: list[Problem] = []
+        self.tables: CowMap[str, Table] = CowMap()
+        self.views: CowMap[str, View] = CowMap()
+        self.sequences: CowMap[str, Sequence] = CowMap()
+        self.types: CowMap[str, EnumType | Domain] = CowMap()
+        self.functions: CowMap[str, Function] = CowMap()
+        self.extensions: CowMap[str, Extension] = CowMap()
+        self.comments: CowMap[tuple[str, str], str] = CowMap()
+        self.unmodelled: AppendLog[Unmodelled] = AppendLog()
+        self.problems: AppendLog[Problem] = AppendLog()
         # relation namespace (tables, views, sequences, indexes share it): qualified name -> kind
-        self._relations: dict[str, str] = {}
+        self._relations: CowMap[str, str] = CowMap()
         # qualified index name -> qualified table name
-        self._index_table: dict[str, str] = {}
+        self._index_table: CowMap[str, str] = CowMap()
         # (schema, constraint name) -> how many tables use it; PostgreSQL picks generated
         # constraint names unique per schema
-        self._constraint_names: dict[tuple[str, str], int] = {}
+        self._constraint_names: CowMap[tuple[str, str], int] = CowMap()
         # reverse indexes, so that drops and renames cost what they touch, not the whole model:
         # referenced table -> {(referencing table, FK name)}; table -> sequences it owns
-        self._fk_refs: dict[str, frozenset[tuple[str, str]]] = {}
-        self._owned_sequences: dict[str, frozenset[str]] = {}
+        self._fk_refs: CowMap[str, frozenset[tuple[str, str]]] = CowMap()
+        self._owned_sequences: CowMap[str, frozenset[str]] = CowMap()
         self._owned: set[str] = set()
         self._current_schema = DEFAULT_SCHEMA
         self._location: Any = None
