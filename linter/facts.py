@@ -81,6 +81,7 @@ class ConstraintFact:
 @dataclass
 class MigrationFacts:
     created_tables: set[str] = field(default_factory=set)  # created in UP, schema-qualified
+    created_in_down: set[str] = field(default_factory=set)  # DOWN recreating what UP dropped
     statements: dict[int, StatementFacts] = field(default_factory=dict)  # by id(statement)
     has_explicit_transaction: bool = False
     columns: list[ColumnFact] = field(default_factory=list)  # in UP, in file order
@@ -95,6 +96,8 @@ class MigrationFacts:
     created_columns: set[tuple[str, str]] = field(default_factory=set)
     created_constraints: set[tuple[str, str]] = field(default_factory=set)
     created_triggers: set[tuple[str, str]] = field(default_factory=set)
+    # keys of everything UP creates, drops, renames or alters (see `reverts_up`)
+    up_touched: set[tuple[str, ...]] = field(default_factory=set)
     _locks: dict[int, list[TableLock]] = field(default_factory=dict, repr=False)
 
     def added_columns(self) -> list[ColumnFact]:
@@ -109,7 +112,7 @@ class MigrationFacts:
     def existing(self, table: str) -> bool:
         """The table existed before this migration (or history is partial and it may have):
         lock rules apply to it. Tables this migration creates are empty and exempt."""
-        return table not in self.created_tables
+        return table not in self.created_tables and table not in self.created_in_down
 
     def known_before(self, table: str) -> bool:
         """The schema model saw the table created by an earlier migration."""
@@ -147,52 +150,35 @@ class MigrationFacts:
         return not self.reverts_up(stmt)
 
     def reverts_up(self, stmt: Statement) -> bool:
-        """A DOWN statement that only drops what this migration's UP created.
+        """A DOWN statement that undoes this migration's UP: it drops what UP created, or restores
+        what UP dropped, renamed or changed (same table and column, index, constraint, trigger).
 
         Forward rules stay quiet on it: it is the rollback of the UP, judged by DOWN's own rules."""
         if stmt.section != "down":
             return False
         node = stmt.node
+        touched = self.up_touched
         if isinstance(node, ast.DropStmt):
-            names = [list_name(o) for o in node.objects or () if isinstance(o, (list, tuple))]
-            if not names:
-                return False
-            if node.removeType in (enums.ObjectType.OBJECT_TABLE, enums.ObjectType.OBJECT_MATVIEW):
-                return all(n in self.created_tables for n in names)
-            if node.removeType == enums.ObjectType.OBJECT_INDEX:
-                return all(n in self.created_indexes for n in names)
-            if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
-                return all(
-                    (
-                        ".".join(n.split(".")[:-1])
-                        if n.count(".") > 1
-                        else "public." + n.split(".")[0],
-                        n.split(".")[-1],
-                    )
-                    in self.created_triggers
-                    for n in (
-                        ".".join(str(getattr(x, "sval", x)) for x in o) for o in node.objects or ()
-                    )
-                )
-            return False
+            keys = _drop_keys(node)
+            return bool(keys) and all(k in touched for k in keys)
         if isinstance(node, ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if table in self.created_tables:
+            if table in self.created_tables or ("table", table) in touched:
                 return True
             cmds = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
-            for cmd in cmds:
-                if (
-                    cmd.subtype == AT.AT_DropColumn
-                    and (table, str(cmd.name)) in self.created_columns
-                ):
-                    continue
-                if (
-                    cmd.subtype == AT.AT_DropConstraint
-                    and (table, str(cmd.name)) in self.created_constraints
-                ):
-                    continue
-                return False
-            return bool(cmds)
+            return bool(cmds) and all(
+                any(k in touched for k in _subcommand_keys(table, c)) for c in cmds
+            )
+        if isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
+            return ("index", _sibling(relation_name(node.relation), node.idxname)) in touched
+        if isinstance(node, (ast.CreateStmt, ast.CreateTableAsStmt)):
+            rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+            return rel is not None and ("table", relation_name(rel)) in touched
+        if isinstance(node, ast.CreateTrigStmt):
+            return ("trigger", relation_name(node.relation), str(node.trigname)) in touched
+        if isinstance(node, ast.RenameStmt) and node.relation is not None:
+            table = relation_name(node.relation)
+            return ("renamed", table) in touched or ("renamed", table, str(node.subname)) in touched
         return False
 
 
@@ -302,7 +288,9 @@ def runs_outside_transaction(node: Any) -> bool:
             and getattr(c.def_, "concurrent", False)
             for c in node.cmds or ()
         )
-    return isinstance(node, (ast.VacuumStmt, ast.CreatedbStmt, ast.DropdbStmt, ast.AlterSystemStmt))
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)  # ANALYZE alone runs fine in a transaction
+    return isinstance(node, (ast.CreatedbStmt, ast.DropdbStmt, ast.AlterSystemStmt))
 
 
 _CONSTRAINT_KINDS = (
@@ -362,6 +350,97 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
                         facts.constraints.append(ConstraintFact(stmt, table, cmd.def_, None))
 
 
+def _sibling(table: str, name: str) -> str:
+    """`schema.name` for an object living in the schema of `table` (indexes, sequences)."""
+    return f"{table.split('.', 1)[0]}.{name}"
+
+
+def _drop_keys(node: ast.DropStmt) -> list[tuple[str, ...]]:
+    kinds = {
+        enums.ObjectType.OBJECT_TABLE: "table",
+        enums.ObjectType.OBJECT_MATVIEW: "table",
+        enums.ObjectType.OBJECT_VIEW: "table",
+        enums.ObjectType.OBJECT_INDEX: "index",
+    }
+    if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
+        keys: list[tuple[str, ...]] = []
+        for obj in node.objects or ():
+            parts = [str(getattr(x, "sval", x)) for x in obj]
+            keys.append(("trigger", list_name([ast.String(sval=p) for p in parts[:-1]]), parts[-1]))
+        return keys
+    kind = kinds.get(node.removeType) if node.removeType is not None else None
+    if kind is None:
+        return []
+    return [(kind, list_name(o)) for o in node.objects or () if isinstance(o, (list, tuple))]
+
+
+def _generated_name(table: str, con: ast.Constraint) -> str | None:
+    """The name PostgreSQL gives an unnamed PRIMARY KEY, UNIQUE or FOREIGN KEY constraint."""
+    from linter.schema.names import make_object_name
+
+    rel = table.split(".", 1)[1]
+    cols = "_".join(str(getattr(k, "sval", k)) for k in con.keys or con.fk_attrs or ())
+    if con.contype == enums.ConstrType.CONSTR_PRIMARY:
+        return make_object_name(rel, None, "pkey")
+    if con.contype == enums.ConstrType.CONSTR_UNIQUE and cols:
+        return make_object_name(rel, cols, "key")
+    if con.contype == enums.ConstrType.CONSTR_FOREIGN and cols:
+        return make_object_name(rel, cols, "fkey")
+    return None
+
+
+def _subcommand_keys(table: str, cmd: ast.AlterTableCmd) -> list[tuple[str, ...]]:
+    """What an ALTER TABLE subcommand works on: a column, a constraint, or the table itself."""
+    keys: list[tuple[str, ...]] = []
+    if isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
+        keys.append(("column", table, str(cmd.def_.colname)))
+    if isinstance(cmd.def_, ast.Constraint):
+        name = cmd.def_.conname or _generated_name(table, cmd.def_)
+        if name:
+            keys.append(("constraint", table, name))
+        for key in cmd.def_.keys or cmd.def_.fk_attrs or ():
+            keys.append(("column", table, str(getattr(key, "sval", key))))
+    if cmd.name:
+        keys.append(("column", table, str(cmd.name)))
+        keys.append(("constraint", table, str(cmd.name)))
+        keys.append(("trigger", table, str(cmd.name)))
+    if not keys:
+        keys.append(("table-option", table))
+    return keys
+
+
+def _touched(migration: Migration, facts: MigrationFacts) -> None:
+    """Keys of what UP creates, drops, renames or alters, for `MigrationFacts.reverts_up`."""
+    touched = facts.up_touched
+    if migration.down is not None:
+        for _stmt, node in migration.down.of(ast.CreateStmt, ast.CreateTableAsStmt):
+            if isinstance(node, ast.CreateStmt):
+                facts.created_in_down.add(relation_name(node.relation))
+            elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+                facts.created_in_down.add(relation_name(node.into.rel))
+    for stmt in migration.up.all_statements():
+        node = stmt.node
+        if isinstance(node, ast.DropStmt):
+            touched.update(_drop_keys(node))
+        elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+            table = relation_name(node.relation)
+            for cmd in node.cmds or ():
+                if isinstance(cmd, ast.AlterTableCmd):
+                    touched.update(_subcommand_keys(table, cmd))
+        elif isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
+            touched.add(("index", _sibling(relation_name(node.relation), node.idxname)))
+        elif isinstance(node, ast.CreateStmt):
+            touched.add(("table", relation_name(node.relation)))
+        elif isinstance(node, ast.CreateTrigStmt):
+            touched.add(("trigger", relation_name(node.relation), str(node.trigname)))
+        elif isinstance(node, ast.RenameStmt) and node.relation is not None and node.newname:
+            table = relation_name(node.relation)
+            if node.subname:  # column or constraint: DOWN renames the new name back
+                touched.add(("renamed", table, str(node.newname)))
+            else:
+                touched.add(("renamed", _sibling(table, str(node.newname))))
+
+
 def _created(migration: Migration, facts: MigrationFacts) -> None:
     """Tables, indexes, columns, constraints and triggers UP creates."""
     for _stmt, node in migration.up.of(ast.CreateStmt, ast.CreateTableAsStmt):
@@ -405,6 +484,7 @@ def compute_facts(
     )
     _definitions(migration, facts)
     _created(migration, facts)
+    _touched(migration, facts)
     runner_tx = migration.in_transaction and transaction_mode in ("per-file", "auto")
     if transaction_mode == "auto" and any(
         runs_outside_transaction(s.node) for s in migration.statements()

@@ -481,6 +481,16 @@ def alter_table_locks(
     return out
 
 
+# RENAME of these (or of their columns and constraints) takes ACCESS EXCLUSIVE on the relation
+_RENAMED_RELATIONS = (
+    OT.OBJECT_TABLE,
+    OT.OBJECT_VIEW,
+    OT.OBJECT_MATVIEW,
+    OT.OBJECT_FOREIGN_TABLE,
+    OT.OBJECT_TABCONSTRAINT,
+)
+
+
 def statement_locks(
     node: Any,
     schema: SchemaModel | None = None,
@@ -585,7 +595,11 @@ def statement_locks(
                     node,
                 )
             ]
-        return [TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "RENAME", BRIEF, node)]
+        if node.renameType in _RENAMED_RELATIONS or node.relationType in _RENAMED_RELATIONS:
+            return [
+                TableLock(relation_name(node.relation), L.ACCESS_EXCLUSIVE, "RENAME", BRIEF, node)
+            ]
+        return []  # sequences, triggers, policies: not a lock on table traffic
     if isinstance(node, ast.LockStmt):
         return [
             TableLock(

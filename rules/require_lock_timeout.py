@@ -8,7 +8,8 @@ writes. `SET lock_timeout = '2s'` earlier in the file (or `SET LOCAL` inside the
 transaction) makes the statement give up instead, so the deploy can retry later. Statements whose
 lock does not block reads or writes (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) and tables
 created in the same migration are not reported. A FOREIGN KEY declared in CREATE TABLE locks the
-existing referenced table too, and is reported with its name.
+existing referenced table too, and is reported with its name. One finding per UP or DOWN section,
+on its first unguarded statement, counts the others: one `SET` at the top fixes them all.
 
 ## Example
 ```sql
@@ -33,8 +34,8 @@ from collections.abc import Iterator
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
-from linter.locks import blocks_writes, describe, statement_action
-from linter.migration import Migration
+from linter.locks import TableLock, blocks_writes, describe, statement_action
+from linter.migration import Migration, Statement
 
 ID = "require-lock-timeout"
 SEVERITY = "error"
@@ -43,13 +44,16 @@ EQUIVALENTS = {"squawk": "require-timeout-settings", "eugene": "E9"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for stmt in migration.statements():
-        locks = [lk for lk in ctx.facts.existing_locks(stmt) if blocks_writes(lk.mode)]
-        if not locks or not ctx.facts.forward(stmt):
+    # One finding per section, on its first unguarded statement: one SET at the top fixes all.
+    for section in (migration.up, migration.down):
+        if section is None:
             continue
-        timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
-        if timeout is not None and timeout > 0:
+        unguarded = [
+            (stmt, locks) for stmt in section.all_statements() if (locks := _locks(stmt, ctx))
+        ]
+        if not unguarded:
             continue
+        stmt, locks = unguarded[0]
         verb = statement_action(stmt.node, ctx.facts.locks(stmt))
         if all(lk.referenced for lk in locks):
             what = "whose foreign key takes " + describe(locks).replace(
@@ -57,17 +61,32 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             )
         else:
             what = f"which takes {describe(locks)}"
+        more = (
+            f" ({len(unguarded) - 1} more lock-taking statements follow)"
+            if len(unguarded) > 1
+            else ""
+        )
         yield ctx.finding(
             stmt,
             f"no lock_timeout is set before {verb}, {what}: while it waits for the lock, every "
-            "query on "
-            "the table queues behind it",
+            f"query on the table queues behind it{more}",
             node=next((lk.node for lk in locks if not lk.referenced), locks[0].node),
-            severity=max((ctx.facts.severity(lk.table, ctx.severity) for lk in locks), key=_rank),
-            hint="SET lock_timeout = '2s'; earlier in the file (SET LOCAL inside its "
-            "transaction), and retry "
-            "the migration when it times out",
+            severity=max(
+                (ctx.facts.severity(lk.table, ctx.severity) for _, lks in unguarded for lk in lks),
+                key=_rank,
+            ),
+            hint="SET lock_timeout = '2s'; at the top of the section (SET LOCAL inside a "
+            "transaction), and retry the migration when it times out",
         )
+
+
+def _locks(stmt: Statement, ctx: Context) -> list[TableLock]:
+    """Locks blocking traffic on existing tables that `stmt` takes with no lock_timeout set."""
+    locks = [lk for lk in ctx.facts.existing_locks(stmt) if blocks_writes(lk.mode)]
+    if not locks or not ctx.facts.forward(stmt):
+        return []
+    timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
+    return [] if timeout is not None and timeout > 0 else locks
 
 
 def _rank(severity: str) -> int:

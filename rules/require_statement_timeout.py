@@ -6,7 +6,8 @@ writes (or reads) keeps that lock for as long as the work takes: on a table bigg
 expected, the outage has no end the deploy controls. `SET statement_timeout` earlier in the file
 (or `SET LOCAL` in its transaction) bounds it: the statement fails, rolls back and releases the
 table. Work that does not block traffic (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) is not
-reported: a timeout there would only leave an invalid index behind.
+reported: a timeout there would only leave an invalid index behind. One finding per UP or DOWN
+section, on its first unbounded statement, counts the others.
 
 ## Example
 ```sql
@@ -30,8 +31,8 @@ from collections.abc import Iterator
 from linter.context import Context
 from linter.facts import duration_ms
 from linter.findings import Finding
-from linter.locks import blocks_writes, describe, statement_action
-from linter.migration import Migration
+from linter.locks import TableLock, blocks_writes, describe, statement_action
+from linter.migration import Migration, Statement
 
 ID = "require-statement-timeout"
 SEVERITY = "warning"
@@ -40,23 +41,35 @@ EQUIVALENTS = {"squawk": "require-timeout-settings"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for stmt in migration.statements():
-        locks = [lk for lk in ctx.facts.existing_locks(stmt) if blocks_writes(lk.mode) and lk.long]
-        if not locks or not ctx.facts.forward(stmt):
+    # One finding per section, on its first unbounded statement: one SET at the top fixes all.
+    for section in (migration.up, migration.down):
+        if section is None:
             continue
-        timeout = duration_ms(ctx.facts.of(stmt).statement_timeout)
-        if timeout is not None and timeout > 0:
+        unbounded = [
+            (stmt, locks) for stmt in section.all_statements() if (locks := _locks(stmt, ctx))
+        ]
+        if not unbounded:
             continue
+        stmt, locks = unbounded[0]
         own = [x for x in locks if not x.referenced] or locks
         lk = max(own, key=lambda x: x.mode)
+        more = f" ({len(unbounded) - 1} more such statements follow)" if len(unbounded) > 1 else ""
         yield ctx.finding(
             stmt,
             f"no statement_timeout bounds {statement_action(stmt.node, locks)}, a full-table "
-            f"{lk.work} holding {describe(locks)}: "
-            "nothing limits how long the table stays blocked",
+            f"{lk.work} holding {describe(locks)}: nothing limits how long the table stays "
+            f"blocked{more}",
             node=lk.node,
             severity=ctx.facts.severity(lk.table, ctx.severity),
-            hint="SET statement_timeout = '5s'; (or what the table's size allows) earlier in "
-            "the file, or SET "
-            "LOCAL inside its transaction",
+            hint="SET statement_timeout = '5s'; (or what the table's size allows) at the top of "
+            "the section, or SET LOCAL inside its transaction",
         )
+
+
+def _locks(stmt: Statement, ctx: Context) -> list[TableLock]:
+    """Locks blocking traffic held during full-table work, with no statement_timeout set."""
+    locks = [lk for lk in ctx.facts.existing_locks(stmt) if blocks_writes(lk.mode) and lk.long]
+    if not locks or not ctx.facts.forward(stmt):
+        return []
+    timeout = duration_ms(ctx.facts.of(stmt).statement_timeout)
+    return [] if timeout is not None and timeout > 0 else locks

@@ -58,40 +58,51 @@ def _bulk(node: ast.Node) -> bool:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    # One finding per held ACCESS EXCLUSIVE lock, on the first statement that prolongs it.
     for section in (migration.up, migration.down):
         if section is None:
             continue
         held: tuple[Statement, TableLock] | None = None
+        offending: list[tuple[Statement, str]] = []
         for stmt in section.statements:
             facts = ctx.facts.of(stmt)
             if held is not None and not (
                 facts.in_transaction and ctx.facts.same_transaction(held[0], stmt)
             ):
-                held = None
+                yield from _report(ctx, held, offending)
+                held, offending = None, []
             if not facts.in_transaction:
                 continue
             locks = ctx.facts.existing_locks(stmt)
-            if held is not None and ctx.facts.forward(stmt):
-                why = _why(stmt, locks, held[1], ctx)
+            if held is not None:
+                why = _why(stmt, locks, held[1], ctx) if ctx.facts.forward(stmt) else None
                 if why:
-                    table = held[1].table
-                    yield ctx.finding(
-                        stmt,
-                        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by "
-                        f"{held[1].action} (line "
-                        f"{held[0].line}) while {why}: reads and writes wait until the "
-                        "transaction ends",
-                        node=stmt.node,
-                        severity=ctx.facts.severity(table, ctx.severity),
-                        hint="commit first: move this statement to its own migration, or run "
-                        "the ACCESS "
-                        "EXCLUSIVE change last in the transaction",
-                    )
-                    continue
-            if held is None:
+                    offending.append((stmt, why))
+            else:
                 exclusive = [lk for lk in locks if lk.mode == Lock.ACCESS_EXCLUSIVE]
-                if exclusive:
+                if exclusive and ctx.facts.forward(stmt):
                     held = (stmt, exclusive[0])
+        if held is not None:
+            yield from _report(ctx, held, offending)
+
+
+def _report(
+    ctx: Context, held: tuple[Statement, TableLock], offending: list[tuple[Statement, str]]
+) -> Iterator[Finding]:
+    if not offending:
+        return
+    stmt, why = offending[0]
+    table = held[1].table
+    more = f" ({len(offending) - 1} more statements after it do too)" if len(offending) > 1 else ""
+    yield ctx.finding(
+        stmt,
+        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} (line "
+        f"{held[0].line}) while {why}: reads and writes wait until the transaction ends{more}",
+        node=stmt.node,
+        severity=ctx.facts.severity(table, ctx.severity),
+        hint="commit first: move the slow statements to their own migration, or run the ACCESS "
+        "EXCLUSIVE change last in the transaction",
+    )
 
 
 def _why(stmt: Statement, locks: list[TableLock], held: TableLock, ctx: Context) -> str | None:

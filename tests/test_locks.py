@@ -31,6 +31,7 @@ from tests.conftest import TEMPLATE_DB
 
 SETUP = """
 CREATE TABLE u (id int PRIMARY KEY);
+CREATE SEQUENCE s;
 CREATE TABLE t (id int PRIMARY KEY, a int, v varchar(10), n numeric(10,2), ts timestamp, c cidr,
                 u_id int);
 CREATE INDEX t_a ON t (a);
@@ -84,6 +85,9 @@ IN_TRANSACTION = [
     "ALTER TABLE t RENAME TO t_new",
     "ALTER TABLE t RENAME COLUMN a TO a2",
     "ALTER INDEX t_a RENAME TO t_a2",
+    "ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_pk",
+    "ALTER SEQUENCE s RENAME TO s2",
+    "ANALYZE t",
     "ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN (2)",
     "ALTER TABLE p DETACH PARTITION p1",
     "CREATE TABLE p3 PARTITION OF p FOR VALUES IN (3)",

@@ -557,3 +557,82 @@ def test_example_project_markers_match_lock_rules() -> None:
         expected |= {(path.name, line, rule) for line, rule in _markers(path) if rule in LOCK_RULES}
     assert expected, "the example marks no lock finding"
     assert found == expected
+
+
+# ------------------------------------------------------------------ found on real histories
+
+
+def test_analyze_runs_in_a_transaction(tmp_path: Path) -> None:
+    sql = "ALTER TABLE orders ADD COLUMN a text;\nANALYZE orders;\nVACUUM orders;\n"
+    found = lint_findings(sql, "concurrently-in-transaction", tmp_path)
+    assert [f.line for f in found] == [3]
+
+
+def test_one_timeout_finding_per_section_counts_the_others(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nALTER TABLE orders ADD COLUMN a text;\nCREATE INDEX i ON orders (a);\n"
+        "ALTER TABLE orders ADD CONSTRAINT ck CHECK (total > 0);\n"
+        "-- DOWN\nALTER TABLE customers ADD COLUMN z text;\n"
+    )
+    found = lint_findings(sql, "require-lock-timeout", tmp_path)
+    assert [(f.line, f.section) for f in found] == [(2, "up"), (6, "down")]
+    assert "2 more lock-taking statements follow" in found[0].message
+    found = lint_findings(sql, "require-statement-timeout", tmp_path / "b")
+    assert [f.line for f in found] == [3] and "1 more such statements follow" in found[0].message
+
+
+def test_one_finding_per_held_access_exclusive(tmp_path: Path) -> None:
+    sql = (
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN a text;\n"
+        "UPDATE orders SET a = 'x';\nCREATE INDEX i ON orders (a);\n"
+    )
+    found = lint_findings(sql, "statement-after-access-exclusive", tmp_path)
+    assert [f.line for f in found] == [3] and "1 more statements after it" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("up", "down"),
+    [
+        (
+            "ALTER TABLE orders ALTER COLUMN note TYPE text;",
+            "ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);",
+        ),
+        (
+            "DROP INDEX CONCURRENTLY idx_orders_status;",
+            "CREATE INDEX idx_orders_status ON orders (status);",
+        ),
+        (
+            "ALTER TABLE orders DROP CONSTRAINT uq_code;",
+            "ALTER TABLE orders ADD CONSTRAINT uq_code UNIQUE (code);",
+        ),
+        (
+            "ALTER TABLE orders ALTER COLUMN note DROP NOT NULL;",
+            "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
+        ),
+        (
+            "ALTER TABLE orders RENAME COLUMN note TO remark;",
+            "ALTER TABLE orders RENAME COLUMN remark TO note;",
+        ),
+    ],
+)
+def test_down_restoring_what_up_changed_gets_no_forward_alarm(
+    tmp_path: Path, up: str, down: str
+) -> None:
+    sql = f"-- UP\nSET lock_timeout = '2s';\n{up}\n-- DOWN\n{down}\n"
+    found = lint_findings(sql, LOCK_RULES, tmp_path, transaction="none")
+    assert [f for f in found if f.section == "down"] == []
+
+
+def test_down_changing_something_else_still_fires(tmp_path: Path) -> None:
+    sql = ORDERS.replace("-- file: 202401011200__change.sql\n", "") + (
+        "-- file: 202401011200__change.sql\n"
+        "-- UP\nSET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN note TYPE text;\n"
+        "-- DOWN\nALTER TABLE orders ALTER COLUMN total TYPE bigint;\n"
+    )
+    found = lint_findings(sql, "column-type-rewrite", tmp_path)
+    assert [(f.line, f.section) for f in found] == [(5, "down")]
+
+
+def test_renaming_a_sequence_locks_no_table(tmp_path: Path) -> None:
+    sql = "ALTER SEQUENCE orders_id_seq RENAME TO orders_id_seq2;\n"
+    assert lint_findings(sql, "require-lock-timeout", tmp_path) == []
