@@ -345,9 +345,12 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
                         location=cmd.def_.typeName.location,
                     )
                     facts.columns.append(_column_fact(stmt, table, column, "alter type"))
-                elif cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-                    if cmd.def_.contype in _CONSTRAINT_KINDS:
-                        facts.constraints.append(ConstraintFact(stmt, table, cmd.def_, None))
+                elif (
+                    cmd.subtype == AT.AT_AddConstraint
+                    and isinstance(cmd.def_, ast.Constraint)
+                    and cmd.def_.contype in _CONSTRAINT_KINDS
+                ):
+                    facts.constraints.append(ConstraintFact(stmt, table, cmd.def_, None))
 
 
 def _sibling(table: str, name: str) -> str:
@@ -499,5 +502,10 @@ def compute_facts(
             isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN
             for s in section.statements
         )
-        _section_facts(section, runner_tx and not has_begin, facts, counter)
+        wrapped = runner_tx and not has_begin
+        if migration.convention == "golang-migrate" and len(section.statements) == 1:
+            # golang-migrate sends the whole file as one query: several statements run as one
+            # implicit transaction, a lone statement (CREATE INDEX CONCURRENTLY) runs alone.
+            wrapped = False
+        _section_facts(section, wrapped, facts, counter)
     return facts

@@ -13,7 +13,7 @@ import pytest
 from linter.config import load_config
 from linter.engine import lint
 from linter.facts import duration_ms
-from tests.helpers import ids, lint_findings
+from tests.helpers import ids, lint_findings, make_config
 
 REPO = Path(__file__).resolve().parents[1]
 NO_TX = "-- +goose NO TRANSACTION\n-- +goose Up\n"
@@ -636,3 +636,17 @@ def test_down_changing_something_else_still_fires(tmp_path: Path) -> None:
 def test_renaming_a_sequence_locks_no_table(tmp_path: Path) -> None:
     sql = "ALTER SEQUENCE orders_id_seq RENAME TO orders_id_seq2;\n"
     assert lint_findings(sql, "require-lock-timeout", tmp_path) == []
+
+
+@pytest.mark.parametrize(("statements", "fires"), [(1, False), (2, True)])
+def test_golang_migrate_runs_a_lone_statement_outside_a_transaction(
+    tmp_path: Path, statements: int, fires: bool
+) -> None:
+    directory = tmp_path / "m"
+    directory.mkdir()
+    body = "SET lock_timeout = '2s';\n" if statements == 2 else ""
+    (directory / "000001_idx.up.sql").write_text(body + CIC)
+    (directory / "000001_idx.down.sql").write_text("DROP INDEX CONCURRENTLY IF EXISTS idx;\n")
+    config = make_config(tmp_path, select=["concurrently-in-transaction"])
+    found = lint([directory], config).findings
+    assert [Path(f.path).name for f in found] == (["000001_idx.up.sql"] if fires else [])
