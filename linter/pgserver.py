@@ -258,10 +258,21 @@ def _stop_all_live() -> None:
             LOG.exception("could not stop scratch server %s", server.base_dir)
 
 
+_INTERRUPTED: list[int] = []
+
+
+def interrupted_by() -> int | None:
+    """The signal that stopped the scratch servers, if one did. Code that sees an error after
+    the server vanished under it can then re-raise the interruption instead."""
+    return _INTERRUPTED[-1] if _INTERRUPTED else None
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     """Stop every scratch server first, then behave as before we were installed: SIGINT
     still raises KeyboardInterrupt, SIGTERM still ends the process (as SystemExit, so that
     ``finally`` blocks and context managers run)."""
+    if _LIVE:
+        _INTERRUPTED.append(signum)
     _stop_all_live()
     previous = _PREVIOUS_HANDLERS.get(signum)
     if callable(previous):
@@ -683,10 +694,14 @@ class ScratchServer:
         return self.conninfo(name)
 
     def drop_database(self, name: str, *, force: bool = True) -> None:
-        """DROP DATABASE IF EXISTS; ``force`` disconnects remaining sessions (PostgreSQL 13+)."""
+        """DROP DATABASE IF EXISTS; ``force`` disconnects remaining sessions (PostgreSQL 13+).
+
+        A no-op once the server is stopped (everything is gone with it): cleanup code in
+        ``finally`` blocks must not replace a KeyboardInterrupt with an error."""
         from psycopg import sql
 
-        self._require_running()
+        if self._stopped:
+            return
         query = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
         if force and self.major_version >= 13:
             query = sql.SQL("{} WITH (FORCE)").format(query)

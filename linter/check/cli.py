@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -163,16 +164,26 @@ def run(args: argparse.Namespace, config: Any) -> int:
         options.explain = _explain_step(args, config, result.migrations, progress)
     dsn = target_dsn(args)
     check: CheckResult
-    if dsn is None:
-        check = run_scratch(result.migrations, options)
-    else:
-        from linter.check.target import TargetOptions, run_target
+    try:
+        if dsn is None:
+            check = run_scratch(result.migrations, options)
+        else:
+            from linter.check.target import TargetOptions, run_target
 
-        check = run_target(
-            result.migrations,
-            options,
-            TargetOptions.from_config(dsn, config, args.execute_on_target),
-        )
+            check = run_target(
+                result.migrations,
+                options,
+                TargetOptions.from_config(dsn, config, args.execute_on_target),
+            )
+    except Exception:
+        from linter.pgserver import interrupted_by
+
+        signum = interrupted_by()
+        if signum is not None:  # only the server vanishing under Ctrl-C/SIGTERM: say that
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt from None
+            raise SystemExit(128 + signum) from None
+        raise
     check_dict = check.to_dict()
     result.check = check_dict
     render_options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
@@ -213,7 +224,9 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
                 (t if "." in t else f"public.{t}"): float(n) for t, n in target.target_rows.items()
             }
             explain_options.data_source = explain_options.data_source or "sample of the target"
-        evidence = run_explain(conn_factory, pending, schema, config, history=migrations, options=explain_options)
+        evidence = run_explain(
+            conn_factory, pending, schema, config, history=migrations, options=explain_options
+        )
         return evidence.to_dict()
 
     return explain
