@@ -130,6 +130,7 @@ def test_target_mode_through_the_cli_never_prints_the_password(
             str(folder),
             "--format",
             "json",
+            "--no-explain",
             "--database",
             dsn,
             "--pg-bin",
