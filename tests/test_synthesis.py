@@ -13,7 +13,7 @@ SCHEMA = """
 CREATE TYPE humor AS ENUM ('feliz', 'triste', 'neutro');
 CREATE TABLE users (
     id uuid PRIMARY KEY,
-    email text NOT NULL UNIQUE,
+    email text NOT NULL UNIQUE CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
     status text NOT NULL DEFAULT 'ativo' CHECK (status IN ('ativo', 'inativo', 'bloqueado')),
     role text NOT NULL CHECK (role IN ('admin', 'gestor', 'voluntario', 'beneficiaria')),
     humor humor NOT NULL,
@@ -25,6 +25,7 @@ CREATE TABLE oficinas (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     nome text NOT NULL,
     vagas integer NOT NULL CHECK (vagas > 500),
+    uf text NOT NULL CHECK (uf ~ '^[A-Z]{2}$'),
     data_inicio date NOT NULL,
     data_fim date NOT NULL,
     CHECK (data_fim >= data_inicio)
@@ -64,6 +65,7 @@ def test_children_pull_in_their_empty_parents_and_everything_is_valid(conn: Any)
     # the CHECK (vagas > 500) and (data_fim >= data_inicio) filtered the candidates
     assert one(conn, "SELECT count(*) FROM oficinas") == 400
     assert one(conn, "SELECT min(vagas) FROM oficinas") > 500
+    assert one(conn, "SELECT count(DISTINCT uf) FROM oficinas") > 20  # 'PE', 'SP', ... from the regex CHECK
     # unique columns are unique (the constraints would have refused duplicates anyway)
     assert one(conn, "SELECT count(DISTINCT email) FROM users") == 400
     assert one(conn, "SELECT count(DISTINCT (oficina_id, user_id)) FROM inscricoes") == 400
@@ -90,7 +92,7 @@ def test_check_lists_and_enums_are_honoured_and_skewed(conn: Any) -> None:
 
 
 def test_tables_with_data_are_left_alone(conn: Any) -> None:
-    conn.execute("INSERT INTO oficinas (nome, vagas, data_inicio, data_fim) VALUES ('x', 600, now(), now())")
+    conn.execute("INSERT INTO oficinas (nome, vagas, uf, data_inicio, data_fim) VALUES ('x', 600, 'PE', now(), now())")
     assert [r.table for r in synthesize(conn, ["public.oficinas"], 100)] == []
     assert one(conn, "SELECT count(*) FROM oficinas") == 1
 
@@ -101,3 +103,12 @@ def test_a_table_that_cannot_be_synthesised_says_why(conn: Any) -> None:
     conn.execute("CREATE TABLE impossible (id int PRIMARY KEY, n int NOT NULL CHECK (n < 0 AND n > 0))")
     (r,) = synthesize(conn, ["public.impossible"], 10)
     assert r.status == "failed" and "CHECK" in (r.reason or "")
+
+
+def test_checks_on_defaulted_columns_do_not_block_generation(conn: Any) -> None:
+    conn.execute(
+        "CREATE TABLE projetos (id int PRIMARY KEY, orcamento numeric NOT NULL DEFAULT 0 CHECK (orcamento >= 0),"
+        " nome text NOT NULL CHECK (btrim(nome) <> ''))"
+    )
+    (r,) = synthesize(conn, ["public.projetos"], 50)
+    assert r.status == "generated" and r.rows == 50

@@ -105,7 +105,7 @@ def lint_plan(plan: Plan, thresholds: Thresholds | None = None) -> list[PlanFind
                         "an index on the filtered columns would read a fraction of that"))
         if kind in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan"):
             fetched = node.rows + node.removed_by_filter
-            if fetched > 0 and node.removed_by_filter / fetched >= t.filter_removed_ratio:
+            if fetched >= t.filter_min_rows and node.removed_by_filter / fetched >= t.filter_removed_ratio:
                 out.append(PlanFinding(
                     FILTER_AFTER_INDEX, node.path, node.label(),
                     f"{node.label()}: the Filter removes {node.removed_by_filter / fetched:.0%} of "

@@ -49,6 +49,8 @@ class ColumnInfo:
     generated: bool
     enum_values: list[str] = field(default_factory=list)
     type_category: str = "U"
+    upper_letters: int = 0
+    """n when a CHECK asks `col ~ '^[A-Z]{n}$'` (state codes such as 'PE')."""
 
 
 @dataclass
@@ -64,6 +66,7 @@ class TableSynthesis:
 
 
 _IN_LIST = re.compile(r"^CHECK \(\(\(?(\w+)\)?(?:::text)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$", re.S)
+_UPPER = re.compile(r"^CHECK \(\(\(?(\w+)\)?(?:::text)? ~ '\^\[A-Z\]\{(\d)\}\$'(?:::text)?\)\)$")
 _STRING = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -169,11 +172,18 @@ def _by_type(col: ColumnInfo, rvar: str, unique: bool) -> str | None:
         return f"(date '2023-01-01' + floor({rvar} * 1095)::int)"
     if t.startswith("timestamp"):
         return f"(timestamp '2023-01-01' + {rvar} * interval '1095 days')::{t}"
+    if (t == "text" or t.startswith("character")) and "email" in col.name.lower():
+        text = "('pessoa' || g || '@exemplo.org')"
+        return f"{text}::{t}" if t != "text" else text
+    if (t == "text" or t.startswith("character")) and col.upper_letters:
+        n = col.upper_letters
+        letters = " || ".join(f"chr(65 + ((g / {26 ** i}) + floor({rvar} * 26)::int) % 26)" for i in range(n))
+        return f"({letters})::{t}" if t != "text" else f"({letters})"
     if t in ("text",) or t.startswith("character varying") or t.startswith("character("):
         words = "(ARRAY[" + ", ".join(_literal(w) for w in WORDS) + "])"
         n = len(WORDS)
         base = (f"initcap({words}[1 + floor({rvar} * {n})::int] || ' de ' || "
-                f"{words}[1 + (g * 7919 % {n})])")
+                f"{words}[1 + (g::bigint * 7919 % {n})::int])")
         text = f"({base} || ' ' || g)" if unique else base
         return f"{text}::{t}" if t != "text" else text
     if t == "inet":
@@ -210,6 +220,11 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
             in_lists[m.group(1)] = [v.replace("''", "'") for v in _STRING.findall(m.group(2))]
         if definition.startswith("CHECK ") and " NOT VALID" not in definition:
             checks.append(definition[len("CHECK "):])
+        letters = _UPPER.match(definition)
+        if letters:
+            for col in columns:
+                if col.name == letters.group(1):
+                    col.upper_letters = int(letters.group(2))
 
     ctes: list[str] = []
     cte_names: list[str] = []
@@ -243,7 +258,9 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
                 f"p_{col.name} AS (SELECT array_agg({_qident(ref_col)}) AS k FROM "
                 f"(SELECT {_qident(ref_col)} FROM {_qtable(ref)} LIMIT 100000) s)"
             )
-            index = radix.get(col.name) or f"(g * 7919 + floor({rvar} * 1000)::int) % cardinality(p_{col.name}.k)"
+            index = radix.get(col.name) or (
+                f"((g::bigint * 7919 + floor({rvar} * 1000)::int) % cardinality(p_{col.name}.k))::int"
+            )
             if col.name in unique_cols:
                 index = f"(g - 1) % cardinality(p_{col.name}.k)"
             expr = f"p_{col.name}.k[1 + {index}]"
@@ -266,6 +283,11 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
     if not names:
         result.status, result.reason = "failed", "no column to generate"
         return result
+    # A CHECK on a column left to its DEFAULT cannot be evaluated on the candidates (the column
+    # is not generated); the default is assumed to satisfy it.
+    generated = {n.strip('"') for n in names}
+    omitted = [c.name for c in columns if c.name not in generated]
+    checks = [c for c in checks if not any(re.search(rf"\b{re.escape(o)}\b", c) for o in omitted)]
     randoms = ", ".join(f"random() + 0 * g AS r{i}" for i in range(len(columns)))
     with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
     where = f"WHERE {' AND '.join(checks)}" if checks else ""
@@ -296,7 +318,10 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
         if not checks:
             break
     if result.rows == 0:
-        result.status, result.reason = "failed", "every generated row violated a CHECK constraint"
+        result.status = "failed"
+        result.reason = "every generated row violated a CHECK constraint"
+        if checks:
+            result.reason += f": {'; '.join(checks)[:200]}"
     return result
 
 

@@ -26,7 +26,9 @@ class Thresholds:
     seq_scan_min_pages: float = 1000.0
     """... from at least this many pages (shared buffers touched by the scan) is selective."""
     filter_removed_ratio: float = 0.9
-    """Plan lint: an index scan whose Filter removes this share of the rows it fetched or more."""
+    """Plan lint: an index scan whose Filter removes this share of the rows it fetched or more ..."""
+    filter_min_rows: float = 1000.0
+    """... out of at least this many rows fetched."""
     heap_fetch_ratio: float = 0.5
     """Plan lint: an index-only scan that visits the heap for this share of its rows or more
     (the visibility map is stale: VACUUM the table)."""
