@@ -374,3 +374,81 @@ def test_generated_names_match_postgresql(pg_db: str) -> None:
             model.apply(raw.stmt)
         _compare(model, _catalog(conn), "naming")
     assert not model.problems
+
+
+_FK = "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p (id));"
+_VIEW = "CREATE TABLE t (id int); CREATE VIEW v AS SELECT id FROM t;"
+_TRIGGER = (
+    "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+    "CREATE TABLE t (id int);"
+    "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();"
+)
+_ENUM = "CREATE TYPE m AS ENUM ('a'); CREATE TABLE t (x m);"
+_SCHEMA = "CREATE SCHEMA s; CREATE TABLE s.t (id int);"
+PROBLEM_CASES = [
+    (_FK, "DROP TABLE p", True),
+    (_FK, "DROP TABLE p CASCADE", False),
+    (_FK, "ALTER TABLE p DROP COLUMN id", True),
+    (_FK, "ALTER TABLE p DROP COLUMN id CASCADE", False),
+    (_VIEW, "DROP TABLE t", True),
+    (_VIEW, "DROP TABLE t CASCADE", False),
+    (_VIEW + "CREATE VIEW w AS SELECT * FROM v;", "DROP VIEW v", True),
+    (_VIEW + "CREATE VIEW w AS SELECT * FROM v;", "DROP VIEW v CASCADE", False),
+    (_TRIGGER, "DROP FUNCTION f()", True),
+    (_TRIGGER, "DROP FUNCTION f() CASCADE", False),
+    (_ENUM, "DROP TYPE m", True),
+    (_ENUM, "DROP TYPE m CASCADE", False),
+    (_SCHEMA, "DROP SCHEMA s", True),
+    (_SCHEMA, "DROP SCHEMA s CASCADE", False),
+    ("", "DROP TABLE missing", True),
+    ("", "DROP TABLE IF EXISTS missing", False),
+    ("CREATE TABLE t (id int)", "ALTER TABLE t DROP COLUMN nope", True),
+    ("CREATE TABLE t (id int)", "ALTER TABLE t DROP COLUMN IF EXISTS nope", False),
+    ("CREATE TABLE t (id int)", "ALTER TABLE t DROP CONSTRAINT nope", True),
+    ("CREATE TABLE t (id int)", "CREATE TABLE t (x int)", True),
+    ("CREATE TABLE t (id int)", "CREATE TABLE IF NOT EXISTS t (x int)", False),
+    ("CREATE TABLE t (id int)", "ALTER TABLE t ADD COLUMN id int", True),
+    ("CREATE TABLE t (id int); CREATE INDEX i ON t (id)", "CREATE INDEX i ON t (id)", True),
+    ("CREATE TABLE t (id int UNIQUE)", "DROP INDEX t_id_key", True),
+    ("CREATE TABLE t (a int, b int)", "ALTER TABLE t RENAME COLUMN a TO b", True),
+    ("CREATE TABLE t (id int PRIMARY KEY)", "ALTER TABLE t ALTER COLUMN id DROP NOT NULL", True),
+    ("CREATE TABLE t (id int PRIMARY KEY)", "ALTER TABLE t ADD PRIMARY KEY (id)", True),
+    ("CREATE TABLE p (id int)", "CREATE TABLE c (p_id int REFERENCES p)", True),
+    ("CREATE TYPE m AS ENUM ('a')", "ALTER TYPE m ADD VALUE 'a'", True),
+    ("CREATE TYPE m AS ENUM ('a')", "ALTER TYPE m ADD VALUE IF NOT EXISTS 'a'", False),
+    ("CREATE EXTENSION pg_trgm", "CREATE EXTENSION pg_trgm", True),
+    ("CREATE TABLE t (id int); CREATE TABLE u (id int)", "ALTER TABLE t RENAME TO u", True),
+]
+
+
+def test_model_problems_match_postgresql_errors(pg_db: str) -> None:
+    """`problems` (what `down-does-not-revert` reports as "DOWN would fail") appear exactly
+    when PostgreSQL rejects the statement. Each case runs in a transaction rolled back."""
+    from pglast import parse_sql
+
+    psycopg = pytest.importorskip("psycopg")
+    mismatches = []
+    with psycopg.connect(pg_db) as conn:
+        conn.execute("SET lock_timeout = '5s'")
+        conn.execute("SET statement_timeout = '30s'")
+        conn.commit()
+        for setup, statement, fails in PROBLEM_CASES:
+            model = SchemaModel()
+            for raw in parse_sql(setup):
+                model.apply(raw.stmt)
+            assert not model.problems, (setup, model.problems)
+            model.apply(parse_sql(statement)[0].stmt)
+            if setup:
+                conn.execute(setup)
+            try:
+                conn.execute(statement)
+                failed = False
+            except psycopg.Error:
+                failed = True
+            conn.rollback()
+            assert failed == fails, (
+                f"PostgreSQL {'rejected' if failed else 'accepted'} {statement!r}"
+            )
+            if bool(model.problems) != fails:
+                mismatches.append((setup, statement, [p.message for p in model.problems]))
+    assert not mismatches

@@ -7,8 +7,8 @@ name PostgreSQL gave them (`ALTER TABLE t DROP CONSTRAINT t_email_key`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from pglast import ast
 from pglast.stream import RawStream
@@ -16,6 +16,7 @@ from pglast.stream import RawStream
 from .objects import DEFAULT_SCHEMA
 
 NAMEDATALEN = 64
+NodeT = TypeVar("NodeT", bound=ast.Node)
 
 _BUILTIN_TYPES = {
     "int2": "smallint",
@@ -262,6 +263,18 @@ def figure_colname_text(expression: str) -> str:
         return "expr"
     assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
     return figure_colname(stmt.targetList[0].val) or "expr"
+
+
+def nodes_of(node: Any, kind: type[NodeT]) -> Iterator[NodeT]:
+    """Every node of type `kind` in a tree, depth first."""
+    if isinstance(node, kind):
+        yield node
+    if isinstance(node, ast.Node):
+        for attr in node:
+            yield from nodes_of(getattr(node, attr), kind)
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from nodes_of(item, kind)
 
 
 def referenced_columns(node: Any) -> list[str]:

@@ -259,6 +259,8 @@ class View:
     name: str
     query: str
     materialized: bool = False
+    depends_on: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Qualified names of the tables and views its query reads (DROP ... CASCADE drops it)."""
     location: Any = field(default=None, compare=False, repr=False)
 
     @property

@@ -173,7 +173,22 @@ class ObjectStatements(TableStatements):
                     self._problem(f"function {prefix[:-1]} does not exist")
                 continue
             for match in matches:
-                del self.functions[match]
+                function = self.functions.pop(match)
+                if function.arguments:
+                    continue  # trigger functions take no arguments
+                self._drop_dependent_triggers(function.signature[: -len("()")], node)
+
+    def _drop_dependent_triggers(self, function: str, node: Any) -> None:
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        for table_key, table in list(self.tables.items()):
+            users = [t.name for t in table.triggers.values() if t.function == function]
+            if users and not cascade:
+                self._problem(
+                    f"cannot drop function {function}(): trigger {users[0]} on {table_key} "
+                    "depends on it (CASCADE would drop the trigger)"
+                )
+            for trigger in users:
+                del self._writable(table_key).triggers[trigger]
 
     def _rename(self, node: Any) -> None:
         kind = node.renameType
@@ -294,6 +309,11 @@ class ObjectStatements(TableStatements):
             self._fk_refs[new_key] = frozenset(renamed_incoming)
         for child in children:
             self._writable(child).partition_of = new_key
+        for view_key, view in list(self.views.items()):
+            if key in view.depends_on:
+                self.views[view_key] = dataclasses.replace(
+                    view, depends_on=(view.depends_on - {key}) | {new_key}
+                )
         for seq_key in self._sequences_of(key):
             sequence = self.sequences[seq_key]
             assert sequence.owned_by is not None
@@ -515,8 +535,23 @@ class ObjectStatements(TableStatements):
             self._problem(f"relation {key} already exists")
             return
         schema, name = key.split(".", 1)
-        self.views[key] = View(schema, name, N.deparse(node.query), location=self._location)
+        self.views[key] = View(
+            schema,
+            name,
+            N.deparse(node.query),
+            depends_on=self._reads(node.query),
+            location=self._location,
+        )
         self._relations[key] = "view"
+
+    def _reads(self, query: Any) -> frozenset[str]:
+        """Tables and views a query names that the model knows (CTE names are not relations)."""
+        found = set()
+        for rv in N.nodes_of(query, ast.RangeVar):
+            key = self._rel_key(rv)
+            if key in self.tables or key in self.views:
+                found.add(key)
+        return frozenset(found)
 
     def _create_table_as(self, node: Any) -> None:
         key = self._rel_key(node.into.rel)
@@ -527,7 +562,12 @@ class ObjectStatements(TableStatements):
         schema, name = key.split(".", 1)
         if node.objtype == OT.OBJECT_MATVIEW:
             self.views[key] = View(
-                schema, name, N.deparse(node.query), materialized=True, location=self._location
+                schema,
+                name,
+                N.deparse(node.query),
+                materialized=True,
+                depends_on=self._reads(node.query),
+                location=self._location,
             )
             self._relations[key] = "materialized view"
         else:

@@ -473,6 +473,20 @@ class TableStatements(ModelState):
                 )
             self._remove_constraint(self._writable(other.qualified_name), constraint.name)
         self._fk_refs.pop(key, None)
+        self._drop_dependent_views(key, cascade=cascade)
+
+    def _drop_dependent_views(self, key: str, *, cascade: bool) -> None:
+        """Views reading `key` go with it under CASCADE; without it PostgreSQL refuses."""
+        for view_key, view in list(self.views.items()):
+            if key in view.depends_on and view_key in self.views:
+                if not cascade:
+                    self._problem(
+                        f"cannot drop {key}: view {view_key} depends on it "
+                        "(CASCADE would drop the view)"
+                    )
+                del self.views[view_key]
+                self._relations.pop(view_key, None)
+                self._drop_dependent_views(view_key, cascade=cascade)
 
     def _drop_relations(self, node: Any, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
@@ -514,6 +528,7 @@ class TableStatements(ModelState):
             elif kind in ("view", "materialized view"):
                 self.views.pop(key, None)
                 self._relations.pop(key, None)
+                self._drop_dependent_views(key, cascade=cascade)
             elif kind == "sequence":
                 self._pop_sequence(key)
 
