@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lint", action="store_true", help="render from a lint run (no database)")
     parser.add_argument("--out", type=Path, default=ROOT / EXAMPLE, help="folder for report.html and comment.md")
+    parser.add_argument("--save-result", type=Path, metavar="FILE", help="also keep the saved result JSON here")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     import os
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         code = pgpreflight(["report", str(saved), "--html", str(html), "--markdown", str(md)])
         if code:
             return code
+        if args.save_result:
+            import shutil
+
+            shutil.copyfile(saved, args.save_result)
     print(f"wrote {html.relative_to(ROOT) if html.is_relative_to(ROOT) else html} and {md.name}")
     return 0
 

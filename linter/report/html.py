@@ -103,7 +103,8 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
                 "round_trip": _round_trip(mc),
                 "new_indexes": m.get("new_indexes") or [],
                 "explain": [e for e in explain if e.get("migration") == m["id"]],
-                "open": bool(findings) or (mc is not None and mc.get("status") != "passed"),
+                "open": bool(findings) or (mc is not None and mc.get("status") != "passed")
+                or any(cl.explain_status(e.get("verdict")) != cl.PASSED for e in explain if e.get("migration") == m["id"]),
             }
         )
     shown_ids = {m["id"] for m in migrations}
