@@ -452,3 +452,29 @@ def test_model_problems_match_postgresql_errors(pg_db: str) -> None:
             if bool(model.problems) != fails:
                 mismatches.append((setup, statement, [p.message for p in model.problems]))
     assert not mismatches
+
+
+CTAS_SQL = """
+CREATE TABLE post (id serial PRIMARY KEY, name text, published timestamptz NOT NULL DEFAULT now());
+CREATE TABLE comment (id int, body varchar(10));
+CREATE TABLE x (a, b) AS SELECT p.id, c.body AS nm, count(*) AS n, 1 AS one, 's' AS s,
+    now()::date AS day, p.*, coalesce(p.name, 'x') AS label
+    FROM post p JOIN comment c ON c.id = p.id GROUP BY p.id, c.body WITH NO DATA;
+CREATE TABLE y AS SELECT * FROM post UNION ALL SELECT * FROM post;
+ALTER TABLE y ADD PRIMARY KEY (id, published);
+"""
+
+
+def test_create_table_as_columns_match_postgresql(pg_db: str) -> None:
+    from pglast import parse_sql
+
+    psycopg = pytest.importorskip("psycopg")
+    model = SchemaModel()
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '5s'")
+        conn.execute("SET statement_timeout = '30s'")
+        for raw in parse_sql(CTAS_SQL):
+            conn.execute(CTAS_SQL[raw.stmt_location : raw.stmt_location + raw.stmt_len])
+            model.apply(raw.stmt)
+        _compare(model, _catalog(conn), "create table as")
+    assert not model.problems and not model.unmodelled

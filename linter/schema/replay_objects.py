@@ -9,6 +9,7 @@ from typing import Any
 from pglast import ast, enums
 
 from . import names as N
+from .derive import UNKNOWN, derive_columns
 from .objects import (
     CHECK,
     DEFAULT_SCHEMA,
@@ -571,10 +572,28 @@ class ObjectStatements(TableStatements):
             )
             self._relations[key] = "materialized view"
         else:
-            self.tables[key] = Table(schema, name, location=self._location)
+            table = Table(schema, name, location=self._location)
+            columns = derive_columns(node.query, self._known_table, self._format_type)
+            given = N.strings(node.into.colNames)
+            for i, column in enumerate(columns):
+                name = given[i] if i < len(given) else column.name
+                table.columns[name] = dataclasses.replace(
+                    column, name=name, location=self._location
+                )
+            self.tables[key] = table
             self._owned.add(key)
             self._relations[key] = "table"
-            self._unmodelled(node, f"CREATE TABLE AS: the columns of {key} are not derived")
+            unknown = [c.name for c in table.columns.values() if c.type == UNKNOWN]
+            if not columns:
+                self._unmodelled(node, f"CREATE TABLE AS: the columns of {key} are not derived")
+            elif unknown:
+                self._unmodelled(
+                    node,
+                    f"CREATE TABLE AS: the types of {', '.join(unknown)} in {key} are not derived",
+                )
+
+    def _known_table(self, rv: Any) -> Table | None:
+        return self.tables.get(self._rel_key(rv))
 
     # ----------------------------------------------------------------- types
 
