@@ -26,8 +26,12 @@ SINCE = "202404021600"  # the first migration with a mistake: everything before 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lint", action="store_true", help="render from a lint run (no database)")
-    parser.add_argument("--out", type=Path, default=ROOT / EXAMPLE, help="folder for report.html and comment.md")
-    parser.add_argument("--save-result", type=Path, metavar="FILE", help="also keep the saved result JSON here")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / EXAMPLE, help="folder for report.html and comment.md"
+    )
+    parser.add_argument(
+        "--save-result", type=Path, metavar="FILE", help="also keep the saved result JSON here"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     import os
@@ -41,11 +45,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.lint:
             command = ["lint", str(EXAMPLE), "--json", str(saved)]
         else:
-            command = ["check", str(EXAMPLE), "--since", SINCE, "--data", str(EXAMPLE / "data" / "seed.sql"),
-                       "--json", str(saved)]
-        code = pgpreflight([*command, "-q", "--exit-zero", "--output", str(Path(tmp) / "output.txt")])
+            command = [
+                "check",
+                str(EXAMPLE),
+                "--since",
+                SINCE,
+                "--data",
+                str(EXAMPLE / "data" / "seed.sql"),
+                "--json",
+                str(saved),
+            ]
+        code = pgpreflight(
+            [*command, "-q", "--exit-zero", "--output", str(Path(tmp) / "output.txt")]
+        )
         if code != 0 or not saved.is_file():
-            print(f"render_example_report: 'pgpreflight {' '.join(command)}' failed (exit {code})", file=sys.stderr)
+            print(
+                f"render_example_report: 'pgpreflight {' '.join(command)}' failed (exit {code})",
+                file=sys.stderr,
+            )
             return code or 1
         result = load(saved)
         if result.meta is None or result.review is None:
@@ -57,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             ns = argparse.Namespace(paths=[EXAMPLE], reviewed_by=[], test_results=[], project=None)
             attach_evidence(result, ns, config, command=command[0])
             from linter.cli import write_output
-            from linter.report import json_format, RenderOptions
+            from linter.report import RenderOptions, json_format
 
             write_output(json_format.render(result, RenderOptions()), saved)
         args.out.mkdir(parents=True, exist_ok=True)

@@ -77,30 +77,36 @@ class RunResult:
         shown |= {f.path for f in self.findings if f.path in self.sources}
         # Free text from servers and test commands may quote a connection string: scrub it here,
         # the one door every saved result and report goes through.
-        return redact_all({  # type: ignore[no-any-return]
-            "version": RESULT_VERSION,
-            "tool": {"name": "pgpreflight", "version": __version__},
-            "pg_version": str(self.config.pg_version),
-            "fail_on": self.config.fail_on,
-            "meta": self.meta,
-            "findings": [f.to_dict() for f in self.findings],
-            "summary": self.counts(),
-            "migrations": [_migration_dict(m) for m in self.migrations],
-            "rules": [_rule_dict(rules_by_id[r]) for r in used if r in rules_by_id],
-            "enabled_rules": sorted(rules_by_id),
-            "sources": [
-                {"path": s.display, "text": s.text} for d, s in sorted(self.sources.items()) if d in shown
-            ],
-            "review": self.review,
-            "tests": self.tests,
-            "check": self.check,
-        })
+        return redact_all(  # type: ignore[no-any-return]
+            {
+                "version": RESULT_VERSION,
+                "tool": {"name": "pgpreflight", "version": __version__},
+                "pg_version": str(self.config.pg_version),
+                "fail_on": self.config.fail_on,
+                "meta": self.meta,
+                "findings": [f.to_dict() for f in self.findings],
+                "summary": self.counts(),
+                "migrations": [_migration_dict(m) for m in self.migrations],
+                "rules": [_rule_dict(rules_by_id[r]) for r in used if r in rules_by_id],
+                "enabled_rules": sorted(rules_by_id),
+                "sources": [
+                    {"path": s.display, "text": s.text}
+                    for d, s in sorted(self.sources.items())
+                    if d in shown
+                ],
+                "review": self.review,
+                "tests": self.tests,
+                "check": self.check,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "result") -> RunResult:
         """Read a saved result back; a file that is not one gives an `InputError` naming it."""
         if not isinstance(data, dict) or "findings" not in data or "version" not in data:
-            raise InputError(f"{origin}: not a pgpreflight result (no 'version' and 'findings' keys)")
+            raise InputError(
+                f"{origin}: not a pgpreflight result (no 'version' and 'findings' keys)"
+            )
         if data["version"] not in READABLE_VERSIONS:
             raise InputError(
                 f"{origin}: result format version {data['version']!r} is not one this pgpreflight "
@@ -108,13 +114,21 @@ class RunResult:
             )
         try:
             findings = [Finding(**f) for f in data["findings"]]
-            sources = {s["path"]: SourceFile(Path(s["path"]), s["path"], s["text"]) for s in data.get("sources") or []}
+            sources = {
+                s["path"]: SourceFile(Path(s["path"]), s["path"], s["text"])
+                for s in data.get("sources") or []
+            }
             migrations = [_migration_from(m, sources) for m in data.get("migrations") or []]
             rules = [_rule_from(r) for r in data.get("rules") or []]
             rules += _enabled_rules(data.get("enabled_rules") or [], {r.id for r in rules})
         except (TypeError, KeyError, AttributeError) as err:
             raise InputError(f"{origin}: malformed result: {type(err).__name__}: {err}") from err
-        config = Config(values={"pg-version": data.get("pg_version") or 15, "fail-on": data.get("fail_on") or "error"})
+        config = Config(
+            values={
+                "pg-version": data.get("pg_version") or 15,
+                "fail-on": data.get("fail_on") or "error",
+            }
+        )
         return cls(
             findings=findings,
             migrations=migrations,
@@ -197,7 +211,11 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
     def section(kind: str) -> Section | None:
         info = sections.get(kind)
         if info is None:
-            return None if kind == "down" and d.get("down_statements") is None else Section(kind, files[0], 0, 0)
+            return (
+                None
+                if kind == "down" and d.get("down_statements") is None
+                else Section(kind, files[0], 0, 0)
+            )
         src = sources.get(info["path"]) or files[0]
         return Section(kind, src, 0, len(src.text), has_code=bool(info.get("has_code")))
 

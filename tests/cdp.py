@@ -96,13 +96,17 @@ class Browser:
             if ready:
                 chunk = os.read(self._from_child, 1 << 20)
                 if not chunk:
-                    err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                    err = (
+                        self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                    )
                     raise CDPError(f"chromium closed the pipe: {err[-2000:]}")
                 self._buf += chunk
         raw, _, self._buf = self._buf.partition(b"\0")
         return json.loads(raw)
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: bool = True) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: bool = True
+    ) -> dict[str, Any]:
         self._next += 1
         msg: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
         if session and self.session:
@@ -147,18 +151,28 @@ class Browser:
         targets = self.send("Target.getTargets", session=False)["targetInfos"]
         page = next((t for t in targets if t["type"] == "page"), None)
         if page is None:
-            page_id = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+            page_id = self.send("Target.createTarget", {"url": "about:blank"}, session=False)[
+                "targetId"
+            ]
         else:
             page_id = page["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": page_id, "flatten": True}, session=False)["sessionId"]
+        self.session = self.send(
+            "Target.attachToTarget", {"targetId": page_id, "flatten": True}, session=False
+        )["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
 
     def viewport(self, width: int, height: int, mobile: bool = False, scale: float = 1.0) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
+        )
 
     def color_scheme(self, scheme: str) -> None:
-        self.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        self.send(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+        )
 
     def navigate(self, url: str) -> None:
         self.send("Page.navigate", {"url": url})
@@ -166,7 +180,10 @@ class Browser:
         self.drain(0.3)
 
     def evaluate(self, expression: str) -> Any:
-        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        res = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
         if "exceptionDetails" in res:
             raise CDPError(f"evaluate failed: {res['exceptionDetails']}")
         return res["result"].get("value")
@@ -175,7 +192,16 @@ class Browser:
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             size = self.send("Page.getLayoutMetrics")["cssContentSize"]
-            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 12000), "scale": 1})
+            params.update(
+                captureBeyondViewport=True,
+                clip={
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": min(size["height"], 12000),
+                    "scale": 1,
+                },
+            )
         data = self.send("Page.captureScreenshot", params)["data"]
         path.write_bytes(base64.b64decode(data))
 
@@ -186,14 +212,26 @@ class Browser:
             m, p = ev["method"], ev.get("params", {})
             if m == "Runtime.exceptionThrown":
                 out.append(json.dumps(p.get("exceptionDetails", {}))[:500])
-            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
-                out.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in (
+                "error",
+                "assert",
+                "warning",
+            ):
+                out.append(
+                    " ".join(
+                        str(a.get("value", a.get("description", ""))) for a in p.get("args", [])
+                    )
+                )
             elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
                 out.append(p["entry"].get("text", ""))
         return out
 
     def requests(self) -> list[str]:
-        return [ev["params"]["request"]["url"] for ev in self.events if ev["method"] == "Network.requestWillBeSent"]
+        return [
+            ev["params"]["request"]["url"]
+            for ev in self.events
+            if ev["method"] == "Network.requestWillBeSent"
+        ]
 
     def close(self) -> None:
         try:

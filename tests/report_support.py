@@ -60,16 +60,26 @@ def checked_result(server: Any, tmp_path: Path) -> RunResult:
     from linter.check.result import CheckResult, ServerInfo
     from linter.check.runner import CheckOptions, check_on_server
 
-    folder = write(tmp_path / "migrations", {
-        "202401010000__criar_oficinas.sql": BASE,
-        "202401020000__buscar_oficinas.sql": CHANGE,
-    })
+    folder = write(
+        tmp_path / "migrations",
+        {
+            "202401010000__criar_oficinas.sql": BASE,
+            "202401020000__buscar_oficinas.sql": CHANGE,
+        },
+    )
     result = lint_folder(folder)
     opts = CheckOptions(db_prefix=f"rep{next(_runs)}")
-    check = CheckResult(mode="scratch", server=ServerInfo(role="scratch", version=str(server.major_version), major=server.major_version))
+    check = CheckResult(
+        mode="scratch",
+        server=ServerInfo(
+            role="scratch", version=str(server.major_version), major=server.major_version
+        ),
+    )
     check_on_server(server, result.migrations, 1, opts, check)
     data = check.to_dict()
-    data["explain"] = [explain_entry("idx_oficinas_nome", "public.oficinas", "202401020000__buscar_oficinas")]
+    data["explain"] = [
+        explain_entry("idx_oficinas_nome", "public.oficinas", "202401020000__buscar_oficinas")
+    ]
     result.check = data
     return result
 
@@ -83,5 +93,12 @@ def explain_entry(index: str, table: str, migration: str) -> dict[str, Any]:
         "migration": migration,
         "verdict": "helps",
         "reason": "execution time drops ×5 with the index",
-        "queries": [{"sql": trgm["query"], "source": "queries/oficinas.sql:1", "before": trgm["before"], "after": trgm["after"]}],
+        "queries": [
+            {
+                "sql": trgm["query"],
+                "source": "queries/oficinas.sql:1",
+                "before": trgm["before"],
+                "after": trgm["after"],
+            }
+        ],
     }

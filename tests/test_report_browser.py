@@ -19,7 +19,9 @@ from tests.test_report_html import EVIL
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:  # a missing browser is a broken environment, not a reason to pass
-    pytest.fail("chromium not found: install Debian's 'chromium' package (.ci/run does)", pytrace=False)
+    pytest.fail(
+        "chromium not found: install Debian's 'chromium' package (.ci/run does)", pytrace=False
+    )
 
 VISIBLE = """(sel) => { const el = document.querySelector(sel); if (!el) return false;
   el.scrollIntoView(); const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
@@ -32,7 +34,9 @@ def visible(b: Browser, selector: str) -> bool:
 
 def test_checked_report_in_chromium(pg_server: object, tmp_path: Path) -> None:
     result = checked_result(pg_server, tmp_path)
-    assert result.check and result.check["migrations"], "the check must have traced the pending migration"
+    assert result.check and result.check["migrations"], (
+        "the check must have traced the pending migration"
+    )
     page = tmp_path / "report.html"
     page.write_text(html.render(result), encoding="utf-8")
     with Browser(CHROMIUM) as b:
@@ -43,21 +47,36 @@ def test_checked_report_in_chromium(pg_server: object, tmp_path: Path) -> None:
         assert b.requests() == [page.as_uri()]
         assert visible(b, "[data-checklist]")
         assert b.evaluate("document.querySelectorAll('[data-checklist] > li').length") == 5
-        assert b.evaluate("document.querySelector('#item-migrations-apply').dataset.status") == "passed"
+        assert (
+            b.evaluate("document.querySelector('#item-migrations-apply').dataset.status")
+            == "passed"
+        )
         assert visible(b, "[data-plan] .nt")
-        assert b.evaluate("[...document.querySelectorAll('[data-plan] .nt')].some(e => /Index|Bitmap/.test(e.textContent))")
+        assert b.evaluate(
+            "[...document.querySelectorAll('[data-plan] .nt')].some(e => /Index|Bitmap/.test(e.textContent))"
+        )
         assert visible(b, "svg.timeline rect")
         # filters: hiding warnings and infos leaves only errors, and the count says so
         total = b.evaluate("document.querySelectorAll('[data-finding][data-count]').length")
-        errors = b.evaluate("document.querySelectorAll('[data-finding][data-severity=error]').length")
+        errors = b.evaluate(
+            "document.querySelectorAll('[data-finding][data-severity=error]').length"
+        )
         assert total > errors
-        b.evaluate("document.querySelectorAll('#filters input[data-sev=warning], #filters input[data-sev=info]')"
-                   ".forEach(c => { c.checked = false; c.dispatchEvent(new Event('change')); })")
-        shown = b.evaluate("[...document.querySelectorAll('[data-finding][data-count]')].filter(e => !e.hidden).length")
+        b.evaluate(
+            "document.querySelectorAll('#filters input[data-sev=warning], #filters input[data-sev=info]')"
+            ".forEach(c => { c.checked = false; c.dispatchEvent(new Event('change')); })"
+        )
+        shown = b.evaluate(
+            "[...document.querySelectorAll('[data-finding][data-count]')].filter(e => !e.hidden).length"
+        )
         assert shown == errors
-        assert b.evaluate("document.getElementById('f-count').textContent").startswith(f"{errors} finding")
+        assert b.evaluate("document.getElementById('f-count').textContent").startswith(
+            f"{errors} finding"
+        )
         b.color_scheme("dark")
-        b.evaluate("document.querySelectorAll('#filters input[data-sev]').forEach(c => { c.checked = true; c.dispatchEvent(new Event('change')); })")
+        b.evaluate(
+            "document.querySelectorAll('#filters input[data-sev]').forEach(c => { c.checked = true; c.dispatchEvent(new Event('change')); })"
+        )
         b.screenshot(tmp_path / "report-dark.png", full_page=False)
         bg = b.evaluate("getComputedStyle(document.body).backgroundColor")
         assert bg == "rgb(13, 17, 23)", bg
@@ -77,11 +96,18 @@ def test_injected_markup_stays_text_in_chromium(tmp_path: Path) -> None:
     page = tmp_path / "evil.html"
     page.write_text(html.render(result), encoding="utf-8")
     with Browser(CHROMIUM) as b:
-        b.send("Page.addScriptToEvaluateOnNewDocument", {"source": "window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));"})
+        b.send(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {
+                "source": "window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));"
+            },
+        )
         b.navigate(page.as_uri())
         assert b.evaluate("window.__alerts.length") == 0
         assert b.evaluate("document.querySelectorAll('img').length") == 0
         assert b.evaluate("document.querySelectorAll('script').length") == 1
-        assert b.evaluate("document.body.textContent.includes('</script><script>alert(1)</script>')")
+        assert b.evaluate(
+            "document.body.textContent.includes('</script><script>alert(1)</script>')"
+        )
         assert not [e for e in b.events if e["method"] == "Page.javascriptDialogOpening"]
         assert b.console_errors() == []

@@ -17,7 +17,10 @@ from tests.report_support import BASE, CHANGE, lint_folder, write
 
 
 def lint_dict(tmp_path: Path, files: dict[str, str] | None = None) -> dict[str, Any]:
-    files = files or {"202401010000__criar_oficinas.sql": BASE, "202401020000__buscar_oficinas.sql": CHANGE}
+    files = files or {
+        "202401010000__criar_oficinas.sql": BASE,
+        "202401020000__buscar_oficinas.sql": CHANGE,
+    }
     return lint_folder(write(tmp_path / "migrations", files)).to_dict()
 
 
@@ -32,11 +35,23 @@ def passing_check(d: dict[str, Any]) -> dict[str, Any]:
         "server": {"version": "15.18", "major": 15},
         "pending": [m["id"] for m in d["migrations"]],
         "migrations": [
-            {"id": m["id"], "status": "passed", "up": {"status": "ok", "duration_ms": 3.0, "statements": [{"line": 3, "sql": "x", "status": "ok"}]},
-             "round_trip": {"verdict": "pass"}}
+            {
+                "id": m["id"],
+                "status": "passed",
+                "up": {
+                    "status": "ok",
+                    "duration_ms": 3.0,
+                    "statements": [{"line": 3, "sql": "x", "status": "ok"}],
+                },
+                "round_trip": {"verdict": "pass"},
+            }
             for m in d["migrations"]
         ],
-        "explain": [{"index": ix["name"], "verdict": "helps", "migration": m["id"]} for m in d["migrations"] for ix in m["new_indexes"]],
+        "explain": [
+            {"index": ix["name"], "verdict": "helps", "migration": m["id"]}
+            for m in d["migrations"]
+            for ix in m["new_indexes"]
+        ],
     }
 
 
@@ -60,15 +75,36 @@ def test_lint_only_never_claims_a_database_pass(tmp_path: Path) -> None:
 def test_everything_proven_is_ready_and_each_gap_says_why(tmp_path: Path) -> None:
     d = lint_dict(tmp_path, {"202401010000__criar_oficinas.sql": BASE})
     d["check"] = passing_check(d)
-    d["tests"] = {"source": "junit", "tests": 12, "failures": 0, "errors": 0, "skipped": 0, "files": []}
-    d["review"] = {"migrations": {m["id"]: {"author": "Ana <ana@x>", "reviewers": ["Bia <bia@x>"]} for m in d["migrations"]}}
+    d["tests"] = {
+        "source": "junit",
+        "tests": 12,
+        "failures": 0,
+        "errors": 0,
+        "skipped": 0,
+        "files": [],
+    }
+    d["review"] = {
+        "migrations": {
+            m["id"]: {"author": "Ana <ana@x>", "reviewers": ["Bia <bia@x>"]}
+            for m in d["migrations"]
+        }
+    }
     assert [i["status"] for i in cl.checklist(d)["items"]] == ["passed"] * 5
     # The verdict also weighs the findings: none -> ready, a warning -> ready with warnings,
     # an error (the default fail-on) -> not ready.
     d["findings"], d["summary"] = [], {"error": 0, "warning": 0, "info": 0}
     v = cl.checklist(d)
     assert v["verdict"] == "ready" and v["reason"].startswith("Every checklist item passed")
-    finding = {"rule": "r", "severity": "warning", "message": "m", "path": "p", "line": 1, "column": 1, "end_line": 1, "end_column": 1}
+    finding = {
+        "rule": "r",
+        "severity": "warning",
+        "message": "m",
+        "path": "p",
+        "line": 1,
+        "column": 1,
+        "end_line": 1,
+        "end_column": 1,
+    }
     warned = copy.deepcopy(d)
     warned["findings"] = [finding]
     assert cl.checklist(warned)["verdict"] == "ready with warnings"
@@ -85,7 +121,11 @@ def test_everything_proven_is_ready_and_each_gap_says_why(tmp_path: Path) -> Non
     failed = copy.deepcopy(d)
     failed["check"]["migrations"][0]["status"] = "failed"
     failed["check"]["migrations"][0]["up"]["status"] = "error"
-    failed["check"]["migrations"][0]["up"]["statements"][0]["error"] = {"sqlstate": "42P07", "message": "relation exists", "line": 3}
+    failed["check"]["migrations"][0]["up"]["statements"][0]["error"] = {
+        "sqlstate": "42P07",
+        "message": "relation exists",
+        "line": 3,
+    }
     item = items(failed)["migrations-apply"]
     assert item["status"] == "failed" and "42P07" in item["evidence"][0]["text"]
     assert cl.checklist(failed)["verdict"] == "not ready"
@@ -103,13 +143,18 @@ def test_everything_proven_is_ready_and_each_gap_says_why(tmp_path: Path) -> Non
     assert cl.checklist(unreviewed)["verdict"] == "not ready"
 
     rt_fail = copy.deepcopy(d)
-    rt_fail["check"]["migrations"][0]["round_trip"] = {"verdict": "fail", "down_differences": [{"kind": "column", "name": "oficinas.x", "change": "extra"}]}
+    rt_fail["check"]["migrations"][0]["round_trip"] = {
+        "verdict": "fail",
+        "down_differences": [{"kind": "column", "name": "oficinas.x", "change": "extra"}],
+    }
     assert items(rt_fail)["rollback"]["status"] == "failed"
     assert "oficinas.x" in items(rt_fail)["rollback"]["evidence"][0]["text"]
 
 
 def test_missing_down_fails_the_rollback_item(tmp_path: Path) -> None:
-    d = lint_dict(tmp_path, {"202401010000__sem_down.sql": "-- UP\nCREATE TABLE t (id int PRIMARY KEY);\n"})
+    d = lint_dict(
+        tmp_path, {"202401010000__sem_down.sql": "-- UP\nCREATE TABLE t (id int PRIMARY KEY);\n"}
+    )
     item = items(d)["rollback"]
     assert item["status"] == "failed" and "no DOWN" in item["evidence"][0]["text"]
 
@@ -125,7 +170,9 @@ JUNIT = """<?xml version="1.0"?>
 
 def test_junit_counts_failures_and_redacts_messages(tmp_path: Path) -> None:
     (tmp_path / "a.xml").write_text(JUNIT)
-    (tmp_path / "b.xml").write_text('<testsuite name="w" tests="2"><testcase name="a"/><testcase name="b"/></testsuite>')
+    (tmp_path / "b.xml").write_text(
+        '<testsuite name="w" tests="2"><testcase name="a"/><testcase name="b"/></testsuite>'
+    )
     tests = integration.from_junit([tmp_path / "a.xml", tmp_path / "b.xml"])
     assert (tests["tests"], tests["failures"], tests["errors"], tests["skipped"]) == (5, 1, 0, 1)
     assert "hunter2" not in str(tests)
@@ -144,11 +191,16 @@ def test_bad_junit_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_test_command_gets_database_url_and_keeps_exit_code_and_tail(tmp_path: Path) -> None:
-    ok = integration.run_command('test "$DATABASE_URL" = "postgresql://h/db" && echo fine', "postgresql://h/db", cwd=tmp_path)
+    ok = integration.run_command(
+        'test "$DATABASE_URL" = "postgresql://h/db" && echo fine', "postgresql://h/db", cwd=tmp_path
+    )
     assert ok["exit_code"] == 0 and ok["output_tail"] == "fine"
     assert cl.integration_tests({"tests": ok})["status"] == "passed"
-    bad = integration.run_command('for i in $(seq 1 100); do echo line $i; done; echo "$DATABASE_URL"; exit 3',
-                                  "postgresql://app:hunter2@db/app", cwd=tmp_path)
+    bad = integration.run_command(
+        'for i in $(seq 1 100); do echo line $i; done; echo "$DATABASE_URL"; exit 3',
+        "postgresql://app:hunter2@db/app",
+        cwd=tmp_path,
+    )
     assert bad["exit_code"] == 3
     assert bad["output_tail"].splitlines()[0] == "line 62" and "hunter2" not in bad["output_tail"]
     item = cl.integration_tests({"tests": bad})
@@ -159,19 +211,36 @@ def test_test_command_gets_database_url_and_keeps_exit_code_and_tail(tmp_path: P
 
 def _git(cwd: Path, *args: str, author: str = "Ana <ana@example.com>") -> None:
     name, _, email = author.partition(" <")
-    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email.rstrip(">"), "GIT_COMMITTER_NAME": name,
-           "GIT_COMMITTER_EMAIL": email.rstrip(">"), "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email.rstrip(">"),
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email.rstrip(">"),
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin",
+    }
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 def test_review_comes_from_trailers_of_someone_else(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    folder = write(repo / "migrations", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    folder = write(
+        repo / "migrations", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}
+    )
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "add migrations\n\nReviewed-by: Ana <ana@example.com>")  # self-review
+    _git(
+        repo, "commit", "-q", "-m", "add migrations\n\nReviewed-by: Ana <ana@example.com>"
+    )  # self-review
     (folder / "202401020000__b.sql").write_text(CHANGE + "-- tweak\n")
-    _git(repo, "commit", "-q", "-am", "tweak b\n\nApproved-by: Bia <bia@example.com>", author="Ana <ana@example.com>")
+    _git(
+        repo,
+        "commit",
+        "-q",
+        "-am",
+        "tweak b\n\nApproved-by: Bia <bia@example.com>",
+        author="Ana <ana@example.com>",
+    )
     result = lint_folder(folder)
     info = review.collect(result.migrations)
     a, b = info["migrations"]["202401010000__a"], info["migrations"]["202401020000__b"]

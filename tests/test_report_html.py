@@ -8,8 +8,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from linter.cli import main
 from linter.config import Config
 from linter.report import RenderOptions, html, markdown, renderer
@@ -31,7 +29,23 @@ DROP TABLE "<img src=x onerror=alert(3)>";
 def test_report_rerenders_identically_from_the_saved_result(tmp_path: Path) -> None:
     a, b, saved = tmp_path / "a.html", tmp_path / "b.html", tmp_path / "r.json"
     ma, mb = tmp_path / "a.md", tmp_path / "b.md"
-    assert main(["lint", str(EXAMPLE), "-q", "--exit-zero", "--json", str(saved), "--report", str(a), "--markdown", str(ma)]) == 0
+    assert (
+        main(
+            [
+                "lint",
+                str(EXAMPLE),
+                "-q",
+                "--exit-zero",
+                "--json",
+                str(saved),
+                "--report",
+                str(a),
+                "--markdown",
+                str(ma),
+            ]
+        )
+        == 0
+    )
     assert main(["report", str(saved), "--html", str(b), "--markdown", str(mb)]) == 0
     assert a.read_bytes() == b.read_bytes()
     assert ma.read_bytes() == mb.read_bytes()
@@ -56,13 +70,30 @@ def test_everything_from_the_migrations_is_escaped(tmp_path: Path) -> None:
 
 def test_no_password_or_connection_string_in_any_output(tmp_path: Path) -> None:
     dsn = "postgresql://bob:s3cr3t-pw@db.internal:5432/shop?sslmode=require"
-    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}))
-    args = argparse.Namespace(paths=[tmp_path / "m"], reviewed_by=["Bia"], test_results=[], project=None)
+    result = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
+    args = argparse.Namespace(
+        paths=[tmp_path / "m"], reviewed_by=["Bia"], test_results=[], project=None
+    )
     attach_evidence(result, args, Config(), command="check", target_dsn=dsn)
-    result.tests = run_command(f"echo connecting to {dsn}; echo PGPASSWORD=s3cr3t-pw; exit 1", dsn, cwd=tmp_path)
-    result.check = {"mode": "target (read-only)", "server": {"version": "15.18", "major": 15},
-                    "target": {"host": "db.internal", "port": "5432", "dbname": "shop", "user": "bob", "history_table": None},
-                    "pending": [], "migrations": [], "notes": [f"could not reach {dsn} at first try"]}
+    result.tests = run_command(
+        f"echo connecting to {dsn}; echo PGPASSWORD=s3cr3t-pw; exit 1", dsn, cwd=tmp_path
+    )
+    result.check = {
+        "mode": "target (read-only)",
+        "server": {"version": "15.18", "major": 15},
+        "target": {
+            "host": "db.internal",
+            "port": "5432",
+            "dbname": "shop",
+            "user": "bob",
+            "history_table": None,
+        },
+        "pending": [],
+        "migrations": [],
+        "notes": [f"could not reach {dsn} at first try"],
+    }
     outputs = {"html": html.render(result), "markdown": markdown.render(result)}
     for fmt in ("json", "text", "sarif", "github", "junit", "gitlab"):
         outputs[fmt] = renderer(fmt)(result, RenderOptions())
@@ -73,12 +104,16 @@ def test_no_password_or_connection_string_in_any_output(tmp_path: Path) -> None:
 
 
 def test_findings_sit_under_their_line_with_rationale_and_hint(tmp_path: Path) -> None:
-    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}))
+    result = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
     finding = next(f for f in result.findings if f.rule == "down-does-not-revert")
     page = html.render(result)
     row = re.search(
         rf'<tr class="hit"><td class="n">{finding.line}</td><td class="code">(.*?)</td></tr>\s*<tr class="ann">(.*?)</tr>',
-        page, re.S)
+        page,
+        re.S,
+    )
     assert row, "the finding's line is marked and followed by its annotation"
     assert "cidade" in row.group(1) or "estado" in row.group(1)
     ann = row.group(2)
@@ -97,8 +132,15 @@ def test_parts_not_run_say_so(tmp_path: Path) -> None:
 def _measurement(raw: list, with_plan: bool) -> dict:
     top = raw[0]
     root = top["Plan"]
-    out = {"execution_ms": top["Execution Time"], "shared_blocks": root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0),
-           "temp_blocks": 0, "total_cost": root["Total Cost"], "rows": root["Actual Rows"], "indexes_used": [], "runs_ms": []}
+    out = {
+        "execution_ms": top["Execution Time"],
+        "shared_blocks": root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0),
+        "temp_blocks": 0,
+        "total_cost": root["Total Cost"],
+        "rows": root["Actual Rows"],
+        "indexes_used": [],
+        "runs_ms": [],
+    }
     if with_plan:
         out["plan"] = raw
     return out
@@ -110,30 +152,109 @@ def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
     from tests.report_support import PLANS
 
     plans = json.loads(PLANS.read_text())
-    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}))
+    result = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
     trgm, boolean = plans["trgm"], plans["gratuita"]
     result.check = {
-        "mode": "scratch", "server": {"version": plans["server_version"], "major": 15},
-        "pending": ["202401020000__b"], "migrations": [],
+        "mode": "scratch",
+        "server": {"version": plans["server_version"], "major": 15},
+        "pending": ["202401020000__b"],
+        "migrations": [],
         "explain": {
-            "version": 1, "runs": 3, "data": {"source": "data/seed.sql", "synthesized": [{"table": "public.oficinas", "rows": 5000, "status": "synthesized", "reason": None}]},
-            "indexes": [{"index": "idx_oficinas_nome", "table": "public.oficinas", "definition": "CREATE INDEX idx_oficinas_nome ON public.oficinas USING btree (nome)",
-                         "verdict": "used, no gain", "used": True, "helps": False, "reason": "low selectivity: even the most selective probe returns 60% of the rows",
-                         "used_by": ["app: oficinas.sql:3"], "best_query": "app: oficinas.sql:3",
-                         "before": _measurement(boolean["before"], False), "after": _measurement(boolean["after"], False),
-                         "costs": {"build_ms": 41.5, "size_bytes": 1_400_000, "table_rows": 60000, "target_rows": None,
-                                   "projected_build_ms": None, "projected_size_bytes": None, "hot_updates_lost": []}, "notes": []}],
-            "queries": [
-                {"label": "app: oficinas.sql:3", "sql": boolean["query"], "origin": "application", "where": "queries/oficinas.sql:3", "index": None,
-                 "kind": None, "error": None, "bound": {}, "unbound": [], "before": _measurement(boolean["before"], False),
-                 "after": _measurement(boolean["after"], True), "plan_lint": [{"kind": "row-misestimate", "node": "0.0", "label": "Sort", "message": "estimated 6 rows, got 438"}]},
-                {"label": "probe: trigram", "sql": trgm["query"], "origin": "probe", "where": None, "index": "public.idx_oficinas_nome",
-                 "kind": "trigram", "error": None, "bound": {}, "unbound": [], "before": _measurement(trgm["before"], True),
-                 "after": _measurement(trgm["after"], True), "plan_lint": []},
-                {"label": "probe: other", "sql": "SELECT 1", "origin": "probe", "index": "idx_other", "before": None, "after": None},
+            "version": 1,
+            "runs": 3,
+            "data": {
+                "source": "data/seed.sql",
+                "synthesized": [
+                    {
+                        "table": "public.oficinas",
+                        "rows": 5000,
+                        "status": "synthesized",
+                        "reason": None,
+                    }
+                ],
+            },
+            "indexes": [
+                {
+                    "index": "idx_oficinas_nome",
+                    "table": "public.oficinas",
+                    "definition": "CREATE INDEX idx_oficinas_nome ON public.oficinas USING btree (nome)",
+                    "verdict": "used, no gain",
+                    "used": True,
+                    "helps": False,
+                    "reason": "low selectivity: even the most selective probe returns 60% of the rows",
+                    "used_by": ["app: oficinas.sql:3"],
+                    "best_query": "app: oficinas.sql:3",
+                    "before": _measurement(boolean["before"], False),
+                    "after": _measurement(boolean["after"], False),
+                    "costs": {
+                        "build_ms": 41.5,
+                        "size_bytes": 1_400_000,
+                        "table_rows": 60000,
+                        "target_rows": None,
+                        "projected_build_ms": None,
+                        "projected_size_bytes": None,
+                        "hot_updates_lost": [],
+                    },
+                    "notes": [],
+                }
             ],
-            "unsupported_queries": [{"where": "queries/x.sql:1", "kind": "trigram", "predicate": "nome ILIKE $1", "suggestion": "CREATE INDEX CONCURRENTLY ..."}],
-            "notes": ["one note"], "elapsed_s": 1.0,
+            "queries": [
+                {
+                    "label": "app: oficinas.sql:3",
+                    "sql": boolean["query"],
+                    "origin": "application",
+                    "where": "queries/oficinas.sql:3",
+                    "index": None,
+                    "kind": None,
+                    "error": None,
+                    "bound": {},
+                    "unbound": [],
+                    "before": _measurement(boolean["before"], False),
+                    "after": _measurement(boolean["after"], True),
+                    "plan_lint": [
+                        {
+                            "kind": "row-misestimate",
+                            "node": "0.0",
+                            "label": "Sort",
+                            "message": "estimated 6 rows, got 438",
+                        }
+                    ],
+                },
+                {
+                    "label": "probe: trigram",
+                    "sql": trgm["query"],
+                    "origin": "probe",
+                    "where": None,
+                    "index": "public.idx_oficinas_nome",
+                    "kind": "trigram",
+                    "error": None,
+                    "bound": {},
+                    "unbound": [],
+                    "before": _measurement(trgm["before"], True),
+                    "after": _measurement(trgm["after"], True),
+                    "plan_lint": [],
+                },
+                {
+                    "label": "probe: other",
+                    "sql": "SELECT 1",
+                    "origin": "probe",
+                    "index": "idx_other",
+                    "before": None,
+                    "after": None,
+                },
+            ],
+            "unsupported_queries": [
+                {
+                    "where": "queries/x.sql:1",
+                    "kind": "trigram",
+                    "predicate": "nome ILIKE $1",
+                    "suggestion": "CREATE INDEX CONCURRENTLY ...",
+                }
+            ],
+            "notes": ["one note"],
+            "elapsed_s": 1.0,
         },
     }
     data = result.to_dict()
@@ -142,8 +263,12 @@ def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
     item = {i["id"]: i for i in cl.checklist(data)["items"]}["explain"]
     assert item["status"] == "warning" and "used, no gain" in item["evidence"][0]["text"]
     page = html.render(result)
-    card = page[page.index('id="ix-idx_oficinas_nome"'):]
-    card = card[: card.index('<div class="explain"', 10) if '<div class="explain"' in card[10:] else len(card)]
+    card = page[page.index('id="ix-idx_oficinas_nome"') :]
+    card = card[
+        : card.index('<div class="explain"', 10)
+        if '<div class="explain"' in card[10:]
+        else len(card)
+    ]
     assert "used, no gain" in card and "low selectivity" in card and "1.3 MB" in card
     assert card.count("data-plan") == 3  # app query: after only; probe: before and after
     assert "plan not kept" in card and "row-misestimate" in card

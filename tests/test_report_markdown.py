@@ -27,9 +27,19 @@ def test_example_project_comment_renders(tmp_path: Path) -> None:
     assert types.count("table_open") >= 2  # checklist + findings
     # checklist table: header + five items
     first_table = types.index("table_open")
-    rows = [t for t in tokens[first_table:types.index("table_close", first_table)] if t.type == "tr_open"]
+    rows = [
+        t
+        for t in tokens[first_table : types.index("table_close", first_table)]
+        if t.type == "tr_open"
+    ]
     assert len(rows) == 6
-    links = [c.attrs["href"] for t in tokens if t.type == "inline" for c in t.children or [] if c.type == "link_open"]
+    links = [
+        c.attrs["href"]
+        for t in tokens
+        if t.type == "inline"
+        for c in t.children or []
+        if c.type == "link_open"
+    ]
     finding = next(f for f in result.findings if f.rule == "missing-down-section")
     assert f"https://github.com/o/r/blob/abc123/{finding.path}#L{finding.line}" in links
     html = MarkdownIt("commonmark").enable("table").render(text)
@@ -43,10 +53,17 @@ def _many_findings(tmp_path: Path, n: int) -> object:
     `n` real findings of require-concurrent-index, with long names to make the comment big."""
     lines = ["-- UP"]
     for i in range(n):
-        lines.append(f"CREATE INDEX idx_oficinas_a_rather_long_index_name_to_fill_the_comment_{i:03d} ON oficinas (nome);")
-    lines += ["-- DOWN"] + [f"DROP INDEX IF EXISTS idx_oficinas_a_rather_long_index_name_to_fill_the_comment_{i:03d};" for i in range(n)]
-    return lint_folder(write(tmp_path / "m", {"202401010000__many.sql": "\n".join(lines) + "\n"}),
-                       select=["require-concurrent-index"])
+        lines.append(
+            f"CREATE INDEX idx_oficinas_a_rather_long_index_name_to_fill_the_comment_{i:03d} ON oficinas (nome);"
+        )
+    lines += ["-- DOWN"] + [
+        f"DROP INDEX IF EXISTS idx_oficinas_a_rather_long_index_name_to_fill_the_comment_{i:03d};"
+        for i in range(n)
+    ]
+    return lint_folder(
+        write(tmp_path / "m", {"202401010000__many.sql": "\n".join(lines) + "\n"}),
+        select=["require-concurrent-index"],
+    )
 
 
 def test_500_findings_stay_under_the_limit_and_cut_between_rows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from linter.errors import InputError
 from linter.report import RenderOptions, renderer
 from linter.report.meta import collect, redact, target_label
 from linter.result import RunResult
-from tests.report_support import CHANGE, ROOT, BASE, lint_folder, write
+from tests.report_support import BASE, CHANGE, ROOT, lint_folder, write
 
 SCHEMA = json.loads((ROOT / "linter" / "report" / "result-schema.json").read_text())
 EXAMPLE = ROOT / "examples" / "assist-move-assist"
@@ -26,7 +26,9 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def test_saved_result_reads_back_and_renders_the_same(tmp_path: Path) -> None:
-    fresh = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE}))
+    fresh = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
     assert fresh.findings, "the fixture must have findings for this test to mean anything"
     saved = json.loads(json.dumps(fresh.to_dict()))
     loaded = RunResult.from_dict(saved)
@@ -36,9 +38,22 @@ def test_saved_result_reads_back_and_renders_the_same(tmp_path: Path) -> None:
         assert renderer(fmt)(loaded, opts) == renderer(fmt)(fresh, opts), fmt
 
 
-def test_lint_json_with_report_metadata_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lint_json_with_report_metadata_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r.json"
-    code = main(["lint", str(EXAMPLE), "--json", str(out), "--report", str(tmp_path / "r.html"), "-q", "--exit-zero"])
+    code = main(
+        [
+            "lint",
+            str(EXAMPLE),
+            "--json",
+            str(out),
+            "--report",
+            str(tmp_path / "r.html"),
+            "-q",
+            "--exit-zero",
+        ]
+    )
     assert code == 0
     data = json.loads(out.read_text())
     errors = [e.message for e in validator().iter_errors(data)]
@@ -56,26 +71,46 @@ def test_schema_rejects_what_it_should(tmp_path: Path) -> None:
     v = validator()
     assert not list(v.iter_errors(data))
     bad = json.loads(json.dumps(data))
-    bad["findings"].append({"rule": "x", "severity": "fatal", "message": "m", "path": "p", "line": 0,
-                            "column": 1, "end_line": 1, "end_column": 1})
+    bad["findings"].append(
+        {
+            "rule": "x",
+            "severity": "fatal",
+            "message": "m",
+            "path": "p",
+            "line": 0,
+            "column": 1,
+            "end_line": 1,
+            "end_column": 1,
+        }
+    )
     assert len(list(v.iter_errors(bad))) == 2  # unknown severity, line 0
     leaky = json.loads(json.dumps(data))
-    leaky["meta"] = {"project": "p", "command": "check", "time": "2024-01-01T00:00:00Z",
-                     "pgpreflight_version": "0", "target": "postgresql://u:pw@h/db"}
+    leaky["meta"] = {
+        "project": "p",
+        "command": "check",
+        "time": "2024-01-01T00:00:00Z",
+        "pgpreflight_version": "0",
+        "target": "postgresql://u:pw@h/db",
+    }
     assert list(v.iter_errors(leaky))
 
 
-@pytest.mark.parametrize("payload, message", [
-    ([], "not a pgpreflight result"),
-    ({"version": 99, "findings": []}, "format version 99"),
-    ({"version": 1, "findings": [{"rule": "x"}]}, "malformed result"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ([], "not a pgpreflight result"),
+        ({"version": 99, "findings": []}, "format version 99"),
+        ({"version": 1, "findings": [{"rule": "x"}]}, "malformed result"),
+    ],
+)
 def test_from_dict_refuses_with_a_clear_message(payload: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         RunResult.from_dict(payload, origin="saved.json")
 
 
-def test_report_command_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_errors_name_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": 1,\n "findings": [,]}')
     assert main(["report", str(bad), "--html", str(tmp_path / "x.html")]) == 2
@@ -85,13 +120,16 @@ def test_report_command_errors_name_the_file(tmp_path: Path, capsys: pytest.Capt
     assert not (tmp_path / "x.html").exists()
 
 
-@pytest.mark.parametrize("dsn, label", [
-    ("postgresql://bob:s3cr3t@db.example.com:5433/shop?sslmode=require", "db.example.com/shop"),
-    ("postgres://bob@[::1]:5432/shop", "[::1]/shop"),
-    ("host=/var/run/postgresql dbname=app user=u password='a b'", "local socket/app"),
-    ("host=db1 port=5432 dbname=app password=s3cr3t", "db1/app"),
-    ("postgresql:///app?host=/tmp", "local socket/app"),
-])
+@pytest.mark.parametrize(
+    "dsn, label",
+    [
+        ("postgresql://bob:s3cr3t@db.example.com:5433/shop?sslmode=require", "db.example.com/shop"),
+        ("postgres://bob@[::1]:5432/shop", "[::1]/shop"),
+        ("host=/var/run/postgresql dbname=app user=u password='a b'", "local socket/app"),
+        ("host=db1 port=5432 dbname=app password=s3cr3t", "db1/app"),
+        ("postgresql:///app?host=/tmp", "local socket/app"),
+    ],
+)
 def test_target_label_is_host_and_dbname_only(dsn: str, label: str) -> None:
     assert target_label(dsn) == label
 
@@ -104,7 +142,9 @@ def test_redact_removes_credentials_from_free_text() -> None:
 
 
 def test_metadata_names_project_git_and_masked_target(tmp_path: Path) -> None:
-    meta = collect(command="check", paths=[EXAMPLE], target_dsn="postgresql://bob:s3cr3t@db.example.com/shop")
+    meta = collect(
+        command="check", paths=[EXAMPLE], target_dsn="postgresql://bob:s3cr3t@db.example.com/shop"
+    )
     assert meta["project"] == "assist-move-assist"
     assert meta["target"] == "db.example.com/shop"
     assert meta["git"] is not None and len(meta["git"]["commit"]) == 40

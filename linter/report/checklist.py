@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-PASSED, FAILED, WARNING, NOT_RUN, NEEDS_PERSON = "passed", "failed", "warning", "not run", "needs a person"
+PASSED, FAILED, WARNING, NOT_RUN, NEEDS_PERSON = (
+    "passed",
+    "failed",
+    "warning",
+    "not run",
+    "needs a person",
+)
 STATUSES = (PASSED, FAILED, WARNING, NOT_RUN, NEEDS_PERSON)
 # How bad a status is, to combine per-migration lines into one item status.
 _RANK = {PASSED: 0, WARNING: 1, NEEDS_PERSON: 2, NOT_RUN: 3, FAILED: 4}
@@ -37,8 +43,17 @@ LABELS = {
 }
 
 
-def _item(key: str, title: str, status: str, summary: str, evidence: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"id": key, "label": LABELS[key], "title": title, "status": status, "summary": summary, "evidence": evidence}
+def _item(
+    key: str, title: str, status: str, summary: str, evidence: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "id": key,
+        "label": LABELS[key],
+        "title": title,
+        "status": status,
+        "summary": summary,
+        "evidence": evidence,
+    }
 
 
 def pending_migrations(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,7 +76,9 @@ def _server_phrase(check: dict[str, Any]) -> str:
     version = f"PostgreSQL {server['version']}" if server.get("version") else "PostgreSQL"
     mode = check.get("mode") or "scratch"
     if mode == "scratch":
-        return f"on a scratch {version} rebuilt from the migration history, not on the target database"
+        return (
+            f"on a scratch {version} rebuilt from the migration history, not on the target database"
+        )
     target = check.get("target") or {}
     where = f"{target.get('host') or 'localhost'}/{target.get('dbname') or ''}"
     return f"on {where} ({mode}, {version})"
@@ -83,29 +100,44 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
     check = result.get("check")
     pending = pending_migrations(result)
     if not check:
-        return _item("migrations-apply", title, NOT_RUN,
-                     "not run: this run had no database; `pgpreflight check` applies the migrations on a scratch or target database",
-                     [])
+        return _item(
+            "migrations-apply",
+            title,
+            NOT_RUN,
+            "not run: this run had no database; `pgpreflight check` applies the migrations on a scratch or target database",
+            [],
+        )
     by_id = _checks_by_id(result)
     lines = []
     for m in pending:
         mc = by_id.get(m["id"])
         up = (mc or {}).get("up") or {}
         if mc is None or mc.get("status") == "not run" or up.get("status") == "not run":
-            lines.append(_line(NOT_RUN, "not applied (an earlier migration failed or the check skipped it)", m["id"]))
+            lines.append(
+                _line(
+                    NOT_RUN,
+                    "not applied (an earlier migration failed or the check skipped it)",
+                    m["id"],
+                )
+            )
         elif up.get("status") == "error" or mc.get("status") == "failed":
             lines.append(_line(FAILED, f"UP failed: {_first_error(mc)}", m["id"]))
         else:
             n = len(up.get("statements") or [])
             ms = up.get("duration_ms")
             took = f" in {ms:,.0f} ms" if isinstance(ms, (int, float)) else ""
-            lines.append(_line(PASSED, f"UP applied: {n} statement{'s' if n != 1 else ''}{took}", m["id"]))
+            lines.append(
+                _line(PASSED, f"UP applied: {n} statement{'s' if n != 1 else ''}{took}", m["id"])
+            )
     status = _worst(lines, default=NOT_RUN)
     where = _server_phrase(check)
     counts = {s: sum(1 for ln in lines if ln["status"] == s) for s in (PASSED, FAILED, NOT_RUN)}
     if status == PASSED:
-        summary = (f"the pending migration applied {where}" if len(lines) == 1
-                   else f"all {len(lines)} pending migrations applied {where}")
+        summary = (
+            f"the pending migration applied {where}"
+            if len(lines) == 1
+            else f"all {len(lines)} pending migrations applied {where}"
+        )
     elif not lines:
         summary = "no pending migration to apply"
         status = PASSED
@@ -126,12 +158,21 @@ def integration_tests(result: dict[str, Any]) -> dict[str, Any]:
     title = "Integration tests pass 100%"
     tests = integration_evidence(result)
     if not tests:
-        return _item("integration-tests", title, NOT_RUN,
-                     "not run: give --test-results junit.xml or --test-command \"...\" to record them", [])
+        return _item(
+            "integration-tests",
+            title,
+            NOT_RUN,
+            'not run: give --test-results junit.xml or --test-command "..." to record them',
+            [],
+        )
     if tests.get("source") == "command":
         code = tests.get("exit_code")
         cmd = tests.get("command", "")
-        took = f" in {tests['duration_s']:.1f} s" if isinstance(tests.get("duration_s"), (int, float)) else ""
+        took = (
+            f" in {tests['duration_s']:.1f} s"
+            if isinstance(tests.get("duration_s"), (int, float))
+            else ""
+        )
         if code == 0:
             return _item("integration-tests", title, PASSED, f"`{cmd}` exited 0{took}", [])
         why = tests.get("note") or f"exited {code}"
@@ -140,16 +181,37 @@ def integration_tests(result: dict[str, Any]) -> dict[str, Any]:
     for f in tests.get("files") or []:
         bad = f["failures"] + f["errors"]
         status = FAILED if bad else WARNING if f["skipped"] or not f["tests"] else PASSED
-        lines.append(_line(status, f"{f['path']}: {f['tests']} tests, {f['failures']} failures, {f['errors']} errors, {f['skipped']} skipped"))
+        lines.append(
+            _line(
+                status,
+                f"{f['path']}: {f['tests']} tests, {f['failures']} failures, {f['errors']} errors, {f['skipped']} skipped",
+            )
+        )
         for case in f.get("failed") or []:
-            lines.append(_line(FAILED, f"{case['kind']}: {case['name']}" + (f": {case['message']}" if case.get("message") else "")))
-    total, bad, skipped = tests.get("tests", 0), tests.get("failures", 0) + tests.get("errors", 0), tests.get("skipped", 0)
+            lines.append(
+                _line(
+                    FAILED,
+                    f"{case['kind']}: {case['name']}"
+                    + (f": {case['message']}" if case.get("message") else ""),
+                )
+            )
+    total, bad, skipped = (
+        tests.get("tests", 0),
+        tests.get("failures", 0) + tests.get("errors", 0),
+        tests.get("skipped", 0),
+    )
     if bad:
         return _item("integration-tests", title, FAILED, f"{bad} of {total} tests failed", lines)
     if not total:
         return _item("integration-tests", title, WARNING, "the JUnit files hold no test", lines)
     if skipped:
-        return _item("integration-tests", title, WARNING, f"{total - skipped} of {total} passed, {skipped} skipped: 100% is not proven", lines)
+        return _item(
+            "integration-tests",
+            title,
+            WARNING,
+            f"{total - skipped} of {total} passed, {skipped} skipped: 100% is not proven",
+            lines,
+        )
     return _item("integration-tests", title, PASSED, f"all {total} tests passed", lines)
 
 
@@ -169,9 +231,17 @@ def _index_key(name: Any) -> str:
 
 
 # EXPLAIN verdicts (issue 6) mapped to checklist statuses.
-_VERDICT_STATUS = {"helps": PASSED, "used": PASSED, "used, no gain": WARNING, "used but no gain": WARNING,
-                   "no gain": WARNING, "not used": WARNING, "error": FAILED, "not run": NOT_RUN,
-                   "not measured": NOT_RUN}
+_VERDICT_STATUS = {
+    "helps": PASSED,
+    "used": PASSED,
+    "used, no gain": WARNING,
+    "used but no gain": WARNING,
+    "no gain": WARNING,
+    "not used": WARNING,
+    "error": FAILED,
+    "not run": NOT_RUN,
+    "not measured": NOT_RUN,
+}
 
 
 def explain_status(verdict: str | None) -> str:
@@ -180,10 +250,14 @@ def explain_status(verdict: str | None) -> str:
 
 def new_indexes_explained(result: dict[str, Any]) -> dict[str, Any]:
     title = "New indexes analysed with EXPLAIN ANALYZE on real data"
-    indexes = [(m["id"], ix) for m in pending_migrations(result) for ix in m.get("new_indexes") or []]
+    indexes = [
+        (m["id"], ix) for m in pending_migrations(result) for ix in m.get("new_indexes") or []
+    ]
     evidence = {_index_key(e.get("index") or e.get("name")): e for e in explain_evidence(result)}
     if not indexes and not evidence:
-        return _item("explain", title, PASSED, "no new index in these migrations: nothing to analyse", [])
+        return _item(
+            "explain", title, PASSED, "no new index in these migrations: nothing to analyse", []
+        )
     lines = []
     seen = set()
     for mid, ix in indexes:
@@ -191,21 +265,35 @@ def new_indexes_explained(result: dict[str, Any]) -> dict[str, Any]:
         e = evidence.get(_index_key(ix.get("name")))
         seen.add(_index_key(ix.get("name")))
         if e is None:
-            why = "no database check ran" if not result.get("check") else "no EXPLAIN evidence recorded for it"
+            why = (
+                "no database check ran"
+                if not result.get("check")
+                else "no EXPLAIN evidence recorded for it"
+            )
             lines.append(_line(NOT_RUN, f"{name} on {ix.get('table')}: not analysed ({why})", mid))
             continue
         lines.append(_line(explain_status(e.get("verdict")), _explain_text(name, e), mid))
     for key, e in evidence.items():
         if key not in seen:
-            lines.append(_line(explain_status(e.get("verdict")), _explain_text(key, e), e.get("migration")))
+            lines.append(
+                _line(explain_status(e.get("verdict")), _explain_text(key, e), e.get("migration"))
+            )
     status = _worst(lines)
     n = len(lines)
     counts = {s: sum(1 for ln in lines if ln["status"] == s) for s in _RANK}
     if status == PASSED:
         summary = f"{n} new index{'es' if n != 1 else ''} measured, each used and helping"
     else:
-        parts = [f"{counts[s]} {label}" for s, label in ((FAILED, "failed"), (NOT_RUN, "not analysed"),
-                                                          (WARNING, "not used or no gain"), (PASSED, "helping")) if counts[s]]
+        parts = [
+            f"{counts[s]} {label}"
+            for s, label in (
+                (FAILED, "failed"),
+                (NOT_RUN, "not analysed"),
+                (WARNING, "not used or no gain"),
+                (PASSED, "helping"),
+            )
+            if counts[s]
+        ]
         summary = f"{n} new index{'es' if n != 1 else ''}: {', '.join(parts)}"
     return _item("explain", title, status, summary, lines)
 
@@ -214,12 +302,18 @@ def _explain_text(name: str, e: dict[str, Any]) -> str:
     verdict = e.get("verdict") or "not run"
     extra = []
     before, after = e.get("before") or {}, e.get("after") or {}
-    if isinstance(before.get("execution_ms"), (int, float)) and isinstance(after.get("execution_ms"), (int, float)):
+    if isinstance(before.get("execution_ms"), (int, float)) and isinstance(
+        after.get("execution_ms"), (int, float)
+    ):
         extra.append(f"{before['execution_ms']:,.2f} ms → {after['execution_ms']:,.2f} ms")
-    if isinstance(before.get("shared_blocks"), (int, float)) and isinstance(after.get("shared_blocks"), (int, float)):
+    if isinstance(before.get("shared_blocks"), (int, float)) and isinstance(
+        after.get("shared_blocks"), (int, float)
+    ):
         extra.append(f"buffers {before['shared_blocks']:,} → {after['shared_blocks']:,}")
     if e.get("speedup"):
-        extra.append(f"×{e['speedup']:.1f}" if isinstance(e["speedup"], (int, float)) else str(e["speedup"]))
+        extra.append(
+            f"×{e['speedup']:.1f}" if isinstance(e["speedup"], (int, float)) else str(e["speedup"])
+        )
     if e.get("reason"):
         extra.append(str(e["reason"]))
     return f"{name}: {verdict}" + (f" ({'; '.join(extra)})" if extra else "")
@@ -230,9 +324,13 @@ def reviewed(result: dict[str, Any]) -> dict[str, Any]:
     review = result.get("review")
     pending = pending_migrations(result)
     if not review:
-        return _item("review", title, NEEDS_PERSON,
-                     "needs a person: no review evidence recorded; after the review pass --reviewed-by NAME, or add a Reviewed-by: trailer",
-                     [])
+        return _item(
+            "review",
+            title,
+            NEEDS_PERSON,
+            "needs a person: no review evidence recorded; after the review pass --reviewed-by NAME, or add a Reviewed-by: trailer",
+            [],
+        )
     per = review.get("migrations") or {}
     lines = []
     for m in pending:
@@ -243,7 +341,13 @@ def reviewed(result: dict[str, Any]) -> dict[str, Any]:
         if who:
             lines.append(_line(PASSED, f"reviewed by {', '.join(who)} ({by})", m["id"]))
         else:
-            lines.append(_line(NEEDS_PERSON, f"no Reviewed-by/Approved-by from someone other than the author ({by})", m["id"]))
+            lines.append(
+                _line(
+                    NEEDS_PERSON,
+                    f"no Reviewed-by/Approved-by from someone other than the author ({by})",
+                    m["id"],
+                )
+            )
     status = _worst(lines)
     if status == PASSED:
         summary = f"all {len(lines)} migrations carry a review by someone other than their author"
@@ -263,25 +367,49 @@ def rollback_plan(result: dict[str, Any]) -> dict[str, Any]:
         paths = set(m.get("paths") or [])
         static = [f for f in findings if f["rule"] in ROLLBACK_RULES and f["path"] in paths]
         down = (m.get("sections") or {}).get("down")
-        has_down = m.get("down_statements") is not None and (down is None or down.get("has_code", True))
+        has_down = m.get("down_statements") is not None and (
+            down is None or down.get("has_code", True)
+        )
         rt = ((by_id.get(m["id"]) or {}).get("round_trip")) or {}
         verdict = rt.get("verdict")
         if not has_down:
             lines.append(_line(FAILED, "no DOWN section: it cannot be rolled back", m["id"]))
         elif verdict == "pass":
             proven += 1
-            lines.append(_line(PASSED, "DOWN restores the schema and UP applies again (round trip proven on the database)", m["id"]))
+            lines.append(
+                _line(
+                    PASSED,
+                    "DOWN restores the schema and UP applies again (round trip proven on the database)",
+                    m["id"],
+                )
+            )
         elif verdict == "fail":
             diffs = (rt.get("down_differences") or []) + (rt.get("up_again_differences") or [])
             names = ", ".join(f"{d.get('kind')} {d.get('name')}" for d in diffs[:3])
             more = f" and {len(diffs) - 3} more" if len(diffs) > 3 else ""
-            lines.append(_line(FAILED, f"round trip failed: {rt.get('reason') or names + more or 'schemas differ'}", m["id"]))
+            lines.append(
+                _line(
+                    FAILED,
+                    f"round trip failed: {rt.get('reason') or names + more or 'schemas differ'}",
+                    m["id"],
+                )
+            )
         elif static:
-            lines.append(_line(FAILED, f"DOWN does not revert UP (statically: {static[0]['message']})", m["id"]))
+            lines.append(
+                _line(
+                    FAILED, f"DOWN does not revert UP (statically: {static[0]['message']})", m["id"]
+                )
+            )
         elif verdict == "no down":
             lines.append(_line(FAILED, "no DOWN to run", m["id"]))
         else:
-            lines.append(_line(WARNING, "DOWN present, only statically checked (no round trip on a database)", m["id"]))
+            lines.append(
+                _line(
+                    WARNING,
+                    "DOWN present, only statically checked (no round trip on a database)",
+                    m["id"],
+                )
+            )
     status = _worst(lines)
     n = len(lines)
     if not lines:
@@ -293,7 +421,9 @@ def rollback_plan(result: dict[str, Any]) -> dict[str, Any]:
         static_only = sum(1 for ln in lines if ln["status"] == WARNING)
         parts = []
         if failed:
-            parts.append(f"{failed} of {n} migration{'s' if n != 1 else ''} cannot be rolled back cleanly")
+            parts.append(
+                f"{failed} of {n} migration{'s' if n != 1 else ''} cannot be rolled back cleanly"
+            )
         if static_only:
             parts.append(f"{static_only} only statically checked")
         if proven:
@@ -317,7 +447,9 @@ def checklist(result: dict[str, Any]) -> dict[str, Any]:
 
 def _blocking_findings(result: dict[str, Any]) -> int:
     threshold = _SEVERITY_RANK.get(str(result.get("fail_on") or "error"), 2)
-    return sum(1 for f in result.get("findings") or [] if _SEVERITY_RANK.get(f["severity"], 0) >= threshold)
+    return sum(
+        1 for f in result.get("findings") or [] if _SEVERITY_RANK.get(f["severity"], 0) >= threshold
+    )
 
 
 def _names(items: list[dict[str, Any]], status: str) -> list[str]:
@@ -333,17 +465,23 @@ def _verdict(result: dict[str, Any], items: list[dict[str, Any]]) -> tuple[str, 
     if failed or blocking:
         parts = []
         if failed:
-            parts.append(f"{len(failed)} checklist item{'s' if len(failed) != 1 else ''} failed ({'; '.join(failed)})")
+            parts.append(
+                f"{len(failed)} checklist item{'s' if len(failed) != 1 else ''} failed ({'; '.join(failed)})"
+            )
         if blocking:
             level = result.get("fail_on") or "error"
-            parts.append(f"{blocking} finding{'s' if blocking != 1 else ''} at {level} severity or above")
+            parts.append(
+                f"{blocking} finding{'s' if blocking != 1 else ''} at {level} severity or above"
+            )
         return NOT_READY, _sentence(" and ".join(parts))
     if open_:
         return NOT_READY, f"The checklist is incomplete: {'; '.join(open_)} still open."
     if warnings or warn_findings:
         parts = []
         if warnings:
-            parts.append(f"{len(warnings)} item{'s' if len(warnings) != 1 else ''} with warnings ({'; '.join(warnings)})")
+            parts.append(
+                f"{len(warnings)} item{'s' if len(warnings) != 1 else ''} with warnings ({'; '.join(warnings)})"
+            )
         if warn_findings:
             parts.append(f"{warn_findings} warning finding{'s' if warn_findings != 1 else ''}")
         return READY_WITH_WARNINGS, "Every item passed or warned, with " + " and ".join(parts) + "."

@@ -27,35 +27,85 @@ def _formats() -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("result", type=Path, help="a result saved with --json by 'pgpreflight lint' or 'check'")
-    parser.add_argument("--html", type=Path, metavar="FILE", help="write the self-contained HTML report")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="write the pull-request comment (Markdown)")
-    parser.add_argument("--format", "-f", choices=_formats(), help="also print the result in this format (default text when no file is asked for)")
-    parser.add_argument("--output", "-o", type=Path, help="write --format's output to this file instead of standard output")
+    parser.add_argument(
+        "result", type=Path, help="a result saved with --json by 'pgpreflight lint' or 'check'"
+    )
+    parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="write the self-contained HTML report"
+    )
+    parser.add_argument(
+        "--markdown", type=Path, metavar="FILE", help="write the pull-request comment (Markdown)"
+    )
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=_formats(),
+        help="also print the result in this format (default text when no file is asked for)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="write --format's output to this file instead of standard output",
+    )
     add_evidence_options(parser, test_command=False)
     parser.add_argument("--project", help="project name shown in the header (default: as saved)")
-    parser.add_argument("--link-base", default="", metavar="URL", help="prefix for Markdown links to lines, e.g. https://github.com/o/r/blob/SHA")
+    parser.add_argument(
+        "--link-base",
+        default="",
+        metavar="URL",
+        help="prefix for Markdown links to lines, e.g. https://github.com/o/r/blob/SHA",
+    )
     color = parser.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
+    color.add_argument(
+        "--color", dest="color", action="store_true", default=None, help="force colour"
+    )
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
 
 
-def add_evidence_options(parser: argparse.ArgumentParser | Any, *, test_command: bool = True) -> None:
+def add_evidence_options(
+    parser: argparse.ArgumentParser | Any, *, test_command: bool = True
+) -> None:
     """Checklist evidence the run cannot find by itself."""
-    parser.add_argument("--test-results", type=Path, action="append", default=[], metavar="JUNIT.xml",
-                        help="JUnit XML of the integration tests (repeatable)")
+    parser.add_argument(
+        "--test-results",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="JUNIT.xml",
+        help="JUnit XML of the integration tests (repeatable)",
+    )
     if test_command:
-        parser.add_argument("--test-command", metavar="CMD",
-                            help="run the integration tests with DATABASE_URL pointing at the migrated scratch database")
-    parser.add_argument("--reviewed-by", action="append", default=[], metavar="NAME",
-                        help="who reviewed the migrations, when no Reviewed-by: trailer says so (repeatable)")
+        parser.add_argument(
+            "--test-command",
+            metavar="CMD",
+            help="run the integration tests with DATABASE_URL pointing at the migrated scratch database",
+        )
+    parser.add_argument(
+        "--reviewed-by",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="who reviewed the migrations, when no Reviewed-by: trailer says so (repeatable)",
+    )
 
 
-def add_report_options(parser: argparse.ArgumentParser | Any, *, test_command: bool = False) -> None:
+def add_report_options(
+    parser: argparse.ArgumentParser | Any, *, test_command: bool = False
+) -> None:
     """`--report FILE.html` and `--markdown FILE` (plus evidence options) for `lint` and `check`."""
-    parser.add_argument("--report", type=Path, metavar="FILE.html", help="also write the self-contained HTML report")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the pull-request comment (Markdown)")
-    parser.add_argument("--link-base", default="", metavar="URL", help="prefix for Markdown links to lines")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE.html", help="also write the self-contained HTML report"
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write the pull-request comment (Markdown)",
+    )
+    parser.add_argument(
+        "--link-base", default="", metavar="URL", help="prefix for Markdown links to lines"
+    )
     add_evidence_options(parser, test_command=test_command)
 
 
@@ -64,7 +114,12 @@ def wants_report(args: argparse.Namespace) -> bool:
 
 
 def attach_evidence(
-    result: Any, args: argparse.Namespace, config: Any, *, command: str, target_dsn: str | None = None
+    result: Any,
+    args: argparse.Namespace,
+    config: Any,
+    *,
+    command: str,
+    target_dsn: str | None = None,
 ) -> None:
     """Fill the result's metadata, review and test evidence (what the report's header and
     checklist read). Cheap but not free (a few git calls), so callers do it only when a report or
@@ -113,7 +168,9 @@ def write_reports(result: Any, args: argparse.Namespace) -> None:
     if getattr(args, "markdown", None):
         from linter.report import markdown
 
-        write_output(markdown.render(result, link_base=getattr(args, "link_base", "") or ""), args.markdown)
+        write_output(
+            markdown.render(result, link_base=getattr(args, "link_base", "") or ""), args.markdown
+        )
 
 
 def load(path: Path) -> Any:
@@ -125,7 +182,9 @@ def load(path: Path) -> Any:
     except FileNotFoundError as err:
         raise InputError(f"{path}: no such file") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read result: {getattr(err, 'strerror', None) or err}") from err
+        raise InputError(
+            f"{path}: cannot read result: {getattr(err, 'strerror', None) or err}"
+        ) from err
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -142,9 +201,15 @@ def run(args: argparse.Namespace, config: Any) -> int:
         result.meta["project"] = args.project
     if args.reviewed_by:
         if result.review is None:
-            result.review = {"reviewed_by_option": [], "git": False, "migrations": {
-                m.id: {"author": None, "committed": False, "commits": [], "reviewers": []}
-                for m in result.migrations if m.reported}}
+            result.review = {
+                "reviewed_by_option": [],
+                "git": False,
+                "migrations": {
+                    m.id: {"author": None, "committed": False, "commits": [], "reviewers": []}
+                    for m in result.migrations
+                    if m.reported
+                },
+            }
         _add_reviewers(result.review, args.reviewed_by)
     if args.test_results:
         from linter.report import integration
@@ -163,6 +228,8 @@ def run(args: argparse.Namespace, config: Any) -> int:
 
         output = markdown.render(result, link_base=args.link_base)
     else:
-        output = renderer(fmt)(result, RenderOptions(color=use_color(args), fail_on=result.config.fail_on))
+        output = renderer(fmt)(
+            result, RenderOptions(color=use_color(args), fail_on=result.config.fail_on)
+        )
     write_output(output, args.output)
     return 0

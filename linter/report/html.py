@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from linter.report import RenderOptions
+from linter.report import RenderOptions, view
 from linter.report import checklist as cl
-from linter.report import view
 from linter.result import RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -74,7 +73,7 @@ def render_dict(data: dict[str, Any]) -> str:
     page = env.get_template("report.html.j2").render(
         **build_view(data), script=Markup(script), script_hash=f"sha256-{digest}"
     )
-    from linter.report.meta import redact
+    from linter.redact import redact
 
     return redact(page)
 
@@ -94,7 +93,10 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
                 "id": m["id"],
                 "paths": m.get("paths") or [],
                 "findings": findings,
-                "counts": {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "info")},
+                "counts": {
+                    s: sum(1 for f in findings if f["severity"] == s)
+                    for s in ("error", "warning", "info")
+                },
                 "blocks": _source_blocks(m, sources, findings),
                 "check": mc,
                 "statements": _statement_view(mc),
@@ -103,8 +105,13 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
                 "round_trip": _round_trip(mc),
                 "new_indexes": m.get("new_indexes") or [],
                 "explain": [e for e in explain if e.get("migration") == m["id"]],
-                "open": bool(findings) or (mc is not None and mc.get("status") != "passed")
-                or any(cl.explain_status(e.get("verdict")) != cl.PASSED for e in explain if e.get("migration") == m["id"]),
+                "open": bool(findings)
+                or (mc is not None and mc.get("status") != "passed")
+                or any(
+                    cl.explain_status(e.get("verdict")) != cl.PASSED
+                    for e in explain
+                    if e.get("migration") == m["id"]
+                ),
             }
         )
     shown_ids = {m["id"] for m in migrations}
@@ -116,7 +123,8 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "data": data,
         "meta": meta,
         "project": meta.get("project") or "migrations",
-        "tool_version": meta.get("pgpreflight_version") or (data.get("tool") or {}).get("version", ""),
+        "tool_version": meta.get("pgpreflight_version")
+        or (data.get("tool") or {}).get("version", ""),
         "pg_version": server.get("version") or data.get("pg_version"),
         "pg_version_source": "server" if server.get("version") else "configured",
         "target": _target_phrase(data),
@@ -170,7 +178,8 @@ def prose(text: str | None) -> Any:
             continue
         parts = block.split("`")
         html = "".join(
-            str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)
+            str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>"
+            for i, p in enumerate(parts)
         )
         out.append(Markup(f"<p>{html}</p>"))
     return Markup("").join(out)
@@ -183,7 +192,12 @@ def inline_code(text: str | None) -> Any:
     parts = (text or "").split("`")
     if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
         return escape(text or "")
-    return Markup("".join(str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)))
+    return Markup(
+        "".join(
+            str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>"
+            for i, p in enumerate(parts)
+        )
+    )
 
 
 def _token_class(ttype: Any) -> str:
@@ -201,7 +215,7 @@ def highlight(text: str) -> list[Any]:
     still colours each of its lines) and findings can be shown under the line they point at.
     """
     from markupsafe import Markup, escape
-    from pygments.lexers import PostgresLexer
+    from pygments.lexers import PostgresLexer  # type: ignore[import-untyped]
 
     lexer = PostgresLexer(stripnl=False, ensurenl=False)
     lines: list[list[str]] = [[]]
@@ -211,13 +225,17 @@ def highlight(text: str) -> list[Any]:
             if i:
                 lines.append([])
             if part:
-                lines[-1].append(f'<span class="{cls}">{escape(part)}</span>' if cls else str(escape(part)))
+                lines[-1].append(
+                    f'<span class="{cls}">{escape(part)}</span>' if cls else str(escape(part))
+                )
     if len(lines) > 1 and not lines[-1] and text.endswith("\n"):
         lines.pop()
     return [Markup("".join(parts)) for parts in lines]
 
 
-def _source_blocks(m: dict[str, Any], sources: dict[str, str], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _source_blocks(
+    m: dict[str, Any], sources: dict[str, str], findings: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """UP and DOWN listings with original line numbers and the findings under their lines."""
     sections = m.get("sections") or {}
     blocks = []
@@ -231,15 +249,30 @@ def _source_blocks(m: dict[str, Any], sources: dict[str, str], findings: list[di
         for f in findings:
             if f["path"] == path:
                 by_line.setdefault(min(max(f["line"], 1), max(len(lines), 1)), []).append(f)
-        rows = [{"no": i, "html": html, "findings": by_line.get(i, [])} for i, html in enumerate(lines, 1)]
+        rows = [
+            {"no": i, "html": html, "findings": by_line.get(i, [])}
+            for i, html in enumerate(lines, 1)
+        ]
         down = sections.get("down")
         up = sections.get("up")
-        split = down.get("marker_line") or down.get("start_line") if down and down.get("path") == path else None
+        split = (
+            down.get("marker_line") or down.get("start_line")
+            if down and down.get("path") == path
+            else None
+        )
         if split and up and up.get("path") == path and split > 1:
-            blocks.append({"label": "UP", "path": path, "lines": rows[: split - 1], "missing": False})
-            blocks.append({"label": "DOWN", "path": path, "lines": rows[split - 1 :], "missing": False})
+            blocks.append(
+                {"label": "UP", "path": path, "lines": rows[: split - 1], "missing": False}
+            )
+            blocks.append(
+                {"label": "DOWN", "path": path, "lines": rows[split - 1 :], "missing": False}
+            )
         else:
-            label = "DOWN" if down and down.get("path") == path and not (up and up.get("path") == path) else "UP"
+            label = (
+                "DOWN"
+                if down and down.get("path") == path and not (up and up.get("path") == path)
+                else "UP"
+            )
             blocks.append({"label": label, "path": path, "lines": rows, "missing": False})
     if not any(b["label"] == "DOWN" for b in blocks):
         blocks.append({"label": "DOWN", "path": None, "lines": [], "missing": True})
@@ -254,7 +287,7 @@ def _statement_rows(mc: dict[str, Any] | None, section: str = "up") -> list[dict
 
 def _statement_view(mc: dict[str, Any] | None, section: str = "up") -> list[dict[str, Any]]:
     rows = _statement_rows(mc, section)
-    return [dict(s, held_before=h) for s, h in zip(rows, held_before(rows))]
+    return [dict(s, held_before=h) for s, h in zip(rows, held_before(rows), strict=True)]
 
 
 def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -263,9 +296,16 @@ def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
     rt = dict(mc.get("round_trip") or {})
     diff = rt.get("pg_dump_diff") or ""
     rt["diff_lines"] = [
-        {"cls": "add" if ln.startswith("+") and not ln.startswith("+++") else
-                "del" if ln.startswith("-") and not ln.startswith("---") else
-                "hunk" if ln.startswith("@@") else "ctx", "text": ln}
+        {
+            "cls": "add"
+            if ln.startswith("+") and not ln.startswith("+++")
+            else "del"
+            if ln.startswith("-") and not ln.startswith("---")
+            else "hunk"
+            if ln.startswith("@@")
+            else "ctx",
+            "text": ln,
+        }
         for ln in diff.splitlines()
     ]
     rt["data_loss"] = mc.get("data_loss") or []
@@ -290,7 +330,11 @@ def held_before(rows: list[dict[str, Any]]) -> list[list[str]]:
             held = {}
             continue
         for lock in s.get("locks") or []:
-            if lock.get("held_until") == "end of transaction" and not lock.get("new_object") and lock.get("locktype") in (None, "relation"):
+            if (
+                lock.get("held_until") == "end of transaction"
+                and not lock.get("new_object")
+                and lock.get("locktype") in (None, "relation")
+            ):
                 obj = str(lock.get("object"))
                 if _lock_strength(lock) > _lock_strength({"mode": held.get(obj)}):
                     held[obj] = str(lock.get("mode"))
@@ -316,31 +360,51 @@ def timeline(mc: dict[str, Any] | None, width: float = 720.0) -> dict[str, Any] 
     for w in weights:
         starts.append(x)
         x += w * scale
-    ends = starts[1:] + [label_w + plot_w]
+    ends = [*starts[1:], label_w + plot_w]
     statements = []
     objects: dict[str, list[dict[str, Any]]] = {}
     for i, s in enumerate(rows_src):
-        statements.append({
-            "x": round(starts[i], 1), "w": round(max(ends[i] - starts[i] - 1, 1), 1),
-            "n": i + 1, "line": s.get("line"), "ok": s.get("status") == "ok", "status": s.get("status"),
-            "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {s.get('sql', '')[:120]}",
-        })
+        statements.append(
+            {
+                "x": round(starts[i], 1),
+                "w": round(max(ends[i] - starts[i] - 1, 1), 1),
+                "n": i + 1,
+                "line": s.get("line"),
+                "ok": s.get("status") == "ok",
+                "status": s.get("status"),
+                "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {s.get('sql', '')[:120]}",
+            }
+        )
         for lock in sorted(s.get("locks") or [], key=_lock_strength):
             # a lock on an object this transaction created blocks nobody: not drawn
             if lock.get("locktype") not in (None, "relation") or lock.get("new_object"):
                 continue
             held_to_end = lock.get("held_until") == "end of transaction"
             end = label_w + plot_w if held_to_end else ends[i]
-            objects.setdefault(str(lock.get("object")), []).append({
-                "x": round(starts[i], 1), "w": round(max(end - starts[i] - 1, 2), 1),
-                "mode": lock.get("mode"), "cls": _LOCK_LEVEL.get(str(lock.get("mode")), "l-weak"),
-                "title": f"{lock.get('mode')} on {lock.get('object')} from statement #{i + 1} "
-                         f"until {lock.get('held_until')} ({view.fmt_ms(lock.get('held_ms'))}); blocks {view.blocks_phrase(lock)}",
-            })
-    rows = [{"label": name, "bars": bars, "y": round(pad + row_h * (k + 1), 1)} for k, (name, bars) in enumerate(objects.items())]
+            objects.setdefault(str(lock.get("object")), []).append(
+                {
+                    "x": round(starts[i], 1),
+                    "w": round(max(end - starts[i] - 1, 2), 1),
+                    "mode": lock.get("mode"),
+                    "cls": _LOCK_LEVEL.get(str(lock.get("mode")), "l-weak"),
+                    "title": f"{lock.get('mode')} on {lock.get('object')} from statement #{i + 1} "
+                    f"until {lock.get('held_until')} ({view.fmt_ms(lock.get('held_ms'))}); blocks {view.blocks_phrase(lock)}",
+                }
+            )
+    rows = [
+        {"label": name, "bars": bars, "y": round(pad + row_h * (k + 1), 1)}
+        for k, (name, bars) in enumerate(objects.items())
+    ]
     height = pad * 2 + row_h * (len(rows) + 1) + 16
     return {
-        "width": width, "height": round(height, 1), "label_w": label_w, "row_h": row_h, "pad": pad,
-        "plot_w": plot_w, "statements": statements, "rows": rows,
-        "total": view.fmt_ms(sum(durations)), "axis_y": round(height - 4, 1),
+        "width": width,
+        "height": round(height, 1),
+        "label_w": label_w,
+        "row_h": row_h,
+        "pad": pad,
+        "plot_w": plot_w,
+        "statements": statements,
+        "rows": rows,
+        "total": view.fmt_ms(sum(durations)),
+        "axis_y": round(height - 4, 1),
     }

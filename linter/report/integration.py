@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from linter.errors import InputError
-from linter.report.meta import redact
+from linter.redact import redact
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -41,7 +41,9 @@ def read_junit(path: Path) -> dict[str, Any]:
         line, col = err.position
         raise InputError(f"{path}:{line}:{col + 1}: not valid XML: {err.msg}") from err
     if root.tag not in ("testsuites", "testsuite"):
-        raise InputError(f"{path}: not a JUnit file (root element <{root.tag}>, expected <testsuites> or <testsuite>)")
+        raise InputError(
+            f"{path}: not a JUnit file (root element <{root.tag}>, expected <testsuites> or <testsuite>)"
+        )
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     failed: list[dict[str, str]] = []
     for case in root.iter("testcase"):
@@ -52,7 +54,13 @@ def read_junit(path: Path) -> dict[str, Any]:
                 counts[key] += 1
                 if kind != "skipped" and len(failed) < MAX_FAILURES:
                     name = ".".join(p for p in (case.get("classname"), case.get("name")) if p)
-                    failed.append({"name": name, "kind": kind, "message": redact((child.get("message") or "")[:500])})
+                    failed.append(
+                        {
+                            "name": name,
+                            "kind": kind,
+                            "message": redact((child.get("message") or "")[:500]),
+                        }
+                    )
                 break
     if counts["tests"] == 0:  # a summary-only file: trust the suite attributes
         suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
@@ -78,15 +86,23 @@ def run_command(
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            command, shell=True, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=timeout_s, check=False,
+            command,
+            shell=True,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout_s,
+            check=False,
         )
         code: int | None = proc.returncode
         output = proc.stdout.decode("utf-8", "replace")
         note = None
     except subprocess.TimeoutExpired as err:
         code, note = None, f"timed out after {timeout_s:g} s"
-        output = (err.stdout or b"").decode("utf-8", "replace") if isinstance(err.stdout, bytes) else ""
+        output = (
+            (err.stdout or b"").decode("utf-8", "replace") if isinstance(err.stdout, bytes) else ""
+        )
     lines = redact(output).rstrip("\n").splitlines()[-TAIL_LINES:]
     tail = "\n".join(lines)[-TAIL_CHARS:]
     return {

@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.report import RenderOptions
+from linter.report import RenderOptions, view
 from linter.report import checklist as cl
-from linter.report import view
 from linter.result import RunResult
 
 LIMIT = 60_000
@@ -24,7 +23,13 @@ _VERDICT_ICON = {cl.READY: "✅", cl.NOT_READY: "❌", cl.READY_WITH_WARNINGS: "
 _SEV_ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 
 
-def render(result: RunResult, options: RenderOptions | None = None, *, link_base: str = "", limit: int = LIMIT) -> str:
+def render(
+    result: RunResult,
+    options: RenderOptions | None = None,
+    *,
+    link_base: str = "",
+    limit: int = LIMIT,
+) -> str:
     return render_dict(result.to_dict(), link_base=link_base, limit=limit)
 
 
@@ -74,36 +79,51 @@ def _header(d: dict[str, Any], checklist: dict[str, Any]) -> Block:
     bits = [f"**{esc(meta.get('project') or 'migrations')}**"]
     git = meta.get("git") or {}
     if git.get("short"):
-        bits.append(code(git["short"]) + (f" on {code(git['branch'])}" if git.get("branch") else ""))
-    bits.append(f"PostgreSQL {esc(server.get('version') or d.get('pg_version'))}"
-                + ("" if server.get("version") else " (configured)"))
+        bits.append(
+            code(git["short"]) + (f" on {code(git['branch'])}" if git.get("branch") else "")
+        )
+    bits.append(
+        f"PostgreSQL {esc(server.get('version') or d.get('pg_version'))}"
+        + ("" if server.get("version") else " (configured)")
+    )
     target = check.get("target")
     if target:
         from linter.report.meta import target_label
 
-        bits.append("target " + code(target_label(host=target.get("host"), dbname=target.get("dbname"))))
+        bits.append(
+            "target " + code(target_label(host=target.get("host"), dbname=target.get("dbname")))
+        )
     elif check:
         bits.append("scratch database")
     else:
         bits.append("static lint, no database")
     if meta.get("time"):
         bits.append(esc(meta["time"]))
-    bits.append(f"pgpreflight {esc(meta.get('pgpreflight_version') or (d.get('tool') or {}).get('version', ''))}")
+    bits.append(
+        f"pgpreflight {esc(meta.get('pgpreflight_version') or (d.get('tool') or {}).get('version', ''))}"
+    )
     v = checklist["verdict"]
-    return Block([
-        f"## {_VERDICT_ICON[v]} pgpreflight: {v}",
-        "",
-        f"> {esc(checklist['reason'])}",
-        "",
-        " · ".join(bits),
-        "",
-    ])
+    return Block(
+        [
+            f"## {_VERDICT_ICON[v]} pgpreflight: {v}",
+            "",
+            f"> {esc(checklist['reason'])}",
+            "",
+            " · ".join(bits),
+            "",
+        ]
+    )
 
 
 def _checklist_blocks(checklist: dict[str, Any]) -> list[Block]:
-    table = Block(["### Pre-deploy checklist", "", "| Status | Item | Evidence |", "| --- | --- | --- |"], tail=[""])
+    table = Block(
+        ["### Pre-deploy checklist", "", "| Status | Item | Evidence |", "| --- | --- | --- |"],
+        tail=[""],
+    )
     for item in checklist["items"]:
-        table.rows.append(f"| {_ICON[item['status']]} {item['status']} | {esc(item['title'])} | {esc(item['summary'])} |")
+        table.rows.append(
+            f"| {_ICON[item['status']]} {item['status']} | {esc(item['title'])} | {esc(item['summary'])} |"
+        )
     out = [table]
     lines = []
     for item in checklist["items"]:
@@ -117,7 +137,9 @@ def _checklist_blocks(checklist: dict[str, Any]) -> list[Block]:
                 lines.append(f"- … {len(item['evidence']) - 60} more")
             lines.append("")
     if lines:
-        out.append(Block(["<details><summary>Checklist evidence</summary>", "", *lines, "</details>", ""]))
+        out.append(
+            Block(["<details><summary>Checklist evidence</summary>", "", *lines, "</details>", ""])
+        )
     return out
 
 
@@ -125,8 +147,11 @@ def _findings_blocks(d: dict[str, Any], link_base: str) -> list[Block]:
     rules = view.rules_by_id(d)
     summary = d.get("summary") or {}
     total = sum(summary.values()) if summary else len(d.get("findings") or [])
-    counts = ", ".join(f"{summary.get(s, 0)} {s}{'s' if summary.get(s, 0) != 1 and s != 'info' else ''}"
-                       for s in ("error", "warning", "info") if summary.get(s))
+    counts = ", ".join(
+        f"{summary.get(s, 0)} {s}{'s' if summary.get(s, 0) != 1 and s != 'info' else ''}"
+        for s in ("error", "warning", "info")
+        if summary.get(s)
+    )
     out = [Block([f"### Findings ({counts or 'none'})" if total else "### Findings", ""])]
     if not total:
         out[0].head.append("No findings. ✅")
@@ -144,11 +169,17 @@ def _findings_blocks(d: dict[str, Any], link_base: str) -> list[Block]:
     for title, fs in loose.items():
         groups.append((code(title) + (suffix if title in owner.values() else ""), fs))
     for title, fs in groups:
-        block = Block([f"#### {title}", "", "| | Line | Rule | Finding |", "| --- | --- | --- | --- |"], tail=[""], what="finding")
+        block = Block(
+            [f"#### {title}", "", "| | Line | Rule | Finding |", "| --- | --- | --- | --- |"],
+            tail=[""],
+            what="finding",
+        )
         explained: set[str] = set()
         for f in fs:
             hint = f"<br>**Fix:** {esc(f['hint'])}" if f.get("hint") else ""
-            summary_txt = rules.get(f["rule"], {}).get("summary") if f["rule"] not in explained else None
+            summary_txt = (
+                rules.get(f["rule"], {}).get("summary") if f["rule"] not in explained else None
+            )
             explained.add(f["rule"])  # the rule's one-line summary once per table is enough
             why = f"<br><sub>{esc(summary_txt)}</sub>" if summary_txt else ""
             block.rows.append(
@@ -165,22 +196,45 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
     head = ["### EXPLAIN ANALYZE of new indexes", ""]
     if not explain:
         new = [ix for m in view.shown_migrations(d) for ix in m.get("new_indexes") or []]
-        why = "no database in this run (`pgpreflight check` measures them)" if not check else "the check recorded no EXPLAIN evidence"
+        why = (
+            "no database in this run (`pgpreflight check` measures them)"
+            if not check
+            else "the check recorded no EXPLAIN evidence"
+        )
         if not new:
             return [Block([*head, "No new index in these migrations.", ""])]
-        return [Block([*head, f"⏭️ Not run for {len(new)} new index{'es' if len(new) != 1 else ''}: {why}.", ""])]
-    table = Block([*head, "| Index | Table | Verdict | Time before → after | Buffers before → after | Speed-up |",
-                   "| --- | --- | --- | --- | --- | --- |"], tail=[""], what="index")
+        return [
+            Block(
+                [
+                    *head,
+                    f"⏭️ Not run for {len(new)} new index{'es' if len(new) != 1 else ''}: {why}.",
+                    "",
+                ]
+            )
+        ]
+    table = Block(
+        [
+            *head,
+            "| Index | Table | Verdict | Time before → after | Buffers before → after | Speed-up |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ],
+        tail=[""],
+        what="index",
+    )
     details = []
     for e in explain:
-        q = e["queries"][0] if e["queries"] else {}
+        q = e["best"]
         status = cl.explain_status(e["verdict"])
-        speed = e.get("speedup") or q.get("speedup")
+        speed = e.get("speedup") or (e["queries"][0].get("speedup") if e["queries"] else None)
+        reason = "<br>" + esc(e["reason"]) if e.get("reason") else ""
+        times = f"{view.fmt_ms(q.get('before_ms'))} → {view.fmt_ms(q.get('after_ms'))}"
+        buffers = (
+            f"{view.fmt_int(q.get('before_buffers'))} → {view.fmt_int(q.get('after_buffers'))}"
+        )
+        ratio = f"×{speed:.1f}" if isinstance(speed, (int, float)) else "–"
         table.rows.append(
-            f"| {code(e['index'])} | {esc(e.get('table') or '')} | {_ICON[status]} {esc(e['verdict'])}"
-            f"{'<br>' + esc(e['reason']) if e.get('reason') else ''} | {view.fmt_ms(q.get('before_ms'))} → {view.fmt_ms(q.get('after_ms'))} | "
-            f"{view.fmt_int(q.get('before_buffers'))} → {view.fmt_int(q.get('after_buffers'))} | "
-            f"{'×%.1f' % speed if isinstance(speed, (int, float)) else '–'} |"
+            f"| {code(e['index'])} | {esc(e.get('table') or '')} | "
+            f"{_ICON[status]} {esc(e['verdict'])}{reason} | {times} | {buffers} | {ratio} |"
         )
         for q in e["queries"]:
             details += [f"**{esc(e['index'])}**: {code(q['sql'][:300])}", ""]
@@ -191,17 +245,23 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
             details.append("")
     out = [table]
     if details:
-        out.append(Block(["<details><summary>Queries and plans</summary>", "", *details, "</details>", ""]))
+        out.append(
+            Block(["<details><summary>Queries and plans</summary>", "", *details, "</details>", ""])
+        )
     return out
 
 
 def _plan_outline(node: dict[str, Any], depth: int = 0, limit: int = 8) -> str:
-    parts = []
+    parts: list[str] = []
 
     def walk(n: dict[str, Any], level: int) -> None:
         if len(parts) >= limit:
             return
-        name = n["type"] + (f" using {n['index']}" if n.get("index") else "") + (f" on {n['relation']}" if n.get("relation") else "")
+        name = (
+            n["type"]
+            + (f" using {n['index']}" if n.get("index") else "")
+            + (f" on {n['relation']}" if n.get("relation") else "")
+        )
         parts.append("›" * level + " " + name if level else name)
         for c in n.get("children") or []:
             walk(c, level + 1)
@@ -213,30 +273,52 @@ def _plan_outline(node: dict[str, Any], depth: int = 0, limit: int = 8) -> str:
 def _check_blocks(d: dict[str, Any]) -> list[Block]:
     check = d.get("check")
     if not check:
-        return [Block(["### Database check", "",
-                       "⏭️ Not run: locks, table rewrites, durations and the UP → DOWN → UP round trip need `pgpreflight check`.", ""])]
+        return [
+            Block(
+                [
+                    "### Database check",
+                    "",
+                    "⏭️ Not run: locks, table rewrites, durations and the UP → DOWN → UP round trip need `pgpreflight check`.",
+                    "",
+                ]
+            )
+        ]
     out = []
     for mc in check.get("migrations") or []:
         rt = mc.get("round_trip") or {}
         rows = []
         for s in (mc.get("up") or {}).get("statements") or []:
             locks = [lk for lk in s.get("locks") or [] if not lk.get("new_object")]
-            lock_txt = "<br>".join(f"{esc(lk['mode'])} on {code(lk['object'])}" for lk in locks) or "no new lock"
+            lock_txt = (
+                "<br>".join(f"{esc(lk['mode'])} on {code(lk['object'])}" for lk in locks)
+                or "no new lock"
+            )
             blocks = "<br>".join(esc(view.blocks_phrase(lk)) for lk in locks) or "–"
             rewrite = "**yes**" if s.get("rewrites") else "no"
             err = f"<br>❌ {esc((s.get('error') or {}).get('message'))}" if s.get("error") else ""
-            rows.append(f"| {s.get('line')} | {code((s.get('sql') or '')[:120])}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |")
-        verdict = {"pass": "✅ round trip passed", "fail": "❌ round trip failed", "no down": "❌ no DOWN"}.get(rt.get("verdict"), "⏭️ round trip not run")
+            rows.append(
+                f"| {s.get('line')} | {code((s.get('sql') or '')[:120])}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |"
+            )
+        verdict = {
+            "pass": "✅ round trip passed",
+            "fail": "❌ round trip failed",
+            "no down": "❌ no DOWN",
+        }.get(str(rt.get("verdict")), "⏭️ round trip not run")
         # GitHub does not render Markdown inside <summary>: HTML only there.
         title = f"<code>{esc(mc['id'])}</code>: {esc(mc.get('status'))}, {verdict}"
         head = [f"<details><summary>{title}</summary>", ""]
         if rt.get("reason"):
             head += [esc(rt["reason"]), ""]
         for diff in (rt.get("down_differences") or []) + (rt.get("up_again_differences") or []):
-            head.append(f"- {esc(diff.get('kind'))} {code(diff.get('name'))}: {esc(diff.get('change'))}")
+            head.append(
+                f"- {esc(diff.get('kind'))} {code(diff.get('name'))}: {esc(diff.get('change'))}"
+            )
         if rt.get("down_differences") or rt.get("up_again_differences"):
             head.append("")
-        head += ["| Line | Statement | Lock | Blocks | Rewrite | Duration |", "| --- | --- | --- | --- | --- | --- |"]
+        head += [
+            "| Line | Statement | Lock | Blocks | Rewrite | Duration |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         out.append(Block(head, rows, tail=["", "</details>", ""], what="statement"))
     if out:
         out.insert(0, Block(["### Database check", "", f"Mode: {esc(check.get('mode'))}.", ""]))
@@ -244,11 +326,16 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
 
 
 def render_dict(d: dict[str, Any], *, link_base: str = "", limit: int = LIMIT) -> str:
-    from linter.report.meta import redact
+    from linter.redact import redact
 
     checklist = cl.checklist(d)
-    blocks = [_header(d, checklist), *_checklist_blocks(checklist), *_findings_blocks(d, link_base),
-              *_explain_blocks(d), *_check_blocks(d)]
+    blocks = [
+        _header(d, checklist),
+        *_checklist_blocks(checklist),
+        *_findings_blocks(d, link_base),
+        *_explain_blocks(d),
+        *_check_blocks(d),
+    ]
     footer = "<sub>Generated by pgpreflight; the HTML report has the sources, lock timeline and plan trees.</sub>\n"
     return redact(_fit(blocks, footer, limit))
 
@@ -279,13 +366,19 @@ def _fit(blocks: list[Block], footer: str, limit: int) -> str:
         skipped = len(blocks) - i - (1 if dropped_rows < len(block.rows) else 0)
         parts = []
         if dropped_rows:
-            parts.append(f"{dropped_rows} more {block.what}{'s' if dropped_rows != 1 else ''} in this table")
+            parts.append(
+                f"{dropped_rows} more {block.what}{'s' if dropped_rows != 1 else ''} in this table"
+            )
         if later_rows:
-            parts.append(f"{later_rows} more finding{'s' if later_rows != 1 else ''} in later migrations")
+            parts.append(
+                f"{later_rows} more finding{'s' if later_rows != 1 else ''} in later migrations"
+            )
         if skipped:
             parts.append(f"{skipped} more section{'s' if skipped != 1 else ''}")
-        out.append(f"> ✂️ **Truncated** to stay under GitHub's comment size limit: {', '.join(parts) or 'the rest'} not shown. "
-                   "The HTML report (`pgpreflight report result.json --html report.html`) has everything.\n\n")
+        out.append(
+            f"> ✂️ **Truncated** to stay under GitHub's comment size limit: {', '.join(parts) or 'the rest'} not shown. "
+            "The HTML report (`pgpreflight report result.json --html report.html`) has everything.\n\n"
+        )
         break
     out.append(footer)
     return "\n".join(s.rstrip("\n") + "\n" for s in out)

@@ -28,7 +28,9 @@ def _conninfo_pairs(dsn: str) -> dict[str, str]:
     return out
 
 
-def target_label(dsn: str | None = None, *, host: str | None = None, dbname: str | None = None) -> str:
+def target_label(
+    dsn: str | None = None, *, host: str | None = None, dbname: str | None = None
+) -> str:
     """`host/dbname` of a connection string or of its parts; never the user or the password.
 
     A Unix-socket host (a path) shows as `local socket`, an absent one as `localhost`.
@@ -61,7 +63,9 @@ def target_label(dsn: str | None = None, *, host: str | None = None, dbname: str
 
 def _git(args: list[str], cwd: Path) -> str | None:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout.strip() if proc.returncode == 0 else None

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 _FIELD, _RECORD = "\x1f", "\x1e"
-_FORMAT = _FIELD.join(["%H", "%an", "%ae", "%aI", "%(trailers:key=Reviewed-by,key=Approved-by,separator=%x1d)"]) + _RECORD
+_FORMAT = (
+    _FIELD.join(
+        ["%H", "%an", "%ae", "%aI", "%(trailers:key=Reviewed-by,key=Approved-by,separator=%x1d)"]
+    )
+    + _RECORD
+)
 
 
 def _log(path: Path) -> list[dict[str, Any]] | None:
@@ -22,7 +27,11 @@ def _log(path: Path) -> list[dict[str, Any]] | None:
     try:
         proc = subprocess.run(
             ["git", "log", "--follow", f"--format={_FORMAT}", "--", path.name],
-            cwd=path.parent, capture_output=True, text=True, timeout=20, check=False,
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -39,7 +48,9 @@ def _log(path: Path) -> list[dict[str, Any]] | None:
             key, sep, value = line.partition(":")
             if sep and value.strip():
                 found.append({"key": key.strip(), "value": value.strip()})
-        commits.append({"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found})
+        commits.append(
+            {"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found}
+        )
     return commits
 
 
@@ -57,7 +68,11 @@ def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict
 
     `migrations` are `linter.migration.Migration` objects (only the reported ones are looked up).
     """
-    out: dict[str, Any] = {"reviewed_by_option": list(reviewed_by or []), "git": True, "migrations": {}}
+    out: dict[str, Any] = {
+        "reviewed_by_option": list(reviewed_by or []),
+        "git": True,
+        "migrations": {},
+    }
     for m in migrations:
         if not getattr(m, "reported", True):
             continue

@@ -107,7 +107,11 @@ def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
     """What one tree row shows; totals are per-loop figures times loops."""
     loops = node.get("Actual Loops")
     per_loop_ms = node.get("Actual Total Time")
-    total_ms = per_loop_ms * loops if isinstance(per_loop_ms, (int, float)) and isinstance(loops, (int, float)) else None
+    total_ms = (
+        per_loop_ms * loops
+        if isinstance(per_loop_ms, (int, float)) and isinstance(loops, (int, float))
+        else None
+    )
     factor = misestimate(node)
     hit, read = node.get("Shared Hit Blocks"), node.get("Shared Read Blocks")
     temp = (node.get("Temp Read Blocks") or 0) + (node.get("Temp Written Blocks") or 0)
@@ -130,8 +134,11 @@ def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
         "temp": temp or None,
         "total_ms": total_ms,
         "never_executed": loops == 0,
-        "detail": node.get("Index Cond") or node.get("Recheck Cond") or node.get("Hash Cond")
-        or node.get("Filter") or (", ".join(node["Sort Key"]) if node.get("Sort Key") else None),
+        "detail": node.get("Index Cond")
+        or node.get("Recheck Cond")
+        or node.get("Hash Cond")
+        or node.get("Filter")
+        or (", ".join(node["Sort Key"]) if node.get("Sort Key") else None),
         "removed": node.get("Rows Removed by Filter") or node.get("Rows Removed by Index Recheck"),
         "children": [plan_node_view(c) for c in node.get("Plans") or []],
     }
@@ -140,7 +147,11 @@ def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
 def _side(side: Any) -> tuple[dict[str, Any] | None, float | None, int | None]:
     """Plan root, execution time and shared buffers of one side (a measurement or raw EXPLAIN)."""
     node, top = plan_root(side)
-    buffers = top.get("shared_blocks") if isinstance(top.get("shared_blocks"), (int, float)) else buffers_total(node)
+    buffers = (
+        top.get("shared_blocks")
+        if isinstance(top.get("shared_blocks"), (int, float))
+        else buffers_total(node)
+    )
     return node, execution_ms(top), buffers
 
 
@@ -196,21 +207,47 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
     list of indexes each carrying its `queries`."""
     explain = (result.get("check") or {}).get("explain")
     all_queries = explain.get("queries") or [] if isinstance(explain, dict) else []
-    owner = {_bare(ix.get("name")): m["id"] for m in result.get("migrations") or [] for ix in m.get("new_indexes") or []}
+    owner = {
+        _bare(ix.get("name")): m["id"]
+        for m in result.get("migrations") or []
+        for ix in m.get("new_indexes") or []
+    }
     out = []
     for e in explain_evidence(result):
         name = e.get("index") or e.get("name")
         queries = e.get("queries") or e.get("probes")
         if queries is None:
             used_by = set(e.get("used_by") or [])
-            queries = [q for q in all_queries if isinstance(q, dict) and (
-                _bare(q.get("index")) == _bare(name) or q.get("label") in used_by or q.get("label") == e.get("best_query"))]
+            queries = [
+                q
+                for q in all_queries
+                if isinstance(q, dict)
+                and (
+                    _bare(q.get("index")) == _bare(name)
+                    or q.get("label") in used_by
+                    or q.get("label") == e.get("best_query")
+                )
+            ]
         views = [_query_view(q) for q in queries if isinstance(q, dict)]
         speedup = e.get("speedup")
         if not isinstance(speedup, (int, float)):
             b, a = execution_ms(e.get("before") or {}), execution_ms(e.get("after") or {})
             speedup = b / a if b and a else None
         costs = e.get("costs") or {}
+        best = {}
+        if isinstance(e.get("before"), dict) or isinstance(e.get("after"), dict):
+            _, b_ms, b_buf = _side(e.get("before"))
+            _, a_ms, a_buf = _side(e.get("after"))
+            best = {
+                "before_ms": b_ms,
+                "after_ms": a_ms,
+                "before_buffers": b_buf,
+                "after_buffers": a_buf,
+            }
+        elif views:
+            best = {
+                k: views[0][k] for k in ("before_ms", "after_ms", "before_buffers", "after_buffers")
+            }
         out.append(
             {
                 "index": name,
@@ -230,6 +267,7 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "used_by": e.get("used_by") or [],
                 "notes": e.get("notes") or [],
                 "queries": views,
+                "best": best,
             }
         )
     return out
