@@ -191,8 +191,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     targets = lint_targets(args, config)
+    from linter.progress import Progress
+
+    progress = Progress.for_terminal(args.quiet)
     result = lint(targets["paths"], config, only=targets.get("only"), history=targets.get("history", ()),
-                  changes=changes_for(args))
+                  changes=changes_for(args), progress=progress)
+    progress.done()
     if args.write_baseline:
         from linter import baseline
 

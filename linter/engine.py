@@ -7,7 +7,7 @@ each migration) and handed over on `ctx`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,18 @@ def lint(
     only: Iterable[Path] | None = None,
     history: Sequence[Path] = (),
     changes: ChangeSet | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
     `history` adds folders read only for the schema model; with `only`, findings are reported just
     for those files (pre-commit passes the changed files, the model still needs the rest).
     """
+    if progress:
+        progress("reading migrations…")
     migrations = discover([*history, *paths], str(config.get("convention")))
+    if progress:
+        progress(f"linting {len(migrations)} migrations…", True)
     if only is not None:
         wanted = {p.resolve() for p in only}
         for m in migrations:

@@ -1,0 +1,44 @@
+"""Progress for long runs: a status line on a terminal, nothing otherwise.
+
+A CI log or a pipe gets no progress chatter (it would interleave with the report); a person at a
+terminal sees which migration and which step is running, on one line that is overwritten.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, enabled: bool, stream: TextIO | None = None, min_interval: float = 0.1) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self._last = 0.0
+        self._width = 0
+        self._min_interval = min_interval
+
+    @classmethod
+    def for_terminal(cls, quiet: bool, stream: TextIO | None = None) -> Progress:
+        stream = stream or sys.stderr
+        return cls(not quiet and bool(getattr(stream, "isatty", lambda: False)()), stream)
+
+    def __call__(self, message: str, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self._min_interval:
+            return
+        self._last = now
+        line = message[:120]
+        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
+        self.stream.flush()
+        self._width = len(line)
+
+    def done(self) -> None:
+        """Erase the status line so the report starts on a clean line."""
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
