@@ -551,3 +551,23 @@ def test_reverse_indexes_agree_with_a_full_scan_through_the_whole_history() -> N
                 )
                 assert model._sequences_of(key) == owned
     assert not model.problems
+
+
+def test_trigger_enable_and_disable() -> None:
+    model = model_of(
+        """
+        CREATE TABLE t (id int);
+        CREATE TRIGGER a BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();
+        CREATE TRIGGER b AFTER DELETE ON t FOR EACH ROW EXECUTE FUNCTION f();
+        ALTER TABLE t DISABLE TRIGGER ALL;
+        ALTER TABLE t ENABLE TRIGGER b;
+        """
+    )
+    triggers = model.table("t").triggers  # type: ignore[union-attr]
+    assert (triggers["a"].enabled, triggers["b"].enabled) == (False, True)
+    after = model_of("ALTER TABLE t DISABLE TRIGGER b", model.copy())
+    assert [d.message for d in diff(model, after)] == [
+        "trigger t.b changed: after delete for each row execute function f (disabled) "
+        "(was after delete for each row execute function f)"
+    ]
+    assert not model.unmodelled

@@ -288,7 +288,8 @@ def _index_definition(index: Index) -> tuple[Any, ...]:
 def _trigger_text(trigger: Trigger) -> str:
     row = " for each row" if trigger.for_each_row else ""
     events = " or ".join(trigger.events)
-    return f"{trigger.timing} {events}{row} execute function {display(trigger.function)}"
+    disabled = "" if trigger.enabled else " (disabled)"
+    return f"{trigger.timing} {events}{row} execute function {display(trigger.function)}{disabled}"
 
 
 def _compare_tables(

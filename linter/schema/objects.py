@@ -139,6 +139,8 @@ class Trigger:
     """`before`, `after` or `instead of`."""
     events: tuple[str, ...]
     for_each_row: bool = False
+    enabled: bool = True
+    """False after `ALTER TABLE ... DISABLE TRIGGER` (a DOWN may have to enable it again)."""
     location: Any = field(default=None, compare=False, repr=False)
 
 

@@ -79,6 +79,7 @@ def trigger_to_dict(trigger: Trigger) -> dict[str, Any]:
         "timing": trigger.timing,
         "events": list(trigger.events),
         "for_each_row": trigger.for_each_row,
+        "enabled": trigger.enabled,
     }
 
 
@@ -278,6 +279,7 @@ def model_to_text(model: SchemaModel) -> str:
             lines.append(
                 f"  trigger {name} {trigger.timing} {' or '.join(trigger.events)}{row}"
                 f" execute function {display(trigger.function)}"
+                + ("" if trigger.enabled else " (disabled)")
             )
     for key in sorted(model.views):
         view = model.views[key]

@@ -26,6 +26,25 @@ from .objects import (
 )
 from .state import _FK_ACTIONS, _FK_MATCH, AT, CT, OT, ModelState
 
+# ENABLE [ALWAYS | REPLICA] TRIGGER name | ALL | USER, then DISABLE TRIGGER name | ALL | USER.
+# ALL also switches the internal triggers of foreign keys, which the model does not hold.
+_TRIGGER_SWITCHES = (
+    AT.AT_EnableTrig,
+    AT.AT_EnableAlwaysTrig,
+    AT.AT_EnableReplicaTrig,
+    AT.AT_EnableTrigAll,
+    AT.AT_EnableTrigUser,
+    AT.AT_DisableTrig,
+    AT.AT_DisableTrigAll,
+    AT.AT_DisableTrigUser,
+)
+_ALL_TRIGGERS = (
+    AT.AT_EnableTrigAll,
+    AT.AT_EnableTrigUser,
+    AT.AT_DisableTrigAll,
+    AT.AT_DisableTrigUser,
+)
+
 
 class TableStatements(ModelState):
     # ----------------------------------------------------------------- tables
@@ -641,6 +660,15 @@ class TableStatements(ModelState):
                 self._problem(f"partition {child_key} does not exist")
         elif sub in (AT.AT_SetLogged, AT.AT_SetUnLogged):
             table.persistence = "permanent" if sub == AT.AT_SetLogged else "unlogged"
+        elif sub in _TRIGGER_SWITCHES:
+            enabled = sub in _TRIGGER_SWITCHES[:5]
+            names = list(table.triggers) if sub in _ALL_TRIGGERS else [col or ""]
+            for name in names:
+                trigger = table.triggers.get(name)
+                if trigger is None:
+                    self._problem(f"trigger {name} for table {key} does not exist")
+                else:
+                    table.triggers[name] = dataclasses.replace(trigger, enabled=enabled)
         else:
             self._unmodelled("AlterTableCmd", f"ALTER TABLE {sub.name[3:]} is not modelled")
             return
