@@ -133,15 +133,26 @@ class Section:
         With `nested` (the default), the statements a `DO` block runs follow the block itself,
         so every rule also checks SQL inside DO blocks; `stmt.parent` tells them apart.
         """
-        for stmt in self.all_statements() if nested else self.statements:
+        for stmt in self._expanded() if nested else self.statements:
             if isinstance(stmt.node, types):
                 yield stmt, stmt.node  # type: ignore[misc]
 
     def all_statements(self) -> Iterator[Statement]:
         """`statements` in file order, each `DO` block followed by the statements it runs."""
-        for stmt in self.statements:
-            yield stmt
-            yield from stmt.nested
+        return iter(self._expanded())
+
+    def _expanded(self) -> list[Statement]:
+        # Built once (rules call of() tens of thousands of times on a large file); rebuilt if
+        # the statement list changed since.
+        cached = self.__dict__.get("_expanded_cache")
+        if cached is None or cached[0] != len(self.statements):
+            flat: list[Statement] = []
+            for stmt in self.statements:
+                flat.append(stmt)
+                flat.extend(stmt.nested)
+            cached = (len(self.statements), flat)
+            self.__dict__["_expanded_cache"] = cached
+        return cached[1]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -198,7 +199,33 @@ def _statements_of(parent: Statement, text: str, body_offset: Any) -> list[State
     return out
 
 
+_CACHE: weakref.WeakKeyDictionary[Statement, tuple[list[Statement], list[DynamicSql]]] = weakref.WeakKeyDictionary()
+_PARSED: weakref.WeakKeyDictionary[Statement, dict[str, Any] | ParseError | None] = weakref.WeakKeyDictionary()
+
+
+def parsed_do_body(stmt: Statement) -> dict[str, Any] | ParseError | None:
+    """The PL/pgSQL tree of a `DO` statement's body, the ParseError it raises, or None when the
+    statement is no PL/pgSQL DO block. Parsed once per statement."""
+    if stmt not in _PARSED:
+        body = do_body(stmt)
+        result: dict[str, Any] | ParseError | None = None
+        if body is not None:
+            try:
+                result = parse_body(body.text)
+            except ParseError as err:
+                result = err
+        _PARSED[stmt] = result
+    return _PARSED[stmt]
+
+
 def nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql]]:
+    """Cached `_nested_statements` (rules and the engine ask for the same DO block repeatedly)."""
+    if stmt not in _CACHE:
+        _CACHE[stmt] = _nested_statements(stmt)
+    return _CACHE[stmt]
+
+
+def _nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql]]:
     """The SQL statements a `DO` block runs, as `Statement`s, and its dynamic `EXECUTE`s.
 
     Statements nested in IF/LOOP/BEGIN blocks are included in source order. A body that
@@ -206,12 +233,8 @@ def nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql
     rules say so).
     """
     body = do_body(stmt)
-    if body is None:
-        return [], []
-    try:
-        tree = parse_body(body.text)
-    except ParseError as err:
-        LOG.debug("DO body does not parse: %s", err)
+    tree = parsed_do_body(stmt)
+    if body is None or not isinstance(tree, dict):
         return [], []
     lines = _line_starts(body.text)
     nested: list[Statement] = []

@@ -41,7 +41,7 @@ from pglast.parser import ParseError, parse_plpgsql_json
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
-from linter.plpgsql import do_body, parse_body
+from linter.plpgsql import parsed_do_body
 
 ID = "invalid-plpgsql-body"
 SEVERITY = "error"
@@ -64,10 +64,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             what = "DO block" if isinstance(node, ast.DoStmt) else "function body"
             try:
                 if isinstance(node, ast.DoStmt):
-                    body = do_body(stmt)
-                    if body is None:
-                        continue
-                    parse_body(body.text)
+                    parsed = parsed_do_body(stmt)
+                    if isinstance(parsed, ParseError):
+                        raise parsed
                 else:
                     if _language(node) != "plpgsql" or node.sql_body is not None:
                         continue
