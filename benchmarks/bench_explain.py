@@ -26,7 +26,9 @@ SEED_SINCE = "202404021600"  # the seed uses the schema of the migrations before
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="EXPLAIN runs per query and side (median)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="EXPLAIN runs per query and side (median)"
+    )
     parser.add_argument("--pg-bin", type=Path, help="PostgreSQL binaries to use")
     parser.add_argument("--no-data", action="store_true", help="do not load data/seed.sql")
     args = parser.parse_args()
@@ -60,18 +62,29 @@ def main() -> int:
         clone = server.create_database("bench_explain", template="bench_base")
         t = time.perf_counter()
         evidence = run_explain(
-            lambda: psycopg.connect(clone, autocommit=True), pending, schema, config, history=migrations,
-            options=ExplainOptions(runs=args.runs, data_source=None if args.no_data else "data/seed.sql"),
+            lambda: psycopg.connect(clone, autocommit=True),
+            pending,
+            schema,
+            config,
+            history=migrations,
+            options=ExplainOptions(
+                runs=args.runs, data_source=None if args.no_data else "data/seed.sql"
+            ),
         )
         step = time.perf_counter() - t
     measured = [q for q in evidence.queries if q.before is not None and q.after is not None]
     explains = len(measured) * 2 * (args.runs + 1)
     print(f"PostgreSQL {evidence.server_version}")
     print(f"baseline ({len(baseline)} migrations) + data: {prep:.1f} s (not part of the step)")
-    print(f"pending migrations: {len(pending)}; new indexes: {len(evidence.indexes)}; "
-          f"queries measured: {len(measured)} ({explains} EXPLAIN ANALYZE runs)")
+    print(
+        f"pending migrations: {len(pending)}; new indexes: {len(evidence.indexes)}; "
+        f"queries measured: {len(measured)} ({explains} EXPLAIN ANALYZE runs)"
+    )
     for s in evidence.synthesized:
-        print(f"synthesised {s.table}: {s.rows:,} rows ({s.status}{': ' + s.reason if s.reason else ''})")
+        print(
+            f"synthesised {s.table}: {s.rows:,} rows "
+            f"({s.status}{': ' + s.reason if s.reason else ''})"
+        )
     print(f"EXPLAIN step: {step:.1f} s (target < 30 s) -> {'OK' if step < 30 else 'OVER TARGET'}")
     print()
     print(evidence.to_text())

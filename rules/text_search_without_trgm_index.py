@@ -1,4 +1,4 @@
-"""An application query searches text with ILIKE, `LIKE '%...%'` or a regex and no trigram index serves it.
+"""An application query searches text (ILIKE, `LIKE '%...%'`, a regex) that no trigram index serves.
 
 ## Why is this bad?
 A btree index cannot serve a pattern with a leading wildcard nor a case-insensitive match: every

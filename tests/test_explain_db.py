@@ -5,7 +5,6 @@ back, and the text line per index."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,13 +93,22 @@ def evidence(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> Any:
                 conn.execute(stmt.text)
             conn.execute(DATA)
         ev = run_explain(
-            lambda: psycopg.connect(dsn, autocommit=True), pending, schema_after(migrations), config,
+            lambda: psycopg.connect(dsn, autocommit=True),
+            pending,
+            schema_after(migrations),
+            config,
             history=migrations,
-            options=ExplainOptions(runs=3, synthesize_rows=2000, data_source="test data",
-                                   target_rows={"public.pessoas": 4_000_000}),
+            options=ExplainOptions(
+                runs=3,
+                synthesize_rows=2000,
+                data_source="test data",
+                target_rows={"public.pessoas": 4_000_000},
+            ),
         )
         with psycopg.connect(dsn, autocommit=True) as conn:
-            ev.inactive_after = conn.execute("SELECT count(*) FROM pessoas WHERE NOT ativa").fetchone()[0]
+            ev.inactive_after = conn.execute(
+                "SELECT count(*) FROM pessoas WHERE NOT ativa"
+            ).fetchone()[0]
         yield ev
     finally:
         pg_server.drop_database("explain_db")
@@ -112,7 +120,11 @@ def verdicts(ev: Any) -> dict[str, Any]:
 
 def test_every_new_index_is_found_including_the_new_tables_primary_key(evidence: Any) -> None:
     assert set(verdicts(evidence)) == {
-        "idx_pessoas_cidade", "idx_pessoas_ativa", "idx_pessoas_nome_trgm", "visitas_pkey", "idx_visitas_pessoa_id",
+        "idx_pessoas_cidade",
+        "idx_pessoas_ativa",
+        "idx_pessoas_nome_trgm",
+        "visitas_pkey",
+        "idx_visitas_pessoa_id",
     }
 
 
@@ -127,13 +139,18 @@ def test_selective_index_is_used_and_helps(evidence: Any) -> None:
 def test_trigram_index_is_used_by_an_ilike_probe(evidence: Any) -> None:
     v = verdicts(evidence)["idx_pessoas_nome_trgm"]
     assert v.used, (v.verdict, v.reason)
-    probe = next(q for q in evidence.queries if q.index and q.index.endswith("idx_pessoas_nome_trgm"))
+    probe = next(
+        q for q in evidence.queries if q.index and q.index.endswith("idx_pessoas_nome_trgm")
+    )
     assert re.search(r"ILIKE '%\w{4}%'", probe.sql)
 
 
 def test_boolean_index_is_flagged(evidence: Any) -> None:
     v = verdicts(evidence)["idx_pessoas_ativa"]
-    assert v.verdict in ("not used", "used, no gain"), (v.verdict, v.best and v.best.after.indexes_used)
+    assert v.verdict in ("not used", "used, no gain"), (
+        v.verdict,
+        v.best and v.best.after.indexes_used,
+    )
     assert v.reason and ("selectivity" in v.reason or "served" in v.reason)
 
 
@@ -145,11 +162,20 @@ def test_new_table_was_synthesised_and_its_indexes_measured(evidence: Any) -> No
 
 def test_application_queries_are_bound_from_pg_stats_and_dml_rolled_back(evidence: Any) -> None:
     app = {q.name: q for q in evidence.queries if q.origin == "application"}
-    assert len(app) == 4 and all(q.error is None for q in app.values()), [q.error for q in app.values()]
+    assert len(app) == 4 and all(q.error is None for q in app.values()), [
+        q.error for q in app.values()
+    ]
     por_cidade = app["por_cidade"]
-    assert por_cidade.where.endswith("queries.sql:3") and por_cidade.label.endswith("queries.sql:3 (por_cidade)")
+    assert por_cidade.where.endswith("queries.sql:3") and por_cidade.label.endswith(
+        "queries.sql:3 (por_cidade)"
+    )
     assert por_cidade.bound["$1"].startswith("'cidade ") and por_cidade.unbound == []
-    assert app["ativas"].bound[":ativa"] in ("'true'::boolean", "'false'::boolean", "'t'::boolean", "'f'::boolean")
+    assert app["ativas"].bound[":ativa"] in (
+        "'true'::boolean",
+        "'false'::boolean",
+        "'t'::boolean",
+        "'f'::boolean",
+    )
     assert app["busca"].bound["$1"].startswith("'")  # the ILIKE substring
     # the UPDATE ran 8 times (warm-up + 3, before and after) and was rolled back every time
     assert evidence.inactive_after == 16000
@@ -159,16 +185,24 @@ def test_costs_and_projection(evidence: Any) -> None:
     v = verdicts(evidence)["idx_pessoas_cidade"]
     d = v.to_dict()["costs"]
     assert d["build_ms"] > 0 and d["size_bytes"] > 100_000
-    assert d["projected_build_ms"] == pytest.approx(d["build_ms"] * 4_000_000 / d["table_rows"], rel=0.01)
+    assert d["projected_build_ms"] == pytest.approx(
+        d["build_ms"] * 4_000_000 / d["table_rows"], rel=0.01
+    )
     # the application UPDATE sets `ativa`: HOT updates lost for the index on it
     assert any("sets ativa" in h for h in verdicts(evidence)["idx_pessoas_ativa"].hot_updates)
 
 
 def test_text_line_per_index(evidence: Any) -> None:
     text = evidence.to_text()
-    line = next(l for l in text.splitlines() if "idx_pessoas_cidade" in l)
-    assert re.search(r"idx_pessoas_cidade\s+used\s+buffers [\d,]+ → [\d,]+\s+time [\d.,]+ ms → [\d.,]+ ms\s+×[\d,]+", line), line
-    assert "EXPLAIN ANALYZE (median of 3 runs; data: test data; synthesised: visitas 2,000 rows)" in text
+    line = next(x for x in text.splitlines() if "idx_pessoas_cidade" in x)
+    assert re.search(
+        r"idx_pessoas_cidade\s+used\s+buffers [\d,]+ → [\d,]+\s+time [\d.,]+ ms → [\d.,]+ ms\s+×[\d,]+",  # noqa: RUF001
+        line,
+    ), line
+    assert (
+        "EXPLAIN ANALYZE (median of 3 runs; data: test data; synthesised: visitas 2,000 rows)"
+        in text
+    )
     assert evidence.to_dict()["version"] == 1
 
 
@@ -180,8 +214,13 @@ def test_verdict_thresholds_decide(evidence: Any) -> None:
     strict = Thresholds(helps_min_buffer_ratio=1.0, helps_min_time_ratio=1.0)
     again = decide(v.index, runs, v.table_rows, v.table_pages, strict)
     assert again.verdict == "used, no gain"
-    tiny = decide(v.index, runs, v.table_rows, v.table_pages, Thresholds(small_table_pages=1e9, helps_min_buffer_ratio=1.0,
-                                                                          helps_min_time_ratio=1.0))
+    tiny = decide(
+        v.index,
+        runs,
+        v.table_rows,
+        v.table_pages,
+        Thresholds(small_table_pages=1e9, helps_min_buffer_ratio=1.0, helps_min_time_ratio=1.0),
+    )
     assert tiny.reason and tiny.reason.startswith("table too small")
 
 

@@ -70,7 +70,11 @@ def test_nested_loop_inner_side_totals(version: str) -> None:
     assert loop.exclusive_shared_blocks == 0
     # time: per-loop average x loops
     assert inner.inclusive_ms == pytest.approx(inner.raw["Actual Total Time"] * 199)
-    expected = loop.raw["Actual Total Time"] - outer.raw["Actual Total Time"] - inner.raw["Actual Total Time"] * 199
+    expected = (
+        loop.raw["Actual Total Time"]
+        - outer.raw["Actual Total Time"]
+        - inner.raw["Actual Total Time"] * 199
+    )
     assert loop.exclusive_ms == pytest.approx(max(expected, 0))
     assert p.indexes_used() == ["t_pkey"]
     if version == "pg18":
@@ -85,7 +89,9 @@ def test_statement_metrics(version: str) -> None:
     m = p.metrics()
     raw = load(version, "bitmap_scan")[0]
     assert m["execution_ms"] == pytest.approx(raw["Execution Time"], abs=0.001)
-    assert m["shared_blocks"] == raw["Plan"]["Shared Hit Blocks"] + raw["Plan"]["Shared Read Blocks"]
+    assert (
+        m["shared_blocks"] == raw["Plan"]["Shared Hit Blocks"] + raw["Plan"]["Shared Read Blocks"]
+    )
     assert m["indexes_used"] == ["t_g"]
     assert m["total_cost"] == pytest.approx(raw["Plan"]["Total Cost"], abs=0.01)
     assert p.settings["max_parallel_workers_per_gather"] == "0"
@@ -129,9 +135,25 @@ def test_misestimate_is_reported_where_it_originates(version: str) -> None:
 
 
 def test_misestimate_above_an_offending_child_is_not_repeated() -> None:
-    doc = [{"Plan": {"Node Type": "Limit", "Plan Rows": 10, "Actual Rows": 500, "Actual Loops": 1,
-                     "Plans": [{"Node Type": "Seq Scan", "Relation Name": "t", "Plan Rows": 10,
-                                "Actual Rows": 500, "Actual Loops": 1}]}}]
+    doc = [
+        {
+            "Plan": {
+                "Node Type": "Limit",
+                "Plan Rows": 10,
+                "Actual Rows": 500,
+                "Actual Loops": 1,
+                "Plans": [
+                    {
+                        "Node Type": "Seq Scan",
+                        "Relation Name": "t",
+                        "Plan Rows": 10,
+                        "Actual Rows": 500,
+                        "Actual Loops": 1,
+                    }
+                ],
+            }
+        }
+    ]
     found = lint_plan(parse_plan(doc))
     assert [(f.kind, f.node) for f in found] == [(MISESTIMATE, "0.0")]
 
@@ -139,8 +161,12 @@ def test_misestimate_above_an_offending_child_is_not_repeated() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_thresholds_change_the_verdict(version: str) -> None:
     assert (HEAP_FETCHES, "0") not in kinds(version, "index_only_heap_fetches", heap_fetch_min=1e9)
-    assert not [k for k in kinds(version, "misestimate", misestimate_factor=50) if k[0] == MISESTIMATE]
-    assert (SELECTIVE_SEQ_SCAN, "0") not in kinds(version, "seq_scan_selective", seq_scan_min_pages=10_000)
+    assert not [
+        k for k in kinds(version, "misestimate", misestimate_factor=50) if k[0] == MISESTIMATE
+    ]
+    assert (SELECTIVE_SEQ_SCAN, "0") not in kinds(
+        version, "seq_scan_selective", seq_scan_min_pages=10_000
+    )
 
 
 def test_thresholds_from_config() -> None:
@@ -160,18 +186,57 @@ def test_not_a_plan_is_a_clear_error() -> None:
 
 
 def test_overestimate_under_a_limit_is_the_limit_not_the_planner() -> None:
-    scan = {"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "t", "Plan Rows": 100000,
-            "Actual Rows": 20, "Actual Loops": 1}
-    limited = [{"Plan": {"Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
-                         "Plans": [scan]}}]
+    scan = {
+        "Node Type": "Index Scan",
+        "Index Name": "i",
+        "Relation Name": "t",
+        "Plan Rows": 100000,
+        "Actual Rows": 20,
+        "Actual Loops": 1,
+    }
+    limited = [
+        {
+            "Plan": {
+                "Node Type": "Limit",
+                "Plan Rows": 20,
+                "Actual Rows": 20,
+                "Actual Loops": 1,
+                "Plans": [scan],
+            }
+        }
+    ]
     assert lint_plan(parse_plan(limited)) == []
     # a Sort between them reads its input to the end: then the estimate really was off
-    sort = {"Node Type": "Sort", "Plan Rows": 100000, "Actual Rows": 20, "Actual Loops": 1, "Plans": [scan]}
-    blocked = [{"Plan": {"Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
-                         "Plans": [sort]}}]
+    sort = {
+        "Node Type": "Sort",
+        "Plan Rows": 100000,
+        "Actual Rows": 20,
+        "Actual Loops": 1,
+        "Plans": [scan],
+    }
+    blocked = [
+        {
+            "Plan": {
+                "Node Type": "Limit",
+                "Plan Rows": 20,
+                "Actual Rows": 20,
+                "Actual Loops": 1,
+                "Plans": [sort],
+            }
+        }
+    ]
     assert [(f.kind, f.node) for f in lint_plan(parse_plan(blocked))] == [(MISESTIMATE, "0.0.0")]
     # an underestimate under a Limit is still reported
     scan_under = dict(scan, **{"Plan Rows": 1, "Actual Rows": 20})
-    under = [{"Plan": {"Node Type": "Limit", "Plan Rows": 1, "Actual Rows": 20, "Actual Loops": 1,
-                       "Plans": [scan_under]}}]
+    under = [
+        {
+            "Plan": {
+                "Node Type": "Limit",
+                "Plan Rows": 1,
+                "Actual Rows": 20,
+                "Actual Loops": 1,
+                "Plans": [scan_under],
+            }
+        }
+    ]
     assert [f.node for f in lint_plan(parse_plan(under))] == ["0.0"]

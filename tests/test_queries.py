@@ -8,10 +8,10 @@ import pglast
 import pytest
 
 from linter.migration import SourceFile
+from linter.parsing import comment_spans
 from linter.queries import analyse_queries
 from linter.queries.loading import migration_blocks, query_files, split_statements
 from linter.queries.predicates import analyse
-from linter.parsing import comment_spans
 from linter.schema import SchemaModel
 from tests.helpers import make_config
 
@@ -50,16 +50,23 @@ CASES: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ("SELECT * FROM users WHERE status = 'ativo'", [("equality", "users", "status")]),
     ("SELECT * FROM users WHERE $1 = status", [("equality", "users", "status")]),
     ("SELECT * FROM users WHERE created_at >= $1", [("range", "users", "created_at")]),
-    ("SELECT * FROM oficinas WHERE data_inicio BETWEEN $1 AND $2", [("range", "oficinas", "data_inicio")]),
+    (
+        "SELECT * FROM oficinas WHERE data_inicio BETWEEN $1 AND $2",
+        [("range", "oficinas", "data_inicio")],
+    ),
     ("SELECT * FROM users WHERE status IN ('ativo', 'inativo')", [("in", "users", "status")]),
     # 6-10: IN variants, placeholders
     ("SELECT * FROM users WHERE id = ANY($1)", [("in", "users", "id")]),
     ("SELECT * FROM users WHERE status = :status", [("equality", "users", "status")]),
     ("SELECT * FROM users WHERE id IN (SELECT user_id FROM inscricoes)", [("in", "users", "id")]),
-    ("SELECT * FROM users WHERE status = $1 AND created_at < $2",
-     [("equality", "users", "status"), ("range", "users", "created_at")]),
-    ("SELECT * FROM users WHERE status = $1 OR email = $2",
-     [("equality", "users", "status"), ("equality", "users", "email")]),
+    (
+        "SELECT * FROM users WHERE status = $1 AND created_at < $2",
+        [("equality", "users", "status"), ("range", "users", "created_at")],
+    ),
+    (
+        "SELECT * FROM users WHERE status = $1 OR email = $2",
+        [("equality", "users", "status"), ("equality", "users", "email")],
+    ),
     # 11-17: text search
     ("SELECT * FROM users WHERE name LIKE 'Ana%'", [("prefix-like", "users", "name")]),
     ("SELECT * FROM users WHERE name LIKE '%Ana%'", [("trigram", "users", "name")]),
@@ -73,48 +80,98 @@ CASES: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ("SELECT id FROM users WHERE upper(name) = $1", [("expression", "users", "name")]),
     ("SELECT id FROM users WHERE created_at::date = $1", [("expression", "users", "created_at")]),
     # 21-22: full text, containment
-    ("SELECT id FROM users WHERE search @@ plainto_tsquery('portuguese', $1)", [("full-text", "users", "search")]),
+    (
+        "SELECT id FROM users WHERE search @@ plainto_tsquery('portuguese', $1)",
+        [("full-text", "users", "search")],
+    ),
     ("SELECT id FROM users WHERE tags @> $1", [("containment", "users", "tags")]),
     # 23-26: joins with aliases
-    ("SELECT o.nome FROM oficinas o JOIN projects p ON p.id = o.projeto_id WHERE p.nome = $1",
-     [("join", "projects", "id"), ("join", "oficinas", "projeto_id"), ("equality", "projects", "nome")]),
-    ("SELECT * FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.email ILIKE $1",
-     [("join", "users", "id"), ("join", "inscricoes", "user_id"), ("trigram", "users", "email")]),
-    ("SELECT * FROM oficinas o, projects p WHERE o.projeto_id = p.id AND o.cidade = $1",
-     [("join", "oficinas", "projeto_id"), ("join", "projects", "id"), ("equality", "oficinas", "cidade")]),
-    ("SELECT u.name FROM users u JOIN inscricoes i USING (id) WHERE i.created_at > now() - interval '7 days'",
-     [("range", "inscricoes", "created_at")]),
+    (
+        "SELECT o.nome FROM oficinas o JOIN projects p ON p.id = o.projeto_id WHERE p.nome = $1",
+        [
+            ("join", "projects", "id"),
+            ("join", "oficinas", "projeto_id"),
+            ("equality", "projects", "nome"),
+        ],
+    ),
+    (
+        "SELECT * FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.email ILIKE $1",
+        [("join", "users", "id"), ("join", "inscricoes", "user_id"), ("trigram", "users", "email")],
+    ),
+    (
+        "SELECT * FROM oficinas o, projects p WHERE o.projeto_id = p.id AND o.cidade = $1",
+        [
+            ("join", "oficinas", "projeto_id"),
+            ("join", "projects", "id"),
+            ("equality", "oficinas", "cidade"),
+        ],
+    ),
+    (
+        "SELECT u.name FROM users u JOIN inscricoes i USING (id) WHERE i.created_at > now() - interval '7 days'",
+        [("range", "inscricoes", "created_at")],
+    ),
     # 27-29: CTEs and derived tables resolve through their select list
-    ("WITH r AS (SELECT id, cidade FROM oficinas WHERE data_fim > now()) SELECT * FROM r WHERE r.cidade = $1",
-     [("range", "oficinas", "data_fim"), ("equality", "oficinas", "cidade")]),
-    ("SELECT * FROM (SELECT id, status AS s, created_at FROM users) AS x WHERE x.created_at > $1",
-     [("range", "users", "created_at")]),
-    ("WITH a AS (SELECT * FROM oficinas) SELECT * FROM a WHERE estado = 'PE'", [("equality", "oficinas", "estado")]),
+    (
+        "WITH r AS (SELECT id, cidade FROM oficinas WHERE data_fim > now()) SELECT * FROM r WHERE r.cidade = $1",
+        [("range", "oficinas", "data_fim"), ("equality", "oficinas", "cidade")],
+    ),
+    (
+        "SELECT * FROM (SELECT id, status AS s, created_at FROM users) AS x WHERE x.created_at > $1",
+        [("range", "users", "created_at")],
+    ),
+    (
+        "WITH a AS (SELECT * FROM oficinas) SELECT * FROM a WHERE estado = 'PE'",
+        [("equality", "oficinas", "estado")],
+    ),
     # 30-32: subqueries (correlated columns are values for the inner scope)
-    ("SELECT * FROM users u WHERE EXISTS (SELECT 1 FROM inscricoes i WHERE i.user_id = u.id)",
-     [("equality", "inscricoes", "user_id")]),
-    ("SELECT * FROM oficinas WHERE projeto_id = (SELECT id FROM projects WHERE nome = $1)",
-     [("equality", "projects", "nome"), ("equality", "oficinas", "projeto_id")]),
-    ("SELECT (SELECT count(*) FROM inscricoes i WHERE i.oficina_id = o.id) FROM oficinas o WHERE o.status = $1",
-     [("equality", "inscricoes", "oficina_id"), ("equality", "oficinas", "status")]),
+    (
+        "SELECT * FROM users u WHERE EXISTS (SELECT 1 FROM inscricoes i WHERE i.user_id = u.id)",
+        [("equality", "inscricoes", "user_id")],
+    ),
+    (
+        "SELECT * FROM oficinas WHERE projeto_id = (SELECT id FROM projects WHERE nome = $1)",
+        [("equality", "projects", "nome"), ("equality", "oficinas", "projeto_id")],
+    ),
+    (
+        "SELECT (SELECT count(*) FROM inscricoes i WHERE i.oficina_id = o.id) FROM oficinas o WHERE o.status = $1",
+        [("equality", "inscricoes", "oficina_id"), ("equality", "oficinas", "status")],
+    ),
     # 33-36: ORDER BY ... LIMIT
-    ("SELECT * FROM oficinas ORDER BY data_inicio DESC LIMIT 20", [("order-limit", "oficinas", "data_inicio")]),
-    ("SELECT * FROM oficinas WHERE status = $1 ORDER BY data_inicio LIMIT $2 OFFSET $3",
-     [("equality", "oficinas", "status"), ("order-limit", "oficinas", "data_inicio")]),
+    (
+        "SELECT * FROM oficinas ORDER BY data_inicio DESC LIMIT 20",
+        [("order-limit", "oficinas", "data_inicio")],
+    ),
+    (
+        "SELECT * FROM oficinas WHERE status = $1 ORDER BY data_inicio LIMIT $2 OFFSET $3",
+        [("equality", "oficinas", "status"), ("order-limit", "oficinas", "data_inicio")],
+    ),
     ("SELECT * FROM oficinas ORDER BY data_inicio", []),
     ("SELECT status, count(*) AS n FROM users GROUP BY status ORDER BY n DESC LIMIT 5", []),
     # 37-40: DML, UNION, not indexable, unknown table
-    ("UPDATE users SET status = 'inativo' WHERE created_at < $1", [("range", "users", "created_at")]),
+    (
+        "UPDATE users SET status = 'inativo' WHERE created_at < $1",
+        [("range", "users", "created_at")],
+    ),
     ("DELETE FROM inscricoes WHERE oficina_id = $1", [("equality", "inscricoes", "oficina_id")]),
-    ("SELECT id FROM users WHERE status = 'a' UNION ALL SELECT id FROM projects WHERE nome = 'b'",
-     [("equality", "users", "status"), ("equality", "projects", "nome")]),
+    (
+        "SELECT id FROM users WHERE status = 'a' UNION ALL SELECT id FROM projects WHERE nome = 'b'",
+        [("equality", "users", "status"), ("equality", "projects", "nome")],
+    ),
     ("SELECT * FROM users WHERE status <> 'x' AND NOT (email = $1) AND name IS NULL", []),
-    ("UPDATE users u SET status = 'x' FROM projects p WHERE p.responsavel_id = u.id AND p.nome = $1",
-     [("join", "projects", "responsavel_id"), ("join", "users", "id"), ("equality", "projects", "nome")]),
+    (
+        "UPDATE users u SET status = 'x' FROM projects p WHERE p.responsavel_id = u.id AND p.nome = $1",
+        [
+            ("join", "projects", "responsavel_id"),
+            ("join", "users", "id"),
+            ("equality", "projects", "nome"),
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("sql", "expected"), CASES, ids=[f"q{i}" for i in range(1, len(CASES) + 1)])
+@pytest.mark.parametrize(
+    ("sql", "expected"), CASES, ids=[f"q{i}" for i in range(1, len(CASES) + 1)]
+)
 def test_classification(sql: str, expected: list[tuple[str, str, str | None]]) -> None:
     assert sorted(kinds(sql)) == sorted(expected)
 
@@ -124,8 +181,12 @@ def test_at_least_thirty_queries_are_classified() -> None:
 
 
 def test_equal_columns_and_order_are_recorded() -> None:
-    source = SourceFile(Path("q.sql"), "q.sql", "SELECT * FROM oficinas WHERE status = $1 AND cidade = $2 "
-                        "AND data_inicio > $3 ORDER BY data_inicio DESC, nome LIMIT 5")
+    source = SourceFile(
+        Path("q.sql"),
+        "q.sql",
+        "SELECT * FROM oficinas WHERE status = $1 AND cidade = $2 "
+        "AND data_inicio > $3 ORDER BY data_inicio DESC, nome LIMIT 5",
+    )
     (query,) = split_statements(source)
     preds = {p.kind + ":" + (p.column or ""): p for p in analyse(query, model()).predicates}
     assert set(preds["range:data_inicio"].equal_columns) == {"status", "cidade"}
@@ -209,5 +270,5 @@ def test_query_files_from_config(tmp_path: Path) -> None:
     assert names == ["queries/a.sql", "queries/sub/b.sql", "one.sql"]
     from linter.errors import InputError
 
-    with pytest.raises(InputError, match="missing.sql"):
+    with pytest.raises(InputError, match=r"missing\.sql"):
         query_files(make_config(tmp_path, queries=["missing.sql"]))

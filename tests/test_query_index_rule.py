@@ -34,37 +34,89 @@ def run(tmp_path: Path, sql: str, rules: list[str] | str = ALL, **config: object
     ("index", "query", "fires"),
     [
         ("", "SELECT * FROM oficinas WHERE nome ILIKE '%' || $1 || '%';", TEXT),
-        ("CREATE INDEX i ON oficinas USING gin (nome gin_trgm_ops);", "SELECT * FROM oficinas WHERE nome ILIKE $1;", None),
-        ("CREATE INDEX i ON oficinas USING gist (nome gist_trgm_ops);", "SELECT * FROM oficinas WHERE nome LIKE '%x%';", None),
+        (
+            "CREATE INDEX i ON oficinas USING gin (nome gin_trgm_ops);",
+            "SELECT * FROM oficinas WHERE nome ILIKE $1;",
+            None,
+        ),
+        (
+            "CREATE INDEX i ON oficinas USING gist (nome gist_trgm_ops);",
+            "SELECT * FROM oficinas WHERE nome LIKE '%x%';",
+            None,
+        ),
         # a btree on the column does not serve ILIKE
         ("CREATE INDEX i ON oficinas (nome);", "SELECT * FROM oficinas WHERE nome ILIKE $1;", TEXT),
         # a GIN index without the trigram operator class does not either
-        ("CREATE INDEX i ON oficinas USING gin (to_tsvector('simple', nome));", "SELECT * FROM oficinas WHERE nome ~* $1;", TEXT),
+        (
+            "CREATE INDEX i ON oficinas USING gin (to_tsvector('simple', nome));",
+            "SELECT * FROM oficinas WHERE nome ~* $1;",
+            TEXT,
+        ),
         ("", "SELECT * FROM oficinas WHERE status = $1;", FILTER),
         ("CREATE INDEX i ON oficinas (status);", "SELECT * FROM oficinas WHERE status = $1;", None),
-        ("CREATE INDEX i ON oficinas USING hash (status);", "SELECT * FROM oficinas WHERE status = $1;", None),
+        (
+            "CREATE INDEX i ON oficinas USING hash (status);",
+            "SELECT * FROM oficinas WHERE status = $1;",
+            None,
+        ),
         # leading-column rule: (status, data_inicio) serves data_inicio only with status constrained
-        ("CREATE INDEX i ON oficinas (status, data_inicio);", "SELECT * FROM oficinas WHERE data_inicio > $1;", FILTER),
-        ("CREATE INDEX i ON oficinas (status, data_inicio);",
-         "SELECT * FROM oficinas WHERE status = $1 AND data_inicio > $2;", None),
-        ("CREATE INDEX i ON oficinas USING brin (data_inicio);", "SELECT * FROM oficinas WHERE data_inicio > $1;", None),
+        (
+            "CREATE INDEX i ON oficinas (status, data_inicio);",
+            "SELECT * FROM oficinas WHERE data_inicio > $1;",
+            FILTER,
+        ),
+        (
+            "CREATE INDEX i ON oficinas (status, data_inicio);",
+            "SELECT * FROM oficinas WHERE status = $1 AND data_inicio > $2;",
+            None,
+        ),
+        (
+            "CREATE INDEX i ON oficinas USING brin (data_inicio);",
+            "SELECT * FROM oficinas WHERE data_inicio > $1;",
+            None,
+        ),
         ("", "SELECT * FROM users WHERE lower(email) = lower($1);", FILTER),
-        ("CREATE INDEX i ON users (lower(email));", "SELECT * FROM users WHERE lower(email) = lower($1);", None),
-        ("CREATE INDEX i ON users (email);", "SELECT * FROM users WHERE lower(email) = $1;", FILTER),
+        (
+            "CREATE INDEX i ON users (lower(email));",
+            "SELECT * FROM users WHERE lower(email) = lower($1);",
+            None,
+        ),
+        (
+            "CREATE INDEX i ON users (email);",
+            "SELECT * FROM users WHERE lower(email) = $1;",
+            FILTER,
+        ),
         ("CREATE INDEX i ON users (name);", "SELECT * FROM users WHERE name LIKE 'Ana%';", FILTER),
-        ("CREATE INDEX i ON users (name text_pattern_ops);", "SELECT * FROM users WHERE name LIKE 'Ana%';", None),
-        ("CREATE INDEX i ON users USING gin (name gin_trgm_ops);", "SELECT * FROM users WHERE name LIKE 'Ana%';", None),
+        (
+            "CREATE INDEX i ON users (name text_pattern_ops);",
+            "SELECT * FROM users WHERE name LIKE 'Ana%';",
+            None,
+        ),
+        (
+            "CREATE INDEX i ON users USING gin (name gin_trgm_ops);",
+            "SELECT * FROM users WHERE name LIKE 'Ana%';",
+            None,
+        ),
         # primary keys and unique constraints are indexes too
         ("", "SELECT * FROM users WHERE id = $1;", None),
         ("", "SELECT * FROM oficinas ORDER BY data_inicio DESC LIMIT 10;", UMBRELLA),
-        ("CREATE INDEX i ON oficinas (data_inicio);", "SELECT * FROM oficinas ORDER BY data_inicio DESC LIMIT 10;", None),
-        ("CREATE INDEX i ON oficinas (status, data_inicio);",
-         "SELECT * FROM oficinas WHERE status = $1 ORDER BY data_inicio LIMIT 10;", None),
+        (
+            "CREATE INDEX i ON oficinas (data_inicio);",
+            "SELECT * FROM oficinas ORDER BY data_inicio DESC LIMIT 10;",
+            None,
+        ),
+        (
+            "CREATE INDEX i ON oficinas (status, data_inicio);",
+            "SELECT * FROM oficinas WHERE status = $1 ORDER BY data_inicio LIMIT 10;",
+            None,
+        ),
         # a join is served when either side has an index (users.id is the primary key)
         ("", "SELECT * FROM oficinas o JOIN users u ON u.id = o.projeto_id;", None),
     ],
 )
-def test_with_and_without_the_right_index(tmp_path: Path, index: str, query: str, fires: str | None) -> None:
+def test_with_and_without_the_right_index(
+    tmp_path: Path, index: str, query: str, fires: str | None
+) -> None:
     findings = run(tmp_path, index + block(query))
     assert ids(findings) == ([fires] if fires else [])
 
@@ -76,18 +128,31 @@ def test_message_names_file_line_predicate_and_index(tmp_path: Path) -> None:
     assert finding.line == line
     assert f"{finding.path}:{line}" in finding.message
     assert "nome ILIKE" in finding.message
-    assert "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm ON oficinas USING gin (nome gin_trgm_ops)" in finding.message
-    assert finding.hint == "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm ON oficinas USING gin (nome gin_trgm_ops);"
+    assert (
+        "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm ON oficinas USING gin (nome gin_trgm_ops)"
+        in finding.message
+    )
+    assert (
+        finding.hint
+        == "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm ON oficinas USING gin (nome gin_trgm_ops);"
+    )
 
 
 def test_missing_extension_is_in_the_hint(tmp_path: Path) -> None:
-    findings = lint_findings("CREATE TABLE t (id int PRIMARY KEY, a text);" + block("SELECT * FROM t WHERE a ILIKE $1;"),
-                             TEXT, tmp_path)
-    assert findings[0].hint and findings[0].hint.startswith("CREATE EXTENSION IF NOT EXISTS pg_trgm;")
+    findings = lint_findings(
+        "CREATE TABLE t (id int PRIMARY KEY, a text);" + block("SELECT * FROM t WHERE a ILIKE $1;"),
+        TEXT,
+        tmp_path,
+    )
+    assert findings[0].hint and findings[0].hint.startswith(
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+    )
 
 
 def test_each_gap_is_reported_once_under_one_id(tmp_path: Path) -> None:
-    sql = block("SELECT * FROM oficinas WHERE data_inicio > $1 AND nome ILIKE $2 ORDER BY cidade LIMIT 3;")
+    sql = block(
+        "SELECT * FROM oficinas WHERE data_inicio > $1 AND nome ILIKE $2 ORDER BY cidade LIMIT 3;"
+    )
     assert sorted(ids(run(tmp_path, sql))) == [FILTER, UMBRELLA, TEXT]
     # the umbrella alone is the union
     assert ids(run(tmp_path, sql, UMBRELLA)) == [UMBRELLA] * 3
@@ -132,12 +197,22 @@ def test_no_queries_means_no_sqlglot(tmp_path: Path) -> None:
         f"lint([Path({str(tmp_path / 'migrations')!r})], make_config(Path({str(tmp_path)!r}), select={ALL!r}));"
         "print('sqlglot' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "False", out.stderr
 
 
 def test_filter_and_order_gaps_of_one_query_become_one_composite_index(tmp_path: Path) -> None:
-    (finding,) = run(tmp_path, block("SELECT * FROM oficinas WHERE cidade = $1 ORDER BY data_inicio DESC LIMIT 20;"))
+    (finding,) = run(
+        tmp_path,
+        block("SELECT * FROM oficinas WHERE cidade = $1 ORDER BY data_inicio DESC LIMIT 20;"),
+    )
     assert finding.rule == FILTER
-    assert finding.hint == "CREATE INDEX CONCURRENTLY idx_oficinas_cidade_data_inicio ON oficinas (cidade, data_inicio DESC);"
+    assert (
+        finding.hint
+        == "CREATE INDEX CONCURRENTLY idx_oficinas_cidade_data_inicio ON oficinas (cidade, data_inicio DESC);"
+    )

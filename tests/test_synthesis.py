@@ -65,13 +65,21 @@ def test_children_pull_in_their_empty_parents_and_everything_is_valid(conn: Any)
     # the CHECK (vagas > 500) and (data_fim >= data_inicio) filtered the candidates
     assert one(conn, "SELECT count(*) FROM oficinas") == 400
     assert one(conn, "SELECT min(vagas) FROM oficinas") > 500
-    assert one(conn, "SELECT count(DISTINCT uf) FROM oficinas") > 20  # 'PE', 'SP', ... from the regex CHECK
+    assert (
+        one(conn, "SELECT count(DISTINCT uf) FROM oficinas") > 20
+    )  # 'PE', 'SP', ... from the regex CHECK
     # unique columns are unique (the constraints would have refused duplicates anyway)
     assert one(conn, "SELECT count(DISTINCT email) FROM users") == 400
     assert one(conn, "SELECT count(DISTINCT (oficina_id, user_id)) FROM inscricoes") == 400
     assert one(conn, "SELECT count(DISTINCT codigo) FROM inscricoes") == 400
     # foreign keys point at existing parents, spread over many of them
-    assert one(conn, "SELECT count(*) FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.id IS NULL") == 0
+    assert (
+        one(
+            conn,
+            "SELECT count(*) FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.id IS NULL",
+        )
+        == 0
+    )
     assert one(conn, "SELECT count(DISTINCT user_id) FROM inscricoes") > 50
     # statistics are there for the planner
     assert one(conn, "SELECT reltuples FROM pg_class WHERE relname = 'inscricoes'") == 400
@@ -92,7 +100,9 @@ def test_check_lists_and_enums_are_honoured_and_skewed(conn: Any) -> None:
 
 
 def test_tables_with_data_are_left_alone(conn: Any) -> None:
-    conn.execute("INSERT INTO oficinas (nome, vagas, uf, data_inicio, data_fim) VALUES ('x', 600, 'PE', now(), now())")
+    conn.execute(
+        "INSERT INTO oficinas (nome, vagas, uf, data_inicio, data_fim) VALUES ('x', 600, 'PE', now(), now())"
+    )
     assert [r.table for r in synthesize(conn, ["public.oficinas"], 100)] == []
     assert one(conn, "SELECT count(*) FROM oficinas") == 1
 
@@ -100,7 +110,9 @@ def test_tables_with_data_are_left_alone(conn: Any) -> None:
 def test_a_table_that_cannot_be_synthesised_says_why(conn: Any) -> None:
     (r,) = synthesize(conn, ["public.opaque"], 10)
     assert r.status == "failed" and "point" in (r.reason or "")
-    conn.execute("CREATE TABLE impossible (id int PRIMARY KEY, n int NOT NULL CHECK (n < 0 AND n > 0))")
+    conn.execute(
+        "CREATE TABLE impossible (id int PRIMARY KEY, n int NOT NULL CHECK (n < 0 AND n > 0))"
+    )
     (r,) = synthesize(conn, ["public.impossible"], 10)
     assert r.status == "failed" and "CHECK" in (r.reason or "")
 

@@ -57,7 +57,9 @@ def _child_stops_early(node: PlanNode, index: int, stops_early: bool) -> bool:
     return stops_early
 
 
-def _misestimates(node: PlanNode, t: Thresholds, out: list[PlanFinding], stops_early: bool = False) -> bool:
+def _misestimates(
+    node: PlanNode, t: Thresholds, out: list[PlanFinding], stops_early: bool = False
+) -> bool:
     """Report a misestimate where it originates: at a node that is off while its children are
     not (above it, the error is only inherited). Returns whether this subtree is off.
 
@@ -77,11 +79,16 @@ def _misestimates(node: PlanNode, t: Thresholds, out: list[PlanFinding], stops_e
         off = False
     if off and not any(children_off):
         direction = "under" if node.rows_per_loop > node.plan_rows else "over"
-        out.append(PlanFinding(
-            MISESTIMATE, node.path, node.label(),
-            f"{node.label()}: planner {direction}estimated rows {node.estimate_factor:.0f}x "
-            f"(estimated {_fmt(node.plan_rows)}, actual {_fmt(node.rows_per_loop)} per loop); "
-            "ANALYZE the table or add extended statistics on the correlated columns"))
+        out.append(
+            PlanFinding(
+                MISESTIMATE,
+                node.path,
+                node.label(),
+                f"{node.label()}: planner {direction}estimated rows {node.estimate_factor:.0f}x "
+                f"(estimated {_fmt(node.plan_rows)}, actual {_fmt(node.rows_per_loop)} per loop); "
+                "ANALYZE the table or add extended statistics on the correlated columns",
+            )
+        )
     return off or any(children_off)
 
 
@@ -99,43 +106,83 @@ def lint_plan(plan: Plan, thresholds: Thresholds | None = None) -> list[PlanFind
             if node.removed_by_filter > 0 and read > 0 and pages >= t.seq_scan_min_pages:
                 kept = node.rows / read
                 if kept < t.seq_scan_max_selectivity:
-                    out.append(PlanFinding(
-                        SELECTIVE_SEQ_SCAN, node.path, node.label(),
-                        f"{node.label()} keeps {kept:.1%} of {_fmt(read)} rows read from {_fmt(pages)} pages: "
-                        "an index on the filtered columns would read a fraction of that"))
+                    out.append(
+                        PlanFinding(
+                            SELECTIVE_SEQ_SCAN,
+                            node.path,
+                            node.label(),
+                            f"{node.label()} keeps {kept:.1%} of {_fmt(read)} rows read "
+                            f"from {_fmt(pages)} pages: "
+                            "an index on the filtered columns would read a fraction of that",
+                        )
+                    )
         if kind in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan"):
             fetched = node.rows + node.removed_by_filter
-            if fetched >= t.filter_min_rows and node.removed_by_filter / fetched >= t.filter_removed_ratio:
-                out.append(PlanFinding(
-                    FILTER_AFTER_INDEX, node.path, node.label(),
-                    f"{node.label()}: the Filter removes {node.removed_by_filter / fetched:.0%} of "
-                    f"{_fmt(fetched)} rows fetched; the filtered columns belong in the index"))
+            if (
+                fetched >= t.filter_min_rows
+                and node.removed_by_filter / fetched >= t.filter_removed_ratio
+            ):
+                out.append(
+                    PlanFinding(
+                        FILTER_AFTER_INDEX,
+                        node.path,
+                        node.label(),
+                        f"{node.label()}: the Filter removes "
+                        f"{node.removed_by_filter / fetched:.0%} of "
+                        f"{_fmt(fetched)} rows fetched; the filtered columns belong in the index",
+                    )
+                )
         if kind == "Index Only Scan" and node.rows > 0:
             ratio = node.heap_fetches / node.rows
             if node.heap_fetches >= t.heap_fetch_min and ratio >= t.heap_fetch_ratio:
-                out.append(PlanFinding(
-                    HEAP_FETCHES, node.path, node.label(),
-                    f"{node.label()}: {_fmt(node.heap_fetches)} heap fetches for {_fmt(node.rows)} rows "
-                    "(the visibility map is not up to date: VACUUM the table)"))
+                out.append(
+                    PlanFinding(
+                        HEAP_FETCHES,
+                        node.path,
+                        node.label(),
+                        f"{node.label()}: {_fmt(node.heap_fetches)} heap fetches "
+                        f"for {_fmt(node.rows)} rows "
+                        "(the visibility map is not up to date: VACUUM the table)",
+                    )
+                )
         spilled_sort = node.raw.get("Sort Space Type") == "Disk" or any(
             w.get("Sort Space Type") == "Disk" for w in node.raw.get("Workers") or ()
         )
         if kind in ("Sort", "Incremental Sort") and spilled_sort:
             used = node.raw.get("Sort Space Used")
-            out.append(PlanFinding(
-                SORT_SPILL, node.path, node.label(),
-                f"{node.label()} spilled to disk ({node.raw.get('Sort Method', 'external')}"
-                f"{f', {used} kB' if used is not None else ''}); raise work_mem for this query or sort fewer rows"))
-        batches = max(int(node.raw.get("Hash Batches") or 0), int(node.raw.get("HashAgg Batches") or 0))
+            out.append(
+                PlanFinding(
+                    SORT_SPILL,
+                    node.path,
+                    node.label(),
+                    f"{node.label()} spilled to disk ({node.raw.get('Sort Method', 'external')}"
+                    f"{f', {used} kB' if used is not None else ''}); "
+                    "raise work_mem for this query or sort fewer rows",
+                )
+            )
+        batches = max(
+            int(node.raw.get("Hash Batches") or 0), int(node.raw.get("HashAgg Batches") or 0)
+        )
         disk = float(node.raw.get("Disk Usage") or 0)
         if kind in ("Hash", "Aggregate") and (batches > 1 or disk > 0):
-            out.append(PlanFinding(
-                HASH_SPILL, node.path, node.label(),
-                f"{node.label()} spilled to disk in {batches} batches; raise work_mem or hash fewer rows"))
+            out.append(
+                PlanFinding(
+                    HASH_SPILL,
+                    node.path,
+                    node.label(),
+                    f"{node.label()} spilled to disk in {batches} batches; "
+                    "raise work_mem or hash fewer rows",
+                )
+            )
         planned, launched = node.workers_planned, node.workers_launched
         if planned is not None and launched is not None and launched < planned:
-            out.append(PlanFinding(
-                WORKERS_SHORT, node.path, node.label(),
-                f"{node.label()}: {launched} of {planned} planned parallel workers launched "
-                "(max_parallel_workers or max_worker_processes exhausted)"))
+            out.append(
+                PlanFinding(
+                    WORKERS_SHORT,
+                    node.path,
+                    node.label(),
+                    f"{node.label()}: {launched} of {planned} planned parallel workers launched "
+                    "(max_parallel_workers or max_worker_processes exhausted)",
+                )
+            )
     return out

@@ -30,8 +30,8 @@ class Measurement:
     def to_dict(self, with_plan: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "execution_ms": round(self.execution_ms, 3),
-            "shared_blocks": int(round(self.shared_blocks)),
-            "temp_blocks": int(round(self.temp_blocks)),
+            "shared_blocks": round(self.shared_blocks),
+            "temp_blocks": round(self.temp_blocks),
             "total_cost": round(self.total_cost, 2),
             "rows": round(self.rows, 2),
             "indexes_used": self.indexes_used,
@@ -48,7 +48,9 @@ def is_dml(sql: str) -> bool:
         return True
     if head == "with":
         lowered = sql.lower()
-        return any(f" {w} " in lowered or f"({w} " in lowered for w in ("insert", "update", "delete"))
+        return any(
+            f" {w} " in lowered or f"({w} " in lowered for w in ("insert", "update", "delete")
+        )
     return False
 
 

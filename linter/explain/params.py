@@ -38,11 +38,11 @@ def placeholder_spans(sql: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for i, tok in enumerate(tokens):
         if tok.name == "PARAM":
-            spans.append((tok.start, tok.end + 1, sql[tok.start:tok.end + 1]))
+            spans.append((tok.start, tok.end + 1, sql[tok.start : tok.end + 1]))
         elif tok.name == "ASCII_58" and i + 1 < len(tokens):
             nxt = tokens[i + 1]
             if nxt.start == tok.end + 1 and (sql[nxt.start].isalpha() or sql[nxt.start] == "_"):
-                spans.append((tok.start, nxt.end + 1, ":" + sql[nxt.start:nxt.end + 1]))
+                spans.append((tok.start, nxt.end + 1, ":" + sql[nxt.start : nxt.end + 1]))
     return spans
 
 
@@ -71,7 +71,9 @@ def _tables(tree: Any, schema: SchemaModel) -> tuple[dict[str, str], list[str]]:
     return aliases, ordered
 
 
-def _column_of(node: Any, aliases: dict[str, str], tables: list[str], schema: SchemaModel) -> tuple[str, str] | None:
+def _column_of(
+    node: Any, aliases: dict[str, str], tables: list[str], schema: SchemaModel
+) -> tuple[str, str] | None:
     from sqlglot import exp
 
     columns = list(node.find_all(exp.Column)) if not isinstance(node, exp.Column) else [node]
@@ -126,7 +128,9 @@ def bind(
     return binding
 
 
-def _bounded_both_ways(tree: Any, aliases: dict[str, str], tables: list[str], schema: SchemaModel) -> set[tuple[str, str]]:
+def _bounded_both_ways(
+    tree: Any, aliases: dict[str, str], tables: list[str], schema: SchemaModel
+) -> set[tuple[str, str]]:
     """Columns with both a lower and an upper placeholder bound (`d >= $1 AND d < $2`): those get
     a narrow window in the middle, not two one-sided quantiles that would contradict each other."""
     from sqlglot import exp
@@ -159,7 +163,9 @@ def _value_for(
     parent = node.parent
     wrapped_in_any = False
     concatenated = False
-    while isinstance(parent, (exp.Paren, exp.Cast, exp.DPipe, exp.Any, exp.Lower, exp.Upper, exp.Anonymous)):
+    while isinstance(
+        parent, (exp.Paren, exp.Cast, exp.DPipe, exp.Any, exp.Lower, exp.Upper, exp.Anonymous)
+    ):
         wrapped_in_any |= isinstance(parent, exp.Any)
         concatenated |= isinstance(parent, exp.DPipe)
         node, parent = parent, parent.parent
@@ -170,7 +176,9 @@ def _value_for(
     if parent is None:
         return None
     others = [c for c in parent.iter_expressions() if c is not node]
-    target = next((o for o in others if list(o.find_all(exp.Column)) or isinstance(o, exp.Column)), None)
+    target = next(
+        (o for o in others if list(o.find_all(exp.Column)) or isinstance(o, exp.Column)), None
+    )
     if target is None:
         return None
     resolved = _column_of(target, aliases, tables, schema)

@@ -201,9 +201,14 @@ class Plan:
         """Indexes read by an Index Scan, Index Only Scan or Bitmap Index Scan that ran."""
         seen: list[str] = []
         for node in self.nodes():
-            if node.node_type in SCAN_WITH_INDEX and node.index_name and not node.never_executed:
-                if node.index_name not in seen:
-                    seen.append(node.index_name)
+            name = node.index_name
+            if (
+                node.node_type in SCAN_WITH_INDEX
+                and name
+                and not node.never_executed
+                and name not in seen
+            ):
+                seen.append(name)
         return seen
 
     def metrics(self) -> dict[str, Any]:
@@ -211,8 +216,8 @@ class Plan:
             "execution_ms": round(self.execution_ms, 3),
             "planning_ms": round(self.planning_ms, 3),
             "total_cost": round(self.total_cost, 2),
-            "shared_blocks": int(round(self.shared_blocks)),
-            "temp_blocks": int(round(self.temp_blocks)),
+            "shared_blocks": round(self.shared_blocks),
+            "temp_blocks": round(self.temp_blocks),
             "rows": round(self.rows, 2),
             "indexes_used": self.indexes_used(),
         }
@@ -246,5 +251,6 @@ def parse_plan(document: Any) -> Plan:
         execution_ms=_num(top, "Execution Time"),
         planning_ms=_num(top, "Planning Time"),
         settings=settings,
-        planning_shared_blocks=_num(planning, "Shared Hit Blocks") + _num(planning, "Shared Read Blocks"),
+        planning_shared_blocks=_num(planning, "Shared Hit Blocks")
+        + _num(planning, "Shared Read Blocks"),
     )

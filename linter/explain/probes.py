@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.explain.stats import ColumnStats, column_stats, qident, qtable
+from linter.explain.stats import ColumnStats, column_stats, qident, qtable, quote_literal
 
 TRGM = ("gin_trgm_ops", "gist_trgm_ops")
 TIME_TYPES = ("date", "timestamp", "time")
@@ -94,7 +94,8 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
         """
         SELECT n.nspname || '.' || c.relname, tn.nspname || '.' || t.relname, am.amname,
                i.indisunique, pg_get_expr(i.indpred, i.indrelid), pg_get_indexdef(i.indexrelid),
-               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND contype IN ('p', 'u', 'x')),
+               (SELECT conname FROM pg_constraint
+                 WHERE conindid = i.indexrelid AND contype IN ('p', 'u', 'x')),
                i.indnkeyatts, pg_relation_size(i.indexrelid), t.relkind
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -111,7 +112,8 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
         key = conn.execute(
             """
             SELECT pg_get_indexdef(%s, %s, true),
-                   (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[%s - 1]
+                   (SELECT a.attname FROM pg_attribute a
+                     WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[%s - 1]
                      AND i.indkey[%s - 1] <> 0),
                    (SELECT opcname FROM pg_opclass WHERE oid = i.indclass[%s - 1]),
                    (i.indoption[%s - 1] & 1) = 1
@@ -119,10 +121,21 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
             """,
             (oid, k, k, k, k, k, oid),
         ).fetchone()
-        keys.append(IndexKey(column=key[1], text=str(key[0]), opclass=str(key[2] or ""), descending=bool(key[3])))
+        keys.append(
+            IndexKey(
+                column=key[1], text=str(key[0]), opclass=str(key[2] or ""), descending=bool(key[3])
+            )
+        )
     return IndexInfo(
-        name=str(row[0]), table=str(row[1]), method=str(row[2]), unique=bool(row[3]),
-        keys=keys, predicate=row[4], definition=str(row[5]), constraint=row[6], oid=oid,
+        name=str(row[0]),
+        table=str(row[1]),
+        method=str(row[2]),
+        unique=bool(row[3]),
+        keys=keys,
+        predicate=row[4],
+        definition=str(row[5]),
+        constraint=row[6],
+        oid=oid,
         size_bytes=int(row[8] or 0),
     )
 
@@ -132,7 +145,9 @@ def _where(conditions: list[str], predicate: str | None) -> str:
     return f" WHERE {' AND '.join(parts)}" if parts else ""
 
 
-def probes_for(conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], ColumnStats]) -> tuple[list[Probe], list[str]]:
+def probes_for(
+    conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], ColumnStats]
+) -> tuple[list[Probe], list[str]]:
     """Probe queries for `index`, and notes on what could not be probed."""
     notes: list[str] = []
     if not index.keys:
@@ -146,13 +161,19 @@ def probes_for(conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], C
         stats = stats_cache[key]
         target = qident(lead.column)
     else:
-        stats = column_stats(conn, index.table, "pg_expression_1", stats_table=index.name.split(".", 1)[1])
+        stats = column_stats(
+            conn, index.table, "pg_expression_1", stats_table=index.name.split(".", 1)[1]
+        )
         if not stats.mcv and not stats.histogram:
             sample = conn.execute(
                 f"SELECT ({lead.text})::text FROM {table} WHERE ({lead.text}) IS NOT NULL LIMIT 20"
             ).fetchall()
             stats.sample = [r[0] for r in sample]
-        stats.type = conn.execute(f"SELECT pg_typeof(({lead.text})) FROM {table} LIMIT 1").fetchone()[0] if stats.sample or stats.mcv or stats.histogram else "text"  # noqa: E501
+        stats.type = (
+            conn.execute(f"SELECT pg_typeof(({lead.text})) FROM {table} LIMIT 1").fetchone()[0]
+            if stats.sample or stats.mcv or stats.histogram
+            else "text"
+        )
         target = f"({lead.text})"
     probes: list[Probe] = []
 
@@ -170,17 +191,26 @@ def probes_for(conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], C
         selective, common = stats.selective, stats.common
         if selective is None:
             return [], [f"no statistics nor values for {lead.text}"]
-        add(f"{lead.text} = selective value", "equality-selective", [f"{target} = {stats.literal(selective)}"])
+        add(
+            f"{lead.text} = selective value",
+            "equality-selective",
+            [f"{target} = {stats.literal(selective)}"],
+        )
         if index.method == "hash":
             return probes, notes
         if common is not None and common != selective and stats.mcv:
-            add(f"{lead.text} = most common value", "equality-common", [f"{target} = {stats.literal(common)}"])
+            add(
+                f"{lead.text} = most common value",
+                "equality-common",
+                [f"{target} = {stats.literal(common)}"],
+            )
         plain = [k.column for k in index.keys if k.column is not None]
         if len(index.keys) > 1 and len(plain) == len(index.keys):
             cols = ", ".join(f"{qident(c)}::text" for c in plain)
             types = conn.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attname = ANY(%s)", (table, plain)
+                "WHERE attrelid = %s::regclass AND attname = ANY(%s)",
+                (table, plain),
             ).fetchall()
             type_of = {r[0]: r[1] for r in types}
             row = conn.execute(
@@ -188,26 +218,41 @@ def probes_for(conn: Any, index: IndexInfo, stats_cache: dict[tuple[str, str], C
                 f"{' AND (' + index.predicate + ')' if index.predicate else ''} LIMIT 1"
             ).fetchone()
             if row is not None and all(v is not None for v in row):
-                conds = [f"{qident(c)} = '{str(v).replace(chr(39), chr(39) * 2)}'::{type_of.get(c, 'text')}"
-                         for c, v in zip(plain, row)]
+                conds = [
+                    f"{qident(c)} = {quote_literal(str(v))}::{type_of.get(c, 'text')}"
+                    for c, v in zip(plain, row, strict=True)
+                ]
                 add("every key column = values of one row", "equality-all-keys", conds)
         if any(stats.type.startswith(t) for t in TIME_TYPES):
             low, high = stats.quantile(0.45), stats.quantile(0.5)
             if low is not None and high is not None:
-                add(f"{lead.text} in a narrow range", "range",
-                    [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"])
+                add(
+                    f"{lead.text} in a narrow range",
+                    "range",
+                    [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"],
+                )
         if _sortable(stats.type):
             # Only for what applications sort by (dates, numbers): ORDER BY a boolean or a city
             # name LIMIT 20 would make any btree look "used".
             direction = " DESC" if lead.descending else ""
-            add(f"ORDER BY {lead.text}{direction} LIMIT 20", "order-limit", [],
-                f" ORDER BY {target}{direction} LIMIT 20")
+            add(
+                f"ORDER BY {lead.text}{direction} LIMIT 20",
+                "order-limit",
+                [],
+                f" ORDER BY {target}{direction} LIMIT 20",
+            )
         return probes, notes
     if index.method == "brin":
         low, high = stats.quantile(0.45), stats.quantile(0.5)
         if low is not None and high is not None:
-            add(f"{lead.text} in a narrow range", "range",
-                [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"])
+            add(
+                f"{lead.text} in a narrow range",
+                "range",
+                [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"],
+            )
         return probes, notes
     opclass = lead.opclass or "default"
-    return [], [f"no probe for {index.method} indexes with operator class {opclass}; application queries still count"]
+    return [], [
+        f"no probe for {index.method} indexes with operator class {opclass}; "
+        "application queries still count"
+    ]

@@ -63,7 +63,8 @@ class ExplainOptions:
             "runs": int(config.get("explain-runs")),
             "synthesize_rows": int(config.get("synthesize-rows")),
             "thresholds": Thresholds.from_config(
-                config.values.get("explain-thresholds"), where=f"{config.path or 'configuration'}: explain-thresholds"
+                config.values.get("explain-thresholds"),
+                where=f"{config.path or 'configuration'}: explain-thresholds",
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -140,7 +141,9 @@ def _apply_pending(conn: Any, migrations: Sequence[Migration], evidence: Explain
 
 def _drop_sql(index: IndexInfo) -> str:
     if index.constraint:
-        return f"ALTER TABLE {qtable(index.table)} DROP CONSTRAINT {qident(index.constraint)} CASCADE"
+        return (
+            f"ALTER TABLE {qtable(index.table)} DROP CONSTRAINT {qident(index.constraint)} CASCADE"
+        )
     schema, _, name = index.name.partition(".")
     return f"DROP INDEX {qident(schema)}.{qident(name)}"
 
@@ -179,7 +182,9 @@ def run_explain(
     migrations, default `migrations`) is searched for `pgpreflight: query` blocks."""
     started = time.perf_counter()
     options = options or ExplainOptions.from_config(config)
-    evidence = ExplainEvidence(data_source=options.data_source, runs=options.runs, thresholds=options.thresholds)
+    evidence = ExplainEvidence(
+        data_source=options.data_source, runs=options.runs, thresholds=options.thresholds
+    )
     with conn_factory() as conn:
         conn.execute(f"SET statement_timeout = '{options.statement_timeout}'")
         conn.execute(f"SET lock_timeout = '{options.lock_timeout}'")
@@ -194,10 +199,14 @@ def run_explain(
 
         report = analyse_queries(collect(config, list(history or migrations)), schema)
         for analysis, gap in report.gaps:
-            evidence.unsupported.append({
-                "where": analysis.query.where, "kind": gap.predicate.kind,
-                "predicate": gap.predicate.text, "suggestion": gap.suggestion,
-            })
+            evidence.unsupported.append(
+                {
+                    "where": analysis.query.where,
+                    "kind": gap.predicate.kind,
+                    "predicate": gap.predicate.text,
+                    "suggestion": gap.suggestion,
+                }
+            )
         if not indexes:
             evidence.notes.append("the pending migrations create no index")
             evidence.elapsed_s = time.perf_counter() - started
@@ -229,22 +238,38 @@ def run_explain(
             probes, notes = probes_for(conn, index, stats_cache)
             evidence.notes.extend(f"{index.short}: {n}" for n in notes)
             for probe in probes:
-                runs.append(QueryRun(label=f"{index.short}: {probe.label}", sql=probe.sql, origin="probe",
-                                     index=index.name, kind=probe.kind, tables=[index.table]))
+                runs.append(
+                    QueryRun(
+                        label=f"{index.short}: {probe.label}",
+                        sql=probe.sql,
+                        origin="probe",
+                        index=index.name,
+                        kind=probe.kind,
+                        tables=[index.table],
+                    )
+                )
         from linter.explain.params import bind
 
         for analysis in app:
             try:
                 binding = bind(analysis.query.text.strip(), schema, stats_for)
-            except Exception as exc:  # noqa: BLE001 - a query we cannot bind is reported, not fatal
+            except Exception as exc:
                 evidence.notes.append(f"{analysis.query.where}: cannot bind its parameters: {exc}")
                 continue
-            runs.append(QueryRun(
-                label=analysis.query.where + (f" ({analysis.query.name})" if analysis.query.name else ""),
-                sql=binding.sql, origin="application", where=analysis.query.where, name=analysis.query.name,
-                tables=list(analysis.tables), bound=binding.values, unbound=binding.unbound,
-                columns=[(p.table, p.column or "", p.kind) for p in analysis.predicates],
-            ))
+            runs.append(
+                QueryRun(
+                    label=analysis.query.where
+                    + (f" ({analysis.query.name})" if analysis.query.name else ""),
+                    sql=binding.sql,
+                    origin="application",
+                    where=analysis.query.where,
+                    name=analysis.query.name,
+                    tables=list(analysis.tables),
+                    bound=binding.values,
+                    unbound=binding.unbound,
+                    columns=[(p.table, p.column or "", p.kind) for p in analysis.predicates],
+                )
+            )
         # before: the new indexes dropped inside a transaction that is rolled back
         _say(options, f"explain: {len(runs)} queries before the new indexes")
         conn.execute("BEGIN")
@@ -259,7 +284,7 @@ def run_explain(
                 try:
                     conn.execute(index.definition)
                     index.build_ms = (time.perf_counter() - t0) * 1000
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     evidence.notes.append(f"{index.short}: build not timed: {exc}")
                 conn.execute("RELEASE SAVEPOINT pgpreflight_build")
         finally:
@@ -274,9 +299,19 @@ def run_explain(
         hot = _hot_updates(report, indexes)
         for index in indexes:
             size = table_size(conn, index.table)
-            relevant = [r for r in runs if r.index == index.name or (r.origin == "application" and index.table in r.tables)]
-            verdict = decide(index, relevant, size.rows, size.pages, options.thresholds,
-                             options.target_rows.get(index.table))
+            relevant = [
+                r
+                for r in runs
+                if r.index == index.name or (r.origin == "application" and index.table in r.tables)
+            ]
+            verdict = decide(
+                index,
+                relevant,
+                size.rows,
+                size.pages,
+                options.thresholds,
+                options.target_rows.get(index.table),
+            )
             verdict.hot_updates = hot.get(index.name, [])
             evidence.indexes.append(verdict)
         evidence.queries = runs
@@ -294,12 +329,16 @@ def _hot_updates(report: Any, indexes: list[IndexInfo]) -> dict[str, list[str]]:
             continue
         try:
             tree = parse_one(analysis.query.text, dialect="postgres")
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         if not isinstance(tree, exp.Update) or not analysis.tables:
             continue
         table = analysis.tables[0]
-        set_columns = {e.this.name for e in tree.expressions if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)}
+        set_columns = {
+            e.this.name
+            for e in tree.expressions
+            if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)
+        }
         for index in indexes:
             if index.table != table:
                 continue
@@ -308,5 +347,7 @@ def _hot_updates(report: Any, indexes: list[IndexInfo]) -> dict[str, list[str]]:
             }
             hit = sorted(set_columns & columns)
             if hit:
-                out.setdefault(index.name, []).append(f"{analysis.query.where} sets {', '.join(hit)}")
+                out.setdefault(index.name, []).append(
+                    f"{analysis.query.where} sets {', '.join(hit)}"
+                )
     return out

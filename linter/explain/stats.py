@@ -68,7 +68,7 @@ class ColumnStats:
         values = self.histogram or sorted(self.sample)
         if not values:
             return None
-        return values[min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))]
+        return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
     def frequent_substring(self, length: int = 4) -> str | None:
         values = [v for v in [*self.mcv, *self.histogram, *self.sample] if v]
@@ -79,14 +79,16 @@ class ColumnStats:
             pieces = set()
             for word in re.findall(r"[^\W\d_]+", value.lower()):
                 for i in range(len(word) - length + 1):
-                    pieces.add(word[i:i + length])
+                    pieces.add(word[i : i + length])
             counts.update(pieces)
         # Frequent but selective: in at least two sampled values, at most a fifth of them.
         limit = max(2, len(values) // 5)
         for piece, count in counts.most_common():
             if 2 <= count <= limit or len(values) < 4:
                 return piece
-        words = sorted(re.findall(r"[^\W\d_]{%d,}" % length, values[0].lower()), key=len, reverse=True)
+        words = sorted(
+            re.findall(rf"[^\W\d_]{{{length},}}", values[0].lower()), key=len, reverse=True
+        )
         return words[0][:length] if words else None
 
 

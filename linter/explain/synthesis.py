@@ -34,8 +34,22 @@ DEFAULT_ROWS = 10_000
 """Rows generated per empty table when `synthesize-rows` is 0 (automatic)."""
 
 WORDS = (
-    "oficina", "curso", "projeto", "costura", "leitura", "musica", "danca", "teatro", "horta",
-    "culinaria", "informatica", "artesanato", "fotografia", "pintura", "yoga", "capoeira",
+    "oficina",
+    "curso",
+    "projeto",
+    "costura",
+    "leitura",
+    "musica",
+    "danca",
+    "teatro",
+    "horta",
+    "culinaria",
+    "informatica",
+    "artesanato",
+    "fotografia",
+    "pintura",
+    "yoga",
+    "capoeira",
 )
 
 
@@ -62,10 +76,17 @@ class TableSynthesis:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "rows": self.rows, "status": self.status, "reason": self.reason}
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "status": self.status,
+            "reason": self.reason,
+        }
 
 
-_IN_LIST = re.compile(r"^CHECK \(\(\(?(\w+)\)?(?:::text)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$", re.S)
+_IN_LIST = re.compile(
+    r"^CHECK \(\(\(?(\w+)\)?(?:::text)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$", re.S
+)
 _UPPER = re.compile(r"^CHECK \(\(\(?(\w+)\)?(?:::text)? ~ '\^\[A-Z\]\{(\d)\}\$'(?:::text)?\)\)$")
 _STRING = re.compile(r"'((?:[^']|'')*)'")
 
@@ -111,12 +132,14 @@ def _constraints(conn: Any, table: str) -> list[tuple[str, list[str], str | None
         """
         SELECT c.contype,
                ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
-                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
+                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
+                     ORDER BY k.i),
                CASE WHEN c.confrelid <> 0 THEN
                     (SELECT n.nspname || '.' || r.relname FROM pg_class r
                      JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = c.confrelid) END,
                ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
-                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i),
+                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
+                     ORDER BY k.i),
                pg_get_constraintdef(c.oid)
         FROM pg_constraint c WHERE c.conrelid = %s::regclass
         """,
@@ -163,7 +186,11 @@ def _by_type(col: ColumnInfo, rvar: str, unique: bool) -> str | None:
     if t == "boolean":
         return f"({rvar} < 0.7)"
     if t == "uuid":
-        return "md5(g::text || random()::text)::uuid" if not unique else "md5('pgpreflight' || g::text)::uuid"
+        return (
+            "md5(g::text || random()::text)::uuid"
+            if not unique
+            else "md5('pgpreflight' || g::text)::uuid"
+        )
     if t in ("integer", "bigint", "smallint") or t.startswith("numeric"):
         return f"g::{t}" if unique else f"(1 + floor({rvar} * 1000))::{t}"
     if t in ("double precision", "real"):
@@ -177,13 +204,17 @@ def _by_type(col: ColumnInfo, rvar: str, unique: bool) -> str | None:
         return f"{text}::{t}" if t != "text" else text
     if (t == "text" or t.startswith("character")) and col.upper_letters:
         n = col.upper_letters
-        letters = " || ".join(f"chr(65 + ((g / {26 ** i}) + floor({rvar} * 26)::int) % 26)" for i in range(n))
+        letters = " || ".join(
+            f"chr(65 + ((g / {26**i}) + floor({rvar} * 26)::int) % 26)" for i in range(n)
+        )
         return f"({letters})::{t}" if t != "text" else f"({letters})"
     if t in ("text",) or t.startswith("character varying") or t.startswith("character("):
         words = "(ARRAY[" + ", ".join(_literal(w) for w in WORDS) + "])"
         n = len(WORDS)
-        base = (f"initcap({words}[1 + floor({rvar} * {n})::int] || ' de ' || "
-                f"{words}[1 + (g::bigint * 7919 % {n})::int])")
+        base = (
+            f"initcap({words}[1 + floor({rvar} * {n})::int] || ' de ' || "
+            f"{words}[1 + (g::bigint * 7919 % {n})::int])"
+        )
         text = f"({base} || ' ' || g)" if unique else base
         return f"{text}::{t}" if t != "text" else text
     if t == "inet":
@@ -212,14 +243,14 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
             fks[cols[0]] = (ref, ref_cols[0])
     in_lists: dict[str, list[str]] = {}
     checks: list[str] = []
-    for kind, cols, _, _, definition in constraints:
+    for kind, _cols, _, _, definition in constraints:
         if kind != "c":
             continue
         m = _IN_LIST.match(definition)
         if m:
             in_lists[m.group(1)] = [v.replace("''", "'") for v in _STRING.findall(m.group(2))]
         if definition.startswith("CHECK ") and " NOT VALID" not in definition:
-            checks.append(definition[len("CHECK "):])
+            checks.append(definition[len("CHECK ") :])
         letters = _UPPER.match(definition)
         if letters:
             for col in columns:
@@ -250,7 +281,10 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
             ref, ref_col = fks[col.name]
             if not has_rows(conn, ref):
                 if col.not_null:
-                    result.status, result.reason = "failed", f"column {col.name} references {ref}, which has no rows"
+                    result.status, result.reason = (
+                        "failed",
+                        f"column {col.name} references {ref}, which has no rows",
+                    )
                     return result
                 continue
             cte_names.append(f"p_{col.name}")
@@ -259,15 +293,20 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
                 f"(SELECT {_qident(ref_col)} FROM {_qtable(ref)} LIMIT 100000) s)"
             )
             index = radix.get(col.name) or (
-                f"((g::bigint * 7919 + floor({rvar} * 1000)::int) % cardinality(p_{col.name}.k))::int"
+                f"((g::bigint * 7919 + floor({rvar} * 1000)::int)"
+                f" % cardinality(p_{col.name}.k))::int"
             )
             if col.name in unique_cols:
                 index = f"(g - 1) % cardinality(p_{col.name}.k)"
             expr = f"p_{col.name}.k[1 + {index}]"
         elif col.name in in_lists:
             expr = _skewed(in_lists[col.name], rvar, col.type)
-        elif col.has_default and col.name not in unique_cols and not (
-            col.type == "date" or col.type.startswith("timestamp") or col.type == "boolean"
+        elif (
+            col.has_default
+            and col.name not in unique_cols
+            and not (
+                col.type == "date" or col.type.startswith("timestamp") or col.type == "boolean"
+            )
         ):
             continue  # its DEFAULT is a valid value
         else:
@@ -299,8 +338,11 @@ def synthesize_table(conn: Any, table: str, n_rows: int) -> TableSynthesis:
         if missing <= 0:
             break
         stop = start + missing * factor - 1
-        from_parts = [f"generate_series({start}, {stop}) AS g", *cte_names,
-                      f"LATERAL (SELECT {randoms}) AS r"]
+        from_parts = [
+            f"generate_series({start}, {stop}) AS g",
+            *cte_names,
+            f"LATERAL (SELECT {randoms}) AS r",
+        ]
         sql = (
             f"INSERT INTO {_qtable(table)} ({', '.join(names)}) "
             f"{with_clause}SELECT {', '.join(names)} FROM (SELECT {', '.join(selects)} "

@@ -23,7 +23,7 @@ def _bytes(value: float) -> str:
 
 
 def index_line(entry: dict[str, Any], width: int = 0) -> str:
-    """`idx_oficinas_nome_trgm  used  buffers 4,210 → 37  time 48.1 ms → 0.9 ms  ×53`."""
+    """`idx_oficinas_nome_trgm  used  buffers 4,210 → 37  time 48.1 ms → 0.9 ms  ×53`."""  # noqa: RUF002
     verdict = entry["verdict"]
     label = "used" if verdict == "helps" else verdict
     if entry.get("reason") and verdict != "helps":
@@ -34,7 +34,7 @@ def index_line(entry: dict[str, Any], width: int = 0) -> str:
         parts.append(f"buffers {_n(before['shared_blocks'])} → {_n(after['shared_blocks'])}")
         parts.append(f"time {_ms(before['execution_ms'])} → {_ms(after['execution_ms'])}")
         if after["execution_ms"] > 0 and verdict == "helps":
-            parts.append(f"×{before['execution_ms'] / after['execution_ms']:,.0f}")
+            parts.append(f"×{before['execution_ms'] / after['execution_ms']:,.0f}")  # noqa: RUF001
     costs = entry.get("costs") or {}
     extra = []
     if costs.get("build_ms") is not None:
@@ -42,8 +42,11 @@ def index_line(entry: dict[str, Any], width: int = 0) -> str:
     if costs.get("size_bytes"):
         extra.append(f"size {_bytes(costs['size_bytes'])}")
     if costs.get("projected_build_ms") is not None:
-        extra.append(f"projected to {_n(costs['target_rows'])} rows: build {_ms(costs['projected_build_ms'])}, "
-                     f"size {_bytes(costs['projected_size_bytes'] or 0)}")
+        extra.append(
+            f"projected to {_n(costs['target_rows'])} rows: "
+            f"build {_ms(costs['projected_build_ms'])}, "
+            f"size {_bytes(costs['projected_size_bytes'] or 0)}"
+        )
     if extra:
         parts.append("(" + ", ".join(extra) + ")")
     return "  ".join(parts)
@@ -54,7 +57,11 @@ def render_evidence(evidence: dict[str, Any]) -> str:
     data = evidence.get("data") or {}
     source = data.get("source") or "tables as the migrations leave them"
     synth = [s for s in data.get("synthesized") or []]
-    made = ", ".join(f"{s['table'].removeprefix('public.')} {s['rows']:,} rows" for s in synth if s["status"] == "generated")
+    made = ", ".join(
+        f"{s['table'].removeprefix('public.')} {s['rows']:,} rows"
+        for s in synth
+        if s["status"] == "generated"
+    )
     header = f"EXPLAIN ANALYZE (median of {evidence.get('runs', 3)} runs; data: {source}"
     header += f"; synthesised: {made})" if made else ")"
     lines.append(header)
@@ -68,7 +75,10 @@ def render_evidence(evidence: dict[str, Any]) -> str:
         for hot in (entry.get("costs") or {}).get("hot_updates_lost") or []:
             lines.append(f"    HOT updates lost: {hot}")
     for gap in evidence.get("unsupported_queries") or []:
-        lines.append(f"  query {gap['where']} has no supporting index for {gap['predicate']}: {gap['suggestion']}")
+        lines.append(
+            f"  query {gap['where']} has no supporting index for {gap['predicate']}: "
+            f"{gap['suggestion']}"
+        )
     lint = [(q, f) for q in evidence.get("queries") or [] for f in q.get("plan_lint") or []]
     if lint:
         lines.append("  plan lint:")

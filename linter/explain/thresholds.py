@@ -26,7 +26,7 @@ class Thresholds:
     seq_scan_min_pages: float = 1000.0
     """... from at least this many pages (shared buffers touched by the scan) is selective."""
     filter_removed_ratio: float = 0.9
-    """Plan lint: an index scan whose Filter removes this share of the rows it fetched or more ..."""
+    """Plan lint: an index scan whose Filter removes this share of the rows it fetched ..."""
     filter_min_rows: float = 1000.0
     """... out of at least this many rows fetched."""
     heap_fetch_ratio: float = 0.5
@@ -52,15 +52,21 @@ class Thresholds:
         return [f.name.replace("_", "-") for f in fields(cls)]
 
     @classmethod
-    def from_config(cls, values: dict[str, Any] | None, where: str = "explain-thresholds") -> Thresholds:
+    def from_config(
+        cls, values: dict[str, Any] | None, where: str = "explain-thresholds"
+    ) -> Thresholds:
         values = values or {}
         known = {f.name.replace("_", "-"): f.name for f in fields(cls)}
         kwargs: dict[str, float] = {}
         for name, value in values.items():
             if name not in known:
-                raise ConfigError(f"{where}: unknown threshold '{name}' (known: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{where}: unknown threshold '{name}' (known: {', '.join(sorted(known))})"
+                )
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"{where}: threshold '{name}' must be a non-negative number, got {value!r}")
+                raise ConfigError(
+                    f"{where}: threshold '{name}' must be a non-negative number, got {value!r}"
+                )
             kwargs[known[name]] = float(value)
         return cls(**kwargs)
 

@@ -1,4 +1,4 @@
-"""Verdicts per new index from before/after measurements, with the likely reason when it does not pay.
+"""Verdicts per new index from before/after measurements, and why an index does not pay.
 
 - **used**: the index appears in an Index Scan, Index Only Scan or Bitmap Index Scan node of the
   after-plan of at least one query (probe or application query);
@@ -153,8 +153,12 @@ class IndexVerdict:
                 "size_bytes": self.index.size_bytes,
                 "table_rows": int(self.table_rows),
                 "target_rows": None if self.target_rows is None else int(self.target_rows),
-                "projected_build_ms": None if self.projected_build_ms is None else round(self.projected_build_ms, 1),
-                "projected_size_bytes": None if self.projected_size_bytes is None else int(self.projected_size_bytes),
+                "projected_build_ms": None
+                if self.projected_build_ms is None
+                else round(self.projected_build_ms, 1),
+                "projected_size_bytes": None
+                if self.projected_size_bytes is None
+                else int(self.projected_size_bytes),
                 "hot_updates_lost": self.hot_updates,
             },
             "notes": self.notes,
@@ -167,43 +171,87 @@ def _bare(name: str) -> str:
 
 def _improvement(run: QueryRun) -> float:
     assert run.before is not None and run.after is not None
-    return run.before.shared_blocks - run.after.shared_blocks + (run.before.execution_ms - run.after.execution_ms)
+    return (
+        run.before.shared_blocks
+        - run.after.shared_blocks
+        + (run.before.execution_ms - run.after.execution_ms)
+    )
 
 
-def _reason_unused(index: IndexInfo, runs: list[QueryRun], pages: float, rows: float, t: Thresholds) -> str:
+def _reason_unused(
+    index: IndexInfo, runs: list[QueryRun], pages: float, rows: float, t: Thresholds
+) -> str:
     from linter.queries.predicates import PREFIX_LIKE, TRIGRAM
 
     lead = index.keys[0] if index.keys else None
     if pages < t.small_table_pages:
         return f"table too small ({pages:.0f} pages): reading it whole is cheaper than any index"
     relevant = [r for r in runs if r.after is not None]
-    before_other = [r for r in relevant if r.before and r.before.indexes_used and r.index == index.name]
-    if before_other and all(r.after and set(r.after.indexes_used) == set(r.before.indexes_used) for r in before_other):
-        others = sorted({i for r in before_other for i in r.before.indexes_used})  # type: ignore[union-attr]
+    before_other = [
+        r for r in relevant if r.before and r.before.indexes_used and r.index == index.name
+    ]
+    pairs = [
+        (r.before, r.after) for r in before_other if r.before is not None and r.after is not None
+    ]
+    if pairs and all(set(a.indexes_used) == set(b.indexes_used) for b, a in pairs):
+        others = sorted({i for b, _ in pairs for i in b.indexes_used})
         return f"already served by {', '.join(others)}"
     if lead is not None and lead.column is not None:
-        kinds = {k for r in runs for (tbl, col, k) in r.columns if tbl == index.table and col == lead.column}
+        kinds = {
+            k
+            for r in runs
+            for (tbl, col, k) in r.columns
+            if tbl == index.table and col == lead.column
+        }
         if TRIGRAM in kinds and not index.trigram:
-            return (f"operator class mismatch: queries search {lead.column} with ILIKE/infix LIKE, which "
-                    f"{index.method} {lead.opclass or ''} cannot serve (needs gin_trgm_ops)").replace("  ", " ")
-        if PREFIX_LIKE in kinds and index.method == "btree" and not lead.opclass.endswith("pattern_ops"):
-            return f"operator class/collation mismatch: LIKE 'prefix%' on {lead.column} needs text_pattern_ops or COLLATE \"C\""
+            return (
+                f"operator class mismatch: queries search {lead.column} with ILIKE/infix LIKE, "
+                f"which "
+                f"{index.method} {lead.opclass or ''} cannot serve (needs gin_trgm_ops)"
+            ).replace("  ", " ")
+        if (
+            PREFIX_LIKE in kinds
+            and index.method == "btree"
+            and not lead.opclass.endswith("pattern_ops")
+        ):
+            return (
+                f"operator class/collation mismatch: LIKE 'prefix%' on {lead.column} "
+                'needs text_pattern_ops or COLLATE "C"'
+            )
     if lead is not None and lead.column is None:
-        app_exprs = [c for r in runs if r.origin == "application" for c in r.columns if c[0] == index.table and c[2] == "expression"]
+        app_exprs = [
+            c
+            for r in runs
+            if r.origin == "application"
+            for c in r.columns
+            if c[0] == index.table and c[2] == "expression"
+        ]
         if app_exprs:
-            return f"expression not matching: the queries use a different expression than {lead.text}"
+            return (
+                f"expression not matching: the queries use a different expression than {lead.text}"
+            )
     app = [r for r in runs if r.origin == "application"]
-    if lead is not None and lead.column is not None and app and not any(
-        c[0] == index.table and c[1] == lead.column for r in app for c in r.columns
+    if (
+        lead is not None
+        and lead.column is not None
+        and app
+        and not any(c[0] == index.table and c[1] == lead.column for r in app for c in r.columns)
     ):
         note = f"leading column {lead.column} absent from the application queries"
     else:
         note = ""
-    probe_rows = [r.after.rows for r in relevant
-                  if r.index == index.name and r.after and (r.kind or "").startswith(("equality", "trigram", "range"))]
+    probe_rows = [
+        r.after.rows
+        for r in relevant
+        if r.index == index.name
+        and r.after
+        and (r.kind or "").startswith(("equality", "trigram", "range"))
+    ]
     if rows > 0 and probe_rows and min(probe_rows) / rows > t.low_selectivity:
         share = min(probe_rows) / rows
-        return f"low selectivity: even the most selective probe returns {share:.0%} of the rows" + (f"; {note}" if note else "")
+        return f"low selectivity: even the most selective probe returns {share:.0%} of the rows" + (
+            f"; {note}" if note else ""
+        )
     if note:
         return note
     costs = [(r.after.total_cost) for r in relevant if r.index == index.name and r.after]
@@ -223,7 +271,9 @@ def decide(
     name = _bare(index.name)
     measured = [r for r in runs if r.before is not None and r.after is not None]
     users = [r for r in measured if name in (r.after.indexes_used if r.after else [])]
-    verdict = IndexVerdict(index, NOT_MEASURED, table_rows=table_rows, table_pages=table_pages, target_rows=target_rows)
+    verdict = IndexVerdict(
+        index, NOT_MEASURED, table_rows=table_rows, table_pages=table_pages, target_rows=target_rows
+    )
     verdict.used_by = [r.label if r.origin == "probe" else f"{r.where}" for r in users]
     if target_rows is not None and table_rows > 0:
         factor = target_rows / table_rows
@@ -244,9 +294,12 @@ def decide(
         if table_pages < thresholds.small_table_pages:
             verdict.reason = f"table too small ({table_pages:.0f} pages)"
         else:
-            before_idx = sorted({i for r in users for i in (r.before.indexes_used if r.before else []) if i != name})
+            before_idx = sorted(
+                {i for r in users for i in (r.before.indexes_used if r.before else []) if i != name}
+            )
             verdict.reason = (
-                f"the query was already served by {', '.join(before_idx)}" if before_idx
+                f"the query was already served by {', '.join(before_idx)}"
+                if before_idx
                 else "low selectivity: the index reads about as many pages as the scan it replaces"
             )
         return verdict

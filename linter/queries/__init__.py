@@ -54,8 +54,12 @@ class QueryReport:
                 for a in self.analyses
             ],
             "gaps": [
-                {"where": a.query.where, "predicate": g.predicate.text, "kind": g.predicate.kind,
-                 "suggestion": g.suggestion}
+                {
+                    "where": a.query.where,
+                    "predicate": g.predicate.text,
+                    "kind": g.predicate.kind,
+                    "suggestion": g.suggestion,
+                }
                 for a, g in self.gaps
             ],
         }
@@ -66,12 +70,10 @@ def analyse_queries(queries: list[AppQuery], schema: SchemaModel) -> QueryReport
     report = QueryReport()
     if not queries:
         return report
-    from linter.queries.coverage import gap
-    from linter.queries.predicates import analyse
-
     from dataclasses import replace
 
-    from linter.queries.predicates import EQUALITY, IN, ORDER_LIMIT
+    from linter.queries.coverage import gap
+    from linter.queries.predicates import EQUALITY, IN, ORDER_LIMIT, analyse
 
     for query in queries:
         analysis = analyse(query, schema)
@@ -84,8 +86,16 @@ def analyse_queries(queries: list[AppQuery], schema: SchemaModel) -> QueryReport
         absorbed: list[int] = []
         merged = []
         for g in found_gaps:
-            order = next((o for o in orders if id(o) not in absorbed and o.predicate.table == g.predicate.table
-                          and g.predicate.column in o.predicate.equal_columns), None)
+            order = next(
+                (
+                    o
+                    for o in orders
+                    if id(o) not in absorbed
+                    and o.predicate.table == g.predicate.table
+                    and g.predicate.column in o.predicate.equal_columns
+                ),
+                None,
+            )
             if g.predicate.kind in (EQUALITY, IN) and order is not None:
                 g = replace(g, suggestion=order.suggestion)
                 absorbed.append(id(order))

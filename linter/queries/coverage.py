@@ -79,16 +79,22 @@ def serves(index: Index, predicate: Predicate) -> bool:
     positions = range(len(index.elements))
     if kind == TRIGRAM:
         return method in ("gin", "gist") and any(
-            _element_matches(index, i, predicate) and (index.elements[i].opclass or "") in TRGM_OPCLASSES
+            _element_matches(index, i, predicate)
+            and (index.elements[i].opclass or "") in TRGM_OPCLASSES
             for i in positions
         )
     if kind == FULL_TEXT:
-        return method in ("gin", "gist") and any(_element_matches(index, i, predicate) for i in positions)
+        return method in ("gin", "gist") and any(
+            _element_matches(index, i, predicate) for i in positions
+        )
     if kind == CONTAINMENT:
-        return method in ("gin", "gist") and any(_element_matches(index, i, predicate) for i in positions)
+        return method in ("gin", "gist") and any(
+            _element_matches(index, i, predicate) for i in positions
+        )
     if kind == PREFIX_LIKE:
         if method in ("gin", "gist") and any(
-            _element_matches(index, i, predicate) and (index.elements[i].opclass or "") in TRGM_OPCLASSES
+            _element_matches(index, i, predicate)
+            and (index.elements[i].opclass or "") in TRGM_OPCLASSES
             for i in positions
         ):
             return True
@@ -125,15 +131,17 @@ def serves(index: Index, predicate: Predicate) -> bool:
 def _serves_order(index: Index, predicate: Predicate) -> bool:
     elements = list(index.elements)
     i = 0
-    while i < len(elements) and elements[i].column in predicate.equal_columns and (
-        elements[i].column not in [c for c, _ in predicate.order]
+    while (
+        i < len(elements)
+        and elements[i].column in predicate.equal_columns
+        and (elements[i].column not in [c for c, _ in predicate.order])
     ):
         i += 1
     rest = elements[i:]
     if len(rest) < len(predicate.order):
         return False
     flips = set()
-    for element, (column, desc) in zip(rest, predicate.order):
+    for element, (column, desc) in zip(rest, predicate.order, strict=False):
         if element.column != column:
             return False
         flips.add(element.descending != desc)
@@ -156,7 +164,9 @@ def gap(schema: SchemaModel, predicate: Predicate) -> Gap | None:
         return None
     if predicate.kind == JOIN and predicate.join_with is not None:
         other_table, other_column = predicate.join_with
-        other = Predicate(kind=JOIN, table=other_table, column=other_column, text=predicate.text, offset=0)
+        other = Predicate(
+            kind=JOIN, table=other_table, column=other_column, text=predicate.text, offset=0
+        )
         if find_serving(schema, other) is not None:
             return None
     suggestion, extension = suggest(schema, predicate)
@@ -185,12 +195,17 @@ def suggest(schema: SchemaModel, predicate: Predicate) -> tuple[str, str | None]
     extension = None
     if kind == TRIGRAM:
         target = predicate.expression or column
-        label = column if predicate.expression is None else normalise_expression(predicate.expression)
+        label = (
+            column if predicate.expression is None else normalise_expression(predicate.expression)
+        )
         name = _index_name(schema, table, [label], "trgm")
         element = f"({target})" if predicate.expression else target
         if "pg_trgm" not in schema.extensions:
             extension = "pg_trgm"
-        return f"CREATE INDEX CONCURRENTLY {name} ON {shown} USING gin ({element} gin_trgm_ops);", extension
+        return (
+            f"CREATE INDEX CONCURRENTLY {name} ON {shown} USING gin ({element} gin_trgm_ops);",
+            extension,
+        )
     if kind == FULL_TEXT:
         target = f"({predicate.expression})" if predicate.expression else column
         name = _index_name(schema, table, [column or "document"], "fts")

@@ -102,9 +102,16 @@ def query_findings(migrations: list[Migration], ctx: Context) -> Iterator[Findin
         if owner(ctx, subcase(p)) != me:
             continue
         q = analysis.query
-        column = f"{p.table.split('.', 1)[1] if p.table.startswith('public.') else p.table}.{p.column}" if p.column else p.table
+        column = (
+            f"{p.table.split('.', 1)[1] if p.table.startswith('public.') else p.table}.{p.column}"
+            if p.column
+            else p.table
+        )
         need = _NEEDS.get(p.kind, "no index has it as a usable leading column")
-        message = f"query {q.where} {_WHAT.get(p.kind, 'uses')} {column} ({p.text}) but {need}: {gap.suggestion.rstrip(';')}"
+        what = _WHAT.get(p.kind, "uses")
+        message = (
+            f"query {q.where} {what} {column} ({p.text}) but {need}: {gap.suggestion.rstrip(';')}"
+        )
         hint = gap.suggestion
         if gap.needs_extension:
             hint = f"CREATE EXTENSION IF NOT EXISTS {gap.needs_extension}; {hint}"

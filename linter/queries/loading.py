@@ -121,12 +121,19 @@ def split_statements(source: SourceFile) -> list[AppQuery]:
     start = 0
     for cut in [*cuts, len(text)]:
         chunk = text[start:cut]
-        first_code = next((t.start for t in code if start <= t.start < cut), None) if code is not None else start
+        first_code = (
+            next((t.start for t in code if start <= t.start < cut), None)
+            if code is not None
+            else start
+        )
         if chunk.strip() and first_code is not None:
             # The query starts at its first token: leading comments only give it a name.
             named = _NAME.findall(text[start:first_code])
-            queries.append(AppQuery(source, first_code, text[first_code:cut], "file",
-                                    named[-1] if named else None))
+            queries.append(
+                AppQuery(
+                    source, first_code, text[first_code:cut], "file", named[-1] if named else None
+                )
+            )
         start = cut + 1
     return queries
 
@@ -145,7 +152,7 @@ def migration_blocks(source: SourceFile, comment_spans: list[tuple[int, int]]) -
             continue
         body_start = start + m.end()
         if comment.startswith("/*"):
-            body = text[body_start:end - 2]
+            body = text[body_start : end - 2]
             found.append(AppQuery(source, body_start, body, "migration"))
             i += 1
             continue
@@ -154,19 +161,19 @@ def migration_blocks(source: SourceFile, comment_spans: list[tuple[int, int]]) -
         j = i + 1
         while not pieces[-1][1].rstrip().endswith(";") and j < len(comment_spans):
             nstart, nend = comment_spans[j]
-            between = text[comment_spans[j - 1][1]:nstart]
+            between = text[comment_spans[j - 1][1] : nstart]
             if between.count("\n") > 1 or between.strip() or not text[nstart:nend].startswith("--"):
                 break
             if _DIRECTIVE.match(text[nstart:nend]):
                 break
-            pieces.append((nstart + 2, text[nstart + 2:nend]))
+            pieces.append((nstart + 2, text[nstart + 2 : nend]))
             j += 1
         # Rebuild the text with the same offsets: blank out everything between the pieces.
         first = pieces[0][0]
         last = pieces[-1][0] + len(pieces[-1][1])
         chars = [" " if ch != "\n" else "\n" for ch in text[first:last]]
         for p_start, p_text in pieces:
-            chars[p_start - first:p_start - first + len(p_text)] = list(p_text)
+            chars[p_start - first : p_start - first + len(p_text)] = list(p_text)
         body = "".join(chars).rstrip()
         if body.endswith(";"):
             body = body[:-1]

@@ -42,7 +42,18 @@ JOIN = "join"
 CONTAINMENT = "containment"
 """`tags @> $1`, `doc ? 'key'`: array or jsonb containment, served by GIN."""
 
-KINDS = (EQUALITY, RANGE, IN, PREFIX_LIKE, TRIGRAM, EXPRESSION, FULL_TEXT, ORDER_LIMIT, JOIN, CONTAINMENT)
+KINDS = (
+    EQUALITY,
+    RANGE,
+    IN,
+    PREFIX_LIKE,
+    TRIGRAM,
+    EXPRESSION,
+    FULL_TEXT,
+    ORDER_LIMIT,
+    JOIN,
+    CONTAINMENT,
+)
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,7 @@ class _Classifier:
 
         try:
             scopes = list(traverse_scope(tree))
-        except Exception as err:  # noqa: BLE001 - sqlglot raises plain errors on odd queries
+        except Exception as err:
             self.result.error = f"cannot resolve the query's scopes: {err}"
             return
         for scope in scopes:
@@ -179,7 +190,11 @@ class _Classifier:
                     key = self._table_key(source)
                     if key is None:
                         name = source.name
-                        if name and name not in self.result.unknown_tables and name not in scope.cte_sources:
+                        if (
+                            name
+                            and name not in self.result.unknown_tables
+                            and name not in scope.cte_sources
+                        ):
                             self.result.unknown_tables.append(name)
                     elif key not in self.result.tables:
                         self.result.tables.append(key)
@@ -229,7 +244,9 @@ class _Classifier:
             current = current.parent
         return None
 
-    def _from_source(self, source: Any, name: str, depth: int, probe: bool = False) -> tuple[str, str] | None:
+    def _from_source(
+        self, source: Any, name: str, depth: int, probe: bool = False
+    ) -> tuple[str, str] | None:
         from sqlglot import exp
 
         if isinstance(source, exp.Table):
@@ -245,7 +262,9 @@ class _Classifier:
             inner = select.unalias() if isinstance(select, exp.Alias) else select
             if select.alias_or_name == name and isinstance(inner, exp.Column):
                 return self.resolve(inner, source, depth + 1)
-            if isinstance(select, exp.Star) or (isinstance(inner, exp.Column) and inner.name == "*"):
+            if isinstance(select, exp.Star) or (
+                isinstance(inner, exp.Column) and inner.name == "*"
+            ):
                 for inner_source in source.sources.values():
                     found = self._from_source(inner_source, name, depth + 1, probe=True)
                     if found is not None:
@@ -283,16 +302,30 @@ class _Classifier:
             if p.table in equal:
                 others = tuple(c for c in equal[p.table] if c != p.column)
                 self.result.predicates[i] = _replace(p, equal_columns=others)
-        if isinstance(node, exp.Select) and node.args.get("order") is not None and (
-            node.args.get("limit") is not None or node.args.get("offset") is not None
-            or node.args.get("fetch") is not None
+        if (
+            isinstance(node, exp.Select)
+            and node.args.get("order") is not None
+            and (
+                node.args.get("limit") is not None
+                or node.args.get("offset") is not None
+                or node.args.get("fetch") is not None
+            )
         ):
             self._order_limit(node, scope, equal)
 
-    def _add(self, kind: str, resolved: tuple[str, str], node: Any, text: Any, **extra: Any) -> None:
+    def _add(
+        self, kind: str, resolved: tuple[str, str], node: Any, text: Any, **extra: Any
+    ) -> None:
         table, column = resolved
         self.result.predicates.append(
-            Predicate(kind=kind, table=table, column=column, text=_sql(text), offset=_offset(node), **extra)
+            Predicate(
+                kind=kind,
+                table=table,
+                column=column,
+                text=_sql(text),
+                offset=_offset(node),
+                **extra,
+            )
         )
 
     def _leaf(self, leaf: Any, scope: Any) -> None:
@@ -307,12 +340,14 @@ class _Classifier:
                 self._add(RANGE, resolved, col, leaf)
         elif isinstance(leaf, exp.Between):
             col = _plain_column(leaf.this)
-            if col is not None and (resolved := self.resolve(col, scope)) is not None:
-                self._add(RANGE, resolved, col, leaf)
+            found = self.resolve(col, scope) if col is not None else None
+            if found is not None:
+                self._add(RANGE, found, col, leaf)
         elif isinstance(leaf, exp.In):
             col = _plain_column(leaf.this)
-            if col is not None and (resolved := self.resolve(col, scope)) is not None:
-                self._add(IN, resolved, col, leaf)
+            found = self.resolve(col, scope) if col is not None else None
+            if found is not None:
+                self._add(IN, found, col, leaf)
         elif isinstance(leaf, (exp.Like, exp.ILike)):
             self._like(leaf, scope, case_insensitive=isinstance(leaf, exp.ILike))
         elif isinstance(leaf, (exp.RegexpLike, exp.RegexpILike, exp.SimilarTo)):
@@ -324,8 +359,9 @@ class _Classifier:
                     break
         elif isinstance(leaf, (exp.ArrayContainsAll, exp.JSONBContains, exp.ArrayOverlaps)):
             col = _plain_column(leaf.this)
-            if col is not None and (resolved := self.resolve(col, scope)) is not None:
-                self._add(CONTAINMENT, resolved, col, leaf)
+            found = self.resolve(col, scope) if col is not None else None
+            if found is not None:
+                self._add(CONTAINMENT, found, col, leaf)
 
     def _column_side(self, leaf: Any, scope: Any) -> tuple[Any, tuple[str, str], Any] | None:
         """The (column, resolved, other side) of a binary comparison of a column with a value."""
@@ -378,9 +414,16 @@ class _Classifier:
                     first = next(iter(sorted(r for r in resolved_all if r)))
                     table = first[0]
                     column = first[1] if len(resolved_all) == 1 else None
-                    self.result.predicates.append(Predicate(
-                        kind=EXPRESSION, table=table, column=column, text=_sql(leaf),
-                        offset=_offset(columns[0]), expression=_unqualified_sql(mine)))
+                    self.result.predicates.append(
+                        Predicate(
+                            kind=EXPRESSION,
+                            table=table,
+                            column=column,
+                            text=_sql(leaf),
+                            offset=_offset(columns[0]),
+                            expression=_unqualified_sql(mine),
+                        )
+                    )
                     return
 
     def _is_local(self, column: Any, scope: Any) -> bool:
@@ -393,7 +436,11 @@ class _Classifier:
         from sqlglot import exp
 
         pattern_node = leaf.expression
-        pattern = pattern_node.this if isinstance(pattern_node, exp.Literal) and pattern_node.is_string else None
+        pattern = (
+            pattern_node.this
+            if isinstance(pattern_node, exp.Literal) and pattern_node.is_string
+            else None
+        )
         if (
             not case_insensitive
             and pattern is not None
@@ -418,10 +465,17 @@ class _Classifier:
         resolved_all = {r for r in (self.resolve(c, scope) for c in columns) if r}
         if len({r[0] for r in resolved_all}) == 1:
             table, column = sorted(resolved_all)[0]
-            self.result.predicates.append(Predicate(
-                kind=TRIGRAM, table=table, column=column if len(resolved_all) == 1 else None,
-                text=_sql(leaf), offset=_offset(columns[0]), expression=_unqualified_sql(target),
-                pattern=pattern))
+            self.result.predicates.append(
+                Predicate(
+                    kind=TRIGRAM,
+                    table=table,
+                    column=column if len(resolved_all) == 1 else None,
+                    text=_sql(leaf),
+                    offset=_offset(columns[0]),
+                    expression=_unqualified_sql(target),
+                    pattern=pattern,
+                )
+            )
 
     def _full_text(self, leaf: Any, target: Any, scope: Any) -> None:
         columns = _local_columns(target)
@@ -430,10 +484,16 @@ class _Classifier:
             return
         table, column = sorted(resolved_all)[0]
         col = _plain_column(target)
-        self.result.predicates.append(Predicate(
-            kind=FULL_TEXT, table=table, column=column if len(resolved_all) == 1 else None,
-            text=_sql(leaf), offset=_offset(columns[0]),
-            expression=None if col is not None else _unqualified_sql(target)))
+        self.result.predicates.append(
+            Predicate(
+                kind=FULL_TEXT,
+                table=table,
+                column=column if len(resolved_all) == 1 else None,
+                text=_sql(leaf),
+                offset=_offset(columns[0]),
+                expression=None if col is not None else _unqualified_sql(target),
+            )
+        )
 
     def _order_limit(self, node: Any, scope: Any, equal: dict[str, list[str]]) -> None:
         order: list[tuple[str, bool]] = []
@@ -451,12 +511,21 @@ class _Classifier:
             order.append((resolved[1], bool(ordered.args.get("desc"))))
         if table is None or first is None:
             return
-        self.result.predicates.append(Predicate(
-            kind=ORDER_LIMIT, table=table, column=order[0][0], text=_sql(node.args["order"]),
-            offset=_offset(first), order=tuple(order), equal_columns=tuple(equal.get(table, ()))))
+        self.result.predicates.append(
+            Predicate(
+                kind=ORDER_LIMIT,
+                table=table,
+                column=order[0][0],
+                text=_sql(node.args["order"]),
+                offset=_offset(first),
+                order=tuple(order),
+                equal_columns=tuple(equal.get(table, ())),
+            )
+        )
 
 
 # -- helpers ------------------------------------------------------------------------------
+
 
 def _replace(p: Predicate, **changes: Any) -> Predicate:
     from dataclasses import replace
