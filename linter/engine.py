@@ -53,7 +53,7 @@ def lint(
     only: Iterable[Path] | None = None,
     history: Sequence[Path] = (),
     changes: ChangeSet | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
@@ -75,6 +75,10 @@ def lint(
     rules = enabled_rules(config)
     findings = run_rules(migrations, rules, config, changes)
     sources = {s.display: s for m in migrations for s in m.sources}
+    for finding in findings:  # findings in application query files: keep their text for reports
+        if finding.path not in sources and Path(finding.path).is_file():
+            path = Path(finding.path)
+            sources[finding.path] = SourceFile(path, finding.path, path.read_text(encoding="utf-8", errors="replace"))
     return RunResult(findings, migrations, rules, config, sources)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.config import Config
+from linter.config import Config, load_config
 from linter.engine import lint
 from linter.registry import all_rules
 from tests.helpers import make_config
@@ -32,7 +32,7 @@ Key = tuple[str, int, str]  # (file name, line, rule id)
 
 def markers() -> list[Key]:
     found: list[Key] = []
-    for path in sorted(MIGRATIONS.glob("*.sql")):
+    for path in sorted([*MIGRATIONS.glob("*.sql"), *(PROJECT / "queries").glob("*.sql")]):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             for group in _MARKERS.finditer(line):
                 found.extend((path.name, number, rule) for rule in _ID.findall(group.group(1)))
@@ -52,7 +52,8 @@ def test_markers_name_lines_of_the_faulty_migrations() -> None:
 
 @cache
 def default_findings() -> tuple[Key, ...]:
-    return tuple(findings(Config(root=PROJECT)))
+    # The project's own configuration, as `pgpreflight lint examples/assist-move-assist` reads it.
+    return tuple(findings(load_config(PROJECT / "pgpreflight.toml")))
 
 
 DEFAULT_RULES = sorted(rule.id for rule in all_rules().values() if not rule.opt_in)

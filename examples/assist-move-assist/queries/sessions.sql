@@ -33,6 +33,6 @@ WHERE expires_at < now() - interval '30 days';
 -- lê a tabela inteira. Exemplo para a regra query-without-supporting-index.
 SELECT s.id, s.user_id, s.user_agent, s.created_at
 FROM sessions AS s
-WHERE s.ip_address = $1
+WHERE s.ip_address = $1 -- [filter-column-without-index]
 ORDER BY s.created_at DESC
 LIMIT 100;
