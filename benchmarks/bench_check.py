@@ -45,13 +45,15 @@ def main() -> int:
         start_s = time.perf_counter() - started
         print(
             f"server start (initdb + start): {start_s:.3f} s  "
-            f"[PostgreSQL {server.major_version}, {server.binaries.source if server.binaries else '?'}]"
+            f"[PostgreSQL {server.major_version}, "
+            f"{server.binaries.source if server.binaries else '?'}]"
         )
         with psycopg.connect(server.dsn, autocommit=True) as conn:
             conn.execute("CREATE DATABASE bench_src")
         with psycopg.connect(server.conninfo("bench_src"), autocommit=True) as conn:
             conn.execute(
-                "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 10000) g"
+                "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, "
+                "10000) g"
             )
         clones = []
         for i in range(args.repeat):
@@ -61,7 +63,8 @@ def main() -> int:
             server.drop_database(f"bench_clone{i}")
         server.drop_database("bench_src")
         print(
-            f"template clone (CREATE DATABASE ... TEMPLATE, small db): median {statistics.median(clones):.3f} s, "
+            "template clone (CREATE DATABASE ... TEMPLATE, small db): median "
+            f"{statistics.median(clones):.3f} s, "
             f"min {min(clones):.3f} s over {len(clones)}"
         )
 
@@ -95,11 +98,14 @@ def main() -> int:
         + (", seed.sql loaded" if args.data else "")
     )
     print(
-        f"traced statements: {len(statements)}; {traced_ms / 1000 / max(len(statements), 1):.4f} s per traced "
-        f"statement (of which executing the statement itself: {exec_ms / 1000 / max(len(statements), 1):.4f} s)"
+        f"traced statements: {len(statements)}; {traced_ms / 1000 / max(len(statements), 1):.4f} "
+        "s per traced "
+        "statement (of which executing the statement itself: "
+        f"{exec_ms / 1000 / max(len(statements), 1):.4f} s)"
     )
     print(
-        f"whole check (baseline, clones, traces, round trips, pg_dump diffs, post-conditions): {wall:.2f} s"
+        "whole check (baseline, clones, traces, round trips, pg_dump diffs, post-conditions): "
+        f"{wall:.2f} s"
     )
     return 0
 

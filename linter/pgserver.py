@@ -676,7 +676,7 @@ class ScratchServer:
         import psycopg
 
         with psycopg.connect(self.conninfo(dbname), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """CREATE DATABASE name [TEMPLATE template]; returns the new database's conninfo.

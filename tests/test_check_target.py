@@ -81,6 +81,11 @@ def _checksum(dsn: str) -> dict[str, Any]:
     }
 
 
+def check_insert_ok(result: Any) -> bool:
+    insert = result.migrations[0].up.statements[2]
+    return insert.kind == "InsertStmt" and insert.status == "ok" and insert.rows == 1
+
+
 def _options() -> CheckOptions:
     return CheckOptions(db_prefix=f"tg{next(_runs)}")
 
@@ -103,6 +108,8 @@ def test_read_only_mode_leaves_the_target_unchanged(
     assert result.baseline == ["202401010000__items", "202401020000__items_name"]
     assert result.pending == ["202401030000__price"]
     assert 900 <= result.target.tables_sampled["items"] <= 1000
+    # the copy continues the target's sequence: the migration's INSERT does not collide
+    assert check_insert_ok(result)
     assert result.target.target_rows["items"] == 5000
     check = result.migrations[0]
     assert check.status == "passed", check

@@ -152,7 +152,8 @@ Snapshot = dict[tuple[str, str], dict[str, Any]]
 
 def _relations_query(in_transaction: bool) -> str:
     viewdef = (
-        "(SELECT md5(string_agg(r.ev_action::text, ',')) FROM pg_rewrite r WHERE r.ev_class = c.oid)"
+        "(SELECT md5(string_agg(r.ev_action::text, ',')) FROM pg_rewrite r WHERE r.ev_class = "
+        "c.oid)"
         if in_transaction
         else "CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END"
     )

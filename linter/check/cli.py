@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     db.add_argument(
         "--execute-on-target",
         action="store_true",
-        help="apply pending migrations on the target inside one transaction that is always rolled back "
+        help="apply pending migrations on the target inside one transaction "
+        "that is always rolled back "
         "(for a disposable staging copy)",
     )
     db.add_argument(
@@ -146,7 +147,11 @@ def run(args: argparse.Namespace, config: Any) -> int:
         history=targets.get("history", ()),
         changes=changes,
     )
-    progress = None if args.quiet else (lambda msg: sys.stderr.write(f"pgpreflight: {msg}\n"))
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"pgpreflight: {message}\n")
+
+    progress = None if args.quiet else say
     options = CheckOptions(
         # per-statement is not (yet) a value linter/config.py accepts, so the flag wins here.
         transaction_mode=args.transaction or str(config.get("transaction")),

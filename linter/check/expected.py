@@ -98,7 +98,7 @@ def _default_volatility(expr: object) -> bool | None:
         return False
     if isinstance(expr, ast.TypeCast):
         return _default_volatility(expr.arg)
-    if isinstance(expr, ast.FuncCall):
+    if isinstance(expr, ast.FuncCall) and expr.funcname:
         name = expr.funcname[-1].sval
         if name in _VOLATILE_FUNCTIONS:
             return True
@@ -143,7 +143,7 @@ def _alter_column_type(cmd: ast.AlterTableCmd) -> tuple[bool | None, str | None]
     return True, "changing a column's type rewrites the table unless the types are binary coercible"
 
 
-def _cmd_expectation(cmd: ast.AlterTableCmd) -> tuple[str, bool | None, str | None]:
+def _cmd_expectation(cmd: ast.AlterTableCmd) -> tuple[str | None, bool | None, str | None]:
     sub = cmd.subtype
     if sub == AT.AT_AddColumn:
         rewrite, note = _add_column(cmd)
@@ -157,13 +157,13 @@ def _cmd_expectation(cmd: ast.AlterTableCmd) -> tuple[str, bool | None, str | No
         return ACCESS_EXCLUSIVE, False, None
     if sub in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions):
         names = [d.defname for d in cmd.def_ or () if isinstance(d, ast.DefElem)]
-        light = names and all(n.startswith(_LIGHT_RELOPTIONS) for n in names)
+        light = bool(names) and all((n or "").startswith(_LIGHT_RELOPTIONS) for n in names)
         return (SHARE_UPDATE_EXCLUSIVE if light else ACCESS_EXCLUSIVE), False, None
     if sub in (AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod):
         return ACCESS_EXCLUSIVE, True, None
     if sub == AT.AT_DetachPartition:
         return None, False, None  # CONCURRENTLY changes the level; not predicted
-    return _SUBCOMMAND_LOCK.get(sub, ACCESS_EXCLUSIVE), False, None
+    return (_SUBCOMMAND_LOCK.get(sub, ACCESS_EXCLUSIVE) if sub is not None else None), False, None
 
 
 def expectation(node: ast.Node) -> Expectation | None:
@@ -224,7 +224,7 @@ def expectation(node: ast.Node) -> Expectation | None:
         return Expectation(None, ACCESS_EXCLUSIVE, False, "DROP INDEX locks the index's table")
     if isinstance(node, ast.CreateTrigStmt):
         return Expectation(short(relation_name(node.relation)), SHARE_ROW_EXCLUSIVE, False, None)
-    if isinstance(node, ast.TruncateStmt) and len(node.relations or ()) == 1:
+    if isinstance(node, ast.TruncateStmt) and node.relations and len(node.relations) == 1:
         return Expectation(
             short(relation_name(node.relations[0])),
             ACCESS_EXCLUSIVE,

@@ -54,7 +54,8 @@ def postconditions(conn: Any, snapshot: catalog.Snapshot) -> list[PostCondition]
                 PostCondition(
                     "invalid-index",
                     name,
-                    f"index {name} on {attrs['table']} is INVALID: written on every change, never used",
+                    f"index {name} on {attrs['table']} is INVALID: written on every change, never "
+                    "used",
                     f"DROP INDEX CONCURRENTLY {name}; then CREATE INDEX CONCURRENTLY again",
                 )
             )
@@ -65,7 +66,8 @@ def postconditions(conn: Any, snapshot: catalog.Snapshot) -> list[PostCondition]
                 PostCondition(
                     "not-valid-constraint",
                     name,
-                    f"constraint {conname} on {table} is NOT VALID: existing rows were never checked",
+                    f"constraint {conname} on {table} is NOT VALID: existing rows were never "
+                    "checked",
                     f"ALTER TABLE {table} VALIDATE CONSTRAINT {conname}",
                 )
             )

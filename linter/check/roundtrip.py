@@ -280,17 +280,17 @@ def probe_rows(
     try:
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
-            has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]  # type: ignore[index]
+            has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]
             if not has_rows or table in new_tables:
                 problem = _insert_probe(conn, table, s1)
                 if problem:
                     notes.append(f"data-loss probe: could not insert a row into {table}: {problem}")
             if table in new_tables:
-                rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]  # type: ignore[index]
+                rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]
                 probes.append(_Probe(table, None, int(rows)))
             for column in columns:
                 rows = conn.execute(
-                    f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"  # type: ignore[arg-type]
+                    f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"
                 ).fetchone()[0]
                 probes.append(_Probe(table, column, int(rows)))
         conn.execute("COMMIT")
@@ -337,13 +337,13 @@ def _insert_probe(conn: Any, table: str, snap: catalog.Snapshot, attempts: int =
     for _ in range(attempts):
         names = [c for c in options if options[c][choice[c]] != "NULL"]
         if names:
-            values = ", ".join(options[c][choice[c]] for c in names)
-            sql = f"INSERT INTO {_ident(table)} ({', '.join(map(_quote, names))}) VALUES ({values})"
+            row = ", ".join(options[c][choice[c]] for c in names)
+            sql = f"INSERT INTO {_ident(table)} ({', '.join(map(_quote, names))}) VALUES ({row})"
         else:
             sql = f"INSERT INTO {_ident(table)} DEFAULT VALUES"
         conn.execute("SAVEPOINT probe")
         try:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
             conn.execute("RELEASE SAVEPOINT probe")
             return None
         except psycopg.Error as exc:

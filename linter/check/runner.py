@@ -42,7 +42,9 @@ class CheckOptions:
     db_prefix: str = "pgpf"  # names of the databases created on the server
     # The EXPLAIN step (linter.explain): called as explain(conn_factory, pending, result) on a
     # scratch clone of the baseline and its data; returns the evidence dict for result.explain.
-    explain: Callable[[Callable[[], Any], list[Migration], CheckResult], dict[str, Any]] | None = None
+    explain: Callable[[Callable[[], Any], list[Migration], CheckResult], dict[str, Any]] | None = (
+        None
+    )
 
 
 def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> int:
@@ -140,7 +142,9 @@ def check_on_server(
             _replay_baseline(base_info, baseline, options, result, major)
         if options.explain is not None and pending:
             created.append(f"{options.db_prefix}_explain")
-            _run_explain_step(server, base_db, f"{options.db_prefix}_explain", pending, options, result)
+            _run_explain_step(
+                server, base_db, f"{options.db_prefix}_explain", pending, options, result
+            )
         template = base_db
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
@@ -169,7 +173,12 @@ def check_on_server(
 
 
 def _run_explain_step(
-    server: Any, base_db: str, name: str, pending: list[Migration], options: CheckOptions, result: CheckResult
+    server: Any,
+    base_db: str,
+    name: str,
+    pending: list[Migration],
+    options: CheckOptions,
+    result: CheckResult,
 ) -> None:
     """EXPLAIN evidence (linter.explain) on its own clone of the baseline: it applies the pending
     migrations and synthesises rows there, so the traced scenarios start from the real baseline.
@@ -181,7 +190,9 @@ def _run_explain_step(
     info = server.create_database(name, template=base_db)
     try:
         result.explain = options.explain(
-            lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"), pending, result
+            lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"),
+            pending,
+            result,
         )
     except (psycopg.Error, PgPreflightError) as exc:
         result.notes.append(f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}")

@@ -201,7 +201,8 @@ def _regclass(conn: Any, name: str) -> str | None:
 
 def _columns(conn: Any, table: str) -> set[str]:
     rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT "
+        "attisdropped",
         (table,),
     ).fetchall()
     return {str(r[0]) for r in rows}
@@ -227,7 +228,8 @@ def read_history(conn: Any, opts: TargetOptions) -> tuple[str | None, set[str], 
         column = opts.version_column if opts.version_column in cols else None
         if name == "goose_db_version" and "version_id" in cols:
             q = sql.SQL(
-                "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) version_id, is_applied "
+                "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) version_id, "
+                "is_applied "
                 "FROM {} ORDER BY version_id, id DESC) s WHERE is_applied"
             ).format(ident)
             return table, {str(r[0]) for r in conn.execute(q)}, None
@@ -354,10 +356,8 @@ def copy_schema(server: Any, dsn: str, opts: TargetOptions, dbname: str) -> None
         if proc.returncode != 0:
             detail = _scrub(_last_error(proc.stderr), dsn)
             if (
-                ("lock" in detail
-                and "timeout" in detail.lower())
-                or "could not obtain lock" in detail
-            ):
+                "lock" in detail and "timeout" in detail.lower()
+            ) or "could not obtain lock" in detail:
                 detail = f"lock timeout: {detail}"
             raise PgPreflightError(
                 f"target ({where}): reading the schema failed: {detail}", exit_code=2
@@ -379,7 +379,8 @@ def copy_schema(server: Any, dsn: str, opts: TargetOptions, dbname: str) -> None
         )
         if restore.returncode != 0:
             raise PgPreflightError(
-                f"cannot load the target's schema into the scratch server: {_last_error(restore.stderr)}",
+                "cannot load the target's schema into the scratch server: "
+                f"{_last_error(restore.stderr)}",
                 exit_code=2,
             )
 
@@ -442,8 +443,28 @@ def copy_sample(src: Any, dst: Any, table: str, limit: int, estimate: int) -> in
         ):
             for data in out:
                 inp.write(data)
-        copied = max(wc.rowcount, 0)
+        copied = max(int(wc.rowcount), 0)
     return copied
+
+
+def copy_sequences(src: Any, dst: Any, dsn: str) -> None:
+    """pg_dump --schema-only leaves sequences at their start: give the copy the target's
+    current values, or the first INSERT of a migration collides with a sampled row."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        values = catalog.sequence_values(src)
+    except psycopg.Error as exc:
+        raise target_error(exc, dsn, "reading sequence values") from None
+    for name, value in values.items():
+        if value is None:
+            continue
+        regclass = _regclass(dst, name)
+        if regclass is not None:
+            dst.execute(
+                sql.SQL("SELECT setval({}, {})").format(sql.Literal(regclass), sql.Literal(value))
+            )
 
 
 # -- fingerprint (did anything change on the target?) ------------------------------------------
@@ -490,7 +511,7 @@ def run_target(
             tables = touched_tables(pending)
             stats = table_stats(target, tables)
             before = fingerprint(target)
-            target_version = str(target.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            target_version = str(target.execute("SHOW server_version").fetchone()[0])
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "reading the target") from None
         info = TargetInfo(
@@ -552,6 +573,7 @@ def _replay(
                     )
                 except psycopg.Error as exc:
                     raise target_error(exc, opts.dsn, f"sampling {tbl}") from None
+            copy_sequences(target, dst, opts.dsn)
             dst.execute("ANALYZE")
 
     if server is not None:
@@ -620,7 +642,8 @@ def _execute_on_target(
                 skipped = [s for s in section.statements if s.status == "skipped"]
                 if skipped:
                     check.notes.append(
-                        f"{len(skipped)} statement(s) not run on the target: they cannot run in a transaction"
+                        f"{len(skipped)} statement(s) not run on the target: they cannot run in a "
+                        "transaction"
                     )
             if section.status == "error":
                 failed = True
@@ -655,5 +678,6 @@ def _project(result: CheckResult, info: TargetInfo) -> None:
                 if sampled and rows and rows > sampled:
                     st.projected_ms = round(st.duration_ms * rows / sampled, 1)
                     st.notes.append(
-                        f"projection: {st.duration_ms:.1f} ms on {sampled} sampled rows x {rows}/{sampled}"
+                        f"projection: {st.duration_ms:.1f} ms on {sampled} sampled rows x "
+                        f"{rows}/{sampled}"
                     )

@@ -59,7 +59,8 @@ def _statement_lines(st: dict[str, Any]) -> list[str]:
     if st.get("projected_ms") is not None:
         duration += f" (~{_ms(st['projected_ms'])} on target)"
     lines = [
-        f"  {st['line']:>5}  {status}{sql:<44}  {lock:<36}  {blocked:<38}  {rewrite:<14}  {duration}"
+        f"  {st['line']:>5}  {status}{sql:<44}  {lock:<36}  {blocked:<38}  {rewrite:<14}  "
+        f"{duration}"
     ]
     err = st.get("error")
     if err:
@@ -121,7 +122,8 @@ def render_check(check: dict[str, Any]) -> str:
             out.append(f"target unchanged after the run: {'yes' if target['unchanged'] else 'NO'}")
         for adv in target.get("sequence_advances", []):
             out.append(
-                f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} (not rolled back)"
+                f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} (not "
+                "rolled back)"
             )
     out.append(
         f"baseline: {len(check['baseline'])} migration(s); pending: {len(check['pending'])}; "

@@ -209,7 +209,7 @@ class SectionTracer:
         state.tx_facts = []
 
     def _end(self, state: _State, command: str) -> None:
-        self.conn.execute(command)  # type: ignore[arg-type]
+        self.conn.execute(command)
         self._released(state)
 
     def _released(self, state: _State) -> None:
@@ -282,7 +282,7 @@ class SectionTracer:
             if poller is not None:
                 poller.start()
             with _Watchdog(self.conn, self.options.watchdog_s):
-                cur = self.conn.execute(stmt.text)  # type: ignore[arg-type]
+                cur = self.conn.execute(stmt.text)
             st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             st.rows = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
         except psycopg.Error as exc:
@@ -347,13 +347,13 @@ class SectionTracer:
         started = time.perf_counter()
         try:
             if txn == "begin":
-                self.conn.execute(stmt.text)  # type: ignore[arg-type]
+                self.conn.execute(stmt.text)
                 state.tx_rels = set(state.rels)
                 state.tx_facts = []
             elif txn == "end":
                 self._end(state, stmt.text)
             else:
-                self.conn.execute(stmt.text)  # type: ignore[arg-type]
+                self.conn.execute(stmt.text)
         except psycopg.Error as exc:
             st.status = "error"
             st.error = statement_error(exc, stmt)
