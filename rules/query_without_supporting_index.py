@@ -19,6 +19,10 @@ cases). Each gap is reported once, under the sub-rule when it is enabled, otherw
 rule (unless the sub-rule is in `ignore`). ORDER BY ... LIMIT, full-text and containment gaps, and
 queries that cannot be parsed, are reported by this rule.
 
+Findings point at the query's file and line. Query files are not migrations, so silence them with
+`per-file-ignores` (`"queries/reports.sql" = ["filter-column-without-index"]`); in a migration,
+`-- pgpreflight: ignore-file[rule] reason` covers its query blocks.
+
 ## Example
 ```sql
 CREATE TABLE oficinas (id bigint PRIMARY KEY, nome text NOT NULL, data_inicio date NOT NULL);

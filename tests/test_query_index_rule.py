@@ -184,6 +184,18 @@ def test_query_files_from_config_and_parse_errors(tmp_path: Path) -> None:
     ]
     parse = next(f for f in result.findings if f.rule == UMBRELLA)
     assert "cannot be parsed" in parse.message
+    # query files are silenced with per-file-ignores
+    quiet = make_config(
+        tmp_path,
+        queries=["queries/*.sql"],
+        select=ALL,
+        per_file_ignores={"queries/oficinas.sql": [FILTER, UMBRELLA]},
+    )
+    os.chdir(tmp_path)
+    try:
+        assert lint([tmp_path / "migrations"], quiet).findings == []
+    finally:
+        os.chdir(cwd)
 
 
 def test_no_queries_means_no_sqlglot(tmp_path: Path) -> None:

@@ -95,7 +95,6 @@ def query_findings(migrations: list[Migration], ctx: Context) -> Iterator[Findin
                     f"query {q.where} cannot be parsed: {analysis.error}",
                     offset=q.offset + analysis.error_offset,
                     hint="fix the SQL, or move the query out of the files listed in 'queries'",
-                    severity="warning",
                 )
     for analysis, gap in report.gaps:
         p = gap.predicate
