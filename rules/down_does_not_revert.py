@@ -144,6 +144,11 @@ def _describe(d: SchemaDifference, up_changes: set[tuple[str, str, str]]) -> tup
             f"DOWN leaves {d.object_type} {d.name} renamed to {d.new_name}",
             f"rename it back to {d.name} in DOWN",
         )
+    if d.object_type == "view":
+        return (
+            f"DOWN leaves view {d.name} defined differently from before UP",
+            "recreate the view in DOWN with the query it had before UP",
+        )
     return (
         f"DOWN leaves {what} changed: {d.after} (before UP: {d.before})",
         f"restore the {d.object_type} in DOWN as it was before UP",
@@ -203,7 +208,7 @@ def _names_of(d: SchemaDifference) -> list[set[str]]:
     if d.object_type == "enum value":
         type_name, _, value = d.name.rpartition(".")
         return [{_short(type_name), value}, {_short(type_name)}]
-    leaf = _short(d.new_name if d.kind == "renamed" and d.new_name else d.name)
+    leaf = _short((d.new_name if d.kind == "renamed" and d.new_name else d.name).split("(")[0])
     table = {_short(d.table)} if d.table else set()
     return [{leaf} | table, {leaf}, table] if table else [{leaf}]
 

@@ -571,3 +571,15 @@ def test_trigger_enable_and_disable() -> None:
         "(was after delete for each row execute function f)"
     ]
     assert not model.unmodelled
+
+
+def test_default_null_is_no_default_and_unknown_types_match_in_diff() -> None:
+    model = model_of(
+        "CREATE TABLE t (a text DEFAULT NULL, b int DEFAULT NULL::integer, c int DEFAULT 1);"
+        "ALTER TABLE t ALTER COLUMN c SET DEFAULT NULL;"
+        "CREATE TABLE s AS SELECT a, b + 1 AS total FROM t;"
+    )
+    assert [c.default for c in model.table("t").columns.values()] == [None, None, None]  # type: ignore[union-attr]
+    assert model.table("s").columns["total"].type == "unknown"  # type: ignore[union-attr]
+    typed = model_of("DROP TABLE s; CREATE TABLE s (a text, total integer);", model.copy())
+    assert diff(model, typed) == []

@@ -8,12 +8,15 @@ add. Column order, comments and privileges are not compared.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cowmap import CowMap
+from .derive import UNKNOWN
 from .objects import Column, Constraint, Domain, EnumType, Index, Table, Trigger, display
 from .render import column_text, constraint_text, index_text
 
@@ -72,7 +75,16 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
         {k: s for k, s in new_sequences.items() if s.owned_by is None},
         lambda s: s.data_type,
     )
-    _compare_named(out, "view", *_changed_parts(before.views, after.views), lambda v: v.query)
+    _compare_named(
+        out,
+        "view",
+        *_changed_parts(before.views, after.views),
+        lambda v: v.query,
+        equal=lambda a, b: (
+            (a.materialized, normalise_expression(a.query))
+            == (b.materialized, normalise_expression(b.query))
+        ),
+    )
     _compare_named(
         out,
         "function",
@@ -246,12 +258,44 @@ _CAST = re.compile(r"::\s*(\"[^\"]+\"|[a-z_][a-z0-9_. ]*)(\(\d+(\s*,\s*\d+)?\))?
 
 
 def normalise_expression(text: str | None) -> str | None:
-    """Expression text compared loosely: casts, case and spacing do not count.
-
-    `'active'::text` in one migration and `'active'` in another are the same default."""
+    """Expression text compared loosely: casts, `public.`/`pg_catalog.` on function names,
+    case and spacing do not count. PostgreSQL stores `lower(name)` on a varchar column as
+    `lower((name)::text)` and `x <> 0` on a float as `x <> (0)::double precision` either way,
+    so two spellings of one definition must compare equal."""
     if text is None:
         return None
-    return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+    return _normalised(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    from pglast import ast, parse_sql
+
+    from .names import deparse
+
+    is_query = text.lstrip().split(" ", 1)[0].upper() in ("SELECT", "WITH", "VALUES", "(")
+    try:
+        stmt = parse_sql(text if is_query else f"SELECT {text}")[0].stmt
+    except Exception:  # not text pglast reads back: compare it as text
+        return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, ast.TypeCast):
+            return strip(value.arg)
+        if isinstance(value, ast.FuncCall):
+            names: tuple[Any, ...] = value.funcname or ()
+            if len(names) > 1 and getattr(names[0], "sval", None) in ("public", "pg_catalog"):
+                value.funcname = names[1:]
+        if isinstance(value, ast.Node):
+            for attr in value:
+                setattr(value, attr, strip(getattr(value, attr)))
+            return value
+        if isinstance(value, tuple):
+            return tuple(strip(item) for item in value)
+        return value
+
+    printed = deparse(strip(stmt))
+    return (printed if is_query else printed.removeprefix("SELECT ")).lower()
 
 
 def _column_definition(column: Column) -> tuple[Any, ...]:
@@ -266,6 +310,9 @@ def _column_definition(column: Column) -> tuple[Any, ...]:
 
 
 def _same_column(old: Column, new: Column) -> bool:
+    """Equal definitions; a type the model could not derive (`unknown`) matches any type."""
+    if UNKNOWN in (old.type, new.type):
+        return _column_definition(old)[1:] == _column_definition(new)[1:]
     return _column_definition(old) == _column_definition(new)
 
 
@@ -273,7 +320,7 @@ def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
     return (
         constraint.kind,
         constraint.columns,
-        constraint.expression,
+        normalise_expression(constraint.expression),
         constraint.ref_table,
         constraint.ref_columns,
         constraint.on_delete,
@@ -282,7 +329,28 @@ def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
 
 
 def _index_definition(index: Index) -> tuple[Any, ...]:
-    return (index.elements, index.method, index.unique, index.predicate, index.include)
+    elements = tuple(
+        dataclasses.replace(e, expression=normalise_expression(e.expression))
+        for e in index.elements
+    )
+    return (
+        elements,
+        index.method,
+        index.unique,
+        normalise_expression(index.predicate),
+        index.include,
+        index.nulls_not_distinct,
+    )
+
+
+def _same_index(old: Index, new: Index) -> bool:
+    return _index_definition(old) == _index_definition(new)
+
+
+def _same_constraint(old: Constraint, new: Constraint) -> bool:
+    return dataclasses.replace(old, expression=normalise_expression(old.expression)) == (
+        dataclasses.replace(new, expression=normalise_expression(new.expression))
+    )
 
 
 def _trigger_text(trigger: Trigger) -> str:
@@ -340,6 +408,7 @@ def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:
         constraint_text,
         table=name,
         rename_key=_constraint_definition,
+        equal=_same_constraint,
     )
     _compare_named(
         out,
@@ -349,6 +418,7 @@ def _compare_table(out: list[SchemaDifference], old: Table, new: Table) -> None:
         index_text,
         table=name,
         rename_key=_index_definition,
+        equal=_same_index,
     )
     _compare_named(
         out, "trigger", old.triggers, new.triggers, _trigger_text, table=name, prefix=name + "."

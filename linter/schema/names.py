@@ -67,9 +67,13 @@ def deparse(node: Any) -> str:
     return str(RawStream()(node))
 
 
-def default_text(node: Any) -> str:
+def default_text(node: Any) -> str | None:
     """A column default as text; `nextval('seq')` is written as PostgreSQL stores it,
-    `nextval('seq'::regclass)`, so a serial column and its hand-written equivalent compare equal."""
+    `nextval('seq'::regclass)`, so a serial column and its hand-written equivalent compare equal.
+    `DEFAULT NULL` (even cast) is no default at all: PostgreSQL does not store it."""
+    bare = node.arg if isinstance(node, ast.TypeCast) else node
+    if isinstance(bare, ast.A_Const) and bare.isnull:
+        return None
     if (
         isinstance(node, ast.FuncCall)
         and split_name(node.funcname) in ((None, "nextval"), ("pg_catalog", "nextval"))

@@ -263,6 +263,8 @@ class View:
     materialized: bool = False
     depends_on: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Qualified names of the tables and views its query reads (DROP ... CASCADE drops it)."""
+    columns: tuple[Column, ...] = field(default=(), compare=False, repr=False)
+    """Columns as far as the query shows them (see `derive`)."""
     location: Any = field(default=None, compare=False, repr=False)
 
     @property

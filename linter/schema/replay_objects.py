@@ -541,6 +541,7 @@ class ObjectStatements(TableStatements):
             name,
             N.deparse(node.query),
             depends_on=self._reads(node.query),
+            columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
             location=self._location,
         )
         self._relations[key] = "view"
@@ -568,6 +569,7 @@ class ObjectStatements(TableStatements):
                 N.deparse(node.query),
                 materialized=True,
                 depends_on=self._reads(node.query),
+                columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
                 location=self._location,
             )
             self._relations[key] = "materialized view"
@@ -593,7 +595,13 @@ class ObjectStatements(TableStatements):
                 )
 
     def _known_table(self, rv: Any) -> Table | None:
-        return self.tables.get(self._rel_key(rv))
+        """A table, or a view seen as a table of its columns, for deriving query columns."""
+        key = self._rel_key(rv)
+        view = self.views.get(key)
+        if view is not None:
+            schema, name = key.split(".", 1)
+            return Table(schema, name, columns={c.name: c for c in view.columns})
+        return self.tables.get(key)
 
     # ----------------------------------------------------------------- types
 
