@@ -4,6 +4,7 @@ back, and the text line per index."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -251,3 +252,76 @@ def test_gain_thresholds(before: Any, after: Any, helps: bool, why: str) -> None
 
     g = gain(before, after, Thresholds())
     assert (g.helps, g.why) == (helps, why)
+
+
+def test_workload_from_pg_stat_statements(tmp_path: Path) -> None:
+    """Target mode's workload: top pg_stat_statements entries on the tables with new indexes,
+    measured like application queries (a server of its own: the module must be preloaded)."""
+    import psycopg
+
+    from linter.explain.workload import top_statements
+    from linter.pgserver import ScratchServer
+
+    settings = {"shared_preload_libraries": "'pg_stat_statements'"}
+    with ScratchServer(
+        os.environ.get("PGPREFLIGHT_TEST_PG_BIN") or None, settings=settings
+    ) as server:
+        target = server.create_database("target", template="template0")
+        with psycopg.connect(target, autocommit=True) as conn:
+            assert (
+                top_statements(conn, ["public.pessoas"])[1]
+                == "pg_stat_statements is not installed on the target"
+            )
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+            for stmt in discover_sql(BASELINE):
+                conn.execute(stmt)
+            conn.execute(DATA)
+            conn.execute("CREATE TABLE outra (id int)")
+            for i in range(30):
+                conn.execute("SELECT id FROM pessoas WHERE cidade = %s", (f"cidade {i}",))
+            conn.execute("SELECT count(*) FROM pessoas WHERE criada_em > %s", ("2024-01-01",))
+            conn.execute("SELECT * FROM outra WHERE id = %s", (1,))
+            statements, note = top_statements(conn, ["public.pessoas"], limit=5)
+        assert note is None
+        texts = [" ".join(s.query.split()) for s in statements]
+        assert "SELECT id FROM pessoas WHERE cidade = $1" in texts
+        assert not any("outra" in t for t in texts)  # other tables are not the workload
+        by_text = dict(zip(texts, statements, strict=True))
+        assert by_text["SELECT id FROM pessoas WHERE cidade = $1"].calls == 30
+        assert [s.total_ms for s in statements] == sorted(
+            (s.total_ms for s in statements), reverse=True
+        )
+
+        root = tmp_path / "p"
+        write_history(BASELINE + PENDING, root / "migrations")
+        migrations = discover([root / "migrations"], "auto")
+        scratch = server.create_database("scratch", template="template0")
+        with psycopg.connect(scratch, autocommit=True) as conn:
+            for stmt in migrations[0].up.statements:
+                conn.execute(stmt.text)
+            conn.execute(DATA)
+        options = ExplainOptions(runs=1, workload=lambda tables: (statements, None))
+        ev = run_explain(
+            lambda: psycopg.connect(scratch, autocommit=True),
+            migrations[1:],
+            schema_after(migrations),
+            make_config(root),
+            history=migrations,
+            options=options,
+        )
+    workload = [q for q in ev.queries if q.origin == "workload"]
+    cidade = next(q for q in workload if "cidade =" in q.sql)
+    assert cidade.label.startswith(
+        "pg_stat_statements: SELECT id FROM pessoas WHERE cidade = $1 (30 calls"
+    )
+    assert cidade.bound["$1"].startswith("'cidade ")
+    assert "idx_pessoas_cidade" in cidade.after.indexes_used
+    assert any(
+        u.startswith("pg_stat_statements:") for u in verdicts(ev)["idx_pessoas_cidade"].used_by
+    )
+
+
+def discover_sql(history: str) -> list[str]:
+    """The UP statements of the one-file history text (baseline table and extension)."""
+    body = history.split("-- UP", 1)[1].split("-- DOWN", 1)[0]
+    return [s for s in body.split(";") if s.strip()]

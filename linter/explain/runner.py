@@ -56,6 +56,10 @@ class ExplainOptions:
     statement_timeout: str = "60s"
     lock_timeout: str = "10s"
     progress: Callable[[str], None] | None = None
+    workload: Callable[[list[str]], tuple[list[Any], str | None]] | None = None
+    """Target mode: given the tables with new indexes, the target's top pg_stat_statements
+    entries touching them (`linter.explain.workload.read_workload`), measured like application
+    queries."""
 
     @classmethod
     def from_config(cls, config: Config, **overrides: Any) -> ExplainOptions:
@@ -213,6 +217,9 @@ def run_explain(
             return evidence
         index_tables = sorted({i.table for i in indexes})
         app = [a for a in report.analyses if a.error is None and set(a.tables) & set(index_tables)]
+        labels: dict[int, str] = {}
+        if options.workload is not None:
+            app += _workload(options, index_tables, schema, evidence, labels)
         touched = sorted(set(index_tables) | {t for a in app for t in a.tables})
         # data
         empty = [t for t in touched if not has_rows(conn, t)]
@@ -256,12 +263,14 @@ def run_explain(
             except Exception as exc:
                 evidence.notes.append(f"{analysis.query.where}: cannot bind its parameters: {exc}")
                 continue
+            origin = "workload" if id(analysis) in labels else "application"
             runs.append(
                 QueryRun(
-                    label=analysis.query.where
+                    label=labels.get(id(analysis))
+                    or analysis.query.where
                     + (f" ({analysis.query.name})" if analysis.query.name else ""),
                     sql=binding.sql,
-                    origin="application",
+                    origin=origin,
                     where=analysis.query.where,
                     name=analysis.query.name,
                     tables=list(analysis.tables),
@@ -302,7 +311,7 @@ def run_explain(
             relevant = [
                 r
                 for r in runs
-                if r.index == index.name or (r.origin == "application" and index.table in r.tables)
+                if r.index == index.name or (r.origin != "probe" and index.table in r.tables)
             ]
             verdict = decide(
                 index,
@@ -317,6 +326,36 @@ def run_explain(
         evidence.queries = runs
     evidence.elapsed_s = time.perf_counter() - started
     return evidence
+
+
+def _workload(
+    options: ExplainOptions,
+    tables: list[str],
+    schema: SchemaModel,
+    evidence: ExplainEvidence,
+    labels: dict[int, str],
+) -> list[Any]:
+    """The target's workload as analysed queries (labels by id of the analysis)."""
+    from pathlib import Path
+
+    from linter.migration import SourceFile
+    from linter.queries.loading import AppQuery
+    from linter.queries.predicates import analyse
+
+    assert options.workload is not None
+    statements, note = options.workload(tables)
+    if note:
+        evidence.notes.append(note)
+    out = []
+    for n, stmt in enumerate(statements, 1):
+        source = SourceFile(Path("pg_stat_statements"), "pg_stat_statements", stmt.query)
+        analysis = analyse(AppQuery(source, 0, stmt.query, "workload", f"top{n}"), schema)
+        if analysis.error is not None:
+            evidence.notes.append(f"{stmt.label}: not measured, {analysis.error}")
+            continue
+        labels[id(analysis)] = stmt.label
+        out.append(analysis)
+    return out
 
 
 def _hot_updates(report: Any, indexes: list[IndexInfo]) -> dict[str, list[str]]:

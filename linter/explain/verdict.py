@@ -37,7 +37,7 @@ class QueryRun:
     label: str
     sql: str
     origin: str
-    """`probe` or `application` (then `where` says file:line)."""
+    """`probe`, `application` (then `where` says file:line) or `workload` (pg_stat_statements)."""
     where: str | None = None
     name: str | None = None
     """Application queries: the `-- name:` above the query, when there is one."""
@@ -222,7 +222,7 @@ def _reason_unused(
         app_exprs = [
             c
             for r in runs
-            if r.origin == "application"
+            if r.origin != "probe"
             for c in r.columns
             if c[0] == index.table and c[2] == "expression"
         ]
@@ -230,7 +230,7 @@ def _reason_unused(
             return (
                 f"expression not matching: the queries use a different expression than {lead.text}"
             )
-    app = [r for r in runs if r.origin == "application"]
+    app = [r for r in runs if r.origin != "probe"]
     if (
         lead is not None
         and lead.column is not None
@@ -274,7 +274,7 @@ def decide(
     verdict = IndexVerdict(
         index, NOT_MEASURED, table_rows=table_rows, table_pages=table_pages, target_rows=target_rows
     )
-    verdict.used_by = [r.label if r.origin == "probe" else f"{r.where}" for r in users]
+    verdict.used_by = [r.label for r in users]
     if target_rows is not None and table_rows > 0:
         factor = target_rows / table_rows
         verdict.projected_build_ms = index.build_ms * factor if index.build_ms is not None else None

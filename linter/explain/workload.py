@@ -1,0 +1,95 @@
+"""The target's real workload: `pg_stat_statements` entries that touch the tables the pending
+migrations change, ranked by total execution time.
+
+Read on the target in a read-only session (`default_transaction_read_only`, `statement_timeout`
+and `lock_timeout` set, `application_name=pgpreflight`); when the extension is not installed or
+its view is not readable by our role, there is simply no workload (and a note says why). The
+texts come normalised by PostgreSQL (`WHERE id = $1`), which is the form the EXPLAIN step binds
+from `pg_stats` like any application query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Statement:
+    query: str
+    calls: int
+    total_ms: float
+    mean_ms: float
+
+    @property
+    def label(self) -> str:
+        flat = " ".join(self.query.split())
+        short = flat if len(flat) <= 60 else flat[:57] + "..."
+        return f"pg_stat_statements: {short} ({self.calls:,} calls, {self.total_ms:,.0f} ms total)"
+
+
+def _mentions(query: str, tables: list[str]) -> bool:
+    lowered = query.lower()
+    for table in tables:
+        name = table.split(".", 1)[-1].lower()
+        if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", lowered):
+            return True
+    return False
+
+
+def top_statements(
+    conn: Any, tables: list[str], limit: int = DEFAULT_LIMIT
+) -> tuple[list[Statement], str | None]:
+    """Top `limit` statements by total time that name one of `tables`; (statements, note)."""
+    import psycopg
+
+    try:
+        row = conn.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_stat_statements'"
+        ).fetchone()
+    except psycopg.Error as exc:
+        return [], f"cannot read pg_extension: {str(exc).strip().splitlines()[0]}"
+    if row is None:
+        return [], "pg_stat_statements is not installed on the target"
+    schema = str(row[0]).replace('"', '""')
+    major = int(conn.info.server_version) // 10000
+    total = "total_exec_time" if major >= 13 else "total_time"
+    mean = "mean_exec_time" if major >= 13 else "mean_time"
+    try:
+        rows = conn.execute(
+            f'SELECT query, calls, {total}, {mean} FROM "{schema}".pg_stat_statements '
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND query !~* '^\\s*(explain|analyze|vacuum|set|show|begin|commit|rollback"
+            "|create|alter|drop)\\M' "
+            f"ORDER BY {total} DESC LIMIT 500"
+        ).fetchall()
+    except psycopg.Error as exc:
+        return [], f"pg_stat_statements is not readable: {str(exc).strip().splitlines()[0]}"
+    found = [
+        Statement(str(q), int(c), float(t), float(m))
+        for q, c, t, m in rows
+        if q and "<insufficient privilege>" not in q and _mentions(str(q), tables)
+    ]
+    return found[:limit], None
+
+
+def read_workload(
+    dsn: str, tables: list[str], limit: int = DEFAULT_LIMIT, timeout: str = "30s"
+) -> tuple[list[Statement], str | None]:
+    """Open a read-only session on the target, read the workload, close it."""
+    import psycopg
+
+    options = (
+        f"-c default_transaction_read_only=on -c statement_timeout={timeout} -c lock_timeout=2s"
+    )
+    try:
+        with psycopg.connect(
+            dsn, autocommit=True, application_name="pgpreflight", options=options
+        ) as conn:
+            return top_statements(conn, tables, limit)
+    except psycopg.Error as exc:
+        return [], f"cannot read the target's workload: {str(exc).strip().splitlines()[0]}"
