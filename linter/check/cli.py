@@ -221,6 +221,12 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
         progress=progress,
     )
     schema = schema_after(migrations)
+    dsn = target_dsn(args)
+    if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
+        from linter.explain.workload import read_workload
+
+        timeout = str(config.get("statement-timeout"))
+        explain_options.workload = lambda tables: read_workload(dsn, tables, timeout=timeout)
 
     def explain(conn_factory: Any, pending: Any, check_result: Any) -> dict[str, Any]:
         target = getattr(check_result, "target", None)
