@@ -102,6 +102,31 @@ def test_down_that_would_fail_is_reported_at_its_statement(tmp_path: Path) -> No
     ]
 
 
+def test_down_in_the_wrong_order_would_fail(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE tags (id int PRIMARY KEY);\n"
+        "CREATE TABLE oficina_tags (tag_id int REFERENCES tags);\n"
+        "CREATE VIEW tag_names AS SELECT id FROM tags;\n"
+        "-- DOWN\nDROP TABLE IF EXISTS tags;\nDROP TABLE IF EXISTS oficina_tags;\n"
+        "DROP VIEW IF EXISTS tag_names;\n"
+    )
+    assert sorted(messages(sql, tmp_path)) == [
+        (
+            6,
+            "down",
+            "DOWN would fail: cannot drop public.tags: view public.tag_names depends on "
+            "it (CASCADE would drop the view)",
+        ),
+        (
+            6,
+            "down",
+            "DOWN would fail: cannot drop table public.tags: constraint "
+            "oficina_tags_tag_id_fkey on public.oficina_tags depends on it (CASCADE would drop the "
+            "constraint)",
+        ),
+    ]
+
+
 def test_exact_revert_is_quiet_including_cascades_and_renames(tmp_path: Path) -> None:
     sql = """-- UP
 ALTER TABLE oficinas ADD COLUMN cidade text NOT NULL DEFAULT '';
