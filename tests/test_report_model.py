@@ -151,3 +151,26 @@ def test_metadata_names_project_git_and_masked_target(tmp_path: Path) -> None:
     assert "s3cr3t" not in json.dumps(meta)
     outside = collect(command="lint", paths=[tmp_path], cwd=tmp_path)
     assert outside["git"] is None
+
+
+def test_checked_result_validates_and_rerenders_identically(
+    pg_server: object, tmp_path: Path
+) -> None:
+    """A result with a real database check (and EXPLAIN evidence) is valid against the schema
+    and renders the same HTML and Markdown after a trip through its JSON file."""
+    from linter.report import html, markdown
+    from tests.report_support import checked_result
+
+    result = checked_result(pg_server, tmp_path)
+    saved = tmp_path / "result.json"
+    saved.write_text(renderer("json")(result, RenderOptions()))
+    data = json.loads(saved.read_text())
+    assert [e.message for e in validator().iter_errors(data)] == []
+    assert data["check"]["migrations"][0]["up"]["statements"]
+    out = tmp_path / "again.html"
+    assert (
+        main(["report", str(saved), "--html", str(out), "--markdown", str(tmp_path / "again.md")])
+        == 0
+    )
+    assert out.read_text() == html.render(result)
+    assert (tmp_path / "again.md").read_text() == markdown.render(result)
