@@ -263,3 +263,43 @@ def test_uncommitted_migration_needs_a_person(tmp_path: Path) -> None:
     d = result.to_dict()
     d["review"] = info
     assert "not committed yet" in items(d)["review"]["evidence"][0]["text"]
+
+
+def test_report_command_adds_review_and_test_evidence(tmp_path: Path) -> None:
+    from linter.cli import main
+
+    folder = write(tmp_path / "migrations", {"202401010000__criar_oficinas.sql": BASE})
+    saved, md = tmp_path / "r.json", tmp_path / "c.md"
+    assert main(["lint", str(folder), "-q", "--exit-zero", "--json", str(saved)]) == 0
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    assert (
+        main(
+            [
+                "report",
+                str(saved),
+                "--reviewed-by",
+                "Bia",
+                "--test-results",
+                str(tmp_path / "junit.xml"),
+                "--markdown",
+                str(md),
+            ]
+        )
+        == 0
+    )
+    text = md.read_text()
+    assert "| ✅ passed | Migrations reviewed by another developer |" in text
+    assert "| ❌ failed | Integration tests pass 100% | 1 of 3 tests failed |" in text
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "r.json"),
+                "--test-results",
+                str(tmp_path / "nope.xml"),
+                "--markdown",
+                str(md),
+            ]
+        )
+        == 2
+    )
