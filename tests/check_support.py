@@ -28,11 +28,26 @@ def migration(
     return found[0]
 
 
-def trace_up(dsn: str, m: Migration, **options: Any) -> tuple[SectionTrace, list[InvalidIndex]]:
+def schema_model(sql: str) -> Any:
+    """The static schema model after `sql` (what the static predictions see)."""
+    from pglast import parse_sql
+
+    from linter.schema import SchemaModel
+
+    model = SchemaModel()
+    for raw in parse_sql(sql):
+        model.apply(raw.stmt)
+    return model
+
+
+def trace_up(
+    dsn: str, m: Migration, schema_sql: str | None = None, **options: Any
+) -> tuple[SectionTrace, list[InvalidIndex]]:
+    model = schema_model(schema_sql) if schema_sql else None
     with psycopg.connect(dsn, autocommit=True) as conn:
         major = int(conn.info.server_version) // 10000
         tracer = SectionTracer(conn, dsn, TraceOptions(server_major=major, **options))
-        return tracer.run(m, m.up, "up")
+        return tracer.run(m, m.up, "up", model)
 
 
 def setup(dsn: str, sql: str) -> None:

@@ -227,6 +227,9 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
 
         timeout = str(config.get("statement-timeout"))
         explain_options.workload = lambda tables: read_workload(dsn, tables, timeout=timeout)
+        from linter.explain.hypo import read_estimates
+
+        explain_options.hypothetical = lambda idx, queries: read_estimates(dsn, idx, queries, timeout)
 
     def explain(conn_factory: Any, pending: Any, check_result: Any) -> dict[str, Any]:
         target = getattr(check_result, "target", None)

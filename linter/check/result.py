@@ -79,8 +79,21 @@ class StatementError(_ToDict):
 
 
 @dataclass
+class TableAgreement(_ToDict):
+    """Prediction and observation for one pre-existing table the statement touches."""
+
+    table: str
+    expected_lock: str | None
+    observed_lock: str | None
+    expected_rewrite: bool | None  # None: not compared (TRUNCATE gives a new file, no copy)
+    observed_rewrite: bool
+    work: str | None = None  # brief | scan | index build | rewrite (linter.locks)
+
+
+@dataclass
 class Agreement(_ToDict):
-    """What the documented lock level / rewrite predicted, and whether the trace agrees."""
+    """What the static core (linter.locks) predicted, and whether the trace agrees. The
+    top-level fields repeat the first table of `tables` (the statement's own table)."""
 
     table: str | None
     expected_lock: str | None
@@ -92,6 +105,7 @@ class Agreement(_ToDict):
     note: str | None = None
     # For findings of rules that claim a lock or a rewrite: rule id -> confirmed | contradicted
     rule_verdicts: dict[str, str] = field(default_factory=dict)
+    tables: list[TableAgreement] = field(default_factory=list)  # every predicted table
 
 
 @dataclass

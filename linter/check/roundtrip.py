@@ -44,6 +44,7 @@ class Scenario:
     prefix: str
     options: TraceOptions
     dump_diff: bool = True
+    model: Any = None  # linter.schema.SchemaModel before the migration (static predictions)
 
 
 def _connect(conninfo: str) -> Any:
@@ -80,7 +81,8 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     with _connect(a_info) as conn:
         s0 = catalog.schema_snapshot(conn)
         tracer = SectionTracer(conn, a_info, sc.options)
-        result.up, invalid = tracer.run(migration, migration.up, "up")
+        model = sc.model.copy() if sc.model is not None else None
+        result.up, invalid = tracer.run(migration, migration.up, "up", model)
         result.invalid_indexes.extend(invalid)
         s1 = catalog.schema_snapshot(conn)
     if result.up.status != "ok":
@@ -94,7 +96,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         return result, db_a
     b_info = sc.server.create_database(db_b, template=db_a)
     try:
-        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b)
+        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model)
     finally:
         sc.server.drop_database(db_b)
     return result, db_a
@@ -109,6 +111,7 @@ def _round_trip(
     before: tuple[catalog.Snapshot, catalog.Snapshot],
     db_a: str,
     db_b: str,
+    model: Any = None,
 ) -> None:
     s0, s1 = before
     rt = RoundTrip("pass")
@@ -117,7 +120,7 @@ def _round_trip(
     with _connect(b_info) as conn:
         probed = probe_rows(conn, s0, s1, result.notes)
         tracer = SectionTracer(conn, b_info, sc.options)
-        result.down, _ = tracer.run(migration, down, "down")
+        result.down, _ = tracer.run(migration, down, "down", model)
         s2 = catalog.schema_snapshot(conn)
         result.data_loss = _data_loss(result.down, probed)
         if result.down.status != "ok":
@@ -128,7 +131,7 @@ def _round_trip(
         rt.down_restores = not rt.down_differences
         if rt.down_differences and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
-        result.up_again, _ = tracer.run(migration, migration.up, "up-again")
+        result.up_again, _ = tracer.run(migration, migration.up, "up-again", model)
         if result.up_again.status != "ok":
             failed = next(s for s in result.up_again.statements if s.status == "error")
             error = failed.error

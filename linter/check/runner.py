@@ -153,15 +153,17 @@ def check_on_server(
             findings=options.findings,
             rule_claims=options.rule_claims,
         )
+        model = schema_model(baseline)
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             prefix = f"{options.db_prefix}_m{n}"
             created.extend([f"{prefix}_a", f"{prefix}_b"])
-            sc = Scenario(server, template, prefix, trace_options, options.dump_diff)
+            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model)
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
             if next_template is not None:
                 template = next_template
+                advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
         with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
@@ -198,6 +200,30 @@ def _run_explain_step(
         result.notes.append(f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}")
     finally:
         server.drop_database(name)
+
+
+def schema_model(migrations: Sequence[Migration]) -> Any:
+    """The static schema model after `migrations` (what linter.locks predicts on), or None."""
+    try:
+        from linter.schema import SchemaModel
+
+        model = SchemaModel()
+    except Exception:  # the static model is optional for the check
+        LOG.debug("no schema model", exc_info=True)
+        return None
+    for m in migrations:
+        advance_model(model, m)
+    return model
+
+
+def advance_model(model: Any, migration: Migration) -> None:
+    if model is None:
+        return
+    for stmt in migration.up.statements:
+        try:
+            model.apply(stmt.node, location=stmt)
+        except Exception:  # keep predicting with what the model understood
+            LOG.debug("schema model could not apply %s", stmt.text[:60], exc_info=True)
 
 
 def _replay_baseline(

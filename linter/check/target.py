@@ -33,7 +33,7 @@ from pglast import ast
 
 from linter.check import catalog
 from linter.check.result import CheckResult, ServerInfo, TargetInfo
-from linter.check.runner import CheckOptions, check_on_server
+from linter.check.runner import CheckOptions, check_on_server, schema_model
 from linter.check.trace import SectionTracer, TraceOptions
 from linter.errors import PgPreflightError
 from linter.migration import Migration, version_key
@@ -532,7 +532,7 @@ def run_target(
             )
         result.notes.append(f"target server: PostgreSQL {target_version}")
         if opts.execute:
-            _execute_on_target(pending, options, opts, result)
+            _execute_on_target(pending, options, opts, result, migrations[:first])
         try:
             after = fingerprint(target)
         except psycopg.Error as exc:
@@ -611,7 +611,11 @@ def _on(
 
 
 def _execute_on_target(
-    pending: Sequence[Migration], options: CheckOptions, opts: TargetOptions, result: CheckResult
+    pending: Sequence[Migration],
+    options: CheckOptions,
+    opts: TargetOptions,
+    result: CheckResult,
+    migrations_before: Sequence[Migration] = (),
 ) -> None:
     """Apply every pending UP on the target in one transaction, traced, then ROLLBACK."""
     import psycopg
@@ -628,6 +632,7 @@ def _execute_on_target(
             watchdog_s=_seconds(opts.statement_timeout) + 5,
         )
         tracer = SectionTracer(conn, opts.dsn, trace_options)
+        model = schema_model(migrations_before)
         conn.execute("BEGIN")
         failed = False
         for m in pending:
@@ -636,7 +641,7 @@ def _execute_on_target(
                 if check is not None:
                     check.notes.append("not run on the target: an earlier migration failed there")
                 continue
-            section, _ = tracer.run(m, m.up, "up (target)")
+            section, _ = tracer.run(m, m.up, "up (target)", model)
             if check is not None:
                 check.target_up = section
                 skipped = [s for s in section.statements if s.status == "skipped"]

@@ -25,7 +25,6 @@ from pglast import ast
 from pglast.enums import TransactionStmtKind
 
 from linter.check import catalog
-from linter.check.expected import expectation
 from linter.check.locks import blocks, mode_name, strength
 from linter.check.result import (
     Agreement,
@@ -36,8 +35,10 @@ from linter.check.result import (
     SectionTrace,
     StatementError,
     StatementTrace,
+    TableAgreement,
 )
 from linter.migration import Migration, Section, Statement
+from linter.names import short
 
 LOG = logging.getLogger(__name__)
 
@@ -125,13 +126,20 @@ class SectionTracer:
         self.conn = conn
         self.conninfo = conninfo  # for the lock-polling second session
         self.options = options
+        # linter.schema.SchemaModel of the state before the next statement, for the static
+        # predictions; run() advances it statement by statement
+        self.model: Any = None
 
     # -- public -------------------------------------------------------------------------
 
     def run(
-        self, migration: Migration, section: Section, kind: str
+        self, migration: Migration, section: Section, kind: str, model: Any = None
     ) -> tuple[SectionTrace, list[InvalidIndex]]:
+        """Trace `section`; `model` (a SchemaModel of the state before it, or None) is
+        advanced statement by statement and serves the static predictions."""
         import psycopg
+
+        self.model = model
 
         statements = section.statements
         file_tx = any(_txn_kind(s.node) in ("begin", "end") for s in statements)
@@ -267,6 +275,7 @@ class SectionTracer:
         st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
         if txn is not None:
             return self._transaction_statement(stmt, st, txn, state)
+        predictions = self._predictions(stmt.node)
         # A non-transactional statement inside the file's own BEGIN is left to PostgreSQL to
         # refuse: that is what the runner would get.
         own_wrap = not non_tx and not self._in_tx()
@@ -328,7 +337,10 @@ class SectionTracer:
         if schema_after is None:
             schema_after = catalog.schema_snapshot(self.conn, in_transaction=True)
         st.catalog_changes = _changes(state.schema, schema_after)
-        st.agreement = self._agreement(stmt, st, state, held_before, polled is not None)
+        st.agreement = self._agreement(
+            stmt, st, state, held_before, polled is not None, predictions
+        )
+        self._advance_model(stmt)
         if st.agreement is not None:
             self._judge_rules(st.agreement, st)
         for name, attrs in ((k[1], v) for k, v in schema_after.items() if k[0] == "index"):
@@ -479,6 +491,25 @@ class SectionTracer:
             for key in held_before
         )
 
+    def _advance_model(self, stmt: Statement) -> None:
+        if self.model is None:
+            return
+        try:
+            self.model.apply(stmt.node, location=stmt)
+        except Exception:  # the model is an aid for predictions, never a reason to stop
+            LOG.debug("schema model could not apply %s", type(stmt.node).__name__, exc_info=True)
+
+    def _predictions(self, node: Any) -> list[Any]:
+        """The static core's prediction (linter.locks.statement_locks) on the schema model of
+        the state before the statement; [] when it has none or cannot tell."""
+        try:
+            from linter.locks import statement_locks
+
+            return list(statement_locks(node, self.model, (self.options.server_major,)))
+        except Exception:  # a prediction bug must not stop the trace; the check reports facts
+            LOG.debug("no static prediction for %s", type(node).__name__, exc_info=True)
+            return []
+
     def _agreement(
         self,
         stmt: Statement,
@@ -486,7 +517,12 @@ class SectionTracer:
         state: _State,
         held_before: set[tuple[Any, ...]],
         polled: bool,
+        predictions: list[Any],
     ) -> Agreement | None:
+        """Compare, table by table, the lock and rewrite the static core predicts with what
+        the trace observed on the tables that existed before the transaction."""
+        from linter.locks import REWRITE
+
         rules = sorted(
             {
                 r
@@ -494,69 +530,85 @@ class SectionTracer:
                 for r in self.options.findings.get((st.path, line), [])
             }
         )
-        exp = expectation(stmt.node)
-        if exp is None:
-            return (
-                Agreement(None, None, None, None, bool(st.rewrites), "no prediction", rules)
-                if rules
-                else None
+        existing = {
+            r.name for oid, r in state.rels.items() if state.tx_rels is None or oid in state.tx_rels
+        }
+        expected: dict[str, tuple[str, bool, str]] = {}
+        for p in predictions:
+            table = short(p.table) if p.table else ""
+            if not table:
+                continue
+            mode, rewrite, work = p.mode.label, p.work == REWRITE, p.work
+            if table in expected:
+                old_mode, old_rewrite, old_work = expected[table]
+                if strength(old_mode) >= strength(mode):
+                    mode, work = old_mode, old_work
+                rewrite = rewrite or old_rewrite
+            expected[table] = (mode, rewrite, work)
+        if not expected and not rules:
+            return None
+        truncate = isinstance(stmt.node, ast.TruncateStmt)
+        rows: list[TableAgreement] = []
+        for table, (mode, rewrite, work) in expected.items():
+            if table not in existing:
+                continue  # created in this transaction: nobody else can see it yet
+            on_table = [
+                f
+                for f in st.locks
+                if f.locktype == "relation"
+                and not f.new_object
+                and f.object == table
+                and f.kind.endswith("table")
+            ]
+            observed = max((f.mode for f in on_table), key=strength, default=None)
+            if self._already_held(table, mode, state, held_before) and (
+                observed is None or strength(observed) < strength(mode)
+            ):
+                observed = mode  # pg_locks has one row per mode: an earlier statement took it
+            rewritten = any(
+                r.object == table and r.kind in ("table", "materialized view") for r in st.rewrites
             )
-        pre_existing = [f for f in st.locks if f.locktype == "relation" and not f.new_object]
-        if exp.table is not None:
-            on_table = [
-                f for f in pre_existing if f.object == exp.table and f.kind.endswith("table")
-            ]
-        else:
-            on_table = [
-                f for f in pre_existing if f.kind.endswith("table") and f.kind != "toast table"
-            ]
-        observed = max((f.mode for f in on_table), key=strength, default=None)
-        already = self._already_held(exp.table, exp.lock, state, held_before)
-        if already and (observed is None or strength(observed) < strength(exp.lock or "")):
-            observed = exp.lock  # pg_locks has one row per mode: an earlier statement took it
-        rewritten = any(
-            r.kind in ("table", "materialized view")
-            and (exp.table is None or r.object == exp.table)
-            for r in st.rewrites
-        )
+            rows.append(
+                TableAgreement(
+                    table, mode, observed, None if truncate else rewrite, rewritten, work
+                )
+            )
+        first = rows[0] if rows else None
         agreement = Agreement(
-            table=exp.table,
-            expected_lock=exp.lock,
-            observed_lock=observed,
-            expected_rewrite=exp.rewrite,
-            observed_rewrite=rewritten,
+            table=first.table if first else None,
+            expected_lock=first.expected_lock if first else None,
+            observed_lock=first.observed_lock if first else None,
+            expected_rewrite=first.expected_rewrite if first else None,
+            observed_rewrite=first.observed_rewrite if first else bool(st.rewrites),
             verdict="confirmed",
             rules=rules,
-            note=exp.note,
+            tables=rows,
         )
-        table_is_new = exp.table is not None and not any(
-            r.name == exp.table
-            for oid, r in state.rels.items()
-            if state.tx_rels is None or oid in state.tx_rels
-        )
-        if table_is_new or st.status != "ok":
+        if not rows or st.status != "ok":
             agreement.verdict = "no prediction"
-            agreement.note = (
-                "the table is created in this transaction" if table_is_new else agreement.note
-            )
+            if expected and not rows:
+                agreement.note = "the statement works on tables created in this transaction"
             return agreement
-        if polled and observed is None and not st.locks:
+        if polled and not st.locks:
             agreement.verdict = "not observed"
             agreement.note = (
                 f"the statement took {st.duration_ms} ms and no poll of pg_locks fell inside it"
             )
             return agreement
         problems: list[str] = []
-        if already and agreement.note is None:
-            agreement.note = f"{exp.lock} was already held since an earlier statement"
-        if observed is None and exp.lock is not None:
-            problems.append(f"expected {exp.lock} but no new lock was seen on the table")
-        elif observed is not None and exp.lock is not None and mode_name(observed) != exp.lock:
-            problems.append(f"expected {exp.lock}, observed {observed}")
-        if exp.rewrite is not None and exp.rewrite != rewritten:
-            problems.append(
-                "expected a rewrite, none happened" if exp.rewrite else "unexpected rewrite"
-            )
+        for row in rows:
+            if row.observed_lock is None:
+                problems.append(f"{row.table}: expected {row.expected_lock}, no lock seen")
+            elif mode_name(row.observed_lock) != row.expected_lock:
+                problems.append(
+                    f"{row.table}: expected {row.expected_lock}, observed {row.observed_lock}"
+                )
+            if row.expected_rewrite is not None and row.expected_rewrite != row.observed_rewrite:
+                problems.append(
+                    f"{row.table}: predicted a rewrite, none happened"
+                    if row.expected_rewrite
+                    else f"{row.table}: rewritten, not predicted"
+                )
         if problems:
             agreement.verdict = "contradicted"
             agreement.note = "; ".join(problems)
