@@ -34,26 +34,32 @@ def statements(n: int) -> list[str]:
         kind = i % 12
         if kind == 0 or tables == 0:
             ref = f", parent_id bigint REFERENCES t{tables - 1} (id)" if tables else ""
-            out.append(f"CREATE TABLE {t} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                       f"name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(){ref})")
+            out.append(
+                f"CREATE TABLE {t} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                f"name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(){ref})"
+            )
             tables += 1
         else:
             old = f"t{i % tables}"
-            out.append([
-                "",
-                f"ALTER TABLE {old} ADD COLUMN c{i} integer",
-                f"ALTER TABLE {old} ADD COLUMN d{i} text NOT NULL DEFAULT ''",
-                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {old}_c{i}_idx ON {old} (name)",
-                f"CREATE INDEX {old}_n{i}_idx ON {old} (created_at)",
-                f"UPDATE {old} SET name = 'x' WHERE id = {i}",
-                f"ALTER TABLE {old} ADD CONSTRAINT {old}_k{i} CHECK (char_length(name) < 500) NOT VALID",
-                f"COMMENT ON TABLE {old} IS 'table {i}'",
-                f"SET lock_timeout = '2s'",
-                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'x{i}') THEN "
-                f"ALTER TABLE {old} ADD COLUMN e{i} text; END IF; END $$",
-                f"ALTER TABLE {old} ALTER COLUMN name SET DEFAULT ''",
-                f"DELETE FROM {old} WHERE id < {i}",
-            ][kind])
+            out.append(
+                [
+                    "",
+                    f"ALTER TABLE {old} ADD COLUMN c{i} integer",
+                    f"ALTER TABLE {old} ADD COLUMN d{i} text NOT NULL DEFAULT ''",
+                    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {old}_c{i}_idx ON {old} (name)",
+                    f"CREATE INDEX {old}_n{i}_idx ON {old} (created_at)",
+                    f"UPDATE {old} SET name = 'x' WHERE id = {i}",
+                    f"ALTER TABLE {old} ADD CONSTRAINT {old}_k{i} CHECK (char_length(name) < 500) "
+                    "NOT VALID",
+                    f"COMMENT ON TABLE {old} IS 'table {i}'",
+                    "SET lock_timeout = '2s'",
+                    f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'x{i}') "
+                    "THEN "
+                    f"ALTER TABLE {old} ADD COLUMN e{i} text; END IF; END $$",
+                    f"ALTER TABLE {old} ALTER COLUMN name SET DEFAULT ''",
+                    f"DELETE FROM {old} WHERE id < {i}",
+                ][kind]
+            )
         i += 1
     return out
 
@@ -78,8 +84,10 @@ def timed(cmd: list[str], runs: int, cwd: Path) -> tuple[list[float], int, str]:
 
 
 def report(name: str, times: list[float], code: int, findings: str) -> None:
-    print(f"{name:12s} best {min(times):7.2f} s   median {statistics.median(times):7.2f} s   "
-          f"(exit {code}; {findings})")
+    print(
+        f"{name:12s} best {min(times):7.2f} s   median {statistics.median(times):7.2f} s   "
+        f"(exit {code}; {findings})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     path = write(work, args.statements)
     size = path.stat().st_size
-    print(f"file: {path} ({args.statements} statements, {size / 1e6:.1f} MB, {path.read_text().count(chr(10))} lines)")
+    print(
+        f"file: {path} ({args.statements} statements, {size / 1e6:.1f} MB, "
+        f"{path.read_text().count(chr(10))} lines)"
+    )
 
     ours = [sys.executable, "-m", "linter", "lint", "--format", "json", str(path.parent)]
     env_root = ROOT
@@ -113,12 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     result = lint([path.parent], Config(root=path.parent))
     total = time.perf_counter() - start
-    print(f"{'':12s} in-process: {total:.2f} s, of which discovery and parsing {parse:.2f} s; "
-          f"{len(result.findings)} findings")
+    print(
+        f"{'':12s} in-process: {total:.2f} s, of which discovery and parsing {parse:.2f} s; "
+        f"{len(result.findings)} findings"
+    )
 
     squawk = shutil.which("squawk")
     if squawk:
-        version = subprocess.run([squawk, "--version"], capture_output=True, text=True).stdout.strip()
+        version = subprocess.run(
+            [squawk, "--version"], capture_output=True, text=True
+        ).stdout.strip()
         times, code, out = timed([squawk, "--reporter", "json", str(path)], args.runs, work)
         count = out.count('"rule_name"')
         report("squawk", times, code, f"{count} findings, {version}")

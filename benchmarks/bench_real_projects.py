@@ -1,6 +1,6 @@
 """Run pgpreflight over real migration histories and print findings per rule and timings.
 
-    python benchmarks/bench_real_projects.py /tmp/realrepos/lemmy/migrations /tmp/realrepos/harbor/...
+    python benchmarks/bench_real_projects.py /tmp/realrepos/lemmy/migrations FOLDER...
         [--select rule-a,rule-b] [--pg-version 15] [--convention auto] [--show RULE] [--limit 20]
 
 The histories are public projects' migration folders brought outside this repository (their
@@ -37,11 +37,17 @@ def _config(root: Path, args: argparse.Namespace) -> Config:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
-    parser.add_argument("--select", default="", help="comma-separated rule ids (default: every default rule)")
+    parser.add_argument(
+        "--select", default="", help="comma-separated rule ids (default: every default rule)"
+    )
     parser.add_argument("--pg-version", default="15")
     parser.add_argument("--convention", default="auto")
-    parser.add_argument("--transaction", default="", help="per-file | none (default: the configuration's)")
-    parser.add_argument("--show", action="append", default=[], help="print the findings of this rule")
+    parser.add_argument(
+        "--transaction", default="", help="per-file | none (default: the configuration's)"
+    )
+    parser.add_argument(
+        "--show", action="append", default=[], help="print the findings of this rule"
+    )
     parser.add_argument("--limit", type=int, default=30, help="findings shown per --show rule")
     args = parser.parse_args(argv)
 
@@ -61,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         counts = Counter(f.rule for f in result.findings)
         grand.update(counts)
         print(f"== {folder}")
-        print(f"   {len(result.migrations)} migrations, {statements} statements ({nested} inside DO blocks), "
-              f"{len(result.findings)} findings, {elapsed:.2f} s "
-              f"({1000 * elapsed / max(statements, 1):.2f} ms/statement)")
+        print(
+            f"   {len(result.migrations)} migrations, {statements} statements ({nested} inside DO "
+            "blocks), "
+            f"{len(result.findings)} findings, {elapsed:.2f} s "
+            f"({1000 * elapsed / max(statements, 1):.2f} ms/statement)"
+        )
         for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"   {n:6d}  {rule}")
         for rule in args.show:
@@ -71,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             for f in shown:
                 print(f"      {f.path}:{f.line}:{f.column} [{f.section}] {f.message}")
     if len(args.folders) > 1:
-        print(f"== all {len(args.folders)} histories: {sum(grand.values())} findings, {total_time:.2f} s")
+        print(
+            f"== all {len(args.folders)} histories: {sum(grand.values())} findings, "
+            f"{total_time:.2f} s"
+        )
         for rule, n in sorted(grand.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"   {n:6d}  {rule}")
     return 0

@@ -97,10 +97,12 @@ def do_body(stmt: Statement) -> Body | None:
     if code is None or not isinstance(code.arg, ast.String):
         return None
     text = stmt.source.text
-    loc = stmt.base + (code.location if isinstance(code.location, int) and code.location >= 0 else 0)
+    loc = stmt.base + (
+        code.location if isinstance(code.location, int) and code.location >= 0 else 0
+    )
     # DefElem.location is the start of the literal in PostgreSQL 16+; search from it forward.
     for m in re.finditer(r"\$|'", text[loc : stmt.end_offset]):
-        body = _string_literal(text, loc + m.start(), code.arg.sval)
+        body = _string_literal(text, loc + m.start(), str(code.arg.sval or ""))
         if body is not None:
             return body
     return None
@@ -156,7 +158,8 @@ def _constant_string(expression: str) -> str | None:
         raws = parse_sql(f"SELECT {expression}")
     except ParseError:
         return None
-    target = getattr(raws[0].stmt, "targetList", None) or ()
+    first = next(iter(raws), None)
+    target: Any = getattr(getattr(first, "stmt", None), "targetList", None) or ()
     if len(target) != 1:
         return None
     val = target[0].val
@@ -174,7 +177,9 @@ def _statements_of(parent: Statement, text: str, body_offset: Any) -> list[State
         return []
     out = []
     for raw in raws:
-        start = raw.stmt_location
+        if raw.stmt is None:
+            continue
+        start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(text)
         piece = text[start:end]
         lead = len(piece) - len(piece.lstrip())
@@ -199,8 +204,12 @@ def _statements_of(parent: Statement, text: str, body_offset: Any) -> list[State
     return out
 
 
-_CACHE: weakref.WeakKeyDictionary[Statement, tuple[list[Statement], list[DynamicSql]]] = weakref.WeakKeyDictionary()
-_PARSED: weakref.WeakKeyDictionary[Statement, dict[str, Any] | ParseError | None] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Statement, tuple[list[Statement], list[DynamicSql]]] = (
+    weakref.WeakKeyDictionary()
+)
+_PARSED: weakref.WeakKeyDictionary[Statement, dict[str, Any] | ParseError | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def parsed_do_body(stmt: Statement) -> dict[str, Any] | ParseError | None:
@@ -256,7 +265,9 @@ def _nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSq
             literal = _string_literal(body.text, at, value) if value is not None else None
             if value is not None and literal is not None:
                 nested.extend(
-                    _statements_of(stmt, value, lambda i, lit=literal: body.file_offset(lit.file_offset(i)))
+                    _statements_of(
+                        stmt, value, lambda i, lit=literal: body.file_offset(lit.file_offset(i))
+                    )
                 )
             else:
                 dynamic.append(DynamicSql(stmt, body.file_offset(at), expression))

@@ -51,7 +51,9 @@ def _renamed_to(ctx: Context, name: str) -> bool:
     return any(node.newname == last for _, node in ctx.migration.up.of(ast.RenameStmt))
 
 
-def made_by_migration(ctx: Context, stmt: Statement, exists: Exists, *, name: str | None = None) -> bool:
+def made_by_migration(
+    ctx: Context, stmt: Statement, exists: Exists, *, name: str | None = None
+) -> bool:
     """True when the object did not exist before this migration's UP and exists just before
     `stmt`: created earlier in this UP, or (for a DOWN statement) by the UP it reverts.
 
@@ -68,7 +70,7 @@ def made_by_migration(ctx: Context, stmt: Statement, exists: Exists, *, name: st
 
 
 def _creates(node: Any, kind: str, name: str, table: str | None) -> bool:
-    """`node` creates the object `name` of `kind` (on `table` for columns, constraints, triggers)."""
+    """`node` creates the object `name` of `kind` (on `table`: columns, constraints, triggers)."""
     from pglast import ast
     from pglast.enums import AlterTableType
 
@@ -81,17 +83,25 @@ def _creates(node: Any, kind: str, name: str, table: str | None) -> bool:
             return True
     if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
         created = relation_name(node.into.rel)
-        return (kind in ("table", "view") and created == name) or (kind in ("column", "constraint") and created == table)
-    if isinstance(node, ast.AlterTableStmt) and node.relation is not None and relation_name(node.relation) == table:
+        return (kind in ("table", "view") and created == name) or (
+            kind in ("column", "constraint") and created == table
+        )
+    if (
+        isinstance(node, ast.AlterTableStmt)
+        and node.relation is not None
+        and relation_name(node.relation) == table
+    ):
         for cmd in node.cmds or ():
             if not isinstance(cmd, ast.AlterTableCmd):
                 continue
-            if kind == "column" and cmd.subtype == AlterTableType.AT_AddColumn:
-                if getattr(cmd.def_, "colname", None) == last:
-                    return True
-            if kind == "constraint" and cmd.subtype == AlterTableType.AT_AddConstraint:
-                if getattr(cmd.def_, "conname", None) == last:
-                    return True
+            added = (kind == "column" and cmd.subtype == AlterTableType.AT_AddColumn) and (
+                getattr(cmd.def_, "colname", None) == last
+            )
+            constrained = (
+                kind == "constraint" and cmd.subtype == AlterTableType.AT_AddConstraint
+            ) and (getattr(cmd.def_, "conname", None) == last)
+            if added or constrained:
+                return True
     if kind == "view" and isinstance(node, ast.ViewStmt):
         return relation_name(node.view) == name
     if kind == "function" and isinstance(node, ast.CreateFunctionStmt):
@@ -102,7 +112,7 @@ def _creates(node: Any, kind: str, name: str, table: str | None) -> bool:
         names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
         return [getattr(p, "sval", "") for p in names or ()][-1:] == [last]
     if kind == "type" and isinstance(node, ast.CompositeTypeStmt):
-        return node.typevar.relname == last
+        return getattr(node.typevar, "relname", None) == last
     if kind == "sequence" and isinstance(node, ast.CreateSeqStmt):
         return relation_name(node.sequence) == name
     if kind == "schema" and isinstance(node, ast.CreateSchemaStmt):
@@ -114,7 +124,9 @@ def _creates(node: Any, kind: str, name: str, table: str | None) -> bool:
     return False
 
 
-def reverts_up(ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None) -> bool:
+def reverts_up(
+    ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None
+) -> bool:
     """A DOWN statement dropping an object its own UP created (even under a name that existed
     before, e.g. UP renamed the old column away and added a new one): the revert, not a loss."""
     migration = ctx.migration
@@ -123,7 +135,9 @@ def reverts_up(ctx: Context, stmt: Statement, kind: str, name: str, table: str |
     return any(_creates(s.node, kind, name, table) for s in migration.up.all_statements())
 
 
-def recreated_later(ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None) -> bool:
+def recreated_later(
+    ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None
+) -> bool:
     """A later statement of the same section creates the object again (DROP VIEW v; CREATE VIEW v):
     for objects without data, nothing is lost, the definition is replaced."""
     migration = ctx.migration
@@ -171,3 +185,27 @@ def replaced_by_rename(ctx: Context, stmt: Statement, table: str, column: str) -
         ):
             return True
     return False
+
+
+def table_exists(name: str) -> Exists:
+    return lambda m: m.table(name) is not None
+
+
+def column_exists(table: str, column: str) -> Exists:
+    def test(m: SchemaModel) -> bool:
+        t = m.table(table)
+        return t is not None and column in t.columns
+
+    return test
+
+
+def constraint_exists(table: str, name: str) -> Exists:
+    def test(m: SchemaModel) -> bool:
+        t = m.table(table)
+        return t is not None and name in t.constraints
+
+    return test
+
+
+def schema_exists(name: str) -> Exists:
+    return lambda m: name in m.schemas

@@ -50,9 +50,15 @@ def _emptied_before(section: Section, stmt: Statement, table: str) -> bool:
         if other is stmt:
             return False
         node = other.node
-        if isinstance(node, ast.DeleteStmt) and node.whereClause is None and relation_name(node.relation) == table:
+        if (
+            isinstance(node, ast.DeleteStmt)
+            and node.whereClause is None
+            and relation_name(node.relation) == table
+        ):
             return True
-        if isinstance(node, ast.TruncateStmt) and table in {relation_name(r) for r in node.relations or ()}:
+        if isinstance(node, ast.TruncateStmt) and table in {
+            relation_name(r) for r in node.relations or ()
+        }:
             return True
     return False
 
@@ -65,10 +71,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.relation is None:
                 continue
             table = relation_name(node.relation)
-            if (stmt.section == "up" and ctx.table_is_new(table)) or _emptied_before(section, stmt, table):
+            if (stmt.section == "up" and ctx.table_is_new(table)) or _emptied_before(
+                section, stmt, table
+            ):
                 continue
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_AddColumn:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_AddColumn
+                ):
                     continue
                 col = cmd.def_
                 if not isinstance(col, ast.ColumnDef):
@@ -77,14 +88,25 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 not_null = ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds
                 if not not_null or kinds & set(_FILLS) or col.raw_default is not None:
                     continue
-                type_names = [getattr(n, "sval", "") for n in (col.typeName.names if col.typeName else ())]
-                if type_names and type_names[-1] in ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"):
+                type_names = [
+                    getattr(n, "sval", "")
+                    for n in ((col.typeName.names or ()) if col.typeName else ())
+                ]
+                if type_names and type_names[-1] in (
+                    "serial",
+                    "bigserial",
+                    "smallserial",
+                    "serial4",
+                    "serial8",
+                    "serial2",
+                ):
                     continue
                 yield ctx.finding(
                     stmt,
                     f"adding NOT NULL column '{col.colname}' without a DEFAULT to existing table "
                     f"'{short(table)}' fails as soon as the table has a row",
                     node=cmd,
-                    hint=f"give it a DEFAULT (ADD COLUMN {col.colname} ... NOT NULL DEFAULT ...), or add it "
+                    hint=f"give it a DEFAULT (ADD COLUMN {col.colname} ... NOT NULL DEFAULT ...), "
+                    "or add it "
                     "nullable, backfill, then SET NOT NULL",
                 )

@@ -50,7 +50,7 @@ def _whole_table(where: Any) -> bool:
     if where is None or isinstance(where, ast.NullTest):
         return True
     if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
-        return all(_whole_table(arg) for arg in where.args)
+        return all(_whole_table(arg) for arg in where.args or ())
     return False
 
 
@@ -72,7 +72,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         # DDL on the same table earlier in the transaction: its lock is held until the end
         ddl = [
-            s for s in statements
+            s
+            for s in statements
             if s.offset < stmt.offset and ctx.facts.of(s).in_transaction and _ddl_table(s) == table
         ]
         if not ddl:
@@ -80,7 +81,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         first = ddl[0]
         yield ctx.finding(
             stmt,
-            f"UPDATE of every row of '{short(table)}' runs in the same transaction as the schema change "
+            f"UPDATE of every row of '{short(table)}' runs in the same transaction as the schema "
+            "change "
             f"of that table at line {first.line}, which keeps its lock until the backfill ends",
-            hint="move the backfill to its own migration without a transaction and update in batches",
+            hint="move the backfill to its own migration without a transaction and update in "
+            "batches",
         )

@@ -46,11 +46,11 @@ EQUIVALENTS = {"squawk": "transaction-nesting"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    if not ((
+    if not (
         migration.in_transaction
         and ctx.config.get("transaction") == "per-file"
         and migration.convention not in _HONOURS_BEGIN
-    )):
+    ):
         return
     for section in (migration.up, migration.down):
         if section is None:
@@ -71,7 +71,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 effect = "also ends the transaction the runner opened around the file"
             yield ctx.finding(
                 stmt,
-                f"{word} in a file the {migration.convention} runner runs in a transaction {effect}",
+                f"{word} in a file the {migration.convention} runner runs in a transaction "
+                f"{effect}",
                 hint="remove it and let the runner commit; put statements that need their own "
                 "transaction in a separate migration",
             )

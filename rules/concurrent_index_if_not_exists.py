@@ -51,8 +51,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         yield ctx.finding(
             stmt,
-            f"IF NOT EXISTS skips index '{node.idxname}' when a failed earlier CONCURRENTLY build left "
+            f"IF NOT EXISTS skips index '{node.idxname}' when a failed earlier CONCURRENTLY build "
+            "left "
             "it INVALID, and the re-run succeeds without a usable index",
-            hint=f"DROP INDEX CONCURRENTLY IF EXISTS {node.idxname}; then CREATE INDEX CONCURRENTLY "
+            hint=f"DROP INDEX CONCURRENTLY IF EXISTS {node.idxname}; then CREATE INDEX "
+            "CONCURRENTLY "
             f"{node.idxname} ... without IF NOT EXISTS",
         )

@@ -33,7 +33,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration, reverts_up
+from linter.provenance import made_by_migration, reverts_up, table_exists
 
 ID = "dml-without-where"
 SEVERITY = "warning"
@@ -46,12 +46,14 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if section is None:
             continue
         for stmt, node in section.of(ast.UpdateStmt, ast.DeleteStmt):
+            if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
+                continue
             if node.whereClause is not None or node.relation is None:
                 continue
             table = relation_name(node.relation)
             if stmt.section == "up" and ctx.table_is_new(table):
                 continue
-            if made_by_migration(ctx, stmt, lambda m: m.table(table) is not None, name=table):
+            if made_by_migration(ctx, stmt, table_exists(table), name=table):
                 continue
             if reverts_up(ctx, stmt, "table", table):
                 continue
@@ -59,6 +61,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 message = f"DELETE without WHERE removes every row of '{short(table)}'"
                 hint = "add the WHERE clause that selects the rows to delete, and delete in batches"
             else:
-                message = f"UPDATE without WHERE rewrites every row of '{short(table)}' in one transaction"
-                hint = "add a WHERE clause; for a backfill, update in batches of a few thousand rows"
+                name = short(table)
+                message = f"UPDATE without WHERE rewrites every row of '{name}' in one transaction"
+                hint = (
+                    "add a WHERE clause; for a backfill, update in batches of a few thousand rows"
+                )
             yield ctx.finding(stmt, message, hint=hint)

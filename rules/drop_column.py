@@ -37,18 +37,12 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration, replaced_by_rename, reverts_up
-from linter.schema import SchemaModel
+from linter.provenance import column_exists, made_by_migration, replaced_by_rename, reverts_up
 
 ID = "drop-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}
-
-
-def _has_column(model: SchemaModel, table: str, column: str) -> bool:
-    t = model.table(table)
-    return t is not None and column in t.columns
 
 
 def _dependants(ctx: Context, table: str, column: str) -> str:
@@ -75,12 +69,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             table = relation_name(node.relation)
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropColumn:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_DropColumn
+                ):
                     continue
                 column = str(cmd.name)
                 if ctx.table_is_new(table) and stmt.section == "up":
                     continue
-                if made_by_migration(ctx, stmt, lambda m: _has_column(m, table, column), name=column):
+                if made_by_migration(ctx, stmt, column_exists(table, column), name=column):
                     continue
                 if reverts_up(ctx, stmt, "column", column, table):
                     continue
@@ -91,5 +88,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"dropping column '{column}' of '{short(table)}' deletes its data"
                     f"{_dependants(ctx, table, column)}; running code that names it fails",
                     node=cmd,
-                    hint="deploy code that no longer uses the column, then drop it in a later migration",
+                    hint="deploy code that no longer uses the column, then drop it in a later "
+                    "migration",
                 )

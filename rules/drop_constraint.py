@@ -29,7 +29,6 @@ ALTER TABLE orders ADD CONSTRAINT orders_total_nonneg CHECK (total >= 0) NOT VAL
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from typing import Any
 
 from pglast import ast
@@ -39,21 +38,20 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration, Section, Statement
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration, recreated_later, reverts_up
-from linter.schema import SchemaModel
+from linter.provenance import constraint_exists, made_by_migration, recreated_later, reverts_up
 
 ID = "drop-constraint"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-constraint"}
 
-_KIND = {"p": "primary key", "u": "unique constraint", "f": "foreign key", "c": "check constraint",
-         "x": "exclusion constraint"}
-
-
-def _has(model: SchemaModel, table: str, name: str) -> bool:
-    t = model.table(table)
-    return t is not None and name in t.constraints
+_KIND = {
+    "p": "primary key",
+    "u": "unique constraint",
+    "f": "foreign key",
+    "c": "check constraint",
+    "x": "exclusion constraint",
+}
 
 
 def _describe(ctx: Context, table: str, name: str) -> str:
@@ -62,8 +60,13 @@ def _describe(ctx: Context, table: str, name: str) -> str:
     if c is None:
         return f"constraint '{name}' of '{short(table)}' stops PostgreSQL from enforcing it"
     kind = str(c.kind)
-    label = {"PRIMARY KEY": "primary key", "UNIQUE": "unique constraint", "FOREIGN KEY": "foreign key",
-             "CHECK": "check constraint", "EXCLUDE": "exclusion constraint"}.get(kind.upper(), _KIND.get(kind, "constraint"))
+    label = {
+        "PRIMARY KEY": "primary key",
+        "UNIQUE": "unique constraint",
+        "FOREIGN KEY": "foreign key",
+        "CHECK": "check constraint",
+        "EXCLUDE": "exclusion constraint",
+    }.get(kind.upper(), _KIND.get(kind, "constraint"))
     cols = f" ({', '.join(c.columns)})" if c.columns else ""
     extra = ""
     if label in ("primary key", "unique constraint"):
@@ -75,7 +78,11 @@ def _describe(ctx: Context, table: str, name: str) -> str:
 
 def _added(node: Any, table: str) -> Iterator[ast.Constraint]:
     """Constraints a statement adds to `table` (ADD CONSTRAINT, or on an added column)."""
-    if not isinstance(node, ast.AlterTableStmt) or node.relation is None or relation_name(node.relation) != table:
+    if (
+        not isinstance(node, ast.AlterTableStmt)
+        or node.relation is None
+        or relation_name(node.relation) != table
+    ):
         return
     for cmd in node.cmds or ():
         if not isinstance(cmd, ast.AlterTableCmd):
@@ -108,7 +115,11 @@ def _replaced(ctx: Context, section: Section, stmt: Statement, table: str, name:
             fks = tuple(str(getattr(k, "sval", "")) for k in con.fk_attrs or ())
             if kind == "primary key" and con.contype == ConstrType.CONSTR_PRIMARY:
                 return True
-            if kind == "unique" and con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE) and keys == cols:
+            if (
+                kind == "unique"
+                and con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+                and keys == cols
+            ):
                 return True
             if kind == "check" and con.contype == ConstrType.CONSTR_CHECK:
                 return True
@@ -126,12 +137,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             table = relation_name(node.relation)
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropConstraint:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_DropConstraint
+                ):
                     continue
                 name = str(cmd.name)
                 if ctx.table_is_new(table) and stmt.section == "up":
                     continue
-                if made_by_migration(ctx, stmt, lambda m: _has(m, table, name), name=name):
+                if made_by_migration(ctx, stmt, constraint_exists(table, name), name=name):
                     continue
                 if reverts_up(ctx, stmt, "constraint", name, table) or recreated_later(
                     ctx, stmt, "constraint", name, table
@@ -143,6 +157,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     stmt,
                     f"dropping {_describe(ctx, table, name)}",
                     node=cmd,
-                    hint="if it is being replaced, add the new constraint NOT VALID and VALIDATE it "
+                    hint="if it is being replaced, add the new constraint NOT VALID and VALIDATE "
+                    "it "
                     "before dropping the old one",
                 )

@@ -58,8 +58,12 @@ def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bo
         if relation_name(node.relation) != table:
             continue
         for cmd in node.cmds or ():
-            if (isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_ColumnDefault
-                    and cmd.name == column and cmd.def_ is not None):
+            if (
+                isinstance(cmd, ast.AlterTableCmd)
+                and cmd.subtype == AlterTableType.AT_ColumnDefault
+                and cmd.name == column
+                and cmd.def_ is not None
+            ):
                 return True
     return False
 
@@ -77,7 +81,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
             after = ctx.schema_after.table(table) if ctx.schema_after is not None else None
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_ColumnDefault:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_ColumnDefault
+                ):
                     continue
                 if cmd.def_ is not None:
                     continue  # SET DEFAULT
@@ -90,10 +97,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if before is not None and (known is None or known.default is None):
                     continue  # added by this migration, or no default before its UP: a revert
                 col = known or (after.columns.get(column) if after is not None else None)
-                effect = "fail with a not-null violation" if col is not None and col.not_null else "store NULL"
+                effect = (
+                    "fail with a not-null violation"
+                    if col is not None and col.not_null
+                    else "store NULL"
+                )
                 yield ctx.finding(
                     stmt,
-                    f"dropping the default of '{short(table)}.{column}' makes INSERTs that omit it {effect}",
+                    f"dropping the default of '{short(table)}.{column}' makes INSERTs that omit it "
+                    f"{effect}",
                     node=cmd,
                     hint="deploy code that always sets the column first, then drop the default",
                 )

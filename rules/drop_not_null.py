@@ -55,7 +55,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
             for cmd in node.cmds or ():
-                if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype != AlterTableType.AT_DropNotNull:
+                if (
+                    not isinstance(cmd, ast.AlterTableCmd)
+                    or cmd.subtype != AlterTableType.AT_DropNotNull
+                ):
                     continue
                 column = str(cmd.name)
                 if reverts_up(ctx, stmt, "column", column, table):
@@ -68,6 +71,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"dropping NOT NULL from '{short(table)}.{column}' lets NULLs in where readers "
                     "expect a value",
                     node=cmd,
-                    hint="make sure every reader handles NULL first; restoring NOT NULL later needs a "
+                    hint="make sure every reader handles NULL first; restoring NOT NULL later "
+                    "needs a "
                     "cleanup and a validated CHECK",
                 )

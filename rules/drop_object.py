@@ -51,17 +51,30 @@ EQUIVALENTS = {
 
 OT = ObjectType
 _WORD = {
-    OT.OBJECT_TYPE: "type", OT.OBJECT_DOMAIN: "domain", OT.OBJECT_VIEW: "view",
-    OT.OBJECT_MATVIEW: "materialized view", OT.OBJECT_FUNCTION: "function",
-    OT.OBJECT_PROCEDURE: "procedure", OT.OBJECT_ROUTINE: "routine", OT.OBJECT_SEQUENCE: "sequence",
-    OT.OBJECT_EXTENSION: "extension", OT.OBJECT_TRIGGER: "trigger",
+    OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "domain",
+    OT.OBJECT_VIEW: "view",
+    OT.OBJECT_MATVIEW: "materialized view",
+    OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "procedure",
+    OT.OBJECT_ROUTINE: "routine",
+    OT.OBJECT_SEQUENCE: "sequence",
+    OT.OBJECT_EXTENSION: "extension",
+    OT.OBJECT_TRIGGER: "trigger",
 }
 
 # provenance kinds; objects without data are replaced, not lost, when re-created in the same section
 _KIND = {
-    OT.OBJECT_TYPE: "type", OT.OBJECT_DOMAIN: "type", OT.OBJECT_VIEW: "view", OT.OBJECT_MATVIEW: "view",
-    OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function", OT.OBJECT_ROUTINE: "function",
-    OT.OBJECT_SEQUENCE: "sequence", OT.OBJECT_EXTENSION: "extension", OT.OBJECT_TRIGGER: "trigger",
+    OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "type",
+    OT.OBJECT_VIEW: "view",
+    OT.OBJECT_MATVIEW: "view",
+    OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "function",
+    OT.OBJECT_ROUTINE: "function",
+    OT.OBJECT_SEQUENCE: "sequence",
+    OT.OBJECT_EXTENSION: "extension",
+    OT.OBJECT_TRIGGER: "trigger",
 }
 _NO_DATA = {"view", "function", "trigger", "type"}
 
@@ -106,12 +119,20 @@ def _dependants(ctx: Context, kind: ObjectType, name: str, cascade: bool) -> str
         return ""
     if kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
         shown = short(model.qualify(name))
-        cols = [f"{short(t.schema + '.' + t.name)}.{c.name}" for t in model.tables.values()
-                for c in t.columns.values() if c.type in (shown, shown + "[]")]
+        cols = [
+            f"{short(t.schema + '.' + t.name)}.{c.name}"
+            for t in model.tables.values()
+            for c in t.columns.values()
+            if c.type in (shown, shown + "[]")
+        ]
         if cols:
             many = len(cols) > 1
-            verb = (f"{'are' if many else 'is'} dropped with {'their' if many else 'its'} data (CASCADE)"
-                    if cascade else f"use{'' if many else 's'} it and block{'' if many else 's'} the drop")
+            verb = (
+                f"{'are' if many else 'is'} dropped with {'their' if many else 'its'} data "
+                "(CASCADE)"
+                if cascade
+                else f"use{'' if many else 's'} it and block{'' if many else 's'} the drop"
+            )
             return f"; column{'s' if len(cols) > 1 else ''} {', '.join(sorted(cols))} {verb}"
     if kind == OT.OBJECT_SEQUENCE:
         seq = model.sequence(name)
@@ -119,10 +140,15 @@ def _dependants(ctx: Context, kind: ObjectType, name: str, cascade: bool) -> str
             return f"; it numbers {short(seq.owned_by[0])}.{seq.owned_by[1]}"
     if kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE):
         plain = name.split(".")[-1]
-        trig = sorted(f"{tr.name} on {short(t.schema + '.' + t.name)}" for t in model.tables.values()
-                      for tr in t.triggers.values() if tr.function.split(".")[-1].split("(")[0] == plain)
+        trig = sorted(
+            f"{tr.name} on {short(t.schema + '.' + t.name)}"
+            for t in model.tables.values()
+            for tr in t.triggers.values()
+            if tr.function.split(".")[-1].split("(")[0] == plain
+        )
         if trig:
-            return f"; trigger{'s' if len(trig) > 1 else ''} {', '.join(trig)} call{'s' if len(trig) == 1 else ''} it"
+            many = len(trig) > 1
+            return f"; trigger{'s' if many else ''} {', '.join(trig)} call{'' if many else 's'} it"
     return ""
 
 
@@ -132,25 +158,31 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         for stmt, node in section.of(ast.DropStmt):
             kind = node.removeType
-            word = _WORD.get(kind)
-            if word is None:
+            if kind is None or kind not in _WORD:
                 continue
+            word = _WORD[kind]
             cascade = node.behavior == DropBehavior.DROP_CASCADE
             for obj in node.objects or ():
                 name = _name(kind, obj)
                 if made_by_migration(ctx, stmt, _exists(kind, name), name=name.split(" on ")[0]):
                     continue
-                what, obj, table = _KIND[kind], name, None
+                what, plain, table = _KIND[kind], name, None
                 if kind == OT.OBJECT_TRIGGER:
-                    obj, _, table = name.partition(" on ")
-                if reverts_up(ctx, stmt, what, obj, table):
+                    plain, _, table = name.partition(" on ")
+                if reverts_up(ctx, stmt, what, plain, table):
                     continue
                 dependants = _dependants(ctx, kind, name, cascade)
-                if what in _NO_DATA and not (what == "type" and dependants) and recreated_later(ctx, stmt, what, obj, table):
-                    continue  # DROP VIEW v; CREATE VIEW v ...: the definition is replaced, nothing is lost
+                if (
+                    what in _NO_DATA
+                    and not (what == "type" and dependants)
+                    and recreated_later(ctx, stmt, what, plain, table)
+                ):
+                    continue  # DROP VIEW v; CREATE VIEW v ...: the definition is replaced
                 yield ctx.finding(
                     stmt,
-                    f"dropping {word} '{short(name) if table is None else f'{obj} on {short(table)}'}' breaks "
+                    f"dropping {word} "
+                    f"'{short(name) if table is None else f'{plain} on {short(table)}'}' breaks "
                     f"whatever still uses it{dependants}",
-                    hint="deploy code that no longer uses it first, then drop it in a later migration",
+                    hint="deploy code that no longer uses it first, then drop it in a later "
+                    "migration",
                 )

@@ -32,7 +32,7 @@ from pglast.enums import DropBehavior, ObjectType
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
-from linter.provenance import made_by_migration, reverts_up
+from linter.provenance import made_by_migration, reverts_up, schema_exists
 
 ID = "drop-schema"
 SEVERITY = "warning"
@@ -64,7 +64,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             cascade = node.behavior == DropBehavior.DROP_CASCADE
             for obj in node.objects or ():
                 schema = str(getattr(obj, "sval", obj))
-                if made_by_migration(ctx, stmt, lambda m, s=schema: s in m.schemas, name=schema):
+                if made_by_migration(ctx, stmt, schema_exists(schema), name=schema):
                     continue
                 if reverts_up(ctx, stmt, "schema", schema):
                     continue

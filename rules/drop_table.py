@@ -36,7 +36,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import list_name, short
-from linter.provenance import made_by_migration, reverts_up
+from linter.provenance import made_by_migration, reverts_up, table_exists
 
 ID = "drop-table"
 SEVERITY = "warning"
@@ -49,18 +49,24 @@ def _what_goes(ctx: Context, name: str, cascade: bool) -> str:
     table = model.table(name) if model is not None else None
     parts: list[str] = []
     if table is not None and table.columns:
-        parts.append(f"all rows of its {len(table.columns)} column{'s' if len(table.columns) != 1 else ''}")
+        parts.append(
+            f"all rows of its {len(table.columns)} column{'s' if len(table.columns) != 1 else ''}"
+        )
         if table.indexes:
             parts.append(f"{len(table.indexes)} index{'es' if len(table.indexes) != 1 else ''}")
     else:
         parts.append("all its rows")
     if model is not None:
-        refs = sorted({short(f"{t.schema}.{t.name}") for t, _ in model.referencing(name)} - {short(name)})
+        refs = sorted(
+            {short(f"{t.schema}.{t.name}") for t, _ in model.referencing(name)} - {short(name)}
+        )
         if refs:
             verb = "are dropped (CASCADE)" if cascade else "block the drop unless CASCADE"
             parts.append(f"foreign keys from {', '.join(refs)} {verb}")
         rel = re.escape(short(name).split(".")[-1])
-        views = sorted(short(k) for k, v in model.views.items() if re.search(rf"\b{rel}\b", v.query))
+        views = sorted(
+            short(k) for k, v in model.views.items() if re.search(rf"\b{rel}\b", v.query)
+        )
         if views:
             parts.append(f"dependent view{'s' if len(views) > 1 else ''} {', '.join(views)}")
     return "; ".join(parts)
@@ -76,7 +82,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             cascade = node.behavior == DropBehavior.DROP_CASCADE
             for obj in node.objects or ():
                 name = list_name(obj)
-                if made_by_migration(ctx, stmt, lambda m, n=name: m.table(n) is not None, name=name):
+                if made_by_migration(ctx, stmt, table_exists(name), name=name):
                     continue
                 if reverts_up(ctx, stmt, "table", name):
                     continue

@@ -55,5 +55,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"dynamic SQL in DO block is not analysed: EXECUTE {shown}",
                     offset=dyn.offset,
                     end_offset=dyn.offset + len(dyn.expression),
-                    hint="review the generated SQL by hand, or write it as plain statements pgpreflight can check",
+                    hint="review the generated SQL by hand, or write it as plain statements "
+                    "pgpreflight can check",
                 )

@@ -45,7 +45,7 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
 
-class _Literals(Visitor):  # type: ignore[misc]
+class _Literals(Visitor):
     def __init__(self) -> None:
         self.found: list[tuple[str, Any]] = []
 
@@ -79,7 +79,8 @@ def _same_transaction_after(section: Section, stmt: Statement, ctx: Context) -> 
         if not seen:
             continue
         if isinstance(other.node, ast.TransactionStmt) and other.node.kind in (
-            TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK
+            TransactionStmtKind.TRANS_STMT_COMMIT,
+            TransactionStmtKind.TRANS_STMT_ROLLBACK,
         ):
             return
         if other.parent is None and not ctx.facts.of(other).in_transaction:
@@ -97,9 +98,13 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if not ctx.facts.of(stmt).in_transaction:
                 continue
             name = list_name(node.typeName)
-            if ctx.schema_before is not None and ctx.schema_before.type(name) is None and any(
-                isinstance(s.node, ast.CreateEnumStmt) and list_name(s.node.typeName) == name
-                for s in section.statements
+            if (
+                ctx.schema_before is not None
+                and ctx.schema_before.type(name) is None
+                and any(
+                    isinstance(s.node, ast.CreateEnumStmt) and list_name(s.node.typeName) == name
+                    for s in section.statements
+                )
             ):
                 continue  # created in this transaction: allowed, and usable
             if ctx.pg_version < (12,):
@@ -116,7 +121,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if used is not None:
                     yield ctx.finding(
                         later,
-                        f"new value '{node.newVal}' of enum '{short(name)}' is used in the transaction "
+                        f"new value '{node.newVal}' of enum '{short(name)}' is used in the "
+                        "transaction "
                         "that added it; PostgreSQL refuses it until COMMIT",
                         node=used if used is not later else None,
                         hint="move the statements that use the new value to a later migration",

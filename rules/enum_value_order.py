@@ -50,7 +50,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         last = f" after '{values[-1]}'" if values else ""
         yield ctx.finding(
             stmt,
-            f"value '{node.newVal}' is added at the end of enum '{short(name)}'{last}; ORDER BY and "
+            f"value '{node.newVal}' is added at the end of enum '{short(name)}'{last}; ORDER BY "
+            "and "
             "comparisons use declaration order",
             hint=f"say where it belongs: ADD VALUE '{node.newVal}' BEFORE '...' or AFTER '...'",
         )

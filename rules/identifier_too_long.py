@@ -10,7 +10,8 @@ characters: 32 accented letters already take 64 bytes in UTF-8.
 
 ## Example
 ```sql
-CREATE INDEX idx_inscricoes_participante_oficina_status_data_inscricao_confirmada ON inscricoes (status);
+CREATE INDEX idx_inscricoes_participante_oficina_status_data_inscricao_confirmada
+    ON inscricoes (status);
 ```
 
 Use instead:
@@ -44,7 +45,7 @@ def identifier_value(raw: str) -> str:
     """The name PostgreSQL stores: quoted as written, unquoted folded to lower case."""
     if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
         return raw[1:-1].replace('""', '"')
-    if raw[:2].lower() == 'u&':
+    if raw[:2].lower() == "u&":
         return raw
     return raw.lower()
 
@@ -73,7 +74,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 kept = name.encode("utf-8")[:LIMIT].decode("utf-8", "ignore")
                 yield ctx.finding(
                     stmt,
-                    f"identifier '{name}' is {size} bytes; PostgreSQL silently truncates it to '{kept}'",
+                    f"identifier '{name}' is {size} bytes; PostgreSQL silently truncates it to "
+                    f"'{kept}'",
                     offset=stmt.offset + tok.start,
                     end_offset=stmt.offset + tok.end + 1,
                     hint=f"use a name of at most {LIMIT} bytes",

@@ -67,7 +67,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     parsed = parsed_do_body(stmt)
                     if isinstance(parsed, ParseError):
                         raise parsed
-                else:
+                elif isinstance(node, ast.CreateFunctionStmt):
                     if _language(node) != "plpgsql" or node.sql_body is not None:
                         continue
                     parse_plpgsql_json(stmt.text)

@@ -65,7 +65,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if open_at is not None:
                     yield ctx.finding(
                         stmt,
-                        f"BEGIN inside the transaction opened at line {open_at}; the next COMMIT ends "
+                        f"BEGIN inside the transaction opened at line {open_at}; the next COMMIT "
+                        "ends "
                         "both and later statements run outside a transaction",
                         hint="remove the inner BEGIN and its COMMIT",
                     )
@@ -74,7 +75,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         stmt,
                         f"BEGIN in a file the {migration.convention} runner already runs in a "
                         "transaction; its COMMIT ends the runner's transaction early",
-                        hint="remove BEGIN/COMMIT and let the runner manage the transaction, or mark the "
+                        hint="remove BEGIN/COMMIT and let the runner manage the transaction, or "
+                        "mark the "
                         "file as not transactional for the runner",
                     )
                 open_at = stmt.line

@@ -44,7 +44,13 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "prefer-bigint-over-int prefer-bigint-over-smallint"}
 
-_SMALL = {"int4": "integer", "int2": "smallint", "integer": "integer", "int": "integer", "smallint": "smallint"}
+_SMALL = {
+    "int4": "integer",
+    "int2": "smallint",
+    "integer": "integer",
+    "int": "integer",
+    "smallint": "smallint",
+}
 _BIG = {"bigint", "bigserial"}
 
 
@@ -81,9 +87,12 @@ def _columns(stmt: Statement, node: Any) -> Iterator[tuple[str, ast.ColumnDef]]:
     elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         table = relation_name(node.relation)
         for cmd in node.cmds or ():
-            if isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_AddColumn:
-                if isinstance(cmd.def_, ast.ColumnDef):
-                    yield table, cmd.def_
+            if (
+                isinstance(cmd, ast.AlterTableCmd)
+                and cmd.subtype == AlterTableType.AT_AddColumn
+                and isinstance(cmd.def_, ast.ColumnDef)
+            ):
+                yield table, cmd.def_
 
 
 def _table_constraints(node: Any) -> list[ast.Constraint]:
@@ -95,8 +104,12 @@ def _table_constraints(node: Any) -> list[ast.Constraint]:
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for stmt, node in migration.up.of(ast.CreateStmt, ast.AlterTableStmt):
         table_cons = _table_constraints(node)
-        pk_cols = {str(getattr(k, "sval", "")) for c in table_cons if c.contype == ConstrType.CONSTR_PRIMARY
-                   for k in c.keys or ()}
+        pk_cols = {
+            str(getattr(k, "sval", ""))
+            for c in table_cons
+            if c.contype == ConstrType.CONSTR_PRIMARY
+            for k in c.keys or ()
+        }
         fk_cols: dict[str, tuple[ast.Constraint, int]] = {}
         for c in table_cons:
             if c.contype == ConstrType.CONSTR_FOREIGN:
@@ -109,10 +122,13 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             name = str(col.colname)
             cons = [c for c in col.constraints or () if isinstance(c, ast.Constraint)]
             is_fk = name in fk_cols or any(c.contype == ConstrType.CONSTR_FOREIGN for c in cons)
-            if (name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons)) and not is_fk:
+            if (
+                name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons)
+            ) and not is_fk:
                 yield ctx.finding(
                     stmt,
-                    f"primary key {short(table)}.{name} is {small}: inserts fail once its ids run out "
+                    f"primary key {short(table)}.{name} is {small}: inserts fail once its ids run "
+                    "out "
                     f"({'2,147,483,647' if small == 'integer' else '32,767'})",
                     node=col,
                     hint=f"declare {name} bigint (e.g. bigint GENERATED ALWAYS AS IDENTITY)",
@@ -123,12 +139,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 refs.append(fk_cols[name])
             for con, index in refs:
                 target = _ref_type(ctx, stmt, con, index)
-                if target is not None and target.split("(")[0] in _BIG:
-                    ref = short(qualified(con.pktable.schemaname, con.pktable.relname))
+                pktable = con.pktable
+                if target is not None and pktable is not None and target.split("(")[0] in _BIG:
+                    ref = short(qualified(pktable.schemaname, str(pktable.relname)))
                     yield ctx.finding(
                         stmt,
-                        f"foreign key {short(table)}.{name} is {small} but references bigint ids of "
-                        f"'{ref}': inserts fail once those pass {'2^31' if small == 'integer' else '2^15'}",
+                        f"foreign key {short(table)}.{name} is {small} but references bigint ids "
+                        "of "
+                        f"'{ref}': inserts fail once those pass "
+                        f"{'2^31' if small == 'integer' else '2^15'}",
                         node=col,
                         hint=f"declare {name} bigint, the type of the key it references",
                     )

@@ -47,25 +47,31 @@ def _is_json(type_name: Any) -> bool:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for stmt, node in migration.up.of(ast.CreateStmt, ast.AlterTableStmt):
-        if getattr(node, "relation", None) is None:
+        if not isinstance(node, (ast.CreateStmt, ast.AlterTableStmt)) or node.relation is None:
             continue
         table = relation_name(node.relation)
         columns: list[tuple[str, ast.ColumnDef]] = []
         if isinstance(node, ast.CreateStmt):
-            columns = [(str(e.colname), e) for e in node.tableElts or () if isinstance(e, ast.ColumnDef)]
+            columns = [
+                (str(e.colname), e) for e in node.tableElts or () if isinstance(e, ast.ColumnDef)
+            ]
         else:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
-                if cmd.subtype in (AlterTableType.AT_AddColumn, AlterTableType.AT_AlterColumnType):
-                    if isinstance(cmd.def_, ast.ColumnDef):
-                        # ALTER COLUMN x TYPE json carries the name on the command
-                        columns.append((str(cmd.def_.colname or cmd.name), cmd.def_))
+                changes = cmd.subtype in (
+                    AlterTableType.AT_AddColumn,
+                    AlterTableType.AT_AlterColumnType,
+                )
+                if changes and isinstance(cmd.def_, ast.ColumnDef):
+                    # ALTER COLUMN x TYPE json carries the name on the command
+                    columns.append((str(cmd.def_.colname or cmd.name), cmd.def_))
         for name, col in columns:
             if _is_json(col.typeName):
                 yield ctx.finding(
                     stmt,
-                    f"column {short(table)}.{name} is json: no equality operator (DISTINCT, GROUP BY "
+                    f"column {short(table)}.{name} is json: no equality operator (DISTINCT, GROUP "
+                    "BY "
                     "and unique indexes fail) and no GIN indexing",
                     node=col,
                     hint=f"declare {name} jsonb",

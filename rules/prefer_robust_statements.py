@@ -47,7 +47,13 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "prefer-robust-stmts"}
 
-_NEUTRAL = (ast.VariableSetStmt, ast.TransactionStmt, ast.CommentStmt, ast.SelectStmt, ast.GrantStmt)
+_NEUTRAL = (
+    ast.VariableSetStmt,
+    ast.TransactionStmt,
+    ast.CommentStmt,
+    ast.SelectStmt,
+    ast.GrantStmt,
+)
 
 
 def _dropped_before(section: Section, stmt: Statement, kind: type, name: str) -> bool:
@@ -57,8 +63,11 @@ def _dropped_before(section: Section, stmt: Statement, kind: type, name: str) ->
             return False
         node = other.node
         if isinstance(node, ast.DropStmt) and node.missing_ok and kind is ast.DropStmt:
-            names = {".".join(getattr(p, "sval", "") for p in obj).split(".")[-1]
-                     for obj in node.objects or () if isinstance(obj, tuple)}
+            names = {
+                ".".join(getattr(p, "sval", "") for p in obj).split(".")[-1]
+                for obj in node.objects or ()
+                if isinstance(obj, tuple)
+            }
             if name in names:
                 return True
         if isinstance(node, ast.AlterTableStmt) and kind is ast.AlterTableCmd:
@@ -75,10 +84,15 @@ def _problem(section: Section, stmt: Statement) -> tuple[str, str] | None:
         if not node.if_not_exists:
             return "CREATE without IF NOT EXISTS", "write CREATE ... IF NOT EXISTS"
     elif isinstance(node, ast.IndexStmt):
-        if not node.if_not_exists and not (node.idxname and _dropped_before(section, stmt, ast.DropStmt, node.idxname)):
-            return ("CREATE INDEX without IF NOT EXISTS",
-                    "precede it with DROP INDEX CONCURRENTLY IF EXISTS (a failed CONCURRENTLY build leaves an "
-                    "INVALID index behind)")
+        if not node.if_not_exists and not (
+            node.idxname and _dropped_before(section, stmt, ast.DropStmt, node.idxname)
+        ):
+            return (
+                "CREATE INDEX without IF NOT EXISTS",
+                "precede it with DROP INDEX CONCURRENTLY IF EXISTS (a failed CONCURRENTLY build "
+                "leaves an "
+                "INVALID index behind)",
+            )
     elif isinstance(node, ast.DropStmt):
         if not node.missing_ok:
             return "DROP without IF EXISTS", "write DROP ... IF EXISTS"
@@ -93,8 +107,11 @@ def _problem(section: Section, stmt: Statement) -> tuple[str, str] | None:
             if cmd.subtype == AT.AT_AddConstraint:
                 name = getattr(cmd.def_, "conname", None)
                 if not name or not _dropped_before(section, stmt, ast.AlterTableCmd, name):
-                    return ("ADD CONSTRAINT that fails when the constraint exists",
-                            "name the constraint and run ALTER TABLE ... DROP CONSTRAINT IF EXISTS it first")
+                    return (
+                        "ADD CONSTRAINT that fails when the constraint exists",
+                        "name the constraint and run ALTER TABLE ... DROP CONSTRAINT IF EXISTS it "
+                        "first",
+                    )
     return None
 
 

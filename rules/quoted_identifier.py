@@ -45,8 +45,14 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, str] = {}
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_NOT_QUERIED = (ObjectType.OBJECT_INDEX, ObjectType.OBJECT_TABCONSTRAINT, ObjectType.OBJECT_TRIGGER,
-                ObjectType.OBJECT_DOMCONSTRAINT, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE)
+_NOT_QUERIED = (
+    ObjectType.OBJECT_INDEX,
+    ObjectType.OBJECT_TABCONSTRAINT,
+    ObjectType.OBJECT_TRIGGER,
+    ObjectType.OBJECT_DOMCONSTRAINT,
+    ObjectType.OBJECT_POLICY,
+    ObjectType.OBJECT_RULE,
+)
 
 
 def _defined_names(node: Any) -> set[str]:
@@ -54,26 +60,31 @@ def _defined_names(node: Any) -> set[str]:
     functions, schemas (constraint, index and trigger names never appear in queries)."""
     names: set[str] = set()
     if isinstance(node, (ast.CreateStmt, ast.CreateTableAsStmt)):
-        rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
-        names.add(str(rel.relname))
+        rel = getattr(node, "relation", None) or getattr(getattr(node, "into", None), "rel", None)
+        if rel is not None:
+            names.add(str(rel.relname))
         for elt in getattr(node, "tableElts", None) or ():
             if isinstance(elt, ast.ColumnDef):
                 names.add(str(elt.colname))
     elif isinstance(node, ast.AlterTableStmt):
         for cmd in node.cmds or ():
-            if isinstance(cmd, ast.AlterTableCmd) and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
+            if (
+                isinstance(cmd, ast.AlterTableCmd)
+                and isinstance(cmd.def_, ast.ColumnDef)
+                and cmd.def_.colname
+            ):
                 names.add(str(cmd.def_.colname))
     elif isinstance(node, ast.RenameStmt) and node.renameType not in _NOT_QUERIED:
         names.add(str(node.newname))
     elif isinstance(node, ast.ViewStmt):
-        names.add(str(node.view.relname))
+        names.add(str(getattr(node.view, "relname", "")))
     elif isinstance(node, (ast.CreateEnumStmt, ast.CreateDomainStmt)):
         parts = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
-        names.update(str(getattr(p, "sval", "")) for p in parts[-1:] or ())
+        names.update(str(getattr(p, "sval", "")) for p in (parts or ())[-1:])
     elif isinstance(node, ast.CompositeTypeStmt):
-        names.add(str(node.typevar.relname))
+        names.add(str(getattr(node.typevar, "relname", "")))
     elif isinstance(node, ast.CreateFunctionStmt):
-        names.update(str(getattr(p, "sval", "")) for p in node.funcname[-1:] or ())
+        names.update(str(getattr(p, "sval", "")) for p in (node.funcname or ())[-1:])
     elif isinstance(node, ast.CreateSchemaStmt) and node.schemaname:
         names.add(str(node.schemaname))
     return names
@@ -96,11 +107,21 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             name = raw[1:-1].replace('""', '"')
             if name in seen or name not in defined:
                 continue
-            if _PLAIN.match(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
+            if (
+                _PLAIN.match(name)
+                and name not in RESERVED_KEYWORDS
+                and name not in TYPE_FUNC_NAME_KEYWORDS
+            ):
                 continue  # quoted but would work unquoted
             seen.add(name)
-            why = "is a reserved word" if name in RESERVED_KEYWORDS or name in TYPE_FUNC_NAME_KEYWORDS else (
-                "has upper-case letters" if name != name.lower() else "has characters outside a-z, 0-9 and _"
+            why = (
+                "is a reserved word"
+                if name in RESERVED_KEYWORDS or name in TYPE_FUNC_NAME_KEYWORDS
+                else (
+                    "has upper-case letters"
+                    if name != name.lower()
+                    else "has characters outside a-z, 0-9 and _"
+                )
             )
             yield ctx.finding(
                 stmt,

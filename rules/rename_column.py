@@ -34,18 +34,12 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
 from linter.names import relation_name, short
-from linter.provenance import made_by_migration
-from linter.schema import SchemaModel
+from linter.provenance import column_exists, made_by_migration
 
 ID = "rename-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "renaming-column", "strong_migrations": "rename_column"}
-
-
-def _has(model: SchemaModel, table: str, column: str) -> bool:
-    t = model.table(table)
-    return t is not None and column in t.columns
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -61,12 +55,13 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             old, new = str(node.subname), str(node.newname)
             if stmt.section == "up" and ctx.table_is_new(table):
                 continue
-            if made_by_migration(ctx, stmt, lambda m: _has(m, table, old)):
+            if made_by_migration(ctx, stmt, column_exists(table, old)):
                 continue
             yield ctx.finding(
                 stmt,
                 f"renaming column '{old}' of '{short(table)}' to '{new}' breaks running code that "
                 f"still uses '{old}'",
-                hint=f"add column {new}, write to both, backfill, move reads, then drop {old} in a later "
+                hint=f"add column {new}, write to both, backfill, move reads, then drop {old} in a "
+                "later "
                 "migration",
             )

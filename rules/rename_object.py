@@ -1,4 +1,4 @@
-"""View, type, enum value, schema, function or sequence renamed while running code uses the old name.
+"""View, type, enum value, schema, function or sequence renamed while code uses the old name.
 
 ## Why is this bad?
 A rename is instant, and that is the trouble: the release still running refers to the old name
@@ -46,9 +46,14 @@ EQUIVALENTS = {"squawk": "renaming-object"}
 
 OT = ObjectType
 _WORD = {
-    OT.OBJECT_VIEW: "view", OT.OBJECT_MATVIEW: "materialized view", OT.OBJECT_TYPE: "type",
-    OT.OBJECT_DOMAIN: "domain", OT.OBJECT_SCHEMA: "schema", OT.OBJECT_FUNCTION: "function",
-    OT.OBJECT_PROCEDURE: "procedure", OT.OBJECT_SEQUENCE: "sequence",
+    OT.OBJECT_VIEW: "view",
+    OT.OBJECT_MATVIEW: "materialized view",
+    OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "domain",
+    OT.OBJECT_SCHEMA: "schema",
+    OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "procedure",
+    OT.OBJECT_SEQUENCE: "sequence",
 }
 
 
@@ -91,25 +96,32 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if node.oldVal is None:
                     continue
                 type_name = list_name(node.typeName)
-                if made_by_migration(ctx, stmt, lambda m, t=type_name: m.type(t) is not None):
+                if made_by_migration(ctx, stmt, _exists(OT.OBJECT_TYPE, type_name)):
                     continue
                 yield ctx.finding(
                     stmt,
-                    f"renaming value '{node.oldVal}' of enum '{short(type_name)}' to '{node.newVal}' "
+                    f"renaming value '{node.oldVal}' of enum '{short(type_name)}' to "
+                    f"'{node.newVal}' "
                     f"breaks running code and stored queries that use '{node.oldVal}'",
-                    hint="add the new value, move the code and the rows over, stop using the old value",
+                    hint="add the new value, move the code and the rows over, stop using the old "
+                    "value",
                 )
                 continue
-            word = _WORD.get(node.renameType)
-            if word is None:
+            if not isinstance(node, ast.RenameStmt):
                 continue
+            kind = node.renameType
+            if kind is None or kind not in _WORD:
+                continue
+            word = _WORD[kind]
             old = _old_name(node)
-            if made_by_migration(ctx, stmt, _exists(node.renameType, old)):
+            if made_by_migration(ctx, stmt, _exists(kind, old)):
                 continue
             yield ctx.finding(
                 stmt,
-                f"renaming {word} '{short(old)}' to '{node.newname}' breaks running code that still "
+                f"renaming {word} '{short(old)}' to '{node.newname}' breaks running code that "
+                "still "
                 f"uses '{short(old)}'",
-                hint="create the object under the new name (or a wrapper), move the code over, and drop "
+                hint="create the object under the new name (or a wrapper), move the code over, and "
+                "drop "
                 "the old name in a later release",
             )

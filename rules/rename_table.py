@@ -37,7 +37,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration, Section
 from linter.names import qualified, relation_name, short
-from linter.provenance import made_by_migration
+from linter.provenance import made_by_migration, table_exists
 
 ID = "rename-table"
 SEVERITY = "warning"
@@ -47,7 +47,10 @@ EQUIVALENTS = {"squawk": "renaming-table", "strong_migrations": "rename_table"}
 
 def _compat_view_follows(section: Section, old: str, after: int) -> bool:
     """A view with the old name created after the rename keeps old code working."""
-    return any(stmt.offset > after and relation_name(node.view) == old for stmt, node in section.of(ast.ViewStmt))
+    return any(
+        stmt.offset > after and relation_name(node.view) == old
+        for stmt, node in section.of(ast.ViewStmt)
+    )
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -58,7 +61,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.renameType != ObjectType.OBJECT_TABLE or node.relation is None:
                 continue
             old = relation_name(node.relation)
-            if made_by_migration(ctx, stmt, lambda m: m.table(old) is not None):
+            if made_by_migration(ctx, stmt, table_exists(old)):
                 continue
             if _compat_view_follows(section, old, stmt.end_offset):
                 continue
@@ -67,6 +70,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 stmt,
                 f"renaming table '{short(old)}' to '{short(new)}' breaks running code that still "
                 f"uses '{short(old)}'",
-                hint=f"rename, then CREATE VIEW {short(old)} AS SELECT * FROM {short(new)} so old code "
+                hint=f"rename, then CREATE VIEW {short(old)} AS SELECT * FROM {short(new)} so old "
+                "code "
                 "keeps working; drop the view once no deployed code uses the old name",
             )

@@ -75,5 +75,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 stmt,
                 message,
-                hint="name every table to empty and drop CASCADE, or DELETE in batches what must go",
+                hint="name every table to empty and drop CASCADE, or DELETE in batches what must "
+                "go",
             )

@@ -1,4 +1,4 @@
-"""SQL inside DO blocks: extracted with exact positions, checked by every rule, dynamic SQL reported."""
+"""SQL inside DO blocks: exact positions, checked by every rule, dynamic SQL reported."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ def test_nested_statements_have_their_own_positions(tmp_path: Path) -> None:
     [do] = top_statements(DO_BLOCK, tmp_path)
     nested, dynamic = nested_statements(do)
     assert [(s.line, s.column, type(s.node).__name__) for s in nested] == [
-        (6, 7, "IndexStmt"), (8, 3, "SelectStmt"), (9, 12, "DropStmt")]
+        (6, 7, "IndexStmt"),
+        (8, 3, "SelectStmt"),
+        (9, 12, "DropStmt"),
+    ]
     assert [text_at(s) for s in nested] == [
         "CREATE INDEX users_email_idx ON users (email)",
         "SELECT count(*) INTO n FROM users",  # PL/pgSQL blanks INTO; the span still covers it
@@ -69,7 +72,11 @@ def test_single_quoted_body_with_doubled_quotes(tmp_path: Path) -> None:
 
 
 def test_other_languages_and_broken_bodies_yield_nothing(tmp_path: Path) -> None:
-    sql = "DO LANGUAGE plperl $$ print 1 $$;\nDO $$ BEGIN SELEC 1; END $$;\nDO LANGUAGE plpgsql $$ BEGIN DELETE FROM t; END $$;\n"
+    sql = (
+        "DO LANGUAGE plperl $$ print 1 $$;\n"
+        "DO $$ BEGIN SELEC 1; END $$;\n"
+        "DO LANGUAGE plpgsql $$ BEGIN DELETE FROM t; END $$;\n"
+    )
     stmts = top_statements(sql, tmp_path)
     assert [len(nested_statements(s)[0]) for s in stmts] == [0, 0, 1]
 
@@ -80,15 +87,27 @@ def test_sections_keep_top_level_statements_and_of_expands(tmp_path: Path) -> No
     write_history(DO_BLOCK, tmp_path / "m2")
     [migration] = discover([tmp_path / "m2"], "auto")
     assert len(migration.up.statements) == 1
-    assert [type(n).__name__ for _, n in migration.up.of(ast.IndexStmt, ast.DropStmt)] == ["IndexStmt", "DropStmt"]
+    assert [type(n).__name__ for _, n in migration.up.of(ast.IndexStmt, ast.DropStmt)] == [
+        "IndexStmt",
+        "DropStmt",
+    ]
     assert list(migration.up.of(ast.IndexStmt, nested=False)) == []
 
 
 def test_every_rule_sees_statements_inside_do_blocks(tmp_path: Path) -> None:
-    history = "-- file: 202401010000__base.sql\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE legacy (id bigint);\n"
+    history = (
+        "-- file: 202401010000__base.sql\n"
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
+        "CREATE TABLE legacy (id bigint);\n"
+    )
     sql = history + "-- file: 202401020000__do.sql\n" + DO_BLOCK
-    found = {(f.rule, f.line, f.column) for f in lint_findings(
-        sql, ["require-concurrent-index", "drop-table", "dynamic-sql-not-analysed"], tmp_path) if "__do" in f.path}
+    found = {
+        (f.rule, f.line, f.column)
+        for f in lint_findings(
+            sql, ["require-concurrent-index", "drop-table", "dynamic-sql-not-analysed"], tmp_path
+        )
+        if "__do" in f.path
+    }
     assert found == {
         ("require-concurrent-index", 6, 7),  # another engineer's lock rule, inside the IF
         ("drop-table", 9, 12),  # EXECUTE of a constant string is analysed
@@ -100,7 +119,12 @@ def test_nested_statements_share_their_do_blocks_facts_inside_a_transaction(tmp_
     from linter.engine import _nested_facts
     from linter.facts import compute_facts
 
-    sql = "-- +goose Up\n-- +goose NO TRANSACTION\nSET lock_timeout = '1s';\nDO $$ BEGIN DELETE FROM users; END $$;\n"
+    sql = (
+        "-- +goose Up\n"
+        "-- +goose NO TRANSACTION\n"
+        "SET lock_timeout = '1s';\n"
+        "DO $$ BEGIN DELETE FROM users; END $$;\n"
+    )
     write_history(sql, tmp_path / "m")
     [migration] = discover([tmp_path / "m"], "auto")
     facts = compute_facts(migration, "per-file")
@@ -113,16 +137,26 @@ def test_nested_statements_share_their_do_blocks_facts_inside_a_transaction(tmp_
 
 
 def test_suppression_above_the_do_block_covers_its_statements(tmp_path: Path) -> None:
-    sql = "-- pgpreflight: ignore[drop-table] legacy is empty, checked on 2024-01-01\nDO $$ BEGIN\n  DROP TABLE legacy;\nEND $$;\n"
+    sql = (
+        "-- pgpreflight: ignore[drop-table] legacy is empty, checked on 2024-01-01\n"
+        "DO $$ BEGIN\n"
+        "  DROP TABLE legacy;\n"
+        "END $$;\n"
+    )
     assert lint_findings(sql, ["drop-table", "unused-suppression"], tmp_path) == []
 
 
 def test_function_bodies_are_parsed_not_run(tmp_path: Path) -> None:
     sql = (
-        "CREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE legacy; END $$;\n"
-        "CREATE FUNCTION broken() RETURNS void LANGUAGE plpgsql AS $$ BEGIN IF true THEN NULL; END $$;\n"
+        "CREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE legacy; END "
+        "$$;\n"
+        "CREATE FUNCTION broken() RETURNS void LANGUAGE plpgsql AS $$ BEGIN IF true THEN NULL; END "
+        "$$;\n"
         "CREATE FUNCTION plain() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
         "DO $$ BEGIN PERFORM 1 END $$;\n"
     )
-    found = [(f.rule, f.line) for f in lint_findings(sql, ["drop-table", "invalid-plpgsql-body"], tmp_path)]
+    found = [
+        (f.rule, f.line)
+        for f in lint_findings(sql, ["drop-table", "invalid-plpgsql-body"], tmp_path)
+    ]
     assert found == [("invalid-plpgsql-body", 2), ("invalid-plpgsql-body", 4)]

@@ -30,27 +30,54 @@ DROP TABLE users;
 """
 
 DESTRUCTIVE = [
-    "drop-table", "drop-column", "drop-schema", "drop-database", "drop-constraint", "drop-object",
-    "truncate-table", "rename-table", "rename-column", "rename-object", "adding-not-null-without-default",
-    "drop-not-null", "drop-default", "enum-value-order", "enum-value-in-transaction",
-    "dml-without-where", "backfill-with-ddl",
+    "drop-table",
+    "drop-column",
+    "drop-schema",
+    "drop-database",
+    "drop-constraint",
+    "drop-object",
+    "truncate-table",
+    "rename-table",
+    "rename-column",
+    "rename-object",
+    "adding-not-null-without-default",
+    "drop-not-null",
+    "drop-default",
+    "enum-value-order",
+    "enum-value-in-transaction",
+    "dml-without-where",
+    "backfill-with-ddl",
 ]
 
 
 def change(up: str, down: str = "SELECT 1;") -> str:
-    return BASE + f"-- file: 202401020000__change.sql\n-- the change under test (line 1)\n-- UP\n{up}\n-- DOWN\n{down}\n"
+    return (
+        BASE
+        + "-- file: 202401020000__change.sql\n-- the change under test (line 1)\n"
+        + f"-- UP\n{up}\n-- DOWN\n{down}\n"
+    )
 
 
-def found(sql: str, tmp_path: Path, rules: list[str] | str = DESTRUCTIVE, **config: object) -> list[tuple[str, int]]:
+def found(
+    sql: str, tmp_path: Path, rules: list[str] | str = DESTRUCTIVE, **config: object
+) -> list[tuple[str, int]]:
     """(rule, line) of findings in the second file (the base file is setup)."""
-    return [(f.rule, f.line) for f in lint_findings(sql, rules, tmp_path, **config) if "change" in f.path]
+    return [
+        (f.rule, f.line)
+        for f in lint_findings(sql, rules, tmp_path, **config)
+        if "change" in f.path
+    ]
 
 
 # ---------------------------------------------------------------- drops name what goes with them
 
 
 def test_drop_table_names_rows_indexes_foreign_keys_and_views(tmp_path: Path) -> None:
-    [f] = [f for f in lint_findings(change("DROP TABLE users CASCADE;"), "drop-table", tmp_path) if "change" in f.path]
+    [f] = [
+        f
+        for f in lint_findings(change("DROP TABLE users CASCADE;"), "drop-table", tmp_path)
+        if "change" in f.path
+    ]
     assert (f.line, f.column) == (3, 1)
     assert "'users'" in f.message and "3 columns" in f.message
     assert "foreign keys from orders are dropped (CASCADE)" in f.message
@@ -58,19 +85,31 @@ def test_drop_table_names_rows_indexes_foreign_keys_and_views(tmp_path: Path) ->
 
 
 def test_drop_column_names_its_index_and_foreign_key(tmp_path: Path) -> None:
-    [f] = [f for f in lint_findings(change("ALTER TABLE orders DROP COLUMN user_id;"), "drop-column", tmp_path)
-           if "change" in f.path]
+    [f] = [
+        f
+        for f in lint_findings(
+            change("ALTER TABLE orders DROP COLUMN user_id;"), "drop-column", tmp_path
+        )
+        if "change" in f.path
+    ]
     assert "orders_user_id_idx" in f.message and "orders_user_id_fkey" in f.message
 
 
 def test_drop_type_cascade_says_which_columns_go(tmp_path: Path) -> None:
-    [f] = [f for f in lint_findings(change("DROP TYPE order_status CASCADE;"), "drop-object", tmp_path)
-           if "change" in f.path]
+    [f] = [
+        f
+        for f in lint_findings(change("DROP TYPE order_status CASCADE;"), "drop-object", tmp_path)
+        if "change" in f.path
+    ]
     assert "orders.status is dropped with its data" in f.message
 
 
 def test_drop_function_names_the_trigger_calling_it(tmp_path: Path) -> None:
-    [f] = [f for f in lint_findings(change("DROP FUNCTION touch();"), "drop-object", tmp_path) if "change" in f.path]
+    [f] = [
+        f
+        for f in lint_findings(change("DROP FUNCTION touch();"), "drop-object", tmp_path)
+        if "change" in f.path
+    ]
     assert "orders_touch on orders" in f.message
 
 
@@ -81,13 +120,22 @@ def test_each_kind_of_drop_has_its_rule(tmp_path: Path) -> None:
         "ALTER TABLE orders DROP CONSTRAINT orders_pkey;\nTRUNCATE orders;"
     )
     assert found(change(up), tmp_path) == [
-        ("drop-object", 3), ("drop-object", 4), ("drop-object", 5), ("drop-schema", 6),
-        ("drop-database", 7), ("drop-constraint", 8), ("truncate-table", 9),
+        ("drop-object", 3),
+        ("drop-object", 4),
+        ("drop-object", 5),
+        ("drop-schema", 6),
+        ("drop-database", 7),
+        ("drop-constraint", 8),
+        ("truncate-table", 9),
     ]
 
 
 def test_truncate_cascade_lists_the_referencing_tables(tmp_path: Path) -> None:
-    [f] = [f for f in lint_findings(change("TRUNCATE users CASCADE;"), "truncate-table", tmp_path) if "change" in f.path]
+    [f] = [
+        f
+        for f in lint_findings(change("TRUNCATE users CASCADE;"), "truncate-table", tmp_path)
+        if "change" in f.path
+    ]
     assert "CASCADE also empties" in f.message and "orders" in f.message
 
 
@@ -106,8 +154,14 @@ def test_dropping_what_the_same_up_created_loses_nothing(tmp_path: Path) -> None
 
 
 def test_down_that_drops_what_its_up_created_is_not_destructive(tmp_path: Path) -> None:
-    up = "CREATE TABLE audit (id bigint);\nALTER TABLE users ADD COLUMN locale text;\nCREATE VIEW v AS SELECT 1;"
-    down = "DELETE FROM audit;\nDROP VIEW v;\nALTER TABLE users DROP COLUMN locale;\nDROP TABLE audit;"
+    up = (
+        "CREATE TABLE audit (id bigint);\n"
+        "ALTER TABLE users ADD COLUMN locale text;\n"
+        "CREATE VIEW v AS SELECT 1;"
+    )
+    down = (
+        "DELETE FROM audit;\nDROP VIEW v;\nALTER TABLE users DROP COLUMN locale;\nDROP TABLE audit;"
+    )
     assert found(change(up, down), tmp_path) == []
 
 
@@ -117,13 +171,23 @@ def test_down_that_drops_what_existed_before_is_reported(tmp_path: Path) -> None
 
 
 def test_down_reverting_a_rename_is_not_reported_but_the_up_is(tmp_path: Path) -> None:
-    up = "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE orders RENAME TO purchases;"
-    down = "ALTER TABLE purchases RENAME TO orders;\nALTER TABLE users RENAME COLUMN full_name TO name;"
+    up = (
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\n"
+        "ALTER TABLE orders RENAME TO purchases;"
+    )
+    down = (
+        "ALTER TABLE purchases RENAME TO orders;\n"
+        "ALTER TABLE users RENAME COLUMN full_name TO name;"
+    )
     assert found(change(up, down), tmp_path) == [("rename-column", 3), ("rename-table", 4)]
 
 
 def test_renamed_table_still_holds_its_rows(tmp_path: Path) -> None:
-    up = "ALTER TABLE orders RENAME TO purchases;\nCREATE VIEW orders AS SELECT * FROM purchases;\nDELETE FROM purchases;"
+    up = (
+        "ALTER TABLE orders RENAME TO purchases;\n"
+        "CREATE VIEW orders AS SELECT * FROM purchases;\n"
+        "DELETE FROM purchases;"
+    )
     assert found(change(up), tmp_path) == [("dml-without-where", 5)]
 
 
@@ -134,7 +198,11 @@ def test_rename_object_kinds(tmp_path: Path) -> None:
         "ALTER INDEX orders_user_id_idx RENAME TO orders_uid_idx;\n"
         "ALTER FUNCTION touch() RENAME TO touch_row;"
     )
-    assert found(change(up), tmp_path) == [("rename-object", 3), ("rename-object", 4), ("rename-object", 6)]
+    assert found(change(up), tmp_path) == [
+        ("rename-object", 3),
+        ("rename-object", 4),
+        ("rename-object", 6),
+    ]
 
 
 # ---------------------------------------------------------------- NOT NULL, DEFAULT
@@ -148,7 +216,9 @@ def test_not_null_without_default_on_existing_vs_new_table(tmp_path: Path) -> No
         "ALTER TABLE users ADD COLUMN seq bigserial NOT NULL;\n"
         "CREATE TABLE fresh (id bigint);\nALTER TABLE fresh ADD COLUMN x text NOT NULL;"
     )
-    assert found(change(up), tmp_path, "adding-not-null-without-default") == [("adding-not-null-without-default", 3)]
+    assert found(change(up), tmp_path, "adding-not-null-without-default") == [
+        ("adding-not-null-without-default", 3)
+    ]
 
 
 def test_drop_not_null_and_drop_default_skip_reverts_and_new_columns(tmp_path: Path) -> None:
@@ -164,8 +234,11 @@ def test_drop_not_null_and_drop_default_skip_reverts_and_new_columns(tmp_path: P
         "ALTER TABLE users ALTER COLUMN name SET NOT NULL;"
     )
     findings = lint_findings(change(up, down), ["drop-not-null", "drop-default"], tmp_path)
-    assert [(f.rule, f.line) for f in findings if "change" in f.path] == [("drop-not-null", 5), ("drop-default", 6)]
-    default = [f for f in findings if f.rule == "drop-default"][0]
+    assert [(f.rule, f.line) for f in findings if "change" in f.path] == [
+        ("drop-not-null", 5),
+        ("drop-default", 6),
+    ]
+    default = next(f for f in findings if f.rule == "drop-default")
     assert "not-null violation" in default.message  # email is NOT NULL
 
 
@@ -174,21 +247,37 @@ def test_drop_not_null_and_drop_default_skip_reverts_and_new_columns(tmp_path: P
 
 def test_add_value_in_transaction_fails_below_12_only(tmp_path: Path) -> None:
     sql = change("ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'shipped';")
-    assert found(sql, tmp_path / "11", "enum-value-in-transaction", pg_version=11) == [("enum-value-in-transaction", 3)]
+    assert found(sql, tmp_path / "11", "enum-value-in-transaction", pg_version=11) == [
+        ("enum-value-in-transaction", 3)
+    ]
     assert found(sql, tmp_path / "12", "enum-value-in-transaction", pg_version=12) == []
 
 
 def test_add_value_outside_a_transaction_is_fine_on_11(tmp_path: Path) -> None:
     sql = change("-- +goose NO TRANSACTION\nALTER TYPE order_status ADD VALUE 'refunded';")
-    assert found(sql, tmp_path, "enum-value-in-transaction", pg_version=11, transaction="none") == []
+    assert (
+        found(sql, tmp_path, "enum-value-in-transaction", pg_version=11, transaction="none") == []
+    )
 
 
 def test_new_value_used_in_the_same_transaction_from_12(tmp_path: Path) -> None:
-    up = "ALTER TYPE order_status ADD VALUE 'refunded';\nUPDATE orders SET status = 'refunded' WHERE note = 'r';"
-    [f] = [f for f in lint_findings(change(up), "enum-value-in-transaction", tmp_path) if "change" in f.path]
+    up = (
+        "ALTER TYPE order_status ADD VALUE 'refunded';\n"
+        "UPDATE orders SET status = 'refunded' WHERE note = 'r';"
+    )
+    [f] = [
+        f
+        for f in lint_findings(change(up), "enum-value-in-transaction", tmp_path)
+        if "change" in f.path
+    ]
     assert (f.line, f.column) == (4, 19)  # points at the assignment using the literal
     # after an explicit COMMIT the value is usable
-    up2 = "BEGIN;\nALTER TYPE order_status ADD VALUE 'refunded';\nCOMMIT;\nUPDATE orders SET status = 'refunded' WHERE note = 'r';"
+    up2 = (
+        "BEGIN;\n"
+        "ALTER TYPE order_status ADD VALUE 'refunded';\n"
+        "COMMIT;\n"
+        "UPDATE orders SET status = 'refunded' WHERE note = 'r';"
+    )
     assert found(change(up2), tmp_path / "2", "enum-value-in-transaction", transaction="none") == []
 
 
@@ -227,31 +316,57 @@ def test_update_delete_without_where(tmp_path: Path) -> None:
         "UPDATE users SET name = '';\nDELETE FROM orders;\nDELETE FROM orders WHERE id = 1;\n"
         "CREATE TABLE staging (id bigint);\nDELETE FROM staging;"
     )
-    assert found(change(up), tmp_path, "dml-without-where") == [("dml-without-where", 3), ("dml-without-where", 4)]
+    assert found(change(up), tmp_path, "dml-without-where") == [
+        ("dml-without-where", 3),
+        ("dml-without-where", 4),
+    ]
 
 
 def test_backfill_after_ddl_in_the_same_transaction(tmp_path: Path) -> None:
-    up = "ALTER TABLE users ADD COLUMN locale text;\nUPDATE users SET locale = 'pt' WHERE locale IS NULL;"
-    [f] = [f for f in lint_findings(change(up), "backfill-with-ddl", tmp_path) if "change" in f.path]
+    up = (
+        "ALTER TABLE users ADD COLUMN locale text;\n"
+        "UPDATE users SET locale = 'pt' WHERE locale IS NULL;"
+    )
+    [f] = [
+        f for f in lint_findings(change(up), "backfill-with-ddl", tmp_path) if "change" in f.path
+    ]
     assert f.line == 4 and "line 3" in f.message
     # without a transaction the DDL's locks are released before the UPDATE
     assert found(change(up), tmp_path / "none", "backfill-with-ddl", transaction="none") == []
     # a targeted UPDATE is not a backfill of the whole table
-    targeted = "ALTER TABLE users ADD COLUMN locale text;\nUPDATE users SET locale = 'pt' WHERE id < 1000;"
+    targeted = (
+        "ALTER TABLE users ADD COLUMN locale text;\nUPDATE users SET locale = 'pt' WHERE id < 1000;"
+    )
     assert found(change(targeted), tmp_path / "t", "backfill-with-ddl") == []
     # data only: nothing held
-    assert found(change("UPDATE users SET name = '' WHERE name IS NULL;"), tmp_path / "d", "backfill-with-ddl") == []
+    assert (
+        found(
+            change("UPDATE users SET name = '' WHERE name IS NULL;"),
+            tmp_path / "d",
+            "backfill-with-ddl",
+        )
+        == []
+    )
 
 
 def test_destructive_rules_are_warnings_and_database_drop_is_an_error(tmp_path: Path) -> None:
     findings = lint_findings(change("DROP TABLE orders;\nDROP DATABASE x;"), DESTRUCTIVE, tmp_path)
-    assert {f.rule: f.severity for f in findings} == {"drop-table": "warning", "drop-database": "error"}
+    assert {f.rule: f.severity for f in findings} == {
+        "drop-table": "warning",
+        "drop-database": "error",
+    }
     assert ids(findings) == ["drop-table", "drop-database"]
 
 
 def test_not_null_column_on_a_table_emptied_first(tmp_path: Path) -> None:
-    up = "DELETE FROM users;\nALTER TABLE users ADD COLUMN locale text NOT NULL;\nALTER TABLE orders ADD COLUMN x text NOT NULL;"
-    assert found(change(up), tmp_path, "adding-not-null-without-default") == [("adding-not-null-without-default", 5)]
+    up = (
+        "DELETE FROM users;\n"
+        "ALTER TABLE users ADD COLUMN locale text NOT NULL;\n"
+        "ALTER TABLE orders ADD COLUMN x text NOT NULL;"
+    )
+    assert found(change(up), tmp_path, "adding-not-null-without-default") == [
+        ("adding-not-null-without-default", 5)
+    ]
 
 
 def test_copy_and_swap_and_replaced_constraints_and_defaults(tmp_path: Path) -> None:
@@ -260,9 +375,11 @@ def test_copy_and_swap_and_replaced_constraints_and_defaults(tmp_path: Path) -> 
         "UPDATE users SET name_new = name WHERE id > 0;\n"
         "ALTER TABLE users DROP COLUMN name;\n"  # line 5: swapped below, not lost
         "ALTER TABLE users RENAME COLUMN name_new TO name;\n"
-        "ALTER TABLE orders DROP CONSTRAINT orders_pkey, ADD PRIMARY KEY (id, user_id);\n"  # replaced
+        # replaced in the same statement
+        "ALTER TABLE orders DROP CONSTRAINT orders_pkey, ADD PRIMARY KEY (id, user_id);\n"
         "ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\n"  # replaced by the next one
-        "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users ON DELETE CASCADE;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES "
+        "users ON DELETE CASCADE;\n"
         "ALTER TABLE users ALTER COLUMN email DROP DEFAULT;\n"  # type change dance: set again below
         "ALTER TABLE users ALTER COLUMN email TYPE varchar(300);\n"
         "ALTER TABLE users ALTER COLUMN email SET DEFAULT '';\n"
@@ -274,13 +391,19 @@ def test_copy_and_swap_and_replaced_constraints_and_defaults(tmp_path: Path) -> 
 def test_view_function_and_trigger_recreated_in_the_same_section(tmp_path: Path) -> None:
     up = (
         "DROP VIEW user_orders;\nCREATE VIEW user_orders AS SELECT u.id FROM users u;\n"
-        "DROP TRIGGER orders_touch ON orders;\nCREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "DROP TRIGGER orders_touch ON orders;\nCREATE TRIGGER orders_touch BEFORE INSERT ON orders "
+        "FOR EACH ROW EXECUTE FUNCTION touch();\n"
         "DROP FUNCTION touch() CASCADE;\n"
     )
     assert found(change(up), tmp_path, "drop-object") == [("drop-object", 7)]
 
 
 def test_down_dropping_a_column_its_up_re_added_under_an_old_name(tmp_path: Path) -> None:
-    up = "ALTER TABLE users RENAME COLUMN name TO display_name;\nALTER TABLE users ADD COLUMN name varchar(50);"
-    down = "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN display_name TO name;"
+    up = (
+        "ALTER TABLE users RENAME COLUMN name TO display_name;\n"
+        "ALTER TABLE users ADD COLUMN name varchar(50);"
+    )
+    down = (
+        "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN display_name TO name;"
+    )
     assert found(change(up, down), tmp_path, "drop-column") == []

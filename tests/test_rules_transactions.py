@@ -11,7 +11,9 @@ from tests.helpers import lint_findings
 TX = ["nested-transaction", "unclosed-transaction", "commit-in-wrapped-file"]
 
 
-def lines(sql: str, rules: list[str] | str, tmp_path: Path, **config: object) -> list[tuple[str, int]]:
+def lines(
+    sql: str, rules: list[str] | str, tmp_path: Path, **config: object
+) -> list[tuple[str, int]]:
     return [(f.rule, f.line) for f in lint_findings(sql, rules, tmp_path, **config)]
 
 
@@ -19,28 +21,63 @@ def lines(sql: str, rules: list[str] | str, tmp_path: Path, **config: object) ->
 
 
 def test_begin_commit_in_a_file_the_runner_wraps(tmp_path: Path) -> None:
-    sql = "-- +goose Up\nBEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\n-- +goose Down\nDROP TABLE a;\n"
+    sql = (
+        "-- +goose Up\n"
+        "BEGIN;\n"
+        "CREATE TABLE a (id bigint);\n"
+        "COMMIT;\n"
+        "-- +goose Down\n"
+        "DROP TABLE a;\n"
+    )
     assert lines(sql, TX, tmp_path) == [("nested-transaction", 2), ("commit-in-wrapped-file", 4)]
 
 
 def test_same_file_without_runner_transaction_is_fine(tmp_path: Path) -> None:
     sql = "-- +goose Up\n-- +goose NO TRANSACTION\nBEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\n"
     assert lines(sql, TX, tmp_path) == []
-    assert lines(sql.replace("-- +goose NO TRANSACTION\n", ""), TX, tmp_path / "none", transaction="none") == []
+    assert (
+        lines(
+            sql.replace("-- +goose NO TRANSACTION\n", ""), TX, tmp_path / "none", transaction="none"
+        )
+        == []
+    )
 
 
 def test_golang_migrate_files_may_manage_their_own_transaction(tmp_path: Path) -> None:
-    sql = "-- file: 1_init.up.sql\nBEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\n-- file: 1_init.down.sql\nDROP TABLE a;\n"
+    sql = (
+        "-- file: 1_init.up.sql\n"
+        "BEGIN;\n"
+        "CREATE TABLE a (id bigint);\n"
+        "COMMIT;\n"
+        "-- file: 1_init.down.sql\n"
+        "DROP TABLE a;\n"
+    )
     assert lines(sql, TX, tmp_path) == []
 
 
 def test_nested_begin_inside_an_explicit_transaction(tmp_path: Path) -> None:
-    sql = "BEGIN;\nCREATE TABLE a (id bigint);\nSTART TRANSACTION;\nCREATE TABLE b (id bigint);\nCOMMIT;\nCOMMIT;\n"
-    assert lines(sql, "nested-transaction", tmp_path, transaction="none") == [("nested-transaction", 3)]
+    sql = (
+        "BEGIN;\n"
+        "CREATE TABLE a (id bigint);\n"
+        "START TRANSACTION;\n"
+        "CREATE TABLE b (id bigint);\n"
+        "COMMIT;\n"
+        "COMMIT;\n"
+    )
+    assert lines(sql, "nested-transaction", tmp_path, transaction="none") == [
+        ("nested-transaction", 3)
+    ]
 
 
 def test_a_second_transaction_after_commit_is_not_nested(tmp_path: Path) -> None:
-    sql = "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id bigint);\nCOMMIT;\n"
+    sql = (
+        "BEGIN;\n"
+        "CREATE TABLE a (id bigint);\n"
+        "COMMIT;\n"
+        "BEGIN;\n"
+        "CREATE TABLE b (id bigint);\n"
+        "COMMIT;\n"
+    )
     assert lines(sql, TX, tmp_path, transaction="none") == []
 
 
@@ -51,7 +88,9 @@ def test_begin_without_commit(tmp_path: Path) -> None:
 
 
 def test_rollback_in_wrapped_file_says_the_work_is_discarded(tmp_path: Path) -> None:
-    [f] = lint_findings("CREATE TABLE a (id bigint);\nROLLBACK;\n", "commit-in-wrapped-file", tmp_path)
+    [f] = lint_findings(
+        "CREATE TABLE a (id bigint);\nROLLBACK;\n", "commit-in-wrapped-file", tmp_path
+    )
     assert f.line == 2 and "discards" in f.message
 
 
@@ -62,9 +101,14 @@ NO_TX = "-- +goose Up\n-- +goose NO TRANSACTION\n"
 
 
 def test_robust_statements_only_matter_without_a_transaction(tmp_path: Path) -> None:
-    body = "ALTER TABLE users ADD COLUMN locale text;\nCREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);\n"
+    body = (
+        "ALTER TABLE users ADD COLUMN locale text;\n"
+        "CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);\n"
+    )
     assert lines(NO_TX + body, "prefer-robust-statements", tmp_path) == [
-        ("prefer-robust-statements", 3), ("prefer-robust-statements", 4)]
+        ("prefer-robust-statements", 3),
+        ("prefer-robust-statements", 4),
+    ]
     assert lines("-- +goose Up\n" + body, "prefer-robust-statements", tmp_path / "tx") == []
 
 
@@ -84,18 +128,30 @@ def test_robust_forms_pass(tmp_path: Path) -> None:
 
 
 def test_single_statement_file_cannot_half_apply(tmp_path: Path) -> None:
-    sql = NO_TX + "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);\n"
+    sql = NO_TX + (
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);\n"
+    )
     assert lines(sql, "prefer-robust-statements", tmp_path) == []
 
 
 def test_statements_in_the_files_own_transaction_are_atomic(tmp_path: Path) -> None:
-    body = "BEGIN;\nCREATE TABLE a (id bigint);\nALTER TABLE users ADD COLUMN b text;\nCOMMIT;\nDROP TABLE c;\n"
-    assert lines(NO_TX + body, "prefer-robust-statements", tmp_path) == [("prefer-robust-statements", 7)]
+    body = (
+        "BEGIN;\n"
+        "CREATE TABLE a (id bigint);\n"
+        "ALTER TABLE users ADD COLUMN b text;\n"
+        "COMMIT;\n"
+        "DROP TABLE c;\n"
+    )
+    assert lines(NO_TX + body, "prefer-robust-statements", tmp_path) == [
+        ("prefer-robust-statements", 7)
+    ]
 
 
 def test_if_not_exists_on_concurrent_index_is_opt_in_info(tmp_path: Path) -> None:
     sql = NO_TX + "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_tz_idx ON users (tz);\n"
-    found = lint_findings(sql, None, tmp_path / "x", extend_select=["concurrent-index-if-not-exists"])
+    found = lint_findings(
+        sql, None, tmp_path / "x", extend_select=["concurrent-index-if-not-exists"]
+    )
     mine = [f for f in found if f.rule == "concurrent-index-if-not-exists"]
     assert [(f.line, f.severity) for f in mine] == [(3, "info")]
     default = lint_findings(sql, None, tmp_path / "d")
@@ -109,13 +165,18 @@ def test_int_keys(tmp_path: Path) -> None:
     sql = (
         "CREATE TABLE a (id integer PRIMARY KEY);\n"
         "CREATE TABLE b (id smallint, PRIMARY KEY (id));\n"
-        "CREATE TABLE c (id bigint PRIMARY KEY, a_id integer REFERENCES a (id));\n"  # matches a.id: fine
+        # a_id matches a.id: fine
+        "CREATE TABLE c (id bigint PRIMARY KEY, a_id integer REFERENCES a (id));\n"
         "CREATE TABLE d (id bigint PRIMARY KEY, c_id integer REFERENCES c (id));\n"  # int -> bigint
         "CREATE TABLE e (id bigint PRIMARY KEY, c_id int, FOREIGN KEY (c_id) REFERENCES c);\n"
         "CREATE TABLE f (id serial PRIMARY KEY, n integer);\n"  # serial: serial-column's business
     )
     assert lines(sql, "prefer-bigint-keys", tmp_path) == [
-        ("prefer-bigint-keys", 1), ("prefer-bigint-keys", 2), ("prefer-bigint-keys", 4), ("prefer-bigint-keys", 5)]
+        ("prefer-bigint-keys", 1),
+        ("prefer-bigint-keys", 2),
+        ("prefer-bigint-keys", 4),
+        ("prefer-bigint-keys", 5),
+    ]
 
 
 def test_json_columns(tmp_path: Path) -> None:
@@ -126,13 +187,21 @@ def test_json_columns(tmp_path: Path) -> None:
     )
     found = lint_findings(sql, "prefer-jsonb", tmp_path)
     assert [(f.line, f.message.split(" is ")[0]) for f in found] == [
-        (1, "column a.doc"), (1, "column a.arr"), (2, "column a.extra"), (3, "column a.ok")]
+        (1, "column a.doc"),
+        (1, "column a.arr"),
+        (2, "column a.extra"),
+        (3, "column a.ok"),
+    ]
 
 
 def test_identifier_length_is_in_bytes(tmp_path: Path) -> None:
     ascii_63 = "a" * 63
     accented_32 = "é" * 32  # 64 bytes in UTF-8
-    sql = f'CREATE TABLE {ascii_63} (id bigint);\nCREATE TABLE "{accented_32}" (id bigint);\nCREATE INDEX {"i" * 64} ON t (x);\n'
+    sql = (
+        f"CREATE TABLE {ascii_63} (id bigint);\n"
+        f'CREATE TABLE "{accented_32}" (id bigint);\n'
+        f"CREATE INDEX {'i' * 64} ON t (x);\n"
+    )
     found = lint_findings(sql, "identifier-too-long", tmp_path)
     assert [(f.line, f.column) for f in found] == [(2, 14), (3, 14)]
     assert "64 bytes" in found[0].message
