@@ -70,7 +70,6 @@ _UNMODELLED_REASONS: dict[type, str] = {
     ast.AlterOwnerStmt: "ownership is not modelled",
     ast.CreatePolicyStmt: "row-level security policies are not modelled",
     ast.AlterPolicyStmt: "row-level security policies are not modelled",
-    ast.DoStmt: "the body of a DO block is not interpreted",
     ast.RuleStmt: "rules are not modelled",
     ast.CompositeTypeStmt: "composite types are not modelled",
     ast.CreateRangeStmt: "range types are not modelled",
@@ -106,6 +105,7 @@ class SchemaModel(ObjectStatements):
         new._owned_sequences = self._owned_sequences.copy()
         new._current_schema = self._current_schema
         new._location = None
+        new._quiet = False
         # both models now share every table: the next write on either side clones it
         new._owned = set()
         self._owned = set()
@@ -168,7 +168,40 @@ class SchemaModel(ObjectStatements):
 
         return model_to_text(self)
 
+    def _do_block(self, node: Any) -> None:
+        """A DO block: its statements are read from the PL/pgSQL body (linter/plpgsql.py) when
+        the engine passed the statement as location. Only data changes: nothing to model.
+        Schema changes are applied as if every branch ran, quietly (they are usually guarded by
+        IF NOT EXISTS checks) and the block is still listed as unmodelled, since the model cannot
+        know which branch runs. Dynamic SQL (EXECUTE of a built string) is not interpreted."""
+        location = self._location
+        if getattr(location, "node", None) is not node:
+            self._unmodelled(node, "the body of a DO block is not interpreted")
+            return
+        from linter.plpgsql import nested_statements
+
+        nested, dynamic = nested_statements(location)
+        if dynamic:
+            self._unmodelled(node, "DO block runs dynamic SQL, which is not interpreted")
+            return
+        changes = [s for s in nested if not isinstance(s.node, _NEUTRAL)]
+        if not changes:
+            return
+        self._quiet = True
+        try:
+            for statement in changes:
+                self._location = statement
+                if not self._dispatch(statement.node):
+                    self._unmodelled(statement.node, "statement kind is not modelled")
+        finally:
+            self._quiet = False
+            self._location = location
+        self._unmodelled(node, "DO block: its schema changes were applied as if every branch ran")
+
     def _dispatch(self, node: Any) -> bool:
+        if isinstance(node, ast.DoStmt):
+            self._do_block(node)
+            return True
         handler = _HANDLERS.get(type(node))
         if handler is None:
             return False

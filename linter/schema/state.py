@@ -89,6 +89,8 @@ class ModelState:
         self._owned: set[str] = set()
         self._current_schema = DEFAULT_SCHEMA
         self._location: Any = None
+        # set while replaying the guarded statements of a DO block (see `_do_block`)
+        self._quiet = False
 
     def table(self, name: str) -> Table | None:
         """The table called `name` (`users` or `public.users`)."""
@@ -122,7 +124,8 @@ class ModelState:
         self.unmodelled.append(Unmodelled(kind, reason, self._location))
 
     def _problem(self, message: str) -> None:
-        self.problems.append(Problem(message, self._location))
+        if not self._quiet:
+            self.problems.append(Problem(message, self._location))
 
     def _key(self, schema: str | None, name: str) -> str:
         # PostgreSQL truncates identifiers longer than 63 bytes (with a NOTICE)
