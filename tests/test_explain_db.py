@@ -325,3 +325,44 @@ def discover_sql(history: str) -> list[str]:
     """The UP statements of the one-file history text (baseline table and extension)."""
     body = history.split("-- UP", 1)[1].split("-- DOWN", 1)[0]
     return [s for s in body.split(";") if s.strip()]
+
+
+def test_hypopg_estimates_on_the_target(pg_db: str) -> None:
+    """With HypoPG on the target: a plain EXPLAIN with the new index hypothetical. Without it, a
+    note says so. Both paths are real: which one runs depends on the machine's PostgreSQL."""
+    import psycopg
+
+    from linter.explain.hypo import estimate
+
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        for stmt in discover_sql(BASELINE):
+            conn.execute(stmt)
+        conn.execute(DATA)
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"
+        ).fetchone()
+        indexes = [
+            ("idx_pessoas_cidade", "CREATE INDEX idx_pessoas_cidade ON public.pessoas (cidade)")
+        ]
+        queries = [
+            ("por cidade", "SELECT id FROM pessoas WHERE cidade = 'cidade 7'"),
+            ("update", "UPDATE pessoas SET ativa = true WHERE cidade = 'cidade 7'"),
+        ]
+        estimates, note = estimate(conn, indexes, queries)
+        assert estimates == [] and note and "not installed" in note
+        if available is None:
+            return
+        conn.execute("CREATE EXTENSION hypopg")
+        conn.execute("SET default_transaction_read_only = on")  # as on the target
+        estimates, note = estimate(conn, indexes, queries)
+        assert note is None
+        (e,) = estimates  # the UPDATE is never explained on a target
+        assert e.query == "por cidade" and e.uses_index and e.cost_after < e.cost_before / 2
+        assert "estimate" in e.label
+        # nothing was created for real
+        assert (
+            conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'pessoas'").fetchone()[
+                0
+            ]
+            == 1
+        )

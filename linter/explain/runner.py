@@ -57,6 +57,12 @@ class ExplainOptions:
     lock_timeout: str = "10s"
     progress: Callable[[str], None] | None = None
     workload: Callable[[list[str]], tuple[list[Any], str | None]] | None = None
+    hypothetical: (
+        Callable[[list[tuple[str, str]], list[tuple[str, str]]], tuple[list[Any], str | None]]
+        | None
+    ) = None
+    """Target mode: (index name, CREATE INDEX) and (label, query) pairs to estimate on the target
+    with HypoPG (`linter.explain.hypo.read_estimates`)."""
     """Target mode: given the tables with new indexes, the target's top pg_stat_statements
     entries touching them (`linter.explain.workload.read_workload`), measured like application
     queries."""
@@ -83,6 +89,8 @@ class ExplainEvidence:
     synthesized: list[TableSynthesis] = field(default_factory=list)
     unsupported: list[dict[str, Any]] = field(default_factory=list)
     """Application queries with a predicate no index serves (from the static analysis)."""
+    hypothetical: list[Any] = field(default_factory=list)
+    """Target mode with HypoPG: `linter.explain.hypo.Estimate`s on production statistics."""
     notes: list[str] = field(default_factory=list)
     runs: int = 3
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -101,6 +109,7 @@ class ExplainEvidence:
             "indexes": [v.to_dict() for v in self.indexes],
             "queries": [q.to_dict() for q in self.queries],
             "unsupported_queries": self.unsupported,
+            "hypothetical": [e.to_dict() for e in self.hypothetical],
             "notes": self.notes,
             "thresholds": self.thresholds.to_dict(),
             "elapsed_s": round(self.elapsed_s, 3),
@@ -324,6 +333,15 @@ def run_explain(
             verdict.hot_updates = hot.get(index.name, [])
             evidence.indexes.append(verdict)
         evidence.queries = runs
+        if options.hypothetical is not None:
+            _say(options, "explain: HypoPG estimates on the target")
+            estimates, note = options.hypothetical(
+                [(i.short, i.definition) for i in indexes],
+                [(r.label, r.sql) for r in runs if r.error is None],
+            )
+            evidence.hypothetical = list(estimates)
+            if note:
+                evidence.notes.append(note)
     evidence.elapsed_s = time.perf_counter() - started
     return evidence
 

@@ -79,6 +79,15 @@ def render_evidence(evidence: dict[str, Any]) -> str:
             f"  query {gap['where']} has no supporting index for {gap['predicate']}: "
             f"{gap['suggestion']}"
         )
+    hypo = evidence.get("hypothetical") or []
+    if hypo:
+        lines.append("  HypoPG estimates on the target's statistics (plain EXPLAIN, not executed):")
+        for e in hypo:
+            use = "uses it" if e["uses_index"] else "does not use it"
+            lines.append(
+                f"    {e['index']}: {e['query']} {use}; "
+                f"cost {e['cost_before']:,.0f} → {e['cost_after']:,.0f}"
+            )
     lint = [(q, f) for q in evidence.get("queries") or [] for f in q.get("plan_lint") or []]
     if lint:
         lines.append("  plan lint:")
