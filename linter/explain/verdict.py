@@ -67,7 +67,7 @@ class QueryRun:
             "error": self.error,
             "bound": self.bound,
             "unbound": self.unbound,
-            "before": self.before.to_dict(with_plan=False) if self.before else None,
+            "before": self.before.to_dict() if self.before else None,
             "after": self.after.to_dict() if self.after else None,
             "plan_lint": [f.to_dict() for f in self.plan_findings],
         }
