@@ -192,3 +192,15 @@ def test_history_read_but_only_given_files_reported(repo: Path, capsys: pytest.C
     (repo / "pgpreflight.toml").write_text('migrations = ["migrations"]\n' + SELECT)
     code, out, _ = run(capsys, "lint", "migrations/202401011300__good.sql")
     assert code == 0 and "bad.sql" not in out
+
+
+def test_gitlab_code_quality(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "lint", "migrations", "--format", "gitlab")
+    issues = json.loads(out)
+    assert len(issues) == 2
+    for issue in issues:
+        assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert issue["location"]["path"] == "migrations/202401011200__bad.sql"
+        assert issue["location"]["lines"]["begin"] >= 1
+    assert len({i["fingerprint"] for i in issues}) == 2
