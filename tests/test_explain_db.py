@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -366,3 +367,50 @@ def test_hypopg_estimates_on_the_target(pg_db: str) -> None:
             ]
             == 1
         )
+
+
+def test_check_cli_runs_the_explain_step(tmp_path: Path) -> None:
+    """`pgpreflight check --since V --data F` prints one line per new index and saves the
+    evidence in the JSON result (the hook in linter/check)."""
+    import json
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    write_history(BASELINE + PENDING, tmp_path / "migrations")
+    (tmp_path / "data.sql").write_text(DATA)
+    (tmp_path / "queries.sql").write_text(QUERIES)
+    (tmp_path / "pgpreflight.toml").write_text(
+        'migrations = ["migrations"]\nqueries = ["queries.sql"]\nexplain-runs = 1\n'
+        "[explain-thresholds]\nmisestimate-factor = 50\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PYTHONPATH"] = str(repo)
+    args = [
+        sys.executable,
+        "-m",
+        "linter",
+        "check",
+        "migrations",
+        "--since",
+        "202402010000",
+        "--data",
+        "data.sql",
+        "--synthesize-rows",
+        "500",
+        "--quiet",
+        "--json",
+        "result.json",
+    ]
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert (
+        "EXPLAIN ANALYZE (median of 1 runs; data: data.sql; synthesised: visitas 500 rows)"
+        in proc.stdout
+    )
+    assert re.search(r"idx_pessoas_cidade\s+used\s+buffers", proc.stdout), proc.stdout[-2000:]
+    explain = json.loads((tmp_path / "result.json").read_text())["check"]["explain"]
+    assert explain["thresholds"]["misestimate-factor"] == 50
+    assert {i["index"] for i in explain["indexes"]} >= {"idx_pessoas_cidade", "idx_pessoas_ativa"}
+    cidade = next(q for q in explain["queries"] if q["name"] == "por_cidade")
+    assert cidade["after"]["plan"][0]["Plan"]["Node Type"] in ("Bitmap Heap Scan", "Index Scan")
