@@ -20,7 +20,8 @@ CREATE EXTENSION pg_trgm;
 CREATE TABLE users (id uuid PRIMARY KEY, name text NOT NULL, email text NOT NULL,
     status text NOT NULL, created_at timestamptz NOT NULL, tags text[], profile jsonb,
     search tsvector);
-CREATE TABLE projects (id uuid PRIMARY KEY, nome text NOT NULL, responsavel_id uuid REFERENCES users (id));
+CREATE TABLE projects (id uuid PRIMARY KEY, nome text NOT NULL,
+    responsavel_id uuid REFERENCES users (id));
 CREATE TABLE oficinas (id uuid PRIMARY KEY, projeto_id uuid NOT NULL REFERENCES projects (id),
     nome text NOT NULL, cidade text NOT NULL, estado text NOT NULL, status text NOT NULL,
     data_inicio date NOT NULL, data_fim date NOT NULL, gratuita boolean NOT NULL);
@@ -107,16 +108,19 @@ CASES: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         ],
     ),
     (
-        "SELECT u.name FROM users u JOIN inscricoes i USING (id) WHERE i.created_at > now() - interval '7 days'",
+        "SELECT u.name FROM users u JOIN inscricoes i USING (id) WHERE i.created_at > now() -"
+        " interval '7 days'",
         [("range", "inscricoes", "created_at")],
     ),
     # 27-29: CTEs and derived tables resolve through their select list
     (
-        "WITH r AS (SELECT id, cidade FROM oficinas WHERE data_fim > now()) SELECT * FROM r WHERE r.cidade = $1",
+        "WITH r AS (SELECT id, cidade FROM oficinas WHERE data_fim > now()) SELECT * FROM r"
+        " WHERE r.cidade = $1",
         [("range", "oficinas", "data_fim"), ("equality", "oficinas", "cidade")],
     ),
     (
-        "SELECT * FROM (SELECT id, status AS s, created_at FROM users) AS x WHERE x.created_at > $1",
+        "SELECT * FROM (SELECT id, status AS s, created_at FROM users) AS x WHERE x.created_at >"
+        " $1",
         [("range", "users", "created_at")],
     ),
     (
@@ -133,7 +137,8 @@ CASES: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         [("equality", "projects", "nome"), ("equality", "oficinas", "projeto_id")],
     ),
     (
-        "SELECT (SELECT count(*) FROM inscricoes i WHERE i.oficina_id = o.id) FROM oficinas o WHERE o.status = $1",
+        "SELECT (SELECT count(*) FROM inscricoes i WHERE i.oficina_id = o.id) FROM oficinas o"
+        " WHERE o.status = $1",
         [("equality", "inscricoes", "oficina_id"), ("equality", "oficinas", "status")],
     ),
     # 33-36: ORDER BY ... LIMIT
@@ -154,12 +159,14 @@ CASES: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ),
     ("DELETE FROM inscricoes WHERE oficina_id = $1", [("equality", "inscricoes", "oficina_id")]),
     (
-        "SELECT id FROM users WHERE status = 'a' UNION ALL SELECT id FROM projects WHERE nome = 'b'",
+        "SELECT id FROM users WHERE status = 'a' UNION ALL SELECT id FROM projects WHERE nome ="
+        " 'b'",
         [("equality", "users", "status"), ("equality", "projects", "nome")],
     ),
     ("SELECT * FROM users WHERE status <> 'x' AND NOT (email = $1) AND name IS NULL", []),
     (
-        "UPDATE users u SET status = 'x' FROM projects p WHERE p.responsavel_id = u.id AND p.nome = $1",
+        "UPDATE users u SET status = 'x' FROM projects p WHERE p.responsavel_id = u.id AND"
+        " p.nome = $1",
         [
             ("join", "projects", "responsavel_id"),
             ("join", "users", "id"),
@@ -218,7 +225,10 @@ def test_placeholders_are_shown_as_written() -> None:
 
 
 def test_unparsable_query_is_an_error_with_position_not_a_crash() -> None:
-    text = "SELECT 1;\n\nSELECT * FROM users WHERE (status = 'a';\nSELECT * FROM users WHERE id = $1;\n"
+    text = (
+        "SELECT 1;\n\nSELECT * FROM users WHERE (status = 'a';\n"
+        "SELECT * FROM users WHERE id = $1;\n"
+    )
     source = SourceFile(Path("q.sql"), "q.sql", text)
     report = analyse_queries(split_statements(source), model())
     assert [a.query.line for a in report.analyses] == [1, 3, 4]

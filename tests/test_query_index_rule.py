@@ -133,8 +133,8 @@ def test_message_names_file_line_predicate_and_index(tmp_path: Path) -> None:
         in finding.message
     )
     assert (
-        finding.hint
-        == "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm ON oficinas USING gin (nome gin_trgm_ops);"
+        finding.hint == "CREATE INDEX CONCURRENTLY idx_oficinas_nome_trgm "
+        "ON oficinas USING gin (nome gin_trgm_ops);"
     )
 
 
@@ -206,7 +206,8 @@ def test_no_queries_means_no_sqlglot(tmp_path: Path) -> None:
     code = (
         "import sys; from linter.engine import lint; from tests.helpers import make_config;"
         "from pathlib import Path;"
-        f"lint([Path({str(tmp_path / 'migrations')!r})], make_config(Path({str(tmp_path)!r}), select={ALL!r}));"
+        f"lint([Path({str(tmp_path / 'migrations')!r})], "
+        f"make_config(Path({str(tmp_path)!r}), select={ALL!r}));"
         "print('sqlglot' in sys.modules)"
     )
     out = subprocess.run(
@@ -225,6 +226,6 @@ def test_filter_and_order_gaps_of_one_query_become_one_composite_index(tmp_path:
     )
     assert finding.rule == FILTER
     assert (
-        finding.hint
-        == "CREATE INDEX CONCURRENTLY idx_oficinas_cidade_data_inicio ON oficinas (cidade, data_inicio DESC);"
+        finding.hint == "CREATE INDEX CONCURRENTLY idx_oficinas_cidade_data_inicio "
+        "ON oficinas (cidade, data_inicio DESC);"
     )

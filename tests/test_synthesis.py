@@ -76,7 +76,8 @@ def test_children_pull_in_their_empty_parents_and_everything_is_valid(conn: Any)
     assert (
         one(
             conn,
-            "SELECT count(*) FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.id IS NULL",
+            "SELECT count(*) FROM inscricoes i LEFT JOIN users u ON u.id = i.user_id WHERE u.id"
+            " IS NULL",
         )
         == 0
     )
@@ -101,7 +102,8 @@ def test_check_lists_and_enums_are_honoured_and_skewed(conn: Any) -> None:
 
 def test_tables_with_data_are_left_alone(conn: Any) -> None:
     conn.execute(
-        "INSERT INTO oficinas (nome, vagas, uf, data_inicio, data_fim) VALUES ('x', 600, 'PE', now(), now())"
+        "INSERT INTO oficinas (nome, vagas, uf, data_inicio, data_fim) VALUES ('x', 600, 'PE',"
+        " now(), now())"
     )
     assert [r.table for r in synthesize(conn, ["public.oficinas"], 100)] == []
     assert one(conn, "SELECT count(*) FROM oficinas") == 1
@@ -119,7 +121,8 @@ def test_a_table_that_cannot_be_synthesised_says_why(conn: Any) -> None:
 
 def test_checks_on_defaulted_columns_do_not_block_generation(conn: Any) -> None:
     conn.execute(
-        "CREATE TABLE projetos (id int PRIMARY KEY, orcamento numeric NOT NULL DEFAULT 0 CHECK (orcamento >= 0),"
+        "CREATE TABLE projetos (id int PRIMARY KEY, orcamento numeric NOT NULL DEFAULT 0 CHECK"
+        " (orcamento >= 0),"
         " nome text NOT NULL CHECK (btrim(nome) <> ''))"
     )
     (r,) = synthesize(conn, ["public.projetos"], 50)
