@@ -32,8 +32,9 @@ DROP TABLE IF EXISTS oficinas;
 ## Options
 - `enum-values` (default true): report enum values that UP added and DOWN cannot remove.
 - `failing-statements` (default true): report DOWN statements that would fail on the schema as UP
-  left it (dropping a table that does not exist without IF EXISTS, ...). Skipped when the history
-  holds statements the model cannot interpret (DO blocks, for example).
+  left it (dropping a table that does not exist without IF EXISTS, dropping a table before the
+  tables or views that depend on it, ...). Skipped when the history holds statements the model
+  cannot follow exactly (DO blocks that change the schema or run dynamic SQL).
 
 ## References
 - https://www.postgresql.org/docs/current/sql-altertype.html (enum values cannot be removed)
