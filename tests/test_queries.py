@@ -217,6 +217,13 @@ def test_predicate_offset_points_at_the_column() -> None:
     assert query.position(pred.offset) == (4, 5)
 
 
+def test_comments_inside_a_query_stay_out_of_the_predicate_text() -> None:
+    source = SourceFile(Path("q.sql"), "q.sql", "SELECT * FROM users\nWHERE status = $1 -- [marker]\n")
+    (query,) = split_statements(source)
+    (pred,) = analyse(query, model()).predicates
+    assert pred.text == "status = $1"
+
+
 def test_placeholders_are_shown_as_written() -> None:
     source = SourceFile(Path("q.sql"), "q.sql", "SELECT * FROM users WHERE status = :status")
     (query,) = split_statements(source)

@@ -593,7 +593,7 @@ def _offset(node: Any) -> int:
 
 def _sql(node: Any) -> str:
     # sqlglot writes `:name` placeholders as `%(name)s`; show them as the application wrote them.
-    text = _PYFORMAT.sub(r":\1", node.sql(dialect="postgres"))
+    text = _PYFORMAT.sub(r":\1", node.sql(dialect="postgres", comments=False))
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -604,4 +604,4 @@ def _unqualified_sql(node: Any) -> str:
     for col in copy.find_all(exp.Column):
         col.set("table", None)
         col.set("db", None)
-    return _PYFORMAT.sub(r":\1", copy.sql(dialect="postgres"))
+    return _PYFORMAT.sub(r":\1", copy.sql(dialect="postgres", comments=False))
