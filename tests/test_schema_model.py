@@ -611,3 +611,12 @@ DROP TABLE t;
         "DO block: its schema changes were applied as if every branch ran",
         "DO block runs dynamic SQL, which is not interpreted",
     ]
+
+
+def test_not_null_written_as_a_table_constraint() -> None:
+    model = model_of(
+        "CREATE TABLE t (a int, b int, CONSTRAINT t_a_not_null NOT NULL a);"
+        "ALTER TABLE t ADD CONSTRAINT t_b_not_null NOT NULL b;"
+    )
+    assert columns(model, "t") == [("a", "integer", True), ("b", "integer", True)]
+    assert not model.unmodelled and not model.table("t").constraints  # type: ignore[union-attr]

@@ -429,6 +429,14 @@ class TableStatements(ModelState):
                     location=self._location,
                 ),
             )
+        elif kind == CT.CONSTR_NOTNULL:
+            # `[CONSTRAINT name] NOT NULL column` as a table constraint: before PostgreSQL 18
+            # not-null is a column property, not a named constraint
+            for col in N.strings(node.keys) or ([column] if column else []):
+                if col in table.columns:
+                    table.columns[col] = dataclasses.replace(table.columns[col], not_null=True)
+                else:
+                    self._problem(f"column {col} of {table.qualified_name} does not exist")
         else:
             self._unmodelled("Constraint", f"constraint type {kind.name} is not modelled")
 
