@@ -233,6 +233,11 @@ class TargetInfo(_ToDict):
     applied: list[str] = field(default_factory=list)
     tables_sampled: dict[str, int] = field(default_factory=dict)  # table -> rows copied
     target_rows: dict[str, int] = field(default_factory=dict)  # table -> reltuples estimate
+    table_bytes: dict[str, int] = field(default_factory=dict)  # table -> pg_relation_size
+    # table -> column -> pg_stats (null_frac, n_distinct, correlation), for the EXPLAIN step
+    column_stats: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # pg_stat_statements entries naming a touched table (None: extension not available)
+    stat_statements: list[dict[str, Any]] | None = None
     unchanged: bool | None = None  # schema, row counts and sequences equal before and after
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
 

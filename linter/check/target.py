@@ -429,7 +429,7 @@ def copy_sample(src: Any, dst: Any, table: str, limit: int, estimate: int) -> in
     col_list = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
     rel = sql.SQL(regclass)
     if estimate > limit:
-        percent = min(100.0, 100.0 * limit * 1.5 / estimate)
+        percent = min(100.0, 100.0 * limit * 3 / estimate)  # SYSTEM samples whole pages
         source = sql.SQL("SELECT {} FROM {} TABLESAMPLE SYSTEM ({}) LIMIT {}").format(
             col_list, rel, sql.Literal(round(percent, 6)), sql.Literal(limit)
         )
@@ -467,6 +467,44 @@ def copy_sequences(src: Any, dst: Any, dsn: str) -> None:
             )
 
 
+def column_stats(conn: Any, tables: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """pg_stats of the touched tables (what the planner knows on the target)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in tables:
+        rows = conn.execute(
+            "SELECT s.attname, s.null_frac, s.n_distinct, s.correlation FROM pg_stats s "
+            "JOIN pg_class c ON c.relname = s.tablename "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = s.schemaname "
+            "WHERE c.oid = to_regclass(%s)",
+            (name,),
+        ).fetchall()
+        if rows:
+            out[name] = {
+                str(a): {"null_frac": nf, "n_distinct": nd, "correlation": cr}
+                for a, nf, nd, cr in rows
+            }
+    return out
+
+
+def stat_statements(
+    conn: Any, tables: Sequence[str], limit: int = 50
+) -> list[dict[str, Any]] | None:
+    """The target's most expensive statements that name a touched table, from
+    pg_stat_statements when the extension is installed in that database (else None)."""
+    if _regclass(conn, "pg_stat_statements") is None or not tables:
+        return None
+    patterns = [f"%{t.rsplit('.', 1)[-1]}%" for t in tables]
+    rows = conn.execute(
+        "SELECT query, calls, mean_exec_time, rows FROM pg_stat_statements "
+        "WHERE query ILIKE ANY(%s) ORDER BY total_exec_time DESC LIMIT %s",
+        (patterns, limit),
+    ).fetchall()
+    return [
+        {"query": q, "calls": int(c), "mean_ms": round(float(m), 3), "rows": int(r)}
+        for q, c, m, r in rows
+    ]
+
+
 # -- fingerprint (did anything change on the target?) ------------------------------------------
 
 
@@ -502,6 +540,7 @@ def run_target(
     import psycopg
 
     where = describe(opts.dsn)
+    notes_later: list[str] = []
     target = connect(opts.dsn, opts, read_only=True)
     try:
         try:
@@ -522,10 +561,17 @@ def run_target(
             history_table=table,
             applied=sorted(applied, key=version_key),
             target_rows={t: s[0] for t, s in stats.items()},
+            table_bytes={t: s[1] for t, s in stats.items()},
         )
+        try:
+            info.column_stats = column_stats(target, list(stats))
+            info.stat_statements = stat_statements(target, list(stats))
+        except psycopg.Error as exc:  # statistics are an aid: a missing privilege is a note
+            notes_later.append(f"target statistics not read: {_scrub(_first_line(exc), opts.dsn)}")
         mode = "target (execute, rolled back)" if opts.execute else "target (read-only)"
         result = _replay(migrations, first, options, opts, target, server, info, mode)
         result.target = info
+        result.notes.extend(notes_later)
         if table is None:
             result.notes.append(
                 "no migration history table found on the target: every migration is pending"
