@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pglast import ast
 
 from linter.discovery import discover
@@ -160,3 +161,18 @@ def test_function_bodies_are_parsed_not_run(tmp_path: Path) -> None:
         for f in lint_findings(sql, ["drop-table", "invalid-plpgsql-body"], tmp_path)
     ]
     assert found == [("invalid-plpgsql-body", 2), ("invalid-plpgsql-body", 4)]
+
+
+def test_a_do_block_runs_as_one_transaction_on_the_server(pg_db: str) -> None:
+    """The PostgreSQL facts behind giving nested statements in_transaction=True: a DO block is
+    atomic even in autocommit, and CONCURRENTLY cannot run inside one."""
+    import psycopg
+
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '2s'")
+        conn.execute("CREATE TABLE t (id bigint)")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            conn.execute("DO $$ BEGIN CREATE TABLE u (id bigint); PERFORM 1 / 0; END $$")
+        assert conn.execute("SELECT to_regclass('u')").fetchone() == (None,)  # rolled back
+        with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+            conn.execute("DO $$ BEGIN CREATE INDEX CONCURRENTLY t_id_idx ON t (id); END $$")
