@@ -161,9 +161,9 @@ class ModelState:
         key = self._key(None, name)
         if key in self.types:
             return key
-        for qualified in self.types:
-            if qualified.endswith("." + name):
-                return qualified
+        for schema in sorted(self.schemas):  # a handful of schemas, not every type
+            if f"{schema}.{name}" in self.types:
+                return f"{schema}.{name}"
         return None
 
     def _format_type(self, type_name: ast.TypeName) -> str:
