@@ -207,3 +207,18 @@ def test_pending_selection(tmp_path: Path) -> None:
     changed = {ms[1].id, ms[3].id}
     # from the first changed migration on: later ones run on top of it, as they would deploy
     assert select_pending(ms, CheckOptions(changed=lambda m: m.id in changed)) == 1
+
+
+def test_each_section_starts_with_fresh_session_settings(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    m = migration(
+        tmp_path,
+        "SET lock_timeout = '3s';\nCREATE TABLE t (id int);",
+        "DROP TABLE t;\nSET lock_timeout = '7s';",
+    )
+    check = _check(pg_server, [m]).migrations[0]
+    assert [s.lock_timeout for s in check.up.statements] == ["0", "3s"]
+    assert [s.lock_timeout for s in check.down.statements] == ["0", "0"]
+    assert check.up_again is not None
+    assert [s.lock_timeout for s in check.up_again.statements] == ["0", "3s"]

@@ -165,6 +165,9 @@ class SectionTracer:
                     "transaction block, so this section ran statement by statement (autocommit), "
                     "as runners do for such files"
                 )
+        if not outer and not self._in_tx():
+            # each section starts like a runner's fresh session: no SET left from the last one
+            self.conn.execute("RESET ALL")
         trace = SectionTrace(kind=kind, status="ok", transaction_mode=label, notes=notes)
         invalid: list[InvalidIndex] = []
         started = time.perf_counter()
