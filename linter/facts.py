@@ -99,6 +99,7 @@ class MigrationFacts:
     # keys of everything UP creates, drops, renames or alters (see `reverts_up`)
     up_touched: set[tuple[str, ...]] = field(default_factory=set)
     _locks: dict[int, list[TableLock]] = field(default_factory=dict, repr=False)
+    _forward: dict[int, bool] = field(default_factory=dict, repr=False)
 
     def added_columns(self) -> list[ColumnFact]:
         return [c for c in self.columns if c.added]
@@ -147,7 +148,12 @@ class MigrationFacts:
 
     def forward(self, stmt: Statement) -> bool:
         """Forward (UP) rules judge this statement: not a DOWN statement reverting its UP."""
-        return not self.reverts_up(stmt)
+        if stmt.section != "down":
+            return True
+        key = id(stmt)
+        if key not in self._forward:
+            self._forward[key] = not self.reverts_up(stmt)
+        return self._forward[key]
 
     def reverts_up(self, stmt: Statement) -> bool:
         """A DOWN statement that undoes this migration's UP: it drops what UP created, or restores
