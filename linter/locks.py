@@ -636,13 +636,14 @@ def domain_locks(
     pg_version: tuple[int, ...] = (15,),
 ) -> list[TableLock]:
     """ALTER DOMAIN ADD CONSTRAINT (validated), SET NOT NULL and VALIDATE CONSTRAINT check every
-    column of the domain under SHARE on its table (VALIDATE: up to PostgreSQL 17)."""
+    column of the domain under SHARE on its table (VALIDATE: up to PostgreSQL 18; commit 16a0039d
+    lowers it to SHARE UPDATE EXCLUSIVE for 19)."""
     sub = node.subtype
     if sub == "C" and isinstance(node.def_, ast.Constraint) and not node.def_.skip_validation:
         action = "ALTER DOMAIN ADD CONSTRAINT"
     elif sub == "O":
         action = "ALTER DOMAIN SET NOT NULL"
-    elif sub == "V" and tuple(pg_version) < (18,):
+    elif sub == "V" and tuple(pg_version) < (19,):
         action = "ALTER DOMAIN VALIDATE CONSTRAINT"
     else:
         return []

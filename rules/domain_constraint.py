@@ -4,7 +4,7 @@
 `ALTER DOMAIN ... ADD CONSTRAINT` (without `NOT VALID`) and `ALTER DOMAIN ... SET NOT NULL` check
 every column of every table that uses the domain, holding SHARE on each of those tables: writes
 to all of them stop until the scans end (`VALIDATE CONSTRAINT` takes the same SHARE lock up to
-PostgreSQL 17). Constraints written into `CREATE DOMAIN` are cheap at first but make the domain
+PostgreSQL 18). Constraints written into `CREATE DOMAIN` are cheap at first but make the domain
 hard to change later, for that reason: prefer CHECK constraints on the columns, which can be
 added `NOT VALID` and validated without blocking (reported as info).
 
@@ -73,11 +73,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             elif node.subtype == "O":
                 what = "SET NOT NULL"
                 hint = "put CHECK (col IS NOT NULL) NOT VALID on the columns, validate later"
-            elif node.subtype == "V" and ctx.pg_version < (18,):
+            elif node.subtype == "V" and ctx.pg_version < (19,):
                 what = "VALIDATE CONSTRAINT"
                 hint = (
                     "run it in a quiet window with a short lock_timeout "
-                    "(PostgreSQL 18 validates without blocking writes)"
+                    "(PostgreSQL 19 validates without blocking writes)"
                 )
             else:
                 continue

@@ -650,3 +650,10 @@ def test_golang_migrate_runs_a_lone_statement_outside_a_transaction(
     config = make_config(tmp_path, select=["concurrently-in-transaction"])
     found = lint([directory], config).findings
     assert [Path(f.path).name for f in found] == (["000001_idx.up.sql"] if fires else [])
+
+
+@pytest.mark.parametrize(("version", "fires"), [("18", True), ("19", False)])
+def test_domain_validate_blocks_writes_until_19(tmp_path: Path, version: str, fires: bool) -> None:
+    sql = "ALTER DOMAIN amount VALIDATE CONSTRAINT amount_pos;\n"
+    found = lint_findings(sql, "domain-constraint", tmp_path, pg_version=version)
+    assert bool(found) == fires
