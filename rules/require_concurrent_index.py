@@ -7,7 +7,9 @@ writes. `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE instead, which 
 writes go on while it builds (it scans the table twice and cannot run inside a transaction).
 
 A table created earlier in the same migration is empty, so indexing it is instant and is not
-reported. On PostgreSQL 14.0 to 14.3 CONCURRENTLY itself can corrupt indexes (see
+reported, nor is `CREATE INDEX ... ON ONLY` a partitioned table (a catalog entry). A partitioned
+table cannot be indexed concurrently: the hint gives the ON ONLY / ATTACH PARTITION recipe.
+On PostgreSQL 14.0 to 14.3 CONCURRENTLY itself can corrupt indexes (see
 `concurrent-index-corruption-risk`).
 
 ## Example
@@ -62,14 +64,29 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.concurrent or not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             name = node.idxname or "index"
+            unique = "UNIQUE " if node.unique else ""
+            t = short(table)
+            model = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            if not node.relation.inh:
+                continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart
+            if model is not None and model.partition_by is not None:
+                hint = (
+                    "a partitioned table cannot be indexed concurrently: "
+                    f"CREATE {unique}INDEX {name} ON ONLY {t} (...); then for each partition "
+                    f"CREATE {unique}INDEX CONCURRENTLY "
+                    f"...; and ALTER INDEX {name} ATTACH PARTITION <partition index>"
+                )
+            else:
+                hint = (
+                    "in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
+                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} (...); then "
+                    "check pg_index.indisvalid"
+                )
             yield ctx.finding(
                 stmt,
-                f"index {name} on existing table '{short(table)}' is built without CONCURRENTLY: "
+                f"index {name} on existing table '{t}' is built without CONCURRENTLY: "
                 f"takes {describe(ctx.facts.locks(stmt))} until the build ends",
                 node=node,
                 severity=ctx.facts.severity(table, ctx.severity),
-                hint="in a file the runner does not wrap in a transaction: SET lock_timeout = "
-                "'2s'; "
-                f"CREATE {'UNIQUE ' if node.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {name} "
-                f"ON {short(table)} (...); then check pg_index.indisvalid",
+                hint=hint,
             )

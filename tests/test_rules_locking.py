@@ -657,3 +657,13 @@ def test_domain_validate_blocks_writes_until_19(tmp_path: Path, version: str, fi
     sql = "ALTER DOMAIN amount VALIDATE CONSTRAINT amount_pos;\n"
     found = lint_findings(sql, "domain-constraint", tmp_path, pg_version=version)
     assert bool(found) == fires
+
+
+def test_partitioned_table_index_recipe(tmp_path: Path) -> None:
+    sql = (
+        "-- file: 202301011200__p.sql\nCREATE TABLE m (d date NOT NULL) PARTITION BY RANGE (d);\n"
+        "-- file: 202401011200__i.sql\n"
+        "CREATE INDEX m_d ON m (d);\nCREATE INDEX m_d2 ON ONLY m (d);\n"
+    )
+    found = lint_findings(sql, "require-concurrent-index", tmp_path)
+    assert [f.line for f in found] == [1] and "ON ONLY m" in (found[0].hint or "")
