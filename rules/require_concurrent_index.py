@@ -67,7 +67,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             unique = "UNIQUE " if node.unique else ""
             t = short(table)
             model = ctx.schema_before.table(table) if ctx.schema_before is not None else None
-            if not node.relation.inh:
+            partitioned = model is None or model.partition_by is not None
+            if not node.relation.inh and partitioned:
                 continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart
             if model is not None and model.partition_by is not None:
                 hint = (
