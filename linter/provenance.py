@@ -22,23 +22,38 @@ if TYPE_CHECKING:
 Exists = Callable[["SchemaModel"], bool]
 
 
+# (id of the base model, id of the section) -> {id(statement): model just before it}; the
+# base models are the engine's snapshots, shared by every rule of a run.
+_BEFORE: dict[tuple[int, int], tuple[SchemaModel, dict[int, SchemaModel]]] = {}
+
+
 def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
-    """The schema model just before `stmt` runs (its DO block's position for nested ones)."""
-    top = stmt.parent or stmt
+    """The schema model just before `stmt` runs. Statements inside DO blocks are replayed too
+    (a table a DO block creates exists for the statements after it), as if every branch ran.
+    Do not mutate the result: it is shared (copy it first)."""
     migration = ctx.migration
     if migration is None or ctx.schema_before is None:
         return None
+    top = stmt.parent or stmt
     if top.section == "down":
         if ctx.schema_after is None or migration.down is None:
             return None
-        model, statements = ctx.schema_after.copy(), migration.down.statements
+        base, section = ctx.schema_after, migration.down
     else:
-        model, statements = ctx.schema_before.copy(), migration.up.statements
-    for earlier in statements:
-        if earlier is top:
-            break
-        model.apply(earlier.node)
-    return model
+        base, section = ctx.schema_before, migration.up
+    key = (id(base), id(section))
+    cached = _BEFORE.get(key)
+    if cached is None or cached[0] is not base:
+        if len(_BEFORE) > 64:
+            _BEFORE.clear()
+        model = base.copy()
+        snapshots: dict[int, SchemaModel] = {}
+        for earlier in section.all_statements():
+            snapshots[id(earlier)] = model.copy()
+            model.apply(earlier.node)
+        cached = (base, snapshots)
+        _BEFORE[key] = cached
+    return cached[1].get(id(stmt))
 
 
 def _renamed_to(ctx: Context, name: str) -> bool:

@@ -35,9 +35,15 @@ from pglast.enums import AlterTableType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Statement
 from linter.names import relation_name, short
-from linter.provenance import column_exists, made_by_migration, replaced_by_rename, reverts_up
+from linter.provenance import (
+    column_exists,
+    made_by_migration,
+    model_before,
+    replaced_by_rename,
+    reverts_up,
+)
 
 ID = "drop-column"
 SEVERITY = "warning"
@@ -45,8 +51,8 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}
 
 
-def _dependants(ctx: Context, table: str, column: str) -> str:
-    model = ctx.schema_before
+def _dependants(ctx: Context, stmt: Statement, table: str, column: str) -> str:
+    model = model_before(ctx, stmt) or ctx.schema_before
     t = model.table(table) if model is not None else None
     if t is None:
         return ""
@@ -86,7 +92,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(
                     stmt,
                     f"dropping column '{column}' of '{short(table)}' deletes its data"
-                    f"{_dependants(ctx, table, column)}; running code that names it fails",
+                    f"{_dependants(ctx, stmt, table, column)}; running code that names it fails",
                     node=cmd,
                     hint="deploy code that no longer uses the column, then drop it in a later "
                     "migration",

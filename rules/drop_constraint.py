@@ -38,7 +38,13 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration, Section, Statement
 from linter.names import relation_name, short
-from linter.provenance import constraint_exists, made_by_migration, recreated_later, reverts_up
+from linter.provenance import (
+    constraint_exists,
+    made_by_migration,
+    model_before,
+    recreated_later,
+    reverts_up,
+)
 
 ID = "drop-constraint"
 SEVERITY = "warning"
@@ -54,8 +60,9 @@ _KIND = {
 }
 
 
-def _describe(ctx: Context, table: str, name: str) -> str:
-    t = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+def _describe(ctx: Context, stmt: Statement, table: str, name: str) -> str:
+    model = model_before(ctx, stmt) or ctx.schema_before
+    t = model.table(table) if model is not None else None
     c = t.constraints.get(name) if t is not None else None
     if c is None:
         return f"constraint '{name}' of '{short(table)}' stops PostgreSQL from enforcing it"
@@ -155,7 +162,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 yield ctx.finding(
                     stmt,
-                    f"dropping {_describe(ctx, table, name)}",
+                    f"dropping {_describe(ctx, stmt, table, name)}",
                     node=cmd,
                     hint="if it is being replaced, add the new constraint NOT VALID and VALIDATE "
                     "it "

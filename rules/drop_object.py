@@ -36,9 +36,9 @@ from pglast.enums import DropBehavior, ObjectType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Statement
 from linter.names import list_name, short
-from linter.provenance import made_by_migration, recreated_later, reverts_up
+from linter.provenance import made_by_migration, model_before, recreated_later, reverts_up
 from linter.schema import SchemaModel
 
 ID = "drop-object"
@@ -113,8 +113,8 @@ def _exists(kind: ObjectType, name: str) -> Any:
     return test
 
 
-def _dependants(ctx: Context, kind: ObjectType, name: str, cascade: bool) -> str:
-    model = ctx.schema_before
+def _dependants(ctx: Context, stmt: Statement, kind: ObjectType, name: str, cascade: bool) -> str:
+    model = model_before(ctx, stmt) or ctx.schema_before
     if model is None:
         return ""
     if kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
@@ -171,7 +171,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     plain, _, table = name.partition(" on ")
                 if reverts_up(ctx, stmt, what, plain, table):
                     continue
-                dependants = _dependants(ctx, kind, name, cascade)
+                dependants = _dependants(ctx, stmt, kind, name, cascade)
                 if (
                     what in _NO_DATA
                     and not (what == "type" and dependants)

@@ -31,8 +31,8 @@ from pglast.enums import DropBehavior, ObjectType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
-from linter.provenance import made_by_migration, reverts_up, schema_exists
+from linter.migration import Migration, Statement
+from linter.provenance import made_by_migration, model_before, reverts_up, schema_exists
 
 ID = "drop-schema"
 SEVERITY = "warning"
@@ -40,8 +40,8 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-schema"}
 
 
-def _contents(ctx: Context, schema: str) -> str:
-    model = ctx.schema_before
+def _contents(ctx: Context, stmt: Statement, schema: str) -> str:
+    model = model_before(ctx, stmt) or ctx.schema_before
     if model is None:
         return ""
     counts = [
@@ -71,6 +71,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 what = "drops everything in it" if cascade else "fails unless it is empty"
                 yield ctx.finding(
                     stmt,
-                    f"dropping schema '{schema}' {what}{_contents(ctx, schema)}",
+                    f"dropping schema '{schema}' {what}{_contents(ctx, stmt, schema)}",
                     hint="drop the objects one by one after the code stopped using them",
                 )

@@ -34,9 +34,9 @@ from pglast.enums import DropBehavior, ObjectType
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Statement
 from linter.names import list_name, short
-from linter.provenance import made_by_migration, reverts_up, table_exists
+from linter.provenance import made_by_migration, model_before, reverts_up, table_exists
 
 ID = "drop-table"
 SEVERITY = "warning"
@@ -44,8 +44,8 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-drop-table"}
 
 
-def _what_goes(ctx: Context, name: str, cascade: bool) -> str:
-    model = ctx.schema_before
+def _what_goes(ctx: Context, stmt: Statement, name: str, cascade: bool) -> str:
+    model = model_before(ctx, stmt) or ctx.schema_before
     table = model.table(name) if model is not None else None
     parts: list[str] = []
     if table is not None and table.columns:
@@ -86,9 +86,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 if reverts_up(ctx, stmt, "table", name):
                     continue
+                goes = _what_goes(ctx, stmt, name, cascade)
                 yield ctx.finding(
                     stmt,
-                    f"dropping table '{short(name)}' deletes {_what_goes(ctx, name, cascade)}",
+                    f"dropping table '{short(name)}' deletes {goes}",
                     hint="stop using the table in code first, archive it, then drop it in a later "
                     "migration; a DOWN cannot bring the rows back",
                 )

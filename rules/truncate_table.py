@@ -30,8 +30,9 @@ from pglast.enums import DropBehavior
 
 from linter.context import Context
 from linter.findings import Finding
-from linter.migration import Migration
+from linter.migration import Migration, Statement
 from linter.names import relation_name, short
+from linter.provenance import model_before
 
 ID = "truncate-table"
 SEVERITY = "warning"
@@ -39,9 +40,9 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-truncate-cascade"}
 
 
-def _cascade_reach(ctx: Context, tables: list[str]) -> list[str]:
+def _cascade_reach(ctx: Context, stmt: Statement, tables: list[str]) -> list[str]:
     """Tables that CASCADE also empties: referencing tables, transitively."""
-    model = ctx.schema_before
+    model = model_before(ctx, stmt) or ctx.schema_before
     if model is None:
         return []
     seen = set(tables)
@@ -69,7 +70,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             names = ", ".join(f"'{short(t)}'" for t in existing)
             message = f"TRUNCATE deletes every row of {names}"
             if node.behavior == DropBehavior.DROP_CASCADE:
-                reach = _cascade_reach(ctx, existing)
+                reach = _cascade_reach(ctx, stmt, existing)
                 also = f": {', '.join(short(t) for t in reach)}" if reach else ""
                 message += f", and CASCADE also empties every table referencing them{also}"
             yield ctx.finding(

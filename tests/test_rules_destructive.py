@@ -407,3 +407,27 @@ def test_down_dropping_a_column_its_up_re_added_under_an_old_name(tmp_path: Path
         "ALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN display_name TO name;"
     )
     assert found(change(up, down), tmp_path, "drop-column") == []
+
+
+def test_dependants_are_judged_just_before_the_drop(tmp_path: Path) -> None:
+    up = "DROP TABLE orders;\nDROP TABLE users;\nALTER TABLE x DROP COLUMN y;\nDROP TYPE order_status;"
+    found_ = [
+        f
+        for f in lint_findings(change(up), ["drop-table", "drop-object"], tmp_path)
+        if "change" in f.path
+    ]
+    users = next(f for f in found_ if "'users'" in f.message)
+    assert "foreign keys" not in users.message  # orders, which referenced it, is already gone
+    status = next(f for f in found_ if f.rule == "drop-object")
+    assert "column" not in status.message  # its only column went with orders
+
+
+def test_objects_created_inside_a_do_block_are_new(tmp_path: Path) -> None:
+    up = (
+        "DO $$ BEGIN\n"
+        "  CREATE TABLE users_new (id bigint PRIMARY KEY);\n"
+        "  DROP TABLE users;\n"
+        "  ALTER TABLE users_new RENAME TO users;\n"
+        "END $$;"
+    )
+    assert found(change(up), tmp_path, ["drop-table", "rename-table"]) == [("drop-table", 5)]
