@@ -410,7 +410,12 @@ def test_down_dropping_a_column_its_up_re_added_under_an_old_name(tmp_path: Path
 
 
 def test_dependants_are_judged_just_before_the_drop(tmp_path: Path) -> None:
-    up = "DROP TABLE orders;\nDROP TABLE users;\nALTER TABLE x DROP COLUMN y;\nDROP TYPE order_status;"
+    up = (
+        "DROP TABLE orders;\n"
+        "DROP TABLE users;\n"
+        "ALTER TABLE x DROP COLUMN y;\n"
+        "DROP TYPE order_status;"
+    )
     found_ = [
         f
         for f in lint_findings(change(up), ["drop-table", "drop-object"], tmp_path)
