@@ -18,16 +18,8 @@ from linter.discovery import discover
 from linter.pgserver import ScratchServer, processes_using
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = (
-    REPO
-    / "examples"
-    / "assist-move-assist"
-    / "apps"
-    / "backend"
-    / "src"
-    / "database"
-    / "migrations"
-)
+PROJECT = REPO / "examples" / "assist-move-assist"
+EXAMPLE = PROJECT / "apps" / "backend" / "src" / "database" / "migrations"
 
 
 @pytest.fixture
@@ -56,14 +48,15 @@ def _run(
 def test_example_project_on_a_fresh_scratch_server(private_tmp: Path, tmp_path: Path) -> None:
     saved = tmp_path / "result.json"
     # --no-explain: the EXPLAIN step has its own tests; this one is about the trace
-    proc = _run([str(EXAMPLE), "--quiet", "--no-explain", "--json", str(saved)], private_tmp)
+    # the project folder, as a user types it: its pgpreflight.toml names the migrations
+    proc = _run([str(PROJECT), "--quiet", "--no-explain", "--json", str(saved)], private_tmp)
     assert proc.returncode == 1, proc.stderr  # one migration fails its round trip
     out = proc.stdout
     assert "202404101130__adicionar_campos_oficinas  ROUND-TRIP FAILED" in out
     assert "SHARE oficinas" in out and "writes, DDL (lock_timeout 2s)" in out
     assert "column oficinas.link_inscricao left behind by DOWN" in out
     total = len(discover([EXAMPLE]))
-    assert f"baseline: 0 migration(s); pending: {total}" in out
+    assert f"baseline: 0 migration(s); pending: {total}; transactions: auto" in out
     check = json.loads(saved.read_text())["check"]
     assert check["version"] == 1 and check["mode"] == "scratch"
     assert check["server"]["major"] >= 15 and check["server"]["start_s"] > 0

@@ -168,14 +168,14 @@ def test_result_is_json_serialisable_and_versioned(
     )
 
 
-@pytest.mark.parametrize("mode", ["per-file", "none"])
+@pytest.mark.parametrize("mode", ["per-file", "auto", "none"])
 def test_transaction_modes_give_same_round_trip(
     pg_server: ScratchServer, tmp_path: Path, mode: str
 ) -> None:
     m = migration(tmp_path, USERS + "\nALTER TABLE users ADD COLUMN x int;", "DROP TABLE users;")
     result = _check(pg_server, [m], transaction_mode=mode)
     assert result.migrations[0].status == "passed"
-    expected = "runner" if mode == "per-file" else "statement"
+    expected = "statement" if mode == "none" else "runner"
     assert {s.transaction for s in result.migrations[0].up.statements} == {expected}
 
 

@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--transaction",
-        choices=("per-file", "per-statement", "none"),
-        help="how the migration runner uses transactions (default per-file)",
+        choices=("per-file", "auto", "per-statement", "none"),
+        help="how the migration runner uses transactions (default per-file; auto: per-file "
+        "except files with statements that cannot run in a transaction)",
     )
     run.add_argument(
         "--data", type=Path, metavar="FILE.sql", help="SQL run after the baseline (sample data)"
@@ -229,7 +230,9 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
         explain_options.workload = lambda tables: read_workload(dsn, tables, timeout=timeout)
         from linter.explain.hypo import read_estimates
 
-        explain_options.hypothetical = lambda idx, queries: read_estimates(dsn, idx, queries, timeout)
+        explain_options.hypothetical = lambda idx, queries: read_estimates(
+            dsn, idx, queries, timeout
+        )
 
     def explain(conn_factory: Any, pending: Any, check_result: Any) -> dict[str, Any]:
         target = getattr(check_result, "target", None)

@@ -71,7 +71,7 @@ def apply_section(conn: Any, migration: Migration, section: Section, mode: str, 
     statements = section.statements
     file_tx = any(type(s.node).__name__ == "TransactionStmt" for s in statements)
     wrap = (
-        mode == "per-file"
+        mode in ("per-file", "auto")
         and migration.in_transaction
         and not file_tx
         and not any(cannot_run_in_transaction(s.node, major) for s in statements)

@@ -155,16 +155,22 @@ class SectionTracer:
             wrap, label = False, "outer"
         elif file_tx:
             wrap, label = False, "file"
-        elif mode == "per-file" and migration.in_transaction and not non_tx:
+        elif mode in ("per-file", "auto") and migration.in_transaction and not non_tx:
             wrap, label = True, "per-file"
         else:
             wrap, label = False, "per-statement" if mode != "none" else "none"
-            if mode == "per-file" and migration.in_transaction and non_tx:
-                notes.append(
-                    f"line {non_tx[0].line}: {type(non_tx[0].node).__name__} cannot run inside a "
-                    "transaction block, so this section ran statement by statement (autocommit), "
-                    "as runners do for such files"
+            if mode in ("per-file", "auto") and migration.in_transaction and non_tx:
+                first = non_tx[0]
+                note = (
+                    f"line {first.line}: {type(first.node).__name__} cannot run inside a "
+                    "transaction block, so this section ran statement by statement (autocommit)"
                 )
+                if mode == "per-file":
+                    note += (
+                        "; a runner that wraps every file in a transaction fails on it "
+                        "(SQLSTATE 25001): give the file its runner's no-transaction directive"
+                    )
+                notes.append(note)
         if not outer and not self._in_tx():
             # each section starts like a runner's fresh session: no SET left from the last one
             self.conn.execute("RESET ALL")
