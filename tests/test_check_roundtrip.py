@@ -222,3 +222,25 @@ def test_each_section_starts_with_fresh_session_settings(
     assert [s.lock_timeout for s in check.down.statements] == ["0", "0"]
     assert check.up_again is not None
     assert [s.lock_timeout for s in check.up_again.statements] == ["0", "3s"]
+
+
+def test_data_loss_probe_fills_a_new_nullable_column_of_a_table_with_rows(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(
+        tmp_path,
+        USERS + "\nINSERT INTO users VALUES (1, 'a@x', 'admin'), (2, 'b@x', 'member');",
+        "DROP TABLE users;",
+        name="202401010000__users",
+    )
+    m = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN nickname text;",
+        "ALTER TABLE users DROP COLUMN nickname;",
+        name="202401020000__nickname",
+    )
+    check = _check(pg_server, [base, m], since="202401020000").migrations[0]
+    assert [(d.object, d.kind, d.line, d.rows_lost) for d in check.data_loss] == [
+        ("users.nickname", "column", 5, 1)
+    ]
+    assert check.round_trip.verdict == "pass"

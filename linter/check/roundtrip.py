@@ -295,6 +295,8 @@ def probe_rows(
                 rows = conn.execute(
                     f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"
                 ).fetchone()[0]
+                if not rows and has_rows and _fill_column(conn, table, column, s1):
+                    rows = 1
                 probes.append(_Probe(table, column, int(rows)))
         conn.execute("COMMIT")
     except BaseException:
@@ -312,6 +314,36 @@ def _ident(qualified: str) -> str:
         schema, name = qualified.split(".", 1)
         return f"{_quote(schema)}.{_quote(name)}"
     return _quote(qualified)
+
+
+def _fill_column(conn: Any, table: str, column: str, snap: catalog.Snapshot) -> bool:
+    """Give a new, all-NULL column of a table that has rows a value in one row."""
+    import psycopg
+
+    attrs = snap.get(("column", f"{table}.{column}"))
+    if attrs is None:
+        return False
+    prefix = table + "."
+    checks = {
+        name[len(prefix) :]: str(a["definition"])
+        for (kind, name), a in snap.items()
+        if kind == "constraint" and name.startswith(prefix) and a["type"] == "c"
+    }
+    col = _quote(column)
+    for value in _candidates(column, attrs, checks, snap):
+        if value == "NULL":
+            continue
+        conn.execute("SAVEPOINT probe")
+        try:
+            conn.execute(
+                f"UPDATE {_ident(table)} SET {col} = {value} "
+                f"WHERE ctid = (SELECT ctid FROM {_ident(table)} WHERE {col} IS NULL LIMIT 1)"
+            )
+            conn.execute("RELEASE SAVEPOINT probe")
+            return True
+        except psycopg.Error:
+            conn.execute("ROLLBACK TO SAVEPOINT probe")
+    return False
 
 
 def _insert_probe(conn: Any, table: str, snap: catalog.Snapshot, attempts: int = 40) -> str | None:
