@@ -47,8 +47,7 @@ EQUIVALENTS = {"squawk": "transaction-nesting"}
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if not (
-        migration.in_transaction
-        and ctx.config.get("transaction") == "per-file"
+        ctx.facts.runner_transaction  # transaction mode, runner directives, "auto" (Flyway)
         and migration.convention not in _HONOURS_BEGIN
     ):
         return

@@ -52,8 +52,7 @@ _END = (K.TRANS_STMT_COMMIT, K.TRANS_STMT_ROLLBACK)
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     wrapped = (
-        migration.in_transaction
-        and ctx.config.get("transaction") == "per-file"
+        ctx.facts.runner_transaction  # transaction mode, runner directives, "auto" (Flyway)
         and migration.convention not in _HONOURS_BEGIN
     )
     for section in (migration.up, migration.down):

@@ -48,8 +48,7 @@ EXAMPLE_CONFIG = {"transaction": "none"}
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if (
-        migration.in_transaction
-        and ctx.config.get("transaction") == "per-file"
+        ctx.facts.runner_transaction  # transaction mode, runner directives, "auto" (Flyway)
         and migration.convention not in _HONOURS_BEGIN
     ):
         return

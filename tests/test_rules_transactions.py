@@ -215,3 +215,13 @@ def test_quoted_identifiers(tmp_path: Path) -> None:
     found = lint_findings(sql, "quoted-identifier", tmp_path)
     assert [(f.line, f.column) for f in found] == [(1, 14), (1, 23), (1, 40)]
     assert all(f.severity == "info" for f in found)
+
+
+def test_auto_mode_wraps_files_without_non_transactional_statements(tmp_path: Path) -> None:
+    wrapped = "CREATE TABLE a (id bigint);\nCOMMIT;\n"
+    assert lines(wrapped, TX, tmp_path / "w", transaction="auto") == [("commit-in-wrapped-file", 2)]
+    autocommit = (
+        "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\n"
+        "CREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n"
+    )
+    assert lines(autocommit, TX, tmp_path / "a", transaction="auto") == []
