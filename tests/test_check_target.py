@@ -282,3 +282,55 @@ def test_history_auto_detection_goose(pg_server: ScratchServer, pg_db: str, tmp_
     assert result.target.history_table == "goose_db_version"
     # 202401020000 was applied then rolled back by goose: it is pending again
     assert result.pending == ["202401020000__items_name", "202401030000__price"]
+
+
+@pytest.mark.parametrize(
+    ("ddl", "table", "applied", "current"),
+    [
+        (
+            "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);"
+            "INSERT INTO schema_migrations VALUES (202401020000, false)",
+            "schema_migrations",
+            {"202401020000"},
+            "202401020000",
+        ),
+        (
+            "CREATE TABLE flyway_schema_history (installed_rank int, version text, success boolean);"
+            "INSERT INTO flyway_schema_history VALUES (1, '202401010000', true), (2, '202401020000', false)",
+            "flyway_schema_history",
+            {"202401010000"},
+            None,
+        ),
+        (
+            "CREATE TABLE _sqlx_migrations (version bigint PRIMARY KEY, success boolean NOT NULL);"
+            "INSERT INTO _sqlx_migrations VALUES (202401010000, true)",
+            "_sqlx_migrations",
+            {"202401010000"},
+            None,
+        ),
+        (
+            "CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY);"
+            "INSERT INTO __diesel_schema_migrations VALUES ('202401010000'), ('202401020000')",
+            "__diesel_schema_migrations",
+            {"202401010000", "202401020000"},
+            None,
+        ),
+    ],
+    ids=["golang-migrate", "flyway", "sqlx", "diesel"],
+)
+def test_history_tables_of_common_runners(
+    pg_db: str, tmp_path: Path, ddl: str, table: str, applied: set[str], current: str | None
+) -> None:
+    from linter.check.target import first_pending, read_history
+
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(ddl)
+    conn = connect(pg_db, TargetOptions(dsn=pg_db))
+    try:
+        found, versions, cur = read_history(conn, TargetOptions(dsn=pg_db))
+    finally:
+        conn.close()
+    assert (found, versions, cur) == (table, applied, current)
+    ms = _migrations(tmp_path)
+    expected_first = 2 if table in ("schema_migrations", "__diesel_schema_migrations") else 1
+    assert first_pending(ms, versions, cur) == expected_first
