@@ -334,3 +334,27 @@ def test_history_tables_of_common_runners(
     ms = _migrations(tmp_path)
     expected_first = 2 if table in ("schema_migrations", "__diesel_schema_migrations") else 1
     assert first_pending(ms, versions, cur) == expected_first
+
+
+def test_execute_on_target_waits_at_most_lock_timeout(
+    pg_server: ScratchServer, pg_db: str, tmp_path: Path
+) -> None:
+    """A session holding SHARE on the table (reads pass, DDL waits): the rolled-back UP on the
+    target gives up after lock_timeout, and the migration is reported as failing there."""
+    _make_target(pg_db)
+    before = _checksum(pg_db)
+    holder = psycopg.connect(pg_db)
+    try:
+        holder.execute("LOCK TABLE items IN SHARE MODE")
+        opts = TargetOptions(dsn=pg_db, execute=True, lock_timeout="300ms", sample_rows=100)
+        result = run_target(_migrations(tmp_path), _options(), opts, server=pg_server)
+    finally:
+        holder.rollback()
+        holder.close()
+    check = result.migrations[0]
+    assert check.up.status == "ok"  # on the scratch copy nothing waits
+    assert check.target_up is not None and check.target_up.status == "error"
+    err = check.target_up.statements[0].error
+    assert err is not None and err.sqlstate == "55P03"
+    assert check.status == "failed"
+    assert _checksum(pg_db) == before
