@@ -8,6 +8,11 @@ good. The finding is a warning, not an error: deleting data is sometimes the poi
 in a suppression with the reason (and the backup that holds the data), so a reviewer sees it
 was deliberate. Tables created earlier in the same migration are exempt: they hold no data yet.
 
+One finding per statement: when `drop-table`, `drop-column`, `drop-schema` or `truncate-table`
+is enabled, that rule reports the drop (its message says the data goes, and what else goes with
+it), and this rule keeps what only it sees: type changes that lose values and columns dropped
+with a type.
+
 ## Example
 ```sql
 -- UP
@@ -115,12 +120,17 @@ def _existed(before: SchemaModel, table_key: str) -> bool:
     return table_key in before.tables
 
 
+def _reported_elsewhere(ctx: Context, rule_id: str) -> bool:
+    """The drop rules of the production-safety set say the same thing with more context."""
+    return ctx.config.is_enabled(rule_id, False) and rule_id != ID
+
+
 def _losses(
     statement: Statement, model: SchemaModel, before: SchemaModel, ctx: Context
 ) -> Iterator[Finding]:
     node = statement.node
     match node:
-        case ast.DropStmt(removeType=ObjectType.OBJECT_TABLE):
+        case ast.DropStmt(removeType=ObjectType.OBJECT_TABLE) if not _reported_elsewhere(ctx, "drop-table"):
             for item in node.objects or ():
                 key = model.qualify(".".join(s.sval for s in item))
                 if key in model.tables and _existed(before, key):
@@ -153,7 +163,7 @@ def _losses(
                         "and their data",
                         hint=_HINT,
                     )
-        case ast.DropStmt(removeType=ObjectType.OBJECT_SCHEMA):
+        case ast.DropStmt(removeType=ObjectType.OBJECT_SCHEMA) if not _reported_elsewhere(ctx, "drop-schema"):
             if node.behavior != DropBehavior.DROP_CASCADE:
                 return
             for item in node.objects or ():
@@ -170,7 +180,7 @@ def _losses(
                         f"{', '.join(tables)} and their rows",
                         hint=_HINT,
                     )
-        case ast.TruncateStmt():
+        case ast.TruncateStmt() if not _reported_elsewhere(ctx, "truncate-table"):
             for relation in node.relations or ():
                 key = model.qualify(
                     f"{relation.schemaname}.{relation.relname}"
@@ -195,7 +205,7 @@ def _losses(
                 if column is None or cmd.name not in old_table.columns:
                     continue
                 where = f"{display(key)}.{column.name}"
-                if cmd.subtype == AlterTableType.AT_DropColumn:
+                if cmd.subtype == AlterTableType.AT_DropColumn and not _reported_elsewhere(ctx, "drop-column"):
                     yield ctx.finding(
                         statement,
                         f"dropping column {where} deletes its values; DOWN can add the column "

@@ -44,7 +44,9 @@ from linter.names import relation_name, short
 from linter.schema.names import serial_base
 
 ID = "not-null-without-default"
-SEVERITY = "info"
+# An error, not the info the first draft had: PostgreSQL rejects the statement on any non-empty
+# table, so the deploy fails (this rule absorbed issue 4's "ADD COLUMN NOT NULL without DEFAULT").
+SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "adding-required-field"}
 

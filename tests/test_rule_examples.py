@@ -63,3 +63,19 @@ def test_example(rule_id: str, kind: str, sql: str, tmp_path: Path) -> None:
             assert f.line >= 1 and f.column >= 1
     else:
         assert not findings, f"good example of {rule_id} fired: {[f.message for f in findings]}"
+
+
+def test_a_dropped_column_is_reported_once_with_default_rules(tmp_path: Path) -> None:
+    """irreversible-data-loss and drop-column describe one statement: only one of them reports it."""
+    from tests.helpers import lint_findings
+
+    sql = (
+        "-- file: 202401010000__users.sql\n-- UP\nCREATE TABLE users (id bigint PRIMARY KEY, phone text);\n"
+        "-- DOWN\nDROP TABLE IF EXISTS users;\n"
+        "-- file: 202401020000__drop_phone.sql\n-- UP\nALTER TABLE users DROP COLUMN phone;\n"
+        "-- DOWN\nALTER TABLE users ADD COLUMN IF NOT EXISTS phone text;\n"
+    )
+    both = lint_findings(sql, ["drop-column", "irreversible-data-loss"], tmp_path / "a")
+    alone = lint_findings(sql, ["irreversible-data-loss"], tmp_path / "b")
+    assert [f.rule for f in both] == ["drop-column"]
+    assert [f.rule for f in alone] == ["irreversible-data-loss"]

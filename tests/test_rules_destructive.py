@@ -40,7 +40,7 @@ DESTRUCTIVE = [
     "rename-table",
     "rename-column",
     "rename-object",
-    "adding-not-null-without-default",
+    "not-null-without-default",
     "drop-not-null",
     "drop-default",
     "enum-value-order",
@@ -216,8 +216,8 @@ def test_not_null_without_default_on_existing_vs_new_table(tmp_path: Path) -> No
         "ALTER TABLE users ADD COLUMN seq bigserial NOT NULL;\n"
         "CREATE TABLE fresh (id bigint);\nALTER TABLE fresh ADD COLUMN x text NOT NULL;"
     )
-    assert found(change(up), tmp_path, "adding-not-null-without-default") == [
-        ("adding-not-null-without-default", 3)
+    assert found(change(up), tmp_path, "not-null-without-default") == [
+        ("not-null-without-default", 3)
     ]
 
 
@@ -364,8 +364,8 @@ def test_not_null_column_on_a_table_emptied_first(tmp_path: Path) -> None:
         "ALTER TABLE users ADD COLUMN locale text NOT NULL;\n"
         "ALTER TABLE orders ADD COLUMN x text NOT NULL;"
     )
-    assert found(change(up), tmp_path, "adding-not-null-without-default") == [
-        ("adding-not-null-without-default", 5)
+    assert found(change(up), tmp_path, "not-null-without-default") == [
+        ("not-null-without-default", 5)
     ]
 
 
