@@ -25,6 +25,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILES = ("pgpreflight.toml", "pyproject.toml")
+# How the migration runner uses transactions: wraps each file; never; wraps a file unless it holds
+# a statement that cannot run in one (Flyway); runs each statement on its own (autocommit).
+TRANSACTION_MODES = ("per-file", "none", "auto", "per-statement")
 DEFAULT_FILENAME_PATTERN = r"^\d{12}__[a-z0-9][a-z0-9_]*\.sql$"
 
 
@@ -231,8 +234,8 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
     if out.get("fail-on", "error") not in SEVERITIES:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
-    if out.get("transaction", "per-file") not in ("per-file", "none", "auto"):
-        raise ConfigError(f"{where}: 'transaction' must be 'per-file', 'none' or 'auto'")
+    if out.get("transaction", "per-file") not in TRANSACTION_MODES:
+        raise ConfigError(f"{where}: 'transaction' must be one of {', '.join(TRANSACTION_MODES)}")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])

@@ -93,6 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--json", dest="json_result", type=Path, help="also save the full result as JSON"
     )
+    from linter.report.cli import add_report_options
+
+    add_report_options(out, test_command=True)
 
 
 def target_dsn(args: argparse.Namespace) -> str | None:
@@ -154,7 +157,6 @@ def run(args: argparse.Namespace, config: Any) -> int:
 
     progress = None if args.quiet else say
     options = CheckOptions(
-        # per-statement is not (yet) a value linter/config.py accepts, so the flag wins here.
         transaction_mode=args.transaction or str(config.get("transaction")),
         since=args.since,
         changed=changes.is_changed if changes is not None else None,
@@ -165,6 +167,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         findings=group_findings(result.findings),
         rule_claims=rule_claims({r.id: r for r in result.rules}),
         progress=progress,
+        test_command=args.test_command,
     )
     if not args.no_explain:
         options.explain = _explain_step(args, config, result.migrations, progress)
@@ -192,6 +195,10 @@ def run(args: argparse.Namespace, config: Any) -> int:
         raise
     check_dict = check.to_dict()
     result.check = check_dict
+    from linter.report.cli import attach_evidence, wants_report, write_reports
+
+    if wants_report(args):
+        attach_evidence(result, args, config, command="check", target_dsn=dsn)
     render_options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     if args.format == "json":
         output = renderer("json")(result, render_options)
@@ -204,6 +211,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
     if args.json_result:
         write_output(renderer("json")(result, render_options), args.json_result)
     write_output(output, args.output)
+    write_reports(result, args)
     if args.exit_zero:
         return 0
     return 1 if check.failed or result.failed(config.fail_on) else 0

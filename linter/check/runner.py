@@ -45,6 +45,8 @@ class CheckOptions:
     explain: Callable[[Callable[[], Any], list[Migration], CheckResult], dict[str, Any]] | None = (
         None
     )
+    # --test-command: the integration tests, run with DATABASE_URL on the migrated database.
+    test_command: str | None = None
 
 
 def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> int:
@@ -168,10 +170,30 @@ def check_on_server(
                 check.notes.append("the next migrations run on the schema before this one")
         with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
             result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
+        if options.test_command:
+            _run_tests(server, template, options, result)
     finally:
         for name in created:
             server.drop_database(name)
     return result
+
+
+def _database_url(server: Any, dbname: str) -> str:
+    """A postgresql:// URL for the socket-only scratch server, the form test suites expect."""
+    from urllib.parse import quote
+
+    info = dict(part.split("=", 1) for part in server.conninfo(dbname).split() if "=" in part)
+    host = quote(info.get("host", ""), safe="")
+    return f"postgresql://{info.get('user', 'postgres')}@/{dbname}?host={host}&port={info.get('port', '5432')}"
+
+
+def _run_tests(server: Any, dbname: str, options: CheckOptions, result: CheckResult) -> None:
+    """The guide's checklist item 2: integration tests against the migrated scratch database."""
+    from linter.report.integration import run_command
+
+    assert options.test_command is not None
+    _say(options, f"integration tests: {options.test_command}")
+    result.tests = run_command(options.test_command, _database_url(server, dbname))
 
 
 def _run_explain_step(
