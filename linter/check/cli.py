@@ -214,7 +214,8 @@ def run(args: argparse.Namespace, config: Any) -> int:
     write_reports(result, args)
     if args.exit_zero:
         return 0
-    return 1 if check.failed or result.failed(config.fail_on) else 0
+    tests_failed = check.tests is not None and check.tests.get("exit_code") != 0
+    return 1 if check.failed or tests_failed or result.failed(config.fail_on) else 0
 
 
 def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progress: Any) -> Any:
