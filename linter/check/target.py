@@ -546,6 +546,20 @@ def run_target(
         try:
             table, applied, current = read_history(target, opts)
             first = first_pending(migrations, applied, current)
+            unapplied_from = first  # migrations before this one are on the target already
+            if table is None and (options.since is not None or options.changed is not None):
+                # A database without any migration history (a CI service container, a fresh
+                # staging database): the baseline is replayed on the scratch copy, never here.
+                from linter.check.runner import select_pending
+
+                first = select_pending(migrations, options)
+                unapplied_from = 0
+                if opts.execute and first > 0:
+                    raise PgPreflightError(
+                        f"--execute-on-target: {where.dbname} on {where.host} has no migration "
+                        "history, so the pending migrations' baseline is not there; drop "
+                        "--execute-on-target (the baseline is then replayed on a scratch copy)"
+                    )
             pending = list(migrations[first:])
             tables = touched_tables(pending)
             stats = table_stats(target, tables)
@@ -569,10 +583,15 @@ def run_target(
         except psycopg.Error as exc:  # statistics are an aid: a missing privilege is a note
             notes_later.append(f"target statistics not read: {_scrub(_first_line(exc), opts.dsn)}")
         mode = "target (execute, rolled back)" if opts.execute else "target (read-only)"
-        result = _replay(migrations, first, options, opts, target, server, info, mode)
+        result = _replay(migrations, first, options, opts, target, server, info, mode, unapplied_from)
         result.target = info
         result.notes.extend(notes_later)
-        if table is None:
+        if table is None and unapplied_from < first:
+            result.notes.append(
+                "no migration history table on the target: the baseline was replayed on the "
+                "scratch copy, the migrations changed since the ref are pending"
+            )
+        elif table is None:
             result.notes.append(
                 "no migration history table found on the target: every migration is pending"
             )
@@ -602,11 +621,18 @@ def _replay(
     server: Any,
     info: TargetInfo,
     mode: str,
+    unapplied_from: int | None = None,
 ) -> CheckResult:
     import psycopg
 
     def prepare(srv: Any, dbname: str) -> None:
         copy_schema(srv, opts.dsn, opts, dbname)
+        if unapplied_from is not None and unapplied_from < first:
+            from linter.check.runner import apply_section
+
+            with psycopg.connect(srv.conninfo(dbname), autocommit=True) as conn:
+                for m in migrations[unapplied_from:first]:
+                    apply_section(conn, m, m.up, options.transaction_mode, srv.major_version)
         with psycopg.connect(srv.conninfo(dbname), autocommit=True) as dst:
             dst.execute("SET session_replication_role = replica")
             for tbl in touched_tables(migrations[first:]):

@@ -1,0 +1,119 @@
+"""The CI recipes in examples/ci, run as far as they can run here: the shell script fully, the
+YAML files parsed and each of their pgpreflight commands run in a pull-request-like repository
+(a PostgreSQL database of the project's scratch server standing in for the service container)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CI = REPO / "examples" / "ci"
+PROJECT = REPO / "examples" / "assist-move-assist"
+MIGRATIONS = "apps/backend/src/database/migrations"
+NEW = "202404151000__indexar_oficinas_gratuita.sql"  # a clean migration the branch adds
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={
+        **os.environ, "GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@example.com",
+        "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@example.com"})
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> Path:
+    """A repository whose main branch holds the clean history and whose branch adds one migration."""
+    repo = tmp_path / "app"
+    (repo / MIGRATIONS).mkdir(parents=True)
+    shutil.copy(PROJECT / "pgpreflight.toml", repo)
+    shutil.copytree(PROJECT / "queries", repo / "queries")
+    for path in sorted((PROJECT / MIGRATIONS).glob("*.sql")):
+        if path.name != NEW:  # the faulty ones are history on main: not this branch's business
+            shutil.copy(path, repo / MIGRATIONS)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "history")
+    _git(repo, "remote", "add", "origin", str(repo))
+    _git(repo, "fetch", "-q", "origin")
+    _git(repo, "checkout", "-q", "-b", "feature")
+    shutil.copy(PROJECT / MIGRATIONS / NEW, repo / MIGRATIONS)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "index on gratuita")
+    return repo
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.update(extra)
+    return env
+
+
+def test_shell_recipe_runs_end_to_end(pull_request: Path) -> None:
+    proc = subprocess.run(["bash", str(CI / "pgpreflight-ci.sh")], cwd=pull_request, capture_output=True,
+                          text=True, timeout=600, env=_env(BASE_REF="origin/main", OUT_DIR="out"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = pull_request / "out"
+    assert {p.name for p in out.iterdir()} >= {"lint-junit.xml", "report.html", "comment.md", "result.json"}
+    assert NEW[:-4] in (out / "comment.md").read_text()
+    # only the branch's migration is judged; the history's known mistakes are not reported
+    assert "202404101130" not in proc.stdout and "202404021600" not in proc.stdout
+    assert "in 1 migration (1 file)" in proc.stdout
+
+
+def _commands(workflow: dict, substitutions: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """(command, env) of every step or script line that runs pgpreflight."""
+    found: list[tuple[str, dict[str, str]]] = []
+    for job in workflow.values():
+        if not isinstance(job, dict):
+            continue
+        job_env = {k: str(v) for k, v in (job.get("env") or job.get("variables") or {}).items()}
+        lines = [s.get("run", "") for s in job.get("steps", []) if isinstance(s, dict)] + list(job.get("script", []))
+        for line in lines:
+            if "pgpreflight " in line and not line.startswith("pip "):
+                for old, new in substitutions.items():
+                    line = line.replace(old, new)
+                found.append((line, job_env))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("recipe", "substitutions"),
+    [
+        ("github-actions.yml", {"${{ github.base_ref }}": "main"}),
+        ("gitlab-ci.yml", {"$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}),
+    ],
+)
+def test_yaml_recipes_commands_run(recipe: str, substitutions: dict[str, str], pull_request: Path, pg_db: str) -> None:
+    workflow = yaml.safe_load((CI / recipe).read_text())
+    if recipe == "github-actions.yml":
+        workflow = workflow["jobs"]
+    commands = _commands(workflow, substitutions)
+    assert any("lint" in c for c, _ in commands) and any(" check " in c for c, _ in commands)
+    for command, job_env in commands:
+        env = _env(**job_env)
+        if "PGPREFLIGHT_DATABASE_URL" in env:  # the service container: a database of our scratch server
+            env["PGPREFLIGHT_DATABASE_URL"] = pg_db
+        proc = subprocess.run(["bash", "-c", command], cwd=pull_request, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    produced = {p.name for p in pull_request.iterdir()}
+    if recipe == "github-actions.yml":
+        assert {"pgpreflight.sarif", "pgpreflight-report.html", "pgpreflight-comment.md"} <= produced
+    else:
+        assert {"gl-code-quality-report.json", "pgpreflight-report.html"} <= produced
+
+
+def test_execute_on_target_refuses_a_database_without_history(pull_request: Path, pg_db: str) -> None:
+    proc = subprocess.run(
+        ["pgpreflight", "check", "--changed-since", "origin/main", "--execute-on-target", "--quiet", "--no-explain"],
+        cwd=pull_request, env=_env(PGPREFLIGHT_DATABASE_URL=pg_db), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "has no migration history" in proc.stderr and "Traceback" not in proc.stderr
