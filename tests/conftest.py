@@ -40,3 +40,16 @@ def pg_db(pg_server: ScratchServer) -> Iterator[str]:
         yield dsn
     finally:
         pg_server.drop_database(name)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden outputs in tests/golden/ from the current code (review the diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
