@@ -137,6 +137,20 @@ class Section:
             if isinstance(stmt.node, types):
                 yield stmt, stmt.node  # type: ignore[misc]
 
+    def alter_commands(self, *subtypes: Any) -> Iterator[tuple[Statement, str, ast.AlterTableCmd]]:
+        """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of
+        one of `subtypes` (pglast AlterTableType members), DO blocks included: the loop a dozen
+        rules would otherwise each write again."""
+        from linter.names import relation_name
+
+        for stmt, node in self.of(ast.AlterTableStmt):
+            if node.relation is None:
+                continue
+            table = relation_name(node.relation)
+            for cmd in node.cmds or ():
+                if isinstance(cmd, ast.AlterTableCmd) and cmd.subtype in subtypes:
+                    yield stmt, table, cmd
+
     def all_statements(self) -> Iterator[Statement]:
         """`statements` in file order, each `DO` block followed by the statements it runs."""
         return iter(self._expanded())
@@ -181,6 +195,12 @@ class Migration:
     @property
     def version_key(self) -> tuple[tuple[int, int | str], ...]:
         return version_key(self.version)
+
+    def sections(self) -> Iterator[Section]:
+        """UP, then DOWN when there is one."""
+        yield self.up
+        if self.down is not None:
+            yield self.down
 
     def statements(self) -> Iterator[Statement]:
         yield from self.up.statements

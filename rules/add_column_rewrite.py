@@ -33,7 +33,7 @@ from linter.context import Context
 from linter.findings import Finding
 from linter.locks import add_column_rewrites
 from linter.migration import Migration
-from linter.names import relation_name, short
+from linter.names import short
 
 ID = "add-column-rewrite"
 SEVERITY = "error"
@@ -42,33 +42,26 @@ EQUIVALENTS = {"eugene": "E11", "strong_migrations": "add_column_generated_store
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
-            table = relation_name(node.relation)
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AddColumn):
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_AddColumn
-                ):
-                    continue
-                coldef = cmd.def_
-                if not isinstance(coldef, ast.ColumnDef):
-                    continue
-                # volatile DEFAULTs are add-column-volatile-default's; this rule covers the others
-                kinds = {c.contype for c in coldef.constraints or ()}
-                why = add_column_rewrites(coldef, ctx.pg_version)
-                if why is None or ("DEFAULT" in why and ConstrType.CONSTR_DEFAULT in kinds):
-                    continue
-                yield ctx.finding(
-                    stmt,
-                    f"adding '{short(table)}.{coldef.colname}' rewrites '{short(table)}' under "
-                    "ACCESS "
-                    f"EXCLUSIVE, blocking reads and writes: {why}",
-                    node=cmd,
-                    severity=ctx.facts.severity(table, ctx.severity),
-                    hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <plain type>; "
-                    "fill new rows "
-                    "with a DEFAULT or trigger and old rows with a batched backfill",
-                )
+            coldef = cmd.def_
+            if not isinstance(coldef, ast.ColumnDef):
+                continue
+            # volatile DEFAULTs are add-column-volatile-default's; this rule covers the others
+            kinds = {c.contype for c in coldef.constraints or ()}
+            why = add_column_rewrites(coldef, ctx.pg_version)
+            if why is None or ("DEFAULT" in why and ConstrType.CONSTR_DEFAULT in kinds):
+                continue
+            yield ctx.finding(
+                stmt,
+                f"adding '{short(table)}.{coldef.colname}' rewrites '{short(table)}' under "
+                "ACCESS "
+                f"EXCLUSIVE, blocking reads and writes: {why}",
+                node=cmd,
+                severity=ctx.facts.severity(table, ctx.severity),
+                hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <plain type>; "
+                "fill new rows "
+                "with a DEFAULT or trigger and old rows with a batched backfill",
+            )

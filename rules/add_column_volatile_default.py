@@ -39,7 +39,7 @@ from pglast.enums import AlterTableType, ConstrType
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
-from linter.names import relation_name, short
+from linter.names import short
 from linter.volatility import VOLATILE, volatile_functions, volatility
 
 ID = "add-column-volatile-default"
@@ -49,50 +49,43 @@ EQUIVALENTS = {"squawk": "adding-field-with-default", "strong_migrations": "add_
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
-            table = relation_name(node.relation)
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AddColumn):
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_AddColumn
-                ):
+            coldef = cmd.def_
+            if not isinstance(coldef, ast.ColumnDef):
+                continue
+            for con in coldef.constraints or ():
+                if con.contype != ConstrType.CONSTR_DEFAULT or con.raw_expr is None:
                     continue
-                coldef = cmd.def_
-                if not isinstance(coldef, ast.ColumnDef):
-                    continue
-                for con in coldef.constraints or ():
-                    if con.contype != ConstrType.CONSTR_DEFAULT or con.raw_expr is None:
-                        continue
-                    expr = con.raw_expr
-                    where = f"'{short(table)}.{coldef.colname}'"
-                    if volatility(expr) == VOLATILE:
-                        funcs = (
-                            ", ".join(f"{f}()" for f in volatile_functions(expr))
-                            or "the expression"
-                        )
-                        why = f"its DEFAULT calls {funcs}, which is volatile (computed per row)"
-                    elif ctx.pg_version < (11,) and not (
-                        isinstance(expr, ast.A_Const) and expr.isnull
-                    ):
-                        why = (
-                            f"before PostgreSQL 11 (target {ctx.pg_version}) any DEFAULT is "
-                            "written into every row"
-                        )
-                    else:
-                        continue
-                    yield ctx.finding(
-                        stmt,
-                        f"adding {where} rewrites '{short(table)}' under ACCESS EXCLUSIVE, "
-                        "blocking reads "
-                        f"and writes: {why}",
-                        node=con,
-                        severity=ctx.facts.severity(table, ctx.severity),
-                        hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <type>; "
-                        "then ALTER TABLE "
-                        f"{short(table)} ALTER COLUMN {coldef.colname} SET DEFAULT <expr>; then "
-                        "backfill "
-                        "existing rows in batches in a later migration",
+                expr = con.raw_expr
+                where = f"'{short(table)}.{coldef.colname}'"
+                if volatility(expr) == VOLATILE:
+                    funcs = (
+                        ", ".join(f"{f}()" for f in volatile_functions(expr))
+                        or "the expression"
                     )
+                    why = f"its DEFAULT calls {funcs}, which is volatile (computed per row)"
+                elif ctx.pg_version < (11,) and not (
+                    isinstance(expr, ast.A_Const) and expr.isnull
+                ):
+                    why = (
+                        f"before PostgreSQL 11 (target {ctx.pg_version}) any DEFAULT is "
+                        "written into every row"
+                    )
+                else:
+                    continue
+                yield ctx.finding(
+                    stmt,
+                    f"adding {where} rewrites '{short(table)}' under ACCESS EXCLUSIVE, "
+                    "blocking reads "
+                    f"and writes: {why}",
+                    node=con,
+                    severity=ctx.facts.severity(table, ctx.severity),
+                    hint=f"ALTER TABLE {short(table)} ADD COLUMN {coldef.colname} <type>; "
+                    "then ALTER TABLE "
+                    f"{short(table)} ALTER COLUMN {coldef.colname} SET DEFAULT <expr>; then "
+                    "backfill "
+                    "existing rows in batches in a later migration",
+                )

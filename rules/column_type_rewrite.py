@@ -38,14 +38,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 
 from linter.context import Context
 from linter.findings import Finding
 from linter.locks import column_type, new_type_name, type_change_rewrites
 from linter.migration import Migration
-from linter.names import relation_name, short
+from linter.names import short
 
 ID = "column-type-rewrite"
 SEVERITY = "error"
@@ -60,50 +59,43 @@ EQUIVALENTS = {
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     utc = bool(ctx.options["utc-session"])
     added = {(c.table, c.name): c.type for c in ctx.facts.columns if c.added}
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
-            table = relation_name(node.relation)
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AlterColumnType):
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_AlterColumnType
-                ):
+            column = str(cmd.name)
+            old = added.get((table, column)) or column_type(schema, table, column)
+            new = new_type_name(cmd)
+            using = getattr(cmd.def_, "raw_default", None) is not None
+            where = f"'{short(table)}.{column}'"
+            if old is not None and new is not None and not using:
+                if not type_change_rewrites(old, new, utc=utc, pg_version=ctx.pg_version):
                     continue
-                column = str(cmd.name)
-                old = added.get((table, column)) or column_type(schema, table, column)
-                new = new_type_name(cmd)
-                using = getattr(cmd.def_, "raw_default", None) is not None
-                where = f"'{short(table)}.{column}'"
-                if old is not None and new is not None and not using:
-                    if not type_change_rewrites(old, new, utc=utc, pg_version=ctx.pg_version):
-                        continue
-                    message = (
-                        f"changing {where} from {old} to {new} rewrites '{short(table)}' and its "
-                        "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
-                    )
-                    severity = ctx.severity
-                elif using:
-                    message = (
-                        f"changing {where} to {new} with USING rewrites '{short(table)}' and its "
-                        "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
-                    )
-                    severity = ctx.severity
-                else:
-                    message = (
-                        f"changing {where} to {new} rewrites '{short(table)}' under ACCESS "
-                        "EXCLUSIVE "
-                        "unless the old type is binary compatible (the history does not show it)"
-                    )
-                    severity = "warning"
-                yield ctx.finding(
-                    stmt,
-                    message,
-                    node=cmd,
-                    severity=ctx.facts.severity(table, severity),
-                    hint=f"add a new column ({column}_new {new}), write to both, backfill in "
-                    "batches, "
-                    "switch reads, then drop the old column; or keep to a binary-compatible change",
+                message = (
+                    f"changing {where} from {old} to {new} rewrites '{short(table)}' and its "
+                    "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
                 )
+                severity = ctx.severity
+            elif using:
+                message = (
+                    f"changing {where} to {new} with USING rewrites '{short(table)}' and its "
+                    "indexes under ACCESS EXCLUSIVE, blocking reads and writes"
+                )
+                severity = ctx.severity
+            else:
+                message = (
+                    f"changing {where} to {new} rewrites '{short(table)}' under ACCESS "
+                    "EXCLUSIVE "
+                    "unless the old type is binary compatible (the history does not show it)"
+                )
+                severity = "warning"
+            yield ctx.finding(
+                stmt,
+                message,
+                node=cmd,
+                severity=ctx.facts.severity(table, severity),
+                hint=f"add a new column ({column}_new {new}), write to both, backfill in "
+                "batches, "
+                "switch reads, then drop the old column; or keep to a binary-compatible change",
+            )

@@ -30,13 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration, Statement
-from linter.names import relation_name, short
+from linter.names import short
 from linter.provenance import (
     column_exists,
     made_by_migration,
@@ -67,33 +66,22 @@ def _dependants(ctx: Context, stmt: Statement, table: str, column: str) -> str:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
-        for stmt, node in section.of(ast.AlterTableStmt):
-            if node.relation is None:
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropColumn):
+            column = str(cmd.name)
+            if ctx.table_is_new(table) and stmt.section == "up":
                 continue
-            table = relation_name(node.relation)
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_DropColumn
-                ):
-                    continue
-                column = str(cmd.name)
-                if ctx.table_is_new(table) and stmt.section == "up":
-                    continue
-                if made_by_migration(ctx, stmt, column_exists(table, column), name=column):
-                    continue
-                if reverts_up(ctx, stmt, "column", column, table):
-                    continue
-                if replaced_by_rename(ctx, stmt, table, column):
-                    continue  # copy-and-swap: a new column takes over the name (and the data)
-                yield ctx.finding(
-                    stmt,
-                    f"dropping column '{column}' of '{short(table)}' deletes its data"
-                    f"{_dependants(ctx, stmt, table, column)}; running code that names it fails",
-                    node=cmd,
-                    hint="deploy code that no longer uses the column, then drop it in a later "
-                    "migration",
-                )
+            if made_by_migration(ctx, stmt, column_exists(table, column), name=column):
+                continue
+            if reverts_up(ctx, stmt, "column", column, table):
+                continue
+            if replaced_by_rename(ctx, stmt, table, column):
+                continue  # copy-and-swap: a new column takes over the name (and the data)
+            yield ctx.finding(
+                stmt,
+                f"dropping column '{column}' of '{short(table)}' deletes its data"
+                f"{_dependants(ctx, stmt, table, column)}; running code that names it fails",
+                node=cmd,
+                hint="deploy code that no longer uses the column, then drop it in a later "
+                "migration",
+            )

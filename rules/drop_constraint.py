@@ -136,35 +136,24 @@ def _replaced(ctx: Context, section: Section, stmt: Statement, table: str, name:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
-        for stmt, node in section.of(ast.AlterTableStmt):
-            if node.relation is None:
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropConstraint):
+            name = str(cmd.name)
+            if ctx.table_is_new(table) and stmt.section == "up":
                 continue
-            table = relation_name(node.relation)
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_DropConstraint
-                ):
-                    continue
-                name = str(cmd.name)
-                if ctx.table_is_new(table) and stmt.section == "up":
-                    continue
-                if made_by_migration(ctx, stmt, constraint_exists(table, name), name=name):
-                    continue
-                if reverts_up(ctx, stmt, "constraint", name, table) or recreated_later(
-                    ctx, stmt, "constraint", name, table
-                ):
-                    continue  # the revert, or replaced by a new definition in the same section
-                if _replaced(ctx, section, stmt, table, name):
-                    continue
-                yield ctx.finding(
-                    stmt,
-                    f"dropping {_describe(ctx, stmt, table, name)}",
-                    node=cmd,
-                    hint="if it is being replaced, add the new constraint NOT VALID and VALIDATE "
-                    "it "
-                    "before dropping the old one",
-                )
+            if made_by_migration(ctx, stmt, constraint_exists(table, name), name=name):
+                continue
+            if reverts_up(ctx, stmt, "constraint", name, table) or recreated_later(
+                ctx, stmt, "constraint", name, table
+            ):
+                continue  # the revert, or replaced by a new definition in the same section
+            if _replaced(ctx, section, stmt, table, name):
+                continue
+            yield ctx.finding(
+                stmt,
+                f"dropping {_describe(ctx, stmt, table, name)}",
+                node=cmd,
+                hint="if it is being replaced, add the new constraint NOT VALID and VALIDATE "
+                "it "
+                "before dropping the old one",
+            )

@@ -69,43 +69,32 @@ def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bo
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
-        for stmt, node in section.of(ast.AlterTableStmt):
-            if node.relation is None:
-                continue
-            table = relation_name(node.relation)
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_ColumnDefault):
             if stmt.section == "up" and ctx.table_is_new(table):
                 continue
             before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
             after = ctx.schema_after.table(table) if ctx.schema_after is not None else None
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_ColumnDefault
-                ):
-                    continue
-                if cmd.def_ is not None:
-                    continue  # SET DEFAULT
-                column = str(cmd.name)
-                if reverts_up(ctx, stmt, "column", column, table):
-                    continue
-                if _set_again(section, stmt, table, column):
-                    continue
-                known = before.columns.get(column) if before is not None else None
-                if before is not None and (known is None or known.default is None):
-                    continue  # added by this migration, or no default before its UP: a revert
-                col = known or (after.columns.get(column) if after is not None else None)
-                effect = (
-                    "fail with a not-null violation"
-                    if col is not None and col.not_null
-                    else "store NULL"
-                )
-                yield ctx.finding(
-                    stmt,
-                    f"dropping the default of '{short(table)}.{column}' makes INSERTs that omit it "
-                    f"{effect}",
-                    node=cmd,
-                    hint="deploy code that always sets the column first, then drop the default",
-                )
+            if cmd.def_ is not None:
+                continue  # SET DEFAULT
+            column = str(cmd.name)
+            if reverts_up(ctx, stmt, "column", column, table):
+                continue
+            if _set_again(section, stmt, table, column):
+                continue
+            known = before.columns.get(column) if before is not None else None
+            if before is not None and (known is None or known.default is None):
+                continue  # added by this migration, or no default before its UP: a revert
+            col = known or (after.columns.get(column) if after is not None else None)
+            effect = (
+                "fail with a not-null violation"
+                if col is not None and col.not_null
+                else "store NULL"
+            )
+            yield ctx.finding(
+                stmt,
+                f"dropping the default of '{short(table)}.{column}' makes INSERTs that omit it "
+                f"{effect}",
+                node=cmd,
+                hint="deploy code that always sets the column first, then drop the default",
+            )

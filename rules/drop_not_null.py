@@ -28,13 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration
-from linter.names import relation_name, short
+from linter.names import short
 from linter.provenance import reverts_up
 
 ID = "drop-not-null"
@@ -44,34 +43,23 @@ EQUIVALENTS = {"squawk": "ban-drop-not-null"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
-        for stmt, node in section.of(ast.AlterTableStmt):
-            if node.relation is None:
-                continue
-            table = relation_name(node.relation)
+    for section in migration.sections():
+        for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropNotNull):
             if stmt.section == "up" and ctx.table_is_new(table):
                 continue
             before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
-            for cmd in node.cmds or ():
-                if (
-                    not isinstance(cmd, ast.AlterTableCmd)
-                    or cmd.subtype != AlterTableType.AT_DropNotNull
-                ):
-                    continue
-                column = str(cmd.name)
-                if reverts_up(ctx, stmt, "column", column, table):
-                    continue
-                known = before.columns.get(column) if before is not None else None
-                if before is not None and (known is None or not known.not_null):
-                    continue  # added by this migration, or nullable before its UP: a revert
-                yield ctx.finding(
-                    stmt,
-                    f"dropping NOT NULL from '{short(table)}.{column}' lets NULLs in where readers "
-                    "expect a value",
-                    node=cmd,
-                    hint="make sure every reader handles NULL first; restoring NOT NULL later "
-                    "needs a "
-                    "cleanup and a validated CHECK",
-                )
+            column = str(cmd.name)
+            if reverts_up(ctx, stmt, "column", column, table):
+                continue
+            known = before.columns.get(column) if before is not None else None
+            if before is not None and (known is None or not known.not_null):
+                continue  # added by this migration, or nullable before its UP: a revert
+            yield ctx.finding(
+                stmt,
+                f"dropping NOT NULL from '{short(table)}.{column}' lets NULLs in where readers "
+                "expect a value",
+                node=cmd,
+                hint="make sure every reader handles NULL first; restoring NOT NULL later "
+                "needs a "
+                "cleanup and a validated CHECK",
+            )
