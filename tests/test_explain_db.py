@@ -416,3 +416,26 @@ def test_check_cli_runs_the_explain_step(tmp_path: Path) -> None:
     assert {i["index"] for i in explain["indexes"]} >= {"idx_pessoas_cidade", "idx_pessoas_ativa"}
     cidade = next(q for q in explain["queries"] if q["name"] == "por_cidade")
     assert cidade["after"]["plan"][0]["Plan"]["Node Type"] in ("Bitmap Heap Scan", "Index Scan")
+
+
+def test_target_reads_use_the_session_they_are_given_and_never_raise(pg_db: str) -> None:
+    """The workload and HypoPG readers run in the target session check opens (read-only, tagged,
+    timeouts set); a target that cannot be reached is a note, not a crash."""
+    import psycopg
+
+    from linter.errors import PgPreflightError
+    from linter.explain.hypo import read_estimates
+    from linter.explain.workload import read_workload
+
+    def unreachable() -> psycopg.Connection:
+        raise PgPreflightError("cannot connect to the target (db.example:5432/app): timeout")
+
+    assert read_workload(unreachable, ["public.t"]) == ([], "cannot read the target's workload: cannot connect to the target (db.example:5432/app): timeout")
+    estimates, note = read_estimates(unreachable, [], [])
+    assert estimates == [] and note is not None and "db.example" in note
+
+    def session() -> psycopg.Connection:
+        return psycopg.connect(pg_db, autocommit=True, options="-c default_transaction_read_only=on")
+
+    statements, note = read_workload(session, ["public.t"])
+    assert statements == [] and (note is None or "pg_stat_statements" in note)

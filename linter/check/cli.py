@@ -233,15 +233,17 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
     schema = schema_after(migrations)
     dsn = target_dsn(args)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
+        from linter.check.target import TargetOptions, connect
+        from linter.explain.hypo import read_estimates
         from linter.explain.workload import read_workload
 
-        timeout = str(config.get("statement-timeout"))
-        explain_options.workload = lambda tables: read_workload(dsn, tables, timeout=timeout)
-        from linter.explain.hypo import read_estimates
+        target_options = TargetOptions.from_config(dsn, config, False)
 
-        explain_options.hypothetical = lambda idx, queries: read_estimates(
-            dsn, idx, queries, timeout
-        )
+        def session() -> Any:  # read-only, tagged, with every timeout, like all target sessions
+            return connect(dsn, target_options, read_only=True)
+
+        explain_options.workload = lambda tables: read_workload(session, tables)
+        explain_options.hypothetical = lambda idx, queries: read_estimates(session, idx, queries)
 
     def explain(conn_factory: Any, pending: Any, check_result: Any) -> dict[str, Any]:
         target = getattr(check_result, "target", None)

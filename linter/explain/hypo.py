@@ -14,6 +14,7 @@ timeouts, and `hypopg_reset()` drops every hypothetical index before it closes.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -89,20 +90,18 @@ def estimate(
 
 
 def read_estimates(
-    dsn: str, indexes: list[tuple[str, str]], queries: list[tuple[str, str]], timeout: str = "30s"
+    session: Callable[[], Any], indexes: list[tuple[str, str]], queries: list[tuple[str, str]]
 ) -> tuple[list[Estimate], str | None]:
-    """Open a read-only session on the target, estimate, close it."""
+    """Estimate in one session on the target (`session()` opens it read-only, tagged and
+    time-limited, as every target session is), and close it."""
     import psycopg
 
-    options = (
-        f"-c default_transaction_read_only=on -c statement_timeout={timeout} -c lock_timeout=2s"
-    )
+    from linter.errors import PgPreflightError
+
     try:
-        with psycopg.connect(
-            dsn, autocommit=True, application_name="pgpreflight", options=options
-        ) as conn:
+        with session() as conn:
             return estimate(conn, indexes, queries)
-    except psycopg.Error as exc:
+    except (psycopg.Error, PgPreflightError) as exc:
         return (
             [],
             f"cannot reach the target for HypoPG estimates: {str(exc).strip().splitlines()[0]}",

@@ -11,6 +11,7 @@ from `pg_stats` like any application query.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,18 +79,16 @@ def top_statements(
 
 
 def read_workload(
-    dsn: str, tables: list[str], limit: int = DEFAULT_LIMIT, timeout: str = "30s"
+    session: Callable[[], Any], tables: list[str], limit: int = DEFAULT_LIMIT
 ) -> tuple[list[Statement], str | None]:
-    """Open a read-only session on the target, read the workload, close it."""
+    """Read the workload in one session on the target (`session()` opens it read-only, tagged
+    and time-limited, as every target session is), and close it."""
     import psycopg
 
-    options = (
-        f"-c default_transaction_read_only=on -c statement_timeout={timeout} -c lock_timeout=2s"
-    )
+    from linter.errors import PgPreflightError
+
     try:
-        with psycopg.connect(
-            dsn, autocommit=True, application_name="pgpreflight", options=options
-        ) as conn:
+        with session() as conn:
             return top_statements(conn, tables, limit)
-    except psycopg.Error as exc:
+    except (psycopg.Error, PgPreflightError) as exc:
         return [], f"cannot read the target's workload: {str(exc).strip().splitlines()[0]}"
