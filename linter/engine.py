@@ -7,7 +7,7 @@ each migration) and handed over on `ctx`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from linter.context import Context
 from linter.discovery import discover
 from linter.facts import MigrationFacts, compute_facts
 from linter.findings import Finding
-from linter.migration import Migration, SourceFile
+from linter.migration import Migration, SourceFile, Statement
 from linter.registry import Rule, all_rules
 from linter.result import RunResult
 from linter import suppressions as sup
@@ -118,13 +118,13 @@ def run_rules(
             changes=changes,
         )
         if rule.check_history is not None:
-            ctx = Context(**ctx_base)  # type: ignore[arg-type]
+            ctx = Context(**ctx_base)
             raw.extend(rule.check_history(migrations, ctx))
         if rule.check is not None:
             for i, migration in enumerate(migrations):
                 if not migration.reported:
                     continue
-                ctx = Context(  # type: ignore[arg-type]
+                ctx = Context(
                     **ctx_base,
                     migration=migration,
                     facts=facts[i],
@@ -153,65 +153,79 @@ def _squawk_map() -> dict[str, set[str]]:
 def _apply_suppressions(
     migrations: list[Migration], findings: list[Finding], rules: list[Rule], config: Config
 ) -> list[Finding]:
-    known = all_rules()
-    enabled = {r.id for r in rules}
+    """Drop the findings a suppression covers, then report the suppressions that are malformed,
+    give no reason, name unknown rules or silence nothing."""
     squawk = _squawk_map()
     sources: dict[int, SourceFile] = {}
-    statements = []
+    statements: list[Statement] = []
     for m in migrations:
         if m.reported:
-            for s in m.sources:
-                sources[id(s)] = s
+            for source in m.sources:
+                sources[id(source)] = source
             statements.extend(m.statements())
-    all_sups: list[sup.Suppression] = []
-    for source in sources.values():
-        all_sups.extend(sup.collect(source, statements))
+    suppressions = [found for source in sources.values() for found in sup.collect(source, statements)]
 
     def ours(s: sup.Suppression) -> set[str]:
         if s.squawk:
-            return set().union(*(squawk.get(r, set()) for r in s.rules)) if s.rules else set()
+            return set().union(*(squawk.get(r, set()) for r in s.rules))
         return set(s.rules)
 
     kept: list[Finding] = []
     for finding in findings:
-        silenced = False
-        for s in all_sups:
-            if s.malformed is None and s.covers(finding, ours(s)):
-                s.used.add(finding.rule)
-                silenced = True
-        if not silenced:
+        covering = [s for s in suppressions if s.malformed is None and s.covers(finding, ours(s))]
+        for s in covering:
+            s.used.add(finding.rule)
+        if not covering:
             kept.append(finding)
-
-    extra: list[Finding] = []
-    for s in all_sups:
-        def make(rule_id: str, message: str, hint: str) -> None:
-            if rule_id not in enabled or config.ignored_for_file(s.source.display, rule_id):
-                return
-            rule = known[rule_id]
-            ctx = Context(rule=rule, config=config, options=rule.options,
-                          severity=config.severity_for(rule_id, rule.severity), history=migrations)
-            extra.append(ctx.finding(s.source, message, offset=s.offset, hint=hint))
-
-        if s.malformed:
-            make("malformed-suppression", f"malformed suppression comment: {s.malformed}",
-                 "write '-- pgpreflight: ignore[rule-id] why it is safe here'")
-            continue
-        if not s.squawk and not s.reason:
-            make("suppression-without-reason",
-                 f"suppression of {', '.join(s.rules)} gives no reason",
-                 "say after the brackets why the rule does not apply here, for the next reviewer")
-        if s.squawk:
-            unknown = [r for r in s.rules if r not in squawk]
-        else:
-            unknown = [r for r in s.rules if r not in known]
-        for rule_id in unknown:
-            make("unused-suppression", f"suppression names unknown rule '{rule_id}'",
-                 "check the rule id with 'pgpreflight rules'")
-        unused = sorted(r for r in ours(s) if r in enabled and r not in s.used)
-        if not s.squawk:
-            unused = [r for r in unused if r in s.rules]
-        for rule_id in unused:
-            make("unused-suppression", f"suppression of {rule_id} silences nothing",
-                 "remove it, or move it onto the statement it is meant for")
+    enabled = {r.id for r in rules}
+    extra = [
+        f
+        for s in suppressions
+        for f in _suppression_findings(s, ours(s), squawk, enabled, config, migrations)
+    ]
     # Suppression findings are final: they cannot be suppressed inline (ruff does the same).
     return kept + extra
+
+
+def _suppression_findings(
+    s: sup.Suppression,
+    ours: set[str],
+    squawk: dict[str, set[str]],
+    enabled: set[str],
+    config: Config,
+    migrations: list[Migration],
+) -> Iterator[Finding]:
+    known = all_rules()
+
+    def make(rule_id: str, message: str, hint: str) -> Iterator[Finding]:
+        if rule_id not in enabled or config.ignored_for_file(s.source.display, rule_id):
+            return
+        rule = known[rule_id]
+        ctx = Context(rule=rule, config=config, options=rule.options,
+                      severity=config.severity_for(rule_id, rule.severity), history=migrations)
+        yield ctx.finding(s.source, message, offset=s.offset, hint=hint)
+
+    if s.malformed:
+        yield from make("malformed-suppression", f"malformed suppression comment: {s.malformed}",
+                        "write '-- pgpreflight: ignore[rule-id] why it is safe here'")
+        return
+    if not s.squawk and not s.reason:
+        yield from make("suppression-without-reason",
+                        f"suppression of {', '.join(s.rules)} gives no reason",
+                        "say after the brackets why the rule does not apply here, for the next reviewer")
+    for rule_id in s.rules:
+        if rule_id not in (squawk if s.squawk else known):
+            yield from make("unused-suppression", f"suppression names unknown rule '{rule_id}'",
+                            "check the rule id with 'pgpreflight rules'")
+    if s.squawk:
+        # A squawk id can be broader than the rules it maps to: stale only when none of them
+        # silenced anything.
+        for squawk_id in s.rules:
+            mapped = squawk.get(squawk_id, set()) & enabled
+            if mapped and not mapped & s.used:
+                yield from make("unused-suppression", f"squawk-ignore of {squawk_id} silences nothing",
+                                "remove it, or move it onto the statement it is meant for")
+        return
+    for rule_id in sorted(r for r in ours if r in enabled and r not in s.used):
+        yield from make("unused-suppression", f"suppression of {rule_id} silences nothing",
+                        "remove it, or move it onto the statement it is meant for")

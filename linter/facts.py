@@ -178,7 +178,7 @@ class MigrationFacts:
         if isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
             return ("index", _sibling(relation_name(node.relation), node.idxname)) in touched
         if isinstance(node, (ast.CreateStmt, ast.CreateTableAsStmt)):
-            rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+            rel = node.relation if isinstance(node, ast.CreateStmt) else getattr(node.into, "rel", None)
             return rel is not None and ("table", relation_name(rel)) in touched
         if isinstance(node, ast.CreateTrigStmt):
             return ("trigger", relation_name(node.relation), str(node.trigname)) in touched
@@ -348,7 +348,7 @@ def _definitions(migration: Migration, facts: MigrationFacts) -> None:
                     column = ast.ColumnDef(
                         colname=cmd.name,
                         typeName=cmd.def_.typeName,
-                        location=cmd.def_.typeName.location,
+                        location=getattr(cmd.def_.typeName, "location", -1),
                     )
                     facts.columns.append(_column_fact(stmt, table, column, "alter type"))
                 elif (

@@ -40,9 +40,10 @@ def detect(root: Path) -> tuple[Path | None, str, int]:
         if len(direct) > best[0]:
             conventions = Counter(m.convention for m in direct)
             best = (len(direct), directory, conventions.most_common(1)[0][0])
-    count, directory, convention = best
-    if directory is None:
+    count, found, convention = best
+    if found is None:
         return None, "auto", 0
+    directory = found
     if convention == "plain":
         convention = "updown"
     return directory.relative_to(root), convention, count

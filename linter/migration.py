@@ -135,7 +135,7 @@ class Section:
         """
         for stmt in self._expanded() if nested else self.statements:
             if isinstance(stmt.node, types):
-                yield stmt, stmt.node  # type: ignore[misc]
+                yield stmt, stmt.node
 
     def alter_commands(self, *subtypes: Any) -> Iterator[tuple[Statement, str, ast.AlterTableCmd]]:
         """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of

@@ -75,7 +75,7 @@ def parse_section(section: Section) -> None:
     pieces: list[tuple[object, int, int, int]] = []  # node, start, end, parse base (in body)
     try:
         for raw in parse_sql(body):
-            start = raw.stmt_location
+            start = raw.stmt_location or 0
             end = start + raw.stmt_len if raw.stmt_len else len(body)
             pieces.append((raw.stmt, start, end, 0))
     except ParseError:
@@ -93,7 +93,7 @@ def parse_section(section: Section) -> None:
                 )
                 continue
             for raw in raws:
-                start = span_start + raw.stmt_location
+                start = span_start + (raw.stmt_location or 0)
                 end = start + raw.stmt_len if raw.stmt_len else span_end
                 pieces.append((raw.stmt, start, end, span_start))
         if scan_error is not None:

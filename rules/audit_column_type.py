@@ -74,10 +74,13 @@ def _type_text(configured: str) -> str:
     from linter.schema.names import format_type
 
     try:
-        target = parse_sql(f"SELECT NULL::{configured}")[0].stmt.targetList[0].val
+        select = parse_sql(f"SELECT NULL::{configured}")[0].stmt
     except Exception:
         return configured.strip().lower()
-    return format_type(target.typeName) if isinstance(target, ast.TypeCast) else configured
+    target = select.targetList[0].val if isinstance(select, ast.SelectStmt) and select.targetList else None
+    if isinstance(target, ast.TypeCast) and target.typeName is not None:
+        return format_type(target.typeName)
+    return configured
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -60,7 +60,7 @@ _KINDS = {
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     wanted = {str(k).lower() for k in ctx.options["kinds"]}
     for fact in ctx.facts.constraints:
-        kind = _KINDS.get(fact.node.contype)
+        kind = _KINDS.get(fact.node.contype) if fact.node.contype is not None else None
         if kind is None or kind not in wanted or fact.node.conname:
             continue
         on = f"{short(fact.table)}.{fact.column}" if fact.column else short(fact.table)

@@ -115,7 +115,7 @@ def _constraint_columns(node: ast.Constraint, column: str | None) -> list[str]:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for stmt, node in migration.up.of(ast.IndexStmt):
-        if not node.idxname:
+        if not node.idxname or node.relation is None:
             continue  # PostgreSQL names it <table>_<columns>_idx
         table = str(node.relation.relname)
         columns = _index_columns(node)
@@ -131,7 +131,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             hint=f"name it {expected}, or change the '{option}' option of {ID}",
         )
     for fact in ctx.facts.constraints:
-        kind = _CONSTRAINTS.get(fact.node.contype)
+        kind = _CONSTRAINTS.get(fact.node.contype) if fact.node.contype is not None else None
         if kind is None or not fact.node.conname:
             continue
         what, option = kind

@@ -70,7 +70,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     wanted = [str(c) for c in ctx.options["columns"]]
     exempt = [str(p) for p in ctx.options["exempt"]]
     for stmt, node in migration.up.of(ast.CreateStmt):
-        if node.relation.relpersistence == "t":
+        if node.relation is None or node.relation.relpersistence == "t":
             continue
         table = ctx.schema_after.table(relation_name(node.relation))
         if table is None or table.location is not stmt or table.partition_of is not None:

@@ -56,10 +56,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if isinstance(node, ast.CreateTableAsStmt):
             if node.objtype != ObjectType.OBJECT_TABLE:
                 continue
-            rel = node.into.rel
-        else:
+            rel = node.into.rel if node.into is not None else None
+        elif isinstance(node, ast.CreateStmt):
             rel = node.relation
-        if rel.relpersistence == "t":
+        else:
+            continue
+        if rel is None or rel.relpersistence == "t":
             continue  # temporary tables live for one session
         table = ctx.schema_after.table(relation_name(rel))
         if table is None or table.location is not stmt or table.partition_of is not None:

@@ -68,7 +68,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             t = short(table)
             model = ctx.schema_before.table(table) if ctx.schema_before is not None else None
             partitioned = model is None or model.partition_by is not None
-            if not node.relation.inh and partitioned:
+            if node.relation is not None and not node.relation.inh and partitioned:
                 continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart
             if model is not None and model.partition_by is not None:
                 hint = (

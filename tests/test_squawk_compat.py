@@ -110,7 +110,7 @@ def test_stale_and_unknown_squawk_ids_are_reported(tmp_path: Path) -> None:
         ("unused-suppression", 1),
         ("unused-suppression", 3),
     ]
-    assert "rename-column silences nothing" in findings[0].message
+    assert "squawk-ignore of renaming-column silences nothing" in findings[0].message
     assert "unknown rule 'no-such-squawk-rule'" in findings[1].message
 
 

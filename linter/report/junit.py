@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from linter.findings import at_least
+from linter.findings import Finding, at_least
 from linter.report import RenderOptions
 from linter.result import RunResult
 
 
 def render(result: RunResult, options: RenderOptions) -> str:
     files = [s.display for m in result.reported_migrations() for s in m.sources]
-    by_file: dict[str, list] = {f: [] for f in dict.fromkeys(files)}
+    by_file: dict[str, list[Finding]] = {f: [] for f in dict.fromkeys(files)}
     for f in result.findings:
         by_file.setdefault(f.path, []).append(f)
     suites = ET.Element("testsuites", name="pgpreflight")
