@@ -21,7 +21,11 @@ BASELINE_VERSION = 1
 
 def _key(finding: Finding) -> tuple[str, str, str]:
     # Findings about a whole file have no statement: their message names what they are about.
-    return (finding.rule, finding.path.replace("\\", "/"), finding.fingerprint or f"msg:{finding.message}")
+    return (
+        finding.rule,
+        finding.path.replace("\\", "/"),
+        finding.fingerprint or f"msg:{finding.message}",
+    )
 
 
 def dump(findings: list[Finding]) -> str:
@@ -29,18 +33,31 @@ def dump(findings: list[Finding]) -> str:
         {"rule": f.rule, "path": k[1], "fingerprint": k[2], "message": f.message}
         for f, k in sorted(((f, _key(f)) for f in findings), key=lambda fk: fk[1])
     ]
-    return json.dumps({"version": BASELINE_VERSION, "tool": "pgpreflight", "findings": entries}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {"version": BASELINE_VERSION, "tool": "pgpreflight", "findings": entries}, indent=2
+        )
+        + "\n"
+    )
 
 
 def load(path: Path) -> Counter[tuple[str, str, str]]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise InputError(f"{path}: baseline file not found (create it with --write-baseline {path})") from err
+        raise InputError(
+            f"{path}: baseline file not found (create it with --write-baseline {path})"
+        ) from err
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: not a pgpreflight baseline: {err}") from err
-    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION or not isinstance(data.get("findings"), list):
-        raise InputError(f"{path}: not a pgpreflight baseline (version {BASELINE_VERSION} expected)")
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != BASELINE_VERSION
+        or not isinstance(data.get("findings"), list)
+    ):
+        raise InputError(
+            f"{path}: not a pgpreflight baseline (version {BASELINE_VERSION} expected)"
+        )
     counter: Counter[tuple[str, str, str]] = Counter()
     for entry in data["findings"]:
         try:

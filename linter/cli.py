@@ -23,7 +23,10 @@ EXIT_INTERNAL = 3
 # run(args, config) -> int, and imports nothing heavy at module level.
 EXTERNAL_COMMANDS = {
     "schema": ("linter.schema.cli", "print the schema model after the migrations"),
-    "check": ("linter.check.cli", "run the migrations on a real PostgreSQL and trace every statement"),
+    "check": (
+        "linter.check.cli",
+        "run the migrations on a real PostgreSQL and trace every statement",
+    ),
     "report": ("linter.report.cli", "render a saved result as HTML, Markdown or any lint format"),
     "new": ("linter.scaffold", "create a new migration from the template"),
     "init": ("linter.init", "write a commented configuration for this repository"),
@@ -42,25 +45,61 @@ def _csv(value: str) -> list[str]:
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options that select rules and shape findings, shared by `lint` and `check`."""
-    parser.add_argument("paths", nargs="*", type=Path, help="migration files or folders (default: 'migrations' from the configuration)")
-    parser.add_argument("--config", type=Path, help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)")
-    parser.add_argument("--select", type=_csv, help="only these rules (comma-separated ids, or ALL)")
-    parser.add_argument("--extend-select", type=_csv, help="enable these rules in addition (e.g. opt-in ones)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="migration files or folders (default: 'migrations' from the configuration)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)",
+    )
+    parser.add_argument(
+        "--select", type=_csv, help="only these rules (comma-separated ids, or ALL)"
+    )
+    parser.add_argument(
+        "--extend-select", type=_csv, help="enable these rules in addition (e.g. opt-in ones)"
+    )
     parser.add_argument("--ignore", type=_csv, help="skip these rules (comma-separated ids)")
-    parser.add_argument("--severity", action="append", metavar="RULE=LEVEL", default=[], help="override a rule's severity (repeatable)")
-    parser.add_argument("--pg-version", help="target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
+    parser.add_argument(
+        "--severity",
+        action="append",
+        metavar="RULE=LEVEL",
+        default=[],
+        help="override a rule's severity (repeatable)",
+    )
+    parser.add_argument(
+        "--pg-version", help="target PostgreSQL version, e.g. 15 or 14.2 (default 15)"
+    )
     parser.add_argument("--convention", help="migration convention (default: auto-detect)")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that fails the run (default error)")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach the threshold")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        help="lowest severity that fails the run (default error)",
+    )
+    parser.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when findings reach the threshold"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
-    parser.add_argument("--changed-since", metavar="REF", help="report only migrations added or modified since this git ref (the rest is history)")
+    parser.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="report only migrations added or modified since this git ref (the rest is history)",
+    )
     color = parser.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
+    color.add_argument(
+        "--color", dest="color", action="store_true", default=None, help="force colour"
+    )
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pgpreflight", description="Reviews PostgreSQL schema migrations before they reach production.")
+    parser = _Parser(
+        prog="pgpreflight",
+        description="Reviews PostgreSQL schema migrations before they reach production.",
+    )
     parser.add_argument("--version", action="version", version=f"pgpreflight {__version__}")
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -68,14 +107,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(lint)
     from linter.report import FORMATS
 
-    lint.add_argument("--format", "-f", choices=sorted(FORMATS), default="text", help="output format (default text)")
-    lint.add_argument("--output", "-o", type=Path, help="write the report to this file instead of standard output")
-    lint.add_argument("--json", dest="json_result", type=Path, help="also save the full result as JSON (for 'pgpreflight report')")
+    lint.add_argument(
+        "--format",
+        "-f",
+        choices=sorted(FORMATS),
+        default="text",
+        help="output format (default text)",
+    )
+    lint.add_argument(
+        "--output", "-o", type=Path, help="write the report to this file instead of standard output"
+    )
+    lint.add_argument(
+        "--json",
+        dest="json_result",
+        type=Path,
+        help="also save the full result as JSON (for 'pgpreflight report')",
+    )
     from linter.report.cli import add_report_options
 
     add_report_options(lint)
-    lint.add_argument("--baseline", type=Path, help="report only findings not recorded in this baseline file")
-    lint.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE and exit 0")
+    lint.add_argument(
+        "--baseline", type=Path, help="report only findings not recorded in this baseline file"
+    )
+    lint.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings in FILE and exit 0",
+    )
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rule = sub.add_parser("rule", help="show one rule's documentation")
@@ -138,14 +197,22 @@ def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     for p in paths:
         if not p.exists():
             raise InputError(f"{p}: no such file or directory")
-    if len(paths) == 1 and paths[0].is_dir() and config.path is not None and paths[0].resolve() == config.root and configured:
+    if (
+        len(paths) == 1
+        and paths[0].is_dir()
+        and config.path is not None
+        and paths[0].resolve() == config.root
+        and configured
+    ):
         return {"paths": configured}
     if configured and all(p.is_file() for p in paths):
         # pre-commit passes changed files; the model still needs the whole history. Files outside
         # the migration folders (application queries, seeds) are not migrations: skip them.
         history = [c for c in configured if c.exists()]
         roots = [c.resolve() for c in history]
-        inside = [p for p in paths if any(r == p.resolve() or r in p.resolve().parents for r in roots)]
+        inside = [
+            p for p in paths if any(r == p.resolve() or r in p.resolve().parents for r in roots)
+        ]
         return {"paths": inside, "history": history, "only": inside}
     return {"paths": paths}
 
@@ -171,7 +238,9 @@ def write_output(text: str, destination: Path | None) -> None:
         os.replace(tmp, destination)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise PgPreflightError(f"{destination}: cannot write report: {err.strerror or err}") from err
+        raise PgPreflightError(
+            f"{destination}: cannot write report: {err.strerror or err}"
+        ) from err
 
 
 def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
@@ -182,7 +251,9 @@ def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)()) and getattr(args, "output", None) is None
+    return (
+        bool(getattr(stream, "isatty", lambda: False)()) and getattr(args, "output", None) is None
+    )
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -194,14 +265,22 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from linter.progress import Progress
 
     progress = Progress.for_terminal(args.quiet)
-    result = lint(targets["paths"], config, only=targets.get("only"), history=targets.get("history", ()),
-                  changes=changes_for(args), progress=progress)
+    result = lint(
+        targets["paths"],
+        config,
+        only=targets.get("only"),
+        history=targets.get("history", ()),
+        changes=changes_for(args),
+        progress=progress,
+    )
     progress.done()
     if args.write_baseline:
         from linter import baseline
 
         write_output(baseline.dump(result.findings), args.write_baseline)
-        sys.stderr.write(f"pgpreflight: recorded {len(result.findings)} finding(s) in {args.write_baseline}\n")
+        sys.stderr.write(
+            f"pgpreflight: recorded {len(result.findings)} finding(s) in {args.write_baseline}\n"
+        )
         return 0
     if args.baseline:
         from linter import baseline
@@ -266,14 +345,19 @@ def cmd_rule(args: argparse.Namespace) -> int:
         for k, v in rule.options.items():
             sys.stdout.write(f"  {k} = {v!r}\n")
     if rule.equivalents:
-        sys.stdout.write("\nEquivalents: " + ", ".join(f"{k}: {v}" for k, v in rule.equivalents.items()) + "\n")
+        sys.stdout.write(
+            "\nEquivalents: " + ", ".join(f"{k}: {v}" for k, v in rule.equivalents.items()) + "\n"
+        )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

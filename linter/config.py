@@ -45,7 +45,9 @@ def parse_pg_version(value: object, where: str = "pg-version") -> PgVersion:
     text = str(value).strip()
     m = re.fullmatch(r"(\d+)(?:\.(\d+))?", text)
     if not m or isinstance(value, bool):
-        raise ConfigError(f"{where}: expected a PostgreSQL version such as 15 or 14.2, got {value!r}")
+        raise ConfigError(
+            f"{where}: expected a PostgreSQL version such as 15 or 14.2, got {value!r}"
+        )
     major = int(m.group(1))
     if not 9 <= major <= 30:
         raise ConfigError(f"{where}: PostgreSQL {major} is not a version pgpreflight knows")
@@ -129,11 +131,12 @@ class Config:
 
     def ignored_for_file(self, display_path: str, rule_id: str) -> bool:
         for pattern, ids in self.get("per-file-ignores").items():
-            if rule_id in ids or "ALL" in ids:
-                if fnmatch.fnmatch(display_path, pattern) or fnmatch.fnmatch(
-                    Path(display_path).name, pattern
-                ):
-                    return True
+            named = rule_id in ids or "ALL" in ids
+            if named and (
+                fnmatch.fnmatch(display_path, pattern)
+                or fnmatch.fnmatch(Path(display_path).name, pattern)
+            ):
+                return True
         return False
 
 
@@ -143,7 +146,9 @@ def find_config(start: Path) -> Path | None:
         for name in CONFIG_FILES:
             candidate = directory / name
             if candidate.is_file():
-                if name == "pyproject.toml" and "pgpreflight" not in _read_toml(candidate).get("tool", {}):
+                if name == "pyproject.toml" and "pgpreflight" not in _read_toml(candidate).get(
+                    "tool", {}
+                ):
                     continue
                 return candidate
     return None
@@ -176,15 +181,23 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
 
 
 def _type_name(value: Any) -> str:
-    return {list: "a list", dict: "a table", str: "a string", int: "an integer",
-            bool: "true or false", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        list: "a list",
+        dict: "a table",
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _check_type(key: str, value: Any, default: Any, where: str) -> None:
     if key == "pg-version":
         parse_pg_version(value, f"{where}: pg-version")
         return
-    ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+    ok = isinstance(value, type(default)) and not (
+        isinstance(value, bool) and not isinstance(default, bool)
+    )
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         ok = True
     if not ok:
@@ -201,7 +214,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in KEYS:
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(KEYS))})")
+            raise ConfigError(
+                f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(KEYS))})"
+            )
         _check_type(key, value, KEYS[key], where)
         out[key] = value
     for key in ("select", "extend-select", "ignore"):
@@ -212,13 +227,17 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         if rule_id not in rules:
             raise ConfigError(f"{where}: 'severity' names unknown rule '{rule_id}'")
         if level not in SEVERITIES:
-            raise ConfigError(f"{where}: severity of '{rule_id}' must be one of {', '.join(SEVERITIES)}, got {level!r}")
+            raise ConfigError(
+                f"{where}: severity of '{rule_id}' must be one of {', '.join(SEVERITIES)}, got {level!r}"
+            )
     for pattern, ids in out.get("per-file-ignores", {}).items():
         if not isinstance(ids, list):
             raise ConfigError(f"{where}: per-file-ignores['{pattern}'] must be a list of rule ids")
         for rule_id in ids:
             if rule_id != "ALL" and rule_id not in rules:
-                raise ConfigError(f"{where}: per-file-ignores['{pattern}'] names unknown rule '{rule_id}'")
+                raise ConfigError(
+                    f"{where}: per-file-ignores['{pattern}'] names unknown rule '{rule_id}'"
+                )
     for rule_id, options in out.get("rules", {}).items():
         if rule_id not in rules:
             raise ConfigError(f"{where}: [rules] names unknown rule '{rule_id}'")
@@ -228,7 +247,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         for name, value in options.items():
             if name not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"
-                raise ConfigError(f"{where}: rule '{rule_id}' has no option '{name}' (options: {known})")
+                raise ConfigError(
+                    f"{where}: rule '{rule_id}' has no option '{name}' (options: {known})"
+                )
             _check_type(f"rules.{rule_id}.{name}", value, defaults[name], where)
     if out.get("convention", "auto") not in CONVENTIONS:
         raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
@@ -240,7 +261,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         try:
             re.compile(out["filename-pattern"])
         except re.error as err:
-            raise ConfigError(f"{where}: 'filename-pattern' is not a valid regular expression: {err}") from err
+            raise ConfigError(
+                f"{where}: 'filename-pattern' is not a valid regular expression: {err}"
+            ) from err
     return out
 
 

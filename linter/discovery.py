@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linter.errors import InputError
-from linter.migration import FileProblem, Migration, Section, SourceFile, version_key
+from linter.migration import FileProblem, Migration, Section, SourceFile
 from linter.parsing import blank_meta_commands, parse_section
 
 
@@ -137,8 +137,15 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
     source = read_source(path, problems)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
         version, name = _split_version(path.stem)
-        return Migration(version, name, forced or "plain", [source], Section("up", source, 0, 0), None,
-                         problems=problems)
+        return Migration(
+            version,
+            name,
+            forced or "plain",
+            [source],
+            Section("up", source, 0, 0),
+            None,
+            problems=problems,
+        )
     _file_checks(source, problems)
     text = source.text
     style = None
@@ -148,7 +155,9 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
         if candidate.up.search(text) or candidate.down.search(text):
             style = candidate
             break
-    version, name = _split_version(path.name[:-4] if path.name.lower().endswith(".sql") else path.name)
+    version, name = _split_version(
+        path.name[:-4] if path.name.lower().endswith(".sql") else path.name
+    )
     if style is None:
         up = _whole("up", source)
         migration = Migration(version, name, forced or "plain", [source], up, None)
@@ -172,8 +181,14 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
     return migration
 
 
-def _pair(version: str, name: str, convention: str, up_path: Path | None,
-          down_path: Path | None, extra_no_tx: bool = False) -> Migration:
+def _pair(
+    version: str,
+    name: str,
+    convention: str,
+    up_path: Path | None,
+    down_path: Path | None,
+    extra_no_tx: bool = False,
+) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
     up_source = read_source(up_path, problems) if up_path else None
@@ -197,7 +212,14 @@ def _pair(version: str, name: str, convention: str, up_path: Path | None,
         if down_source.text.strip():
             _, metas = blank_meta_commands(down_source.text)
             for offset, command in metas:
-                problems.append(FileProblem("meta-command", f"psql meta-command '{command[:40]}' is not SQL", down_source, offset))
+                problems.append(
+                    FileProblem(
+                        "meta-command",
+                        f"psql meta-command '{command[:40]}' is not SQL",
+                        down_source,
+                        offset,
+                    )
+                )
         down = _whole("down", down_source)
         sources.append(down_source)
     texts = "\n".join(s.text for s in sources)
@@ -210,7 +232,9 @@ def _diesel_no_transaction(directory: Path) -> bool:
     meta = directory / "metadata.toml"
     if not meta.is_file():
         return False
-    return bool(re.search(r"^\s*run_in_transaction\s*=\s*false\b", meta.read_text(errors="replace"), re.M))
+    return bool(
+        re.search(r"^\s*run_in_transaction\s*=\s*false\b", meta.read_text(errors="replace"), re.M)
+    )
 
 
 def collect_files(paths: Sequence[Path]) -> list[Path]:
@@ -261,12 +285,20 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
     migrations: list[Migration] = [_marker_file(f, forced) for f in singles]
     for (_, base), parts in pairs.items():
         version, mname = _split_version(base)
-        migrations.append(_pair(version, mname, "golang-migrate", parts.get("up"), parts.get("down")))
+        migrations.append(
+            _pair(version, mname, "golang-migrate", parts.get("up"), parts.get("down"))
+        )
     for directory, parts in dir_pairs.items():
         version, mname = _split_version(directory.name)
         migrations.append(
-            _pair(version, mname, "dir-pair", parts.get("up"), parts.get("down"),
-                  _diesel_no_transaction(directory))
+            _pair(
+                version,
+                mname,
+                "dir-pair",
+                parts.get("up"),
+                parts.get("down"),
+                _diesel_no_transaction(directory),
+            )
         )
     for (_, version), parts in flyway.items():
         migrations.append(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from linter import suppressions as sup
 from linter.changes import ChangeSet
 from linter.config import Config
 from linter.context import Context
@@ -20,7 +21,6 @@ from linter.findings import Finding
 from linter.migration import Migration, SourceFile, Statement
 from linter.registry import Rule, all_rules
 from linter.result import RunResult
-from linter import suppressions as sup
 
 LOG = logging.getLogger(__name__)
 
@@ -78,7 +78,9 @@ def lint(
     for finding in findings:  # findings in application query files: keep their text for reports
         if finding.path not in sources and Path(finding.path).is_file():
             path = Path(finding.path)
-            sources[finding.path] = SourceFile(path, finding.path, path.read_text(encoding="utf-8", errors="replace"))
+            sources[finding.path] = SourceFile(
+                path, finding.path, path.read_text(encoding="utf-8", errors="replace")
+            )
     return RunResult(findings, migrations, rules, config, sources)
 
 
@@ -100,11 +102,16 @@ def run_rules(
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
     facts: list[MigrationFacts] = [
-        compute_facts(m, transaction_mode, schema=snapshots[i], pg_version=config.pg_version,
-                      large_tables=config.get("large-tables"))
+        compute_facts(
+            m,
+            transaction_mode,
+            schema=snapshots[i],
+            pg_version=config.pg_version,
+            large_tables=config.get("large-tables"),
+        )
         for i, m in enumerate(migrations)
     ]
-    for m, f in zip(migrations, facts):
+    for m, f in zip(migrations, facts, strict=False):
         _nested_facts(m, f)
     raw: list[Finding] = []
     for rule in rules:
@@ -163,7 +170,9 @@ def _apply_suppressions(
             for source in m.sources:
                 sources[id(source)] = source
             statements.extend(m.statements())
-    suppressions = [found for source in sources.values() for found in sup.collect(source, statements)]
+    suppressions = [
+        found for source in sources.values() for found in sup.collect(source, statements)
+    ]
 
     def ours(s: sup.Suppression) -> set[str]:
         if s.squawk:
@@ -201,31 +210,50 @@ def _suppression_findings(
         if rule_id not in enabled or config.ignored_for_file(s.source.display, rule_id):
             return
         rule = known[rule_id]
-        ctx = Context(rule=rule, config=config, options=rule.options,
-                      severity=config.severity_for(rule_id, rule.severity), history=migrations)
+        ctx = Context(
+            rule=rule,
+            config=config,
+            options=rule.options,
+            severity=config.severity_for(rule_id, rule.severity),
+            history=migrations,
+        )
         yield ctx.finding(s.source, message, offset=s.offset, hint=hint)
 
     if s.malformed:
-        yield from make("malformed-suppression", f"malformed suppression comment: {s.malformed}",
-                        "write '-- pgpreflight: ignore[rule-id] why it is safe here'")
+        yield from make(
+            "malformed-suppression",
+            f"malformed suppression comment: {s.malformed}",
+            "write '-- pgpreflight: ignore[rule-id] why it is safe here'",
+        )
         return
     if not s.squawk and not s.reason:
-        yield from make("suppression-without-reason",
-                        f"suppression of {', '.join(s.rules)} gives no reason",
-                        "say after the brackets why the rule does not apply here, for the next reviewer")
+        yield from make(
+            "suppression-without-reason",
+            f"suppression of {', '.join(s.rules)} gives no reason",
+            "say after the brackets why the rule does not apply here, for the next reviewer",
+        )
     for rule_id in s.rules:
         if rule_id not in (squawk if s.squawk else known):
-            yield from make("unused-suppression", f"suppression names unknown rule '{rule_id}'",
-                            "check the rule id with 'pgpreflight rules'")
+            yield from make(
+                "unused-suppression",
+                f"suppression names unknown rule '{rule_id}'",
+                "check the rule id with 'pgpreflight rules'",
+            )
     if s.squawk:
         # A squawk id can be broader than the rules it maps to: stale only when none of them
         # silenced anything.
         for squawk_id in s.rules:
             mapped = squawk.get(squawk_id, set()) & enabled
             if mapped and not mapped & s.used:
-                yield from make("unused-suppression", f"squawk-ignore of {squawk_id} silences nothing",
-                                "remove it, or move it onto the statement it is meant for")
+                yield from make(
+                    "unused-suppression",
+                    f"squawk-ignore of {squawk_id} silences nothing",
+                    "remove it, or move it onto the statement it is meant for",
+                )
         return
     for rule_id in sorted(r for r in ours if r in enabled and r not in s.used):
-        yield from make("unused-suppression", f"suppression of {rule_id} silences nothing",
-                        "remove it, or move it onto the statement it is meant for")
+        yield from make(
+            "unused-suppression",
+            f"suppression of {rule_id} silences nothing",
+            "remove it, or move it onto the statement it is meant for",
+        )

@@ -178,7 +178,11 @@ class MigrationFacts:
         if isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
             return ("index", _sibling(relation_name(node.relation), node.idxname)) in touched
         if isinstance(node, (ast.CreateStmt, ast.CreateTableAsStmt)):
-            rel = node.relation if isinstance(node, ast.CreateStmt) else getattr(node.into, "rel", None)
+            rel = (
+                node.relation
+                if isinstance(node, ast.CreateStmt)
+                else getattr(node.into, "rel", None)
+            )
             return rel is not None and ("table", relation_name(rel)) in touched
         if isinstance(node, ast.CreateTrigStmt):
             return ("trigger", relation_name(node.relation), str(node.trigname)) in touched

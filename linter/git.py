@@ -18,7 +18,11 @@ def _git(args: list[str], cwd: Path) -> str:
     except FileNotFoundError as err:
         raise PgPreflightError("git is not installed, but --changed-since needs it") from err
     if proc.returncode != 0:
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        detail = (
+            proc.stderr.strip().splitlines()[-1]
+            if proc.stderr.strip()
+            else f"exit {proc.returncode}"
+        )
         raise PgPreflightError(f"git {' '.join(args[:2])} failed in {cwd}: {detail}")
     return proc.stdout
 
@@ -49,4 +53,8 @@ def changed_files(ref: str, cwd: Path) -> set[Path]:
 def files_at(ref: str, cwd: Path) -> set[Path]:
     """Every file tracked at `ref`, as paths in the current work tree."""
     top = toplevel(cwd)
-    return {(top / n).resolve() for n in _git(["ls-tree", "-r", "--name-only", ref], top).splitlines() if n}
+    return {
+        (top / n).resolve()
+        for n in _git(["ls-tree", "-r", "--name-only", ref], top).splitlines()
+        if n
+    }

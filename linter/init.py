@@ -16,8 +16,14 @@ _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pyproject", action="store_true", help="write [tool.pgpreflight] into pyproject.toml even if none exists yet")
-    parser.add_argument("--stdout", action="store_true", help="print the configuration instead of writing it")
+    parser.add_argument(
+        "--pyproject",
+        action="store_true",
+        help="write [tool.pgpreflight] into pyproject.toml even if none exists yet",
+    )
+    parser.add_argument(
+        "--stdout", action="store_true", help="print the configuration instead of writing it"
+    )
 
 
 def detect(root: Path) -> tuple[Path | None, str, int]:
@@ -36,7 +42,11 @@ def detect(root: Path) -> tuple[Path | None, str, int]:
             migrations = [m for m in discover([directory]) if m.version[:1].isdigit()]
         except PgPreflightError:
             continue
-        direct = [m for m in migrations if directory in (m.source.path.parent, m.source.path.parent.parent)]
+        direct = [
+            m
+            for m in migrations
+            if directory in (m.source.path.parent, m.source.path.parent.parent)
+        ]
         if len(direct) > best[0]:
             conventions = Counter(m.convention for m in direct)
             best = (len(direct), directory, conventions.most_common(1)[0][0])
@@ -63,9 +73,9 @@ def render(migrations: Path | None, convention: str, table: bool) -> str:
     lines += [
         f'migrations = ["{path}"]  # folders or globs of migrations, relative to this file',
         f'convention = "{convention}"  # auto, updown, dbmate, goose, sql-migrate, golang-migrate, dir-pair, flyway',
-        "pg-version = 15  # the PostgreSQL version production runs (\"14.2\" when the minor matters)",
+        'pg-version = 15  # the PostgreSQL version production runs ("14.2" when the minor matters)',
         '# select = ["ALL"]  # only these rules; default: every rule that is not opt-in',
-        "# extend-select = []  # opt-in rules to add, e.g. [\"updated-at-without-trigger\"]",
+        '# extend-select = []  # opt-in rules to add, e.g. ["updated-at-without-trigger"]',
         "# ignore = []  # rules to skip",
         '# fail-on = "error"  # lowest severity that makes the exit code 1: error, warning, info',
         "# filename-pattern = '^\\d{12}__[a-z0-9][a-z0-9_]*\\.sql$'  # for the -- UP/-- DOWN convention",
@@ -118,11 +128,17 @@ def run(args: argparse.Namespace, config: Any) -> int:
     if args.stdout:
         sys.stdout.write(text)
         return 0
-    found = f"found {count} migration(s) in {migrations} ({convention})" if migrations else "found no migrations folder; edit 'migrations'"
+    found = (
+        f"found {count} migration(s) in {migrations} ({convention})"
+        if migrations
+        else "found no migrations folder; edit 'migrations'"
+    )
     if use_table:
         existing = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
         if "[tool.pgpreflight" in existing:
-            raise PgPreflightError(f"{pyproject}: already has a [tool.pgpreflight] section; not changing it")
+            raise PgPreflightError(
+                f"{pyproject}: already has a [tool.pgpreflight] section; not changing it"
+            )
         with pyproject.open("a", encoding="utf-8") as fh:
             fh.write(("\n" if existing and not existing.endswith("\n\n") else "") + text)
         sys.stdout.write(f"{found}\nwrote [tool.pgpreflight] to {pyproject}\n")

@@ -12,7 +12,9 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, enabled: bool, stream: TextIO | None = None, min_interval: float = 0.1) -> None:
+    def __init__(
+        self, enabled: bool, stream: TextIO | None = None, min_interval: float = 0.1
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self._last = 0.0

@@ -29,9 +29,18 @@ _MARKERS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("description", help='what the migration does, e.g. "adicionar tabela oficinas"')
-    parser.add_argument("--dir", type=Path, help="migrations folder (default: the first 'migrations' entry of the configuration)")
-    parser.add_argument("--convention", help="file convention (default: the one the folder already uses, else the guide's)")
+    parser.add_argument(
+        "description", help='what the migration does, e.g. "adicionar tabela oficinas"'
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="migrations folder (default: the first 'migrations' entry of the configuration)",
+    )
+    parser.add_argument(
+        "--convention",
+        help="file convention (default: the one the folder already uses, else the guide's)",
+    )
     parser.add_argument("--config", type=Path, help="configuration file")
 
 
@@ -108,16 +117,30 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
     if convention == "golang-migrate":
         seq = _sequence_width(directory)
         version = f"{seq[0]:0{seq[1]}d}" if seq else stamp14
-        return {directory / f"{version}_{slug}.up.sql": up, directory / f"{version}_{slug}.down.sql": down}
+        return {
+            directory / f"{version}_{slug}.up.sql": up,
+            directory / f"{version}_{slug}.down.sql": down,
+        }
     if convention == "dir-pair":
         folder = directory / f"{now.strftime('%Y-%m-%d-%H%M%S')}_{slug}"
         return {folder / "up.sql": up, folder / "down.sql": down}
     if convention == "flyway":
         from linter.discovery import discover
 
-        majors = [int(m.version.split(".")[0]) for m in discover([directory]) if m.version.split(".")[0].isdigit()] if directory.is_dir() else []
+        majors = (
+            [
+                int(m.version.split(".")[0])
+                for m in discover([directory])
+                if m.version.split(".")[0].isdigit()
+            ]
+            if directory.is_dir()
+            else []
+        )
         version = str(max(majors) + 1 if majors else 1)
-        return {directory / f"V{version}__{slug}.sql": up, directory / f"U{version}__{slug}.sql": down}
+        return {
+            directory / f"V{version}__{slug}.sql": up,
+            directory / f"U{version}__{slug}.sql": down,
+        }
     raise InputError(f"unknown convention '{convention}'")
 
 
@@ -126,7 +149,9 @@ def run(args: argparse.Namespace, config: Any) -> int:
     if directory is None:
         paths = config.migration_paths()
         if not paths:
-            raise InputError("no migrations folder: pass --dir, or set 'migrations' in pgpreflight.toml (see 'pgpreflight init')")
+            raise InputError(
+                "no migrations folder: pass --dir, or set 'migrations' in pgpreflight.toml (see 'pgpreflight init')"
+            )
         directory = paths[0]
     convention = args.convention or str(config.get("convention"))
     if convention == "auto":

@@ -16,7 +16,9 @@ from linter.migration import SourceFile, Statement
 from linter.parsing import comment_spans
 
 _DIRECTIVE = re.compile(r"^--\s*pgpreflight\s*:\s*(?P<rest>.*)$", re.I | re.S)
-_IGNORE = re.compile(r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?P<reason>.*)$", re.I | re.S)
+_IGNORE = re.compile(
+    r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?P<reason>.*)$", re.I | re.S
+)
 _SQUAWK = re.compile(r"^--\s*squawk-ignore(?P<file>-file)?\b\s*(?P<rules>.*)$", re.I)
 # Directives that are not suppressions but belong to other features.
 OTHER_DIRECTIVES = ("query",)
@@ -58,19 +60,36 @@ def _parse_comment(source: SourceFile, start: int, end: int) -> Suppression | No
             return None
         ig = _IGNORE.match(rest)
         if not ig:
-            return Suppression(source, start, (), "", False, malformed=(
-                "expected 'pgpreflight: ignore[rule-id, ...] reason' or "
-                "'pgpreflight: ignore-file[rule-id, ...] reason'"))
+            return Suppression(
+                source,
+                start,
+                (),
+                "",
+                False,
+                malformed=(
+                    "expected 'pgpreflight: ignore[rule-id, ...] reason' or "
+                    "'pgpreflight: ignore-file[rule-id, ...] reason'"
+                ),
+            )
         rules = tuple(r.strip() for r in ig.group("rules").split(",") if r.strip())
         if not rules:
-            return Suppression(source, start, (), "", False, malformed="names no rule between the brackets")
-        return Suppression(source, start, rules, ig.group("reason").strip(),
-                           ig.group("kind").lower() == "ignore-file")
+            return Suppression(
+                source, start, (), "", False, malformed="names no rule between the brackets"
+            )
+        return Suppression(
+            source,
+            start,
+            rules,
+            ig.group("reason").strip(),
+            ig.group("kind").lower() == "ignore-file",
+        )
     sq = _SQUAWK.match(text)
     if sq:
         rules = tuple(r.strip() for r in re.split(r"[,\s]+", sq.group("rules")) if r.strip())
         # squawk's comments carry no reason field; the team already accepted them there.
-        return Suppression(source, start, rules, "squawk-ignore", bool(sq.group("file")), squawk=True)
+        return Suppression(
+            source, start, rules, "squawk-ignore", bool(sq.group("file")), squawk=True
+        )
     return None
 
 

@@ -63,13 +63,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 where = f"'{short(table)}.{coldef.colname}'"
                 if volatility(expr) == VOLATILE:
                     funcs = (
-                        ", ".join(f"{f}()" for f in volatile_functions(expr))
-                        or "the expression"
+                        ", ".join(f"{f}()" for f in volatile_functions(expr)) or "the expression"
                     )
                     why = f"its DEFAULT calls {funcs}, which is volatile (computed per row)"
-                elif ctx.pg_version < (11,) and not (
-                    isinstance(expr, ast.A_Const) and expr.isnull
-                ):
+                elif ctx.pg_version < (11,) and not (isinstance(expr, ast.A_Const) and expr.isnull):
                     why = (
                         f"before PostgreSQL 11 (target {ctx.pg_version}) any DEFAULT is "
                         "written into every row"

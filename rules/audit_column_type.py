@@ -77,7 +77,11 @@ def _type_text(configured: str) -> str:
         select = parse_sql(f"SELECT NULL::{configured}")[0].stmt
     except Exception:
         return configured.strip().lower()
-    target = select.targetList[0].val if isinstance(select, ast.SelectStmt) and select.targetList else None
+    target = (
+        select.targetList[0].val
+        if isinstance(select, ast.SelectStmt) and select.targetList
+        else None
+    )
     if isinstance(target, ast.TypeCast) and target.typeName is not None:
         return format_type(target.typeName)
     return configured

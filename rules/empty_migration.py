@@ -41,4 +41,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         return
     empty = any(p.kind == "empty" for p in migration.problems)
     what = "is empty" if empty else "has no statement in its UP section, only comments"
-    yield ctx.finding(migration, f"migration {migration.id} {what}", hint="write the migration or delete the file")
+    yield ctx.finding(
+        migration, f"migration {migration.id} {what}", hint="write the migration or delete the file"
+    )

@@ -53,7 +53,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if migration.convention in ("updown", "plain"):
         pattern = str(ctx.config.get("filename-pattern"))
         if not re.search(pattern, name):
-            shown = "YYYYMMDDHHMM__descricao.sql" if pattern == DEFAULT_FILENAME_PATTERN else pattern
+            shown = (
+                "YYYYMMDDHHMM__descricao.sql" if pattern == DEFAULT_FILENAME_PATTERN else pattern
+            )
             yield ctx.finding(
                 migration,
                 f"file name '{name}' does not match {shown}",

@@ -130,7 +130,9 @@ def _losses(
 ) -> Iterator[Finding]:
     node = statement.node
     match node:
-        case ast.DropStmt(removeType=ObjectType.OBJECT_TABLE) if not _reported_elsewhere(ctx, "drop-table"):
+        case ast.DropStmt(removeType=ObjectType.OBJECT_TABLE) if not _reported_elsewhere(
+            ctx, "drop-table"
+        ):
             for item in node.objects or ():
                 key = model.qualify(".".join(s.sval for s in item))
                 if key in model.tables and _existed(before, key):
@@ -163,7 +165,9 @@ def _losses(
                         "and their data",
                         hint=_HINT,
                     )
-        case ast.DropStmt(removeType=ObjectType.OBJECT_SCHEMA) if not _reported_elsewhere(ctx, "drop-schema"):
+        case ast.DropStmt(removeType=ObjectType.OBJECT_SCHEMA) if not _reported_elsewhere(
+            ctx, "drop-schema"
+        ):
             if node.behavior != DropBehavior.DROP_CASCADE:
                 return
             for item in node.objects or ():
@@ -205,7 +209,9 @@ def _losses(
                 if column is None or cmd.name not in old_table.columns:
                     continue
                 where = f"{display(key)}.{column.name}"
-                if cmd.subtype == AlterTableType.AT_DropColumn and not _reported_elsewhere(ctx, "drop-column"):
+                if cmd.subtype == AlterTableType.AT_DropColumn and not _reported_elsewhere(
+                    ctx, "drop-column"
+                ):
                     yield ctx.finding(
                         statement,
                         f"dropping column {where} deletes its values; DOWN can add the column "

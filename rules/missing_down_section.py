@@ -49,6 +49,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         return
     stem = migration.source.path.name.rsplit(".up.sql", 1)[0]
     hint = _HOW.get(
-        migration.convention, "add a '-- DOWN' section that reverts every UP statement, in reverse order"
+        migration.convention,
+        "add a '-- DOWN' section that reverts every UP statement, in reverse order",
     ).format(stem=stem, version=migration.version, name=migration.name)
-    yield ctx.finding(migration, f"migration {migration.id} has no DOWN section, so it cannot be rolled back", hint=hint)
+    yield ctx.finding(
+        migration,
+        f"migration {migration.id} has no DOWN section, so it cannot be rolled back",
+        hint=hint,
+    )

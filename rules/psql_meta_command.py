@@ -40,5 +40,9 @@ EQUIVALENTS: dict[str, str] = {}
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for problem in migration.problems:
         if problem.kind == "meta-command":
-            yield ctx.finding(problem.source, problem.message, offset=problem.offset,
-                              hint="remove it; put its effect in SQL (e.g. SET) or in the runner's configuration")
+            yield ctx.finding(
+                problem.source,
+                problem.message,
+                offset=problem.offset,
+                hint="remove it; put its effect in SQL (e.g. SET) or in the runner's configuration",
+            )

@@ -45,5 +45,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 problem.source,
                 problem.message,
                 offset=problem.offset,
-                hint="save the file as UTF-8 text" if problem.kind == "encoding" else "keep only SQL files in the migrations folder",
+                hint="save the file as UTF-8 text"
+                if problem.kind == "encoding"
+                else "keep only SQL files in the migrations folder",
             )

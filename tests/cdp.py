@@ -8,6 +8,7 @@ a NUL byte. The page is driven through one flattened session (`Target.attachToTa
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -236,10 +237,8 @@ class Browser:
     def close(self) -> None:
         try:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(CDPError, OSError):
                     self.send("Browser.close", session=False)
-                except (CDPError, OSError):
-                    pass
                 try:
                     self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
@@ -247,10 +246,8 @@ class Browser:
                     self.proc.wait(timeout=10)
         finally:
             for fd in (self._to_child, self._from_child):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
             if self.proc.stderr:
                 self.proc.stderr.close()
             shutil.rmtree(self._tmp, ignore_errors=True)

@@ -20,7 +20,7 @@ def write_history(sql: str, directory: Path, encoding: str = "utf-8") -> list[Pa
     files: list[Path] = []
     if parts[0].strip() or len(parts) == 1:
         files.append(_write(directory / DEFAULT_FILE, parts[0], encoding))
-    for name, body in zip(parts[1::2], parts[2::2]):
+    for name, body in zip(parts[1::2], parts[2::2], strict=False):
         files.append(_write(directory / name, body.lstrip("\n"), encoding))
     return files
 
@@ -41,7 +41,9 @@ def make_config(root: Path, **values: Any) -> Config:
     return config
 
 
-def lint_findings(sql: str, rule: str | list[str] | None, tmp_path: Path, **config: Any) -> list[Finding]:
+def lint_findings(
+    sql: str, rule: str | list[str] | None, tmp_path: Path, **config: Any
+) -> list[Finding]:
     """Findings of `rule` (or all default rules) for `sql` written as migrations in `tmp_path`."""
     directory = tmp_path / "migrations"
     write_history(sql, directory)

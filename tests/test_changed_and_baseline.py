@@ -15,10 +15,20 @@ NO_DOWN = "-- UP\nCREATE TABLE {t} (id bigint PRIMARY KEY);\n"
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@example.com",
-                        "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@example.com",
-                        "PATH": "/usr/bin:/bin", "HOME": str(repo)})
+    subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "Ana",
+            "GIT_AUTHOR_EMAIL": "ana@example.com",
+            "GIT_COMMITTER_NAME": "Ana",
+            "GIT_COMMITTER_EMAIL": "ana@example.com",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(repo),
+        },
+    )
 
 
 @pytest.fixture
@@ -27,7 +37,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(tmp_path, "init", "-q", "-b", "main")
     mig = tmp_path / "migrations"
     mig.mkdir()
-    (tmp_path / "pgpreflight.toml").write_text('migrations = ["migrations"]\nselect = ["missing-down-section", "syntax-error", "out-of-order-migration"]\n')
+    (tmp_path / "pgpreflight.toml").write_text(
+        'migrations = ["migrations"]\nselect = ["missing-down-section", "syntax-error", "out-of-order-migration"]\n'
+    )
     (mig / "202401011200__a.sql").write_text(NO_DOWN.format(t="a"))  # old debt
     (mig / "202402011200__b.sql").write_text(CLEAN.format(t="b"))
     git(tmp_path, "add", ".")
@@ -42,7 +54,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_changed_since_reports_only_new_and_modified(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_since_reports_only_new_and_modified(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "migrations" / "202403011200__c.sql").write_text(NO_DOWN.format(t="c"))
     code, out, _ = run(capsys, "lint", "--changed-since", "main", "--format", "json")
     paths = {f["path"] for f in json.loads(out)["findings"]}
@@ -58,18 +72,27 @@ def test_changed_since_out_of_order(repo: Path, capsys: pytest.CaptureFixture[st
     (repo / "migrations" / "202401151200__late.sql").write_text(CLEAN.format(t="late"))
     code, out, _ = run(capsys, "lint", "--changed-since", "main")
     assert code == 1
-    assert "migrations/202401151200__late.sql:1:1: error out-of-order-migration new migration 202401151200 sorts before 202402011200" in out
-    (repo / "migrations" / "202401151200__late.sql").rename(repo / "migrations" / "202405011200__late.sql")
+    assert (
+        "migrations/202401151200__late.sql:1:1: error out-of-order-migration new migration 202401151200 sorts before 202402011200"
+        in out
+    )
+    (repo / "migrations" / "202401151200__late.sql").rename(
+        repo / "migrations" / "202405011200__late.sql"
+    )
     code, out, _ = run(capsys, "lint", "--changed-since", "main")
     assert code == 0, out
 
 
-def test_changed_since_unknown_ref_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_since_unknown_ref_is_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, "lint", "--changed-since", "origin/nope")
     assert code == 2 and "'origin/nope' is not a commit" in err
 
 
-def test_baseline_hides_old_findings_and_survives_line_moves(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_baseline_hides_old_findings_and_survives_line_moves(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = repo / "migrations" / "202401011200__a.sql"
     a.write_text("-- UP\nCREATE TABLE a (id bigint PRIMARY KEY);\nCREAT TABLE x (id int);\n")
     code, _, err = run(capsys, "lint", "--write-baseline", "baseline.json")
@@ -91,7 +114,9 @@ def test_bad_baseline_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 2 and "baseline file not found" in err
 
 
-def test_non_migration_files_given_are_skipped(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_non_migration_files_given_are_skipped(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "queries").mkdir()
     (repo / "queries" / "users.sql").write_text("SELECT * FROM a WHERE id = $1;\n")
     code, out, _ = run(capsys, "lint", "queries/users.sql", "migrations/202402011200__b.sql")

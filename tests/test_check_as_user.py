@@ -37,14 +37,14 @@ def world_readable_dir() -> Iterator[Path]:
 
 
 def test_check_runs_as_a_normal_user_and_leaves_nothing(world_readable_dir: Path) -> None:
-    if os.geteuid() != 0:
-        user = None  # already a normal user: run as ourselves
-    else:
-        user = pwd.getpwnam("postgres")
+    # Under root the check runs as `postgres`; a normal user runs it as themselves.
+    user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     python = _system_python()
     assert python is not None, "a system python3 is needed to install pgpreflight for a normal user"
     src = world_readable_dir / "src"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout
     for name in filter(None, files.decode().split("\0")):
         target = src / name
         if (REPO / name).is_file():
@@ -52,8 +52,12 @@ def test_check_runs_as_a_normal_user_and_leaves_nothing(world_readable_dir: Path
             shutil.copy2(REPO / name, target)
     venv = world_readable_dir / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(src)],
-                         capture_output=True, text=True, timeout=600)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert pip.returncode == 0, pip.stderr[-2000:]
     tmp = world_readable_dir / "tmp"
     tmp.mkdir()
@@ -62,13 +66,28 @@ def test_check_runs_as_a_normal_user_and_leaves_nothing(world_readable_dir: Path
     if user is not None:
         for path in (tmp, work):
             os.chown(path, user.pw_uid, user.pw_gid)
-    command = [str(venv / "bin" / "pgpreflight"), "check", str(src / "examples" / "assist-move-assist"),
-               "--no-explain", "--quiet", "--report", str(work / "report.html")]
+    command = [
+        str(venv / "bin" / "pgpreflight"),
+        "check",
+        str(src / "examples" / "assist-move-assist"),
+        "--no-explain",
+        "--quiet",
+        "--report",
+        str(work / "report.html"),
+    ]
     if user is not None:
-        command = [shutil.which("runuser") or "/usr/sbin/runuser", "-u", user.pw_name, "--", *command]
+        command = [
+            shutil.which("runuser") or "/usr/sbin/runuser",
+            "-u",
+            user.pw_name,
+            "--",
+            *command,
+        ]
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp), "HOME": str(work), "LANG": "C.UTF-8"}
     proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # the example's round trip fails
+    assert proc.returncode == 1, (
+        proc.stdout[-3000:] + proc.stderr[-3000:]
+    )  # the example's round trip fails
     assert "202404101130__adicionar_campos_oficinas  ROUND-TRIP FAILED" in proc.stdout
     assert (work / "report.html").stat().st_size > 10_000
     assert list(tmp.iterdir()) == [], "the scratch server left files behind"

@@ -26,15 +26,32 @@ def test_check_writes_report_markdown_and_runs_tests(tmp_path: Path) -> None:
     mig = tmp_path / "migrations"
     mig.mkdir()
     (mig / "202401011200__create_tags.sql").write_text(MIGRATION)
-    (tmp_path / "pgpreflight.toml").write_text('migrations = ["migrations"]\nselect = ["missing-down-section"]\n')
+    (tmp_path / "pgpreflight.toml").write_text(
+        'migrations = ["migrations"]\nselect = ["missing-down-section"]\n'
+    )
     (tmp_path / "it.py").write_text(TEST_SCRIPT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
-        [sys.executable, "-m", "linter", "check", "--quiet", "--no-explain",
-         "--report", "report.html", "--markdown", "comment.md",
-         "--test-command", f"{sys.executable} it.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "linter",
+            "check",
+            "--quiet",
+            "--no-explain",
+            "--report",
+            "report.html",
+            "--markdown",
+            "comment.md",
+            "--test-command",
+            f"{sys.executable} it.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     html = (tmp_path / "report.html").read_text()
@@ -51,13 +68,29 @@ def test_failing_integration_tests_fail_the_check(tmp_path: Path) -> None:
     mig = tmp_path / "migrations"
     mig.mkdir()
     (mig / "202401011200__create_tags.sql").write_text(MIGRATION)
-    (tmp_path / "pgpreflight.toml").write_text('migrations = ["migrations"]\nselect = ["missing-down-section"]\n')
+    (tmp_path / "pgpreflight.toml").write_text(
+        'migrations = ["migrations"]\nselect = ["missing-down-section"]\n'
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
-        [sys.executable, "-m", "linter", "check", "--quiet", "--no-explain", "--markdown", "comment.md",
-         "--test-command", "echo 2 tests failed; exit 3"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "linter",
+            "check",
+            "--quiet",
+            "--no-explain",
+            "--markdown",
+            "comment.md",
+            "--test-command",
+            "echo 2 tests failed; exit 3",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     markdown = (tmp_path / "comment.md").read_text()

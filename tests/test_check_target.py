@@ -186,13 +186,14 @@ def test_execute_on_target_never_runs_non_transactional_statements(
     pg_server: ScratchServer, pg_db: str, tmp_path: Path
 ) -> None:
     _make_target(pg_db)
-    ms = _migrations(tmp_path)[:2] + [
+    ms = [
+        *_migrations(tmp_path)[:2],
         migration(
             tmp_path,
             "CREATE INDEX CONCURRENTLY items_qty ON items (qty);",
             "DROP INDEX CONCURRENTLY items_qty;",
             name="202401030000__cic",
-        )
+        ),
     ]
     result = run_target(
         ms, _options(), TargetOptions(dsn=pg_db, execute=True, sample_rows=100), server=pg_server

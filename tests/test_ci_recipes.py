@@ -21,9 +21,19 @@ NEW = "202404151000__indexar_oficinas_gratuita.sql"  # a clean migration the bra
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={
-        **os.environ, "GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@example.com",
-        "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@example.com"})
+    subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "Ana",
+            "GIT_AUTHOR_EMAIL": "ana@example.com",
+            "GIT_COMMITTER_NAME": "Ana",
+            "GIT_COMMITTER_EMAIL": "ana@example.com",
+        },
+    )
 
 
 @pytest.fixture
@@ -57,11 +67,22 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_shell_recipe_runs_end_to_end(pull_request: Path) -> None:
-    proc = subprocess.run(["bash", str(CI / "pgpreflight-ci.sh")], cwd=pull_request, capture_output=True,
-                          text=True, timeout=600, env=_env(BASE_REF="origin/main", OUT_DIR="out"))
+    proc = subprocess.run(
+        ["bash", str(CI / "pgpreflight-ci.sh")],
+        cwd=pull_request,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(BASE_REF="origin/main", OUT_DIR="out"),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = pull_request / "out"
-    assert {p.name for p in out.iterdir()} >= {"lint-junit.xml", "report.html", "comment.md", "result.json"}
+    assert {p.name for p in out.iterdir()} >= {
+        "lint-junit.xml",
+        "report.html",
+        "comment.md",
+        "result.json",
+    }
     assert NEW[:-4] in (out / "comment.md").read_text()
     # only the branch's migration is judged; the history's known mistakes are not reported
     assert "202404101130" not in proc.stdout and "202404021600" not in proc.stdout
@@ -75,7 +96,9 @@ def _commands(workflow: dict, substitutions: dict[str, str]) -> list[tuple[str, 
         if not isinstance(job, dict):
             continue
         job_env = {k: str(v) for k, v in (job.get("env") or job.get("variables") or {}).items()}
-        lines = [s.get("run", "") for s in job.get("steps", []) if isinstance(s, dict)] + list(job.get("script", []))
+        lines = [s.get("run", "") for s in job.get("steps", []) if isinstance(s, dict)] + list(
+            job.get("script", [])
+        )
         for line in lines:
             if "pgpreflight " in line and not line.startswith("pip "):
                 for old, new in substitutions.items():
@@ -91,7 +114,9 @@ def _commands(workflow: dict, substitutions: dict[str, str]) -> list[tuple[str, 
         ("gitlab-ci.yml", {"$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}),
     ],
 )
-def test_yaml_recipes_commands_run(recipe: str, substitutions: dict[str, str], pull_request: Path, pg_db: str) -> None:
+def test_yaml_recipes_commands_run(
+    recipe: str, substitutions: dict[str, str], pull_request: Path, pg_db: str
+) -> None:
     workflow = yaml.safe_load((CI / recipe).read_text())
     if recipe == "github-actions.yml":
         workflow = workflow["jobs"]
@@ -99,21 +124,48 @@ def test_yaml_recipes_commands_run(recipe: str, substitutions: dict[str, str], p
     assert any("lint" in c for c, _ in commands) and any(" check " in c for c, _ in commands)
     for command, job_env in commands:
         env = _env(**job_env)
-        if "PGPREFLIGHT_DATABASE_URL" in env:  # the service container: a database of our scratch server
+        if (
+            "PGPREFLIGHT_DATABASE_URL" in env
+        ):  # the service container: a database of our scratch server
             env["PGPREFLIGHT_DATABASE_URL"] = pg_db
-        proc = subprocess.run(["bash", "-c", command], cwd=pull_request, env=env, capture_output=True,
-                              text=True, timeout=600)
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=pull_request,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
     produced = {p.name for p in pull_request.iterdir()}
     if recipe == "github-actions.yml":
-        assert {"pgpreflight.sarif", "pgpreflight-report.html", "pgpreflight-comment.md"} <= produced
+        assert {
+            "pgpreflight.sarif",
+            "pgpreflight-report.html",
+            "pgpreflight-comment.md",
+        } <= produced
     else:
         assert {"gl-code-quality-report.json", "pgpreflight-report.html"} <= produced
 
 
-def test_execute_on_target_refuses_a_database_without_history(pull_request: Path, pg_db: str) -> None:
+def test_execute_on_target_refuses_a_database_without_history(
+    pull_request: Path, pg_db: str
+) -> None:
     proc = subprocess.run(
-        ["pgpreflight", "check", "--changed-since", "origin/main", "--execute-on-target", "--quiet", "--no-explain"],
-        cwd=pull_request, env=_env(PGPREFLIGHT_DATABASE_URL=pg_db), capture_output=True, text=True, timeout=300)
+        [
+            "pgpreflight",
+            "check",
+            "--changed-since",
+            "origin/main",
+            "--execute-on-target",
+            "--quiet",
+            "--no-explain",
+        ],
+        cwd=pull_request,
+        env=_env(PGPREFLIGHT_DATABASE_URL=pg_db),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "has no migration history" in proc.stderr and "Traceback" not in proc.stderr

@@ -13,7 +13,9 @@ import pytest
 
 from linter.cli import main
 
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+)
 BAD = "-- UP\nCREATE TABLE a (id int);\nCREAT TABLE b (id int);\n"
 GOOD = "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n"
 SELECT = 'select = ["missing-down-section", "syntax-error", "unreadable-migration"]\n'
@@ -40,8 +42,16 @@ def test_text_output_exit_1_and_caret(repo: Path, capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "lint", "migrations")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "migrations/202401011200__bad.sql:1:1: error missing-down-section migration 202401011200__bad has no DOWN section, so it cannot be rolled back"
-    assert any(line.startswith("migrations/202401011200__bad.sql:3:1: error syntax-error syntax error at or near \"CREAT\"") for line in lines)
+    assert (
+        lines[0]
+        == "migrations/202401011200__bad.sql:1:1: error missing-down-section migration 202401011200__bad has no DOWN section, so it cannot be rolled back"
+    )
+    assert any(
+        line.startswith(
+            'migrations/202401011200__bad.sql:3:1: error syntax-error syntax error at or near "CREAT"'
+        )
+        for line in lines
+    )
     assert "    3 | CREAT TABLE b (id int);" in lines
     assert lines[-1] == "Found 2 findings (2 errors) in 2 migrations (2 files)."
     assert "\033[" not in out  # not a terminal: no colour
@@ -54,30 +64,67 @@ def test_clean_run_exit_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_exit_zero_and_fail_on(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "lint", "migrations", "--exit-zero")[0] == 0
-    assert run(capsys, "lint", "migrations", "--severity", "syntax-error=warning",
-               "--severity", "missing-down-section=info")[0] == 0
-    assert run(capsys, "lint", "migrations", "--severity", "syntax-error=warning",
-               "--severity", "missing-down-section=info", "--fail-on", "warning")[0] == 1
+    assert (
+        run(
+            capsys,
+            "lint",
+            "migrations",
+            "--severity",
+            "syntax-error=warning",
+            "--severity",
+            "missing-down-section=info",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            "lint",
+            "migrations",
+            "--severity",
+            "syntax-error=warning",
+            "--severity",
+            "missing-down-section=info",
+            "--fail-on",
+            "warning",
+        )[0]
+        == 1
+    )
 
 
 def test_json_format(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "lint", "migrations", "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["version"] == 1
-    keys = {"rule", "severity", "message", "path", "line", "column", "end_line", "end_column", "migration", "section"}
+    keys = {
+        "rule",
+        "severity",
+        "message",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "migration",
+        "section",
+    }
     assert all(keys <= set(f) for f in data["findings"])
-    syntax = [f for f in data["findings"] if f["rule"] == "syntax-error"][0]
+    syntax = next(f for f in data["findings"] if f["rule"] == "syntax-error")
     assert (syntax["line"], syntax["column"], syntax["migration"]) == (3, 1, "202401011200__bad")
 
 
-def test_sarif_validates_against_official_schema(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sarif_validates_against_official_schema(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, out, _ = run(capsys, "lint", "migrations", "--format", "sarif")
     doc = json.loads(out)
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.validate(doc, schema)
     results = doc["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"missing-down-section", "syntax-error"}
-    region = [r for r in results if r["ruleId"] == "syntax-error"][0]["locations"][0]["physicalLocation"]["region"]
+    region = next(r for r in results if r["ruleId"] == "syntax-error")["locations"][0][
+        "physicalLocation"
+    ]["region"]
     assert region["startLine"] == 3
 
 
@@ -113,15 +160,28 @@ def test_output_file_written_whole(repo: Path, capsys: pytest.CaptureFixture[str
         (["lint", "migrations"], "ignore = ['bogus']\n", "unknown rule 'bogus'"),
         (["lint", "migrations"], "pg-version = 'fifteen'\n", "pg-version"),
         (["lint", "migrations"], "select = 'syntax-error'\n", "'select' must be a list"),
-        (["lint", "migrations"], "[rules.syntax-error]\nfoo = 1\n", "rule 'syntax-error' has no option 'foo'"),
-        (["lint", "migrations"], "severity = { syntax-error = 'fatal' }\n", "severity of 'syntax-error' must be one of"),
+        (
+            ["lint", "migrations"],
+            "[rules.syntax-error]\nfoo = 1\n",
+            "rule 'syntax-error' has no option 'foo'",
+        ),
+        (
+            ["lint", "migrations"],
+            "severity = { syntax-error = 'fatal' }\n",
+            "severity of 'syntax-error' must be one of",
+        ),
         (["lint", "migrations"], "select = [\n", "invalid TOML"),
         (["lint", "migrations", "--format", "yaml"], None, "invalid choice"),
         (["rule", "missing-down-sectoin"], None, "did you mean missing-down-section"),
     ],
 )
-def test_usage_and_config_errors_exit_2(repo: Path, capsys: pytest.CaptureFixture[str],
-                                        args: list[str], config: str | None, message: str) -> None:
+def test_usage_and_config_errors_exit_2(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    config: str | None,
+    message: str,
+) -> None:
     if config:
         (repo / "pgpreflight.toml").write_text(config)
     code, _, err = run(capsys, *args)
@@ -130,7 +190,9 @@ def test_usage_and_config_errors_exit_2(repo: Path, capsys: pytest.CaptureFixtur
     assert "Traceback" not in err
 
 
-def test_unreadable_file_exit_2(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests run as root here, which reads any file; simulate the permission error the OS gives.
     real = Path.read_bytes
 
@@ -142,16 +204,26 @@ def test_unreadable_file_exit_2(repo: Path, capsys: pytest.CaptureFixture[str], 
     monkeypatch.setattr(Path, "read_bytes", deny)
     code, _, err = run(capsys, "lint", "migrations")
     assert code == 2
-    assert err == "pgpreflight: error: migrations/202401011200__bad.sql: cannot read file: Permission denied\n"
+    assert (
+        err
+        == "pgpreflight: error: migrations/202401011200__bad.sql: cannot read file: Permission denied\n"
+    )
 
 
-def test_binary_and_latin1_files_are_findings(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_binary_and_latin1_files_are_findings(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "migrations" / "202401011400__bin.sql").write_bytes(b"\x00\x01PNG")
-    (repo / "migrations" / "202401011500__latin.sql").write_bytes("-- UP\nSELECT 'S\xe3o';\n".encode("latin-1"))
+    (repo / "migrations" / "202401011500__latin.sql").write_bytes(
+        "-- UP\nSELECT 'S\xe3o';\n".encode("latin-1")
+    )
     code, out, err = run(capsys, "lint", "migrations", "--select", "unreadable-migration")
     assert code == 1 and err == ""
     assert "migrations/202401011400__bin.sql:1:1: error unreadable-migration file is binary" in out
-    assert "migrations/202401011500__latin.sql:2:10: error unreadable-migration file is not valid UTF-8" in out
+    assert (
+        "migrations/202401011500__latin.sql:2:10: error unreadable-migration file is not valid UTF-8"
+        in out
+    )
 
 
 def test_rules_and_rule_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,7 +236,12 @@ def test_rules_and_rule_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_entry_point(repo: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "linter", "lint", "migrations"], capture_output=True, text=True, cwd=repo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "linter", "lint", "migrations"],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+    )
     assert proc.returncode == 1 and "missing-down-section" in proc.stdout
 
 
@@ -179,16 +256,21 @@ def test_lint_imports_no_heavy_libraries(repo: Path) -> None:
     assert "HEAVY []" in proc.stdout
 
 
-def test_pyproject_section_is_found_walking_up(repo: Path, capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pyproject_section_is_found_walking_up(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (repo / "pgpreflight.toml").unlink()
-    (repo / "pyproject.toml").write_text("[tool.pgpreflight]\nmigrations = ['migrations']\nselekt = 1\n")
+    (repo / "pyproject.toml").write_text(
+        "[tool.pgpreflight]\nmigrations = ['migrations']\nselekt = 1\n"
+    )
     monkeypatch.chdir(repo / "migrations")
     code, _, err = run(capsys, "lint")
     assert code == 2 and "pyproject.toml: unknown key 'selekt'" in err
 
 
-def test_history_read_but_only_given_files_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_read_but_only_given_files_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "pgpreflight.toml").write_text('migrations = ["migrations"]\n' + SELECT)
     code, out, _ = run(capsys, "lint", "migrations/202401011300__good.sql")
     assert code == 0 and "bad.sql" not in out

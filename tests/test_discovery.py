@@ -32,7 +32,10 @@ def _sql(section) -> list[str]:
         ("updown", "-- up: create a\nCREATE TABLE a (id int);\n--Down:\nDROP TABLE a;\n"),
         ("dbmate", "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;\n"),
         ("goose", "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"),
-        ("sql-migrate", "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n"),
+        (
+            "sql-migrate",
+            "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n",
+        ),
     ],
 )
 def test_marker_conventions(tmp_path: Path, convention: str, body: str) -> None:
@@ -47,7 +50,10 @@ def test_marker_conventions(tmp_path: Path, convention: str, body: str) -> None:
 
 
 def test_update_comment_is_not_an_up_marker(tmp_path: Path) -> None:
-    _write(tmp_path, {"202401011200__x.sql": "-- Update the users table\nALTER TABLE users ADD c int;\n"})
+    _write(
+        tmp_path,
+        {"202401011200__x.sql": "-- Update the users table\nALTER TABLE users ADD c int;\n"},
+    )
     [m] = discover([tmp_path])
     assert m.convention == "plain" and m.down is None
     assert _sql(m.up) == ["ALTER TABLE users ADD c int"]
@@ -69,26 +75,36 @@ def test_goose_statement_blocks_and_no_transaction(tmp_path: Path) -> None:
 
 
 def test_golang_migrate_pairs(tmp_path: Path) -> None:
-    _write(tmp_path, {
-        "000001_create_users.up.sql": "CREATE TABLE users (id int);\n",
-        "000001_create_users.down.sql": "DROP TABLE users;\n",
-        "000002_add_email.up.sql": "\nALTER TABLE users ADD email text;\n",
-    })
+    _write(
+        tmp_path,
+        {
+            "000001_create_users.up.sql": "CREATE TABLE users (id int);\n",
+            "000001_create_users.down.sql": "DROP TABLE users;\n",
+            "000002_add_email.up.sql": "\nALTER TABLE users ADD email text;\n",
+        },
+    )
     first, second = discover([tmp_path])
-    assert first.convention == "golang-migrate" and first.version == "000001" and first.name == "create_users"
+    assert (
+        first.convention == "golang-migrate"
+        and first.version == "000001"
+        and first.name == "create_users"
+    )
     assert _sql(first.down) == ["DROP TABLE users"]
     assert first.down.statements[0].source.path.name == "000001_create_users.down.sql"
     assert second.down is None and second.up.statements[0].line == 2
 
 
 def test_directory_pairs_diesel_and_metadata(tmp_path: Path) -> None:
-    _write(tmp_path, {
-        "2023-01-01-000000_create_users/up.sql": "CREATE TABLE users (id int);",
-        "2023-01-01-000000_create_users/down.sql": "DROP TABLE users;",
-        "2023-02-01-000000_idx/up.sql": "CREATE INDEX CONCURRENTLY i ON users (id);",
-        "2023-02-01-000000_idx/down.sql": "DROP INDEX CONCURRENTLY i;",
-        "2023-02-01-000000_idx/metadata.toml": "run_in_transaction = false\n",
-    })
+    _write(
+        tmp_path,
+        {
+            "2023-01-01-000000_create_users/up.sql": "CREATE TABLE users (id int);",
+            "2023-01-01-000000_create_users/down.sql": "DROP TABLE users;",
+            "2023-02-01-000000_idx/up.sql": "CREATE INDEX CONCURRENTLY i ON users (id);",
+            "2023-02-01-000000_idx/down.sql": "DROP INDEX CONCURRENTLY i;",
+            "2023-02-01-000000_idx/metadata.toml": "run_in_transaction = false\n",
+        },
+    )
     a, b = discover([tmp_path])
     assert (a.convention, a.version, a.name) == ("dir-pair", "2023-01-01-000000", "create_users")
     assert a.in_transaction and not b.in_transaction
@@ -96,13 +112,16 @@ def test_directory_pairs_diesel_and_metadata(tmp_path: Path) -> None:
 
 
 def test_flyway_with_undo(tmp_path: Path) -> None:
-    _write(tmp_path, {
-        "V1__init.sql": "CREATE TABLE a (id int);",
-        "U1__init.sql": "DROP TABLE a;",
-        "V1.10__later.sql": "CREATE TABLE c (id int);",
-        "V1.2__more.sql": "CREATE TABLE b (id int);",
-        "R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1;",
-    })
+    _write(
+        tmp_path,
+        {
+            "V1__init.sql": "CREATE TABLE a (id int);",
+            "U1__init.sql": "DROP TABLE a;",
+            "V1.10__later.sql": "CREATE TABLE c (id int);",
+            "V1.2__more.sql": "CREATE TABLE b (id int);",
+            "R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1;",
+        },
+    )
     ms = discover([tmp_path])
     assert [m.version for m in ms] == ["1", "1.2", "1.10"]
     assert ms[0].convention == "flyway" and _sql(ms[0].down) == ["DROP TABLE a"]
@@ -115,7 +134,12 @@ def test_order_by_version_not_name(tmp_path: Path) -> None:
 
 
 def test_positions_after_multibyte_text(tmp_path: Path) -> None:
-    _write(tmp_path, {"202401011200__x.sql": "-- UP: criação\nSELECT 'ação';  CREATE TABLE é (id int);\n-- DOWN\nDROP TABLE é;\n"})
+    _write(
+        tmp_path,
+        {
+            "202401011200__x.sql": "-- UP: criação\nSELECT 'ação';  CREATE TABLE é (id int);\n-- DOWN\nDROP TABLE é;\n"
+        },
+    )
     [m] = discover([tmp_path])
     second = m.up.statements[1]
     assert (second.line, second.column) == (2, 17)
@@ -123,7 +147,12 @@ def test_positions_after_multibyte_text(tmp_path: Path) -> None:
 
 
 def test_syntax_error_does_not_hide_other_statements(tmp_path: Path) -> None:
-    _write(tmp_path, {"202401011200__x.sql": "-- UP\nCREATE TABLE a (id int);\nCREAT TABLE b (id int);\nCREATE TABLE c (id int);\n-- DOWN\nDROP TABLE c;\n"})
+    _write(
+        tmp_path,
+        {
+            "202401011200__x.sql": "-- UP\nCREATE TABLE a (id int);\nCREAT TABLE b (id int);\nCREATE TABLE c (id int);\n-- DOWN\nDROP TABLE c;\n"
+        },
+    )
     [m] = discover([tmp_path])
     assert _sql(m.up) == ["CREATE TABLE a (id int)", "CREATE TABLE c (id int)"]
     [err] = m.up.syntax_errors
@@ -140,7 +169,13 @@ def test_unterminated_string_reported_and_prefix_parsed(tmp_path: Path) -> None:
 
 
 def test_binary_and_invalid_utf8_are_problems_not_crashes(tmp_path: Path) -> None:
-    _write(tmp_path, {"202401011200__bin.sql": b"\x00\x01\x02binary", "202401011201__latin.sql": "-- UP\nSELECT 'S\xe3o';\n".encode("latin-1")})
+    _write(
+        tmp_path,
+        {
+            "202401011200__bin.sql": b"\x00\x01\x02binary",
+            "202401011201__latin.sql": "-- UP\nSELECT 'S\xe3o';\n".encode("latin-1"),
+        },
+    )
     a, b = discover([tmp_path])
     assert [p.kind for p in a.problems] == ["binary"]
     assert [p.kind for p in b.problems] == ["encoding"]
@@ -153,7 +188,10 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_psql_meta_commands_are_blanked_and_reported(tmp_path: Path) -> None:
-    _write(tmp_path, {"202401011200__x.sql": "-- UP\n\\set ON_ERROR_STOP on\nCREATE TABLE a (id int);\n"})
+    _write(
+        tmp_path,
+        {"202401011200__x.sql": "-- UP\n\\set ON_ERROR_STOP on\nCREATE TABLE a (id int);\n"},
+    )
     [m] = discover([tmp_path])
     assert _sql(m.up) == ["CREATE TABLE a (id int)"] and not m.up.syntax_errors
     assert [p.kind for p in m.problems] == ["meta-command"]
@@ -164,4 +202,8 @@ def test_begin_commit_are_statements(tmp_path: Path) -> None:
 
     _write(tmp_path, {"202401011200__x.sql": "-- UP\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n"})
     [m] = discover([tmp_path])
-    assert [type(s.node) for s in m.up.statements] == [ast.TransactionStmt, ast.CreateStmt, ast.TransactionStmt]
+    assert [type(s.node) for s in m.up.statements] == [
+        ast.TransactionStmt,
+        ast.CreateStmt,
+        ast.TransactionStmt,
+    ]

@@ -200,7 +200,7 @@ def test_text_line_per_index(evidence: Any) -> None:
     line = next(x for x in text.splitlines() if "idx_pessoas_cidade" in x)
     assert re.search(
         r"idx_pessoas_cidade\s+used\s+buffers [\d,]+ → [\d,]+\s+time [\d.,]+ ms → [\d.,]+"
-        r" ms\s+×[\d,]+",  # noqa: RUF001
+        r" ms\s+×[\d,]+",
         line,
     ), line
     assert (
@@ -430,12 +430,17 @@ def test_target_reads_use_the_session_they_are_given_and_never_raise(pg_db: str)
     def unreachable() -> psycopg.Connection:
         raise PgPreflightError("cannot connect to the target (db.example:5432/app): timeout")
 
-    assert read_workload(unreachable, ["public.t"]) == ([], "cannot read the target's workload: cannot connect to the target (db.example:5432/app): timeout")
+    assert read_workload(unreachable, ["public.t"]) == (
+        [],
+        "cannot read the target's workload: cannot connect to the target (db.example:5432/app): timeout",
+    )
     estimates, note = read_estimates(unreachable, [], [])
     assert estimates == [] and note is not None and "db.example" in note
 
     def session() -> psycopg.Connection:
-        return psycopg.connect(pg_db, autocommit=True, options="-c default_transaction_read_only=on")
+        return psycopg.connect(
+            pg_db, autocommit=True, options="-c default_transaction_read_only=on"
+        )
 
     statements, note = read_workload(session, ["public.t"])
     assert statements == [] and (note is None or "pg_stat_statements" in note)

@@ -31,12 +31,17 @@ def test_slugify_folds_accents() -> None:
     assert slugify("migração: índice  em `inscrições`!") == "migracao_indice_em_inscricoes"
 
 
-def test_new_creates_a_migration_that_passes_lint(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_creates_a_migration_that_passes_lint(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mig = repo / "apps/backend/src/database/migrations"
     mig.mkdir(parents=True)
     (mig / "202401010000__criar_tabela_users.sql").write_text(
-        "-- UP\nCREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n-- DOWN\nDROP TABLE users;\n")
-    (repo / "pgpreflight.toml").write_text('migrations = ["apps/backend/src/database/migrations"]\n')
+        "-- UP\nCREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n-- DOWN\nDROP TABLE users;\n"
+    )
+    (repo / "pgpreflight.toml").write_text(
+        'migrations = ["apps/backend/src/database/migrations"]\n'
+    )
     code, out, _ = run(capsys, "new", "adicionar tabela oficinas")
     assert code == 0
     [created] = [p for p in mig.iterdir() if "oficinas" in p.name]
@@ -49,12 +54,19 @@ def test_new_creates_a_migration_that_passes_lint(repo: Path, capsys: pytest.Cap
     for column in ("created_at", "updated_at", "created_by", "updated_by"):
         assert column in text
     # what the template makes passes the guide's structural rules
-    code, out, _ = run(capsys, "lint", str(created.relative_to(repo)), "--select",
-                       "missing-down-section,empty-down-section,syntax-error,invalid-migration-filename")
+    code, out, _ = run(
+        capsys,
+        "lint",
+        str(created.relative_to(repo)),
+        "--select",
+        "missing-down-section,empty-down-section,syntax-error,invalid-migration-filename",
+    )
     assert code == 0, out
 
 
-def test_new_cli_refuses_existing_file(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_cli_refuses_existing_file(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import linter.scaffold as scaffold
 
     class Frozen(datetime):
@@ -73,14 +85,24 @@ def test_new_cli_refuses_existing_file(repo: Path, capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(
     ("convention", "existing", "expected"),
     [
-        ("golang-migrate", ["000001_a.up.sql", "000001_a.down.sql"], ["000002_add_tags.up.sql", "000002_add_tags.down.sql"]),
-        ("dir-pair", [], ["2024-05-01-123000_add_tags/up.sql", "2024-05-01-123000_add_tags/down.sql"]),
+        (
+            "golang-migrate",
+            ["000001_a.up.sql", "000001_a.down.sql"],
+            ["000002_add_tags.up.sql", "000002_add_tags.down.sql"],
+        ),
+        (
+            "dir-pair",
+            [],
+            ["2024-05-01-123000_add_tags/up.sql", "2024-05-01-123000_add_tags/down.sql"],
+        ),
         ("flyway", ["V3__a.sql"], ["V4__add_tags.sql", "U4__add_tags.sql"]),
         ("goose", [], ["20240501123000_add_tags.sql"]),
         ("dbmate", [], ["20240501123000_add_tags.sql"]),
     ],
 )
-def test_new_in_each_convention(tmp_path: Path, convention: str, existing: list[str], expected: list[str]) -> None:
+def test_new_in_each_convention(
+    tmp_path: Path, convention: str, existing: list[str], expected: list[str]
+) -> None:
     for name in existing:
         (tmp_path / name).write_text("SELECT 1;\n")
     files = plan("add tags", tmp_path, convention, datetime(2024, 5, 1, 12, 30))
@@ -98,7 +120,9 @@ def test_init_detects_folder_and_convention(repo: Path, capsys: pytest.CaptureFi
     mig = repo / "db" / "migrations"
     mig.mkdir(parents=True)
     for i in range(3):
-        (mig / f"2024010{i + 1}1200_step{i}.sql").write_text(f"-- migrate:up\nCREATE TABLE t{i} (id int);\n-- migrate:down\nDROP TABLE t{i};\n")
+        (mig / f"2024010{i + 1}1200_step{i}.sql").write_text(
+            f"-- migrate:up\nCREATE TABLE t{i} (id int);\n-- migrate:down\nDROP TABLE t{i};\n"
+        )
     (repo / "queries").mkdir()
     (repo / "queries" / "q.sql").write_text("SELECT 1;\n")
     code, out, _ = run(capsys, "init")
@@ -115,7 +139,9 @@ def test_init_detects_folder_and_convention(repo: Path, capsys: pytest.CaptureFi
     assert code == 2 and "already exists" in err
 
 
-def test_init_writes_into_existing_pyproject(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_into_existing_pyproject(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "pyproject.toml").write_text('[project]\nname = "app"\n')
     (repo / "migrations").mkdir()
     (repo / "migrations" / "000001_init.up.sql").write_text("CREATE TABLE a (id int);\n")

@@ -15,12 +15,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FAULTY = "-- UP\nCREATE TABLE tags (id bigint PRIMARY KEY);\n"
 FIXED = FAULTY + "-- DOWN\nDROP TABLE IF EXISTS tags;\n"
-CLEAN = "-- UP\nCREATE TABLE labels (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE IF EXISTS labels;\n"
+CLEAN = (
+    "-- UP\nCREATE TABLE labels (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE IF EXISTS labels;\n"
+)
 
 
 def test_hooks_file_declares_both_hooks() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert hooks["pgpreflight"]["types"] == ["sql"] and hooks["pgpreflight"]["pass_filenames"] is True
+    assert (
+        hooks["pgpreflight"]["types"] == ["sql"] and hooks["pgpreflight"]["pass_filenames"] is True
+    )
     assert hooks["pgpreflight"]["entry"] == "pgpreflight lint"
     assert hooks["pgpreflight-check"]["stages"] == ["manual"]
     assert hooks["pgpreflight-check"]["entry"] == "pgpreflight check"
@@ -28,13 +32,17 @@ def test_hooks_file_declares_both_hooks() -> None:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@example.com",
-        "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@example.com",
-        # one pre-commit cache for the whole test session: the hook environment is built once
-        "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home"),
-        "NO_COLOR": "1",
-    })
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "Ana",
+            "GIT_AUTHOR_EMAIL": "ana@example.com",
+            "GIT_COMMITTER_NAME": "Ana",
+            "GIT_COMMITTER_EMAIL": "ana@example.com",
+            # one pre-commit cache for the whole test session: the hook environment is built once
+            "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home"),
+            "NO_COLOR": "1",
+        }
+    )
     return env
 
 

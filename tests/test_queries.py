@@ -218,7 +218,9 @@ def test_predicate_offset_points_at_the_column() -> None:
 
 
 def test_comments_inside_a_query_stay_out_of_the_predicate_text() -> None:
-    source = SourceFile(Path("q.sql"), "q.sql", "SELECT * FROM users\nWHERE status = $1 -- [marker]\n")
+    source = SourceFile(
+        Path("q.sql"), "q.sql", "SELECT * FROM users\nWHERE status = $1 -- [marker]\n"
+    )
     (query,) = split_statements(source)
     (pred,) = analyse(query, model()).predicates
     assert pred.text == "status = $1"

@@ -13,7 +13,9 @@ README = (ROOT / "README.md").read_text()
 def test_rule_table_is_current() -> None:
     assert BEGIN in README and END in README, "README lost its rule-table markers"
     current = README.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
-    assert current == rule_table(), "README's rule table is stale: regenerate it with 'pgpreflight rules --format markdown'"
+    assert current == rule_table(), (
+        "README's rule table is stale: regenerate it with 'pgpreflight rules --format markdown'"
+    )
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -45,13 +45,17 @@ def test_example(rule_id: str, kind: str, sql: str, tmp_path: Path) -> None:
     directory = tmp_path / "migrations"
     write_history(sql, directory, getattr(rule.module, "EXAMPLE_ENCODING", "utf-8"))
     # Rules named in the example's own suppressions run too, so suppression rules can be shown.
-    named = {r.strip() for m in _SUPPRESSED.finditer(sql) for r in m.group(1).split(",") if r.strip()}
+    named = {
+        r.strip() for m in _SUPPRESSED.finditer(sql) for r in m.group(1).split(",") if r.strip()
+    }
     options = dict(getattr(rule.module, "EXAMPLE_CONFIG", {}))
     changes = None
     merged = options.pop("_merged", None)
     if merged:  # a changed-only run: these files are on the main branch, the example's are new
         for name in merged:
-            (directory / name).write_text("-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n")
+            (directory / name).write_text(
+                "-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n"
+            )
         at_ref = {(directory / n).resolve() for n in merged}
         changed = {p.resolve() for p in directory.iterdir()} - at_ref
         changes = ChangeSet("main", changed, at_ref)

@@ -10,7 +10,9 @@ NO_DOWN = "-- UP\nCREATE TABLE a (id int);\n"
 
 
 def test_ignore_file_silences_a_file_level_finding(tmp_path: Path) -> None:
-    sql = "-- pgpreflight: ignore-file[missing-down-section] seed data, never rolled back\n" + NO_DOWN
+    sql = (
+        "-- pgpreflight: ignore-file[missing-down-section] seed data, never rolled back\n" + NO_DOWN
+    )
     assert lint_findings(sql, ["missing-down-section", "unused-suppression"], tmp_path) == []
 
 
@@ -38,7 +40,12 @@ def test_reasonless_malformed_unknown_and_unused(tmp_path: Path) -> None:
         "CREATE TABLE c (id int);\n"
         "-- DOWN\nSELECT 1;\n"
     )
-    select = ["syntax-error", "unused-suppression", "suppression-without-reason", "malformed-suppression"]
+    select = [
+        "syntax-error",
+        "unused-suppression",
+        "suppression-without-reason",
+        "malformed-suppression",
+    ]
     found = lint_findings(sql, select, tmp_path)
     assert [(f.rule, f.line) for f in found] == [
         ("suppression-without-reason", 2),
@@ -51,7 +58,9 @@ def test_reasonless_malformed_unknown_and_unused(tmp_path: Path) -> None:
 
 def test_comment_inside_string_is_not_a_suppression(tmp_path: Path) -> None:
     sql = "-- UP\nSELECT '-- pgpreflight: ignore-file[missing-down-section] no';\n"
-    assert ids(lint_findings(sql, ["missing-down-section", "unused-suppression"], tmp_path)) == ["missing-down-section"]
+    assert ids(lint_findings(sql, ["missing-down-section", "unused-suppression"], tmp_path)) == [
+        "missing-down-section"
+    ]
 
 
 def test_query_directive_is_not_a_malformed_suppression(tmp_path: Path) -> None:
@@ -60,6 +69,10 @@ def test_query_directive_is_not_a_malformed_suppression(tmp_path: Path) -> None:
 
 
 def test_per_file_ignores(tmp_path: Path) -> None:
-    found = lint_findings(NO_DOWN, ["missing-down-section"], tmp_path,
-                          per_file_ignores={"*__example.sql": ["missing-down-section"]})
+    found = lint_findings(
+        NO_DOWN,
+        ["missing-down-section"],
+        tmp_path,
+        per_file_ignores={"*__example.sql": ["missing-down-section"]},
+    )
     assert found == []

@@ -583,7 +583,9 @@ def run_target(
         except psycopg.Error as exc:  # statistics are an aid: a missing privilege is a note
             notes_later.append(f"target statistics not read: {_scrub(_first_line(exc), opts.dsn)}")
         mode = "target (execute, rolled back)" if opts.execute else "target (read-only)"
-        result = _replay(migrations, first, options, opts, target, server, info, mode, unapplied_from)
+        result = _replay(
+            migrations, first, options, opts, target, server, info, mode, unapplied_from
+        )
         result.target = info
         result.notes.extend(notes_later)
         if table is None and unapplied_from < first:

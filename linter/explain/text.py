@@ -34,7 +34,7 @@ def index_line(entry: dict[str, Any], width: int = 0) -> str:
         parts.append(f"buffers {_n(before['shared_blocks'])} → {_n(after['shared_blocks'])}")
         parts.append(f"time {_ms(before['execution_ms'])} → {_ms(after['execution_ms'])}")
         if after["execution_ms"] > 0 and verdict == "helps":
-            parts.append(f"×{before['execution_ms'] / after['execution_ms']:,.0f}")  # noqa: RUF001
+            parts.append(f"×{before['execution_ms'] / after['execution_ms']:,.0f}")
     costs = entry.get("costs") or {}
     extra = []
     if costs.get("build_ms") is not None:

@@ -20,12 +20,15 @@ def render(result: RunResult, options: RenderOptions) -> str:
     for path, findings in by_file.items():
         case = ET.SubElement(suite, "testcase", classname="pgpreflight", name=path, file=path)
         failing = [f for f in findings if at_least(f.severity, options.fail_on)]
-        lines = [f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in findings]
+        lines = [
+            f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in findings
+        ]
         if failing:
             failures += 1
             first = failing[0]
             failure = ET.SubElement(
-                case, "failure",
+                case,
+                "failure",
                 message=f"{len(failing)} finding(s) at or above '{options.fail_on}': {first.rule} {first.message}",
                 type=first.rule,
             )
@@ -38,4 +41,6 @@ def render(result: RunResult, options: RenderOptions) -> str:
     suites.set("tests", str(len(by_file)))
     suites.set("failures", str(failures))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

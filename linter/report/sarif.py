@@ -45,7 +45,10 @@ def render(result: RunResult, options: RenderOptions) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": PurePath(f.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {
+                            "uri": PurePath(f.path).as_posix(),
+                            "uriBaseId": "%SRCROOT%",
+                        },
                         "region": {
                             "startLine": f.line,
                             "startColumn": f.column,

@@ -18,7 +18,11 @@ def render(result: RunResult, options: RenderOptions) -> str:
     out: list[str] = []
     for f in result.findings:
         sev = f"{_COLORS[f.severity]}{f.severity}{_RESET}" if c else f.severity
-        loc = f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}" if c else f"{f.path}:{f.line}:{f.column}:"
+        loc = (
+            f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}"
+            if c
+            else f"{f.path}:{f.line}:{f.column}:"
+        )
         rule = f"{_DIM}{f.rule}{_RESET}" if c else f.rule
         out.append(f"{loc} {sev} {rule} {f.message}")
         source = result.sources.get(f.path)
