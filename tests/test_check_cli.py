@@ -173,19 +173,24 @@ def test_ctrl_c_during_a_check_leaves_nothing_behind(private_tmp: Path) -> None:
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     clean.update({"TMPDIR": str(private_tmp), "PYTHONPATH": str(REPO)})
+    import pty
+
+    # stderr is a terminal, as for a person at the keyboard: progress names each trace step
+    master, slave = pty.openpty()
     child = subprocess.Popen(
         [sys.executable, "-m", "linter", "check", "--no-explain", str(EXAMPLE)],
         cwd=REPO,
         env=clean,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=slave,
     )
+    os.close(slave)
     try:
-        assert child.stderr is not None
-        for line in child.stderr:  # progress lines: interrupt in the middle of the traces
-            if "trace 202401151000" in line:
-                break
+        seen = b""
+        while b"trace 202401151000" not in seen:  # interrupt in the middle of the traces
+            chunk = os.read(master, 4096)
+            assert chunk, "the check ended before reaching the traces"
+            seen += chunk
         assert any(private_tmp.iterdir())  # the scratch server is running
         child.send_signal(signal.SIGINT)
         child.wait(timeout=60)
@@ -193,6 +198,7 @@ def test_ctrl_c_during_a_check_leaves_nothing_behind(private_tmp: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+        os.close(master)
     assert child.returncode == 130
     time.sleep(0.2)
     assert list(private_tmp.iterdir()) == []

@@ -38,7 +38,6 @@ def test_check_writes_report_markdown_and_runs_tests(tmp_path: Path) -> None:
             "-m",
             "linter",
             "check",
-            "--quiet",
             "--no-explain",
             "--report",
             "report.html",
@@ -54,6 +53,7 @@ def test_check_writes_report_markdown_and_runs_tests(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr == ""  # not a terminal: no progress chatter in CI logs
     html = (tmp_path / "report.html").read_text()
     markdown = (tmp_path / "comment.md").read_text()
     assert "Integration tests pass 100%" in html

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +151,15 @@ def run(args: argparse.Namespace, config: Any) -> int:
         changes=changes,
     )
 
-    def say(message: str) -> None:
-        sys.stderr.write(f"pgpreflight: {message}\n")
+    from linter.progress import Progress
 
-    progress = None if args.quiet else say
+    # One status line on a terminal (which migration, which step); silent in CI logs and pipes.
+    status = Progress.for_terminal(args.quiet)
+
+    def say(message: str) -> None:
+        status(f"pgpreflight: {message}", True)
+
+    progress = say if status.enabled else None
     options = CheckOptions(
         transaction_mode=args.transaction or str(config.get("transaction")),
         since=args.since,
@@ -193,6 +197,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
                 raise KeyboardInterrupt from None
             raise SystemExit(128 + signum) from None
         raise
+    status.done()
     check_dict = check.to_dict()
     result.check = check_dict
     from linter.report.cli import attach_evidence, wants_report, write_reports
