@@ -6,6 +6,7 @@ each migration) and handed over on `ctx`.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -60,9 +61,28 @@ def lint(
     `history` adds folders read only for the schema model; with `only`, findings are reported just
     for those files (pre-commit passes the changed files, the model still needs the rest).
     """
-    if progress:
-        progress("reading migrations…")
-    migrations = discover([*history, *paths], str(config.get("convention")))
+    # Millions of parse-tree nodes live for the whole run; with the collector on, every full
+    # collection walks them again, which makes a long history superlinear. A lint run creates
+    # no garbage cycles worth collecting, so the collector pauses until it ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if progress:
+            progress("reading migrations…")
+        migrations = discover([*history, *paths], str(config.get("convention")))
+        return _lint(migrations, config, only, changes, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _lint(
+    migrations: list[Migration],
+    config: Config,
+    only: Iterable[Path] | None,
+    changes: ChangeSet | None,
+    progress: Callable[..., None] | None,
+) -> RunResult:
     if progress:
         progress(f"linting {len(migrations)} migrations…", True)
     if only is not None:
@@ -163,16 +183,24 @@ def _apply_suppressions(
     """Drop the findings a suppression covers, then report the suppressions that are malformed,
     give no reason, name unknown rules or silence nothing."""
     squawk = _squawk_map()
+    # Grouped by file once: a history of thousands of files must not compare every statement,
+    # or every finding, with every suppression.
     sources: dict[int, SourceFile] = {}
-    statements: list[Statement] = []
+    by_source: dict[int, list[Statement]] = {}
     for m in migrations:
         if m.reported:
             for source in m.sources:
                 sources[id(source)] = source
-            statements.extend(m.statements())
+            for stmt in m.statements():
+                by_source.setdefault(id(stmt.source), []).append(stmt)
     suppressions = [
-        found for source in sources.values() for found in sup.collect(source, statements)
+        found
+        for key, source in sources.items()
+        for found in sup.collect(source, by_source.get(key, []))
     ]
+    by_path: dict[str, list[sup.Suppression]] = {}
+    for found in suppressions:
+        by_path.setdefault(found.source.display, []).append(found)
 
     def ours(s: sup.Suppression) -> set[str]:
         if s.squawk:
@@ -181,7 +209,11 @@ def _apply_suppressions(
 
     kept: list[Finding] = []
     for finding in findings:
-        covering = [s for s in suppressions if s.malformed is None and s.covers(finding, ours(s))]
+        covering = [
+            s
+            for s in by_path.get(finding.path, ())
+            if s.malformed is None and s.covers(finding, ours(s))
+        ]
         for s in covering:
             s.used.add(finding.rule)
         if not covering:
