@@ -98,8 +98,11 @@ class CowMap(MutableMapping[K, V]):
         keys: set[K] = set()
         for mine, theirs in zip(self._buckets, other._buckets, strict=True):
             if mine is not theirs:
-                keys.update(mine)
-                keys.update(theirs)
+                # A cloned bucket still holds the very entry objects it was cloned with: only
+                # entries replaced, added or removed since are candidates, not the whole bucket
+                # (which grows with the schema and made long histories superlinear).
+                keys.update(k for k, entry in mine.items() if theirs.get(k) is not entry)
+                keys.update(k for k in theirs if k not in mine)
         return keys
 
     def __iter__(self) -> Iterator[K]:
