@@ -193,6 +193,14 @@ def _apply_suppressions(
                 sources[id(source)] = source
             for stmt in m.statements():
                 by_source.setdefault(id(stmt.source), []).append(stmt)
+    migration_paths = {source.display for source in sources.values()}
+    for path in sorted({f.path for f in findings} - migration_paths):
+        # Findings in application query files: their suppressions are read the same way, with
+        # the queries parsed so that a comment above a query covers all of its lines.
+        query_file = _query_source(path)
+        if query_file is not None:
+            sources[id(query_file)] = query_file
+            by_source[id(query_file)] = _parsed_statements(query_file)
     suppressions = [
         found
         for key, source in sources.items()
@@ -226,6 +234,23 @@ def _apply_suppressions(
     ]
     # Suppression findings are final: they cannot be suppressed inline (ruff does the same).
     return kept + extra
+
+
+def _query_source(path: str) -> SourceFile | None:
+    file = Path(path)
+    try:
+        return SourceFile(file, path, file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _parsed_statements(source: SourceFile) -> list[Statement]:
+    from linter.migration import Section
+    from linter.parsing import parse_section
+
+    section = Section("query", source, 0, len(source.text))
+    parse_section(section)
+    return section.statements
 
 
 def _suppression_findings(

@@ -19,9 +19,11 @@ cases). Each gap is reported once, under the sub-rule when it is enabled, otherw
 rule (unless the sub-rule is in `ignore`). ORDER BY ... LIMIT, full-text and containment gaps, and
 queries that cannot be parsed, are reported by this rule.
 
-Findings point at the query's file and line. Query files are not migrations, so silence them with
-`per-file-ignores` (`"queries/reports.sql" = ["filter-column-without-index"]`); in a migration,
-`-- pgpreflight: ignore-file[rule] reason` covers its query blocks.
+Findings point at the query's file and line. Silence one like any finding: a
+`-- pgpreflight: ignore[filter-column-without-index] reason` line just above the query in the
+query file covers the whole query; `per-file-ignores` (`"queries/reports.sql" =
+["filter-column-without-index"]`) a whole file; in a migration, `-- pgpreflight: ignore-file[rule]
+reason` covers its query blocks.
 
 ## Example
 ```sql

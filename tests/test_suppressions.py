@@ -76,3 +76,39 @@ def test_per_file_ignores(tmp_path: Path) -> None:
         per_file_ignores={"*__example.sql": ["missing-down-section"]},
     )
     assert found == []
+
+
+def test_suppression_in_an_application_query_file(tmp_path: Path) -> None:
+    """A query file's findings are silenced like a migration's: the comment above a query
+    covers every line of it."""
+    from linter.engine import lint
+    from tests.helpers import make_config, write_history
+
+    write_history(
+        "-- UP\nCREATE TABLE sessions (id bigint PRIMARY KEY, ip text NOT NULL);\n"
+        "-- DOWN\nDROP TABLE sessions;\n",
+        tmp_path / "migrations",
+    )
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    body = "SELECT id\nFROM sessions\nWHERE ip = $1;\n"
+    (queries / "a.sql").write_text(body)
+    (queries / "b.sql").write_text(
+        "-- pgpreflight: ignore[filter-column-without-index] audit query, run once a month\n" + body
+    )
+    config = make_config(
+        tmp_path,
+        queries=["queries"],
+        select=["filter-column-without-index", "unused-suppression"],
+    )
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        found = lint([Path("migrations")], config).findings
+    finally:
+        os.chdir(cwd)
+    assert [(f.rule, Path(f.path).name, f.line) for f in found] == [
+        ("filter-column-without-index", "a.sql", 3)
+    ]
