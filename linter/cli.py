@@ -43,8 +43,8 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options that select rules and shape findings, shared by `lint` and `check`."""
+def add_paths(parser: argparse.ArgumentParser) -> None:
+    """The migrations to read and the configuration, as every command that reads them takes them."""
     parser.add_argument(
         "paths",
         nargs="*",
@@ -56,6 +56,11 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)",
     )
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options that select rules and shape findings, shared by `lint` and `check`."""
+    add_paths(parser)
     parser.add_argument(
         "--select", type=_csv, help="only these rules (comma-separated ids, or ALL)"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,17 @@ def lint_findings(
 
 def ids(findings: list[Finding]) -> list[str]:
     return [f.rule for f in findings]
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run git in a test repository as a fixed author, whatever the machine's git config."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Ana",
+        "GIT_AUTHOR_EMAIL": "ana@example.com",
+        "GIT_COMMITTER_NAME": "Ana",
+        "GIT_COMMITTER_EMAIL": "ana@example.com",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env
+    )

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from linter.cli import main
+from tests.helpers import git
 
 CLEAN = "-- UP\nCREATE TABLE {t} (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE {t};\n"
 NO_DOWN = "-- UP\nCREATE TABLE {t} (id bigint PRIMARY KEY);\n"
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        env={
-            "GIT_AUTHOR_NAME": "Ana",
-            "GIT_AUTHOR_EMAIL": "ana@example.com",
-            "GIT_COMMITTER_NAME": "Ana",
-            "GIT_COMMITTER_EMAIL": "ana@example.com",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(repo),
-        },
-    )
 
 
 @pytest.fixture

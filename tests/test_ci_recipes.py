@@ -13,27 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import git
+
 REPO = Path(__file__).resolve().parents[1]
 CI = REPO / "examples" / "ci"
 PROJECT = REPO / "examples" / "assist-move-assist"
 MIGRATIONS = "apps/backend/src/database/migrations"
 NEW = "202404151000__indexar_oficinas_gratuita.sql"  # a clean migration the branch adds
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "Ana",
-            "GIT_AUTHOR_EMAIL": "ana@example.com",
-            "GIT_COMMITTER_NAME": "Ana",
-            "GIT_COMMITTER_EMAIL": "ana@example.com",
-        },
-    )
 
 
 @pytest.fixture
@@ -46,15 +32,15 @@ def pull_request(tmp_path: Path) -> Path:
     for path in sorted((PROJECT / MIGRATIONS).glob("*.sql")):
         if path.name != NEW:  # the faulty ones are history on main: not this branch's business
             shutil.copy(path, repo / MIGRATIONS)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "history")
-    _git(repo, "remote", "add", "origin", str(repo))
-    _git(repo, "fetch", "-q", "origin")
-    _git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "history")
+    git(repo, "remote", "add", "origin", str(repo))
+    git(repo, "fetch", "-q", "origin")
+    git(repo, "checkout", "-q", "-b", "feature")
     shutil.copy(PROJECT / MIGRATIONS / NEW, repo / MIGRATIONS)
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "index on gratuita")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "index on gratuita")
     return repo
 
 

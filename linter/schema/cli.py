@@ -16,17 +16,9 @@ from linter.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        help="migration files or folders (default: 'migrations' from the configuration)",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="configuration file (default: nearest pgpreflight.toml or pyproject.toml)",
-    )
+    from linter.cli import add_paths
+
+    add_paths(parser)
     parser.add_argument("--convention", help="migration convention (default: auto-detect)")
     parser.add_argument(
         "--at",
