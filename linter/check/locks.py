@@ -1,53 +1,20 @@
-"""PostgreSQL's table-level lock modes and what each one blocks.
+"""What each table-level lock mode seen in `pg_locks` blocks, for the trace's tables.
 
-Source: the PostgreSQL manual, "Explicit Locking", table "Conflicting Lock Modes"
-(https://www.postgresql.org/docs/current/explicit-locking.html). The conflict table is the same
-in every supported major version. `pg_locks.mode` spells modes as `AccessExclusiveLock`; reports
-use the manual's `ACCESS EXCLUSIVE`.
+`pg_locks.mode` spells modes as `AccessExclusiveLock`; reports use the manual's
+`ACCESS EXCLUSIVE`. The modes and their conflicts come from linter.locks.
 """
 
 from __future__ import annotations
 
-MODES = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
+from linter.locks import CONFLICTS, Lock
+
+# The one conflict table is linter.locks' (checked against pg_locks by tests/test_locks.py); the
+# trace reads modes as text, spelled as the manual spells them.
+MODES = tuple(mode.label for mode in Lock)
 """Weakest to strongest; the order is also the order of the manual's table."""
 
 _CONFLICTS: dict[str, frozenset[str]] = {
-    "ACCESS SHARE": frozenset({"ACCESS EXCLUSIVE"}),
-    "ROW SHARE": frozenset({"EXCLUSIVE", "ACCESS EXCLUSIVE"}),
-    "ROW EXCLUSIVE": frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}),
-    "SHARE UPDATE EXCLUSIVE": frozenset(
-        {"SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
-    ),
-    "SHARE": frozenset(
-        {
-            "ROW EXCLUSIVE",
-            "SHARE UPDATE EXCLUSIVE",
-            "SHARE ROW EXCLUSIVE",
-            "EXCLUSIVE",
-            "ACCESS EXCLUSIVE",
-        }
-    ),
-    "SHARE ROW EXCLUSIVE": frozenset(
-        {
-            "ROW EXCLUSIVE",
-            "SHARE UPDATE EXCLUSIVE",
-            "SHARE",
-            "SHARE ROW EXCLUSIVE",
-            "EXCLUSIVE",
-            "ACCESS EXCLUSIVE",
-        }
-    ),
-    "EXCLUSIVE": frozenset(set(MODES) - {"ACCESS SHARE"}),
-    "ACCESS EXCLUSIVE": frozenset(MODES),
+    mode.label: frozenset(other.label for other in CONFLICTS[mode]) for mode in Lock
 }
 
 QUERY_KINDS: tuple[tuple[str, str], ...] = (
@@ -67,18 +34,10 @@ def mode_name(pg_mode: str) -> str:
     """`AccessExclusiveLock` -> `ACCESS EXCLUSIVE`; unknown spellings pass through."""
     if pg_mode in _CONFLICTS:
         return pg_mode
-    words: list[str] = []
-    current = ""
-    for ch in pg_mode.removesuffix("Lock"):
-        if ch.isupper() and current:
-            words.append(current)
-            current = ch
-        else:
-            current += ch
-    if current:
-        words.append(current)
-    name = " ".join(words).upper()
-    return name if name in _CONFLICTS else pg_mode
+    try:
+        return Lock.from_pg_name(pg_mode).label
+    except ValueError:
+        return pg_mode
 
 
 def strength(mode: str) -> int:
