@@ -10,10 +10,11 @@ a function not listed is treated as volatile, which is what `CREATE FUNCTION` de
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from pglast import ast
+
+from linter.schema.names import nodes_of
 
 IMMUTABLE = "immutable"
 STABLE = "stable"
@@ -137,17 +138,6 @@ def function_volatility(name: str) -> str:
     return VOLATILE
 
 
-def nodes(value: Any) -> Iterator[Any]:
-    """Every pglast node in `value`, depth first, the value itself included."""
-    if isinstance(value, ast.Node):
-        yield value
-        for attr in value:
-            yield from nodes(getattr(value, attr))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from nodes(item)
-
-
 def _name(call: ast.FuncCall) -> str:
     """The unqualified, lower-case name of a function call."""
     return str(getattr((call.funcname or ("",))[-1], "sval", "")).lower()
@@ -156,7 +146,7 @@ def _name(call: ast.FuncCall) -> str:
 def volatile_functions(expr: Any) -> list[str]:
     """Names of the volatile (or unknown) functions an expression calls."""
     found = []
-    for node in nodes(expr):
+    for node in nodes_of(expr, ast.Node):
         if isinstance(node, ast.FuncCall):
             name = _name(node)
             if function_volatility(name) == VOLATILE:
@@ -169,7 +159,7 @@ def volatile_functions(expr: Any) -> list[str]:
 def volatility(expr: Any) -> str:
     """The highest volatility of anything in `expr` (constants and casts are immutable)."""
     worst = IMMUTABLE
-    for node in nodes(expr):
+    for node in nodes_of(expr, ast.Node):
         if isinstance(node, ast.FuncCall):
             level = function_volatility(_name(node))
         elif isinstance(node, ast.SQLValueFunction):

@@ -39,13 +39,13 @@ CREATE TABLE devices (
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pglast import ast
 
 from linter.context import Context
 from linter.findings import Finding
 from linter.migration import Migration, Statement
+from linter.schema.names import nodes_of
 
 ID = "uuid-default-needs-extension"
 SEVERITY = "error"
@@ -64,17 +64,6 @@ _UUID_OSSP = {
     "uuid_ns_oid",
     "uuid_ns_x500",
 }
-
-
-def _calls(node: Any) -> Iterator[ast.FuncCall]:
-    if isinstance(node, ast.FuncCall):
-        yield node
-    if isinstance(node, ast.Node):
-        for attr in node:
-            yield from _calls(getattr(node, attr))
-    elif isinstance(node, (tuple, list)):
-        for item in node:
-            yield from _calls(item)
 
 
 def _available(name: str, stmt: Statement, ctx: Context) -> bool:
@@ -98,7 +87,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         text = stmt.text.lower()
         if "uuid_" not in text and "gen_random_uuid" not in text:
             continue  # no call can name one of these functions: skip walking the tree
-        for call in _calls(stmt.node):
+        for call in nodes_of(stmt.node, ast.FuncCall):
             function = call.funcname[-1].sval if call.funcname else ""
             if function in _UUID_OSSP:
                 extension = "uuid-ossp"

@@ -24,7 +24,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from linter.check.trace import SectionTracer, TraceOptions
 from linter.errors import PgPreflightError
 from linter.migration import Migration, version_key
 from linter.names import relation_name, short
+from linter.schema.names import nodes_of
 
 LOG = logging.getLogger(__name__)
 
@@ -279,26 +280,15 @@ def first_pending(migrations: Sequence[Migration], applied: set[str], current: s
 # -- what the pending migrations touch --------------------------------------------------------
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    yield node
-    if isinstance(node, ast.Node):
-        for name in node:
-            yield from _walk(getattr(node, name))
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _walk(item)
-
-
 def touched_tables(migrations: Sequence[Migration]) -> list[str]:
     """Tables named anywhere in the pending migrations (display names: `public.` dropped)."""
     names: list[str] = []
     for m in migrations:
         for stmt in m.statements():
-            for node in _walk(stmt.node):
-                if isinstance(node, ast.RangeVar):
-                    name = short(relation_name(node))
-                    if name not in names:
-                        names.append(name)
+            for node in nodes_of(stmt.node, ast.RangeVar):
+                name = short(relation_name(node))
+                if name not in names:
+                    names.append(name)
     return names
 
 

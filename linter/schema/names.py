@@ -284,21 +284,10 @@ def nodes_of(node: Any, kind: type[NodeT]) -> Iterator[NodeT]:
 def referenced_columns(node: Any) -> list[str]:
     """Distinct column names an expression refers to, in order of first use."""
     found: list[str] = []
-
-    def visit(value: Any) -> None:
-        if isinstance(value, ast.ColumnRef):
-            names = strings(value.fields)
-            if names and names[-1] not in found:
-                found.append(names[-1])
-            return
-        if isinstance(value, ast.Node):
-            for attr in value:
-                visit(getattr(value, attr))
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                visit(item)
-
-    visit(node)
+    for ref in nodes_of(node, ast.ColumnRef):
+        names = strings(ref.fields)
+        if names and names[-1] not in found:
+            found.append(names[-1])
     return found
 
 
@@ -313,19 +302,9 @@ def rename_column_in_text(expression: str, old: str, new: str) -> str:
     assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
     expr = stmt.targetList[0].val
 
-    def visit(value: Any) -> None:
-        if isinstance(value, ast.ColumnRef):
-            fields = list(value.fields or ())
-            if fields and isinstance(fields[-1], ast.String) and fields[-1].sval == old:
-                fields[-1] = ast.String(sval=new)
-                value.fields = tuple(fields)
-            return
-        if isinstance(value, ast.Node):
-            for attr in value:
-                visit(getattr(value, attr))
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                visit(item)
-
-    visit(expr)
+    for ref in list(nodes_of(expr, ast.ColumnRef)):
+        fields = list(ref.fields or ())
+        if fields and isinstance(fields[-1], ast.String) and fields[-1].sval == old:
+            fields[-1] = ast.String(sval=new)
+            ref.fields = tuple(fields)
     return deparse(expr)
