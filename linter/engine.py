@@ -108,8 +108,8 @@ def _nested_facts(migration: Migration, facts: MigrationFacts) -> None:
     """Statements inside a DO block share its facts, inside a transaction: a DO block is atomic."""
     from dataclasses import replace
 
-    for section in (migration.up, migration.down):
-        for stmt in section.statements if section is not None else ():
+    for section in migration.sections():
+        for stmt in section.statements:
             for inner in stmt.nested:
                 if id(stmt) in facts.statements:
                     facts.statements[id(inner)] = replace(facts.of(stmt), in_transaction=True)

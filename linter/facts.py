@@ -505,9 +505,8 @@ def compute_facts(
         runner_tx = False
     facts.runner_transaction = runner_tx
     # A file with its own BEGIN/COMMIT is run as written by the runners that honour it.
-    sections = [migration.up] + ([migration.down] if migration.down else [])
     counter = [0]
-    for section in sections:
+    for section in migration.sections():
         has_begin = any(
             isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN
             for s in section.statements

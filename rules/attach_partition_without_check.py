@@ -58,8 +58,8 @@ def _has_validated_check(ctx: Context, table: str) -> bool:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.AlterTableStmt):
             parent = relation_name(node.relation)
             if not ctx.facts.forward(stmt):
                 continue

@@ -51,9 +51,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         and migration.convention not in _HONOURS_BEGIN
     ):
         return
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         has_begin = False
         for stmt, node in section.of(ast.TransactionStmt, nested=False):
             if node.kind in (K.TRANS_STMT_BEGIN, K.TRANS_STMT_START):

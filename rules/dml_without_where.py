@@ -42,9 +42,7 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.UpdateStmt, ast.DeleteStmt):
             if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
                 continue

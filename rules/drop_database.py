@@ -37,9 +37,7 @@ EQUIVALENTS = {"squawk": "ban-drop-database"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.DropdbStmt):
             yield ctx.finding(
                 stmt,

@@ -153,9 +153,7 @@ def _dependants(ctx: Context, stmt: Statement, kind: ObjectType, name: str, casc
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.DropStmt):
             kind = node.removeType
             if kind is None or kind not in _WORD:

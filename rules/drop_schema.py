@@ -55,9 +55,7 @@ def _contents(ctx: Context, stmt: Statement, schema: str) -> str:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.DropStmt):
             if node.removeType != ObjectType.OBJECT_SCHEMA:
                 continue

@@ -73,9 +73,7 @@ def _what_goes(ctx: Context, stmt: Statement, name: str, cascade: bool) -> str:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.DropStmt):
             if node.removeType != ObjectType.OBJECT_TABLE:
                 continue

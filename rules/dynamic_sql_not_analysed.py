@@ -44,9 +44,7 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, _ in section.of(ast.DoStmt, nested=False):
             for dyn in nested_statements(stmt)[1]:
                 shown = dyn.expression if len(dyn.expression) <= 60 else dyn.expression[:57] + "..."

@@ -89,9 +89,7 @@ def _same_transaction_after(section: Section, stmt: Statement, ctx: Context) -> 
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.AlterEnumStmt):
             if node.oldVal is not None or node.newVal is None:
                 continue

@@ -46,8 +46,8 @@ EQUIVALENTS = {"eugene": "E8", "strong_migrations": "add_exclusion_constraint"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.AlterTableStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
             if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue

@@ -52,9 +52,7 @@ def identifier_value(raw: str) -> str:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt in section.all_statements():
             if stmt.nested:
                 continue  # the DO body is a string; its statements are checked one by one

@@ -57,9 +57,7 @@ def _language(node: ast.CreateFunctionStmt) -> str:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.DoStmt, ast.CreateFunctionStmt, nested=False):
             what = "DO block" if isinstance(node, ast.DoStmt) else "function body"
             try:

@@ -45,9 +45,7 @@ EQUIVALENTS = {"eugene": "W12"}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         by_table: dict[str, list[tuple[Statement, bool]]] = {}
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)

@@ -55,9 +55,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         ctx.facts.runner_transaction  # transaction mode, runner directives, "auto" (Flyway)
         and migration.convention not in _HONOURS_BEGIN
     )
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         open_at: int | None = None
         for stmt, node in section.of(ast.TransactionStmt, nested=False):
             if node.kind in _BEGIN:

@@ -116,9 +116,7 @@ def _problem(section: Section, stmt: Statement) -> tuple[str, str] | None:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         effective = [s for s in section.statements if not isinstance(s.node, _NEUTRAL)]
         if len(effective) < 2:
             continue

@@ -43,9 +43,7 @@ EQUIVALENTS = {"squawk": "renaming-column", "strong_migrations": "rename_column"
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.RenameStmt):
             if node.renameType != ObjectType.OBJECT_COLUMN or node.relation is None:
                 continue

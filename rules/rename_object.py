@@ -88,9 +88,7 @@ def _exists(kind: ObjectType, name: str) -> Any:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.RenameStmt, ast.AlterEnumStmt):
             if isinstance(node, ast.AlterEnumStmt):
                 if node.oldVal is None:

@@ -54,9 +54,7 @@ def _compat_view_follows(section: Section, old: str, after: int) -> bool:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.RenameStmt):
             if node.renameType != ObjectType.OBJECT_TABLE or node.relation is None:
                 continue

@@ -58,8 +58,8 @@ EQUIVALENTS = {
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.IndexStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.IndexStmt):
             table = relation_name(node.relation)
             if node.concurrent or not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
                 continue

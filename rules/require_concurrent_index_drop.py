@@ -46,8 +46,8 @@ EQUIVALENTS = {"squawk": "require-concurrent-index-deletion", "strong_migrations
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.DropStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.DropStmt):
             if (
                 node.removeType != ObjectType.OBJECT_INDEX
                 or node.concurrent

@@ -41,8 +41,8 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.RefreshMatViewStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.RefreshMatViewStmt):
             view = relation_name(node.relation)
             if node.concurrent or node.skipData or not ctx.facts.existing(view):
                 continue

@@ -42,8 +42,8 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        for stmt, node in section.of(ast.ReindexStmt) if section is not None else ():
+    for section in migration.sections():
+        for stmt, node in section.of(ast.ReindexStmt):
             if any(getattr(p, "defname", "") == "concurrently" for p in node.params or ()):
                 continue
             locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]

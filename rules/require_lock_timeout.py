@@ -45,9 +45,7 @@ EQUIVALENTS = {"squawk": "require-timeout-settings", "eugene": "E9"}
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     # One finding per section, on its first unguarded statement: one SET at the top fixes all.
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         unguarded = [
             (stmt, locks) for stmt in section.all_statements() if (locks := _locks(stmt, ctx))
         ]

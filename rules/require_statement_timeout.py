@@ -42,9 +42,7 @@ EQUIVALENTS = {"squawk": "require-timeout-settings"}
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     # One finding per section, on its first unbounded statement: one SET at the top fixes all.
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         unbounded = [
             (stmt, locks) for stmt in section.all_statements() if (locks := _locks(stmt, ctx))
         ]

@@ -90,9 +90,7 @@ def _checked_earlier(statements: list[Statement], upto: Statement, table: str, c
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         statements = list(section.all_statements())
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)

@@ -59,9 +59,7 @@ def _bulk(node: ast.Node) -> bool:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     # One finding per held ACCESS EXCLUSIVE lock, on the first statement that prolongs it.
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         held: tuple[Statement, TableLock] | None = None
         offending: list[tuple[Statement, str]] = []
         for stmt in section.statements:

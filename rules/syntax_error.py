@@ -37,9 +37,7 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for err in section.syntax_errors:
             yield ctx.finding(
                 err.source,

@@ -59,9 +59,7 @@ def _cascade_reach(ctx: Context, stmt: Statement, tables: list[str]) -> list[str
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         for stmt, node in section.of(ast.TruncateStmt):
             tables = [relation_name(r) for r in node.relations or ()]
             existing = [t for t in tables if not (stmt.section == "up" and ctx.table_is_new(t))]

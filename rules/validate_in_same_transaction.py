@@ -48,9 +48,7 @@ EQUIVALENTS = {
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    for section in (migration.up, migration.down):
-        if section is None:
-            continue
+    for section in migration.sections():
         added: dict[tuple[str, str], tuple[Statement, ast.Constraint]] = {}
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
