@@ -113,6 +113,10 @@ def _file_checks(source: SourceFile, problems: list[FileProblem]) -> None:
         if not any(p.source is source for p in problems):
             problems.append(FileProblem("empty", "file is empty", source))
         return
+    _meta_commands(source, problems)
+
+
+def _meta_commands(source: SourceFile, problems: list[FileProblem]) -> None:
     _, metas = blank_meta_commands(source.text)
     for offset, command in metas:
         problems.append(
@@ -209,17 +213,7 @@ def _pair(
         down = Section("down", down_source, 0, 0)
         sources.append(down_source)
     elif down_source is not None:
-        if down_source.text.strip():
-            _, metas = blank_meta_commands(down_source.text)
-            for offset, command in metas:
-                problems.append(
-                    FileProblem(
-                        "meta-command",
-                        f"psql meta-command '{command[:40]}' is not SQL",
-                        down_source,
-                        offset,
-                    )
-                )
+        _meta_commands(down_source, problems)
         down = _whole("down", down_source)
         sources.append(down_source)
     texts = "\n".join(s.text for s in sources)

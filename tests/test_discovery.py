@@ -207,3 +207,21 @@ def test_begin_commit_are_statements(tmp_path: Path) -> None:
         ast.CreateStmt,
         ast.TransactionStmt,
     ]
+
+
+def test_meta_command_in_a_down_file_is_reported(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "000001_a.up.sql": "CREATE TABLE a (id int);\n",
+            "000001_a.down.sql": "\\set x 1\nDROP TABLE a;\n",
+        },
+    )
+    [m] = discover([tmp_path])
+    [problem] = m.problems
+    assert (problem.kind, problem.source.path.name, problem.offset) == (
+        "meta-command",
+        "000001_a.down.sql",
+        0,
+    )
+    assert _sql(m.down) == ["DROP TABLE a"]
