@@ -12,18 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_SCHEMA = "public"
+from linter.names import DEFAULT_SCHEMA as DEFAULT_SCHEMA
+from linter.names import qualified, short
 
-
-def qualify(schema: str | None, name: str) -> str:
-    """`schema.name`, with the default schema when none is given."""
-    return f"{schema or DEFAULT_SCHEMA}.{name}"
-
-
-def display(qualified: str) -> str:
-    """The name a reader expects: `users` for `public.users`, `audit.log` otherwise."""
-    prefix = DEFAULT_SCHEMA + "."
-    return qualified[len(prefix) :] if qualified.startswith(prefix) else qualified
+# One naming convention for the whole project: the model keys and shows objects as rules do.
+qualify = qualified
+display = short
 
 
 @dataclass(frozen=True)
