@@ -33,11 +33,10 @@ def main() -> int:
     args = parser.parse_args()
 
     import psycopg
-
-    from linter.check.result import CheckResult, ServerInfo
-    from linter.check.runner import CheckOptions, check_on_server, select_pending
-    from linter.discovery import discover
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.check.result import CheckResult, ServerInfo
+    from pgpreflight.linter.check.runner import CheckOptions, check_on_server, select_pending
+    from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.pgserver import ScratchServer
 
     migrations = discover([MIGRATIONS])
     started = time.perf_counter()

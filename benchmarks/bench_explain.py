@@ -34,13 +34,12 @@ def main() -> int:
     args = parser.parse_args()
 
     import psycopg
-
-    from linter.check.runner import apply_section, run_data_file
-    from linter.config import load_config
-    from linter.discovery import discover
-    from linter.explain.runner import ExplainOptions, run_explain, schema_after
-    from linter.migration import version_key
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.check.runner import apply_section, run_data_file
+    from pgpreflight.linter.config import load_config
+    from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
+    from pgpreflight.linter.migration import version_key
+    from pgpreflight.linter.pgserver import ScratchServer
 
     config = load_config(EXAMPLE / "pgpreflight.toml")
     migrations = discover(config.migration_paths(), str(config.get("convention")))

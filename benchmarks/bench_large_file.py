@@ -106,7 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{path.read_text().count(chr(10))} lines)"
     )
 
-    ours = [sys.executable, "-m", "linter", "lint", "--format", "json", str(path.parent)]
+    ours = [
+        sys.executable,
+        "-m",
+        "pgpreflight.linter",
+        "lint",
+        "--format",
+        "json",
+        str(path.parent),
+    ]
     env_root = ROOT
     times, code, out = timed(ours, args.runs, env_root)
     count = out.count('"rule":')
@@ -114,9 +122,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # where the time goes, in-process (no interpreter start-up): parsing vs the rest
     sys.path.insert(0, str(ROOT))
-    from linter.config import Config
-    from linter.discovery import discover
-    from linter.engine import lint
+    from pgpreflight.linter.config import Config
+    from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.engine import lint
 
     start = time.perf_counter()
     discover([path.parent], "auto")

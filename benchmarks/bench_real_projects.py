@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from linter.config import Config, validate  # noqa: E402
-from linter.engine import lint  # noqa: E402
+from pgpreflight.linter.config import Config, validate  # noqa: E402
+from pgpreflight.linter.engine import lint  # noqa: E402
 
 
 def _config(root: Path, args: argparse.Namespace) -> Config:

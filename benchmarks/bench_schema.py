@@ -23,10 +23,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from linter.config import Config, validate
-from linter.discovery import discover
-from linter.engine import lint
-from linter.schema import SchemaModel
+from pgpreflight.linter.config import Config, validate
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.schema import SchemaModel
 
 EXTRA_RULES = ["down-does-not-revert", "irreversible-data-loss", "down-not-idempotent"]
 

@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.chdir(ROOT)  # paths in the report are shown relative to the repository
-    from linter.cli import main as pgpreflight
-    from linter.report.cli import attach_evidence, load
+    from pgpreflight.linter.cli import main as pgpreflight
+    from pgpreflight.linter.report.cli import attach_evidence, load
 
     with tempfile.TemporaryDirectory(prefix="pgpf-example-") as tmp:
         saved = Path(tmp) / "result.json"
@@ -68,13 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         if result.meta is None or result.review is None:
             # Until `check` fills the header and review evidence itself, add them here the way
             # `lint --report` does.
-            from linter.config import load_config
+            from pgpreflight.linter.config import load_config
 
             config = load_config(EXAMPLE / "pgpreflight.toml")
             ns = argparse.Namespace(paths=[EXAMPLE], reviewed_by=[], test_results=[], project=None)
             attach_evidence(result, ns, config, command=command[0])
-            from linter.cli import write_output
-            from linter.report import RenderOptions, json_format
+            from pgpreflight.linter.cli import write_output
+            from pgpreflight.linter.report import RenderOptions, json_format
 
             write_output(json_format.render(result, RenderOptions()), saved)
         args.out.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from linter.errors import InputError
-from linter.findings import Finding
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.findings import Finding
 
 BASELINE_VERSION = 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linter.migration import Migration
+from pgpreflight.linter.migration import Migration
 
 
 @dataclass
@@ -22,6 +22,6 @@ class ChangeSet:
 
 
 def from_git(ref: str, cwd: Path) -> ChangeSet:
-    from linter import git
+    from pgpreflight.linter import git
 
     return ChangeSet(ref, git.changed_files(ref, cwd), git.files_at(ref, cwd))

@@ -15,21 +15,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from linter import __version__
-from linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
+from pgpreflight.linter import __version__
+from pgpreflight.linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
 
 EXIT_INTERNAL = 3
 # Subcommands implemented in their own packages; each module offers add_arguments(parser) and
 # run(args, config) -> int, and imports nothing heavy at module level.
 EXTERNAL_COMMANDS = {
-    "schema": ("linter.schema.cli", "print the schema model after the migrations"),
+    "schema": ("pgpreflight.linter.schema.cli", "print the schema model after the migrations"),
     "check": (
-        "linter.check.cli",
+        "pgpreflight.linter.check.cli",
         "run the migrations on a real PostgreSQL and trace every statement",
     ),
-    "report": ("linter.report.cli", "render a saved result as HTML, Markdown or any lint format"),
-    "new": ("linter.scaffold", "create a new migration from the template"),
-    "init": ("linter.init", "write a commented configuration for this repository"),
+    "report": (
+        "pgpreflight.linter.report.cli",
+        "render a saved result as HTML, Markdown or any lint format",
+    ),
+    "new": ("pgpreflight.linter.scaffold", "create a new migration from the template"),
+    "init": ("pgpreflight.linter.init", "write a commented configuration for this repository"),
 }
 
 
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     lint = sub.add_parser("lint", help="lint migrations without a database")
     add_common(lint)
-    from linter.report import FORMATS
+    from pgpreflight.linter.report import FORMATS
 
     lint.add_argument(
         "--format",
@@ -128,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="also save the full result as JSON (for 'pgpreflight report')",
     )
-    from linter.report.cli import add_report_options
+    from pgpreflight.linter.report.cli import add_report_options
 
     add_report_options(lint)
     lint.add_argument(
@@ -158,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args: argparse.Namespace) -> Any:
     """Load the configuration: --config, else one in the single folder given, else walk up."""
-    from linter.config import CONFIG_FILES, apply_overrides, find_config, load_config
+    from pgpreflight.linter.config import CONFIG_FILES, apply_overrides, find_config, load_config
 
     config_path: Path | None = getattr(args, "config", None)
     paths: list[Path] = list(getattr(args, "paths", None) or [])
@@ -188,7 +191,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
 
 def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     """Which migrations to lint and which only to read as history for the schema model."""
-    from linter.errors import InputError
+    from pgpreflight.linter.errors import InputError
 
     paths: list[Path] = list(args.paths or [])
     configured = config.migration_paths()
@@ -227,7 +230,7 @@ def changes_for(args: argparse.Namespace) -> Any:
     ref = getattr(args, "changed_since", None)
     if not ref:
         return None
-    from linter.changes import from_git
+    from pgpreflight.linter.changes import from_git
 
     return from_git(ref, Path.cwd())
 
@@ -262,12 +265,12 @@ def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from linter.engine import lint
-    from linter.report import RenderOptions, renderer
+    from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.report import RenderOptions, renderer
 
     config = resolve_config(args)
     targets = lint_targets(args, config)
-    from linter.progress import Progress
+    from pgpreflight.linter.progress import Progress
 
     progress = Progress.for_terminal(args.quiet)
     result = lint(
@@ -280,7 +283,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     )
     progress.done()
     if args.write_baseline:
-        from linter import baseline
+        from pgpreflight.linter import baseline
 
         write_output(baseline.dump(result.findings), args.write_baseline)
         sys.stderr.write(
@@ -288,18 +291,18 @@ def cmd_lint(args: argparse.Namespace) -> int:
         )
         return 0
     if args.baseline:
-        from linter import baseline
+        from pgpreflight.linter import baseline
 
         known = baseline.load(args.baseline)
         result.findings = baseline.filter_new(result.findings, known)
-    from linter.report.cli import attach_evidence, wants_report, write_reports
+    from pgpreflight.linter.report.cli import attach_evidence, wants_report, write_reports
 
     if wants_report(args):
         attach_evidence(result, args, config, command="lint")
     options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     output = renderer(args.format)(result, options)
     if args.json_result:
-        from linter.report import json_format
+        from pgpreflight.linter.report import json_format
 
         write_output(json_format.render(result, options), args.json_result)
     write_reports(result, args)
@@ -312,13 +315,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     import json
 
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     rules = all_rules()
     if args.format == "json":
         sys.stdout.write(json.dumps([r.to_dict() for r in rules.values()], indent=2) + "\n")
     elif args.format == "markdown":
-        from linter.ruletable import rule_table
+        from pgpreflight.linter.ruletable import rule_table
 
         sys.stdout.write(rule_table())
     else:
@@ -330,7 +333,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     rules = all_rules()
     rule = rules.get(args.rule_id)

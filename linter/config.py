@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from linter.errors import ConfigError
-from linter.findings import SEVERITIES
+from pgpreflight.linter.errors import ConfigError
+from pgpreflight.linter.findings import SEVERITIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -207,8 +207,8 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 
 def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
-    from linter.discovery import CONVENTIONS
-    from linter.registry import all_rules
+    from pgpreflight.linter.discovery import CONVENTIONS
+    from pgpreflight.linter.registry import all_rules
 
     rules = all_rules()
     out: dict[str, Any] = {}

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from linter.config import Config, PgVersion
-from linter.facts import MigrationFacts
-from linter.findings import Finding
-from linter.migration import Migration, Section, SourceFile, Statement
-from linter.registry import Rule
+from pgpreflight.linter.config import Config, PgVersion
+from pgpreflight.linter.facts import MigrationFacts
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, SourceFile, Statement
+from pgpreflight.linter.registry import Rule
 
 if TYPE_CHECKING:
-    from linter.changes import ChangeSet
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.changes import ChangeSet
+    from pgpreflight.linter.schema import SchemaModel
 
 
 @dataclass

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.errors import InputError
-from linter.migration import FileProblem, Migration, Section, SourceFile
-from linter.parsing import blank_meta_commands, parse_section
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
+from pgpreflight.linter.parsing import blank_meta_commands, parse_section
 
 
 @dataclass(frozen=True)

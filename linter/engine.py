@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from linter import suppressions as sup
-from linter.changes import ChangeSet
-from linter.config import Config
-from linter.context import Context
-from linter.discovery import discover
-from linter.facts import MigrationFacts, compute_facts
-from linter.findings import Finding
-from linter.migration import Migration, SourceFile, Statement
-from linter.registry import Rule, all_rules
-from linter.result import RunResult
+from pgpreflight.linter import suppressions as sup
+from pgpreflight.linter.changes import ChangeSet
+from pgpreflight.linter.config import Config
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.facts import MigrationFacts, compute_facts
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, SourceFile, Statement
+from pgpreflight.linter.registry import Rule, all_rules
+from pgpreflight.linter.result import RunResult
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def enabled_rules(config: Config) -> list[Rule]:
 
 def _replay(migrations: Sequence[Migration]) -> list[Any]:
     """Schema snapshots: [i] is the model before migration i, [-1] after the last one."""
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.schema import SchemaModel
 
     model = SchemaModel()
     snapshots = []
@@ -245,8 +245,8 @@ def _query_source(path: str) -> SourceFile | None:
 
 
 def _parsed_statements(source: SourceFile) -> list[Statement]:
-    from linter.migration import Section
-    from linter.parsing import parse_section
+    from pgpreflight.linter.migration import Section
+    from pgpreflight.linter.parsing import parse_section
 
     section = Section("query", source, 0, len(source.text))
     parse_section(section)

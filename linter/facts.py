@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from pglast import ast, enums
 from pglast.enums import TransactionStmtKind
-
-from linter.locks import TableLock, statement_locks
-from linter.migration import Migration, Section, Statement
-from linter.names import list_name, relation_name
-from linter.volatility import volatility as volatility  # re-exported: rules read it from facts
+from pgpreflight.linter.locks import TableLock, statement_locks
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import list_name, relation_name
+from pgpreflight.linter.volatility import (
+    volatility as volatility,  # re-exported: rules read it from facts
+)
 
 if TYPE_CHECKING:
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.schema import SchemaModel
 
 AT = enums.AlterTableType
 
@@ -313,7 +314,7 @@ _CONSTRAINT_KINDS = (
 
 
 def _column_fact(stmt: Statement, table: str, node: ast.ColumnDef, action: str) -> ColumnFact:
-    from linter.schema.names import format_type
+    from pgpreflight.linter.schema.names import format_type
 
     type_text = format_type(node.typeName) if node.typeName is not None else ""
     return ColumnFact(stmt, table, node, action, type_text)
@@ -389,7 +390,7 @@ def _drop_keys(node: ast.DropStmt) -> list[tuple[str, ...]]:
 
 def _generated_name(table: str, con: ast.Constraint) -> str | None:
     """The name PostgreSQL gives an unnamed PRIMARY KEY, UNIQUE or FOREIGN KEY constraint."""
-    from linter.schema.names import make_object_name
+    from pgpreflight.linter.schema.names import make_object_name
 
     rel = table.split(".", 1)[1]
     cols = "_".join(str(getattr(k, "sval", k)) for k in con.keys or con.fk_attrs or ())

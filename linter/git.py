@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from linter.errors import PgPreflightError
+from pgpreflight.linter.errors import PgPreflightError
 
 
 def _git(args: list[str], cwd: Path) -> str:

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from linter.errors import PgPreflightError
+from pgpreflight.linter.errors import PgPreflightError
 
 _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox", "vendor"}
 
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def detect(root: Path) -> tuple[Path | None, str, int]:
     """(migrations folder relative to root, convention, count) with the most migrations found."""
-    from linter.discovery import discover
+    from pgpreflight.linter.discovery import discover
 
     best: tuple[int, Path | None, str] = (0, None, "auto")
     for current, dirs, files in os.walk(root):
@@ -60,7 +60,7 @@ def detect(root: Path) -> tuple[Path | None, str, int]:
 
 
 def render(migrations: Path | None, convention: str, table: bool) -> str:
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     path = migrations.as_posix() if migrations else "migrations"
     prefix = "tool.pgpreflight." if table else ""

@@ -23,12 +23,11 @@ from pglast.enums import ConstrType as CT
 from pglast.enums import NullTestType
 from pglast.enums import ObjectType as OT
 from pglast.enums import ReindexObjectType as RT
-
-from linter.names import list_name, relation_name
-from linter.volatility import VOLATILE, volatility
+from pgpreflight.linter.names import list_name, relation_name
+from pgpreflight.linter.volatility import VOLATILE, volatility
 
 if TYPE_CHECKING:
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.schema import SchemaModel
 
 
 class Lock(IntEnum):
@@ -321,7 +320,7 @@ def column_type(schema: SchemaModel | None, table: str, column: str) -> str | No
 
 
 def new_type_name(cmd: ast.AlterTableCmd, schema: SchemaModel | None = None) -> str | None:
-    from linter.schema.names import format_type
+    from pgpreflight.linter.schema.names import format_type
 
     type_name = getattr(cmd.def_, "typeName", None)
     if type_name is None:
@@ -664,7 +663,7 @@ def _create_constraints(node: ast.CreateStmt) -> list[ast.Constraint]:
 def statement_action(node: Any, locks: list[TableLock]) -> str:
     """What the statement does, for messages: `CREATE TABLE sessions`, `ADD COLUMN`."""
     if isinstance(node, ast.CreateStmt):
-        from linter.names import short
+        from pgpreflight.linter.names import short
 
         return f"CREATE TABLE {short(relation_name(node.relation))}"
     own = [lk for lk in locks if not lk.referenced]
@@ -673,7 +672,7 @@ def statement_action(node: Any, locks: list[TableLock]) -> str:
 
 def describe(locks: list[TableLock]) -> str:
     """`SHARE ROW EXCLUSIVE on orders and users, blocking writes to both`: what messages say."""
-    from linter.names import short
+    from pgpreflight.linter.names import short
 
     if not locks:
         return ""

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pglast import ast
-
-from linter.positions import LineIndex
+from pgpreflight.linter.positions import LineIndex
 
 N = TypeVar("N", bound=ast.Node)
 
@@ -69,7 +68,7 @@ class Statement:
         file positions (linter/plpgsql.py); empty for every other statement."""
         if not isinstance(self.node, ast.DoStmt):
             return []
-        from linter.plpgsql import nested_statements
+        from pgpreflight.linter.plpgsql import nested_statements
 
         return nested_statements(self)[0]
 
@@ -141,7 +140,7 @@ class Section:
         """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of
         one of `subtypes` (pglast AlterTableType members), DO blocks included: the loop a dozen
         rules would otherwise each write again."""
-        from linter.names import relation_name
+        from pgpreflight.linter.names import relation_name
 
         for stmt, node in self.of(ast.AlterTableStmt):
             if node.relation is None:

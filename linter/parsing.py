@@ -12,8 +12,7 @@ import re
 
 from pglast import parse_sql
 from pglast.parser import ParseError, scan
-
-from linter.migration import Section, SourceFile, Statement, SyntaxProblem
+from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
 
 _LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _META_COMMAND = re.compile(r"^[ \t]*\\.*$", re.M)

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from linter.errors import PgPreflightError
+from pgpreflight.linter.errors import PgPreflightError
 
 LOG = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from typing import Any
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
-
-from linter.migration import Statement
+from pgpreflight.linter.migration import Statement
 
 LOG = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from linter.migration import Statement
-from linter.names import relation_name
+from pgpreflight.linter.migration import Statement
+from pgpreflight.linter.names import relation_name
 
 if TYPE_CHECKING:
-    from linter.context import Context
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.context import Context
+    from pgpreflight.linter.schema import SchemaModel
 
 Exists = Callable[["SchemaModel"], bool]
 

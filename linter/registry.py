@@ -10,8 +10,8 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from linter.findings import SEVERITIES
-from linter.ruledoc import RuleDoc, parse_doc
+from pgpreflight.linter.findings import SEVERITIES
+from pgpreflight.linter.ruledoc import RuleDoc, parse_doc
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,13 @@ def _load(module: ModuleType) -> Rule:
 @cache
 def all_rules() -> dict[str, Rule]:
     """Every rule by id, sorted by id."""
-    import rules
+    from pgpreflight import rules
 
     found: dict[str, Rule] = {}
     for info in pkgutil.iter_modules(rules.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"rules.{info.name}")
+        module = importlib.import_module(f"pgpreflight.rules.{info.name}")
         rule = _load(module)
         if rule.id in found:
             raise RuleDefinitionError(f"duplicate rule id {rule.id}")

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linter import __version__
-from linter.config import Config
-from linter.errors import InputError
-from linter.findings import SEVERITIES, Finding, at_least
-from linter.migration import Migration, Section, SourceFile
-from linter.redact import redact_all
-from linter.registry import Rule
+from pgpreflight.linter import __version__
+from pgpreflight.linter.config import Config
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.findings import SEVERITIES, Finding, at_least
+from pgpreflight.linter.migration import Migration, Section, SourceFile
+from pgpreflight.linter.redact import redact_all
+from pgpreflight.linter.registry import Rule
 
 # Version 1 is what `lint --format json` has always printed; later keys (meta, review, tests,
 # sources, per-migration sections and new indexes) were added without breaking a reader, so the
@@ -161,8 +161,7 @@ def _section_dict(section: Section | None) -> dict[str, Any] | None:
 def _new_indexes(m: Migration) -> list[dict[str, Any]]:
     """Indexes the UP creates: the ones the checklist wants EXPLAIN evidence for."""
     from pglast import ast
-
-    from linter.names import relation_name
+    from pgpreflight.linter.names import relation_name
 
     out = []
     for stmt, node in m.up.of(ast.IndexStmt):
@@ -235,7 +234,7 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
 
 def _enabled_rules(ids: list[str], have: set[str]) -> list[Rule]:
     """Rules that ran without a finding (SARIF lists them): the registry's, when it knows them."""
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     known = all_rules()
     return [known[i] for i in ids if i in known and i not in have]
@@ -243,8 +242,8 @@ def _enabled_rules(ids: list[str], have: set[str]) -> list[Rule]:
 
 def _rule_from(d: dict[str, Any]) -> Rule:
     """The registry's rule when this pgpreflight knows it, else one rebuilt from the saved text."""
-    from linter.registry import all_rules
-    from linter.ruledoc import RuleDoc
+    from pgpreflight.linter.registry import all_rules
+    from pgpreflight.linter.ruledoc import RuleDoc
 
     known = all_rules().get(d["id"])
     if known is not None:

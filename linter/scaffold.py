@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from linter.errors import InputError, PgPreflightError
+from pgpreflight.linter.errors import InputError, PgPreflightError
 
 _TABLE = re.compile(r"^(?:criar|adicionar|create|add)_(?:tabela|table)_(?P<table>[a-z0-9_]+)$")
 _MARKERS = {
@@ -54,7 +54,7 @@ def slugify(text: str) -> str:
 
 
 def _detect_convention(directory: Path) -> str:
-    from linter.discovery import discover
+    from pgpreflight.linter.discovery import discover
 
     if not directory.is_dir() or not any(directory.rglob("*.sql")):
         return "updown"
@@ -64,7 +64,7 @@ def _detect_convention(directory: Path) -> str:
 
 def _sequence_width(directory: Path) -> tuple[int, int] | None:
     """(next number, width) when existing versions are sequence numbers (000001_...), else None."""
-    from linter.discovery import discover
+    from pgpreflight.linter.discovery import discover
 
     versions = [m.version for m in discover([directory])] if directory.is_dir() else []
     if versions and all(v.isdigit() and len(v) < 12 for v in versions):
@@ -125,7 +125,7 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
         folder = directory / f"{now.strftime('%Y-%m-%d-%H%M%S')}_{slug}"
         return {folder / "up.sql": up, folder / "down.sql": down}
     if convention == "flyway":
-        from linter.discovery import discover
+        from pgpreflight.linter.discovery import discover
 
         majors = (
             [

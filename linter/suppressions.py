@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.findings import Finding
-from linter.migration import SourceFile, Statement
-from linter.parsing import comment_spans
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import SourceFile, Statement
+from pgpreflight.linter.parsing import comment_spans
 
 _DIRECTIVE = re.compile(r"^--\s*pgpreflight\s*:\s*(?P<rest>.*)$", re.I | re.S)
 _IGNORE = re.compile(

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pglast import ast
-
-from linter.schema.names import nodes_of
+from pgpreflight.linter.schema.names import nodes_of
 
 IMMUTABLE = "immutable"
 STABLE = "stable"

@@ -28,12 +28,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import add_column_rewrites
-from linter.migration import Migration
-from linter.names import short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import add_column_rewrites
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
 
 ID = "add-column-rewrite"
 SEVERITY = "error"

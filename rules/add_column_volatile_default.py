@@ -35,12 +35,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.volatility import VOLATILE, volatile_functions, volatility
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.volatility import VOLATILE, volatile_functions, volatility
 
 ID = "add-column-volatile-default"
 SEVERITY = "error"

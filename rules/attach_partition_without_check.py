@@ -40,11 +40,10 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
 
 ID = "attach-partition-without-check"
 SEVERITY = "error"

@@ -47,11 +47,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.schema import FOREIGN_KEY, qualify
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.schema import FOREIGN_KEY, qualify
 
 ID = "audit-column-type"
 SEVERITY = "warning"
@@ -70,8 +70,7 @@ _NOW = {"now()", "pg_catalog.now()", "CURRENT_TIMESTAMP", "transaction_timestamp
 def _type_text(configured: str) -> str:
     """The configured type as format_type() prints it (`int8` -> `bigint`)."""
     from pglast import ast, parse_sql
-
-    from linter.schema.names import format_type
+    from pgpreflight.linter.schema.names import format_type
 
     try:
         select = parse_sql(f"SELECT NULL::{configured}")[0].stmt

@@ -30,11 +30,10 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import BoolExprType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import relation_name, short
 
 ID = "backfill-with-ddl"
 SEVERITY = "warning"

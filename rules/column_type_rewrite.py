@@ -39,12 +39,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import column_type, new_type_name, type_change_rewrites
-from linter.migration import Migration
-from linter.names import short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import column_type, new_type_name, type_change_rewrites
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
 
 ID = "column-type-rewrite"
 SEVERITY = "error"

@@ -31,10 +31,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import TransactionStmtKind as K
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "commit-in-wrapped-file"
 SEVERITY = "warning"

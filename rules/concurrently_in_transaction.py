@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.facts import runs_outside_transaction
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.facts import runs_outside_transaction
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "concurrently-in-transaction"
 SEVERITY = "error"

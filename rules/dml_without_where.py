@@ -28,12 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
-from linter.provenance import made_by_migration, reverts_up, table_exists
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.provenance import made_by_migration, reverts_up, table_exists
 
 ID = "dml-without-where"
 SEVERITY = "warning"

@@ -28,12 +28,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import domain_tables
-from linter.migration import Migration
-from linter.names import list_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import domain_tables
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import list_name, short
 
 ID = "domain-constraint"
 SEVERITY = "error"

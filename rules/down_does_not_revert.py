@@ -47,11 +47,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section, Statement
-from linter.schema import SchemaDifference, SchemaModel, diff
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 
 ID = "down-does-not-revert"
 SEVERITY = "error"

@@ -31,12 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import short
-from linter.provenance import (
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import short
+from pgpreflight.linter.provenance import (
     column_exists,
     made_by_migration,
     model_before,

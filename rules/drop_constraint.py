@@ -33,12 +33,11 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section, Statement
-from linter.names import relation_name, short
-from linter.provenance import (
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.provenance import (
     constraint_exists,
     made_by_migration,
     model_before,

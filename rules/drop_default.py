@@ -31,12 +31,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section, Statement
-from linter.names import relation_name, short
-from linter.provenance import reverts_up
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.provenance import reverts_up
 
 ID = "drop-default"
 SEVERITY = "warning"

@@ -29,12 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.provenance import reverts_up
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.provenance import reverts_up
 
 ID = "drop-not-null"
 SEVERITY = "warning"

@@ -33,13 +33,17 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import list_name, short
-from linter.provenance import made_by_migration, model_before, recreated_later, reverts_up
-from linter.schema import SchemaModel
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import list_name, short
+from pgpreflight.linter.provenance import (
+    made_by_migration,
+    model_before,
+    recreated_later,
+    reverts_up,
+)
+from pgpreflight.linter.schema import SchemaModel
 
 ID = "drop-object"
 SEVERITY = "warning"

@@ -31,12 +31,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import list_name, short
-from linter.provenance import made_by_migration, model_before, reverts_up, table_exists
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import list_name, short
+from pgpreflight.linter.provenance import made_by_migration, model_before, reverts_up, table_exists
 
 ID = "drop-table"
 SEVERITY = "warning"

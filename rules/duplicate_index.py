@@ -41,12 +41,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import relation_name, short
-from linter.schema import Index
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema import Index
 
 ID = "duplicate-index"
 SEVERITY = "warning"

@@ -31,11 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.plpgsql import nested_statements
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.plpgsql import nested_statements
 
 ID = "dynamic-sql-not-analysed"
 SEVERITY = "info"

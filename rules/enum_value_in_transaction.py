@@ -33,11 +33,10 @@ from typing import Any
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 from pglast.visitors import Visitor
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section, Statement
-from linter.names import list_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import list_name, short
 
 ID = "enum-value-in-transaction"
 SEVERITY = "error"

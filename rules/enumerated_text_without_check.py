@@ -39,11 +39,11 @@ import fnmatch
 import re
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.schema import CHECK, FOREIGN_KEY
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.schema import CHECK, FOREIGN_KEY
 
 ID = "enumerated-text-without-check"
 SEVERITY = "warning"

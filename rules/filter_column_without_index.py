@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "filter-column-without-index"
 SEVERITY = "warning"
@@ -45,6 +45,6 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
-    from linter.queries.findings import query_findings
+    from pgpreflight.linter.queries.findings import query_findings
 
     yield from query_findings(migrations, ctx)

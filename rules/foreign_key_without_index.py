@@ -38,12 +38,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
-from linter.schema import FOREIGN_KEY, Index
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema import FOREIGN_KEY, Index
 
 ID = "foreign-key-without-index"
 SEVERITY = "warning"

@@ -38,12 +38,11 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
-from linter.schema.names import NAMEDATALEN, referenced_columns
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema.names import NAMEDATALEN, referenced_columns
 
 ID = "index-naming"
 SEVERITY = "info"

@@ -35,10 +35,10 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from linter.config import DEFAULT_FILENAME_PATTERN
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.config import DEFAULT_FILENAME_PATTERN
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "invalid-migration-filename"
 SEVERITY = "warning"

@@ -37,11 +37,10 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.parser import ParseError, parse_plpgsql_json
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.plpgsql import parsed_do_body
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.plpgsql import parsed_do_body
 
 ID = "invalid-plpgsql-body"
 SEVERITY = "error"

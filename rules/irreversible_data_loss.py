@@ -57,12 +57,11 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, DropBehavior, ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.schema import SchemaModel, display
-from linter.schema.names import format_type
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.schema import SchemaModel, display
+from pgpreflight.linter.schema.names import format_type
 
 ID = "irreversible-data-loss"
 SEVERITY = "warning"

@@ -32,12 +32,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import VariableSetKind
-
-from linter.context import Context
-from linter.errors import ConfigError
-from linter.facts import duration_ms, set_value
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.errors import ConfigError
+from pgpreflight.linter.facts import duration_ms, set_value
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "lock-timeout-too-long"
 SEVERITY = "warning"

@@ -36,12 +36,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import relation_name, short
-from linter.schema.names import serial_base
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema.names import serial_base
 
 ID = "not-null-without-default"
 # An error, not the info the first draft had: PostgreSQL rejects the statement on any non-empty

@@ -39,11 +39,11 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.schema import Domain
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.schema import Domain
 
 ID = "nullable-column"
 SEVERITY = "warning"

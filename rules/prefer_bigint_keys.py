@@ -33,11 +33,10 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import qualified, relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import qualified, relation_name, short
 
 ID = "prefer-bigint-keys"
 SEVERITY = "warning"

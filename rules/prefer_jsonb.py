@@ -28,11 +28,10 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
 
 ID = "prefer-jsonb"
 SEVERITY = "warning"

@@ -36,11 +36,10 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section, Statement
-from linter.names import relation_name
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import relation_name
 
 ID = "prefer-robust-statements"
 SEVERITY = "warning"

@@ -33,10 +33,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
 
 ID = "prefer-text-over-varchar"
 SEVERITY = "info"

@@ -51,9 +51,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "query-without-supporting-index"
 SEVERITY = "warning"
@@ -62,6 +62,6 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
-    from linter.queries.findings import query_findings
+    from pgpreflight.linter.queries.findings import query_findings
 
     yield from query_findings(migrations, ctx)

@@ -34,10 +34,9 @@ from pglast import ast
 from pglast.enums import ObjectType
 from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 from pglast.parser import ParseError, scan
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 ID = "quoted-identifier"
 SEVERITY = "info"

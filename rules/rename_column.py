@@ -29,12 +29,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
-from linter.provenance import column_exists, made_by_migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.provenance import column_exists, made_by_migration
 
 ID = "rename-column"
 SEVERITY = "warning"

@@ -31,13 +31,12 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import list_name, relation_name, short
-from linter.provenance import made_by_migration
-from linter.schema import SchemaModel
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import list_name, relation_name, short
+from pgpreflight.linter.provenance import made_by_migration
+from pgpreflight.linter.schema import SchemaModel
 
 ID = "rename-object"
 SEVERITY = "warning"

@@ -32,12 +32,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import ObjectType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Section
-from linter.names import qualified, relation_name, short
-from linter.provenance import made_by_migration, table_exists
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Section
+from pgpreflight.linter.names import qualified, relation_name, short
+from pgpreflight.linter.provenance import made_by_migration, table_exists
 
 ID = "rename-table"
 SEVERITY = "warning"

@@ -40,12 +40,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import describe
-from linter.migration import Migration
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import describe
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
 
 ID = "require-concurrent-index"
 SEVERITY = "error"

@@ -28,11 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
 
 ID = "require-concurrent-refresh"
 SEVERITY = "error"

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.facts import duration_ms
-from linter.findings import Finding
-from linter.locks import TableLock, blocks_writes, describe, statement_action
-from linter.migration import Migration, Statement
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.facts import duration_ms
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import TableLock, blocks_writes, describe, statement_action
+from pgpreflight.linter.migration import Migration, Statement
 
 ID = "require-statement-timeout"
 SEVERITY = "warning"

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
-from linter.names import short
-from linter.schema.names import serial_base
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
+from pgpreflight.linter.schema.names import serial_base
 
 ID = "serial-column"
 SEVERITY = "warning"

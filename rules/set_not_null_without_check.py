@@ -37,12 +37,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import has_not_null_check
-from linter.migration import Migration, Statement
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import has_not_null_check
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import relation_name, short
 
 ID = "set-not-null-without-check"
 SEVERITY = "error"

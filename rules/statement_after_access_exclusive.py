@@ -33,13 +33,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.facts import duration_ms
-from linter.findings import Finding
-from linter.locks import Lock, TableLock, blocks_writes, statement_action
-from linter.migration import Migration, Statement
-from linter.names import short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.facts import duration_ms
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import Lock, TableLock, blocks_writes, statement_action
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import short
 
 ID = "statement-after-access-exclusive"
 SEVERITY = "warning"

@@ -33,13 +33,12 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType
-
-from linter.context import Context
-from linter.facts import duration_ms
-from linter.findings import Finding
-from linter.locks import subcommand_name
-from linter.migration import Migration
-from linter.names import relation_name, short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.facts import duration_ms
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import subcommand_name
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import relation_name, short
 
 ID = "trigger-on-existing-table"
 SEVERITY = "warning"

@@ -27,12 +27,11 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import DropBehavior
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration, Statement
-from linter.names import relation_name, short
-from linter.provenance import model_before
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.provenance import model_before
 
 ID = "truncate-table"
 SEVERITY = "warning"

@@ -29,12 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-
-from linter.context import Context
-from linter.findings import Finding
-from linter.locks import REWRITE, Lock
-from linter.migration import Migration
-from linter.names import short
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.locks import REWRITE, Lock
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.names import short
 
 ID = "vacuum-full-or-cluster"
 SEVERITY = "error"

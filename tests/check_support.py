@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-
-from linter.check.result import InvalidIndex, SectionTrace
-from linter.check.trace import SectionTracer, TraceOptions
-from linter.discovery import discover
-from linter.migration import Migration
+from pgpreflight.linter.check.result import InvalidIndex, SectionTrace
+from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.migration import Migration
 
 
 def migration(
@@ -31,8 +30,7 @@ def migration(
 def schema_model(sql: str) -> Any:
     """The static schema model after `sql` (what the static predictions see)."""
     from pglast import parse_sql
-
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.schema import SchemaModel
 
     model = SchemaModel()
     for raw in parse_sql(sql):

@@ -12,8 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
-from linter.pgserver import ScratchServer
+from pgpreflight.linter.pgserver import ScratchServer
 
 TEMPLATE_DB = "pgpreflight_test_template"
 _counter = itertools.count(1)

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from linter.config import Config, validate
-from linter.engine import lint
-from linter.findings import Finding
+from pgpreflight.linter.config import Config, validate
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.findings import Finding
 
 DEFAULT_FILE = "202401011200__example.sql"
 _FILE_MARKER = re.compile(r"^--\s*file:\s*(\S+)\s*$", re.M)

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from linter.config import Config
-from linter.engine import lint
-from linter.result import RunResult
+from pgpreflight.linter.config import Config
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.result import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = Path(__file__).parent / "fixtures" / "report" / "plans_pg15.json"
@@ -57,8 +57,8 @@ def lint_folder(folder: Path, **values: Any) -> RunResult:
 def checked_result(server: Any, tmp_path: Path) -> RunResult:
     """Two migrations linted, then the second checked for real on `server` (the pg_server
     fixture), with EXPLAIN evidence for its new index from the recorded plans."""
-    from linter.check.result import CheckResult, ServerInfo
-    from linter.check.runner import CheckOptions, check_on_server
+    from pgpreflight.linter.check.result import CheckResult, ServerInfo
+    from pgpreflight.linter.check.runner import CheckOptions, check_on_server
 
     folder = write(
         tmp_path / "migrations",

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.cli import main
 
-from linter.cli import main
 from tests.helpers import git
 
 CLEAN = "-- UP\nCREATE TABLE {t} (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE {t};\n"

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from linter.pgserver import processes_using
+from pgpreflight.linter.pgserver import processes_using
 
 REPO = Path(__file__).resolve().parents[1]
 

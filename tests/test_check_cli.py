@@ -13,9 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from linter.discovery import discover
-from linter.pgserver import ScratchServer, processes_using
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.pgserver import ScratchServer, processes_using
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "examples" / "assist-move-assist"
@@ -36,7 +35,7 @@ def _run(
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     clean.update({"TMPDIR": str(tmpdir), "PYTHONPATH": str(REPO)}, **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "linter", "check", *args],
+        [sys.executable, "-m", "pgpreflight.linter", "check", *args],
         cwd=REPO,
         env=clean,
         capture_output=True,
@@ -87,7 +86,7 @@ def test_example_project_on_a_fresh_scratch_server(private_tmp: Path, tmp_path: 
 def test_target_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
-    from linter.check.cli import target_dsn
+    from pgpreflight.linter.check.cli import target_dsn
 
     args = argparse.Namespace(database=None, scratch=False)
     for name in ("PGPREFLIGHT_DATABASE_URL", "PGHOST", "PGDATABASE", "PGSERVICE"):
@@ -178,7 +177,7 @@ def test_ctrl_c_during_a_check_leaves_nothing_behind(private_tmp: Path) -> None:
     # stderr is a terminal, as for a person at the keyboard: progress names each trace step
     master, slave = pty.openpty()
     child = subprocess.Popen(
-        [sys.executable, "-m", "linter", "check", "--no-explain", str(EXAMPLE)],
+        [sys.executable, "-m", "pgpreflight.linter", "check", "--no-explain", str(EXAMPLE)],
         cwd=REPO,
         env=clean,
         stdout=subprocess.DEVNULL,

@@ -36,7 +36,7 @@ def test_check_writes_report_markdown_and_runs_tests(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "linter",
+            "pgpreflight.linter",
             "check",
             "--no-explain",
             "--report",
@@ -77,7 +77,7 @@ def test_failing_integration_tests_fail_the_check(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "linter",
+            "pgpreflight.linter",
             "check",
             "--quiet",
             "--no-explain",

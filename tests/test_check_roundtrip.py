@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pgpreflight.linter.check.result import CheckResult
+from pgpreflight.linter.check.runner import CheckOptions, check_on_server, select_pending
+from pgpreflight.linter.pgserver import ScratchServer
 
-from linter.check.result import CheckResult
-from linter.check.runner import CheckOptions, check_on_server, select_pending
-from linter.pgserver import ScratchServer
 from tests.check_support import migration
 
 _runs = itertools.count(1)

@@ -11,11 +11,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from pgpreflight.linter.check.runner import CheckOptions
+from pgpreflight.linter.check.target import TargetOptions, connect, run_target
+from pgpreflight.linter.errors import PgPreflightError
+from pgpreflight.linter.pgserver import ScratchServer
 
-from linter.check.runner import CheckOptions
-from linter.check.target import TargetOptions, connect, run_target
-from linter.errors import PgPreflightError
-from linter.pgserver import ScratchServer
 from tests.check_support import migration
 
 _runs = itertools.count(1)
@@ -322,7 +322,7 @@ def test_history_auto_detection_goose(pg_server: ScratchServer, pg_db: str, tmp_
 def test_history_tables_of_common_runners(
     pg_db: str, tmp_path: Path, ddl: str, table: str, applied: set[str], current: str | None
 ) -> None:
-    from linter.check.target import first_pending, read_history
+    from pgpreflight.linter.check.target import first_pending, read_history
 
     with psycopg.connect(pg_db, autocommit=True) as conn:
         conn.execute(ddl)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.locks import blocks, headline_blocks
+from pgpreflight.linter.check.trace import cannot_run_in_transaction
 
-from linter.check import catalog
-from linter.check.locks import blocks, headline_blocks
-from linter.check.trace import cannot_run_in_transaction
 from tests.check_support import migration, setup, table_locks, trace_up
 
 SCHEMA = """
@@ -279,7 +279,7 @@ def test_per_statement_mode(pg_db: str, tmp_path: Path) -> None:
 def test_static_findings_are_confirmed_or_contradicted(
     pg_db: str, tmp_path: Path, sql: str, rule: str, verdict: str
 ) -> None:
-    from linter.check.expected import RULE_CLAIMS
+    from pgpreflight.linter.check.expected import RULE_CLAIMS
 
     setup(pg_db, SCHEMA)
     m = migration(tmp_path, sql)
@@ -294,7 +294,7 @@ def test_static_findings_are_confirmed_or_contradicted(
 def test_rule_module_can_state_its_own_claim() -> None:
     import types
 
-    from linter.check.expected import rule_claims
+    from pgpreflight.linter.check.expected import rule_claims
 
     module = types.SimpleNamespace(LOCK="SHARE", REWRITE=False)
     rule = types.SimpleNamespace(module=module)

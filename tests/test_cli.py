@@ -10,12 +10,10 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
+from pgpreflight.linter.cli import main
 
-from linter.cli import main
-
-SARIF_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
-)
+# The official SARIF 2.1.0 schema, vendored: no test reads outside the repository.
+SARIF_SCHEMA = Path(__file__).resolve().parent / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 BAD = "-- UP\nCREATE TABLE a (id int);\nCREAT TABLE b (id int);\n"
 GOOD = "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n"
 SELECT = 'select = ["missing-down-section", "syntax-error", "unreadable-migration"]\n'
@@ -237,7 +235,7 @@ def test_rules_and_rule_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_python_dash_m_entry_point(repo: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "linter", "lint", "migrations"],
+        [sys.executable, "-m", "pgpreflight.linter", "lint", "migrations"],
         capture_output=True,
         text=True,
         cwd=repo,
@@ -247,7 +245,7 @@ def test_python_dash_m_entry_point(repo: Path) -> None:
 
 def test_lint_imports_no_heavy_libraries(repo: Path) -> None:
     code = (
-        "import sys; from linter.cli import main; rc = main(['lint', 'migrations/202401011300__good.sql']);"
+        "import sys; from pgpreflight.linter.cli import main; rc = main(['lint', 'migrations/202401011300__good.sql']);"
         "heavy = [m for m in ('psycopg', 'jinja2', 'sqlglot', 'pygments') if m in sys.modules];"
         "print('HEAVY', heavy); sys.exit(rc)"
     )

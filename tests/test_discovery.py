@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from linter.discovery import discover
-from linter.errors import InputError
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.errors import InputError
 
 
 def _write(root: Path, files: dict[str, str | bytes]) -> Path:

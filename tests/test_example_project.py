@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.config import Config, load_config
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.registry import all_rules
 
-from linter.config import Config, load_config
-from linter.engine import lint
-from linter.registry import all_rules
 from tests.helpers import make_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
+from pgpreflight.linter.explain.thresholds import Thresholds
 
-from linter.discovery import discover
-from linter.explain.runner import ExplainOptions, run_explain, schema_after
-from linter.explain.thresholds import Thresholds
 from tests.helpers import make_config, write_history
 
 BASELINE = """
@@ -211,7 +211,7 @@ def test_text_line_per_index(evidence: Any) -> None:
 
 
 def test_verdict_thresholds_decide(evidence: Any) -> None:
-    from linter.explain.verdict import decide
+    from pgpreflight.linter.explain.verdict import decide
 
     v = verdicts(evidence)["idx_pessoas_cidade"]
     runs = [q for q in evidence.queries if q.index == v.index.name]
@@ -229,8 +229,8 @@ def test_verdict_thresholds_decide(evidence: Any) -> None:
 
 
 def _m(ms: float, blocks: float, runs: list[float] | None = None, temp: float = 0) -> Any:
-    from linter.explain.measure import Measurement
-    from linter.explain.plan import parse_plan
+    from pgpreflight.linter.explain.measure import Measurement
+    from pgpreflight.linter.explain.plan import parse_plan
 
     plan = parse_plan([{"Plan": {"Node Type": "Result"}}])
     return Measurement(ms, blocks, temp, 1.0, 1.0, [], plan, runs or [ms])
@@ -251,7 +251,7 @@ def _m(ms: float, blocks: float, runs: list[float] | None = None, temp: float = 
     ],
 )
 def test_gain_thresholds(before: Any, after: Any, helps: bool, why: str) -> None:
-    from linter.explain.verdict import gain
+    from pgpreflight.linter.explain.verdict import gain
 
     g = gain(before, after, Thresholds())
     assert (g.helps, g.why) == (helps, why)
@@ -261,9 +261,8 @@ def test_workload_from_pg_stat_statements(tmp_path: Path) -> None:
     """Target mode's workload: top pg_stat_statements entries on the tables with new indexes,
     measured like application queries (a server of its own: the module must be preloaded)."""
     import psycopg
-
-    from linter.explain.workload import top_statements
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.explain.workload import top_statements
+    from pgpreflight.linter.pgserver import ScratchServer
 
     settings = {"shared_preload_libraries": "'pg_stat_statements'"}
     with ScratchServer(
@@ -334,8 +333,7 @@ def test_hypopg_estimates_on_the_target(pg_db: str) -> None:
     """With HypoPG on the target: a plain EXPLAIN with the new index hypothetical. Without it, a
     note says so. Both paths are real: which one runs depends on the machine's PostgreSQL."""
     import psycopg
-
-    from linter.explain.hypo import estimate
+    from pgpreflight.linter.explain.hypo import estimate
 
     with psycopg.connect(pg_db, autocommit=True) as conn:
         for stmt in discover_sql(BASELINE):
@@ -422,10 +420,9 @@ def test_target_reads_use_the_session_they_are_given_and_never_raise(pg_db: str)
     """The workload and HypoPG readers run in the target session check opens (read-only, tagged,
     timeouts set); a target that cannot be reached is a note, not a crash."""
     import psycopg
-
-    from linter.errors import PgPreflightError
-    from linter.explain.hypo import read_estimates
-    from linter.explain.workload import read_workload
+    from pgpreflight.linter.errors import PgPreflightError
+    from pgpreflight.linter.explain.hypo import read_estimates
+    from pgpreflight.linter.explain.workload import read_workload
 
     def unreachable() -> psycopg.Connection:
         raise PgPreflightError("cannot connect to the target (db.example:5432/app): timeout")

@@ -29,7 +29,15 @@ FORMATS = {
 def test_example_project_output(fmt: str, update_golden: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
     proc = subprocess.run(
-        [sys.executable, "-m", "linter", "lint", "examples/assist-move-assist", "--format", fmt],
+        [
+            sys.executable,
+            "-m",
+            "pgpreflight.linter",
+            "lint",
+            "examples/assist-move-assist",
+            "--format",
+            fmt,
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -53,7 +61,7 @@ def test_example_sarif_validates_against_the_official_schema() -> None:
     import jsonschema
 
     schema = json.loads(
-        (REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json").read_text()
+        (REPO / "tests" / "fixtures" / "schemas" / "sarif-schema-2.1.0.json").read_text()
     )
     doc = json.loads((GOLDEN / "assist-move-assist.sarif.sarif").read_text())
     jsonschema.validate(doc, schema)

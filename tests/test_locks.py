@@ -16,8 +16,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from pglast import parse_sql
-
-from linter.locks import (
+from pgpreflight.linter.locks import (
     CONFLICTS,
     Lock,
     blocked,
@@ -25,8 +24,9 @@ from linter.locks import (
     statement_locks,
     type_change_rewrites,
 )
-from linter.pgserver import ScratchServer
-from linter.schema import SchemaModel
+from pgpreflight.linter.pgserver import ScratchServer
+from pgpreflight.linter.schema import SchemaModel
+
 from tests.conftest import TEMPLATE_DB
 
 SETUP = """

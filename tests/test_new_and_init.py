@@ -7,10 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from linter.cli import main
-from linter.config import load_config
-from linter.scaffold import plan, slugify
+from pgpreflight.linter.cli import main
+from pgpreflight.linter.config import load_config
+from pgpreflight.linter.scaffold import plan, slugify
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_new_creates_a_migration_that_passes_lint(
 def test_new_cli_refuses_existing_file(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linter.scaffold as scaffold
+    import pgpreflight.linter.scaffold as scaffold
 
     class Frozen(datetime):
         @classmethod
@@ -107,7 +106,7 @@ def test_new_in_each_convention(
         (tmp_path / name).write_text("SELECT 1;\n")
     files = plan("add tags", tmp_path, convention, datetime(2024, 5, 1, 12, 30))
     assert sorted(p.relative_to(tmp_path).as_posix() for p in files) == sorted(expected)
-    from linter.discovery import discover
+    from pgpreflight.linter.discovery import discover
 
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)

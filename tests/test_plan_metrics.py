@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from linter.explain.lint import (
+from pgpreflight.linter.explain.lint import (
     FILTER_AFTER_INDEX,
     HASH_SPILL,
     HEAP_FETCHES,
@@ -18,8 +17,8 @@ from linter.explain.lint import (
     WORKERS_SHORT,
     lint_plan,
 )
-from linter.explain.plan import parse_plan
-from linter.explain.thresholds import Thresholds
+from pgpreflight.linter.explain.plan import parse_plan
+from pgpreflight.linter.explain.thresholds import Thresholds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 VERSIONS = ["pg15", "pg18"]
@@ -170,7 +169,7 @@ def test_thresholds_change_the_verdict(version: str) -> None:
 
 
 def test_thresholds_from_config() -> None:
-    from linter.errors import ConfigError
+    from pgpreflight.linter.errors import ConfigError
 
     t = Thresholds.from_config({"misestimate-factor": 20, "helps-min-time-ms": 0.5})
     assert t.misestimate_factor == 20 and t.helps_min_time_ms == 0.5

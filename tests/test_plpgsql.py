@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from pglast import ast
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.migration import Statement
+from pgpreflight.linter.plpgsql import nested_statements
 
-from linter.discovery import discover
-from linter.migration import Statement
-from linter.plpgsql import nested_statements
 from tests.helpers import lint_findings, write_history
 
 DO_BLOCK = """-- UP
@@ -117,8 +117,8 @@ def test_every_rule_sees_statements_inside_do_blocks(tmp_path: Path) -> None:
 
 
 def test_nested_statements_share_their_do_blocks_facts_inside_a_transaction(tmp_path: Path) -> None:
-    from linter.engine import _nested_facts
-    from linter.facts import compute_facts
+    from pgpreflight.linter.engine import _nested_facts
+    from pgpreflight.linter.facts import compute_facts
 
     sql = (
         "-- +goose Up\n"

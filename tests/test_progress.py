@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from linter.progress import Progress
+from pgpreflight.linter.progress import Progress
 
 
 class Tty(io.StringIO):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pglast
 import pytest
+from pgpreflight.linter.migration import SourceFile
+from pgpreflight.linter.parsing import comment_spans
+from pgpreflight.linter.queries import analyse_queries
+from pgpreflight.linter.queries.loading import migration_blocks, query_files, split_statements
+from pgpreflight.linter.queries.predicates import analyse
+from pgpreflight.linter.schema import SchemaModel
 
-from linter.migration import SourceFile
-from linter.parsing import comment_spans
-from linter.queries import analyse_queries
-from linter.queries.loading import migration_blocks, query_files, split_statements
-from linter.queries.predicates import analyse
-from linter.schema import SchemaModel
 from tests.helpers import make_config
 
 DDL = """
@@ -287,7 +287,7 @@ def test_query_files_from_config(tmp_path: Path) -> None:
     config = make_config(tmp_path, queries=["queries/**/*.sql", "one.sql", "queries"])
     names = [p.relative_to(tmp_path).as_posix() for p in query_files(config)]
     assert names == ["queries/a.sql", "queries/sub/b.sql", "one.sql"]
-    from linter.errors import InputError
+    from pgpreflight.linter.errors import InputError
 
     with pytest.raises(InputError, match=r"missing\.sql"):
         query_files(make_config(tmp_path, queries=["missing.sql"]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.engine import lint
 
-from linter.engine import lint
 from tests.helpers import ids, lint_findings, make_config, write_history
 
 SCHEMA = """
@@ -204,7 +204,7 @@ def test_no_queries_means_no_sqlglot(tmp_path: Path) -> None:
 
     write_history(SCHEMA, tmp_path / "migrations")
     code = (
-        "import sys; from linter.engine import lint; from tests.helpers import make_config;"
+        "import sys; from pgpreflight.linter.engine import lint; from tests.helpers import make_config;"
         "from pathlib import Path;"
         f"lint([Path({str(tmp_path / 'migrations')!r})], "
         f"make_config(Path({str(tmp_path)!r}), select={ALL!r}));"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linter.ruletable import BEGIN, END, rule_table
+from pgpreflight.linter.ruletable import BEGIN, END, rule_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.report import html
 
-from linter.report import html
 from tests.cdp import Browser, find_chromium
 from tests.report_support import checked_result, lint_folder, write
 from tests.test_report_html import EVIL

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.report import checklist as cl
+from pgpreflight.linter.report import integration, review
 
-from linter.errors import InputError
-from linter.report import checklist as cl
-from linter.report import integration, review
 from tests.report_support import BASE, CHANGE, lint_folder, write
 
 
@@ -266,7 +266,7 @@ def test_uncommitted_migration_needs_a_person(tmp_path: Path) -> None:
 
 
 def test_report_command_adds_review_and_test_evidence(tmp_path: Path) -> None:
-    from linter.cli import main
+    from pgpreflight.linter.cli import main
 
     folder = write(tmp_path / "migrations", {"202401010000__criar_oficinas.sql": BASE})
     saved, md = tmp_path / "r.json", tmp_path / "c.md"

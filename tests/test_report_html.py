@@ -8,11 +8,12 @@ import json
 import re
 from pathlib import Path
 
-from linter.cli import main
-from linter.config import Config
-from linter.report import RenderOptions, html, markdown, renderer
-from linter.report.cli import attach_evidence
-from linter.report.integration import run_command
+from pgpreflight.linter.cli import main
+from pgpreflight.linter.config import Config
+from pgpreflight.linter.report import RenderOptions, html, markdown, renderer
+from pgpreflight.linter.report.cli import attach_evidence
+from pgpreflight.linter.report.integration import run_command
+
 from tests.report_support import BASE, CHANGE, ROOT, lint_folder, write
 
 EXAMPLE = ROOT / "examples" / "assist-move-assist"
@@ -258,7 +259,7 @@ def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
         },
     }
     data = result.to_dict()
-    from linter.report import checklist as cl
+    from pgpreflight.linter.report import checklist as cl
 
     item = {i["id"]: i for i in cl.checklist(data)["items"]}["explain"]
     assert item["status"] == "warning" and "used, no gain" in item["evidence"][0]["text"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from pgpreflight.linter.report import markdown
 
-from linter.report import markdown
 from tests.report_support import ROOT, lint_folder, write
 
 EXAMPLE = ROOT / "examples" / "assist-move-assist"

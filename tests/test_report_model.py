@@ -8,12 +8,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pgpreflight.linter.cli import main
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.report import RenderOptions, renderer
+from pgpreflight.linter.report.meta import collect, redact, target_label
+from pgpreflight.linter.result import RunResult
 
-from linter.cli import main
-from linter.errors import InputError
-from linter.report import RenderOptions, renderer
-from linter.report.meta import collect, redact, target_label
-from linter.result import RunResult
 from tests.report_support import BASE, CHANGE, ROOT, lint_folder, write
 
 SCHEMA = json.loads((ROOT / "linter" / "report" / "result-schema.json").read_text())
@@ -158,7 +158,8 @@ def test_checked_result_validates_and_rerenders_identically(
 ) -> None:
     """A result with a real database check (and EXPLAIN evidence) is valid against the schema
     and renders the same HTML and Markdown after a trip through its JSON file."""
-    from linter.report import html, markdown
+    from pgpreflight.linter.report import html, markdown
+
     from tests.report_support import checked_result
 
     result = checked_result(pg_server, tmp_path)

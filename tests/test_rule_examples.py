@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.changes import ChangeSet
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.registry import all_rules
 
-from linter.changes import ChangeSet
-from linter.engine import lint
-from linter.registry import all_rules
 from tests.helpers import make_config, write_history
 
 RULES = all_rules()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pgpreflight.rules.irreversible_data_loss import narrowing
 
-from rules.irreversible_data_loss import narrowing
 from tests.helpers import lint_findings
 
 RULE = "irreversible-data-loss"

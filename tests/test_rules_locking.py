@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from pgpreflight.linter.config import load_config
+from pgpreflight.linter.engine import lint
+from pgpreflight.linter.facts import duration_ms
 
-from linter.config import load_config
-from linter.engine import lint
-from linter.facts import duration_ms
 from tests.helpers import ids, lint_findings, make_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from pglast import parse_sql
+from pgpreflight.linter.schema import SchemaModel
 
-from linter.schema import SchemaModel
 from tests.helpers import ids, lint_findings
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linter.findings import Finding
+from pgpreflight.linter.findings import Finding
+
 from tests.helpers import lint_findings
 
 

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from linter.discovery import discover
-from linter.schema import SchemaModel, diff
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.schema import SchemaModel, diff
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 USER_SCHEMAS = "nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from linter.cli import main
+from pgpreflight.linter.cli import main
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 EXAMPLE = (

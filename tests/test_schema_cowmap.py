@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linter.schema.cowmap import CowMap
+from pgpreflight.linter.schema.cowmap import CowMap
 
 
 def test_copies_are_independent_and_share_untouched_buckets() -> None:
@@ -48,7 +48,7 @@ def test_iteration_follows_insertion_like_a_dict() -> None:
 
 
 def test_append_log_copies_share_storage_and_fork_on_divergence() -> None:
-    from linter.schema.cowmap import AppendLog
+    from pgpreflight.linter.schema.cowmap import AppendLog
 
     log: AppendLog[str] = AppendLog()
     log.append("a")

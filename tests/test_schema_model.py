@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 from pglast import parse_sql
-
-from linter.discovery import discover
-from linter.schema import SchemaModel, diff
+from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.schema import SchemaModel, diff
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linter.registry import all_rules
+from pgpreflight.linter.registry import all_rules
+
 from tests.helpers import lint_findings
 
 BASE = (

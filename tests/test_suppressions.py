@@ -81,7 +81,8 @@ def test_per_file_ignores(tmp_path: Path) -> None:
 def test_suppression_in_an_application_query_file(tmp_path: Path) -> None:
     """A query file's findings are silenced like a migration's: the comment above a query
     covers every line of it."""
-    from linter.engine import lint
+    from pgpreflight.linter.engine import lint
+
     from tests.helpers import make_config, write_history
 
     write_history(

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from linter.explain.synthesis import synthesize
+from pgpreflight.linter.explain.synthesis import synthesize
 
 SCHEMA = """
 CREATE TYPE humor AS ENUM ('feliz', 'triste', 'neutro');

@@ -11,14 +11,14 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from linter.errors import ConfigError
+from pgpreflight.linter.errors import ConfigError
 
 DATABASE_ENV = "PGPREFLIGHT_DATABASE_URL"
 _LIBPQ_TARGET_ENV = ("PGHOST", "PGDATABASE", "PGSERVICE")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from linter.cli import add_common
+    from pgpreflight.linter.cli import add_common
 
     add_common(parser)
     db = parser.add_argument_group("database")
@@ -92,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--json", dest="json_result", type=Path, help="also save the full result as JSON"
     )
-    from linter.report.cli import add_report_options
+    from pgpreflight.linter.report.cli import add_report_options
 
     add_report_options(out, test_command=True)
 
@@ -111,7 +111,7 @@ def target_dsn(args: argparse.Namespace) -> str | None:
 
 
 def _overrides(args: argparse.Namespace, config: Any) -> Any:
-    from linter.config import apply_overrides
+    from pgpreflight.linter.config import apply_overrides
 
     values = {
         "history-table": args.history_table,
@@ -125,14 +125,14 @@ def _overrides(args: argparse.Namespace, config: Any) -> Any:
 
 
 def run(args: argparse.Namespace, config: Any) -> int:
-    from linter.check.expected import rule_claims
-    from linter.check.result import CheckResult
-    from linter.check.runner import CheckOptions, run_scratch
-    from linter.check.text import render_check
-    from linter.check.trace import group_findings
-    from linter.cli import changes_for, lint_targets, use_color, write_output
-    from linter.engine import lint
-    from linter.report import RenderOptions, renderer
+    from pgpreflight.linter.check.expected import rule_claims
+    from pgpreflight.linter.check.result import CheckResult
+    from pgpreflight.linter.check.runner import CheckOptions, run_scratch
+    from pgpreflight.linter.check.text import render_check
+    from pgpreflight.linter.check.trace import group_findings
+    from pgpreflight.linter.cli import changes_for, lint_targets, use_color, write_output
+    from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.report import RenderOptions, renderer
 
     config = _overrides(args, config)
     if args.execute_on_target and target_dsn(args) is None:
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         changes=changes,
     )
 
-    from linter.progress import Progress
+    from pgpreflight.linter.progress import Progress
 
     # One status line on a terminal (which migration, which step); silent in CI logs and pipes.
     status = Progress.for_terminal(args.quiet)
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         if dsn is None:
             check = run_scratch(result.migrations, options)
         else:
-            from linter.check.target import TargetOptions, run_target
+            from pgpreflight.linter.check.target import TargetOptions, run_target
 
             check = run_target(
                 result.migrations,
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
                 TargetOptions.from_config(dsn, config, args.execute_on_target),
             )
     except Exception:
-        from linter.pgserver import interrupted_by
+        from pgpreflight.linter.pgserver import interrupted_by
 
         signum = interrupted_by()
         if signum is not None:  # only the server vanishing under Ctrl-C/SIGTERM: say that
@@ -200,7 +200,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
     status.done()
     check_dict = check.to_dict()
     result.check = check_dict
-    from linter.report.cli import attach_evidence, wants_report, write_reports
+    from pgpreflight.linter.report.cli import attach_evidence, wants_report, write_reports
 
     if wants_report(args):
         attach_evidence(result, args, config, command="check", target_dsn=dsn)
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
     else:
         output = renderer("text")(result, render_options) + "\n" + render_check(check_dict)
         if check_dict.get("explain"):
-            from linter.explain.text import render_evidence
+            from pgpreflight.linter.explain.text import render_evidence
 
             output += "\n" + render_evidence(check_dict["explain"])
     if args.json_result:
@@ -227,7 +227,7 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
     """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain)."""
     if args.synthesize_rows is not None and args.synthesize_rows < 0:
         raise ConfigError("--synthesize-rows must be 0 or more")
-    from linter.explain.runner import ExplainOptions, run_explain, schema_after
+    from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
 
     explain_options = ExplainOptions.from_config(
         config,
@@ -238,9 +238,9 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
     schema = schema_after(migrations)
     dsn = target_dsn(args)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
-        from linter.check.target import TargetOptions, connect
-        from linter.explain.hypo import read_estimates
-        from linter.explain.workload import read_workload
+        from pgpreflight.linter.check.target import TargetOptions, connect
+        from pgpreflight.linter.explain.hypo import read_estimates
+        from pgpreflight.linter.explain.workload import read_workload
 
         target_options = TargetOptions.from_config(dsn, config, False)
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from linter.locks import CONFLICTS, Lock
+from pgpreflight.linter.locks import CONFLICTS, Lock
 
 # The one conflict table is linter.locks' (checked against pg_locks by tests/test_locks.py); the
 # trace reads modes as text, spelled as the manual spells them.

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from linter.check import catalog
-from linter.check.result import PostCondition
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.result import PostCondition
 
 _FK_WITHOUT_INDEX_SQL = """
 SELECT n.nspname, c.relname, con.conname,

@@ -20,16 +20,16 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from linter.check import catalog
-from linter.check.result import (
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.result import (
     DataLoss,
     MigrationCheck,
     RoundTrip,
     SchemaDifference,
     SectionTrace,
 )
-from linter.check.trace import SectionTracer, TraceOptions
-from linter.migration import Migration, Section
+from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.migration import Migration, Section
 
 LOG = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linter.check import catalog
-from linter.check.postconditions import postconditions
-from linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
-from linter.check.roundtrip import Scenario, run_scenario
-from linter.check.trace import TraceOptions, cannot_run_in_transaction
-from linter.errors import InputError, PgPreflightError
-from linter.migration import Migration, Section, version_key
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.postconditions import postconditions
+from pgpreflight.linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
+from pgpreflight.linter.check.roundtrip import Scenario, run_scenario
+from pgpreflight.linter.check.trace import TraceOptions, cannot_run_in_transaction
+from pgpreflight.linter.errors import InputError, PgPreflightError
+from pgpreflight.linter.migration import Migration, Section, version_key
 
 LOG = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _database_url(server: Any, dbname: str) -> str:
 
 def _run_tests(server: Any, dbname: str, options: CheckOptions, result: CheckResult) -> None:
     """The guide's checklist item 2: integration tests against the migrated scratch database."""
-    from linter.report.integration import run_command
+    from pgpreflight.linter.report.integration import run_command
 
     assert options.test_command is not None
     _say(options, f"integration tests: {options.test_command}")
@@ -227,7 +227,7 @@ def _run_explain_step(
 def schema_model(migrations: Sequence[Migration]) -> Any:
     """The static schema model after `migrations` (what linter.locks predicts on), or None."""
     try:
-        from linter.schema import SchemaModel
+        from pgpreflight.linter.schema import SchemaModel
 
         model = SchemaModel()
     except Exception:  # the static model is optional for the check
@@ -285,7 +285,7 @@ def _replay_baseline(
 
 def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> CheckResult:
     """Scratch mode: a private server, started once, removed at the end."""
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.pgserver import ScratchServer
 
     first = select_pending(migrations, options)
     started = time.perf_counter()

@@ -30,15 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from pglast import ast
-
-from linter.check import catalog
-from linter.check.result import CheckResult, ServerInfo, TargetInfo
-from linter.check.runner import CheckOptions, check_on_server, schema_model
-from linter.check.trace import SectionTracer, TraceOptions
-from linter.errors import PgPreflightError
-from linter.migration import Migration, version_key
-from linter.names import relation_name, short
-from linter.schema.names import nodes_of
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.result import CheckResult, ServerInfo, TargetInfo
+from pgpreflight.linter.check.runner import CheckOptions, check_on_server, schema_model
+from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.errors import PgPreflightError
+from pgpreflight.linter.migration import Migration, version_key
+from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema.names import nodes_of
 
 LOG = logging.getLogger(__name__)
 
@@ -540,7 +539,7 @@ def run_target(
             if table is None and (options.since is not None or options.changed is not None):
                 # A database without any migration history (a CI service container, a fresh
                 # staging database): the baseline is replayed on the scratch copy, never here.
-                from linter.check.runner import select_pending
+                from pgpreflight.linter.check.runner import select_pending
 
                 first = select_pending(migrations, options)
                 unapplied_from = 0
@@ -620,7 +619,7 @@ def _replay(
     def prepare(srv: Any, dbname: str) -> None:
         copy_schema(srv, opts.dsn, opts, dbname)
         if unapplied_from is not None and unapplied_from < first:
-            from linter.check.runner import apply_section
+            from pgpreflight.linter.check.runner import apply_section
 
             with psycopg.connect(srv.conninfo(dbname), autocommit=True) as conn:
                 for m in migrations[unapplied_from:first]:
@@ -642,7 +641,7 @@ def _replay(
 
     if server is not None:
         return _on(server, migrations, first, options, mode, prepare)
-    from linter.pgserver import ScratchServer
+    from pgpreflight.linter.pgserver import ScratchServer
 
     started = time.perf_counter()
     with ScratchServer(options.pg_bin, major=options.pg_major) as own:

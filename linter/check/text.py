@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linter.check.locks import headline_blocks, strength
+from pgpreflight.linter.check.locks import headline_blocks, strength
 
 _BLOCK_WORDS = {"SELECT": "reads", "INSERT/UPDATE/DELETE": "writes", "DDL": "DDL"}
 

@@ -23,10 +23,9 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import TransactionStmtKind
-
-from linter.check import catalog
-from linter.check.locks import blocks, mode_name, strength
-from linter.check.result import (
+from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.locks import blocks, mode_name, strength
+from pgpreflight.linter.check.result import (
     Agreement,
     CatalogChange,
     InvalidIndex,
@@ -37,8 +36,8 @@ from linter.check.result import (
     StatementTrace,
     TableAgreement,
 )
-from linter.migration import Migration, Section, Statement
-from linter.names import short
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import short
 
 LOG = logging.getLogger(__name__)
 
@@ -512,7 +511,7 @@ class SectionTracer:
         """The static core's prediction (linter.locks.statement_locks) on the schema model of
         the state before the statement; [] when it has none or cannot tell."""
         try:
-            from linter.locks import statement_locks
+            from pgpreflight.linter.locks import statement_locks
 
             return list(statement_locks(node, self.model, (self.options.server_major,)))
         except Exception:  # a prediction bug must not stop the trace; the check reports facts
@@ -530,7 +529,7 @@ class SectionTracer:
     ) -> Agreement | None:
         """Compare, table by table, the lock and rewrite the static core predicts with what
         the trace observed on the tables that existed before the transaction."""
-        from linter.locks import REWRITE
+        from pgpreflight.linter.locks import REWRITE
 
         rules = sorted(
             {

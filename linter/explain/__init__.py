@@ -21,21 +21,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linter.explain.runner import ExplainEvidence, ExplainOptions
+    from pgpreflight.linter.explain.runner import ExplainEvidence, ExplainOptions
 
 __all__ = ["ExplainEvidence", "ExplainOptions", "run_explain"]
 
 
 def run_explain(*args: Any, **kwargs: Any) -> ExplainEvidence:
     """See `linter.explain.runner.run_explain` (imported on first call)."""
-    from linter.explain.runner import run_explain as run
+    from pgpreflight.linter.explain.runner import run_explain as run
 
     return run(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
     if name in ("ExplainEvidence", "ExplainOptions"):
-        from linter.explain import runner
+        from pgpreflight.linter.explain import runner
 
         return getattr(runner, name)
     raise AttributeError(name)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from linter.explain.plan import parse_plan
+from pgpreflight.linter.explain.plan import parse_plan
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,7 @@ def read_estimates(
     """Estimate in one session on the target (`session()` opens it read-only, tagged and
     time-limited, as every target session is), and close it."""
     import psycopg
-
-    from linter.errors import PgPreflightError
+    from pgpreflight.linter.errors import PgPreflightError
 
     try:
         with session() as conn:

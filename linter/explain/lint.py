@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from linter.explain.plan import Plan, PlanNode
-from linter.explain.thresholds import Thresholds
+from pgpreflight.linter.explain.plan import Plan, PlanNode
+from pgpreflight.linter.explain.thresholds import Thresholds
 
 MISESTIMATE = "row-misestimate"
 SELECTIVE_SEQ_SCAN = "selective-seq-scan"

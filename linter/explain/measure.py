@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.explain.plan import Plan, parse_plan
+from pgpreflight.linter.explain.plan import Plan, parse_plan
 
 
 @dataclass

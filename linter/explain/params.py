@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.explain.stats import ColumnStats, quote_literal
-from linter.schema import SchemaModel
+from pgpreflight.linter.explain.stats import ColumnStats, quote_literal
+from pgpreflight.linter.schema import SchemaModel
 
 
 @dataclass

@@ -21,7 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.explain.stats import ColumnStats, column_stats, qident, qtable, quote_literal
+from pgpreflight.linter.explain.stats import (
+    ColumnStats,
+    column_stats,
+    qident,
+    qtable,
+    quote_literal,
+)
 
 TRGM = ("gin_trgm_ops", "gist_trgm_ops")
 TIME_TYPES = ("date", "timestamp", "time")

@@ -25,18 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from linter.explain.lint import lint_plan
-from linter.explain.measure import measure
-from linter.explain.probes import IndexInfo, index_info, probes_for, user_indexes
-from linter.explain.stats import ColumnStats, column_stats, qident, qtable, table_size
-from linter.explain.synthesis import TableSynthesis, has_rows, synthesize
-from linter.explain.thresholds import Thresholds
-from linter.explain.verdict import IndexVerdict, QueryRun, decide
+from pgpreflight.linter.explain.lint import lint_plan
+from pgpreflight.linter.explain.measure import measure
+from pgpreflight.linter.explain.probes import IndexInfo, index_info, probes_for, user_indexes
+from pgpreflight.linter.explain.stats import ColumnStats, column_stats, qident, qtable, table_size
+from pgpreflight.linter.explain.synthesis import TableSynthesis, has_rows, synthesize
+from pgpreflight.linter.explain.thresholds import Thresholds
+from pgpreflight.linter.explain.verdict import IndexVerdict, QueryRun, decide
 
 if TYPE_CHECKING:
-    from linter.config import Config
-    from linter.migration import Migration
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.config import Config
+    from pgpreflight.linter.migration import Migration
+    from pgpreflight.linter.schema import SchemaModel
 
 LOG = logging.getLogger(__name__)
 
@@ -116,14 +116,14 @@ class ExplainEvidence:
         }
 
     def to_text(self) -> str:
-        from linter.explain.text import render_evidence
+        from pgpreflight.linter.explain.text import render_evidence
 
         return render_evidence(self.to_dict())
 
 
 def schema_after(migrations: Sequence[Migration]) -> SchemaModel:
     """The schema model after every migration's UP (what `ctx.schema_final` is for the rules)."""
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.schema import SchemaModel
 
     model = SchemaModel()
     for migration in migrations:
@@ -208,7 +208,7 @@ def run_explain(
         new_ids = [oid for oid in user_indexes(conn) if oid not in before_ids]
         indexes = [i for i in (index_info(conn, oid) for oid in sorted(new_ids)) if i is not None]
         # application queries, analysed statically against the final schema
-        from linter.queries import analyse_queries, collect
+        from pgpreflight.linter.queries import analyse_queries, collect
 
         report = analyse_queries(collect(config, list(history or migrations)), schema)
         for analysis, gap in report.gaps:
@@ -264,7 +264,7 @@ def run_explain(
                         tables=[index.table],
                     )
                 )
-        from linter.explain.params import bind
+        from pgpreflight.linter.explain.params import bind
 
         for analysis in app:
             try:
@@ -356,9 +356,9 @@ def _workload(
     """The target's workload as analysed queries (labels by id of the analysis)."""
     from pathlib import Path
 
-    from linter.migration import SourceFile
-    from linter.queries.loading import AppQuery
-    from linter.queries.predicates import analyse
+    from pgpreflight.linter.migration import SourceFile
+    from pgpreflight.linter.queries.loading import AppQuery
+    from pgpreflight.linter.queries.predicates import analyse
 
     assert options.workload is not None
     statements, note = options.workload(tables)

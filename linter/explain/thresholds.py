@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from linter.errors import ConfigError
+from pgpreflight.linter.errors import ConfigError
 
 
 @dataclass(frozen=True)

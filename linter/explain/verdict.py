@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.explain.measure import Measurement
-from linter.explain.probes import IndexInfo
-from linter.explain.thresholds import Thresholds
+from pgpreflight.linter.explain.measure import Measurement
+from pgpreflight.linter.explain.probes import IndexInfo
+from pgpreflight.linter.explain.thresholds import Thresholds
 
 HELPS = "helps"
 NO_GAIN = "used, no gain"
@@ -181,7 +181,7 @@ def _improvement(run: QueryRun) -> float:
 def _reason_unused(
     index: IndexInfo, runs: list[QueryRun], pages: float, rows: float, t: Thresholds
 ) -> str:
-    from linter.queries.predicates import PREFIX_LIKE, TRIGRAM
+    from pgpreflight.linter.queries.predicates import PREFIX_LIKE, TRIGRAM
 
     lead = index.keys[0] if index.keys else None
     if pages < t.small_table_pages:

@@ -84,8 +84,7 @@ def read_workload(
     """Read the workload in one session on the target (`session()` opens it read-only, tagged
     and time-limited, as every target session is), and close it."""
     import psycopg
-
-    from linter.errors import PgPreflightError
+    from pgpreflight.linter.errors import PgPreflightError
 
     try:
         with session() as conn:

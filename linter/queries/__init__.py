@@ -16,14 +16,14 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from linter.queries.loading import AppQuery, collect
+from pgpreflight.linter.queries.loading import AppQuery, collect
 
 if TYPE_CHECKING:
-    from linter.config import Config
-    from linter.migration import Migration
-    from linter.queries.coverage import Gap
-    from linter.queries.predicates import QueryAnalysis
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.config import Config
+    from pgpreflight.linter.migration import Migration
+    from pgpreflight.linter.queries.coverage import Gap
+    from pgpreflight.linter.queries.predicates import QueryAnalysis
+    from pgpreflight.linter.schema import SchemaModel
 
 __all__ = ["AppQuery", "QueryReport", "analyse_queries", "analysis_for", "collect"]
 
@@ -72,8 +72,8 @@ def analyse_queries(queries: list[AppQuery], schema: SchemaModel) -> QueryReport
         return report
     from dataclasses import replace
 
-    from linter.queries.coverage import gap
-    from linter.queries.predicates import EQUALITY, IN, ORDER_LIMIT, analyse
+    from pgpreflight.linter.queries.coverage import gap
+    from pgpreflight.linter.queries.predicates import EQUALITY, IN, ORDER_LIMIT, analyse
 
     for query in queries:
         analysis = analyse(query, schema)

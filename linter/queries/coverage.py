@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.queries.predicates import (
+from pgpreflight.linter.queries.predicates import (
     CONTAINMENT,
     EQUALITY,
     EXPRESSION,
@@ -38,7 +38,7 @@ from linter.queries.predicates import (
     Predicate,
     normalise_expression,
 )
-from linter.schema import Index, SchemaModel, display
+from pgpreflight.linter.schema import Index, SchemaModel, display
 
 TRGM_OPCLASSES = ("gin_trgm_ops", "gist_trgm_ops")
 PATTERN_OPCLASSES = ("text_pattern_ops", "varchar_pattern_ops", "bpchar_pattern_ops")

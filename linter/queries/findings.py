@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.context import Context
-from linter.findings import Finding
-from linter.migration import Migration
+from pgpreflight.linter.context import Context
+from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.migration import Migration
 
 UMBRELLA = "query-without-supporting-index"
 FILTER = "filter-column-without-index"
@@ -53,7 +53,7 @@ _NEEDS = {
 
 
 def _enabled(ctx: Context, rule_id: str) -> bool:
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     rule = all_rules().get(rule_id)
     return rule is not None and ctx.config.is_enabled(rule_id, rule.opt_in)
@@ -79,8 +79,8 @@ def _error_owner(ctx: Context) -> str | None:
 
 def query_findings(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
     """Findings of the rule `ctx.rule` from the run's shared query analysis."""
-    from linter.queries import analysis_for
-    from linter.queries.coverage import subcase
+    from pgpreflight.linter.queries import analysis_for
+    from pgpreflight.linter.queries.coverage import subcase
 
     if ctx.schema_final is None:
         return

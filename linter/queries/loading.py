@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.config import Config
-from linter.errors import InputError
-from linter.migration import Migration, SourceFile
+from pgpreflight.linter.config import Config
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.migration import Migration, SourceFile
 
 _NAME = re.compile(r"--\s*name\s*:\s*([\w.-]+)", re.I)
 _DIRECTIVE = re.compile(r"^(?:--|/\*)\s*pgpreflight\s*:\s*query\b", re.I)
@@ -94,7 +94,7 @@ def query_files(config: Config) -> list[Path]:
 
 
 def read_query_file(path: Path) -> SourceFile:
-    from linter.discovery import display_path
+    from pgpreflight.linter.discovery import display_path
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -185,7 +185,7 @@ def migration_blocks(source: SourceFile, comment_spans: list[tuple[int, int]]) -
 
 def collect(config: Config, migrations: list[Migration]) -> list[AppQuery]:
     """Every application query: configured files first, then migration blocks in history order."""
-    from linter.parsing import comment_spans
+    from pgpreflight.linter.parsing import comment_spans
 
     queries: list[AppQuery] = []
     for path in query_files(config):

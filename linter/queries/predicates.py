@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from linter.queries.loading import AppQuery
+from pgpreflight.linter.queries.loading import AppQuery
 
 if TYPE_CHECKING:
-    from linter.schema import SchemaModel, Table
+    from pgpreflight.linter.schema import SchemaModel, Table
 
 LOG = logging.getLogger(__name__)
 _PYFORMAT = re.compile(r"%\((\w+)\)s")

@@ -6,15 +6,15 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from linter.result import RunResult
+from pgpreflight.linter.result import RunResult
 
 FORMATS = {
-    "text": "linter.report.text",
-    "json": "linter.report.json_format",
-    "github": "linter.report.github",
-    "sarif": "linter.report.sarif",
-    "junit": "linter.report.junit",
-    "gitlab": "linter.report.gitlab",
+    "text": "pgpreflight.linter.report.text",
+    "json": "pgpreflight.linter.report.json_format",
+    "github": "pgpreflight.linter.report.github",
+    "sarif": "pgpreflight.linter.report.sarif",
+    "junit": "pgpreflight.linter.report.junit",
+    "gitlab": "pgpreflight.linter.report.gitlab",
 }
 
 

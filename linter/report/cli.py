@@ -15,13 +15,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from linter.errors import InputError
+from pgpreflight.linter.errors import InputError
 
 EXTRA_FORMATS = ("html", "markdown")
 
 
 def _formats() -> list[str]:
-    from linter.report import FORMATS
+    from pgpreflight.linter.report import FORMATS
 
     return sorted({*FORMATS, *EXTRA_FORMATS})
 
@@ -124,7 +124,7 @@ def attach_evidence(
     """Fill the result's metadata, review and test evidence (what the report's header and
     checklist read). Cheap but not free (a few git calls), so callers do it only when a report or
     a saved result is asked for."""
-    from linter.report import integration, meta, review
+    from pgpreflight.linter.report import integration, meta, review
 
     paths = [Path(p) for p in getattr(args, "paths", None) or []]
     if result.meta is None:
@@ -158,15 +158,15 @@ def _add_reviewers(saved: dict[str, Any], names: list[str]) -> None:
 
 def write_reports(result: Any, args: argparse.Namespace) -> None:
     """Write `--report`/`--html` and `--markdown` if asked, each all or nothing."""
-    from linter.cli import write_output
+    from pgpreflight.linter.cli import write_output
 
     html_path = getattr(args, "report", None) or getattr(args, "html", None)
     if html_path:
-        from linter.report import html
+        from pgpreflight.linter.report import html
 
         write_output(html.render(result), html_path)
     if getattr(args, "markdown", None):
-        from linter.report import markdown
+        from pgpreflight.linter.report import markdown
 
         write_output(
             markdown.render(result, link_base=getattr(args, "link_base", "") or ""), args.markdown
@@ -175,7 +175,7 @@ def write_reports(result: Any, args: argparse.Namespace) -> None:
 
 def load(path: Path) -> Any:
     """A saved result, or an InputError naming the file (and line and column for bad JSON)."""
-    from linter.result import RunResult
+    from pgpreflight.linter.result import RunResult
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -193,8 +193,8 @@ def load(path: Path) -> Any:
 
 
 def run(args: argparse.Namespace, config: Any) -> int:
-    from linter.cli import use_color, write_output
-    from linter.report import RenderOptions, renderer
+    from pgpreflight.linter.cli import use_color, write_output
+    from pgpreflight.linter.report import RenderOptions, renderer
 
     result = load(args.result)
     if args.project and result.meta is not None:
@@ -212,7 +212,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
             }
         _add_reviewers(result.review, args.reviewed_by)
     if args.test_results:
-        from linter.report import integration
+        from pgpreflight.linter.report import integration
 
         result.tests = integration.from_junit(list(args.test_results))
     write_reports(result, args)
@@ -220,11 +220,11 @@ def run(args: argparse.Namespace, config: Any) -> int:
     if fmt is None:
         return 0
     if fmt == "html":
-        from linter.report import html
+        from pgpreflight.linter.report import html
 
         output = html.render(result)
     elif fmt == "markdown":
-        from linter.report import markdown
+        from pgpreflight.linter.report import markdown
 
         output = markdown.render(result, link_base=args.link_base)
     else:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

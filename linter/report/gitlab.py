@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 _SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
 

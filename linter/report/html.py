@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from linter.report import RenderOptions, view
-from linter.report import checklist as cl
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions, view
+from pgpreflight.linter.report import checklist as cl
+from pgpreflight.linter.result import RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -73,7 +73,7 @@ def render_dict(data: dict[str, Any]) -> str:
     page = env.get_template("report.html.j2").render(
         **build_view(data), script=Markup(script), script_hash=f"sha256-{digest}"
     )
-    from linter.redact import redact
+    from pgpreflight.linter.redact import redact
 
     return redact(page)
 
@@ -148,7 +148,7 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _target_phrase(data: dict[str, Any]) -> str:
-    from linter.report.meta import target_label
+    from pgpreflight.linter.report.meta import target_label
 
     check = data.get("check") or {}
     meta = data.get("meta") or {}
@@ -313,7 +313,7 @@ def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _lock_strength(lock: dict[str, Any]) -> int:
-    from linter.check.locks import MODES
+    from pgpreflight.linter.check.locks import MODES
 
     mode = str(lock.get("mode"))
     return MODES.index(mode) if mode in MODES else -1

@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from linter.errors import InputError
-from linter.redact import redact
+from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.redact import redact
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000

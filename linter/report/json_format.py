@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 
 def render(result: RunResult, options: RenderOptions) -> str:

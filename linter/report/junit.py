@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from linter.findings import Finding, at_least
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter.findings import Finding, at_least
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 
 def render(result: RunResult, options: RenderOptions) -> str:

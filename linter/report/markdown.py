@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.report import RenderOptions, view
-from linter.report import checklist as cl
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions, view
+from pgpreflight.linter.report import checklist as cl
+from pgpreflight.linter.result import RunResult
 
 LIMIT = 60_000
 _ICON = {"passed": "✅", "failed": "❌", "warning": "⚠️", "not run": "⏭️", "needs a person": "🙋"}
@@ -88,7 +88,7 @@ def _header(d: dict[str, Any], checklist: dict[str, Any]) -> Block:
     )
     target = check.get("target")
     if target:
-        from linter.report.meta import target_label
+        from pgpreflight.linter.report.meta import target_label
 
         bits.append(
             "target " + code(target_label(host=target.get("host"), dbname=target.get("dbname")))
@@ -326,7 +326,7 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
 
 
 def render_dict(d: dict[str, Any], *, link_base: str = "", limit: int = LIMIT) -> str:
-    from linter.redact import redact
+    from pgpreflight.linter.redact import redact
 
     checklist = cl.checklist(d)
     blocks = [

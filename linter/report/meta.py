@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from linter import __version__
-from linter.redact import redact  # noqa: F401  (re-exported: reporters import it from here)
+from pgpreflight.linter import __version__
+from pgpreflight.linter.redact import redact  # noqa: F401  (re-exported: reporters import it from here)
 
 
 def _conninfo_pairs(dsn: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ import json
 from pathlib import PurePath
 from typing import Any
 
-from linter import __version__
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter import __version__
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,7 +31,7 @@ def _rule(rule: Any) -> dict[str, Any]:
 
 def render(result: RunResult, options: RenderOptions) -> str:
     used = sorted({f.rule for f in result.findings} | {r.id for r in result.rules})
-    from linter.registry import all_rules
+    from pgpreflight.linter.registry import all_rules
 
     known = all_rules()
     rules = [known[r] for r in used if r in known]

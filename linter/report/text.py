@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from linter.report import RenderOptions
-from linter.result import RunResult
+from pgpreflight.linter.report import RenderOptions
+from pgpreflight.linter.result import RunResult
 
 _COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linter.report.checklist import explain_evidence, pending_migrations
+from pgpreflight.linter.report.checklist import explain_evidence, pending_migrations
 
 MISESTIMATE_FACTOR = 10.0
 

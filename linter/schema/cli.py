@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linter.errors import InputError
+from pgpreflight.linter.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from linter.cli import add_paths
+    from pgpreflight.linter.cli import add_paths
 
     add_paths(parser)
     parser.add_argument("--convention", help="migration convention (default: auto-detect)")
@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, config: Any) -> int:
-    from linter.cli import lint_targets, write_output
-    from linter.discovery import discover
-    from linter.schema import SchemaModel
+    from pgpreflight.linter.cli import lint_targets, write_output
+    from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.schema import SchemaModel
 
     targets = lint_targets(args, config)
     paths = [*targets.get("history", ()), *targets["paths"]]

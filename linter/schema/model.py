@@ -178,7 +178,7 @@ class SchemaModel(ObjectStatements):
         if getattr(location, "node", None) is not node:
             self._unmodelled(node, "the body of a DO block is not interpreted")
             return
-        from linter.plpgsql import nested_statements
+        from pgpreflight.linter.plpgsql import nested_statements
 
         nested, dynamic = nested_statements(location)
         if dynamic:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.names import DEFAULT_SCHEMA as DEFAULT_SCHEMA
-from linter.names import qualified, short
+from pgpreflight.linter.names import DEFAULT_SCHEMA as DEFAULT_SCHEMA
+from pgpreflight.linter.names import qualified, short
 
 # One naming convention for the whole project: the model keys and shows objects as rules do.
 qualify = qualified
