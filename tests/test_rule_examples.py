@@ -36,7 +36,7 @@ def test_rule_has_examples_and_docs(rule_id: str) -> None:
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_module_name_matches_id(rule_id: str) -> None:
-    assert RULES[rule_id].module.__name__ == "rules." + rule_id.replace("-", "_")
+    assert RULES[rule_id].module.__name__ == "pgpreflight.rules." + rule_id.replace("-", "_")
 
 
 @pytest.mark.parametrize(("rule_id", "kind", "sql"), _cases())
