@@ -29,8 +29,18 @@ class Finding:
     # baselines survive line moves.
     fingerprint: str | None = None
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.rule)
+    def sort_key(self) -> tuple[str, int, int, str, str, int, int]:
+        """Position, then rule, then message: two findings of one rule at one place (two
+        columns of one DROP) must come out in the same order on every run."""
+        return (
+            self.path,
+            self.line,
+            self.column,
+            self.rule,
+            self.message,
+            self.end_line,
+            self.end_column,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
