@@ -26,7 +26,6 @@ DROP TABLE legacy_events;
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from pglast import ast
@@ -62,10 +61,8 @@ def _what_goes(ctx: Context, stmt: Statement, name: str, cascade: bool) -> str:
         if refs:
             verb = "are dropped (CASCADE)" if cascade else "block the drop unless CASCADE"
             parts.append(f"foreign keys from {', '.join(refs)} {verb}")
-        rel = re.escape(short(name).split(".")[-1])
-        views = sorted(
-            short(k) for k, v in model.views.items() if re.search(rf"\b{rel}\b", v.query)
-        )
+        key = model.qualify(name)
+        views = sorted(short(k) for k, v in model.views.items() if key in v.depends_on)
         if views:
             parts.append(f"dependent view{'s' if len(views) > 1 else ''} {', '.join(views)}")
     return "; ".join(parts)

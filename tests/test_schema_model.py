@@ -214,7 +214,7 @@ def test_history_sequences_types_views_functions_extensions() -> None:
         "public.active_users": False,
         "public.project_totals": True,
     }
-    assert "role" in model.views["public.active_users"].query
+    assert "role" in str(model.views["public.active_users"].query)
     assert sorted(model.functions) == ["public.set_updated_at()", "public.user_count(boolean)"]
     trigger = model.table("users").triggers["users_set_updated_at"]  # type: ignore[union-attr]
     assert (trigger.timing, trigger.events, trigger.function) == (

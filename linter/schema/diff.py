@@ -79,10 +79,13 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
         out,
         "view",
         *_changed_parts(before.views, after.views),
-        lambda v: v.query,
+        lambda v: str(v.query),
         equal=lambda a, b: (
-            (a.materialized, normalise_expression(a.query))
-            == (b.materialized, normalise_expression(b.query))
+            a.materialized == b.materialized
+            and (
+                a.query == b.query
+                or normalise_expression(str(a.query)) == normalise_expression(str(b.query))
+            )
         ),
     )
     _compare_named(

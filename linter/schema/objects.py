@@ -253,7 +253,8 @@ class Domain:
 class View:
     schema: str
     name: str
-    query: str
+    query: Any
+    """The query's SQL text: a `names.Deparsed` (printed when first read) or a plain str."""
     materialized: bool = False
     depends_on: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Qualified names of the tables and views its query reads (DROP ... CASCADE drops it)."""

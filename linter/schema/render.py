@@ -136,7 +136,7 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         ],
         "tables": [table_to_dict(model.tables[k]) for k in sorted(model.tables)],
         "views": [
-            {"name": key, "materialized": v.materialized, "query": v.query}
+            {"name": key, "materialized": v.materialized, "query": str(v.query)}
             for key, v in sorted(model.views.items())
         ],
         "functions": [

@@ -539,7 +539,7 @@ class ObjectStatements(TableStatements):
         self.views[key] = View(
             schema,
             name,
-            N.deparse(node.query),
+            N.Deparsed(node.query),
             depends_on=self._reads(node.query),
             columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
             location=self._location,
@@ -566,7 +566,7 @@ class ObjectStatements(TableStatements):
             self.views[key] = View(
                 schema,
                 name,
-                N.deparse(node.query),
+                N.Deparsed(node.query),
                 materialized=True,
                 depends_on=self._reads(node.query),
                 columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
