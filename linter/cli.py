@@ -143,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record today's findings in FILE and exit 0",
     )
+    lint.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the lint cache (.pgpreflight_cache beside the configuration)",
+    )
+    clean = sub.add_parser("clean", help="remove the lint cache (.pgpreflight_cache)")
+    clean.add_argument(
+        "paths", nargs="*", type=Path, help="the project folder (default: the working folder)"
+    )
+    clean.add_argument("--config", type=Path, help="configuration file of the project")
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rule = sub.add_parser("rule", help="show one rule's documentation")
@@ -265,7 +275,6 @@ def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from pgpreflight.linter.engine import lint
     from pgpreflight.linter.report import RenderOptions, renderer
 
     config = resolve_config(args)
@@ -273,14 +282,27 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from pgpreflight.linter.progress import Progress
 
     progress = Progress.for_terminal(args.quiet)
-    result = lint(
-        targets["paths"],
-        config,
-        only=targets.get("only"),
-        history=targets.get("history", ()),
-        changes=changes_for(args),
-        progress=progress,
-    )
+    changes = changes_for(args)
+    cache, key = _lint_cache(args, config, targets, changes)
+    saved = cache.load(key) if cache is not None else None
+    if saved is not None:
+        from pgpreflight.linter.result import RunResult
+
+        result = RunResult.from_dict(saved, "lint cache", owned=True)
+        result.config = config
+    else:
+        from pgpreflight.linter.engine import lint
+
+        result = lint(
+            targets["paths"],
+            config,
+            only=targets.get("only"),
+            history=targets.get("history", ()),
+            changes=changes,
+            progress=progress,
+        )
+        if cache is not None:
+            cache.store(key, result.to_dict(redact=False))
     progress.done()
     if args.write_baseline:
         from pgpreflight.linter import baseline
@@ -310,6 +332,41 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return 0
     return 1 if result.failed(config.fail_on) else 0
+
+
+def _lint_cache(
+    args: argparse.Namespace, config: Any, targets: dict[str, Any], changes: Any
+) -> tuple[Any, str]:
+    """The project's lint cache and this run's key, or (None, "") with --no-cache."""
+    if args.no_cache:
+        return None, ""
+    from pgpreflight.linter.cache import LintCache, input_files, run_key
+    from pgpreflight.linter.queries.loading import query_files
+
+    folders = [*targets.get("history", ()), *targets["paths"]]
+    files = [*input_files(folders), *query_files(config)]
+    key = run_key(
+        files,
+        config.values,
+        config_path=config.path,
+        only=targets.get("only"),
+        changes=changes,
+    )
+    return LintCache.beside(config.root), key
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from pgpreflight.linter.cache import LintCache
+
+    config = resolve_config(args)
+    cache = LintCache.beside(config.root)
+    removed = cache.clean()
+    sys.stderr.write(
+        f"pgpreflight: removed {cache.directory}\n"
+        if removed
+        else f"pgpreflight: no cache at {cache.directory}\n"
+    )
+    return 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -376,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lint(args)
         if args.command == "rules":
             return cmd_rules(args)
+        if args.command == "clean":
+            return cmd_clean(args)
         if args.command == "rule":
             return cmd_rule(args)
         module = importlib.import_module(EXTERNAL_COMMANDS[args.command][0])

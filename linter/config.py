@@ -208,9 +208,9 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
     from pgpreflight.linter.discovery import CONVENTIONS
-    from pgpreflight.linter.registry import all_rules
+    from pgpreflight.linter.registry import load_rule, rule_ids
 
-    rules = all_rules()
+    rules = rule_ids()
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in KEYS:
@@ -243,7 +243,7 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: [rules] names unknown rule '{rule_id}'")
         if not isinstance(options, dict):
             raise ConfigError(f"{where}: rules.{rule_id} must be a table of options")
-        defaults = rules[rule_id].options
+        defaults = load_rule(rule_id).options
         for name, value in options.items():
             if name not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"

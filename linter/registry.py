@@ -74,6 +74,24 @@ def _load(module: ModuleType) -> Rule:
     )
 
 
+def rule_ids() -> frozenset[str]:
+    """Every rule id, read from the module names without importing a rule (a rule module is
+    named for its id, tests/test_rule_examples.py holds them to that): validating a
+    configuration must not cost importing ninety modules on every run."""
+    from pgpreflight import rules
+
+    return frozenset(
+        info.name.replace("_", "-")
+        for info in pkgutil.iter_modules(rules.__path__)
+        if not info.name.startswith("_")
+    )
+
+
+def load_rule(rule_id: str) -> Rule:
+    """One rule by id (an id from `rule_ids`), importing only its module."""
+    return _load(importlib.import_module(f"pgpreflight.rules.{rule_id.replace('-', '_')}"))
+
+
 @cache
 def all_rules() -> dict[str, Rule]:
     """Every rule by id, sorted by id."""

@@ -62,7 +62,10 @@ class RunResult:
     def reported_migrations(self) -> list[Migration]:
         return [m for m in self.migrations if m.reported]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
+        """The result as saved; `redact=False` only for pgpreflight's own lint cache, which must
+        give back exactly what the run computed."""
+        scrub = redact_all if redact else _unchanged
         if self.saved is not None:
             out = copy.deepcopy(self.saved)
             out["version"] = RESULT_VERSION
@@ -70,14 +73,14 @@ class RunResult:
             out["summary"] = self.counts()
             for key in ("check", "meta", "review", "tests"):
                 out[key] = getattr(self, key)
-            return redact_all(out)  # type: ignore[no-any-return]
+            return scrub(out)  # type: ignore[no-any-return]
         rules_by_id = {r.id: r for r in self.rules}
         used = sorted({f.rule for f in self.findings})
         shown = {s.display for m in self.reported_migrations() for s in m.sources}
         shown |= {f.path for f in self.findings if f.path in self.sources}
         # Free text from servers and test commands may quote a connection string: scrub it here,
         # the one door every saved result and report goes through.
-        return redact_all(  # type: ignore[no-any-return]
+        return scrub(  # type: ignore[no-any-return]
             {
                 "version": RESULT_VERSION,
                 "tool": {"name": "pgpreflight", "version": __version__},
@@ -101,8 +104,9 @@ class RunResult:
         )
 
     @classmethod
-    def from_dict(cls, data: Any, origin: str = "result") -> RunResult:
-        """Read a saved result back; a file that is not one gives an `InputError` naming it."""
+    def from_dict(cls, data: Any, origin: str = "result", *, owned: bool = False) -> RunResult:
+        """Read a saved result back; a file that is not one gives an `InputError` naming it.
+        `owned`: the caller hands `data` over (freshly parsed JSON), so it is kept, not copied."""
         if not isinstance(data, dict) or "findings" not in data or "version" not in data:
             raise InputError(
                 f"{origin}: not a pgpreflight result (no 'version' and 'findings' keys)"
@@ -139,8 +143,12 @@ class RunResult:
             meta=data.get("meta"),
             review=data.get("review"),
             tests=data.get("tests"),
-            saved=copy.deepcopy(data),
+            saved=data if owned else copy.deepcopy(data),
         )
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 def _section_dict(section: Section | None) -> dict[str, Any] | None:

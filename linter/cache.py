@@ -1,0 +1,188 @@
+"""The lint cache: a run whose inputs are byte for byte those of an earlier run reuses its result.
+
+Like ruff's, it lives in a folder of the project (`.pgpreflight_cache/`, beside the
+configuration, with a `CACHEDIR.TAG` and a `.gitignore` of its own so that backup tools and git
+pass it by), and it is only ever an optimisation: `--no-cache` skips it, `pgpreflight clean`
+removes it, and an entry that is unreadable, partial, of another format or written by another
+pgpreflight is ignored and written again, never trusted.
+
+The key covers everything a finding can depend on: pgpreflight's own code (its version and the
+size and modification time of each of its source files, so an edited checkout never reads a
+stale entry), pglast's version (the grammar), the configuration, which files are reported and
+which changed, and the path and content of every file under the linted folders and of the
+application query files. A run therefore either reads a whole result or computes a whole one:
+findings are identical with and without the cache (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+FOLDER = ".pgpreflight_cache"
+FORMAT = 1
+"""Changes when the layout of an entry changes."""
+
+_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by pgpreflight.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class LintCache:
+    directory: Path
+
+    @classmethod
+    def beside(cls, root: Path) -> LintCache:
+        """The cache of the project whose configuration (or working folder) is `root`."""
+        return cls(root / FOLDER)
+
+    def entry(self, key: str) -> Path:
+        return self.directory / "lint" / f"{key}.json"
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        """The result saved under `key`, or None when there is none or it cannot be trusted."""
+        try:
+            with open(self.entry(key), encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key or data.get("format") != FORMAT:
+            return None
+        result = data.get("result")
+        return result if isinstance(result, dict) else None
+
+    def store(self, key: str, result: dict[str, Any]) -> None:
+        """Save atomically (a temporary file renamed into place), so that concurrent runs and a
+        run killed half-way never leave a partial entry; a cache that cannot be written is no
+        error."""
+        target = self.entry(key)
+        try:
+            self._prepare()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump({"format": FORMAT, "key": key, "result": result}, f)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
+        self._prune(keep=target)
+
+    def _prepare(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tag = self.directory / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(_TAG, encoding="utf-8")
+        ignore = self.directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Automatically created by pgpreflight.\n*\n", encoding="utf-8")
+
+    def _prune(self, keep: Path, most: int = 32) -> None:
+        """Keep the newest entries only: every edit of a migration makes a new key."""
+        try:
+            entries = sorted(
+                (p for p in keep.parent.glob("*.json") if p != keep),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            for stale in entries[most - 1 :]:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            return
+
+    def clean(self) -> bool:
+        """Remove the cache folder; True when there was one."""
+        import shutil
+
+        if not (self.directory / "CACHEDIR.TAG").is_file():
+            return False  # never remove a folder pgpreflight did not make
+        shutil.rmtree(self.directory, ignore_errors=True)
+        return True
+
+
+def run_key(
+    files: Iterable[Path],
+    config_values: dict[str, Any],
+    *,
+    config_path: Path | None,
+    only: Sequence[Path] | None,
+    changes: Any,
+) -> str:
+    """The key of one lint run; see the module docstring for what it covers."""
+    h = hashlib.sha256()
+    header = {
+        "format": FORMAT,
+        "code": _code_stamp(),
+        "pglast": _version("pglast"),
+        "config": config_values,
+        "config_path": str(config_path) if config_path else None,
+        "only": sorted(str(p.resolve()) for p in only) if only is not None else None,
+        "changes": None
+        if changes is None
+        else [
+            changes.ref,
+            sorted(map(str, changes.changed)),
+            sorted(map(str, changes.at_ref)),
+        ],
+    }
+    h.update(json.dumps(header, sort_keys=True, default=str).encode())
+    for path in files:
+        h.update(b"\0" + os.fsencode(path) + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError as exc:
+            h.update(f"unreadable {exc.errno}".encode())
+    return h.hexdigest()[:40]
+
+
+def input_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every regular file under `paths` (folders walked in sorted order, hidden folders and the
+    cache itself skipped): a superset of what discovery reads, so any change to a migration, a
+    `metadata.toml` or a runner's configuration changes the key."""
+    for path in paths:
+        if path.is_file():
+            yield path
+            continue
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != FOLDER)
+            for name in sorted(names):
+                candidate = Path(folder, name)
+                if candidate.is_file():
+                    yield candidate
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _code_stamp() -> list[Any]:
+    """pgpreflight's version and its source files' sizes and times: an edited checkout (an
+    editable install, a rule written locally) changes the key."""
+    from pgpreflight.linter import __version__
+
+    stamp: list[Any] = [__version__]
+    for top in (_PACKAGE, _PACKAGE.parent / "rules"):
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".json", ".j2")):
+                    st = os.stat(os.path.join(folder, name))
+                    stamp.append((name, st.st_size, st.st_mtime_ns))
+    return stamp
