@@ -1,0 +1,106 @@
+"""pgpreflight lint, cold and warm, side by side with squawk on the same files, per folder.
+
+    python benchmarks/bench_vs_squawk.py FOLDER [FOLDER ...] [--runs 3]
+
+For each folder (a project's migrations folder, or a project with a pgpreflight.toml) it prints
+the median wall time of the whole command over `--runs` runs (process start included) and the
+peak resident memory of:
+
+- `pgpreflight lint FOLDER --no-cache` (cold: nothing reused),
+- `pgpreflight lint FOLDER` after one run has filled the cache (warm),
+- one changed file, warm: the newest migration gets a new trailing comment before each run and
+  `pgpreflight lint` is given that file only, as pre-commit does (with a configuration naming
+  the migrations folder, the whole history is read for the schema model),
+- `squawk` on every .sql file under the folder (squawk-cli from the package index, a benchmark
+  dependency only: `pip install squawk-cli`),
+
+and the ratios to squawk. The folder's own `.pgpreflight_cache` is removed before and after;
+the changed file is restored. Run it with `PYTHONDONTWRITEBYTECODE` unset, as users run
+pgpreflight: without byte code every run compiles every module again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _run(argv: list[str], cwd: Path) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB) of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss // 1024
+
+
+def _median(argv: list[str], cwd: Path, runs: int) -> tuple[float, int]:
+    results = [_run(argv, cwd) for _ in range(runs)]
+    return statistics.median(t for t, _ in results), max(m for _, m in results)
+
+
+def _sql_files(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*.sql") if ".pgpreflight_cache" not in p.parts)
+
+
+def bench(folder: Path, runs: int, squawk: str | None) -> dict[str, object]:
+    folder = folder.resolve()
+    cache = folder / ".pgpreflight_cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    lint = [sys.executable, "-m", "pgpreflight.linter", "lint", "--no-color", "-q"]
+    files = _sql_files(folder)
+    row: dict[str, object] = {"folder": folder.name, "files": len(files)}
+    row["cold"] = _median([*lint, "--no-cache", str(folder)], folder, runs)
+    _run([*lint, str(folder)], folder)  # fill the cache
+    row["warm"] = _median([*lint, str(folder)], folder, runs)
+    newest = Path(max(files, key=lambda p: Path(p).name)) if files else None
+    if newest is not None:
+        original = newest.read_bytes()
+        times = []
+        try:
+            for n in range(runs):  # a new edit each time: pre-commit runs on a changed file
+                newest.write_bytes(original + f"\n-- edit {n} by bench_vs_squawk\n".encode())
+                times.append(_run([*lint, str(newest)], folder))
+        finally:
+            newest.write_bytes(original)
+        row["one_file"] = (statistics.median(t for t, _ in times), max(m for _, m in times))
+    if squawk and files:
+        row["squawk"] = _median([squawk, *files], folder, runs)
+    shutil.rmtree(cache, ignore_errors=True)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    squawk = shutil.which("squawk")
+    if squawk is None:
+        print("squawk not on PATH (pip install squawk-cli): its columns stay empty")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs} runs")
+    header = (
+        f"{'folder':24} {'files':>5} {'cold s':>7} {'warm s':>7} {'1-file s':>8} "
+        f"{'squawk s':>8} {'cold/sq':>7} {'warm/sq':>7} {'peak MB':>7}"
+    )
+    print(header)
+    for folder in args.folders:
+        row = bench(folder, args.runs, squawk)
+        cold, peak = row["cold"]  # type: ignore[misc]
+        warm, _ = row["warm"]  # type: ignore[misc]
+        one = row.get("one_file", (float("nan"), 0))[0]  # type: ignore[index]
+        sq = row.get("squawk", (float("nan"), 0))[0]  # type: ignore[index]
+        print(
+            f"{str(row['folder'])[:24]:24} {row['files']:>5} {cold:>7.2f} {warm:>7.2f} "
+            f"{one:>8.2f} {sq:>8.2f} {cold / sq:>7.1f} {warm / sq:>7.1f} {peak:>7}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
