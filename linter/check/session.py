@@ -74,10 +74,11 @@ class Limits:
     lock_timeout_ms: int
     idle_timeout_ms: int
     read_only: bool
+    margin_s: float = WATCHDOG_MARGIN_S
 
     @property
     def watchdog_s(self) -> float:
-        return self.statement_timeout_ms / 1000 + WATCHDOG_MARGIN_S
+        return self.statement_timeout_ms / 1000 + self.margin_s
 
 
 class _Guard:
@@ -183,7 +184,7 @@ def watch(conn: Any) -> Iterator[None]:
 def unresponsive(limits: Limits) -> TargetSessionError:
     return TargetSessionError(
         f"the target did not answer within {limits.watchdog_s:g} s (statement_timeout "
-        f"{limits.statement_timeout_ms / 1000:g} s + {WATCHDOG_MARGIN_S:g} s margin); the call "
+        f"{limits.statement_timeout_ms / 1000:g} s + {limits.margin_s:g} s margin); the call "
         "was cancelled"
     )
 

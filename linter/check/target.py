@@ -347,6 +347,7 @@ def _client_env(dsn: str, opts: TargetOptions) -> dict[str, str]:
     if password:
         env["PGPASSWORD"] = password
     env["PGAPPNAME"] = "pgpreflight"
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
     env["PGOPTIONS"] = opts.session_options(read_only=True)
     return env
 
@@ -745,6 +746,7 @@ def _execute_on_target(
             findings=options.findings,
             rule_claims=options.rule_claims,
             watchdog_s=_seconds(opts.statement_timeout) + 5,
+            poller_connect=lambda: connect(opts.dsn, opts, read_only=True),
         )
         tracer = SectionTracer(conn, opts.dsn, trace_options)
         model = schema_model(migrations_before)
