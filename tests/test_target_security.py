@@ -13,6 +13,7 @@ second ScratchServer acting as the target, with pg_stat_statements preloaded).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 import pytest
 from pgpreflight.linter.check import session as session_module
 from pgpreflight.linter.check.runner import CheckOptions
@@ -39,6 +39,7 @@ from pgpreflight.linter.check.target import TargetOptions, connect, run_target
 from pgpreflight.linter.errors import PgPreflightError, TargetSessionError
 from pgpreflight.linter.explain.workload import is_application_query, top_statements
 from pgpreflight.linter.pgserver import ScratchServer
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.check_support import migration
 
@@ -188,6 +189,16 @@ def test_hostile_values_and_comments_leave_the_target_byte_identical(
     assert check["target"]["unchanged"] is True
     assert check["target"]["changes"] == []
     assert any("checksum" in c for c in check["target"]["covers"])
+    import jsonschema
+    from pgpreflight.linter.report.checklist import migrations_apply
+
+    schema = json.loads((REPO / "linter" / "report" / "result-schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(hostile_runs["results"][0])
+    item = migrations_apply(hostile_runs["results"][0])
+    assert any(
+        ln["text"].startswith("target unchanged after the run (compared: schema")
+        for ln in item["evidence"]
+    )
     assert hostile_runs["after"].count("\tk") == 50  # every row is still there (200 = 4 x 50)
 
 
@@ -299,10 +310,8 @@ class OptionsDroppingProxy:
                 pass
             finally:
                 for s in (src, dst):
-                    try:
+                    with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
 
         threading.Thread(target=copy, args=(b, a), daemon=True).start()
         copy(a, b)
@@ -426,6 +435,12 @@ def test_rows_deleted_during_the_run_make_unchanged_false(
     text = render_check(result.to_dict())
     assert "target unchanged after the run: NO" in text
     assert "changed: victim: 50 rows before, 49 after" in text
+    from pgpreflight.linter.report.checklist import migrations_apply
+
+    item = migrations_apply({"check": result.to_dict(), "migrations": []})
+    assert item["status"] == "failed" and "target database changed" in item["summary"]
+    (line,) = [ln["text"] for ln in item["evidence"] if "target CHANGED" in ln["text"]]
+    assert "victim: 50 rows before, 49 after" in line and "(compared: schema" in line
 
 
 # -- one statement per call --------------------------------------------------------------------
