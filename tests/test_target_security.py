@@ -219,6 +219,10 @@ def test_own_queries_are_never_read_back_as_workload(hostile_runs: dict[str, Any
     assert note is None
     texts = [" ".join(s.query.split()) for s in statements]
     assert texts == ["SELECT id FROM victim WHERE kind = $1"]
+    listed = hostile_runs["results"][1]["check"]["target"]["stat_statements"]
+    assert [" ".join(s["query"].split()) for s in listed] == [
+        "SELECT id FROM victim WHERE kind = $1"
+    ]
     second = hostile_runs["results"][1]["check"]["explain"]["queries"]
     workload = [q for q in second if q["origin"] == "workload"]
     assert [q["label"].split(" (")[0] for q in workload] == [

@@ -2,7 +2,9 @@
 
 Read-only mode (the default) never runs DDL or writes on the target. Every session we open is
 `default_transaction_read_only = on`, `application_name = pgpreflight`, with statement_timeout,
-lock_timeout and idle_in_transaction_session_timeout set. We read the migration history, the
+lock_timeout and idle_in_transaction_session_timeout set, and is a guarded session
+(linter.check.session): settings read back after connecting, one statement per call over the
+extended protocol, a watchdog. "Unchanged" after the run covers rows too (linter.check.unchanged). We read the migration history, the
 schema (pg_dump --schema-only, run with --lock-wait-timeout), row counts and sizes, and a
 bounded sample of the tables the pending migrations touch; all of it is loaded into the scratch
 server, where the migrations are traced.
@@ -530,16 +532,21 @@ def stat_statements(
     pg_stat_statements when the extension is installed in that database (else None)."""
     if _regclass(conn, "pg_stat_statements") is None or not tables:
         return None
+    from pgpreflight.linter.check.session import TAG
+    from pgpreflight.linter.explain.workload import is_application_query
+
     patterns = [f"%{t.rsplit('.', 1)[-1]}%" for t in tables]
     rows = conn.execute(
         "SELECT query, calls, mean_exec_time, rows FROM pg_stat_statements "
-        "WHERE query ILIKE ANY(%s) ORDER BY total_exec_time DESC LIMIT %s",
-        (patterns, limit),
+        "WHERE query ILIKE ANY(%s) AND query NOT LIKE %s "
+        "ORDER BY total_exec_time DESC LIMIT %s",
+        (patterns, TAG.strip() + "%", limit * 4),
     ).fetchall()
     return [
         {"query": q, "calls": int(c), "mean_ms": round(float(m), 3), "rows": int(r)}
         for q, c, m, r in rows
-    ]
+        if is_application_query(str(q))  # not ours, not COPY/EXPLAIN/LOCK (pg_dump's)
+    ][:limit]
 
 
 # -- fingerprint (did anything change on the target?) ------------------------------------------

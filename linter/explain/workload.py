@@ -43,6 +43,9 @@ TAG = "/* pgpreflight */"
 
 APPLICATION_VERBS = ("select", "insert", "update", "delete", "merge", "with", "values", "table")
 
+PG_DUMP_SHAPES = ("select last_value, is_called from ",)
+"""Queries pg_dump (which we run, and cannot tag) sends that name a user relation."""
+
 
 def is_application_query(query: str) -> bool:
     """Not one of ours, and a statement an application runs (after any leading comments)."""
@@ -55,6 +58,8 @@ def is_application_query(query: str) -> bool:
             return False
         text = text[end:].lstrip()
     words = text.split(None, 1)
+    if " ".join(text.lower().split()).startswith(PG_DUMP_SHAPES):
+        return False
     return bool(words) and words[0].lower().rstrip("(") in APPLICATION_VERBS
 
 
