@@ -337,6 +337,11 @@ def test_a_pooler_dropping_options_is_refused(target_server: ScratchServer, tmp_
         assert "PgBouncer" in message and "ignore_startup_parameters" in message
         assert "\n" not in message and err.value.exit_code == 2
         assert any("default_transaction_read_only=on" in s for s in proxy.stripped)
+        # --execute-on-target sessions are not read-only, but their timeouts are checked alike
+        with pytest.raises(TargetSessionError) as err:
+            connect(proxied, TargetOptions(dsn=proxied, execute=True), read_only=False)
+        assert "not read-only" not in str(err.value)
+        assert "lock_timeout is 0ms, not 2000ms" in str(err.value)
         # the whole check stops there: exit 2, one line, no further session on the target
         _project(tmp_path)
         seen = proxy.connections

@@ -223,6 +223,6 @@ def verify(conn: Any, limits: Limits, where: str) -> None:
         wrong.append("standard_conforming_strings is off")
     if wrong:
         raise TargetSessionError(
-            f"the target session ({where}) is {'; '.join(wrong)} although pgpreflight asked for "
-            f"it at connection time: {POOLER_HINT}"
+            f"the target session ({where}) is {'; '.join(wrong)}, although pgpreflight set "
+            f"these when connecting: {POOLER_HINT}"
         )
