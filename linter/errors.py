@@ -29,3 +29,12 @@ class ConfigError(PgPreflightError):
 
 class InputError(PgPreflightError):
     """A path that does not exist or cannot be read."""
+
+
+class TargetSessionError(PgPreflightError):
+    """A target session is not what pgpreflight asked for (not read-only, no timeouts), or the
+    target stopped answering: going on would be unsafe or hang. Readers that turn ordinary target
+    errors into notes (workload, HypoPG) let this one through."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_USAGE)

@@ -11,6 +11,8 @@ The static linter predicts; this package measures. Modules, in the order data fl
                per statement: locks, rewrites, catalog changes, duration, errors.
 - `roundtrip`  UP -> DOWN -> UP on a clone, snapshot comparison, pg_dump diff, data-loss probe.
 - `postconditions`  schema checks after all pending migrations.
+- `session`    the guarded session every target connection is: one statement per call over the
+               extended protocol, a watchdog, settings verified after connecting.
 - `target`     read-only access to a real database (history, schema, samples) and the opt-in
                rolled-back execution.
 - `runner`     orchestrates one run; `result` holds the JSON-serialisable result; `text`

@@ -238,8 +238,11 @@ class TargetInfo(_ToDict):
     column_stats: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # pg_stat_statements entries naming a touched table (None: extension not available)
     stat_statements: list[dict[str, Any]] | None = None
-    unchanged: bool | None = None  # schema, row counts and sequences equal before and after
+    # nothing in `covers` differed before and after the run (linter.check.unchanged)
+    unchanged: bool | None = None
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
+    covers: list[str] = field(default_factory=list)  # what "unchanged" compared
+    changes: list[str] = field(default_factory=list)  # what differed, one phrase each
 
 
 @dataclass

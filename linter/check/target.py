@@ -2,7 +2,9 @@
 
 Read-only mode (the default) never runs DDL or writes on the target. Every session we open is
 `default_transaction_read_only = on`, `application_name = pgpreflight`, with statement_timeout,
-lock_timeout and idle_in_transaction_session_timeout set. We read the migration history, the
+lock_timeout and idle_in_transaction_session_timeout set, and is a guarded session
+(linter.check.session): settings read back after connecting, one statement per call over the
+extended protocol, a watchdog. "Unchanged" after the run covers rows too (linter.check.unchanged). We read the migration history, the
 schema (pg_dump --schema-only, run with --lock-wait-timeout), row counts and sizes, and a
 bounded sample of the tables the pending migrations touch; all of it is loaded into the scratch
 server, where the migrations are traced.
@@ -30,9 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from pglast import ast
-from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check import catalog, unchanged
 from pgpreflight.linter.check.result import CheckResult, ServerInfo, TargetInfo
 from pgpreflight.linter.check.runner import CheckOptions, check_on_server, schema_model
+from pgpreflight.linter.check.session import (
+    GuardedConnection,
+    GuardedCursor,
+    Limits,
+    verify,
+)
 from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
 from pgpreflight.linter.errors import PgPreflightError
 from pgpreflight.linter.migration import Migration, version_key
@@ -96,6 +104,9 @@ class TargetOptions:
             f"-c lock_timeout={_pg_duration(self.lock_timeout)}",
             f"-c idle_in_transaction_session_timeout={_pg_duration(self.idle_timeout)}",
         ]
+        # our scanner splits statements the way a server with standard_conforming_strings on
+        # does: make the server agree, whatever the role or database sets
+        parts.append("-c standard_conforming_strings=on")
         if read_only:
             parts.append("-c default_transaction_read_only=on")
         return " ".join(parts)
@@ -156,26 +167,64 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+}
+"""TCP keepalives: a target that vanishes (network down, host frozen) is noticed in ~25 s."""
+
+
+def limits(opts: TargetOptions, *, read_only: bool) -> Limits:
+    return Limits(
+        statement_timeout_ms=int(_seconds(opts.statement_timeout) * 1000),
+        lock_timeout_ms=int(_seconds(opts.lock_timeout) * 1000),
+        idle_timeout_ms=int(_seconds(opts.idle_timeout) * 1000),
+        read_only=read_only,
+    )
+
+
 def connect(dsn: str, opts: TargetOptions, *, read_only: bool = True) -> Any:
-    """A tagged, time-limited session on the target; one-line PgPreflightError on failure."""
+    """A guarded session on the target (linter.check.session): tagged, time-limited on both
+    ends, one statement per call, and checked after connecting to be what we asked for
+    (read-only unless `read_only=False`, every timeout set). One-line PgPreflightError on
+    failure."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     where = describe(dsn)
     params = conninfo_to_dict(dsn)
     extra = str(params.get("options") or "")
+    wanted = limits(opts, read_only=read_only)
+    client_limits = {k: v for k, v in KEEPALIVES.items() if not params.get(k)}
+    if not params.get("tcp_user_timeout"):
+        client_limits["tcp_user_timeout"] = str(int(wanted.watchdog_s * 1000))
     conninfo = make_conninfo(
         dsn,
         application_name="pgpreflight",
         options=(extra + " " + opts.session_options(read_only)).strip(),
         connect_timeout=str(params.get("connect_timeout") or 10),
+        **client_limits,
     )
     try:
-        return psycopg.connect(conninfo, autocommit=True)
+        conn = GuardedConnection.connect(
+            conninfo, autocommit=True, cursor_factory=GuardedCursor, prepare_threshold=None
+        )
     except psycopg.Error as exc:
         raise PgPreflightError(
             f"cannot connect to the target ({where}): {_scrub(_first_line(exc), dsn)}", exit_code=2
         ) from None
+    try:
+        conn.limits = wanted
+        verify(conn, wanted, str(where))
+    except psycopg.Error as exc:
+        conn.close()
+        raise target_error(exc, dsn, "reading the session settings") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def target_error(exc: BaseException, dsn: str, doing: str) -> PgPreflightError:
@@ -300,6 +349,7 @@ def _client_env(dsn: str, opts: TargetOptions) -> dict[str, str]:
     if password:
         env["PGPASSWORD"] = password
     env["PGAPPNAME"] = "pgpreflight"
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
     env["PGOPTIONS"] = opts.session_options(read_only=True)
     return env
 
@@ -482,16 +532,21 @@ def stat_statements(
     pg_stat_statements when the extension is installed in that database (else None)."""
     if _regclass(conn, "pg_stat_statements") is None or not tables:
         return None
+    from pgpreflight.linter.check.session import TAG
+    from pgpreflight.linter.explain.workload import is_application_query
+
     patterns = [f"%{t.rsplit('.', 1)[-1]}%" for t in tables]
     rows = conn.execute(
         "SELECT query, calls, mean_exec_time, rows FROM pg_stat_statements "
-        "WHERE query ILIKE ANY(%s) ORDER BY total_exec_time DESC LIMIT %s",
-        (patterns, limit),
+        "WHERE query ILIKE ANY(%s) AND query NOT LIKE %s "
+        "ORDER BY total_exec_time DESC LIMIT %s",
+        (patterns, TAG.strip() + "%", limit * 4),
     ).fetchall()
     return [
         {"query": q, "calls": int(c), "mean_ms": round(float(m), 3), "rows": int(r)}
         for q, c, m, r in rows
-    ]
+        if is_application_query(str(q))  # not ours, not COPY/EXPLAIN/LOCK (pg_dump's)
+    ][:limit]
 
 
 # -- fingerprint (did anything change on the target?) ------------------------------------------
@@ -553,6 +608,7 @@ def run_target(
             tables = touched_tables(pending)
             stats = table_stats(target, tables)
             before = fingerprint(target)
+            rows_before = unchanged.snapshot(target, tables, counters=not opts.execute)
             target_version = str(target.execute("SHOW server_version").fetchone()[0])
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "reading the target") from None
@@ -591,12 +647,16 @@ def run_target(
             _execute_on_target(pending, options, opts, result, migrations[:first])
         try:
             after = fingerprint(target)
+            rows_after = unchanged.snapshot(target, tables, counters=not opts.execute)
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "re-reading the target") from None
         info.sequence_advances = sequence_advances(before["sequences"], after["sequences"])
-        info.unchanged = before["schema"] == after["schema"] and not info.sequence_advances
+        info.changes = unchanged.compare(rows_before, rows_after)
         if before["schema"] != after["schema"]:
+            info.changes.insert(0, "schema")
             result.notes.append("the target's schema changed during the run (another session?)")
+        info.covers = unchanged.covers(rows_before)
+        info.unchanged = not info.changes and not info.sequence_advances
         _project(result, info)
         return result
     finally:
@@ -693,6 +753,7 @@ def _execute_on_target(
             findings=options.findings,
             rule_claims=options.rule_claims,
             watchdog_s=_seconds(opts.statement_timeout) + 5,
+            poller_connect=lambda: connect(opts.dsn, opts, read_only=True),
         )
         tracer = SectionTracer(conn, opts.dsn, trace_options)
         model = schema_model(migrations_before)

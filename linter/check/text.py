@@ -120,6 +120,10 @@ def render_check(check: dict[str, Any]) -> str:
         )
         if target.get("unchanged") is not None:
             out.append(f"target unchanged after the run: {'yes' if target['unchanged'] else 'NO'}")
+            for change in target.get("changes") or []:
+                out.append(f"  changed: {change}")
+            if target.get("covers"):
+                out.append(f"  compared: {'; '.join(target['covers'])}")
         for adv in target.get("sequence_advances", []):
             out.append(
                 f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} (not "

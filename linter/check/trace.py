@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,9 @@ class TraceOptions:
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     # rule id -> (at least this lock, rewrite); see expected.RULE_CLAIMS
     rule_claims: dict[str, tuple[str | None, bool | None]] = field(default_factory=dict)
+    # opens the lock-polling second session; default: a plain connection to the conninfo (a
+    # target passes its own guarded, read-only session instead)
+    poller_connect: Callable[[], Any] | None = None
 
 
 def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
@@ -290,7 +293,7 @@ class SectionTracer:
         if own_wrap:
             self._begin(state)
         poller = (
-            _LockPoller(self.conninfo, self.conn.info.backend_pid)
+            _LockPoller(self.conninfo, self.conn.info.backend_pid, self.options.poller_connect)
             if non_tx and not self._in_tx()
             else None
         )
@@ -721,8 +724,15 @@ class _Watchdog:
 class _LockPoller:
     """A second session reading pg_locks for one backend every POLL_INTERVAL_S."""
 
-    def __init__(self, conninfo: str, pid: int, interval: float = POLL_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        pid: int,
+        connect: Callable[[], Any] | None = None,
+        interval: float = POLL_INTERVAL_S,
+    ) -> None:
         self.conninfo = conninfo
+        self.connect = connect
         self.pid = pid
         self.interval = interval
         self.seen: dict[tuple[Any, ...], catalog.HeldLock] = {}
@@ -746,9 +756,14 @@ class _LockPoller:
         import psycopg
 
         try:
-            with psycopg.connect(
-                self.conninfo, autocommit=True, application_name="pgpreflight-poller"
-            ) as conn:
+            session = (
+                self.connect()
+                if self.connect is not None
+                else psycopg.connect(
+                    self.conninfo, autocommit=True, application_name="pgpreflight-poller"
+                )
+            )
+            with session as conn:
                 self._ready.set()
                 while True:
                     now = time.perf_counter()

@@ -8,7 +8,10 @@ substring wrapped the way the query wraps it, LIMIT 20 and OFFSET 0. A placehold
 place becomes NULL, and the evidence says which.
 
 The text is substituted at the positions PostgreSQL's own scanner finds, never with a regex
-over the SQL (a `$1` inside a string literal stays as it is).
+over the SQL (a `$1` inside a string literal stays as it is). Two forms come out: `sql` with the
+values written as literals (the report, and our own scratch server), and `template` with `$n`
+placeholders plus `params`, which is what is sent to a target: values read from the target are
+bound by the server, never quoted by us.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgpreflight.linter.explain.stats import ColumnStats, quote_literal
+from pgpreflight.linter.explain.stats import ColumnStats, Value
 from pgpreflight.linter.schema import SchemaModel
 
 
@@ -27,6 +30,9 @@ class Binding:
     values: dict[str, str] = field(default_factory=dict)
     """placeholder (`$1`, `:status`) -> SQL literal bound to it."""
     unbound: list[str] = field(default_factory=list)
+    template: str = ""
+    """`sql` with `$n` placeholders (numbered by us) in place of the values; see `params`."""
+    params: list[str] = field(default_factory=list)
 
 
 def placeholder_spans(sql: str) -> list[tuple[int, int, str]]:
@@ -97,13 +103,13 @@ def bind(
     from sqlglot import exp, parse_one
 
     spans = placeholder_spans(sql)
-    binding = Binding(sql)
+    binding = Binding(sql, template=sql)
     if not spans:
         return binding
     tree = parse_one(sql, dialect="postgres")
     aliases, tables = _tables(tree, schema)
     bounded = _bounded_both_ways(tree, aliases, tables, schema)
-    values: dict[str, str] = {}
+    values: dict[str, Value] = {}
     for node in tree.find_all(exp.Parameter, exp.Placeholder):
         key = _key(node)
         if key in values:
@@ -111,20 +117,30 @@ def bind(
         value = _value_for(node, aliases, tables, schema, stats_for, bounded)
         if value is not None:
             values[key] = value
-    out = []
+    out: list[str] = []
+    template: list[str] = []
+    numbers: dict[str, int] = {}
     last = 0
     for start, end, key in spans:
         out.append(sql[last:start])
+        template.append(sql[last:start])
         if key in values:
-            out.append(values[key])
+            out.append(values[key].literal())
+            if key not in numbers:
+                binding.params.append(values[key].text)
+                numbers[key] = len(binding.params)
+            template.append(values[key].placeholder(numbers[key]))
         else:
             out.append("NULL")
+            template.append("NULL")
             if key not in binding.unbound:
                 binding.unbound.append(key)
         last = end
     out.append(sql[last:])
+    template.append(sql[last:])
     binding.sql = "".join(out)
-    binding.values = values
+    binding.template = "".join(template)
+    binding.values = {k: v.literal() for k, v in values.items()}
     return binding
 
 
@@ -157,7 +173,7 @@ def _value_for(
     schema: SchemaModel,
     stats_for: Callable[[str, str], ColumnStats],
     bounded: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
-) -> str | None:
+) -> Value | None:
     from sqlglot import exp
 
     parent = node.parent
@@ -170,9 +186,9 @@ def _value_for(
         concatenated |= isinstance(parent, exp.DPipe)
         node, parent = parent, parent.parent
     if isinstance(parent, exp.Limit):
-        return "20"
+        return Value("20", "bigint", number=True)
     if isinstance(parent, exp.Offset):
-        return "0"
+        return Value("0", "bigint", number=True)
     if parent is None:
         return None
     others = [c for c in parent.iter_expressions() if c is not node]
@@ -187,14 +203,14 @@ def _value_for(
     stats = stats_for(*resolved)
     if isinstance(parent, (exp.Like, exp.ILike)):
         piece = stats.frequent_substring() or "a"
-        return quote_literal(piece if concatenated else f"%{piece}%")
+        return Value(piece if concatenated else f"%{piece}%")
     if isinstance(parent, (exp.RegexpLike, exp.RegexpILike, exp.SimilarTo)):
-        return quote_literal(stats.frequent_substring() or "a")
+        return Value(stats.frequent_substring() or "a")
     if isinstance(parent, exp.Between):
         low = parent.args.get("low")
         q = 0.45 if low is node else 0.55
         v = stats.quantile(q)
-        return stats.literal(v) if v is not None else None
+        return Value(v, stats.type) if v is not None else None
     if isinstance(parent, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
         column_left = parent.this is target
         greater = isinstance(parent, (exp.GT, exp.GTE)) == column_left
@@ -202,13 +218,13 @@ def _value_for(
             v = stats.quantile(0.45 if greater else 0.55)
         else:
             v = stats.quantile(0.9 if greater else 0.1)
-        return stats.literal(v) if v is not None else None
+        return Value(v, stats.type) if v is not None else None
     few_values = bool(stats.mcf) and sum(stats.mcf) > 0.9
     v = stats.common if few_values else stats.selective
     if v is None:
         return None
     if wrapped_in_any:
-        return f"ARRAY[{stats.literal(v)}]"
+        return Value(v, stats.type, array=True)
     if target is not None and not isinstance(target, exp.Column):
-        return quote_literal(v)  # compared with an expression such as lower(email): keep it text
-    return stats.literal(v)
+        return Value(v)  # compared with an expression such as lower(email): keep it untyped
+    return Value(v, stats.type)

@@ -23,10 +23,11 @@ from typing import Any
 
 from pgpreflight.linter.explain.stats import (
     ColumnStats,
+    Params,
     column_stats,
+    inline,
     qident,
     qtable,
-    quote_literal,
 )
 
 TRGM = ("gin_trgm_ops", "gist_trgm_ops")
@@ -77,10 +78,18 @@ class IndexInfo:
 class Probe:
     label: str
     sql: str
+    """With `$n` placeholders for every value taken from the data (see `params`)."""
     index: str
     """Qualified name of the index the probe was made for."""
     kind: str
     notes: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    """The values of `$1`, `$2`, ... as text; the server binds them (never quoted by us)."""
+
+    @property
+    def text(self) -> str:
+        """The probe with its values written as literals (reports, the scratch server)."""
+        return inline(self.sql, self.params)
 
 
 def user_indexes(conn: Any) -> dict[int, str]:
@@ -146,6 +155,13 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
     )
 
 
+def _raw_cursor(conn: Any) -> Any:
+    """A cursor taking `$n` placeholders (the SQL may hold `%`, as LIKE patterns do)."""
+    from psycopg import RawCursor
+
+    return RawCursor(conn)
+
+
 def _where(conditions: list[str], predicate: str | None) -> str:
     parts = list(conditions) + ([f"({predicate})"] if predicate else [])
     return f" WHERE {' AND '.join(parts)}" if parts else ""
@@ -183,32 +199,44 @@ def probes_for(
         target = f"({lead.text})"
     probes: list[Probe] = []
 
-    def add(label: str, kind: str, conditions: list[str], tail: str = "") -> None:
+    def add(
+        label: str, kind: str, conditions: list[str], p: Params | None = None, tail: str = ""
+    ) -> None:
         sql = f"SELECT * FROM {table}{_where(conditions, index.predicate)}{tail}"
-        probes.append(Probe(label, sql, index.name, kind))
+        probes.append(Probe(label, sql, index.name, kind, params=p.texts if p else []))
 
     if index.trigram:
         piece = stats.frequent_substring()
         if piece is None:
             return [], ["no values to take a substring from"]
-        add(f"{lead.text} ILIKE '%{piece}%'", "trigram", [f"{target} ILIKE '%{piece}%'"])
+        p = Params()
+        add(
+            f"{lead.text} ILIKE '%{piece}%'",
+            "trigram",
+            [f"{target} ILIKE {p(f'%{piece}%', 'text')}"],
+            p,
+        )
         return probes, notes
     if index.method in ("btree", "hash"):
         selective, common = stats.selective, stats.common
         if selective is None:
             return [], [f"no statistics nor values for {lead.text}"]
+        p = Params()
         add(
             f"{lead.text} = selective value",
             "equality-selective",
-            [f"{target} = {stats.literal(selective)}"],
+            [f"{target} = {p(selective, stats.type)}"],
+            p,
         )
         if index.method == "hash":
             return probes, notes
         if common is not None and common != selective and stats.mcv:
+            p = Params()
             add(
                 f"{lead.text} = most common value",
                 "equality-common",
-                [f"{target} = {stats.literal(common)}"],
+                [f"{target} = {p(common, stats.type)}"],
+                p,
             )
         plain = [k.column for k in index.keys if k.column is not None]
         if len(index.keys) > 1 and len(plain) == len(index.keys):
@@ -219,23 +247,32 @@ def probes_for(
                 (table, plain),
             ).fetchall()
             type_of = {r[0]: r[1] for r in types}
-            row = conn.execute(
-                f"SELECT {cols} FROM {table} WHERE {target} = {stats.literal(selective)}"
-                f"{' AND (' + index.predicate + ')' if index.predicate else ''} LIMIT 1"
-            ).fetchone()
+            p = Params()
+            row = (
+                _raw_cursor(conn)
+                .execute(
+                    f"SELECT {cols} FROM {table} WHERE {target} = {p(selective, stats.type)}"
+                    f"{' AND (' + index.predicate + ')' if index.predicate else ''} LIMIT 1",
+                    p.texts,
+                )
+                .fetchone()
+            )
             if row is not None and all(v is not None for v in row):
+                p = Params()
                 conds = [
-                    f"{qident(c)} = {quote_literal(str(v))}::{type_of.get(c, 'text')}"
+                    f"{qident(c)} = {p(str(v), type_of.get(c, 'text'))}"
                     for c, v in zip(plain, row, strict=True)
                 ]
-                add("every key column = values of one row", "equality-all-keys", conds)
+                add("every key column = values of one row", "equality-all-keys", conds, p)
         if any(stats.type.startswith(t) for t in TIME_TYPES):
             low, high = stats.quantile(0.45), stats.quantile(0.5)
             if low is not None and high is not None:
+                p = Params()
                 add(
                     f"{lead.text} in a narrow range",
                     "range",
-                    [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"],
+                    [f"{target} >= {p(low, stats.type)}", f"{target} < {p(high, stats.type)}"],
+                    p,
                 )
         if _sortable(stats.type):
             # Only for what applications sort by (dates, numbers): ORDER BY a boolean or a city
@@ -245,16 +282,18 @@ def probes_for(
                 f"ORDER BY {lead.text}{direction} LIMIT 20",
                 "order-limit",
                 [],
-                f" ORDER BY {target}{direction} LIMIT 20",
+                tail=f" ORDER BY {target}{direction} LIMIT 20",
             )
         return probes, notes
     if index.method == "brin":
         low, high = stats.quantile(0.45), stats.quantile(0.5)
         if low is not None and high is not None:
+            p = Params()
             add(
                 f"{lead.text} in a narrow range",
                 "range",
-                [f"{target} >= {stats.literal(low)}", f"{target} < {stats.literal(high)}"],
+                [f"{target} >= {p(low, stats.type)}", f"{target} < {p(high, stats.type)}"],
+                p,
             )
         return probes, notes
     opclass = lead.opclass or "default"

@@ -58,11 +58,14 @@ class ExplainOptions:
     progress: Callable[[str], None] | None = None
     workload: Callable[[list[str]], tuple[list[Any], str | None]] | None = None
     hypothetical: (
-        Callable[[list[tuple[str, str]], list[tuple[str, str]]], tuple[list[Any], str | None]]
+        Callable[
+            [list[tuple[str, str]], list[tuple[str, str, list[str]]]],
+            tuple[list[Any], str | None],
+        ]
         | None
     ) = None
-    """Target mode: (index name, CREATE INDEX) and (label, query) pairs to estimate on the target
-    with HypoPG (`linter.explain.hypo.read_estimates`)."""
+    """Target mode: (index name, CREATE INDEX) pairs and (label, query with `$n` placeholders,
+    parameter values) to estimate on the target with HypoPG (`linter.explain.hypo`)."""
     """Target mode: given the tables with new indexes, the target's top pg_stat_statements
     entries touching them (`linter.explain.workload.read_workload`), measured like application
     queries."""
@@ -201,6 +204,8 @@ def run_explain(
     with conn_factory() as conn:
         conn.execute(f"SET statement_timeout = '{options.statement_timeout}'")
         conn.execute(f"SET lock_timeout = '{options.lock_timeout}'")
+        # the measured queries carry their values as literals quoted for this setting
+        conn.execute("SET standard_conforming_strings = on")
         evidence.server_version = str(conn.execute("SHOW server_version").fetchone()[0])
         before_ids = set(user_indexes(conn))
         _say(options, "explain: applying the pending migrations")
@@ -257,11 +262,13 @@ def run_explain(
                 runs.append(
                     QueryRun(
                         label=f"{index.short}: {probe.label}",
-                        sql=probe.sql,
+                        sql=probe.text,
                         origin="probe",
                         index=index.name,
                         kind=probe.kind,
                         tables=[index.table],
+                        template=probe.sql,
+                        params=probe.params,
                     )
                 )
         from pgpreflight.linter.explain.params import bind
@@ -286,6 +293,8 @@ def run_explain(
                     bound=binding.values,
                     unbound=binding.unbound,
                     columns=[(p.table, p.column or "", p.kind) for p in analysis.predicates],
+                    template=binding.template,
+                    params=binding.params,
                 )
             )
         # before: the new indexes dropped inside a transaction that is rolled back
@@ -337,7 +346,7 @@ def run_explain(
             _say(options, "explain: HypoPG estimates on the target")
             estimates, note = options.hypothetical(
                 [(i.short, i.definition) for i in indexes],
-                [(r.label, r.sql) for r in runs if r.error is None],
+                [(r.label, r.template or r.sql, r.params) for r in runs if r.error is None],
             )
             evidence.hypothetical = list(estimates)
             if note:

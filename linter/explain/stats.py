@@ -8,8 +8,13 @@ for the placeholders of application queries.
 - a *frequent substring* for trigram probes is a four-letter piece found in many, but not most,
   of the sampled values.
 
-Values travel as text with the column's type (`'ativo'::text`), so a probe compares like with
-like and the planner sees a constant, as it does for a real parameterised query's custom plan.
+Values travel as text with the column's type (`$1::text` bound to `ativo`), so a probe compares
+like with like and the planner sees a constant, as it does for a real parameterised query's
+custom plan. They are *parameters*, never literals we quote: the values come from the target's
+own rows, and the target's `standard_conforming_strings` decides how a backslash in a literal
+reads -- a quote we escape client-side can end the literal on the server. `Value.literal()` is
+the same value written as a literal, for the report and for the scratch server we start
+ourselves (standard_conforming_strings on, and disposable).
 """
 
 from __future__ import annotations
@@ -22,6 +27,68 @@ from typing import Any
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value bound to a `$n` placeholder: its text, and the cast written after it."""
+
+    text: str
+    type: str | None = None
+    """`None`: no cast, the server infers the type from where the placeholder sits."""
+    array: bool = False
+    """Written as `ARRAY[$n::type]` (the query compares with `= ANY(...)`)."""
+    number: bool = False
+    """A constant of ours (LIMIT 20), shown as a bare number."""
+
+    def literal(self) -> str:
+        """The value as an SQL literal, for display and for our own scratch server."""
+        if self.number:
+            return self.text
+        text = quote_literal(self.text) + (f"::{self.type}" if self.type else "")
+        return f"ARRAY[{text}]" if self.array else text
+
+    def placeholder(self, n: int) -> str:
+        text = f"${n}" + (f"::{self.type}" if self.type else "")
+        return f"ARRAY[{text}]" if self.array else text
+
+
+@dataclass
+class Params:
+    """Collects the values of one query's placeholders, in `$n` order."""
+
+    values: list[Value] = field(default_factory=list)
+
+    def __call__(self, text: str, type_name: str | None = None, array: bool = False) -> str:
+        """Add a value; returns its placeholder (`$3::date`) for the query text."""
+        value = Value(text, type_name, array)
+        self.values.append(value)
+        return value.placeholder(len(self.values))
+
+    @property
+    def texts(self) -> list[str]:
+        return [v.text for v in self.values]
+
+
+def inline(template: str, params: list[str]) -> str:
+    """`template` with each `$n` (found by PostgreSQL's scanner, so never one inside a string)
+    replaced by the n-th value as a literal: the form shown in reports and measured on the
+    scratch server."""
+    from pglast.parser import scan
+
+    if not params:
+        return template
+    out: list[str] = []
+    last = 0
+    for tok in scan(template):
+        if tok.name != "PARAM":
+            continue
+        n = int(template[tok.start + 1 : tok.end + 1])
+        out.append(template[last : tok.start])
+        out.append(quote_literal(params[n - 1]))
+        last = tok.end + 1
+    out.append(template[last:])
+    return "".join(out)
 
 
 def qident(name: str) -> str:

@@ -54,6 +54,9 @@ class QueryRun:
     unbound: list[str] = field(default_factory=list)
     columns: list[tuple[str, str, str]] = field(default_factory=list)
     """(table, column, predicate kind) the query filters on, from the static analysis."""
+    template: str | None = None
+    """`sql` with `$n` placeholders for its values (`params`): the form sent to a target."""
+    params: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {

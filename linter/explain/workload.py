@@ -6,6 +6,12 @@ and `lock_timeout` set, `application_name=pgpreflight`); when the extension is n
 its view is not readable by our role, there is simply no workload (and a note says why). The
 texts come normalised by PostgreSQL (`WHERE id = $1`), which is the form the EXPLAIN step binds
 from `pg_stats` like any application query.
+
+pgpreflight's own statements on the target are not the workload, yet pg_stat_statements records
+them like any other: every one starts with the `/* pgpreflight */` tag (linter.check.session)
+and is left out, and so is every statement that is not a query an application runs (COPY,
+EXPLAIN, LOCK, SET, DDL, ... -- pg_dump's too), so a second run never measures the first run's
+sampling and EXPLAINs.
 """
 
 from __future__ import annotations
@@ -30,6 +36,31 @@ class Statement:
         flat = " ".join(self.query.split())
         short = flat if len(flat) <= 60 else flat[:57] + "..."
         return f"pg_stat_statements: {short} ({self.calls:,} calls, {self.total_ms:,.0f} ms total)"
+
+
+TAG = "/* pgpreflight */"
+"""The leading comment of pgpreflight's own statements (linter.check.session.TAG)."""
+
+APPLICATION_VERBS = ("select", "insert", "update", "delete", "merge", "with", "values", "table")
+
+PG_DUMP_SHAPES = ("select last_value, is_called from ",)
+"""Queries pg_dump (which we run, and cannot tag) sends that name a user relation."""
+
+
+def is_application_query(query: str) -> bool:
+    """Not one of ours, and a statement an application runs (after any leading comments)."""
+    text = query.lstrip()
+    if text.startswith(TAG):
+        return False
+    while text.startswith(("/*", "--")):
+        end = text.find("*/") + 2 if text.startswith("/*") else text.find("\n") + 1
+        if end <= 1:
+            return False
+        text = text[end:].lstrip()
+    words = text.split(None, 1)
+    if " ".join(text.lower().split()).startswith(PG_DUMP_SHAPES):
+        return False
+    return bool(words) and words[0].lower().rstrip("(") in APPLICATION_VERBS
 
 
 def _mentions(query: str, tables: list[str]) -> bool:
@@ -64,16 +95,22 @@ def top_statements(
         rows = conn.execute(
             f'SELECT query, calls, {total}, {mean} FROM "{schema}".pg_stat_statements '
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND query NOT LIKE %s "
             "AND query !~* '^\\s*(explain|analyze|vacuum|set|show|begin|commit|rollback"
-            "|create|alter|drop)\\M' "
-            f"ORDER BY {total} DESC LIMIT 500"
+            "|create|alter|drop|copy|lock|reset|discard|declare|fetch|close|prepare|deallocate"
+            "|execute|grant|revoke|comment|truncate|reindex|cluster|refresh|do|call)\\M' "
+            f"ORDER BY {total} DESC LIMIT 500",
+            (TAG + "%",),
         ).fetchall()
     except psycopg.Error as exc:
         return [], f"pg_stat_statements is not readable: {str(exc).strip().splitlines()[0]}"
     found = [
         Statement(str(q), int(c), float(t), float(m))
         for q, c, t, m in rows
-        if q and "<insufficient privilege>" not in q and _mentions(str(q), tables)
+        if q
+        and "<insufficient privilege>" not in q
+        and is_application_query(str(q))
+        and _mentions(str(q), tables)
     ]
     return found[:limit], None
 
@@ -84,10 +121,12 @@ def read_workload(
     """Read the workload in one session on the target (`session()` opens it read-only, tagged
     and time-limited, as every target session is), and close it."""
     import psycopg
-    from pgpreflight.linter.errors import PgPreflightError
+    from pgpreflight.linter.errors import PgPreflightError, TargetSessionError
 
     try:
         with session() as conn:
             return top_statements(conn, tables, limit)
+    except TargetSessionError:
+        raise  # not read-only, or not answering: the run stops (exit 2), it is no mere note
     except (psycopg.Error, PgPreflightError) as exc:
         return [], f"cannot read the target's workload: {str(exc).strip().splitlines()[0]}"

@@ -144,7 +144,27 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
     else:
         parts = [f"{counts[s]} {s}" for s in (FAILED, NOT_RUN, PASSED) if counts[s]]
         summary = f"{', '.join(parts)} {where}"
+    target = check.get("target") or {}
+    if target.get("unchanged") is not None:
+        lines.append(_target_line(target))
+        if not target["unchanged"]:
+            status = FAILED
+            summary += "; the target database changed during the run"
     return _item("migrations-apply", title, status, summary, lines)
+
+
+def _target_line(target: dict[str, Any]) -> dict[str, Any]:
+    """Whether the target was left as it was, and what that comparison covered."""
+    compared = "; ".join(target.get("covers") or [])
+    if target["unchanged"]:
+        return _line(PASSED, f"target unchanged after the run (compared: {compared})")
+    changes = [*target.get("changes", [])] + [
+        f"sequence {a['sequence']} {a['before']} -> {a['after']}"
+        for a in target.get("sequence_advances", [])
+    ]
+    return _line(
+        FAILED, f"target CHANGED during the run: {'; '.join(changes)} (compared: {compared})"
+    )
 
 
 def integration_evidence(result: dict[str, Any]) -> dict[str, Any] | None:
