@@ -144,7 +144,7 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
     raise InputError(f"unknown convention '{convention}'")
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
     directory: Path | None = args.dir
     if directory is None:
         paths = config.migration_paths()
@@ -164,5 +164,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
             fh.write(text)
-        sys.stdout.write(f"created {path}\n")
+        from pgpreflight.linter.printable import printable  # the name is the user's words
+
+        sys.stdout.write(f"created {printable(str(path))}\n")
     return 0
