@@ -170,3 +170,33 @@ def test_markdown_code_span_fence_outgrows_backtick_runs() -> None:
     assert code("a\nb") == "`a\\nb`"
     assert code("SELECT 1\n  FROM t", sql=True) == "`SELECT 1 FROM t`"
     assert esc("@bob `x` <b> [l](u)") == "@&#8203;bob &#96;x&#96; &lt;b&gt; &#91;l&#93;(u)"
+
+
+def test_check_text_output_keeps_hostile_identifiers_inert(tmp_path: Path) -> None:
+    """The database check's own text (statements, locks, server errors quoting names) on a
+    scratch server, with an identifier that tries to start a workflow command."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "202401011200__hostile.sql").write_text(
+        f'-- UP\nCREATE TABLE "{HOSTILE_IDENT}" (id int);\n'
+        f'ALTER TABLE "{HOSTILE_IDENT}" ADD COLUMN "c\n::warning::x" int;\n'
+        f'-- DOWN\nDROP TABLE "{HOSTILE_IDENT}";\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pgpreflight.linter", "check", str(folder), "--no-explain"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "ALTER TABLE" in proc.stdout and "\\n::error file=b" in proc.stdout  # shown, escaped
+    assert not CONTROL.search(proc.stdout + proc.stderr)
+    lines = (proc.stdout + proc.stderr).splitlines()
+    assert not [ln for ln in lines if ln.lstrip().startswith(("::", "##["))]

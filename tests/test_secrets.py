@@ -154,3 +154,27 @@ def test_check_outputs_never_show_secrets(
     assert "inherited token=none pgpassword=none" in tests["output_tail"]
     assert "token ***" in outputs["report.html"]
     assert "INFO pgpreflight.linter." in proc.stderr  # the logs were on, and redacted
+
+
+def test_report_of_a_saved_result_redacts_what_this_run_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result saved before the token was listed: `pgpreflight report` still hides it, and the
+    environment is as it was once main() returns."""
+    from pgpreflight.linter.cli import main
+
+    saved = {
+        "version": 1,
+        "findings": [],
+        "tests": {"source": "command", "command": "x", "exit_code": 0, "output_tail": TOKEN},
+    }
+    (tmp_path / "saved.json").write_text(json.dumps(saved))
+    (tmp_path / "pgpreflight.toml").write_text('secret-env = ["SOME_TOKEN"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOME_TOKEN", TOKEN)
+    assert main(["report", "saved.json", "--html", "r.html", "-f", "json", "-o", "r.json"]) == 0
+    assert os.environ["SOME_TOKEN"] == TOKEN
+    for name in ("r.html", "r.json"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert TOKEN not in text, name
+    assert json.loads((tmp_path / "r.json").read_text())["tests"]["output_tail"] == "***"
