@@ -17,6 +17,8 @@ from typing import Any
 
 from pgpreflight.linter import __version__
 from pgpreflight.linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
+from pgpreflight.linter.printable import printable
+from pgpreflight.linter.secrets import RedactingFilter, Secrets
 
 EXIT_INTERNAL = 3
 # Subcommands implemented in their own packages; each module offers add_arguments(parser) and
@@ -264,17 +266,15 @@ def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
     )
 
 
-def collect_secrets(args: argparse.Namespace, config: Any) -> Any:
+def collect_secrets(args: argparse.Namespace, config: Any) -> Secrets:
     """The run's `Secrets`, built once: the passwords of `--database` and of the DSN variables,
     PGPASSWORD and the `secret-env` variables, which leave os.environ (see linter/secrets.py)."""
-    from pgpreflight.linter.secrets import Secrets
-
     return Secrets.take(
         os.environ, dsns=[getattr(args, "database", None)], names=config.get("secret-env")
     )
 
 
-def cmd_lint(args: argparse.Namespace, config: Any, secrets: Any) -> int:
+def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
     from pgpreflight.linter.engine import lint
     from pgpreflight.linter.report import RenderOptions, renderer
 
@@ -376,9 +376,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from pgpreflight.linter.printable import printable
-    from pgpreflight.linter.secrets import RedactingFilter, Secrets
-
     secrets = Secrets()
     handlers = logging.getLogger().handlers
     log_filter: RedactingFilter | None = None

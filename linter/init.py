@@ -8,9 +8,12 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import PgPreflightError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox", "vendor"}
 
@@ -120,7 +123,7 @@ def _toml(value: Any) -> str:
     return str(value)
 
 
-def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.printable import printable  # folder names are user content
 
     root = Path.cwd()

@@ -14,9 +14,12 @@ import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import InputError, PgPreflightError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 _TABLE = re.compile(r"^(?:criar|adicionar|create|add)_(?:tabela|table)_(?P<table>[a-z0-9_]+)$")
 _MARKERS = {
@@ -144,7 +147,7 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
     raise InputError(f"unknown convention '{convention}'")
 
 
-def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     directory: Path | None = args.dir
     if directory is None:
         paths = config.migration_paths()

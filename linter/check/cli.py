@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pgpreflight.linter.errors import ConfigError
+from pgpreflight.linter.secrets import Secrets
 
 DATABASE_ENV = "PGPREFLIGHT_DATABASE_URL"
 _LIBPQ_TARGET_ENV = ("PGHOST", "PGDATABASE", "PGSERVICE")
@@ -140,7 +141,7 @@ def _overrides(args: argparse.Namespace, config: Any) -> Any:
     return apply_overrides(config, values)
 
 
-def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.check.expected import rule_claims
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.check.runner import CheckOptions, run_scratch
@@ -149,7 +150,6 @@ def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
     from pgpreflight.linter.cli import changes_for, lint_targets, use_color, write_output
     from pgpreflight.linter.engine import lint
     from pgpreflight.linter.report import RenderOptions, renderer
-    from pgpreflight.linter.secrets import Secrets
 
     secrets = secrets if secrets is not None else Secrets()
     config = _overrides(args, config)

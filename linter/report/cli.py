@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 EXTRA_FORMATS = ("html", "markdown")
 
@@ -207,7 +210,7 @@ def load(path: Path) -> Any:
     return RunResult.from_dict(data, origin=str(path))
 
 
-def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.cli import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
 

@@ -10,9 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import InputError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, config: Any, secrets: Any = None) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.cli import lint_targets, write_output
     from pgpreflight.linter.discovery import discover
     from pgpreflight.linter.printable import guard_lines, printable
