@@ -17,10 +17,12 @@ from typing import Any
 
 from pgpreflight.linter import __version__
 from pgpreflight.linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
+from pgpreflight.linter.printable import printable
+from pgpreflight.linter.secrets import RedactingFilter, Secrets
 
 EXIT_INTERNAL = 3
 # Subcommands implemented in their own packages; each module offers add_arguments(parser) and
-# run(args, config) -> int, and imports nothing heavy at module level.
+# run(args, config, secrets) -> int, and imports nothing heavy at module level.
 EXTERNAL_COMMANDS = {
     "schema": ("pgpreflight.linter.schema.cli", "print the schema model after the migrations"),
     "check": (
@@ -274,10 +276,17 @@ def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
     )
 
 
-def cmd_lint(args: argparse.Namespace) -> int:
+def collect_secrets(args: argparse.Namespace, config: Any) -> Secrets:
+    """The run's `Secrets`, built once: the passwords of `--database` and of the DSN variables,
+    PGPASSWORD and the `secret-env` variables, which leave os.environ (see linter/secrets.py)."""
+    return Secrets.take(
+        os.environ, dsns=[getattr(args, "database", None)], names=config.get("secret-env")
+    )
+
+
+def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
     from pgpreflight.linter.report import RenderOptions, renderer
 
-    config = resolve_config(args)
     targets = lint_targets(args, config)
     from pgpreflight.linter.progress import Progress
 
@@ -321,6 +330,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     if wants_report(args):
         attach_evidence(result, args, config, command="lint")
+    result.redact(secrets)
     options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     output = renderer(args.format)(result, options)
     if args.json_result:
@@ -423,25 +433,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    secrets = Secrets()
+    handlers = logging.getLogger().handlers
+    log_filter: RedactingFilter | None = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
-        if args.command == "lint":
-            return cmd_lint(args)
         if args.command == "rules":
             return cmd_rules(args)
         if args.command == "clean":
             return cmd_clean(args)
         if args.command == "rule":
             return cmd_rule(args)
-        module = importlib.import_module(EXTERNAL_COMMANDS[args.command][0])
         config = resolve_config(args)
-        return int(module.run(args, config))
+        secrets = collect_secrets(args, config)
+        log_filter = RedactingFilter(secrets)
+        for handler in handlers:
+            handler.addFilter(log_filter)
+        if args.command == "lint":
+            return cmd_lint(args, config, secrets)
+        module = importlib.import_module(EXTERNAL_COMMANDS[args.command][0])
+        return int(module.run(args, config, secrets))
     except PgPreflightError as err:
-        sys.stderr.write(f"pgpreflight: error: {err.message}\n")
+        sys.stderr.write(f"pgpreflight: error: {printable(secrets.redact(err.message))}\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("pgpreflight: interrupted\n")
@@ -450,9 +467,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as err:  # a bug: one line by default, the traceback with --debug
         if debug:
-            raise
+            import traceback
+
+            sys.stderr.write(secrets.redact(traceback.format_exc()))
+            return EXIT_INTERNAL
+        detail = printable(secrets.redact(f"{type(err).__name__}: {err}"))
         sys.stderr.write(
-            f"pgpreflight: internal error: {type(err).__name__}: {err} "
+            f"pgpreflight: internal error: {detail} "
             "(rerun with --debug for the traceback, and please report it)\n"
         )
         return EXIT_INTERNAL
+    finally:
+        # main() leaves the process as it found it, so it can run again in one process (tests
+        # do): the taken variables go back, the filter comes off.
+        os.environ.update(secrets.taken)
+        if log_filter is not None:
+            for handler in handlers:
+                handler.removeFilter(log_filter)

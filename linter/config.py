@@ -81,6 +81,9 @@ KEYS: dict[str, Any] = {
     "synthesize-rows": 0,
     # thresholds of plan lint and index verdicts, checked by linter/explain/thresholds.py
     "explain-thresholds": {},
+    # environment variables whose values are secrets: redacted from every output by value and
+    # removed from the environment of child processes (linter/secrets.py)
+    "secret-env": [],
 }
 
 
@@ -257,6 +260,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
     if out.get("transaction", "per-file") not in TRANSACTION_MODES:
         raise ConfigError(f"{where}: 'transaction' must be one of {', '.join(TRANSACTION_MODES)}")
+    for name in out.get("secret-env", []):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"{where}: 'secret-env' names {name!r}, not an environment variable")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])

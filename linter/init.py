@@ -8,9 +8,12 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import PgPreflightError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox", "vendor"}
 
@@ -82,6 +85,7 @@ def render(migrations: Path | None, convention: str, table: bool) -> str:
         '# transaction = "per-file"  # "none" when the runner does not wrap each file in a transaction',
         '# large-tables = ["users", "events_*"]  # tables known to be big: lock findings get stricter',
         '# queries = ["queries"]  # application queries (.sql) whose filters need indexes',
+        '# secret-env = ["API_TOKEN"]  # variables whose values never appear in any output',
         "",
         "# Database check (pgpreflight check):",
         '# history-table = ""  # applied-migrations table; empty = auto-detect the common runners\' tables',
@@ -119,7 +123,9 @@ def _toml(value: Any) -> str:
     return str(value)
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
+    from pgpreflight.linter.printable import printable  # folder names are user content
+
     root = Path.cwd()
     migrations, convention, count = detect(root)
     pyproject = root / "pyproject.toml"
@@ -141,12 +147,14 @@ def run(args: argparse.Namespace, config: Any) -> int:
             )
         with pyproject.open("a", encoding="utf-8") as fh:
             fh.write(("\n" if existing and not existing.endswith("\n\n") else "") + text)
-        sys.stdout.write(f"{found}\nwrote [tool.pgpreflight] to {pyproject}\n")
+        sys.stdout.write(
+            printable(f"{found}") + f"\nwrote [tool.pgpreflight] to {printable(str(pyproject))}\n"
+        )
         return 0
     target = root / "pgpreflight.toml"
     if target.exists():
         raise PgPreflightError(f"{target}: already exists; not overwriting it")
     with target.open("x", encoding="utf-8") as fh:
         fh.write(text)
-    sys.stdout.write(f"{found}\nwrote {target}\n")
+    sys.stdout.write(f"{printable(found)}\nwrote {printable(str(target))}\n")
     return 0

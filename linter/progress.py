@@ -33,7 +33,9 @@ class Progress:
         if not force and now - self._last < self._min_interval:
             return
         self._last = now
-        line = message[:120]
+        from pgpreflight.linter.printable import printable
+
+        line = printable(message)[:120]  # migration names are user content
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
         self.stream.flush()
         self._width = len(line)

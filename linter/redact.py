@@ -11,7 +11,9 @@ import re
 from typing import Any
 
 _URI = re.compile(r"\b(postgres(?:ql)?://)([^\s/@'\"]*)@", re.I)
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
+# `password=` only where a connection string can hold it (start, after a space, `?`, `&`, `;`, a
+# quote or a bracket), so a file named `x-password=y.sql` keeps its name.
+_KV_PASSWORD = re.compile(r"((?<![^\s?&;,'\"(\[{])password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
 _ENV_PASSWORD = re.compile(r"(\bPGPASSWORD\s*=\s*)(\S+)")
 
 

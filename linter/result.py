@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from pgpreflight.linter.config import Config
 from pgpreflight.linter.errors import InputError
 from pgpreflight.linter.findings import SEVERITIES, Finding, at_least
 from pgpreflight.linter.migration import Migration, Section, SourceFile
-from pgpreflight.linter.redact import redact_all
 from pgpreflight.linter.registry import Rule
+from pgpreflight.linter.secrets import Secrets
 
 # Version 1 is what `lint --format json` has always printed; later keys (meta, review, tests,
 # sources, per-migration sections and new indexes) were added without breaking a reader, so the
@@ -49,6 +49,30 @@ class RunResult:
     # The dict this result was read from (`from_dict`), so that saving it again loses nothing
     # that only the original run could compute (statement counts, new indexes).
     saved: dict[str, Any] | None = None
+    # The run's secrets (linter/secrets.py), given by `redact`; `to_dict` scrubs with them too.
+    # Without them, credential-shaped text (URIs, `password=`) is still redacted.
+    secrets: Secrets = field(default_factory=Secrets)
+
+    def redact(self, secrets: Secrets) -> None:
+        """Scrub `secrets` (by value and by pattern) out of everything a renderer reads: the
+        CLI calls this once, when the result is complete and before any output is written, so
+        text, JSON, HTML, Markdown, SARIF, JUnit and GitHub output all show the same safe data."""
+        self.secrets = secrets
+        self.findings = [
+            secrets.redact_object(f, "message", "path", "hint", "fix", "migration")
+            for f in self.findings
+        ]
+        self.sources = {
+            secrets.redact(key): replace(
+                s, display=secrets.redact(s.display), text=secrets.redact(s.text)
+            )
+            for key, s in self.sources.items()
+        }
+        self.check = secrets.redact_all(self.check)
+        self.meta = secrets.redact_all(self.meta)
+        self.review = secrets.redact_all(self.review)
+        self.tests = secrets.redact_all(self.tests)
+        self.saved = secrets.redact_all(self.saved)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)
@@ -65,7 +89,7 @@ class RunResult:
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         """The result as saved; `redact=False` only for pgpreflight's own lint cache, which must
         give back exactly what the run computed."""
-        scrub = redact_all if redact else _unchanged
+        scrub = self.secrets.redact_all if redact else _unchanged
         if self.saved is not None:
             out = copy.deepcopy(self.saved)
             out["version"] = RESULT_VERSION
@@ -78,8 +102,8 @@ class RunResult:
         used = sorted({f.rule for f in self.findings})
         shown = {s.display for m in self.reported_migrations() for s in m.sources}
         shown |= {f.path for f in self.findings if f.path in self.sources}
-        # Free text from servers and test commands may quote a connection string: scrub it here,
-        # the one door every saved result and report goes through.
+        # Free text from servers and test commands may quote a connection string or a secret:
+        # scrub it here too, the one door every saved result and report goes through.
         return scrub(  # type: ignore[no-any-return]
             {
                 "version": RESULT_VERSION,

@@ -14,9 +14,12 @@ import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import InputError, PgPreflightError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 _TABLE = re.compile(r"^(?:criar|adicionar|create|add)_(?:tabela|table)_(?P<table>[a-z0-9_]+)$")
 _MARKERS = {
@@ -144,7 +147,7 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
     raise InputError(f"unknown convention '{convention}'")
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     directory: Path | None = args.dir
     if directory is None:
         paths = config.migration_paths()
@@ -164,5 +167,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
             fh.write(text)
-        sys.stdout.write(f"created {path}\n")
+        from pgpreflight.linter.printable import printable  # the name is the user's words
+
+        sys.stdout.write(f"created {printable(str(path))}\n")
     return 0

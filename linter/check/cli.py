@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pgpreflight.linter.errors import ConfigError
+from pgpreflight.linter.secrets import Secrets
 
 DATABASE_ENV = "PGPREFLIGHT_DATABASE_URL"
 _LIBPQ_TARGET_ENV = ("PGHOST", "PGDATABASE", "PGSERVICE")
@@ -97,17 +99,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_report_options(out, test_command=True)
 
 
-def target_dsn(args: argparse.Namespace) -> str | None:
-    """The target's connection string, or None for scratch mode."""
+def target_dsn(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str | None:
+    """The target's connection string, or None for scratch mode.
+
+    `environ` is the environment as it was before the CLI took the secrets out of it (the run's
+    `Secrets.taken` over os.environ). PGPASSWORD, taken out so no child process inherits it,
+    goes into the connection string when that has no password of its own."""
+    env = os.environ if environ is None else environ
     if getattr(args, "scratch", False):
         return None
+    dsn: str | None = None
     if args.database:
-        return str(args.database)
-    if os.environ.get(DATABASE_ENV):
-        return os.environ[DATABASE_ENV]
-    if any(os.environ.get(name) for name in _LIBPQ_TARGET_ENV):
-        return ""  # libpq reads the PG* variables
-    return None
+        dsn = str(args.database)
+    elif env.get(DATABASE_ENV):
+        dsn = env[DATABASE_ENV]
+    elif any(env.get(name) for name in _LIBPQ_TARGET_ENV):
+        dsn = ""  # libpq reads the PG* variables
+    password = env.get("PGPASSWORD")
+    if dsn is None or not password or os.environ.get("PGPASSWORD") == password:
+        return dsn
+    from pgpreflight.linter.secrets import dsn_password
+
+    if dsn_password(dsn):
+        return dsn
+    from psycopg.conninfo import make_conninfo
+
+    return str(make_conninfo(dsn, password=password))
 
 
 def _overrides(args: argparse.Namespace, config: Any) -> Any:
@@ -124,7 +141,7 @@ def _overrides(args: argparse.Namespace, config: Any) -> Any:
     return apply_overrides(config, values)
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.check.expected import rule_claims
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.check.runner import CheckOptions, run_scratch
@@ -134,8 +151,10 @@ def run(args: argparse.Namespace, config: Any) -> int:
     from pgpreflight.linter.engine import lint
     from pgpreflight.linter.report import RenderOptions, renderer
 
+    secrets = secrets if secrets is not None else Secrets()
     config = _overrides(args, config)
-    if args.execute_on_target and target_dsn(args) is None:
+    dsn = target_dsn(args, {**os.environ, **secrets.taken})
+    if args.execute_on_target and dsn is None:
         raise ConfigError("--execute-on-target needs a target: --database DSN or $" + DATABASE_ENV)
     if args.data is not None and not args.data.is_file():
         raise ConfigError(f"--data {args.data}: no such file")
@@ -156,8 +175,8 @@ def run(args: argparse.Namespace, config: Any) -> int:
     # One status line on a terminal (which migration, which step); silent in CI logs and pipes.
     status = Progress.for_terminal(args.quiet)
 
-    def say(message: str) -> None:
-        status(f"pgpreflight: {message}", True)
+    def say(message: str) -> None:  # names the test command, which may hold a secret
+        status(f"pgpreflight: {secrets.redact(message)}", True)
 
     progress = say if status.enabled else None
     options = CheckOptions(
@@ -174,8 +193,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         test_command=args.test_command,
     )
     if not args.no_explain:
-        options.explain = _explain_step(args, config, result.migrations, progress)
-    dsn = target_dsn(args)
+        options.explain = _explain_step(args, config, result.migrations, progress, dsn)
     check: CheckResult
     try:
         if dsn is None:
@@ -198,12 +216,13 @@ def run(args: argparse.Namespace, config: Any) -> int:
             raise SystemExit(128 + signum) from None
         raise
     status.done()
-    check_dict = check.to_dict()
-    result.check = check_dict
+    result.check = check.to_dict()
     from pgpreflight.linter.report.cli import attach_evidence, wants_report, write_reports
 
     if wants_report(args):
         attach_evidence(result, args, config, command="check", target_dsn=dsn)
+    result.redact(secrets)
+    check_dict: dict[str, Any] = result.check or {}
     render_options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     if args.format == "json":
         output = renderer("json")(result, render_options)
@@ -223,7 +242,9 @@ def run(args: argparse.Namespace, config: Any) -> int:
     return 1 if check.failed or tests_failed or result.failed(config.fail_on) else 0
 
 
-def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progress: Any) -> Any:
+def _explain_step(
+    args: argparse.Namespace, config: Any, migrations: Any, progress: Any, dsn: str | None
+) -> Any:
     """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain)."""
     if args.synthesize_rows is not None and args.synthesize_rows < 0:
         raise ConfigError("--synthesize-rows must be 0 or more")
@@ -236,7 +257,6 @@ def _explain_step(args: argparse.Namespace, config: Any, migrations: Any, progre
         progress=progress,
     )
     schema = schema_after(migrations)
-    dsn = target_dsn(args)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
         from pgpreflight.linter.check.target import TargetOptions, connect
         from pgpreflight.linter.explain.hypo import read_estimates

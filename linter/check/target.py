@@ -344,8 +344,12 @@ def touched_tables(migrations: Sequence[Migration]) -> list[str]:
 
 
 def _client_env(dsn: str, opts: TargetOptions) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
-    password = _password(dsn) or os.environ.get("PGPASSWORD")
+    """The environment of pg_dump: the password from the DSN only (the CLI folded PGPASSWORD
+    into it), never a secret-bearing variable of this process."""
+    from pgpreflight.linter.secrets import DSN_ENV, PASSWORD_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in (PASSWORD_ENV, *DSN_ENV)}
+    password = _password(dsn)
     if password:
         env["PGPASSWORD"] = password
     env["PGAPPNAME"] = "pgpreflight"

@@ -1,7 +1,9 @@
 """Text output of `pgpreflight check`: per migration, one compact line per statement
 (statement -> lock mode and object -> what it blocks -> rewrite -> duration) and the verdicts.
 
-Reads only the result's dict form, so a saved JSON result renders the same way.
+Reads only the result's dict form, so a saved JSON result renders the same way. Every string of
+it (migration ids, SQL, server messages naming identifiers) is passed through `printable` first
+and the output through `guard_lines` (see linter/printable.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgpreflight.linter.check.locks import headline_blocks, strength
+from pgpreflight.linter.printable import guard_lines, printable_all
 
 _BLOCK_WORDS = {"SELECT": "reads", "INSERT/UPDATE/DELETE": "writes", "DDL": "DDL"}
 
@@ -102,6 +105,7 @@ def _section(section: dict[str, Any] | None, title: str) -> list[str]:
 
 
 def render_check(check: dict[str, Any]) -> str:
+    check = printable_all(check)
     out: list[str] = []
     server = check.get("server") or {}
     head = f"pgpreflight check: {check['mode']}"
@@ -169,4 +173,4 @@ def render_check(check: dict[str, Any]) -> str:
         f"check: {len(check['migrations'])} migration(s), "
         + (f"{len(failed)} failed: {', '.join(failed)}" if failed else "all passed")
     )
-    return "\n".join(out) + "\n"
+    return guard_lines("\n".join(out) + "\n")

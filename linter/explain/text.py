@@ -53,6 +53,11 @@ def index_line(entry: dict[str, Any], width: int = 0) -> str:
 
 
 def render_evidence(evidence: dict[str, Any]) -> str:
+    """The EXPLAIN evidence as text; names and SQL escaped as in every text output
+    (linter/printable.py)."""
+    from pgpreflight.linter.printable import guard_lines, printable_all
+
+    evidence = printable_all(evidence)
     lines: list[str] = []
     data = evidence.get("data") or {}
     source = data.get("source") or "tables as the migrations leave them"
@@ -99,4 +104,4 @@ def render_evidence(evidence: dict[str, Any]) -> str:
     for note in evidence.get("notes") or []:
         lines.append(f"  note: {note}")
     lines.append(f"  ({evidence.get('elapsed_s', 0):.1f} s)")
-    return "\n".join(lines)
+    return guard_lines("\n".join(lines))

@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 EXTRA_FORMATS = ("html", "markdown")
 
@@ -53,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--link-base",
         default="",
+        type=link_base,
         metavar="URL",
         help="prefix for Markdown links to lines, e.g. https://github.com/o/r/blob/SHA",
     )
@@ -61,6 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--color", dest="color", action="store_true", default=None, help="force colour"
     )
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
+
+
+def link_base(value: str) -> str:
+    """`--link-base`: an http(s) URL only (argparse turns the error into exit 2 and usage)."""
+    from pgpreflight.linter.report.markdown import check_link_base
+
+    try:
+        return check_link_base(value)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
 
 
 def add_evidence_options(
@@ -104,7 +118,11 @@ def add_report_options(
         help="also write the pull-request comment (Markdown)",
     )
     parser.add_argument(
-        "--link-base", default="", metavar="URL", help="prefix for Markdown links to lines"
+        "--link-base",
+        default="",
+        type=link_base,
+        metavar="URL",
+        help="prefix for Markdown links to lines (an http(s) URL)",
     )
     add_evidence_options(parser, test_command=test_command)
 
@@ -192,7 +210,7 @@ def load(path: Path) -> Any:
     return RunResult.from_dict(data, origin=str(path))
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.cli import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
 
@@ -215,6 +233,8 @@ def run(args: argparse.Namespace, config: Any) -> int:
         from pgpreflight.linter.report import integration
 
         result.tests = integration.from_junit(list(args.test_results))
+    if secrets is not None:  # a result saved elsewhere may hold what this run knows is secret
+        result.redact(secrets)
     write_reports(result, args)
     fmt = args.format or (None if (args.html or args.markdown) else "text")
     if fmt is None:

@@ -1,7 +1,13 @@
-"""GitHub Actions workflow commands, which annotate the pull request's diff at each finding."""
+"""GitHub Actions workflow commands, which annotate the pull request's diff at each finding.
+
+User content is escaped by GitHub's workflow-command rules (`%`, CR and LF in the message; also
+`:` and `,` in properties), and any other control character is shown as an escape
+(linter/printable.py): one annotation stays one line, and the log shows no terminal sequence.
+"""
 
 from __future__ import annotations
 
+from pgpreflight.linter.printable import printable
 from pgpreflight.linter.report import RenderOptions
 from pgpreflight.linter.result import RunResult
 
@@ -9,6 +15,7 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(text: str) -> str:
+    text = printable(text, keep="\t\r\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

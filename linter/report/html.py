@@ -52,6 +52,7 @@ def render_dict(data: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.filters["ms"] = view.fmt_ms
     env.filters["num"] = view.fmt_int
@@ -70,12 +71,25 @@ def render_dict(data: dict[str, Any]) -> str:
     # nothing else can run even if some text ever escaped escaping.
     script = env.get_template("script.js.j2").render()
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    page = env.get_template("report.html.j2").render(
+    # Secrets were redacted from the data (linter/secrets.py); redacting the page would rewrite
+    # markup that merely looks like a credential (a file named `x-password=y.sql`).
+    return env.get_template("report.html.j2").render(
         **build_view(data), script=Markup(script), script_hash=f"sha256-{digest}"
     )
-    from pgpreflight.linter.redact import redact
 
-    return redact(page)
+
+def _shown(value: Any) -> Any:
+    """Every `{{ }}` output: control characters (an ESC in a quoted identifier) shown as escapes,
+    as in the text output. Escaping for HTML stays autoescape's; on markup already escaped this
+    only rewrites control characters, which are never part of a tag."""
+    from markupsafe import Markup
+    from pgpreflight.linter.printable import printable
+
+    if isinstance(value, Markup):
+        return Markup(printable(str(value), keep="\t\n\r"))
+    if isinstance(value, str):
+        return printable(value, keep="\t\n\r")
+    return value
 
 
 def build_view(data: dict[str, Any]) -> dict[str, Any]:

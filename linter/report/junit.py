@@ -1,10 +1,16 @@
-"""JUnit XML: one test case per migration file, failed when it has a finding at the threshold."""
+"""JUnit XML: one test case per migration file, failed when it has a finding at the threshold.
+
+Names and messages may hold characters XML 1.0 cannot (a control character in a quoted
+identifier); `ElementTree` would write them raw and the file would not parse, so every string
+goes through `xml_safe` first.
+"""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
 from pgpreflight.linter.findings import Finding, at_least
+from pgpreflight.linter.printable import xml_safe
 from pgpreflight.linter.report import RenderOptions
 from pgpreflight.linter.result import RunResult
 
@@ -18,10 +24,12 @@ def render(result: RunResult, options: RenderOptions) -> str:
     suite = ET.SubElement(suites, "testsuite", name="pgpreflight")
     failures = 0
     for path, findings in by_file.items():
-        case = ET.SubElement(suite, "testcase", classname="pgpreflight", name=path, file=path)
+        shown = xml_safe(path)
+        case = ET.SubElement(suite, "testcase", classname="pgpreflight", name=shown, file=shown)
         failing = [f for f in findings if at_least(f.severity, options.fail_on)]
         lines = [
-            f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}" for f in findings
+            xml_safe(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}")
+            for f in findings
         ]
         if failing:
             failures += 1
@@ -29,7 +37,10 @@ def render(result: RunResult, options: RenderOptions) -> str:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{len(failing)} finding(s) at or above '{options.fail_on}': {first.rule} {first.message}",
+                message=xml_safe(
+                    f"{len(failing)} finding(s) at or above '{options.fail_on}': "
+                    f"{first.rule} {first.message}"
+                ),
                 type=first.rule,
             )
             failure.text = "\n".join(lines)

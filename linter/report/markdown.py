@@ -4,15 +4,24 @@ lines, EXPLAIN verdicts per index, and the details in `<details>` blocks.
 GitHub refuses comments over 65,536 characters; the comment stays under `LIMIT` (60,000) by
 dropping whole blocks from the end, or whole rows from the table that no longer fits, and says so
 in a closing note. A table is never cut inside a row, a `<details>` block never left open.
-Everything from the result is escaped: HTML-significant characters become entities, and `|` in
-table cells is escaped, so a migration comment cannot inject markup into the comment.
+Everything from the result is escaped, so a file name, identifier or migration comment cannot
+inject markup or ping anyone: outside code, HTML-significant characters, backticks and brackets
+become entities, `|` is escaped and `@` is followed by a zero-width space (no @mention); in code
+spans (`code`) the fence is longer than any backtick run inside, and newlines and other control
+characters are shown as escapes (`\n`), so a name never leaves its span or its table row. Links
+to lines are percent-encoded, and `--link-base` must be an http(s) URL (`check_link_base`).
+Secrets were redacted from the data before it got here (linter/secrets.py), not from the page.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+from pgpreflight.linter.errors import ConfigError
+from pgpreflight.linter.printable import printable
 from pgpreflight.linter.report import RenderOptions, view
 from pgpreflight.linter.report import checklist as cl
 from pgpreflight.linter.result import RunResult
@@ -33,23 +42,56 @@ def render(
     return render_dict(result.to_dict(), link_base=link_base, limit=limit)
 
 
+# Characters outside code that Markdown or HTML would act on, as entities: a backtick would pair
+# with a code span's fence elsewhere on the line, brackets would make links.
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;", "[": "&#91;", "]": "&#93;"}
+
+
 def esc(text: Any) -> str:
-    """Text safe inside Markdown and inside a table cell."""
-    s = str(text if text is not None else "")
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text safe inside Markdown and inside a table cell: no markup, no @mention, no new row."""
+    s = printable(str(text if text is not None else ""), keep="\t\n\r")
+    s = "".join(_ENTITIES.get(ch, ch) for ch in s)
+    s = s.replace("@", "@&#8203;")  # a zero-width space after @: shown as @, never a mention
     s = s.replace("|", "\\|").replace("\r", "")
     return s.replace("\n", "<br>")
 
 
-def code(text: Any) -> str:
-    """An inline code span that survives backticks and pipes in the text (shown as-is)."""
-    s = " ".join(str(text if text is not None else "").split())
-    s = s.replace("|", "\\|")
-    ticks = "`"
-    while ticks in s:
-        ticks += "`"
+def code(text: Any, *, sql: bool = False) -> str:
+    """An inline code span shown as-is: its fence is longer than any backtick run inside, and a
+    newline (any control character) in a name is shown as `\\n`, so nothing leaves the span.
+    SQL (`sql=True`) has its whitespace runs, newlines included, folded into one space."""
+    s = str(text if text is not None else "")
+    if sql:
+        s = " ".join(s.split())
+    s = printable(s, keep="").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    ticks = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{ticks}{pad}{s}{pad}{ticks}"
+
+
+def check_link_base(value: str) -> str:
+    """`value` if it is an http(s) URL a Markdown link can hold; else a ConfigError (exit 2).
+
+    Anything else (`javascript:`, `data:`, a relative path) would turn every line link of the
+    comment into whatever the value says."""
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.netloc
+        or re.search(r"[\s<>\"'`\\\x00-\x1f\x7f]", value)
+    ):
+        raise ConfigError(
+            f"--link-base {printable(value)!r}: expected an http:// or https:// URL, "
+            "e.g. https://github.com/OWNER/REPO/blob/SHA"
+        )
+    return value
 
 
 @dataclass
@@ -68,8 +110,9 @@ class Block:
 
 
 def _link(path: str, line: int, link_base: str) -> str:
-    target = f"{link_base.rstrip('/') + '/' if link_base else ''}{path}#L{line}"
-    return f"[L{line}]({target.replace(' ', '%20').replace(')', '%29').replace('(', '%28')})"
+    base = link_base.rstrip("/") + "/" if link_base else ""
+    base = base.replace("(", "%28").replace(")", "%29")
+    return f"[L{line}]({base}{quote(path, safe='/')}#L{line})"
 
 
 def _header(d: dict[str, Any], checklist: dict[str, Any]) -> Block:
@@ -237,7 +280,7 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
             f"{_ICON[status]} {esc(e['verdict'])}{reason} | {times} | {buffers} | {ratio} |"
         )
         for q in e["queries"]:
-            details += [f"**{esc(e['index'])}**: {code(q['sql'][:300])}", ""]
+            details += [f"**{esc(e['index'])}**: {code(q['sql'][:300], sql=True)}", ""]
             for side in ("before", "after"):
                 node = q.get(side)
                 if node:
@@ -297,7 +340,7 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
             rewrite = "**yes**" if s.get("rewrites") else "no"
             err = f"<br>❌ {esc((s.get('error') or {}).get('message'))}" if s.get("error") else ""
             rows.append(
-                f"| {s.get('line')} | {code((s.get('sql') or '')[:120])}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |"
+                f"| {s.get('line')} | {code((s.get('sql') or '')[:120], sql=True)}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |"
             )
         verdict = {
             "pass": "✅ round trip passed",
@@ -326,8 +369,7 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
 
 
 def render_dict(d: dict[str, Any], *, link_base: str = "", limit: int = LIMIT) -> str:
-    from pgpreflight.linter.redact import redact
-
+    check_link_base(link_base)
     checklist = cl.checklist(d)
     blocks = [
         _header(d, checklist),
@@ -337,7 +379,7 @@ def render_dict(d: dict[str, Any], *, link_base: str = "", limit: int = LIMIT) -
         *_check_blocks(d),
     ]
     footer = "<sub>Generated by pgpreflight; the HTML report has the sources, lock timeline and plan trees.</sub>\n"
-    return redact(_fit(blocks, footer, limit))
+    return _fit(blocks, footer, limit)
 
 
 def _fit(blocks: list[Block], footer: str, limit: int) -> str:

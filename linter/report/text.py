@@ -1,7 +1,13 @@
-"""Human output for terminals: `path:line:col: severity rule message`, the line, a caret, the hint."""
+"""Human output for terminals: `path:line:col: severity rule message`, the line, a caret, the hint.
+
+Every field from the migrations (path, message, hint, source line) goes through `printable`, and
+the whole output through `guard_lines`: a hostile file name or identifier can neither drive the
+terminal nor forge a line a CI runner would execute.
+"""
 
 from __future__ import annotations
 
+from pgpreflight.linter.printable import guard_lines, printable
 from pgpreflight.linter.report import RenderOptions
 from pgpreflight.linter.result import RunResult
 
@@ -17,24 +23,21 @@ def render(result: RunResult, options: RenderOptions) -> str:
     c = options.color
     out: list[str] = []
     for f in result.findings:
+        path, message = printable(f.path), printable(f.message)
         sev = f"{_COLORS[f.severity]}{f.severity}{_RESET}" if c else f.severity
-        loc = (
-            f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}"
-            if c
-            else f"{f.path}:{f.line}:{f.column}:"
-        )
+        loc = f"{_BOLD}{path}:{f.line}:{f.column}:{_RESET}" if c else f"{path}:{f.line}:{f.column}:"
         rule = f"{_DIM}{f.rule}{_RESET}" if c else f.rule
-        out.append(f"{loc} {sev} {rule} {f.message}")
+        out.append(f"{loc} {sev} {rule} {message}")
         source = result.sources.get(f.path)
         if options.show_source and source is not None and source.text:
             text = source.lines.line_text(f.line)
             if text.strip():
                 gutter = f"{f.line:>5} | "
-                out.append(gutter + text.expandtabs(4))
-                prefix = text[: f.column - 1].expandtabs(4)
+                out.append(gutter + printable(text.expandtabs(4)))
+                prefix = printable(text[: f.column - 1].expandtabs(4))
                 out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
         if f.hint:
-            out.append(f"      = hint: {f.hint}")
+            out.append(f"      = hint: {printable(f.hint)}")
     counts = result.counts()
     total = sum(counts.values())
     files = len({s.display for m in result.reported_migrations() for s in m.sources})
@@ -47,4 +50,4 @@ def render(result: RunResult, options: RenderOptions) -> str:
     if out:
         out.append("")
     out.append(summary)
-    return "\n".join(out) + "\n"
+    return guard_lines("\n".join(out) + "\n")

@@ -10,9 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.errors import InputError
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.secrets import Secrets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
+def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
     from pgpreflight.linter.cli import lint_targets, write_output
     from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.printable import guard_lines, printable
     from pgpreflight.linter.schema import SchemaModel
 
     targets = lint_targets(args, config)
@@ -62,8 +66,9 @@ def run(args: argparse.Namespace, config: Any) -> int:
         if migration.up.syntax_errors:
             first = migration.up.syntax_errors[0]
             line, column = first.source.lines.position(first.offset)
+            where = printable(f"{first.source.display}:{line}:{column}: {first.message}")
             sys.stderr.write(
-                f"pgpreflight: warning: {first.source.display}:{line}:{column}: {first.message}; "
+                f"pgpreflight: warning: {where}; "
                 "statements PostgreSQL cannot parse are not in the model\n"
             )
         for statement in migration.up.statements:
@@ -77,9 +82,14 @@ def run(args: argparse.Namespace, config: Any) -> int:
             + "\n"
         )
     else:
-        text = (
-            f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n"
-            + model.to_text()
+        # Identifiers are user content: no control character reaches the terminal, no line
+        # starts a CI workflow command (linter/printable.py).
+        text = guard_lines(
+            printable(
+                f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n"
+                + model.to_text(),
+                keep="\t\n",
+            )
         )
     write_output(text, args.output)
     return 0
