@@ -14,6 +14,17 @@ from pglast import parse_sql
 from pglast.parser import ParseError, scan
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
 
+MAX_DEPTH = 120
+"""Deepest statement (in parse-tree levels) pgpreflight analyses. Real migrations stay far below:
+the deepest of the 11,504 statements in five public histories (lemmy, crates.io, kratos,
+concourse, hatchet) is 15 levels. Every walker and pglast's printer recurse once or more per
+level, so a machine-made statement nested hundreds deep would otherwise end in a RecursionError
+somewhere in the replay or the rules."""
+TOO_DEEP = (
+    f"statement nested more than {MAX_DEPTH} levels deep: too deep for pgpreflight to analyse; "
+    "simplify or split the expression"
+)
+
 _LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _META_COMMAND = re.compile(r"^[ \t]*\\.*$", re.M)
 
@@ -61,6 +72,27 @@ def _chunks(text: str) -> tuple[list[tuple[int, int]], tuple[str, int] | None]:
     return spans, scan_error
 
 
+def depth_exceeds(node: object, limit: int = MAX_DEPTH) -> bool:
+    """True when the parse tree under `node` is more than `limit` nodes deep (iterative: this
+    must not recurse on the very trees it guards against)."""
+    stack: list[tuple[object, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, tuple):
+            stack.extend((item, depth) for item in current)
+            continue
+        slots = getattr(current, "__slots__", None)
+        if not isinstance(slots, dict):  # pglast nodes keep their attributes in a slots dict
+            continue
+        if depth > limit:
+            return True
+        for attr in slots:
+            value = getattr(current, attr, None)
+            if value is not None and not isinstance(value, (str, int, float, bool)):
+                stack.append((value, depth + 1))
+    return False
+
+
 def _skip_noise(text: str, pos: int) -> int:
     m = _LEADING_NOISE.match(text, pos)
     return m.end() if m else pos
@@ -77,7 +109,8 @@ def parse_section(section: Section) -> None:
             start = raw.stmt_location or 0
             end = start + raw.stmt_len if raw.stmt_len else len(body)
             pieces.append((raw.stmt, start, end, 0))
-    except ParseError:
+    except (ParseError, RecursionError):
+        pieces = []
         spans, scan_error = _chunks(body)
         for span_start, span_end in spans:
             chunk = body[span_start:span_end]
@@ -91,6 +124,12 @@ def parse_section(section: Section) -> None:
                     SyntaxProblem(str(err.args[0]), source, base + loc, section.kind)
                 )
                 continue
+            except RecursionError:
+                loc = span_start + _skip_noise(chunk, 0)
+                section.syntax_errors.append(
+                    SyntaxProblem(TOO_DEEP, source, base + loc, section.kind)
+                )
+                continue
             for raw in raws:
                 start = span_start + (raw.stmt_location or 0)
                 end = start + raw.stmt_len if raw.stmt_len else span_end
@@ -98,9 +137,16 @@ def parse_section(section: Section) -> None:
         if scan_error is not None:
             message, loc = scan_error
             section.syntax_errors.append(SyntaxProblem(message, source, base + loc, section.kind))
-    for index, (node, start, end, parse_base) in enumerate(pieces):
+    for node, start, end, parse_base in pieces:
         start = _skip_noise(body, start)
         text = body[start:end].rstrip()
+        # Each level of nesting takes at least two characters (`a+a+...`, `((...`): only a
+        # statement that long can be too deep, and only those are walked.
+        if len(text) > 2 * MAX_DEPTH and depth_exceeds(node):
+            section.syntax_errors.append(
+                SyntaxProblem(TOO_DEEP, source, base + start, section.kind)
+            )
+            continue
         section.statements.append(
             Statement(
                 node=node,  # type: ignore[arg-type]
@@ -109,7 +155,7 @@ def parse_section(section: Section) -> None:
                 offset=base + start,
                 end_offset=base + start + len(text),
                 section=section.kind,
-                index=index,
+                index=len(section.statements),
                 base=base + parse_base,
             )
         )

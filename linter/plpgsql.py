@@ -113,21 +113,35 @@ def parse_body(body: str) -> dict[str, Any]:
     while tag in body:
         tag = tag[:-1] + "x$"
     sql = f"CREATE FUNCTION pgpreflight_inline() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
-    tree = json.loads(parse_plpgsql_json(sql))
+    try:
+        tree = json.loads(parse_plpgsql_json(sql))
+    except RecursionError:  # JSON nested deeper than the decoder follows
+        raise ParseError("PL/pgSQL body nested too deeply for pgpreflight to analyse", 0) from None
     return tree[0]["PLpgSQL_function"]  # type: ignore[no-any-return]
 
 
 def _walk(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every PL/pgSQL statement in tree order as (kind, fields)."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key.startswith("PLpgSQL_stmt_") and isinstance(value, dict):
-                yield key, value
-            if isinstance(value, (dict, list)):
-                yield from _walk(value)
+    """Every PL/pgSQL statement in tree order as (kind, fields). Iterative: a body nested
+    hundreds of blocks deep must not end in a RecursionError."""
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(reversed(current))
+        elif isinstance(current, dict):
+            children = []
+            for key, value in current.items():
+                if key.startswith("PLpgSQL_stmt_") and isinstance(value, dict):
+                    children.append(("stmt", key, value))
+                elif isinstance(value, (dict, list)):
+                    children.append(("node", key, value))
+            # tree order: a statement comes before what it contains, siblings in order
+            for what, key, value in reversed(children):
+                stack.append(value)
+                if what == "stmt":
+                    stack.append(("yield", key, value))
+        elif isinstance(current, tuple):
+            yield current[1], current[2]
 
 
 def _line_starts(text: str) -> list[int]:
