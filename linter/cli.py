@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="neither read nor write the lint cache (.pgpreflight_cache beside the configuration)",
     )
+    lint.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 when the paths hold no migration (default: exit 2)",
+    )
     clean = sub.add_parser("clean", help="remove the lint cache (.pgpreflight_cache)")
     clean.add_argument(
         "paths", nargs="*", type=Path, help="the project folder (default: the working folder)"
@@ -313,6 +318,15 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         if cache is not None:
             cache.store(key, result.to_dict(redact=False))
     progress.done()
+    if not result.migrations and targets.get("only") is None and not args.allow_empty:
+        # A typo in a CI path must not pass forever: nothing found is an error, not "all passed".
+        from pgpreflight.linter.errors import InputError
+
+        where = ", ".join(str(p) for p in targets["paths"]) or "."
+        raise InputError(
+            f"no migrations found under {where} (convention: {config.get('convention')}); "
+            "check the path, or pass --allow-empty"
+        )
     if args.write_baseline:
         from pgpreflight.linter import baseline
 

@@ -54,6 +54,28 @@ def parse_pg_version(value: object, where: str = "pg-version") -> PgVersion:
     return PgVersion(major, int(m.group(2)) if m.group(2) is not None else 99)
 
 
+def parse_duration(value: object, where: str = "duration") -> float:
+    """'30s', '2 s', '500ms', '1min', '60' (seconds) -> seconds; ConfigError (exit 2) otherwise."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*", str(value))
+    if not m or isinstance(value, bool):
+        raise ConfigError(f"{where}: invalid duration {value!r}: use e.g. 30s, 500ms, 2min")
+    number, unit = float(m.group(1)), m.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[unit]
+
+
+# Bounds of the numeric and duration keys: a value outside them is a typo or an attack on the
+# machine (explain-runs = 99999999999999999 never finishes), refused when the file is read.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "explain-runs": (1, 100),
+    "sample-rows": (0, 10_000_000),
+    "synthesize-rows": (0, 10_000_000),
+}
+DURATION_RANGES: dict[str, tuple[float, float]] = {
+    "statement-timeout": (0.001, 24 * 3600.0),
+    "lock-timeout": (0.001, 3600.0),
+    "idle-in-transaction-timeout": (0.001, 24 * 3600.0),
+}
+
 # key -> default; the default's type is the type a value must have.
 KEYS: dict[str, Any] = {
     "migrations": [],
@@ -149,8 +171,9 @@ def find_config(start: Path) -> Path | None:
         for name in CONFIG_FILES:
             candidate = directory / name
             if candidate.is_file():
-                if name == "pyproject.toml" and "pgpreflight" not in _read_toml(candidate).get(
-                    "tool", {}
+                tool = _read_toml(candidate).get("tool", {}) if name == "pyproject.toml" else {}
+                if name == "pyproject.toml" and not (
+                    isinstance(tool, dict) and "pgpreflight" in tool
                 ):
                     continue
                 return candidate
@@ -165,6 +188,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read configuration: {err.strerror or err}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from err
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
 
 
 def load_config(path: Path | None = None, start: Path | None = None) -> Config:
@@ -177,7 +202,12 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         raise ConfigError(f"{path}: configuration file not found")
     data = _read_toml(path)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("pgpreflight", {})
+        tool = data.get("tool", {})
+        data = tool.get("pgpreflight", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"{path}: [tool.pgpreflight] must be a table of settings, got {_type_name(data)}"
+            )
     config = Config(root=path.resolve().parent, path=path)
     config.values = validate(data, where=str(path))
     return config
@@ -263,6 +293,21 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
     for name in out.get("secret-env", []):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ConfigError(f"{where}: 'secret-env' names {name!r}, not an environment variable")
+    for key, (low, high) in INT_RANGES.items():
+        if key in out and not low <= out[key] <= high:
+            raise ConfigError(f"{where}: '{key}' must be from {low} to {high}, got {out[key]!r}")
+    for key, (low_s, high_s) in DURATION_RANGES.items():
+        if key in out:
+            seconds = parse_duration(out[key], f"{where}: '{key}'")
+            if not low_s <= seconds <= high_s:
+                raise ConfigError(
+                    f"{where}: '{key}' must be from {low_s * 1000:g}ms to {high_s / 3600:g}h, "
+                    f"got {out[key]!r}"
+                )
+    if "explain-thresholds" in out:
+        from pgpreflight.linter.explain.thresholds import Thresholds
+
+        Thresholds.from_config(out["explain-thresholds"], where=f"{where}: explain-thresholds")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])

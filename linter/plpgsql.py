@@ -129,7 +129,7 @@ def _walk(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         if isinstance(current, list):
             stack.extend(reversed(current))
         elif isinstance(current, dict):
-            children = []
+            children: list[tuple[str, str, Any]] = []
             for key, value in current.items():
                 if key.startswith("PLpgSQL_stmt_") and isinstance(value, dict):
                     children.append(("stmt", key, value))

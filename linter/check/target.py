@@ -42,6 +42,7 @@ from pgpreflight.linter.check.session import (
     verify,
 )
 from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.config import parse_duration
 from pgpreflight.linter.errors import PgPreflightError
 from pgpreflight.linter.migration import Migration, version_key
 from pgpreflight.linter.names import relation_name, short
@@ -60,14 +61,7 @@ HISTORY_TABLES: tuple[tuple[str, str], ...] = (
 
 
 def _seconds(value: str) -> float:
-    """'30s', '2 s', '500ms', '1min', '60' (seconds) -> seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*", str(value))
-    if not m:
-        raise PgPreflightError(
-            f"invalid duration {value!r}: use e.g. 30s, 500ms, 2min", exit_code=2
-        )
-    number, unit = float(m.group(1)), m.group(2) or "s"
-    return number * {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[unit]
+    return parse_duration(value)
 
 
 def _pg_duration(value: str) -> str:

@@ -1,0 +1,92 @@
+"""Bad configuration and empty selections: exit 2 with the file and key named, never a traceback
+and never a silent pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pgpreflight.linter.cli import main
+
+MIGRATION = "-- UP\nSELECT 1;\n-- DOWN\nSELECT 1;\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "202401010000__a.sql").write_text(MIGRATION)
+    return tmp_path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["lint", "--no-cache", *args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, err
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("explain-runs = 99999999999999999", "'explain-runs' must be from 1 to 100"),
+        ("explain-runs = 0", "'explain-runs' must be from 1 to 100"),
+        ("sample-rows = -1", "'sample-rows' must be from 0 to 10000000"),
+        ("synthesize-rows = -5", "'synthesize-rows' must be from 0 to 10000000"),
+        ('statement-timeout = "forever"', "'statement-timeout': invalid duration 'forever'"),
+        ('lock-timeout = "2h"', "'lock-timeout' must be from 1ms to 1h"),
+        ('idle-in-transaction-timeout = "0"', "'idle-in-transaction-timeout' must be from"),
+        ("[explain-thresholds]\nmisestimate-factor = -1", "must be a non-negative number"),
+        ("[explain-thresholds]\nbogus = 1", "unknown threshold 'bogus'"),
+        ('per-file-ignores = "x"', "'per-file-ignores' must be a table"),
+        ('per-file-ignores = {"*.sql" = "syntax-error"}', "must be a list of rule ids"),
+    ],
+)
+def test_bad_setting_is_named_with_exit_2(
+    capsys: pytest.CaptureFixture[str], project: Path, setting: str, message: str
+) -> None:
+    config = project / "pgpreflight.toml"
+    config.write_text(f'migrations = ["m"]\n{setting}\n')
+    code, err = _run(capsys, "--config", str(config), str(project / "m"))
+    assert code == 2
+    assert str(config) in err and message in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[tool]\npgpreflight = "x"\n',
+            "[tool.pgpreflight] must be a table of settings, got a string",
+        ),
+        ("[tool]\npgpreflight = 3\n", "[tool.pgpreflight] must be a table of settings"),
+        (
+            "[tool]\npgpreflight = [1]\n",
+            "[tool.pgpreflight] must be a table of settings, got a list",
+        ),
+        ("a = " + "[" * 6000 + "]" * 6000 + "\n", "invalid TOML: nested too deeply to read"),
+    ],
+    ids=["string", "number", "array", "deep"],
+)
+def test_bad_pyproject_table(
+    capsys: pytest.CaptureFixture[str],
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    message: str,
+) -> None:
+    (project / "pyproject.toml").write_text(text)
+    monkeypatch.chdir(project)
+    code, err = _run(capsys, "m")
+    assert code == 2 and "pyproject.toml" in err and message in err
+
+
+def test_empty_folder_is_an_error_unless_allowed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "migratoins"  # the typo a CI job would otherwise pass with forever
+    empty.mkdir()
+    code, err = _run(capsys, str(empty))
+    assert code == 2
+    assert f"no migrations found under {empty} (convention: auto)" in err
+    assert "--allow-empty" in err
+    assert main(["lint", "--no-cache", "--allow-empty", str(empty)]) == 0
