@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +65,27 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return str(path)
 
 
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Largest migration file read (20 MiB). Real migrations are kilobytes; a data dump committed as a
+migration, or a link to /dev/zero, must not eat the machine's memory."""
+
+
 def read_source(path: Path, problems: list[FileProblem]) -> SourceFile:
-    """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks."""
+    """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks.
+    Only regular files are read: a FIFO would block for ever, a device never ends."""
     shown = display_path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb", opener=_open_regular) as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except _NotRegular as err:
+        raise InputError(f"{shown}: not a regular file ({err}): only SQL files are read") from None
     except OSError as err:
         raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(
+            f"{shown}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: "
+            "not a migration pgpreflight reads"
+        )
     if b"\x00" in data[:8192]:
         source = SourceFile(path, shown, "")
         problems.append(FileProblem("binary", "file is binary, not SQL text", source))
@@ -90,6 +105,33 @@ def read_source(path: Path, problems: list[FileProblem]) -> SourceFile:
         )
         return source
     return SourceFile(path, shown, text)
+
+
+class _NotRegular(OSError):
+    pass
+
+
+def _open_regular(path: str, flags: int) -> int:
+    """Open without blocking (a FIFO with no writer would wait for ever), then refuse anything
+    that is not a regular file."""
+    fd = os.open(path, flags | os.O_NONBLOCK)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a directory"
+            if stat.S_ISDIR(mode)
+            else "not a file"
+        )
+        raise _NotRegular(kind)
+    os.set_blocking(fd, True)
+    return fd
 
 
 def _unreadable(problems: list[FileProblem]) -> bool:
@@ -240,17 +282,31 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
         if path.is_file():
             files.append(path)
             continue
-        for root, dirs, names in os.walk(path):
+        for root, dirs, names in os.walk(path, onerror=_walk_error):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if n.lower().endswith(".sql"))
     seen: set[Path] = set()
     unique = []
     for f in files:
-        r = f.resolve()
+        try:
+            r = f.resolve(strict=True)
+        except (OSError, RuntimeError) as err:  # a symlink loop, a dangling link
+            detail = (
+                "symbolic link loop"
+                if "loop" in str(err).lower()
+                else f"cannot resolve: {getattr(err, 'strerror', None) or err}"
+            )
+            raise InputError(f"{display_path(f)}: {detail}") from None
         if r not in seen:
             seen.add(r)
             unique.append(f)
     return unique
+
+
+def _walk_error(err: OSError) -> None:
+    """A folder that cannot be listed is an error naming it, never silently skipped."""
+    where = display_path(Path(err.filename)) if err.filename else "a folder"
+    raise InputError(f"{where}: cannot read folder: {err.strerror or err}")
 
 
 def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]:

@@ -90,3 +90,45 @@ def test_empty_folder_is_an_error_unless_allowed(
     assert f"no migrations found under {empty} (convention: auto)" in err
     assert "--allow-empty" in err
     assert main(["lint", "--no-cache", "--allow-empty", str(empty)]) == 0
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "202401010000__a.sql").write_text(MIGRATION)
+    return folder
+
+
+def test_fifo_is_refused_not_waited_for(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import os
+
+    folder = _folder(tmp_path)
+    os.mkfifo(folder / "202401020000__pipe.sql")
+    code, err = _run(capsys, str(folder))
+    assert code == 2 and "202401020000__pipe.sql: not a regular file (a FIFO)" in err
+
+
+def test_link_to_a_device_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "202401020000__zero.sql").symlink_to("/dev/zero")
+    code, err = _run(capsys, str(folder))
+    assert code == 2 and "202401020000__zero.sql: not a regular file (a device)" in err
+
+
+def test_symlink_loop_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "loop.sql").symlink_to("loop.sql")
+    code, err = _run(capsys, str(folder))
+    assert code == 2 and "loop.sql: symbolic link loop" in err
+
+
+def test_oversized_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from pgpreflight.linter.discovery import MAX_FILE_BYTES
+
+    folder = _folder(tmp_path)
+    big = folder / "202401020000__dump.sql"
+    with big.open("w") as f:
+        f.write("-- UP\n")
+        f.write(("INSERT INTO t VALUES (1);\n" * 1000) * (MAX_FILE_BYTES // 26000 + 1))
+    code, err = _run(capsys, str(folder))
+    assert code == 2 and "202401020000__dump.sql: file is larger than 20 MiB" in err
