@@ -46,6 +46,26 @@ class SyntaxProblem:
     section: str
 
 
+@dataclass(frozen=True)
+class DynamicSql:
+    """An `EXECUTE` in a DO block whose SQL is built at run time: not analysed."""
+
+    statement: Statement  # the DO statement
+    offset: int  # file offset of the EXECUTE expression
+    expression: str
+
+
+@dataclass
+class DoBody:
+    """A DO block's PL/pgSQL body as PostgreSQL's PL/pgSQL parser reads it: its parse tree (or
+    the error that parser gives), the SQL statements it runs and the dynamic SQL it builds."""
+
+    tree: dict[str, Any] | None = None
+    error: Exception | None = None
+    nested: list[Statement] = field(default_factory=list)
+    dynamic: list[DynamicSql] = field(default_factory=list)
+
+
 @dataclass(eq=False)
 class Statement:
     """One parsed statement with the exact place it starts and ends in its file."""
@@ -61,16 +81,15 @@ class Statement:
     base: int = 0
     # The DO statement this one runs inside (see `nested`); None for top-level statements.
     parent: Statement | None = None
+    # What a DO block's PL/pgSQL body runs, read once when the statement is parsed
+    # (linter/plpgsql.py); None for every other statement.
+    do: DoBody | None = None
 
-    @cached_property
+    @property
     def nested(self) -> list[Statement]:
-        """The SQL statements a `DO` block runs, parsed from its PL/pgSQL body with their own
-        file positions (linter/plpgsql.py); empty for every other statement."""
-        if not isinstance(self.node, ast.DoStmt):
-            return []
-        from pgpreflight.linter.plpgsql import nested_statements
-
-        return nested_statements(self)[0]
+        """The SQL statements a `DO` block runs, with their own file positions; empty for every
+        other statement."""
+        return self.do.nested if self.do is not None else []
 
     @property
     def path(self) -> Path:

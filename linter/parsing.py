@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from pglast import parse_sql
+from pglast import ast, parse_sql
 from pglast.parser import ParseError, scan
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
+from pgpreflight.linter.plpgsql import analyse_do
 
 MAX_DEPTH = 120
 """Deepest statement (in parse-tree levels) pgpreflight analyses. Real migrations stay far below:
@@ -147,18 +148,19 @@ def parse_section(section: Section) -> None:
                 SyntaxProblem(TOO_DEEP, source, base + start, section.kind)
             )
             continue
-        section.statements.append(
-            Statement(
-                node=node,  # type: ignore[arg-type]
-                text=text,
-                source=source,
-                offset=base + start,
-                end_offset=base + start + len(text),
-                section=section.kind,
-                index=len(section.statements),
-                base=base + parse_base,
-            )
+        statement = Statement(
+            node=node,  # type: ignore[arg-type]
+            text=text,
+            source=source,
+            offset=base + start,
+            end_offset=base + start + len(text),
+            section=section.kind,
+            index=len(section.statements),
+            base=base + parse_base,
         )
+        if isinstance(node, ast.DoStmt):
+            statement.do = analyse_do(statement)
+        section.statements.append(statement)
     section.has_code = bool(pieces) or bool(section.syntax_errors)
 
 

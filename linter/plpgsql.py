@@ -8,6 +8,10 @@ this module maps those back to file offsets, so rules see nested statements as o
 
 `EXECUTE` of a constant string literal is parsed too (its SQL is known); any other `EXECUTE`
 is dynamic SQL, listed as `DynamicSql` so that a rule can say it was not analysed.
+
+`analyse_do` runs once per DO statement, when the section is parsed (linter/parsing.py), and
+leaves its result on the statement (`Statement.do`): the model, the rules and the check all read
+that one result.
 """
 
 from __future__ import annotations
@@ -15,27 +19,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
-from pgpreflight.linter.migration import Statement
+from pgpreflight.linter.migration import DoBody, DynamicSql, Statement
 
 LOG = logging.getLogger(__name__)
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\uffff][A-Za-z_0-9\x80-\uffff]*)?\$")
-
-
-@dataclass(frozen=True)
-class DynamicSql:
-    """An `EXECUTE` whose SQL is built at run time: not analysed."""
-
-    statement: Statement  # the DO statement
-    offset: int  # file offset of the EXECUTE expression
-    expression: str
 
 
 @dataclass(frozen=True)
@@ -201,63 +195,42 @@ def _statements_of(parent: Statement, text: str, body_offset: Any) -> list[State
         end_offset = body_offset(start + lead + len(piece) - 1) + 1 if piece else offset
         if piece.endswith("'") and parent.source.text.startswith("''", end_offset - 1):
             end_offset += 1  # the last quote was written doubled inside a quoted body
-        out.append(
-            Statement(
-                node=raw.stmt,
-                text=piece,
-                source=parent.source,
-                offset=offset,
-                end_offset=end_offset,
-                section=parent.section,
-                index=parent.index,
-                base=body_offset(0),
-                parent=parent,
-            )
+        statement = Statement(
+            node=raw.stmt,
+            text=piece,
+            source=parent.source,
+            offset=offset,
+            end_offset=end_offset,
+            section=parent.section,
+            index=parent.index,
+            base=body_offset(0),
+            parent=parent,
         )
+        statement.do = analyse_do(statement)
+        out.append(statement)
     return out
 
 
-_CACHE: weakref.WeakKeyDictionary[Statement, tuple[list[Statement], list[DynamicSql]]] = (
-    weakref.WeakKeyDictionary()
-)
-_PARSED: weakref.WeakKeyDictionary[Statement, dict[str, Any] | ParseError | None] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def parsed_do_body(stmt: Statement) -> dict[str, Any] | ParseError | None:
-    """The PL/pgSQL tree of a `DO` statement's body, the ParseError it raises, or None when the
-    statement is no PL/pgSQL DO block. Parsed once per statement."""
-    if stmt not in _PARSED:
-        body = do_body(stmt)
-        result: dict[str, Any] | ParseError | None = None
-        if body is not None:
-            try:
-                result = parse_body(body.text)
-            except ParseError as err:
-                result = err
-        _PARSED[stmt] = result
-    return _PARSED[stmt]
-
-
-def nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql]]:
-    """Cached `_nested_statements` (rules and the engine ask for the same DO block repeatedly)."""
-    if stmt not in _CACHE:
-        _CACHE[stmt] = _nested_statements(stmt)
-    return _CACHE[stmt]
-
-
-def _nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql]]:
-    """The SQL statements a `DO` block runs, as `Statement`s, and its dynamic `EXECUTE`s.
-
-    Statements nested in IF/LOOP/BEGIN blocks are included in source order. A body that
-    PL/pgSQL cannot parse yields nothing (PostgreSQL would reject the migration; the syntax
-    rules say so).
-    """
+def analyse_do(stmt: Statement) -> DoBody | None:
+    """Read a DO statement's PL/pgSQL body once: its tree or parse error, the statements it runs
+    (themselves analysed when they are DO blocks) and its dynamic SQL; None when `stmt` is no
+    PL/pgSQL DO block."""
     body = do_body(stmt)
-    tree = parsed_do_body(stmt)
-    if body is None or not isinstance(tree, dict):
-        return [], []
+    if body is None:
+        return None
+    try:
+        tree = parse_body(body.text)
+    except ParseError as err:
+        return DoBody(error=err)
+    nested, dynamic = _nested_statements(stmt, body, tree)
+    return DoBody(tree=tree, nested=nested, dynamic=dynamic)
+
+
+def _nested_statements(
+    stmt: Statement, body: Body, tree: dict[str, Any]
+) -> tuple[list[Statement], list[DynamicSql]]:
+    """The SQL statements a `DO` block runs, as `Statement`s, and its dynamic `EXECUTE`s.
+    Statements nested in IF/LOOP/BEGIN blocks are included in source order."""
     lines = _line_starts(body.text)
     nested: list[Statement] = []
     dynamic: list[DynamicSql] = []

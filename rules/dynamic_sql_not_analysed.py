@@ -34,7 +34,6 @@ from pglast import ast
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration
-from pgpreflight.linter.plpgsql import nested_statements
 
 ID = "dynamic-sql-not-analysed"
 SEVERITY = "info"
@@ -45,7 +44,7 @@ EQUIVALENTS: dict[str, str] = {}
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, _ in section.of(ast.DoStmt, nested=False):
-            for dyn in nested_statements(stmt)[1]:
+            for dyn in stmt.do.dynamic if stmt.do is not None else ():
                 shown = dyn.expression if len(dyn.expression) <= 60 else dyn.expression[:57] + "..."
                 yield ctx.finding(
                     stmt,

@@ -40,7 +40,6 @@ from pglast.parser import ParseError, parse_plpgsql_json
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration
-from pgpreflight.linter.plpgsql import parsed_do_body
 
 ID = "invalid-plpgsql-body"
 SEVERITY = "error"
@@ -61,9 +60,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             what = "DO block" if isinstance(node, ast.DoStmt) else "function body"
             try:
                 if isinstance(node, ast.DoStmt):
-                    parsed = parsed_do_body(stmt)
-                    if isinstance(parsed, ParseError):
-                        raise parsed
+                    if stmt.do is not None and isinstance(stmt.do.error, ParseError):
+                        raise stmt.do.error
                 elif isinstance(node, ast.CreateFunctionStmt):
                     if _language(node) != "plpgsql" or node.sql_body is not None:
                         continue

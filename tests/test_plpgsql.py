@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from pglast import ast
 from pgpreflight.linter.discovery import discover
-from pgpreflight.linter.migration import Statement
-from pgpreflight.linter.plpgsql import nested_statements
+from pgpreflight.linter.migration import DynamicSql, Statement
 
 from tests.helpers import lint_findings, write_history
 
@@ -27,6 +26,11 @@ $body$;
 -- DOWN
 SELECT 1;
 """
+
+
+def nested_statements(stmt: Statement) -> tuple[list[Statement], list[DynamicSql]]:
+    """What parsing left on a DO statement (`Statement.do`): its statements and dynamic SQL."""
+    return (stmt.do.nested, stmt.do.dynamic) if stmt.do is not None else ([], [])
 
 
 def top_statements(sql: str, tmp_path: Path) -> list[Statement]:

@@ -178,9 +178,8 @@ class SchemaModel(ObjectStatements):
         if getattr(location, "node", None) is not node:
             self._unmodelled(node, "the body of a DO block is not interpreted")
             return
-        from pgpreflight.linter.plpgsql import nested_statements
-
-        nested, dynamic = nested_statements(location)
+        do = getattr(location, "do", None)
+        nested, dynamic = (do.nested, do.dynamic) if do is not None else ([], [])
         if dynamic:
             self._unmodelled(node, "DO block runs dynamic SQL, which is not interpreted")
             return
