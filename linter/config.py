@@ -79,6 +79,10 @@ KEYS: dict[str, Any] = {
     "sample-rows": 100000,
     "explain-runs": 3,
     "synthesize-rows": 0,
+    # the scratch server's sandbox (linter.check.sandbox): untrusted extensions the superuser
+    # creates for migrations, and the opt-out that runs migrations as the superuser
+    "scratch-extensions": [],
+    "scratch-superuser": False,
     # thresholds of plan lint and index verdicts, checked by linter/explain/thresholds.py
     "explain-thresholds": {},
 }
@@ -257,6 +261,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
     if out.get("transaction", "per-file") not in TRANSACTION_MODES:
         raise ConfigError(f"{where}: 'transaction' must be one of {', '.join(TRANSACTION_MODES)}")
+    for name in out.get("scratch-extensions", []):
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+            raise ConfigError(f"{where}: 'scratch-extensions' names no extension: {name!r}")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])
