@@ -114,7 +114,7 @@ def apply_section(
         for stmt in statements:
             behalf = on_behalf(conn, stmt.node, sandbox) if admin_conninfo else None
             if behalf is not None and admin_conninfo is not None:
-                run_on_behalf(admin_conninfo, stmt.text)
+                run_on_behalf(admin_conninfo, stmt.text, conn)
                 notes.append(f"line {stmt.line}: {behalf_note(behalf)}")
             else:
                 conn.execute(stmt.text)

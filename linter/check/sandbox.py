@@ -11,7 +11,10 @@ Two ways back to more power, both explicit:
 - an extension that is not trusted (``pg_available_extension_versions.trusted``) but is named in
   ``scratch-extensions`` is created -- and dropped -- by the superuser on the migration's behalf
   (`on_behalf`, `run_on_behalf`). That statement commits on its own, outside the migration's
-  transaction: a later failure of the migration does not roll it back.
+  transaction: a later failure of the migration does not roll it back. Its install script runs
+  as the superuser in a schema the migration role may write to, so allow-list only extensions
+  you would install for this project in production (PostgreSQL's advice for untrusted
+  extensions: a hostile migration could plant objects their script then uses).
 - ``--scratch-superuser`` runs migrations as the superuser, with no sandbox; the result carries
   `SUPERUSER_WARNING`.
 
@@ -122,18 +125,21 @@ def behalf_note(names: str) -> str:
     )
 
 
-def run_on_behalf(admin_conninfo: str, text: str) -> None:
-    """Run one allow-listed CREATE/DROP EXTENSION as the superuser in its own session. It waits
-    at most 5 s for a lock, since the migration's open transaction may hold one it needs."""
+def run_on_behalf(admin_conninfo: str, text: str, migration_conn: Any) -> None:
+    """Run one allow-listed CREATE/DROP EXTENSION as the superuser in its own session, with the
+    migration session's search_path (the schema the extension lands in when it names none). It
+    waits at most 5 s for a lock, since the migration's open transaction may hold one it needs."""
     import psycopg
 
+    row = migration_conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()
     with psycopg.connect(admin_conninfo, autocommit=True, application_name="pgpreflight") as conn:
         conn.execute("SET lock_timeout = '5s'")
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (row[0],))
         conn.execute(text)
 
 
 _OWNED = """
-SELECT format('ALTER %%s %%s OWNER TO %%I', kind, name, %(role)s) FROM (
+SELECT format('ALTER %%s %%s OWNER TO %%I', kind, name, %(role)s::text) FROM (
     SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
                           WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE'
                           WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END AS kind,

@@ -318,7 +318,7 @@ class SectionTracer:
                 poller.start()
             if behalf is not None:
                 assert self.admin_conninfo is not None
-                run_on_behalf(self.admin_conninfo, stmt.text)
+                run_on_behalf(self.admin_conninfo, stmt.text, self.conn)
                 st.notes.append(behalf_note(behalf))
             else:
                 with _Watchdog(self.conn, self.options.watchdog_s):
