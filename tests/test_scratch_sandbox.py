@@ -236,7 +236,8 @@ def test_scratch_superuser_opts_out_with_a_warning(
     check = _check(
         pg_server, tmp_path, f"COPY (SELECT 1) TO PROGRAM 'touch {marker}';", superuser=True
     )
-    assert check.migrations[0].status == "passed"
+    errors = [st.error for st in check.migrations[0].up.statements]
+    assert check.migrations[0].status == "passed", errors
     assert marker.exists()
     assert SUPERUSER_WARNING in check.notes
     assert SUPERUSER_WARNING in render_check(check.to_dict())
@@ -265,3 +266,34 @@ def test_config_keys_are_validated() -> None:
         validate({"scratch-superuser": "yes"}, "t")
     with pytest.raises(ConfigError, match="scratch-extensions"):
         validate({"scratch-extensions": ["postgis; DROP"]}, "t")
+
+
+def test_scratch_superuser_flag_through_the_cli(tmp_path: Path, drop_dir: Path) -> None:
+    marker = drop_dir / "cli"
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "202401011200__copy.sql").write_text(
+        f"-- UP\nCOPY (SELECT 1) TO PROGRAM 'touch {marker}';\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(PYTHONPATH=str(REPO))
+    argv = [sys.executable, "-m", "pgpreflight.linter", "check", str(tmp_path / "migrations")]
+    plain = subprocess.run(
+        [*argv, "--no-explain", "--quiet", "--scratch"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert plain.returncode == 1 and "needs superuser" in plain.stdout, plain.stdout
+    assert not marker.exists()
+    opted = subprocess.run(
+        [*argv, "--no-explain", "--quiet", "--scratch", "--scratch-superuser"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert SUPERUSER_WARNING in opted.stdout, opted.stdout + opted.stderr
+    assert marker.exists()

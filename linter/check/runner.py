@@ -258,7 +258,8 @@ def _run_explain_step(
 ) -> None:
     """EXPLAIN evidence (linter.explain) on its own clone of the baseline: it applies the pending
     migrations and synthesises rows there, so the traced scenarios start from the real baseline.
-    A failure is a note, never a failed check."""
+    A failure is a note, never a failed check. It runs as the migration role; allow-listed
+    untrusted extensions the pending migrations create are created first, by the superuser."""
     import psycopg
 
     assert options.explain is not None
@@ -266,6 +267,7 @@ def _run_explain_step(
     server.create_database(name, template=base_db)
     info = server.migration_conninfo(name, options.sandbox.user)
     try:
+        _extensions_first(server.admin_conninfo(name), info, pending, options.sandbox)
         result.explain = options.explain(
             lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"),
             pending,
@@ -275,6 +277,29 @@ def _run_explain_step(
         result.notes.append(f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}")
     finally:
         server.drop_database(name)
+
+
+def _extensions_first(
+    admin_conninfo: str, conninfo: str, pending: list[Migration], sandbox: Sandbox
+) -> None:
+    """The EXPLAIN step applies migrations statement by statement on its own; give it the
+    allow-listed untrusted extensions up front (their CREATE EXTENSION then fails there and is
+    skipped with a note)."""
+    import psycopg
+    from pglast import ast
+
+    if sandbox.superuser or not sandbox.extensions:
+        return
+    with psycopg.connect(conninfo, autocommit=True, application_name="pgpreflight") as conn:
+        for m in pending:
+            for stmt in m.up.statements:
+                if isinstance(stmt.node, ast.CreateExtensionStmt) and on_behalf(
+                    conn, stmt.node, sandbox
+                ):
+                    try:
+                        run_on_behalf(admin_conninfo, stmt.text, conn)
+                    except psycopg.Error:  # e.g. its schema comes from the migration itself:
+                        LOG.debug("EXPLAIN step: %s not created first", stmt.text, exc_info=True)
 
 
 def schema_model(migrations: Sequence[Migration]) -> Any:
