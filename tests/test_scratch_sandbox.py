@@ -297,3 +297,42 @@ def test_scratch_superuser_flag_through_the_cli(tmp_path: Path, drop_dir: Path) 
     )
     assert SUPERUSER_WARNING in opted.stdout, opted.stdout + opted.stderr
     assert marker.exists()
+
+
+def test_objects_restored_from_a_target_belong_to_the_migration_role(
+    pg_server: ScratchServer, pg_db: str, tmp_path: Path
+) -> None:
+    """pg_restore --no-owner ran as the superuser; the migrations still alter what they find,
+    as the production migration user that owns them would."""
+    from pgpreflight.linter.check.target import TargetOptions, run_target
+
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('ok');"
+            "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);"
+            "CREATE TABLE app.t (id serial PRIMARY KEY, n app.positive, m app.mood);"
+            "CREATE SEQUENCE app.free_seq; CREATE VIEW app.v AS SELECT id FROM app.t;"
+            "CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+            "CREATE MATERIALIZED VIEW app.mv AS SELECT 1 AS one"
+        )
+    up = """
+        ALTER TABLE app.t ADD COLUMN note text;
+        ALTER TYPE app.mood RENAME VALUE 'ok' TO 'fine';
+        ALTER DOMAIN app.positive SET DEFAULT 1;
+        ALTER SEQUENCE app.free_seq RESTART WITH 10;
+        ALTER SEQUENCE app.t_id_seq RESTART WITH 10;
+        CREATE OR REPLACE VIEW app.v AS SELECT id, note FROM app.t;
+        CREATE OR REPLACE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 2';
+        COMMENT ON MATERIALIZED VIEW app.mv IS 'owned by the migration role';
+        CREATE TABLE app.new (id int);
+    """
+    m = migration(tmp_path, up)
+    result = run_target(
+        [m],
+        CheckOptions(db_prefix=f"sb{next(_runs)}"),
+        TargetOptions(dsn=pg_db, sample_rows=10),
+        server=pg_server,
+    )
+    check = result.migrations[0]
+    assert check.status == "passed", [(s.sql, s.error) for s in check.up.statements if s.error]
+    assert not [n for n in result.notes if "not handed" in n], result.notes
