@@ -68,7 +68,7 @@ def other_server() -> Iterator[ScratchServer]:
 def drop_dir() -> Iterator[Path]:
     """A directory the server's OS user could write to, so a COPY ... TO PROGRAM that is not
     stopped by the sandbox would leave its file there (see the --scratch-superuser test)."""
-    path = Path(tempfile.mkdtemp(prefix="pgpf-sandbox-", dir="/tmp"))
+    path = Path(tempfile.mkdtemp(prefix="sandbox-drop-", dir="/tmp"))
     path.chmod(0o777)
     yield path
     shutil.rmtree(path, ignore_errors=True)
