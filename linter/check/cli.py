@@ -44,6 +44,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pg-bin", type=Path, metavar="DIR", help="PostgreSQL binaries for the scratch server"
     )
     db.add_argument(
+        "--scratch-superuser",
+        action="store_true",
+        default=None,
+        help="run migrations as the scratch server's superuser, without the sandbox "
+        "(COPY ... PROGRAM, untrusted extensions); the report warns",
+    )
+    db.add_argument(
+        "--scratch-extension",
+        action="append",
+        metavar="NAME",
+        help="an untrusted extension the superuser creates for migrations on the scratch "
+        "server (repeatable; adds to scratch-extensions)",
+    )
+    db.add_argument(
         "--history-table", help="table of applied migrations on the target (default: auto-detect)"
     )
     db.add_argument("--history-version-column", help="its version column (default 'version')")
@@ -137,7 +151,13 @@ def _overrides(args: argparse.Namespace, config: Any) -> Any:
         "statement-timeout": args.statement_timeout,
         "lock-timeout": args.lock_timeout,
         "idle-in-transaction-timeout": args.idle_in_transaction_timeout,
+        "scratch-superuser": args.scratch_superuser,
     }
+    if args.scratch_extension:
+        values["scratch-extensions"] = [
+            *config.get("scratch-extensions"),
+            *args.scratch_extension,
+        ]
     return apply_overrides(config, values)
 
 
@@ -145,6 +165,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.check.expected import rule_claims
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.check.runner import CheckOptions, run_scratch
+    from pgpreflight.linter.check.sandbox import Sandbox
     from pgpreflight.linter.check.text import render_check
     from pgpreflight.linter.check.trace import group_findings
     from pgpreflight.linter.cli import changes_for, lint_targets, use_color, write_output
@@ -191,6 +212,10 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         rule_claims=rule_claims({r.id: r for r in result.rules}),
         progress=progress,
         test_command=args.test_command,
+        sandbox=Sandbox(
+            superuser=bool(config.get("scratch-superuser")),
+            extensions=tuple(config.get("scratch-extensions")),
+        ),
     )
     if not args.no_explain:
         options.explain = _explain_step(args, config, result.migrations, progress, dsn)

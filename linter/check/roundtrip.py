@@ -28,8 +28,10 @@ from pgpreflight.linter.check.result import (
     SchemaDifference,
     SectionTrace,
 )
+from pgpreflight.linter.check.sandbox import INSUFFICIENT_PRIVILEGE
 from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
 from pgpreflight.linter.migration import Migration, Section
+from pgpreflight.linter.pgserver import SUPERUSER
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +53,24 @@ def _connect(conninfo: str) -> Any:
     import psycopg
 
     return psycopg.connect(conninfo, autocommit=True, application_name="pgpreflight")
+
+
+def _migration_conninfo(sc: Scenario, dbname: str) -> str:
+    """Migrations (and the probe rows, which fire their triggers and defaults) run as the
+    sandbox's role; see linter.check.sandbox."""
+    sandbox = sc.options.sandbox
+    return str(sc.server.migration_conninfo(dbname, sandbox.user if sandbox else SUPERUSER))
+
+
+def _lift_denied(result: MigrationCheck, trace: SectionTrace) -> None:
+    """A statement refused for lack of privilege: its needs-superuser note goes first among
+    the migration's notes, where the checklist shows why it failed."""
+    for st in trace.statements:
+        if st.status == "error" and st.error and st.error.sqlstate == INSUFFICIENT_PRIVILEGE:
+            for note in st.notes:
+                if note.startswith("needs superuser"):
+                    result.notes.insert(0, f"{trace.kind} line {st.line}: {note}")
+                    return
 
 
 def _differences(expected: catalog.Snapshot, actual: catalog.Snapshot) -> list[SchemaDifference]:
@@ -77,15 +97,17 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.status = "not run"
         result.notes.append(problems)
         return result, None
-    a_info = sc.server.create_database(db_a, template=sc.template)
+    sc.server.create_database(db_a, template=sc.template)
+    a_info = _migration_conninfo(sc, db_a)
     with _connect(a_info) as conn:
         s0 = catalog.schema_snapshot(conn)
-        tracer = SectionTracer(conn, a_info, sc.options)
+        tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
         result.invalid_indexes.extend(invalid)
         s1 = catalog.schema_snapshot(conn)
     if result.up.status != "ok":
+        _lift_denied(result, result.up)
         result.status = "failed"
         result.round_trip = RoundTrip("not run", reason="UP failed")
         sc.server.drop_database(db_a)
@@ -94,7 +116,8 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     if down is None or not down.statements:
         result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
         return result, db_a
-    b_info = sc.server.create_database(db_b, template=db_a)
+    sc.server.create_database(db_b, template=db_a)
+    b_info = _migration_conninfo(sc, db_b)
     try:
         _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model)
     finally:
@@ -119,11 +142,12 @@ def _round_trip(
     dumps: list[str] = []
     with _connect(b_info) as conn:
         probed = probe_rows(conn, s0, s1, result.notes)
-        tracer = SectionTracer(conn, b_info, sc.options)
+        tracer = SectionTracer(conn, b_info, sc.options, sc.server.admin_conninfo(db_b))
         result.down, _ = tracer.run(migration, down, "down", model)
         s2 = catalog.schema_snapshot(conn)
         result.data_loss = _data_loss(result.down, probed)
         if result.down.status != "ok":
+            _lift_denied(result, result.down)
             rt.verdict, rt.reason = "fail", "DOWN failed"
             result.status = "round-trip failed"
             return
@@ -278,8 +302,14 @@ def probe_rows(
     probes: list[_Probe] = []
     if not targets:
         return probes
+    import psycopg
+
     conn.execute("BEGIN")
-    conn.execute("SET LOCAL session_replication_role = replica")
+    try:
+        conn.execute("SET LOCAL session_replication_role = replica")
+    except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
+        conn.execute("ROLLBACK")
+        conn.execute("BEGIN")
     try:
         for table, columns in sorted(targets.items()):
             ident = _ident(table)

@@ -4,6 +4,16 @@ each pending migration on a clone of the state before it, then check the final s
 Scratch mode needs nothing but PostgreSQL binaries. Target mode (see `target`) reads the
 target's history and schema read-only and replays them here; only `--execute-on-target` touches
 the target, inside a transaction that is always rolled back.
+
+Migrations are untrusted code, so on the scratch server everything that runs code of the project
+-- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
+the pending migrations and synthesises rows) and `--test-command` -- connects as the sandbox's
+non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
+superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
+the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
+`--test-command` gets an environment without the caller's PG*, PGPREFLIGHT_* and DATABASE_URL-like
+variables (`linter.report.integration.command_env`): by default it reaches the scratch database, as
+the migration role, and nothing else.
 """
 
 from __future__ import annotations
@@ -19,6 +29,14 @@ from pgpreflight.linter.check import catalog
 from pgpreflight.linter.check.postconditions import postconditions
 from pgpreflight.linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
 from pgpreflight.linter.check.roundtrip import Scenario, run_scenario
+from pgpreflight.linter.check.sandbox import (
+    SUPERUSER_WARNING,
+    Sandbox,
+    behalf_note,
+    denied_note,
+    on_behalf,
+    run_on_behalf,
+)
 from pgpreflight.linter.check.trace import TraceOptions, cannot_run_in_transaction
 from pgpreflight.linter.errors import InputError, PgPreflightError
 from pgpreflight.linter.migration import Migration, Section, version_key
@@ -47,6 +65,8 @@ class CheckOptions:
     )
     # --test-command: the integration tests, run with DATABASE_URL on the migrated database.
     test_command: str | None = None
+    # the scratch server's sandbox: migration role, allow-listed extensions (linter.check.sandbox)
+    sandbox: Sandbox = field(default_factory=Sandbox)
 
 
 def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> int:
@@ -67,9 +87,19 @@ def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> in
     return 0
 
 
-def apply_section(conn: Any, migration: Migration, section: Section, mode: str, major: int) -> None:
+def apply_section(
+    conn: Any,
+    migration: Migration,
+    section: Section,
+    mode: str,
+    major: int,
+    sandbox: Sandbox | None = None,
+    admin_conninfo: str | None = None,
+) -> list[str]:
     """Run a section without tracing (the baseline), the way the runner would; a failure
-    raises psycopg.Error after rolling back."""
+    raises psycopg.Error after rolling back. With `admin_conninfo`, allow-listed extensions of
+    `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so."""
+    notes: list[str] = []
     statements = section.statements
     file_tx = any(type(s.node).__name__ == "TransactionStmt" for s in statements)
     wrap = (
@@ -82,7 +112,12 @@ def apply_section(conn: Any, migration: Migration, section: Section, mode: str, 
         if wrap:
             conn.execute("BEGIN")
         for stmt in statements:
-            conn.execute(stmt.text)
+            behalf = on_behalf(conn, stmt.node, sandbox) if admin_conninfo else None
+            if behalf is not None and admin_conninfo is not None:
+                run_on_behalf(admin_conninfo, stmt.text, conn)
+                notes.append(f"line {stmt.line}: {behalf_note(behalf)}")
+            else:
+                conn.execute(stmt.text)
         if wrap:
             conn.execute("COMMIT")
     except BaseException:
@@ -91,6 +126,7 @@ def apply_section(conn: Any, migration: Migration, section: Section, mode: str, 
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
         raise
+    return notes
 
 
 def run_data_file(conn: Any, path: Path) -> None:
@@ -127,6 +163,8 @@ def check_on_server(
     import psycopg
 
     baseline, pending = list(migrations[:first_pending]), list(migrations[first_pending:])
+    if options.sandbox.superuser:
+        result.notes.append(SUPERUSER_WARNING)
     result.baseline = [m.id for m in baseline]
     result.pending = [m.id for m in pending]
     result.transaction_mode = options.transaction_mode
@@ -135,13 +173,13 @@ def check_on_server(
     created = [base_db]
     try:
         t0 = time.perf_counter()
-        base_info = server.create_database(base_db, template="template0")
+        server.create_database(base_db, template="template0")
         if result.server is not None:
             result.server.template_clone_s = round(time.perf_counter() - t0, 4)
         if prepare_base is not None:
             prepare_base(server, base_db)
         else:
-            _replay_baseline(base_info, baseline, options, result, major)
+            _replay_baseline(server, base_db, baseline, options, result, major)
         if options.explain is not None and pending:
             created.append(f"{options.db_prefix}_explain")
             _run_explain_step(
@@ -154,6 +192,7 @@ def check_on_server(
             server_major=major,
             findings=options.findings,
             rule_claims=options.rule_claims,
+            sandbox=options.sandbox,
         )
         model = schema_model(baseline)
         for n, m in enumerate(pending, 1):
@@ -168,7 +207,7 @@ def check_on_server(
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
-        with psycopg.connect(server.conninfo(template), autocommit=True) as conn:
+        with psycopg.connect(server.admin_conninfo(template), autocommit=True) as conn:
             result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
         if options.test_command:
             _run_tests(server, template, options, result)
@@ -178,22 +217,35 @@ def check_on_server(
     return result
 
 
-def _database_url(server: Any, dbname: str) -> str:
+def _libpq_params(server: Any, dbname: str, user: str) -> dict[str, str]:
+    """host, port, user, dbname of the migration role's connection to `dbname`."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(server.migration_conninfo(dbname, user))
+    return {k: str(info[k]) for k in ("host", "port", "user", "dbname") if k in info}
+
+
+def _database_url(params: dict[str, str]) -> str:
     """A postgresql:// URL for the socket-only scratch server, the form test suites expect."""
     from urllib.parse import quote
 
-    info = dict(part.split("=", 1) for part in server.conninfo(dbname).split() if "=" in part)
-    host = quote(info.get("host", ""), safe="")
-    return f"postgresql://{info.get('user', 'postgres')}@/{dbname}?host={host}&port={info.get('port', '5432')}"
+    host = quote(params.get("host", ""), safe="")
+    user = quote(params.get("user", "postgres"), safe="")
+    dbname = quote(params.get("dbname", ""), safe="")
+    return f"postgresql://{user}@/{dbname}?host={host}&port={params.get('port', '5432')}"
 
 
 def _run_tests(server: Any, dbname: str, options: CheckOptions, result: CheckResult) -> None:
-    """The guide's checklist item 2: integration tests against the migrated scratch database."""
+    """The guide's checklist item 2: integration tests against the migrated scratch database,
+    as the migration role, with DATABASE_URL and PGHOST/PGPORT/PGUSER/PGDATABASE naming it and
+    none of the caller's database credentials (linter.report.integration.command_env)."""
     from pgpreflight.linter.report.integration import run_command
 
     assert options.test_command is not None
     _say(options, f"integration tests: {options.test_command}")
-    result.tests = run_command(options.test_command, _database_url(server, dbname))
+    params = _libpq_params(server, dbname, options.sandbox.user)
+    libpq = {f"PG{k.upper()}" if k != "dbname" else "PGDATABASE": v for k, v in params.items()}
+    result.tests = run_command(options.test_command, _database_url(params), libpq=libpq)
 
 
 def _run_explain_step(
@@ -206,13 +258,16 @@ def _run_explain_step(
 ) -> None:
     """EXPLAIN evidence (linter.explain) on its own clone of the baseline: it applies the pending
     migrations and synthesises rows there, so the traced scenarios start from the real baseline.
-    A failure is a note, never a failed check."""
+    A failure is a note, never a failed check. It runs as the migration role; allow-listed
+    untrusted extensions the pending migrations create are created first, by the superuser."""
     import psycopg
 
     assert options.explain is not None
     _say(options, "explain new indexes")
-    info = server.create_database(name, template=base_db)
+    server.create_database(name, template=base_db)
+    info = server.migration_conninfo(name, options.sandbox.user)
     try:
+        _extensions_first(server.admin_conninfo(name), info, pending, options.sandbox)
         result.explain = options.explain(
             lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"),
             pending,
@@ -222,6 +277,29 @@ def _run_explain_step(
         result.notes.append(f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}")
     finally:
         server.drop_database(name)
+
+
+def _extensions_first(
+    admin_conninfo: str, conninfo: str, pending: list[Migration], sandbox: Sandbox
+) -> None:
+    """The EXPLAIN step applies migrations statement by statement on its own; give it the
+    allow-listed untrusted extensions up front (their CREATE EXTENSION then fails there and is
+    skipped with a note)."""
+    import psycopg
+    from pglast import ast
+
+    if sandbox.superuser or not sandbox.extensions:
+        return
+    with psycopg.connect(conninfo, autocommit=True, application_name="pgpreflight") as conn:
+        for m in pending:
+            for stmt in m.up.statements:
+                if isinstance(stmt.node, ast.CreateExtensionStmt) and on_behalf(
+                    conn, stmt.node, sandbox
+                ):
+                    try:
+                        run_on_behalf(admin_conninfo, stmt.text, conn)
+                    except psycopg.Error:  # e.g. its schema comes from the migration itself:
+                        LOG.debug("EXPLAIN step: %s not created first", stmt.text, exc_info=True)
 
 
 def schema_model(migrations: Sequence[Migration]) -> Any:
@@ -249,19 +327,25 @@ def advance_model(model: Any, migration: Migration) -> None:
 
 
 def _replay_baseline(
-    base_info: str,
+    server: Any,
+    base_db: str,
     baseline: list[Migration],
     options: CheckOptions,
     result: CheckResult,
     major: int,
 ) -> None:
+    """The migrations before the pending ones, then the --data file, as the migration role."""
     import psycopg
 
+    base_info = server.migration_conninfo(base_db, options.sandbox.user)
+    admin = server.admin_conninfo(base_db)
     with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
         for m in baseline:
             _say(options, f"baseline {m.id}")
             try:
-                apply_section(conn, m, m.up, options.transaction_mode, major)
+                mode = options.transaction_mode
+                notes = apply_section(conn, m, m.up, mode, major, options.sandbox, admin)
+                result.notes.extend(f"baseline {m.id} {note}" for note in notes)
             except psycopg.Error as exc:
                 failed = MigrationCheck(
                     m.id,
@@ -275,6 +359,9 @@ def _replay_baseline(
                 failed.notes.append(
                     f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
                 )
+                denied = denied_note(exc.sqlstate, options.sandbox)
+                if denied is not None:
+                    failed.notes.insert(0, denied)
                 result.migrations.append(failed)
         if options.data_file is not None:
             _say(options, f"data {options.data_file}")

@@ -35,6 +35,7 @@ from pglast import ast
 from pgpreflight.linter.check import catalog, unchanged
 from pgpreflight.linter.check.result import CheckResult, ServerInfo, TargetInfo
 from pgpreflight.linter.check.runner import CheckOptions, check_on_server, schema_model
+from pgpreflight.linter.check.sandbox import hand_over
 from pgpreflight.linter.check.session import (
     GuardedConnection,
     GuardedCursor,
@@ -674,14 +675,13 @@ def _replay(
 ) -> CheckResult:
     import psycopg
 
-    def prepare(srv: Any, dbname: str) -> None:
-        copy_schema(srv, opts.dsn, opts, dbname)
-        if unapplied_from is not None and unapplied_from < first:
-            from pgpreflight.linter.check.runner import apply_section
+    notes: list[str] = []
 
-            with psycopg.connect(srv.conninfo(dbname), autocommit=True) as conn:
-                for m in migrations[unapplied_from:first]:
-                    apply_section(conn, m, m.up, options.transaction_mode, srv.major_version)
+    def prepare(srv: Any, dbname: str) -> None:
+        """The target's schema and sample, loaded by the superuser before any migration
+        code runs there (so no trigger or default a migration defines runs with its rights),
+        then handed to the migration role; then the unapplied baseline, as that role."""
+        copy_schema(srv, opts.dsn, opts, dbname)
         with psycopg.connect(srv.conninfo(dbname), autocommit=True) as dst:
             dst.execute("SET session_replication_role = replica")
             for tbl in touched_tables(migrations[first:]):
@@ -696,9 +696,31 @@ def _replay(
                     raise target_error(exc, opts.dsn, f"sampling {tbl}") from None
             copy_sequences(target, dst, opts.dsn)
             dst.execute("ANALYZE")
+            if not options.sandbox.superuser:
+                for failed in hand_over(dst, options.sandbox.user):
+                    notes.append(f"not handed to the migration role: {failed}")
+        if unapplied_from is not None and unapplied_from < first:
+            from pgpreflight.linter.check.runner import apply_section
+
+            user = options.sandbox.user
+            with psycopg.connect(srv.migration_conninfo(dbname, user), autocommit=True) as conn:
+                for m in migrations[unapplied_from:first]:
+                    notes.extend(
+                        apply_section(
+                            conn,
+                            m,
+                            m.up,
+                            options.transaction_mode,
+                            srv.major_version,
+                            options.sandbox,
+                            srv.admin_conninfo(dbname),
+                        )
+                    )
 
     if server is not None:
-        return _on(server, migrations, first, options, mode, prepare)
+        result = _on(server, migrations, first, options, mode, prepare)
+        result.notes.extend(notes)
+        return result
     from pgpreflight.linter.pgserver import ScratchServer
 
     started = time.perf_counter()
@@ -706,6 +728,7 @@ def _replay(
         result = _on(own, migrations, first, options, mode, prepare)
         if result.server is not None:
             result.server.start_s = round(time.perf_counter() - started, 3)
+        result.notes.extend(notes)
         return result
 
 
@@ -752,6 +775,7 @@ def _execute_on_target(
             rule_claims=options.rule_claims,
             watchdog_s=_seconds(opts.statement_timeout) + 5,
             poller_connect=lambda: connect(opts.dsn, opts, read_only=True),
+            sandbox=None,  # the target's own role and rules apply there
         )
         tracer = SectionTracer(conn, opts.dsn, trace_options)
         model = schema_model(migrations_before)

@@ -36,6 +36,13 @@ from pgpreflight.linter.check.result import (
     StatementTrace,
     TableAgreement,
 )
+from pgpreflight.linter.check.sandbox import (
+    Sandbox,
+    behalf_note,
+    denied_note,
+    on_behalf,
+    run_on_behalf,
+)
 from pgpreflight.linter.migration import Migration, Section, Statement
 from pgpreflight.linter.names import short
 
@@ -57,6 +64,8 @@ class TraceOptions:
     # opens the lock-polling second session; default: a plain connection to the conninfo (a
     # target passes its own guarded, read-only session instead)
     poller_connect: Callable[[], Any] | None = None
+    # The scratch server's sandbox (linter.check.sandbox); None on a target.
+    sandbox: Sandbox | None = field(default_factory=Sandbox)
 
 
 def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
@@ -124,10 +133,14 @@ class _State:
 class SectionTracer:
     """Traces sections on one open connection (autocommit; we issue BEGIN/COMMIT ourselves)."""
 
-    def __init__(self, conn: Any, conninfo: str, options: TraceOptions) -> None:
+    def __init__(
+        self, conn: Any, conninfo: str, options: TraceOptions, admin_conninfo: str | None = None
+    ) -> None:
         self.conn = conn
         self.conninfo = conninfo  # for the lock-polling second session
         self.options = options
+        # the superuser's session, for allow-listed extensions (linter.check.sandbox)
+        self.admin_conninfo = admin_conninfo
         # linter.schema.SchemaModel of the state before the next statement, for the static
         # predictions; run() advances it statement by statement
         self.model: Any = None
@@ -287,6 +300,11 @@ class SectionTracer:
         if txn is not None:
             return self._transaction_statement(stmt, st, txn, state)
         predictions = self._predictions(stmt.node)
+        behalf = (
+            on_behalf(self.conn, stmt.node, self.options.sandbox)
+            if self.admin_conninfo is not None
+            else None
+        )
         # A non-transactional statement inside the file's own BEGIN is left to PostgreSQL to
         # refuse: that is what the runner would get.
         own_wrap = not non_tx and not self._in_tx()
@@ -301,14 +319,22 @@ class SectionTracer:
         try:
             if poller is not None:
                 poller.start()
-            with _Watchdog(self.conn, self.options.watchdog_s):
-                cur = self.conn.execute(stmt.text)
+            if behalf is not None:
+                assert self.admin_conninfo is not None
+                run_on_behalf(self.admin_conninfo, stmt.text, self.conn)
+                st.notes.append(behalf_note(behalf))
+            else:
+                with _Watchdog(self.conn, self.options.watchdog_s):
+                    cur = self.conn.execute(stmt.text)
+                st.rows = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
             st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            st.rows = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
         except psycopg.Error as exc:
             st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             st.status = "error"
             st.error = statement_error(exc, stmt)
+            denied = denied_note(st.error.sqlstate, self.options.sandbox)
+            if denied is not None:
+                st.notes.append(denied)
             if poller is not None:
                 poller.stop()
             if self.options.transaction_mode == "outer":

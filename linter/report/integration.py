@@ -4,12 +4,15 @@
 format pytest, Jest, Mocha, Go and most CI tools write). `run_command(cmd, database_url)` runs the
 project's own test command with `DATABASE_URL` pointing at the scratch database (the database
 check calls it after the migrations are applied) and keeps the exit code and the output's tail.
+The command never inherits the caller's database credentials (`command_env`): a test that connects
+"by default" must land on the scratch database, not on the target pgpreflight was pointed at.
 Both return plain dicts stored in `RunResult.tests`; output is passed through `meta.redact`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -22,6 +25,10 @@ from pgpreflight.linter.redact import redact
 TAIL_LINES = 40
 TAIL_CHARS = 4000
 MAX_FAILURES = 50
+
+_CREDENTIALS = re.compile(r"^PG|DATABASE_(URL|URI|DSN)|_DSN$|^DSN$", re.IGNORECASE)
+"""Variables removed from the test command's environment: libpq's PG* (PGHOST, PGPASSWORD,
+PGSERVICE, PGPASSFILE...), our PGPREFLIGHT_*, and DATABASE_URL-like connection strings."""
 
 
 def _int(value: str | None) -> int:
@@ -76,13 +83,27 @@ def from_junit(paths: list[Path]) -> dict[str, Any]:
     return {"source": "junit", "files": files, **totals}
 
 
-def run_command(
-    command: str, database_url: str | None, *, cwd: Path | None = None, timeout_s: float = 1800
-) -> dict[str, Any]:
-    """Run `command` in a shell with DATABASE_URL set; keep the exit code and the output's tail."""
-    env = dict(os.environ)
+def command_env(database_url: str | None, libpq: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment without database credentials, plus DATABASE_URL and the libpq
+    variables (PGHOST, PGPORT, PGUSER, PGDATABASE) of the scratch database."""
+    env = {k: v for k, v in os.environ.items() if not _CREDENTIALS.search(k)}
     if database_url:
         env["DATABASE_URL"] = database_url
+    env.update(libpq or {})
+    return env
+
+
+def run_command(
+    command: str,
+    database_url: str | None,
+    *,
+    libpq: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout_s: float = 1800,
+) -> dict[str, Any]:
+    """Run `command` in a shell with only `command_env`'s database variables; keep the exit code
+    and the output's tail."""
+    env = command_env(database_url, libpq)
     started = time.monotonic()
     try:
         proc = subprocess.run(
