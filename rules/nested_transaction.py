@@ -56,6 +56,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     )
     for section in migration.sections():
         open_at: int | None = None
+        # A COMMIT ends the runner's transaction; a BEGIN after it re-opens one for the runner's
+        # own COMMIT to close (sql-migrate and pop files do this around CONCURRENTLY): not nested.
+        runner_open = wrapped
         for stmt, node in section.of(ast.TransactionStmt, nested=False):
             if node.kind in _BEGIN:
                 if open_at is not None:
@@ -66,7 +69,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         "both and later statements run outside a transaction",
                         hint="remove the inner BEGIN and its COMMIT",
                     )
-                elif wrapped:
+                elif runner_open:
                     yield ctx.finding(
                         stmt,
                         f"BEGIN in a file the {migration.convention} runner already runs in a "
@@ -78,3 +81,4 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 open_at = stmt.line
             elif node.kind in _END:
                 open_at = None
+                runner_open = False
