@@ -281,6 +281,10 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
             repeatable.append((f, m.group("name")))
         else:
             singles.append(f)
+    # Diesel reads only the folders of its migrations folder: a loose .sql file beside them (a
+    # data script run by hand) is no migration.
+    diesel_roots = {d.parent for d in dir_pairs}
+    singles = [f for f in singles if f.parent not in diesel_roots]
     migrations: list[Migration] = [_marker_file(f, forced) for f in singles]
     for group in pair_groups(pair_files, convention):
         migrations.append(

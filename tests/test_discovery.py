@@ -250,6 +250,18 @@ def test_diesel_strips_dashes_and_compares_strings(tmp_path: Path) -> None:
     ]
 
 
+def test_diesel_ignores_loose_files_beside_its_folders(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "2017-08-31-230457_a/up.sql": "SELECT 1;",
+            "2017-08-31-230457_a/down.sql": "SELECT 1;",
+            "data_oauth_github.sql": "INSERT INTO t SELECT 1;",
+        },
+    )
+    assert [m.id for m in discover([tmp_path])] == ["2017-08-31-230457__a"]
+
+
 def test_dashed_single_file_versions_are_one_number(tmp_path: Path) -> None:
     _write(tmp_path, {"2017-08-31-230457_b.sql": "SELECT 1;", "20140924113530_a.sql": "SELECT 1;"})
     assert [m.name for m in discover([tmp_path])] == ["a", "b"]
