@@ -5,7 +5,9 @@ There is one transaction per session. A second `BEGIN` only prints a warning, so
 `COMMIT` that follows ends the outer transaction too and the statements after it run one by one,
 outside any transaction: a failure there leaves the migration half applied. Most runners
 (goose, dbmate, sql-migrate, Flyway, diesel) already wrap each file in a transaction, so a
-`BEGIN` in such a file is nested inside the runner's.
+`BEGIN` in such a file is nested inside the runner's. A `BEGIN` that follows the file's own
+`COMMIT` is not: it re-opens a transaction for the runner's final `COMMIT` to close (the
+`COMMIT` itself is `commit-in-wrapped-file`'s business).
 
 ## Example
 ```sql
