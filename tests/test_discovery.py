@@ -374,3 +374,15 @@ def test_two_histories_in_one_folder_are_an_input_error(tmp_path: Path) -> None:
 def test_subfolders_with_distinct_versions_are_one_history(tmp_path: Path) -> None:
     _write(tmp_path, {"2023/V1__a.sql": "SELECT 1;", "2024/V2__b.sql": "SELECT 1;"})
     assert [m.version for m in discover([tmp_path])] == ["1", "2"]
+
+
+def test_repeatable_migrations_survive_a_saved_result(tmp_path: Path) -> None:
+    from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.result import RunResult
+
+    from tests.helpers import make_config
+
+    _write(tmp_path / "m", {"V1__a.sql": "SELECT 1;", "R__views.sql": "SELECT 2;"})
+    saved = lint([tmp_path / "m"], make_config(tmp_path)).to_dict()
+    loaded = RunResult.from_dict(saved)
+    assert [m.id for m in loaded.migrations] == ["1__a", "R__views"]
