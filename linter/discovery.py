@@ -3,8 +3,13 @@
 Conventions (auto-detected, or forced with `convention`):
 - one file with marker comments: `-- UP`/`-- DOWN` (the guide's), dbmate `-- migrate:up`,
   goose `-- +goose Up`, sql-migrate `-- +migrate Up`;
-- file pairs: `NAME.up.sql`/`NAME.down.sql` (golang-migrate, sqlx), `DIR/up.sql`/`DIR/down.sql`
-  (diesel, hasura), Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`.
+- file pairs: `NAME.up.sql`/`NAME.down.sql` (golang-migrate, sqlx; pop's `.postgres.` and
+  `.autocommit.` variants, see linter/filenames.py), `DIR/up.sql`/`DIR/down.sql` (diesel, hasura),
+  Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`, and its repeatable
+  `R__<name>.sql` scripts, applied after the versioned ones.
+
+One folder given to `discover` holds one history: two subfolders whose migrations share versions
+(a `legacy/` history beside the current one) are an input error naming both, never merged.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.filenames import PAIR_FILE, pair_groups, split_version
 from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
 from pgpreflight.linter.parsing import blank_meta_commands, parse_section
 
@@ -40,7 +46,14 @@ MARKER_STYLES = (
     MarkerStyle("updown", _marker(r"up"), _marker(r"down")),
 )
 MARKER_CONVENTIONS = {s.convention for s in MARKER_STYLES}
-CONVENTIONS = ("auto", *sorted(MARKER_CONVENTIONS), "golang-migrate", "dir-pair", "flyway")
+CONVENTIONS = (
+    "auto",
+    *sorted(MARKER_CONVENTIONS),
+    "golang-migrate",
+    "pop",
+    "dir-pair",
+    "flyway",
+)
 
 _NO_TRANSACTION = (
     re.compile(r"^[ \t]*--[ \t]*\+goose[ \t]+no[ \t]+transaction\b", re.I | re.M),
@@ -48,13 +61,10 @@ _NO_TRANSACTION = (
     re.compile(r"^[ \t]*--[ \t]*migrate:(?:up|down)\b.*transaction:false", re.I | re.M),
     re.compile(r"^[ \t]*--[ \t]*atlas:txmode[ \t]+none\b", re.I | re.M),
 )
-_PAIR_FILE = re.compile(r"^(?P<base>.+)\.(?P<dir>up|down)\.sql$", re.I)
 _FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
 _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<name>.+)\.sql$")
-_VERSIONED = (
-    re.compile(r"^(?P<version>\d[\d\-.]*\d|\d)_+(?P<name>.*)$"),
-    re.compile(r"^(?P<version>\d+)-+(?P<name>.*)$"),
-)
+# A Flyway per-script configuration (`V1__x.sql.conf`) turning the transaction off.
+_FLYWAY_NO_TX = re.compile(r"^\s*executeInTransaction\s*=\s*false\s*$", re.I | re.M)
 _SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 
@@ -138,14 +148,6 @@ def _unreadable(problems: list[FileProblem]) -> bool:
     return any(p.kind in ("binary", "encoding") for p in problems)
 
 
-def _split_version(stem: str) -> tuple[str, str]:
-    for pattern in _VERSIONED:
-        m = pattern.match(stem)
-        if m:
-            return m.group("version"), m.group("name")
-    return stem, ""
-
-
 def _no_transaction(text: str) -> bool:
     return any(p.search(text) for p in _NO_TRANSACTION)
 
@@ -182,7 +184,7 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
     problems: list[FileProblem] = []
     source = read_source(path, problems)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
-        version, name = _split_version(path.stem)
+        version, name = split_version(path.stem)
         return Migration(
             version,
             name,
@@ -201,7 +203,7 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
         if candidate.up.search(text) or candidate.down.search(text):
             style = candidate
             break
-    version, name = _split_version(
+    version, name = split_version(
         path.name[:-4] if path.name.lower().endswith(".sql") else path.name
     )
     if style is None:
@@ -222,6 +224,8 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
             down = Section("down", source, down_m.end(), down_end, marker_offset=down_m.start())
             parse_section(down)
         migration = Migration(version, name, style.convention, [source], up, down)
+        if style.convention == "sql-migrate":
+            migration.identity = path.name  # its history table's id column
     migration.problems = problems
     migration.in_transaction = not _no_transaction(text)
     return migration
@@ -310,36 +314,47 @@ def _walk_error(err: OSError) -> None:
 
 
 def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]:
-    """Migrations under `paths`, ordered by version (file name breaks ties)."""
+    """Migrations under `paths`, in the order the runner applies them (file name breaks ties)."""
     files = collect_files(paths)
     forced = convention if convention in MARKER_CONVENTIONS else None
-    pairs: dict[tuple[Path, str], dict[str, Path]] = {}
+    pair_files: list[Path] = []
     dir_pairs: dict[Path, dict[str, Path]] = {}
     flyway: dict[tuple[Path, str], dict[str, Path]] = {}
+    repeatable: list[tuple[Path, str]] = []
     singles: list[Path] = []
     for f in files:
         name = f.name
         lower = name.lower()
-        if convention in ("auto", "golang-migrate") and (m := _PAIR_FILE.match(name)):
-            pairs.setdefault((f.parent, m.group("base")), {})[m.group("dir").lower()] = f
+        if convention in ("auto", "golang-migrate", "pop") and PAIR_FILE.match(name):
+            pair_files.append(f)
         elif convention in ("auto", "dir-pair") and lower in ("up.sql", "down.sql"):
             dir_pairs.setdefault(f.parent, {})[lower[:-4]] = f
         elif convention in ("auto", "flyway") and (m := _FLYWAY.match(name)):
             key = (f.parent, m.group("version").replace("_", "."))
             flyway.setdefault(key, {})[m.group("kind")] = f
             flyway[key]["name"] = Path(m.group("name"))
-        elif convention in ("auto", "flyway") and _FLYWAY_REPEATABLE.match(name):
-            continue  # repeatable scripts have no version and no DOWN; not migrations to order.
+        elif convention in ("auto", "flyway") and (m := _FLYWAY_REPEATABLE.match(name)):
+            repeatable.append((f, m.group("name")))
         else:
             singles.append(f)
+    # Diesel reads only the folders of its migrations folder: a loose .sql file beside them (a
+    # data script run by hand) is no migration.
+    diesel_roots = {d.parent for d in dir_pairs}
+    singles = [f for f in singles if f.parent not in diesel_roots]
     migrations: list[Migration] = [_marker_file(f, forced) for f in singles]
-    for (_, base), parts in pairs.items():
-        version, mname = _split_version(base)
+    for group in pair_groups(pair_files, convention):
         migrations.append(
-            _pair(version, mname, "golang-migrate", parts.get("up"), parts.get("down"))
+            _pair(
+                group.version,
+                group.name,
+                group.convention,
+                group.up,
+                group.down,
+                group.autocommit,
+            )
         )
     for directory, parts in dir_pairs.items():
-        version, mname = _split_version(directory.name)
+        version, mname = split_version(directory.name)
         migrations.append(
             _pair(
                 version,
@@ -351,11 +366,54 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
             )
         )
     for (_, version), parts in flyway.items():
+        up, undo = parts.get("V"), parts.get("U")
         migrations.append(
-            _pair(version, str(parts["name"]), "flyway", parts.get("V"), parts.get("U"))
+            _pair(version, str(parts["name"]), "flyway", up, undo, _flyway_no_transaction(up))
         )
+    for path, rname in repeatable:
+        migration = _pair("", rname, "flyway", path, None, _flyway_no_transaction(path))
+        migration.repeatable = True
+        migrations.append(migration)
+    _one_history_per_folder(paths, migrations)
     migrations.sort(key=lambda m: (m.version_key, m.source.display))
     return migrations
+
+
+def _flyway_no_transaction(script: Path | None) -> bool:
+    """`executeInTransaction=false` in the script's own configuration file, `V1__x.sql.conf`."""
+    if script is None:
+        return False
+    conf = script.with_name(script.name + ".conf")
+    return conf.is_file() and bool(_FLYWAY_NO_TX.search(conf.read_text(errors="replace")))
+
+
+def _history_folder(migration: Migration) -> Path:
+    """The folder the runner reads: the file's, or for `DIR/up.sql` pairs the one above DIR."""
+    parent = migration.source.path.parent
+    return parent.parent if migration.convention == "dir-pair" else parent
+
+
+def _one_history_per_folder(paths: Sequence[Path], migrations: list[Migration]) -> None:
+    """Refuse a folder whose subfolders hold histories with a version in common.
+
+    Replaying both into one schema model would apply every shared version twice and judge each
+    history against the other's tables; the user has to say which one is meant.
+    """
+    for root in (p.resolve() for p in paths if p.is_dir()):
+        seen: dict[object, Path] = {}
+        for m in migrations:
+            folder = _history_folder(m).resolve()
+            if not folder.is_relative_to(root):
+                continue
+            key = m.recorded_as if m.repeatable else m.version_key
+            first = seen.setdefault(key, folder)
+            if first != folder:
+                a, b = sorted((first, folder))
+                raise InputError(
+                    f"{display_path(root)} holds two migration histories, {display_path(a)} "
+                    f"and {display_path(b)} (both have {m.id if m.repeatable else m.version}); "
+                    "lint each folder on its own or set 'migrations' to one of them"
+                )
 
 
 def iter_sources(migrations: Iterable[Migration]) -> Iterable[SourceFile]:

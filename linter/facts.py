@@ -479,6 +479,19 @@ def _created(migration: Migration, facts: MigrationFacts) -> None:
             facts.created_constraints.add((con.table, str(con.node.conname)))
 
 
+def _opens_own_transaction(section: Section) -> bool:
+    """The section's first transaction statement is a BEGIN: the file runs its own transaction.
+
+    A COMMIT before any BEGIN (`COMMIT; CREATE INDEX CONCURRENTLY ...; BEGIN;`) ends the
+    transaction the runner opened, so the statements before it ran in the runner's."""
+    for stmt in section.statements:
+        if isinstance(stmt.node, ast.TransactionStmt) and (
+            stmt.node.kind in _BEGIN or stmt.node.kind in _END
+        ):
+            return stmt.node.kind in _BEGIN
+    return False
+
+
 def compute_facts(
     migration: Migration,
     transaction_mode: str = "per-file",
@@ -500,19 +513,17 @@ def compute_facts(
     _created(migration, facts)
     _touched(migration, facts)
     runner_tx = migration.in_transaction and transaction_mode in ("per-file", "auto")
-    if transaction_mode == "auto" and any(
-        runs_outside_transaction(s.node) for s in migration.statements()
-    ):
+    # Flyway itself detects statements PostgreSQL refuses in a transaction and runs such a
+    # script without one, whatever the transaction mode says.
+    detects = transaction_mode == "auto" or migration.convention == "flyway"
+    if detects and any(runs_outside_transaction(s.node) for s in migration.statements()):
         runner_tx = False
     facts.runner_transaction = runner_tx
-    # A file with its own BEGIN/COMMIT is run as written by the runners that honour it.
+    # A file with its own BEGIN/COMMIT is run as written by the runners that honour it; one that
+    # starts with COMMIT (then BEGIN to re-open) works inside the runner's transaction.
     counter = [0]
     for section in migration.sections():
-        has_begin = any(
-            isinstance(s.node, ast.TransactionStmt) and s.node.kind in _BEGIN
-            for s in section.statements
-        )
-        wrapped = runner_tx and not has_begin
+        wrapped = runner_tx and not _opens_own_transaction(section)
         if migration.convention == "golang-migrate" and len(section.statements) == 1:
             # golang-migrate sends the whole file as one query: several statements run as one
             # implicit transaction, a lone statement (CREATE INDEX CONCURRENTLY) runs alone.

@@ -75,7 +75,7 @@ def render(migrations: Path | None, convention: str, table: bool) -> str:
         lines.append("[tool.pgpreflight]")
     lines += [
         f'migrations = ["{path}"]  # folders or globs of migrations, relative to this file',
-        f'convention = "{convention}"  # auto, updown, dbmate, goose, sql-migrate, golang-migrate, dir-pair, flyway',
+        f'convention = "{convention}"  # auto, updown, dbmate, goose, sql-migrate, golang-migrate, pop, dir-pair, flyway',
         'pg-version = 15  # the PostgreSQL version production runs ("14.2" when the minor matters)',
         '# select = ["ALL"]  # only these rules; default: every rule that is not opt-in',
         '# extend-select = []  # opt-in rules to add, e.g. ["updated-at-without-trigger"]',

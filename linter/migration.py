@@ -201,10 +201,27 @@ class Migration:
     problems: list[FileProblem] = field(default_factory=list)
     # Filled by the engine: False for history that was read only to build the schema model.
     reported: bool = True
+    # What the runner records in its history table to tell migrations apart, when that is not
+    # the version: sql-migrate records the whole file name, so `1-a.sql` and `1-b.sql` are two.
+    identity: str = ""
+    # A Flyway `R__` script: no version, (re)applied after every versioned migration.
+    repeatable: bool = False
 
     @property
     def id(self) -> str:
+        if self.repeatable:
+            return f"R__{self.name}"
         return f"{self.version}__{self.name}" if self.name else self.version
+
+    @property
+    def recorded_as(self) -> tuple[object, ...]:
+        """The key under which the runner records this migration as applied: two migrations with
+        one key are one too many (duplicate-version)."""
+        if self.repeatable:
+            return ("repeatable", self.name)
+        if self.identity:
+            return ("identity", self.identity)
+        return ("version", self.version_key)
 
     @property
     def source(self) -> SourceFile:
@@ -212,7 +229,9 @@ class Migration:
 
     @property
     def version_key(self) -> tuple[tuple[int, int | str], ...]:
-        return version_key(self.version)
+        if self.repeatable:  # after every versioned migration, by description as Flyway does
+            return ((2, self.name),)
+        return version_key(self.version, self.convention)
 
     def sections(self) -> Iterator[Section]:
         """UP, then DOWN when there is one."""
@@ -226,10 +245,19 @@ class Migration:
             yield from self.down.statements
 
 
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Order versions numerically part by part: 1.10 after 1.9, 202401011200 after 20231231.
+def version_key(version: str, convention: str = "") -> tuple[tuple[int, int | str], ...]:
+    """Order versions as the runner does.
 
+    Most runners compare numbers part by part: 1.10 after 1.9, 202401011200 after 20231231.
+    Dashes between digits are dropped first, so that `2017-08-31-230457` is 20170831230457.
     Numbers sort before words so that mixed keys never compare an int with a str.
+
+    Diesel (`dir-pair`) drops the dashes and compares the strings: `2025-11-19-091444-0000`
+    (18 digits once stripped) sorts before `2026-01-20-162913`, where a numeric order would put
+    every 18-digit version after every 14-digit one.
     """
-    parts = re.findall(r"\d+|[^\d._\-]+", version)
+    joined = re.sub(r"(?<=\d)-(?=\d)", "", version)
+    if convention == "dir-pair":
+        return ((1, version.replace("-", "")),)
+    parts = re.findall(r"\d+|[^\d._\-]+", joined)
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts) or ((1, version),)

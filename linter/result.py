@@ -223,6 +223,8 @@ def _migration_dict(m: Migration) -> dict[str, Any]:
         "reported": m.reported,
         "sections": {"up": _section_dict(m.up), "down": _section_dict(m.down)},
         "new_indexes": _new_indexes(m),
+        # only for Flyway's R__ scripts, so that other results keep their shape
+        **({"repeatable": True} if m.repeatable else {}),
     }
 
 
@@ -261,6 +263,7 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
         down=section("down"),
         in_transaction=bool(d.get("in_transaction", True)),
         reported=bool(d.get("reported", True)),
+        repeatable=bool(d.get("repeatable", False)),
     )
 
 

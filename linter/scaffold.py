@@ -117,7 +117,7 @@ def plan(description: str, directory: Path, convention: str, now: datetime) -> d
     if convention in _MARKERS:
         up_marker, down_marker = _MARKERS[convention]
         return {directory / f"{stamp14}_{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
-    if convention == "golang-migrate":
+    if convention in ("golang-migrate", "pop"):
         seq = _sequence_width(directory)
         version = f"{seq[0]:0{seq[1]}d}" if seq else stamp14
         return {

@@ -52,11 +52,16 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         return
     for section in migration.sections():
         has_begin = False
-        for stmt, node in section.of(ast.TransactionStmt, nested=False):
+        control = [(s, n) for s, n in section.of(ast.TransactionStmt, nested=False)]
+        for i, (stmt, node) in enumerate(control):
             if node.kind in (K.TRANS_STMT_BEGIN, K.TRANS_STMT_START):
                 has_begin = True
             if node.kind not in (K.TRANS_STMT_COMMIT, K.TRANS_STMT_ROLLBACK):
                 continue
+            reopens = i + 1 < len(control) and control[i + 1][1].kind in (
+                K.TRANS_STMT_BEGIN,
+                K.TRANS_STMT_START,
+            )
             word = "COMMIT" if node.kind == K.TRANS_STMT_COMMIT else "ROLLBACK"
             effect = (
                 "ends the runner's transaction early; later statements run outside a transaction"
@@ -65,6 +70,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             )
             if has_begin:
                 effect = "also ends the transaction the runner opened around the file"
+            elif word == "COMMIT" and reopens:
+                effect = (
+                    "commits the statements before it on their own; the BEGIN after it opens a "
+                    "new transaction, so a later failure leaves the migration half applied"
+                )
             yield ctx.finding(
                 stmt,
                 f"{word} in a file the {migration.convention} runner runs in a transaction "

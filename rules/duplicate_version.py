@@ -49,16 +49,19 @@ EQUIVALENTS: dict[str, str] = {}
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
-    by_version: dict[object, list[Migration]] = {}
+    # Grouped by what the runner records (`Migration.recorded_as`): the version for most, the
+    # whole file name for sql-migrate, the description for Flyway's repeatable scripts.
+    by_key: dict[object, list[Migration]] = {}
     for m in migrations:
-        by_version.setdefault(m.version_key, []).append(m)
-    for group in by_version.values():
+        by_key.setdefault(m.recorded_as, []).append(m)
+    for group in by_key.values():
         if len(group) < 2:
             continue
         for m in group:
             others = ", ".join(o.source.display for o in group if o is not m)
+            what = f"repeatable migration {m.id}" if m.repeatable else f"version {m.version}"
             yield ctx.finding(
                 m,
-                f"version {m.version} is also used by {others}",
+                f"{what} is also used by {others}",
                 hint="give one of them a new, later version (rename the file)",
             )

@@ -71,7 +71,14 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"file name '{name}' starts with {name[:12]}, which is not a date and time (YYYYMMDDHHMM)",
                     hint="use the time the migration was written, e.g. 202401311530",
                 )
-    elif migration.convention in ("dbmate", "goose", "sql-migrate", "golang-migrate", "dir-pair"):
+    elif migration.convention in (
+        "dbmate",
+        "goose",
+        "sql-migrate",
+        "golang-migrate",
+        "pop",
+        "dir-pair",
+    ):
         base = migration.source.path.parent.name if migration.convention == "dir-pair" else name
         if not _VERSION_FIRST.match(base):
             yield ctx.finding(

@@ -5,7 +5,9 @@ There is one transaction per session. A second `BEGIN` only prints a warning, so
 `COMMIT` that follows ends the outer transaction too and the statements after it run one by one,
 outside any transaction: a failure there leaves the migration half applied. Most runners
 (goose, dbmate, sql-migrate, Flyway, diesel) already wrap each file in a transaction, so a
-`BEGIN` in such a file is nested inside the runner's.
+`BEGIN` in such a file is nested inside the runner's. A `BEGIN` that follows the file's own
+`COMMIT` is not: it re-opens a transaction for the runner's final `COMMIT` to close (the
+`COMMIT` itself is `commit-in-wrapped-file`'s business).
 
 ## Example
 ```sql
@@ -56,6 +58,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     )
     for section in migration.sections():
         open_at: int | None = None
+        # A COMMIT ends the runner's transaction; a BEGIN after it re-opens one for the runner's
+        # own COMMIT to close (sql-migrate and pop files do this around CONCURRENTLY): not nested.
+        runner_open = wrapped
         for stmt, node in section.of(ast.TransactionStmt, nested=False):
             if node.kind in _BEGIN:
                 if open_at is not None:
@@ -66,7 +71,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         "both and later statements run outside a transaction",
                         hint="remove the inner BEGIN and its COMMIT",
                     )
-                elif wrapped:
+                elif runner_open:
                     yield ctx.finding(
                         stmt,
                         f"BEGIN in a file the {migration.convention} runner already runs in a "
@@ -78,3 +83,4 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 open_at = stmt.line
             elif node.kind in _END:
                 open_at = None
+                runner_open = False

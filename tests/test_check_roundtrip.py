@@ -209,6 +209,18 @@ def test_pending_selection(tmp_path: Path) -> None:
     assert select_pending(ms, CheckOptions(changed=lambda m: m.id in changed)) == 1
 
 
+def test_pending_selection_in_diesel_order(tmp_path: Path) -> None:
+    from pgpreflight.linter.discovery import discover
+
+    for folder in ("20140924113530_a", "2017-08-31-230457_b", "2025-11-19-091444-0000_c"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "up.sql").write_text("SELECT 1;")
+    ms = discover([tmp_path])
+    assert select_pending(ms, CheckOptions(since="2017-08-31-230457")) == 1
+    assert select_pending(ms, CheckOptions(since="20170831230457")) == 1
+    assert select_pending(ms, CheckOptions(since="2025-01-01-000000")) == 2
+
+
 def test_each_section_starts_with_fresh_session_settings(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:

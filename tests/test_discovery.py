@@ -122,9 +122,10 @@ def test_flyway_with_undo(tmp_path: Path) -> None:
         },
     )
     ms = discover([tmp_path])
-    assert [m.version for m in ms] == ["1", "1.2", "1.10"]
+    assert [m.id for m in ms] == ["1__init", "1.2__more", "1.10__later", "R__views"]
     assert ms[0].convention == "flyway" and _sql(ms[0].down) == ["DROP TABLE a"]
     assert ms[1].down is None
+    assert ms[3].repeatable and _sql(ms[3].up) == ["CREATE OR REPLACE VIEW v AS SELECT 1"]
 
 
 def test_order_by_version_not_name(tmp_path: Path) -> None:
@@ -224,3 +225,164 @@ def test_meta_command_in_a_down_file_is_reported(tmp_path: Path) -> None:
         0,
     )
     assert _sql(m.down) == ["DROP TABLE a"]
+
+
+# ---------------------------------------------------------------- runner fidelity (issue 13)
+
+
+def test_diesel_strips_dashes_and_compares_strings(tmp_path: Path) -> None:
+    # crates.io: dashed versions came before the 2014 ones, and diesel's newer 18-digit
+    # `-0000` versions interleave by date instead of all sorting last.
+    for folder in (
+        "00000000000000_diesel_initial_setup",
+        "2017-08-31-230457_invitations",
+        "20140924113530_dumped_migration_1",
+        "2025-11-19-091444-0000_trustpub",
+        "2026-01-20-162913_oauth",
+    ):
+        _write(tmp_path, {f"{folder}/up.sql": "SELECT 1;", f"{folder}/down.sql": "SELECT 1;"})
+    assert [m.version for m in discover([tmp_path])] == [
+        "00000000000000",
+        "20140924113530",
+        "2017-08-31-230457",
+        "2025-11-19-091444-0000",
+        "2026-01-20-162913",
+    ]
+
+
+def test_diesel_ignores_loose_files_beside_its_folders(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "2017-08-31-230457_a/up.sql": "SELECT 1;",
+            "2017-08-31-230457_a/down.sql": "SELECT 1;",
+            "data_oauth_github.sql": "INSERT INTO t SELECT 1;",
+        },
+    )
+    assert [m.id for m in discover([tmp_path])] == ["2017-08-31-230457__a"]
+
+
+def test_dashed_single_file_versions_are_one_number(tmp_path: Path) -> None:
+    _write(tmp_path, {"2017-08-31-230457_b.sql": "SELECT 1;", "20140924113530_a.sql": "SELECT 1;"})
+    assert [m.name for m in discover([tmp_path])] == ["a", "b"]
+
+
+POP = {
+    "1_networks.postgres.up.sql": "CREATE TABLE networks (id uuid);",
+    "1_networks.postgres.down.sql": "DROP TABLE networks;",
+    "1_networks.cockroach.up.sql": "CREATE TABLE networks (id UUID) -- crdb;",
+    "1_networks.mysql.up.sql": "CREATE TABLE networks (id CHAR(36));",
+    "1_networks.sqlite3.up.sql": "CREATE TABLE networks (id TEXT);",
+    "2_tokens.up.sql": "CREATE TABLE generic (id int);",
+    "2_tokens.postgres.up.sql": "CREATE TABLE tokens (id int);",
+    "2_tokens.down.sql": "DROP TABLE tokens;",
+    "2_tokens.sqlite3.down.sql": "DROP TABLE tokens;",
+    "3_idx.autocommit.up.sql": "CREATE INDEX CONCURRENTLY i ON tokens (id);",
+    "3_idx.autocommit.down.sql": "DROP INDEX CONCURRENTLY i;",
+    "4_only_mysql.mysql.up.sql": "SELECT 1;",
+}
+
+
+def test_pop_runs_postgres_files_and_pairs_them_with_generic_downs(tmp_path: Path) -> None:
+    _write(tmp_path, POP)
+    ms = discover([tmp_path])
+    assert [(m.version, m.name, m.convention) for m in ms] == [
+        ("1", "networks", "pop"),
+        ("2", "tokens", "pop"),
+        ("3", "idx", "pop"),
+    ]
+    one, two, three = ms
+    assert [s.path.name for s in one.sources] == [
+        "1_networks.postgres.up.sql",
+        "1_networks.postgres.down.sql",
+    ]
+    assert _sql(two.up) == ["CREATE TABLE tokens (id int)"]  # .postgres replaces the generic
+    assert two.down is not None and two.down.source.path.name == "2_tokens.down.sql"
+    assert one.in_transaction and two.in_transaction and not three.in_transaction
+
+
+def test_golang_migrate_pairs_by_version_not_name(tmp_path: Path) -> None:
+    # concourse: `..._add_new_inputs_to_jobs.up.sql` with `..._add_new_inputs_to_job.down.sql`
+    _write(
+        tmp_path,
+        {
+            "1554469235_add_new_inputs_to_jobs.up.sql": "ALTER TABLE jobs ADD a int;",
+            "1554469235_add_new_inputs_to_job.down.sql": "ALTER TABLE jobs DROP a;",
+        },
+    )
+    [m] = discover([tmp_path])
+    assert (m.version, m.name) == ("1554469235", "add_new_inputs_to_jobs")
+    assert _sql(m.down) == ["ALTER TABLE jobs DROP a"]
+
+
+def test_two_golang_migrate_migrations_on_one_version_stay_two(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "5_job_pauses.up.sql": "SELECT 1;",
+            "5_job_pauses.down.sql": "SELECT 2;",
+            "5_pipeline_pauses.up.sql": "SELECT 3;",
+            "5_pipeline_pauses.down.sql": "SELECT 4;",
+        },
+    )
+    ms = discover([tmp_path])
+    assert [(m.name, _sql(m.down)) for m in ms] == [
+        ("job_pauses", ["SELECT 2"]),
+        ("pipeline_pauses", ["SELECT 4"]),
+    ]
+
+
+def test_sql_migrate_identifies_migrations_by_file_name(tmp_path: Path) -> None:
+    body = "-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT 2;\n"
+    _write(tmp_path, {"20230222172540-uid-2.sql": body, "20230222172540-uid-1.sql": body})
+    a, b = discover([tmp_path])
+    assert [a.name, b.name] == ["uid-1", "uid-2"]
+    assert a.recorded_as != b.recorded_as
+
+
+def test_flyway_script_config_turns_the_transaction_off(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "V1__a.sql": "CREATE TABLE a (id int);",
+            "V2__b.sql": "VACUUM a;",
+            "V2__b.sql.conf": "# per-script config\nexecuteInTransaction=false\n",
+            "R__c.sql": "CREATE INDEX CONCURRENTLY i ON a (id);",
+            "R__c.sql.conf": "executeInTransaction = false\n",
+        },
+    )
+    a, b, c = discover([tmp_path])
+    assert a.in_transaction and not b.in_transaction
+    assert c.repeatable and not c.in_transaction
+
+
+def test_two_histories_in_one_folder_are_an_input_error(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "legacy/20190100000001_identities.up.sql": "SELECT 1;",
+            "legacy/20190100000002_creds.up.sql": "SELECT 1;",
+            "sql/20190100000002_creds.up.sql": "SELECT 2;",
+            "sql/20190100000003_more.up.sql": "SELECT 2;",
+        },
+    )
+    with pytest.raises(InputError, match=r"two migration histories.*legacy.* and .*sql"):
+        discover([tmp_path])
+    assert len(discover([tmp_path / "sql"])) == 2
+
+
+def test_subfolders_with_distinct_versions_are_one_history(tmp_path: Path) -> None:
+    _write(tmp_path, {"2023/V1__a.sql": "SELECT 1;", "2024/V2__b.sql": "SELECT 1;"})
+    assert [m.version for m in discover([tmp_path])] == ["1", "2"]
+
+
+def test_repeatable_migrations_survive_a_saved_result(tmp_path: Path) -> None:
+    from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.result import RunResult
+
+    from tests.helpers import make_config
+
+    _write(tmp_path / "m", {"V1__a.sql": "SELECT 1;", "R__views.sql": "SELECT 2;"})
+    saved = lint([tmp_path / "m"], make_config(tmp_path)).to_dict()
+    loaded = RunResult.from_dict(saved)
+    assert [m.id for m in loaded.migrations] == ["1__a", "R__views"]

@@ -225,3 +225,115 @@ def test_auto_mode_wraps_files_without_non_transactional_statements(tmp_path: Pa
         "CREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n"
     )
     assert lines(autocommit, TX, tmp_path / "a", transaction="auto") == []
+
+
+# ---------------------------------------------------------------- runner fidelity (issue 13)
+
+
+def test_commit_then_begin_reopens_the_runners_transaction(tmp_path: Path) -> None:
+    # nakama: COMMIT; CREATE INDEX CONCURRENTLY ...; BEGIN; inside a sql-migrate file
+    sql = (
+        "-- +migrate Up\n"
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+        "COMMIT;\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\n"
+        "BEGIN;\n"
+        "-- +migrate Down\n"
+        "ALTER TABLE users ADD COLUMN role smallint;\n"
+        "COMMIT;\n"
+        "BEGIN;\n"
+        "UPDATE users SET role = 1;\n"
+    )
+    found = lint_findings(sql, [*TX, "concurrently-in-transaction"], tmp_path)
+    assert [(f.rule, f.line) for f in found] == [
+        ("commit-in-wrapped-file", 3),
+        ("commit-in-wrapped-file", 8),
+    ]
+    assert "BEGIN after it opens a new transaction" in found[0].message
+
+
+def test_begin_after_commit_still_nested_when_a_transaction_is_open(tmp_path: Path) -> None:
+    sql = "-- +migrate Up\nCOMMIT;\nBEGIN;\nSELECT 1;\nBEGIN;\nSELECT 2;\n"
+    assert lines(sql, "nested-transaction", tmp_path) == [("nested-transaction", 5)]
+
+
+def test_pop_postgres_and_generic_files_are_one_migration(tmp_path: Path) -> None:
+    sql = (
+        "-- file: 20150100000001000000_networks.postgres.up.sql\n"
+        "CREATE TABLE networks (id uuid PRIMARY KEY);\n"
+        "-- file: 20150100000001000000_networks.cockroach.up.sql\n"
+        "CREATE TABLE networks (id UUID PRIMARY KEY);\n"
+        "-- file: 20150100000001000000_networks.mysql.up.sql\n"
+        "CREATE TABLE networks (id CHAR(36) PRIMARY KEY);\n"
+        "-- file: 20150100000001000000_networks.down.sql\n"
+        "DROP TABLE networks;\n"
+        "-- file: 20220420102701000000_metadata.up.sql\n"
+        "ALTER TABLE networks ADD COLUMN meta jsonb;\n"
+        "-- file: 20220420102701000000_metadata.postgres.up.sql\n"
+        "ALTER TABLE networks ADD COLUMN meta jsonb;\n"
+        "-- file: 20220420102701000000_metadata.down.sql\n"
+        "ALTER TABLE networks DROP COLUMN meta;\n"
+    )
+    rules = ["duplicate-version", "missing-down-section", "down-does-not-revert"]
+    assert lines(sql, rules, tmp_path) == []
+
+
+def test_pop_autocommit_files_run_without_a_transaction(tmp_path: Path) -> None:
+    sql = (
+        "-- file: 1_t.up.sql\nCREATE TABLE t (id bigint);\n"
+        "-- file: 2_idx.autocommit.up.sql\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n"
+        "-- file: 3_idx.postgres.up.sql\nCREATE INDEX CONCURRENTLY t_id2_idx ON t (id);\n"
+    )
+    found = lint_findings(sql, "concurrently-in-transaction", tmp_path)
+    assert [f.path.rsplit("/", 1)[-1] for f in found] == ["3_idx.postgres.up.sql"]
+
+
+def test_sql_migrate_files_sharing_a_timestamp_are_not_duplicates(tmp_path: Path) -> None:
+    body = "-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT 1;\n"
+    sql = f"-- file: 20230222172540-uid-1.sql\n{body}-- file: 20230222172540-uid-2.sql\n{body}"
+    assert lines(sql, "duplicate-version", tmp_path) == []
+    goose = body.replace("+migrate", "+goose")
+    twice = f"-- file: 20230222172540_a.sql\n{goose}-- file: 20230222172540_b.sql\n{goose}"
+    assert lines(twice, "duplicate-version", tmp_path / "goose") == [
+        ("duplicate-version", 1),
+        ("duplicate-version", 1),
+    ]
+
+
+def test_golang_migrate_typo_in_a_down_name_is_not_a_duplicate(tmp_path: Path) -> None:
+    sql = (
+        "-- file: 1554469235_add_new_inputs_to_jobs.up.sql\nALTER TABLE jobs ADD a int;\n"
+        "-- file: 1554469235_add_new_inputs_to_job.down.sql\nALTER TABLE jobs DROP a;\n"
+    )
+    assert lines(sql, ["duplicate-version", "missing-down-section"], tmp_path) == []
+
+
+def test_flyway_runs_a_concurrent_index_outside_a_transaction(tmp_path: Path) -> None:
+    sql = (
+        "-- file: V1__t.sql\nCREATE TABLE t (id bigint);\n"
+        "-- file: V2__idx.sql\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n"
+    )
+    assert lines(sql, "concurrently-in-transaction", tmp_path) == []
+    goose = "-- +goose Up\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n"
+    assert lines(goose, "concurrently-in-transaction", tmp_path / "goose") == [
+        ("concurrently-in-transaction", 2)
+    ]
+
+
+def test_flyway_execute_in_transaction_false(tmp_path: Path) -> None:
+    sql = "-- file: V1__t.sql\nCREATE TABLE t (id bigint);\nCOMMIT;\n"
+    assert lines(sql, "commit-in-wrapped-file", tmp_path) == [("commit-in-wrapped-file", 2)]
+    conf = tmp_path / "off" / "migrations" / "V1__t.sql.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("executeInTransaction=false\n")
+    assert lines(sql, "commit-in-wrapped-file", tmp_path / "off") == []
+
+
+def test_flyway_repeatable_scripts_are_linted_after_the_versioned_ones(tmp_path: Path) -> None:
+    sql = (
+        "-- file: R__index.sql\nCREATE INDEX t_v_idx ON t (v);\n"
+        "-- file: V2__t.sql\nCREATE TABLE t (id bigint PRIMARY KEY, v text);\n"
+    )
+    found = lint_findings(sql, "require-concurrent-index", tmp_path)
+    # after V2 created t, t is not new to R__index: its index is built without CONCURRENTLY
+    assert [(f.path.rsplit("/", 1)[-1], f.line) for f in found] == [("R__index.sql", 1)]

@@ -74,9 +74,8 @@ def select_pending(migrations: Sequence[Migration], options: CheckOptions) -> in
     from `--since VERSION`, else the first one changed since `--changed-since REF`, else all.
     Everything before it is the baseline; everything from it on is traced in order."""
     if options.since is not None:
-        key = version_key(options.since)
         for i, m in enumerate(migrations):
-            if m.version_key >= key:
+            if m.version_key >= version_key(options.since, m.convention):
                 return i
         return len(migrations)
     if options.changed is not None:

@@ -312,7 +312,7 @@ def first_pending(migrations: Sequence[Migration], applied: set[str], current: s
     after it are traced.)"""
     for i, m in enumerate(migrations):
         if current is not None:
-            if version_key(m.version) > version_key(current):
+            if m.version_key > version_key(current, m.convention):
                 return i
             continue
         if not any(_same_version(m.version, v) for v in applied):
