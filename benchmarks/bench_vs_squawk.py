@@ -1,6 +1,6 @@
 """pgpreflight lint, cold and warm, side by side with squawk on the same files, per folder.
 
-    python benchmarks/bench_vs_squawk.py FOLDER [FOLDER ...] [--runs 3]
+    python benchmarks/bench_vs_squawk.py [NAME=]FOLDER [...] [--runs 3]
 
 For each folder (a project's migrations folder, or a project with a pgpreflight.toml) it prints
 the median wall time of the whole command over `--runs` runs (process start included) and the
@@ -48,13 +48,13 @@ def _sql_files(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*.sql") if ".pgpreflight_cache" not in p.parts)
 
 
-def bench(folder: Path, runs: int, squawk: str | None) -> dict[str, object]:
+def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, object]:
     folder = folder.resolve()
     cache = folder / ".pgpreflight_cache"
     shutil.rmtree(cache, ignore_errors=True)
     lint = [sys.executable, "-m", "pgpreflight.linter", "lint", "--no-color", "-q"]
     files = _sql_files(folder)
-    row: dict[str, object] = {"folder": folder.name, "files": len(files)}
+    row: dict[str, object] = {"folder": name, "files": len(files)}
     row["cold"] = _median([*lint, "--no-cache", str(folder)], folder, runs)
     _run([*lint, str(folder)], folder)  # fill the cache
     row["warm"] = _median([*lint, str(folder)], folder, runs)
@@ -77,7 +77,7 @@ def bench(folder: Path, runs: int, squawk: str | None) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("folders", nargs="+", help="FOLDER, or NAME=FOLDER to label its row")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     squawk = shutil.which("squawk")
@@ -89,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'squawk s':>8} {'cold/sq':>7} {'warm/sq':>7} {'peak MB':>7}"
     )
     print(header)
-    for folder in args.folders:
-        row = bench(folder, args.runs, squawk)
+    for spec in args.folders:
+        name, _, path = spec.rpartition("=")
+        row = bench(name or Path(path).name, Path(path), args.runs, squawk)
         cold, peak = row["cold"]  # type: ignore[misc]
         warm, _ = row["warm"]  # type: ignore[misc]
         one = row.get("one_file", (float("nan"), 0))[0]  # type: ignore[index]
