@@ -372,6 +372,7 @@ class ScratchServer:
         self._major: int | None = None
         self._postmaster_pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._child: subprocess.Popen[str] | None = None  # initdb or pg_ctl while it runs
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -432,6 +433,7 @@ class ScratchServer:
             parent = Path(tempfile.gettempdir())
             if self._run_as is not None and not _traversable_by_others(parent):
                 parent = Path("/tmp")
+        reap_stale(parent)
         base = Path(tempfile.mkdtemp(prefix="pgpreflight-", dir=parent))
         self.base_dir = base
         if self._run_as is not None and not _traversable_by_others(base.parent):
@@ -447,6 +449,9 @@ class ScratchServer:
         else:
             self.socket_dir.mkdir()
         self.log_file = base / "server.log"
+        # Who owns this directory: a later run removes it (and stops its server) only once
+        # this process is gone, even if it was killed with no chance to clean up.
+        (base / OWNER_FILE).write_text(f"{_owner_token(os.getpid())}\n{self.socket_dir}\n")
         self.data_dir.mkdir(mode=0o700)
         self.log_file.touch()
         if self._run_as is not None:
@@ -509,20 +514,35 @@ class ScratchServer:
         if self._run_as is not None:
             kwargs.update(user=self._run_as.uid, group=self._run_as.gid, extra_groups=[])
         try:
-            return subprocess.run(
+            with subprocess.Popen(
                 argv,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                check=True,
-                timeout=timeout,
                 env=self._env(),
                 cwd=str(self.base_dir) if self.base_dir else "/",
                 stdin=subprocess.DEVNULL,
                 **kwargs,
-            )
+            ) as child:
+                # Known to stop(): a signal that stops us mid-initdb must end initdb before the
+                # directory it writes into is removed, or the removal races its last writes.
+                self._child = child
+                try:
+                    stdout, stderr = child.communicate(timeout=timeout)
+                except BaseException:
+                    child.kill()
+                    child.wait()
+                    raise
+                finally:
+                    self._child = None
+            if child.returncode != 0:
+                raise subprocess.CalledProcessError(child.returncode, argv, stdout, stderr)
+            return subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
         except subprocess.CalledProcessError as exc:
             detail = (
-                _last_line(exc.stderr) or _last_line(exc.stdout) or f"exit code {exc.returncode}"
+                _failure_detail(exc.stderr)
+                or _failure_detail(exc.stdout)
+                or f"exit code {exc.returncode}"
             )
             raise PgPreflightError(f"{Path(argv[0]).name} failed: {detail}", exit_code=2) from exc
         except (OSError, subprocess.SubprocessError) as exc:
@@ -576,6 +596,7 @@ class ScratchServer:
                 env=self._env(),
                 cwd=str(self.base_dir),
                 start_new_session=True,
+                preexec_fn=_parent_death_signal(),
                 **kwargs,
             )
         except OSError as exc:
@@ -654,6 +675,21 @@ class ScratchServer:
             finally:
                 self._remove_dirs()
 
+    def death_report(self) -> str | None:
+        """None while the postmaster runs; once it has died under us, one line for the user:
+        what happened, with the server log's last lines (a killed backend's statement, "No
+        space left on device"), so that the real cause is reported rather than the connection
+        errors and cleanup failures it caused."""
+        proc = self._proc
+        if proc is None or self._stopped or proc.poll() is None:
+            return None
+        code = proc.returncode
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        tail = [line.strip() for line in self._read_log().splitlines() if line.strip()][-5:]
+        return "scratch server terminated unexpectedly ({}){}".format(
+            how, "; server log: " + " | ".join(tail) if tail else ""
+        )
+
     def _stop_postmaster(self) -> None:
         proc = self._proc
         if proc is None or self.binaries is None:
@@ -684,6 +720,11 @@ class ScratchServer:
             proc.wait()
 
     def _remove_dirs(self) -> None:
+        child = self._child
+        if child is not None and child.poll() is None:  # stopped by a signal mid-initdb
+            child.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=10)
         for path in (self.base_dir, self.socket_dir):
             if path is not None and path.exists():
                 shutil.rmtree(path, ignore_errors=True)
@@ -798,6 +839,104 @@ class ScratchServer:
 
 def _quote_setting(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+OWNER_FILE = "owner"
+"""In each scratch directory: the owning process (PID and start time) and the socket folder."""
+
+
+def _owner_token(pid: int) -> str:
+    """PID and start time (field 22 of /proc/PID/stat): a reused PID is not the owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        start = stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = "?"
+    return f"{pid} {start}"
+
+
+def _owner_alive(token: str) -> bool:
+    try:
+        pid = int(token.split()[0])
+    except (ValueError, IndexError):
+        return False
+    return _alive(pid) and _owner_token(pid) == token
+
+
+def reap_stale(parent: Path) -> list[Path]:
+    """Stop the server of, and remove, every scratch directory under `parent` whose owner is gone
+    (a pgpreflight killed with SIGKILL, or a machine that lost power). Directories without an
+    owner file, or whose owner still runs, are never touched."""
+    reaped: list[Path] = []
+    try:
+        candidates = sorted(parent.glob("pgpreflight-*"))
+    except OSError:
+        return reaped
+    for base in candidates:
+        try:
+            lines = (base / OWNER_FILE).read_text().splitlines()
+        except OSError:
+            continue
+        if not lines or _owner_alive(lines[0]):
+            continue
+        data_dir = base / "data"
+        try:
+            postmaster = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            postmaster = None
+        if postmaster is not None and _alive(postmaster):
+            try:
+                cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes()
+            except OSError:
+                cmdline = b""
+            if os.fsencode(str(data_dir)) in cmdline:  # our postmaster, not a reused PID
+                LOG.warning("stopping the scratch server left by a killed run in %s", base)
+                _kill_tree(postmaster)
+        socket_dir = Path(lines[1]) if len(lines) > 1 and lines[1] else None
+        if (
+            socket_dir is not None
+            and socket_dir != base / "s"
+            and socket_dir.name.startswith("pgpf-")
+        ):
+            shutil.rmtree(socket_dir, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
+        reaped.append(base)
+    return reaped
+
+
+def _parent_death_signal() -> Any:
+    """On Linux, a function for `preexec_fn` that makes the kernel send the postmaster SIGQUIT
+    (immediate shutdown) when pgpreflight dies, SIGKILL included; elsewhere None (the next run's
+    `reap_stale` is then the only remedy). Resolved here, in the parent: the child runs it
+    between fork and exec, where loading a library is unsafe."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGQUIT))
+
+    return arm
+
+
+def _failure_detail(text: str | None) -> str:
+    """The line of a program's output that says what failed: "No space left on device" or an
+    error line when there is one (initdb prints its real cause before its last lines), else the
+    last line."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for needle in ("No space left on device", "FATAL", "error"):
+        found = [line for line in lines if needle.lower() in line.lower()]
+        if found:
+            return found[0] if needle != "error" else found[-1]
+    return lines[-1] if lines else ""
 
 
 def _last_line(text: str | None) -> str:

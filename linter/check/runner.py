@@ -19,6 +19,7 @@ the migration role, and nothing else.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,15 +171,18 @@ def check_on_server(
     major = server.major_version
     base_db = f"{options.db_prefix}_base"
     created = [base_db]
+    doing = ["creating the baseline database"]  # what the run was at, for a server death
     try:
         t0 = time.perf_counter()
         server.create_database(base_db, template="template0")
         if result.server is not None:
             result.server.template_clone_s = round(time.perf_counter() - t0, 4)
+        doing[0] = "loading the baseline"
         if prepare_base is not None:
             prepare_base(server, base_db)
         else:
             _replay_baseline(server, base_db, baseline, options, result, major)
+        doing[0] = "the EXPLAIN step"
         if options.explain is not None and pending:
             created.append(f"{options.db_prefix}_explain")
             _run_explain_step(
@@ -196,6 +200,7 @@ def check_on_server(
         model = schema_model(baseline)
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
+            doing[0] = f"tracing migration {m.id}"
             prefix = f"{options.db_prefix}_m{n}"
             created.extend([f"{prefix}_a", f"{prefix}_b"])
             sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model)
@@ -206,14 +211,34 @@ def check_on_server(
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
+        doing[0] = "checking the final schema"
         with psycopg.connect(server.admin_conninfo(template), autocommit=True) as conn:
             result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
         if options.test_command:
+            doing[0] = "running the test command"
             _run_tests(server, template, options, result)
+    except (psycopg.Error, PgPreflightError) as exc:
+        # The first error wins: when the server itself died, that is what went wrong (not the
+        # connection error it caused), and the cleanup below must not replace it either.
+        death = server.death_report() if hasattr(server, "death_report") else None
+        if death is not None:
+            raise PgPreflightError(f"{death} while {doing[0]}", exit_code=2) from exc
+        raise
     finally:
-        for name in created:
-            server.drop_database(name)
+        _drop_databases(server, created, failing=sys.exc_info()[0] is not None)
     return result
+
+
+def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
+    """Drop the run's databases; while another error is on its way out, a failure here is
+    logged below it, never raised instead of it."""
+    for name in names:
+        try:
+            server.drop_database(name)
+        except PgPreflightError as exc:
+            if not failing:
+                raise
+            LOG.warning("cleanup after the error above: %s", exc.message)
 
 
 def _libpq_params(server: Any, dbname: str, user: str) -> dict[str, str]:

@@ -1,0 +1,196 @@
+"""Faults with the real thing: a killed pgpreflight, a killed server, a stale scratch directory.
+The first error wins, and nothing is left behind (no process, no directory)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pgpreflight.linter.pgserver import OWNER_FILE, ScratchServer, processes_using, reap_stale
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_dead(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+@pytest.fixture
+def parent_dir() -> Iterator[Path]:
+    """A directory the unprivileged server user can traverse (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="pgpf-faults-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def _dead_token() -> str:
+    """An owner token of a process that has exited."""
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return f"{finished.pid} 0"
+
+
+def test_stale_server_of_a_dead_owner_is_stopped_and_removed(parent_dir: Path) -> None:
+    old = ScratchServer(base_dir=parent_dir).start()
+    try:
+        pid, base = old.pid, old.base_dir
+        assert pid is not None and base is not None and _alive(pid)
+        owner = base / OWNER_FILE
+        lines = owner.read_text().splitlines()
+        owner.write_text("\n".join([_dead_token(), *lines[1:]]) + "\n")
+        with ScratchServer(base_dir=parent_dir) as new:
+            assert _wait_dead(pid, 15), "the stale postmaster still runs"
+            assert not base.exists()
+            assert processes_using(base / "data") == []
+            with psycopg.connect(new.dsn) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        old.stop()
+    assert list(parent_dir.iterdir()) == []
+
+
+def test_a_running_owner_and_foreign_folders_are_left_alone(parent_dir: Path) -> None:
+    foreign = parent_dir / "pgpreflight-not-ours"
+    foreign.mkdir()
+    (foreign / "keep").write_text("no owner file: not ours to remove")
+    with ScratchServer(base_dir=parent_dir) as live:
+        assert reap_stale(parent_dir) == []
+        assert live.base_dir is not None and live.base_dir.exists()
+    assert (foreign / "keep").exists()
+
+
+OWNER = textwrap.dedent(
+    """
+    import sys, time
+    from pgpreflight.linter.pgserver import ScratchServer
+    server = ScratchServer(base_dir=sys.argv[1]).start()
+    print(server.pid, server.base_dir, flush=True)
+    time.sleep(300)
+    """
+)
+
+
+def test_sigkill_of_pgpreflight_takes_the_server_down_and_the_next_run_cleans_up(
+    parent_dir: Path,
+) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(parent_dir)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().split()
+        assert line, child.stderr.read() if child.stderr else ""
+        pid, base = int(line[0]), Path(line[1])
+        assert _alive(pid)
+        child.kill()  # SIGKILL: no handler, no atexit, no finally
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    # The kernel sends the postmaster SIGQUIT when its parent dies (PR_SET_PDEATHSIG).
+    assert _wait_dead(pid, 20), "the postmaster outlived the pgpreflight that started it"
+    assert base.exists()  # nobody could remove it...
+    with ScratchServer(base_dir=parent_dir):
+        assert not base.exists()  # ...until the next run found its owner dead
+    assert list(parent_dir.iterdir()) == []
+
+
+def _history(folder: Path) -> Path:
+    migrations = folder / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE t;\n"
+    )
+    (migrations / "202401020000__slow.sql").write_text(
+        "-- UP\nSELECT pg_sleep(60);\n-- DOWN\nSELECT 1;\n"
+    )
+    return migrations
+
+
+def _kill_postmaster_when_sleeping(parent: Path, stop: threading.Event) -> None:
+    """Find the scratch server under `parent`, wait until the migration sleeps, SIGKILL it."""
+    while not stop.is_set():
+        for pidfile in parent.glob("pgpreflight-*/data/postmaster.pid"):
+            try:
+                lines = pidfile.read_text().splitlines()
+                pid, socket_dir = int(lines[0]), lines[4]
+                with psycopg.connect(
+                    host=socket_dir, dbname="postgres", user="postgres", connect_timeout=2
+                ) as conn:
+                    sleeping = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
+                    ).fetchone()
+                if sleeping and sleeping[0]:
+                    os.kill(pid, signal.SIGKILL)
+                    return
+            except (OSError, ValueError, IndexError, psycopg.Error):
+                pass
+        time.sleep(0.2)
+
+
+def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_path: Path) -> None:
+    migrations = _history(tmp_path)
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_postmaster_when_sleeping, args=(parent_dir, stop))
+    killer.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["TMPDIR"] = str(parent_dir)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pgpreflight.linter",
+                "check",
+                "--quiet",
+                "--no-explain",
+                "--select",
+                "syntax-error",
+                str(migrations),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        stop.set()
+        killer.join(timeout=30)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "scratch server terminated unexpectedly (killed by signal 9)" in proc.stderr
+    assert "while tracing migration 202401020000__slow" in proc.stderr
+    assert "cannot drop database" not in proc.stderr.splitlines()[-1]
+    assert "Traceback" not in proc.stderr
+    assert list(parent_dir.glob("pgpreflight-*")) == []
