@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import jsonschema
@@ -191,15 +193,16 @@ def test_usage_and_config_errors_exit_2(
 def test_unreadable_file_exit_2(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Tests run as root here, which reads any file; simulate the permission error the OS gives.
-    real = Path.read_bytes
+    # Tests run as root here, which reads any file; simulate the permission error the OS gives
+    # when the file is opened.
+    real = os.open
 
-    def deny(self: Path) -> bytes:
-        if self.name == "202401011200__bad.sql":
-            raise PermissionError(13, "Permission denied")
-        return real(self)
+    def deny(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("202401011200__bad.sql"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(os, "open", deny)
     code, _, err = run(capsys, "lint", "migrations")
     assert code == 2
     assert (
