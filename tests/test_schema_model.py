@@ -10,6 +10,7 @@ from pathlib import Path
 from pglast import parse_sql
 from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.schema import SchemaModel, diff
+from pgpreflight.linter.schema.render import model_to_dict, model_to_text
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 
@@ -495,9 +496,9 @@ def test_diff_reports_each_kind_of_difference() -> None:
 
 def test_to_dict_is_json_and_stable() -> None:
     model = replay_history()
-    data = model.to_dict()
+    data = model_to_dict(model)
     text = json.dumps(data, sort_keys=False)
-    assert json.dumps(replay_history().to_dict()) == text
+    assert json.dumps(model_to_dict(replay_history())) == text
     users = next(t for t in data["tables"] if t["name"] == "public.users")
     assert users["columns"][2] == {
         "name": "full_name",
@@ -514,11 +515,13 @@ def test_to_dict_is_json_and_stable() -> None:
 
 
 def test_to_text_reads_like_sql() -> None:
-    text = model_of(
-        "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-        "name varchar(20) NOT NULL DEFAULT 'x', p int REFERENCES t ON DELETE CASCADE);"
-        "CREATE INDEX ON t USING gin (name gin_trgm_ops) WHERE p IS NULL;"
-    ).to_text()
+    text = model_to_text(
+        model_of(
+            "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "name varchar(20) NOT NULL DEFAULT 'x', p int REFERENCES t ON DELETE CASCADE);"
+            "CREATE INDEX ON t USING gin (name gin_trgm_ops) WHERE p IS NULL;"
+        )
+    )
     assert "table t\n" in text
     assert "  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL\n" in text
     assert "  name character varying(20) NOT NULL DEFAULT 'x'\n" in text

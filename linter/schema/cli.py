@@ -45,6 +45,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.discovery import discover
     from pgpreflight.linter.printable import guard_lines, printable
     from pgpreflight.linter.schema import SchemaModel
+    from pgpreflight.linter.schema.render import model_to_dict, model_to_text
 
     targets = lint_targets(args, config)
     paths = [*targets.get("history", ()), *targets["paths"]]
@@ -77,7 +78,9 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     if args.format == "json":
         text = (
             json.dumps(
-                {"version": 1, "at": at.id, "schema": model.to_dict()}, indent=2, ensure_ascii=False
+                {"version": 1, "at": at.id, "schema": model_to_dict(model)},
+                indent=2,
+                ensure_ascii=False,
             )
             + "\n"
         )
@@ -87,7 +90,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         text = guard_lines(
             printable(
                 f"-- schema after {at.id} ({last + 1} of {len(migrations)} migrations)\n"
-                + model.to_text(),
+                + model_to_text(model),
                 keep="\t\n",
             )
         )

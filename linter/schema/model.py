@@ -158,16 +158,6 @@ class SchemaModel(ObjectStatements):
         key = self.qualify(name)
         return [t for t in self.tables.values() if t.partition_of == key]
 
-    def to_dict(self) -> dict[str, Any]:
-        from .render import model_to_dict
-
-        return model_to_dict(self)
-
-    def to_text(self) -> str:
-        from .render import model_to_text
-
-        return model_to_text(self)
-
     def _do_block(self, node: Any) -> None:
         """A DO block: its statements are read from the PL/pgSQL body (linter/plpgsql.py) when
         the engine passed the statement as location. Only data changes: nothing to model.
