@@ -259,7 +259,9 @@ def write_output(text: str, destination: Path | None) -> None:
         return
     tmp = destination.with_name(f".{destination.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        # A stray undecodable name (from the command line, a saved result) is escaped, never a
+        # UnicodeEncodeError half-way through a report.
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, destination)
     except OSError as err:
         tmp.unlink(missing_ok=True)

@@ -81,7 +81,7 @@ class Context:
         return Finding(
             rule=self.rule.id,
             severity=severity or self.severity,
-            message=message,
+            message=_valid_text(message),
             path=source.display,
             line=line,
             column=column,
@@ -89,7 +89,13 @@ class Context:
             end_column=end_column,
             migration=migration.id if migration else None,
             section=section,
-            hint=hint,
+            hint=_valid_text(hint) if hint is not None else None,
             fix=fix,
             fingerprint=fingerprint,
         )
+
+
+def _valid_text(text: str) -> str:
+    """A message quoting a file name that is not valid UTF-8 (Python keeps its odd bytes as lone
+    surrogates) shows them as `\\xe9` escapes: every output format needs valid text."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

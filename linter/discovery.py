@@ -69,10 +69,14 @@ _SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
+    """The path as shown in every output. A file name that is not valid UTF-8 keeps its odd
+    bytes visible as `\\xe9` escapes: shown raw they would make the JSON, SARIF and HTML invalid
+    text."""
     try:
-        return os.path.relpath(path, cwd or Path.cwd())
+        shown = os.path.relpath(path, cwd or Path.cwd())
     except ValueError:  # another drive on Windows
-        return str(path)
+        shown = str(path)
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

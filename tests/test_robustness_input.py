@@ -132,3 +132,45 @@ def test_oversized_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_path:
         f.write(("INSERT INTO t VALUES (1);\n" * 1000) * (MAX_FILE_BYTES // 26000 + 1))
     code, err = _run(capsys, str(folder))
     assert code == 2 and "202401020000__dump.sql: file is larger than 20 MiB" in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github", "gitlab"])
+def test_file_name_that_is_not_utf8_in_every_output(tmp_path: Path, fmt: str) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = os.path.join(os.fsencode(tmp_path), b"migrations")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"202401010000__caf\xe9.sql"), "wb") as f:
+        f.write(MIGRATION.encode())
+    out = tmp_path / f"out.{fmt}"
+    reports = [f"--report={tmp_path / 'r.html'}", f"--markdown={tmp_path / 'r.md'}"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgpreflight.linter",
+            "lint",
+            "--no-cache",
+            "-f",
+            fmt,
+            "-o",
+            str(out),
+            *reports,
+            f"--json={tmp_path / 'r.json'}",
+            os.fsdecode(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    text = out.read_text(encoding="utf-8")  # valid UTF-8, the odd byte shown as an escape
+    if fmt in ("json", "sarif", "gitlab"):
+        text = json.dumps(json.loads(text), ensure_ascii=False).replace("\\\\", "\\")
+    assert "caf\\xe9.sql" in text
+    saved = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert any("caf\\xe9.sql" in f["path"] for f in saved["findings"])
+    assert "caf\\xe9.sql" in (tmp_path / "r.html").read_text(encoding="utf-8")
