@@ -277,3 +277,123 @@ def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
     assert "Application queries no index serves" in page and "nome ILIKE $1" in page
     md = markdown.render(result)
     assert "`idx_oficinas_nome`" in md and "used, no gain" in md
+
+
+def _history(folder: Path, n: int = 300) -> Path:
+    """`n` migrations like a long real history: tables of 30 columns, every tenth file a 400-line
+    data load, every 50th an index built without CONCURRENTLY on an old table, and every 50th
+    (offset) without a DOWN section."""
+    files = {}
+    for i in range(n):
+        cols = "\n".join(f"    c{k} text NOT NULL DEFAULT 'valor {k}'," for k in range(30))
+        up = (
+            f"-- Migration {i}: a table of the history.\n-- UP\nCREATE TABLE t{i} (\n"
+            f"    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n{cols}\n"
+            "    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
+        )
+        if i % 10 == 3:
+            up += "".join(f"INSERT INTO t{i} (c0) VALUES ('linha {k}');\n" for k in range(400))
+        if i % 50 == 7:
+            up += f"CREATE INDEX idx_t0_c{i % 30} ON t0 (c{i % 30});\n"
+        down = f"\n-- DOWN\nDROP TABLE t{i};\n"
+        if i % 50 == 7:
+            down = f"\n-- DOWN\nDROP INDEX idx_t0_c{i % 30};\nDROP TABLE t{i};\n"
+        if i % 50 == 13:
+            down = ""
+        files[f"20240101{i // 60:02d}{i % 60:02d}__m{i:03d}.sql"] = up + down
+    return write(folder, files)
+
+
+def _traced(m: dict, failed: bool) -> dict:
+    """A check record for migration `m` as linter/check/result.py writes it: two statements,
+    one lock each; `failed` makes its round trip fail."""
+    path = m["paths"][0]
+
+    def stmt(k: int, mode: str) -> dict:
+        return {
+            "index": k,
+            "section": "up",
+            "path": path,
+            "line": 3 + k,
+            "sql": f"CREATE TABLE {m['id']} (id bigint) -- statement {k}",
+            "kind": "CreateStmt",
+            "status": "ok",
+            "transaction": "file",
+            "duration_ms": 1.5 + k,
+            "locks": [
+                {
+                    "object": "t0",
+                    "kind": "table",
+                    "mode": mode,
+                    "locktype": "relation",
+                    "blocks": ["INSERT/UPDATE/DELETE", "DDL"],
+                    "new_object": False,
+                    "held_until": "end of transaction",
+                    "held_ms": 2.0,
+                }
+            ],
+            "rewrites": [],
+            "agreement": {"verdict": "confirmed", "note": None},
+            "projected_ms": None,
+            "notes": [],
+        }
+
+    section = {"status": "ok", "statements": [stmt(0, "SHARE"), stmt(1, "ACCESS EXCLUSIVE")]}
+    return {
+        "id": m["id"],
+        "paths": m["paths"],
+        "status": "round-trip failed" if failed else "passed",
+        "up": section,
+        "down": section,
+        "round_trip": {
+            "verdict": "fail" if failed else "pass",
+            "reason": f"column {m['id']}.x left behind by DOWN" if failed else None,
+            "down_differences": [],
+            "up_again_differences": [],
+        },
+        "data_loss": [],
+        "notes": [],
+    }
+
+
+def test_a_long_history_stays_a_small_page_with_every_failure(tmp_path: Path) -> None:
+    """A full-history report of 342 migrations was 22 MB: migrations that passed are collapsed
+    to their first lines, long listings excerpted around their findings, checklist evidence that
+    passed counted rather than listed. 300 migrations stay under 3 MB and every finding and
+    every failed round trip is still on the page."""
+    result = lint_folder(
+        _history(tmp_path / "m"),
+        select=["require-concurrent-index", "missing-down-section", "require-lock-timeout"],
+    )
+    data = result.to_dict()
+    failed = {m["id"] for i, m in enumerate(data["migrations"]) if i % 40 == 21}
+    data["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [m["id"] for m in data["migrations"]],
+        "migrations": [_traced(m, m["id"] in failed) for m in data["migrations"]],
+    }
+    page = html.render_dict(data)
+    size = len(page.encode())
+    assert size < 3_000_000, f"{size:,} bytes"
+    assert len(data["migrations"]) == 300 and len(failed) == 7
+    findings = data["findings"]
+    assert {f["rule"] for f in findings} >= {"require-concurrent-index", "missing-down-section"}
+    for f in findings:
+        anchor = f"f-{f['path'].replace('/', '-')}-{f['line']}-{f['column']}-{f['rule']}"
+        assert f'id="{anchor}"' in page, anchor
+    for mid in failed:
+        assert f"column {mid}.x left behind by DOWN" in page
+        assert re.search(rf'<details class="card migration" id="m-{mid}" open>', page)
+    # a migration that passed is collapsed and says what was left out
+    quiet = next(
+        m
+        for i, m in enumerate(data["migrations"])
+        if i % 10 == 3
+        and m["id"] not in failed
+        and not any(f["path"] in m["paths"] for f in findings)
+    )
+    card = page[page.index(f'id="m-{quiet["id"]}"') :]
+    card = card[: card.index("</details>")]
+    assert "this migration passed every check" in card and "linha 399" not in card
+    assert "more passed" in page  # the checklist's passed evidence is counted, not listed
