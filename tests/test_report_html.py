@@ -397,3 +397,171 @@ def test_a_long_history_stays_a_small_page_with_every_failure(tmp_path: Path) ->
     card = card[: card.index("</details>")]
     assert "this migration passed every check" in card and "linha 399" not in card
     assert "more passed" in page  # the checklist's passed evidence is counted, not listed
+
+
+# --- status words and colours agree (issue 16, item 7b) -----------------------------------------
+
+
+def _pill(page: str, text: str) -> str:
+    """The class of the pill whose text is `text`."""
+    found = re.search(rf'<span class="pill ([\w -]+)"[^>]*>{re.escape(text)}</span>', page)
+    assert found, text
+    return found.group(1)
+
+
+def _with_index(tmp_path: Path, verdict: str, data: dict, runs: bool = False) -> dict:
+    """The two-migration lint result with a check that applied the second one and EXPLAIN
+    evidence for its index with `verdict`, buffers 3,688 -> 1,036 and time 21.2 -> 10.1 ms."""
+    result = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
+    d = result.to_dict()
+    mid = "202401020000__b"
+
+    def side(ms: float, blocks: int, spread: list[float]) -> dict:
+        return {"execution_ms": ms, "shared_blocks": blocks, "temp_blocks": 0, "runs_ms": spread}
+
+    d["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [mid],
+        "migrations": [
+            {
+                "id": mid,
+                "paths": d["migrations"][1]["paths"],
+                "status": "round-trip failed",
+                "up": {"status": "ok", "statements": []},
+                "round_trip": {"verdict": "fail", "reason": "column oficinas.estado left behind"},
+            }
+        ],
+        "explain": {
+            "runs": 3,
+            "data": data,
+            "indexes": [
+                {
+                    "index": "idx_oficinas_nome",
+                    "table": "public.oficinas",
+                    "verdict": verdict,
+                    "reason": None if verdict == "helps" else "low selectivity",
+                    "before": side(21.2, 3688, [19.8, 21.2, 26.0] if runs else []),
+                    "after": side(10.1, 1036, [9.7, 10.1, 12.4] if runs else []),
+                    "costs": {},
+                }
+            ],
+            "queries": [],
+        },
+    }
+    return d
+
+
+def test_applied_is_green_when_only_the_round_trip_failed(tmp_path: Path) -> None:
+    page = html.render_dict(_with_index(tmp_path, "helps", {"source": "seed.sql"}))
+    assert _pill(page, "applied") == "s-passed"
+    assert _pill(page, "round trip: failed") == "s-failed"
+    assert not re.search(r'class="pill s-failed"[^>]*>applied<', page)
+
+
+def test_verdict_words_are_the_same_in_cli_html_and_markdown(tmp_path: Path) -> None:
+    """One vocabulary, linter/explain/verdict.py's: the CLI line said 'used' where the HTML said
+    'helps'. Each verdict's colour follows the checklist status, and a figure is green only
+    beside 'helps' (no 'used, no gain' next to a green x2.1)."""
+    from pgpreflight.linter.explain import verdict as v
+    from pgpreflight.linter.explain.text import index_line
+    from pgpreflight.linter.report import checklist as cl
+
+    for word in (v.HELPS, v.NO_GAIN, v.NOT_USED, v.NOT_MEASURED):
+        d = _with_index(tmp_path / word.replace(",", "").replace(" ", "-"), word, {})
+        entry = d["check"]["explain"]["indexes"][0]
+        line = index_line(entry)
+        assert line.split("  ")[1].split(" (")[0] == word, line
+        page = html.render_dict(d)
+        status = cl.explain_status(word)
+        assert _pill(page, f"idx_oficinas_nome: {word}") == f"s-{status.replace(' ', '-')}"
+        card = page[page.index('id="ix-idx_oficinas_nome"') :]
+        card = card[: card.index('<div class="q')]
+        assert f">{word}</span>" in card
+        assert ('class="speed"' in card) == (word == v.HELPS), word
+        assert ("used" in line.split("  ")[1]) == ("used" in word)
+        assert f" {word}<br>" in markdown.render_dict(d) or f" {word} |" in markdown.render_dict(d)
+
+
+def test_real_data_only_when_the_rows_are_real(tmp_path: Path) -> None:
+    from pgpreflight.linter.report import checklist as cl
+
+    cases = {
+        "real": ({"source": "data/seed.sql", "synthesized": []}, "real data"),
+        "target": ({"source": "sample of the target", "synthesized": []}, "real data"),
+        "synth": (
+            {"source": None, "synthesized": [{"table": "t", "rows": 10, "status": "generated"}]},
+            "synthesised rows",
+        ),
+        "both": (
+            {
+                "source": "seed.sql",
+                "synthesized": [{"table": "t", "rows": 10, "status": "generated"}],
+            },
+            "real data and synthesised rows",
+        ),
+        "failed-synth": (
+            {"source": None, "synthesized": [{"table": "t", "rows": 0, "status": "failed"}]},
+            "the migrations' own rows",
+        ),
+    }
+    for name, (data, words) in cases.items():
+        d = _with_index(tmp_path / name, "helps", data)
+        title = {i["id"]: i for i in cl.checklist(d)["items"]}["explain"]["title"]
+        assert title.endswith(f"on {words}"), title
+        page = html.render_dict(d)
+        assert f"Measured on {words}".replace("'", "&#39;") in page
+        assert ("real data" in page) == ("real data" in words), name
+
+
+def test_an_empty_down_is_called_empty(tmp_path: Path) -> None:
+    """'-- DOWN' with nothing under it is an empty DOWN, not a missing section, in the pill, the
+    round-trip line, the checklist and the Markdown comment."""
+    from pgpreflight.linter.report import checklist as cl
+
+    empty = BASE.split("-- DOWN")[0] + "-- DOWN\n"
+    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": empty}))
+    d = result.to_dict()
+    m = d["migrations"][0]
+    assert cl.down_state(m) == "empty"
+    d["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [m["id"]],
+        "migrations": [
+            {
+                "id": m["id"],
+                "paths": m["paths"],
+                "status": "round-trip failed",
+                "up": {"status": "ok", "statements": []},
+                "round_trip": {"verdict": "no down", "reason": "the migration has no DOWN section"},
+            }
+        ],
+    }
+    page = html.render_dict(d)
+    assert _pill(page, "round trip: empty DOWN") == "s-failed"
+    assert "no DOWN section" not in page and "has no DOWN" not in page
+    rollback = {i["id"]: i for i in cl.checklist(d)["items"]}["rollback"]
+    assert rollback["evidence"][0]["text"].startswith("empty DOWN")
+    md = markdown.render_dict(d)
+    assert "empty DOWN" in md and "no DOWN section" not in md
+
+
+def test_explain_headline_leads_with_buffers_and_gives_time_a_spread(tmp_path: Path) -> None:
+    """Buffers do not move from run to run; time does. The headline shows buffers first and the
+    median time with its fastest and slowest run, in the HTML, the Markdown and the CLI."""
+    from pgpreflight.linter.explain.text import index_line
+
+    d = _with_index(tmp_path, "helps", {"source": "seed.sql"}, runs=True)
+    page = html.render_dict(d)
+    head = page[page.index('id="ix-idx_oficinas_nome"') :]
+    head = head[: head.index("</div>")]
+    assert head.index("buffers") < head.index("median time")
+    assert "3,688" in head and "1,036" in head and "×3.6 fewer" in head
+    assert "21 ms (20–26 ms)" in head and "10 ms (9.70–12 ms)" in head
+    md = markdown.render_dict(d)
+    assert "3,688 → 1,036 (×3.6 fewer) | 21 ms (20–26 ms) → 10 ms (9.70–12 ms) |" in md
+    line = index_line(d["check"]["explain"]["indexes"][0])
+    assert line.index("buffers 3,688 → 1,036") < line.index("median time 21.2 ms (19.8–26.0 ms)")
