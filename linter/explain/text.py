@@ -26,6 +26,8 @@ def _time(side: dict[str, Any]) -> str:
     """The median time, with the fastest and slowest run when more than one ran."""
     runs = side.get("runs_ms") or []
     median = _ms(side["execution_ms"])
+    if runs and _ms(min(runs)) == _ms(max(runs)):
+        return median
     return (
         f"{median} ({_ms(min(runs)).removesuffix(' ms')}–{_ms(max(runs))})"
         if len(runs) > 1

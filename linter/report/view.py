@@ -325,6 +325,8 @@ def fmt_time(ms: Any, spread: Any) -> str:
     if not spread:
         return fmt_ms(ms)
     lo, hi = spread
+    if fmt_ms(lo) == fmt_ms(hi):
+        return fmt_ms(ms)
     return f"{fmt_ms(ms)} ({fmt_ms(lo).removesuffix(' ms')}–{fmt_ms(hi)})"
 
 
