@@ -111,3 +111,68 @@ def test_injected_markup_stays_text_in_chromium(tmp_path: Path) -> None:
         )
         assert not [e for e in b.events if e["method"] == "Page.javascriptDialogOpening"]
         assert b.console_errors() == []
+
+
+# Every card, section and EXPLAIN box: its content fits its width (a wide table or listing must
+# scroll inside its own box, which must itself sit within the card); the lock tables need no
+# scrolling at all (`locks_fit`). Every visible piece of text is at least 10 px as drawn: CSS
+# font size for HTML, the rendered glyph box for SVG text (a viewBox scaled down shrinks it).
+LAYOUT = r"""(() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '');
+  const overflow = [];
+  const boxes = document.querySelectorAll('body, .wrap, section, .card, .explain, .src, .verdict, dl.meta, .filters');
+  for (const el of boxes) {
+    if (el.scrollWidth > el.clientWidth + 1) overflow.push([name(el), el.scrollWidth, el.clientWidth]);
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    overflow.push(['html', document.documentElement.scrollWidth, window.innerWidth]);
+  for (const sc of document.querySelectorAll('.tablewrap, .scroll, pre, .tlwrap')) {
+    const card = sc.parentElement.closest('.card, .explain, section');
+    const r = sc.getBoundingClientRect(), c = card.getBoundingClientRect();
+    if (r.right > c.right + 1 || r.left < c.left - 1) overflow.push(['outside ' + name(card), name(sc), r.right, c.right]);
+  }
+  const locks = [...document.querySelectorAll('table.locks')].map(t => {
+    const w = t.closest('.tablewrap'); return [w.scrollWidth, w.clientWidth]; });
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const t = walker.currentNode;
+    if (!t.textContent.trim()) continue;
+    const el = t.parentElement;
+    if (el.closest('title, script, style, .skip, [hidden]')) continue;
+    const s = getComputedStyle(el);
+    if (s.display === 'none' || s.visibility === 'hidden') continue;
+    const range = document.createRange(); range.selectNodeContents(t);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const size = el instanceof SVGElement ? r.height : parseFloat(s.fontSize);
+    if (size < 10) small.push([name(el), t.textContent.trim().slice(0, 40), size]);
+  }
+  return {overflow, locks, small, timelines: document.querySelectorAll('svg.timeline text').length};
+})()"""
+
+
+@pytest.mark.parametrize("width", [400, 1400, 1920])
+def test_every_card_fits_and_text_is_readable(
+    pg_server: object, tmp_path: Path, width: int
+) -> None:
+    """Issue 16: the lock table overflowed its card at 1400 and 1920 px (its last column,
+    "static vs real", clipped), at 400 px the lock columns were off screen and the timeline's
+    labels were drawn about 5 px tall."""
+    result = checked_result(pg_server, tmp_path)
+    page = tmp_path / "report.html"
+    page.write_text(html.render(result), encoding="utf-8")
+    with Browser(CHROMIUM) as b:
+        b.viewport(width, 900, mobile=width < 600, scale=1)
+        b.navigate(page.as_uri())
+        got = b.evaluate(LAYOUT)
+        b.evaluate("document.querySelector('table.locks').scrollIntoView()")
+        b.screenshot(tmp_path / f"layout-{width}.png", full_page=False)
+        assert b.console_errors() == []
+    assert got["overflow"] == [], got["overflow"]
+    assert got["locks"], "the checked migration has a lock table"
+    assert all(scroll <= client + 1 for scroll, client in got["locks"]), got["locks"]
+    assert got["timelines"] > 0
+    assert got["small"] == [], got["small"]

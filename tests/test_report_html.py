@@ -277,3 +277,291 @@ def test_explain_evidence_in_the_checks_shape(tmp_path: Path) -> None:
     assert "Application queries no index serves" in page and "nome ILIKE $1" in page
     md = markdown.render(result)
     assert "`idx_oficinas_nome`" in md and "used, no gain" in md
+
+
+def _history(folder: Path, n: int = 300) -> Path:
+    """`n` migrations like a long real history: tables of 30 columns, every tenth file a 400-line
+    data load, every 50th an index built without CONCURRENTLY on an old table, and every 50th
+    (offset) without a DOWN section."""
+    files = {}
+    for i in range(n):
+        cols = "\n".join(f"    c{k} text NOT NULL DEFAULT 'valor {k}'," for k in range(30))
+        up = (
+            f"-- Migration {i}: a table of the history.\n-- UP\nCREATE TABLE t{i} (\n"
+            f"    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n{cols}\n"
+            "    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
+        )
+        if i % 10 == 3:
+            up += "".join(f"INSERT INTO t{i} (c0) VALUES ('linha {k}');\n" for k in range(400))
+        if i % 50 == 7:
+            up += f"CREATE INDEX idx_t0_c{i % 30} ON t0 (c{i % 30});\n"
+        down = f"\n-- DOWN\nDROP TABLE t{i};\n"
+        if i % 50 == 7:
+            down = f"\n-- DOWN\nDROP INDEX idx_t0_c{i % 30};\nDROP TABLE t{i};\n"
+        if i % 50 == 13:
+            down = ""
+        files[f"20240101{i // 60:02d}{i % 60:02d}__m{i:03d}.sql"] = up + down
+    return write(folder, files)
+
+
+def _traced(m: dict, failed: bool) -> dict:
+    """A check record for migration `m` as linter/check/result.py writes it: two statements,
+    one lock each; `failed` makes its round trip fail."""
+    path = m["paths"][0]
+
+    def stmt(k: int, mode: str) -> dict:
+        return {
+            "index": k,
+            "section": "up",
+            "path": path,
+            "line": 3 + k,
+            "sql": f"CREATE TABLE {m['id']} (id bigint) -- statement {k}",
+            "kind": "CreateStmt",
+            "status": "ok",
+            "transaction": "file",
+            "duration_ms": 1.5 + k,
+            "locks": [
+                {
+                    "object": "t0",
+                    "kind": "table",
+                    "mode": mode,
+                    "locktype": "relation",
+                    "blocks": ["INSERT/UPDATE/DELETE", "DDL"],
+                    "new_object": False,
+                    "held_until": "end of transaction",
+                    "held_ms": 2.0,
+                }
+            ],
+            "rewrites": [],
+            "agreement": {"verdict": "confirmed", "note": None},
+            "projected_ms": None,
+            "notes": [],
+        }
+
+    section = {"status": "ok", "statements": [stmt(0, "SHARE"), stmt(1, "ACCESS EXCLUSIVE")]}
+    return {
+        "id": m["id"],
+        "paths": m["paths"],
+        "status": "round-trip failed" if failed else "passed",
+        "up": section,
+        "down": section,
+        "round_trip": {
+            "verdict": "fail" if failed else "pass",
+            "reason": f"column {m['id']}.x left behind by DOWN" if failed else None,
+            "down_differences": [],
+            "up_again_differences": [],
+        },
+        "data_loss": [],
+        "notes": [],
+    }
+
+
+def test_a_long_history_stays_a_small_page_with_every_failure(tmp_path: Path) -> None:
+    """A full-history report of 342 migrations was 22 MB: migrations that passed are collapsed
+    to their first lines, long listings excerpted around their findings, checklist evidence that
+    passed counted rather than listed. 300 migrations stay under 3 MB and every finding and
+    every failed round trip is still on the page."""
+    result = lint_folder(
+        _history(tmp_path / "m"),
+        select=["require-concurrent-index", "missing-down-section", "require-lock-timeout"],
+    )
+    data = result.to_dict()
+    failed = {m["id"] for i, m in enumerate(data["migrations"]) if i % 40 == 21}
+    data["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [m["id"] for m in data["migrations"]],
+        "migrations": [_traced(m, m["id"] in failed) for m in data["migrations"]],
+    }
+    page = html.render_dict(data)
+    size = len(page.encode())
+    assert size < 3_000_000, f"{size:,} bytes"
+    assert len(data["migrations"]) == 300 and len(failed) == 7
+    findings = data["findings"]
+    assert {f["rule"] for f in findings} >= {"require-concurrent-index", "missing-down-section"}
+    for f in findings:
+        anchor = f"f-{f['path'].replace('/', '-')}-{f['line']}-{f['column']}-{f['rule']}"
+        assert f'id="{anchor}"' in page, anchor
+    for mid in failed:
+        assert f"column {mid}.x left behind by DOWN" in page
+        assert re.search(rf'<details class="card migration" id="m-{mid}" open>', page)
+    # a migration that passed is collapsed and says what was left out
+    quiet = next(
+        m
+        for i, m in enumerate(data["migrations"])
+        if i % 10 == 3
+        and m["id"] not in failed
+        and not any(f["path"] in m["paths"] for f in findings)
+    )
+    card = page[page.index(f'id="m-{quiet["id"]}"') :]
+    card = card[: card.index("</details>")]
+    assert "this migration passed every check" in card and "linha 399" not in card
+    assert "more passed" in page  # the checklist's passed evidence is counted, not listed
+
+
+# --- status words and colours agree (issue 16, item 7b) -----------------------------------------
+
+
+def _pill(page: str, text: str) -> str:
+    """The class of the pill whose text is `text`."""
+    found = re.search(rf'<span class="pill ([\w -]+)"[^>]*>{re.escape(text)}</span>', page)
+    assert found, text
+    return found.group(1)
+
+
+def _with_index(tmp_path: Path, verdict: str, data: dict, runs: bool = False) -> dict:
+    """The two-migration lint result with a check that applied the second one and EXPLAIN
+    evidence for its index with `verdict`, buffers 3,688 -> 1,036 and time 21.2 -> 10.1 ms."""
+    result = lint_folder(
+        write(tmp_path / "m", {"202401010000__a.sql": BASE, "202401020000__b.sql": CHANGE})
+    )
+    d = result.to_dict()
+    mid = "202401020000__b"
+
+    def side(ms: float, blocks: int, spread: list[float]) -> dict:
+        return {"execution_ms": ms, "shared_blocks": blocks, "temp_blocks": 0, "runs_ms": spread}
+
+    d["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [mid],
+        "migrations": [
+            {
+                "id": mid,
+                "paths": d["migrations"][1]["paths"],
+                "status": "round-trip failed",
+                "up": {"status": "ok", "statements": []},
+                "round_trip": {"verdict": "fail", "reason": "column oficinas.estado left behind"},
+            }
+        ],
+        "explain": {
+            "runs": 3,
+            "data": data,
+            "indexes": [
+                {
+                    "index": "idx_oficinas_nome",
+                    "table": "public.oficinas",
+                    "verdict": verdict,
+                    "reason": None if verdict == "helps" else "low selectivity",
+                    "before": side(21.2, 3688, [19.8, 21.2, 26.0] if runs else []),
+                    "after": side(10.1, 1036, [9.7, 10.1, 12.4] if runs else []),
+                    "costs": {},
+                }
+            ],
+            "queries": [],
+        },
+    }
+    return d
+
+
+def test_applied_is_green_when_only_the_round_trip_failed(tmp_path: Path) -> None:
+    page = html.render_dict(_with_index(tmp_path, "helps", {"source": "seed.sql"}))
+    assert _pill(page, "applied") == "s-passed"
+    assert _pill(page, "round trip: failed") == "s-failed"
+    assert not re.search(r'class="pill s-failed"[^>]*>applied<', page)
+
+
+def test_verdict_words_are_the_same_in_cli_html_and_markdown(tmp_path: Path) -> None:
+    """One vocabulary, linter/explain/verdict.py's: the CLI line said 'used' where the HTML said
+    'helps'. Each verdict's colour follows the checklist status, and a figure is green only
+    beside 'helps' (no 'used, no gain' next to a green x2.1)."""
+    from pgpreflight.linter.explain import verdict as v
+    from pgpreflight.linter.explain.text import index_line
+    from pgpreflight.linter.report import checklist as cl
+
+    for word in (v.HELPS, v.NO_GAIN, v.NOT_USED, v.NOT_MEASURED):
+        d = _with_index(tmp_path / word.replace(",", "").replace(" ", "-"), word, {})
+        entry = d["check"]["explain"]["indexes"][0]
+        line = index_line(entry)
+        assert line.split("  ")[1].split(" (")[0] == word, line
+        page = html.render_dict(d)
+        status = cl.explain_status(word)
+        assert _pill(page, f"idx_oficinas_nome: {word}") == f"s-{status.replace(' ', '-')}"
+        card = page[page.index('id="ix-idx_oficinas_nome"') :]
+        card = card[: card.index('<div class="q')]
+        assert f">{word}</span>" in card
+        assert ('class="speed"' in card) == (word == v.HELPS), word
+        assert ("used" in line.split("  ")[1]) == ("used" in word)
+        assert f" {word}<br>" in markdown.render_dict(d) or f" {word} |" in markdown.render_dict(d)
+
+
+def test_real_data_only_when_the_rows_are_real(tmp_path: Path) -> None:
+    from pgpreflight.linter.report import checklist as cl
+
+    cases = {
+        "real": ({"source": "data/seed.sql", "synthesized": []}, "real data"),
+        "target": ({"source": "sample of the target", "synthesized": []}, "real data"),
+        "synth": (
+            {"source": None, "synthesized": [{"table": "t", "rows": 10, "status": "generated"}]},
+            "synthesised rows",
+        ),
+        "both": (
+            {
+                "source": "seed.sql",
+                "synthesized": [{"table": "t", "rows": 10, "status": "generated"}],
+            },
+            "real data and synthesised rows",
+        ),
+        "failed-synth": (
+            {"source": None, "synthesized": [{"table": "t", "rows": 0, "status": "failed"}]},
+            "the migrations' own rows",
+        ),
+    }
+    for name, (data, words) in cases.items():
+        d = _with_index(tmp_path / name, "helps", data)
+        title = {i["id"]: i for i in cl.checklist(d)["items"]}["explain"]["title"]
+        assert title.endswith(f"on {words}"), title
+        page = html.render_dict(d)
+        assert f"Measured on {words}".replace("'", "&#39;") in page
+        assert ("real data" in page) == ("real data" in words), name
+
+
+def test_an_empty_down_is_called_empty(tmp_path: Path) -> None:
+    """'-- DOWN' with nothing under it is an empty DOWN, not a missing section, in the pill, the
+    round-trip line, the checklist and the Markdown comment."""
+    from pgpreflight.linter.report import checklist as cl
+
+    empty = BASE.split("-- DOWN")[0] + "-- DOWN\n"
+    result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": empty}))
+    d = result.to_dict()
+    m = d["migrations"][0]
+    assert cl.down_state(m) == "empty"
+    d["check"] = {
+        "mode": "scratch",
+        "server": {"version": "16.4", "major": 16},
+        "pending": [m["id"]],
+        "migrations": [
+            {
+                "id": m["id"],
+                "paths": m["paths"],
+                "status": "round-trip failed",
+                "up": {"status": "ok", "statements": []},
+                "round_trip": {"verdict": "no down", "reason": "the migration has no DOWN section"},
+            }
+        ],
+    }
+    page = html.render_dict(d)
+    assert _pill(page, "round trip: empty DOWN") == "s-failed"
+    assert "no DOWN section" not in page and "has no DOWN" not in page
+    rollback = {i["id"]: i for i in cl.checklist(d)["items"]}["rollback"]
+    assert rollback["evidence"][0]["text"].startswith("empty DOWN")
+    md = markdown.render_dict(d)
+    assert "empty DOWN" in md and "no DOWN section" not in md
+
+
+def test_explain_headline_leads_with_buffers_and_gives_time_a_spread(tmp_path: Path) -> None:
+    """Buffers do not move from run to run; time does. The headline shows buffers first and the
+    median time with its fastest and slowest run, in the HTML, the Markdown and the CLI."""
+    from pgpreflight.linter.explain.text import index_line
+
+    d = _with_index(tmp_path, "helps", {"source": "seed.sql"}, runs=True)
+    page = html.render_dict(d)
+    head = page[page.index('id="ix-idx_oficinas_nome"') :]
+    head = head[: head.index("</div>")]
+    assert head.index("buffers") < head.index("median time")
+    assert "3,688" in head and "1,036" in head and "×3.6 fewer" in head
+    assert "21 ms (20–26 ms)" in head and "10 ms (9.70–12 ms)" in head
+    md = markdown.render_dict(d)
+    assert "3,688 → 1,036 (×3.6 fewer) | 21 ms (20–26 ms) → 10 ms (9.70–12 ms) |" in md
+    line = index_line(d["check"]["explain"]["indexes"][0])
+    assert line.index("buffers 3,688 → 1,036") < line.index("median time 21.2 ms (19.8–26.0 ms)")

@@ -245,6 +245,37 @@ def explain_evidence(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in explain if isinstance(e, dict)]
 
 
+def explain_data(result: dict[str, Any]) -> str:
+    """What the EXPLAIN measurements ran on, in the words every report uses: "real data" only
+    when rows came from the user's --data file or a sample of the target, "synthesised rows"
+    when pgpreflight generated them, both when both, else "the migrations' own rows"."""
+    explain = (result.get("check") or {}).get("explain")
+    data = (explain.get("data") or {}) if isinstance(explain, dict) else {}
+    real = bool(data.get("source"))
+    made = any(
+        s.get("status") in ("generated", "synthesized")
+        for s in data.get("synthesized") or []
+        if isinstance(s, dict)
+    )
+    if real and made:
+        return "real data and synthesised rows"
+    if real:
+        return "real data"
+    if made:
+        return "synthesised rows"
+    return "the migrations' own rows"
+
+
+def down_state(migration: dict[str, Any]) -> str:
+    """`missing` (no DOWN section), `empty` (a DOWN marker with nothing under it) or `present`."""
+    if migration.get("down_statements") is None:
+        return "missing"
+    down = (migration.get("sections") or {}).get("down")
+    if down is not None and not down.get("has_code", True):
+        return "empty"
+    return "present"
+
+
 def _index_key(name: Any) -> str:
     text = str(name or "")
     return text.rpartition(".")[2]
@@ -269,7 +300,9 @@ def explain_status(verdict: str | None) -> str:
 
 
 def new_indexes_explained(result: dict[str, Any]) -> dict[str, Any]:
-    title = "New indexes analysed with EXPLAIN ANALYZE on real data"
+    title = "New indexes analysed with EXPLAIN ANALYZE"
+    if explain_evidence(result):
+        title += f" on {explain_data(result)}"
     indexes = [
         (m["id"], ix) for m in pending_migrations(result) for ix in m.get("new_indexes") or []
     ]
@@ -318,18 +351,25 @@ def new_indexes_explained(result: dict[str, Any]) -> dict[str, Any]:
     return _item("explain", title, status, summary, lines)
 
 
+def _fmt_ms(value: float) -> str:
+    return f"{value:,.2f} ms" if value >= 0.01 else f"{value:.3f} ms"
+
+
 def _explain_text(name: str, e: dict[str, Any]) -> str:
     verdict = e.get("verdict") or "not run"
     extra = []
     before, after = e.get("before") or {}, e.get("after") or {}
-    if isinstance(before.get("execution_ms"), (int, float)) and isinstance(
-        after.get("execution_ms"), (int, float)
-    ):
-        extra.append(f"{before['execution_ms']:,.2f} ms → {after['execution_ms']:,.2f} ms")
+    # buffers first: they are the same from run to run, the time is not
     if isinstance(before.get("shared_blocks"), (int, float)) and isinstance(
         after.get("shared_blocks"), (int, float)
     ):
         extra.append(f"buffers {before['shared_blocks']:,} → {after['shared_blocks']:,}")
+    if isinstance(before.get("execution_ms"), (int, float)) and isinstance(
+        after.get("execution_ms"), (int, float)
+    ):
+        extra.append(
+            f"median time {_fmt_ms(before['execution_ms'])} → {_fmt_ms(after['execution_ms'])}"
+        )
     if e.get("speedup"):
         extra.append(
             f"×{e['speedup']:.1f}" if isinstance(e["speedup"], (int, float)) else str(e["speedup"])
@@ -386,14 +426,15 @@ def rollback_plan(result: dict[str, Any]) -> dict[str, Any]:
     for m in pending_migrations(result):
         paths = set(m.get("paths") or [])
         static = [f for f in findings if f["rule"] in ROLLBACK_RULES and f["path"] in paths]
-        down = (m.get("sections") or {}).get("down")
-        has_down = m.get("down_statements") is not None and (
-            down is None or down.get("has_code", True)
-        )
+        state = down_state(m)
         rt = ((by_id.get(m["id"]) or {}).get("round_trip")) or {}
         verdict = rt.get("verdict")
-        if not has_down:
+        if state == "missing":
             lines.append(_line(FAILED, "no DOWN section: it cannot be rolled back", m["id"]))
+        elif state == "empty":
+            lines.append(
+                _line(FAILED, "empty DOWN: the section has no statement to roll back", m["id"])
+            )
         elif verdict == "pass":
             proven += 1
             lines.append(

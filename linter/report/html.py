@@ -17,6 +17,18 @@ from pgpreflight.linter.result import RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
 
+# Page size (a full history of hundreds of migrations must stay a page, not 20 MB): a listing up
+# to FULL_LINES lines is shown whole, a longer one as its first HEAD_LINES and CONTEXT_LINES
+# around each finding; past MANY_MIGRATIONS shown, listings past FULL_LINES_MANY are excerpted
+# and a migration that passed everything keeps only its first HEAD_LINES and its UP trace (no
+# timeline, no DOWN trace), and a checklist item lists at most EVIDENCE_PASSED_SHOWN passed lines.
+FULL_LINES = 200
+FULL_LINES_MANY = 40
+HEAD_LINES = 8
+CONTEXT_LINES = 3
+MANY_MIGRATIONS = 20
+EVIDENCE_PASSED_SHOWN = 12
+
 # Pygments token families -> the few classes the stylesheet colours.
 _TOKEN_CLASSES = (
     ("Comment", "c"),
@@ -55,6 +67,7 @@ def render_dict(data: dict[str, Any]) -> str:
         finalize=_shown,
     )
     env.filters["ms"] = view.fmt_ms
+    env.globals["fmt_time"] = view.fmt_time
     env.filters["num"] = view.fmt_int
     env.filters["bytes"] = view.fmt_bytes
     env.filters["prose"] = prose
@@ -98,10 +111,27 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
     rules = view.rules_by_id(data)
     checks = {m["id"]: m for m in (check or {}).get("migrations") or []}
     explain = view.explain_views(data)
+    shown = view.shown_migrations(data)
+    many = len(shown) > MANY_MIGRATIONS
+    explained: set[str] = set()
     migrations = []
-    for m in view.shown_migrations(data):
-        findings = view.migration_findings(data, m)
+    for m in shown:
+        findings = []
+        for f in view.migration_findings(data, m):
+            # a rule's rationale once per page; later findings of the rule link to it
+            findings.append(dict(f, why_here=f["rule"] not in explained))
+            explained.add(f["rule"])
         mc = checks.get(m["id"])
+        attention = (
+            bool(findings)
+            or (mc is not None and mc.get("status") != "passed")
+            or any(
+                cl.explain_status(e.get("verdict")) != cl.PASSED
+                for e in explain
+                if e.get("migration") == m["id"]
+            )
+        )
+        head_only = many and not attention
         migrations.append(
             {
                 "id": m["id"],
@@ -111,25 +141,25 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
                     s: sum(1 for f in findings if f["severity"] == s)
                     for s in ("error", "warning", "info")
                 },
-                "blocks": _source_blocks(m, sources, findings),
+                "blocks": _source_blocks(
+                    m, sources, findings, head_only, FULL_LINES_MANY if many else FULL_LINES
+                ),
                 "check": mc,
                 "statements": _statement_view(mc),
                 "down_statements": _statement_view(mc, "down"),
                 "timeline": timeline(mc),
-                "round_trip": _round_trip(mc),
+                "round_trip": _round_trip(mc, cl.down_state(m)),
                 "new_indexes": m.get("new_indexes") or [],
                 "explain": [e for e in explain if e.get("migration") == m["id"]],
-                "open": bool(findings)
-                or (mc is not None and mc.get("status") != "passed")
-                or any(
-                    cl.explain_status(e.get("verdict")) != cl.PASSED
-                    for e in explain
-                    if e.get("migration") == m["id"]
-                ),
+                "open": attention,
+                "passed_quietly": not attention,
+                "brief": head_only,
             }
         )
     shown_ids = {m["id"] for m in migrations}
     checklist = cl.checklist(data)
+    for item in checklist["items"]:
+        item["evidence_shown"], item["evidence_more"] = _evidence_shown(item["evidence"])
     meta = data.get("meta") or {}
     server = (check or {}).get("server") or {}
     findings = data.get("findings") or []
@@ -158,7 +188,21 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "check_notes": (check or {}).get("notes") or [],
         "tests": cl.integration_evidence(data),
         "statuses": cl.STATUSES,
+        "many": many,
+        "passed_count": sum(1 for m in migrations if m["passed_quietly"]),
     }
+
+
+def _evidence_shown(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Every line that did not pass, and at most EVIDENCE_PASSED_SHOWN that did (a full history
+    otherwise lists hundreds of "applied" lines); the second value counts the passed lines left
+    out."""
+    passed = [e for e in evidence if e.get("status") == cl.PASSED]
+    if len(passed) <= EVIDENCE_PASSED_SHOWN + 1:
+        return evidence, 0
+    keep = {id(e) for e in passed[:EVIDENCE_PASSED_SHOWN]}
+    shown = [e for e in evidence if e.get("status") != cl.PASSED or id(e) in keep]
+    return shown, len(evidence) - len(shown)
 
 
 def _target_phrase(data: dict[str, Any]) -> str:
@@ -247,10 +291,42 @@ def highlight(text: str) -> list[Any]:
     return [Markup("".join(parts)) for parts in lines]
 
 
-def _source_blocks(
-    m: dict[str, Any], sources: dict[str, str], findings: list[dict[str, Any]]
+def _excerpt(
+    rows: list[dict[str, Any]], head_only: bool, full_lines: int = FULL_LINES
 ) -> list[dict[str, Any]]:
-    """UP and DOWN listings with original line numbers and the findings under their lines."""
+    """The lines of one listing worth their bytes: all of a short file; of a long one the first
+    `HEAD_LINES` and `CONTEXT_LINES` around every finding; of a migration that passed everything
+    in a long history only its first `HEAD_LINES`. Each run of left-out lines becomes one gap row
+    saying how many and which, so nothing is dropped silently."""
+    if not head_only and len(rows) <= full_lines:
+        return rows
+    keep = set(range(1, HEAD_LINES + 1))
+    if not head_only:
+        for r in rows:
+            if r["findings"]:
+                keep.update(range(r["no"] - CONTEXT_LINES, r["no"] + CONTEXT_LINES + 1))
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        if r["no"] in keep:
+            out.append(r)
+        elif out and out[-1].get("gap"):
+            out[-1]["last"] = r["no"]
+        else:
+            out.append({"gap": True, "no": r["no"], "last": r["no"], "findings": []})
+    return out
+
+
+def _source_blocks(
+    m: dict[str, Any],
+    sources: dict[str, str],
+    findings: list[dict[str, Any]],
+    head_only: bool = False,
+    full_lines: int = FULL_LINES,
+) -> list[dict[str, Any]]:
+    """UP and DOWN listings with original line numbers and the findings under their lines,
+    excerpted (`_excerpt`) when long."""
+    from markupsafe import Markup
+
     sections = m.get("sections") or {}
     blocks = []
     for path in m.get("paths") or []:
@@ -258,7 +334,14 @@ def _source_blocks(
         if text is None:
             blocks.append({"label": "source", "path": path, "lines": [], "missing": True})
             continue
-        lines = highlight(text)
+        all_lines = text.splitlines()
+        if head_only and len(all_lines) > HEAD_LINES:
+            # only the head is shown: highlight just that (a lexer restarted mid-file could
+            # colour the rest wrongly, and it is not shown anyway)
+            lines = highlight("\n".join(all_lines[:HEAD_LINES]) + "\n")
+            lines += [Markup("")] * (len(all_lines) - HEAD_LINES)
+        else:
+            lines = highlight(text)
         by_line: dict[int, list[dict[str, Any]]] = {}
         for f in findings:
             if f["path"] == path:
@@ -276,19 +359,43 @@ def _source_blocks(
         )
         if split and up and up.get("path") == path and split > 1:
             blocks.append(
-                {"label": "UP", "path": path, "lines": rows[: split - 1], "missing": False}
+                {
+                    "label": "UP",
+                    "path": path,
+                    "lines": _excerpt(rows[: split - 1], head_only, full_lines),
+                    "first": 1,
+                    "last": split - 1,
+                    "missing": False,
+                }
             )
-            blocks.append(
-                {"label": "DOWN", "path": path, "lines": rows[split - 1 :], "missing": False}
-            )
+            if not head_only:
+                blocks.append(
+                    {
+                        "label": "DOWN",
+                        "path": path,
+                        "lines": _excerpt(rows[split - 1 :], head_only, full_lines),
+                        "first": split,
+                        "last": len(rows),
+                        "missing": False,
+                    }
+                )
         else:
             label = (
                 "DOWN"
                 if down and down.get("path") == path and not (up and up.get("path") == path)
                 else "UP"
             )
-            blocks.append({"label": label, "path": path, "lines": rows, "missing": False})
-    if not any(b["label"] == "DOWN" for b in blocks):
+            blocks.append(
+                {
+                    "label": label,
+                    "path": path,
+                    "lines": _excerpt(rows, head_only, full_lines),
+                    "first": 1 if rows else 0,
+                    "last": len(rows),
+                    "missing": False,
+                }
+            )
+    if not head_only and not any(b["label"] == "DOWN" for b in blocks):
         blocks.append({"label": "DOWN", "path": None, "lines": [], "missing": True})
     return blocks
 
@@ -304,10 +411,26 @@ def _statement_view(mc: dict[str, Any] | None, section: str = "up") -> list[dict
     return [dict(s, held_before=h) for s, h in zip(rows, held_before(rows), strict=True)]
 
 
-def _round_trip(mc: dict[str, Any] | None) -> dict[str, Any] | None:
+_ROUND_TRIP_WORDS = {"pass": "passed", "fail": "failed", "not run": "not run"}
+
+
+def _round_trip(mc: dict[str, Any] | None, down_state: str) -> dict[str, Any] | None:
+    """The round trip as shown: `label` is the one word pill and checklist agree on; a DOWN
+    marker with nothing under it is an "empty DOWN", not a missing one."""
     if not mc:
         return None
     rt = dict(mc.get("round_trip") or {})
+    verdict = rt.get("verdict") or "not run"
+    if verdict == "no down":
+        rt["label"] = "empty DOWN" if down_state == "empty" else "no DOWN section"
+        rt["reason"] = (
+            "the DOWN section is empty: there is no statement to roll back"
+            if down_state == "empty"
+            else "the migration has no DOWN section"
+        )
+    else:
+        rt["label"] = _ROUND_TRIP_WORDS.get(verdict, str(verdict))
+    rt["status"] = {"pass": "passed", "not run": "not run"}.get(verdict, "failed")
     diff = rt.get("pg_dump_diff") or ""
     rt["diff_lines"] = [
         {

@@ -236,7 +236,7 @@ def _findings_blocks(d: dict[str, Any], link_base: str) -> list[Block]:
 def _explain_blocks(d: dict[str, Any]) -> list[Block]:
     explain = view.explain_views(d)
     check = d.get("check")
-    head = ["### EXPLAIN ANALYZE of new indexes", ""]
+    head = [f"### EXPLAIN ANALYZE of new indexes on {cl.explain_data(d)}", ""]
     if not explain:
         new = [ix for m in view.shown_migrations(d) for ix in m.get("new_indexes") or []]
         why = (
@@ -258,8 +258,11 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
     table = Block(
         [
             *head,
-            "| Index | Table | Verdict | Time before → after | Buffers before → after | Speed-up |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "Buffers lead: they do not move from run to run. Times are medians, with the fastest"
+            " and slowest run in brackets.",
+            "",
+            "| Index | Table | Verdict | Buffers before → after | Median time before → after |",
+            "| --- | --- | --- | --- | --- |",
         ],
         tail=[""],
         what="index",
@@ -268,16 +271,20 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
     for e in explain:
         q = e["best"]
         status = cl.explain_status(e["verdict"])
-        speed = e.get("speedup") or (e["queries"][0].get("speedup") if e["queries"] else None)
         reason = "<br>" + esc(e["reason"]) if e.get("reason") else ""
-        times = f"{view.fmt_ms(q.get('before_ms'))} → {view.fmt_ms(q.get('after_ms'))}"
+        times = (
+            f"{view.fmt_time(q.get('before_ms'), q.get('before_spread'))} → "
+            f"{view.fmt_time(q.get('after_ms'), q.get('after_spread'))}"
+        )
+        ratio = q.get("buffer_ratio")
+        fewer = f" (×{ratio:.1f} fewer)" if isinstance(ratio, float) and ratio >= 1.05 else ""
         buffers = (
             f"{view.fmt_int(q.get('before_buffers'))} → {view.fmt_int(q.get('after_buffers'))}"
+            f"{fewer}"
         )
-        ratio = f"×{speed:.1f}" if isinstance(speed, (int, float)) else "–"
         table.rows.append(
             f"| {code(e['index'])} | {esc(e.get('table') or '')} | "
-            f"{_ICON[status]} {esc(e['verdict'])}{reason} | {times} | {buffers} | {ratio} |"
+            f"{_ICON[status]} {esc(e['verdict'])}{reason} | {buffers} | {times} |"
         )
         for q in e["queries"]:
             details += [f"**{esc(e['index'])}**: {code(q['sql'][:300], sql=True)}", ""]
@@ -327,6 +334,7 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
             )
         ]
     out = []
+    migrations = {m["id"]: m for m in d.get("migrations") or []}
     for mc in check.get("migrations") or []:
         rt = mc.get("round_trip") or {}
         rows = []
@@ -342,15 +350,18 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
             rows.append(
                 f"| {s.get('line')} | {code((s.get('sql') or '')[:120], sql=True)}{err} | {lock_txt} | {blocks} | {rewrite} | {view.fmt_ms(s.get('duration_ms'))} |"
             )
+        empty = cl.down_state(migrations.get(mc["id"]) or {}) == "empty"
         verdict = {
             "pass": "✅ round trip passed",
             "fail": "❌ round trip failed",
-            "no down": "❌ no DOWN",
+            "no down": "❌ empty DOWN" if empty else "❌ no DOWN section",
         }.get(str(rt.get("verdict")), "⏭️ round trip not run")
         # GitHub does not render Markdown inside <summary>: HTML only there.
         title = f"<code>{esc(mc['id'])}</code>: {esc(mc.get('status'))}, {verdict}"
         head = [f"<details><summary>{title}</summary>", ""]
-        if rt.get("reason"):
+        if rt.get("verdict") == "no down" and empty:
+            head += ["the DOWN section is empty: there is no statement to roll back", ""]
+        elif rt.get("reason"):
             head += [esc(rt["reason"]), ""]
         for diff in (rt.get("down_differences") or []) + (rt.get("up_again_differences") or []):
             head.append(

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgpreflight.linter.report.checklist import explain_evidence, pending_migrations
+from pgpreflight.linter.report.checklist import (
+    explain_data,
+    explain_evidence,
+    explain_status,
+    pending_migrations,
+)
 
 MISESTIMATE_FACTOR = 10.0
 
@@ -144,6 +149,21 @@ def plan_node_view(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def time_spread(side: Any) -> tuple[float, float] | None:
+    """Fastest and slowest of the measured runs of one side, when the runs were kept: the
+    median's neighbourhood, so a reader sees how much the time moved between runs."""
+    _, top = plan_root(side)
+    runs = [r for r in top.get("runs_ms") or [] if isinstance(r, (int, float))]
+    return (float(min(runs)), float(max(runs))) if len(runs) > 1 else None
+
+
+def buffer_ratio(before: Any, after: Any) -> float | None:
+    """How many times fewer shared buffers the after-plan touched (deterministic, unlike time)."""
+    if isinstance(before, (int, float)) and isinstance(after, (int, float)) and before > 0:
+        return float(before) / max(float(after), 1.0)
+    return None
+
+
 def _side(side: Any) -> tuple[dict[str, Any] | None, float | None, int | None]:
     """Plan root, execution time and shared buffers of one side (a measurement or raw EXPLAIN)."""
     node, top = plan_root(side)
@@ -172,6 +192,9 @@ def _query_view(q: dict[str, Any]) -> dict[str, Any]:
         "after_ms": a_ms,
         "before_buffers": b_buf,
         "after_buffers": a_buf,
+        "before_spread": time_spread(q.get("before")),
+        "after_spread": time_spread(q.get("after")),
+        "buffer_ratio": buffer_ratio(b_buf, a_buf),
         "speedup": speedup if isinstance(speedup, (int, float)) else None,
         "verdict": q.get("verdict"),
         "error": q.get("error"),
@@ -191,12 +214,24 @@ def explain_section(result: dict[str, Any]) -> dict[str, Any]:
     data = explain.get("data") or {}
     return {
         "data_source": data.get("source"),
+        "data_kind": explain_data(result),
         "synthesized": data.get("synthesized") or [],
         "notes": explain.get("notes") or [],
         "unsupported": explain.get("unsupported_queries") or [],
         "runs": explain.get("runs"),
         "elapsed_s": explain.get("elapsed_s"),
     }
+
+
+_BEST_KEYS = (
+    "before_ms",
+    "after_ms",
+    "before_buffers",
+    "after_buffers",
+    "before_spread",
+    "after_spread",
+    "buffer_ratio",
+)
 
 
 def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -243,11 +278,12 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "after_ms": a_ms,
                 "before_buffers": b_buf,
                 "after_buffers": a_buf,
+                "before_spread": time_spread(e.get("before")),
+                "after_spread": time_spread(e.get("after")),
+                "buffer_ratio": buffer_ratio(b_buf, a_buf),
             }
         elif views:
-            best = {
-                k: views[0][k] for k in ("before_ms", "after_ms", "before_buffers", "after_buffers")
-            }
+            best = {k: views[0][k] for k in _BEST_KEYS}
         out.append(
             {
                 "index": name,
@@ -255,6 +291,7 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "definition": e.get("definition"),
                 "migration": e.get("migration") or owner.get(_bare(name)),
                 "verdict": e.get("verdict") or "not run",
+                "status": explain_status(e.get("verdict")),
                 "reason": e.get("reason"),
                 "speedup": speedup,
                 "build_ms": costs.get("build_ms", e.get("build_ms")),
@@ -281,6 +318,16 @@ def fmt_bytes(value: Any) -> str:
             return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1024
     return str(value)
+
+
+def fmt_time(ms: Any, spread: Any) -> str:
+    """A median time with the range of its runs: `1.52 ms (1.40–1.71)`."""  # noqa: RUF002
+    if not spread:
+        return fmt_ms(ms)
+    lo, hi = spread
+    if fmt_ms(lo) == fmt_ms(hi):
+        return fmt_ms(ms)
+    return f"{fmt_ms(ms)} ({fmt_ms(lo).removesuffix(' ms')}–{fmt_ms(hi)})"
 
 
 def fmt_ms(value: Any) -> str:
