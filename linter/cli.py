@@ -83,7 +83,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pg-version", help="target PostgreSQL version, e.g. 15 or 14.2 (default 15)"
     )
-    parser.add_argument("--convention", help="migration convention (default: auto-detect)")
+    from pgpreflight.linter.conventions import CONVENTIONS
+
+    parser.add_argument(
+        "--convention",
+        choices=CONVENTIONS,
+        help="migration convention (default: auto-detect)",
+    )
     parser.add_argument(
         "--fail-on",
         choices=("error", "warning", "info"),
@@ -115,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     lint = sub.add_parser("lint", help="lint migrations without a database")
     add_common(lint)
+    from pgpreflight.linter.config import TRANSACTION_MODES
     from pgpreflight.linter.report import FORMATS
 
     lint.add_argument(
@@ -136,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     from pgpreflight.linter.report.cli import add_report_options
 
     add_report_options(lint)
+    lint.add_argument(
+        "--transaction",
+        choices=TRANSACTION_MODES,
+        help="how the migration runner uses transactions (default: 'transaction' in the "
+        "configuration, else per-file; auto: per-file except files with a statement that cannot "
+        "run in a transaction)",
+    )
     lint.add_argument(
         "--baseline", type=Path, help="report only findings not recorded in this baseline file"
     )
@@ -200,6 +214,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
         "ignore": getattr(args, "ignore", None),
         "pg-version": getattr(args, "pg_version", None),
         "convention": getattr(args, "convention", None),
+        "transaction": getattr(args, "transaction", None),
         "fail-on": getattr(args, "fail_on", None),
         "severity": severity or None,
     }
