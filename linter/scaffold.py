@@ -2,8 +2,10 @@
 with UP and DOWN sections and the audit columns, as the guide's `premigrate` script makes them.
 
 A description that names a table (`criar tabela X`, `adicionar tabela X`, `create table X`) gets
-a CREATE TABLE skeleton that already passes the guide's rules; anything else gets the sections,
-`SET lock_timeout` and reminders.
+a CREATE TABLE skeleton; anything else gets the sections, `SET lock_timeout` and reminders. Either
+lints with no finding under the default rules in a project that has nothing else (a newcomer's
+first `init` + `new` + `lint` must be green), and its version is one no migration has yet: two
+`new` in one minute used to write one version twice, which `duplicate-version` then reported.
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ def free_stamp(now: datetime, fmt: str, step: timedelta, taken: list[str]) -> st
 
 def _body(slug: str, description: str, template: Template) -> tuple[str, str]:
     text = _TEXT.get(template.language, _TEXT["en"])
+    # One comment line: a description with line breaks must not turn its second line into SQL.
+    description = " ".join(description.split())
     lock = "SET lock_timeout = '2s';\n"
     m = _TABLE.match(slug)
     if m:

@@ -292,3 +292,11 @@ def test_convention_names_match_discovery() -> None:
     from pgpreflight.linter.discovery import CONVENTIONS as READ
 
     assert CONVENTIONS == READ
+
+
+def test_new_keeps_a_multi_line_description_in_one_comment(tmp_path: Path) -> None:
+    [(path, text)] = plan(
+        "add x\nDROP TABLE users;", tmp_path, "updown", datetime(2024, 5, 1)
+    ).items()
+    assert "-- add x DROP TABLE users;\n" in text and "\nDROP TABLE users" not in text
+    assert path.name == "202405010000__add_x_drop_table_users.sql"
