@@ -153,3 +153,26 @@ def test_lint_help_lists_transaction_modes(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "--transaction {per-file,none,auto,per-statement}" in out
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule"),
+    [
+        ("REINDEX INDEX idx_orders_customer_id;", "require-concurrent-reindex"),
+        ("DROP INDEX idx_orders_customer_id;", "require-concurrent-index-drop"),
+    ],
+)
+def test_other_concurrently_hints_name_the_directive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str, rule: str
+) -> None:
+    first, _ = HISTORIES["goose"]
+    _write(tmp_path, first)
+    (tmp_path / "20240101000001_i.sql").write_text(
+        f"-- +goose Up\n{INDEX}\n-- +goose Down\n{DROP}\n"
+    )
+    (tmp_path / "20240102000000_b.sql").write_text(f"-- +goose Up\n{sql}\n-- +goose Down\n")
+    [finding] = [f for f in _lint(capsys, tmp_path, "--select", rule) if "_b.sql" in f["path"]]
+    assert finding["hint"].startswith(
+        "add the line '-- +goose NO TRANSACTION' at the top of the file, then: "
+        "SET lock_timeout = '2s'; "
+    ), finding
