@@ -83,7 +83,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pg-version", help="target PostgreSQL version, e.g. 15 or 14.2 (default 15)"
     )
-    parser.add_argument("--convention", help="migration convention (default: auto-detect)")
+    from pgpreflight.linter.conventions import CONVENTIONS
+
+    parser.add_argument(
+        "--convention",
+        choices=CONVENTIONS,
+        help="migration convention (default: auto-detect)",
+    )
     parser.add_argument(
         "--fail-on",
         choices=("error", "warning", "info"),
@@ -115,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     lint = sub.add_parser("lint", help="lint migrations without a database")
     add_common(lint)
+    from pgpreflight.linter.config import TRANSACTION_MODES
     from pgpreflight.linter.report import FORMATS
 
     lint.add_argument(
@@ -136,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     from pgpreflight.linter.report.cli import add_report_options
 
     add_report_options(lint)
+    lint.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="with '-' as the path: the file the SQL on standard input stands for (its name gives "
+        "the version and convention, its place the configuration; reports show it)",
+    )
+    lint.add_argument(
+        "--transaction",
+        choices=TRANSACTION_MODES,
+        help="how the migration runner uses transactions (default: 'transaction' in the "
+        "configuration, else per-file; auto: per-file except files with a statement that cannot "
+        "run in a transaction)",
+    )
     lint.add_argument(
         "--baseline", type=Path, help="report only findings not recorded in this baseline file"
     )
@@ -161,9 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("--config", type=Path, help="configuration file of the project")
     rules = sub.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text: one line per rule; json: every field, for tools; markdown: the README's "
+        "table (default text)",
+    )
     rule = sub.add_parser("rule", help="show one rule's documentation")
-    rule.add_argument("rule_id")
+    rule.add_argument(
+        "rule_id",
+        metavar="ID",
+        help="the rule's id, e.g. require-concurrent-index ('pgpreflight rules' lists them)",
+    )
     for name, (module_name, help_text) in EXTERNAL_COMMANDS.items():
         try:
             module = importlib.import_module(module_name)
@@ -187,7 +217,9 @@ def resolve_config(args: argparse.Namespace) -> Any:
             if (paths[0] / name).is_file() and find_config(paths[0]) == paths[0] / name:
                 config_path = paths[0] / name
                 break
-    config = load_config(config_path)
+    stdin_name = getattr(args, "stdin_filename", None)
+    start = Path(stdin_name).resolve().parent if stdin_name and _reads_stdin(args) else None
+    config = load_config(config_path, start=start)
     severity: dict[str, str] = {}
     for item in getattr(args, "severity", None) or []:
         rule_id, sep, level = item.partition("=")
@@ -200,10 +232,32 @@ def resolve_config(args: argparse.Namespace) -> Any:
         "ignore": getattr(args, "ignore", None),
         "pg-version": getattr(args, "pg_version", None),
         "convention": getattr(args, "convention", None),
+        "transaction": getattr(args, "transaction", None),
         "fail-on": getattr(args, "fail_on", None),
         "severity": severity or None,
     }
     return apply_overrides(config, overrides)
+
+
+def _reads_stdin(args: argparse.Namespace) -> bool:
+    """`pgpreflight lint -`: the SQL comes from standard input (as ruff and sqlfluff take it)."""
+    from pgpreflight.linter.errors import InputError
+
+    paths = [str(p) for p in getattr(args, "paths", None) or []]
+    if "-" not in paths:
+        if getattr(args, "stdin_filename", None):
+            raise InputError("--stdin-filename needs '-' as the path (SQL on standard input)")
+        return False
+    if len(paths) > 1:
+        raise InputError("'-' (standard input) cannot be combined with other paths")
+    return True
+
+
+def _lint_stdin(args: argparse.Namespace, config: Any, changes: Any, progress: Any) -> Any:
+    from pgpreflight.linter.stdin import lint_stdin
+
+    text = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
+    return lint_stdin(text, args.stdin_filename, config, changes=changes, progress=progress)
 
 
 def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
@@ -292,16 +346,18 @@ def collect_secrets(args: argparse.Namespace, config: Any) -> Secrets:
 
 
 def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
+    from pgpreflight.linter.progress import Progress
     from pgpreflight.linter.report import RenderOptions, renderer
 
-    targets = lint_targets(args, config)
-    from pgpreflight.linter.progress import Progress
-
+    stdin = _reads_stdin(args)
+    targets = {"paths": [], "only": []} if stdin else lint_targets(args, config)
     progress = Progress.for_terminal(args.quiet)
     changes = changes_for(args)
-    cache, key = _lint_cache(args, config, targets, changes)
+    cache, key = (None, "") if stdin else _lint_cache(args, config, targets, changes)
     saved = cache.load(key) if cache is not None else None
-    if saved is not None:
+    if stdin:
+        result = _lint_stdin(args, config, changes, progress)
+    elif saved is not None:
         from pgpreflight.linter.result import RunResult
 
         result = RunResult.from_dict(saved, "lint cache", owned=True)

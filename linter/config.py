@@ -28,6 +28,8 @@ CONFIG_FILES = ("pgpreflight.toml", "pyproject.toml")
 # How the migration runner uses transactions: wraps each file; never; wraps a file unless it holds
 # a statement that cannot run in one (Flyway); runs each statement on its own (autocommit).
 TRANSACTION_MODES = ("per-file", "none", "auto", "per-statement")
+# Languages of the comments `pgpreflight new` writes: English, and the guide's Portuguese.
+TEMPLATE_LANGUAGES = ("en", "pt")
 DEFAULT_FILENAME_PATTERN = r"^\d{12}__[a-z0-9][a-z0-9_]*\.sql$"
 
 
@@ -92,6 +94,8 @@ KEYS: dict[str, Any] = {
     "large-tables": [],
     "queries": [],
     "rules": {},
+    # language of the comments in the file `pgpreflight new` writes (linter/scaffold.py)
+    "template-language": "en",
     # database check
     "history-table": "",
     "history-version-column": "version",
@@ -294,6 +298,10 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
     if out.get("transaction", "per-file") not in TRANSACTION_MODES:
         raise ConfigError(f"{where}: 'transaction' must be one of {', '.join(TRANSACTION_MODES)}")
+    if out.get("template-language", "en") not in TEMPLATE_LANGUAGES:
+        raise ConfigError(
+            f"{where}: 'template-language' must be one of {', '.join(TEMPLATE_LANGUAGES)}"
+        )
     for name in out.get("secret-env", []):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ConfigError(f"{where}: 'secret-env' names {name!r}, not an environment variable")

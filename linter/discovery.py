@@ -24,6 +24,7 @@ from pathlib import Path
 from pgpreflight.linter.errors import InputError
 from pgpreflight.linter.filenames import PAIR_FILE, pair_groups, split_version
 from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
+from pgpreflight.linter.notransaction import UPDOWN_PATTERN
 from pgpreflight.linter.parsing import blank_meta_commands, parse_section
 
 
@@ -232,6 +233,8 @@ def _marker_file(path: Path, forced: str | None) -> Migration:
             migration.identity = path.name  # its history table's id column
     migration.problems = problems
     migration.in_transaction = not _no_transaction(text)
+    if migration.convention in ("updown", "plain") and UPDOWN_PATTERN.search(text):
+        migration.in_transaction = False  # the guide's `-- NO TRANSACTION` (notransaction.py)
     return migration
 
 

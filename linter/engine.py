@@ -76,6 +76,25 @@ def lint(
             gc.enable()
 
 
+def lint_discovered(
+    migrations: list[Migration],
+    config: Config,
+    *,
+    only: Iterable[Path] | None = None,
+    changes: ChangeSet | None = None,
+    progress: Callable[..., None] | None = None,
+) -> RunResult:
+    """Lint migrations discovery already read (`pgpreflight lint -` reads one from stdin and
+    gives it the path `--stdin-filename` names before the rules see it)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(migrations, config, only, changes, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _lint(
     migrations: list[Migration],
     config: Config,

@@ -3,8 +3,8 @@
 Rules never recompute these nor import them from each other: what is a table created in this
 migration (exempt from lock rules: it is empty) and which existed before it, which statements run
 inside which transaction (the runner's, the file's own BEGIN/COMMIT, or none: goose
-`NO TRANSACTION`, dbmate `transaction:false`, diesel's metadata.toml, atlas `txmode none`,
-config `transaction = "none"`), whether `lock_timeout` and `statement_timeout` are set before a
+`NO TRANSACTION`, the guide's `-- NO TRANSACTION` line, dbmate `transaction:false`, diesel's
+metadata.toml, atlas `txmode none`, config `transaction = "none"`), whether `lock_timeout` and `statement_timeout` are set before a
 statement, the locks each statement takes (linter/locks.py), the `large-tables` option, the
 volatility of DEFAULT expressions (linter/volatility.py), and whether a DOWN statement just
 drops what its UP created.

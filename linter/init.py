@@ -85,6 +85,7 @@ def render(migrations: Path | None, convention: str, table: bool) -> str:
         '# transaction = "per-file"  # "none" when the runner does not wrap each file in a transaction',
         '# large-tables = ["users", "events_*"]  # tables known to be big: lock findings get stricter',
         '# queries = ["queries"]  # application queries (.sql) whose filters need indexes',
+        '# template-language = "en"  # comments in the files `pgpreflight new` writes: en, pt',
         '# secret-env = ["API_TOKEN"]  # variables whose values never appear in any output',
         "",
         "# Database check (pgpreflight check):",

@@ -2,8 +2,10 @@
 with UP and DOWN sections and the audit columns, as the guide's `premigrate` script makes them.
 
 A description that names a table (`criar tabela X`, `adicionar tabela X`, `create table X`) gets
-a CREATE TABLE skeleton that already passes the guide's rules; anything else gets the sections,
-`SET lock_timeout` and reminders.
+a CREATE TABLE skeleton; anything else gets the sections, `SET lock_timeout` and reminders. Either
+lints with no finding under the default rules in a project that has nothing else (a newcomer's
+first `init` + `new` + `lint` must be green), and its version is one no migration has yet: two
+`new` in one minute used to write one version twice, which `duplicate-version` then reported.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import argparse
 import re
 import sys
 import unicodedata
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pgpreflight.linter.conventions import CONVENTIONS
 from pgpreflight.linter.errors import InputError, PgPreflightError
 
 if TYPE_CHECKING:
@@ -42,17 +46,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--convention",
+        choices=[c for c in CONVENTIONS if c != "auto"],
         help="file convention (default: the one the folder already uses, else the guide's)",
     )
     parser.add_argument("--config", type=Path, help="configuration file")
 
 
+MAX_SLUG = 60
+"""Longest name part of a new file: the description is prose, the file name only needs to be
+recognisable (file systems stop at 255 bytes, and the CI annotations show the path in full)."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """What the project's configuration says about the file `new` writes: the language of its
+    comments (`template-language`), and the author columns' type and referenced table (the
+    `audit-column-type` rule's `user-type` and `users-table`), so the file passes that rule."""
+
+    language: str = "en"
+    user_type: str = "uuid"
+    users_table: str = ""
+
+    @classmethod
+    def from_config(cls, config: Any) -> Template:
+        options = config.rule_options("audit-column-type", {"user-type": "uuid", "users-table": ""})
+        return cls(
+            language=str(config.get("template-language")),
+            user_type=str(options["user-type"]),
+            users_table=str(options["users-table"]),
+        )
+
+
+_TEXT = {
+    "en": {
+        "columns": "-- columns: NOT NULL, CHECK and DEFAULT in the database, not in the application",
+        "up": "-- Write the change here. New tables carry created_at, updated_at, created_by, "
+        "updated_by;\n-- indexes on existing tables use CREATE INDEX CONCURRENTLY, in a file run "
+        "outside a transaction.",
+        "down": "-- Revert every UP statement, in reverse order, with IF EXISTS.",
+    },
+    "pt": {
+        "columns": "-- colunas: NOT NULL, CHECK e DEFAULT no banco, não na aplicação",
+        "up": "-- Escreva a mudança aqui. Tabelas novas levam created_at, updated_at, created_by, "
+        "updated_by;\n-- índices em tabelas existentes usam CREATE INDEX CONCURRENTLY, num arquivo "
+        "executado fora de transação.",
+        "down": "-- Desfaça cada comando do UP, em ordem inversa, com IF EXISTS.",
+    },
+}
+
+
 def slugify(text: str) -> str:
-    """Lower-case ASCII snake case: accents folded (`migração` -> `migracao`)."""
+    """Lower-case ASCII snake case: accents folded (`migração` -> `migracao`), at most
+    `MAX_SLUG` characters, cut at a word boundary when there is one."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
     if not slug:
         raise InputError(f"description {text!r} has no letters or digits to name the file with")
+    if len(slug) > MAX_SLUG:
+        cut = slug[: MAX_SLUG + 1]
+        slug = cut.rsplit("_", 1)[0] if "_" in cut[MAX_SLUG // 2 :] else cut[:MAX_SLUG]
+        slug = slug.strip("_")
     return slug
 
 
@@ -65,80 +118,101 @@ def _detect_convention(directory: Path) -> str:
     return migrations[-1].convention if migrations else "updown"
 
 
-def _sequence_width(directory: Path) -> tuple[int, int] | None:
-    """(next number, width) when existing versions are sequence numbers (000001_...), else None."""
+def _versions(directory: Path) -> list[str]:
     from pgpreflight.linter.discovery import discover
 
-    versions = [m.version for m in discover([directory])] if directory.is_dir() else []
+    return [m.version for m in discover([directory])] if directory.is_dir() else []
+
+
+def _sequence_width(versions: list[str]) -> tuple[int, int] | None:
+    """(next number, width) when existing versions are sequence numbers (000001_...), else None."""
     if versions and all(v.isdigit() and len(v) < 12 for v in versions):
         return max(int(v) for v in versions) + 1, len(versions[-1])
     return None
 
 
-def _body(slug: str, description: str) -> tuple[str, str]:
+def free_stamp(now: datetime, fmt: str, step: timedelta, taken: list[str]) -> str:
+    """The timestamp version for `now`, moved to the first free `step` (minute or second) after
+    every existing version of the same format: a second `new` in the same minute must not
+    produce a duplicate version, nor one that sorts before a migration already written."""
+    same: list[datetime] = []
+    for version in taken:
+        try:
+            same.append(datetime.strptime(version, fmt))
+        except ValueError:
+            continue
+    stamp = now.replace(microsecond=0)
+    if step >= timedelta(minutes=1):
+        stamp = stamp.replace(second=0)
+    if same and max(same) >= stamp:
+        stamp = max(same) + step
+    return stamp.strftime(fmt)
+
+
+def _body(slug: str, description: str, template: Template) -> tuple[str, str]:
+    text = _TEXT.get(template.language, _TEXT["en"])
+    # One comment line: a description with line breaks must not turn its second line into SQL.
+    description = " ".join(description.split())
+    lock = "SET lock_timeout = '2s';\n"
     m = _TABLE.match(slug)
     if m:
         table = m.group("table")
+        ref = f" REFERENCES {template.users_table} (id)" if template.users_table else ""
+        indexes = (
+            f"\nCREATE INDEX IF NOT EXISTS idx_{table}_created_by ON {table} (created_by);\n"
+            f"CREATE INDEX IF NOT EXISTS idx_{table}_updated_by ON {table} (updated_by);\n"
+            if ref
+            else ""
+        )
         up = (
-            f"-- {description}\n"
-            "SET lock_timeout = '2s';\n\n"
+            f"-- {description}\n{lock}\n"
             f"CREATE TABLE IF NOT EXISTS {table} (\n"
             "    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n"
-            "    -- colunas: NOT NULL, CHECK e DEFAULT no banco, não na aplicação\n"
+            f"    {text['columns']}\n"
             "    created_at timestamptz NOT NULL DEFAULT now(),\n"
             "    updated_at timestamptz NOT NULL DEFAULT now(),\n"
-            "    created_by uuid REFERENCES users (id),\n"
-            "    updated_by uuid REFERENCES users (id)\n"
-            ");\n\n"
-            f"CREATE INDEX IF NOT EXISTS idx_{table}_created_by ON {table} (created_by);\n"
-            f"CREATE INDEX IF NOT EXISTS idx_{table}_updated_by ON {table} (updated_by);\n"
+            f"    created_by {template.user_type} NOT NULL{ref},\n"
+            f"    updated_by {template.user_type} NOT NULL{ref}\n"
+            ");\n"
+            f"{indexes}"
         )
-        down = f"DROP TABLE IF EXISTS {table};\n"
+        down = f"{lock}DROP TABLE IF EXISTS {table};\n"
         return up, down
-    up = (
-        f"-- {description}\n"
-        "SET lock_timeout = '2s';\n\n"
-        "-- Write the change here. New tables carry created_at, updated_at, created_by, updated_by;\n"
-        "-- indexes on existing tables use CREATE INDEX CONCURRENTLY.\n"
-    )
-    down = "-- Revert every UP statement, in reverse order, with IF EXISTS.\n"
-    return up, down
+    return f"-- {description}\n{lock}\n{text['up']}\n", f"{lock}{text['down']}\n"
 
 
-def plan(description: str, directory: Path, convention: str, now: datetime) -> dict[Path, str]:
-    """The files to create and their contents."""
+def plan(
+    description: str,
+    directory: Path,
+    convention: str,
+    now: datetime,
+    template: Template | None = None,
+) -> dict[Path, str]:
+    """The files to create and their contents, under a version no existing migration has."""
     slug = slugify(description)
-    up, down = _body(slug, description)
-    stamp12 = now.strftime("%Y%m%d%H%M")
-    stamp14 = now.strftime("%Y%m%d%H%M%S")
+    up, down = _body(slug, description, template or Template())
+    versions = _versions(directory)
+    minute, second = timedelta(minutes=1), timedelta(seconds=1)
     if convention in ("updown", "plain"):
         up_marker, down_marker = _MARKERS["updown"]
-        return {directory / f"{stamp12}__{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
+        stamp = free_stamp(now, "%Y%m%d%H%M", minute, versions)
+        return {directory / f"{stamp}__{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
+    stamp14 = free_stamp(now, "%Y%m%d%H%M%S", second, versions)
     if convention in _MARKERS:
         up_marker, down_marker = _MARKERS[convention]
         return {directory / f"{stamp14}_{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
     if convention in ("golang-migrate", "pop"):
-        seq = _sequence_width(directory)
+        seq = _sequence_width(versions)
         version = f"{seq[0]:0{seq[1]}d}" if seq else stamp14
         return {
             directory / f"{version}_{slug}.up.sql": up,
             directory / f"{version}_{slug}.down.sql": down,
         }
     if convention == "dir-pair":
-        folder = directory / f"{now.strftime('%Y-%m-%d-%H%M%S')}_{slug}"
+        folder = directory / f"{free_stamp(now, '%Y-%m-%d-%H%M%S', second, versions)}_{slug}"
         return {folder / "up.sql": up, folder / "down.sql": down}
     if convention == "flyway":
-        from pgpreflight.linter.discovery import discover
-
-        majors = (
-            [
-                int(m.version.split(".")[0])
-                for m in discover([directory])
-                if m.version.split(".")[0].isdigit()
-            ]
-            if directory.is_dir()
-            else []
-        )
+        majors = [int(v.split(".")[0]) for v in versions if v.split(".")[0].isdigit()]
         version = str(max(majors) + 1 if majors else 1)
         return {
             directory / f"V{version}__{slug}.sql": up,
@@ -159,7 +233,9 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     convention = args.convention or str(config.get("convention"))
     if convention == "auto":
         convention = _detect_convention(directory)
-    files = plan(args.description, directory, convention, datetime.now())
+    files = plan(
+        args.description, directory, convention, datetime.now(), Template.from_config(config)
+    )
     existing = [p for p in files if p.exists()]
     if existing:
         raise PgPreflightError(f"{existing[0]}: already exists; not overwriting it")

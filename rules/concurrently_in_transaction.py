@@ -6,7 +6,8 @@ PARTITION CONCURRENTLY` and `VACUUM` cannot run inside a transaction block: the 
 with "cannot run inside a transaction block" at deploy time. That includes files the runner wraps
 in a transaction (goose, dbmate, sql-migrate and golang-migrate runners by default, or the
 `transaction = "per-file"` configuration) unless a directive such as `-- +goose NO TRANSACTION`
-turns that off, and statements between the file's own BEGIN and COMMIT.
+turns that off, and statements between the file's own BEGIN and COMMIT. The guide's `-- UP`/`--
+DOWN` files say so with a line `-- NO TRANSACTION`.
 
 ## Example
 ```sql
@@ -33,18 +34,12 @@ from pgpreflight.linter.context import Context
 from pgpreflight.linter.facts import runs_outside_transaction
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.notransaction import how_to_leave_transaction
 
 ID = "concurrently-in-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS = {"squawk": "ban-concurrent-index-creation-in-transaction"}
-
-_HOW = {
-    "goose": "add '-- +goose NO TRANSACTION' at the top of the file",
-    "sql-migrate": "write '-- +migrate Up notransaction'",
-    "dbmate": "write '-- migrate:up transaction:false'",
-    "dir-pair": "add run_in_transaction = false to the migration's metadata.toml",
-}
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -62,10 +57,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             )
         else:
             where = "in a file the runner wraps in a transaction"
-            hint = _HOW.get(
-                migration.convention,
+            hint = how_to_leave_transaction(migration, ctx.facts) or (
                 "run the file outside a transaction (a runner directive, or "
-                'transaction = "none" / "auto" in the configuration if the runner does so)',
+                'transaction = "none" / "auto" in the configuration if the runner does so)'
             )
             hint += ", and keep other statements in separate migrations"
         yield ctx.finding(stmt, f"cannot run '{what}' {where}: the migration will fail", hint=hint)

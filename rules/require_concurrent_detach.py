@@ -35,6 +35,7 @@ from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.locks import describe
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.notransaction import outside_transaction_hint
 
 ID = "require-concurrent-detach"
 SEVERITY = "error"
@@ -60,11 +61,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 part = short(relation_name(cmd.def_.name))
                 locks = [lk for lk in ctx.facts.locks(stmt) if lk.node is cmd]
                 if ctx.pg_version >= (14,):
-                    hint = (
-                        f"outside a transaction: ALTER TABLE {short(table)} DETACH PARTITION "
-                        f"{part} "
-                        f"CONCURRENTLY; (if it is interrupted: ... DETACH PARTITION {part} "
-                        "FINALIZE)"
+                    hint = outside_transaction_hint(
+                        migration,
+                        ctx.facts,
+                        f"ALTER TABLE {short(table)} DETACH PARTITION {part} CONCURRENTLY; (if "
+                        f"it is interrupted: ... DETACH PARTITION {part} FINALIZE)",
                     )
                     severity = ctx.severity
                 else:

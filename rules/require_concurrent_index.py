@@ -45,6 +45,7 @@ from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.locks import describe
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.notransaction import outside_transaction_hint
 
 ID = "require-concurrent-index"
 SEVERITY = "error"
@@ -77,10 +78,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"...; and ALTER INDEX {name} ATTACH PARTITION <partition index>"
                 )
             else:
-                hint = (
-                    "in a file the runner does not wrap in a transaction: SET lock_timeout = '2s'; "
-                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} (...); then "
-                    "check pg_index.indisvalid"
+                hint = outside_transaction_hint(
+                    migration,
+                    ctx.facts,
+                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} (...); and "
+                    "check pg_index.indisvalid afterwards",
                 )
             yield ctx.finding(
                 stmt,

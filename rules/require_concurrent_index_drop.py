@@ -37,6 +37,7 @@ from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.locks import describe
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import list_name, short
+from pgpreflight.linter.notransaction import outside_transaction_hint
 
 ID = "require-concurrent-index-drop"
 SEVERITY = "error"
@@ -65,7 +66,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 f"dropping index {names} without CONCURRENTLY takes {describe(locks)}",
                 node=node,
                 severity=ctx.facts.severity(locks[0].table, ctx.severity),
-                hint="in a file the runner does not wrap in a transaction: SET lock_timeout = "
-                "'2s'; "
-                f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
+                hint=outside_transaction_hint(
+                    migration,
+                    ctx.facts,
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
+                ),
             )

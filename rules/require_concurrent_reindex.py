@@ -33,6 +33,7 @@ from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.locks import describe
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.notransaction import outside_transaction_hint
 
 ID = "require-concurrent-reindex"
 SEVERITY = "error"
@@ -55,7 +56,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.relation is not None and not locks:
                 continue
             if ctx.pg_version >= (12,):
-                hint = f"outside a transaction: REINDEX {_kind(node)} CONCURRENTLY {target};"
+                hint = outside_transaction_hint(
+                    migration, ctx.facts, f"REINDEX {_kind(node)} CONCURRENTLY {target};"
+                )
             else:
                 hint = (
                     "PostgreSQL before 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a "

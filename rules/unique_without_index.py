@@ -37,6 +37,7 @@ from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.notransaction import outside_transaction_hint
 
 ID = "unique-without-index"
 SEVERITY = "error"
@@ -83,7 +84,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         "writes until the build ends",
                         node=con,
                         severity=ctx.facts.severity(table, ctx.severity),
-                        hint=f"outside a transaction: CREATE UNIQUE INDEX CONCURRENTLY {name} "
-                        f"ON {t} ({cols}); "
-                        f"then ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
+                        hint=outside_transaction_hint(
+                            migration,
+                            ctx.facts,
+                            f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} ({cols}); then "
+                            f"ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
+                        ),
                     )

@@ -96,8 +96,23 @@ def _commands(workflow: dict, substitutions: dict[str, str]) -> list[tuple[str, 
 @pytest.mark.parametrize(
     ("recipe", "substitutions"),
     [
-        ("github-actions.yml", {"${{ github.base_ref }}": "main"}),
-        ("gitlab-ci.yml", {"$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}),
+        (
+            "github-actions.yml",
+            {
+                "${{ github.base_ref }}": "main",
+                "${{ github.server_url }}": "https://github.com",
+                "${{ github.repository }}": "acme/app",
+                "${{ github.sha }}": "0123abcd",
+            },
+        ),
+        (
+            "gitlab-ci.yml",
+            {
+                "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+                "$CI_PROJECT_URL": "https://gitlab.com/acme/app",
+                "$CI_COMMIT_SHA": "0123abcd",
+            },
+        ),
     ],
 )
 def test_yaml_recipes_commands_run(
@@ -155,3 +170,44 @@ def test_execute_on_target_refuses_a_database_without_history(
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "has no migration history" in proc.stderr and "Traceback" not in proc.stderr
+
+
+INSTALL = 'pip install "pgpreflight @ git+https://github.com/<owner>/pgpreflight@<commit>"'
+
+
+@pytest.mark.parametrize("recipe", ["github-actions.yml", "gitlab-ci.yml"])
+def test_recipes_install_from_the_repository(recipe: str) -> None:
+    """Issue 16: `pip install pgpreflight` finds nothing on the package index (no release yet):
+    recipes install from the repository, pinned, with placeholders that say what to fill in."""
+    workflow = yaml.safe_load((CI / recipe).read_text())
+    jobs = workflow["jobs"] if recipe == "github-actions.yml" else workflow
+    installs = [
+        line
+        for job in jobs.values()
+        if isinstance(job, dict)
+        for line in [s.get("run", "") for s in job.get("steps", [])] + job.get("script", [])
+        if line.startswith("pip ")
+    ]
+    assert installs and set(installs) == {INSTALL}
+    assert "not on PyPI yet" in (CI / recipe).read_text()
+    assert INSTALL in (CI / "pgpreflight-ci.sh").read_text()
+
+
+def test_pr_comment_links_point_at_the_commit() -> None:
+    """Without --link-base the comment's line links were relative: every one of them 404ed."""
+    workflow = yaml.safe_load((CI / "github-actions.yml").read_text())
+    steps = workflow["jobs"]["check"]["steps"]
+    [check] = [s["run"] for s in steps if "pgpreflight check" in s.get("run", "")]
+    assert "--markdown pgpreflight-comment.md" in check
+    base = "${{ github.server_url }}/${{ github.repository }}/blob/${{ github.sha }}/"
+    assert f'--link-base "{base}"' in check
+    gitlab = yaml.safe_load((CI / "gitlab-ci.yml").read_text())
+    [check] = [c for c in gitlab["pgpreflight-check"]["script"] if "pgpreflight check" in c]
+    assert '--link-base "$CI_PROJECT_URL/-/blob/$CI_COMMIT_SHA/"' in check
+
+
+def test_pre_commit_snippets_pin_a_commit_not_a_missing_tag() -> None:
+    for path in (REPO / "README.md", REPO / ".pre-commit-hooks.yaml"):
+        text = path.read_text()
+        assert "rev: v0.1.0" not in text and "rev: <commit>" in text, path
+    assert "pip install pgpreflight\n" not in (REPO / "README.md").read_text()

@@ -76,8 +76,8 @@ def test_new_cli_refuses_existing_file(
     monkeypatch.setattr(scaffold, "datetime", Frozen)
     (repo / "m").mkdir()
     (repo / "m" / "202405011230__x.sql").write_text("keep me")
-    code, _, err = run(capsys, "new", "x", "--dir", "m")
-    assert code == 2 and "already exists" in err
+    code, out, _ = run(capsys, "new", "x", "--dir", "m")
+    assert code == 0 and "202405011231__x.sql" in out
     assert (repo / "m" / "202405011230__x.sql").read_text() == "keep me"
 
 
@@ -163,3 +163,140 @@ def test_init_lists_only_valid_options(repo: Path, capsys: pytest.CaptureFixture
     (repo / "pgpreflight.toml").write_text(uncommented)
     config = load_config(repo / "pgpreflight.toml")
     assert config.get("lock-timeout") == "2s" and config.get("rules")
+
+
+def _frozen(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    import pgpreflight.linter.scaffold as scaffold
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return moment
+
+    monkeypatch.setattr(scaffold, "datetime", Frozen)
+
+
+@pytest.mark.parametrize(
+    ("convention", "names"),
+    [
+        (
+            "updown",
+            ["202405011230__add_a.sql", "202405011231__add_b.sql", "202405011232__add_c.sql"],
+        ),
+        (
+            "goose",
+            ["20240501123059_add_a.sql", "20240501123100_add_b.sql", "20240501123101_add_c.sql"],
+        ),
+        (
+            "golang-migrate",
+            [
+                "20240501123059_add_a.down.sql",
+                "20240501123059_add_a.up.sql",
+                "20240501123100_add_b.down.sql",
+                "20240501123100_add_b.up.sql",
+                "20240501123101_add_c.down.sql",
+                "20240501123101_add_c.up.sql",
+            ],
+        ),
+    ],
+)
+def test_new_three_times_in_one_minute_never_repeats_a_version(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    convention: str,
+    names: list[str],
+) -> None:
+    """Issue 16: two `new` in the same minute made one version twice, and lint failed."""
+    _frozen(monkeypatch, datetime(2024, 5, 1, 12, 30, 59))
+    (repo / "pgpreflight.toml").write_text(
+        f'migrations = ["migrations"]\nconvention = "{convention}"\n'
+    )
+    for word in ("a", "b", "c"):
+        code, out, err = run(capsys, "new", f"add {word}")
+        assert code == 0, err
+    assert sorted(p.name for p in (repo / "migrations").iterdir()) == names
+    code, out, _ = run(capsys, "lint", "--no-cache", "--select", "duplicate-version")
+    assert code == 0 and "no findings" in out, out
+
+
+@pytest.mark.parametrize("description", ["add orders", "create table orders"])
+@pytest.mark.parametrize("convention", ["updown", "goose", "dbmate", "golang-migrate", "dir-pair"])
+def test_fresh_init_and_new_lint_with_no_finding(
+    repo: Path, capsys: pytest.CaptureFixture[str], description: str, convention: str
+) -> None:
+    """The file `new` writes passes every default rule in a project that has nothing else, not
+    even a users table: no nullable author column, DOWN sets lock_timeout too."""
+    code, _, err = run(capsys, "init")
+    assert code == 0, err
+    code, out, err = run(capsys, "new", description, "--convention", convention)
+    assert code == 0, err
+    text = "".join(p.read_text() for p in (repo / "migrations").rglob("*.sql"))
+    assert "users" not in text and "colunas" not in text  # English comments by default
+    code, out, err = run(capsys, "lint", "--no-cache")
+    assert (code, err) == (0, ""), out
+    assert "no findings" in out
+
+
+def test_new_follows_the_configured_users_table_and_language(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mig = repo / "migrations"
+    mig.mkdir()
+    (mig / "202401010000__criar_tabela_users.sql").write_text(
+        "-- UP\nSET lock_timeout = '2s';\n"
+        "CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n"
+        "  created_at timestamptz NOT NULL DEFAULT now(),\n"
+        "  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+        "  created_by uuid NOT NULL, updated_by uuid NOT NULL);\n"
+        "-- DOWN\nSET lock_timeout = '2s';\nDROP TABLE IF EXISTS users;\n"
+    )
+    (repo / "pgpreflight.toml").write_text(
+        'migrations = ["migrations"]\ntemplate-language = "pt"\n'
+        '[rules.audit-column-type]\nusers-table = "users"\n'
+    )
+    code, _, err = run(capsys, "new", "criar tabela oficinas")
+    assert code == 0, err
+    [created] = [p for p in mig.iterdir() if "oficinas" in p.name]
+    text = created.read_text()
+    assert "REFERENCES users (id)" in text and "-- colunas:" in text
+    code, out, _ = run(capsys, "lint", "--no-cache", str(created.relative_to(repo)))
+    assert code == 0 and "no findings" in out, out
+
+
+def test_new_with_a_long_description_cuts_the_file_name(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 300-character description was an internal error: file name too long."""
+    (repo / "pgpreflight.toml").write_text('migrations = ["migrations"]\n')
+    description = " ".join(["adicionar coluna de observacoes"] * 10)[:300]
+    assert len(description) == 300
+    code, out, err = run(capsys, "new", description)
+    assert code == 0, err
+    [created] = (repo / "migrations").iterdir()
+    slug = created.name.split("__", 1)[1][: -len(".sql")]
+    assert len(slug) <= 60 and not slug.endswith("_") and slug.startswith("adicionar_coluna")
+    code, out, _ = run(capsys, "lint", "--no-cache", "--select", "invalid-migration-filename")
+    assert code == 0, out
+    assert len(slugify("x" * 300)) == 60
+
+
+def test_template_language_is_validated(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "pgpreflight.toml").write_text('migrations = ["m"]\ntemplate-language = "fr"\n')
+    code, _, err = run(capsys, "new", "x")
+    assert code == 2 and "'template-language' must be one of en, pt" in err
+
+
+def test_convention_names_match_discovery() -> None:
+    from pgpreflight.linter.conventions import CONVENTIONS
+    from pgpreflight.linter.discovery import CONVENTIONS as READ
+
+    assert CONVENTIONS == READ
+
+
+def test_new_keeps_a_multi_line_description_in_one_comment(tmp_path: Path) -> None:
+    [(path, text)] = plan(
+        "add x\nDROP TABLE users;", tmp_path, "updown", datetime(2024, 5, 1)
+    ).items()
+    assert "-- add x DROP TABLE users;\n" in text and "\nDROP TABLE users" not in text
+    assert path.name == "202405010000__add_x_drop_table_users.sql"

@@ -4,6 +4,7 @@ did not prove; JUnit files, a test command, git review trailers; the overall ver
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -244,8 +245,8 @@ def test_review_comes_from_trailers_of_someone_else(tmp_path: Path) -> None:
     result = lint_folder(folder)
     info = review.collect(result.migrations)
     a, b = info["migrations"]["202401010000__a"], info["migrations"]["202401020000__b"]
-    assert a["author"] == "Ana <ana@example.com>" and a["reviewers"] == []
-    assert b["reviewers"] == ["Bia <bia@example.com>"]
+    assert a["author"] == "Ana" and a["reviewers"] == []
+    assert b["reviewers"] == ["Bia"] and b["commits"][0]["author"] == "Ana"
     d = result.to_dict()
     d["review"] = info
     item = items(d)["review"]
@@ -303,3 +304,34 @@ def test_report_command_adds_review_and_test_evidence(tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+def test_review_section_prints_names_not_email_addresses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: the HTML page and the PR comment printed authors' and reviewers' e-mail
+    addresses; names are enough, and a result saved by an older version is cleaned too."""
+    from pgpreflight.linter.cli import main
+
+    repo = tmp_path / "repo"
+    folder = write(repo / "migrations", {"202401010000__a.sql": BASE})
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "add a\n\nReviewed-by: Bia Souza <bia@example.com>")
+    monkeypatch.chdir(repo)
+    html, md, saved = tmp_path / "r.html", tmp_path / "c.md", tmp_path / "r.json"
+    args = ["lint", str(folder), "-q", "--exit-zero", "--no-cache"]
+    assert main([*args, "--report", str(html), "--markdown", str(md), "--json", str(saved)]) == 0
+    for out in (html, md, saved):
+        text = out.read_text()
+        assert "@example.com" not in text, out
+    assert "reviewed by Bia Souza (author Ana)" in md.read_text()
+    # a result saved with addresses (before this change) renders without them
+    data = json.loads(saved.read_text())
+    data["review"]["migrations"]["202401010000__a"].update(
+        author="Ana <ana@example.com>", reviewers=["Bia Souza <bia@example.com>"]
+    )
+    saved.write_text(json.dumps(data))
+    assert main(["report", str(saved), "--markdown", str(md), "--html", str(html)]) in (0, 1)
+    assert "@example.com" not in md.read_text() + html.read_text()
+    assert "reviewed by Bia Souza (author Ana)" in md.read_text()

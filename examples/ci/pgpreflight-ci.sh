@@ -5,6 +5,10 @@
 #   BASE_REF=origin/main OUT_DIR=pgpreflight-out examples/ci/pgpreflight-ci.sh
 #
 # Exit code: 0 when ready to deploy, 1 when a finding or the database check fails, 2 on misuse.
+#
+# pgpreflight must be installed first. It is not on PyPI yet: install it from its repository,
+# pinned to a commit you reviewed (replace <owner> and <commit>; a tag once releases exist):
+#   pip install "pgpreflight @ git+https://github.com/<owner>/pgpreflight@<commit>"
 set -euo pipefail
 
 BASE_REF="${BASE_REF:-origin/main}"

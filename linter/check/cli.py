@@ -21,6 +21,7 @@ _LIBPQ_TARGET_ENV = ("PGHOST", "PGDATABASE", "PGSERVICE")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from pgpreflight.linter.cli import add_common
+    from pgpreflight.linter.report import FORMATS
 
     add_common(parser)
     db = parser.add_argument_group("database")
@@ -100,9 +101,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--format",
         "-f",
-        choices=("text", "json"),
+        choices=sorted(FORMATS),
         default="text",
-        help="output format (default text)",
+        help="output format (default text; text adds the database check, the others carry "
+        "the findings as lint writes them, json the whole result)",
     )
     out.add_argument("--output", "-o", type=Path, help="write the report to this file")
     out.add_argument(
@@ -249,8 +251,8 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     result.redact(secrets)
     check_dict: dict[str, Any] = result.check or {}
     render_options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
-    if args.format == "json":
-        output = renderer("json")(result, render_options)
+    if args.format != "text":
+        output = renderer(args.format)(result, render_options)
     else:
         output = renderer("text")(result, render_options) + "\n" + render_check(check_dict)
         if check_dict.get("explain"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgpreflight.linter.report.review import display_name
+
 PASSED, FAILED, WARNING, NOT_RUN, NEEDS_PERSON = (
     "passed",
     "failed",
@@ -395,8 +397,9 @@ def reviewed(result: dict[str, Any]) -> dict[str, Any]:
     lines = []
     for m in pending:
         info = per.get(m["id"]) or {}
-        who = info.get("reviewers") or []
-        author = info.get("author")
+        # display_name: a result saved by an older version still holds e-mail addresses
+        who = [display_name(r) for r in info.get("reviewers") or []]
+        author = display_name(info["author"]) if info.get("author") else None
         by = f"author {author}" if author else "not committed yet"
         if who:
             lines.append(_line(PASSED, f"reviewed by {', '.join(who)} ({by})", m["id"]))

@@ -4,12 +4,17 @@ developer" item.
 The author is the author of the commit that added the file; reviewers are the `Reviewed-by:` and
 `Approved-by:` trailers of every commit that touched it, plus any `--reviewed-by NAME`. A trailer
 naming the author (by name or e-mail) does not count: a review is by *another* developer.
+
+Only names are kept: the e-mail addresses serve to tell the author from a reviewer and are then
+dropped, because the HTML page and the pull-request comment are read by people who should not
+harvest colleagues' addresses from them (a name is enough to know who reviewed).
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +59,17 @@ def _log(path: Path) -> list[dict[str, Any]] | None:
     return commits
 
 
+def display_name(who: str) -> str:
+    """`Ana Lima <ana@example.com>` -> `Ana Lima`; a bare address keeps its local part only."""
+    name = re.sub(r"\s*<[^>]*>\s*", " ", who).strip()
+    if not name:
+        m = re.search(r"<([^@>]*)@", who)
+        name = m.group(1) if m else who
+    if "@" in name and " " not in name:
+        name = name.split("@", 1)[0]
+    return name
+
+
 def _same_person(a: str, b: str) -> bool:
     def keys(who: str) -> set[str]:
         m = re.match(r"\s*(.*?)\s*(?:<([^>]*)>)?\s*$", who)
@@ -61,6 +77,14 @@ def _same_person(a: str, b: str) -> bool:
         return {k.lower() for k in (name, email) if k}
 
     return bool(keys(a) & keys(b))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name not in out:
+            out.append(name)
+    return out
 
 
 def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict[str, Any]:
@@ -97,9 +121,16 @@ def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict
             if name not in reviewers:
                 reviewers.append(name)
         out["migrations"][m.id] = {
-            "author": author,
+            "author": display_name(author) if author else None,
             "committed": bool(commits),
-            "commits": commits[:20],
-            "reviewers": reviewers,
+            "commits": [
+                {
+                    **c,
+                    "author": display_name(c["author"]),
+                    "trailers": [{**t, "value": display_name(t["value"])} for t in c["trailers"]],
+                }
+                for c in commits[:20]
+            ],
+            "reviewers": _unique(display_name(r) for r in reviewers),
         }
     return out
