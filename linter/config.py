@@ -248,7 +248,7 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 
 def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
-    from pgpreflight.linter.discovery import CONVENTIONS
+    from pgpreflight.linter.conventions import CONVENTIONS
     from pgpreflight.linter.registry import load_rule, rule_ids
 
     rules = rule_ids()

@@ -47,14 +47,7 @@ MARKER_STYLES = (
     MarkerStyle("updown", _marker(r"up"), _marker(r"down")),
 )
 MARKER_CONVENTIONS = {s.convention for s in MARKER_STYLES}
-CONVENTIONS = (
-    "auto",
-    *sorted(MARKER_CONVENTIONS),
-    "golang-migrate",
-    "pop",
-    "dir-pair",
-    "flyway",
-)
+
 
 _NO_TRANSACTION = (
     re.compile(r"^[ \t]*--[ \t]*\+goose[ \t]+no[ \t]+transaction\b", re.I | re.M),

@@ -139,7 +139,7 @@ def _help(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 
 def test_help_lists_choices_and_explains_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    conventions = "{auto,dbmate,goose,sql-migrate,updown,golang-migrate,dir-pair,flyway}"
+    conventions = "{auto,dbmate,goose,sql-migrate,updown,golang-migrate,pop,dir-pair,flyway}"
     assert f"--convention {conventions}" in _help(capsys, "lint")
     assert f"--convention {conventions}" in _help(capsys, "check")
     assert "--stdin-filename PATH" in _help(capsys, "lint")

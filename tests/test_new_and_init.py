@@ -289,9 +289,10 @@ def test_template_language_is_validated(repo: Path, capsys: pytest.CaptureFixtur
 
 def test_convention_names_match_discovery() -> None:
     from pgpreflight.linter.conventions import CONVENTIONS
-    from pgpreflight.linter.discovery import CONVENTIONS as READ
+    from pgpreflight.linter.discovery import MARKER_CONVENTIONS
 
-    assert CONVENTIONS == READ
+    assert set(CONVENTIONS) >= MARKER_CONVENTIONS
+    assert CONVENTIONS[0] == "auto" and len(set(CONVENTIONS)) == len(CONVENTIONS)
 
 
 def test_new_keeps_a_multi_line_description_in_one_comment(tmp_path: Path) -> None:
