@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from pglast import ast, parse_sql
-from pglast.parser import ParseError, scan
+from pglast.parser import ParseError, scan, split
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
 from pgpreflight.linter.plpgsql import analyse_do
 
@@ -21,6 +21,10 @@ the deepest of the 11,504 statements in five public histories (lemmy, crates.io,
 concourse, hatchet) is 15 levels. Every walker and pglast's printer recurse once or more per
 level, so a machine-made statement nested hundreds deep would otherwise end in a RecursionError
 somewhere in the replay or the rules."""
+MAX_STATEMENT_CHARS = 1024 * 1024
+"""Longest statement pgpreflight parses (1 MiB). The parse tree of a statement takes about a
+hundred times its size in memory: a 19 MB INSERT took 2.4 GB. Migrations that long are data
+loads, which no reviewer reads either; they are reported, not analysed."""
 TOO_DEEP = (
     f"statement nested more than {MAX_DEPTH} levels deep: too deep for pgpreflight to analyse; "
     "simplify or split the expression"
@@ -94,6 +98,24 @@ def depth_exceeds(node: object, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def _large_spans(text: str) -> tuple[list[tuple[int, int]], tuple[str, int] | None]:
+    """Statement spans of a large section from PostgreSQL's scanner in C, without a Python token
+    per token (a megabyte of VALUES is a million tokens)."""
+    try:
+        slices = split(text, with_parser=False, only_slices=True)
+    except ParseError:
+        return _chunks(text)
+    return [(sl.start or 0, sl.stop or len(text)) for sl in slices], None
+
+
+def _too_large(chars: int) -> str:
+    return (
+        f"statement of {chars / 1048576:.1f} MiB is larger than the "
+        f"{MAX_STATEMENT_CHARS // 1048576} MiB pgpreflight analyses: not checked; load data "
+        "outside migrations, or in smaller statements"
+    )
+
+
 def _skip_noise(text: str, pos: int) -> int:
     m = _LEADING_NOISE.match(text, pos)
     return m.end() if m else pos
@@ -106,16 +128,24 @@ def parse_section(section: Section) -> None:
     base = section.start
     pieces: list[tuple[object, int, int, int]] = []  # node, start, end, parse base (in body)
     try:
+        if len(body) > MAX_STATEMENT_CHARS:
+            raise ParseError("too large to parse whole", 0)  # statement by statement, below
         for raw in parse_sql(body):
             start = raw.stmt_location or 0
             end = start + raw.stmt_len if raw.stmt_len else len(body)
             pieces.append((raw.stmt, start, end, 0))
     except (ParseError, RecursionError):
         pieces = []
-        spans, scan_error = _chunks(body)
+        spans, scan_error = _large_spans(body) if len(body) > MAX_STATEMENT_CHARS else _chunks(body)
         for span_start, span_end in spans:
             chunk = body[span_start:span_end]
             if not chunk.strip() or _skip_noise(chunk, 0) >= len(chunk):
+                continue
+            if len(chunk) > MAX_STATEMENT_CHARS:
+                loc = span_start + _skip_noise(chunk, 0)
+                section.syntax_errors.append(
+                    SyntaxProblem(_too_large(len(chunk)), source, base + loc, section.kind)
+                )
                 continue
             try:
                 raws = parse_sql(chunk)
@@ -170,6 +200,24 @@ def comment_spans(source: SourceFile) -> list[tuple[int, int]]:
     Where the scanner gives up (an unterminated string), the comments before that point still count.
     """
     text = source.text
+    if len(text) <= MAX_STATEMENT_CHARS:
+        return _comments_in(text, 0)
+    # A large file is scanned piece by piece, and a statement too large to analyse is passed
+    # over: a Python token for each of its million values would take gigabytes, and a comment
+    # inside a statement nobody analyses suppresses nothing.
+    spans, _ = _large_spans(text)
+    found: list[tuple[int, int]] = []
+    done = 0
+    for start, end in [*spans, (len(text), len(text))]:
+        found.extend(_comments_in(text[done:start], done))  # between statements
+        if end - start <= MAX_STATEMENT_CHARS:
+            found.extend(_comments_in(text[start:end], start))
+        done = max(done, end)
+    return found
+
+
+def _comments_in(text: str, base: int) -> list[tuple[int, int]]:
+    """Comments of `text` (offsets shifted by `base`); where the scanner gives up, those before."""
     try:
         tokens = scan(text)
     except ParseError as err:
@@ -177,4 +225,6 @@ def comment_spans(source: SourceFile) -> list[tuple[int, int]]:
             tokens = scan(text[: _error_offset(err, len(text))])
         except ParseError:
             return []
-    return [(t.start, t.end + 1) for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")]
+    return [
+        (base + t.start, base + t.end + 1) for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")
+    ]

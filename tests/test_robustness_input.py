@@ -174,3 +174,52 @@ def test_file_name_that_is_not_utf8_in_every_output(tmp_path: Path, fmt: str) ->
     saved = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert any("caf\\xe9.sql" in f["path"] for f in saved["findings"])
     assert "caf\\xe9.sql" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_nineteen_megabyte_statement_is_reported_in_bounded_memory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    values = ",".join(f"({i},'n{i}')" for i in range(1_050_000))
+    big = folder / "202401010000__data.sql"
+    big.write_text(
+        "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY, n text NOT NULL);\n"
+        f"INSERT INTO t VALUES {values};\n-- DOWN\nDROP TABLE t;\n"
+    )
+    size = big.stat().st_size
+    assert size > 19_000_000
+    report = tmp_path / "r.html"
+    # The child reports its own peak memory as it exits (getrusage of the process itself).
+    program = (
+        "import resource, runpy, sys\n"
+        "try:\n"
+        "    runpy.run_module('pgpreflight.linter', run_name='__main__')\n"
+        "finally:\n"
+        "    print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            program,
+            "lint",
+            "--no-cache",
+            "--no-color",
+            f"--report={report}",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out, err = proc.stdout, proc.stderr
+    assert proc.returncode == 1, err
+    assert "MiB is larger than the 1 MiB pgpreflight analyses: not checked" in out
+    assert len(out) < 20_000  # the line is cut, not echoed (twice)
+    assert report.stat().st_size < 1_000_000
+    peak_kb = int(err.rsplit("MAXRSS", 1)[1].split()[0])
+    assert peak_kb * 1024 < 10 * size, (
+        f"peak {peak_kb // 1024} MB for a {size // 1_000_000} MB file"
+    )

@@ -316,6 +316,21 @@ def _excerpt(
     return out
 
 
+LINE_CHARS = 400
+"""Longest source line shown whole: a one-line data load of megabytes would otherwise be
+highlighted and written into the page in full (a 19 MB file made a 210 MB page)."""
+
+
+def _cap_lines(text: str, limit: int = LINE_CHARS) -> str:
+    """`text` with every line longer than `limit` cut, saying how much was left out."""
+    if len(text) <= limit or all(len(line) <= limit for line in text.split("\n")):
+        return text
+    return "\n".join(
+        line if len(line) <= limit else f"{line[:limit]} … [{len(line) - limit:,} more characters]"
+        for line in text.split("\n")
+    )
+
+
 def _source_blocks(
     m: dict[str, Any],
     sources: dict[str, str],
@@ -334,6 +349,7 @@ def _source_blocks(
         if text is None:
             blocks.append({"label": "source", "path": path, "lines": [], "missing": True})
             continue
+        text = _cap_lines(text)
         all_lines = text.splitlines()
         if head_only and len(all_lines) > HEAD_LINES:
             # only the head is shown: highlight just that (a lexer restarted mid-file could

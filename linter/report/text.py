@@ -19,6 +19,26 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+EXCERPT_WIDTH = 240
+"""Widest source excerpt shown: a line of a 19 MB one-line statement must not be printed whole
+(twice, with the caret line)."""
+
+
+def excerpt(line: str, column: int, width: int = EXCERPT_WIDTH) -> tuple[str, int]:
+    """The part of `line` around `column` (1-based) that fits `width`, marked with `…` where it
+    was cut, and the caret's offset in it."""
+    before = printable(line[: column - 1].expandtabs(4))
+    after = printable(line[column - 1 :].expandtabs(4))
+    if len(before) + len(after) <= width:
+        return before + after, len(before)
+    keep_before = min(len(before), width // 3)
+    head = before[len(before) - keep_before :]
+    lead = "…" if keep_before < len(before) else ""
+    room = width - len(lead) - len(head)
+    tail = after[:room] + ("…" if len(after) > room else "")
+    return lead + head + tail, len(lead) + len(head)
+
+
 def render(result: RunResult, options: RenderOptions) -> str:
     c = options.color
     out: list[str] = []
@@ -33,9 +53,9 @@ def render(result: RunResult, options: RenderOptions) -> str:
             text = source.lines.line_text(f.line)
             if text.strip():
                 gutter = f"{f.line:>5} | "
-                out.append(gutter + printable(text.expandtabs(4)))
-                prefix = printable(text[: f.column - 1].expandtabs(4))
-                out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
+                shown, caret = excerpt(text, f.column)
+                out.append(gutter + shown)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
         if f.hint:
             out.append(f"      = hint: {printable(f.hint)}")
     counts = result.counts()
