@@ -194,3 +194,51 @@ def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_p
     assert "cannot drop database" not in proc.stderr.splitlines()[-1]
     assert "Traceback" not in proc.stderr
     assert list(parent_dir.glob("pgpreflight-*")) == []
+
+
+def test_names_with_dots_and_quotes_round_trip(parent_dir: Path, tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "202401010000__dot.sql").write_text(
+        '-- UP\nCREATE TABLE "my.table" (id bigint PRIMARY KEY, "a.b" text);\n'
+        'CREATE INDEX "my.idx" ON "my.table" ("a.b");\n-- DOWN\nDROP TABLE "my.table";\n'
+    )
+    (migrations / "202401020000__dot2.sql").write_text(
+        '-- UP\nALTER TABLE "my.table" ADD COLUMN "x""y" int;\n'
+        '-- DOWN\nALTER TABLE "my.table" DROP COLUMN "x""y";\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["TMPDIR"] = str(parent_dir)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgpreflight.linter",
+            "check",
+            "--quiet",
+            "--no-explain",
+            "--select",
+            "syntax-error",
+            str(migrations),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "202401010000__dot  PASSED" in proc.stdout
+    assert 'destroys column "my.table"."x""y"' in proc.stdout
+
+
+def test_catalog_names_split_as_postgresql_quotes_them() -> None:
+    from pgpreflight.linter.check.catalog import join_name, qualify, split_name, sql_name
+
+    assert qualify("public", "users") == "users"
+    assert qualify("public", "my.table") == '"my.table"'
+    assert qualify("My", "t") == '"My".t'
+    key = f"{qualify('public', 'my.table')}.{join_name(['x' + chr(34) + 'y'])}"
+    assert key == '"my.table"."x""y"'
+    assert split_name(key) == ["my.table", 'x"y']
+    assert join_name(split_name(key)) == key
+    assert sql_name("users") == '"users"' and sql_name('"My".t') == '"My"."t"'

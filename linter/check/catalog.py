@@ -13,6 +13,7 @@ snapshot takes no lock on any user relation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +43,55 @@ RELKIND = {
 }
 
 
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def ident(name: str) -> str:
+    """One part of a name as PostgreSQL would print it: double-quoted unless it is a plain
+    lower-case identifier, so that `"my.table"` and `my.table` (schema my) stay two names."""
+    return name if _PLAIN.fullmatch(name) else '"' + name.replace('"', '""') + '"'
+
+
 def qualify(schema: str, name: str) -> str:
     """`public` is implied, as in the migrations people write; other schemas are spelled out."""
-    return name if schema == "public" else f"{schema}.{name}"
+    return ident(name) if schema == "public" else f"{ident(schema)}.{ident(name)}"
+
+
+def split_name(name: str) -> list[str]:
+    """The parts of a name made by `qualify` (and `.column` after it), quotes honoured."""
+    parts: list[str] = []
+    i, n = 0, len(name)
+    while i <= n:
+        if i < n and name[i] == '"':
+            j, part = i + 1, []
+            while j < n:
+                if name[j] == '"':
+                    if j + 1 < n and name[j + 1] == '"':
+                        part.append('"')
+                        j += 2
+                        continue
+                    break
+                part.append(name[j])
+                j += 1
+            parts.append("".join(part))
+            i = j + 2  # past the closing quote and the dot
+        else:
+            j = name.find(".", i)
+            j = n if j < 0 else j
+            parts.append(name[i:j])
+            i = j + 1
+    return parts
+
+
+def join_name(parts: list[str]) -> str:
+    """The inverse of `split_name`."""
+    return ".".join(ident(p) for p in parts)
+
+
+def sql_name(name: str) -> str:
+    """A name made by `qualify` as SQL, every part quoted (a table called `user` or `order`
+    is a keyword unquoted)."""
+    return ".".join('"' + p.replace('"', '""') + '"' for p in split_name(name))
 
 
 # -- storage and locks (per statement) -----------------------------------------------------
@@ -317,7 +364,7 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
         }
     for row in rows[2]:
         nsp, rel, col, typ, notnull, default, identity, generated, collation, comment = row
-        snap[("column", f"{qualify(nsp, rel)}.{col}")] = {
+        snap[("column", f"{qualify(nsp, rel)}.{ident(col)}")] = {
             "type": typ,
             "not_null": notnull,
             "default": default,
@@ -328,7 +375,7 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
         }
     for row in rows[3]:
         nsp, rel, name, contype, definition, validated, deferrable, deferred = row
-        snap[("constraint", f"{qualify(nsp, rel)}.{name}")] = {
+        snap[("constraint", f"{qualify(nsp, rel)}.{ident(name)}")] = {
             "type": contype,
             "definition": definition,
             "validated": validated,
@@ -346,7 +393,7 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
             "unique": unique,
         }
     for nsp, rel, name, definition, enabled in rows[5]:
-        snap[("trigger", f"{qualify(nsp, rel)}.{name}")] = {
+        snap[("trigger", f"{qualify(nsp, rel)}.{ident(name)}")] = {
             "definition": definition,
             "enabled": enabled,
         }
@@ -373,7 +420,7 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
     for name, version, nsp in rows[9]:
         snap[("extension", name)] = {"version": version, "schema": nsp}
     for nsp, table, name, permissive, roles, cmd, qual, check in rows[10]:
-        snap[("policy", f"{qualify(nsp, table)}.{name}")] = {
+        snap[("policy", f"{qualify(nsp, table)}.{ident(name)}")] = {
             "permissive": permissive,
             "roles": roles,
             "command": cmd,

@@ -61,7 +61,8 @@ def postconditions(conn: Any, snapshot: catalog.Snapshot) -> list[PostCondition]
             )
     for (kind, name), attrs in sorted(snapshot.items()):
         if kind == "constraint" and not attrs["validated"]:
-            table, _, conname = name.rpartition(".")
+            *parts, conname = catalog.split_name(name)
+            table = catalog.join_name(parts)
             out.append(
                 PostCondition(
                     "not-valid-constraint",

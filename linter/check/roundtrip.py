@@ -293,11 +293,12 @@ def probe_rows(
         for kind, name in s1
         if kind == "column"
         and ("column", name) not in s0
-        and ("table", name.rsplit(".", 1)[0]) in s0
+        and ("table", catalog.join_name(catalog.split_name(name)[:-1])) in s0
     ]
     targets: dict[str, list[str]] = {t: [] for t in new_tables}
     for col in new_columns:
-        table, column = col.rsplit(".", 1)
+        *parts, column = catalog.split_name(col)
+        table = catalog.join_name(parts)
         targets.setdefault(table, []).append(column)
     probes: list[_Probe] = []
     if not targets:
@@ -340,25 +341,38 @@ def _quote(name: str) -> str:
 
 
 def _ident(qualified: str) -> str:
-    if "." in qualified:
-        schema, name = qualified.split(".", 1)
-        return f"{_quote(schema)}.{_quote(name)}"
-    return _quote(qualified)
+    return catalog.sql_name(qualified)
+
+
+def _parts_of(snap: catalog.Snapshot, kind: str, table: str) -> list[tuple[str, dict[str, Any]]]:
+    """(name, attributes) of the columns or constraints of `table` in a snapshot: keys are
+    `table.part` with PostgreSQL's quoting, so a dot inside a quoted name is no separator."""
+    parent = catalog.split_name(table)
+    out = []
+    for (k, name), attrs in snap.items():
+        if k == kind:
+            parts = catalog.split_name(name)
+            if parts[:-1] == parent:
+                out.append((parts[-1], attrs))
+    return out
+
+
+def _checks_of(snap: catalog.Snapshot, table: str) -> dict[str, str]:
+    return {
+        name: str(attrs["definition"])
+        for name, attrs in _parts_of(snap, "constraint", table)
+        if attrs["type"] == "c"
+    }
 
 
 def _fill_column(conn: Any, table: str, column: str, snap: catalog.Snapshot) -> bool:
     """Give a new, all-NULL column of a table that has rows a value in one row."""
     import psycopg
 
-    attrs = snap.get(("column", f"{table}.{column}"))
+    attrs = dict(_parts_of(snap, "column", table)).get(column)
     if attrs is None:
         return False
-    prefix = table + "."
-    checks = {
-        name[len(prefix) :]: str(a["definition"])
-        for (kind, name), a in snap.items()
-        if kind == "constraint" and name.startswith(prefix) and a["type"] == "c"
-    }
+    checks = _checks_of(snap, table)
     col = _quote(column)
     for value in _candidates(column, attrs, checks, snap):
         if value == "NULL":
@@ -380,19 +394,11 @@ def _insert_probe(conn: Any, table: str, snap: catalog.Snapshot, attempts: int =
     """Insert one row; None on success, else PostgreSQL's last message."""
     import psycopg
 
-    prefix = table + "."
-    checks = {
-        name[len(prefix) :]: str(attrs["definition"])
-        for (kind, name), attrs in snap.items()
-        if kind == "constraint" and name.startswith(prefix) and attrs["type"] == "c"
-    }
+    checks = _checks_of(snap, table)
     options: dict[str, list[str]] = {}
-    for (kind, name), attrs in snap.items():
-        if kind != "column" or not name.startswith(prefix) or "." in name[len(prefix) :]:
-            continue
+    for column, attrs in _parts_of(snap, "column", table):
         if attrs["identity"] or attrs["generated"] or attrs["default"] is not None:
             continue
-        column = name[len(prefix) :]
         values = _candidates(column, attrs, checks, snap)
         if not attrs["not_null"]:
             values = [*values, "NULL"]
@@ -435,7 +441,11 @@ def _data_loss(down: SectionTrace, probes: list[_Probe]) -> list[DataLoss]:
     """DOWN statements whose catalog changes drop a probed table or column."""
     out: list[DataLoss] = []
     by_table = {p.table: p for p in probes if p.column is None}
-    by_column = {f"{p.table}.{p.column}": p for p in probes if p.column is not None}
+    by_column = {
+        catalog.join_name([*catalog.split_name(p.table), p.column]): p
+        for p in probes
+        if p.column is not None
+    }
     for st in down.statements:
         for change in st.catalog_changes:
             if change.action != "dropped":
