@@ -81,6 +81,8 @@ KEYS: dict[str, Any] = {
     "migrations": [],
     "convention": "auto",
     "pg-version": 15,
+    # the rule set before select/ignore: "guide" (house conventions and safety) or "safety"
+    "preset": "guide",
     "select": [],
     "extend-select": [],
     "ignore": [],
@@ -140,15 +142,20 @@ class Config:
                 paths.append(self.root / entry)
         return paths
 
-    def is_enabled(self, rule_id: str, opt_in: bool) -> bool:
+    def is_enabled(
+        self, rule_id: str, opt_in: bool, presets: tuple[str, ...] = ("guide", "safety")
+    ) -> bool:
+        """The preset picks the default rules; `select` replaces them (`ALL`: every rule of the
+        preset that is not opt-in), `extend-select` adds and `ignore` removes."""
         if rule_id in self.get("ignore"):
             return False
         select = self.get("select")
         if rule_id in self.get("extend-select"):
             return True
+        in_preset = str(self.get("preset")) in presets and not opt_in
         if select:
-            return rule_id in select or ("ALL" in select and not opt_in)
-        return not opt_in
+            return rule_id in select or ("ALL" in select and in_preset)
+        return in_preset
 
     def severity_for(self, rule_id: str, default: str) -> str:
         return str(self.get("severity").get(rule_id, default))
@@ -245,7 +252,7 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
     from pgpreflight.linter.discovery import CONVENTIONS
-    from pgpreflight.linter.registry import load_rule, rule_ids
+    from pgpreflight.linter.registry import PRESET_NAMES, load_rule, rule_ids
 
     rules = rule_ids()
     out: dict[str, Any] = {}
@@ -290,6 +297,8 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
             _check_type(f"rules.{rule_id}.{name}", value, defaults[name], where)
     if out.get("convention", "auto") not in CONVENTIONS:
         raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
+    if out.get("preset", "guide") not in PRESET_NAMES:
+        raise ConfigError(f"{where}: 'preset' must be one of {', '.join(PRESET_NAMES)}")
     if out.get("fail-on", "error") not in SEVERITIES:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
     if out.get("transaction", "per-file") not in TRANSACTION_MODES:

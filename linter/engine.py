@@ -29,7 +29,7 @@ SUPPRESSION_RULES = ("malformed-suppression", "suppression-without-reason", "unu
 
 
 def enabled_rules(config: Config) -> list[Rule]:
-    return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in)]
+    return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in, r.presets)]
 
 
 def _replay(migrations: Sequence[Migration]) -> list[Any]:
@@ -172,7 +172,7 @@ def run_rules(
 def _squawk_map() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for rule in all_rules().values():
-        for sq in str(rule.equivalents.get("squawk", "")).replace(",", " ").split():
+        for sq in rule.equivalents.get("squawk", ()):
             out.setdefault(sq, set()).add(rule.id)
     return out
 

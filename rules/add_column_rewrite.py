@@ -37,7 +37,12 @@ from pgpreflight.linter.names import short
 ID = "add-column-rewrite"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E11", "strong_migrations": "add_column_generated_stored"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-field-with-default"],
+    "eugene": ["E11"],
+    "strong_migrations": ["add_column_generated_stored"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

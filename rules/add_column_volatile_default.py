@@ -44,7 +44,11 @@ from pgpreflight.linter.volatility import VOLATILE, volatile_functions, volatili
 ID = "add-column-volatile-default"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "adding-field-with-default", "strong_migrations": "add_column_default"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-field-with-default"],
+    "strong_migrations": ["add_column_default"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -48,7 +48,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "attach-partition-without-check"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def _has_validated_check(ctx: Context, table: str) -> bool:

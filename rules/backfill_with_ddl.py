@@ -38,7 +38,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "backfill-with-ddl"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 # statements that lock an existing table (`relation`) until the end of the transaction
 _DDL = (ast.AlterTableStmt, ast.IndexStmt, ast.RenameStmt, ast.CreateTrigStmt)

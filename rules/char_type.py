@@ -40,7 +40,8 @@ from pgpreflight.linter.names import short
 ID = "char-type"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-char-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-char-field"]}
+PRESETS = ("guide",)
 
 # format_type() prints char, char(n), bpchar and character as character(n); the one-byte
 # internal type "char" prints as char and is left alone.

@@ -48,11 +48,12 @@ from pgpreflight.linter.names import short
 ID = "column-type-rewrite"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"utc-session": False}
-EQUIVALENTS = {
-    "squawk": "changing-column-type",
-    "eugene": "E5",
-    "strong_migrations": "change_column",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["changing-column-type"],
+    "eugene": ["E5"],
+    "strong_migrations": ["change_column"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -41,7 +41,8 @@ OPTIONS: dict[str, object] = {}
 # golang-migrate sends a file as one multi-statement query: an implicit transaction that the
 # file's own BEGIN/COMMIT replace cleanly, so explicit transaction control is normal there.
 _HONOURS_BEGIN = {"golang-migrate"}
-EQUIVALENTS = {"squawk": "transaction-nesting"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["transaction-nesting"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -37,7 +37,8 @@ from pgpreflight.linter.migration import Migration
 ID = "concurrently-in-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-concurrent-index-creation-in-transaction"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-concurrent-index-creation-in-transaction"]}
+PRESETS = ("guide", "safety")
 
 _HOW = {
     "goose": "add '-- +goose NO TRANSACTION' at the top of the file",

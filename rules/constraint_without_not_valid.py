@@ -42,11 +42,12 @@ from pgpreflight.linter.names import relation_name, short
 ID = "constraint-without-not-valid"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "constraint-missing-not-valid adding-foreign-key-constraint",
-    "eugene": "E1",
-    "strong_migrations": "add_foreign_key",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["constraint-missing-not-valid", "adding-foreign-key-constraint"],
+    "eugene": ["E1"],
+    "strong_migrations": ["add_foreign_key"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

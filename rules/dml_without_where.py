@@ -37,7 +37,8 @@ from pgpreflight.linter.provenance import made_by_migration, reverts_up, table_e
 ID = "dml-without-where"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -37,7 +37,10 @@ from pgpreflight.linter.names import list_name, short
 ID = "domain-constraint"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-alter-domain-with-add-constraint ban-create-domain-with-constraint"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["ban-alter-domain-with-add-constraint", "ban-create-domain-with-constraint"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -55,7 +55,8 @@ from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 ID = "down-does-not-revert"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"enum-values": True, "failing-statements": True}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 # Unmodelled statements that may change any object: after one, the model cannot judge DOWN.
 _OPAQUE = ("DoStmt",)

@@ -48,7 +48,8 @@ from pgpreflight.linter.migration import Migration
 ID = "down-not-idempotent"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {"check-create": True}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _DROPPABLE = {
     ObjectType.OBJECT_TABLE: "TABLE",

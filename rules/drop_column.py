@@ -46,7 +46,11 @@ from pgpreflight.linter.provenance import (
 ID = "drop-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["ban-drop-column"],
+    "strong_migrations": ["remove_column"],
+}
+PRESETS = ("guide", "safety")
 
 
 def _dependants(ctx: Context, stmt: Statement, table: str, column: str) -> str:

@@ -48,7 +48,8 @@ from pgpreflight.linter.provenance import (
 ID = "drop-constraint"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-constraint"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-constraint"]}
+PRESETS = ("guide", "safety")
 
 _KIND = {
     "p": "primary key",

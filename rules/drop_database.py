@@ -32,7 +32,8 @@ from pgpreflight.linter.migration import Migration
 ID = "drop-database"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-database"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-database"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -40,7 +40,8 @@ from pgpreflight.linter.provenance import reverts_up
 ID = "drop-default"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-default"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-default"]}
+PRESETS = ("guide",)
 
 
 def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bool:

@@ -38,7 +38,8 @@ from pgpreflight.linter.provenance import reverts_up
 ID = "drop-not-null"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-not-null"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-not-null"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -48,10 +48,18 @@ from pgpreflight.linter.schema import SchemaModel
 ID = "drop-object"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "ban-drop-type ban-drop-view ban-drop-function ban-drop-sequence ban-drop-extension "
-    "ban-drop-domain ban-drop-trigger"
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": [
+        "ban-drop-type",
+        "ban-drop-view",
+        "ban-drop-function",
+        "ban-drop-sequence",
+        "ban-drop-extension",
+        "ban-drop-domain",
+        "ban-drop-trigger",
+    ],
 }
+PRESETS = ("guide", "safety")
 
 OT = ObjectType
 _WORD = {

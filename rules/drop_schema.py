@@ -36,7 +36,8 @@ from pgpreflight.linter.provenance import made_by_migration, model_before, rever
 ID = "drop-schema"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-schema"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-schema"]}
+PRESETS = ("guide", "safety")
 
 
 def _contents(ctx: Context, stmt: Statement, schema: str) -> str:

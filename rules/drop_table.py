@@ -39,7 +39,8 @@ from pgpreflight.linter.provenance import made_by_migration, model_before, rever
 ID = "drop-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-table"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-table"]}
+PRESETS = ("guide", "safety")
 
 
 def _what_goes(ctx: Context, stmt: Statement, name: str, cascade: bool) -> str:

@@ -34,7 +34,8 @@ from pgpreflight.linter.names import list_name, short
 ID = "enum-value-order"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-enum-value-ordering"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-enum-value-ordering"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

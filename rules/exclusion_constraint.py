@@ -41,7 +41,11 @@ from pgpreflight.linter.names import relation_name, short
 ID = "exclusion-constraint"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E8", "strong_migrations": "add_exclusion_constraint"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "eugene": ["E8"],
+    "strong_migrations": ["add_exclusion_constraint"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -47,7 +47,8 @@ from pgpreflight.linter.schema import FOREIGN_KEY, Index
 ID = "foreign-key-without-index"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def _covers(index: Index, columns: tuple[str, ...]) -> bool:

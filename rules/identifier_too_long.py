@@ -35,7 +35,8 @@ from pgpreflight.linter.migration import Migration
 ID = "identifier-too-long"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "identifier-too-long"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["identifier-too-long"]}
+PRESETS = ("guide",)
 
 LIMIT = 63
 

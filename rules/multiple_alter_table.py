@@ -40,7 +40,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "multiple-alter-table"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "W12"}
+EQUIVALENTS: dict[str, list[str]] = {"eugene": ["W12"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

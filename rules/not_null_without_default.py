@@ -47,7 +47,8 @@ ID = "not-null-without-default"
 # table, so the deploy fails (this rule absorbed issue 4's "ADD COLUMN NOT NULL without DEFAULT").
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "adding-required-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["adding-required-field"]}
+PRESETS = ("guide", "safety")
 
 
 def _needs_value(node: ast.ColumnDef) -> bool:

@@ -41,7 +41,10 @@ from pgpreflight.linter.names import qualified, relation_name, short
 ID = "prefer-bigint-keys"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-bigint-over-int prefer-bigint-over-smallint"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["prefer-bigint-over-int", "prefer-bigint-over-smallint"],
+}
+PRESETS = ("guide",)
 
 _SMALL = {
     "int4": "integer",

@@ -44,7 +44,8 @@ from pgpreflight.linter.names import relation_name
 ID = "prefer-robust-statements"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-robust-stmts"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-robust-stmts"]}
+PRESETS = ("guide",)
 
 _NEUTRAL = (
     ast.VariableSetStmt,

@@ -41,7 +41,8 @@ from pgpreflight.linter.names import short
 ID = "prefer-text-over-varchar"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-text-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-text-field"]}
+PRESETS = ("guide",)
 
 _VARCHAR = re.compile(r"^character varying\((\d+)\)(\[\])?$")
 

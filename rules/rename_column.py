@@ -38,7 +38,11 @@ from pgpreflight.linter.provenance import column_exists, made_by_migration
 ID = "rename-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-column", "strong_migrations": "rename_column"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["renaming-column"],
+    "strong_migrations": ["rename_column"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

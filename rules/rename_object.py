@@ -41,7 +41,8 @@ from pgpreflight.linter.schema import SchemaModel
 ID = "rename-object"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-object"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["renaming-object"]}
+PRESETS = ("guide", "safety")
 
 OT = ObjectType
 _WORD = {

@@ -41,7 +41,11 @@ from pgpreflight.linter.provenance import made_by_migration, table_exists
 ID = "rename-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-table", "strong_migrations": "rename_table"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["renaming-table"],
+    "strong_migrations": ["rename_table"],
+}
+PRESETS = ("guide", "safety")
 
 
 def _compat_view_follows(section: Section, old: str, after: int) -> bool:

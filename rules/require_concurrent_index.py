@@ -49,11 +49,12 @@ from pgpreflight.linter.names import relation_name, short
 ID = "require-concurrent-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "require-concurrent-index-creation",
-    "eugene": "E6",
-    "strong_migrations": "add_index",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-concurrent-index-creation"],
+    "eugene": ["E6"],
+    "strong_migrations": ["add_index"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

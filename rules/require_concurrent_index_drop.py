@@ -41,7 +41,11 @@ from pgpreflight.linter.names import list_name, short
 ID = "require-concurrent-index-drop"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-concurrent-index-deletion", "strong_migrations": "remove_index"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-concurrent-index-deletion"],
+    "strong_migrations": ["remove_index"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

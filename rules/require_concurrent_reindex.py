@@ -37,7 +37,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "require-concurrent-reindex"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-concurrent-reindex"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -40,7 +40,11 @@ from pgpreflight.linter.migration import Migration, Statement
 ID = "require-lock-timeout"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-timeout-settings", "eugene": "E9"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-timeout-settings", "require-lock-timeout"],
+    "eugene": ["E9"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

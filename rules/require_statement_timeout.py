@@ -37,7 +37,10 @@ from pgpreflight.linter.migration import Migration, Statement
 ID = "require-statement-timeout"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-timeout-settings"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-timeout-settings", "require-statement-timeout"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -43,7 +43,8 @@ from pgpreflight.linter.schema.names import serial_base
 ID = "serial-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-identity"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-identity"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

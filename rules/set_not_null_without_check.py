@@ -46,11 +46,12 @@ from pgpreflight.linter.names import relation_name, short
 ID = "set-not-null-without-check"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "adding-not-nullable-field",
-    "eugene": "E2",
-    "strong_migrations": "change_column_null",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-not-nullable-field"],
+    "eugene": ["E2"],
+    "strong_migrations": ["change_column_null"],
 }
+PRESETS = ("guide", "safety")
 
 
 def _is_not_null_check(con: ast.Constraint, column: str) -> bool:

@@ -37,7 +37,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "table-rewrite-option"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _WHAT = {
     AlterTableType.AT_SetLogged: "SET LOGGED",

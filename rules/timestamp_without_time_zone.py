@@ -42,7 +42,8 @@ from pgpreflight.linter.names import short
 ID = "timestamp-without-time-zone"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-timestamptz"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-timestamptz"]}
+PRESETS = ("guide",)
 
 
 def _without_zone(type_text: str) -> bool:

@@ -43,7 +43,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "trigger-on-existing-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _TRIGGER_CMDS = {
     AlterTableType.AT_EnableTrig,

@@ -36,7 +36,8 @@ from pgpreflight.linter.provenance import model_before
 ID = "truncate-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-truncate-cascade"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-truncate-cascade"]}
+PRESETS = ("guide", "safety")
 
 
 def _cascade_reach(ctx: Context, stmt: Statement, tables: list[str]) -> list[str]:

@@ -41,10 +41,11 @@ from pgpreflight.linter.names import relation_name, short
 ID = "unique-without-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "disallowed-unique-constraint adding-serial-primary-key-field",
-    "eugene": "E7",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["disallowed-unique-constraint", "adding-serial-primary-key-field"],
+    "eugene": ["E7"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

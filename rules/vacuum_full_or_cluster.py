@@ -38,7 +38,8 @@ from pgpreflight.linter.names import short
 ID = "vacuum-full-or-cluster"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-repack"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -40,10 +40,11 @@ from pgpreflight.linter.names import relation_name, short
 ID = "validate-in-same-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "constraint-missing-not-valid",
-    "strong_migrations": "validate_foreign_key",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["constraint-missing-not-valid"],
+    "strong_migrations": ["validate_foreign_key"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
