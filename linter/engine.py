@@ -296,6 +296,14 @@ def _suppression_findings(
                 f"suppression names unknown rule '{rule_id}'",
                 "check the rule id with 'pgpreflight rules'",
             )
+    if s.block:
+        if not s.used:
+            yield from make(
+                "unused-suppression",
+                "safety-assured block silences nothing",
+                "remove the block, or move it around the statements it is meant for",
+            )
+        return
     if s.squawk:
         # A squawk id can be broader than the rules it maps to: stale only when none of them
         # silenced anything.
