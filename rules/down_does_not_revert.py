@@ -6,7 +6,8 @@ forgets a column, recreates an index under another name or drops a table that UP
 rolling back leaves production in a state that no migration describes: the next deploy of the
 same UP fails ("column already exists"), or code written for the old schema meets a different one.
 pgpreflight applies UP and then DOWN to its schema model and compares the result with the model
-before UP, object by object. Enum values are a special case: PostgreSQL cannot remove a value
+before UP, object by object, and reports the differences in one finding per migration (a
+deliberate one-way migration is one decision, suppressed once). Enum values are a special case: PostgreSQL cannot remove a value
 from an enum, so a DOWN cannot revert `ALTER TYPE ... ADD VALUE` except by recreating the type.
 
 ## Example
@@ -85,14 +86,41 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     up_changes = {
         (d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)
     }
+    found: list[tuple[Statement | Section, str, str]] = []
     for difference in diff(ctx.schema_before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
         if _only_validated(difference, ctx.schema_before, after_down):
             continue
         message, hint = _describe(difference, up_changes)
-        at = _locate(difference, after_down, migration, down, up_changes)
-        yield ctx.finding(at, message, hint=hint)
+        found.append((_locate(difference, after_down, migration, down, up_changes), message, hint))
+    if found:
+        yield _one_finding(ctx, found)
+
+
+_LISTED = 5  # differences named in the message; the rest are counted
+
+
+def _one_finding(ctx: Context, found: list[tuple[Statement | Section, str, str]]) -> Finding:
+    """One finding per migration, at its first difference: a deliberate one-way migration is one
+    decision to review (and suppress), not fifty."""
+    at, message, hint = min(found, key=lambda f: _position(f[0]))
+    if len(found) == 1:
+        return ctx.finding(at, message, hint=hint)
+    listed = "; ".join(m.removeprefix("DOWN ") for _, m, _ in found[:_LISTED])
+    more = f"; and {len(found) - _LISTED} more" if len(found) > _LISTED else ""
+    return ctx.finding(
+        at,
+        f"DOWN does not revert {len(found)} changes of UP: it {listed}{more}",
+        hint="undo each of them in DOWN, or say in a suppression that the migration is one-way",
+    )
+
+
+def _position(at: Statement | Section) -> tuple[int, int]:
+    """Sort key: UP before DOWN, then file position."""
+    kind = at.section if isinstance(at, Statement) else at.kind
+    offset = at.offset if isinstance(at, Statement) else at.start
+    return (kind != "up", offset)
 
 
 def _only_validated(d: SchemaDifference, before: SchemaModel, after: SchemaModel) -> bool:
