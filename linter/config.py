@@ -91,6 +91,8 @@ KEYS: dict[str, Any] = {
     "filename-pattern": DEFAULT_FILENAME_PATTERN,
     "fail-on": "error",
     "transaction": "per-file",
+    # the lock_timeout the runner sets on its connection ("2s"); empty: it sets none
+    "runner-lock-timeout": "",
     "large-tables": [],
     "queries": [],
     "rules": {},
@@ -317,6 +319,14 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
                     f"{where}: '{key}' must be from {low_s * 1000:g}ms to {high_s / 3600:g}h, "
                     f"got {out[key]!r}"
                 )
+    if out.get("runner-lock-timeout"):
+        from pgpreflight.linter.facts import duration_ms
+
+        if duration_ms(out["runner-lock-timeout"]) is None:
+            raise ConfigError(
+                f"{where}: 'runner-lock-timeout' must be a duration such as '2s' or 500, got "
+                f"{out['runner-lock-timeout']!r}"
+            )
     if "explain-thresholds" in out:
         from pgpreflight.linter.explain.thresholds import Thresholds
 

@@ -17,7 +17,7 @@ from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import discover
-from pgpreflight.linter.facts import MigrationFacts, compute_facts
+from pgpreflight.linter.facts import MigrationFacts, compute_facts, session_defaults
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement
 from pgpreflight.linter.registry import Rule, all_rules
@@ -121,6 +121,8 @@ def run_rules(
     snapshots = _replay(migrations)
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
+    runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
+    defaults = session_defaults(migrations, runner)
     facts: list[MigrationFacts] = [
         compute_facts(
             m,
@@ -128,6 +130,7 @@ def run_rules(
             schema=snapshots[i],
             pg_version=config.pg_version,
             large_tables=config.get("large-tables"),
+            defaults=defaults[i],
         )
         for i, m in enumerate(migrations)
     ]

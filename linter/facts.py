@@ -92,6 +92,9 @@ class MigrationFacts:
     schema: SchemaModel | None = None  # the model before this migration (ctx.schema_before)
     pg_version: tuple[int, ...] = (15,)
     large_tables: tuple[str, ...] = ()  # the `large-tables` option: names or fnmatch patterns
+    # timeouts every session starts with: set by the runner (`runner-lock-timeout`), or by an
+    # earlier migration's ALTER ROLE / ALTER DATABASE ... SET (see `session_defaults`)
+    session_defaults: dict[str, str | None] = field(default_factory=dict)
     # what UP creates, so that DOWN statements dropping it are recognised as reverting
     created_indexes: set[str] = field(default_factory=set)
     created_columns: set[tuple[str, str]] = field(default_factory=set)
@@ -226,7 +229,8 @@ def _section_facts(
     """
     explicit = False
     runner_open = runner_tx  # a COMMIT in a wrapped file ends the runner's transaction early
-    session: dict[str, str | None] = dict.fromkeys(_TIMEOUTS)
+    defaults = {name: facts.session_defaults.get(name) for name in _TIMEOUTS}
+    session: dict[str, str | None] = dict(defaults)
     local: dict[str, str | None] = {}
     counter[0] += 1
     current = counter[0]
@@ -251,7 +255,11 @@ def _section_facts(
             current = counter[0]
             local = {}
         if isinstance(node, ast.VariableSetStmt) and node.name in _TIMEOUTS:
-            value = set_value(node) if node.kind == enums.VariableSetKind.VAR_SET_VALUE else None
+            value = (
+                set_value(node)
+                if node.kind == enums.VariableSetKind.VAR_SET_VALUE
+                else defaults[node.name]  # RESET: back to the role's, database's or runner's
+            )
             if node.is_local:
                 if in_tx:
                     local[node.name] = value
@@ -268,6 +276,29 @@ def _section_facts(
         )
         if ends:
             local = {}
+
+
+def session_defaults(
+    migrations: list[Migration], configured: dict[str, str | None]
+) -> list[dict[str, str | None]]:
+    """The timeouts each migration's sessions start with ([i] for migration i).
+
+    `configured` is what the runner sets (config `runner-lock-timeout`). `ALTER ROLE ... SET` or
+    `ALTER DATABASE ... SET lock_timeout` in a migration applies to the sessions opened after
+    it, so to the migrations that follow (a later RESET there takes it away again)."""
+    current = dict(configured)
+    out: list[dict[str, str | None]] = []
+    for migration in migrations:
+        out.append(dict(current))
+        for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
+            setting = node.setstmt
+            if setting is None or setting.name not in _TIMEOUTS:
+                continue
+            if setting.kind == enums.VariableSetKind.VAR_SET_VALUE:
+                current[setting.name] = set_value(setting)
+            else:
+                current[setting.name] = configured.get(setting.name)
+    return out
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -499,6 +530,7 @@ def compute_facts(
     schema: SchemaModel | None = None,
     pg_version: tuple[int, ...] = (15,),
     large_tables: tuple[str, ...] | list[str] = (),
+    defaults: dict[str, str | None] | None = None,
 ) -> MigrationFacts:
     """`transaction_mode`: "per-file" (the runner wraps every file unless a directive says not
     to), "none" (it never does), "auto" (it wraps a file unless the file holds a statement that
@@ -508,6 +540,7 @@ def compute_facts(
         pg_version=tuple(pg_version),
         large_tables=tuple(large_tables),
         transaction_mode=transaction_mode,
+        session_defaults=dict(defaults or {}),
     )
     _definitions(migration, facts)
     _created(migration, facts)

@@ -126,6 +126,7 @@ def render(
         '# fail-on = "error"  # lowest severity that makes the exit code 1: error, warning, info',
         "# filename-pattern = '^\\d{12}__[a-z0-9][a-z0-9_]*\\.sql$'  # for the -- UP/-- DOWN convention",
         '# transaction = "per-file"  # "none" when the runner does not wrap each file in a transaction',
+        '# runner-lock-timeout = "2s"  # the lock_timeout the runner sets on its connection',
         '# large-tables = ["users", "events_*"]  # tables known to be big: lock findings get stricter',
         '# queries = ["queries"]  # application queries (.sql) whose filters need indexes',
         '# secret-env = ["API_TOKEN"]  # variables whose values never appear in any output',

@@ -11,6 +11,16 @@ created in the same migration are not reported. A FOREIGN KEY declared in CREATE
 existing referenced table too, and is reported with its name. One finding per UP or DOWN section,
 on its first unguarded statement, counts the others: one `SET` at the top fixes them all.
 
+The timeout may come from outside the file: the runner's connection (say so with
+`runner-lock-timeout = "2s"` in the configuration), or the role or database the runner connects
+as (`ALTER ROLE migrator SET lock_timeout = '2s'` or `ALTER DATABASE ... SET` in an earlier
+migration, which the rule sees in the history). Such statements are not reported.
+
+Unlike squawk's require-timeout-settings, which asks for both timeouts in every file, this rule
+only reports files that take a lock blocking traffic on an existing table, and knows the runner's
+and the role's settings: a file that creates tables or only builds indexes concurrently needs no
+`SET` (statement_timeout is the separate rule require-statement-timeout).
+
 ## Example
 ```sql
 ALTER TABLE orders ADD COLUMN note text;
