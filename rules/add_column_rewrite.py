@@ -48,7 +48,7 @@ PRESETS = ("guide", "safety")
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AddColumn):
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             coldef = cmd.def_
             if not isinstance(coldef, ast.ColumnDef):

@@ -71,7 +71,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 ):
                     continue
                 part = relation_name(cmd.def_.name)
-                if not ctx.facts.existing(part) or _has_validated_check(ctx, part):
+                if not ctx.facts.existing(part, stmt) or _has_validated_check(ctx, part):
                     continue
                 yield ctx.finding(
                     stmt,

@@ -68,7 +68,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if node.relation is None or not _whole_table(node.whereClause):
             continue
         table = relation_name(node.relation)
-        if ctx.table_is_new(table) or not ctx.facts.of(stmt).in_transaction:
+        if ctx.table_is_new(table, stmt) or not ctx.facts.of(stmt).in_transaction:
             continue
         # DDL on the same table earlier in the transaction: its lock is held until the end
         ddl = [

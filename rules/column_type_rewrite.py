@@ -61,11 +61,13 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     added = {(c.table, c.name): c.type for c in ctx.facts.columns if c.added}
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AlterColumnType):
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             column = str(cmd.name)
-            old = added.get((table, column)) or column_type(schema, table, column)
+            old = added.get((table, column)) or column_type(
+                schema, ctx.facts.name_before(table, stmt), column
+            )
             new = new_type_name(cmd)
             using = getattr(cmd.def_, "raw_default", None) is not None
             where = f"'{short(table)}.{column}'"

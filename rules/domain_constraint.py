@@ -84,7 +84,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             else:
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
-            tables = [t for t in domain_tables(schema, domain) if ctx.facts.existing(t)]
+            tables = [t for t in domain_tables(schema, domain) if ctx.facts.existing(t, stmt)]
             if schema is not None and schema.type(domain) is not None and not tables:
                 continue  # the model knows the domain and no existing table uses it
             on = (

@@ -72,7 +72,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropColumn):
             column = str(cmd.name)
-            if ctx.table_is_new(table) and stmt.section == "up":
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, column_exists(table, column), name=column):
                 continue

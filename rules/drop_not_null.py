@@ -45,9 +45,13 @@ PRESETS = ("guide",)
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropNotNull):
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
-            before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            before = (
+                ctx.schema_before.table(ctx.facts.name_before(table, stmt))
+                if ctx.schema_before is not None
+                else None
+            )
             column = str(cmd.name)
             if reverts_up(ctx, stmt, "column", column, table):
                 continue

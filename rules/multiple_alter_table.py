@@ -49,7 +49,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         by_table: dict[str, list[tuple[Statement, bool]]] = {}
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             locks = [
                 lk for lk in ctx.facts.locks(stmt) if lk.table == table and blocks_writes(lk.mode)

@@ -82,7 +82,7 @@ def _emptied_before(migration: Migration, stmt: Statement, table: str) -> bool:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for fact in ctx.facts.columns:
-        if fact.action != "add column" or ctx.table_is_new(fact.table):
+        if fact.action != "add column" or ctx.table_is_new(fact.table, fact.stmt):
             continue
         if serial_base(fact.node.typeName) if fact.node.typeName is not None else None:
             continue  # filled from its sequence

@@ -54,7 +54,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             table = relation_name(node.relation)
             old, new = str(node.subname), str(node.newname)
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, column_exists(table, old)):
                 continue

@@ -47,7 +47,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
                 if (

@@ -61,12 +61,20 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.IndexStmt):
             table = relation_name(node.relation)
-            if node.concurrent or not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if (
+                node.concurrent
+                or not ctx.facts.existing(table, stmt)
+                or not ctx.facts.forward(stmt)
+            ):
                 continue
             name = node.idxname or "index"
             unique = "UNIQUE " if node.unique else ""
             t = short(table)
-            model = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            model = (
+                ctx.schema_before.table(ctx.facts.name_before(table, stmt))
+                if ctx.schema_before is not None
+                else None
+            )
             partitioned = model is None or model.partition_by is not None
             if node.relation is not None and not node.relation.inh and partitioned:
                 continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart

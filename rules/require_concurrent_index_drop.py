@@ -57,7 +57,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 or not ctx.facts.forward(stmt)
             ):
                 continue
-            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table, stmt)]
             if stmt.section == "up":
                 # an index created earlier in this UP is not in production yet
                 locks = [lk for lk in locks if lk.table not in ctx.facts.created_indexes]

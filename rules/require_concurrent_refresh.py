@@ -44,7 +44,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.RefreshMatViewStmt):
             view = relation_name(node.relation)
-            if node.concurrent or node.skipData or not ctx.facts.existing(view):
+            if node.concurrent or node.skipData or not ctx.facts.existing(view, stmt):
                 continue
             yield ctx.finding(
                 stmt,

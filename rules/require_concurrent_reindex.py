@@ -46,7 +46,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         for stmt, node in section.of(ast.ReindexStmt):
             if any(getattr(p, "defname", "") == "concurrently" for p in node.params or ()):
                 continue
-            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table, stmt)]
             target = (
                 short(relation_name(node.relation))
                 if node.relation is not None

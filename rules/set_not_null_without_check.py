@@ -94,7 +94,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         statements = list(section.all_statements())
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             for cmd in node.cmds or ():
@@ -105,7 +105,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 column = str(cmd.name)
                 if ctx.pg_version >= (12,) and (
-                    has_not_null_check(schema, table, column)
+                    has_not_null_check(schema, ctx.facts.name_before(table, stmt), column)
                     or _checked_earlier(statements, stmt, table, column)
                 ):
                     continue

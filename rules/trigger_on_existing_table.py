@@ -82,7 +82,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 what = "DISABLE TRIGGER ALL (foreign-key checks included)"
         else:
             continue
-        if not ctx.facts.existing(table):
+        if not ctx.facts.existing(table, stmt):
             continue
         timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
         if timeout is not None and timeout > 0 and "ALL" not in what:

@@ -62,7 +62,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.TruncateStmt):
             tables = [relation_name(r) for r in node.relations or ()]
-            existing = [t for t in tables if not (stmt.section == "up" and ctx.table_is_new(t))]
+            existing = [t for t in tables if not ctx.table_is_new(t, stmt)]
             if not existing:
                 continue
             names = ", ".join(f"'{short(t)}'" for t in existing)

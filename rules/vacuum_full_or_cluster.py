@@ -60,7 +60,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             )
             continue
         for lk in locks:
-            if not ctx.facts.existing(lk.table):
+            if not ctx.facts.existing(lk.table, stmt):
                 continue
             yield ctx.finding(
                 stmt,

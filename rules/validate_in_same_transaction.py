@@ -64,7 +64,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     added[(table, str(cmd.def_.conname))] = (stmt, cmd.def_)
                 elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
                     earlier = added.get((table, str(cmd.name)))
-                    if earlier is None or not ctx.facts.existing(table):
+                    if earlier is None or not ctx.facts.existing(table, stmt):
                         continue
                     if (
                         not ctx.facts.same_transaction(earlier[0], stmt)
