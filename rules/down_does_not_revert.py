@@ -7,7 +7,11 @@ rolling back leaves production in a state that no migration describes: the next 
 same UP fails ("column already exists"), or code written for the old schema meets a different one.
 pgpreflight applies UP and then DOWN to its schema model and compares the result with the model
 before UP, object by object, and reports the differences in one finding per migration (a
-deliberate one-way migration is one decision, suppressed once). Enum values are a special case: PostgreSQL cannot remove a value
+deliberate one-way migration is one decision, suppressed once).
+
+Extensions are shared by the whole database: one that UP creates with `IF NOT EXISTS` may have
+been there before, so a DOWN leaving it in place is right, and a DOWN dropping it is reported
+(it can break objects other migrations or applications created on it). Enum values are a special case: PostgreSQL cannot remove a value
 from an enum, so a DOWN cannot revert `ALTER TYPE ... ADD VALUE` except by recreating the type.
 
 ## Example
@@ -48,6 +52,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pglast import ast
+from pglast.enums import ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, Section, Statement
@@ -86,14 +91,30 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     up_changes = {
         (d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)
     }
+    shared = _extensions_if_missing(migration.up)
     found: list[tuple[Statement | Section, str, str]] = []
     for difference in diff(ctx.schema_before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
+        if difference.object_type == "extension" and difference.name in shared:
+            continue  # left in place on purpose: other objects may use it
         if _only_validated(difference, ctx.schema_before, after_down):
             continue
         message, hint = _describe(difference, up_changes)
         found.append((_locate(difference, after_down, migration, down, up_changes), message, hint))
+    for stmt, node in down.of(ast.DropStmt):
+        if node.removeType != ObjectType.OBJECT_EXTENSION:
+            continue
+        for name in (str(getattr(o, "sval", o)) for o in node.objects or ()):
+            if name in shared and name not in ctx.schema_before.extensions:
+                found.append(
+                    (
+                        stmt,
+                        f"DOWN drops extension {name} that UP only created if missing: it may "
+                        "have been there before, and other objects may use it",
+                        "leave shared extensions in place in DOWN",
+                    )
+                )
     if found:
         yield _one_finding(ctx, found)
 
@@ -121,6 +142,13 @@ def _position(at: Statement | Section) -> tuple[int, int]:
     kind = at.section if isinstance(at, Statement) else at.kind
     offset = at.offset if isinstance(at, Statement) else at.start
     return (kind != "up", offset)
+
+
+def _extensions_if_missing(up: Section) -> set[str]:
+    """Extensions UP creates with IF NOT EXISTS: shared, maybe there before, kept by DOWN."""
+    return {
+        str(node.extname) for _stmt, node in up.of(ast.CreateExtensionStmt) if node.if_not_exists
+    }
 
 
 def _only_validated(d: SchemaDifference, before: SchemaModel, after: SchemaModel) -> bool:
