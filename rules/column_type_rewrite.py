@@ -7,8 +7,10 @@ rewrite. PostgreSQL skips the rewrite only for: varchar widening or varchar to t
 precision increase at the same scale (or to unconstrained numeric); timestamp/time precision
 increase; cidr to inet; and, from PostgreSQL 12, timestamp to timestamptz (and back) when the
 session time zone is UTC (set the `utc-session` option when the runner guarantees it). A `USING`
-clause always rewrites. The old type comes from the schema model; when the history does not
-show it, the change is reported as a possible rewrite.
+clause that computes something (`USING amount::numeric * 100`, `USING status::text::mood`)
+rewrites; `USING col` or `USING col::newtype` is the same conversion as no USING at all, so the
+types decide. The old type comes from the schema model; when the history does not show it, the
+change is reported as a possible rewrite.
 
 ## Example
 ```sql
@@ -41,7 +43,7 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.locks import column_type, new_type_name, type_change_rewrites
+from pgpreflight.linter.locks import column_type, has_using, new_type_name, type_change_rewrites
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import short
 
@@ -69,7 +71,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 schema, ctx.facts.name_before(table, stmt), column
             )
             new = new_type_name(cmd)
-            using = getattr(cmd.def_, "raw_default", None) is not None
+            using = has_using(cmd)
             where = f"'{short(table)}.{column}'"
             if old is not None and new is not None and not using:
                 if not type_change_rewrites(old, new, utc=utc, pg_version=ctx.pg_version):

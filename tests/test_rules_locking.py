@@ -207,9 +207,27 @@ def test_type_change_of_unknown_column_is_a_warning(tmp_path: Path) -> None:
     assert [f.severity for f in found] == ["warning"]
 
 
-def test_type_change_with_using_always_rewrites(tmp_path: Path) -> None:
-    sql = ORDERS + "ALTER TABLE orders ALTER COLUMN note TYPE text USING note::text;\n"
-    assert ids(lint_findings(sql, "column-type-rewrite", tmp_path)) == ["column-type-rewrite"]
+@pytest.mark.parametrize(
+    ("change", "rewrites"),
+    [
+        # USING that only restates the conversion: the types decide (varchar -> text is free)
+        ("note TYPE text USING note::text", False),
+        ("note TYPE text USING note", False),
+        ("note TYPE text USING orders.note::text", False),
+        # USING that computes something rewrites, whatever the types
+        ("note TYPE text USING lower(note)", True),
+        ("note TYPE text USING note::varchar(10)::text", True),
+        ("total TYPE numeric(12,2) USING total * 100", True),
+        # a restated conversion between types that are not binary compatible still rewrites
+        ("customer_id TYPE text USING customer_id::text", True),
+    ],
+)
+def test_type_change_with_using_rewrites_only_when_it_computes(
+    tmp_path: Path, change: str, rewrites: bool
+) -> None:
+    sql = ORDERS + f"ALTER TABLE orders ALTER COLUMN {change};\n"
+    found = ids(lint_findings(sql, "column-type-rewrite", tmp_path))
+    assert found == (["column-type-rewrite"] if rewrites else [])
 
 
 # ------------------------------------------------------------------ transaction boundaries
