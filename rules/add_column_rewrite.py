@@ -17,6 +17,12 @@ ALTER TABLE orders ADD COLUMN total_cents bigint;
 -- fill it with a trigger for new rows and a batched backfill for old ones, in later migrations
 ```
 
+## Differences from squawk
+squawk's adding-field-with-default reports any non-constant default; this rule reports the ADD
+COLUMN forms that rewrite whatever the default (GENERATED ... STORED, serial, identity), on tables
+that existed before the migration (a table created earlier in the same section is empty). Volatile
+defaults are add-column-volatile-default.
+
 ## References
 - https://www.postgresql.org/docs/current/ddl-generated-columns.html
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES

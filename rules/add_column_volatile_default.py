@@ -24,6 +24,12 @@ ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
 ALTER TABLE orders ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
 ```
 
+## Differences from squawk
+Volatility is looked up per function (now() and other STABLE functions do not rewrite from
+PostgreSQL 11; clock_timestamp(), random(), gen_random_uuid() do), and the `pg-version` decides
+whether a constant default rewrites; tables created earlier in the same section are empty and not
+reported. GENERATED columns are add-column-rewrite.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 - https://www.postgresql.org/docs/current/xfunc-volatility.html

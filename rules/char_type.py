@@ -22,6 +22,9 @@ CREATE TABLE countries (
 );
 ```
 
+## Differences from squawk
+Same scope as ban-char-field.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-character.html
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29

@@ -28,6 +28,12 @@ CREATE TABLE orders (id integer PRIMARY KEY, note varchar(50));
 ALTER TABLE orders ALTER COLUMN note TYPE varchar(200);
 ```
 
+## Differences from squawk
+squawk reports every ALTER COLUMN TYPE; this rule knows the old type from the history and stays
+quiet on the binary-compatible changes PostgreSQL does without a rewrite (varchar widening, varchar
+to text, ...), and on tables created earlier in the same section. An unknown old type is a warning,
+not an error.
+
 ## Options
 - `utc-session` (default false): the migration session's TimeZone is UTC, so timestamp <->
   timestamptz changes are catalog-only on PostgreSQL 12+.

@@ -21,6 +21,11 @@ Use instead:
 CREATE INDEX CONCURRENTLY IF NOT EXISTS users_locale_idx ON users (locale);
 ```
 
+## Differences from squawk
+Split from squawk's transaction-nesting: this rule reports COMMIT/ROLLBACK in a file the runner
+wraps (per the convention's directives and `transaction`), nested-transaction reports BEGIN inside
+an open transaction. A squawk-ignore of transaction-nesting silences both.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-commit.html
 """

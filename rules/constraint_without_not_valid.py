@@ -24,6 +24,10 @@ ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
 ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;
 ```
 
+## Differences from squawk
+Tables created earlier in the same section are not reported (squawk skips tables created in the
+same file too), and a DOWN statement restoring what its UP dropped is left to the DOWN rules.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """

@@ -18,6 +18,11 @@ Use instead:
 ALTER TABLE orders ADD CONSTRAINT ck_orders_amount_positive CHECK (amount > 0) NOT VALID;
 ```
 
+## Differences from squawk
+Merges squawk's two domain rules; ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID is not reported,
+and constraints written into CREATE DOMAIN are info (cheap now, hard to change later) rather than
+banned.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-alterdomain.html
 """

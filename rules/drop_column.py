@@ -22,6 +22,10 @@ Use instead:
 ALTER TABLE users DROP COLUMN legacy_token;
 ```
 
+## Differences from squawk
+A column the same migration added, and a DOWN dropping what its UP added, are not reported: only
+data that existed before is lost.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

@@ -22,6 +22,10 @@ Use instead:
 ALTER TABLE orders ADD CONSTRAINT orders_total_nonneg CHECK (total >= 0) NOT VALID;
 ```
 
+## Differences from squawk
+A constraint the same migration added, one replaced under the same name, and DOWN reverting its UP
+are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

@@ -16,6 +16,9 @@ Use instead:
 DROP TABLE IF EXISTS analytics_scratch;
 ```
 
+## Differences from squawk
+Same scope as ban-drop-database.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropdatabase.html
 """

@@ -21,6 +21,9 @@ Use instead:
 ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
 ```
 
+## Differences from squawk
+Defaults the same migration set, and DOWN reverting its UP, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

@@ -20,6 +20,9 @@ Use instead:
 ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL;
 ```
 
+## Differences from squawk
+Columns added in the same migration, and DOWN reverting its UP's SET NOT NULL, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

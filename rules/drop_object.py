@@ -22,6 +22,10 @@ Use instead:
 DROP FUNCTION set_updated_at();
 ```
 
+## Differences from squawk
+One rule for squawk's seven ban-drop-* rules on non-table objects; objects the same migration
+created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/ddl-depend.html
 """

@@ -18,6 +18,9 @@ Use instead:
 DROP VIEW IF EXISTS reporting.daily_totals;
 ```
 
+## Differences from squawk
+Schemas the same migration created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropschema.html
 """

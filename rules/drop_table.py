@@ -20,6 +20,9 @@ Use instead:
 DROP TABLE legacy_events;
 ```
 
+## Differences from squawk
+Tables the same migration (or its UP, for a DOWN) created are not reported: no data existed.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-droptable.html
 """

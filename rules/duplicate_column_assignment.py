@@ -20,6 +20,10 @@ Use instead:
 UPDATE users SET email_verified = true, status = 'verified' WHERE id = 1;
 ```
 
+## Differences from squawk
+Also checks INSERT ... ON CONFLICT DO UPDATE SET; assignments to different fields or subscripts of
+one column are allowed, as PostgreSQL allows them.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-update.html
 """

@@ -16,6 +16,10 @@ Use instead:
 ALTER TYPE order_status ADD VALUE 'packed' AFTER 'paid';
 ```
 
+## Differences from squawk
+Same trigger as require-enum-value-ordering, at info level: for an enum whose order means nothing
+an appended value is fine, so this is a prompt to think, not an error.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertype.html
 - https://www.postgresql.org/docs/current/datatype-enum.html

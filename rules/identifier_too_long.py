@@ -19,6 +19,10 @@ Use instead:
 CREATE INDEX idx_inscricoes_status ON inscricoes (status);
 ```
 
+## Differences from squawk
+Same limit (63 bytes, not characters), read from the scanner's tokens, so a long string literal is
+not an identifier.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
 """

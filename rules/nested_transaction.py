@@ -25,6 +25,10 @@ ALTER TABLE users ADD COLUMN locale text;
 ALTER TABLE users ADD COLUMN tz text;
 ```
 
+## Differences from squawk
+Split from squawk's transaction-nesting (see commit-in-wrapped-file); it knows whether the runner
+already opened a transaction.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-begin.html
 """

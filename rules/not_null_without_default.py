@@ -26,6 +26,10 @@ CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 ALTER TABLE orders ADD COLUMN channel text NOT NULL DEFAULT 'web';
 ```
 
+## Differences from squawk
+Only tables that existed before the migration (from the history) are reported, and a table emptied
+earlier in the migration is exempt; a NOT NULL column on a table created in the same file is fine.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """

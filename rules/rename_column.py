@@ -19,6 +19,9 @@ ALTER TABLE users ADD COLUMN full_name text;
 -- deploy code writing both columns, backfill in batches, switch reads, drop "name" later
 ```
 
+## Differences from squawk
+Columns the same migration added, and DOWN reverting its UP's rename, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

@@ -20,6 +20,10 @@ Use instead:
 CREATE VIEW daily_revenue AS SELECT * FROM daily_totals;
 ```
 
+## Differences from squawk
+Covers the objects squawk's renaming-object does, plus enum values; objects the same migration
+created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-alterview.html
 """

@@ -22,6 +22,9 @@ ALTER TABLE customers RENAME TO clients;
 CREATE VIEW customers AS SELECT * FROM clients;
 ```
 
+## Differences from squawk
+Tables the same migration created, and DOWN reverting its UP's rename, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """

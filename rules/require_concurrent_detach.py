@@ -20,6 +20,11 @@ Use instead:
 ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
 ```
 
+## Differences from squawk
+The `pg-version` decides: from PostgreSQL 14 it is an error with DETACH ... CONCURRENTLY as the
+fix; before 14, where no concurrent form exists, a warning to detach in a quiet window with a short
+lock_timeout.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
 """

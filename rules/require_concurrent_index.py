@@ -30,6 +30,10 @@ CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);
 CREATE INDEX idx_orders_customer_id ON orders (customer_id);
 ```
 
+## Differences from squawk
+Tables created earlier in the same section (from the history, not only this file) are exempt; ON
+ONLY a partitioned table is catalog-only and not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
 - https://www.postgresql.org/docs/current/explicit-locking.html

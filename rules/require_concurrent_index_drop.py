@@ -22,6 +22,10 @@ SET lock_timeout = '2s';
 DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;
 ```
 
+## Differences from squawk
+Indexes on tables created in the same migration, and DOWN dropping what its UP created, are not
+reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropindex.html
 """

@@ -19,6 +19,10 @@ Use instead:
 REINDEX INDEX CONCURRENTLY idx_orders_customer_id;
 ```
 
+## Differences from squawk
+The hint follows `pg-version`: REINDEX CONCURRENTLY from PostgreSQL 12, the CREATE INDEX
+CONCURRENTLY / DROP / RENAME recipe before; tables created in the same migration are exempt.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
 """

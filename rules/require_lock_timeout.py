@@ -16,11 +16,6 @@ The timeout may come from outside the file: the runner's connection (say so with
 as (`ALTER ROLE migrator SET lock_timeout = '2s'` or `ALTER DATABASE ... SET` in an earlier
 migration, which the rule sees in the history). Such statements are not reported.
 
-Unlike squawk's require-timeout-settings, which asks for both timeouts in every file, this rule
-only reports files that take a lock blocking traffic on an existing table, and knows the runner's
-and the role's settings: a file that creates tables or only builds indexes concurrently needs no
-`SET` (statement_timeout is the separate rule require-statement-timeout).
-
 ## Example
 ```sql
 ALTER TABLE orders ADD COLUMN note text;
@@ -31,6 +26,12 @@ Use instead:
 SET lock_timeout = '2s';
 ALTER TABLE orders ADD COLUMN note text;
 ```
+
+## Differences from squawk
+squawk's require-timeout-settings asks for both timeouts in every file; this rule only reports
+sections that take a lock blocking traffic on an existing table, and knows the runner's and the
+role's settings: a file that creates tables or only builds indexes concurrently needs no `SET`
+(statement_timeout is the separate rule require-statement-timeout).
 
 ## References
 - https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT

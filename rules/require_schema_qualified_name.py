@@ -22,6 +22,10 @@ Use instead:
 CREATE TABLE public.orders (id bigint PRIMARY KEY);
 ```
 
+## Differences from squawk
+Covers DDL that names tables, views, indexes and sequences, not the relations a view's query reads;
+temporary tables are exempt.
+
 ## References
 - https://www.postgresql.org/docs/current/ddl-schemas.html#DDL-SCHEMAS-PATH
 """

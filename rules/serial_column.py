@@ -25,6 +25,9 @@ CREATE TABLE tags (
 );
 ```
 
+## Differences from squawk
+Same advice (identity columns, or uuid keys).
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createtable.html (GENERATED ... AS IDENTITY)
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial

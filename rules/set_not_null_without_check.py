@@ -27,6 +27,10 @@ ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;
 ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
 ```
 
+## Differences from squawk
+From PostgreSQL 12 a validated CHECK (col IS NOT NULL), earlier in the history or the file, makes
+SET NOT NULL skip the scan, and is not reported; squawk reports every SET NOT NULL.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
 """

@@ -25,6 +25,9 @@ CREATE TABLE events (
 );
 ```
 
+## Differences from squawk
+Same scope as prefer-timestamptz, for CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-datetime.html
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29

@@ -17,6 +17,10 @@ Use instead:
 DELETE FROM audit_log WHERE created_at < now() - interval '1 year';
 ```
 
+## Differences from squawk
+squawk bans TRUNCATE ... CASCADE only; this rule reports any TRUNCATE of a table that existed
+before the migration (the rows are gone either way), naming what CASCADE reaches.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-truncate.html
 """

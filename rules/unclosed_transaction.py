@@ -21,6 +21,9 @@ ALTER TABLE users ADD COLUMN locale text;
 COMMIT;
 ```
 
+## Differences from squawk
+Same scope; a file the runner wraps itself is judged with the runner's transaction.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-commit.html
 """

@@ -23,6 +23,10 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_users_email ON users (email);
 ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email;
 ```
 
+## Differences from squawk
+Tables created earlier in the same section are exempt; ADD ... USING INDEX of an index built
+concurrently is the fix.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
 """

@@ -19,6 +19,11 @@ Use instead:
 VACUUM (ANALYZE) orders;
 ```
 
+## Differences from squawk
+squawk's prefer-repack points at pg_repack; this rule reports VACUUM FULL and CLUSTER on tables
+that existed before the migration (the same hazard) and leaves reclaiming space online (pg_repack,
+pg_squeeze) to an operator, outside migrations.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-vacuum.html
 - https://www.postgresql.org/docs/current/sql-cluster.html

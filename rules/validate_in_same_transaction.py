@@ -22,6 +22,11 @@ ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0) NOT VALID;
 ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_total;
 ```
 
+## Differences from squawk
+Reports VALIDATE only when it runs in the same transaction as the NOT VALID constraint it validates
+(then the NOT VALID bought nothing); squawk's constraint-missing-not-valid reports it in the same
+file.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
 """

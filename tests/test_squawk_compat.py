@@ -229,3 +229,12 @@ def test_new_squawk_ids_map_to_the_rules_that_cover_them(tmp_path: Path) -> None
     assert squawk["require-statement-timeout"] == "require-statement-timeout"
     body = "-- squawk-ignore prefer-repack\nVACUUM FULL users;\n"
     assert lint_findings(BASE + CHANGE + body, ["vacuum-full-or-cluster"], tmp_path) == []
+
+
+def test_every_rule_with_a_squawk_equivalent_says_how_it_differs() -> None:
+    missing = [
+        r.id
+        for r in all_rules().values()
+        if r.equivalents.get("squawk") and not r.doc.sections.get("Differences from squawk")
+    ]
+    assert missing == []
