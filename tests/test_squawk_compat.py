@@ -211,11 +211,11 @@ def test_safety_assured_block_silences_every_rule_inside_it(tmp_path: Path) -> N
     assert found(body, tmp_path) == [("drop-column", 5)]
 
 
-def test_safety_assured_block_unclosed_or_unused_is_reported(tmp_path: Path) -> None:
+def test_safety_assured_block_unclosed_is_reported_unused_is_not(tmp_path: Path) -> None:
     unclosed = "-- safety-assured:start\nALTER TABLE users DROP COLUMN phone;\n"
     assert found(unclosed, tmp_path / "a") == [("malformed-suppression", 1), ("drop-column", 2)]
     unused = "-- safety-assured:start\nSELECT 1;\n-- safety-assured:end\n"
-    assert found(unused, tmp_path / "b") == [("unused-suppression", 1)]
+    assert found(unused, tmp_path / "b") == []  # it may be there for diesel-guard's checks
     stray = "-- safety-assured:end\n"
     assert found(stray, tmp_path / "c") == [("malformed-suppression", 1)]
 
