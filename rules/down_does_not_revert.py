@@ -11,7 +11,7 @@ deliberate one-way migration is one decision, suppressed once).
 
 Extensions are shared by the whole database: one that UP creates with `IF NOT EXISTS` may have
 been there before, so a DOWN leaving it in place is right, and a DOWN dropping it is reported
-(it can break objects other migrations or applications created on it). Enum values are a special case: PostgreSQL cannot remove a value
+as a warning of its own (it can break objects other migrations or applications created on it). Enum values are a special case: PostgreSQL cannot remove a value
 from an enum, so a DOWN cannot revert `ALTER TYPE ... ADD VALUE` except by recreating the type.
 
 ## Example
@@ -102,21 +102,28 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue
         message, hint = _describe(difference, up_changes)
         found.append((_locate(difference, after_down, migration, down, up_changes), message, hint))
+    if found:
+        yield _one_finding(ctx, found)
+    yield from _shared_extensions_dropped(ctx, down, shared)
+
+
+def _shared_extensions_dropped(ctx: Context, down: Section, shared: set[str]) -> Iterator[Finding]:
+    """DOWN dropping an extension UP only created if missing: a warning of its own, since the
+    extension may have been there before and other objects may depend on it."""
+    assert ctx.schema_before is not None
     for stmt, node in down.of(ast.DropStmt):
         if node.removeType != ObjectType.OBJECT_EXTENSION:
             continue
-        for name in (str(getattr(o, "sval", o)) for o in node.objects or ()):
-            if name in shared and name not in ctx.schema_before.extensions:
-                found.append(
-                    (
-                        stmt,
-                        f"DOWN drops extension {name} that UP only created if missing: it may "
-                        "have been there before, and other objects may use it",
-                        "leave shared extensions in place in DOWN",
-                    )
-                )
-    if found:
-        yield _one_finding(ctx, found)
+        names = [str(getattr(o, "sval", o)) for o in node.objects or ()]
+        dropped = [n for n in names if n in shared and n not in ctx.schema_before.extensions]
+        if dropped:
+            yield ctx.finding(
+                stmt,
+                f"DOWN drops extension {', '.join(dropped)} that UP only created if missing: it "
+                "may have been there before, and other objects may use it",
+                hint="leave shared extensions in place in DOWN",
+                severity="warning" if ctx.severity == "error" else ctx.severity,
+            )
 
 
 _LISTED = 5  # differences named in the message; the rest are counted
