@@ -526,7 +526,9 @@ def _created(migration: Migration, facts: MigrationFacts) -> None:
 
 
 def _newness(migration: Migration, facts: MigrationFacts) -> None:
-    """`MigrationFacts.new_tables`: replay each section's CREATE, DROP and RENAME of tables."""
+    """`new_tables` and `renamed_from`: replay each section's CREATE, DROP and RENAME of tables.
+
+    UP starts with no new table, DOWN with the tables UP created (DOWN undoes UP, soon after it)."""
     renamed: dict[str, str] = {}
     for section in migration.sections():
         new = set() if section.kind == "up" else set(facts.created_tables)
@@ -535,7 +537,6 @@ def _newness(migration: Migration, facts: MigrationFacts) -> None:
             if renamed and section.kind == "up":
                 facts.renamed_from[id(stmt)] = renamed
             node = stmt.node
-            before = len(new), current
             if isinstance(node, ast.CreateStmt):
                 table = relation_name(node.relation)
                 if not (node.if_not_exists and section.kind == "up" and facts.known_before(table)):
@@ -555,15 +556,14 @@ def _newness(migration: Migration, facts: MigrationFacts) -> None:
             ):
                 table = relation_name(node.relation)
                 target = _sibling(table, str(node.newname))
-                if table in new:
+                if table in new:  # a new table stays new under its new name
                     new.discard(table)
                     new.add(target)
-                    before = (-1, current)
-                elif section.kind == "up":
+                elif section.kind == "up":  # an existing one keeps its history
                     renamed = {k: v for k, v in renamed.items() if k != table}
                     renamed[target] = facts.renamed_from.get(id(stmt), {}).get(table, table)
-            if (len(new), current) != before:
-                current = frozenset(new)
+            if new != current:
+                current = frozenset(new)  # shared by the statements until the next change
             facts.new_tables[id(stmt)] = current
 
 

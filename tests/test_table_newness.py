@@ -62,3 +62,21 @@ def test_renamed_table_keeps_its_history(tmp_path: Path) -> None:
     # the history says total was int NOT NULL: a known rewrite, not a guess
     assert "from integer to bigint rewrites" in by_rule["column-type-rewrite"]
     assert "drop-not-null" in by_rule and "require-concurrent-index" in by_rule
+
+
+def test_down_recreating_a_table_treats_it_as_new_after_its_create(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nDROP TABLE orders;\n"
+        "-- DOWN\nCREATE TABLE orders (id bigint PRIMARY KEY, note text);\n"
+        "CREATE INDEX idx_orders_note ON orders (note);\n"
+        "ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);\n"
+    )
+    assert found(sql, tmp_path) == []
+
+
+def test_table_created_in_up_is_new_in_down(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE tags (id bigint PRIMARY KEY, name text);\n"
+        "-- DOWN\nCREATE INDEX idx_tags_name ON tags (name);\nDROP TABLE tags;\n"
+    )
+    assert found(sql, tmp_path) == []
