@@ -2,10 +2,15 @@
 
     python benchmarks/bench_real_projects.py /tmp/realrepos/lemmy/migrations FOLDER...
         [--select rule-a,rule-b] [--pg-version 15] [--convention auto] [--show RULE] [--limit 20]
+        [--presets guide,safety]
 
 The histories are public projects' migration folders brought outside this repository (their
-files are never committed here). Each folder is linted as one history with the default
-configuration; `--show RULE` prints that rule's findings so they can be reviewed by hand.
+files are never committed here). Each folder is linted as one history under each preset; per
+project it prints the migrations found against the .sql files in the folder (a gap means
+discovery missed files), the findings per rule under each preset, and the share of migrations
+that fail (hold a finding at or above `fail-on`, error by default) under each preset; a table of
+the failure shares closes the run. `--show RULE` prints that rule's findings (first preset) so
+they can be reviewed by hand.
 """
 
 from __future__ import annotations
@@ -21,10 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 from pgpreflight.linter.config import Config, validate  # noqa: E402
 from pgpreflight.linter.engine import lint  # noqa: E402
+from pgpreflight.linter.findings import SEVERITIES  # noqa: E402
 
 
-def _config(root: Path, args: argparse.Namespace) -> Config:
-    values: dict[str, object] = {"pg-version": args.pg_version, "convention": args.convention}
+def _config(root: Path, args: argparse.Namespace, preset: str) -> Config:
+    values: dict[str, object] = {
+        "pg-version": args.pg_version,
+        "convention": args.convention,
+        "preset": preset,
+    }
     if args.select:
         values["select"] = [r.strip() for r in args.select.split(",") if r.strip()]
     if args.transaction:
@@ -49,44 +59,94 @@ def main(argv: list[str] | None = None) -> int:
         "--show", action="append", default=[], help="print the findings of this rule"
     )
     parser.add_argument("--limit", type=int, default=30, help="findings shown per --show rule")
+    parser.add_argument(
+        "--presets", default="guide,safety", help="comma-separated presets to run (guide,safety)"
+    )
     args = parser.parse_args(argv)
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
 
-    grand: Counter[str] = Counter()
+    grand: dict[str, Counter[str]] = {p: Counter() for p in presets}
+    table: list[tuple[str, int, int, dict[str, tuple[int, int]]]] = []
     total_time = 0.0
     for folder in args.folders:
         if not folder.is_dir():
             print(f"{folder}: not a folder", file=sys.stderr)
             return 2
-        config = _config(folder, args)
-        start = time.perf_counter()
-        result = lint([folder], config)
-        elapsed = time.perf_counter() - start
-        total_time += elapsed
-        statements = sum(1 for m in result.migrations for _ in m.statements())
-        nested = sum(len(s.nested) for m in result.migrations for s in m.statements())
-        counts = Counter(f.rule for f in result.findings)
-        grand.update(counts)
+        files = sum(1 for _ in folder.rglob("*.sql"))
         print(f"== {folder}")
-        print(
-            f"   {len(result.migrations)} migrations, {statements} statements ({nested} inside DO "
-            "blocks), "
-            f"{len(result.findings)} findings, {elapsed:.2f} s "
-            f"({1000 * elapsed / max(statements, 1):.2f} ms/statement)"
-        )
-        for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            print(f"   {n:6d}  {rule}")
-        for rule in args.show:
-            shown = [f for f in result.findings if f.rule == rule][: args.limit]
-            for f in shown:
-                print(f"      {f.path}:{f.line}:{f.column} [{f.section}] {f.message}")
+        failing: dict[str, tuple[int, int]] = {}
+        migrations = 0
+        for i, preset in enumerate(presets):
+            config = _config(folder, args, preset)
+            start = time.perf_counter()
+            result = lint([folder], config)
+            elapsed = time.perf_counter() - start
+            total_time += elapsed
+            migrations = len(result.migrations)
+            statements = sum(1 for m in result.migrations for _ in m.statements())
+            nested = sum(len(s.nested) for m in result.migrations for s in m.statements())
+            counts = Counter(f.rule for f in result.findings)
+            grand[preset].update(counts)
+            threshold = SEVERITIES.index(config.fail_on)
+            failed = {
+                f.migration
+                for f in result.findings
+                if f.migration and SEVERITIES.index(f.severity) <= threshold
+            }
+            failing[preset] = (len(failed), len(result.findings))
+            if i == 0:
+                print(
+                    f"   {migrations} migrations found in {files} .sql files, {statements} "
+                    f"statements ({nested} inside DO blocks)"
+                )
+            print(
+                f"   preset {preset}: {len(result.findings)} findings, {len(failed)} of "
+                f"{migrations} migrations fail ({_share(len(failed), migrations)}), "
+                f"{elapsed:.2f} s ({1000 * elapsed / max(statements, 1):.2f} ms/statement)"
+            )
+            for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                print(f"   {n:6d}  {rule}")
+            if i == 0:
+                for rule in args.show:
+                    shown = [f for f in result.findings if f.rule == rule][: args.limit]
+                    for f in shown:
+                        print(f"      {f.path}:{f.line}:{f.column} [{f.section}] {f.message}")
+        table.append((_label(folder, args.folders), migrations, files, failing))
     if len(args.folders) > 1:
-        print(
-            f"== all {len(args.folders)} histories: {sum(grand.values())} findings, "
-            f"{total_time:.2f} s"
+        for preset in presets:
+            print(
+                f"== all {len(args.folders)} histories, preset {preset}: "
+                f"{sum(grand[preset].values())} findings"
+            )
+            for rule, n in sorted(grand[preset].items(), key=lambda kv: (-kv[1], kv[0])):
+                print(f"   {n:6d}  {rule}")
+    print(f"== failing migrations per preset ({total_time:.2f} s)")
+    head = "| project | migrations / .sql files |" + "".join(
+        f" {p}: failing (findings) |" for p in presets
+    )
+    print(head)
+    print("| --- | --- |" + " --- |" * len(presets))
+    for label, migrations, files, failing in table:
+        cells = "".join(
+            f" {failing[p][0]} ({_share(failing[p][0], migrations)}; {failing[p][1]}) |"
+            for p in presets
         )
-        for rule, n in sorted(grand.items(), key=lambda kv: (-kv[1], kv[0])):
-            print(f"   {n:6d}  {rule}")
+        print(f"| {label} | {migrations} / {files} |{cells}")
     return 0
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _label(folder: Path, folders: list[Path]) -> str:
+    """The project's name: the first part of its path below the folders' common parent."""
+    import os
+
+    resolved = [f.resolve() for f in folders]
+    common = Path(os.path.commonpath(resolved)) if len(resolved) > 1 else folder.resolve().parent
+    rest = folder.resolve().relative_to(common).parts
+    return rest[0] if rest else folder.name
 
 
 if __name__ == "__main__":

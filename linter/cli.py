@@ -67,6 +67,11 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     """Options that select rules and shape findings, shared by `lint` and `check`."""
     add_paths(parser)
     parser.add_argument(
+        "--preset",
+        choices=("guide", "safety"),
+        help="rule set: guide (house conventions and safety, the default) or safety only",
+    )
+    parser.add_argument(
         "--select", type=_csv, help="only these rules (comma-separated ids, or ALL)"
     )
     parser.add_argument(
@@ -227,6 +232,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
             raise ConfigError(f"--severity expects RULE=LEVEL, got {item!r}")
         severity[rule_id.strip()] = level.strip()
     overrides = {
+        "preset": getattr(args, "preset", None),
         "select": getattr(args, "select", None),
         "extend-select": getattr(args, "extend_select", None),
         "ignore": getattr(args, "ignore", None),
@@ -493,7 +499,9 @@ def cmd_rule(args: argparse.Namespace) -> int:
             sys.stdout.write(f"  {k} = {v!r}\n")
     if rule.equivalents:
         sys.stdout.write(
-            "\nEquivalents: " + ", ".join(f"{k}: {v}" for k, v in rule.equivalents.items()) + "\n"
+            "\nEquivalents: "
+            + ", ".join(f"{k}: {' '.join(v)}" for k, v in rule.equivalents.items())
+            + "\n"
         )
     return 0
 

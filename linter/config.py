@@ -83,6 +83,8 @@ KEYS: dict[str, Any] = {
     "migrations": [],
     "convention": "auto",
     "pg-version": 15,
+    # the rule set before select/ignore: "guide" (house conventions and safety) or "safety"
+    "preset": "guide",
     "select": [],
     "extend-select": [],
     "ignore": [],
@@ -91,6 +93,8 @@ KEYS: dict[str, Any] = {
     "filename-pattern": DEFAULT_FILENAME_PATTERN,
     "fail-on": "error",
     "transaction": "per-file",
+    # the lock_timeout the runner sets on its connection ("2s"); empty: it sets none
+    "runner-lock-timeout": "",
     "large-tables": [],
     "queries": [],
     "rules": {},
@@ -144,15 +148,20 @@ class Config:
                 paths.append(self.root / entry)
         return paths
 
-    def is_enabled(self, rule_id: str, opt_in: bool) -> bool:
+    def is_enabled(
+        self, rule_id: str, opt_in: bool, presets: tuple[str, ...] = ("guide", "safety")
+    ) -> bool:
+        """The preset picks the default rules; `select` replaces them (`ALL`: every rule of the
+        preset that is not opt-in), `extend-select` adds and `ignore` removes."""
         if rule_id in self.get("ignore"):
             return False
         select = self.get("select")
         if rule_id in self.get("extend-select"):
             return True
+        in_preset = str(self.get("preset")) in presets and not opt_in
         if select:
-            return rule_id in select or ("ALL" in select and not opt_in)
-        return not opt_in
+            return rule_id in select or ("ALL" in select and in_preset)
+        return in_preset
 
     def severity_for(self, rule_id: str, default: str) -> str:
         return str(self.get("severity").get(rule_id, default))
@@ -249,7 +258,7 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
     from pgpreflight.linter.conventions import CONVENTIONS
-    from pgpreflight.linter.registry import load_rule, rule_ids
+    from pgpreflight.linter.registry import PRESET_NAMES, load_rule, rule_ids
 
     rules = rule_ids()
     out: dict[str, Any] = {}
@@ -294,6 +303,8 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
             _check_type(f"rules.{rule_id}.{name}", value, defaults[name], where)
     if out.get("convention", "auto") not in CONVENTIONS:
         raise ConfigError(f"{where}: 'convention' must be one of {', '.join(CONVENTIONS)}")
+    if out.get("preset", "guide") not in PRESET_NAMES:
+        raise ConfigError(f"{where}: 'preset' must be one of {', '.join(PRESET_NAMES)}")
     if out.get("fail-on", "error") not in SEVERITIES:
         raise ConfigError(f"{where}: 'fail-on' must be one of {', '.join(SEVERITIES)}")
     if out.get("transaction", "per-file") not in TRANSACTION_MODES:
@@ -316,6 +327,14 @@ def validate(data: dict[str, Any], where: str) -> dict[str, Any]:
                     f"{where}: '{key}' must be from {low_s * 1000:g}ms to {high_s / 3600:g}h, "
                     f"got {out[key]!r}"
                 )
+    if out.get("runner-lock-timeout"):
+        from pgpreflight.linter.facts import duration_ms
+
+        if duration_ms(out["runner-lock-timeout"]) is None:
+            raise ConfigError(
+                f"{where}: 'runner-lock-timeout' must be a duration such as '2s' or 500, got "
+                f"{out['runner-lock-timeout']!r}"
+            )
     if "explain-thresholds" in out:
         from pgpreflight.linter.explain.thresholds import Thresholds
 

@@ -35,9 +35,10 @@ class Context:
     def pg_version(self) -> PgVersion:
         return self.config.pg_version
 
-    def table_is_new(self, table: str) -> bool:
-        """Created in this migration's UP: lock rules do not apply to an empty new table."""
-        return self.facts.created_here(table)
+    def table_is_new(self, table: str, stmt: Statement) -> bool:
+        """Created earlier in `stmt`'s section (see `MigrationFacts.created_here`): lock rules do
+        not apply to an empty new table."""
+        return self.facts.created_here(table, stmt)
 
     def finding(
         self,

@@ -17,7 +17,7 @@ from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import discover
-from pgpreflight.linter.facts import MigrationFacts, compute_facts
+from pgpreflight.linter.facts import MigrationFacts, compute_facts, session_defaults
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement
 from pgpreflight.linter.registry import Rule, all_rules
@@ -29,7 +29,7 @@ SUPPRESSION_RULES = ("malformed-suppression", "suppression-without-reason", "unu
 
 
 def enabled_rules(config: Config) -> list[Rule]:
-    return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in)]
+    return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in, r.presets)]
 
 
 def _replay(migrations: Sequence[Migration]) -> list[Any]:
@@ -140,6 +140,8 @@ def run_rules(
     snapshots = _replay(migrations)
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
+    runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
+    defaults = session_defaults(migrations, runner)
     facts: list[MigrationFacts] = [
         compute_facts(
             m,
@@ -147,6 +149,7 @@ def run_rules(
             schema=snapshots[i],
             pg_version=config.pg_version,
             large_tables=config.get("large-tables"),
+            defaults=defaults[i],
         )
         for i, m in enumerate(migrations)
     ]
@@ -191,7 +194,7 @@ def run_rules(
 def _squawk_map() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for rule in all_rules().values():
-        for sq in str(rule.equivalents.get("squawk", "")).replace(",", " ").split():
+        for sq in rule.equivalents.get("squawk", ()):
             out.setdefault(sq, set()).add(rule.id)
     return out
 
@@ -315,6 +318,10 @@ def _suppression_findings(
                 f"suppression names unknown rule '{rule_id}'",
                 "check the rule id with 'pgpreflight rules'",
             )
+    if s.block:
+        # diesel-guard's block is also meant for diesel-guard's own checks: one that silences
+        # none of ours is not stale
+        return
     if s.squawk:
         # A squawk id can be broader than the rules it maps to: stale only when none of them
         # silenced anything.

@@ -83,6 +83,11 @@ class ConstraintFact:
 class MigrationFacts:
     created_tables: set[str] = field(default_factory=set)  # created in UP, schema-qualified
     created_in_down: set[str] = field(default_factory=set)  # DOWN recreating what UP dropped
+    # the tables that are new (created, so empty) at each statement, by id(statement): see
+    # `existing`; statements that share a set share the frozenset
+    new_tables: dict[int, frozenset[str]] = field(default_factory=dict)
+    # UP statements after a table RENAME: current name -> the name before this migration
+    renamed_from: dict[int, dict[str, str]] = field(default_factory=dict)
     statements: dict[int, StatementFacts] = field(default_factory=dict)  # by id(statement)
     has_explicit_transaction: bool = False
     columns: list[ColumnFact] = field(default_factory=list)  # in UP, in file order
@@ -92,6 +97,9 @@ class MigrationFacts:
     schema: SchemaModel | None = None  # the model before this migration (ctx.schema_before)
     pg_version: tuple[int, ...] = (15,)
     large_tables: tuple[str, ...] = ()  # the `large-tables` option: names or fnmatch patterns
+    # timeouts every session starts with: set by the runner (`runner-lock-timeout`), or by an
+    # earlier migration's ALTER ROLE / ALTER DATABASE ... SET (see `session_defaults`)
+    session_defaults: dict[str, str | None] = field(default_factory=dict)
     # what UP creates, so that DOWN statements dropping it are recognised as reverting
     created_indexes: set[str] = field(default_factory=set)
     created_columns: set[tuple[str, str]] = field(default_factory=set)
@@ -108,13 +116,23 @@ class MigrationFacts:
     def of(self, stmt: Statement) -> StatementFacts:
         return self.statements[id(stmt)]
 
-    def created_here(self, table: str) -> bool:
-        return table in self.created_tables
+    def created_here(self, table: str, stmt: Statement) -> bool:
+        """At `stmt`, the table is one its section created earlier (or `stmt` creates): empty.
 
-    def existing(self, table: str) -> bool:
-        """The table existed before this migration (or history is partial and it may have):
-        lock rules apply to it. Tables this migration creates are empty and exempt."""
-        return table not in self.created_tables and table not in self.created_in_down
+        Newness is per section and per point: a table UP drops and DOWN re-creates is new in
+        DOWN after its CREATE, never in UP; a table UP creates is new from its CREATE on, and
+        in DOWN (which undoes UP); dropped, it is not new any more; renamed, it stays new."""
+        return table in self.new_tables.get(id(stmt), self.created_tables)
+
+    def name_before(self, table: str, stmt: Statement) -> str:
+        """The name the table had before this migration, following renames in UP up to `stmt`:
+        a table renamed in the migration keeps its history (columns, constraints, indexes)."""
+        return self.renamed_from.get(id(stmt), {}).get(table, table)
+
+    def existing(self, table: str, stmt: Statement) -> bool:
+        """At `stmt`, the table existed before this migration (or history is partial and it may
+        have): lock rules apply to it. Tables created earlier in the section are empty, exempt."""
+        return not self.created_here(table, stmt)
 
     def known_before(self, table: str) -> bool:
         """The schema model saw the table created by an earlier migration."""
@@ -141,7 +159,7 @@ class MigrationFacts:
 
     def existing_locks(self, stmt: Statement) -> list[TableLock]:
         """Locks on tables that existed before the migration (what can block production traffic)."""
-        return [lk for lk in self.locks(stmt) if self.existing(lk.table)]
+        return [lk for lk in self.locks(stmt) if self.existing(lk.table, stmt)]
 
     def same_transaction(self, a: Statement, b: Statement) -> bool:
         fa, fb = self.statements.get(id(a)), self.statements.get(id(b))
@@ -226,7 +244,8 @@ def _section_facts(
     """
     explicit = False
     runner_open = runner_tx  # a COMMIT in a wrapped file ends the runner's transaction early
-    session: dict[str, str | None] = dict.fromkeys(_TIMEOUTS)
+    defaults = {name: facts.session_defaults.get(name) for name in _TIMEOUTS}
+    session: dict[str, str | None] = dict(defaults)
     local: dict[str, str | None] = {}
     counter[0] += 1
     current = counter[0]
@@ -251,7 +270,11 @@ def _section_facts(
             current = counter[0]
             local = {}
         if isinstance(node, ast.VariableSetStmt) and node.name in _TIMEOUTS:
-            value = set_value(node) if node.kind == enums.VariableSetKind.VAR_SET_VALUE else None
+            value = (
+                set_value(node)
+                if node.kind == enums.VariableSetKind.VAR_SET_VALUE
+                else defaults[node.name]  # RESET: back to the role's, database's or runner's
+            )
             if node.is_local:
                 if in_tx:
                     local[node.name] = value
@@ -268,6 +291,29 @@ def _section_facts(
         )
         if ends:
             local = {}
+
+
+def session_defaults(
+    migrations: list[Migration], configured: dict[str, str | None]
+) -> list[dict[str, str | None]]:
+    """The timeouts each migration's sessions start with ([i] for migration i).
+
+    `configured` is what the runner sets (config `runner-lock-timeout`). `ALTER ROLE ... SET` or
+    `ALTER DATABASE ... SET lock_timeout` in a migration applies to the sessions opened after
+    it, so to the migrations that follow (a later RESET there takes it away again)."""
+    current = dict(configured)
+    out: list[dict[str, str | None]] = []
+    for migration in migrations:
+        out.append(dict(current))
+        for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
+            setting = getattr(node, "setstmt", None)
+            if not isinstance(setting, ast.VariableSetStmt) or setting.name not in _TIMEOUTS:
+                continue
+            if setting.kind == enums.VariableSetKind.VAR_SET_VALUE:
+                current[setting.name] = set_value(setting)
+            else:
+                current[setting.name] = configured.get(setting.name)
+    return out
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -479,6 +525,48 @@ def _created(migration: Migration, facts: MigrationFacts) -> None:
             facts.created_constraints.add((con.table, str(con.node.conname)))
 
 
+def _newness(migration: Migration, facts: MigrationFacts) -> None:
+    """`new_tables` and `renamed_from`: replay each section's CREATE, DROP and RENAME of tables.
+
+    UP starts with no new table, DOWN with the tables UP created (DOWN undoes UP, soon after it)."""
+    renamed: dict[str, str] = {}
+    for section in migration.sections():
+        new = set() if section.kind == "up" else set(facts.created_tables)
+        current = frozenset(new)
+        for stmt in section.all_statements():
+            if renamed and section.kind == "up":
+                facts.renamed_from[id(stmt)] = renamed
+            node = stmt.node
+            if isinstance(node, ast.CreateStmt):
+                table = relation_name(node.relation)
+                if not (node.if_not_exists and section.kind == "up" and facts.known_before(table)):
+                    new.add(table)
+            elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+                new.add(relation_name(node.into.rel))
+            elif (
+                isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE
+            ):
+                new.difference_update(
+                    list_name(o) for o in node.objects or () if isinstance(o, (list, tuple))
+                )
+            elif (
+                isinstance(node, ast.RenameStmt)
+                and node.renameType == enums.ObjectType.OBJECT_TABLE
+                and node.relation is not None
+            ):
+                table = relation_name(node.relation)
+                target = _sibling(table, str(node.newname))
+                if table in new:  # a new table stays new under its new name
+                    new.discard(table)
+                    new.add(target)
+                elif section.kind == "up":  # an existing one keeps its history
+                    renamed = {k: v for k, v in renamed.items() if k != table}
+                    renamed[target] = facts.renamed_from.get(id(stmt), {}).get(table, table)
+            if new != current:
+                current = frozenset(new)  # shared by the statements until the next change
+            facts.new_tables[id(stmt)] = current
+
+
 def _opens_own_transaction(section: Section) -> bool:
     """The section's first transaction statement is a BEGIN: the file runs its own transaction.
 
@@ -499,6 +587,7 @@ def compute_facts(
     schema: SchemaModel | None = None,
     pg_version: tuple[int, ...] = (15,),
     large_tables: tuple[str, ...] | list[str] = (),
+    defaults: dict[str, str | None] | None = None,
 ) -> MigrationFacts:
     """`transaction_mode`: "per-file" (the runner wraps every file unless a directive says not
     to), "none" (it never does), "auto" (it wraps a file unless the file holds a statement that
@@ -508,10 +597,12 @@ def compute_facts(
         pg_version=tuple(pg_version),
         large_tables=tuple(large_tables),
         transaction_mode=transaction_mode,
+        session_defaults=dict(defaults or {}),
     )
     _definitions(migration, facts)
     _created(migration, facts)
     _touched(migration, facts)
+    _newness(migration, facts)
     runner_tx = migration.in_transaction and transaction_mode in ("per-file", "auto")
     # Flyway itself detects statements PostgreSQL refuses in a transaction and runs such a
     # script without one, whatever the transaction mode says.

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from pgpreflight.linter.errors import PgPreflightError
 
 if TYPE_CHECKING:
+    from pgpreflight.linter.migration import Migration
     from pgpreflight.linter.secrets import Secrets
+
+_AUDIT = ("created_at", "updated_at", "created_by", "updated_by")
 
 _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox", "vendor"}
 
@@ -29,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def detect(root: Path) -> tuple[Path | None, str, int]:
-    """(migrations folder relative to root, convention, count) with the most migrations found."""
+def detect(root: Path) -> tuple[Path | None, str, list[Migration]]:
+    """(migrations folder relative to root, convention, its migrations): the folder with the most."""
     from pgpreflight.linter.discovery import discover
 
     best: tuple[int, Path | None, str] = (0, None, "auto")
+    chosen: list[Migration] = []
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
         if not any(f.endswith(".sql") for f in files) and not any(
@@ -53,16 +57,53 @@ def detect(root: Path) -> tuple[Path | None, str, int]:
         if len(direct) > best[0]:
             conventions = Counter(m.convention for m in direct)
             best = (len(direct), directory, conventions.most_common(1)[0][0])
-    count, found, convention = best
+            chosen = direct
+    _count, found, convention = best
     if found is None:
-        return None, "auto", 0
+        return None, "auto", []
     directory = found
     if convention == "plain":
         convention = "updown"
-    return directory.relative_to(root), convention, count
+    return directory.relative_to(root), convention, chosen
 
 
-def render(migrations: Path | None, convention: str, table: bool) -> str:
+def choose_preset(migrations: list[Migration]) -> tuple[str, str]:
+    """("guide" or "safety", why): the guide's conventions suit a history that already follows
+    them (DOWN sections, audit columns); on one that does not, they would fail most migrations
+    for choices the team made long ago, and only the safety rules help."""
+    from pglast import ast
+
+    if not migrations:
+        return "guide", "no migrations yet: start with the guide's conventions"
+    with_down = sum(1 for m in migrations if m.down is not None and m.down.statements)
+    if with_down * 2 < len(migrations):
+        return (
+            "safety",
+            f"{with_down} of {len(migrations)} migrations have a DOWN section, so the guide's "
+            "DOWN-required rule would fail most of the history",
+        )
+    tables = audited = 0
+    for m in migrations:
+        for _stmt, node in m.up.of(ast.CreateStmt):
+            columns = {str(e.colname) for e in node.tableElts or () if isinstance(e, ast.ColumnDef)}
+            tables += 1
+            audited += all(c in columns for c in _AUDIT)
+    if tables and audited * 2 < tables:
+        return (
+            "safety",
+            f"{audited} of {tables} tables have the audit columns {', '.join(_AUDIT)}, so the "
+            "guide's audit rules would fail most of the history",
+        )
+    return (
+        "guide",
+        f"{with_down} of {len(migrations)} migrations have a DOWN section and {audited} of "
+        f"{tables} tables the audit columns: the history follows the guide",
+    )
+
+
+def render(
+    migrations: Path | None, convention: str, table: bool, preset: tuple[str, str] = ("guide", "")
+) -> str:
     from pgpreflight.linter.registry import all_rules
 
     path = migrations.as_posix() if migrations else "migrations"
@@ -77,12 +118,15 @@ def render(migrations: Path | None, convention: str, table: bool) -> str:
         f'migrations = ["{path}"]  # folders or globs of migrations, relative to this file',
         f'convention = "{convention}"  # auto, updown, dbmate, goose, sql-migrate, golang-migrate, pop, dir-pair, flyway',
         'pg-version = 15  # the PostgreSQL version production runs ("14.2" when the minor matters)',
-        '# select = ["ALL"]  # only these rules; default: every rule that is not opt-in',
+        *([f"# {preset[1]}"] if preset[1] else []),
+        f'preset = "{preset[0]}"  # guide: house conventions and safety; safety: production safety only',
+        '# select = ["ALL"]  # only these rules; default: every rule of the preset that is not opt-in',
         '# extend-select = []  # opt-in rules to add, e.g. ["updated-at-without-trigger"]',
         "# ignore = []  # rules to skip",
         '# fail-on = "error"  # lowest severity that makes the exit code 1: error, warning, info',
         "# filename-pattern = '^\\d{12}__[a-z0-9][a-z0-9_]*\\.sql$'  # for the -- UP/-- DOWN convention",
         '# transaction = "per-file"  # "none" when the runner does not wrap each file in a transaction',
+        '# runner-lock-timeout = "2s"  # the lock_timeout the runner sets on its connection',
         '# large-tables = ["users", "events_*"]  # tables known to be big: lock findings get stricter',
         '# queries = ["queries"]  # application queries (.sql) whose filters need indexes',
         '# template-language = "en"  # comments in the files `pgpreflight new` writes: en, pt',
@@ -128,15 +172,18 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.printable import printable  # folder names are user content
 
     root = Path.cwd()
-    migrations, convention, count = detect(root)
+    migrations, convention, history = detect(root)
+    count = len(history)
+    preset = choose_preset(history)
     pyproject = root / "pyproject.toml"
     use_table = args.pyproject or pyproject.is_file()
-    text = render(migrations, convention, use_table)
+    text = render(migrations, convention, use_table, preset)
     if args.stdout:
         sys.stdout.write(text)
         return 0
     found = (
-        f"found {count} migration(s) in {migrations} ({convention})"
+        f"found {count} migration(s) in {migrations} ({convention}); preset {preset[0]}: "
+        f"{preset[1]}"
         if migrations
         else "found no migrations folder; edit 'migrations'"
     )

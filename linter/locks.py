@@ -319,6 +319,28 @@ def column_type(schema: SchemaModel | None, table: str, column: str) -> str | No
     return col.type if col is not None else None
 
 
+def has_using(cmd: ast.AlterTableCmd) -> bool:
+    """ALTER COLUMN ... TYPE with a USING expression that computes something. `USING col` and
+    `USING col::newtype` are the conversion PostgreSQL does without USING: whether the table is
+    rewritten then depends on the two types alone (a binary-compatible change is catalog-only)."""
+    from pgpreflight.linter.schema.names import format_type
+
+    expr = getattr(cmd.def_, "raw_default", None)
+    if expr is None:
+        return False
+    new = getattr(cmd.def_, "typeName", None)
+    if isinstance(expr, ast.TypeCast) and expr.typeName is not None and new is not None:
+        try:
+            same = format_type(expr.typeName) == format_type(new)
+        except Exception:  # an odd type name: assume it computes something
+            same = False
+        if not same:
+            return True
+        expr = expr.arg
+    fields = expr.fields if isinstance(expr, ast.ColumnRef) else None
+    return not (fields and getattr(fields[-1], "sval", None) == cmd.name)
+
+
 def new_type_name(cmd: ast.AlterTableCmd, schema: SchemaModel | None = None) -> str | None:
     from pgpreflight.linter.schema.names import format_type
 
@@ -433,7 +455,7 @@ def alter_table_locks(
         elif sub == AT.AT_AlterColumnType:
             old = column_type(schema, table, str(cmd.name))
             new = new_type_name(cmd)
-            using = getattr(cmd.def_, "raw_default", None) is not None
+            using = has_using(cmd)
             if (
                 using
                 or old is None

@@ -13,6 +13,10 @@ from typing import Any
 from pgpreflight.linter.findings import SEVERITIES
 from pgpreflight.linter.ruledoc import RuleDoc, parse_doc
 
+# "guide": the team guide's house conventions plus everything in "safety" (the default);
+# "safety": production safety only (locks, rewrites, transactions, data loss, DOWNs that exist).
+PRESET_NAMES = ("guide", "safety")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -22,7 +26,9 @@ class Rule:
     doc: RuleDoc
     options: dict[str, Any] = field(default_factory=dict)
     opt_in: bool = False
-    equivalents: dict[str, str] = field(default_factory=dict)
+    # other linters' rule ids this rule covers, by linter: {"squawk": ("ban-drop-table",)}
+    equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    presets: tuple[str, ...] = PRESET_NAMES
     # True for rules the engine itself reports (syntax errors, suppressions): they still have a
     # module for their documentation, but no checker of their own.
     engine: bool = False
@@ -46,7 +52,8 @@ class Rule:
             "summary": self.summary,
             "opt_in": self.opt_in,
             "options": self.options,
-            "equivalents": self.equivalents,
+            "equivalents": {k: list(v) for k, v in self.equivalents.items()},
+            "presets": list(self.presets),
             "why": self.doc.why,
         }
 
@@ -62,6 +69,15 @@ def _load(module: ModuleType) -> Rule:
     severity = getattr(module, "SEVERITY", None)
     if severity not in SEVERITIES:
         raise RuleDefinitionError(f"{rule_id}: SEVERITY must be one of {SEVERITIES}")
+    equivalents = getattr(module, "EQUIVALENTS", {})
+    if not all(
+        isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+        for ids in equivalents.values()
+    ):
+        raise RuleDefinitionError(f"{rule_id}: EQUIVALENTS values must be lists of rule ids")
+    presets = getattr(module, "PRESETS", None)
+    if not isinstance(presets, tuple) or not presets or not set(presets) <= set(PRESET_NAMES):
+        raise RuleDefinitionError(f"{rule_id}: PRESETS must name one or more of {PRESET_NAMES}")
     return Rule(
         id=rule_id,
         severity=severity,
@@ -69,7 +85,8 @@ def _load(module: ModuleType) -> Rule:
         doc=parse_doc(module.__doc__ or ""),
         options=dict(getattr(module, "OPTIONS", {})),
         opt_in=bool(getattr(module, "OPT_IN", False)),
-        equivalents=dict(getattr(module, "EQUIVALENTS", {})),
+        equivalents={k: tuple(v) for k, v in equivalents.items()},
+        presets=presets,
         engine=bool(getattr(module, "ENGINE", False)),
     )
 

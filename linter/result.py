@@ -291,5 +291,9 @@ def _rule_from(d: dict[str, Any]) -> Rule:
         doc=doc,
         options=dict(d.get("options") or {}),
         opt_in=bool(d.get("opt_in")),
-        equivalents=dict(d.get("equivalents") or {}),
+        equivalents={
+            k: tuple(v.split() if isinstance(v, str) else v)  # saved by an older pgpreflight
+            for k, v in (d.get("equivalents") or {}).items()
+        },
+        presets=tuple(d.get("presets") or ("guide",)),
     )

@@ -4,6 +4,10 @@ so a `--` inside a string literal never counts).
     -- pgpreflight: ignore[rule-a, rule-b] reason     (this statement: same line or just above)
     -- pgpreflight: ignore-file[rule-a] reason        (the whole file)
     -- squawk-ignore rule-x                            (squawk's comment, mapped to our rules)
+    -- safety-assured:start ... -- safety-assured:end  (diesel-guard's block: every rule, for
+                                                         the statements between the two lines;
+                                                         never reported as unused, it also serves
+                                                         diesel-guard's own checks)
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ _IGNORE = re.compile(
     r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?P<reason>.*)$", re.I | re.S
 )
 _SQUAWK = re.compile(r"^--\s*squawk-ignore(?P<file>-file)?\b\s*(?P<rules>.*)$", re.I)
+_ASSURED = re.compile(r"^--\s*safety-assured\s*:\s*(?P<edge>start|end)\b", re.I)
 # Directives that are not suppressions but belong to other features.
 OTHER_DIRECTIVES = ("query",)
 
@@ -36,13 +41,19 @@ class Suppression:
     # Lines of the statement it applies to; None for file-level ones.
     target: tuple[int, int] | None = None
     used: set[str] = field(default_factory=set)
+    # a `safety-assured` block: every rule, on the lines from its start comment to its end
+    block: bool = False
 
     @property
     def line(self) -> int:
         return self.source.lines.position(self.offset)[0]
 
     def covers(self, finding: Finding, our_rules: set[str]) -> bool:
-        if finding.path != self.source.display or finding.rule not in our_rules:
+        if finding.path != self.source.display:
+            return False
+        if self.block:
+            return self.target is not None and self.target[0] <= finding.line <= self.target[1]
+        if finding.rule not in our_rules:
             return False
         if self.file_level:
             return True
@@ -123,7 +134,35 @@ def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression
                 continue
             return offset if offset < len(text) else None
 
+    block_start: int | None = None
     for start, end in spans:
+        edge = _ASSURED.match(source.text[start:end].strip())
+        if edge and edge.group("edge").lower() == "start":
+            if block_start is not None:
+                found.append(_unclosed(source, block_start, "starts again before its end"))
+            block_start = start
+            continue
+        if edge:
+            if block_start is None:
+                found.append(
+                    Suppression(
+                        source,
+                        start,
+                        (),
+                        "",
+                        False,
+                        malformed="'safety-assured:end' without a 'safety-assured:start' before it",
+                    )
+                )
+                continue
+            lines = (source.lines.position(block_start)[0], source.lines.position(start)[0])
+            found.append(
+                Suppression(
+                    source, block_start, (), "safety-assured", False, target=lines, block=True
+                )
+            )
+            block_start = None
+            continue
         sup = _parse_comment(source, start, end)
         if sup is None:
             continue
@@ -137,4 +176,10 @@ def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression
                 if code is not None:
                     sup.target = statement_lines(source.lines.position(code)[0])
         found.append(sup)
+    if block_start is not None:
+        found.append(_unclosed(source, block_start, "has no 'safety-assured:end'"))
     return found
+
+
+def _unclosed(source: SourceFile, offset: int, what: str) -> Suppression:
+    return Suppression(source, offset, (), "", False, malformed=f"'safety-assured:start' {what}")

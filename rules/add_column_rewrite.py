@@ -17,6 +17,12 @@ ALTER TABLE orders ADD COLUMN total_cents bigint;
 -- fill it with a trigger for new rows and a batched backfill for old ones, in later migrations
 ```
 
+## Differences from squawk
+squawk's adding-field-with-default reports any non-constant default; this rule reports the ADD
+COLUMN forms that rewrite whatever the default (GENERATED ... STORED, serial, identity), on tables
+that existed before the migration (a table created earlier in the same section is empty). Volatile
+defaults are add-column-volatile-default.
+
 ## References
 - https://www.postgresql.org/docs/current/ddl-generated-columns.html
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
@@ -37,13 +43,18 @@ from pgpreflight.linter.names import short
 ID = "add-column-rewrite"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E11", "strong_migrations": "add_column_generated_stored"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-field-with-default"],
+    "eugene": ["E11"],
+    "strong_migrations": ["add_column_generated_stored"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AddColumn):
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             coldef = cmd.def_
             if not isinstance(coldef, ast.ColumnDef):

@@ -24,6 +24,12 @@ ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
 ALTER TABLE orders ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
 ```
 
+## Differences from squawk
+Volatility is looked up per function (now() and other STABLE functions do not rewrite from
+PostgreSQL 11; clock_timestamp(), random(), gen_random_uuid() do), and the `pg-version` decides
+whether a constant default rewrites; tables created earlier in the same section are empty and not
+reported. GENERATED columns are add-column-rewrite.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 - https://www.postgresql.org/docs/current/xfunc-volatility.html
@@ -44,13 +50,17 @@ from pgpreflight.linter.volatility import VOLATILE, volatile_functions, volatili
 ID = "add-column-volatile-default"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "adding-field-with-default", "strong_migrations": "add_column_default"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-field-with-default"],
+    "strong_migrations": ["add_column_default"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_AddColumn):
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             coldef = cmd.def_
             if not isinstance(coldef, ast.ColumnDef):

@@ -48,7 +48,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "attach-partition-without-check"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def _has_validated_check(ctx: Context, table: str) -> bool:
@@ -70,7 +71,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 ):
                     continue
                 part = relation_name(cmd.def_.name)
-                if not ctx.facts.existing(part) or _has_validated_check(ctx, part):
+                if not ctx.facts.existing(part, stmt) or _has_validated_check(ctx, part):
                     continue
                 yield ctx.finding(
                     stmt,

@@ -61,7 +61,8 @@ OPTIONS: dict[str, object] = {
     "user-type": "uuid",
     "users-table": "",
 }
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _NOW = {"now()", "pg_catalog.now()", "CURRENT_TIMESTAMP", "transaction_timestamp()"}
 

@@ -22,6 +22,9 @@ CREATE TABLE countries (
 );
 ```
 
+## Differences from squawk
+Same scope as ban-char-field.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-character.html
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
@@ -40,7 +43,8 @@ from pgpreflight.linter.names import short
 ID = "char-type"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-char-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-char-field"]}
+PRESETS = ("guide",)
 
 # format_type() prints char, char(n), bpchar and character as character(n); the one-byte
 # internal type "char" prints as char and is left alone.

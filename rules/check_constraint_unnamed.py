@@ -44,7 +44,8 @@ ID = "check-constraint-unnamed"
 SEVERITY = "info"
 OPT_IN = True
 OPTIONS: dict[str, object] = {"kinds": ["check"]}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _PREFIX = {"check": "ck", "unique": "uq", "foreign key": "fk", "primary key": "pk", "exclude": "ex"}
 _KINDS = {

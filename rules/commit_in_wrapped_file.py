@@ -21,6 +21,11 @@ Use instead:
 CREATE INDEX CONCURRENTLY IF NOT EXISTS users_locale_idx ON users (locale);
 ```
 
+## Differences from squawk
+Split from squawk's transaction-nesting: this rule reports COMMIT/ROLLBACK in a file the runner
+wraps (per the convention's directives and `transaction`), nested-transaction reports BEGIN inside
+an open transaction. A squawk-ignore of transaction-nesting silences both.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-commit.html
 """
@@ -41,7 +46,8 @@ OPTIONS: dict[str, object] = {}
 # golang-migrate sends a file as one multi-statement query: an implicit transaction that the
 # file's own BEGIN/COMMIT replace cleanly, so explicit transaction control is normal there.
 _HONOURS_BEGIN = {"golang-migrate"}
-EQUIVALENTS = {"squawk": "transaction-nesting"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["transaction-nesting"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -37,7 +37,8 @@ from pgpreflight.linter.migration import Migration
 ID = "concurrent-index-corruption-risk"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"strong_migrations": "add_index_corruption"}
+EQUIVALENTS: dict[str, list[str]] = {"strong_migrations": ["add_index_corruption"]}
+PRESETS = ("guide", "safety")
 EXAMPLE_CONFIG = {"pg-version": "14.2"}
 
 

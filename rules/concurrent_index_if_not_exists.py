@@ -41,7 +41,8 @@ ID = "concurrent-index-if-not-exists"
 SEVERITY = "info"
 OPT_IN = True
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

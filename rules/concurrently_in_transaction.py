@@ -22,6 +22,11 @@ Use instead:
 CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
 ```
 
+## Differences from squawk
+Besides CREATE INDEX CONCURRENTLY it covers DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY
+and VACUUM, and it knows which runners wrap a file (goose NO TRANSACTION, dbmate transaction:false,
+Flyway's detection), where squawk relies on its assume-in-transaction setting.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
 """
@@ -39,7 +44,8 @@ from pgpreflight.linter.notransaction import how_to_leave_transaction
 ID = "concurrently-in-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-concurrent-index-creation-in-transaction"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-concurrent-index-creation-in-transaction"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

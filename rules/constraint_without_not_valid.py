@@ -24,6 +24,10 @@ ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
 ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;
 ```
 
+## Differences from squawk
+Tables created earlier in the same section are not reported (squawk skips tables created in the
+same file too), and a DOWN statement restoring what its UP dropped is left to the DOWN rules.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
@@ -42,18 +46,19 @@ from pgpreflight.linter.names import relation_name, short
 ID = "constraint-without-not-valid"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "constraint-missing-not-valid adding-foreign-key-constraint",
-    "eugene": "E1",
-    "strong_migrations": "add_foreign_key",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["constraint-missing-not-valid", "adding-foreign-key-constraint"],
+    "eugene": ["E1"],
+    "strong_migrations": ["add_foreign_key"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):

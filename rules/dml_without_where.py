@@ -37,7 +37,8 @@ from pgpreflight.linter.provenance import made_by_migration, reverts_up, table_e
 ID = "dml-without-where"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -48,7 +49,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.whereClause is not None or node.relation is None:
                 continue
             table = relation_name(node.relation)
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, table_exists(table), name=table):
                 continue

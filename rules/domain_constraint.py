@@ -18,6 +18,11 @@ Use instead:
 ALTER TABLE orders ADD CONSTRAINT ck_orders_amount_positive CHECK (amount > 0) NOT VALID;
 ```
 
+## Differences from squawk
+Merges squawk's two domain rules; ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID is not reported,
+and constraints written into CREATE DOMAIN are info (cheap now, hard to change later) rather than
+banned.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-alterdomain.html
 """
@@ -37,7 +42,10 @@ from pgpreflight.linter.names import list_name, short
 ID = "domain-constraint"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-alter-domain-with-add-constraint ban-create-domain-with-constraint"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["ban-alter-domain-with-add-constraint", "ban-create-domain-with-constraint"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -81,7 +89,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             else:
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
-            tables = [t for t in domain_tables(schema, domain) if ctx.facts.existing(t)]
+            tables = [t for t in domain_tables(schema, domain) if ctx.facts.existing(t, stmt)]
             if schema is not None and schema.type(domain) is not None and not tables:
                 continue  # the model knows the domain and no existing table uses it
             on = (

@@ -6,7 +6,12 @@ forgets a column, recreates an index under another name or drops a table that UP
 rolling back leaves production in a state that no migration describes: the next deploy of the
 same UP fails ("column already exists"), or code written for the old schema meets a different one.
 pgpreflight applies UP and then DOWN to its schema model and compares the result with the model
-before UP, object by object. Enum values are a special case: PostgreSQL cannot remove a value
+before UP, object by object, and reports the differences in one finding per migration (a
+deliberate one-way migration is one decision, suppressed once).
+
+Extensions are shared by the whole database: one that UP creates with `IF NOT EXISTS` may have
+been there before, so a DOWN leaving it in place is right, and a DOWN dropping it is reported
+as a warning of its own (it can break objects other migrations or applications created on it). Enum values are a special case: PostgreSQL cannot remove a value
 from an enum, so a DOWN cannot revert `ALTER TYPE ... ADD VALUE` except by recreating the type.
 
 ## Example
@@ -47,6 +52,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pglast import ast
+from pglast.enums import ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, Section, Statement
@@ -55,7 +61,8 @@ from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 ID = "down-does-not-revert"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"enum-values": True, "failing-statements": True}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 # Unmodelled statements that may change any object: after one, the model cannot judge DOWN.
 _OPAQUE = ("DoStmt",)
@@ -84,14 +91,71 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     up_changes = {
         (d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)
     }
+    shared = _extensions_if_missing(migration.up)
+    found: list[tuple[Statement | Section, str, str]] = []
     for difference in diff(ctx.schema_before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
+        if difference.object_type == "extension" and difference.name in shared:
+            continue  # left in place on purpose: other objects may use it
         if _only_validated(difference, ctx.schema_before, after_down):
             continue
         message, hint = _describe(difference, up_changes)
-        at = _locate(difference, after_down, migration, down, up_changes)
-        yield ctx.finding(at, message, hint=hint)
+        found.append((_locate(difference, after_down, migration, down, up_changes), message, hint))
+    if found:
+        yield _one_finding(ctx, found)
+    yield from _shared_extensions_dropped(ctx, down, shared)
+
+
+def _shared_extensions_dropped(ctx: Context, down: Section, shared: set[str]) -> Iterator[Finding]:
+    """DOWN dropping an extension UP only created if missing: a warning of its own, since the
+    extension may have been there before and other objects may depend on it."""
+    assert ctx.schema_before is not None
+    for stmt, node in down.of(ast.DropStmt):
+        if node.removeType != ObjectType.OBJECT_EXTENSION:
+            continue
+        names = [str(getattr(o, "sval", o)) for o in node.objects or ()]
+        dropped = [n for n in names if n in shared and n not in ctx.schema_before.extensions]
+        if dropped:
+            yield ctx.finding(
+                stmt,
+                f"DOWN drops extension {', '.join(dropped)} that UP only created if missing: it "
+                "may have been there before, and other objects may use it",
+                hint="leave shared extensions in place in DOWN",
+                severity="warning" if ctx.severity == "error" else ctx.severity,
+            )
+
+
+_LISTED = 5  # differences named in the message; the rest are counted
+
+
+def _one_finding(ctx: Context, found: list[tuple[Statement | Section, str, str]]) -> Finding:
+    """One finding per migration, at its first difference: a deliberate one-way migration is one
+    decision to review (and suppress), not fifty."""
+    at, message, hint = min(found, key=lambda f: _position(f[0]))
+    if len(found) == 1:
+        return ctx.finding(at, message, hint=hint)
+    listed = "; ".join(m.removeprefix("DOWN ") for _, m, _ in found[:_LISTED])
+    more = f"; and {len(found) - _LISTED} more" if len(found) > _LISTED else ""
+    return ctx.finding(
+        at,
+        f"DOWN does not revert {len(found)} changes of UP: it {listed}{more}",
+        hint="undo each of them in DOWN, or say in a suppression that the migration is one-way",
+    )
+
+
+def _position(at: Statement | Section) -> tuple[int, int]:
+    """Sort key: UP before DOWN, then file position."""
+    kind = at.section if isinstance(at, Statement) else at.kind
+    offset = at.offset if isinstance(at, Statement) else at.start
+    return (kind != "up", offset)
+
+
+def _extensions_if_missing(up: Section) -> set[str]:
+    """Extensions UP creates with IF NOT EXISTS: shared, maybe there before, kept by DOWN."""
+    return {
+        str(node.extname) for _stmt, node in up.of(ast.CreateExtensionStmt) if node.if_not_exists
+    }
 
 
 def _only_validated(d: SchemaDifference, before: SchemaModel, after: SchemaModel) -> bool:

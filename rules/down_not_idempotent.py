@@ -1,33 +1,30 @@
 """DOWN statement fails when run twice or after a partial UP: add IF EXISTS / IF NOT EXISTS.
 
 ## Why is this bad?
-A rollback runs when something already went wrong: UP may have stopped half way (a file run
-without a transaction, a `CREATE INDEX CONCURRENTLY` that failed), or someone ran part of DOWN by
-hand. A DOWN written as `DROP INDEX idx_x` then fails on the first object that is not there, and
-the rest of the rollback never runs. `DROP ... IF EXISTS`, `DROP COLUMN IF EXISTS` and
-`CREATE ... IF NOT EXISTS` make the rollback safe to re-run, which is what the guide expects of a
-rollback plan (and of seeds: idempotent).
+A rollback runs when something already went wrong. When DOWN runs without a transaction (goose
+`NO TRANSACTION`, dbmate `transaction:false`, `DROP INDEX CONCURRENTLY`, `transaction = "none"`)
+and stops half way, the statements before the failure stay done: re-running DOWN then fails on
+the first object that is already gone (`DROP INDEX idx_x`), and the rest of the rollback never
+runs without someone editing it by hand. `DROP ... IF EXISTS`, `DROP COLUMN IF EXISTS` and
+`CREATE ... IF NOT EXISTS` make such a rollback safe to re-run. A DOWN that runs in one
+transaction is not reported: a failure rolls all of it back, so it re-runs from the start.
 
 ## Example
 ```sql
--- UP
-CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
-CREATE INDEX idx_tags_name ON tags (name);
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY idx_tags_name ON tags (name);
 
--- DOWN
-DROP INDEX idx_tags_name;
-DROP TABLE tags;
+-- migrate:down transaction:false
+DROP INDEX CONCURRENTLY idx_tags_name;
 ```
 
 Use instead:
 ```sql
--- UP
-CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
-CREATE INDEX idx_tags_name ON tags (name);
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_tags_name ON tags (name);
 
--- DOWN
-DROP INDEX IF EXISTS idx_tags_name;
-DROP TABLE IF EXISTS tags;
+-- migrate:down transaction:false
+DROP INDEX CONCURRENTLY IF EXISTS idx_tags_name;
 ```
 
 ## Options
@@ -48,7 +45,8 @@ from pgpreflight.linter.migration import Migration
 ID = "down-not-idempotent"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {"check-create": True}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _DROPPABLE = {
     ObjectType.OBJECT_TABLE: "TABLE",
@@ -72,6 +70,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         return
     check_create = bool(ctx.options.get("check-create", True))
     for statement in migration.down.statements:
+        if ctx.facts.of(statement).in_transaction:
+            continue  # a failure rolls the whole DOWN back: it re-runs from the start
         node = statement.node
         match node:
             case ast.DropStmt(missing_ok=False) if node.removeType in _DROPPABLE:

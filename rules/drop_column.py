@@ -22,6 +22,10 @@ Use instead:
 ALTER TABLE users DROP COLUMN legacy_token;
 ```
 
+## Differences from squawk
+A column the same migration added, and a DOWN dropping what its UP added, are not reported: only
+data that existed before is lost.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -46,7 +50,11 @@ from pgpreflight.linter.provenance import (
 ID = "drop-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["ban-drop-column"],
+    "strong_migrations": ["remove_column"],
+}
+PRESETS = ("guide", "safety")
 
 
 def _dependants(ctx: Context, stmt: Statement, table: str, column: str) -> str:
@@ -68,7 +76,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropColumn):
             column = str(cmd.name)
-            if ctx.table_is_new(table) and stmt.section == "up":
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, column_exists(table, column), name=column):
                 continue

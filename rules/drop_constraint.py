@@ -22,6 +22,10 @@ Use instead:
 ALTER TABLE orders ADD CONSTRAINT orders_total_nonneg CHECK (total >= 0) NOT VALID;
 ```
 
+## Differences from squawk
+A constraint the same migration added, one replaced under the same name, and DOWN reverting its UP
+are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -48,7 +52,8 @@ from pgpreflight.linter.provenance import (
 ID = "drop-constraint"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-constraint"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-constraint"]}
+PRESETS = ("guide", "safety")
 
 _KIND = {
     "p": "primary key",
@@ -138,7 +143,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropConstraint):
             name = str(cmd.name)
-            if ctx.table_is_new(table) and stmt.section == "up":
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, constraint_exists(table, name), name=name):
                 continue

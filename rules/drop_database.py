@@ -16,6 +16,9 @@ Use instead:
 DROP TABLE IF EXISTS analytics_scratch;
 ```
 
+## Differences from squawk
+Same scope as ban-drop-database.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropdatabase.html
 """
@@ -32,7 +35,8 @@ from pgpreflight.linter.migration import Migration
 ID = "drop-database"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-database"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-database"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

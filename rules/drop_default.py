@@ -21,6 +21,9 @@ Use instead:
 ALTER TABLE users ALTER COLUMN status DROP DEFAULT;
 ```
 
+## Differences from squawk
+Defaults the same migration set, and DOWN reverting its UP, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -40,7 +43,8 @@ from pgpreflight.linter.provenance import reverts_up
 ID = "drop-default"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-default"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-default"]}
+PRESETS = ("guide",)
 
 
 def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bool:
@@ -70,9 +74,13 @@ def _set_again(section: Section, stmt: Statement, table: str, column: str) -> bo
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_ColumnDefault):
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
-            before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            before = (
+                ctx.schema_before.table(ctx.facts.name_before(table, stmt))
+                if ctx.schema_before is not None
+                else None
+            )
             after = ctx.schema_after.table(table) if ctx.schema_after is not None else None
             if cmd.def_ is not None:
                 continue  # SET DEFAULT

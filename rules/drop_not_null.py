@@ -20,6 +20,9 @@ Use instead:
 ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL;
 ```
 
+## Differences from squawk
+Columns added in the same migration, and DOWN reverting its UP's SET NOT NULL, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -38,15 +41,20 @@ from pgpreflight.linter.provenance import reverts_up
 ID = "drop-not-null"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-not-null"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-not-null"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, table, cmd in section.alter_commands(AlterTableType.AT_DropNotNull):
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
-            before = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            before = (
+                ctx.schema_before.table(ctx.facts.name_before(table, stmt))
+                if ctx.schema_before is not None
+                else None
+            )
             column = str(cmd.name)
             if reverts_up(ctx, stmt, "column", column, table):
                 continue

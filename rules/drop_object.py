@@ -22,6 +22,10 @@ Use instead:
 DROP FUNCTION set_updated_at();
 ```
 
+## Differences from squawk
+One rule for squawk's seven ban-drop-* rules on non-table objects; objects the same migration
+created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/ddl-depend.html
 """
@@ -48,10 +52,18 @@ from pgpreflight.linter.schema import SchemaModel
 ID = "drop-object"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "ban-drop-type ban-drop-view ban-drop-function ban-drop-sequence ban-drop-extension "
-    "ban-drop-domain ban-drop-trigger"
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": [
+        "ban-drop-type",
+        "ban-drop-view",
+        "ban-drop-function",
+        "ban-drop-sequence",
+        "ban-drop-extension",
+        "ban-drop-domain",
+        "ban-drop-trigger",
+    ],
 }
+PRESETS = ("guide", "safety")
 
 OT = ObjectType
 _WORD = {

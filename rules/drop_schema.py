@@ -18,6 +18,9 @@ Use instead:
 DROP VIEW IF EXISTS reporting.daily_totals;
 ```
 
+## Differences from squawk
+Schemas the same migration created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropschema.html
 """
@@ -36,7 +39,8 @@ from pgpreflight.linter.provenance import made_by_migration, model_before, rever
 ID = "drop-schema"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-schema"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-schema"]}
+PRESETS = ("guide", "safety")
 
 
 def _contents(ctx: Context, stmt: Statement, schema: str) -> str:

@@ -20,6 +20,9 @@ Use instead:
 DROP TABLE legacy_events;
 ```
 
+## Differences from squawk
+Tables the same migration (or its UP, for a DOWN) created are not reported: no data existed.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-droptable.html
 """
@@ -39,7 +42,8 @@ from pgpreflight.linter.provenance import made_by_migration, model_before, rever
 ID = "drop-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-drop-table"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-drop-table"]}
+PRESETS = ("guide", "safety")
 
 
 def _what_goes(ctx: Context, stmt: Statement, name: str, cascade: bool) -> str:

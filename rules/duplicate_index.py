@@ -50,7 +50,8 @@ from pgpreflight.linter.schema import Index
 ID = "duplicate-index"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def _redundant(small: Index, big: Index) -> bool:

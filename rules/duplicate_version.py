@@ -45,7 +45,8 @@ from pgpreflight.linter.migration import Migration
 ID = "duplicate-version"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:

@@ -38,7 +38,8 @@ from pgpreflight.linter.migration import Migration
 ID = "dynamic-sql-not-analysed"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

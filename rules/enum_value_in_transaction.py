@@ -41,7 +41,8 @@ from pgpreflight.linter.names import list_name, short
 ID = "enum-value-in-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 class _Literals(Visitor):

@@ -16,6 +16,10 @@ Use instead:
 ALTER TYPE order_status ADD VALUE 'packed' AFTER 'paid';
 ```
 
+## Differences from squawk
+Same trigger as require-enum-value-ordering, at info level: for an enum whose order means nothing
+an appended value is fine, so this is a prompt to think, not an error.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertype.html
 - https://www.postgresql.org/docs/current/datatype-enum.html
@@ -34,7 +38,8 @@ from pgpreflight.linter.names import list_name, short
 ID = "enum-value-order"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-enum-value-ordering"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-enum-value-ordering"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

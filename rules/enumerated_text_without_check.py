@@ -60,7 +60,8 @@ OPTIONS: dict[str, object] = {
         "*_role",
     ],
 }
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _TEXT = re.compile(r"^(text|citext|character varying(\(\d+\))?|character(\(\d+\))?)$")
 

@@ -41,14 +41,18 @@ from pgpreflight.linter.names import relation_name, short
 ID = "exclusion-constraint"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E8", "strong_migrations": "add_exclusion_constraint"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "eugene": ["E8"],
+    "strong_migrations": ["add_exclusion_constraint"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
                 if (

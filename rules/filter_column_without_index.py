@@ -41,7 +41,8 @@ from pgpreflight.linter.migration import Migration
 ID = "filter-column-without-index"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:

@@ -10,6 +10,9 @@ to check for references (under a lock, once per parent row: a cascade over thous
 thousands of sequential scans), and the joins the foreign key exists for cannot use an index. It
 is invisible while the child table is small and becomes an outage when it is not.
 
+A partial index whose predicate only leaves out rows with a NULL key (`WHERE parent_id IS NOT
+NULL`, common on optional foreign keys) covers the key: the lookup `parent_id = $1` implies it.
+
 ## Example
 ```sql
 CREATE TABLE comments (
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast, enums, parse_sql
 from pglast.enums import ConstrType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
@@ -47,12 +51,42 @@ from pgpreflight.linter.schema import FOREIGN_KEY, Index
 ID = "foreign-key-without-index"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
+
+
+def _keeps_every_key(predicate: str, columns: tuple[str, ...]) -> bool:
+    """The partial index's WHERE only drops rows whose key is NULL (`fk IS NOT NULL`, ANDed over
+    key columns): the lookup `fk = $1` implies it, and the planner uses the index."""
+    try:
+        where = parse_sql(f"SELECT WHERE {predicate}")[0].stmt.whereClause  # type: ignore[union-attr]
+    except Exception:  # pglast.parser.ParseError; a predicate the model could not deparse
+        return False
+    terms = (
+        list(where.args or ())
+        if isinstance(where, ast.BoolExpr) and where.boolop == enums.BoolExprType.AND_EXPR
+        else [where]
+    )
+    for term in terms:
+        fields = getattr(term.arg, "fields", None) if isinstance(term, ast.NullTest) else None
+        if not (
+            isinstance(term, ast.NullTest)
+            and term.nulltesttype == enums.NullTestType.IS_NOT_NULL
+            and isinstance(term.arg, ast.ColumnRef)
+            and fields is not None
+            and len(fields) == 1
+            and getattr(fields[0], "sval", None) in columns
+        ):
+            return False
+    return True
 
 
 def _covers(index: Index, columns: tuple[str, ...]) -> bool:
-    """The index can find the rows of one key value: its leading plain columns are the key's."""
-    if index.predicate is not None or len(index.elements) < len(columns):
+    """The index can find the rows of one key value: its leading plain columns are the key's,
+    and a partial index's predicate keeps every row with a non-NULL key."""
+    if index.predicate is not None and not _keeps_every_key(index.predicate, columns):
+        return False
+    if len(index.elements) < len(columns):
         return False
     if index.method not in ("btree", "hash") or (index.method == "hash" and len(columns) > 1):
         return False

@@ -19,6 +19,10 @@ Use instead:
 CREATE INDEX idx_inscricoes_status ON inscricoes (status);
 ```
 
+## Differences from squawk
+Same limit (63 bytes, not characters), read from the scanner's tokens, so a long string literal is
+not an identifier.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
 """
@@ -35,7 +39,8 @@ from pgpreflight.linter.migration import Migration
 ID = "identifier-too-long"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "identifier-too-long"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["identifier-too-long"]}
+PRESETS = ("guide",)
 
 LIMIT = 63
 

@@ -61,7 +61,8 @@ OPTIONS: dict[str, object] = {
     "check-patterns": ["ck_<table>_*", "chk_<table>_*", "<table>_*check"],
     "exclude-patterns": ["ex_<table>_*", "<table>_*excl"],
 }
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _CONSTRAINTS = {
     ConstrType.CONSTR_PRIMARY: ("primary key", "primary-key-patterns"),

@@ -43,7 +43,8 @@ from pgpreflight.linter.migration import Migration
 ID = "invalid-migration-filename"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _VERSION_FIRST = re.compile(r"^\d")
 

@@ -44,7 +44,8 @@ from pgpreflight.linter.migration import Migration
 ID = "invalid-plpgsql-body"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def _language(node: ast.CreateFunctionStmt) -> str:

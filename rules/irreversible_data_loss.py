@@ -66,7 +66,8 @@ from pgpreflight.linter.schema.names import format_type
 ID = "irreversible-data-loss"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _HINT = (
     "keep a backup of the data, or deprecate first and drop in a later release; "

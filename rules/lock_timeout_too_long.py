@@ -41,7 +41,8 @@ from pgpreflight.linter.migration import Migration
 ID = "lock-timeout-too-long"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {"max": "10s"}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

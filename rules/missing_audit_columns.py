@@ -53,7 +53,8 @@ OPTIONS: dict[str, object] = {
     "columns": ["created_at", "updated_at", "created_by", "updated_by"],
     "exempt": ["schema_migrations"],
 }
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def _definition(name: str) -> str:

@@ -32,7 +32,8 @@ from pgpreflight.linter.migration import Migration
 ID = "missing-down-section"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _HOW = {
     "golang-migrate": "add a '{stem}.down.sql' file beside it that reverts every UP statement",

@@ -4,11 +4,16 @@ The table is judged as it is at the end of the migration, so an `ALTER TABLE ...
 later in the same file counts. Partitions are judged through their partitioned table.
 
 ## Why is this bad?
-Without a primary key nothing stops duplicate rows, and there is no reliable way to address one
-row: the application updates or deletes several rows where it meant one, ORMs refuse or guess,
-and logical replication (and tools built on it, such as zero-downtime upgrades and CDC) cannot
-replicate UPDATE or DELETE on the table: they fail with `cannot update table ... because it does
-not have a replica identity`.
+Without a primary key (or a UNIQUE key on NOT NULL columns) nothing stops duplicate rows, and
+there is no reliable way to address one row: the application updates or deletes several rows
+where it meant one, ORMs refuse or guess. And logical replication (and tools built on it, such as
+zero-downtime upgrades and CDC) cannot replicate UPDATE or DELETE on the table: they fail with
+`cannot update table ... because it does not have a replica identity`.
+
+A table whose UNIQUE index covers NOT NULL columns only (no expression, no WHERE) does prevent
+duplicates and identifies each row: it is reported as a warning, because replication still
+needs that index named as the replica identity (`ALTER TABLE ... REPLICA IDENTITY USING INDEX`),
+which the simplest fix makes unnecessary (`ADD PRIMARY KEY USING INDEX`).
 
 ## Example
 ```sql
@@ -42,11 +47,13 @@ from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.schema import Index, Table
 
 ID = "missing-primary-key"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -67,6 +74,18 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             continue  # dropped again, renamed, IF NOT EXISTS on an existing table, or a partition
         if table.primary_key is not None:
             continue
+        key = _unique_not_null(table)
+        if key is not None:
+            yield ctx.finding(
+                stmt,
+                f"table {short(table.qualified_name)} has no primary key: its unique index "
+                f"{key.name} prevents duplicates, but logical replication cannot apply UPDATE or "
+                "DELETE until it is the replica identity",
+                hint=f"ALTER TABLE {short(table.qualified_name)} ADD PRIMARY KEY USING INDEX "
+                f"{key.name}",
+                severity="warning" if ctx.severity == "error" else ctx.severity,
+            )
+            continue
         yield ctx.finding(
             stmt,
             f"table {short(table.qualified_name)} has no primary key: duplicate rows cannot be "
@@ -74,3 +93,19 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             hint="add id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
             "or a PRIMARY KEY on its natural key",
         )
+
+
+def _unique_not_null(table: Table) -> Index | None:
+    """A UNIQUE index on plain NOT NULL columns, no WHERE: it could be the primary key."""
+    for index in table.indexes.values():
+        columns = [e.column for e in index.elements]
+        if (
+            index.unique
+            and index.predicate is None
+            and columns
+            and all(
+                c is not None and c in table.columns and table.columns[c].not_null for c in columns
+            )
+        ):
+            return index
+    return None

@@ -40,7 +40,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "multiple-alter-table"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "W12"}
+EQUIVALENTS: dict[str, list[str]] = {"eugene": ["W12"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -48,7 +49,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         by_table: dict[str, list[tuple[Statement, bool]]] = {}
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             locks = [
                 lk for lk in ctx.facts.locks(stmt) if lk.table == table and blocks_writes(lk.mode)

@@ -25,6 +25,10 @@ ALTER TABLE users ADD COLUMN locale text;
 ALTER TABLE users ADD COLUMN tz text;
 ```
 
+## Differences from squawk
+Split from squawk's transaction-nesting (see commit-in-wrapped-file); it knows whether the runner
+already opened a transaction.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-begin.html
 """
@@ -45,7 +49,8 @@ OPTIONS: dict[str, object] = {}
 # golang-migrate sends a file as one multi-statement query: an implicit transaction that the
 # file's own BEGIN/COMMIT replace cleanly, so explicit transaction control is normal there.
 _HONOURS_BEGIN = {"golang-migrate"}
-EQUIVALENTS = {"squawk": "transaction-nesting"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["transaction-nesting"]}
+PRESETS = ("guide", "safety")
 
 _BEGIN = (K.TRANS_STMT_BEGIN, K.TRANS_STMT_START)
 _END = (K.TRANS_STMT_COMMIT, K.TRANS_STMT_ROLLBACK)

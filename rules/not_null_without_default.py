@@ -26,6 +26,10 @@ CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 ALTER TABLE orders ADD COLUMN channel text NOT NULL DEFAULT 'web';
 ```
 
+## Differences from squawk
+Only tables that existed before the migration (from the history) are reported, and a table emptied
+earlier in the migration is exempt; a NOT NULL column on a table created in the same file is fine.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
@@ -47,7 +51,8 @@ ID = "not-null-without-default"
 # table, so the deploy fails (this rule absorbed issue 4's "ADD COLUMN NOT NULL without DEFAULT").
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "adding-required-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["adding-required-field"]}
+PRESETS = ("guide", "safety")
 
 
 def _needs_value(node: ast.ColumnDef) -> bool:
@@ -81,7 +86,7 @@ def _emptied_before(migration: Migration, stmt: Statement, table: str) -> bool:
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for fact in ctx.facts.columns:
-        if fact.action != "add column" or ctx.table_is_new(fact.table):
+        if fact.action != "add column" or ctx.table_is_new(fact.table, fact.stmt):
             continue
         if serial_base(fact.node.typeName) if fact.node.typeName is not None else None:
             continue  # filled from its sequence

@@ -48,7 +48,8 @@ from pgpreflight.linter.schema import Domain
 ID = "nullable-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {"allow": ["deleted_at"]}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -40,7 +40,8 @@ from pgpreflight.linter.migration import Migration
 ID = "out-of-order-migration"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 # The examples run as a changed-only run against a main branch holding this migration.
 EXAMPLE_CONFIG = {"_merged": ["202401151000__create_users.sql"]}
 

@@ -22,6 +22,16 @@ Use instead:
 CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);
 ```
 
+## Options
+- `all-integer-columns` (default false): report every `integer` and `smallint` column, keys or
+  not, as squawk's prefer-bigint-over-int and prefer-bigint-over-smallint do.
+
+## Differences from squawk
+squawk reports every `integer`/`smallint` column; by default this rule reports keys only (the
+columns whose values grow with the table's row count, where running out is an outage), and the
+foreign keys whose type does not match the `bigint` they reference, which squawk cannot see.
+Turn on `all-integer-columns` for squawk's behaviour.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT
 """
@@ -40,8 +50,11 @@ from pgpreflight.linter.names import qualified, relation_name, short
 
 ID = "prefer-bigint-keys"
 SEVERITY = "warning"
-OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-bigint-over-int prefer-bigint-over-smallint"}
+OPTIONS: dict[str, object] = {"all-integer-columns": False}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["prefer-bigint-over-int", "prefer-bigint-over-smallint"],
+}
+PRESETS = ("guide",)
 
 _SMALL = {
     "int4": "integer",
@@ -101,6 +114,7 @@ def _table_constraints(node: Any) -> list[ast.Constraint]:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
+    every_column = bool(ctx.options["all-integer-columns"])
     for stmt, node in migration.up.of(ast.CreateStmt, ast.AlterTableStmt):
         table_cons = _table_constraints(node)
         pk_cols = {
@@ -136,6 +150,15 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             refs = [(c, 0) for c in cons if c.contype == ConstrType.CONSTR_FOREIGN]
             if name in fk_cols:
                 refs.append(fk_cols[name])
+            if every_column and not refs:
+                yield ctx.finding(
+                    stmt,
+                    f"column {short(table)}.{name} is {small}: values past "
+                    f"{'2,147,483,647' if small == 'integer' else '32,767'} fail",
+                    node=col,
+                    hint=f"declare {name} bigint unless its range is bounded by design",
+                )
+                continue
             for con, index in refs:
                 target = _ref_type(ctx, stmt, con, index)
                 pktable = con.pktable

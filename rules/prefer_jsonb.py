@@ -36,7 +36,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "prefer-jsonb"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E3", "strong_migrations": "add_column_json"}
+EQUIVALENTS: dict[str, list[str]] = {"eugene": ["E3"], "strong_migrations": ["add_column_json"]}
+PRESETS = ("guide",)
 
 
 def _is_json(type_name: Any) -> bool:

@@ -26,6 +26,10 @@ DROP INDEX CONCURRENTLY IF EXISTS users_locale_idx;
 CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);
 ```
 
+## Differences from squawk
+Only reports files that run without a transaction, where a half-applied file must be re-runnable;
+in a transaction a failure rolls everything back and IF [NOT] EXISTS only hides drift.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
 """
@@ -44,7 +48,8 @@ from pgpreflight.linter.names import relation_name
 ID = "prefer-robust-statements"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-robust-stmts"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-robust-stmts"]}
+PRESETS = ("guide",)
 
 _NEUTRAL = (
     ast.VariableSetStmt,

@@ -23,6 +23,10 @@ CREATE TABLE cities (
 );
 ```
 
+## Differences from squawk
+Info severity: varchar(n) is a length check the team may want; the hint is text with a CHECK, which
+can be changed without a rewrite.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-character.html
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_varchar.28n.29_by_default
@@ -41,7 +45,8 @@ from pgpreflight.linter.names import short
 ID = "prefer-text-over-varchar"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-text-field"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-text-field"]}
+PRESETS = ("guide",)
 
 _VARCHAR = re.compile(r"^character varying\((\d+)\)(\[\])?$")
 

@@ -34,7 +34,8 @@ from pgpreflight.linter.migration import Migration
 ID = "psql-meta-command"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

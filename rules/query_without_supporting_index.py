@@ -58,7 +58,8 @@ from pgpreflight.linter.migration import Migration
 ID = "query-without-supporting-index"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def check_history(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:

@@ -41,7 +41,8 @@ from pgpreflight.linter.migration import Migration
 ID = "quoted-identifier"
 SEVERITY = "info"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _NOT_QUERIED = (

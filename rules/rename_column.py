@@ -19,6 +19,9 @@ ALTER TABLE users ADD COLUMN full_name text;
 -- deploy code writing both columns, backfill in batches, switch reads, drop "name" later
 ```
 
+## Differences from squawk
+Columns the same migration added, and DOWN reverting its UP's rename, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -38,7 +41,11 @@ from pgpreflight.linter.provenance import column_exists, made_by_migration
 ID = "rename-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-column", "strong_migrations": "rename_column"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["renaming-column"],
+    "strong_migrations": ["rename_column"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -50,7 +57,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             table = relation_name(node.relation)
             old, new = str(node.subname), str(node.newname)
-            if stmt.section == "up" and ctx.table_is_new(table):
+            if ctx.table_is_new(table, stmt):
                 continue
             if made_by_migration(ctx, stmt, column_exists(table, old)):
                 continue

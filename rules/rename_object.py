@@ -20,6 +20,10 @@ Use instead:
 CREATE VIEW daily_revenue AS SELECT * FROM daily_totals;
 ```
 
+## Differences from squawk
+Covers the objects squawk's renaming-object does, plus enum values; objects the same migration
+created are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-alterview.html
 """
@@ -41,7 +45,8 @@ from pgpreflight.linter.schema import SchemaModel
 ID = "rename-object"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-object"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["renaming-object"]}
+PRESETS = ("guide", "safety")
 
 OT = ObjectType
 _WORD = {

@@ -22,6 +22,9 @@ ALTER TABLE customers RENAME TO clients;
 CREATE VIEW customers AS SELECT * FROM clients;
 ```
 
+## Differences from squawk
+Tables the same migration created, and DOWN reverting its UP's rename, are not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html
 """
@@ -41,7 +44,11 @@ from pgpreflight.linter.provenance import made_by_migration, table_exists
 ID = "rename-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "renaming-table", "strong_migrations": "rename_table"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["renaming-table"],
+    "strong_migrations": ["rename_table"],
+}
+PRESETS = ("guide", "safety")
 
 
 def _compat_view_follows(section: Section, old: str, after: int) -> bool:

@@ -20,6 +20,11 @@ Use instead:
 ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
 ```
 
+## Differences from squawk
+The `pg-version` decides: from PostgreSQL 14 it is an error with DETACH ... CONCURRENTLY as the
+fix; before 14, where no concurrent form exists, a warning to detach in a quiet window with a short
+lock_timeout.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
 """
@@ -40,14 +45,15 @@ from pgpreflight.linter.notransaction import outside_transaction_hint
 ID = "require-concurrent-detach"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-concurrent-partition-detach"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
                 if (

@@ -30,6 +30,10 @@ CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);
 CREATE INDEX idx_orders_customer_id ON orders (customer_id);
 ```
 
+## Differences from squawk
+Tables created earlier in the same section (from the history, not only this file) are exempt; ON
+ONLY a partitioned table is catalog-only and not reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
 - https://www.postgresql.org/docs/current/explicit-locking.html
@@ -50,23 +54,32 @@ from pgpreflight.linter.notransaction import outside_transaction_hint
 ID = "require-concurrent-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "require-concurrent-index-creation",
-    "eugene": "E6",
-    "strong_migrations": "add_index",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-concurrent-index-creation"],
+    "eugene": ["E6"],
+    "strong_migrations": ["add_index"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.IndexStmt):
             table = relation_name(node.relation)
-            if node.concurrent or not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if (
+                node.concurrent
+                or not ctx.facts.existing(table, stmt)
+                or not ctx.facts.forward(stmt)
+            ):
                 continue
             name = node.idxname or "index"
             unique = "UNIQUE " if node.unique else ""
             t = short(table)
-            model = ctx.schema_before.table(table) if ctx.schema_before is not None else None
+            model = (
+                ctx.schema_before.table(ctx.facts.name_before(table, stmt))
+                if ctx.schema_before is not None
+                else None
+            )
             partitioned = model is None or model.partition_by is not None
             if node.relation is not None and not node.relation.inh and partitioned:
                 continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart

@@ -22,6 +22,10 @@ SET lock_timeout = '2s';
 DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;
 ```
 
+## Differences from squawk
+Indexes on tables created in the same migration, and DOWN dropping what its UP created, are not
+reported.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-dropindex.html
 """
@@ -42,7 +46,11 @@ from pgpreflight.linter.notransaction import outside_transaction_hint
 ID = "require-concurrent-index-drop"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-concurrent-index-deletion", "strong_migrations": "remove_index"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-concurrent-index-deletion"],
+    "strong_migrations": ["remove_index"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -54,7 +62,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 or not ctx.facts.forward(stmt)
             ):
                 continue
-            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table, stmt)]
             if stmt.section == "up":
                 # an index created earlier in this UP is not in production yet
                 locks = [lk for lk in locks if lk.table not in ctx.facts.created_indexes]

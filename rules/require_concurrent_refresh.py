@@ -36,14 +36,15 @@ from pgpreflight.linter.names import relation_name, short
 ID = "require-concurrent-refresh"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.RefreshMatViewStmt):
             view = relation_name(node.relation)
-            if node.concurrent or node.skipData or not ctx.facts.existing(view):
+            if node.concurrent or node.skipData or not ctx.facts.existing(view, stmt):
                 continue
             yield ctx.finding(
                 stmt,

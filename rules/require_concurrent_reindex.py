@@ -19,6 +19,10 @@ Use instead:
 REINDEX INDEX CONCURRENTLY idx_orders_customer_id;
 ```
 
+## Differences from squawk
+The hint follows `pg-version`: REINDEX CONCURRENTLY from PostgreSQL 12, the CREATE INDEX
+CONCURRENTLY / DROP / RENAME recipe before; tables created in the same migration are exempt.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
 """
@@ -38,7 +42,8 @@ from pgpreflight.linter.notransaction import outside_transaction_hint
 ID = "require-concurrent-reindex"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-concurrent-reindex"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -46,7 +51,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         for stmt, node in section.of(ast.ReindexStmt):
             if any(getattr(p, "defname", "") == "concurrently" for p in node.params or ()):
                 continue
-            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table)]
+            locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table, stmt)]
             target = (
                 short(relation_name(node.relation))
                 if node.relation is not None

@@ -11,6 +11,11 @@ created in the same migration are not reported. A FOREIGN KEY declared in CREATE
 existing referenced table too, and is reported with its name. One finding per UP or DOWN section,
 on its first unguarded statement, counts the others: one `SET` at the top fixes them all.
 
+The timeout may come from outside the file: the runner's connection (say so with
+`runner-lock-timeout = "2s"` in the configuration), or the role or database the runner connects
+as (`ALTER ROLE migrator SET lock_timeout = '2s'` or `ALTER DATABASE ... SET` in an earlier
+migration, which the rule sees in the history). Such statements are not reported.
+
 ## Example
 ```sql
 ALTER TABLE orders ADD COLUMN note text;
@@ -21,6 +26,12 @@ Use instead:
 SET lock_timeout = '2s';
 ALTER TABLE orders ADD COLUMN note text;
 ```
+
+## Differences from squawk
+squawk's require-timeout-settings asks for both timeouts in every file; this rule only reports
+sections that take a lock blocking traffic on an existing table, and knows the runner's and the
+role's settings: a file that creates tables or only builds indexes concurrently needs no `SET`
+(statement_timeout is the separate rule require-statement-timeout).
 
 ## References
 - https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
@@ -40,7 +51,11 @@ from pgpreflight.linter.migration import Migration, Statement
 ID = "require-lock-timeout"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-timeout-settings", "eugene": "E9"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-timeout-settings", "require-lock-timeout"],
+    "eugene": ["E9"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -20,6 +20,11 @@ SET statement_timeout = '5s';
 ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0);
 ```
 
+## Differences from squawk
+squawk's require-timeout-settings asks for both timeouts in every file; this rule asks for
+statement_timeout only before statements that hold a lock blocking traffic for long (rewrites,
+scans, index builds) on existing tables.
+
 ## References
 - https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
 """
@@ -37,7 +42,10 @@ from pgpreflight.linter.migration import Migration, Statement
 ID = "require-statement-timeout"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "require-timeout-settings"}
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["require-timeout-settings", "require-statement-timeout"],
+}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -25,6 +25,9 @@ CREATE TABLE tags (
 );
 ```
 
+## Differences from squawk
+Same advice (identity columns, or uuid keys).
+
 ## References
 - https://www.postgresql.org/docs/current/sql-createtable.html (GENERATED ... AS IDENTITY)
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial
@@ -43,7 +46,8 @@ from pgpreflight.linter.schema.names import serial_base
 ID = "serial-column"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-identity"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-identity"]}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -27,6 +27,10 @@ ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;
 ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
 ```
 
+## Differences from squawk
+From PostgreSQL 12 a validated CHECK (col IS NOT NULL), earlier in the history or the file, makes
+SET NOT NULL skip the scan, and is not reported; squawk reports every SET NOT NULL.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
 """
@@ -46,11 +50,12 @@ from pgpreflight.linter.names import relation_name, short
 ID = "set-not-null-without-check"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "adding-not-nullable-field",
-    "eugene": "E2",
-    "strong_migrations": "change_column_null",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["adding-not-nullable-field"],
+    "eugene": ["E2"],
+    "strong_migrations": ["change_column_null"],
 }
+PRESETS = ("guide", "safety")
 
 
 def _is_not_null_check(con: ast.Constraint, column: str) -> bool:
@@ -93,7 +98,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         statements = list(section.all_statements())
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             schema = ctx.schema_before if stmt.section == "up" else ctx.schema_after
             for cmd in node.cmds or ():
@@ -104,7 +109,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     continue
                 column = str(cmd.name)
                 if ctx.pg_version >= (12,) and (
-                    has_not_null_check(schema, table, column)
+                    has_not_null_check(schema, ctx.facts.name_before(table, stmt), column)
                     or _checked_earlier(statements, stmt, table, column)
                 ):
                     continue

@@ -43,7 +43,8 @@ from pgpreflight.linter.names import short
 ID = "statement-after-access-exclusive"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"eugene": "E4"}
+EQUIVALENTS: dict[str, list[str]] = {"eugene": ["E4"]}
+PRESETS = ("guide", "safety")
 
 _DML = (ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 

@@ -25,5 +25,6 @@ from __future__ import annotations
 ID = "suppression-without-reason"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 ENGINE = True

@@ -37,7 +37,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "table-rewrite-option"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _WHAT = {
     AlterTableType.AT_SetLogged: "SET LOGGED",
@@ -51,7 +52,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd) or cmd.subtype not in _WHAT:

@@ -25,6 +25,9 @@ CREATE TABLE events (
 );
 ```
 
+## Differences from squawk
+Same scope as prefer-timestamptz, for CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-datetime.html
 - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29
@@ -42,7 +45,8 @@ from pgpreflight.linter.names import short
 ID = "timestamp-without-time-zone"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "prefer-timestamptz"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-timestamptz"]}
+PRESETS = ("guide",)
 
 
 def _without_zone(type_text: str) -> bool:

@@ -43,7 +43,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "trigger-on-existing-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _TRIGGER_CMDS = {
     AlterTableType.AT_EnableTrig,
@@ -81,7 +82,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 what = "DISABLE TRIGGER ALL (foreign-key checks included)"
         else:
             continue
-        if not ctx.facts.existing(table):
+        if not ctx.facts.existing(table, stmt):
             continue
         timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
         if timeout is not None and timeout > 0 and "ALL" not in what:

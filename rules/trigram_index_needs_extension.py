@@ -37,7 +37,8 @@ from pgpreflight.linter.names import relation_name, short
 ID = "trigram-index-needs-extension"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"installed": []}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _TRIGRAM_OPCLASSES = {"gin_trgm_ops", "gist_trgm_ops"}
 

@@ -17,6 +17,10 @@ Use instead:
 DELETE FROM audit_log WHERE created_at < now() - interval '1 year';
 ```
 
+## Differences from squawk
+squawk bans TRUNCATE ... CASCADE only; this rule reports any TRUNCATE of a table that existed
+before the migration (the rows are gone either way), naming what CASCADE reaches.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-truncate.html
 """
@@ -36,7 +40,8 @@ from pgpreflight.linter.provenance import model_before
 ID = "truncate-table"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {"squawk": "ban-truncate-cascade"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-truncate-cascade"]}
+PRESETS = ("guide", "safety")
 
 
 def _cascade_reach(ctx: Context, stmt: Statement, tables: list[str]) -> list[str]:
@@ -61,7 +66,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.TruncateStmt):
             tables = [relation_name(r) for r in node.relations or ()]
-            existing = [t for t in tables if not (stmt.section == "up" and ctx.table_is_new(t))]
+            existing = [t for t in tables if not ctx.table_is_new(t, stmt)]
             if not existing:
                 continue
             names = ", ".join(f"'{short(t)}'" for t in existing)

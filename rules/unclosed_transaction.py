@@ -21,6 +21,9 @@ ALTER TABLE users ADD COLUMN locale text;
 COMMIT;
 ```
 
+## Differences from squawk
+Same scope; a file the runner wraps itself is judged with the runner's transaction.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-commit.html
 """
@@ -41,7 +44,8 @@ OPTIONS: dict[str, object] = {}
 # golang-migrate sends a file as one multi-statement query: an implicit transaction that the
 # file's own BEGIN/COMMIT replace cleanly, so explicit transaction control is normal there.
 _HONOURS_BEGIN = {"golang-migrate"}
-EQUIVALENTS = {"squawk": "ban-uncommitted-transaction"}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-uncommitted-transaction"]}
+PRESETS = ("guide", "safety")
 EXAMPLE_CONFIG = {"transaction": "none"}
 
 

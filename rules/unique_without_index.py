@@ -23,6 +23,10 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_users_email ON users (email);
 ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email;
 ```
 
+## Differences from squawk
+Tables created earlier in the same section are exempt; ADD ... USING INDEX of an index built
+concurrently is the fix.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
 """
@@ -42,17 +46,18 @@ from pgpreflight.linter.notransaction import outside_transaction_hint
 ID = "unique-without-index"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "disallowed-unique-constraint adding-serial-primary-key-field",
-    "eugene": "E7",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["disallowed-unique-constraint", "adding-serial-primary-key-field"],
+    "eugene": ["E7"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     for section in migration.sections():
         for stmt, node in section.of(ast.AlterTableStmt):
             table = relation_name(node.relation)
-            if not ctx.facts.existing(table) or not ctx.facts.forward(stmt):
+            if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
             t = short(table)
             for cmd in node.cmds or ():

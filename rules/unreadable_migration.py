@@ -33,7 +33,8 @@ from pgpreflight.linter.migration import Migration
 ID = "unreadable-migration"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 # Examples hold escapes (\xe3) that the example runner writes as raw bytes.
 EXAMPLE_ENCODING = "latin-1"
 

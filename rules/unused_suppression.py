@@ -27,5 +27,6 @@ from __future__ import annotations
 ID = "unused-suppression"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 ENGINE = True

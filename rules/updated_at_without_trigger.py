@@ -57,7 +57,8 @@ ID = "updated-at-without-trigger"
 SEVERITY = "info"
 OPT_IN = True
 OPTIONS: dict[str, object] = {"column": "updated_at"}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

@@ -49,7 +49,8 @@ from pgpreflight.linter.schema.names import nodes_of
 ID = "uuid-default-needs-extension"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {"installed": []}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {}
+PRESETS = ("guide", "safety")
 
 _UUID_OSSP = {
     "uuid_generate_v1",

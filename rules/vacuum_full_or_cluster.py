@@ -19,6 +19,11 @@ Use instead:
 VACUUM (ANALYZE) orders;
 ```
 
+## Differences from squawk
+squawk's prefer-repack points at pg_repack; this rule reports VACUUM FULL and CLUSTER on tables
+that existed before the migration (the same hazard) and leaves reclaiming space online (pg_repack,
+pg_squeeze) to an operator, outside migrations.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-vacuum.html
 - https://www.postgresql.org/docs/current/sql-cluster.html
@@ -38,7 +43,8 @@ from pgpreflight.linter.names import short
 ID = "vacuum-full-or-cluster"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS: dict[str, str] = {}
+EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-repack"]}
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -59,7 +65,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             )
             continue
         for lk in locks:
-            if not ctx.facts.existing(lk.table):
+            if not ctx.facts.existing(lk.table, stmt):
                 continue
             yield ctx.finding(
                 stmt,

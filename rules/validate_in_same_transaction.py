@@ -22,6 +22,11 @@ ALTER TABLE orders ADD CONSTRAINT ck_orders_total CHECK (total >= 0) NOT VALID;
 ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_total;
 ```
 
+## Differences from squawk
+Reports VALIDATE only when it runs in the same transaction as the NOT VALID constraint it validates
+(then the NOT VALID bought nothing); squawk's constraint-missing-not-valid reports it in the same
+file.
+
 ## References
 - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
 """
@@ -40,10 +45,11 @@ from pgpreflight.linter.names import relation_name, short
 ID = "validate-in-same-transaction"
 SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
-EQUIVALENTS = {
-    "squawk": "constraint-missing-not-valid",
-    "strong_migrations": "validate_foreign_key",
+EQUIVALENTS: dict[str, list[str]] = {
+    "squawk": ["constraint-missing-not-valid"],
+    "strong_migrations": ["validate_foreign_key"],
 }
+PRESETS = ("guide", "safety")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -63,7 +69,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     added[(table, str(cmd.def_.conname))] = (stmt, cmd.def_)
                 elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
                     earlier = added.get((table, str(cmd.name)))
-                    if earlier is None or not ctx.facts.existing(table):
+                    if earlier is None or not ctx.facts.existing(table, stmt):
                         continue
                     if (
                         not ctx.facts.same_transaction(earlier[0], stmt)

@@ -65,4 +65,4 @@ def test_example_sarif_validates_against_the_official_schema() -> None:
     )
     doc = json.loads((GOLDEN / "assist-move-assist.sarif.sarif").read_text())
     jsonschema.validate(doc, schema)
-    assert len(doc["runs"][0]["results"]) == 10
+    assert len(doc["runs"][0]["results"]) == 13

@@ -169,3 +169,30 @@ def test_do_block_in_down_is_not_judged(tmp_path: Path) -> None:
 
 def test_missing_or_empty_down_is_left_to_other_rules(tmp_path: Path) -> None:
     assert messages("-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n", tmp_path) == []
+
+
+def test_a_one_way_migration_is_one_finding_listing_the_differences(tmp_path: Path) -> None:
+    columns = "".join(f"ALTER TABLE oficinas ADD COLUMN c{i} text;\n" for i in range(7))
+    sql = f"-- UP\nSELECT 1;\n{columns}DROP INDEX idx_x;\n-- DOWN\nSELECT 1;\n"
+    found = messages(sql, tmp_path)
+    assert len(found) == 1
+    line, section, message = found[0]
+    assert (line, section) == (3, "up")
+    assert message.startswith("DOWN does not revert 8 changes of UP: it leaves column oficinas.c0")
+    assert message.endswith("; and 3 more")
+
+
+def test_extension_created_if_missing_may_stay_but_not_be_dropped(tmp_path: Path) -> None:
+    up = "-- UP\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+    assert messages(up + "-- DOWN\nSELECT 1;\n", tmp_path / "kept") == []
+    dropped = messages(up + "-- DOWN\nDROP EXTENSION IF EXISTS pg_trgm;\n", tmp_path / "dropped")
+    assert dropped == [
+        (
+            4,
+            "down",
+            "DOWN drops extension pg_trgm that UP only created if missing: it may have been "
+            "there before, and other objects may use it",
+        )
+    ]
+    plain = messages("-- UP\nCREATE EXTENSION pg_trgm;\n-- DOWN\nSELECT 1;\n", tmp_path / "p")
+    assert plain == [(2, "up", "DOWN leaves extension pg_trgm that UP added")]

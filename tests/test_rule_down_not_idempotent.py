@@ -10,6 +10,7 @@ RULE = "down-not-idempotent"
 
 
 def found(sql: str, tmp_path: Path, **config: object) -> list[tuple[int, str]]:
+    config.setdefault("transaction", "none")
     return [(f.line, f.message) for f in lint_findings(sql, RULE, tmp_path, **config)]
 
 
@@ -48,7 +49,7 @@ def test_each_non_repeatable_down_statement_is_reported(tmp_path: Path) -> None:
 
 
 def test_findings_start_at_the_statement(tmp_path: Path) -> None:
-    findings = lint_findings(SQL, RULE, tmp_path)
+    findings = lint_findings(SQL, RULE, tmp_path, transaction="none")
     assert {(f.line, f.column, f.section) for f in findings if f.line == 7} == {(7, 1, "down")}
 
 
@@ -62,3 +63,12 @@ def test_up_section_is_not_judged(tmp_path: Path) -> None:
         found("-- UP\nDROP TABLE t;\n-- DOWN\nCREATE TABLE IF NOT EXISTS t (id int);\n", tmp_path)
         == []
     )
+
+
+def test_down_in_a_transaction_is_not_reported(tmp_path: Path) -> None:
+    """A failure rolls the whole DOWN back, so a re-run starts from a clean slate."""
+    assert found(SQL, tmp_path / "a", transaction="per-file") == []
+    explicit = "-- UP\nCREATE TABLE t (id int);\n-- DOWN\nBEGIN;\nDROP TABLE t;\nCOMMIT;\n"
+    assert found(explicit, tmp_path / "b") == []
+    goose = "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n-- +goose Down\nDROP TABLE t;\n"
+    assert [line for line, _ in found(goose, tmp_path / "c", transaction="per-file")] == [5]

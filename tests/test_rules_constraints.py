@@ -264,3 +264,16 @@ def test_not_null_without_default_after_the_table_is_emptied(tmp_path: Path) -> 
         ("not-null-without-default", 7, 33),
         ("not-null-without-default", 8, 30),
     ]
+
+
+def test_unique_not_null_key_is_a_warning_naming_the_replica_identity(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE a (code text NOT NULL, CONSTRAINT a_code_key UNIQUE (code));\n"
+        "CREATE TABLE b (code text, UNIQUE (code));\n"  # NULLs may repeat: no key
+        "CREATE TABLE c (code text NOT NULL);\nCREATE UNIQUE INDEX c_code ON c (code) "
+        "WHERE code <> '';\n"  # partial: not a key
+    )
+    findings = lint_findings(sql, "missing-primary-key", tmp_path)
+    assert [(f.line, f.severity) for f in findings] == [(1, "warning"), (2, "error"), (3, "error")]
+    assert "its unique index a_code_key prevents duplicates" in findings[0].message
+    assert findings[0].hint == "ALTER TABLE a ADD PRIMARY KEY USING INDEX a_code_key"

@@ -436,3 +436,18 @@ def test_objects_created_inside_a_do_block_are_new(tmp_path: Path) -> None:
         "END $$;"
     )
     assert found(change(up), tmp_path, ["drop-table", "rename-table"]) == [("drop-table", 5)]
+
+
+def test_backfill_is_judged_on_null_columns_the_migration_added(tmp_path: Path) -> None:
+    """`IS NULL` matches every row only on a column just added without a default."""
+    ddl = "ALTER TABLE users ADD COLUMN locale text;\n"
+    cases = {
+        "UPDATE users SET locale = 'pt' WHERE name IS NULL;": [],  # existing column: a filter
+        "UPDATE users SET locale = 'pt' WHERE locale IS NOT NULL;": [],  # matches no row
+        "UPDATE users SET locale = 'pt';": [("backfill-with-ddl", 4)],
+    }
+    for i, (update, expected) in enumerate(cases.items()):
+        assert found(change(ddl + update), tmp_path / str(i), "backfill-with-ddl") == expected
+    with_default = "ALTER TABLE users ADD COLUMN locale text DEFAULT 'en';\n"
+    update = "UPDATE users SET locale = 'pt' WHERE locale IS NULL;"
+    assert found(change(with_default + update), tmp_path / "d", "backfill-with-ddl") == []

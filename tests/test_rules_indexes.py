@@ -37,13 +37,14 @@ def test_fk_reported_at_the_constraint_unless_an_index_leads_with_it(tmp_path: P
         ");\n"
         "CREATE INDEX idx_comments_editor ON comments (editor_id) WHERE editor_id IS NOT NULL;\n"
         "CREATE INDEX idx_comments_lower ON comments ((reviewer_id + 0));\n"
+        "CREATE INDEX idx_comments_recent ON comments (reviewer_id) WHERE id > 1000;\n"
     )
     findings = lint_findings(sql, "foreign-key-without-index", tmp_path)
-    # post_id leads the UNIQUE index, user_id is second in it;
-    # the partial and the expression index do not count
+    # post_id leads the UNIQUE index, user_id is second in it; the partial index that keeps
+    # every non-NULL editor_id counts, the expression index and the one that drops some keys
+    # (WHERE id > 1000) do not
     assert at(findings) == [
         ("foreign-key-without-index", 7, 29),
-        ("foreign-key-without-index", 8, 22),
         ("foreign-key-without-index", 9, 24),
     ]
     assert findings[0].message == (
@@ -264,3 +265,14 @@ def test_duplicate_index_reports_once_naming_the_closest_twin(tmp_path: Path) ->
     assert [(f.line, f.message) for f in findings] == [
         (5, "index idx_t_a (a) duplicates idx_t_a_c (a, c) and 1 more on t")
     ]
+
+
+def test_fk_partial_index_on_non_null_keys_counts_for_composite_keys(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE p (a int, b int, PRIMARY KEY (a, b));\n"
+        "CREATE TABLE c (id bigint PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES p);\n"
+        "CREATE INDEX ix ON c (b, a) WHERE a IS NOT NULL AND b IS NOT NULL;\n"
+    )
+    assert lint_findings(sql, "foreign-key-without-index", tmp_path / "ok") == []
+    partial = sql.replace("AND b IS NOT NULL", "AND id > 0")
+    assert len(lint_findings(partial, "foreign-key-without-index", tmp_path / "no")) == 1

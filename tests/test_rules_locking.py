@@ -207,9 +207,27 @@ def test_type_change_of_unknown_column_is_a_warning(tmp_path: Path) -> None:
     assert [f.severity for f in found] == ["warning"]
 
 
-def test_type_change_with_using_always_rewrites(tmp_path: Path) -> None:
-    sql = ORDERS + "ALTER TABLE orders ALTER COLUMN note TYPE text USING note::text;\n"
-    assert ids(lint_findings(sql, "column-type-rewrite", tmp_path)) == ["column-type-rewrite"]
+@pytest.mark.parametrize(
+    ("change", "rewrites"),
+    [
+        # USING that only restates the conversion: the types decide (varchar -> text is free)
+        ("note TYPE text USING note::text", False),
+        ("note TYPE text USING note", False),
+        ("note TYPE text USING orders.note::text", False),
+        # USING that computes something rewrites, whatever the types
+        ("note TYPE text USING lower(note)", True),
+        ("note TYPE text USING note::varchar(10)::text", True),
+        ("total TYPE numeric(12,2) USING total * 100", True),
+        # a restated conversion between types that are not binary compatible still rewrites
+        ("customer_id TYPE text USING customer_id::text", True),
+    ],
+)
+def test_type_change_with_using_rewrites_only_when_it_computes(
+    tmp_path: Path, change: str, rewrites: bool
+) -> None:
+    sql = ORDERS + f"ALTER TABLE orders ALTER COLUMN {change};\n"
+    found = ids(lint_findings(sql, "column-type-rewrite", tmp_path))
+    assert found == (["column-type-rewrite"] if rewrites else [])
 
 
 # ------------------------------------------------------------------ transaction boundaries
@@ -667,3 +685,48 @@ def test_partitioned_table_index_recipe(tmp_path: Path) -> None:
     )
     found = lint_findings(sql, "require-concurrent-index", tmp_path)
     assert [f.line for f in found] == [1] and "ON ONLY m" in (found[0].hint or "")
+
+
+LOCKING = (
+    "-- file: 202401010000__base.sql\nCREATE TABLE orders (id bigint PRIMARY KEY);\n"
+    "-- file: 202401030000__change.sql\nALTER TABLE orders ADD COLUMN note text;\n"
+)
+
+
+def test_lock_timeout_set_by_the_runner_is_honoured(tmp_path: Path) -> None:
+    assert ids(lint_findings(LOCKING, "require-lock-timeout", tmp_path / "a")) == [
+        "require-lock-timeout"
+    ]
+    quiet = lint_findings(LOCKING, "require-lock-timeout", tmp_path / "b", runner_lock_timeout="2s")
+    assert quiet == []
+    with pytest.raises(Exception, match="runner-lock-timeout"):
+        make_config(tmp_path, runner_lock_timeout="soon")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "ALTER ROLE migrator SET lock_timeout = '2s';",
+        "ALTER DATABASE app SET lock_timeout TO 2000;",
+        "ALTER ROLE migrator IN DATABASE app SET lock_timeout = '2s';",
+    ],
+)
+def test_lock_timeout_set_on_role_or_database_covers_later_migrations(
+    tmp_path: Path, setting: str
+) -> None:
+    sql = f"-- file: 202401000000__role.sql\n{setting}\n" + LOCKING
+    assert lint_findings(sql, "require-lock-timeout", tmp_path) == []
+
+
+def test_role_setting_reset_later_or_zero_does_not_count(tmp_path: Path) -> None:
+    reset = (
+        "-- file: 202401000000__role.sql\nALTER ROLE migrator SET lock_timeout = '2s';\n"
+        "-- file: 202401020000__reset.sql\nALTER ROLE migrator RESET lock_timeout;\n"
+    )
+    assert ids(lint_findings(reset + LOCKING, "require-lock-timeout", tmp_path / "a")) == [
+        "require-lock-timeout"
+    ]
+    zero = "-- file: 202401000000__role.sql\nALTER DATABASE app SET lock_timeout = 0;\n"
+    assert ids(lint_findings(zero + LOCKING, "require-lock-timeout", tmp_path / "b")) == [
+        "require-lock-timeout"
+    ]

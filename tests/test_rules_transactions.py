@@ -177,6 +177,21 @@ def test_int_keys(tmp_path: Path) -> None:
         ("prefer-bigint-keys", 4),
         ("prefer-bigint-keys", 5),
     ]
+    # squawk's scope: every integer column (n of f), foreign keys that match stay quiet (c)
+    every = lint_findings(
+        sql + "ALTER TABLE a ADD COLUMN qty smallint;\n",
+        "prefer-bigint-keys",
+        tmp_path / "all",
+        rules={"prefer-bigint-keys": {"all-integer-columns": True}},
+    )
+    assert [(f.rule, f.line) for f in every] == [
+        ("prefer-bigint-keys", 1),
+        ("prefer-bigint-keys", 2),
+        ("prefer-bigint-keys", 4),
+        ("prefer-bigint-keys", 5),
+        ("prefer-bigint-keys", 6),
+        ("prefer-bigint-keys", 7),
+    ]
 
 
 def test_json_columns(tmp_path: Path) -> None:

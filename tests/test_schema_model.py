@@ -622,3 +622,48 @@ def test_not_null_written_as_a_table_constraint() -> None:
     )
     assert columns(model, "t") == [("a", "integer", True), ("b", "integer", True)]
     assert not model.unmodelled and not model.table("t").constraints  # type: ignore[union-attr]
+
+
+def test_sequence_rename_follows_the_column_defaults_that_use_it() -> None:
+    model = model_of(
+        "CREATE SEQUENCE s; CREATE TABLE t (id bigint DEFAULT nextval('s'));"
+        "ALTER SEQUENCE s RENAME TO s2; ALTER TABLE s2 RENAME TO s3;"
+    )
+    table = model.table("t")
+    assert table is not None and table.columns["id"].default == "nextval('s3'::regclass)"
+
+
+def test_drop_function_cascade_drops_its_triggers() -> None:
+    model = model_of(
+        "CREATE TABLE t (id int); CREATE FUNCTION app_touch() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW "
+        "EXECUTE PROCEDURE app_touch(); DROP FUNCTION app_touch() CASCADE;"
+    )
+    table = model.table("t")
+    assert table is not None and table.triggers == {} and list(model.problems) == []
+
+
+def test_drop_table_list_drops_them_all_before_judging_dependencies() -> None:
+    model = model_of(
+        "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (a_id int REFERENCES a);"
+        "DROP TABLE a, b;"
+    )
+    assert model.table("a") is None and model.table("b") is None and list(model.problems) == []
+    alone = model_of(
+        "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (a_id int REFERENCES a); DROP TABLE a;"
+    )
+    assert [p.message for p in alone.problems] == [
+        "cannot drop table public.a: constraint b_a_id_fkey on public.b depends on it "
+        "(CASCADE would drop the constraint)"
+    ]
+
+
+def test_named_not_null_constraints_rename_and_drop() -> None:
+    model = model_of(
+        "CREATE TABLE t (id int, a int NOT NULL, CONSTRAINT t_id_nn NOT NULL id);"
+        "ALTER TABLE t RENAME CONSTRAINT t_id_nn TO nn2; ALTER TABLE t DROP CONSTRAINT t_a_not_null;"
+    )
+    table = model.table("t")
+    assert table is not None and list(model.problems) == []
+    assert table.columns["id"].not_null and table.columns["id"].not_null_name == "nn2"
+    assert not table.columns["a"].not_null

@@ -65,7 +65,7 @@ def test_one_squawk_id_maps_to_every_rule_that_names_it(tmp_path: Path) -> None:
     mapped = sorted(
         r.id
         for r in all_rules().values()
-        if "transaction-nesting" in r.equivalents.get("squawk", "").split()
+        if "transaction-nesting" in r.equivalents.get("squawk", ())
     )
     assert mapped == ["commit-in-wrapped-file", "nested-transaction"]
     body = (
@@ -196,9 +196,45 @@ def test_every_squawk_id_we_claim_is_a_real_squawk_rule() -> None:
         "ban-alter-system-options",
         "ban-alter-extension",
     }
-    claimed = {
-        sq
-        for r in all_rules().values()
-        for sq in r.equivalents.get("squawk", "").replace(",", " ").split()
-    }
+    claimed = {sq for r in all_rules().values() for sq in r.equivalents.get("squawk", ())}
     assert claimed <= squawk_rules, sorted(claimed - squawk_rules)
+
+
+def test_safety_assured_block_silences_every_rule_inside_it(tmp_path: Path) -> None:
+    body = (
+        "-- safety-assured:start\n"
+        "ALTER TABLE users DROP COLUMN phone;\n"
+        "DROP TABLE users;\n"
+        "-- safety-assured:end\n"
+        "ALTER TABLE users DROP COLUMN name;\n"
+    )
+    assert found(body, tmp_path) == [("drop-column", 5)]
+
+
+def test_safety_assured_block_unclosed_is_reported_unused_is_not(tmp_path: Path) -> None:
+    unclosed = "-- safety-assured:start\nALTER TABLE users DROP COLUMN phone;\n"
+    assert found(unclosed, tmp_path / "a") == [("malformed-suppression", 1), ("drop-column", 2)]
+    unused = "-- safety-assured:start\nSELECT 1;\n-- safety-assured:end\n"
+    assert found(unused, tmp_path / "b") == []  # it may be there for diesel-guard's checks
+    stray = "-- safety-assured:end\n"
+    assert found(stray, tmp_path / "c") == [("malformed-suppression", 1)]
+
+
+def test_new_squawk_ids_map_to_the_rules_that_cover_them(tmp_path: Path) -> None:
+    squawk = {sq: r.id for r in all_rules().values() for sq in r.equivalents.get("squawk", ())}
+    assert squawk["prefer-repack"] == "vacuum-full-or-cluster"
+    assert squawk["require-concurrent-partition-detach"] == "require-concurrent-detach"
+    assert squawk["require-concurrent-reindex"] == "require-concurrent-reindex"
+    assert squawk["require-lock-timeout"] == "require-lock-timeout"
+    assert squawk["require-statement-timeout"] == "require-statement-timeout"
+    body = "-- squawk-ignore prefer-repack\nVACUUM FULL users;\n"
+    assert lint_findings(BASE + CHANGE + body, ["vacuum-full-or-cluster"], tmp_path) == []
+
+
+def test_every_rule_with_a_squawk_equivalent_says_how_it_differs() -> None:
+    missing = [
+        r.id
+        for r in all_rules().values()
+        if r.equivalents.get("squawk") and not r.doc.sections.get("Differences from squawk")
+    ]
+    assert missing == []

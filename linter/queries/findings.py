@@ -56,7 +56,7 @@ def _enabled(ctx: Context, rule_id: str) -> bool:
     from pgpreflight.linter.registry import all_rules
 
     rule = all_rules().get(rule_id)
-    return rule is not None and ctx.config.is_enabled(rule_id, rule.opt_in)
+    return rule is not None and ctx.config.is_enabled(rule_id, rule.opt_in, rule.presets)
 
 
 def owner(ctx: Context, subcase: str) -> str | None:

@@ -33,6 +33,10 @@ class Column:
     generated: str | None = None
     """Expression of a `GENERATED ALWAYS AS (...) STORED` column."""
     collation: str | None = None
+    # the name given to its NOT NULL constraint (PostgreSQL 18 catalogues NOT NULL as a named
+    # constraint; unnamed, it is `<table>_<column>_not_null`); not compared: a name alone
+    # changes no behaviour
+    not_null_name: str | None = field(default=None, compare=False)
     comment: str | None = field(default=None, compare=False)
     location: Any = field(default=None, compare=False, repr=False)
 
@@ -174,6 +178,17 @@ class Table:
     @property
     def foreign_keys(self) -> list[Constraint]:
         return [c for c in self.constraints.values() if c.kind == FOREIGN_KEY]
+
+    def not_null_constraint(self, name: str) -> Column | None:
+        """The NOT NULL column whose (PostgreSQL 18) constraint is called `name`."""
+        from .names import make_object_name
+
+        for column in self.columns.values():
+            if column.not_null and name == (
+                column.not_null_name or make_object_name(self.name, column.name, "not_null")
+            ):
+                return column
+        return None
 
     def clone(self) -> Table:
         """A copy whose dictionaries can be changed without touching this one."""

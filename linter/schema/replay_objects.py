@@ -270,6 +270,23 @@ class ObjectStatements(TableStatements):
             sequence = self._pop_sequence(key)
             assert sequence is not None
             self._put_sequence(new_key, dataclasses.replace(sequence, name=new))
+            self._follow_sequence_rename(key, new_key)
+
+    def _follow_sequence_rename(self, key: str, new_key: str) -> None:
+        """Defaults name a sequence by its OID (`nextval('s'::regclass)`): after a rename,
+        PostgreSQL shows them with the new name, and so does the model."""
+
+        def shown(k: str) -> str:
+            return k.split(".", 1)[1] if k.startswith(DEFAULT_SCHEMA + ".") else k
+
+        old_default = f"nextval('{shown(key)}'::regclass)"
+        new_default = f"nextval('{shown(new_key)}'::regclass)"
+        for table_key, table in list(self.tables.items()):
+            users = [c for c in table.columns.values() if c.default == old_default]
+            if users:
+                writable = self._writable(table_key)
+                for column in users:
+                    writable.columns[column.name] = dataclasses.replace(column, default=new_default)
 
     def _rename_table(self, key: str, new_key: str) -> None:
         children = self._children(key)
@@ -387,6 +404,10 @@ class ObjectStatements(TableStatements):
     def _rename_constraint(self, key: str, old: str, new: str) -> None:
         table = self._writable(key)
         constraint = table.constraints.get(old)
+        not_null = table.not_null_constraint(old) if constraint is None else None
+        if not_null is not None:
+            table.columns[not_null.name] = dataclasses.replace(not_null, not_null_name=new)
+            return
         if constraint is None:
             self._problem(f"constraint {old} of {key} does not exist")
             return

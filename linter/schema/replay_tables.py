@@ -198,11 +198,13 @@ class TableStatements(ModelState):
         not_null = bool(element.is_not_null)
         default = N.default_text(element.raw_default) if element.raw_default is not None else None
         identity = generated = None
+        not_null_name: str | None = None
         constraints: list[tuple[str, ast.Constraint]] = []
         for constraint in element.constraints or ():
             kind = constraint.contype
             if kind == CT.CONSTR_NOTNULL:
                 not_null = True
+                not_null_name = str(constraint.conname) if constraint.conname else None
             elif kind == CT.CONSTR_NULL:
                 not_null = False
             elif kind == CT.CONSTR_DEFAULT:
@@ -251,6 +253,7 @@ class TableStatements(ModelState):
             identity=identity,
             generated=generated,
             collation=collation,
+            not_null_name=not_null_name if not_null else None,
             location=self._location,
         )
         return column, constraints
@@ -430,11 +433,17 @@ class TableStatements(ModelState):
                 ),
             )
         elif kind == CT.CONSTR_NOTNULL:
-            # `[CONSTRAINT name] NOT NULL column` as a table constraint: before PostgreSQL 18
-            # not-null is a column property, not a named constraint
+            # `[CONSTRAINT name] NOT NULL column` as a table constraint (PostgreSQL 18): a named
+            # constraint that makes the column NOT NULL; renamed and dropped by that name
             for col in N.strings(node.keys) or ([column] if column else []):
                 if col in table.columns:
-                    table.columns[col] = dataclasses.replace(table.columns[col], not_null=True)
+                    current = table.columns[col]
+                    table.columns[col] = dataclasses.replace(
+                        current,
+                        not_null=True,
+                        not_null_name=given
+                        or (current.not_null_name if current.not_null else None),
+                    )
                 else:
                     self._problem(f"column {col} of {table.qualified_name} does not exist")
         else:
@@ -470,14 +479,18 @@ class TableStatements(ModelState):
                 if col in table.columns:
                     table.columns[col] = dataclasses.replace(table.columns[col], not_null=True)
 
-    def _drop_table(self, key: str, *, cascade: bool) -> None:
+    def _drop_table(
+        self, key: str, *, cascade: bool, together: frozenset[str] = frozenset()
+    ) -> None:
+        """`together`: the other relations the same DROP names; PostgreSQL drops them all before
+        judging dependencies, so one depending on another needs no CASCADE."""
         children = self._children(key)
         table = self.tables.pop(key)
         self._owned.discard(key)
         self._relations.pop(key, None)
         for child in children:
             if child in self.tables:
-                self._drop_table(child, cascade=cascade)
+                self._drop_table(child, cascade=cascade, together=together)
         for name in list(table.indexes):
             self._relations.pop(qualify(table.schema, name), None)
             self._index_table.pop(qualify(table.schema, name), None)
@@ -493,30 +506,34 @@ class TableStatements(ModelState):
         for seq_key in self._sequences_of(key):
             self._pop_sequence(seq_key)
         for other, constraint in self.referencing(key):
-            if not cascade:
+            if not cascade and other.qualified_name not in together:
                 self._problem(
                     f"cannot drop table {key}: constraint {constraint.name} on "
                     f"{other.qualified_name} depends on it (CASCADE would drop the constraint)"
                 )
             self._remove_constraint(self._writable(other.qualified_name), constraint.name)
         self._fk_refs.pop(key, None)
-        self._drop_dependent_views(key, cascade=cascade)
+        self._drop_dependent_views(key, cascade=cascade, together=together)
 
-    def _drop_dependent_views(self, key: str, *, cascade: bool) -> None:
-        """Views reading `key` go with it under CASCADE; without it PostgreSQL refuses."""
+    def _drop_dependent_views(
+        self, key: str, *, cascade: bool, together: frozenset[str] = frozenset()
+    ) -> None:
+        """Views reading `key` go with it under CASCADE; without it PostgreSQL refuses (unless
+        the same DROP names the view too)."""
         for view_key, view in list(self.views.items()):
             if key in view.depends_on and view_key in self.views:
-                if not cascade:
+                if not cascade and view_key not in together:
                     self._problem(
                         f"cannot drop {key}: view {view_key} depends on it "
                         "(CASCADE would drop the view)"
                     )
                 del self.views[view_key]
                 self._relations.pop(view_key, None)
-                self._drop_dependent_views(view_key, cascade=cascade)
+                self._drop_dependent_views(view_key, cascade=cascade, together=together)
 
     def _drop_relations(self, node: Any, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        together = frozenset(self._key(*N.split_name(item)) for item in node.objects or ())
         for item in node.objects or ():
             schema, name = N.split_name(item)
             key = self._key(schema, name)
@@ -551,11 +568,11 @@ class TableStatements(ModelState):
                     self._problem(f"{kind} {key} does not exist")
                 continue
             if kind == "table":
-                self._drop_table(key, cascade=cascade)
+                self._drop_table(key, cascade=cascade, together=together)
             elif kind in ("view", "materialized view"):
                 self.views.pop(key, None)
                 self._relations.pop(key, None)
-                self._drop_dependent_views(key, cascade=cascade)
+                self._drop_dependent_views(key, cascade=cascade, together=together)
             elif kind == "sequence":
                 self._pop_sequence(key)
 
@@ -630,6 +647,14 @@ class TableStatements(ModelState):
         elif sub == AT.AT_AddConstraint:
             self._add_constraint_node(table, cmd.def_, None, creating=False)
         elif sub == AT.AT_DropConstraint:
+            not_null = (
+                table.not_null_constraint(col or "") if col not in table.constraints else None
+            )
+            if not_null is not None and not_null.identity is None:
+                table.columns[not_null.name] = dataclasses.replace(
+                    not_null, not_null=False, not_null_name=None
+                )
+                return
             if col not in table.constraints:
                 if not cmd.missing_ok:
                     self._problem(f"constraint {col} of {key} does not exist")
@@ -705,7 +730,7 @@ class TableStatements(ModelState):
             if table.primary_key and column.name in table.primary_key.columns:
                 self._problem(f"column {column.name} is in a primary key")
                 return column
-            return dataclasses.replace(column, not_null=False)
+            return dataclasses.replace(column, not_null=False, not_null_name=None)
         if sub == AT.AT_AddIdentity:
             constraint = cmd.def_
             identity = "always" if constraint.generated_when == "a" else "by default"

@@ -7,6 +7,6 @@ CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 -- DOWN
-DROP EXTENSION IF EXISTS pg_trgm;
-DROP EXTENSION IF EXISTS "uuid-ossp";
-DROP EXTENSION IF EXISTS pgcrypto;
+DROP EXTENSION IF EXISTS pg_trgm; -- [down-does-not-revert] extensões são compartilhadas: podiam existir antes do UP
+DROP EXTENSION IF EXISTS "uuid-ossp"; -- [down-does-not-revert]
+DROP EXTENSION IF EXISTS pgcrypto; -- [down-does-not-revert]
