@@ -676,19 +676,38 @@ class ScratchServer:
                 self._remove_dirs()
 
     def death_report(self) -> str | None:
-        """None while the postmaster runs; once it has died under us, one line for the user:
-        what happened, with the server log's last lines (a killed backend's statement, "No
-        space left on device"), so that the real cause is reported rather than the connection
-        errors and cleanup failures it caused."""
+        """None while the server is sound; once the postmaster died under us, or the server
+        crashed and restarted (a full disk, a killed backend), one line for the user: what
+        happened, with the server log's telling lines, so that the real cause is reported
+        rather than the connection errors and cleanup failures it caused."""
         proc = self._proc
-        if proc is None or self._stopped or proc.poll() is None:
+        if proc is None or self._stopped:
             return None
+        if proc.poll() is None:
+            return self._crash_report()
         code = proc.returncode
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
         tail = [line.strip() for line in self._read_log().splitlines() if line.strip()][-5:]
         return "scratch server terminated unexpectedly ({}){}".format(
             how, "; server log: " + " | ".join(tail) if tail else ""
         )
+
+    def _crash_report(self) -> str | None:
+        """A crash the postmaster survived by restarting, read from the server log."""
+        lines = [line.strip() for line in self._read_log().splitlines() if line.strip()]
+        telling = [
+            line.split(": ", 1)[-1] if "FATAL" in line or "PANIC" in line else line
+            for line in lines
+            if "No space left on device" in line
+            or "PANIC:" in line
+            or "was terminated by signal" in line
+            or "Failed process was running" in line
+        ]
+        if not telling:
+            return None
+        full = any("No space left on device" in line for line in telling)
+        what = "ran out of disk space" if full else "crashed and restarted"
+        return f"scratch server {what}; server log: " + " | ".join(dict.fromkeys(telling[:4]))
 
     def _stop_postmaster(self) -> None:
         proc = self._proc

@@ -18,8 +18,9 @@ ALTER TABLE orders ADD COLUMN total_cents bigint;
 ```
 
 ## Differences from squawk
-squawk's adding-field-with-default reports any non-constant default; this rule reports the ADD
-COLUMN forms that rewrite whatever the default (GENERATED ... STORED, serial, identity), on tables
+squawk's adding-field-with-default reports volatile defaults and stored generated columns (squawk
+2.70 leaves `DEFAULT now()` alone, as this project does); this rule reports the ADD COLUMN forms
+that rewrite whatever the default (GENERATED ... STORED, serial, identity), on tables
 that existed before the migration (a table created earlier in the same section is empty). Volatile
 defaults are add-column-volatile-default.
 

@@ -242,3 +242,82 @@ def test_catalog_names_split_as_postgresql_quotes_them() -> None:
     assert split_name(key) == ["my.table", 'x"y']
     assert join_name(split_name(key)) == key
     assert sql_name("users") == '"users"' and sql_name('"My".t') == '"My"."t"'
+
+
+@pytest.fixture
+def small_disk(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A real size-limited tmpfs (mounting needs root, which CI and these sessions are)."""
+    size = request.param
+    path = Path(tempfile.mkdtemp(prefix="pgpf-disk-", dir="/tmp"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=755", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        path.rmdir()
+        pytest.fail(f"cannot mount a small tmpfs for the full-disk test: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+        path.rmdir()
+
+
+def _check(migrations: Path, tmpdir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["TMPDIR"] = str(tmpdir)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgpreflight.linter",
+            "check",
+            "--quiet",
+            "--no-explain",
+            "--select",
+            "syntax-error",
+            str(migrations),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("small_disk", ["3m"], indirect=True)
+def test_initdb_on_a_full_disk_says_so(small_disk: Path, tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE t;\n"
+    )
+    proc = _check(migrations, small_disk)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert (
+        last.startswith("pgpreflight: error: initdb failed:") and "No space left on device" in last
+    )
+    assert list(small_disk.iterdir()) == []
+
+
+@pytest.mark.parametrize("small_disk", ["80m"], indirect=True)
+def test_disk_filling_up_mid_migration_is_the_reported_error(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE t;\n"
+    )
+    (migrations / "202401020000__fill.sql").write_text(
+        "-- UP\nINSERT INTO t SELECT generate_series(1, 5000000);\n-- DOWN\nDELETE FROM t;\n"
+    )
+    proc = _check(migrations, small_disk)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "scratch server ran out of disk space" in last and "No space left on device" in last
+    assert "while tracing migration 202401020000__fill" in last
+    assert "Traceback" not in proc.stderr
+    assert list(small_disk.iterdir()) == []

@@ -232,13 +232,22 @@ def check_on_server(
 def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
     """Drop the run's databases; while another error is on its way out, a failure here is
     logged below it, never raised instead of it."""
+    left: list[str] = []
     for name in names:
         try:
             server.drop_database(name)
         except PgPreflightError as exc:
             if not failing:
                 raise
-            LOG.warning("cleanup after the error above: %s", exc.message)
+            left.append(name)
+            LOG.debug("cleanup after the error: %s", exc.message)
+    if left:
+        LOG.warning(
+            "cleanup after the error: %d scratch database(s) not dropped (%s); they go with the "
+            "scratch server",
+            len(left),
+            ", ".join(left),
+        )
 
 
 def _libpq_params(server: Any, dbname: str, user: str) -> dict[str, str]:
