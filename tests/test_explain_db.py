@@ -198,9 +198,10 @@ def test_costs_and_projection(evidence: Any) -> None:
 def test_text_line_per_index(evidence: Any) -> None:
     text = evidence.to_text()
     line = next(x for x in text.splitlines() if "idx_pessoas_cidade" in x)
+    # One vocabulary with the HTML ("helps"), buffers first, time as a median with its spread.
     assert re.search(
-        r"idx_pessoas_cidade\s+used\s+buffers [\d,]+ → [\d,]+\s+time [\d.,]+ ms → [\d.,]+"
-        r" ms\s+×[\d,]+",
+        r"idx_pessoas_cidade\s+helps\s+buffers [\d,]+ → [\d,]+ \(×[\d.,]+ fewer\)\s+"
+        r"median time [\d.,]+ ms \([\d.,]+–[\d.,]+ ms\) → [\d.,]+ ms",
         line,
     ), line
     assert (
@@ -408,7 +409,7 @@ def test_check_cli_runs_the_explain_step(tmp_path: Path) -> None:
         "EXPLAIN ANALYZE (median of 1 runs; data: data.sql; synthesised: visitas 500 rows)"
         in proc.stdout
     )
-    assert re.search(r"idx_pessoas_cidade\s+used\s+buffers", proc.stdout), proc.stdout[-2000:]
+    assert re.search(r"idx_pessoas_cidade\s+helps\s+buffers", proc.stdout), proc.stdout[-2000:]
     explain = json.loads((tmp_path / "result.json").read_text())["check"]["explain"]
     assert explain["thresholds"]["misestimate-factor"] == 50
     assert {i["index"] for i in explain["indexes"]} >= {"idx_pessoas_cidade", "idx_pessoas_ativa"}

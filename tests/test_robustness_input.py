@@ -4,6 +4,7 @@ and never a silent pass."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pgpreflight.linter.cli import main
@@ -223,3 +224,56 @@ def test_nineteen_megabyte_statement_is_reported_in_bounded_memory(tmp_path: Pat
     assert peak_kb * 1024 < 10 * size, (
         f"peak {peak_kb // 1024} MB for a {size // 1_000_000} MB file"
     )
+
+
+def test_mutated_saved_results_are_refused_by_path_never_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import copy
+    import json
+    import random
+
+    saved = tmp_path / "result.json"
+    main(
+        [
+            "lint",
+            "--no-cache",
+            str(Path(__file__).parents[1] / "examples" / "assist-move-assist"),
+            "--json",
+            str(saved),
+        ]
+    )
+    data = json.loads(saved.read_text())
+    paths: list[list[Any]] = []
+
+    def walk(value: Any, path: list[Any]) -> None:
+        paths.append(path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, [*path, key])
+        elif isinstance(value, list):
+            for i, item in enumerate(value[:3]):
+                walk(item, [*path, i])
+
+    walk(data, [])
+    rng = random.Random(150)
+    refused = 0
+    for n in range(150):
+        mutated = copy.deepcopy(data)
+        path = rng.choice(paths[1:])
+        parent = mutated
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = rng.choice([None, 1, "x", [], {}, True, [1, 2], {"a": 1}, -5, 1.5])
+        bad = tmp_path / f"m{n}.json"
+        bad.write_text(json.dumps(mutated))
+        capsys.readouterr()
+        code = main(
+            ["report", str(bad), "--html", str(tmp_path / f"m{n}.html"), "--format", "sarif"]
+        )
+        err = capsys.readouterr().err
+        assert code in (0, 1, 2), (path, err)
+        if code == 2:
+            refused += 1
+            assert f"{bad}: not a valid pgpreflight result at $" in err, err
+    assert refused > 20  # most type changes break the schema, and each is named

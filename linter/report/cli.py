@@ -207,7 +207,37 @@ def load(path: Path) -> Any:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from err
+    except RecursionError:
+        raise InputError(f"{path}: not a pgpreflight result: nested too deeply") from None
+    _validate(data, path)
     return RunResult.from_dict(data, origin=str(path))
+
+
+def _validate(data: Any, path: Path) -> None:
+    """Hold a saved result to the published schema (linter/report/result-schema.json) before any
+    renderer reads it: a file edited by hand or by a hostile pull request is refused with the
+    JSON path of its first fault, never rendered into an internal error."""
+    from importlib import resources
+
+    import jsonschema  # type: ignore[import-untyped]
+
+    schema = json.loads(
+        resources.files("pgpreflight.linter.report").joinpath("result-schema.json").read_text()
+    )
+    version = data.get("version") if isinstance(data, dict) else None
+    if (
+        isinstance(data, dict)
+        and version is not None
+        and version != schema["properties"]["version"].get("const")
+    ):
+        return  # RunResult.from_dict names the version it cannot read
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(data)
+    )
+    if error is not None:
+        raise InputError(
+            f"{path}: not a valid pgpreflight result at {error.json_path}: {error.message[:200]}"
+        )
 
 
 def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
