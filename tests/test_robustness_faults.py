@@ -321,3 +321,94 @@ def test_disk_filling_up_mid_migration_is_the_reported_error(
     assert "while tracing migration 202401020000__fill" in last
     assert "Traceback" not in proc.stderr
     assert list(small_disk.iterdir()) == []
+
+
+def _kill_backend_when_sleeping(parent: Path, stop: threading.Event) -> None:
+    """SIGKILL the backend running pg_sleep (not the postmaster, which then restarts)."""
+    while not stop.is_set():
+        for pidfile in parent.glob("pgpreflight-*/data/postmaster.pid"):
+            try:
+                socket_dir = pidfile.read_text().splitlines()[4]
+                with psycopg.connect(
+                    host=socket_dir, dbname="postgres", user="postgres", connect_timeout=2
+                ) as conn:
+                    row = conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' "
+                        "AND pid <> pg_backend_pid()"
+                    ).fetchone()
+                if row:
+                    os.kill(int(row[0]), signal.SIGKILL)
+                    return
+            except (OSError, ValueError, IndexError, psycopg.Error):
+                pass
+        time.sleep(0.2)
+
+
+def test_backend_killed_while_loading_data_names_the_cause(
+    parent_dir: Path, tmp_path: Path
+) -> None:
+    migrations = _history(tmp_path)
+    data = tmp_path / "seed.sql"
+    data.write_text("INSERT INTO t VALUES (1);\nSELECT pg_sleep(60);\n")
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_backend_when_sleeping, args=(parent_dir, stop))
+    killer.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["TMPDIR"] = str(parent_dir)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pgpreflight.linter",
+                "check",
+                "--quiet",
+                "--no-explain",
+                "--select",
+                "syntax-error",
+                "--since",
+                "202401020000",
+                "--data",
+                str(data),
+                str(migrations),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        stop.set()
+        killer.join(timeout=30)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "scratch server crashed and restarted" in last
+    assert "terminated by signal 9" in last and "loading the baseline" in last
+    assert list(parent_dir.glob("pgpreflight-*")) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_initdb_leaves_nothing(parent_dir: Path, signum: int) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(parent_dir)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # initdb has started writing, the server not yet
+            started = [d for d in parent_dir.glob("pgpreflight-*/data") if any(d.iterdir())]
+            if started and not (started[0] / "postmaster.pid").exists():
+                break
+            time.sleep(0.005)
+        child.send_signal(signum)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    time.sleep(0.5)  # anything initdb could still write would show up by now
+    assert list(parent_dir.iterdir()) == []
+    assert subprocess.run(["pgrep", "-f", str(parent_dir)], capture_output=True).stdout == b""

@@ -277,3 +277,39 @@ def test_mutated_saved_results_are_refused_by_path_never_crash(
             refused += 1
             assert f"{bad}: not a valid pgpreflight result at $" in err, err
     assert refused > 20  # most type changes break the schema, and each is named
+
+
+def test_unreadable_subfolder_is_an_error_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    folder = _folder(tmp_path)
+    locked = folder / "2024"
+    locked.mkdir()
+    (locked / "202402010000__b.sql").write_text(MIGRATION)
+    # Tests run as root, which reads any folder: deny the listing the way the OS would.
+    real = os.scandir
+
+    def deny(path: Any = ".") -> Any:
+        if str(path).endswith("2024"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    code, err = _run(capsys, str(folder))
+    assert code == 2 and "2024: cannot read folder: Permission denied" in err
+
+
+def test_debug_internal_error_exits_3(
+    capsys: pytest.CaptureFixture[str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgpreflight.linter import engine
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(engine, "lint", broken)
+    code = main(["--debug", "lint", "--no-cache", str(project / "m")])
+    err = capsys.readouterr().err
+    assert code == 3 and "RuntimeError: a bug" in err

@@ -220,13 +220,30 @@ def check_on_server(
     except (psycopg.Error, PgPreflightError) as exc:
         # The first error wins: when the server itself died, that is what went wrong (not the
         # connection error it caused), and the cleanup below must not replace it either.
-        death = server.death_report() if hasattr(server, "death_report") else None
+        death = _death(server, exc)
         if death is not None:
             raise PgPreflightError(f"{death} while {doing[0]}", exit_code=2) from exc
         raise
     finally:
         _drop_databases(server, created, failing=sys.exc_info()[0] is not None)
     return result
+
+
+def _death(server: Any, exc: BaseException) -> str | None:
+    """What happened to the server, if it died or crashed. A lost connection is the first sign;
+    the postmaster logs the crash a moment later, so that case waits for the log (briefly)."""
+    if not hasattr(server, "death_report"):
+        return None
+    import psycopg
+
+    cause = exc.__cause__ if isinstance(exc, PgPreflightError) else exc
+    lost = isinstance(cause, psycopg.OperationalError) or "connection" in str(exc)
+    deadline = time.monotonic() + (3.0 if lost else 0.0)
+    while True:
+        death: str | None = server.death_report()
+        if death is not None or time.monotonic() >= deadline:
+            return death
+        time.sleep(0.1)
 
 
 def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
