@@ -316,3 +316,20 @@ def test_debug_internal_error_exits_3(
     code = main(["--debug", "lint", "--no-cache", str(project / "m")])
     err = capsys.readouterr().err
     assert code == 3 and "RuntimeError: a bug" in err
+
+
+def test_unreadable_configuration_is_named(
+    capsys: pytest.CaptureFixture[str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = project / "pgpreflight.toml"
+    config.write_text('migrations = ["m"]\n')
+    real = Path.open
+
+    def deny(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "pgpreflight.toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)  # root reads any file: deny as the OS would
+    code, err = _run(capsys, "--config", str(config), str(project / "m"))
+    assert code == 2 and f"{config}: cannot read configuration: Permission denied" in err
