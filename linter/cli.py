@@ -17,6 +17,7 @@ from typing import Any
 
 from pgpreflight.linter import __version__
 from pgpreflight.linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
+from pgpreflight.linter.output import use_color, write_output
 from pgpreflight.linter.printable import printable
 from pgpreflight.linter.secrets import RedactingFilter, Secrets
 
@@ -310,37 +311,6 @@ def changes_for(args: argparse.Namespace) -> Any:
     from pgpreflight.linter.changes import from_git
 
     return from_git(ref, Path.cwd())
-
-
-def write_output(text: str, destination: Path | None) -> None:
-    """Write all or nothing: a report file is never left half-written."""
-    if destination is None:
-        sys.stdout.write(text)
-        return
-    tmp = destination.with_name(f".{destination.name}.tmp{os.getpid()}")
-    try:
-        # A stray undecodable name (from the command line, a saved result) is escaped, never a
-        # UnicodeEncodeError half-way through a report.
-        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
-        os.replace(tmp, destination)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise PgPreflightError(
-            f"{destination}: cannot write report: {err.strerror or err}"
-        ) from err
-
-
-def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
-    if getattr(args, "color", None) is not None:
-        return bool(args.color)
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    stream = stream or sys.stdout
-    return (
-        bool(getattr(stream, "isatty", lambda: False)()) and getattr(args, "output", None) is None
-    )
 
 
 def collect_secrets(args: argparse.Namespace, config: Any) -> Secrets:

@@ -170,8 +170,9 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.check.sandbox import Sandbox
     from pgpreflight.linter.check.text import render_check
     from pgpreflight.linter.check.trace import group_findings
-    from pgpreflight.linter.cli import changes_for, lint_targets, use_color, write_output
+    from pgpreflight.linter.cli import changes_for, lint_targets
     from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.output import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
 
     secrets = secrets if secrets is not None else Secrets()

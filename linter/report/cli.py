@@ -176,7 +176,7 @@ def _add_reviewers(saved: dict[str, Any], names: list[str]) -> None:
 
 def write_reports(result: Any, args: argparse.Namespace) -> None:
     """Write `--report`/`--html` and `--markdown` if asked, each all or nothing."""
-    from pgpreflight.linter.cli import write_output
+    from pgpreflight.linter.output import write_output
 
     html_path = getattr(args, "report", None) or getattr(args, "html", None)
     if html_path:
@@ -241,7 +241,7 @@ def _validate(data: Any, path: Path) -> None:
 
 
 def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
-    from pgpreflight.linter.cli import use_color, write_output
+    from pgpreflight.linter.output import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
 
     result = load(args.result)

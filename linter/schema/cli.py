@@ -41,8 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:
-    from pgpreflight.linter.cli import lint_targets, write_output
+    from pgpreflight.linter.cli import lint_targets
     from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.output import write_output
     from pgpreflight.linter.printable import guard_lines, printable
     from pgpreflight.linter.schema import SchemaModel
     from pgpreflight.linter.schema.render import model_to_dict, model_to_text
