@@ -117,7 +117,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command`, the other commands' options are left out (they
+    are listed with their help text all the same)."""
     parser = _Parser(
         prog="pgpreflight",
         description="Reviews PostgreSQL schema migrations before they reach production.",
@@ -201,14 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the rule's id, e.g. require-concurrent-index ('pgpreflight rules' lists them)",
     )
     for name, (module_name, help_text) in EXTERNAL_COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name and module_name.startswith(err.name):
-                continue  # not built yet in this checkout
-            raise
         cmd = sub.add_parser(name, help=help_text)
-        module.add_arguments(cmd)
+        # Only the command being run imports its module for its options: `lint` on every
+        # commit must not pay for importing `check`, `report` and `schema`.
+        if command is None or command == name:
+            importlib.import_module(module_name).add_arguments(cmd)
     return parser
 
 
@@ -350,7 +349,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
             progress=progress,
         )
         if cache is not None:
-            cache.store(key, result.to_dict(redact=False))
+            cache.store(key, result.to_dict())  # scrubbed by pattern, as redact() would
     progress.done()
     if not result.migrations and targets.get("only") is None and not args.allow_empty:
         # A typo in a CI path must not pass forever: nothing found is an error, not "all passed".
@@ -378,7 +377,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
 
     if wants_report(args):
         attach_evidence(result, args, config, command="lint")
-    result.redact(secrets)
+    result.redact(secrets, patterns_done=saved is not None)
     options = RenderOptions(color=use_color(args), fail_on=config.fail_on)
     output = renderer(args.format)(result, options)
     if args.json_result:
@@ -411,6 +410,15 @@ def _lint_cache(
         changes=changes,
     )
     return LintCache.beside(config.root), key
+
+
+def _command_of(argv: Sequence[str] | None) -> str | None:
+    """The command word of `argv` (its first argument that is no option), if it is one."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = next((w for w in words if not w.startswith("-")), None)
+    return (
+        first if first in EXTERNAL_COMMANDS or first in ("lint", "rules", "rule", "clean") else None
+    )
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -487,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = logging.getLogger().handlers
     log_filter: RedactingFilter | None = None
     try:
-        parser = build_parser()
+        parser = build_parser(_command_of(argv))
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()

@@ -53,11 +53,15 @@ class RunResult:
     # Without them, credential-shaped text (URIs, `password=`) is still redacted.
     secrets: Secrets = field(default_factory=Secrets)
 
-    def redact(self, secrets: Secrets) -> None:
+    def redact(self, secrets: Secrets, *, patterns_done: bool = False) -> None:
         """Scrub `secrets` (by value and by pattern) out of everything a renderer reads: the
         CLI calls this once, when the result is complete and before any output is written, so
-        text, JSON, HTML, Markdown, SARIF, JUnit and GitHub output all show the same safe data."""
+        text, JSON, HTML, Markdown, SARIF, JUnit and GitHub output all show the same safe data.
+        `patterns_done`: the result was read back from data already scrubbed by pattern (the
+        lint cache stores `to_dict()`), so only secret values remain to be looked for."""
         self.secrets = secrets
+        if patterns_done and not secrets.values:
+            return
         self.findings = [
             secrets.redact_object(f, "message", "path", "hint", "fix", "migration")
             for f in self.findings
@@ -86,10 +90,8 @@ class RunResult:
     def reported_migrations(self) -> list[Migration]:
         return [m for m in self.migrations if m.reported]
 
-    def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
-        """The result as saved; `redact=False` only for pgpreflight's own lint cache, which must
-        give back exactly what the run computed."""
-        scrub = self.secrets.redact_all if redact else _unchanged
+    def to_dict(self) -> dict[str, Any]:
+        scrub = self.secrets.redact_all
         if self.saved is not None:
             out = copy.deepcopy(self.saved)
             out["version"] = RESULT_VERSION
@@ -169,10 +171,6 @@ class RunResult:
             tests=data.get("tests"),
             saved=data if owned else copy.deepcopy(data),
         )
-
-
-def _unchanged(value: Any) -> Any:
-    return value
 
 
 def _section_dict(section: Section | None) -> dict[str, Any] | None:
