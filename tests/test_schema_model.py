@@ -667,3 +667,23 @@ def test_named_not_null_constraints_rename_and_drop() -> None:
     assert table is not None and list(model.problems) == []
     assert table.columns["id"].not_null and table.columns["id"].not_null_name == "nn2"
     assert not table.columns["a"].not_null
+
+
+def test_explain_and_lint_see_the_same_tables_from_do_blocks(tmp_path: Path) -> None:
+    from pgpreflight.linter.discovery import discover
+    from pgpreflight.linter.engine import _replay
+    from pgpreflight.linter.explain.runner import schema_after
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "202401010000__do.sql").write_text(
+        "-- UP\nDO $$ BEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'made') THEN\n"
+        "    CREATE TABLE made (id bigint PRIMARY KEY, name text);\n  END IF;\nEND $$;\n"
+        "-- DOWN\nDROP TABLE made;\n"
+    )
+    migrations = discover([folder])
+    lint_model = _replay(migrations)[-1]
+    explain_model = schema_after(migrations)
+    assert lint_model.table("made") is not None
+    assert explain_model.table("made") is not None
+    assert set(explain_model.tables) == set(lint_model.tables)

@@ -125,13 +125,15 @@ class ExplainEvidence:
 
 
 def schema_after(migrations: Sequence[Migration]) -> SchemaModel:
-    """The schema model after every migration's UP (what `ctx.schema_final` is for the rules)."""
+    """The schema model after every migration's UP: the one lint builds (`ctx.schema_final`),
+    replayed the same way, statement and location, so that tables a DO block creates are in it
+    for EXPLAIN as they are for the rules."""
     from pgpreflight.linter.schema import SchemaModel
 
     model = SchemaModel()
     for migration in migrations:
         for stmt in migration.up.statements:
-            model.apply(stmt.node)
+            model.apply(stmt.node, location=stmt)
     return model
 
 
