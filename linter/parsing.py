@@ -77,6 +77,17 @@ def _chunks(text: str) -> tuple[list[tuple[int, int]], tuple[str, int] | None]:
     return spans, scan_error
 
 
+_NESTING = re.compile(r"[(+\-*/<>=|&%^:~!@#]|\b(?:case|not|is|collate|at)\b", re.I)
+"""What opens a level of the parse tree: a parenthesis, an operator, a cast, CASE, NOT, IS..."""
+
+
+def _may_be_too_deep(text: str) -> bool:
+    """Cheap gate before the walk: every parse-tree level past a statement's fixed frame needs a
+    nesting token, and one token (a parenthesised subquery) opens at most about four levels.
+    Only a statement with that many tokens can be too deep; most statements are not walked."""
+    return len(text) > 2 * MAX_DEPTH and len(_NESTING.findall(text)) * 4 + 20 > MAX_DEPTH
+
+
 def depth_exceeds(node: object, limit: int = MAX_DEPTH) -> bool:
     """True when the parse tree under `node` is more than `limit` nodes deep (iterative: this
     must not recurse on the very trees it guards against)."""
@@ -171,9 +182,7 @@ def parse_section(section: Section) -> None:
     for node, start, end, parse_base in pieces:
         start = _skip_noise(body, start)
         text = body[start:end].rstrip()
-        # Each level of nesting takes at least two characters (`a+a+...`, `((...`): only a
-        # statement that long can be too deep, and only those are walked.
-        if len(text) > 2 * MAX_DEPTH and depth_exceeds(node):
+        if _may_be_too_deep(text) and depth_exceeds(node):
             section.syntax_errors.append(
                 SyntaxProblem(TOO_DEEP, source, base + start, section.kind)
             )

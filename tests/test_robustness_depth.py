@@ -72,3 +72,21 @@ def test_do_block_nested_deep_is_a_finding(
     assert code in (0, 1)
     if levels >= 400:
         assert "invalid-plpgsql-body" in out and "nested too deeply" in out
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT " + "(SELECT " * 200 + "1" + ")" * 200 + ";",
+        "SELECT " + "CASE WHEN true THEN " * 300 + "1" + " END" * 300 + ";",
+        "SELECT " + "NOT " * 600 + "true;",
+        "SELECT 1" + "::text::int" * 300 + ";",
+    ],
+    ids=["subqueries", "case", "not", "casts"],
+)
+def test_deep_nesting_without_operator_chains_is_caught(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, statement: str
+) -> None:
+    _, out, err = _lint(capsys, tmp_path, statement)
+    assert "internal error" not in err and "Recursion" not in out + err
+    assert "levels deep" in out
