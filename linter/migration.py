@@ -22,6 +22,9 @@ class SourceFile:
     path: Path
     display: str
     text: str
+    # pop renders every .sql file as a Go template before running it (parsing.py reads the
+    # `{{ index .Options "Namespace" }}` actions as the option's name).
+    go_template: bool = False
 
     @cached_property
     def lines(self) -> LineIndex:

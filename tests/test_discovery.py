@@ -414,3 +414,20 @@ def test_a_prefix_every_pair_file_shares_is_the_projects_scheme(tmp_path: Path) 
     assert lint([tmp_path / "same"], config).findings == []
     mixed = lint([tmp_path / "mixed"], config).findings
     assert sorted(Path(f.path).name for f in mixed) == ["V0001.Init.up.sql", "V0002.More.up.sql"]
+
+
+def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
+    # supabase auth: pop renders `{{ index .Options "Namespace" }}` before running the file
+    body = (
+        'CREATE TABLE {{ index .Options "Namespace" }}.users (id int);\n'
+        "COMMENT ON TABLE {{index .Options \"Namespace\" }}.users IS 'x';\n"
+        "SELECT '{{1,2},{3,4}}'::int[];\n"
+    )
+    _write(tmp_path, {"00_init.up.sql": body, "01_plain.up.sql": "SELECT '{{1}}';"})
+    templated, plain = discover([tmp_path])
+    assert templated.convention == "pop" and plain.convention == "golang-migrate"
+    assert templated.up.syntax_errors == []
+    create, comment, array = templated.up.statements
+    assert create.node.relation.schemaname == "namespace"
+    assert (comment.line, comment.column) == (2, 1)
+    assert "'{{1,2},{3,4}}'" in array.text
