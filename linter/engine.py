@@ -165,6 +165,7 @@ def run_rules(
             history=migrations,
             schema_final=final,
             changes=changes,
+            snapshots=snapshots,
         )
         if rule.check_history is not None:
             ctx = Context(**ctx_base)

@@ -196,3 +196,30 @@ def test_extension_created_if_missing_may_stay_but_not_be_dropped(tmp_path: Path
     ]
     plain = messages("-- UP\nCREATE EXTENSION pg_trgm;\n-- DOWN\nSELECT 1;\n", tmp_path / "p")
     assert plain == [(2, "up", "DOWN leaves extension pg_trgm that UP added")]
+
+
+SPLIT = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE a (id int);
+CREATE TABLE m (id int);
+-- file: 20210311102338000000_refactor.postgres.up.sql
+DROP TABLE m;
+-- file: 20210311102338000001_refactor.postgres.up.sql
+ALTER TABLE a ADD COLUMN ui jsonb;
+-- file: 20210311102338000000_refactor.postgres.down.sql
+ALTER TABLE a DROP COLUMN ui;
+-- file: 20210311102338000001_refactor.postgres.down.sql
+"""
+
+
+def test_a_migration_split_into_files_reverts_as_a_whole(tmp_path: Path) -> None:
+    # kratos: one migration per statement, DOWN files numbered in the original DOWN's order
+    # (000000's DOWN undoes 000001's UP); rolling back runs them all, highest version first.
+    whole = lint_findings(SPLIT + "CREATE TABLE m (id int);\n", RULE, tmp_path / "whole")
+    assert whole == []
+    broken = lint_findings(SPLIT + "SELECT 1;\n", RULE, tmp_path / "broken")
+    assert [(Path(f.path).name, f.message) for f in broken] == [
+        (
+            "20210311102338000000_refactor.postgres.up.sql",
+            "DOWN does not recreate table m that UP dropped",
+        )
+    ]
