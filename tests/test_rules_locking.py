@@ -506,6 +506,18 @@ def test_down_dropping_an_index_up_did_not_create_fires(tmp_path: Path) -> None:
     assert [(f.line, f.section) for f in found] == [(5, "down")]
 
 
+def test_drop_index_if_exists_of_an_index_never_created_does_nothing(tmp_path: Path) -> None:
+    # kestra's squashed V1_1 keeps `DROP INDEX IF EXISTS queues_offset`, created only by V1_4
+    sql = (
+        "-- file: 202401010000__a.sql\n-- UP\nCREATE TABLE q (id int);\n"
+        "-- file: 202401020000__b.sql\n-- UP\nDROP INDEX IF EXISTS q_offset;\n"
+        "CREATE INDEX q_id ON q (id);\n"
+        "-- file: 202401030000__c.sql\n-- UP\nDROP INDEX IF EXISTS q_id;\n"
+    )
+    found = lint_findings(sql, "require-concurrent-index-drop", tmp_path)
+    assert [(Path(f.path).name, f.line) for f in found] == [("202401030000__c.sql", 2)]
+
+
 def test_large_tables_raise_severity(tmp_path: Path) -> None:
     sql = "CREATE TRIGGER trg BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();\n"
     assert [f.severity for f in lint_findings(sql, "trigger-on-existing-table", tmp_path)] == [
