@@ -25,7 +25,12 @@ from pgpreflight.linter.errors import InputError
 from pgpreflight.linter.filenames import PAIR_FILE, pair_groups, split_version
 from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
 from pgpreflight.linter.notransaction import UPDOWN_PATTERN
-from pgpreflight.linter.parsing import GO_TEMPLATE_ACTION, blank_meta_commands, parse_section
+from pgpreflight.linter.parsing import (
+    GO_TEMPLATE_ACTION,
+    blank_meta_commands,
+    parse_section,
+    render_go_template,
+)
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,7 @@ def _pair(
         # `{{ ... }}` to the server, so the history is pop's (supabase auth's is).
         convention = "pop"
         for s in read:
-            s.go_template = True
+            s.rendered = render_go_template(s.text)
     if up_source is None:
         # A lone down file still is a migration: its UP is missing, which rules report.
         assert down_source is not None

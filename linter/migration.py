@@ -22,13 +22,19 @@ class SourceFile:
     path: Path
     display: str
     text: str
-    # pop renders every .sql file as a Go template before running it (parsing.py reads the
-    # `{{ index .Options "Namespace" }}` actions as the option's name).
-    go_template: bool = False
+    # pop renders every .sql file as a Go template before running it: the text with its
+    # `{{ index .Options "Namespace" }}` actions read as the option's name, of the same length
+    # (parsing.render_go_template); None when the file is sent as it is.
+    rendered: str | None = None
 
     @cached_property
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
+
+    @property
+    def sql(self) -> str:
+        """The SQL the runner sends, offset for offset the file's text."""
+        return self.text if self.rendered is None else self.rendered
 
 
 @dataclass(frozen=True)

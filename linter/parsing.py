@@ -147,9 +147,7 @@ def _skip_noise(text: str, pos: int) -> int:
 def parse_section(section: Section) -> None:
     """Fill `section.statements` and `section.syntax_errors` from its slice of the file."""
     source = section.source
-    body, _ = blank_meta_commands(source.text[section.start : section.end])
-    if source.go_template:
-        body = render_go_template(body)
+    body, _ = blank_meta_commands(source.sql[section.start : section.end])
     base = section.start
     pieces: list[tuple[object, int, int, int]] = []  # node, start, end, parse base (in body)
     try:

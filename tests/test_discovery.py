@@ -422,12 +422,17 @@ def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
         'CREATE TABLE {{ index .Options "Namespace" }}.users (id int);\n'
         "COMMENT ON TABLE {{index .Options \"Namespace\" }}.users IS 'x';\n"
         "SELECT '{{1,2},{3,4}}'::int[];\n"
+        "DO $$ BEGIN\n"
+        '  ALTER TABLE {{ index .Options "Namespace" }}.users ADD PRIMARY KEY (id);\n'
+        "END $$;\n"
     )
     _write(tmp_path, {"00_init.up.sql": body, "01_plain.up.sql": "SELECT '{{1}}';"})
     templated, plain = discover([tmp_path])
     assert templated.convention == "pop" and plain.convention == "golang-migrate"
     assert templated.up.syntax_errors == []
-    create, comment, array = templated.up.statements
+    create, comment, array, do = templated.up.statements
     assert create.node.relation.schemaname == "namespace"
     assert (comment.line, comment.column) == (2, 1)
     assert "'{{1,2},{3,4}}'" in array.text
+    [alter] = do.nested
+    assert (alter.line, alter.column) == (5, 3)
