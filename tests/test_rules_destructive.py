@@ -338,6 +338,12 @@ def test_backfill_after_ddl_in_the_same_transaction(tmp_path: Path) -> None:
         "ALTER TABLE users ADD COLUMN locale text;\nUPDATE users SET locale = 'pt' WHERE id < 1000;"
     )
     assert found(change(targeted), tmp_path / "t", "backfill-with-ddl") == []
+    # nakama: COMMIT; BEGIN; between them ends the DDL's transaction and its locks
+    committed = (
+        "ALTER TABLE users ADD COLUMN locale text;\nCOMMIT;\nBEGIN;\n"
+        "UPDATE users SET locale = 'pt' WHERE locale IS NULL;"
+    )
+    assert found(change(committed), tmp_path / "c", "backfill-with-ddl") == []
     # data only: nothing held
     assert (
         found(
