@@ -49,10 +49,10 @@ def blank_meta_commands(text: str) -> tuple[str, list[tuple[int, str]]]:
 
 
 # A Go template action: `{{` then a field, a variable or a keyword or function of text/template
-# (an SQL array literal such as '{{1,2},{3,4}}' is none).
+# (an SQL array literal such as '{{1,2},{3,4}}' is none), in double quotes when it names an object.
 GO_TEMPLATE_ACTION = re.compile(
-    r"\{\{-?\s*(?P<body>(?:[.$]|(?:index|if|else|end|range|with|template|define|block|printf?|"
-    r"len|not|and|or|eq|ne)\b).*?)\s*-?\}\}",
+    r'(?P<quote>")?\{\{-?\s*(?P<body>(?:[.$]|(?:index|if|else|end|range|with|template|define|'
+    r"block|printf?|len|not|and|or|eq|ne)\b).*?)\s*-?\}\}(?(quote)\")",
     re.S,
 )
 _OPTION = re.compile(r'^index\s+\.Options\s+"(?P<key>[A-Za-z_][A-Za-z0-9_]*)"$')
@@ -60,12 +60,12 @@ _OPTION = re.compile(r'^index\s+\.Options\s+"(?P<key>[A-Za-z_][A-Za-z0-9_]*)"$')
 
 def render_go_template(text: str) -> str:
     """pop's Go template actions as SQL of the same length: `{{ index .Options "Namespace" }}`
-    becomes the identifier `Namespace` and spaces (the value is only known when the runner
-    runs), any other action spaces. Keeping the length keeps every offset exact."""
+    (quoted or not) becomes the identifier `namespace` and spaces (the value is only known when
+    the runner runs), any other action spaces. Keeping the length keeps every offset exact."""
 
     def repl(m: re.Match[str]) -> str:
         option = _OPTION.match(m.group("body"))
-        word = option.group("key") if option else ""
+        word = option.group("key").lower() if option else ""
         return word + re.sub(r"[^\n]", " ", m.group(0)[len(word) :])
 
     return GO_TEMPLATE_ACTION.sub(repl, text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pgpreflight.linter.migration import Statement
+from pgpreflight.linter.migration import Statement, split_group
 from pgpreflight.linter.names import relation_name
 
 if TYPE_CHECKING:
@@ -143,11 +143,13 @@ def reverts_up(
     ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None
 ) -> bool:
     """A DOWN statement dropping an object its own UP created (even under a name that existed
-    before, e.g. UP renamed the old column away and added a new one): the revert, not a loss."""
+    before, e.g. UP renamed the old column away and added a new one): the revert, not a loss.
+    For a migration split into one file per statement, the UP of any file of its group."""
     migration = ctx.migration
     if migration is None or (stmt.parent or stmt).section != "down":
         return False
-    return any(_creates(s.node, kind, name, table) for s in migration.up.all_statements())
+    ups = [m.up for m in split_group(migration, ctx.history) or [migration]]
+    return any(_creates(s.node, kind, name, table) for up in ups for s in up.all_statements())
 
 
 def recreated_later(

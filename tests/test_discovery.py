@@ -420,7 +420,7 @@ def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
     # supabase auth: pop renders `{{ index .Options "Namespace" }}` before running the file
     body = (
         'CREATE TABLE {{ index .Options "Namespace" }}.users (id int);\n'
-        "COMMENT ON TABLE {{index .Options \"Namespace\" }}.users IS 'x';\n"
+        'COMMENT ON TABLE "{{index .Options "Namespace" }}".users IS \'x\';\n'
         "SELECT '{{1,2},{3,4}}'::int[];\n"
         "DO $$ BEGIN\n"
         '  ALTER TABLE {{ index .Options "Namespace" }}.users ADD PRIMARY KEY (id);\n'
@@ -433,6 +433,7 @@ def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
     create, comment, array, do = templated.up.statements
     assert create.node.relation.schemaname == "namespace"
     assert (comment.line, comment.column) == (2, 1)
+    assert comment.node.object[0].sval == "namespace"  # quoted: the same schema
     assert "'{{1,2},{3,4}}'" in array.text
     [alter] = do.nested
     assert (alter.line, alter.column) == (5, 3)

@@ -223,3 +223,20 @@ def test_a_migration_split_into_files_reverts_as_a_whole(tmp_path: Path) -> None
             "DOWN does not recreate table m that UP dropped",
         )
     ]
+
+
+def test_a_down_file_undoing_another_files_up_of_its_group_reverts_it(tmp_path: Path) -> None:
+    # kratos settings: 000001's DOWN drops the column 000000's UP added
+    sql = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE s (id int, ok bool NOT NULL);
+-- file: 20200607165100000000_settings.postgres.up.sql
+ALTER TABLE s ADD COLUMN state text NOT NULL DEFAULT 'x';
+-- file: 20200607165100000001_settings.postgres.up.sql
+ALTER TABLE s DROP COLUMN ok;
+-- file: 20200607165100000000_settings.postgres.down.sql
+ALTER TABLE s ADD COLUMN ok bool NOT NULL DEFAULT false;
+-- file: 20200607165100000001_settings.postgres.down.sql
+ALTER TABLE s DROP COLUMN state;
+"""
+    found = lint_findings(sql, ["drop-column", "require-lock-timeout"], tmp_path)
+    assert [(Path(f.path).name, f.rule) for f in found if f.section == "down"] == []
