@@ -61,7 +61,6 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 node.removeType != ObjectType.OBJECT_INDEX
                 or node.concurrent
                 or not ctx.facts.forward(stmt)
-                or (node.missing_ok and not any(_may_exist(ctx, o) for o in node.objects or ()))
             ):
                 continue
             locks = [lk for lk in ctx.facts.locks(stmt) if ctx.facts.existing(lk.table, stmt)]
@@ -82,18 +81,3 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
                 ),
             )
-
-
-def _may_exist(ctx: Context, names: object) -> bool:
-    """The index may exist when the statement runs: the model knows it, this migration created
-    it, or the history holds statements the model cannot follow (dynamic SQL in a DO block)."""
-    schema = ctx.schema_before
-    name = list_name(names)
-    return (
-        schema is None
-        or bool(schema.unmodelled)
-        or schema.index(name) is not None
-        or name in ctx.facts.created_indexes
-        or ctx.migration is None
-        or any(s.do is not None and s.do.dynamic for s in ctx.migration.statements())
-    )
