@@ -240,3 +240,13 @@ ALTER TABLE s DROP COLUMN state;
 """
     found = lint_findings(sql, ["drop-column", "require-lock-timeout"], tmp_path)
     assert [(Path(f.path).name, f.rule) for f in found if f.section == "down"] == []
+
+
+def test_an_empty_down_file_of_a_split_migration_is_fine_when_another_reverts(
+    tmp_path: Path,
+) -> None:
+    sql = SPLIT + "CREATE TABLE m (id int);\n"
+    assert lint_findings(sql, "empty-down-section", tmp_path / "a") == []
+    # every DOWN file of the migration empty: each is reported
+    empty = SPLIT.replace("ALTER TABLE a DROP COLUMN ui;", "-- nothing")
+    assert len(lint_findings(empty, "empty-down-section", tmp_path / "b")) == 2
