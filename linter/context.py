@@ -45,6 +45,13 @@ class Context:
                 return self.snapshots[i]
         return None
 
+    def schema_after_migration(self, migration: Migration) -> SchemaModel | None:
+        """The model after `migration`'s UP."""
+        for i, other in enumerate(self.history):
+            if other is migration and i + 1 < len(self.snapshots):
+                return self.snapshots[i + 1]
+        return None
+
     def table_is_new(self, table: str, stmt: Statement) -> bool:
         """Created earlier in `stmt`'s section (see `MigrationFacts.created_here`): lock rules do
         not apply to an empty new table."""

@@ -36,9 +36,10 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         return None
     top = stmt.parent or stmt
     if top.section == "down":
-        if ctx.schema_after is None or migration.down is None:
+        after = _split_bounds(ctx, stmt)[1] or ctx.schema_after
+        if after is None or migration.down is None:
             return None
-        base, section = ctx.schema_after, migration.down
+        base, section = after, migration.down
     else:
         base, section = ctx.schema_before, migration.up
     key = (id(base), id(section))
@@ -54,6 +55,18 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         cached = (base, snapshots)
         _BEFORE[key] = cached
     return cached[1].get(id(stmt))
+
+
+def _split_bounds(ctx: Context, stmt: Statement) -> tuple[SchemaModel | None, SchemaModel | None]:
+    """For a DOWN statement of a migration split into one file per statement (`split_group`),
+    the models before and after the UP of the whole group, which its DOWN files revert together;
+    (None, None) otherwise."""
+    if ctx.migration is None or (stmt.parent or stmt).section != "down":
+        return None, None
+    group = split_group(ctx.migration, ctx.history)
+    if not group:
+        return None, None
+    return ctx.schema_before_migration(group[0]), ctx.schema_after_migration(group[-1])
 
 
 def _renamed_to(ctx: Context, name: str) -> bool:
@@ -76,7 +89,8 @@ def made_by_migration(
     holds the old object's data (rules about lost data pass it; rules about renames do not,
     since a DOWN renaming it back is the revert).
     """
-    if ctx.schema_before is None or exists(ctx.schema_before):
+    before = _split_bounds(ctx, stmt)[0] or ctx.schema_before
+    if before is None or exists(before):
         return False
     model = model_before(ctx, stmt)
     if model is None or not exists(model):

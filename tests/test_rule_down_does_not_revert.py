@@ -250,3 +250,23 @@ def test_an_empty_down_file_of_a_split_migration_is_fine_when_another_reverts(
     # every DOWN file of the migration empty: each is reported
     empty = SPLIT.replace("ALTER TABLE a DROP COLUMN ui;", "-- nothing")
     assert len(lint_findings(empty, "empty-down-section", tmp_path / "b")) == 2
+
+
+def test_a_down_file_renaming_back_what_another_file_of_its_group_renamed(tmp_path: Path) -> None:
+    # kratos flow_fields_rename: 000000's DOWN renames back the column 000001's UP renamed
+    sql = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE a (request_id int, other int);
+-- file: 20200810162450000000_rename.postgres.up.sql
+ALTER TABLE a RENAME COLUMN other TO other2;
+-- file: 20200810162450000001_rename.postgres.up.sql
+ALTER TABLE a RENAME COLUMN request_id TO flow_id;
+-- file: 20200810162450000000_rename.postgres.down.sql
+ALTER TABLE a RENAME COLUMN flow_id TO request_id;
+-- file: 20200810162450000001_rename.postgres.down.sql
+ALTER TABLE a RENAME COLUMN other2 TO other;
+"""
+    found = lint_findings(sql, "rename-column", tmp_path)
+    assert [Path(f.path).name for f in found] == [
+        "20200810162450000000_rename.postgres.up.sql",
+        "20200810162450000001_rename.postgres.up.sql",
+    ]
