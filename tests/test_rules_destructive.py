@@ -95,6 +95,14 @@ def test_drop_column_names_its_index_and_foreign_key(tmp_path: Path) -> None:
     assert "orders_user_id_idx" in f.message and "orders_user_id_fkey" in f.message
 
 
+def test_drop_column_after_truncate_claims_no_data_loss(tmp_path: Path) -> None:
+    # concourse 1537546150: TRUNCATE next_build_inputs, then DROP COLUMN version_id
+    up = "TRUNCATE TABLE orders;\nALTER TABLE orders DROP COLUMN user_id;"
+    [f] = [f for f in lint_findings(change(up), "drop-column", tmp_path) if "change" in f.path]
+    assert "deletes its data" not in f.message
+    assert "TRUNCATE at line 3 already emptied the table" in f.message
+
+
 def test_drop_type_cascade_says_which_columns_go(tmp_path: Path) -> None:
     [f] = [
         f
