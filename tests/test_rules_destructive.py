@@ -103,6 +103,16 @@ def test_drop_column_after_truncate_claims_no_data_loss(tmp_path: Path) -> None:
     assert "TRUNCATE at line 3 already emptied the table" in f.message
 
 
+def test_drop_table_if_exists_of_a_table_no_migration_created(tmp_path: Path) -> None:
+    # authelia V0007 drops legacy tables (u2f_devices, renamed away by V0002) IF EXISTS
+    up = "DROP TABLE IF EXISTS legacy;\nDROP TABLE IF EXISTS orders;"
+    found = [f for f in lint_findings(change(up), "drop-table", tmp_path) if "change" in f.path]
+    assert [f.message.endswith("(no earlier migration creates it)") for f in found] == [
+        True,
+        False,
+    ]
+
+
 def test_drop_type_cascade_says_which_columns_go(tmp_path: Path) -> None:
     [f] = [
         f
