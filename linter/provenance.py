@@ -57,6 +57,30 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
     return cached[1].get(id(stmt))
 
 
+# Gaps of the schema model that only lose columns or definitions, never a whole object.
+_HARMLESS_GAPS = (
+    "DO block: its schema changes were applied",
+    "CREATE TABLE AS: the columns",
+    "CREATE TABLE OF type",
+    "INHERITS:",
+    "ALTER DOMAIN",
+)
+
+
+def surely_absent(ctx: Context, stmt: Statement, table: str, kind: str, name: str) -> bool:
+    """The table exists just before `stmt` and has no `kind` ("constraint" or "index") `name`,
+    and the model missed nothing that could have made one: `DROP ... IF EXISTS` of it does
+    nothing (authelia's consistency fixes drop every name an old version may have left; a
+    unique index made by CREATE UNIQUE INDEX is no constraint, DROP CONSTRAINT skips it)."""
+    model = model_before(ctx, stmt)
+    found = model.table(table) if model is not None else None
+    if model is None or found is None:
+        return False
+    if any(not u.reason.startswith(_HARMLESS_GAPS) for u in model.unmodelled):
+        return False
+    return name not in (found.constraints if kind == "constraint" else found.indexes)
+
+
 def _split_bounds(ctx: Context, stmt: Statement) -> tuple[SchemaModel | None, SchemaModel | None]:
     """For a DOWN statement of a migration split into one file per statement (`split_group`),
     the models before and after the UP of the whole group, which its DOWN files revert together;

@@ -113,6 +113,21 @@ def test_drop_table_if_exists_of_a_table_no_migration_created(tmp_path: Path) ->
     ]
 
 
+def test_drop_constraint_if_exists_of_what_is_no_constraint(tmp_path: Path) -> None:
+    # authelia V0007: DROP CONSTRAINT IF EXISTS of every name an old version may have left,
+    # some of them unique indexes (not constraints), some never there
+    up = (
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_user_id_idx,\n"
+        "    DROP CONSTRAINT IF EXISTS orders_pkey1, DROP CONSTRAINT IF EXISTS orders_pkey;"
+    )
+    found = [
+        f for f in lint_findings(change(up), "drop-constraint", tmp_path) if "change" in f.path
+    ]
+    assert [f.message.split(" of ")[0] for f in found] == [
+        "dropping primary key 'orders_pkey' (id)"
+    ]
+
+
 def test_drop_type_cascade_says_which_columns_go(tmp_path: Path) -> None:
     [f] = [
         f
