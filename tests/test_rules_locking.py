@@ -517,6 +517,16 @@ def test_drop_index_if_exists_of_an_index_never_created_does_nothing(tmp_path: P
     )
     rules = ["require-concurrent-index-drop", "require-lock-timeout"]
     found = lint_findings(sql, rules, tmp_path)
+    # concourse: an index on a materialized view (not modelled) hides that index only
+    view = sql.replace(
+        "CREATE TABLE q (id int);",
+        "CREATE TABLE q (id int);\nCREATE MATERIALIZED VIEW v AS SELECT id FROM q;\n"
+        "CREATE INDEX v_id ON v (id);",
+    )
+    in_view = lint_findings(view, rules, tmp_path / "view")
+    assert sorted((Path(f.path).name, f.line, f.rule) for f in in_view) == sorted(
+        (Path(f.path).name, f.line, f.rule) for f in found
+    )
     assert sorted((Path(f.path).name, f.line, f.rule) for f in found) == [
         ("202401020000__b.sql", 4, "require-lock-timeout"),  # the CREATE INDEX on q
         ("202401030000__c.sql", 2, "require-concurrent-index-drop"),
