@@ -2,7 +2,7 @@
 
     python benchmarks/bench_real_projects.py /tmp/realrepos/lemmy/migrations FOLDER...
         [--select rule-a,rule-b] [--pg-version 15] [--convention auto] [--show RULE] [--limit 20]
-        [--presets guide,safety]
+        [--presets guide,safety] [--json OUT] [--sample 50 --seed 13]
 
 The histories are public projects' migration folders brought outside this repository (their
 files are never committed here). Each folder is linted as one history under each preset; per
@@ -10,12 +10,17 @@ project it prints the migrations found against the .sql files in the folder (a g
 discovery missed files), the findings per rule under each preset, and the share of migrations
 that fail (hold a finding at or above `fail-on`, error by default) under each preset; a table of
 the failure shares closes the run. `--show RULE` prints that rule's findings (first preset) so
-they can be reviewed by hand.
+they can be reviewed by hand. `--json OUT` saves every finding (preset, project, file, line,
+rule, message); `--sample N --seed S` prints, per preset, N findings drawn at random and spread
+over the histories (each history in turn gives one of its shuffled findings), as a Markdown table
+to judge by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import sys
 import time
 from collections import Counter
@@ -62,10 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--presets", default="guide,safety", help="comma-separated presets to run (guide,safety)"
     )
+    parser.add_argument("--json", type=Path, help="write every finding to this JSON file")
+    parser.add_argument("--sample", type=int, default=0, help="findings drawn per preset")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the --sample draw")
     args = parser.parse_args(argv)
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
 
     grand: dict[str, Counter[str]] = {p: Counter() for p in presets}
+    saved: list[dict[str, object]] = []
     table: list[tuple[str, int, int, dict[str, tuple[int, int]]]] = []
     total_time = 0.0
     for folder in args.folders:
@@ -87,6 +96,20 @@ def main(argv: list[str] | None = None) -> int:
             nested = sum(len(s.nested) for m in result.migrations for s in m.statements())
             counts = Counter(f.rule for f in result.findings)
             grand[preset].update(counts)
+            label = _label(folder, args.folders)
+            saved.extend(
+                {
+                    "preset": preset,
+                    "project": label,
+                    "path": f.path,
+                    "line": f.line,
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "section": f.section,
+                    "message": f.message,
+                }
+                for f in result.findings
+            )
             threshold = SEVERITIES.index(config.fail_on)
             failed = {
                 f.migration
@@ -132,7 +155,37 @@ def main(argv: list[str] | None = None) -> int:
             for p in presets
         )
         print(f"| {label} | {migrations} / {files} |{cells}")
+    if args.json:
+        args.json.write_text(json.dumps(saved, indent=1) + "\n")
+    if args.sample:
+        for preset in presets:
+            _print_sample(
+                [f for f in saved if f["preset"] == preset], preset, args.sample, args.seed
+            )
     return 0
+
+
+def _print_sample(findings: list[dict[str, object]], preset: str, n: int, seed: int) -> None:
+    """N findings drawn with a fixed seed, the histories taking turns so that each is sampled."""
+    rng = random.Random(f"{seed}:{preset}")
+    by_project: dict[str, list[dict[str, object]]] = {}
+    for f in findings:
+        by_project.setdefault(str(f["project"]), []).append(f)
+    for pool in by_project.values():
+        rng.shuffle(pool)
+    order = sorted(by_project)
+    rng.shuffle(order)
+    drawn: list[dict[str, object]] = []
+    while len(drawn) < n and any(by_project[p] for p in order):
+        for project in order:
+            if by_project[project] and len(drawn) < n:
+                drawn.append(by_project[project].pop())
+    print(f"== sample of {len(drawn)} findings, preset {preset}, seed {seed}")
+    print("| # | history | file:line | rule | message |")
+    print("| --- | --- | --- | --- | --- |")
+    for i, f in enumerate(drawn, 1):
+        message = str(f["message"]).replace("|", "\\|")
+        print(f"| {i} | {f['project']} | {f['path']}:{f['line']} | {f['rule']} | {message} |")
 
 
 def _share(part: int, whole: int) -> str:

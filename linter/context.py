@@ -3,6 +3,7 @@ and after, and facts the engine computed once. Also the one way to build a `Find
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,26 @@ class Context:
     schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
     schema_final: SchemaModel | None = None  # ... after the last migration's UP
     changes: ChangeSet | None = None  # set in changed-only runs (--changed-since)
+    # The model before each migration of `history`, and after the last one.
+    snapshots: Sequence[SchemaModel] = ()
 
     @property
     def pg_version(self) -> PgVersion:
         return self.config.pg_version
+
+    def schema_before_migration(self, migration: Migration) -> SchemaModel | None:
+        """The model before `migration`'s UP, for rules that judge several migrations as one."""
+        for i, other in enumerate(self.history):
+            if other is migration and i < len(self.snapshots):
+                return self.snapshots[i]
+        return None
+
+    def schema_after_migration(self, migration: Migration) -> SchemaModel | None:
+        """The model after `migration`'s UP."""
+        for i, other in enumerate(self.history):
+            if other is migration and i + 1 < len(self.snapshots):
+                return self.snapshots[i + 1]
+        return None
 
     def table_is_new(self, table: str, stmt: Statement) -> bool:
         """Created earlier in `stmt`'s section (see `MigrationFacts.created_here`): lock rules do

@@ -25,7 +25,12 @@ from pgpreflight.linter.errors import InputError
 from pgpreflight.linter.filenames import PAIR_FILE, pair_groups, split_version
 from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
 from pgpreflight.linter.notransaction import UPDOWN_PATTERN
-from pgpreflight.linter.parsing import blank_meta_commands, parse_section
+from pgpreflight.linter.parsing import (
+    GO_TEMPLATE_ACTION,
+    blank_meta_commands,
+    parse_section,
+    render_go_template,
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +248,15 @@ def _pair(
     sources: list[SourceFile] = []
     up_source = read_source(up_path, problems) if up_path else None
     down_source = read_source(down_path, problems) if down_path else None
+    read = [s for s in (up_source, down_source) if s is not None]
+    if convention in ("golang-migrate", "pop") and any(
+        GO_TEMPLATE_ACTION.search(s.text) for s in read
+    ):
+        # Only pop renders `.up.sql` files as Go templates: golang-migrate would send the
+        # `{{ ... }}` to the server, so the history is pop's (supabase auth's is).
+        convention = "pop"
+        for s in read:
+            s.rendered = render_go_template(s.text)
     if up_source is None:
         # A lone down file still is a migration: its UP is missing, which rules report.
         assert down_source is not None

@@ -19,7 +19,7 @@ from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.facts import MigrationFacts, compute_facts, session_defaults
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration, SourceFile, Statement
+from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
 from pgpreflight.linter.registry import Rule, all_rules
 from pgpreflight.linter.result import RunResult
 
@@ -155,6 +155,7 @@ def run_rules(
     ]
     for m, f in zip(migrations, facts, strict=False):
         _nested_facts(m, f)
+    _share_split_groups(migrations, facts)
     raw: list[Finding] = []
     for rule in rules:
         ctx_base = dict(
@@ -165,6 +166,7 @@ def run_rules(
             history=migrations,
             schema_final=final,
             changes=changes,
+            snapshots=snapshots,
         )
         if rule.check_history is not None:
             ctx = Context(**ctx_base)
@@ -189,6 +191,23 @@ def run_rules(
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def _share_split_groups(migrations: list[Migration], facts: list[MigrationFacts]) -> None:
+    """A migration split into one file per statement (`split_group`) is rolled back as a whole:
+    a DOWN file that undoes the UP of another file of its group reverts its own migration."""
+    position = {id(m): i for i, m in enumerate(migrations)}
+    done: set[int] = set()
+    for migration in migrations:
+        if id(migration) in done:
+            continue
+        group = split_group(migration, migrations)
+        touched: set[tuple[str, ...]] = set()
+        for member in group:
+            touched |= facts[position[id(member)]].up_touched
+        for member in group:
+            facts[position[id(member)]].up_touched |= touched
+            done.add(id(member))
 
 
 def _squawk_map() -> dict[str, set[str]]:

@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from pgpreflight.linter.schema import SchemaModel
 
 AT = enums.AlterTableType
+# Gaps of the schema model that cannot hide an index (see `index_may_exist`).
+_HARMLESS_GAPS = (
+    "DO block: its schema changes were applied",
+    "CREATE TABLE AS: the columns",
+    "CREATE TABLE OF type",
+    "INHERITS:",
+    "constraint type",
+    "ALTER DOMAIN",
+)
 
 
 @dataclass
@@ -107,6 +116,8 @@ class MigrationFacts:
     created_triggers: set[tuple[str, str]] = field(default_factory=set)
     # keys of everything UP creates, drops, renames or alters (see `reverts_up`)
     up_touched: set[tuple[str, ...]] = field(default_factory=set)
+    dynamic_sql: bool = False  # a DO block of this migration runs SQL built at run time
+    index_created_at: dict[str, int] = field(default_factory=dict)  # UP offset of the CREATE
     _locks: dict[int, list[TableLock]] = field(default_factory=dict, repr=False)
     _forward: dict[int, bool] = field(default_factory=dict, repr=False)
 
@@ -154,8 +165,34 @@ class MigrationFacts:
         """The table locks `stmt` takes, judged against the schema before this migration."""
         key = id(stmt)
         if key not in self._locks:
-            self._locks[key] = statement_locks(stmt.node, self.schema, self.pg_version)
+            found = statement_locks(stmt.node, self.schema, self.pg_version)
+            node = stmt.node
+            if (
+                isinstance(node, ast.DropStmt)
+                and node.removeType == enums.ObjectType.OBJECT_INDEX
+                and node.missing_ok
+                and len(found) == len(node.objects or ())
+            ):
+                found = [
+                    lock
+                    for lock, names in zip(found, node.objects or (), strict=True)
+                    if self.index_may_exist(list_name(names), stmt)
+                ]
+            self._locks[key] = found
         return self._locks[key]
+
+    def index_may_exist(self, name: str, stmt: Statement) -> bool:
+        """The index may exist at `stmt`. False when no earlier statement created it and the
+        model missed nothing that could have: `DROP INDEX IF EXISTS` of it does nothing and
+        locks nothing (a squashed history keeps such drops)."""
+        if self.schema is None or self.dynamic_sql:
+            return True
+        created = self.index_created_at.get(name)
+        if created is not None and (stmt.section == "down" or created < stmt.offset):
+            return True
+        if self.schema.index(name) is not None:
+            return True
+        return any(_may_hide_index(u, name) for u in self.schema.unmodelled)
 
     def existing_locks(self, stmt: Statement) -> list[TableLock]:
         """Locks on tables that existed before the migration (what can block production traffic)."""
@@ -209,6 +246,16 @@ class MigrationFacts:
             table = relation_name(node.relation)
             return ("renamed", table) in touched or ("renamed", table, str(node.subname)) in touched
         return False
+
+
+def _may_hide_index(gap: Any, name: str) -> bool:
+    """Whether a statement the model did not apply may have created index `name`."""
+    if gap.reason.startswith(_HARMLESS_GAPS):
+        return False
+    node = getattr(gap.location, "node", None)
+    if isinstance(node, ast.IndexStmt):  # an index on a view or a table the model lacks
+        return node.idxname is None or str(node.idxname) == name.rsplit(".", 1)[-1]
+    return not gap.reason.endswith("is not a table")  # a change to a view makes no index
 
 
 def set_value(node: ast.VariableSetStmt) -> str | None:
@@ -508,13 +555,13 @@ def _created(migration: Migration, facts: MigrationFacts) -> None:
             facts.created_tables.add(relation_name(node.relation))
         elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
             facts.created_tables.add(relation_name(node.into.rel))
-    for _stmt, node in migration.up.of(ast.IndexStmt):
+    for stmt, node in migration.up.of(ast.IndexStmt):
         if node.idxname and node.relation is not None:
-            facts.created_indexes.add(
-                relation_name(
-                    ast.RangeVar(schemaname=node.relation.schemaname, relname=node.idxname)
-                )
+            name = relation_name(
+                ast.RangeVar(schemaname=node.relation.schemaname, relname=node.idxname)
             )
+            facts.created_indexes.add(name)
+            facts.index_created_at.setdefault(name, (stmt.parent or stmt).offset)
     for _stmt, node in migration.up.of(ast.CreateTrigStmt):
         facts.created_triggers.add((relation_name(node.relation), str(node.trigname)))
     for col in facts.columns:
@@ -599,6 +646,7 @@ def compute_facts(
         transaction_mode=transaction_mode,
         session_defaults=dict(defaults or {}),
     )
+    facts.dynamic_sql = any(s.do is not None and s.do.dynamic for s in migration.statements())
     _definitions(migration, facts)
     _created(migration, facts)
     _touched(migration, facts)

@@ -6,7 +6,9 @@ Pairing follows the runner, not the look of the names:
 - pop (gobuffalo, ory's popx) adds a dialect and an `.autocommit` flag before `.up.sql`:
   `X.postgres.up.sql` replaces the generic `X.up.sql` on PostgreSQL and still pairs with a
   generic `X.down.sql`; `.cockroach.`, `.mysql.` and `.sqlite3.` files belong to other databases
-  and are no PostgreSQL migrations; `.autocommit.` files run without a transaction.
+  and are no PostgreSQL migrations; `.autocommit.` files run without a transaction;
+- a project's own runner may prefix the version with a `V` and end it with a dot, as authelia's
+  `V0001.Initial_Schema.up.sql`: the version is the number (0001), the name what follows.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 _VERSIONED = (
     re.compile(r"^(?P<version>\d[\d\-.]*\d|\d)_+(?P<name>.*)$"),
     re.compile(r"^(?P<version>\d+)-+(?P<name>.*)$"),
+    re.compile(r"^[Vv](?P<version>\d+)\.(?P<name>[^.]*)$"),
 )
 PAIR_FILE = re.compile(r"^(?P<base>.+)\.(?P<dir>up|down)\.sql$", re.I)
 # pop's CanonicalDialect: every spelling it accepts, by the name it stands for.

@@ -22,10 +22,19 @@ class SourceFile:
     path: Path
     display: str
     text: str
+    # pop renders every .sql file as a Go template before running it: the text with its
+    # `{{ index .Options "Namespace" }}` actions read as the option's name, of the same length
+    # (parsing.render_go_template); None when the file is sent as it is.
+    rendered: str | None = None
 
     @cached_property
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
+
+    @property
+    def sql(self) -> str:
+        """The SQL the runner sends, offset for offset the file's text."""
+        return self.text if self.rendered is None else self.rendered
 
 
 @dataclass(frozen=True)
@@ -261,3 +270,31 @@ def version_key(version: str, convention: str = "") -> tuple[tuple[int, int | st
         return ((1, version.replace("-", "")),)
     parts = re.findall(r"\d+|[^\d._\-]+", joined)
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts) or ((1, version),)
+
+
+_SPLIT_VERSION = re.compile(r"^(?P<stamp>\d{14})(?P<sequence>\d{6})$")
+
+
+def split_group(migration: Migration, history: list[Migration]) -> list[Migration]:
+    """The migrations one pop migration was split into, in version order; [] when it was not.
+
+    ory's histories (kratos) split each migration into one file per statement: versions
+    `<14-digit timestamp><6-digit sequence>`, one name. Their DOWN files are numbered in the
+    order of the original DOWN's statements, not as the inverse of the UP with the same number
+    (`...000000.up.sql` drops a table that `...000014.down.sql` recreates); rolling the migration
+    back runs every one of them, highest version first. Only the group reverts as a whole.
+    """
+    m = _SPLIT_VERSION.match(migration.version)
+    if migration.convention != "pop" or m is None:
+        return []
+    folder = migration.source.path.parent
+    group = [
+        other
+        for other in history
+        if other.convention == "pop"
+        and other.name == migration.name
+        and other.version[:14] == m.group("stamp")
+        and _SPLIT_VERSION.match(other.version)
+        and other.source.path.parent == folder
+    ]
+    return sorted(group, key=lambda other: other.version_key) if len(group) > 1 else []

@@ -48,6 +48,29 @@ def blank_meta_commands(text: str) -> tuple[str, list[tuple[int, str]]]:
     return _META_COMMAND.sub(repl, text), found
 
 
+# A Go template action: `{{` then a field, a variable or a keyword or function of text/template
+# (an SQL array literal such as '{{1,2},{3,4}}' is none), in double quotes when it names an object.
+GO_TEMPLATE_ACTION = re.compile(
+    r'(?P<quote>")?\{\{-?\s*(?P<body>(?:[.$]|(?:index|if|else|end|range|with|template|define|'
+    r"block|printf?|len|not|and|or|eq|ne)\b).*?)\s*-?\}\}(?(quote)\")",
+    re.S,
+)
+_OPTION = re.compile(r'^index\s+\.Options\s+"(?P<key>[A-Za-z_][A-Za-z0-9_]*)"$')
+
+
+def render_go_template(text: str) -> str:
+    """pop's Go template actions as SQL of the same length: `{{ index .Options "Namespace" }}`
+    (quoted or not) becomes the identifier `namespace` and spaces (the value is only known when
+    the runner runs), any other action spaces. Keeping the length keeps every offset exact."""
+
+    def repl(m: re.Match[str]) -> str:
+        option = _OPTION.match(m.group("body"))
+        word = option.group("key").lower() if option else ""
+        return word + re.sub(r"[^\n]", " ", m.group(0)[len(word) :])
+
+    return GO_TEMPLATE_ACTION.sub(repl, text)
+
+
 def _error_offset(err: ParseError, length: int) -> int:
     loc = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], int) else 0
     return max(0, min(loc, length))
@@ -135,7 +158,7 @@ def _skip_noise(text: str, pos: int) -> int:
 def parse_section(section: Section) -> None:
     """Fill `section.statements` and `section.syntax_errors` from its slice of the file."""
     source = section.source
-    body, _ = blank_meta_commands(source.text[section.start : section.end])
+    body, _ = blank_meta_commands(source.sql[section.start : section.end])
     base = section.start
     pieces: list[tuple[object, int, int, int]] = []  # node, start, end, parse base (in body)
     try:

@@ -89,7 +89,7 @@ def do_body(stmt: Statement) -> Body | None:
             code = item
     if code is None or not isinstance(code.arg, ast.String):
         return None
-    text = stmt.source.text
+    text = stmt.source.sql
     loc = stmt.base + (
         code.location if isinstance(code.location, int) and code.location >= 0 else 0
     )
@@ -193,7 +193,7 @@ def _statements_of(parent: Statement, text: str, body_offset: Any) -> list[State
         piece = piece.strip()
         offset = body_offset(start + lead)
         end_offset = body_offset(start + lead + len(piece) - 1) + 1 if piece else offset
-        if piece.endswith("'") and parent.source.text.startswith("''", end_offset - 1):
+        if piece.endswith("'") and parent.source.sql.startswith("''", end_offset - 1):
             end_offset += 1  # the last quote was written doubled inside a quoted body
         statement = Statement(
             node=raw.stmt,

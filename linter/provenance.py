@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pgpreflight.linter.migration import Statement
+from pgpreflight.linter.migration import Statement, split_group
 from pgpreflight.linter.names import relation_name
 
 if TYPE_CHECKING:
@@ -36,9 +36,10 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         return None
     top = stmt.parent or stmt
     if top.section == "down":
-        if ctx.schema_after is None or migration.down is None:
+        after = _split_bounds(ctx, stmt)[1] or ctx.schema_after
+        if after is None or migration.down is None:
             return None
-        base, section = ctx.schema_after, migration.down
+        base, section = after, migration.down
     else:
         base, section = ctx.schema_before, migration.up
     key = (id(base), id(section))
@@ -54,6 +55,42 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         cached = (base, snapshots)
         _BEFORE[key] = cached
     return cached[1].get(id(stmt))
+
+
+# Gaps of the schema model that only lose columns or definitions, never a whole object.
+_HARMLESS_GAPS = (
+    "DO block: its schema changes were applied",
+    "CREATE TABLE AS: the columns",
+    "CREATE TABLE OF type",
+    "INHERITS:",
+    "ALTER DOMAIN",
+)
+
+
+def surely_absent(ctx: Context, stmt: Statement, table: str, kind: str, name: str) -> bool:
+    """The table exists just before `stmt` and has no `kind` ("constraint" or "index") `name`,
+    and the model missed nothing that could have made one: `DROP ... IF EXISTS` of it does
+    nothing (authelia's consistency fixes drop every name an old version may have left; a
+    unique index made by CREATE UNIQUE INDEX is no constraint, DROP CONSTRAINT skips it)."""
+    model = model_before(ctx, stmt)
+    found = model.table(table) if model is not None else None
+    if model is None or found is None:
+        return False
+    if any(not u.reason.startswith(_HARMLESS_GAPS) for u in model.unmodelled):
+        return False
+    return name not in (found.constraints if kind == "constraint" else found.indexes)
+
+
+def _split_bounds(ctx: Context, stmt: Statement) -> tuple[SchemaModel | None, SchemaModel | None]:
+    """For a DOWN statement of a migration split into one file per statement (`split_group`),
+    the models before and after the UP of the whole group, which its DOWN files revert together;
+    (None, None) otherwise."""
+    if ctx.migration is None or (stmt.parent or stmt).section != "down":
+        return None, None
+    group = split_group(ctx.migration, ctx.history)
+    if not group:
+        return None, None
+    return ctx.schema_before_migration(group[0]), ctx.schema_after_migration(group[-1])
 
 
 def _renamed_to(ctx: Context, name: str) -> bool:
@@ -76,7 +113,8 @@ def made_by_migration(
     holds the old object's data (rules about lost data pass it; rules about renames do not,
     since a DOWN renaming it back is the revert).
     """
-    if ctx.schema_before is None or exists(ctx.schema_before):
+    before = _split_bounds(ctx, stmt)[0] or ctx.schema_before
+    if before is None or exists(before):
         return False
     model = model_before(ctx, stmt)
     if model is None or not exists(model):
@@ -143,11 +181,13 @@ def reverts_up(
     ctx: Context, stmt: Statement, kind: str, name: str, table: str | None = None
 ) -> bool:
     """A DOWN statement dropping an object its own UP created (even under a name that existed
-    before, e.g. UP renamed the old column away and added a new one): the revert, not a loss."""
+    before, e.g. UP renamed the old column away and added a new one): the revert, not a loss.
+    For a migration split into one file per statement, the UP of any file of its group."""
     migration = ctx.migration
     if migration is None or (stmt.parent or stmt).section != "down":
         return False
-    return any(_creates(s.node, kind, name, table) for s in migration.up.all_statements())
+    ups = [m.up for m in split_group(migration, ctx.history) or [migration]]
+    return any(_creates(s.node, kind, name, table) for up in ups for s in up.all_statements())
 
 
 def recreated_later(

@@ -98,7 +98,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         ddl = [
             s
             for s in statements
-            if s.offset < stmt.offset and ctx.facts.of(s).in_transaction and _ddl_table(s) == table
+            if s.offset < stmt.offset
+            and ctx.facts.of(s).in_transaction
+            and ctx.facts.same_transaction(s, stmt)
+            and _ddl_table(s) == table
         ]
         if not ddl:
             continue

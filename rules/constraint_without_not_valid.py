@@ -87,7 +87,9 @@ def _finding(
     ctx: Context, stmt: Statement, table: str, con: ast.Constraint, column: str | None
 ) -> Finding:
     t = short(table)
-    name = con.conname or (f"{table.split('.')[-1]}_{column}_fkey" if column else "<name>")
+    # PostgreSQL's own name for an unnamed column constraint: `<table>_<column>_fkey` / `_check`
+    suffix = "fkey" if con.contype == ConstrType.CONSTR_FOREIGN else "check"
+    name = con.conname or (f"{table.split('.')[-1]}_{column}_{suffix}" if column else "<name>")
     inline = f" on new column '{column}'" if column else ""
     if con.contype == ConstrType.CONSTR_FOREIGN:
         ref = short(relation_name(con.pktable))

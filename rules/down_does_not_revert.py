@@ -55,7 +55,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.migration import Migration, Section, Statement, split_group
 from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 
 ID = "down-does-not-revert"
@@ -69,12 +69,28 @@ _OPAQUE = ("DoStmt",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    down = migration.down
-    if down is None or not down.statements or ctx.schema_before is None or ctx.schema_after is None:
+    group = split_group(migration, ctx.history)
+    if group:  # judged once, as a whole, at its last part
+        if migration is group[-1]:
+            before = ctx.schema_before_migration(group[0])
+            ups = [m.up for m in group]
+            downs = [m.down for m in reversed(group) if m.down is not None]
+            yield from _judge(ctx, before, ups, downs)
+        return
+    if migration.down is not None:
+        yield from _judge(ctx, ctx.schema_before, [migration.up], [migration.down])
+
+
+def _judge(
+    ctx: Context, before: SchemaModel | None, ups: list[Section], downs: list[Section]
+) -> Iterator[Finding]:
+    """Apply `downs` in turn to the model after `ups` and compare it with the one before."""
+    statements = [s for down in downs for s in down.statements]
+    if not statements or before is None or ctx.schema_after is None:
         return
     after_down = ctx.schema_after.copy()
     seen_unmodelled, seen_problems = len(after_down.unmodelled), len(after_down.problems)
-    for statement in down.statements:
+    for statement in statements:
         after_down.apply(statement.node, location=statement)
     if any(_opaque(u.kind, u.reason) for u in after_down.unmodelled[seen_unmodelled:]):
         return  # DOWN does something the model cannot follow; the database check can
@@ -88,34 +104,34 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"DOWN would fail: {problem.message}",
                     hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
                 )
-    up_changes = {
-        (d.kind, d.object_type, d.name) for d in diff(ctx.schema_before, ctx.schema_after)
-    }
-    shared = _extensions_if_missing(migration.up)
+    up_changes = {(d.kind, d.object_type, d.name) for d in diff(before, ctx.schema_after)}
+    shared = set().union(*(_extensions_if_missing(up) for up in ups))
     found: list[tuple[Statement | Section, str, str]] = []
-    for difference in diff(ctx.schema_before, after_down):
+    for difference in diff(before, after_down):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
         if difference.object_type == "extension" and difference.name in shared:
             continue  # left in place on purpose: other objects may use it
-        if _only_validated(difference, ctx.schema_before, after_down):
+        if _only_validated(difference, before, after_down):
             continue
         message, hint = _describe(difference, up_changes)
-        found.append((_locate(difference, after_down, migration, down, up_changes), message, hint))
+        found.append((_locate(difference, after_down, ups, downs, up_changes), message, hint))
     if found:
         yield _one_finding(ctx, found)
-    yield from _shared_extensions_dropped(ctx, down, shared)
+    for down in downs:
+        yield from _shared_extensions_dropped(ctx, before, down, shared)
 
 
-def _shared_extensions_dropped(ctx: Context, down: Section, shared: set[str]) -> Iterator[Finding]:
+def _shared_extensions_dropped(
+    ctx: Context, before: SchemaModel, down: Section, shared: set[str]
+) -> Iterator[Finding]:
     """DOWN dropping an extension UP only created if missing: a warning of its own, since the
     extension may have been there before and other objects may depend on it."""
-    assert ctx.schema_before is not None
     for stmt, node in down.of(ast.DropStmt):
         if node.removeType != ObjectType.OBJECT_EXTENSION:
             continue
         names = [str(getattr(o, "sval", o)) for o in node.objects or ()]
-        dropped = [n for n in names if n in shared and n not in ctx.schema_before.extensions]
+        dropped = [n for n in names if n in shared and n not in before.extensions]
         if dropped:
             yield ctx.finding(
                 stmt,
@@ -222,8 +238,8 @@ def _describe(d: SchemaDifference, up_changes: set[tuple[str, str, str]]) -> tup
 def _locate(
     d: SchemaDifference,
     model: SchemaModel,
-    migration: Migration,
-    down: Section,
+    ups: list[Section],
+    downs: list[Section],
     up_changes: set[tuple[str, str, str]],
 ) -> Statement | Section:
     """Where a reviewer fixes it: the UP statement that created what DOWN leaves behind, else
@@ -232,13 +248,13 @@ def _locate(
     if isinstance(created, Statement):
         return created
     by_up = d.kind == "added" or (d.kind, d.object_type, d.name) in up_changes
-    sections = (migration.up, down) if by_up else (down, migration.up)
+    sections = [*ups, *downs] if by_up else [*downs, *ups]
     for names in _names_of(d):
         for section in sections:
             for statement in section.statements:
                 if names <= _mentions(statement.node):
                     return statement
-    return down
+    return downs[0]
 
 
 def _creator(d: SchemaDifference, model: SchemaModel) -> Any:

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration, Statement
-from pgpreflight.linter.names import short
+from pgpreflight.linter.migration import Migration, Section, Statement
+from pgpreflight.linter.names import relation_name, short
 from pgpreflight.linter.provenance import (
     column_exists,
     made_by_migration,
@@ -84,11 +85,29 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             if replaced_by_rename(ctx, stmt, table, column):
                 continue  # copy-and-swap: a new column takes over the name (and the data)
+            emptied = _truncated_before(section, stmt, table)
+            message = (
+                f"dropping column '{column}' of '{short(table)}' breaks running code that names "
+                f"it (the TRUNCATE at line {emptied.line} already emptied the table)"
+                if emptied is not None
+                else f"dropping column '{column}' of '{short(table)}' deletes its data"
+                f"{_dependants(ctx, stmt, table, column)}; running code that names it fails"
+            )
             yield ctx.finding(
                 stmt,
-                f"dropping column '{column}' of '{short(table)}' deletes its data"
-                f"{_dependants(ctx, stmt, table, column)}; running code that names it fails",
+                message,
                 node=cmd,
                 hint="deploy code that no longer uses the column, then drop it in a later "
                 "migration",
             )
+
+
+def _truncated_before(section: Section, stmt: Statement, table: str) -> Statement | None:
+    """The TRUNCATE of `table` earlier in the section: its rows, and the column's data, are
+    gone before the DROP runs."""
+    for earlier, node in section.of(ast.TruncateStmt):
+        if earlier.offset < stmt.offset and any(
+            relation_name(r) == table for r in node.relations or () if isinstance(r, ast.RangeVar)
+        ):
+            return earlier
+    return None

@@ -47,6 +47,7 @@ from pgpreflight.linter.provenance import (
     model_before,
     recreated_later,
     reverts_up,
+    surely_absent,
 )
 
 ID = "drop-constraint"
@@ -145,6 +146,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             name = str(cmd.name)
             if ctx.table_is_new(table, stmt):
                 continue
+            if cmd.missing_ok and surely_absent(ctx, stmt, table, "constraint", name):
+                continue  # IF EXISTS of a constraint that is not there: nothing happens
             if made_by_migration(ctx, stmt, constraint_exists(table, name), name=name):
                 continue
             if reverts_up(ctx, stmt, "constraint", name, table) or recreated_later(

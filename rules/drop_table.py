@@ -85,9 +85,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 if reverts_up(ctx, stmt, "table", name):
                     continue
                 goes = _what_goes(ctx, stmt, name, cascade)
+                model = model_before(ctx, stmt)
+                unknown = node.missing_ok and model is not None and model.table(name) is None
                 yield ctx.finding(
                     stmt,
-                    f"dropping table '{short(name)}' deletes {goes}",
+                    f"dropping table '{short(name)}' deletes {goes}"
+                    + (" if it exists (no earlier migration creates it)" if unknown else ""),
                     hint="stop using the table in code first, archive it, then drop it in a later "
                     "migration; a DOWN cannot bring the rows back",
                 )

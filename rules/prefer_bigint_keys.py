@@ -10,7 +10,9 @@ pass 2^31. `bigint` costs four bytes more per row; choose it when the table is c
 `serial` columns are reported by `serial-column`; this rule covers plain `integer`/`smallint`
 keys and the foreign keys pointing at `bigint` ones. A key column that is also a foreign key
 (a join table's `(post_id, person_id)`) follows the type of what it references and is judged
-there.
+there. In a primary key of several columns, an `integer` member that generates no values (a
+position, a count, a type code: no identity, no `nextval` default) does not run out with the
+row count and is not reported.
 
 ## Example
 ```sql
@@ -71,6 +73,21 @@ def _small_type(type_name: Any) -> str | None:
         return None
     names = [getattr(n, "sval", "") for n in type_name.names or ()]
     return _SMALL.get(names[-1]) if names else None
+
+
+def _generates(cons: list[ast.Constraint]) -> bool:
+    """An identity column, or one whose default draws from a sequence."""
+    for c in cons:
+        if c.contype == ConstrType.CONSTR_IDENTITY:
+            return True
+        expr = c.raw_expr if c.contype == ConstrType.CONSTR_DEFAULT else None
+        if (
+            isinstance(expr, ast.FuncCall)
+            and expr.funcname
+            and getattr(expr.funcname[-1], "sval", "") == "nextval"
+        ):
+            return True
+    return False
 
 
 def _ref_type(ctx: Context, stmt: Statement, con: ast.Constraint, index: int) -> str | None:
@@ -135,9 +152,8 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             name = str(col.colname)
             cons = [c for c in col.constraints or () if isinstance(c, ast.Constraint)]
             is_fk = name in fk_cols or any(c.contype == ConstrType.CONSTR_FOREIGN for c in cons)
-            if (
-                name in pk_cols or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons)
-            ) and not is_fk:
+            in_key = name in pk_cols and (len(pk_cols) == 1 or _generates(cons))
+            if (in_key or any(c.contype == ConstrType.CONSTR_PRIMARY for c in cons)) and not is_fk:
                 yield ctx.finding(
                     stmt,
                     f"primary key {short(table)}.{name} is {small}: inserts fail once its ids run "

@@ -7,7 +7,8 @@ CONCURRENTLY` waits for conflicting transactions without blocking new ones (it c
 a transaction, and drops one index per statement).
 
 An index created on a table created in the same migration, and a DOWN that drops the index its
-own UP created, are not reported.
+own UP created, are not reported; nor is `DROP INDEX IF EXISTS` of an index that no earlier
+statement of the history created (a squashed history keeps such drops): it does nothing.
 
 ## Example
 ```sql

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.engine import lint
 from pgpreflight.linter.errors import InputError
+
+from tests.helpers import make_config
 
 
 def _write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -386,3 +389,51 @@ def test_repeatable_migrations_survive_a_saved_result(tmp_path: Path) -> None:
     saved = lint([tmp_path / "m"], make_config(tmp_path)).to_dict()
     loaded = RunResult.from_dict(saved)
     assert [m.id for m in loaded.migrations] == ["1__a", "R__views"]
+
+
+def test_a_v_prefixed_dotted_version_is_the_number(tmp_path: Path) -> None:
+    # authelia's own runner: `V0001.Initial_Schema.up.sql`, ordered by the number
+    _write(
+        tmp_path,
+        {
+            "V0010.Later.up.sql": "SELECT 10;",
+            "V0002.WebAuthn.up.sql": "SELECT 2;",
+            "V0002.WebAuthn.down.sql": "SELECT -2;",
+        },
+    )
+    ms = discover([tmp_path])
+    assert [(m.version, m.name) for m in ms] == [("0002", "WebAuthn"), ("0010", "Later")]
+    assert _sql(ms[0].down) == ["SELECT -2"]
+
+
+def test_a_prefix_every_pair_file_shares_is_the_projects_scheme(tmp_path: Path) -> None:
+    files = {"V0001.Init.up.sql": "SELECT 1;", "V0002.More.up.sql": "SELECT 2;"}
+    _write(tmp_path / "same", files)
+    _write(tmp_path / "mixed", {**files, "0003_plain.up.sql": "SELECT 3;"})
+    config = make_config(tmp_path, select=["invalid-migration-filename"])
+    assert lint([tmp_path / "same"], config).findings == []
+    mixed = lint([tmp_path / "mixed"], config).findings
+    assert sorted(Path(f.path).name for f in mixed) == ["V0001.Init.up.sql", "V0002.More.up.sql"]
+
+
+def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
+    # supabase auth: pop renders `{{ index .Options "Namespace" }}` before running the file
+    body = (
+        'CREATE TABLE {{ index .Options "Namespace" }}.users (id int);\n'
+        'COMMENT ON TABLE "{{index .Options "Namespace" }}".users IS \'x\';\n'
+        "SELECT '{{1,2},{3,4}}'::int[];\n"
+        "DO $$ BEGIN\n"
+        '  ALTER TABLE {{ index .Options "Namespace" }}.users ADD PRIMARY KEY (id);\n'
+        "END $$;\n"
+    )
+    _write(tmp_path, {"00_init.up.sql": body, "01_plain.up.sql": "SELECT '{{1}}';"})
+    templated, plain = discover([tmp_path])
+    assert templated.convention == "pop" and plain.convention == "golang-migrate"
+    assert templated.up.syntax_errors == []
+    create, comment, array, do = templated.up.statements
+    assert create.node.relation.schemaname == "namespace"
+    assert (comment.line, comment.column) == (2, 1)
+    assert comment.node.object[0].sval == "namespace"  # quoted: the same schema
+    assert "'{{1,2},{3,4}}'" in array.text
+    [alter] = do.nested
+    assert (alter.line, alter.column) == (5, 3)

@@ -196,3 +196,77 @@ def test_extension_created_if_missing_may_stay_but_not_be_dropped(tmp_path: Path
     ]
     plain = messages("-- UP\nCREATE EXTENSION pg_trgm;\n-- DOWN\nSELECT 1;\n", tmp_path / "p")
     assert plain == [(2, "up", "DOWN leaves extension pg_trgm that UP added")]
+
+
+SPLIT = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE a (id int);
+CREATE TABLE m (id int);
+-- file: 20210311102338000000_refactor.postgres.up.sql
+DROP TABLE m;
+-- file: 20210311102338000001_refactor.postgres.up.sql
+ALTER TABLE a ADD COLUMN ui jsonb;
+-- file: 20210311102338000000_refactor.postgres.down.sql
+ALTER TABLE a DROP COLUMN ui;
+-- file: 20210311102338000001_refactor.postgres.down.sql
+"""
+
+
+def test_a_migration_split_into_files_reverts_as_a_whole(tmp_path: Path) -> None:
+    # kratos: one migration per statement, DOWN files numbered in the original DOWN's order
+    # (000000's DOWN undoes 000001's UP); rolling back runs them all, highest version first.
+    whole = lint_findings(SPLIT + "CREATE TABLE m (id int);\n", RULE, tmp_path / "whole")
+    assert whole == []
+    broken = lint_findings(SPLIT + "SELECT 1;\n", RULE, tmp_path / "broken")
+    assert [(Path(f.path).name, f.message) for f in broken] == [
+        (
+            "20210311102338000000_refactor.postgres.up.sql",
+            "DOWN does not recreate table m that UP dropped",
+        )
+    ]
+
+
+def test_a_down_file_undoing_another_files_up_of_its_group_reverts_it(tmp_path: Path) -> None:
+    # kratos settings: 000001's DOWN drops the column 000000's UP added
+    sql = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE s (id int, ok bool NOT NULL);
+-- file: 20200607165100000000_settings.postgres.up.sql
+ALTER TABLE s ADD COLUMN state text NOT NULL DEFAULT 'x';
+-- file: 20200607165100000001_settings.postgres.up.sql
+ALTER TABLE s DROP COLUMN ok;
+-- file: 20200607165100000000_settings.postgres.down.sql
+ALTER TABLE s ADD COLUMN ok bool NOT NULL DEFAULT false;
+-- file: 20200607165100000001_settings.postgres.down.sql
+ALTER TABLE s DROP COLUMN state;
+"""
+    found = lint_findings(sql, ["drop-column", "require-lock-timeout"], tmp_path)
+    assert [(Path(f.path).name, f.rule) for f in found if f.section == "down"] == []
+
+
+def test_an_empty_down_file_of_a_split_migration_is_fine_when_another_reverts(
+    tmp_path: Path,
+) -> None:
+    sql = SPLIT + "CREATE TABLE m (id int);\n"
+    assert lint_findings(sql, "empty-down-section", tmp_path / "a") == []
+    # every DOWN file of the migration empty: each is reported
+    empty = SPLIT.replace("ALTER TABLE a DROP COLUMN ui;", "-- nothing")
+    assert len(lint_findings(empty, "empty-down-section", tmp_path / "b")) == 2
+
+
+def test_a_down_file_renaming_back_what_another_file_of_its_group_renamed(tmp_path: Path) -> None:
+    # kratos flow_fields_rename: 000000's DOWN renames back the column 000001's UP renamed
+    sql = """-- file: 20200101000000000000_base.postgres.up.sql
+CREATE TABLE a (request_id int, other int);
+-- file: 20200810162450000000_rename.postgres.up.sql
+ALTER TABLE a RENAME COLUMN other TO other2;
+-- file: 20200810162450000001_rename.postgres.up.sql
+ALTER TABLE a RENAME COLUMN request_id TO flow_id;
+-- file: 20200810162450000000_rename.postgres.down.sql
+ALTER TABLE a RENAME COLUMN flow_id TO request_id;
+-- file: 20200810162450000001_rename.postgres.down.sql
+ALTER TABLE a RENAME COLUMN other2 TO other;
+"""
+    found = lint_findings(sql, "rename-column", tmp_path)
+    assert [Path(f.path).name for f in found] == [
+        "20200810162450000000_rename.postgres.up.sql",
+        "20200810162450000001_rename.postgres.up.sql",
+    ]

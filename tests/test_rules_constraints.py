@@ -277,3 +277,10 @@ def test_unique_not_null_key_is_a_warning_naming_the_replica_identity(tmp_path: 
     assert [(f.line, f.severity) for f in findings] == [(1, "warning"), (2, "error"), (3, "error")]
     assert "its unique index a_code_key prevents duplicates" in findings[0].message
     assert findings[0].hint == "ALTER TABLE a ADD PRIMARY KEY USING INDEX a_code_key"
+
+
+def test_unnamed_check_on_a_new_column_is_named_as_postgresql_names_it(tmp_path: Path) -> None:
+    # nakama: ADD COLUMN max_num_score INT NOT NULL DEFAULT 1 CHECK (max_num_score > 0)
+    sql = "ALTER TABLE leaderboard ADD COLUMN n int NOT NULL DEFAULT 1 CHECK (n > 0);\n"
+    [found] = lint_findings(sql, "constraint-without-not-valid", tmp_path)
+    assert found.message.startswith("check constraint leaderboard_n_check on new column 'n'")

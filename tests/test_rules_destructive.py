@@ -95,6 +95,39 @@ def test_drop_column_names_its_index_and_foreign_key(tmp_path: Path) -> None:
     assert "orders_user_id_idx" in f.message and "orders_user_id_fkey" in f.message
 
 
+def test_drop_column_after_truncate_claims_no_data_loss(tmp_path: Path) -> None:
+    # concourse 1537546150: TRUNCATE next_build_inputs, then DROP COLUMN version_id
+    up = "TRUNCATE TABLE orders;\nALTER TABLE orders DROP COLUMN user_id;"
+    [f] = [f for f in lint_findings(change(up), "drop-column", tmp_path) if "change" in f.path]
+    assert "deletes its data" not in f.message
+    assert "TRUNCATE at line 3 already emptied the table" in f.message
+
+
+def test_drop_table_if_exists_of_a_table_no_migration_created(tmp_path: Path) -> None:
+    # authelia V0007 drops legacy tables (u2f_devices, renamed away by V0002) IF EXISTS
+    up = "DROP TABLE IF EXISTS legacy;\nDROP TABLE IF EXISTS orders;"
+    found = [f for f in lint_findings(change(up), "drop-table", tmp_path) if "change" in f.path]
+    assert [f.message.endswith("(no earlier migration creates it)") for f in found] == [
+        True,
+        False,
+    ]
+
+
+def test_drop_constraint_if_exists_of_what_is_no_constraint(tmp_path: Path) -> None:
+    # authelia V0007: DROP CONSTRAINT IF EXISTS of every name an old version may have left,
+    # some of them unique indexes (not constraints), some never there
+    up = (
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_user_id_idx,\n"
+        "    DROP CONSTRAINT IF EXISTS orders_pkey1, DROP CONSTRAINT IF EXISTS orders_pkey;"
+    )
+    found = [
+        f for f in lint_findings(change(up), "drop-constraint", tmp_path) if "change" in f.path
+    ]
+    assert [f.message.split(" of ")[0] for f in found] == [
+        "dropping primary key 'orders_pkey' (id)"
+    ]
+
+
 def test_drop_type_cascade_says_which_columns_go(tmp_path: Path) -> None:
     [f] = [
         f
@@ -338,6 +371,12 @@ def test_backfill_after_ddl_in_the_same_transaction(tmp_path: Path) -> None:
         "ALTER TABLE users ADD COLUMN locale text;\nUPDATE users SET locale = 'pt' WHERE id < 1000;"
     )
     assert found(change(targeted), tmp_path / "t", "backfill-with-ddl") == []
+    # nakama: COMMIT; BEGIN; between them ends the DDL's transaction and its locks
+    committed = (
+        "ALTER TABLE users ADD COLUMN locale text;\nCOMMIT;\nBEGIN;\n"
+        "UPDATE users SET locale = 'pt' WHERE locale IS NULL;"
+    )
+    assert found(change(committed), tmp_path / "c", "backfill-with-ddl") == []
     # data only: nothing held
     assert (
         found(

@@ -506,6 +506,34 @@ def test_down_dropping_an_index_up_did_not_create_fires(tmp_path: Path) -> None:
     assert [(f.line, f.section) for f in found] == [(5, "down")]
 
 
+def test_drop_index_if_exists_of_an_index_never_created_does_nothing(tmp_path: Path) -> None:
+    # kestra's squashed V1_1 keeps `DROP INDEX IF EXISTS queues_offset`, created only by V1_4,
+    # and drops indexes before the CREATE of the same name further down; supabase auth too
+    sql = (
+        "-- file: 202401010000__a.sql\n-- UP\nCREATE TABLE q (id int);\n"
+        "-- file: 202401020000__b.sql\n-- UP\nDROP INDEX IF EXISTS q_offset;\n"
+        "DROP INDEX IF EXISTS q_id;\nCREATE INDEX q_id ON q (id);\n"
+        "-- file: 202401030000__c.sql\n-- UP\nDROP INDEX IF EXISTS q_id;\n"
+    )
+    rules = ["require-concurrent-index-drop", "require-lock-timeout"]
+    found = lint_findings(sql, rules, tmp_path)
+    # concourse: an index on a materialized view (not modelled) hides that index only
+    view = sql.replace(
+        "CREATE TABLE q (id int);",
+        "CREATE TABLE q (id int);\nCREATE MATERIALIZED VIEW v AS SELECT id FROM q;\n"
+        "CREATE INDEX v_id ON v (id);",
+    )
+    in_view = lint_findings(view, rules, tmp_path / "view")
+    assert sorted((Path(f.path).name, f.line, f.rule) for f in in_view) == sorted(
+        (Path(f.path).name, f.line, f.rule) for f in found
+    )
+    assert sorted((Path(f.path).name, f.line, f.rule) for f in found) == [
+        ("202401020000__b.sql", 4, "require-lock-timeout"),  # the CREATE INDEX on q
+        ("202401030000__c.sql", 2, "require-concurrent-index-drop"),
+        ("202401030000__c.sql", 2, "require-lock-timeout"),
+    ]
+
+
 def test_large_tables_raise_severity(tmp_path: Path) -> None:
     sql = "CREATE TRIGGER trg BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();\n"
     assert [f.severity for f in lint_findings(sql, "trigger-on-existing-table", tmp_path)] == [

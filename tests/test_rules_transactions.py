@@ -161,6 +161,15 @@ def test_if_not_exists_on_concurrent_index_is_opt_in_info(tmp_path: Path) -> Non
 # ---------------------------------------------------------------- types and identifiers
 
 
+def test_int_members_of_a_composite_key_that_generate_nothing(tmp_path: Path) -> None:
+    # nakama's groups: PRIMARY KEY (disable_time, lang_tag, edge_count, id), edge_count a count
+    sql = (
+        "CREATE TABLE g (PRIMARY KEY (t, edge_count, id), id uuid, edge_count int, t timestamptz);\n"
+        "CREATE TABLE h (n int GENERATED ALWAYS AS IDENTITY, k text, PRIMARY KEY (k, n));\n"
+    )
+    assert lines(sql, "prefer-bigint-keys", tmp_path) == [("prefer-bigint-keys", 2)]
+
+
 def test_int_keys(tmp_path: Path) -> None:
     sql = (
         "CREATE TABLE a (id integer PRIMARY KEY);\n"
