@@ -22,6 +22,7 @@ from pglast.enums import TransactionStmtKind
 from pgpreflight.linter.locks import TableLock, statement_locks
 from pgpreflight.linter.migration import Migration, Section, Statement
 from pgpreflight.linter.names import list_name, relation_name
+from pgpreflight.linter.schema.model import OBJECT_PRESERVING_GAPS
 from pgpreflight.linter.volatility import (
     volatility as volatility,  # re-exported: rules read it from facts
 )
@@ -31,14 +32,7 @@ if TYPE_CHECKING:
 
 AT = enums.AlterTableType
 # Gaps of the schema model that cannot hide an index (see `index_may_exist`).
-_HARMLESS_GAPS = (
-    "DO block: its schema changes were applied",
-    "CREATE TABLE AS: the columns",
-    "CREATE TABLE OF type",
-    "INHERITS:",
-    "constraint type",
-    "ALTER DOMAIN",
-)
+_HARMLESS_GAPS = (*OBJECT_PRESERVING_GAPS, "constraint type")
 
 
 @dataclass

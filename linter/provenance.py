@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.migration import Statement, split_group
 from pgpreflight.linter.names import relation_name
+from pgpreflight.linter.schema.model import OBJECT_PRESERVING_GAPS
 
 if TYPE_CHECKING:
     from pgpreflight.linter.context import Context
@@ -57,16 +58,6 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
     return cached[1].get(id(stmt))
 
 
-# Gaps of the schema model that only lose columns or definitions, never a whole object.
-_HARMLESS_GAPS = (
-    "DO block: its schema changes were applied",
-    "CREATE TABLE AS: the columns",
-    "CREATE TABLE OF type",
-    "INHERITS:",
-    "ALTER DOMAIN",
-)
-
-
 def surely_absent(ctx: Context, stmt: Statement, table: str, kind: str, name: str) -> bool:
     """The table exists just before `stmt` and has no `kind` ("constraint" or "index") `name`,
     and the model missed nothing that could have made one: `DROP ... IF EXISTS` of it does
@@ -76,7 +67,7 @@ def surely_absent(ctx: Context, stmt: Statement, table: str, kind: str, name: st
     found = model.table(table) if model is not None else None
     if model is None or found is None:
         return False
-    if any(not u.reason.startswith(_HARMLESS_GAPS) for u in model.unmodelled):
+    if any(not u.reason.startswith(OBJECT_PRESERVING_GAPS) for u in model.unmodelled):
         return False
     return name not in (found.constraints if kind == "constraint" else found.indexes)
 

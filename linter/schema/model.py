@@ -80,6 +80,17 @@ _UNMODELLED_REASONS: dict[type, str] = {
 }
 
 
+OBJECT_PRESERVING_GAPS = (
+    "DO block: its schema changes were applied",
+    "CREATE TABLE AS: the columns",
+    "CREATE TABLE OF type",
+    "INHERITS:",
+    "ALTER DOMAIN",
+)
+"""Starts of `unmodelled` reasons for gaps that only lose columns or definitions, never a whole
+object: a rule may still trust the model about which objects exist after one of them."""
+
+
 class SchemaModel(ObjectStatements):
     """Schemas, tables, indexes, sequences, types, views, functions and extensions."""
 
