@@ -7,7 +7,9 @@ the target, inside a transaction that is always rolled back.
 
 Migrations are untrusted code, so on the scratch server everything that runs code of the project
 -- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
-the pending migrations and synthesises rows) and `--test-command` -- connects as the sandbox's
+the pending migrations and synthesises rows, after the traces, on a clone of the baseline, or on a
+server of its own when the pending migrations change roles, databases, tablespaces or the
+server's settings) and `--test-command` -- connects as the sandbox's
 non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
 the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
@@ -182,12 +184,6 @@ def check_on_server(
             prepare_base(server, base_db)
         else:
             _replay_baseline(server, base_db, baseline, options, result, major)
-        doing[0] = "the EXPLAIN step"
-        if options.explain is not None and pending:
-            created.append(f"{options.db_prefix}_explain")
-            _run_explain_step(
-                server, base_db, f"{options.db_prefix}_explain", pending, options, result
-            )
         template = base_db
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
@@ -217,6 +213,19 @@ def check_on_server(
         if options.test_command:
             doing[0] = "running the test command"
             _run_tests(server, template, options, result)
+        if options.explain is not None and pending:
+            # After the traces, so nothing the EXPLAIN step applies is there when they run.
+            doing[0] = "the EXPLAIN step"
+            global_lines = cluster_global_statements(pending)
+            if global_lines and hasattr(server, "binaries"):
+                _explain_on_own_server(
+                    server, baseline, pending, options, result, prepare_base, global_lines
+                )
+            else:
+                created.append(f"{options.db_prefix}_explain")
+                _run_explain_step(
+                    server, base_db, f"{options.db_prefix}_explain", pending, options, result
+                )
     except (psycopg.Error, PgPreflightError) as exc:
         # The first error wins: when the server itself died, that is what went wrong (not the
         # connection error it caused), and the cleanup below must not replace it either.
@@ -301,6 +310,81 @@ def _run_explain_step(
         result.notes.append(f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}")
     finally:
         server.drop_database(name)
+
+
+def cluster_global_statements(pending: Sequence[Migration]) -> list[str]:
+    """`path:line` of the pending UP statements that change the whole cluster (roles,
+    databases, tablespaces, ALTER SYSTEM): what a database clone does not isolate."""
+    from pglast import ast
+    from pglast.enums import ObjectType
+
+    shared = (
+        ast.CreateRoleStmt,
+        ast.AlterRoleStmt,
+        ast.AlterRoleSetStmt,
+        ast.DropRoleStmt,
+        ast.GrantRoleStmt,
+        ast.CreatedbStmt,
+        ast.DropdbStmt,
+        ast.AlterDatabaseStmt,
+        ast.AlterDatabaseSetStmt,
+        ast.AlterSystemStmt,
+        ast.CreateTableSpaceStmt,
+        ast.DropTableSpaceStmt,
+        ast.AlterTableSpaceOptionsStmt,
+    )
+    shared_objects = (
+        ObjectType.OBJECT_ROLE,
+        ObjectType.OBJECT_DATABASE,
+        ObjectType.OBJECT_TABLESPACE,
+    )
+    out: list[str] = []
+    for m in pending:
+        for stmt in m.up.statements:
+            node = stmt.node
+            if isinstance(node, shared) or (
+                isinstance(node, (ast.RenameStmt, ast.CommentStmt))
+                and getattr(node, "renameType", getattr(node, "objtype", None)) in shared_objects
+            ):
+                out.append(f"{stmt.source.display}:{stmt.line}")
+    return out
+
+
+def _explain_on_own_server(
+    server: Any,
+    baseline: list[Migration],
+    pending: list[Migration],
+    options: CheckOptions,
+    result: CheckResult,
+    prepare_base: Callable[[Any, str], None] | None,
+    global_lines: list[str],
+) -> None:
+    """The EXPLAIN step on a server of its own, started from the same binaries: the pending
+    migrations change cluster-wide objects (roles, tablespaces...) that would otherwise stay
+    on the traced server. The baseline (and data) is loaded there again."""
+    from pgpreflight.linter.pgserver import ScratchServer
+
+    _say(options, "explain: starting a server of its own")
+    note = (
+        "EXPLAIN step ran on a server of its own: the pending migrations change cluster-wide "
+        f"objects ({', '.join(global_lines[:3])}{', ...' if len(global_lines) > 3 else ''})"
+    )
+    base_db = f"{options.db_prefix}_base"
+    try:
+        with ScratchServer(server.binaries.bindir) as own:
+            own.create_database(base_db, template="template0")
+            if prepare_base is not None:
+                prepare_base(own, base_db)
+            else:
+                scratch = CheckResult(mode=result.mode, server=None)
+                _replay_baseline(own, base_db, baseline, options, scratch, own.major_version)
+            _run_explain_step(
+                own, base_db, f"{options.db_prefix}_explain", pending, options, result
+            )
+    except PgPreflightError as exc:
+        result.notes.append(f"EXPLAIN step failed: {exc.message}")
+        return
+    result.notes.append(note)
 
 
 def _extensions_first(
