@@ -102,14 +102,17 @@ def apply_section(
     raises psycopg.Error after rolling back. With `admin_conninfo`, allow-listed extensions of
     `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so."""
     notes: list[str] = []
+    import psycopg
+
     statements = section.statements
-    file_tx = any(type(s.node).__name__ == "TransactionStmt" for s in statements)
+    # A wrapping runner sends BEGIN and COMMIT around the file even when the file has its own
+    # (its `COMMIT; BEGIN;` leaves a transaction the runner's COMMIT commits).
     wrap = (
         mode in ("per-file", "auto")
         and migration.in_transaction
-        and not file_tx
         and not any(cannot_run_in_transaction(s.node, major) for s in statements)
     )
+    idle = psycopg.pq.TransactionStatus.IDLE
     try:
         if wrap:
             conn.execute("BEGIN")
@@ -120,12 +123,13 @@ def apply_section(
                 notes.append(f"line {stmt.line}: {behalf_note(behalf)}")
             else:
                 conn.execute(stmt.text)
-        if wrap:
-            conn.execute("COMMIT")
+        if conn.info.transaction_status != idle:
+            # the runner commits; without a runner's transaction, its session ends: rolled back
+            conn.execute("COMMIT" if wrap else "ROLLBACK")
+            if not wrap:
+                notes.append("the transaction the file opens is never committed: rolled back")
     except BaseException:
-        import psycopg
-
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        if conn.info.transaction_status != idle:
             conn.execute("ROLLBACK")
         raise
     return notes

@@ -127,6 +127,7 @@ class _State:
     schema: catalog.Snapshot
     locks: set[tuple[Any, ...]]
     tx_rels: set[int] | None = None  # relations that existed when the transaction began
+    tx_opened: int | None = None  # line of the file's own BEGIN of the open transaction
     tx_facts: list[tuple[float, LockFact]] = field(default_factory=list)
 
 
@@ -169,7 +170,10 @@ class SectionTracer:
             # never BEGIN, COMMIT or ROLLBACK here, and skip what cannot run inside it.
             wrap, label = False, "outer"
         elif file_tx:
-            wrap, label = False, "file"
+            # A runner that wraps the file still sends its BEGIN first and its COMMIT last: a
+            # file's own `COMMIT; BEGIN;` in the middle leaves a transaction the runner commits.
+            wrap = mode in ("per-file", "auto") and migration.in_transaction and not non_tx
+            label = "file"
         elif mode in ("per-file", "auto") and migration.in_transaction and not non_tx:
             wrap, label = True, "per-file"
         else:
@@ -218,8 +222,19 @@ class SectionTracer:
                 if st.status == "error":
                     failed = True
                     trace.status = "error"
-            if wrap and not failed:
+            open_at = state.tx_opened
+            if wrap and not failed and self._in_tx():
                 self._end(state, "COMMIT")
+                if file_tx and open_at is not None:
+                    trace.notes.append(
+                        f"line {open_at}: the transaction the file opens here is still open at "
+                        "the end of the file; the runner's COMMIT commits it"
+                    )
+            elif not failed and not outer and self._in_tx() and open_at is not None:
+                trace.notes.append(
+                    f"line {open_at}: the transaction the file opens here is never committed: "
+                    "it is rolled back when the runner's session ends"
+                )
         finally:
             if not outer and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.execute("ROLLBACK")
@@ -250,6 +265,7 @@ class SectionTracer:
             fact.held_ms = round((now - started) * 1000, 3)
         state.tx_facts = []
         state.tx_rels = None
+        state.tx_opened = None
         state.locks = set()
 
     def _in_tx(self) -> bool:
@@ -396,9 +412,13 @@ class SectionTracer:
         started = time.perf_counter()
         try:
             if txn == "begin":
+                # inside the runner's transaction BEGIN is only a warning: it opens nothing
+                already = self._in_tx()
                 self.conn.execute(stmt.text)
-                state.tx_rels = set(state.rels)
-                state.tx_facts = []
+                state.tx_opened = stmt.line
+                if not already:
+                    state.tx_rels = set(state.rels)
+                    state.tx_facts = []
             elif txn == "end":
                 self._end(state, stmt.text)
             else:
