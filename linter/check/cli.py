@@ -96,6 +96,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--no-explain", action="store_true", help="skip EXPLAIN ANALYZE of new indexes and queries"
     )
+    gate = parser.add_argument_group("exit code")
+    gate.add_argument(
+        "--lint-fail-on",
+        choices=("error", "warning", "info"),
+        metavar="LEVEL",
+        help="also exit 1 when a lint finding reaches LEVEL (error|warning|info); by default "
+        "check exits 1 only when a migration fails to apply or round-trip, or --test-command "
+        "fails",
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -264,7 +273,10 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     if args.exit_zero:
         return 0
     tests_failed = check.tests is not None and check.tests.get("exit_code") != 0
-    return 1 if check.failed or tests_failed or result.failed(config.fail_on) else 0
+    # Lint findings gate `check` only when asked: CI asks "does every migration apply and
+    # round-trip", and `pgpreflight lint` is where the findings threshold lives.
+    lint_failed = args.lint_fail_on is not None and result.failed(args.lint_fail_on)
+    return 1 if check.failed or tests_failed or lint_failed else 0
 
 
 def _explain_step(

@@ -29,7 +29,7 @@ from pgpreflight.linter.check.result import (
     SectionTrace,
 )
 from pgpreflight.linter.check.sandbox import INSUFFICIENT_PRIVILEGE
-from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.check.trace import SectionTracer, TraceOptions, runner_refuses
 from pgpreflight.linter.migration import Migration, Section
 from pgpreflight.linter.pgserver import SUPERUSER
 
@@ -92,6 +92,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         status="passed",
         up=SectionTrace("up", "not run", sc.options.transaction_mode),
     )
+    if not migration.problems and not _syntax_errors(migration.up) and _empty(migration):
+        # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
+        result.status = "empty"
+        result.up.status = "empty"
+        result.round_trip = RoundTrip("not run", reason="the migration has no statements")
+        result.notes.append("empty: the migration has no statements")
+        return result, sc.template
     problems = _not_runnable(migration)
     if problems:
         result.status = "not run"
@@ -112,7 +119,16 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.round_trip = RoundTrip("not run", reason="UP failed")
         sc.server.drop_database(db_a)
         return result, None
+    refused = runner_refuses(migration, migration.up, sc.options)
+    if refused is not None:
+        result.status = "failed"
+        result.notes.insert(0, f"UP {refused}")
     down = migration.down
+    down_errors = _syntax_errors(down) if down is not None else []
+    if down is not None and down_errors:
+        result.status = "round-trip failed"
+        result.round_trip = RoundTrip("fail", reason=f"DOWN not run: {down_errors[0]}")
+        return result, db_a
     if down is None or not down.statements:
         result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
         return result, db_a
@@ -149,6 +165,12 @@ def _round_trip(
         if result.down.status != "ok":
             _lift_denied(result, result.down)
             rt.verdict, rt.reason = "fail", "DOWN failed"
+            result.status = "round-trip failed"
+            return
+        refused = runner_refuses(migration, down, sc.options)
+        if refused is not None:
+            # traced statement by statement for the evidence, but the runner would stop here
+            rt.verdict, rt.reason = "fail", f"DOWN {refused}"
             result.status = "round-trip failed"
             return
         rt.down_differences = _differences(s0, s2)
@@ -202,14 +224,28 @@ def _change_words(change: str, phase: str) -> str:
     }[change]
 
 
-def _not_runnable(migration: Migration) -> str | None:
-    errors = list(migration.up.syntax_errors) + (
-        list(migration.down.syntax_errors) if migration.down else []
+def _syntax_errors(section: Section) -> list[str]:
+    out = []
+    for error in section.syntax_errors:
+        line = error.source.lines.position(error.offset)[0]
+        out.append(f"syntax error at {error.source.display}:{line}: {error.message}")
+    return out
+
+
+def _empty(migration: Migration) -> bool:
+    """No statement at all in the file (UP and DOWN): a no-op, not a failure."""
+    down = migration.down
+    return not migration.up.statements and (
+        down is None or (not down.statements and not down.syntax_errors)
     )
+
+
+def _not_runnable(migration: Migration) -> str | None:
+    """Why UP cannot be traced. A DOWN that does not parse fails the round trip only, after UP
+    has been traced."""
+    errors = _syntax_errors(migration.up)
     if errors:
-        first = errors[0]
-        line = first.source.lines.position(first.offset)[0]
-        return f"not run: syntax error at {first.source.display}:{line}: {first.message}"
+        return f"not run: {errors[0]}"
     if migration.problems:
         return f"not run: {migration.problems[0].message}"
     if not migration.up.statements:

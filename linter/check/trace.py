@@ -101,6 +101,25 @@ def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
     return False
 
 
+def runner_refuses(migration: Migration, section: Section, options: TraceOptions) -> str | None:
+    """Why a runner that wraps every file in a transaction (`--transaction per-file`) fails on
+    `section`: its first statement PostgreSQL refuses inside a transaction block; None when it
+    does not. The trace runs such a section statement by statement (to show its locks), so
+    without this it would look as if it passed."""
+    if options.transaction_mode != "per-file" or not migration.in_transaction:
+        return None
+    if any(_txn_kind(s.node) is not None for s in section.statements):
+        return None  # inside the file's own BEGIN, PostgreSQL itself refuses it: a traced error
+    for stmt in section.statements:
+        if cannot_run_in_transaction(stmt.node, options.server_major):
+            return (
+                f"line {stmt.line}: {type(stmt.node).__name__} cannot run inside a transaction "
+                "block: the runner wraps the file in one and fails on it (SQLSTATE 25001); give "
+                "the file its runner's no-transaction directive"
+            )
+    return None
+
+
 def _txn_kind(node: ast.Node) -> str | None:
     if not isinstance(node, ast.TransactionStmt):
         return None
