@@ -137,3 +137,20 @@ def test_concurrently_in_an_up_the_runner_wraps_fails_the_migration(
     check = result.migrations[0]
     assert check.status == "failed"
     assert "25001" in check.notes[0]
+
+
+def test_the_output_states_the_server_version_next_to_the_requested_one(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id int PRIMARY KEY);\n-- DOWN\nDROP TABLE t;\n"
+    )
+    proc = _cli([str(folder), "--pg-version", "18"], tmp_path)
+    head = next(line for line in proc.stdout.splitlines() if line.startswith("pgpreflight check:"))
+    assert "PostgreSQL 18." in head and "pg-version 18 requested" in head, proc.stdout
+    missing = _cli([str(folder), "--pg-version", "9.6"], tmp_path)
+    assert missing.returncode == 2 and "--allow-version-mismatch" in missing.stderr
+    allowed = _cli([str(folder), "--pg-version", "9.6", "--allow-version-mismatch"], tmp_path)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "pg-version 9.6 requested, but the scratch server is PostgreSQL" in allowed.stdout

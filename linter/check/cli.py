@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pg-bin", type=Path, metavar="DIR", help="PostgreSQL binaries for the scratch server"
     )
     db.add_argument(
+        "--allow-version-mismatch",
+        action="store_true",
+        help="with an explicit pg-version and no server binaries of that major, run on the "
+        "ones found (the report states both versions) instead of exiting 2",
+    )
+    db.add_argument(
         "--scratch-superuser",
         action="store_true",
         default=None,
@@ -216,6 +222,8 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         data_file=args.data,
         pg_bin=args.pg_bin,
         pg_major=config.pg_version.major,
+        pg_requested=(str(config.get("pg-version")) if "pg-version" in config.values else None),
+        allow_version_mismatch=args.allow_version_mismatch,
         dump_diff=not args.no_dump_diff,
         findings=group_findings(result.findings),
         rule_claims=rule_claims({r.id: r for r in result.rules}),

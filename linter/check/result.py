@@ -221,6 +221,7 @@ class ServerInfo(_ToDict):
     source: str | None = None  # where the scratch binaries came from
     start_s: float | None = None
     template_clone_s: float | None = None
+    requested: str | None = None  # the pg-version asked for, when it differs or was explicit
 
 
 @dataclass

@@ -55,6 +55,8 @@ class CheckOptions:
     data_file: Path | None = None
     pg_bin: Path | None = None
     pg_major: int | None = None
+    pg_requested: str | None = None  # pg-version as the user gave it (CLI or config), else None
+    allow_version_mismatch: bool = False
     watchdog_s: float = 600.0
     dump_diff: bool = True
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
@@ -482,13 +484,25 @@ def _replay_baseline(
             result.data = str(options.data_file)
 
 
+def version_note(options: CheckOptions, major: int, version: str) -> str | None:
+    """Say so when the scratch server is not the PostgreSQL the project targets."""
+    if options.pg_major is None or options.pg_major == major:
+        return None
+    asked = options.pg_requested or f"{options.pg_major} (the default)"
+    return (
+        f"pg-version {asked} requested, but the scratch server is PostgreSQL {version}: "
+        "locks, rewrites and errors are those of the server that ran"
+    )
+
+
 def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> CheckResult:
     """Scratch mode: a private server, started once, removed at the end."""
     from pgpreflight.linter.pgserver import ScratchServer
 
     first = select_pending(migrations, options)
     started = time.perf_counter()
-    with ScratchServer(options.pg_bin, major=options.pg_major) as server:
+    require = options.pg_requested is not None and not options.allow_version_mismatch
+    with ScratchServer(options.pg_bin, major=options.pg_major, require_major=require) as server:
         start_s = time.perf_counter() - started
         import psycopg
 
@@ -500,6 +514,10 @@ def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> Check
             major=server.major_version,
             source=server.binaries.source if server.binaries else None,
             start_s=round(start_s, 3),
+            requested=options.pg_requested,
         )
         result = CheckResult(mode="scratch", server=info)
+        note = version_note(options, server.major_version, version)
+        if note is not None:
+            result.notes.append(note)
         return check_on_server(server, migrations, first, options, result)

@@ -114,6 +114,8 @@ def render_check(check: dict[str, Any]) -> str:
         head += f", PostgreSQL {server.get('version')}"
         if server.get("source"):
             head += f" ({server['source']})"
+        if server.get("requested"):
+            head += f", pg-version {server['requested']} requested"
         if server.get("start_s") is not None:
             head += f", started in {server['start_s']:.2f} s"
     out.append(head)
