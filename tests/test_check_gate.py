@@ -78,8 +78,10 @@ def test_an_empty_file_is_empty_not_failed(pg_server: ScratchServer, tmp_path: P
     (folder / "202401020000__t.sql").write_text(
         "-- UP\nCREATE TABLE t (id int);\n-- DOWN\nDROP TABLE t;\n"
     )
+    (folder / "202401030000__blank.up.sql").write_text("\n")
+    (folder / "202401030000__blank.down.sql").write_text("\n")
     result = _check(pg_server, discover([folder]))
-    assert [m.status for m in result.migrations] == ["empty", "passed"]
+    assert [m.status for m in result.migrations] == ["empty", "passed", "empty"]
     assert not result.failed
     assert not [n for n in result.migrations[0].notes if "schema before" in n]
 

@@ -92,7 +92,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         status="passed",
         up=SectionTrace("up", "not run", sc.options.transaction_mode),
     )
-    if not migration.problems and not _syntax_errors(migration.up) and _empty(migration):
+    if _empty(migration):
         # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
         result.status = "empty"
         result.up.status = "empty"
@@ -233,10 +233,14 @@ def _syntax_errors(section: Section) -> list[str]:
 
 
 def _empty(migration: Migration) -> bool:
-    """No statement at all in the file (UP and DOWN): a no-op, not a failure."""
+    """No statement at all (UP and DOWN; files that are empty or hold only comments): a no-op,
+    not a failure."""
     down = migration.down
-    return not migration.up.statements and (
-        down is None or (not down.statements and not down.syntax_errors)
+    return (
+        all(p.kind in ("empty", "comments-only") for p in migration.problems)
+        and not migration.up.statements
+        and not migration.up.syntax_errors
+        and (down is None or (not down.statements and not down.syntax_errors))
     )
 
 
