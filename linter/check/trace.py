@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast
-from pglast.enums import TransactionStmtKind
+from pglast.enums import ObjectType, TransactionStmtKind
 from pgpreflight.linter.check import catalog
 from pgpreflight.linter.check.locks import blocks, mode_name, strength
 from pgpreflight.linter.check.result import (
@@ -147,6 +147,7 @@ class _State:
     locks: set[tuple[Any, ...]]
     tx_rels: set[int] | None = None  # relations that existed when the transaction began
     tx_opened: int | None = None  # line of the file's own BEGIN of the open transaction
+    owners: catalog.Owners = field(default_factory=dict)  # relation of each object in schema
     tx_facts: list[tuple[float, LockFact]] = field(default_factory=list)
 
 
@@ -263,10 +264,12 @@ class SectionTracer:
     # -- transaction bookkeeping ----------------------------------------------------------
 
     def _state(self) -> _State:
+        owners: catalog.Owners = {}
         return _State(
             rels=catalog.relations(self.conn),
-            schema=catalog.schema_snapshot(self.conn, in_transaction=True),
+            schema=catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners),
             locks={lk.key for lk in catalog.own_locks(self.conn)},
+            owners=owners,
         )
 
     def _begin(self, state: _State) -> None:
@@ -389,9 +392,9 @@ class SectionTracer:
             new_keys = [lk for lk in held if lk.key not in state.locks]
             held_before = state.locks
             state.locks = {lk.key for lk in held}
-        schema_after = (
-            catalog.schema_snapshot(self.conn, in_transaction=True) if self._in_tx() else None
-        )
+        locked = {lk.relation for lk in (polled if polled is not None else held)}
+        touched = _touched(state.rels, rels_after, locked)
+        schema_after = self._snapshot_after(stmt.node, state, touched) if self._in_tx() else None
         descriptions = (
             catalog.describe_objects(self.conn, new_keys) if self._in_tx() or polled else {}
         )
@@ -407,7 +410,7 @@ class SectionTracer:
         if own_wrap:
             self._end(state, "COMMIT")
         if schema_after is None:
-            schema_after = catalog.schema_snapshot(self.conn, in_transaction=True)
+            schema_after = self._snapshot_after(stmt.node, state, touched)
         st.catalog_changes = _changes(state.schema, schema_after)
         st.agreement = self._agreement(
             stmt, st, state, held_before, polled is not None, predictions
@@ -422,6 +425,20 @@ class SectionTracer:
         state.rels = rels_after
         state.schema = schema_after
         return st
+
+    def _snapshot_after(self, node: ast.Node, state: _State, touched: set[int]) -> catalog.Snapshot:
+        """The schema after a statement: read again only for the relations it touched when the
+        statement is one that can change nothing else (`_RELATION_SCOPED`), else in full. The
+        section's first snapshot (`_state`) and those after an error are always full."""
+        if _relation_scoped(node):
+            schema, state.owners = catalog.scoped_snapshot(
+                self.conn, state.schema, state.owners, touched, in_transaction=True
+            )
+            return schema
+        owners: catalog.Owners = {}
+        schema = catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners)
+        state.owners = owners
+        return schema
 
     def _transaction_statement(
         self, stmt: Statement, st: StatementTrace, txn: str, state: _State
@@ -458,7 +475,8 @@ class SectionTracer:
         non-transactional statement left behind (CREATE INDEX CONCURRENTLY leaves an INVALID
         index)."""
         state.rels = catalog.relations(self.conn)
-        schema = catalog.schema_snapshot(self.conn, in_transaction=True)
+        state.owners = {}
+        schema = catalog.schema_snapshot(self.conn, in_transaction=True, owners=state.owners)
         for (kind, name), attrs in schema.items():
             if kind == "index" and not attrs["valid"] and ("index", name) not in state.schema:
                 invalid.append(_invalid_index(name, attrs, stmt.line))
@@ -689,6 +707,71 @@ class SectionTracer:
             agreement.verdict = "contradicted"
             agreement.note = "; ".join(problems)
         return agreement
+
+
+def _relation_scoped(node: ast.Node) -> bool:
+    """Statements whose catalog changes stay within the relations they lock, create, drop or
+    rewrite (and those whose definitions name them): the schema after them is read again for
+    those relations only. Anything else (types, schemas, functions, DO blocks, renames of
+    types or sequences...) gets a full snapshot."""
+    if isinstance(node, _SCOPED_NODES):
+        return True
+    if isinstance(node, ast.DropStmt):
+        return node.removeType in _SCOPED_OBJECTS
+    if isinstance(node, ast.RenameStmt):
+        return node.renameType in _SCOPED_OBJECTS
+    if isinstance(node, ast.CommentStmt):
+        return node.objtype in _SCOPED_OBJECTS
+    return False
+
+
+_SCOPED_NODES = (
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CreateTrigStmt,
+    ast.ViewStmt,
+    ast.CreateTableAsStmt,
+    ast.InsertStmt,
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+    ast.TruncateStmt,
+    ast.ReindexStmt,
+    ast.ClusterStmt,
+    ast.VacuumStmt,
+    ast.RefreshMatViewStmt,
+)
+_SCOPED_OBJECTS = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_COLUMN,
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_INDEX,
+        ObjectType.OBJECT_TRIGGER,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+    }
+)
+
+
+def _touched(
+    before: dict[int, catalog.Relation], after: dict[int, catalog.Relation], locked: set[Any]
+) -> set[int]:
+    """Relations a statement may have changed: those locked by the session (in a transaction,
+    every lock since BEGIN), those created, dropped, renamed or rewritten, and the tables of
+    such indexes and TOAST relations (the locks of DROP INDEX CONCURRENTLY may fall between two
+    polls: the index is gone, its table is what holds it in the snapshot)."""
+    out = {int(oid) for oid in locked if oid is not None}
+    for oid in set(before) | set(after):
+        if before.get(oid) != after.get(oid):
+            out.add(oid)
+    for oid in list(out):
+        for rels in (before, after):
+            owner = catalog.owner_table(rels, oid)
+            if owner is not None:
+                out.add(owner.oid)
+    return out
 
 
 def _rewrites(
