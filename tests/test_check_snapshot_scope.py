@@ -46,7 +46,10 @@ def test_scoped_snapshot_equals_a_full_one(pg_db: str, sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
         locked = {lk.relation for lk in catalog.own_locks(conn)}
         touched = _touched(rels, catalog.relations(conn), locked)
-        scoped, _ = catalog.scoped_snapshot(conn, before, owners, touched, in_transaction=True)
+        renamed = " RENAME " in sql
+        scoped, _ = catalog.scoped_snapshot(
+            conn, before, owners, touched, in_transaction=True, renamed=renamed
+        )
         full = catalog.schema_snapshot(conn, in_transaction=True)
         conn.execute("ROLLBACK")
     assert catalog.compare(full, scoped) == []

@@ -425,8 +425,6 @@ def schema_snapshot(
 
 _DEPENDENT_RELATIONS = """
 SELECT con.conrelid::int8 FROM pg_constraint con WHERE con.confrelid = ANY(%(oids)s)
-UNION SELECT con.confrelid::int8 FROM pg_constraint con
-      WHERE con.conrelid = ANY(%(oids)s) AND con.confrelid <> 0
 UNION SELECT ad.adrelid::int8 FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
       WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
         AND d.refobjid = ANY(%(oids)s)
@@ -444,14 +442,16 @@ def scoped_snapshot(
     touched: set[int],
     *,
     in_transaction: bool = False,
+    renamed: bool = False,
 ) -> tuple[Snapshot, Owners]:
     """The snapshot after a statement that could change only the relations `touched` (OIDs:
     what it locked, created, dropped or rewrote): `before`, with every object of those
-    relations, of the relations whose definitions name them (foreign keys either way, column
-    defaults, views) and every schema-wide object read again. Much cheaper than
-    `schema_snapshot` on a large catalog, and equal to it for such a statement."""
+    relations and every schema-wide object read again. After a rename (`renamed`), so are the
+    relations whose definitions name them (foreign keys referencing them, column defaults,
+    views). Much cheaper than `schema_snapshot` on a large catalog, and equal to it for such a
+    statement."""
     oids = set(touched)
-    if oids:
+    if oids and renamed:
         rows = conn.execute(_DEPENDENT_RELATIONS, {"oids": list(oids)}).fetchall()
         oids.update(int(r[0]) for r in rows)
     owners: Owners = {}

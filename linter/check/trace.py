@@ -432,7 +432,12 @@ class SectionTracer:
         section's first snapshot (`_state`) and those after an error are always full."""
         if _relation_scoped(node):
             schema, state.owners = catalog.scoped_snapshot(
-                self.conn, state.schema, state.owners, touched, in_transaction=True
+                self.conn,
+                state.schema,
+                state.owners,
+                touched,
+                in_transaction=True,
+                renamed=isinstance(node, ast.RenameStmt),
             )
             return schema
         owners: catalog.Owners = {}
