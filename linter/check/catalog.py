@@ -209,7 +209,7 @@ SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity,
        coalesce(array_to_string(c.reloptions, ','), ''),
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
-       {viewdef}, obj_description(c.oid, 'pg_class')
+       {viewdef}, obj_description(c.oid, 'pg_class'), c.oid::int8
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND {_USER_NS}
   AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
@@ -221,7 +221,7 @@ SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.
        pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
-       col_description(c.oid, a.attnum)
+       col_description(c.oid, a.attnum), c.oid::int8
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -233,7 +233,7 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 
 
 _CONSTRAINTS_SQL = f"""
 SELECT n.nspname, c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid),
-       con.convalidated, con.condeferrable, con.condeferred
+       con.convalidated, con.condeferrable, con.condeferred, c.oid::int8
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -242,7 +242,7 @@ WHERE {_USER_NS}
 
 _INDEXES_SQL = f"""
 SELECT n.nspname, ic.relname, tc.relname, pg_get_indexdef(i.indexrelid), i.indisvalid,
-       i.indisready, i.indisprimary, i.indisunique
+       i.indisready, i.indisprimary, i.indisunique, tc.oid::int8
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid
@@ -251,7 +251,7 @@ WHERE {_USER_NS}
 """
 
 _TRIGGERS_SQL = f"""
-SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled
+SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, c.oid::int8
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -319,52 +319,87 @@ FROM pg_policies
 """
 
 
-def _fetch_all(conn: Any, queries: list[str]) -> list[list[tuple[Any, ...]]]:
+def _fetch_all(
+    conn: Any, queries: list[tuple[str, tuple[Any, ...] | None]]
+) -> list[list[tuple[Any, ...]]]:
     """Run the queries in one pipeline (one round trip instead of eleven): snapshots run
     between every two traced statements, and on a busy machine round trips dominate."""
     if conn.info.transaction_status == 3:  # INERROR: let the caller see the real error
-        return [conn.execute(q).fetchall() for q in queries]
+        return [conn.execute(q, p).fetchall() for q, p in queries]
     with conn.pipeline():
-        cursors = [conn.cursor().execute(q) for q in queries]
+        cursors = [conn.cursor().execute(q, p) for q, p in queries]
     return [cur.fetchall() for cur in cursors]
 
 
-def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
+_RELATION_FILTERS = (
+    " AND c.oid = ANY(%s)",  # relations
+    " AND c.oid = ANY(%s)",  # columns
+    " AND c.oid = ANY(%s)",  # constraints
+    " AND tc.oid = ANY(%s)",  # indexes
+    " AND c.oid = ANY(%s)",  # triggers
+)
+
+Owners = dict[tuple[str, str], int]
+"""Snapshot key -> OID of the relation it belongs to (relations, columns, constraints, indexes,
+triggers); keys missing from it are schema-wide objects (functions, types, sequences...)."""
+
+
+def schema_snapshot(
+    conn: Any,
+    *,
+    in_transaction: bool = False,
+    relations: list[int] | None = None,
+    owners: Owners | None = None,
+) -> Snapshot:
     """The normalised schema model of the connected database.
 
     `in_transaction=True` avoids deparsing views (see the module docstring); only snapshots
-    compared with each other should use the same flag."""
-    queries = [
-        _SCHEMAS_SQL,
+    compared with each other should use the same flag. With `relations` (OIDs), the objects
+    that belong to a relation are read for those relations only (`scoped_snapshot`); `owners`
+    is filled with the relation each object belongs to."""
+    bound = [
         _relations_query(in_transaction),
         _COLUMNS_SQL,
         _CONSTRAINTS_SQL,
         _INDEXES_SQL,
         _TRIGGERS_SQL,
-        _FUNCTIONS_SQL,
-        _SEQUENCES_SQL,
-        _TYPES_SQL,
-        _EXTENSIONS_SQL,
-        _POLICIES_SQL,
+    ]
+    if relations is not None:
+        # with parameters, the LIKE patterns' % must be doubled for psycopg
+        bound = [q.replace("%", "%%") + f for q, f in zip(bound, _RELATION_FILTERS, strict=True)]
+    params = (list(relations),) if relations is not None else None
+    queries: list[tuple[str, tuple[Any, ...] | None]] = [
+        (_SCHEMAS_SQL, None),
+        *((q, params) for q in bound),
+        (_FUNCTIONS_SQL, None),
+        (_SEQUENCES_SQL, None),
+        (_TYPES_SQL, None),
+        (_EXTENSIONS_SQL, None),
+        (_POLICIES_SQL, None),
     ]
     rows = _fetch_all(conn, queries)
+    own: Owners = owners if owners is not None else {}
     snap: Snapshot = {}
     for nsp, comment in rows[0]:
         snap[("schema", nsp)] = {"comment": comment}
     for row in rows[1]:
-        nsp, name, kind, persistence, rls, options, bound, partkey, viewdef, comment = row
-        snap[(RELKIND.get(kind, kind), qualify(nsp, name))] = {
+        nsp, name, kind, persistence, rls, options, bound_, partkey, viewdef, comment, oid = row
+        key = (RELKIND.get(kind, kind), qualify(nsp, name))
+        own[key] = oid
+        snap[key] = {
             "persistence": persistence,
             "row_security": rls,
             "options": options,
-            "partition_bound": bound,
+            "partition_bound": bound_,
             "partition_key": partkey,
             "definition": viewdef,
             "comment": comment,
         }
     for row in rows[2]:
-        nsp, rel, col, typ, notnull, default, identity, generated, collation, comment = row
-        snap[("column", f"{qualify(nsp, rel)}.{ident(col)}")] = {
+        nsp, rel, col, typ, notnull, default, identity, generated, collation, comment, oid = row
+        key = ("column", f"{qualify(nsp, rel)}.{ident(col)}")
+        own[key] = oid
+        snap[key] = {
             "type": typ,
             "not_null": notnull,
             "default": default,
@@ -374,8 +409,10 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
             "comment": comment,
         }
     for row in rows[3]:
-        nsp, rel, name, contype, definition, validated, deferrable, deferred = row
-        snap[("constraint", f"{qualify(nsp, rel)}.{ident(name)}")] = {
+        nsp, rel, name, contype, definition, validated, deferrable, deferred, oid = row
+        key = ("constraint", f"{qualify(nsp, rel)}.{ident(name)}")
+        own[key] = oid
+        snap[key] = {
             "type": contype,
             "definition": definition,
             "validated": validated,
@@ -383,8 +420,10 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
             "deferred": deferred,
         }
     for row in rows[4]:
-        nsp, name, table, definition, valid, ready, primary, unique = row
-        snap[("index", qualify(nsp, name))] = {
+        nsp, name, table, definition, valid, ready, primary, unique, oid = row
+        key = ("index", qualify(nsp, name))
+        own[key] = oid
+        snap[key] = {
             "table": qualify(nsp, table),
             "definition": definition,
             "valid": valid,
@@ -392,7 +431,8 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
             "primary": primary,
             "unique": unique,
         }
-    for nsp, rel, name, definition, enabled in rows[5]:
+    for nsp, rel, name, definition, enabled, oid in rows[5]:
+        own[("trigger", f"{qualify(nsp, rel)}.{ident(name)}")] = oid
         snap[("trigger", f"{qualify(nsp, rel)}.{ident(name)}")] = {
             "definition": definition,
             "enabled": enabled,
@@ -428,6 +468,51 @@ def schema_snapshot(conn: Any, *, in_transaction: bool = False) -> Snapshot:
             "with_check": check,
         }
     return snap
+
+
+_DEPENDENT_RELATIONS = """
+SELECT con.conrelid::int8 FROM pg_constraint con WHERE con.confrelid = ANY(%(oids)s)
+UNION SELECT ad.adrelid::int8 FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+      WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = ANY(%(oids)s)
+UNION SELECT r.ev_class::int8 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+      WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = ANY(%(oids)s)
+UNION SELECT i.indrelid::int8 FROM pg_index i WHERE i.indexrelid = ANY(%(oids)s)
+"""
+
+
+def scoped_snapshot(
+    conn: Any,
+    before: Snapshot,
+    before_owners: Owners,
+    touched: set[int],
+    *,
+    in_transaction: bool = False,
+    renamed: bool = False,
+) -> tuple[Snapshot, Owners]:
+    """The snapshot after a statement that could change only the relations `touched` (OIDs:
+    what it locked, created, dropped or rewrote): `before`, with every object of those
+    relations and every schema-wide object read again. After a rename (`renamed`), so are the
+    relations whose definitions name them (foreign keys referencing them, column defaults,
+    views). Much cheaper than `schema_snapshot` on a large catalog, and equal to it for such a
+    statement."""
+    oids = set(touched)
+    if oids and renamed:
+        rows = conn.execute(_DEPENDENT_RELATIONS, {"oids": list(oids)}).fetchall()
+        oids.update(int(r[0]) for r in rows)
+    owners: Owners = {}
+    fresh = schema_snapshot(
+        conn, in_transaction=in_transaction, relations=sorted(oids), owners=owners
+    )
+    snap: Snapshot = {}
+    for key, attrs in before.items():
+        owner = before_owners.get(key)
+        if owner is not None and owner not in oids:
+            snap[key] = attrs
+            owners[key] = owner
+    snap.update(fresh)
+    return snap, owners
 
 
 def compare(expected: Snapshot, actual: Snapshot) -> list[tuple[str, str, str, Any, Any]]:

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pg-bin", type=Path, metavar="DIR", help="PostgreSQL binaries for the scratch server"
     )
     db.add_argument(
+        "--allow-version-mismatch",
+        action="store_true",
+        help="with an explicit pg-version and no server binaries of that major, run on the "
+        "ones found (the report states both versions) instead of exiting 2",
+    )
+    db.add_argument(
         "--scratch-superuser",
         action="store_true",
         default=None,
@@ -96,6 +102,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--no-explain", action="store_true", help="skip EXPLAIN ANALYZE of new indexes and queries"
+    )
+    gate = parser.add_argument_group("exit code")
+    gate.add_argument(
+        "--lint-fail-on",
+        choices=("error", "warning", "info"),
+        metavar="LEVEL",
+        help="also exit 1 when a lint finding reaches LEVEL (error|warning|info); by default "
+        "check exits 1 only when a migration fails to apply or round-trip, or --test-command "
+        "fails",
     )
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -210,6 +225,8 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         data_file=args.data,
         pg_bin=args.pg_bin,
         pg_major=config.pg_version.major,
+        pg_requested=(str(config.get("pg-version")) if "pg-version" in config.values else None),
+        allow_version_mismatch=args.allow_version_mismatch,
         dump_diff=not args.no_dump_diff,
         findings=group_findings(result.findings),
         rule_claims=rule_claims({r.id: r for r in result.rules}),
@@ -267,7 +284,10 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     if args.exit_zero:
         return 0
     tests_failed = check.tests is not None and check.tests.get("exit_code") != 0
-    return 1 if check.failed or tests_failed or result.failed(config.fail_on) else 0
+    # Lint findings gate `check` only when asked: CI asks "does every migration apply and
+    # round-trip", and `pgpreflight lint` is where the findings threshold lives.
+    lint_failed = args.lint_fail_on is not None and result.failed(args.lint_fail_on)
+    return 1 if check.failed or tests_failed or lint_failed else 0
 
 
 def _explain_step(

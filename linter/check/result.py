@@ -137,7 +137,7 @@ class StatementTrace(_ToDict):
 @dataclass
 class SectionTrace(_ToDict):
     kind: str  # "up" | "down" | "up-again"
-    status: str  # "ok" | "error" | "not run"
+    status: str  # "ok" | "error" | "not run" | "empty"
     transaction_mode: str  # per-file | per-statement | none | file (own BEGIN/COMMIT)
     statements: list[StatementTrace] = field(default_factory=list)
     duration_ms: float = 0.0
@@ -193,7 +193,7 @@ class MigrationCheck(_ToDict):
     version: str
     name: str
     paths: list[str]
-    status: str  # "passed" | "failed" | "round-trip failed" | "not run"
+    status: str  # "passed" | "failed" | "round-trip failed" | "not run" | "empty"
     up: SectionTrace
     down: SectionTrace | None = None
     up_again: SectionTrace | None = None
@@ -221,6 +221,7 @@ class ServerInfo(_ToDict):
     source: str | None = None  # where the scratch binaries came from
     start_s: float | None = None
     template_clone_s: float | None = None
+    requested: str | None = None  # the pg-version asked for, when it differs or was explicit
 
 
 @dataclass
@@ -245,6 +246,10 @@ class TargetInfo(_ToDict):
     changes: list[str] = field(default_factory=list)  # what differed, one phrase each
 
 
+NOT_FAILED = ("passed", "empty")
+"""Statuses of a migration that do not fail the check ("empty": a file with no statement)."""
+
+
 @dataclass
 class CheckResult(_ToDict):
     mode: str  # "scratch" | "target (read-only)" | "target (execute, rolled back)"
@@ -263,4 +268,4 @@ class CheckResult(_ToDict):
 
     @property
     def failed(self) -> bool:
-        return any(m.status != "passed" for m in self.migrations)
+        return any(m.status not in NOT_FAILED for m in self.migrations)

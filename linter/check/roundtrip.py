@@ -29,7 +29,7 @@ from pgpreflight.linter.check.result import (
     SectionTrace,
 )
 from pgpreflight.linter.check.sandbox import INSUFFICIENT_PRIVILEGE
-from pgpreflight.linter.check.trace import SectionTracer, TraceOptions
+from pgpreflight.linter.check.trace import SectionTracer, TraceOptions, runner_refuses
 from pgpreflight.linter.migration import Migration, Section
 from pgpreflight.linter.pgserver import SUPERUSER
 
@@ -92,6 +92,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         status="passed",
         up=SectionTrace("up", "not run", sc.options.transaction_mode),
     )
+    if _empty(migration):
+        # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
+        result.status = "empty"
+        result.up.status = "empty"
+        result.round_trip = RoundTrip("not run", reason="the migration has no statements")
+        result.notes.append("empty: the migration has no statements")
+        return result, sc.template
     problems = _not_runnable(migration)
     if problems:
         result.status = "not run"
@@ -112,7 +119,16 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.round_trip = RoundTrip("not run", reason="UP failed")
         sc.server.drop_database(db_a)
         return result, None
+    refused = runner_refuses(migration, migration.up, sc.options)
+    if refused is not None:
+        result.status = "failed"
+        result.notes.insert(0, f"UP {refused}")
     down = migration.down
+    down_errors = _syntax_errors(down) if down is not None else []
+    if down is not None and down_errors:
+        result.status = "round-trip failed"
+        result.round_trip = RoundTrip("fail", reason=f"DOWN not run: {down_errors[0]}")
+        return result, db_a
     if down is None or not down.statements:
         result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
         return result, db_a
@@ -149,6 +165,12 @@ def _round_trip(
         if result.down.status != "ok":
             _lift_denied(result, result.down)
             rt.verdict, rt.reason = "fail", "DOWN failed"
+            result.status = "round-trip failed"
+            return
+        refused = runner_refuses(migration, down, sc.options)
+        if refused is not None:
+            # traced statement by statement for the evidence, but the runner would stop here
+            rt.verdict, rt.reason = "fail", f"DOWN {refused}"
             result.status = "round-trip failed"
             return
         rt.down_differences = _differences(s0, s2)
@@ -202,14 +224,32 @@ def _change_words(change: str, phase: str) -> str:
     }[change]
 
 
-def _not_runnable(migration: Migration) -> str | None:
-    errors = list(migration.up.syntax_errors) + (
-        list(migration.down.syntax_errors) if migration.down else []
+def _syntax_errors(section: Section) -> list[str]:
+    out = []
+    for error in section.syntax_errors:
+        line = error.source.lines.position(error.offset)[0]
+        out.append(f"syntax error at {error.source.display}:{line}: {error.message}")
+    return out
+
+
+def _empty(migration: Migration) -> bool:
+    """No statement at all (UP and DOWN; files that are empty or hold only comments): a no-op,
+    not a failure."""
+    down = migration.down
+    return (
+        all(p.kind in ("empty", "comments-only") for p in migration.problems)
+        and not migration.up.statements
+        and not migration.up.syntax_errors
+        and (down is None or (not down.statements and not down.syntax_errors))
     )
+
+
+def _not_runnable(migration: Migration) -> str | None:
+    """Why UP cannot be traced. A DOWN that does not parse fails the round trip only, after UP
+    has been traced."""
+    errors = _syntax_errors(migration.up)
     if errors:
-        first = errors[0]
-        line = first.source.lines.position(first.offset)[0]
-        return f"not run: syntax error at {first.source.display}:{line}: {first.message}"
+        return f"not run: {errors[0]}"
     if migration.problems:
         return f"not run: {migration.problems[0].message}"
     if not migration.up.statements:
@@ -286,7 +326,9 @@ def probe_rows(
     Rows are inserted with session_replication_role = replica (foreign-key and user triggers do
     not fire; CHECK and NOT NULL still apply), one savepoint per attempt; a CHECK that rejects
     the row moves its columns to their next candidate value. A row that cannot be built is a
-    note, not a failure."""
+    note, not a failure. Before DOWN, every probe row is made to satisfy the foreign keys of its
+    table (`_satisfy_foreign_keys`): a probe must never make DOWN or UP-again fail where the
+    real database, whose rows satisfy their foreign keys, would not."""
     new_tables = [name for kind, name in s1 if kind == "table" and ("table", name) not in s0]
     new_columns = [
         name
@@ -319,6 +361,15 @@ def probe_rows(
                 problem = _insert_probe(conn, table, s1)
                 if problem:
                     notes.append(f"data-loss probe: could not insert a row into {table}: {problem}")
+            for column in columns:
+                filled = conn.execute(
+                    f"SELECT EXISTS (SELECT FROM {ident} WHERE {_quote(column)} IS NOT NULL)"
+                ).fetchone()[0]
+                if not filled and has_rows:
+                    _fill_column(conn, table, column, s1)
+        _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
+        for table, columns in sorted(targets.items()):
+            ident = _ident(table)
             if table in new_tables:
                 rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]
                 probes.append(_Probe(table, None, int(rows)))
@@ -326,14 +377,91 @@ def probe_rows(
                 rows = conn.execute(
                     f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"
                 ).fetchone()[0]
-                if not rows and has_rows and _fill_column(conn, table, column, s1):
-                    rows = 1
                 probes.append(_Probe(table, column, int(rows)))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return probes
+
+
+_FOREIGN_KEYS = """
+SELECT con.conname, ns.nspname, cl.relname, fns.nspname, fcl.relname,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o),
+       ARRAY(SELECT a.attnotnull FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o)
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
+JOIN pg_catalog.pg_namespace ns ON ns.oid = cl.relnamespace
+JOIN pg_catalog.pg_class fcl ON fcl.oid = con.confrelid
+JOIN pg_catalog.pg_namespace fns ON fns.oid = fcl.relnamespace
+WHERE con.contype = 'f'
+ORDER BY 1
+"""
+
+
+def _satisfy_foreign_keys(
+    conn: Any, tables: list[str], snap: catalog.Snapshot, notes: list[str], passes: int = 4
+) -> None:
+    """Rows of `tables` that break a foreign key (probe rows, inserted with triggers off) are
+    pointed at an existing parent row, else at a synthesised parent probe row, else set to NULL
+    when the columns allow it; rows still broken after that are deleted, with a note."""
+    import psycopg
+
+    keys = [
+        (name, catalog.qualify(cs, ct), catalog.qualify(ps, pt), cols, refs, not_null)
+        for name, cs, ct, ps, pt, cols, refs, not_null in conn.execute(_FOREIGN_KEYS)
+    ]
+    touched = set(tables)  # grows by the parents given a probe row
+    for attempt in range(passes):
+        broken = False
+        for name, child, parent, cols, refs, not_null in keys:
+            if child not in touched:
+                continue
+            orphan = _orphan_condition(_ident(parent), cols, refs)
+            exists = f"SELECT EXISTS (SELECT FROM {_ident(child)} c WHERE {orphan})"
+            if not conn.execute(exists).fetchone()[0]:
+                continue
+            broken = True
+            if attempt == passes - 1:
+                conn.execute(f"DELETE FROM {_ident(child)} c WHERE {orphan}")
+                notes.append(
+                    f"data-loss probe: rows of {child} that no row of {parent} could satisfy "
+                    f"({name}) were removed before DOWN"
+                )
+                continue
+            target = f"({', '.join(map(_quote, cols))})" if len(cols) > 1 else _quote(cols[0])
+            conn.execute("SAVEPOINT probe_fk")
+            try:
+                if conn.execute(f"SELECT EXISTS (SELECT FROM {_ident(parent)})").fetchone()[0]:
+                    value = f"(SELECT {', '.join(map(_quote, refs))} FROM {_ident(parent)} LIMIT 1)"
+                elif _insert_probe(conn, parent, snap) is None:
+                    touched.add(parent)
+                    value = f"(SELECT {', '.join(map(_quote, refs))} FROM {_ident(parent)} LIMIT 1)"
+                elif all(not_null):
+                    raise _NoParent(parent)
+                else:
+                    value = f"ROW({', '.join('NULL' for _ in cols)})" if len(cols) > 1 else "NULL"
+                conn.execute(f"UPDATE {_ident(child)} c SET {target} = {value} WHERE {orphan}")
+                conn.execute("RELEASE SAVEPOINT probe_fk")
+            except (psycopg.Error, _NoParent):
+                conn.execute("ROLLBACK TO SAVEPOINT probe_fk")
+        if not broken:
+            return
+
+
+class _NoParent(Exception):
+    """No parent row exists or can be synthesised for a NOT NULL foreign key."""
+
+
+def _orphan_condition(parent: str, cols: list[str], refs: list[str]) -> str:
+    """Rows (alias c) breaking a MATCH SIMPLE foreign key: every column set, no parent row."""
+    present = " AND ".join(f"c.{_quote(c)} IS NOT NULL" for c in cols)
+    match = " AND ".join(f"p.{_quote(r)} = c.{_quote(c)}" for c, r in zip(cols, refs, strict=True))
+    return f"{present} AND NOT EXISTS (SELECT FROM {parent} p WHERE {match})"
 
 
 def _quote(name: str) -> str:

@@ -7,7 +7,9 @@ the target, inside a transaction that is always rolled back.
 
 Migrations are untrusted code, so on the scratch server everything that runs code of the project
 -- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
-the pending migrations and synthesises rows) and `--test-command` -- connects as the sandbox's
+the pending migrations and synthesises rows, after the traces, on a clone of the baseline, or on a
+server of its own when the pending migrations change roles, databases, tablespaces or the
+server's settings) and `--test-command` -- connects as the sandbox's
 non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
 the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
@@ -53,6 +55,8 @@ class CheckOptions:
     data_file: Path | None = None
     pg_bin: Path | None = None
     pg_major: int | None = None
+    pg_requested: str | None = None  # pg-version as the user gave it (CLI or config), else None
+    allow_version_mismatch: bool = False
     watchdog_s: float = 600.0
     dump_diff: bool = True
     findings: dict[tuple[str, int], list[str]] = field(default_factory=dict)
@@ -100,14 +104,17 @@ def apply_section(
     raises psycopg.Error after rolling back. With `admin_conninfo`, allow-listed extensions of
     `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so."""
     notes: list[str] = []
+    import psycopg
+
     statements = section.statements
-    file_tx = any(type(s.node).__name__ == "TransactionStmt" for s in statements)
+    # A wrapping runner sends BEGIN and COMMIT around the file even when the file has its own
+    # (its `COMMIT; BEGIN;` leaves a transaction the runner's COMMIT commits).
     wrap = (
         mode in ("per-file", "auto")
         and migration.in_transaction
-        and not file_tx
         and not any(cannot_run_in_transaction(s.node, major) for s in statements)
     )
+    idle = psycopg.pq.TransactionStatus.IDLE
     try:
         if wrap:
             conn.execute("BEGIN")
@@ -118,12 +125,13 @@ def apply_section(
                 notes.append(f"line {stmt.line}: {behalf_note(behalf)}")
             else:
                 conn.execute(stmt.text)
-        if wrap:
-            conn.execute("COMMIT")
+        if conn.info.transaction_status != idle:
+            # the runner commits; without a runner's transaction, its session ends: rolled back
+            conn.execute("COMMIT" if wrap else "ROLLBACK")
+            if not wrap:
+                notes.append("the transaction the file opens is never committed: rolled back")
     except BaseException:
-        import psycopg
-
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        if conn.info.transaction_status != idle:
             conn.execute("ROLLBACK")
         raise
     return notes
@@ -182,12 +190,6 @@ def check_on_server(
             prepare_base(server, base_db)
         else:
             _replay_baseline(server, base_db, baseline, options, result, major)
-        doing[0] = "the EXPLAIN step"
-        if options.explain is not None and pending:
-            created.append(f"{options.db_prefix}_explain")
-            _run_explain_step(
-                server, base_db, f"{options.db_prefix}_explain", pending, options, result
-            )
         template = base_db
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
@@ -217,6 +219,19 @@ def check_on_server(
         if options.test_command:
             doing[0] = "running the test command"
             _run_tests(server, template, options, result)
+        if options.explain is not None and pending:
+            # After the traces, so nothing the EXPLAIN step applies is there when they run.
+            doing[0] = "the EXPLAIN step"
+            global_lines = cluster_global_statements(pending)
+            if global_lines and hasattr(server, "binaries"):
+                _explain_on_own_server(
+                    server, baseline, pending, options, result, prepare_base, global_lines
+                )
+            else:
+                created.append(f"{options.db_prefix}_explain")
+                _run_explain_step(
+                    server, base_db, f"{options.db_prefix}_explain", pending, options, result
+                )
     except (psycopg.Error, PgPreflightError) as exc:
         # The first error wins: when the server itself died, that is what went wrong (not the
         # connection error it caused), and the cleanup below must not replace it either.
@@ -329,6 +344,81 @@ def _run_explain_step(
         server.drop_database(name)
 
 
+def cluster_global_statements(pending: Sequence[Migration]) -> list[str]:
+    """`path:line` of the pending UP statements that change the whole cluster (roles,
+    databases, tablespaces, ALTER SYSTEM): what a database clone does not isolate."""
+    from pglast import ast
+    from pglast.enums import ObjectType
+
+    shared = (
+        ast.CreateRoleStmt,
+        ast.AlterRoleStmt,
+        ast.AlterRoleSetStmt,
+        ast.DropRoleStmt,
+        ast.GrantRoleStmt,
+        ast.CreatedbStmt,
+        ast.DropdbStmt,
+        ast.AlterDatabaseStmt,
+        ast.AlterDatabaseSetStmt,
+        ast.AlterSystemStmt,
+        ast.CreateTableSpaceStmt,
+        ast.DropTableSpaceStmt,
+        ast.AlterTableSpaceOptionsStmt,
+    )
+    shared_objects = (
+        ObjectType.OBJECT_ROLE,
+        ObjectType.OBJECT_DATABASE,
+        ObjectType.OBJECT_TABLESPACE,
+    )
+    out: list[str] = []
+    for m in pending:
+        for stmt in m.up.statements:
+            node = stmt.node
+            if isinstance(node, shared) or (
+                isinstance(node, (ast.RenameStmt, ast.CommentStmt))
+                and getattr(node, "renameType", getattr(node, "objtype", None)) in shared_objects
+            ):
+                out.append(f"{stmt.source.display}:{stmt.line}")
+    return out
+
+
+def _explain_on_own_server(
+    server: Any,
+    baseline: list[Migration],
+    pending: list[Migration],
+    options: CheckOptions,
+    result: CheckResult,
+    prepare_base: Callable[[Any, str], None] | None,
+    global_lines: list[str],
+) -> None:
+    """The EXPLAIN step on a server of its own, started from the same binaries: the pending
+    migrations change cluster-wide objects (roles, tablespaces...) that would otherwise stay
+    on the traced server. The baseline (and data) is loaded there again."""
+    from pgpreflight.linter.pgserver import ScratchServer
+
+    _say(options, "explain: starting a server of its own")
+    note = (
+        "EXPLAIN step ran on a server of its own: the pending migrations change cluster-wide "
+        f"objects ({', '.join(global_lines[:3])}{', ...' if len(global_lines) > 3 else ''})"
+    )
+    base_db = f"{options.db_prefix}_base"
+    try:
+        with ScratchServer(server.binaries.bindir) as own:
+            own.create_database(base_db, template="template0")
+            if prepare_base is not None:
+                prepare_base(own, base_db)
+            else:
+                scratch = CheckResult(mode=result.mode, server=None)
+                _replay_baseline(own, base_db, baseline, options, scratch, own.major_version)
+            _run_explain_step(
+                own, base_db, f"{options.db_prefix}_explain", pending, options, result
+            )
+    except PgPreflightError as exc:
+        result.notes.append(f"EXPLAIN step failed: {exc.message}")
+        return
+    result.notes.append(note)
+
+
 def _extensions_first(
     admin_conninfo: str, conninfo: str, pending: list[Migration], sandbox: Sandbox
 ) -> None:
@@ -420,13 +510,25 @@ def _replay_baseline(
             result.data = str(options.data_file)
 
 
+def version_note(options: CheckOptions, major: int, version: str) -> str | None:
+    """Say so when the scratch server is not the PostgreSQL the project targets."""
+    if options.pg_major is None or options.pg_major == major:
+        return None
+    asked = options.pg_requested or f"{options.pg_major} (the default)"
+    return (
+        f"pg-version {asked} requested, but the scratch server is PostgreSQL {version}: "
+        "locks, rewrites and errors are those of the server that ran"
+    )
+
+
 def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> CheckResult:
     """Scratch mode: a private server, started once, removed at the end."""
     from pgpreflight.linter.pgserver import ScratchServer
 
     first = select_pending(migrations, options)
     started = time.perf_counter()
-    with ScratchServer(options.pg_bin, major=options.pg_major) as server:
+    require = options.pg_requested is not None and not options.allow_version_mismatch
+    with ScratchServer(options.pg_bin, major=options.pg_major, require_major=require) as server:
         start_s = time.perf_counter() - started
         import psycopg
 
@@ -438,6 +540,10 @@ def run_scratch(migrations: Sequence[Migration], options: CheckOptions) -> Check
             major=server.major_version,
             source=server.binaries.source if server.binaries else None,
             start_s=round(start_s, 3),
+            requested=options.pg_requested,
         )
         result = CheckResult(mode="scratch", server=info)
+        note = version_note(options, server.major_version, version)
+        if note is not None:
+            result.notes.append(note)
         return check_on_server(server, migrations, first, options, result)

@@ -749,6 +749,7 @@ def _on(
         version=version,
         major=server.major_version,
         source=server.binaries.source if getattr(server, "binaries", None) else None,
+        requested=options.pg_requested,
     )
     result = CheckResult(mode=mode, server=info, data="sample of the target")
     return check_on_server(server, migrations, first, options, result, prepare_base=prepare)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgpreflight.linter.check.locks import headline_blocks, strength
+from pgpreflight.linter.check.result import NOT_FAILED
 from pgpreflight.linter.printable import guard_lines, printable_all
 
 _BLOCK_WORDS = {"SELECT": "reads", "INSERT/UPDATE/DELETE": "writes", "DDL": "DDL"}
@@ -113,6 +114,8 @@ def render_check(check: dict[str, Any]) -> str:
         head += f", PostgreSQL {server.get('version')}"
         if server.get("source"):
             head += f" ({server['source']})"
+        if server.get("requested"):
+            head += f", pg-version {server['requested']} requested"
         if server.get("start_s") is not None:
             head += f", started in {server['start_s']:.2f} s"
     out.append(head)
@@ -167,7 +170,7 @@ def render_check(check: dict[str, Any]) -> str:
         out.append("after all pending migrations:")
         for pc in check["postconditions"]:
             out.append(f"  {pc['kind']}: {pc['message']} (fix: {pc['hint']})")
-    failed = [m["id"] for m in check["migrations"] if m["status"] != "passed"]
+    failed = [m["id"] for m in check["migrations"] if m["status"] not in NOT_FAILED]
     out.append("")
     out.append(
         f"check: {len(check['migrations'])} migration(s), "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast
-from pglast.enums import TransactionStmtKind
+from pglast.enums import ObjectType, TransactionStmtKind
 from pgpreflight.linter.check import catalog
 from pgpreflight.linter.check.locks import blocks, mode_name, strength
 from pgpreflight.linter.check.result import (
@@ -101,6 +101,25 @@ def cannot_run_in_transaction(node: ast.Node, major: int) -> bool:
     return False
 
 
+def runner_refuses(migration: Migration, section: Section, options: TraceOptions) -> str | None:
+    """Why a runner that wraps every file in a transaction (`--transaction per-file`) fails on
+    `section`: its first statement PostgreSQL refuses inside a transaction block; None when it
+    does not. The trace runs such a section statement by statement (to show its locks), so
+    without this it would look as if it passed."""
+    if options.transaction_mode != "per-file" or not migration.in_transaction:
+        return None
+    if any(_txn_kind(s.node) is not None for s in section.statements):
+        return None  # inside the file's own BEGIN, PostgreSQL itself refuses it: a traced error
+    for stmt in section.statements:
+        if cannot_run_in_transaction(stmt.node, options.server_major):
+            return (
+                f"line {stmt.line}: {type(stmt.node).__name__} cannot run inside a transaction "
+                "block: the runner wraps the file in one and fails on it (SQLSTATE 25001); give "
+                "the file its runner's no-transaction directive"
+            )
+    return None
+
+
 def _txn_kind(node: ast.Node) -> str | None:
     if not isinstance(node, ast.TransactionStmt):
         return None
@@ -127,6 +146,8 @@ class _State:
     schema: catalog.Snapshot
     locks: set[tuple[Any, ...]]
     tx_rels: set[int] | None = None  # relations that existed when the transaction began
+    tx_opened: int | None = None  # line of the file's own BEGIN of the open transaction
+    owners: catalog.Owners = field(default_factory=dict)  # relation of each object in schema
     tx_facts: list[tuple[float, LockFact]] = field(default_factory=list)
 
 
@@ -169,7 +190,10 @@ class SectionTracer:
             # never BEGIN, COMMIT or ROLLBACK here, and skip what cannot run inside it.
             wrap, label = False, "outer"
         elif file_tx:
-            wrap, label = False, "file"
+            # A runner that wraps the file still sends its BEGIN first and its COMMIT last: a
+            # file's own `COMMIT; BEGIN;` in the middle leaves a transaction the runner commits.
+            wrap = mode in ("per-file", "auto") and migration.in_transaction and not non_tx
+            label = "file"
         elif mode in ("per-file", "auto") and migration.in_transaction and not non_tx:
             wrap, label = True, "per-file"
         else:
@@ -218,8 +242,19 @@ class SectionTracer:
                 if st.status == "error":
                     failed = True
                     trace.status = "error"
-            if wrap and not failed:
+            open_at = state.tx_opened
+            if wrap and not failed and self._in_tx():
                 self._end(state, "COMMIT")
+                if file_tx and open_at is not None:
+                    trace.notes.append(
+                        f"line {open_at}: the transaction the file opens here is still open at "
+                        "the end of the file; the runner's COMMIT commits it"
+                    )
+            elif not failed and not outer and self._in_tx() and open_at is not None:
+                trace.notes.append(
+                    f"line {open_at}: the transaction the file opens here is never committed: "
+                    "it is rolled back when the runner's session ends"
+                )
         finally:
             if not outer and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.execute("ROLLBACK")
@@ -229,10 +264,12 @@ class SectionTracer:
     # -- transaction bookkeeping ----------------------------------------------------------
 
     def _state(self) -> _State:
+        owners: catalog.Owners = {}
         return _State(
             rels=catalog.relations(self.conn),
-            schema=catalog.schema_snapshot(self.conn, in_transaction=True),
+            schema=catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners),
             locks={lk.key for lk in catalog.own_locks(self.conn)},
+            owners=owners,
         )
 
     def _begin(self, state: _State) -> None:
@@ -250,6 +287,7 @@ class SectionTracer:
             fact.held_ms = round((now - started) * 1000, 3)
         state.tx_facts = []
         state.tx_rels = None
+        state.tx_opened = None
         state.locks = set()
 
     def _in_tx(self) -> bool:
@@ -354,9 +392,9 @@ class SectionTracer:
             new_keys = [lk for lk in held if lk.key not in state.locks]
             held_before = state.locks
             state.locks = {lk.key for lk in held}
-        schema_after = (
-            catalog.schema_snapshot(self.conn, in_transaction=True) if self._in_tx() else None
-        )
+        locked = {lk.relation for lk in (polled if polled is not None else held)}
+        touched = _touched(state.rels, rels_after, locked)
+        schema_after = self._snapshot_after(stmt.node, state, touched) if self._in_tx() else None
         descriptions = (
             catalog.describe_objects(self.conn, new_keys) if self._in_tx() or polled else {}
         )
@@ -372,7 +410,7 @@ class SectionTracer:
         if own_wrap:
             self._end(state, "COMMIT")
         if schema_after is None:
-            schema_after = catalog.schema_snapshot(self.conn, in_transaction=True)
+            schema_after = self._snapshot_after(stmt.node, state, touched)
         st.catalog_changes = _changes(state.schema, schema_after)
         st.agreement = self._agreement(
             stmt, st, state, held_before, polled is not None, predictions
@@ -388,6 +426,25 @@ class SectionTracer:
         state.schema = schema_after
         return st
 
+    def _snapshot_after(self, node: ast.Node, state: _State, touched: set[int]) -> catalog.Snapshot:
+        """The schema after a statement: read again only for the relations it touched when the
+        statement is one that can change nothing else (`_RELATION_SCOPED`), else in full. The
+        section's first snapshot (`_state`) and those after an error are always full."""
+        if _relation_scoped(node):
+            schema, state.owners = catalog.scoped_snapshot(
+                self.conn,
+                state.schema,
+                state.owners,
+                touched,
+                in_transaction=True,
+                renamed=isinstance(node, ast.RenameStmt),
+            )
+            return schema
+        owners: catalog.Owners = {}
+        schema = catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners)
+        state.owners = owners
+        return schema
+
     def _transaction_statement(
         self, stmt: Statement, st: StatementTrace, txn: str, state: _State
     ) -> StatementTrace:
@@ -396,9 +453,13 @@ class SectionTracer:
         started = time.perf_counter()
         try:
             if txn == "begin":
+                # inside the runner's transaction BEGIN is only a warning: it opens nothing
+                already = self._in_tx()
                 self.conn.execute(stmt.text)
-                state.tx_rels = set(state.rels)
-                state.tx_facts = []
+                state.tx_opened = stmt.line
+                if not already:
+                    state.tx_rels = set(state.rels)
+                    state.tx_facts = []
             elif txn == "end":
                 self._end(state, stmt.text)
             else:
@@ -419,7 +480,8 @@ class SectionTracer:
         non-transactional statement left behind (CREATE INDEX CONCURRENTLY leaves an INVALID
         index)."""
         state.rels = catalog.relations(self.conn)
-        schema = catalog.schema_snapshot(self.conn, in_transaction=True)
+        state.owners = {}
+        schema = catalog.schema_snapshot(self.conn, in_transaction=True, owners=state.owners)
         for (kind, name), attrs in schema.items():
             if kind == "index" and not attrs["valid"] and ("index", name) not in state.schema:
                 invalid.append(_invalid_index(name, attrs, stmt.line))
@@ -650,6 +712,71 @@ class SectionTracer:
             agreement.verdict = "contradicted"
             agreement.note = "; ".join(problems)
         return agreement
+
+
+def _relation_scoped(node: ast.Node) -> bool:
+    """Statements whose catalog changes stay within the relations they lock, create, drop or
+    rewrite (and those whose definitions name them): the schema after them is read again for
+    those relations only. Anything else (types, schemas, functions, DO blocks, renames of
+    types or sequences...) gets a full snapshot."""
+    if isinstance(node, _SCOPED_NODES):
+        return True
+    if isinstance(node, ast.DropStmt):
+        return node.removeType in _SCOPED_OBJECTS
+    if isinstance(node, ast.RenameStmt):
+        return node.renameType in _SCOPED_OBJECTS
+    if isinstance(node, ast.CommentStmt):
+        return node.objtype in _SCOPED_OBJECTS
+    return False
+
+
+_SCOPED_NODES = (
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CreateTrigStmt,
+    ast.ViewStmt,
+    ast.CreateTableAsStmt,
+    ast.InsertStmt,
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+    ast.TruncateStmt,
+    ast.ReindexStmt,
+    ast.ClusterStmt,
+    ast.VacuumStmt,
+    ast.RefreshMatViewStmt,
+)
+_SCOPED_OBJECTS = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_COLUMN,
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_INDEX,
+        ObjectType.OBJECT_TRIGGER,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+    }
+)
+
+
+def _touched(
+    before: dict[int, catalog.Relation], after: dict[int, catalog.Relation], locked: set[Any]
+) -> set[int]:
+    """Relations a statement may have changed: those locked by the session (in a transaction,
+    every lock since BEGIN), those created, dropped, renamed or rewritten, and the tables of
+    such indexes and TOAST relations (the locks of DROP INDEX CONCURRENTLY may fall between two
+    polls: the index is gone, its table is what holds it in the snapshot)."""
+    out = {int(oid) for oid in locked if oid is not None}
+    for oid in set(before) | set(after):
+        if before.get(oid) != after.get(oid):
+            out.add(oid)
+    for oid in list(out):
+        for rels in (before, after):
+            owner = catalog.owner_table(rels, oid)
+            if owner is not None:
+                out.add(owner.oid)
+    return out
 
 
 def _rewrites(

@@ -12,7 +12,9 @@ and does, on that database:
    setting and `-- pgpreflight: query` blocks) that read a table with a new index, their
    placeholders bound to values from `pg_stats`;
 4. *before*: in one transaction that is rolled back, drop the new indexes (a constraint's index by
-   dropping the constraint), measure every query, then rebuild each index to time its build;
+   dropping the constraint; an index that cannot be dropped, such as a unique index a foreign key
+   depends on, is skipped with a note), measure every query, then rebuild each index to time
+   its build;
 5. *after*: measure every query again with the indexes in place;
 6. verdicts per index, and plan lint on every after-plan.
 """
@@ -166,6 +168,27 @@ def _drop_sql(index: IndexInfo) -> str:
     return f"DROP INDEX {qident(schema)}.{qident(name)}"
 
 
+def _drop_new_indexes(
+    conn: Any, indexes: list[IndexInfo], evidence: ExplainEvidence
+) -> list[IndexInfo]:
+    """Drop each new index for the *before* side, one savepoint each; return those that cannot
+    be dropped (a foreign key depends on a unique index), which are skipped with a note."""
+    import psycopg
+
+    skipped: list[IndexInfo] = []
+    for index in indexes:
+        conn.execute("SAVEPOINT pgpreflight_drop")
+        try:
+            conn.execute(_drop_sql(index))
+            conn.execute("RELEASE SAVEPOINT pgpreflight_drop")
+        except psycopg.Error as exc:
+            conn.execute("ROLLBACK TO SAVEPOINT pgpreflight_drop")
+            first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            evidence.notes.append(f"{index.short}: not measured, it cannot be dropped: {first}")
+            skipped.append(index)
+    return skipped
+
+
 def _measure_into(conn: Any, run: QueryRun, side: str, runs: int) -> None:
     import psycopg
 
@@ -303,8 +326,9 @@ def run_explain(
         _say(options, f"explain: {len(runs)} queries before the new indexes")
         conn.execute("BEGIN")
         try:
-            for index in indexes:
-                conn.execute(_drop_sql(index))
+            for index in _drop_new_indexes(conn, indexes, evidence):
+                indexes.remove(index)
+                runs = [r for r in runs if not (r.origin == "probe" and r.index == index.name)]
             for run in runs:
                 _measure_into(conn, run, "before", options.runs)
             for index in indexes:

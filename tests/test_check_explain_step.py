@@ -1,0 +1,96 @@
+"""The EXPLAIN step inside `pgpreflight check`: it runs after the traces, on its own clone (or its
+own server when the pending migrations change cluster-wide objects), and an index it cannot drop
+for the *before* side is skipped with a note instead of losing all the evidence."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pgpreflight.linter.check.result import CheckResult
+from pgpreflight.linter.check.runner import CheckOptions, check_on_server
+from pgpreflight.linter.check.sandbox import Sandbox
+from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
+from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.pgserver import ScratchServer
+
+from tests.check_support import migration
+from tests.helpers import make_config
+
+_runs = itertools.count(1)
+
+
+def _explain(tmp_path: Path, history: list[Migration]) -> Callable[..., dict[str, Any]]:
+    config = make_config(tmp_path)
+    options = ExplainOptions(runs=1, synthesize_rows=200)
+
+    def explain(factory: Any, pending: list[Migration], _result: CheckResult) -> dict[str, Any]:
+        evidence = run_explain(
+            factory, pending, schema_after(history), config, history=history, options=options
+        )
+        return evidence.to_dict()
+
+    return explain
+
+
+def _check(
+    server: ScratchServer, tmp_path: Path, history: list[Migration], **options: Any
+) -> CheckResult:
+    opts = CheckOptions(
+        db_prefix=f"ex{next(_runs)}", explain=_explain(tmp_path, history), **options
+    )
+    result = CheckResult(mode="scratch", server=None)
+    return check_on_server(server, history, len(history) - 1, opts, result)
+
+
+def _roles(server: ScratchServer) -> set[str]:
+    with psycopg.connect(server.dsn) as conn:
+        return {str(r[0]) for r in conn.execute("SELECT rolname FROM pg_roles")}
+
+
+def test_a_pending_create_role_is_traced_before_explain_and_explain_gets_its_own_server(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    role = f"app_reader_{uuid.uuid4().hex[:8]}"
+    base = migration(tmp_path, "CREATE TABLE t (id int, code text);", name="202401010000__t")
+    m = migration(
+        tmp_path,
+        f"CREATE ROLE {role};\nCREATE INDEX t_code ON t (code);",
+        f"DROP INDEX t_code;\nDROP ROLE {role};",
+        name="202401020000__reader",
+    )
+    # CREATE ROLE needs CREATEROLE, which the migration role has only from PostgreSQL 16
+    result = _check(pg_server, tmp_path, [base, m], sandbox=Sandbox(superuser=True))
+    check = result.migrations[0]
+    # the trace met no role left behind by the EXPLAIN step
+    assert check.up.status == "ok", [s.error for s in check.up.statements]
+    assert check.status == "passed", check.round_trip
+    assert any("server of its own" in n and "202401020000__reader" in n for n in result.notes)
+    assert result.explain is not None
+    assert not [n for n in result.explain["notes"] if "skipped" in n], result.explain["notes"]
+    assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
+    # the EXPLAIN server is gone; the traced server holds only what the trace left (UP again)
+    assert role in _roles(pg_server)
+
+
+def test_an_index_a_foreign_key_depends_on_is_skipped_with_a_note(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, "CREATE TABLE p (id int, code text);", name="202401010000__p")
+    m = migration(
+        tmp_path,
+        "CREATE UNIQUE INDEX p_code ON p (code);\nCREATE INDEX p_id ON p (id);\n"
+        "CREATE TABLE c (id int, code text REFERENCES p (code));",
+        "DROP TABLE c;\nDROP INDEX p_id;\nDROP INDEX p_code;",
+        name="202401020000__fk",
+    )
+    result = _check(pg_server, tmp_path, [base, m])
+    assert not [n for n in result.notes if "EXPLAIN step failed" in n], result.notes
+    assert result.explain is not None
+    notes = result.explain["notes"]
+    assert any(n.startswith("p_code: not measured, it cannot be dropped") for n in notes), notes
+    assert [i["index"] for i in result.explain["indexes"]] == ["p_id"]
