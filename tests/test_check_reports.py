@@ -53,7 +53,11 @@ def test_check_writes_report_markdown_and_runs_tests(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stderr == ""  # not a terminal: no progress chatter in CI logs
+    # Not a terminal: one line per step (a CI log shows where a long check is), no status-line
+    # chatter, and where the reports went.
+    assert "\r" not in proc.stderr
+    assert "pgpreflight: trace 202401011200__create_tags\n" in proc.stderr
+    assert "pgpreflight: wrote report.html\npgpreflight: wrote comment.md\n" in proc.stderr
     html = (tmp_path / "report.html").read_text()
     markdown = (tmp_path / "comment.md").read_text()
     assert "Integration tests pass 100%" in html

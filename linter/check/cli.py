@@ -6,8 +6,10 @@ Imports nothing heavy at module level: `pgpreflight lint` builds the same parser
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import signal
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -209,10 +211,22 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         changes=changes,
     )
 
+    # The lint findings come first, before the database phase that may take minutes: a reader
+    # (or a CI log) sees them at once. Reports and files still get the whole result at the end.
+    early_lint = args.format == "text" and args.output is None
+    if early_lint:
+        lint_view = copy.copy(result)
+        lint_view.redact(secrets)
+        early = renderer("text")(
+            lint_view, RenderOptions(color=use_color(args), fail_on=config.fail_on)
+        )
+        write_output(early if early.endswith("\n") else early + "\n", None)
+        sys.stdout.flush()
+
     from pgpreflight.linter.progress import Progress
 
-    # One status line on a terminal (which migration, which step); silent in CI logs and pipes.
-    status = Progress.for_terminal(args.quiet)
+    # One status line on a terminal (which migration, which step); one line per step in CI logs.
+    status = Progress.for_phases(args.quiet)
 
     def say(message: str) -> None:  # names the test command, which may hold a secret
         status(f"pgpreflight: {secrets.redact(message)}", True)
@@ -272,15 +286,37 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     if args.format != "text":
         output = renderer(args.format)(result, render_options)
     else:
-        output = renderer("text")(result, render_options) + "\n" + render_check(check_dict)
+        lint_text = "" if early_lint else renderer("text")(result, render_options) + "\n"
+        output = lint_text + render_check(check_dict)
         if check_dict.get("explain"):
             from pgpreflight.linter.explain.text import render_evidence
 
             output += "\n" + render_evidence(check_dict["explain"])
+    if not output.endswith("\n"):
+        output += "\n"
+    if args.format == "text":
+        # The deploy checklist's verdict, in the words the HTML page and the PR comment use (one
+        # function decides it for all three). The exit code gates on apply and round trip only,
+        # unless --lint-fail-on: a reviewer's "not ready" is not always a CI failure.
+        from pgpreflight.linter.printable import printable
+        from pgpreflight.linter.report.checklist import checklist
+
+        verdict = checklist(result.to_dict())
+        output += (
+            printable(f"deploy checklist: {verdict['verdict'].upper()}: {verdict['reason']}") + "\n"
+        )
     if args.json_result:
         write_output(renderer("json")(result, render_options), args.json_result)
     write_output(output, args.output)
     write_reports(result, args)
+    for written in (
+        args.output,
+        args.json_result,
+        getattr(args, "report", None),
+        getattr(args, "markdown", None),
+    ):
+        if written is not None:
+            sys.stderr.write(f"pgpreflight: wrote {written}\n")
     if args.exit_zero:
         return 0
     tests_failed = check.tests is not None and check.tests.get("exit_code") != 0

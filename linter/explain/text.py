@@ -113,11 +113,11 @@ def render_evidence(evidence: dict[str, Any]) -> str:
     if lint:
         lines.append("  plan lint:")
         for q, f in lint:
-            lines.append(f"    {q['label']}: {f['message']} [node {f['node']}]")
+            lines.append(f"    {q['label']}: {f['message']}")
     for q in evidence.get("queries") or []:
         if q.get("error"):
             lines.append(f"  {q['label']}: not measured ({q['error']})")
     for note in evidence.get("notes") or []:
         lines.append(f"  note: {note}")
-    lines.append(f"  ({evidence.get('elapsed_s', 0):.1f} s)")
+    lines.append(f"  EXPLAIN step took {evidence.get('elapsed_s', 0):.1f} s")
     return guard_lines("\n".join(lines))
