@@ -139,36 +139,41 @@ def _history(folder: Path) -> Path:
     return migrations
 
 
-def _kill_postmaster_when_sleeping(parent: Path, stop: threading.Event) -> None:
-    """Find the scratch server under `parent`, wait until the migration sleeps, SIGKILL it."""
+def _kill_when_sleeping(parent: Path, stop: threading.Event, backend: bool) -> None:
+    """Find the scratch server under `parent`, wait until a statement sleeps in it, then SIGKILL
+    the postmaster, or (`backend`) that statement's backend, after which the postmaster
+    restarts."""
     while not stop.is_set():
         for pidfile in parent.glob("pgpreflight-*/data/postmaster.pid"):
             try:
                 lines = pidfile.read_text().splitlines()
-                pid, socket_dir = int(lines[0]), lines[4]
+                postmaster, socket_dir = int(lines[0]), lines[4]
                 with psycopg.connect(
                     host=socket_dir, dbname="postgres", user="postgres", connect_timeout=2
                 ) as conn:
-                    sleeping = conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
+                    row = conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' "
+                        "AND pid <> pg_backend_pid()"
                     ).fetchone()
-                if sleeping and sleeping[0]:
-                    os.kill(pid, signal.SIGKILL)
+                if row:
+                    os.kill(int(row[0]) if backend else postmaster, signal.SIGKILL)
                     return
             except (OSError, ValueError, IndexError, psycopg.Error):
                 pass
         time.sleep(0.2)
 
 
-def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_path: Path) -> None:
-    migrations = _history(tmp_path)
+def _check_while_killing(
+    parent: Path, args: list[str], *, backend: bool
+) -> subprocess.CompletedProcess[str]:
+    """`pgpreflight check ARGS` with TMPDIR=`parent`, while `_kill_when_sleeping` strikes."""
     stop = threading.Event()
-    killer = threading.Thread(target=_kill_postmaster_when_sleeping, args=(parent_dir, stop))
+    killer = threading.Thread(target=_kill_when_sleeping, args=(parent, stop, backend))
     killer.start()
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env["TMPDIR"] = str(parent_dir)
-        proc = subprocess.run(
+        env["TMPDIR"] = str(parent)
+        return subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -178,7 +183,7 @@ def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_p
                 "--no-explain",
                 "--select",
                 "syntax-error",
-                str(migrations),
+                *args,
             ],
             env=env,
             capture_output=True,
@@ -188,6 +193,10 @@ def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_p
     finally:
         stop.set()
         killer.join(timeout=30)
+
+
+def test_server_killed_mid_migration_is_reported_as_such(parent_dir: Path, tmp_path: Path) -> None:
+    proc = _check_while_killing(parent_dir, [str(_history(tmp_path))], backend=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "scratch server terminated unexpectedly (killed by signal 9)" in proc.stderr
     assert "while tracing migration 202401020000__slow" in proc.stderr
@@ -323,63 +332,17 @@ def test_disk_filling_up_mid_migration_is_the_reported_error(
     assert list(small_disk.iterdir()) == []
 
 
-def _kill_backend_when_sleeping(parent: Path, stop: threading.Event) -> None:
-    """SIGKILL the backend running pg_sleep (not the postmaster, which then restarts)."""
-    while not stop.is_set():
-        for pidfile in parent.glob("pgpreflight-*/data/postmaster.pid"):
-            try:
-                socket_dir = pidfile.read_text().splitlines()[4]
-                with psycopg.connect(
-                    host=socket_dir, dbname="postgres", user="postgres", connect_timeout=2
-                ) as conn:
-                    row = conn.execute(
-                        "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' "
-                        "AND pid <> pg_backend_pid()"
-                    ).fetchone()
-                if row:
-                    os.kill(int(row[0]), signal.SIGKILL)
-                    return
-            except (OSError, ValueError, IndexError, psycopg.Error):
-                pass
-        time.sleep(0.2)
-
-
 def test_backend_killed_while_loading_data_names_the_cause(
     parent_dir: Path, tmp_path: Path
 ) -> None:
     migrations = _history(tmp_path)
     data = tmp_path / "seed.sql"
     data.write_text("INSERT INTO t VALUES (1);\nSELECT pg_sleep(60);\n")
-    stop = threading.Event()
-    killer = threading.Thread(target=_kill_backend_when_sleeping, args=(parent_dir, stop))
-    killer.start()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env["TMPDIR"] = str(parent_dir)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pgpreflight.linter",
-                "check",
-                "--quiet",
-                "--no-explain",
-                "--select",
-                "syntax-error",
-                "--since",
-                "202401020000",
-                "--data",
-                str(data),
-                str(migrations),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-    finally:
-        stop.set()
-        killer.join(timeout=30)
+    proc = _check_while_killing(
+        parent_dir,
+        ["--since", "202401020000", "--data", str(data), str(migrations)],
+        backend=True,
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert "scratch server crashed and restarted" in last
