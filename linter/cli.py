@@ -302,6 +302,21 @@ def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     return {"paths": paths}
 
 
+def lint_selected(targets: dict[str, Any], config: Any, changes: Any, progress: Any = None) -> Any:
+    """`engine.lint` over what `lint_targets` selected: the paths, the history read only for
+    the model, the files reported."""
+    from pgpreflight.linter.engine import lint
+
+    return lint(
+        targets["paths"],
+        config,
+        only=targets.get("only"),
+        history=targets.get("history", ()),
+        changes=changes,
+        progress=progress,
+    )
+
+
 def changes_for(args: argparse.Namespace) -> Any:
     """The change set of a `--changed-since REF` run, or None."""
     ref = getattr(args, "changed_since", None)
@@ -338,16 +353,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         result = RunResult.from_dict(saved, "lint cache", owned=True)
         result.config = config
     else:
-        from pgpreflight.linter.engine import lint
-
-        result = lint(
-            targets["paths"],
-            config,
-            only=targets.get("only"),
-            history=targets.get("history", ()),
-            changes=changes,
-            progress=progress,
-        )
+        result = lint_selected(targets, config, changes, progress)
         if cache is not None:
             cache.store(key, result.to_dict())  # scrubbed by pattern, as redact() would
     progress.done()

@@ -187,8 +187,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.check.sandbox import Sandbox
     from pgpreflight.linter.check.text import render_check
     from pgpreflight.linter.check.trace import group_findings
-    from pgpreflight.linter.cli import changes_for, lint_targets
-    from pgpreflight.linter.engine import lint
+    from pgpreflight.linter.cli import changes_for, lint_selected, lint_targets
     from pgpreflight.linter.output import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
 
@@ -203,13 +202,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         raise ConfigError("--sample-rows must be 0 or more")
     targets = lint_targets(args, config)
     changes = changes_for(args)
-    result = lint(
-        targets["paths"],
-        config,
-        only=targets.get("only"),
-        history=targets.get("history", ()),
-        changes=changes,
-    )
+    result = lint_selected(targets, config, changes)
 
     # The lint findings come first, before the database phase that may take minutes: a reader
     # (or a CI log) sees them at once. Reports and files still get the whole result at the end.
