@@ -70,6 +70,7 @@ def parse_duration(value: object, where: str = "duration") -> float:
 INT_RANGES: dict[str, tuple[int, int]] = {
     "explain-runs": (1, 100),
     "sample-rows": (0, 10_000_000),
+    "max-file-mib": (1, 1024),
     "synthesize-rows": (0, 10_000_000),
 }
 DURATION_RANGES: dict[str, tuple[float, float]] = {
@@ -96,6 +97,8 @@ KEYS: dict[str, Any] = {
     # the lock_timeout the runner sets on its connection ("2s"); empty: it sets none
     "runner-lock-timeout": "",
     "large-tables": [],
+    # largest migration file read, in MiB (linter/discovery.py MAX_FILE_BYTES is the default)
+    "max-file-mib": 20,
     "queries": [],
     "rules": {},
     # language of the comments in the file `pgpreflight new` writes (linter/scaffold.py)
@@ -133,6 +136,10 @@ class Config:
     @property
     def pg_version(self) -> PgVersion:
         return parse_pg_version(self.get("pg-version"))
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.get("max-file-mib")) * 1024 * 1024
 
     @property
     def fail_on(self) -> str:

@@ -83,21 +83,23 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 migration, or a link to /dev/zero, must not eat the machine's memory."""
 
 
-def read_source(path: Path, problems: list[FileProblem]) -> SourceFile:
+def read_source(
+    path: Path, problems: list[FileProblem], max_bytes: int = MAX_FILE_BYTES
+) -> SourceFile:
     """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks.
     Only regular files are read: a FIFO would block for ever, a device never ends."""
     shown = display_path(path)
     try:
         with open(path, "rb", opener=_open_regular) as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = f.read(max_bytes + 1)
     except _NotRegular as err:
         raise InputError(f"{shown}: not a regular file ({err}): only SQL files are read") from None
     except OSError as err:
         raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > max_bytes:
         raise InputError(
-            f"{shown}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: "
-            "not a migration pgpreflight reads"
+            f"{shown}: file is larger than {max_bytes / (1024 * 1024):g} MiB: not a migration "
+            "pgpreflight reads (the limit is max-file-mib in the configuration)"
         )
     if b"\x00" in data[:8192]:
         source = SourceFile(path, shown, "")
@@ -183,9 +185,9 @@ def _whole(kind: str, source: SourceFile) -> Section:
     return section
 
 
-def _marker_file(path: Path, forced: str | None) -> Migration:
+def _marker_file(path: Path, forced: str | None, max_bytes: int = MAX_FILE_BYTES) -> Migration:
     problems: list[FileProblem] = []
-    source = read_source(path, problems)
+    source = read_source(path, problems, max_bytes)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
         version, name = split_version(path.stem)
         return Migration(
@@ -243,11 +245,12 @@ def _pair(
     up_path: Path | None,
     down_path: Path | None,
     extra_no_tx: bool = False,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
-    up_source = read_source(up_path, problems) if up_path else None
-    down_source = read_source(down_path, problems) if down_path else None
+    up_source = read_source(up_path, problems, max_bytes) if up_path else None
+    down_source = read_source(down_path, problems, max_bytes) if down_path else None
     read = [s for s in (up_source, down_source) if s is not None]
     if convention in ("golang-migrate", "pop") and any(
         GO_TEMPLATE_ACTION.search(s.text) for s in read
@@ -327,7 +330,9 @@ def _walk_error(err: OSError) -> None:
     raise InputError(f"{where}: cannot read folder: {err.strerror or err}")
 
 
-def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]:
+def discover(
+    paths: Sequence[Path], convention: str = "auto", max_bytes: int = MAX_FILE_BYTES
+) -> list[Migration]:
     """Migrations under `paths`, in the order the runner applies them (file name breaks ties)."""
     files = collect_files(paths)
     forced = convention if convention in MARKER_CONVENTIONS else None
@@ -355,7 +360,7 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
     # data script run by hand) is no migration.
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
-    migrations: list[Migration] = [_marker_file(f, forced) for f in singles]
+    migrations: list[Migration] = [_marker_file(f, forced, max_bytes) for f in singles]
     for group in pair_groups(pair_files, convention):
         migrations.append(
             _pair(
@@ -365,6 +370,7 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
                 group.up,
                 group.down,
                 group.autocommit,
+                max_bytes,
             )
         )
     for directory, parts in dir_pairs.items():
@@ -377,15 +383,24 @@ def discover(paths: Sequence[Path], convention: str = "auto") -> list[Migration]
                 parts.get("up"),
                 parts.get("down"),
                 _diesel_no_transaction(directory),
+                max_bytes,
             )
         )
     for (_, version), parts in flyway.items():
         up, undo = parts.get("V"), parts.get("U")
         migrations.append(
-            _pair(version, str(parts["name"]), "flyway", up, undo, _flyway_no_transaction(up))
+            _pair(
+                version,
+                str(parts["name"]),
+                "flyway",
+                up,
+                undo,
+                _flyway_no_transaction(up),
+                max_bytes,
+            )
         )
     for path, rname in repeatable:
-        migration = _pair("", rname, "flyway", path, None, _flyway_no_transaction(path))
+        migration = _pair("", rname, "flyway", path, None, _flyway_no_transaction(path), max_bytes)
         migration.repeatable = True
         migrations.append(migration)
     _one_history_per_folder(paths, migrations)

@@ -69,7 +69,9 @@ def lint(
     try:
         if progress:
             progress("reading migrations…")
-        migrations = discover([*history, *paths], str(config.get("convention")))
+        migrations = discover(
+            [*history, *paths], str(config.get("convention")), config.max_file_bytes
+        )
         return _lint(migrations, config, only, changes, progress)
     finally:
         if collecting:

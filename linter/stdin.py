@@ -76,7 +76,9 @@ def lint_stdin(
                 copied[folder / partner.name] = partner
         skip = {p.resolve() for p in copied.values()}
         history = _history(config, logical, skip) if filename else []
-        migrations = discover([*history, folder], str(config.get("convention")))
+        migrations = discover(
+            [*history, folder], str(config.get("convention")), config.max_file_bytes
+        )
         for migration in migrations:
             for source in migration.sources:
                 if source.path in copied:

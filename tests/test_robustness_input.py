@@ -333,3 +333,20 @@ def test_unreadable_configuration_is_named(
     monkeypatch.setattr(Path, "open", deny)  # root reads any file: deny as the OS would
     code, err = _run(capsys, "--config", str(config), str(project / "m"))
     assert code == 2 and f"{config}: cannot read configuration: Permission denied" in err
+
+
+def test_file_size_limit_is_configurable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    (folder / "202401020000__seed.sql").write_text(
+        "-- UP\n" + "INSERT INTO t VALUES (1);\n" * 90_000 + "-- DOWN\nDELETE FROM t;\n"
+    )  # about 2.3 MB
+    config = tmp_path / "pgpreflight.toml"
+    config.write_text("max-file-mib = 1\n")
+    code, err = _run(capsys, "--config", str(config), str(folder))
+    assert code == 2 and "202401020000__seed.sql: file is larger than 1 MiB" in err
+    assert "max-file-mib" in err
+    config.write_text("max-file-mib = 3\n")
+    code, err = _run(capsys, "--config", str(config), str(folder))
+    assert code in (0, 1) and "larger than" not in err

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
 
     targets = lint_targets(args, config)
     paths = [*targets.get("history", ()), *targets["paths"]]
-    migrations = discover(paths, str(config.get("convention")))
+    migrations = discover(paths, str(config.get("convention")), config.max_file_bytes)
     if not migrations:
         raise InputError(f"no migrations found in {', '.join(str(p) for p in paths)}")
     last = len(migrations) - 1
