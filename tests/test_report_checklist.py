@@ -335,3 +335,14 @@ def test_review_section_prints_names_not_email_addresses(
     assert main(["report", str(saved), "--markdown", str(md), "--html", str(html)]) in (0, 1)
     assert "@example.com" not in md.read_text() + html.read_text()
     assert "reviewed by Bia Souza (author Ana)" in md.read_text()
+
+
+def test_an_empty_migration_applies_trivially(tmp_path: Path) -> None:
+    d = lint_dict(tmp_path, {"202401010000__criar_oficinas.sql": BASE})
+    d["check"] = passing_check(d)
+    for mc in d["check"]["migrations"]:
+        mc["status"] = "empty"
+        mc["up"] = {"status": "empty", "statements": []}
+    item = items(d)["migrations-apply"]
+    assert item["status"] == "passed"
+    assert all(line["text"] == "empty: nothing to apply" for line in item["evidence"])

@@ -114,7 +114,9 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
     for m in pending:
         mc = by_id.get(m["id"])
         up = (mc or {}).get("up") or {}
-        if mc is None or mc.get("status") == "not run" or up.get("status") == "not run":
+        if mc is not None and mc.get("status") == "empty":  # a no-op file applies trivially
+            lines.append(_line(PASSED, "empty: nothing to apply", m["id"]))
+        elif mc is None or mc.get("status") == "not run" or up.get("status") == "not run":
             lines.append(
                 _line(
                     NOT_RUN,
