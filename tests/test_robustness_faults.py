@@ -163,6 +163,29 @@ def _kill_when_sleeping(parent: Path, stop: threading.Event, backend: bool) -> N
         time.sleep(0.2)
 
 
+def _check(tmpdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pgpreflight check ARGS` with scratch servers under `tmpdir` and no PG* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["TMPDIR"] = str(tmpdir)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgpreflight.linter",
+            "check",
+            "--quiet",
+            "--no-explain",
+            "--select",
+            "syntax-error",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _check_while_killing(
     parent: Path, args: list[str], *, backend: bool
 ) -> subprocess.CompletedProcess[str]:
@@ -171,25 +194,7 @@ def _check_while_killing(
     killer = threading.Thread(target=_kill_when_sleeping, args=(parent, stop, backend))
     killer.start()
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env["TMPDIR"] = str(parent)
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pgpreflight.linter",
-                "check",
-                "--quiet",
-                "--no-explain",
-                "--select",
-                "syntax-error",
-                *args,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        return _check(parent, *args)
     finally:
         stop.set()
         killer.join(timeout=30)
@@ -216,25 +221,7 @@ def test_names_with_dots_and_quotes_round_trip(parent_dir: Path, tmp_path: Path)
         '-- UP\nALTER TABLE "my.table" ADD COLUMN "x""y" int;\n'
         '-- DOWN\nALTER TABLE "my.table" DROP COLUMN "x""y";\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["TMPDIR"] = str(parent_dir)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgpreflight.linter",
-            "check",
-            "--quiet",
-            "--no-explain",
-            "--select",
-            "syntax-error",
-            str(migrations),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    proc = _check(parent_dir, str(migrations))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "202401010000__dot  PASSED" in proc.stdout
     assert 'destroys column "my.table"."x""y"' in proc.stdout
@@ -273,28 +260,6 @@ def small_disk(request: pytest.FixtureRequest) -> Iterator[Path]:
         path.rmdir()
 
 
-def _check(migrations: Path, tmpdir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["TMPDIR"] = str(tmpdir)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pgpreflight.linter",
-            "check",
-            "--quiet",
-            "--no-explain",
-            "--select",
-            "syntax-error",
-            str(migrations),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.parametrize("small_disk", ["3m"], indirect=True)
 def test_initdb_on_a_full_disk_says_so(small_disk: Path, tmp_path: Path) -> None:
     migrations = tmp_path / "migrations"
@@ -302,7 +267,7 @@ def test_initdb_on_a_full_disk_says_so(small_disk: Path, tmp_path: Path) -> None
     (migrations / "202401010000__t.sql").write_text(
         "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE t;\n"
     )
-    proc = _check(migrations, small_disk)
+    proc = _check(small_disk, str(migrations))
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert (
@@ -323,7 +288,7 @@ def test_disk_filling_up_mid_migration_is_the_reported_error(
     (migrations / "202401020000__fill.sql").write_text(
         "-- UP\nINSERT INTO t SELECT generate_series(1, 5000000);\n-- DOWN\nDELETE FROM t;\n"
     )
-    proc = _check(migrations, small_disk)
+    proc = _check(small_disk, str(migrations))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert "scratch server ran out of disk space" in last and "No space left on device" in last
