@@ -167,6 +167,7 @@ def _overrides(args: argparse.Namespace, config: Any) -> Any:
         "history-table": args.history_table,
         "history-version-column": args.history_version_column,
         "sample-rows": args.sample_rows,
+        "synthesize-rows": args.synthesize_rows,
         "statement-timeout": args.statement_timeout,
         "lock-timeout": args.lock_timeout,
         "idle-in-transaction-timeout": args.idle_in_transaction_timeout,
@@ -198,8 +199,6 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         raise ConfigError("--execute-on-target needs a target: --database DSN or $" + DATABASE_ENV)
     if args.data is not None and not args.data.is_file():
         raise ConfigError(f"--data {args.data}: no such file")
-    if args.sample_rows is not None and args.sample_rows < 0:
-        raise ConfigError("--sample-rows must be 0 or more")
     targets = lint_targets(args, config)
     changes = changes_for(args)
     result = lint_selected(targets, config, changes)
@@ -323,13 +322,10 @@ def _explain_step(
     args: argparse.Namespace, config: Any, migrations: Any, progress: Any, dsn: str | None
 ) -> Any:
     """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain)."""
-    if args.synthesize_rows is not None and args.synthesize_rows < 0:
-        raise ConfigError("--synthesize-rows must be 0 or more")
     from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
 
     explain_options = ExplainOptions.from_config(
         config,
-        synthesize_rows=args.synthesize_rows,
         data_source=str(args.data) if args.data is not None else None,
         progress=progress,
     )

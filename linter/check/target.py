@@ -61,12 +61,8 @@ HISTORY_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _seconds(value: str) -> float:
-    return parse_duration(value)
-
-
 def _pg_duration(value: str) -> str:
-    return f"{int(_seconds(value) * 1000)}ms"
+    return f"{int(parse_duration(value) * 1000)}ms"
 
 
 @dataclass
@@ -173,9 +169,9 @@ KEEPALIVES = {
 
 def limits(opts: TargetOptions, *, read_only: bool) -> Limits:
     return Limits(
-        statement_timeout_ms=int(_seconds(opts.statement_timeout) * 1000),
-        lock_timeout_ms=int(_seconds(opts.lock_timeout) * 1000),
-        idle_timeout_ms=int(_seconds(opts.idle_timeout) * 1000),
+        statement_timeout_ms=int(parse_duration(opts.statement_timeout) * 1000),
+        lock_timeout_ms=int(parse_duration(opts.lock_timeout) * 1000),
+        idle_timeout_ms=int(parse_duration(opts.idle_timeout) * 1000),
         read_only=read_only,
     )
 
@@ -385,7 +381,7 @@ def copy_schema(server: Any, dsn: str, opts: TargetOptions, dbname: str) -> None
                 capture_output=True,
                 text=True,
                 env=_client_env(dsn, opts),
-                timeout=max(_seconds(opts.statement_timeout) * 10, 60),
+                timeout=max(parse_duration(opts.statement_timeout) * 10, 60),
             )
         except subprocess.TimeoutExpired:
             raise PgPreflightError(
@@ -774,7 +770,7 @@ def _execute_on_target(
             server_major=major,
             findings=options.findings,
             rule_claims=options.rule_claims,
-            watchdog_s=_seconds(opts.statement_timeout) + 5,
+            watchdog_s=parse_duration(opts.statement_timeout) + 5,
             poller_connect=lambda: connect(opts.dsn, opts, read_only=True),
             sandbox=None,  # the target's own role and rules apply there
         )
