@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.config import Config, PgVersion
 from pgpreflight.linter.facts import MigrationFacts
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.migration import Migration, Section, SourceFile, Statement
 from pgpreflight.linter.registry import Rule
 
@@ -66,7 +66,7 @@ class Context:
         offset: int | None = None,
         end_offset: int | None = None,
         hint: str | None = None,
-        fix: str | None = None,
+        fix: Fix | None = None,
         severity: str | None = None,
     ) -> Finding:
         section: str | None = None

@@ -9,6 +9,49 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
+FIX_APPLICABILITIES = ("safe", "unsafe")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `[start, end)` of one file's text by `replacement`.
+
+    Offsets count characters of the decoded text (as Finding columns do); the 1-based line and
+    column pairs say the same for consumers that work in lines (SARIF, editors). `new_file`:
+    the edit creates the file `path` (a split-off migration), with `start == end == 0`."""
+
+    path: str
+    start: int
+    end: int
+    replacement: str
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    new_file: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A mechanical rewrite that makes a finding go away. `safe` fixes keep the migration's
+    meaning (`lint --fix`); `unsafe` ones change behaviour and need `--unsafe-fixes`."""
+
+    description: str
+    applicability: str
+    edits: tuple[Edit, ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fix:
+        return cls(
+            description=data["description"],
+            applicability=data["applicability"],
+            edits=tuple(Edit(**e) for e in data["edits"]),
+        )
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. Positions are 1-based; columns count characters."""
@@ -24,7 +67,7 @@ class Finding:
     migration: str | None = None
     section: str | None = None
     hint: str | None = None
-    fix: str | None = None
+    fix: Fix | None = None
     # Fingerprint of the statement the finding is about (whitespace-normalised text hash); lets
     # baselines survive line moves.
     fingerprint: str | None = None
@@ -44,6 +87,14 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of `to_dict` (a saved result or a cache entry)."""
+        fix = data.get("fix")
+        if fix is None:
+            return cls(**data)
+        return cls(**{**data, "fix": Fix.from_dict(fix)})
 
 
 def at_least(severity: str, threshold: str) -> bool:

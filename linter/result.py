@@ -63,7 +63,7 @@ class RunResult:
         if patterns_done and not secrets.values:
             return
         self.findings = [
-            secrets.redact_object(f, "message", "path", "hint", "fix", "migration")
+            _without_secret_fix(secrets, secrets.redact_object(f, "message", "path", "hint", "migration"))
             for f in self.findings
         ]
         self.sources = {
@@ -143,7 +143,7 @@ class RunResult:
                 f"({__version__}) reads ({', '.join(map(str, READABLE_VERSIONS))})"
             )
         try:
-            findings = [Finding(**f) for f in data["findings"]]
+            findings = [Finding.from_dict(f) for f in data["findings"]]
             sources = {
                 s["path"]: SourceFile(Path(s["path"]), s["path"], s["text"])
                 for s in data.get("sources") or []
@@ -295,3 +295,15 @@ def _rule_from(d: dict[str, Any]) -> Rule:
         },
         presets=tuple(d.get("presets") or ("guide",)),
     )
+
+
+def _without_secret_fix(secrets: Secrets, finding: Finding) -> Finding:
+    """A fix whose text holds a secret is dropped, not redacted: a redacted replacement would be
+    a wrong edit, and the offsets of a redacted source no longer match the file."""
+    fix = finding.fix
+    if fix is None:
+        return finding
+    texts = [fix.description] + [t for e in fix.edits for t in (e.path, e.replacement)]
+    if all(secrets.redact(t) == t for t in texts):
+        return finding
+    return replace(finding, fix=None)
