@@ -180,9 +180,7 @@ def _meta_commands(source: SourceFile, problems: list[FileProblem]) -> None:
 
 
 def _whole(kind: str, source: SourceFile) -> Section:
-    section = Section(kind, source, 0, len(source.text))
-    parse_section(section)
-    return section
+    return Section(kind, source, 0, len(source.text), parser=parse_section)
 
 
 def _marker_file(path: Path, forced: str | None, max_bytes: int = MAX_FILE_BYTES) -> Migration:
@@ -219,15 +217,27 @@ def _marker_file(path: Path, forced: str | None, max_bytes: int = MAX_FILE_BYTES
         down_m = style.down.search(text)
         down_start = down_m.start() if down_m else len(text)
         if up_m and up_m.start() < down_start:
-            up = Section("up", source, up_m.end(), down_start, marker_offset=up_m.start())
+            up = Section(
+                "up",
+                source,
+                up_m.end(),
+                down_start,
+                marker_offset=up_m.start(),
+                parser=parse_section,
+            )
         else:  # no UP marker: what precedes DOWN is the UP.
-            up = Section("up", source, 0, down_start)
-        parse_section(up)
+            up = Section("up", source, 0, down_start, parser=parse_section)
         down = None
         if down_m:
             down_end = up_m.start() if up_m and up_m.start() > down_m.start() else len(text)
-            down = Section("down", source, down_m.end(), down_end, marker_offset=down_m.start())
-            parse_section(down)
+            down = Section(
+                "down",
+                source,
+                down_m.end(),
+                down_end,
+                marker_offset=down_m.start(),
+                parser=parse_section,
+            )
         migration = Migration(version, name, style.convention, [source], up, down)
         if style.convention == "sql-migrate":
             migration.identity = path.name  # its history table's id column

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -149,10 +149,43 @@ class Section:
     source: SourceFile
     start: int  # offset of the first character of the section's body
     end: int
-    statements: list[Statement] = field(default_factory=list)
-    syntax_errors: list[SyntaxProblem] = field(default_factory=list)
     marker_offset: int | None = None  # where the `-- DOWN` (etc.) marker line starts
-    has_code: bool = False  # any token other than comments
+    parser: Callable[[Section], None] | None = field(default=None, repr=False, compare=False)
+    """Fills the section (`fill`) on first use; discovery passes `parsing.parse_section`. A
+    section is parsed only when something reads it: history that a cached replay covers
+    (linter/replay.py) never is, which is most of a one-file pre-commit run."""
+
+    def __post_init__(self) -> None:
+        self._statements: list[Statement] = []
+        self._syntax_errors: list[SyntaxProblem] = []
+        self._has_code = False
+
+    def fill(
+        self, statements: list[Statement], syntax_errors: list[SyntaxProblem], has_code: bool
+    ) -> None:
+        self.parser = None
+        self._statements, self._syntax_errors, self._has_code = statements, syntax_errors, has_code
+
+    def _parsed(self) -> None:
+        if self.parser is not None:
+            self.parser(self)
+            self.parser = None
+
+    @property
+    def statements(self) -> list[Statement]:
+        self._parsed()
+        return self._statements
+
+    @property
+    def syntax_errors(self) -> list[SyntaxProblem]:
+        self._parsed()
+        return self._syntax_errors
+
+    @property
+    def has_code(self) -> bool:
+        """Any token other than comments."""
+        self._parsed()
+        return self._has_code
 
     def of(self, *types: type[N], nested: bool = True) -> Iterator[tuple[Statement, N]]:
         """Statements whose node is one of `types`, as (statement, node) pairs.

@@ -156,7 +156,16 @@ def _skip_noise(text: str, pos: int) -> int:
 
 
 def parse_section(section: Section) -> None:
-    """Fill `section.statements` and `section.syntax_errors` from its slice of the file."""
+    """Fill `section`'s statements and syntax errors from its slice of the file."""
+    statements: list[Statement] = []
+    syntax_errors: list[SyntaxProblem] = []
+    has_code = _parse_into(section, statements, syntax_errors)
+    section.fill(statements, syntax_errors, has_code)
+
+
+def _parse_into(
+    section: Section, statements: list[Statement], syntax_errors: list[SyntaxProblem]
+) -> bool:
     source = section.source
     body, _ = blank_meta_commands(source.sql[section.start : section.end])
     base = section.start
@@ -177,7 +186,7 @@ def parse_section(section: Section) -> None:
                 continue
             if len(chunk) > MAX_STATEMENT_CHARS:
                 loc = span_start + _skip_noise(chunk, 0)
-                section.syntax_errors.append(
+                syntax_errors.append(
                     SyntaxProblem(_too_large(len(chunk)), source, base + loc, section.kind)
                 )
                 continue
@@ -185,15 +194,13 @@ def parse_section(section: Section) -> None:
                 raws = parse_sql(chunk)
             except ParseError as err:
                 loc = span_start + _error_offset(err, len(chunk))
-                section.syntax_errors.append(
+                syntax_errors.append(
                     SyntaxProblem(str(err.args[0]), source, base + loc, section.kind)
                 )
                 continue
             except RecursionError:
                 loc = span_start + _skip_noise(chunk, 0)
-                section.syntax_errors.append(
-                    SyntaxProblem(TOO_DEEP, source, base + loc, section.kind)
-                )
+                syntax_errors.append(SyntaxProblem(TOO_DEEP, source, base + loc, section.kind))
                 continue
             for raw in raws:
                 start = span_start + (raw.stmt_location or 0)
@@ -201,14 +208,12 @@ def parse_section(section: Section) -> None:
                 pieces.append((raw.stmt, start, end, span_start))
         if scan_error is not None:
             message, loc = scan_error
-            section.syntax_errors.append(SyntaxProblem(message, source, base + loc, section.kind))
+            syntax_errors.append(SyntaxProblem(message, source, base + loc, section.kind))
     for node, start, end, parse_base in pieces:
         start = _skip_noise(body, start)
         text = body[start:end].rstrip()
         if _may_be_too_deep(text) and depth_exceeds(node):
-            section.syntax_errors.append(
-                SyntaxProblem(TOO_DEEP, source, base + start, section.kind)
-            )
+            syntax_errors.append(SyntaxProblem(TOO_DEEP, source, base + start, section.kind))
             continue
         statement = Statement(
             node=node,  # type: ignore[arg-type]
@@ -217,13 +222,13 @@ def parse_section(section: Section) -> None:
             offset=base + start,
             end_offset=base + start + len(text),
             section=section.kind,
-            index=len(section.statements),
+            index=len(statements),
             base=base + parse_base,
         )
         if isinstance(node, ast.DoStmt):
             statement.do = analyse_do(statement)
-        section.statements.append(statement)
-    section.has_code = bool(pieces) or bool(section.syntax_errors)
+        statements.append(statement)
+    return bool(pieces) or bool(syntax_errors)
 
 
 def comment_spans(source: SourceFile) -> list[tuple[int, int]]:

@@ -63,7 +63,9 @@ class RunResult:
         if patterns_done and not secrets.values:
             return
         self.findings = [
-            _without_secret_fix(secrets, secrets.redact_object(f, "message", "path", "hint", "migration"))
+            _without_secret_fix(
+                secrets, secrets.redact_object(f, "message", "path", "hint", "migration")
+            )
             for f in self.findings
         ]
         self.sources = {
@@ -248,7 +250,9 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
                 else Section(kind, files[0], 0, 0)
             )
         src = sources.get(info["path"]) or files[0]
-        return Section(kind, src, 0, len(src.text), has_code=bool(info.get("has_code")))
+        read = Section(kind, src, 0, len(src.text))
+        read.fill([], [], bool(info.get("has_code")))
+        return read
 
     up = section("up")
     assert up is not None
