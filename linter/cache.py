@@ -19,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from importlib import metadata
+from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.replay import ReplayState
 
 FOLDER = ".pgpreflight_cache"
 FORMAT = 1
@@ -82,6 +85,58 @@ class LintCache:
             return
         self._prune(keep=target)
 
+    def seed(self, config_values: dict[str, Any], config_path: Path | None) -> str:
+        """What every replay state key starts from (`_header`)."""
+        return json.dumps(_header(config_values, config_path), sort_keys=True, default=str)
+
+    def state_entry(self, key: str) -> Path:
+        return self.directory / "state" / f"{key}.pickle"
+
+    def load_state(self, keys: Sequence[str]) -> tuple[int, ReplayState] | None:
+        """The saved replay state after the longest history prefix of `keys` (`keys[i]` names
+        the first i migrations) as (i, state), or None. An entry that does not load is skipped."""
+        try:
+            saved = {p.stem for p in (self.directory / "state").glob("*.pickle")}
+        except OSError:
+            return None
+        for i in range(len(keys) - 1, 0, -1):
+            if keys[i] not in saved:
+                continue
+            state = _load_state(self.state_entry(keys[i]), keys[i])
+            if state is not None:
+                return i, state
+        return None
+
+    def store_state(self, key: str, state: ReplayState) -> None:
+        """Save a replay state like a result: atomically, keeping the newest few."""
+        from pgpreflight.linter.migration import Statement
+        from pgpreflight.linter.replay import StatementRef
+
+        target = self.state_entry(key)
+
+        class _Pickler(pickle.Pickler):
+            # A statement is saved as where it is: its parse tree would make the entry five
+            # times larger and slower to read than replaying the statement again.
+            def reducer_override(self, obj: Any) -> Any:
+                if isinstance(obj, Statement):
+                    return StatementRef, astuple(StatementRef.of(obj))
+                return NotImplemented
+
+        try:
+            self._prepare()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, key, state))
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError):
+            return
+        self._prune(keep=target, pattern="*.pickle", most=8)
+
     def _prepare(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         tag = self.directory / "CACHEDIR.TAG"
@@ -91,11 +146,11 @@ class LintCache:
         if not ignore.exists():
             ignore.write_text("# Automatically created by pgpreflight.\n*\n", encoding="utf-8")
 
-    def _prune(self, keep: Path, most: int = 32) -> None:
+    def _prune(self, keep: Path, pattern: str = "*.json", most: int = 32) -> None:
         """Keep the newest entries only: every edit of a migration makes a new key."""
         try:
             entries = sorted(
-                (p for p in keep.parent.glob("*.json") if p != keep),
+                (p for p in keep.parent.glob(pattern) if p != keep),
                 key=lambda p: p.stat().st_mtime,
                 reverse=True,
             )
@@ -114,6 +169,47 @@ class LintCache:
         return True
 
 
+# Everything a saved replay state may hold: the schema model's own classes and the reference
+# that stands for a statement. Nothing else is ever loaded: a cache folder is project data that a
+# pull request could plant, and a pickle naming any other callable could run it.
+_STATE_MODULES = (
+    "pgpreflight.linter.schema.",
+    "pgpreflight.linter.replay",
+)
+_MAX_STATE_BYTES = 256 << 20
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith(_STATE_MODULES) or module in _STATE_MODULES:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        if (module, name) == ("builtins", "frozenset"):
+            return frozenset
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a replay state")
+
+
+def _load_state(path: Path, key: str) -> ReplayState | None:
+    from pgpreflight.linter.replay import ReplayState
+
+    try:
+        if path.stat().st_size > _MAX_STATE_BYTES:
+            return None
+        with open(path, "rb") as f:
+            loaded = _StateUnpickler(f).load()
+    except Exception:  # any unreadable entry is only a cache miss
+        return None
+    if (
+        not isinstance(loaded, tuple)
+        or len(loaded) != 3
+        or loaded[:2] != (FORMAT, key)
+        or not isinstance(loaded[2], ReplayState)
+    ):
+        return None
+    return loaded[2]
+
+
 def run_key(
     files: Iterable[Path],
     config_values: dict[str, Any],
@@ -125,11 +221,7 @@ def run_key(
     """The key of one lint run; see the module docstring for what it covers."""
     h = hashlib.sha256()
     header = {
-        "format": FORMAT,
-        "code": _code_stamp(),
-        "pglast": _version("pglast"),
-        "config": config_values,
-        "config_path": str(config_path) if config_path else None,
+        **_header(config_values, config_path),
         "only": sorted(str(p.resolve()) for p in only) if only is not None else None,
         "changes": None
         if changes is None
@@ -149,6 +241,18 @@ def run_key(
     return h.hexdigest()[:40]
 
 
+def _header(config_values: dict[str, Any], config_path: Path | None) -> dict[str, Any]:
+    """What every key covers: pgpreflight's code, pglast's version (the grammar) and the
+    configuration."""
+    return {
+        "format": FORMAT,
+        "code": _code_stamp(),
+        "pglast": _version("pglast"),
+        "config": config_values,
+        "config_path": str(config_path) if config_path else None,
+    }
+
+
 def input_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Every regular file under `paths` (folders walked in sorted order, hidden folders and the
     cache itself skipped): a superset of what discovery reads, so any change to a migration, a
@@ -166,6 +270,8 @@ def input_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _version(distribution: str) -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:

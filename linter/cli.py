@@ -302,7 +302,9 @@ def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     return {"paths": paths}
 
 
-def lint_selected(targets: dict[str, Any], config: Any, changes: Any, progress: Any = None) -> Any:
+def lint_selected(
+    targets: dict[str, Any], config: Any, changes: Any, progress: Any = None, cache: Any = None
+) -> Any:
     """`engine.lint` over what `lint_targets` selected: the paths, the history read only for
     the model, the files reported."""
     from pgpreflight.linter.engine import lint
@@ -314,6 +316,7 @@ def lint_selected(targets: dict[str, Any], config: Any, changes: Any, progress: 
         history=targets.get("history", ()),
         changes=changes,
         progress=progress,
+        cache=cache,
     )
 
 
@@ -353,7 +356,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         result = RunResult.from_dict(saved, "lint cache", owned=True)
         result.config = config
     else:
-        result = lint_selected(targets, config, changes, progress)
+        result = lint_selected(targets, config, changes, progress, cache)
         if cache is not None:
             cache.store(key, result.to_dict())  # scrubbed by pattern, as redact() would
     progress.done()

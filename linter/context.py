@@ -31,8 +31,12 @@ class Context:
     schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
     schema_final: SchemaModel | None = None  # ... after the last migration's UP
     changes: ChangeSet | None = None  # set in changed-only runs (--changed-since)
-    # The model before each migration of `history`, and after the last one.
-    snapshots: Sequence[SchemaModel] = ()
+    # The model before each migration of `history`, and after the last one (None for history
+    # before the point a cached replay resumed from: see linter/replay.py).
+    snapshots: Sequence[SchemaModel | None] = ()
+    # The model just before each statement, built on demand by `provenance.model_before` and
+    # shared by every rule of the run: (id of the base model, id of the section) -> ...
+    statement_models: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def pg_version(self) -> PgVersion:

@@ -10,18 +10,22 @@ import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter import suppressions as sup
 from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import discover
-from pgpreflight.linter.facts import MigrationFacts, compute_facts, session_defaults
+from pgpreflight.linter.facts import MigrationFacts, compute_facts
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
 from pgpreflight.linter.registry import Rule, all_rules
+from pgpreflight.linter.replay import Replay, chain_keys, replay, resume_point
 from pgpreflight.linter.result import RunResult
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.cache import LintCache
 
 LOG = logging.getLogger(__name__)
 
@@ -32,21 +36,6 @@ def enabled_rules(config: Config) -> list[Rule]:
     return [r for r in all_rules().values() if config.is_enabled(r.id, r.opt_in, r.presets)]
 
 
-def _replay(migrations: Sequence[Migration]) -> list[Any]:
-    """Schema snapshots: [i] is the model before migration i, [-1] after the last one."""
-    from pgpreflight.linter.schema import SchemaModel
-
-    model = SchemaModel()
-    snapshots = []
-    for migration in migrations:
-        snapshots.append(model.copy())
-        for stmt in migration.up.statements:
-            # the statement as location lets rules report where a model object came from
-            model.apply(stmt.node, location=stmt)
-    snapshots.append(model)
-    return snapshots
-
-
 def lint(
     paths: Sequence[Path],
     config: Config,
@@ -55,11 +44,13 @@ def lint(
     history: Sequence[Path] = (),
     changes: ChangeSet | None = None,
     progress: Callable[..., None] | None = None,
+    cache: LintCache | None = None,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
     `history` adds folders read only for the schema model; with `only`, findings are reported just
-    for those files (pre-commit passes the changed files, the model still needs the rest).
+    for those files (pre-commit passes the changed files, the model still needs the rest), and
+    `cache` lets the replay resume from the state saved after the history before them.
     """
     # Millions of parse-tree nodes live for the whole run; with the collector on, every full
     # collection walks them again, which makes a long history superlinear. A lint run creates
@@ -72,7 +63,7 @@ def lint(
         migrations = discover(
             [*history, *paths], str(config.get("convention")), config.max_file_bytes
         )
-        return _lint(migrations, config, only, changes, progress)
+        return _lint(migrations, config, only, changes, progress, cache)
     finally:
         if collecting:
             gc.enable()
@@ -103,6 +94,7 @@ def _lint(
     only: Iterable[Path] | None,
     changes: ChangeSet | None,
     progress: Callable[..., None] | None,
+    cache: LintCache | None = None,
 ) -> RunResult:
     if progress:
         progress(f"linting {len(migrations)} migrations…", True)
@@ -114,7 +106,7 @@ def _lint(
         for m in migrations:
             m.reported = m.reported and changes.is_changed(m)
     rules = enabled_rules(config)
-    findings = run_rules(migrations, rules, config, changes)
+    findings = run_rules(migrations, rules, config, changes, cache)
     sources = {s.display: s for m in migrations for s in m.sources}
     for finding in findings:  # findings in application query files: keep their text for reports
         if finding.path not in sources and Path(finding.path).is_file():
@@ -137,30 +129,32 @@ def _nested_facts(migration: Migration, facts: MigrationFacts) -> None:
 
 
 def run_rules(
-    migrations: list[Migration], rules: list[Rule], config: Config, changes: ChangeSet | None = None
+    migrations: list[Migration],
+    rules: list[Rule],
+    config: Config,
+    changes: ChangeSet | None = None,
+    cache: LintCache | None = None,
 ) -> list[Finding]:
-    snapshots = _replay(migrations)
+    history = _replay(migrations, config, cache)
+    snapshots = history.snapshots
     final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
-    runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
-    defaults = session_defaults(migrations, runner)
-    facts: list[MigrationFacts] = [
-        compute_facts(
-            m,
+    facts: list[MigrationFacts] = [MigrationFacts() for _ in migrations]
+    for i in range(history.start, len(migrations)):
+        facts[i] = compute_facts(
+            migrations[i],
             transaction_mode,
             schema=snapshots[i],
             pg_version=config.pg_version,
             large_tables=config.get("large-tables"),
-            defaults=defaults[i],
+            defaults=history.defaults[i],
         )
-        for i, m in enumerate(migrations)
-    ]
-    for m, f in zip(migrations, facts, strict=False):
-        _nested_facts(m, f)
+        _nested_facts(migrations[i], facts[i])
     _share_split_groups(migrations, facts)
+    statement_models: dict[Any, Any] = {}
     raw: list[Finding] = []
     for rule in rules:
-        ctx_base = dict(
+        ctx_base: dict[str, Any] = dict(
             rule=rule,
             config=config,
             options=config.rule_options(rule.id, rule.options),
@@ -169,6 +163,7 @@ def run_rules(
             schema_final=final,
             changes=changes,
             snapshots=snapshots,
+            statement_models=statement_models,
         )
         if rule.check_history is not None:
             ctx = Context(**ctx_base)
@@ -193,6 +188,24 @@ def run_rules(
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def _replay(migrations: list[Migration], config: Config, cache: LintCache | None) -> Replay:
+    """The history replayed once for the whole run, resumed from the lint cache's state before
+    the first reported migration when there is one, and that state saved for the next run."""
+    runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
+    if cache is None:
+        return replay(migrations, runner)
+    keys = chain_keys(migrations, cache.seed(config.values, config.path))
+    point = resume_point(migrations)
+    found = cache.load_state(keys[: point + 1])
+    start, state = found if found is not None else (0, None)
+    history = replay(migrations, runner, start=start, state=state)
+    for i in {point, len(migrations)} - {start}:
+        saved = history.state(i)
+        if saved is not None:
+            cache.store_state(keys[i], saved)
+    return history
 
 
 def _share_split_groups(migrations: list[Migration], facts: list[MigrationFacts]) -> None:

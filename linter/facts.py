@@ -246,9 +246,9 @@ def _may_hide_index(gap: Any, name: str) -> bool:
     """Whether a statement the model did not apply may have created index `name`."""
     if gap.reason.startswith(_HARMLESS_GAPS):
         return False
-    node = getattr(gap.location, "node", None)
-    if isinstance(node, ast.IndexStmt):  # an index on a view or a table the model lacks
-        return node.idxname is None or str(node.idxname) == name.rsplit(".", 1)[-1]
+    location = gap.location  # a Statement, or a StatementRef of history replayed before
+    if getattr(location, "creates_index", False):  # an index on a view or a table the model lacks
+        return location.index_name is None or location.index_name == name.rsplit(".", 1)[-1]
     return not gap.reason.endswith("is not a table")  # a change to a view makes no index
 
 
@@ -272,7 +272,7 @@ _END = (
     TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
     TransactionStmtKind.TRANS_STMT_PREPARE,
 )
-_TIMEOUTS = ("lock_timeout", "statement_timeout")
+TIMEOUTS = ("lock_timeout", "statement_timeout")
 
 
 def _section_facts(
@@ -285,7 +285,7 @@ def _section_facts(
     """
     explicit = False
     runner_open = runner_tx  # a COMMIT in a wrapped file ends the runner's transaction early
-    defaults = {name: facts.session_defaults.get(name) for name in _TIMEOUTS}
+    defaults = {name: facts.session_defaults.get(name) for name in TIMEOUTS}
     session: dict[str, str | None] = dict(defaults)
     local: dict[str, str | None] = {}
     counter[0] += 1
@@ -310,7 +310,7 @@ def _section_facts(
             counter[0] += 1
             current = counter[0]
             local = {}
-        if isinstance(node, ast.VariableSetStmt) and node.name in _TIMEOUTS:
+        if isinstance(node, ast.VariableSetStmt) and node.name in TIMEOUTS:
             value = (
                 set_value(node)
                 if node.kind == enums.VariableSetKind.VAR_SET_VALUE
@@ -332,29 +332,6 @@ def _section_facts(
         )
         if ends:
             local = {}
-
-
-def session_defaults(
-    migrations: list[Migration], configured: dict[str, str | None]
-) -> list[dict[str, str | None]]:
-    """The timeouts each migration's sessions start with ([i] for migration i).
-
-    `configured` is what the runner sets (config `runner-lock-timeout`). `ALTER ROLE ... SET` or
-    `ALTER DATABASE ... SET lock_timeout` in a migration applies to the sessions opened after
-    it, so to the migrations that follow (a later RESET there takes it away again)."""
-    current = dict(configured)
-    out: list[dict[str, str | None]] = []
-    for migration in migrations:
-        out.append(dict(current))
-        for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
-            setting = getattr(node, "setstmt", None)
-            if not isinstance(setting, ast.VariableSetStmt) or setting.name not in _TIMEOUTS:
-                continue
-            if setting.kind == enums.VariableSetKind.VAR_SET_VALUE:
-                current[setting.name] = set_value(setting)
-            else:
-                current[setting.name] = configured.get(setting.name)
-    return out
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}

@@ -105,6 +105,16 @@ class Statement:
         return self.source.path
 
     @property
+    def creates_index(self) -> bool:
+        return isinstance(self.node, ast.IndexStmt)
+
+    @property
+    def index_name(self) -> str | None:
+        """The name CREATE INDEX gives, if it gives one."""
+        name = getattr(self.node, "idxname", None) if self.creates_index else None
+        return str(name) if name is not None else None
+
+    @property
     def line(self) -> int:
         return self.source.lines.position(self.offset)[0]
 

@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 Exists = Callable[["SchemaModel"], bool]
 
 
-# (id of the base model, id of the section) -> {id(statement): model just before it}; the
-# base models are the engine's snapshots, shared by every rule of a run.
-_BEFORE: dict[tuple[int, int], tuple[SchemaModel, dict[int, SchemaModel]]] = {}
-
-
 def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
     """The schema model just before `stmt` runs. Statements inside DO blocks are replayed too
     (a table a DO block creates exists for the statements after it), as if every branch ran.
@@ -43,18 +38,19 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         base, section = after, migration.down
     else:
         base, section = ctx.schema_before, migration.up
+    # (id of the base model, id of the section) -> (base, {id(statement): model before it});
+    # the base models are the engine's snapshots, the dict is the run's (Context).
+    known = ctx.statement_models
     key = (id(base), id(section))
-    cached = _BEFORE.get(key)
+    cached = known.get(key)
     if cached is None or cached[0] is not base:
-        if len(_BEFORE) > 64:
-            _BEFORE.clear()
         model = base.copy()
         snapshots: dict[int, SchemaModel] = {}
         for earlier in section.all_statements():
             snapshots[id(earlier)] = model.copy()
             model.apply(earlier.node)
         cached = (base, snapshots)
-        _BEFORE[key] = cached
+        known[key] = cached
     return cached[1].get(id(stmt))
 
 

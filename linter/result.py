@@ -211,13 +211,20 @@ def _new_indexes(m: Migration) -> list[dict[str, Any]]:
 
 
 def _migration_dict(m: Migration) -> dict[str, Any]:
-    return {
+    identity = {
         "id": m.id,
         "version": m.version,
         "name": m.name,
         "convention": m.convention,
         "paths": [s.display for s in m.sources],
         "in_transaction": m.in_transaction,
+    }
+    if not m.reported:
+        # History read only for the model: no report shows its statements, and a one-file run
+        # that resumed from a cached replay never parsed them (linter/replay.py).
+        return {**identity, "reported": False, **({"repeatable": True} if m.repeatable else {})}
+    return {
+        **identity,
         "up_statements": len(m.up.statements),
         "down_statements": None if m.down is None else len(m.down.statements),
         "reported": m.reported,

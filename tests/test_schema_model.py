@@ -671,8 +671,8 @@ def test_named_not_null_constraints_rename_and_drop() -> None:
 
 def test_explain_and_lint_see_the_same_tables_from_do_blocks(tmp_path: Path) -> None:
     from pgpreflight.linter.discovery import discover
-    from pgpreflight.linter.engine import _replay
     from pgpreflight.linter.explain.runner import schema_after
+    from pgpreflight.linter.replay import replay
 
     folder = tmp_path / "migrations"
     folder.mkdir()
@@ -682,7 +682,8 @@ def test_explain_and_lint_see_the_same_tables_from_do_blocks(tmp_path: Path) -> 
         "-- DOWN\nDROP TABLE made;\n"
     )
     migrations = discover([folder])
-    lint_model = _replay(migrations)[-1]
+    lint_model = replay(migrations, {}).snapshots[-1]
+    assert lint_model is not None
     explain_model = schema_after(migrations)
     assert lint_model.table("made") is not None
     assert explain_model.table("made") is not None

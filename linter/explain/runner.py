@@ -130,13 +130,11 @@ def schema_after(migrations: Sequence[Migration]) -> SchemaModel:
     """The schema model after every migration's UP: the one lint builds (`ctx.schema_final`),
     replayed the same way, statement and location, so that tables a DO block creates are in it
     for EXPLAIN as they are for the rules."""
-    from pgpreflight.linter.schema import SchemaModel
+    from pgpreflight.linter.replay import replay
 
-    model = SchemaModel()
-    for migration in migrations:
-        for stmt in migration.up.statements:
-            model.apply(stmt.node, location=stmt)
-    return model
+    final = replay(migrations, {}).snapshots[-1]
+    assert final is not None  # a replay from the start knows every snapshot
+    return final
 
 
 def _say(options: ExplainOptions, message: str) -> None:

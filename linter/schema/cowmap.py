@@ -44,6 +44,20 @@ class CowMap(MutableMapping[K, V]):
         self._owned = [False] * _BUCKETS
         return new
 
+    def __getstate__(self) -> tuple[int, list[tuple[int, K, V]]]:
+        """Entries, not buckets: a bucket is chosen by `hash(key)`, and the hash of a string
+        differs from one process to the next (the lint cache saves models to disk)."""
+        entries = [(n, key, value) for b in self._buckets for key, (n, value) in b.items()]
+        return self._next, entries
+
+    def __setstate__(self, state: tuple[int, list[tuple[int, K, V]]]) -> None:
+        self._next, entries = state
+        self._buckets = [{} for _ in range(_BUCKETS)]
+        self._owned = [True] * _BUCKETS
+        self._len = len(entries)
+        for n, key, value in entries:
+            self._buckets[hash(key) & _MASK][key] = (n, value)
+
     def _writable(self, key: K) -> dict[K, tuple[int, V]]:
         i = hash(key) & _MASK
         if not self._owned[i]:

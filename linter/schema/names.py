@@ -74,15 +74,38 @@ class Deparsed:
     a long history while replaying it was a third of a lint run, yet only the views a DOWN
     touches are ever compared or shown. Equal when the printed texts are equal."""
 
-    __slots__ = ("_node", "_text")
+    __slots__ = ("_node", "_text", "_tree")
 
     def __init__(self, node: Any) -> None:
         self._node = node
         self._text: str | None = None
+        self._tree: dict[str, Any] | None = None
+
+    @property
+    def node(self) -> Any:
+        if self._node is None and self._tree is not None:
+            kind = getattr(ast, str(self._tree.get("@")), None)  # from a saved replay state
+            if not (isinstance(kind, type) and issubclass(kind, ast.Node)):
+                raise ValueError(f"not a parse tree: {self._tree.get('@')!r}")
+            self._node = kind(self._tree)
+            self._tree = None
+        return self._node
+
+    def __getstate__(self) -> tuple[dict[str, Any] | None, str | None]:
+        """The tree as plain data (pglast's own serialisation), or the text once printed: a
+        saved replay state (linter/replay.py) holds no parse-tree objects, and is not made to
+        print every view of the history."""
+        if self._text is not None or self.node is None:
+            return None, self._text
+        return self.node(), None
+
+    def __setstate__(self, state: tuple[dict[str, Any] | None, str | None]) -> None:
+        self._tree, self._text = state
+        self._node = None
 
     def __str__(self) -> str:
         if self._text is None:
-            self._text = deparse(self._node)
+            self._text = deparse(self.node)
         return self._text
 
     def __repr__(self) -> str:
@@ -91,7 +114,7 @@ class Deparsed:
     def __eq__(self, other: object) -> bool:
         # Equal trees (pglast compares nodes ignoring positions) print equal texts: a view a
         # DOWN re-creates as it was is recognised without printing either.
-        if isinstance(other, Deparsed) and self._node is not None and self._node == other._node:
+        if isinstance(other, Deparsed) and self.node is not None and self.node == other.node:
             return True
         if isinstance(other, (Deparsed, str)):
             return str(self) == str(other)
