@@ -44,11 +44,13 @@ _PACKAGE = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class LintCache:
     directory: Path
+    seed: str = ""
+    """What every key starts from (`header`, as JSON): computed once per run."""
 
     @classmethod
-    def beside(cls, root: Path) -> LintCache:
+    def beside(cls, root: Path, header: dict[str, Any] | None = None) -> LintCache:
         """The cache of the project whose configuration (or working folder) is `root`."""
-        return cls(root / FOLDER)
+        return cls(root / FOLDER, json.dumps(header or {}, sort_keys=True, default=str))
 
     def entry(self, key: str) -> Path:
         return self.directory / "lint" / f"{key}.json"
@@ -84,10 +86,6 @@ class LintCache:
         except OSError:
             return
         self._prune(keep=target)
-
-    def seed(self, config_values: dict[str, Any], config_path: Path | None) -> str:
-        """What every replay state key starts from (`_header`)."""
-        return json.dumps(_header(config_values, config_path), sort_keys=True, default=str)
 
     def state_entry(self, key: str) -> Path:
         return self.directory / "state" / f"{key}.pickle"
@@ -212,16 +210,16 @@ def _load_state(path: Path, key: str) -> ReplayState | None:
 
 def run_key(
     files: Iterable[Path],
-    config_values: dict[str, Any],
+    base: dict[str, Any],
     *,
-    config_path: Path | None,
     only: Sequence[Path] | None,
     changes: Any,
 ) -> str:
-    """The key of one lint run; see the module docstring for what it covers."""
+    """The key of one lint run (`base` is `header`); see the module docstring for what it
+    covers."""
     h = hashlib.sha256()
     header = {
-        **_header(config_values, config_path),
+        **base,
         "only": sorted(str(p.resolve()) for p in only) if only is not None else None,
         "changes": None
         if changes is None
@@ -241,7 +239,7 @@ def run_key(
     return h.hexdigest()[:40]
 
 
-def _header(config_values: dict[str, Any], config_path: Path | None) -> dict[str, Any]:
+def header(config_values: dict[str, Any], config_path: Path | None) -> dict[str, Any]:
     """What every key covers: pgpreflight's code, pglast's version (the grammar) and the
     configuration."""
     return {

@@ -406,19 +406,14 @@ def _lint_cache(
     """The project's lint cache and this run's key, or (None, "") with --no-cache."""
     if args.no_cache:
         return None, ""
-    from pgpreflight.linter.cache import LintCache, input_files, run_key
+    from pgpreflight.linter.cache import LintCache, header, input_files, run_key
     from pgpreflight.linter.queries.loading import query_files
 
     folders = [*targets.get("history", ()), *targets["paths"]]
     files = [*input_files(folders), *query_files(config)]
-    key = run_key(
-        files,
-        config.values,
-        config_path=config.path,
-        only=targets.get("only"),
-        changes=changes,
-    )
-    return LintCache.beside(config.root), key
+    base = header(config.values, config.path)
+    key = run_key(files, base, only=targets.get("only"), changes=changes)
+    return LintCache.beside(config.root, base), key
 
 
 def _command_of(argv: Sequence[str] | None) -> str | None:

@@ -438,10 +438,12 @@ def _one_history_per_folder(paths: Sequence[Path], migrations: list[Migration]) 
     Replaying both into one schema model would apply every shared version twice and judge each
     history against the other's tables; the user has to say which one is meant.
     """
+    resolved: dict[Path, Path] = {}  # most migrations share their folder
     for root in (p.resolve() for p in paths if p.is_dir()):
         seen: dict[object, Path] = {}
         for m in migrations:
-            folder = _history_folder(m).resolve()
+            where = _history_folder(m)
+            folder = resolved.get(where) or resolved.setdefault(where, where.resolve())
             if not folder.is_relative_to(root):
                 continue
             key = m.recorded_as if m.repeatable else m.version_key

@@ -100,8 +100,10 @@ def _lint(
         progress(f"linting {len(migrations)} migrations…", True)
     if only is not None:
         wanted = {p.resolve() for p in only}
+        # resolving every file of a long history costs more than linting the one reported
+        names = {p.name for p in only} | {p.name for p in wanted}
         for m in migrations:
-            m.reported = any(s.path.resolve() in wanted for s in m.sources)
+            m.reported = any(s.path.name in names and s.path.resolve() in wanted for s in m.sources)
     if changes is not None:
         for m in migrations:
             m.reported = m.reported and changes.is_changed(m)
@@ -196,7 +198,7 @@ def _replay(migrations: list[Migration], config: Config, cache: LintCache | None
     runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
     if cache is None:
         return replay(migrations, runner)
-    keys = chain_keys(migrations, cache.seed(config.values, config.path))
+    keys = chain_keys(migrations, cache.seed)
     point = resume_point(migrations)
     found = cache.load_state(keys[: point + 1])
     start, state = found if found is not None else (0, None)

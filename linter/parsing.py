@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.parser import ParseError, scan, split
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
+from pgpreflight.linter.parser import parse_sql
 from pgpreflight.linter.plpgsql import analyse_do
 
 MAX_DEPTH = 120

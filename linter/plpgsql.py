@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.parser import ParseError, parse_plpgsql_json
 from pgpreflight.linter.migration import DoBody, DynamicSql, Statement
+from pgpreflight.linter.parser import parse_sql
 
 LOG = logging.getLogger(__name__)
 

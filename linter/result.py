@@ -277,21 +277,16 @@ def _migration_from(d: dict[str, Any], sources: dict[str, SourceFile]) -> Migrat
 
 
 def _enabled_rules(ids: list[str], have: set[str]) -> list[Rule]:
-    """Rules that ran without a finding (SARIF lists them): the registry's, when it knows them."""
-    from pgpreflight.linter.registry import all_rules
-
-    known = all_rules()
-    return [known[i] for i in ids if i in known and i not in have]
+    """Rules that ran without a finding: a saved result records them by id only (SARIF lists
+    them, and reads their documentation from the registry itself). Reading a result back (a
+    cache hit, `pgpreflight report`) imports no rule module."""
+    return [_rule_from({"id": i}) for i in ids if i not in have]
 
 
 def _rule_from(d: dict[str, Any]) -> Rule:
-    """The registry's rule when this pgpreflight knows it, else one rebuilt from the saved text."""
-    from pgpreflight.linter.registry import all_rules
+    """A rule rebuilt from the text the result saved: what every renderer shows of it."""
     from pgpreflight.linter.ruledoc import RuleDoc
 
-    known = all_rules().get(d["id"])
-    if known is not None:
-        return known
     doc = RuleDoc(d.get("summary", ""), {"Why is this bad?": d.get("why", "")})
     return Rule(
         id=d["id"],

@@ -84,10 +84,13 @@ class Deparsed:
     @property
     def node(self) -> Any:
         if self._node is None and self._tree is not None:
+            from pgpreflight.linter.parser import LOCK
+
             kind = getattr(ast, str(self._tree.get("@")), None)  # from a saved replay state
             if not (isinstance(kind, type) and issubclass(kind, ast.Node)):
                 raise ValueError(f"not a parse tree: {self._tree.get('@')!r}")
-            self._node = kind(self._tree)
+            with LOCK:  # pglast's checks build the child nodes: never while they are off
+                self._node = kind(self._tree)
             self._tree = None
         return self._node
 
