@@ -49,6 +49,17 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _jobs(value: str) -> int:
+    """0 to 64 processes: a typo must not fork a thousand."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes") from None
+    if not 0 <= jobs <= 64:
+        raise argparse.ArgumentTypeError(f"{jobs} is not between 0 and 64")
+    return jobs
+
+
 def add_paths(parser: argparse.ArgumentParser) -> None:
     """The migrations to read and the configuration, as every command that reads them takes them."""
     parser.add_argument(
@@ -179,6 +190,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="neither read nor write the lint cache (.pgpreflight_cache beside the configuration)",
     )
     lint.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="check migrations in N processes (0: one per core, up to 4, when the history is "
+        "large enough to gain from it; default 1); the findings are the same",
+    )
+    lint.add_argument(
         "--allow-empty",
         action="store_true",
         help="exit 0 when the paths hold no migration (default: exit 2)",
@@ -303,7 +322,12 @@ def lint_targets(args: argparse.Namespace, config: Any) -> dict[str, Any]:
 
 
 def lint_selected(
-    targets: dict[str, Any], config: Any, changes: Any, progress: Any = None, cache: Any = None
+    targets: dict[str, Any],
+    config: Any,
+    changes: Any,
+    progress: Any = None,
+    cache: Any = None,
+    jobs: int = 1,
 ) -> Any:
     """`engine.lint` over what `lint_targets` selected: the paths, the history read only for
     the model, the files reported."""
@@ -317,6 +341,7 @@ def lint_selected(
         changes=changes,
         progress=progress,
         cache=cache,
+        jobs=jobs,
     )
 
 
@@ -356,7 +381,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         result = RunResult.from_dict(saved, "lint cache", owned=True)
         result.config = config
     else:
-        result = lint_selected(targets, config, changes, progress, cache)
+        result = lint_selected(targets, config, changes, progress, cache, args.jobs)
         if cache is not None:
             cache.store(key, result.to_dict())  # scrubbed by pattern, as redact() would
     progress.done()

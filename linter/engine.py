@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.facts import MigrationFacts, compute_facts
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
+from pgpreflight.linter.parallel import in_workers
 from pgpreflight.linter.registry import Rule, all_rules
 from pgpreflight.linter.replay import Replay, chain_keys, replay, resume_point
 from pgpreflight.linter.result import RunResult
@@ -45,6 +47,7 @@ def lint(
     changes: ChangeSet | None = None,
     progress: Callable[..., None] | None = None,
     cache: LintCache | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
@@ -63,7 +66,7 @@ def lint(
         migrations = discover(
             [*history, *paths], str(config.get("convention")), config.max_file_bytes
         )
-        return _lint(migrations, config, only, changes, progress, cache)
+        return _lint(migrations, config, only, changes, progress, cache, jobs)
     finally:
         if collecting:
             gc.enable()
@@ -95,6 +98,7 @@ def _lint(
     changes: ChangeSet | None,
     progress: Callable[..., None] | None,
     cache: LintCache | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     if progress:
         progress(f"linting {len(migrations)} migrations…", True)
@@ -108,7 +112,7 @@ def _lint(
         for m in migrations:
             m.reported = m.reported and changes.is_changed(m)
     rules = enabled_rules(config)
-    findings = run_rules(migrations, rules, config, changes, cache)
+    findings = run_rules(migrations, rules, config, changes, cache, jobs)
     sources = {s.display: s for m in migrations for s in m.sources}
     for finding in findings:  # findings in application query files: keep their text for reports
         if finding.path not in sources and Path(finding.path).is_file():
@@ -136,6 +140,7 @@ def run_rules(
     config: Config,
     changes: ChangeSet | None = None,
     cache: LintCache | None = None,
+    jobs: int = 1,
 ) -> list[Finding]:
     history = _replay(migrations, config, cache)
     snapshots = history.snapshots
@@ -154,9 +159,8 @@ def run_rules(
         _nested_facts(migrations[i], facts[i])
     _share_split_groups(migrations, facts)
     statement_models: dict[Any, Any] = {}
-    raw: list[Finding] = []
-    for rule in rules:
-        ctx_base: dict[str, Any] = dict(
+    bases: list[dict[str, Any]] = [
+        dict(
             rule=rule,
             config=config,
             options=config.rule_options(rule.id, rule.options),
@@ -167,21 +171,32 @@ def run_rules(
             snapshots=snapshots,
             statement_models=statement_models,
         )
+        for rule in rules
+    ]
+    raw: list[Finding] = []
+    for rule, base in zip(rules, bases, strict=True):
         if rule.check_history is not None:
-            ctx = Context(**ctx_base)
-            raw.extend(rule.check_history(migrations, ctx))
-        if rule.check is not None:
-            for i, migration in enumerate(migrations):
-                if not migration.reported:
-                    continue
+            raw.extend(rule.check_history(migrations, Context(**base)))
+
+    def check(indices: Sequence[int]) -> list[Finding]:
+        """Every rule's `check` on the migrations at `indices`."""
+        out: list[Finding] = []
+        for rule, base in zip(rules, bases, strict=True):
+            if rule.check is None:
+                continue
+            for i in indices:
                 ctx = Context(
-                    **ctx_base,
-                    migration=migration,
+                    **base,
+                    migration=migrations[i],
                     facts=facts[i],
                     schema_before=snapshots[i],
                     schema_after=snapshots[i + 1],
                 )
-                raw.extend(rule.check(migration, ctx))
+                out.extend(rule.check(migrations[i], ctx))
+        return out
+
+    reported = [i for i, m in enumerate(migrations) if m.reported]
+    raw.extend(in_workers(check, reported, _workers(jobs, migrations, reported)))
     reported_paths = {s.display for m in migrations if m.reported for s in m.sources}
     # Only history read for the model is filtered out; findings in files that are not
     # migrations (application query files, see linter/queries) are kept.
@@ -190,6 +205,19 @@ def run_rules(
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
     return sorted(set(findings), key=Finding.sort_key)
+
+
+# Below this many statements to check, starting workers costs more than it saves.
+PARALLEL_STATEMENTS = 2000
+
+
+def _workers(jobs: int, migrations: list[Migration], reported: list[int]) -> int:
+    """How many processes check the migrations: `jobs`, or with 0 (automatic) one per core
+    (at most 4) once the reported migrations hold enough statements to pay for them."""
+    if jobs:
+        return jobs
+    statements = sum(len(s.statements) for i in reported for s in migrations[i].sections())
+    return min(os.cpu_count() or 1, 4) if statements >= PARALLEL_STATEMENTS else 1
 
 
 def _replay(migrations: list[Migration], config: Config, cache: LintCache | None) -> Replay:
