@@ -35,10 +35,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.facts import runs_outside_transaction
-from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.findings import Finding, Fix
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.notransaction import how_to_leave_transaction
 
 ID = "concurrently-in-transaction"
@@ -68,4 +69,24 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 'transaction = "none" / "auto" in the configuration if the runner does so)'
             )
             hint += ", and keep other statements in separate migrations"
-        yield ctx.finding(stmt, f"cannot run '{what}' {where}: the migration will fail", hint=hint)
+        yield ctx.finding(
+            stmt,
+            f"cannot run '{what}' {where}: the migration will fail",
+            hint=hint,
+            fix=_fix(migration, ctx, stmt),
+        )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement) -> Fix | None:
+    """The runner's no-transaction marker for the file, where its convention has one."""
+    leaving = fixes.leave_transaction(migration, ctx.facts, stmt)
+    if leaving is None or not leaving.edits:
+        return None
+    description = f"add {fixes.marker_words(leaving.edits)}"
+    if not fixes.leaving_is_safe(migration, stmt):
+        return fixes.unsafe(
+            description + ": the file then runs outside a transaction, and its other statements "
+            "fail when it is run again after a partial failure",
+            *leaving.edits,
+        )
+    return fixes.safe(description, *leaving.edits)

@@ -44,12 +44,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.locks import describe
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import relation_name, short
 from pgpreflight.linter.notransaction import outside_transaction_hint
+from pgpreflight.linter.tokens import statement_tokens
 
 ID = "require-concurrent-index"
 SEVERITY = "error"
@@ -83,6 +85,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             partitioned = model is None or model.partition_by is not None
             if node.relation is not None and not node.relation.inh and partitioned:
                 continue  # ON ONLY a partitioned table: catalog-only, partitions are indexed apart
+            fix = None
             if model is not None and model.partition_by is not None:
                 hint = (
                     "a partitioned table cannot be indexed concurrently: "
@@ -97,6 +100,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} (...); and "
                     "check pg_index.indisvalid afterwards",
                 )
+                fix = _fix(migration, ctx, stmt, node)
             yield ctx.finding(
                 stmt,
                 f"index {name} on existing table '{t}' is built without CONCURRENTLY: "
@@ -104,4 +108,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 node=node,
                 severity=ctx.facts.severity(table, ctx.severity),
                 hint=hint,
+                fix=fix,
             )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.IndexStmt) -> Fix | None:
+    """CONCURRENTLY after INDEX, with IF NOT EXISTS for a named index (a re-run after a
+    failure must not stop on the index the first run built)."""
+    index = next((t for t in statement_tokens(stmt) if t.name == "INDEX"), None)
+    if index is None:
+        return None
+    words = (
+        "CONCURRENTLY IF NOT EXISTS" if node.idxname and not node.if_not_exists else "CONCURRENTLY"
+    )
+    return fixes.concurrently(migration, ctx.facts, stmt, index.end, words, ctx.pg_version)

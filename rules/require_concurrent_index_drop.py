@@ -36,13 +36,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import DropBehavior, ObjectType
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.locks import describe
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import list_name, short
 from pgpreflight.linter.notransaction import outside_transaction_hint
+from pgpreflight.linter.tokens import keywords_at, statement_tokens
 
 ID = "require-concurrent-index-drop"
 SEVERITY = "error"
@@ -80,4 +82,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     ctx.facts,
                     f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
                 ),
+                fix=_fix(migration, ctx, stmt, node),
             )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.DropStmt) -> Fix | None:
+    """CONCURRENTLY (and IF EXISTS) after DROP INDEX: one index, no CASCADE, which CONCURRENTLY
+    refuses."""
+    if len(node.objects or ()) != 1 or node.behavior == DropBehavior.DROP_CASCADE:
+        return None
+    tokens = statement_tokens(stmt)
+    if not keywords_at(tokens, 0, "DROP", "INDEX"):
+        return None
+    words = "CONCURRENTLY" if node.missing_ok else "CONCURRENTLY IF EXISTS"
+    return fixes.concurrently(migration, ctx.facts, stmt, tokens[1].end, words, ctx.pg_version)

@@ -32,12 +32,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.locks import describe
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import relation_name, short
 from pgpreflight.linter.notransaction import outside_transaction_hint
+from pgpreflight.linter.tokens import statement_tokens
 
 ID = "require-concurrent-reindex"
 SEVERITY = "error"
@@ -60,10 +62,12 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             what = f"reindexing {target}"
             if node.relation is not None and not locks:
                 continue
+            fix = None
             if ctx.pg_version >= (12,):
                 hint = outside_transaction_hint(
                     migration, ctx.facts, f"REINDEX {_kind(node)} CONCURRENTLY {target};"
                 )
+                fix = _fix(migration, ctx, stmt, node)
             else:
                 hint = (
                     "PostgreSQL before 12 has no REINDEX CONCURRENTLY: CREATE INDEX CONCURRENTLY a "
@@ -76,7 +80,20 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 else f"{what} without CONCURRENTLY blocks writes to every table it rebuilds",
                 node=node,
                 hint=hint,
+                fix=fix,
             )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.ReindexStmt) -> Fix | None:
+    """CONCURRENTLY after the kind word (INDEX, TABLE, SCHEMA, DATABASE); system catalogs
+    cannot be reindexed concurrently."""
+    kind = _kind(node)
+    if kind == "SYSTEM":
+        return None
+    word = next((t for t in statement_tokens(stmt) if t.name == kind), None)
+    if word is None:
+        return None
+    return fixes.concurrently(migration, ctx.facts, stmt, word.end, "CONCURRENTLY", ctx.pg_version)
 
 
 def _kind(node: ast.ReindexStmt) -> str:
