@@ -22,6 +22,14 @@ Use instead:
 CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
 ```
 
+## Fix
+Adds the runner's no-transaction marker (`-- +goose NO TRANSACTION`, `-- NO TRANSACTION`,
+`notransaction`, `transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`).
+Safe when every other statement of the file can run again after a partial failure; unsafe
+otherwise (prefer-robust-statements and down-not-idempotent may then report those statements,
+and fix them in turn). No fix between the file's own BEGIN and COMMIT, nor for golang-migrate
+and pop, whose files have no marker.
+
 ## Differences from squawk
 Besides CREATE INDEX CONCURRENTLY it covers DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY
 and VACUUM, and it knows which runners wrap a file (goose NO TRANSACTION, dbmate transaction:false,
@@ -47,6 +55,8 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-concurrent-index-creation-in-transaction"]}
 PRESETS = ("guide", "safety")
+FIX = "safe or unsafe"
+FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

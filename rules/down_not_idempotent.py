@@ -27,6 +27,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_tags_name ON tags (name);
 DROP INDEX CONCURRENTLY IF EXISTS idx_tags_name;
 ```
 
+## Fix
+Writes `IF EXISTS` into the DROP (or the ALTER TABLE's DROP COLUMN / DROP CONSTRAINT), or
+`IF NOT EXISTS` into the CREATE or ADD COLUMN. Safe: when the object is where DOWN leaves it,
+the statement does nothing instead of failing.
+
 ## Options
 - `check-create` (default true): also report `CREATE TABLE/INDEX/SEQUENCE/SCHEMA/EXTENSION` and
   `ADD COLUMN` in DOWN (recreating what UP dropped) without `IF NOT EXISTS`.
@@ -48,6 +53,7 @@ SEVERITY = "info"
 OPTIONS: dict[str, object] = {"check-create": True}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide", "safety")
+FIX = "safe"
 
 _DROPPABLE = {
     ObjectType.OBJECT_TABLE: "TABLE",

@@ -25,6 +25,11 @@ CREATE TABLE events (
 );
 ```
 
+## Fix
+Declares the column `timestamptz` (precision and array brackets kept). Safe for a column this
+migration adds, in CREATE TABLE or ADD COLUMN: no row holds a value yet. Unsafe for ALTER
+COLUMN TYPE of an existing column, whose values are then read in the session's time zone.
+
 ## Differences from squawk
 Same scope as prefer-timestamptz, for CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE.
 
@@ -50,6 +55,7 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-timestamptz"]}
 PRESETS = ("guide",)
+FIX = "safe or unsafe"
 
 
 def _without_zone(type_text: str) -> bool:
