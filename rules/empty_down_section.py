@@ -9,6 +9,12 @@ reported only when every DOWN file of the migration is empty.
 
 ## Example
 ```sql
+-- file: 202401010000__users.sql
+-- UP
+CREATE TABLE users (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE IF EXISTS users;
+-- file: 202401011200__nickname.sql
 -- UP
 ALTER TABLE users ADD COLUMN nickname text;
 
@@ -24,6 +30,17 @@ ALTER TABLE users ADD COLUMN nickname text;
 -- DOWN
 ALTER TABLE users DROP COLUMN IF EXISTS nickname;
 ```
+
+## Fix
+Fills the empty DOWN: writes the DOWN from the UP where the inverse of every statement is
+certain: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
+views and triggers it creates are dropped (`IF EXISTS`) in reverse order, what a new table
+carries goes with it, `SET lock_timeout` comes first, and a comment marks it for review. The
+DOWN is checked on the schema model (UP then DOWN gives back the schema before UP) and, in the
+tests, on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT
+EXISTS`), which the DOWN then drops even if it was there before (an extension created so stays
+in place). No fix when a statement has no certain inverse (data changes, ALTER COLUMN, DO
+blocks, CREATE OR REPLACE, functions).
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from collections.abc import Iterator
 
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.inverse import down_fix
 from pgpreflight.linter.migration import Migration, split_group
 
 ID = "empty-down-section"
@@ -39,6 +57,7 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
+FIX = "safe or unsafe"
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -52,4 +71,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         down,
         f"DOWN section of {migration.id} is empty: rolling back reverts nothing",
         hint="write the statements that undo the UP, in reverse order (DROP ... IF EXISTS)",
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, empty=down),
     )

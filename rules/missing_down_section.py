@@ -19,6 +19,17 @@ CREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text
 -- DOWN
 DROP TABLE IF EXISTS tags;
 ```
+
+## Fix
+Adds the DOWN section (a new down file for file pairs) and writes the DOWN from the UP where the inverse of every statement is
+certain: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
+views and triggers it creates are dropped (`IF EXISTS`) in reverse order, what a new table
+carries goes with it, `SET lock_timeout` comes first, and a comment marks it for review. The
+DOWN is checked on the schema model (UP then DOWN gives back the schema before UP) and, in the
+tests, on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT
+EXISTS`), which the DOWN then drops even if it was there before (an extension created so stays
+in place). No fix when a statement has no certain inverse (data changes, ALTER COLUMN, DO
+blocks, CREATE OR REPLACE, functions).
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from collections.abc import Iterator
 
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.inverse import down_fix
 from pgpreflight.linter.migration import Migration
 
 ID = "missing-down-section"
@@ -34,6 +46,7 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
+FIX = "safe or unsafe"
 
 _HOW = {
     "golang-migrate": "add a '{stem}.down.sql' file beside it that reverts every UP statement",
@@ -57,4 +70,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         migration,
         f"migration {migration.id} has no DOWN section, so it cannot be rolled back",
         hint=hint,
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after),
     )
