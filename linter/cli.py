@@ -470,9 +470,11 @@ def _fix(
     changed = [c for c in outcome.changes.values() if c.before != c.after]
     created = sum(1 for c in changed if c.before is None)
     what = f"{outcome.fixed} fix{'es' if outcome.fixed != 1 else ''}"
-    where = f"{len(changed) - created} file{'s' if len(changed) - created != 1 else ''}"
-    if created:
-        where += f" and {created} new file{'s' if created != 1 else ''}"
+    edited = len(changed) - created
+    where = " and ".join(
+        [f"{edited} file{'s' if edited != 1 else ''}"] * bool(edited)
+        + [f"{created} new file{'s' if created != 1 else ''}"] * bool(created)
+    )
     more = f" ({outcome.hidden_unsafe} more with --unsafe-fixes)" if outcome.hidden_unsafe else ""
     if args.diff:
         for change in sorted(changed, key=lambda c: c.display):

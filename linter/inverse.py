@@ -23,8 +23,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ObjectType
 from pglast.stream import maybe_double_quote_name as quote
 from pgpreflight.linter import fixes
-from pgpreflight.linter.facts import runs_outside_transaction
-from pgpreflight.linter.findings import Fix
+from pgpreflight.linter.findings import Edit, Fix
 from pgpreflight.linter.guards import relation_text
 from pgpreflight.linter.migration import Migration, Section, Statement
 from pgpreflight.linter.names import qualified, relation_name
@@ -52,7 +51,6 @@ class _Down:
     statements: list[str] = field(default_factory=list)  # in UP order; written reversed
     created_tables: set[str] = field(default_factory=set)
     conditional: list[str] = field(default_factory=list)  # created only if missing
-    kept: list[str] = field(default_factory=list)  # comments: what DOWN leaves in place
     concurrent: bool = False
 
 
@@ -86,16 +84,13 @@ def _invert(stmt: Statement, down: _Down) -> None:
             down.conditional.append(f"index {node.idxname}")
         concurrently = " CONCURRENTLY" if node.concurrent else ""
         down.concurrent = down.concurrent or bool(node.concurrent)
-        down.statements.append(
-            f"DROP INDEX{concurrently} IF EXISTS {_name(schema, node.idxname)};"
-        )
+        down.statements.append(f"DROP INDEX{concurrently} IF EXISTS {_name(schema, node.idxname)};")
     elif isinstance(node, ast.AlterTableStmt):
         _invert_alter(stmt, node, down)
     elif isinstance(node, ast.CreateExtensionStmt):
-        if node.if_not_exists:  # it may have been there before: shared, left in place
-            down.kept.append(f"-- extension {node.extname} stays: UP created it only if missing")
-        else:
-            down.statements.append(f"DROP EXTENSION IF EXISTS {quote(str(node.extname))};")
+        if node.if_not_exists:
+            down.conditional.append(f"extension {node.extname}")
+        down.statements.append(f"DROP EXTENSION IF EXISTS {quote(str(node.extname))};")
     elif isinstance(node, ast.CreateSeqStmt):
         if node.if_not_exists:
             down.conditional.append(f"sequence {_table_text(stmt, node.sequence)}")
@@ -131,12 +126,17 @@ def _on_created_table(node: ast.CommentStmt | ast.GrantStmt, down: _Down) -> boo
             for o in node.objects or ()
         )
     parts = node.object
-    names = [str(getattr(p, "sval", "")) for p in parts] if isinstance(parts, tuple) else []
+    names: list[str] = (
+        [str(getattr(p, "sval", "")) for p in parts] if isinstance(parts, tuple) else []
+    )
+    if node.objtype == ObjectType.OBJECT_COLUMN:
+        names = names[:-1]
+    elif node.objtype != ObjectType.OBJECT_TABLE:
+        return False
     if not names:
         return False
-    if len(names) >= 2 and qualified(*names[-3:-1]) in down.created_tables:
-        return True  # a column of a new table
-    return qualified(*([None] * (2 - len(names[-2:])) + names[-2:])) in down.created_tables
+    schema = names[-2] if len(names) >= 2 else None
+    return qualified(schema, names[-1]) in down.created_tables
 
 
 def _invert_alter(stmt: Statement, node: ast.AlterTableStmt, down: _Down) -> None:
@@ -174,15 +174,13 @@ def down_statements(up: Section) -> _Down | None:
             _invert(stmt, down)
     except _Uncertain:
         return None
-    return down if down.statements or down.kept else None
+    return down if down.statements else None
 
 
 def _restores(text: str, before: SchemaModel, after: SchemaModel) -> bool:
-    """UP then this DOWN gives the model back as it was before UP (extensions UP created only
-    if missing aside)."""
+    """UP then this DOWN gives the model back as it was before UP."""
     from pglast import parse_sql
     from pglast.parser import ParseError
-
     from pgpreflight.linter.schema import diff
 
     try:
@@ -197,7 +195,7 @@ def _restores(text: str, before: SchemaModel, after: SchemaModel) -> bool:
     # model that followed UP can say DOWN would fail
     if len(model.problems) > problems and len(after.problems) == len(before.problems):
         return False
-    return all(d.object_type == "extension" and d.kind == "added" for d in diff(before, model))
+    return not diff(before, model)
 
 
 def down_fix(
@@ -219,7 +217,7 @@ def down_fix(
     lines = [REVIEW]
     if not (down.concurrent and alone):
         lines.append(f"SET lock_timeout = '{fixes.LOCK_TIMEOUT}';")
-    lines += down.kept + list(reversed(down.statements))
+    lines += reversed(down.statements)
     body = "\n".join(lines) + "\n"
     if not _restores(body, before, after):
         return None
@@ -236,7 +234,7 @@ def down_fix(
     return fixes.safe(description, edit)
 
 
-def _place(migration: Migration, body: str, empty: Section | None) -> fixes.Edit | None:
+def _place(migration: Migration, body: str, empty: Section | None) -> Edit | None:
     """Where the DOWN goes: into the empty section, after a new marker at the end of the file,
     or into a new down file of the pair."""
     if empty is not None:
@@ -255,7 +253,11 @@ def _place(migration: Migration, body: str, empty: Section | None) -> fixes.Edit
             marker += " notransaction"
         nl = fixes.newline(source)
         lead = nl if source.text.endswith("\n") or not source.text else nl + nl
-        text = f"{lead}{marker}{nl}{body}".replace("\n", nl) if nl != "\n" else f"{lead}{marker}\n{body}"
+        text = (
+            f"{lead}{marker}{nl}{body}".replace("\n", nl)
+            if nl != "\n"
+            else f"{lead}{marker}\n{body}"
+        )
         return fixes.insert(source, len(source.text), text)
     path = source.path
     if convention in ("golang-migrate", "pop") and path.name.lower().endswith(".up.sql"):

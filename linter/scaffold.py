@@ -200,7 +200,9 @@ def plan(
         version = free_stamp(now, "%Y%m%d%H%M%S", second, versions)
     elif convention in ("golang-migrate", "pop"):
         seq = _sequence_width(versions)
-        version = f"{seq[0]:0{seq[1]}d}" if seq else free_stamp(now, "%Y%m%d%H%M%S", second, versions)
+        version = (
+            f"{seq[0]:0{seq[1]}d}" if seq else free_stamp(now, "%Y%m%d%H%M%S", second, versions)
+        )
     elif convention == "dir-pair":
         version = free_stamp(now, "%Y-%m-%d-%H%M%S", second, versions)
     elif convention == "flyway":

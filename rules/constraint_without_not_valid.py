@@ -127,8 +127,7 @@ def _fix(migration: Migration, ctx: Context, stmt: Statement, index: int) -> Fix
         f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};\n"
     )
     down = (
-        f"{lock}ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}, "
-        f"ADD {definition} NOT VALID;\n"
+        f"{lock}ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}, ADD {definition} NOT VALID;\n"
     )
     taken = {m.version for m in ctx.history}
     files = follow_up(migration, taken, slugify(f"validate {con.conname}"), up, down)

@@ -38,8 +38,8 @@ views and triggers it creates are dropped (`IF EXISTS`) in reverse order, what a
 carries goes with it, `SET lock_timeout` comes first, and a comment marks it for review. The
 DOWN is checked on the schema model (UP then DOWN gives back the schema before UP) and, in the
 tests, on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT
-EXISTS`), which the DOWN then drops even if it was there before (an extension created so stays
-in place). No fix when a statement has no certain inverse (data changes, ALTER COLUMN, DO
+EXISTS`), which the DOWN then drops even if it was there before (an extension so dropped is
+reported by down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse (data changes, ALTER COLUMN, DO
 blocks, CREATE OR REPLACE, functions).
 """
 
@@ -58,6 +58,7 @@ OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
 FIX = "safe or unsafe"
+FIX_ADDS = ("down-does-not-revert",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:

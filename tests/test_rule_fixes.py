@@ -66,7 +66,9 @@ class Example:
 
     def lint(self, overlay: fixer.Overlay | None = None, *, alone: bool = True) -> RunResult:
         if alone:
-            config = make_config(self.root, select=sorted({self.rule.id} | self.named), **self.options)
+            config = make_config(
+                self.root, select=sorted({self.rule.id} | self.named), **self.options
+            )
         else:
             extra = [self.rule.id] if self.rule.opt_in else []
             config = make_config(self.root, extend_select=extra, **self.options)
