@@ -13,9 +13,10 @@ from typing import Any
 from pgpreflight.linter.findings import SEVERITIES
 from pgpreflight.linter.ruledoc import RuleDoc, parse_doc
 
-# What a rule's `FIX` says of the fixes it offers (the `## Fix` section of its docstring says
-# what they do): "safe" ones `lint --fix` applies, "unsafe" ones only with --unsafe-fixes.
-FIX_KINDS = ("safe", "unsafe", "safe or unsafe")
+# A rule's `FIX` says in a few words when its fixes are safe (`lint --fix` applies them) and when
+# unsafe (only with --unsafe-fixes): "safe", "unsafe", or "safe; unsafe when ...". The `## Fix`
+# section of its docstring says what they do.
+FIX_KINDS = ("safe", "unsafe")
 
 # "guide": the team guide's house conventions plus everything in "safety" (the default);
 # "safety": production safety only (locks, rewrites, transactions, data loss, DOWNs that exist).
@@ -36,7 +37,7 @@ class Rule:
     # True for rules the engine itself reports (syntax errors, suppressions): they still have a
     # module for their documentation, but no checker of their own.
     engine: bool = False
-    fix: str = ""  # one of FIX_KINDS, "" for a rule that offers no fix
+    fix: str = ""  # when its fixes are safe or unsafe; "" for a rule that offers no fix
     # rules a fix of this one may make report something new, each said in its `## Fix` section
     fix_adds: tuple[str, ...] = ()
 
@@ -88,9 +89,9 @@ def _load(module: ModuleType) -> Rule:
         raise RuleDefinitionError(f"{rule_id}: PRESETS must name one or more of {PRESET_NAMES}")
     doc = parse_doc(module.__doc__ or "")
     fix = getattr(module, "FIX", "")
-    if fix not in ("", *FIX_KINDS) or bool(fix) != ("Fix" in doc.sections):
+    if (fix and not fix.startswith(FIX_KINDS)) or bool(fix) != ("Fix" in doc.sections):
         raise RuleDefinitionError(
-            f"{rule_id}: FIX must be one of {FIX_KINDS}, and go with a '## Fix' section"
+            f"{rule_id}: FIX must start with 'safe' or 'unsafe', and go with a '## Fix' section"
         )
     return Rule(
         id=rule_id,

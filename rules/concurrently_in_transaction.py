@@ -23,12 +23,15 @@ CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
 ```
 
 ## Fix
-Adds the runner's no-transaction marker (`-- +goose NO TRANSACTION`, `-- NO TRANSACTION`,
-`notransaction`, `transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`).
-Safe when every other statement of the file can run again after a partial failure; unsafe
-otherwise (prefer-robust-statements and down-not-idempotent may then report those statements,
-and fix them in turn). No fix between the file's own BEGIN and COMMIT, nor for golang-migrate
-and pop, whose files have no marker.
+Adds the runner's no-transaction marker. The marker is the convention's: `-- +goose NO
+TRANSACTION`, `-- NO TRANSACTION`, `-- +migrate Up notransaction`, `-- migrate:up
+transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`; none is needed where
+the runner leaves such a file unwrapped by itself (Flyway, `transaction = "auto"`). Safe when every
+other statement of the file can run again after a partial failure (SET, IF [NOT] EXISTS, other
+index statements); unsafe when the file stops running in one transaction while it holds statements
+that cannot: prefer-robust-statements and down-not-idempotent may then report them, and fix them in
+turn. No fix between the file's own BEGIN and COMMIT, nor for golang-migrate and pop, which have no
+marker.
 
 ## Differences from squawk
 Besides CREATE INDEX CONCURRENTLY it covers DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY
@@ -55,7 +58,7 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-concurrent-index-creation-in-transaction"]}
 PRESETS = ("guide", "safety")
-FIX = "safe or unsafe"
+FIX = "safe; unsafe when the file holds statements that cannot run again"
 FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 

@@ -29,11 +29,11 @@ ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;
 ```
 
 ## Fix
-Adds `NOT VALID` to the ADD CONSTRAINT and writes its `VALIDATE CONSTRAINT` into a new
-migration of the project's convention, with the first free version after this one (its DOWN
-puts the constraint back NOT VALID, as this migration leaves it). Unsafe: the validation moves to
-another deploy, and rows are checked only when it runs. No fix for an unnamed constraint or one
-declared on a new column (`ADD COLUMN ... REFERENCES`), nor in DOWN.
+Adds `NOT VALID` to the ADD CONSTRAINT and moves its `VALIDATE CONSTRAINT` to a new migration. The
+new migration follows the project's convention, takes the first free version after this one, and
+its DOWN puts the constraint back NOT VALID, as this migration leaves it. Unsafe: the validation
+moves to another deploy, and rows are checked only when it runs. No fix for an unnamed constraint
+or one declared on a new column (`ADD COLUMN ... REFERENCES`), nor in DOWN.
 
 ## Differences from squawk
 Tables created earlier in the same section are not reported: they are empty, so the scan costs

@@ -28,9 +28,9 @@ DROP INDEX CONCURRENTLY IF EXISTS idx_tags_name;
 ```
 
 ## Fix
-Writes `IF EXISTS` into the DROP (or the ALTER TABLE's DROP COLUMN / DROP CONSTRAINT), or
-`IF NOT EXISTS` into the CREATE or ADD COLUMN. Safe: when the object is where DOWN leaves it,
-the statement does nothing instead of failing.
+Guards the statement with `IF EXISTS` (DROP, DROP COLUMN, DROP CONSTRAINT) or `IF NOT EXISTS`
+(CREATE, ADD COLUMN). Safe: when the object is already where DOWN leaves it, the statement does
+nothing instead of failing.
 
 ## Options
 - `check-create` (default true): also report `CREATE TABLE/INDEX/SEQUENCE/SCHEMA/EXTENSION` and

@@ -21,15 +21,16 @@ DROP TABLE IF EXISTS tags;
 ```
 
 ## Fix
-Adds the DOWN section (a new down file for file pairs) and writes the DOWN from the UP where the inverse of every statement is
-certain: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
-views and triggers it creates are dropped (`IF EXISTS`) in reverse order, what a new table
-carries goes with it, `SET lock_timeout` comes first, and a comment marks it for review. The
-DOWN is checked on the schema model (UP then DOWN gives back the schema before UP) and, in the
-tests, on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT
-EXISTS`), which the DOWN then drops even if it was there before (an extension so dropped is
-reported by down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse (data changes, ALTER COLUMN, DO
-blocks, CREATE OR REPLACE, functions).
+Writes a DOWN from the UP where the inverse of every UP statement is certain, as a new section or
+the pair's down file. The inverse of a statement is certain when it creates something DOWN can drop
+by name: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
+views and triggers are dropped (`IF EXISTS`) in reverse order; what a new table carries goes with
+it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is checked on the
+schema model (UP then DOWN gives back the schema before UP) and, in the tests, round-tripped on a
+scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`), which
+the DOWN then drops even if it was there before (an extension so dropped is reported by
+down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse
+(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE, functions).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
-FIX = "safe or unsafe"
+FIX = "safe; unsafe when UP creates objects only if missing"
 FIX_ADDS = ("down-does-not-revert",)
 
 _HOW = {

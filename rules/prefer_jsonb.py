@@ -18,9 +18,9 @@ ALTER TABLE events ADD COLUMN payload jsonb;
 ```
 
 ## Fix
-Declares the column `jsonb`. Safe for a column this migration adds, in CREATE TABLE or ADD
-COLUMN: no row holds a value yet. Unsafe for ALTER COLUMN TYPE of an existing column, whose
-values then lose key order, duplicate keys and whitespace.
+Declares the column `jsonb`. Safe for a column this migration adds, in CREATE TABLE or ADD COLUMN:
+no row holds a value yet. Unsafe for ALTER COLUMN TYPE of an existing column, whose values then
+lose key order, duplicate keys and whitespace.
 
 ## References
 - https://www.postgresql.org/docs/current/datatype-json.html
@@ -44,7 +44,7 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"eugene": ["E3"], "strong_migrations": ["add_column_json"]}
 PRESETS = ("guide",)
-FIX = "safe or unsafe"
+FIX = "safe; unsafe for ALTER COLUMN TYPE of an existing column"
 
 
 _ACTIONS = {

@@ -27,11 +27,11 @@ CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);
 ```
 
 ## Fix
-Writes `IF NOT EXISTS` / `IF EXISTS` into the statement (every ADD COLUMN and DROP of an
-ALTER TABLE), and `DROP INDEX CONCURRENTLY IF EXISTS` above a named CREATE INDEX CONCURRENTLY
-(IF NOT EXISTS would keep the INVALID index of a failed build). Safe; unsafe when it puts
-`ALTER TABLE ... DROP CONSTRAINT IF EXISTS` before an ADD CONSTRAINT, which replaces a
-constraint of that name that existed before the migration. No fix for an unnamed constraint.
+Guards the statement with `IF [NOT] EXISTS` (every ADD COLUMN and DROP of an ALTER TABLE too). A
+named CREATE INDEX CONCURRENTLY gets `DROP INDEX CONCURRENTLY IF EXISTS` above it instead, as IF
+NOT EXISTS would keep the INVALID index of a failed build. Safe; unsafe when it puts `ALTER TABLE
+... DROP CONSTRAINT IF EXISTS` before an ADD CONSTRAINT, which replaces a constraint of that name
+that existed before the migration. No fix for an unnamed constraint.
 
 ## Differences from squawk
 Only reports files that run without a transaction, where a half-applied file must be re-runnable;
@@ -59,7 +59,7 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-robust-stmts"]}
 PRESETS = ("guide",)
-FIX = "safe or unsafe"
+FIX = "safe; unsafe for ADD CONSTRAINT (dropped IF EXISTS first)"
 
 _NEUTRAL = (
     ast.VariableSetStmt,

@@ -31,14 +31,16 @@ CREATE INDEX idx_orders_customer_id ON orders (customer_id);
 ```
 
 ## Fix
-Adds `CONCURRENTLY IF NOT EXISTS` (`CONCURRENTLY` for an unnamed index), and the runner's no-transaction marker where the file needs one and its convention has one
-(`-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `notransaction`, `transaction:false`,
-`run_in_transaction = false` in diesel's `metadata.toml`). Safe when every other statement of
-the file can run again after a partial failure (SET, IF [NOT] EXISTS, other index statements);
+Adds `CONCURRENTLY IF NOT EXISTS` (`CONCURRENTLY` for an unnamed index) and the runner's
+no-transaction marker. The marker is the convention's: `-- +goose NO TRANSACTION`, `-- NO
+TRANSACTION`, `-- +migrate Up notransaction`, `-- migrate:up transaction:false`,
+`run_in_transaction = false` in diesel's `metadata.toml`; none is needed where the runner leaves
+such a file unwrapped by itself (Flyway, `transaction = "auto"`). Safe when every other statement
+of the file can run again after a partial failure (SET, IF [NOT] EXISTS, other index statements);
 unsafe when the file stops running in one transaction while it holds statements that cannot:
-prefer-robust-statements and down-not-idempotent may then report them, and fix them in turn.
-No fix for a partitioned table, inside the file's own BEGIN, in a golang-migrate or pop file of
-several statements, or for PostgreSQL 14.0 to 14.3.
+prefer-robust-statements and down-not-idempotent may then report them, and fix them in turn. No fix
+for a partitioned table, inside the file's own BEGIN, in a golang-migrate or pop file of several
+statements, or for PostgreSQL 14.0 to 14.3.
 
 ## Differences from squawk
 Tables created earlier in the same section (from the history, not only this file) are exempt; ON
@@ -72,7 +74,7 @@ EQUIVALENTS: dict[str, list[str]] = {
     "strong_migrations": ["add_index"],
 }
 PRESETS = ("guide", "safety")
-FIX = "safe or unsafe"
+FIX = "safe; unsafe when the file leaves its transaction with statements that cannot run again"
 FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 

@@ -24,13 +24,15 @@ DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;
 ```
 
 ## Fix
-Adds `CONCURRENTLY IF EXISTS`, and the runner's no-transaction marker where the file needs one and its convention has one
-(`-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `notransaction`, `transaction:false`,
-`run_in_transaction = false` in diesel's `metadata.toml`). Safe when every other statement of
-the file can run again after a partial failure (SET, IF [NOT] EXISTS, other index statements);
-unsafe when the file stops running in one transaction while it holds statements that cannot:
-prefer-robust-statements and down-not-idempotent may then report them, and fix them in turn.
-No fix for a DROP of several indexes or with CASCADE, which CONCURRENTLY refuses.
+Adds `CONCURRENTLY IF EXISTS` and the runner's no-transaction marker. The marker is the
+convention's: `-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `-- +migrate Up notransaction`, `--
+migrate:up transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`; none is
+needed where the runner leaves such a file unwrapped by itself (Flyway, `transaction = "auto"`).
+Safe when every other statement of the file can run again after a partial failure (SET, IF [NOT]
+EXISTS, other index statements); unsafe when the file stops running in one transaction while it
+holds statements that cannot: prefer-robust-statements and down-not-idempotent may then report
+them, and fix them in turn. No fix for a DROP of several indexes or with CASCADE, which
+CONCURRENTLY refuses.
 
 ## Differences from squawk
 Indexes on tables created in the same migration, and DOWN dropping what its UP created, are not
@@ -63,7 +65,7 @@ EQUIVALENTS: dict[str, list[str]] = {
     "strong_migrations": ["remove_index"],
 }
 PRESETS = ("guide", "safety")
-FIX = "safe or unsafe"
+FIX = "safe; unsafe when the file leaves its transaction with statements that cannot run again"
 FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 

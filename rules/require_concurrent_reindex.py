@@ -20,13 +20,14 @@ REINDEX INDEX CONCURRENTLY idx_orders_customer_id;
 ```
 
 ## Fix
-Adds `CONCURRENTLY` after the kind word (PostgreSQL 12 and later), and the runner's no-transaction marker where the file needs one and its convention has one
-(`-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `notransaction`, `transaction:false`,
-`run_in_transaction = false` in diesel's `metadata.toml`). Safe when every other statement of
-the file can run again after a partial failure (SET, IF [NOT] EXISTS, other index statements);
-unsafe when the file stops running in one transaction while it holds statements that cannot:
-prefer-robust-statements and down-not-idempotent may then report them, and fix them in turn.
-No fix for REINDEX SYSTEM.
+Adds `CONCURRENTLY` (PostgreSQL 12 and later) and the runner's no-transaction marker. The marker is
+the convention's: `-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `-- +migrate Up notransaction`,
+`-- migrate:up transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`; none
+is needed where the runner leaves such a file unwrapped by itself (Flyway, `transaction = "auto"`).
+Safe when every other statement of the file can run again after a partial failure (SET, IF [NOT]
+EXISTS, other index statements); unsafe when the file stops running in one transaction while it
+holds statements that cannot: prefer-robust-statements and down-not-idempotent may then report
+them, and fix them in turn. No fix for REINDEX SYSTEM.
 
 ## Differences from squawk
 The hint follows `pg-version`: REINDEX CONCURRENTLY from PostgreSQL 12, the CREATE INDEX
@@ -55,7 +56,7 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["require-concurrent-reindex"]}
 PRESETS = ("guide", "safety")
-FIX = "safe or unsafe"
+FIX = "safe; unsafe when the file leaves its transaction with statements that cannot run again"
 FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 

@@ -28,11 +28,11 @@ ALTER TABLE orders ADD COLUMN note text;
 ```
 
 ## Fix
-Adds `SET lock_timeout = '2s';` above the section's first statement (above goose's
-`StatementBegin` when that statement opens one). Safe: the migration does what it did, and
-gives up instead of queueing traffic when the lock does not come. No fix when the section sets
-lock_timeout itself before the statement (to 0, or RESET, on purpose), or in a golang-migrate
-file where the SET would make a lone statement one of several run in a transaction.
+Adds `SET lock_timeout = '2s';` above the section's first statement. It goes above goose's
+`StatementBegin` when that statement opens one. Safe: the migration does what it did, and gives up
+instead of queueing traffic when the lock does not come. No fix when the section sets lock_timeout
+itself before the statement (to 0, or RESET, on purpose), or in a golang-migrate file where the SET
+would make a lone statement one of several run in a transaction.
 
 ## Differences from squawk
 squawk's require-timeout-settings asks for both timeouts in every file; this rule only reports

@@ -26,9 +26,9 @@ CREATE TABLE events (
 ```
 
 ## Fix
-Declares the column `timestamptz` (precision and array brackets kept). Safe for a column this
-migration adds, in CREATE TABLE or ADD COLUMN: no row holds a value yet. Unsafe for ALTER
-COLUMN TYPE of an existing column, whose values are then read in the session's time zone.
+Declares the column `timestamptz`, its precision and array brackets kept. Safe for a column this
+migration adds, in CREATE TABLE or ADD COLUMN: no row holds a value yet. Unsafe for ALTER COLUMN
+TYPE of an existing column, whose values are then read in the session's time zone.
 
 ## Differences from squawk
 Same scope as prefer-timestamptz, for CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE.
@@ -55,7 +55,7 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-timestamptz"]}
 PRESETS = ("guide",)
-FIX = "safe or unsafe"
+FIX = "safe; unsafe for ALTER COLUMN TYPE of an existing column"
 
 
 def _without_zone(type_text: str) -> bool:
