@@ -14,6 +14,7 @@ model before UP. It is marked for review with a comment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -202,6 +203,7 @@ def down_fix(
     migration: Migration,
     before: SchemaModel | None,
     after: SchemaModel | None,
+    history: Sequence[Migration] = (),
     empty: Section | None = None,
 ) -> Fix | None:
     """A DOWN for `migration`: a new section or file where it has none, else the statements
@@ -210,6 +212,10 @@ def down_fix(
     there before)."""
     down = down_statements(migration.up)
     if down is None or before is None or after is None:
+        return None
+    if migration.convention == "plain" and not any(m.convention == "updown" for m in history):
+        # a file without markers, in a history that has none either: its runner may run the
+        # whole file, a DOWN appended to it included
         return None
     alone = migration.convention in ("golang-migrate", "pop")
     if down.concurrent and alone and len(down.statements) > 1:
@@ -239,10 +245,8 @@ def _place(migration: Migration, body: str, empty: Section | None) -> Edit | Non
     or into a new down file of the pair."""
     if empty is not None:
         source = empty.source
-        nl = fixes.newline(source)
-        text = body.replace("\n", nl)
-        lead = "" if empty.end == 0 or source.text[: empty.end].endswith("\n") else nl
-        return fixes.insert(source, empty.end, lead + text)
+        lead = "" if empty.end == 0 or source.text[: empty.end].endswith("\n") else "\n"
+        return fixes.insert(source, empty.end, (lead + body).replace("\n", fixes.newline(source)))
     source = migration.source
     convention = migration.convention
     if convention in _DOWN_MARKER:
@@ -251,13 +255,8 @@ def _place(migration: Migration, body: str, empty: Section | None) -> Edit | Non
             marker += " transaction:false"
         elif not migration.in_transaction and convention == "sql-migrate":
             marker += " notransaction"
-        nl = fixes.newline(source)
-        lead = nl if source.text.endswith("\n") or not source.text else nl + nl
-        text = (
-            f"{lead}{marker}{nl}{body}".replace("\n", nl)
-            if nl != "\n"
-            else f"{lead}{marker}\n{body}"
-        )
+        lead = "\n" if source.text.endswith("\n") or not source.text else "\n\n"
+        text = f"{lead}{marker}\n{body}".replace("\n", fixes.newline(source))
         return fixes.insert(source, len(source.text), text)
     path = source.path
     if convention in ("golang-migrate", "pop") and path.name.lower().endswith(".up.sql"):

@@ -73,5 +73,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         down,
         f"DOWN section of {migration.id} is empty: rolling back reverts nothing",
         hint="write the statements that undo the UP, in reverse order (DROP ... IF EXISTS)",
-        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, empty=down),
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, ctx.history, down),
     )

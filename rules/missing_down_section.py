@@ -30,7 +30,8 @@ schema model (UP then DOWN gives back the schema before UP) and, in the tests, r
 scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`), which
 the DOWN then drops even if it was there before (an extension so dropped is reported by
 down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse
-(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE, functions).
+(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE, functions), nor for a file without
+markers in a history that has none: its runner may run the whole file, DOWN included.
 """
 
 from __future__ import annotations
@@ -72,5 +73,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         migration,
         f"migration {migration.id} has no DOWN section, so it cannot be rolled back",
         hint=hint,
-        fix=down_fix(migration, ctx.schema_before, ctx.schema_after),
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, ctx.history),
     )
