@@ -23,6 +23,7 @@ from pgpreflight.linter.migration import Migration, SourceFile, Statement
 from pgpreflight.linter.tokens import Token
 
 if TYPE_CHECKING:
+    from pgpreflight.linter.config import Config
     from pgpreflight.linter.facts import MigrationFacts
 
 LOCK_TIMEOUT = "2s"
@@ -296,3 +297,24 @@ def retype(
 def column_is_new(facts: MigrationFacts, stmt: Statement, table: str, action: str) -> bool:
     """The column is one this migration adds, or its table one this migration creates."""
     return action in ("create table", "add column") or facts.created_here(table, stmt)
+
+
+def check_name(config: Config, table: str, column: str, what: str) -> str | None:
+    """A name for a new CHECK on `column` that follows the project's `index-naming`
+    check-patterns (default `ck_<table>_*`): `ck_cities_name_length`; None when it would be
+    longer than PostgreSQL keeps (the CHECK then goes unnamed, named by PostgreSQL)."""
+    from pgpreflight.linter.registry import load_rule
+
+    defaults = load_rule("index-naming").options
+    patterns = [str(p) for p in config.rule_options("index-naming", defaults)["check-patterns"]]
+    pattern = next((p for p in patterns if p.endswith("*")), patterns[0] if patterns else "")
+    if not pattern:
+        return None
+    has_column = "<column>" in pattern or "<columns>" in pattern
+    name = (
+        pattern.replace("<table>", table)
+        .replace("<columns>", column)
+        .replace("<column>", column)
+        .replace("*", what if has_column else f"{column}_{what}")
+    )
+    return name if len(name.encode()) < 63 and "*" not in name else None
