@@ -41,7 +41,8 @@ class MarkerStyle:
 
 
 def _marker(body: str) -> re.Pattern[str]:
-    return re.compile(r"^[ \t]*--[ \t]*" + body + r"(?:[ \t]*:|[ \t]|$).*$", re.I | re.M)
+    # `\r`: a marker line of a file with Windows line endings ends in one
+    return re.compile(r"^[ \t]*--[ \t]*" + body + r"(?:[ \t]*:|[ \t\r]|$).*$", re.I | re.M)
 
 
 # Most specific first: a goose file also matches nothing of the guide's plain `-- UP`.
