@@ -3,9 +3,9 @@ of missing-down-section and empty-down-section.
 
 Certain means the statement creates something DOWN can drop by name, and dropping it gives back
 what was there before: a table, a column, an index, a named constraint, an extension, a
-sequence, a schema, an enum type, a view, a trigger. Objects on a table UP creates go with the
-table. A statement with another effect (data changes, ALTER COLUMN, a DO block, CREATE OR
-REPLACE, a function) leaves the inverse uncertain, and then no DOWN is offered at all: a DOWN
+sequence, a schema, an enum type, a view, a trigger, a function. Objects on a table UP creates
+go with the table. A statement with another effect (data changes, ALTER COLUMN, a DO block,
+CREATE OR REPLACE) leaves the inverse uncertain, and then no DOWN is offered at all: a DOWN
 that reverts half of the UP would look like a rollback plan and not be one.
 
 The DOWN is checked on the schema model before it is offered: UP then DOWN must give back the
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ObjectType
+from pglast.enums import FunctionParameterMode, ObjectType
 from pglast.stream import maybe_double_quote_name as quote
 from pgpreflight.linter import fixes
 from pgpreflight.linter.findings import Edit, Fix
@@ -107,6 +107,16 @@ def _invert(stmt: Statement, down: _Down) -> None:
         down.statements.append(f"DROP TYPE IF EXISTS {_name(*names)};")
     elif isinstance(node, ast.ViewStmt) and not node.replace:
         down.statements.append(f"DROP VIEW IF EXISTS {_table_text(stmt, node.view)};")
+    elif isinstance(node, ast.CreateFunctionStmt) and not node.replace:
+        from pgpreflight.linter.schema.names import format_type, split_name
+
+        schema, name = split_name(node.funcname)
+        hidden = (FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE)
+        args = ", ".join(
+            format_type(p.argType) for p in node.parameters or () if p.mode not in hidden
+        )
+        kind = "PROCEDURE" if node.is_procedure else "FUNCTION"
+        down.statements.append(f"DROP {kind} IF EXISTS {_name(schema, name)}({args});")
     elif isinstance(node, ast.CreateTrigStmt) and not node.replace:
         if relation_name(node.relation) in down.created_tables:
             return

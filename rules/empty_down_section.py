@@ -34,14 +34,14 @@ ALTER TABLE users DROP COLUMN IF EXISTS nickname;
 ## Fix
 Writes a DOWN from the UP into the empty section where the inverse of every UP statement is
 certain. The inverse of a statement is certain when it creates something DOWN can drop by name:
-tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types, views and
-triggers are dropped (`IF EXISTS`) in reverse order; what a new table carries goes with it; `SET
-lock_timeout` comes first, and a comment marks the DOWN for review. It is checked on the schema
-model (UP then DOWN gives back the schema before UP) and, in the tests, round-tripped on a scratch
-PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`), which the
-DOWN then drops even if it was there before (an extension so dropped is reported by
+tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types, views,
+triggers and functions are dropped (`IF EXISTS`) in reverse order; what a new table carries goes
+with it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is checked on
+the schema model (UP then DOWN gives back the schema before UP) and, in the tests, round-tripped on
+a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`),
+which the DOWN then drops even if it was there before (an extension so dropped is reported by
 down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse
-(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE, functions).
+(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE).
 """
 
 from __future__ import annotations

@@ -24,14 +24,14 @@ DROP TABLE IF EXISTS tags;
 Writes a DOWN from the UP where the inverse of every UP statement is certain, as a new section or
 the pair's down file. The inverse of a statement is certain when it creates something DOWN can drop
 by name: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
-views and triggers are dropped (`IF EXISTS`) in reverse order; what a new table carries goes with
-it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is checked on the
-schema model (UP then DOWN gives back the schema before UP) and, in the tests, round-tripped on a
-scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`), which
-the DOWN then drops even if it was there before (an extension so dropped is reported by
-down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse
-(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE, functions), nor for a file without
-markers in a history that has none: its runner may run the whole file, DOWN included.
+views, triggers and functions are dropped (`IF EXISTS`) in reverse order; what a new table carries
+goes with it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is
+checked on the schema model (UP then DOWN gives back the schema before UP) and, in the tests,
+round-tripped on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF
+NOT EXISTS`), which the DOWN then drops even if it was there before (an extension so dropped is
+reported by down-does-not-revert: other objects may use it). No fix when a statement has no certain
+inverse (data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE), nor for a file without markers
+in a history that has none: its runner may run the whole file, DOWN included.
 """
 
 from __future__ import annotations

@@ -52,6 +52,12 @@ ALTER TABLE users ADD COLUMN bio text;
 -- DOWN
 -- todo
 """,
+    # a DOWN that drops the table: the trigger's new function is dropped after it
+    "202401045000__notes.sql": """-- UP
+CREATE TABLE notes (id bigint PRIMARY KEY, body text, updated_at timestamptz NOT NULL DEFAULT now());
+-- DOWN
+DROP TABLE IF EXISTS notes;
+""",
     "202401050000__orders_fk.sql": """-- UP
 SET lock_timeout = '2s';
 ALTER TABLE orders ADD CONSTRAINT fk_orders_user FOREIGN KEY (user_id) REFERENCES users (id);
@@ -60,7 +66,12 @@ SET lock_timeout = '2s';
 ALTER TABLE orders DROP CONSTRAINT IF EXISTS fk_orders_user;
 """,
 }
-RULES = ["missing-down-section", "empty-down-section", "constraint-without-not-valid"]
+RULES = [
+    "missing-down-section",
+    "empty-down-section",
+    "constraint-without-not-valid",
+    "updated-at-without-trigger",
+]
 
 
 def test_generated_downs_round_trip_on_postgresql(
@@ -91,7 +102,10 @@ def test_generated_downs_round_trip_on_postgresql(
     assert (folder / "202401050001__validate_fk_orders_user.sql").is_file()
 
     migrations = discover([folder])
-    assert len(migrations) == 7  # and 202401030001__validate_users_email_present.sql
+    assert len(migrations) == 8  # and 202401030001__validate_users_email_present.sql
+    notes = (folder / "202401045000__notes.sql").read_text()
+    assert notes.index("CREATE FUNCTION set_updated_at()") < notes.index("CREATE TABLE notes")
+    assert notes.rstrip().endswith("DROP FUNCTION IF EXISTS set_updated_at();")
     options = CheckOptions(db_prefix=f"fx{next(_runs)}")
     result = CheckResult(mode="scratch", server=None)
     result = check_on_server(
