@@ -360,6 +360,8 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
 
     stdin = _reads_stdin(args)
     fixing = args.fix or args.diff
+    if args.unsafe_fixes and not fixing:
+        raise ConfigError("--unsafe-fixes goes with --fix or --diff")
     if fixing and (stdin or args.write_baseline):
         from pgpreflight.linter.errors import InputError
 

@@ -183,6 +183,7 @@ def test_missing_down_file_of_a_pair_is_created(
     [
         (["-", "--fix"], "cannot be combined with '-' (standard input)"),
         (["migrations", "--diff", "--write-baseline", "b.json"], "with --write-baseline"),
+        (["migrations", "--unsafe-fixes"], "--unsafe-fixes goes with --fix or --diff"),
     ],
 )
 def test_fix_refuses_what_it_cannot_write(
