@@ -6,8 +6,9 @@ in for them, and the next pass takes the fixes that were left over or that the f
 possible (a second CONCURRENTLY once the first one added the runner's marker). Nothing is
 written until the passes settle, so `--diff` shows the same result `--fix` writes.
 
-A fix is applied only to files `--fix` was asked to change (`may_change`), and a new file only
-where no file exists: a fix that would touch anything else is left out whole. A fix after which
+A fix is applied only to files `--fix` was asked to change (`may_change`), never through a
+symbolic link, and a new file only where no file exists: a fix that would touch anything else is
+left out whole. A fix after which
 a file that parsed does not parse any more is left out too, and reported: it is a bug.
 """
 
@@ -174,6 +175,8 @@ def _fits(
                 return False
         elif e.path not in texts or path not in allowed or e.end > len(texts[e.path]):
             return False
+        elif (Path.cwd() / e.path).is_symlink():
+            return False  # written through, it would change a file outside the project
         if any(overlaps(e, t) for t in taken):
             return False
     return True

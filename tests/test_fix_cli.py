@@ -219,3 +219,16 @@ def test_fixes_in_json_sarif_and_through_the_cache(
     warm_out = capsys.readouterr().out
     assert cold == warm == 1
     assert json.loads(cold_out)["findings"] == json.loads(warm_out)["findings"] == data["findings"]
+
+
+def test_fix_never_writes_through_a_symbolic_link(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = repo.parent / f"{repo.name}-outside.sql"
+    outside.write_text(INDEX)
+    link = repo / "migrations" / "202401020000__index.sql"
+    link.unlink()
+    link.symlink_to(outside)
+    code, _, err = run(capsys, "migrations", "--fix")
+    assert code == 1 and err == "pgpreflight: nothing to fix (1 more with --unsafe-fixes)\n"
+    assert outside.read_text() == INDEX
