@@ -66,8 +66,9 @@ def unsafe(description: str, *edits: Edit) -> Fix:
 
 
 def newline(source: SourceFile) -> str:
-    """The file's line ending, so that inserted lines match the ones around them."""
-    return "\r\n" if "\r\n" in source.text else "\n"
+    """The file's line ending (its first line's), so that inserted lines match the others."""
+    first = source.text.find("\n")
+    return "\r\n" if first > 0 and source.text[first - 1] == "\r" else "\n"
 
 
 def line_start(source: SourceFile, offset: int) -> int:
@@ -125,8 +126,8 @@ def _marker_word(migration: Migration, stmt: Statement, pattern: str, add: str) 
     line_end = len(source.text) if end == -1 else end
     line = source.text[section.marker_offset : line_end]
     m = re.match(pattern, line, re.I)
-    if m is None:
-        return None
+    if m is None or "transaction" in line.lower():
+        return None  # a transaction option already there is the author's to change
     return insert(source, section.marker_offset + m.end(), add)
 
 
@@ -189,7 +190,6 @@ _NEUTRAL = (
     ast.CommentStmt,
     ast.SelectStmt,
     ast.GrantStmt,
-    ast.IndexStmt,  # built CONCURRENTLY by the same fix, or harmless to repeat IF NOT EXISTS
     ast.ReindexStmt,
 )
 
@@ -199,6 +199,9 @@ def rerunnable(node: ast.Node) -> bool:
     partial failure: neutral, or guarded by IF [NOT] EXISTS / OR REPLACE."""
     if isinstance(node, _NEUTRAL):
         return True
+    if isinstance(node, ast.IndexStmt):
+        # IF NOT EXISTS, or a named build the same fix makes CONCURRENTLY IF NOT EXISTS
+        return bool(node.if_not_exists) or (bool(node.idxname) and not node.concurrent)
     if isinstance(node, ast.DropStmt):
         return bool(node.missing_ok)
     if isinstance(
