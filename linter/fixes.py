@@ -241,14 +241,11 @@ def concurrently(
     stmt: Statement,
     offset: int,
     words: str,
-    pg_version: tuple[int, ...],
 ) -> Fix | None:
     """Insert `words` (`CONCURRENTLY`, `CONCURRENTLY IF NOT EXISTS`) at `offset` of `stmt`, with
     the runner's no-transaction marker when the file needs one. Unsafe when the file stops
     running in one transaction while another of its statements cannot run again after a
-    partial failure; none on PostgreSQL 14.0 to 14.3 (concurrent-index-corruption-risk)."""
-    if len(pg_version) > 1 and pg_version[0] == 14 and pg_version[1] <= 3:
-        return None
+    partial failure."""
     leaving = leave_transaction(migration, facts, stmt)
     if leaving is None:
         return None
@@ -321,3 +318,9 @@ def check_name(config: Config, table: str, column: str, what: str) -> str | None
         .replace("*", what if has_column else f"{column}_{what}")
     )
     return name if len(name.encode()) < 63 and "*" not in name else None
+
+
+def corrupts_indexes(pg_version: tuple[int, ...]) -> bool:
+    """PostgreSQL 14.0 to 14.3, where CREATE INDEX and REINDEX CONCURRENTLY can corrupt the
+    index (concurrent-index-corruption-risk): no fix adds CONCURRENTLY there."""
+    return len(pg_version) > 1 and pg_version[0] == 14 and pg_version[1] <= 3

@@ -135,4 +135,6 @@ def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.IndexStm
     words = (
         "CONCURRENTLY IF NOT EXISTS" if node.idxname and not node.if_not_exists else "CONCURRENTLY"
     )
-    return fixes.concurrently(migration, ctx.facts, stmt, index.end, words, ctx.pg_version)
+    if fixes.corrupts_indexes(ctx.pg_version):
+        return None
+    return fixes.concurrently(migration, ctx.facts, stmt, index.end, words)

@@ -108,4 +108,4 @@ def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.DropStmt
     if not keywords_at(tokens, 0, "DROP", "INDEX"):
         return None
     words = "CONCURRENTLY" if node.missing_ok else "CONCURRENTLY IF EXISTS"
-    return fixes.concurrently(migration, ctx.facts, stmt, tokens[1].end, words, ctx.pg_version)
+    return fixes.concurrently(migration, ctx.facts, stmt, tokens[1].end, words)

@@ -27,7 +27,7 @@ is needed where the runner leaves such a file unwrapped by itself (Flyway, `tran
 Safe when every other statement of the file can run again after a partial failure (SET, IF [NOT]
 EXISTS, other index statements); unsafe when the file stops running in one transaction while it
 holds statements that cannot: prefer-robust-statements and down-not-idempotent may then report
-them, and fix them in turn. No fix for REINDEX SYSTEM.
+them, and fix them in turn. No fix for REINDEX SYSTEM, nor for PostgreSQL 14.0 to 14.3.
 
 ## Differences from squawk
 The hint follows `pg-version`: REINDEX CONCURRENTLY from PostgreSQL 12, the CREATE INDEX
@@ -105,7 +105,9 @@ def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.ReindexS
     word = next((t for t in statement_tokens(stmt) if t.name == kind), None)
     if word is None:
         return None
-    return fixes.concurrently(migration, ctx.facts, stmt, word.end, "CONCURRENTLY", ctx.pg_version)
+    if fixes.corrupts_indexes(ctx.pg_version):
+        return None
+    return fixes.concurrently(migration, ctx.facts, stmt, word.end, "CONCURRENTLY")
 
 
 def _kind(node: ast.ReindexStmt) -> str:
