@@ -124,8 +124,10 @@ def _fix(migration: Migration, ctx: Context, stmt: Statement, table: str) -> Fix
     )
     if fix is None or known:
         return fix
+    markers = fix.edits[:-1]  # `concurrently` puts the CONCURRENTLY edit last
+    what = f" and {fixes.marker_words(markers)}" if markers else ""
     return fixes.unsafe(
-        f"{fix.description.split(':')[0]}: the history does not show whether '{short(table)}' "
-        "has a DEFAULT partition, with which CONCURRENTLY fails",
+        f"add CONCURRENTLY{what}: the history does not show whether '{short(table)}' has a "
+        "DEFAULT partition, with which CONCURRENTLY fails",
         *fix.edits,
     )
