@@ -202,6 +202,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when the paths hold no migration (default: exit 2)",
     )
+    lint.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes to the files given, then report what is left",
+    )
+    lint.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix or --diff, also apply the fixes that change behaviour (a column type, a "
+        "constraint split into a new migration)",
+    )
+    lint.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff instead of writing them; exit 1 when there is one",
+    )
     clean = sub.add_parser("clean", help="remove the lint cache (.pgpreflight_cache)")
     clean.add_argument(
         "paths", nargs="*", type=Path, help="the project folder (default: the working folder)"
@@ -328,6 +344,7 @@ def lint_selected(
     progress: Any = None,
     cache: Any = None,
     jobs: int = 1,
+    overlay: Any = None,
 ) -> Any:
     """`engine.lint` over what `lint_targets` selected: the paths, the history read only for
     the model, the files reported."""
@@ -342,6 +359,7 @@ def lint_selected(
         progress=progress,
         cache=cache,
         jobs=jobs,
+        overlay=overlay,
     )
 
 
@@ -368,12 +386,26 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
     from pgpreflight.linter.report import RenderOptions, renderer
 
     stdin = _reads_stdin(args)
+    fixing = args.fix or args.diff
+    if args.unsafe_fixes and not fixing:
+        raise ConfigError("--unsafe-fixes goes with --fix or --diff")
+    if fixing and (stdin or args.write_baseline):
+        from pgpreflight.linter.errors import InputError
+
+        what = "'-' (standard input)" if stdin else "--write-baseline"
+        raise InputError(f"--fix and --diff change files: they cannot be combined with {what}")
     targets = {"paths": [], "only": []} if stdin else lint_targets(args, config)
     progress = Progress.for_terminal(args.quiet)
     changes = changes_for(args)
-    cache, key = (None, "") if stdin else _lint_cache(args, config, targets, changes)
+    # --fix lints texts that are not on disk yet: the cache, keyed by the files, is no help
+    cache, key = (None, "") if stdin or fixing else _lint_cache(args, config, targets, changes)
     saved = cache.load(key) if cache is not None else None
-    if stdin:
+    if fixing:
+        result, code = _fix(args, config, targets, changes, progress)
+        if code is not None:
+            progress.done()
+            return code
+    elif stdin:
         result = _lint_stdin(args, config, changes, progress)
     elif saved is not None:
         from pgpreflight.linter.result import RunResult
@@ -385,15 +417,7 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         if cache is not None:
             cache.store(key, result.to_dict())  # scrubbed by pattern, as redact() would
     progress.done()
-    if not result.migrations and targets.get("only") is None and not args.allow_empty:
-        # A typo in a CI path must not pass forever: nothing found is an error, not "all passed".
-        from pgpreflight.linter.errors import InputError
-
-        where = ", ".join(str(p) for p in targets["paths"]) or "."
-        raise InputError(
-            f"no migrations found under {where} (convention: {config.get('convention')}); "
-            "check the path, or pass --allow-empty"
-        )
+    _require_migrations(result, targets, args, config)
     if args.write_baseline:
         from pgpreflight.linter import baseline
 
@@ -423,6 +447,80 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
     if args.exit_zero:
         return 0
     return 1 if result.failed(config.fail_on) else 0
+
+
+def _require_migrations(
+    result: Any, targets: dict[str, Any], args: argparse.Namespace, config: Any
+) -> None:
+    """A typo in a CI path must not pass forever: nothing found is an error, not "all passed"."""
+    if not result.migrations and targets.get("only") is None and not args.allow_empty:
+        from pgpreflight.linter.errors import InputError
+
+        where = ", ".join(str(p) for p in targets["paths"]) or "."
+        raise InputError(
+            f"no migrations found under {where} (convention: {config.get('convention')}); "
+            "check the path, or pass --allow-empty"
+        )
+
+
+def _fix(
+    args: argparse.Namespace, config: Any, targets: dict[str, Any], changes: Any, progress: Any
+) -> tuple[Any, int | None]:
+    """Run the fix passes (linter/fixer.py); write the files, or with --diff print them. The
+    result of linting the fixed texts, and the exit code when --diff ends the run here."""
+    from pgpreflight.linter import fixer
+
+    def lint_with(overlay: Any) -> Any:
+        result = lint_selected(targets, config, changes, progress, jobs=args.jobs, overlay=overlay)
+        if args.baseline:
+            from pgpreflight.linter import baseline
+
+            result.findings = baseline.filter_new(result.findings, baseline.load(args.baseline))
+        return result
+
+    only = targets.get("only")
+    named = {p.resolve() for p in only} if only is not None else None
+
+    def may_change(result: Any) -> set[Path]:
+        files = {s.path.resolve() for m in result.migrations if m.reported for s in m.sources}
+        return files if named is None else files & named
+
+    outcome = fixer.run_passes(lint_with, unsafe=args.unsafe_fixes, may_change=may_change)
+    _require_migrations(outcome.result, targets, args, config)
+    for problem in outcome.refused:
+        sys.stderr.write(
+            f"pgpreflight: warning: {printable(problem)}: not applied (please report it)\n"
+        )
+    if not outcome.settled:
+        sys.stderr.write(
+            f"pgpreflight: warning: fixes still changed the files after {fixer.MAX_PASSES} "
+            "passes; run --fix again, and please report it\n"
+        )
+    changed = [c for c in outcome.changes.values() if c.before != c.after]
+    created = sum(1 for c in changed if c.before is None)
+    what = f"{outcome.fixed} fix{'es' if outcome.fixed != 1 else ''}"
+    edited = len(changed) - created
+    where = " and ".join(
+        [f"{edited} file{'s' if edited != 1 else ''}"] * bool(edited)
+        + [f"{created} new file{'s' if created != 1 else ''}"] * bool(created)
+    )
+    more = f" ({outcome.hidden_unsafe} more with --unsafe-fixes)" if outcome.hidden_unsafe else ""
+    if args.diff:
+        for change in sorted(changed, key=lambda c: c.display):
+            sys.stdout.write(printable(fixer.unified_diff(change), keep="\n\t"))
+        sys.stderr.write(
+            f"pgpreflight: would apply {what} to {where}{more}; nothing written\n"
+            if changed
+            else f"pgpreflight: nothing to fix{more}\n"
+        )
+        return outcome.result, 1 if changed else 0
+    fixer.write(changed)
+    sys.stderr.write(
+        f"pgpreflight: applied {what} to {where}{more}\n"
+        if changed
+        else f"pgpreflight: nothing to fix{more}\n"
+    )
+    return outcome.result, None
 
 
 def _lint_cache(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,8 @@ class MarkerStyle:
 
 
 def _marker(body: str) -> re.Pattern[str]:
-    return re.compile(r"^[ \t]*--[ \t]*" + body + r"(?:[ \t]*:|[ \t]|$).*$", re.I | re.M)
+    # `\r`: a marker line of a file with Windows line endings ends in one
+    return re.compile(r"^[ \t]*--[ \t]*" + body + r"(?:[ \t]*:|[ \t\r]|$).*$", re.I | re.M)
 
 
 # Most specific first: a goose file also matches nothing of the guide's plain `-- UP`.
@@ -78,17 +79,26 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+Overlay = Mapping[Path, str]
+"""Texts that stand for files (resolved paths), written or not: `lint --fix` lints its fixed
+texts pass after pass before anything is written, and `--diff` never writes them."""
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Largest migration file read (20 MiB). Real migrations are kilobytes; a data dump committed as a
 migration, or a link to /dev/zero, must not eat the machine's memory."""
 
 
 def read_source(
-    path: Path, problems: list[FileProblem], max_bytes: int = MAX_FILE_BYTES
+    path: Path,
+    problems: list[FileProblem],
+    max_bytes: int = MAX_FILE_BYTES,
+    overlay: Overlay | None = None,
 ) -> SourceFile:
     """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks.
     Only regular files are read: a FIFO would block for ever, a device never ends."""
     shown = display_path(path)
+    if overlay and path.resolve() in overlay:
+        return SourceFile(path, shown, overlay[path.resolve()])
     try:
         with open(path, "rb", opener=_open_regular) as f:
             data = f.read(max_bytes + 1)
@@ -183,9 +193,14 @@ def _whole(kind: str, source: SourceFile) -> Section:
     return Section(kind, source, 0, len(source.text), parser=parse_section)
 
 
-def _marker_file(path: Path, forced: str | None, max_bytes: int = MAX_FILE_BYTES) -> Migration:
+def _marker_file(
+    path: Path,
+    forced: str | None,
+    max_bytes: int = MAX_FILE_BYTES,
+    overlay: Overlay | None = None,
+) -> Migration:
     problems: list[FileProblem] = []
-    source = read_source(path, problems, max_bytes)
+    source = read_source(path, problems, max_bytes, overlay)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
         version, name = split_version(path.stem)
         return Migration(
@@ -256,11 +271,12 @@ def _pair(
     down_path: Path | None,
     extra_no_tx: bool = False,
     max_bytes: int = MAX_FILE_BYTES,
+    overlay: Overlay | None = None,
 ) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
-    up_source = read_source(up_path, problems, max_bytes) if up_path else None
-    down_source = read_source(down_path, problems, max_bytes) if down_path else None
+    up_source = read_source(up_path, problems, max_bytes, overlay) if up_path else None
+    down_source = read_source(down_path, problems, max_bytes, overlay) if down_path else None
     read = [s for s in (up_source, down_source) if s is not None]
     if convention in ("golang-migrate", "pop") and any(
         GO_TEMPLATE_ACTION.search(s.text) for s in read
@@ -295,17 +311,21 @@ def _pair(
     return migration
 
 
-def _diesel_no_transaction(directory: Path) -> bool:
-    meta = directory / "metadata.toml"
-    if not meta.is_file():
-        return False
-    return bool(
-        re.search(r"^\s*run_in_transaction\s*=\s*false\b", meta.read_text(errors="replace"), re.M)
-    )
+def _read_text(path: Path, overlay: Overlay | None) -> str | None:
+    """A small companion file (diesel's metadata.toml, Flyway's .conf), or None if absent."""
+    if overlay and path.resolve() in overlay:
+        return overlay[path.resolve()]
+    return path.read_text(errors="replace") if path.is_file() else None
 
 
-def collect_files(paths: Sequence[Path]) -> list[Path]:
-    """Every .sql file under `paths`, in a stable order; a missing path is an input error."""
+def _diesel_no_transaction(directory: Path, overlay: Overlay | None = None) -> bool:
+    text = _read_text(directory / "metadata.toml", overlay)
+    return text is not None and bool(re.search(r"^\s*run_in_transaction\s*=\s*false\b", text, re.M))
+
+
+def collect_files(paths: Sequence[Path], overlay: Overlay | None = None) -> list[Path]:
+    """Every .sql file under `paths`, in a stable order; a missing path is an input error. The
+    overlay's new .sql files under a folder of `paths` count as if they were on disk."""
     files: list[Path] = []
     for path in paths:
         if not path.exists():
@@ -316,11 +336,19 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
         for root, dirs, names in os.walk(path, onerror=_walk_error):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if n.lower().endswith(".sql"))
+        folder = path.resolve()
+        for extra in sorted(overlay or ()):
+            if (
+                extra.name.lower().endswith(".sql")
+                and folder in extra.parents
+                and not extra.exists()
+            ):
+                files.append(path / extra.relative_to(folder))
     seen: set[Path] = set()
     unique = []
     for f in files:
         try:
-            r = f.resolve(strict=True)
+            r = f.resolve(strict=not (overlay and f.resolve() in overlay))
         except (OSError, RuntimeError) as err:  # a symlink loop, a dangling link
             detail = (
                 "symbolic link loop"
@@ -341,10 +369,14 @@ def _walk_error(err: OSError) -> None:
 
 
 def discover(
-    paths: Sequence[Path], convention: str = "auto", max_bytes: int = MAX_FILE_BYTES
+    paths: Sequence[Path],
+    convention: str = "auto",
+    max_bytes: int = MAX_FILE_BYTES,
+    overlay: Overlay | None = None,
 ) -> list[Migration]:
-    """Migrations under `paths`, in the order the runner applies them (file name breaks ties)."""
-    files = collect_files(paths)
+    """Migrations under `paths`, in the order the runner applies them (file name breaks ties);
+    `overlay` texts stand in for files (see `Overlay`)."""
+    files = collect_files(paths, overlay)
     forced = convention if convention in MARKER_CONVENTIONS else None
     pair_files: list[Path] = []
     dir_pairs: dict[Path, dict[str, Path]] = {}
@@ -370,7 +402,7 @@ def discover(
     # data script run by hand) is no migration.
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
-    migrations: list[Migration] = [_marker_file(f, forced, max_bytes) for f in singles]
+    migrations: list[Migration] = [_marker_file(f, forced, max_bytes, overlay) for f in singles]
     for group in pair_groups(pair_files, convention):
         migrations.append(
             _pair(
@@ -381,6 +413,7 @@ def discover(
                 group.down,
                 group.autocommit,
                 max_bytes,
+                overlay,
             )
         )
     for directory, parts in dir_pairs.items():
@@ -392,8 +425,9 @@ def discover(
                 "dir-pair",
                 parts.get("up"),
                 parts.get("down"),
-                _diesel_no_transaction(directory),
+                _diesel_no_transaction(directory, overlay),
                 max_bytes,
+                overlay,
             )
         )
     for (_, version), parts in flyway.items():
@@ -405,12 +439,22 @@ def discover(
                 "flyway",
                 up,
                 undo,
-                _flyway_no_transaction(up),
+                _flyway_no_transaction(up, overlay),
                 max_bytes,
+                overlay,
             )
         )
     for path, rname in repeatable:
-        migration = _pair("", rname, "flyway", path, None, _flyway_no_transaction(path), max_bytes)
+        migration = _pair(
+            "",
+            rname,
+            "flyway",
+            path,
+            None,
+            _flyway_no_transaction(path, overlay),
+            max_bytes,
+            overlay,
+        )
         migration.repeatable = True
         migrations.append(migration)
     _one_history_per_folder(paths, migrations)
@@ -418,12 +462,12 @@ def discover(
     return migrations
 
 
-def _flyway_no_transaction(script: Path | None) -> bool:
+def _flyway_no_transaction(script: Path | None, overlay: Overlay | None = None) -> bool:
     """`executeInTransaction=false` in the script's own configuration file, `V1__x.sql.conf`."""
     if script is None:
         return False
-    conf = script.with_name(script.name + ".conf")
-    return conf.is_file() and bool(_FLYWAY_NO_TX.search(conf.read_text(errors="replace")))
+    text = _read_text(script.with_name(script.name + ".conf"), overlay)
+    return text is not None and bool(_FLYWAY_NO_TX.search(text))
 
 
 def _history_folder(migration: Migration) -> Path:

@@ -17,7 +17,7 @@ from pgpreflight.linter import suppressions as sup
 from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.discovery import discover
+from pgpreflight.linter.discovery import Overlay, discover
 from pgpreflight.linter.facts import MigrationFacts, compute_facts
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
@@ -48,12 +48,14 @@ def lint(
     progress: Callable[..., None] | None = None,
     cache: LintCache | None = None,
     jobs: int = 1,
+    overlay: Overlay | None = None,
 ) -> RunResult:
     """Lint the migrations under `paths`.
 
     `history` adds folders read only for the schema model; with `only`, findings are reported just
     for those files (pre-commit passes the changed files, the model still needs the rest), and
     `cache` lets the replay resume from the state saved after the history before them.
+    `overlay` texts stand in for files (`lint --fix` between its passes).
     """
     # Millions of parse-tree nodes live for the whole run; with the collector on, every full
     # collection walks them again, which makes a long history superlinear. A lint run creates
@@ -64,7 +66,7 @@ def lint(
         if progress:
             progress("reading migrations…")
         migrations = discover(
-            [*history, *paths], str(config.get("convention")), config.max_file_bytes
+            [*history, *paths], str(config.get("convention")), config.max_file_bytes, overlay
         )
         return _lint(migrations, config, only, changes, progress, cache, jobs)
     finally:

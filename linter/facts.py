@@ -101,7 +101,7 @@ class MigrationFacts:
     pg_version: tuple[int, ...] = (15,)
     large_tables: tuple[str, ...] = ()  # the `large-tables` option: names or fnmatch patterns
     # timeouts every session starts with: set by the runner (`runner-lock-timeout`), or by an
-    # earlier migration's ALTER ROLE / ALTER DATABASE ... SET (see `session_defaults`)
+    # earlier migration's ALTER ROLE / ALTER DATABASE ... SET (see linter/replay.py)
     session_defaults: dict[str, str | None] = field(default_factory=dict)
     # what UP creates, so that DOWN statements dropping it are recognised as reverting
     created_indexes: set[str] = field(default_factory=set)

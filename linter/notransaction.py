@@ -20,7 +20,7 @@ UPDOWN_MARKER = "-- NO TRANSACTION"
 tells the runner (and pgpreflight) to run the file outside a transaction, as goose's
 `-- +goose NO TRANSACTION` does."""
 
-UPDOWN_PATTERN = re.compile(r"^[ \t]*--[ \t]*no[ \t]+transaction[ \t]*$", re.I | re.M)
+UPDOWN_PATTERN = re.compile(r"^[ \t]*--[ \t]*no[ \t]+transaction[ \t]*\r?$", re.I | re.M)
 
 _AUTO = (
     ' (or set transaction = "auto" in the configuration if the runner, like Flyway, runs a file '

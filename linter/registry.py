@@ -13,6 +13,11 @@ from typing import Any
 from pgpreflight.linter.findings import SEVERITIES
 from pgpreflight.linter.ruledoc import RuleDoc, parse_doc
 
+# A rule's `FIX` says in a few words when its fixes are safe (`lint --fix` applies them) and when
+# unsafe (only with --unsafe-fixes): "safe", "unsafe", or "safe; unsafe when ...". The `## Fix`
+# section of its docstring says what they do.
+FIX_KINDS = ("safe", "unsafe")
+
 # "guide": the team guide's house conventions plus everything in "safety" (the default);
 # "safety": production safety only (locks, rewrites, transactions, data loss, DOWNs that exist).
 PRESET_NAMES = ("guide", "safety")
@@ -32,6 +37,9 @@ class Rule:
     # True for rules the engine itself reports (syntax errors, suppressions): they still have a
     # module for their documentation, but no checker of their own.
     engine: bool = False
+    fix: str = ""  # when its fixes are safe or unsafe; "" for a rule that offers no fix
+    # rules a fix of this one may make report something new, each said in its `## Fix` section
+    fix_adds: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -55,6 +63,7 @@ class Rule:
             "equivalents": {k: list(v) for k, v in self.equivalents.items()},
             "presets": list(self.presets),
             "why": self.doc.why,
+            "fix": self.fix or None,
         }
 
 
@@ -78,16 +87,24 @@ def _load(module: ModuleType) -> Rule:
     presets = getattr(module, "PRESETS", None)
     if not isinstance(presets, tuple) or not presets or not set(presets) <= set(PRESET_NAMES):
         raise RuleDefinitionError(f"{rule_id}: PRESETS must name one or more of {PRESET_NAMES}")
+    doc = parse_doc(module.__doc__ or "")
+    fix = getattr(module, "FIX", "")
+    if (fix and not fix.startswith(FIX_KINDS)) or bool(fix) != ("Fix" in doc.sections):
+        raise RuleDefinitionError(
+            f"{rule_id}: FIX must start with 'safe' or 'unsafe', and go with a '## Fix' section"
+        )
     return Rule(
         id=rule_id,
         severity=severity,
         module=module,
-        doc=parse_doc(module.__doc__ or ""),
+        doc=doc,
         options=dict(getattr(module, "OPTIONS", {})),
         opt_in=bool(getattr(module, "OPT_IN", False)),
         equivalents={k: tuple(v) for k, v in equivalents.items()},
         presets=presets,
         engine=bool(getattr(module, "ENGINE", False)),
+        fix=fix,
+        fix_adds=tuple(getattr(module, "FIX_ADDS", ())),
     )
 
 

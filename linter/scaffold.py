@@ -23,6 +23,7 @@ from pgpreflight.linter.conventions import CONVENTIONS
 from pgpreflight.linter.errors import InputError, PgPreflightError
 
 if TYPE_CHECKING:
+    from pgpreflight.linter.migration import Migration
     from pgpreflight.linter.secrets import Secrets
 
 _TABLE = re.compile(r"^(?:criar|adicionar|create|add)_(?:tabela|table)_(?P<table>[a-z0-9_]+)$")
@@ -194,31 +195,100 @@ def plan(
     versions = _versions(directory)
     minute, second = timedelta(minutes=1), timedelta(seconds=1)
     if convention in ("updown", "plain"):
+        version = free_stamp(now, "%Y%m%d%H%M", minute, versions)
+    elif convention in _MARKERS:
+        version = free_stamp(now, "%Y%m%d%H%M%S", second, versions)
+    elif convention in ("golang-migrate", "pop"):
+        seq = _sequence_width(versions)
+        version = (
+            f"{seq[0]:0{seq[1]}d}" if seq else free_stamp(now, "%Y%m%d%H%M%S", second, versions)
+        )
+    elif convention == "dir-pair":
+        version = free_stamp(now, "%Y-%m-%d-%H%M%S", second, versions)
+    elif convention == "flyway":
+        majors = [int(v.split(".")[0]) for v in versions if v.split(".")[0].isdigit()]
+        version = str(max(majors) + 1 if majors else 1)
+    else:
+        raise InputError(f"unknown convention '{convention}'")
+    return layout(convention, directory, version, slug, up, down)
+
+
+def layout(
+    convention: str, directory: Path, version: str, slug: str, up: str, down: str
+) -> dict[Path, str]:
+    """The files of one migration of `convention` in `directory`: one file with UP and DOWN
+    markers, or the up and down files of a pair."""
+    if convention in ("updown", "plain"):
         up_marker, down_marker = _MARKERS["updown"]
-        stamp = free_stamp(now, "%Y%m%d%H%M", minute, versions)
-        return {directory / f"{stamp}__{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
-    stamp14 = free_stamp(now, "%Y%m%d%H%M%S", second, versions)
+        return {directory / f"{version}__{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
     if convention in _MARKERS:
         up_marker, down_marker = _MARKERS[convention]
-        return {directory / f"{stamp14}_{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
+        return {directory / f"{version}_{slug}.sql": f"{up_marker}\n{up}\n{down_marker}\n{down}"}
     if convention in ("golang-migrate", "pop"):
-        seq = _sequence_width(versions)
-        version = f"{seq[0]:0{seq[1]}d}" if seq else stamp14
         return {
             directory / f"{version}_{slug}.up.sql": up,
             directory / f"{version}_{slug}.down.sql": down,
         }
     if convention == "dir-pair":
-        folder = directory / f"{free_stamp(now, '%Y-%m-%d-%H%M%S', second, versions)}_{slug}"
+        folder = directory / f"{version}_{slug}"
         return {folder / "up.sql": up, folder / "down.sql": down}
     if convention == "flyway":
-        majors = [int(v.split(".")[0]) for v in versions if v.split(".")[0].isdigit()]
-        version = str(max(majors) + 1 if majors else 1)
         return {
             directory / f"V{version}__{slug}.sql": up,
             directory / f"U{version}__{slug}.sql": down,
         }
     raise InputError(f"unknown convention '{convention}'")
+
+
+_STAMPS = (
+    ("%Y%m%d%H%M%S", timedelta(seconds=1)),
+    ("%Y%m%d%H%M", timedelta(minutes=1)),
+    ("%Y-%m-%d-%H%M%S", timedelta(seconds=1)),
+)
+
+
+def version_after(version: str, convention: str, taken: set[str]) -> str | None:
+    """The first version after `version` that no migration has, in its own format: the next
+    free minute or second of a timestamp, the next free number of a sequence, and for Flyway
+    a dotted minor (`3` -> `3.1`), which sorts between 3 and 4. None for a version of no
+    format known here."""
+    if convention == "flyway":
+        minor = 1
+        while f"{version}.{minor}" in taken:
+            minor += 1
+        return f"{version}.{minor}"
+    for fmt, step in _STAMPS:
+        try:
+            stamp = datetime.strptime(version, fmt)
+        except ValueError:
+            continue
+        if stamp.strftime(fmt) != version:
+            continue
+        stamp += step
+        while stamp.strftime(fmt) in taken:
+            stamp += step
+        return stamp.strftime(fmt)
+    if version.isdigit():
+        number = int(version) + 1
+        while f"{number:0{len(version)}d}" in taken:
+            number += 1
+        return f"{number:0{len(version)}d}"
+    return None
+
+
+def follow_up(
+    migration: Migration, taken: set[str], slug: str, up: str, down: str
+) -> dict[Path, str] | None:
+    """A new migration right after `migration`, in its convention and folder (a fix that
+    moves a statement to a later migration: VALIDATE CONSTRAINT); None when its version has
+    no next one pgpreflight can name."""
+    version = version_after(migration.version, migration.convention, taken)
+    if version is None or migration.repeatable:
+        return None
+    folder = migration.source.path.parent
+    if migration.convention == "dir-pair":
+        folder = folder.parent
+    return layout(migration.convention, folder, version, slug, up, down)
 
 
 def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -> int:

@@ -22,6 +22,17 @@ Use instead:
 CREATE INDEX CONCURRENTLY idx_orders_customer_id ON orders (customer_id);
 ```
 
+## Fix
+Adds the runner's no-transaction marker. The marker is the convention's: `-- +goose NO
+TRANSACTION`, `-- NO TRANSACTION`, `-- +migrate Up notransaction`, `-- migrate:up
+transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`; none is needed where
+the runner leaves such a file unwrapped by itself (Flyway, `transaction = "auto"`). Safe when every
+other statement of the file can run again after a partial failure (SET, IF [NOT] EXISTS, other
+index statements); unsafe when the file stops running in one transaction while it holds statements
+that cannot: prefer-robust-statements and down-not-idempotent may then report them, and fix them in
+turn. No fix between the file's own BEGIN and COMMIT, nor for golang-migrate and pop, which have no
+marker.
+
 ## Differences from squawk
 Besides CREATE INDEX CONCURRENTLY it covers DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY
 and VACUUM, and it knows which runners wrap a file (goose NO TRANSACTION, dbmate transaction:false,
@@ -35,10 +46,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.facts import runs_outside_transaction
-from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.findings import Finding, Fix
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.notransaction import how_to_leave_transaction
 
 ID = "concurrently-in-transaction"
@@ -46,6 +58,8 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["ban-concurrent-index-creation-in-transaction"]}
 PRESETS = ("guide", "safety")
+FIX = "safe; unsafe when the file holds statements that cannot run again"
+FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -68,4 +82,24 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 'transaction = "none" / "auto" in the configuration if the runner does so)'
             )
             hint += ", and keep other statements in separate migrations"
-        yield ctx.finding(stmt, f"cannot run '{what}' {where}: the migration will fail", hint=hint)
+        yield ctx.finding(
+            stmt,
+            f"cannot run '{what}' {where}: the migration will fail",
+            hint=hint,
+            fix=_fix(migration, ctx, stmt),
+        )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement) -> Fix | None:
+    """The runner's no-transaction marker for the file, where its convention has one."""
+    leaving = fixes.leave_transaction(migration, ctx.facts, stmt)
+    if leaving is None or not leaving.edits:
+        return None
+    description = f"add {fixes.marker_words(leaving.edits)}"
+    if not fixes.leaving_is_safe(migration, stmt):
+        return fixes.unsafe(
+            description + ": the file then runs outside a transaction, and its other statements "
+            "fail when it is run again after a partial failure",
+            *leaving.edits,
+        )
+    return fixes.safe(description, *leaving.edits)

@@ -11,6 +11,10 @@ EXCLUSIVE on both the table and the referenced table: writes to both stop. Addin
 
 ## Example
 ```sql
+-- file: 202401010000__create_orders.sql
+CREATE TABLE customers (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);
+-- file: 202401011200__fk_orders_customer.sql
 ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
     FOREIGN KEY (customer_id) REFERENCES customers (id);
 ```
@@ -23,6 +27,13 @@ ALTER TABLE orders ADD CONSTRAINT fk_orders_customer
 -- file: 202401011300__validate_fk_orders_customer.sql
 ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;
 ```
+
+## Fix
+Adds `NOT VALID` to the ADD CONSTRAINT and moves its `VALIDATE CONSTRAINT` to a new migration. The
+new migration follows the project's convention, takes the first free version after this one, and
+its DOWN puts the constraint back NOT VALID, as this migration leaves it. Unsafe: the validation
+moves to another deploy, and rows are checked only when it runs. No fix for an unnamed constraint
+or one declared on a new column (`ADD COLUMN ... REFERENCES`), nor in DOWN.
 
 ## Differences from squawk
 Tables created earlier in the same section are not reported: they are empty, so the scan costs
@@ -39,10 +50,13 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
+from pglast.stream import maybe_double_quote_name as quote
+from pgpreflight.linter import fixes, guards
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import relation_name, short
+from pgpreflight.linter.tokens import alter_table_commands, keywords_at, statement_tokens
 
 ID = "constraint-without-not-valid"
 SEVERITY = "error"
@@ -53,6 +67,7 @@ EQUIVALENTS: dict[str, list[str]] = {
     "strong_migrations": ["add_foreign_key"],
 }
 PRESETS = ("guide", "safety")
+FIX = "unsafe"
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -61,7 +76,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             table = relation_name(node.relation)
             if not ctx.facts.existing(table, stmt) or not ctx.facts.forward(stmt):
                 continue
-            for cmd in node.cmds or ():
+            for i, cmd in enumerate(node.cmds or ()):
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
                 if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
@@ -80,11 +95,61 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         or con.skip_validation
                     ):
                         continue
-                    yield _finding(ctx, stmt, table, con, column)
+                    fix = _fix(migration, ctx, stmt, i) if column is None else None
+                    yield _finding(ctx, stmt, table, con, column, fix)
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement, index: int) -> Fix | None:
+    """NOT VALID on the ADD CONSTRAINT, and its VALIDATE in a new migration right after this
+    one, whose DOWN puts the constraint back NOT VALID (the state this migration leaves)."""
+    from pgpreflight.linter.scaffold import follow_up, slugify
+
+    node = stmt.node
+    if stmt.section != "up" or stmt.parent is not None or not isinstance(node, ast.AlterTableStmt):
+        return None
+    cmds = list(node.cmds or ())
+    con = cmds[index].def_
+    if node.relation is None or not isinstance(con, ast.Constraint) or not con.conname:
+        return None
+    tokens = statement_tokens(stmt)
+    spans = alter_table_commands(tokens, stmt.node_offset(node.relation), len(cmds))
+    table = guards.relation_text(stmt, node.relation)
+    if spans is None or table is None:
+        return None
+    first, after = spans[index]
+    if not keywords_at(tokens, first, "ADD_P"):
+        return None
+    definition = stmt.source.text[tokens[first + 1].start : tokens[after - 1].end]
+    name = quote(str(con.conname))
+    lock = f"SET lock_timeout = '{fixes.LOCK_TIMEOUT}';\n"
+    up = (
+        f"-- validate {con.conname}, added NOT VALID by {migration.id}\n{lock}"
+        f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};\n"
+    )
+    down = (
+        f"{lock}ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}, ADD {definition} NOT VALID;\n"
+    )
+    taken = {m.version for m in ctx.history}
+    files = follow_up(migration, taken, slugify(f"validate {con.conname}"), up, down)
+    if files is None:
+        return None
+    edits = [fixes.insert(stmt.source, tokens[after - 1].end, " NOT VALID")]
+    edits += [fixes.new_file(path, text) for path, text in files.items()]
+    names = ", ".join(path.name for path in files)
+    return fixes.unsafe(
+        f"add NOT VALID, and VALIDATE CONSTRAINT {con.conname} in a new migration ({names}): "
+        "rows written before it are checked only when that migration runs",
+        *edits,
+    )
 
 
 def _finding(
-    ctx: Context, stmt: Statement, table: str, con: ast.Constraint, column: str | None
+    ctx: Context,
+    stmt: Statement,
+    table: str,
+    con: ast.Constraint,
+    column: str | None,
+    fix: Fix | None = None,
 ) -> Finding:
     t = short(table)
     # PostgreSQL's own name for an unnamed column constraint: `<table>_<column>_fkey` / `_check`
@@ -121,4 +186,5 @@ def _finding(
         hint=f"{prefix}ALTER TABLE {t} ADD CONSTRAINT {name} {add}; then in a later migration "
         "(or after "
         f"COMMIT) ALTER TABLE {t} VALIDATE CONSTRAINT {name};",
+        fix=fix,
     )

@@ -27,6 +27,11 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_tags_name ON tags (name);
 DROP INDEX CONCURRENTLY IF EXISTS idx_tags_name;
 ```
 
+## Fix
+Guards the statement with `IF EXISTS` (DROP, DROP COLUMN, DROP CONSTRAINT) or `IF NOT EXISTS`
+(CREATE, ADD COLUMN). Safe: when the object is already where DOWN leaves it, the statement does
+nothing instead of failing.
+
 ## Options
 - `check-create` (default true): also report `CREATE TABLE/INDEX/SEQUENCE/SCHEMA/EXTENSION` and
   `ADD COLUMN` in DOWN (recreating what UP dropped) without `IF NOT EXISTS`.
@@ -38,8 +43,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
+from pgpreflight.linter import fixes, guards
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Edit, Finding, Fix
 from pgpreflight.linter.migration import Migration
 
 ID = "down-not-idempotent"
@@ -47,6 +53,7 @@ SEVERITY = "info"
 OPTIONS: dict[str, object] = {"check-create": True}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide", "safety")
+FIX = "safe"
 
 _DROPPABLE = {
     ObjectType.OBJECT_TABLE: "TABLE",
@@ -80,9 +87,10 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     statement,
                     f"DROP {kind} in DOWN without IF EXISTS fails when the object is already gone",
                     hint=f"write DROP {kind} IF EXISTS",
+                    fix=_fix("add IF EXISTS", guards.drop_if_exists(statement)),
                 )
             case ast.AlterTableStmt(objtype=ObjectType.OBJECT_TABLE):
-                for cmd in node.cmds or ():
+                for i, cmd in enumerate(node.cmds or ()):
                     if cmd.missing_ok:
                         continue
                     if cmd.subtype == AlterTableType.AT_DropColumn:
@@ -91,6 +99,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                             f"DROP COLUMN {cmd.name} in DOWN without IF EXISTS fails when the "
                             "column is already gone",
                             hint=f"write DROP COLUMN IF EXISTS {cmd.name}",
+                            fix=_fix("add IF EXISTS", guards.alter_guard(statement, i)),
                         )
                     elif cmd.subtype == AlterTableType.AT_DropConstraint:
                         yield ctx.finding(
@@ -98,6 +107,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                             f"DROP CONSTRAINT {cmd.name} in DOWN without IF EXISTS fails when the "
                             "constraint is already gone",
                             hint=f"write DROP CONSTRAINT IF EXISTS {cmd.name}",
+                            fix=_fix("add IF EXISTS", guards.alter_guard(statement, i)),
                         )
                     elif check_create and cmd.subtype == AlterTableType.AT_AddColumn:
                         yield ctx.finding(
@@ -105,6 +115,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                             f"ADD COLUMN {cmd.def_.colname} in DOWN without IF NOT EXISTS fails "
                             "when the column is still there",
                             hint=f"write ADD COLUMN IF NOT EXISTS {cmd.def_.colname}",
+                            fix=_fix("add IF NOT EXISTS", guards.alter_guard(statement, i)),
                         )
             case (
                 ast.CreateStmt(if_not_exists=False)
@@ -123,6 +134,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"CREATE {kind} in DOWN without IF NOT EXISTS fails when the object is still "
                     "there",
                     hint=f"write CREATE {kind} IF NOT EXISTS",
+                    fix=_fix("add IF NOT EXISTS", guards.create_if_not_exists(statement)),
                 )
             case ast.IndexStmt(if_not_exists=False) if check_create and node.idxname:
                 yield ctx.finding(
@@ -130,6 +142,11 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     "CREATE INDEX in DOWN without IF NOT EXISTS fails when the index is still "
                     "there",
                     hint="write CREATE INDEX IF NOT EXISTS",
+                    fix=_fix("add IF NOT EXISTS", guards.create_if_not_exists(statement)),
                 )
             case _:
                 pass
+
+
+def _fix(description: str, edit: Edit | None) -> Fix | None:
+    return fixes.safe(description, edit) if edit is not None else None

@@ -9,6 +9,12 @@ reported only when every DOWN file of the migration is empty.
 
 ## Example
 ```sql
+-- file: 202401010000__users.sql
+-- UP
+CREATE TABLE users (id bigint PRIMARY KEY);
+-- DOWN
+DROP TABLE IF EXISTS users;
+-- file: 202401011200__nickname.sql
 -- UP
 ALTER TABLE users ADD COLUMN nickname text;
 
@@ -24,6 +30,18 @@ ALTER TABLE users ADD COLUMN nickname text;
 -- DOWN
 ALTER TABLE users DROP COLUMN IF EXISTS nickname;
 ```
+
+## Fix
+Writes a DOWN from the UP into the empty section where the inverse of every UP statement is
+certain. The inverse of a statement is certain when it creates something DOWN can drop by name:
+tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types, views,
+triggers and functions are dropped (`IF EXISTS`) in reverse order; what a new table carries goes
+with it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is checked on
+the schema model (UP then DOWN gives back the schema before UP) and, in the tests, round-tripped on
+a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF NOT EXISTS`),
+which the DOWN then drops even if it was there before (an extension so dropped is reported by
+down-does-not-revert: other objects may use it). No fix when a statement has no certain inverse
+(data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE).
 """
 
 from __future__ import annotations
@@ -32,6 +50,7 @@ from collections.abc import Iterator
 
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.inverse import down_fix
 from pgpreflight.linter.migration import Migration, split_group
 
 ID = "empty-down-section"
@@ -39,6 +58,8 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
+FIX = "safe; unsafe when UP creates objects only if missing"
+FIX_ADDS = ("down-does-not-revert",)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -52,4 +73,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         down,
         f"DOWN section of {migration.id} is empty: rolling back reverts nothing",
         hint="write the statements that undo the UP, in reverse order (DROP ... IF EXISTS)",
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, ctx.history, down),
     )

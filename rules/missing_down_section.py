@@ -19,6 +19,19 @@ CREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text
 -- DOWN
 DROP TABLE IF EXISTS tags;
 ```
+
+## Fix
+Writes a DOWN from the UP where the inverse of every UP statement is certain, as a new section or
+the pair's down file. The inverse of a statement is certain when it creates something DOWN can drop
+by name: tables, columns, indexes, named constraints, extensions, sequences, schemas, enum types,
+views, triggers and functions are dropped (`IF EXISTS`) in reverse order; what a new table carries
+goes with it; `SET lock_timeout` comes first, and a comment marks the DOWN for review. It is
+checked on the schema model (UP then DOWN gives back the schema before UP) and, in the tests,
+round-tripped on a scratch PostgreSQL. Safe; unsafe when UP creates something only if missing (`IF
+NOT EXISTS`), which the DOWN then drops even if it was there before (an extension so dropped is
+reported by down-does-not-revert: other objects may use it). No fix when a statement has no certain
+inverse (data changes, ALTER COLUMN, DO blocks, CREATE OR REPLACE), nor for a file without markers
+in a history that has none: its runner may run the whole file, DOWN included.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from collections.abc import Iterator
 
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.inverse import down_fix
 from pgpreflight.linter.migration import Migration
 
 ID = "missing-down-section"
@@ -34,6 +48,8 @@ SEVERITY = "error"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
+FIX = "safe; unsafe when UP creates objects only if missing"
+FIX_ADDS = ("down-does-not-revert",)
 
 _HOW = {
     "golang-migrate": "add a '{stem}.down.sql' file beside it that reverts every UP statement",
@@ -57,4 +73,5 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         migration,
         f"migration {migration.id} has no DOWN section, so it cannot be rolled back",
         hint=hint,
+        fix=down_fix(migration, ctx.schema_before, ctx.schema_after, ctx.history),
     )

@@ -24,6 +24,12 @@ Use instead:
 CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);
 ```
 
+## Fix
+Declares the column `bigint`. Safe on a table this migration creates, when no other table's
+`integer` column references the key; unsafe on a table created before (code and the columns that
+hold its values keep their type), and for a key other tables reference as `integer` (this rule
+then reports those foreign keys).
+
 ## Options
 - `all-integer-columns` (default false): report every `integer` and `smallint` column, keys or
   not, as squawk's prefer-bigint-over-int and prefer-bigint-over-smallint do.
@@ -45,8 +51,9 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import qualified, relation_name, short
 
@@ -57,6 +64,7 @@ EQUIVALENTS: dict[str, list[str]] = {
     "squawk": ["prefer-bigint-over-int", "prefer-bigint-over-smallint"],
 }
 PRESETS = ("guide",)
+FIX = "safe; unsafe on existing tables and for keys referenced as integer"
 
 _SMALL = {
     "int4": "integer",
@@ -161,6 +169,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"({'2,147,483,647' if small == 'integer' else '32,767'})",
                     node=col,
                     hint=f"declare {name} bigint (e.g. bigint GENERATED ALWAYS AS IDENTITY)",
+                    fix=_fix(ctx, stmt, table, col, name, key=True),
                 )
                 continue
             refs = [(c, 0) for c in cons if c.contype == ConstrType.CONSTR_FOREIGN]
@@ -173,6 +182,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     f"{'2,147,483,647' if small == 'integer' else '32,767'} fail",
                     node=col,
                     hint=f"declare {name} bigint unless its range is bounded by design",
+                    fix=_fix(ctx, stmt, table, col, name, key=False),
                 )
                 continue
             for con, index in refs:
@@ -188,5 +198,51 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         f"{'2^31' if small == 'integer' else '2^15'}",
                         node=col,
                         hint=f"declare {name} bigint, the type of the key it references",
+                        fix=_fix(ctx, stmt, table, col, name, key=False),
                     )
                     break
+
+
+def _fix(
+    ctx: Context, stmt: Statement, table: str, col: ast.ColumnDef, name: str, *, key: bool
+) -> Fix | None:
+    """`integer`/`smallint` -> `bigint`. Safe on a table this migration creates; unsafe on an
+    existing one, and for a key that other tables' integer columns reference: those keep their
+    type, and this rule then reports them."""
+    found = fixes.type_base(stmt, col.typeName)
+    if found is None:
+        return None
+    tokens, i = found
+    if len(tokens) != i + 1:
+        return None
+    edit = fixes.edit(stmt.source, tokens[0].start, tokens[i].end, "bigint")
+    if not ctx.facts.created_here(table, stmt):
+        return fixes.unsafe(
+            f"declare {name} bigint: on a table created before, code and other columns that "
+            "hold its values keep their type",
+            edit,
+        )
+    referencing = _referencing(ctx, table, name) if key else []
+    if referencing:
+        return fixes.unsafe(
+            f"declare {name} bigint: {', '.join(referencing)} still hold it as integer",
+            edit,
+        )
+    return fixes.safe(f"declare {name} bigint", edit)
+
+
+def _referencing(ctx: Context, table: str, column: str) -> list[str]:
+    """Columns of other tables (anywhere in the history) whose foreign keys reference
+    `table.column` with a type smaller than bigint."""
+    if ctx.schema_final is None:
+        return []
+    found = []
+    for other in ctx.schema_final.tables.values():
+        for con in other.constraints.values():
+            if con.kind != "foreign key" or con.ref_table != table:
+                continue
+            for own, ref in zip(con.columns, con.ref_columns or (column,), strict=False):
+                typ = other.columns[own].type if own in other.columns else ""
+                if ref == column and typ in ("integer", "smallint"):
+                    found.append(f"{short(other.qualified_name)}.{own}")
+    return sorted(set(found))

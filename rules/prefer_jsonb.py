@@ -17,6 +17,11 @@ Use instead:
 ALTER TABLE events ADD COLUMN payload jsonb;
 ```
 
+## Fix
+Declares the column `jsonb`. Safe for a column this migration adds, in CREATE TABLE or ADD COLUMN:
+no row holds a value yet. Unsafe for ALTER COLUMN TYPE of an existing column, whose values then
+lose key order, duplicate keys and whitespace.
+
 ## References
 - https://www.postgresql.org/docs/current/datatype-json.html
 """
@@ -28,9 +33,10 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.findings import Finding, Fix
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import relation_name, short
 
 ID = "prefer-jsonb"
@@ -38,6 +44,13 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"eugene": ["E3"], "strong_migrations": ["add_column_json"]}
 PRESETS = ("guide",)
+FIX = "safe; unsafe for ALTER COLUMN TYPE of an existing column"
+
+
+_ACTIONS = {
+    AlterTableType.AT_AddColumn: "add column",
+    AlterTableType.AT_AlterColumnType: "alter type",
+}
 
 
 def _is_json(type_name: Any) -> bool:
@@ -50,23 +63,22 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
         if not isinstance(node, (ast.CreateStmt, ast.AlterTableStmt)) or node.relation is None:
             continue
         table = relation_name(node.relation)
-        columns: list[tuple[str, ast.ColumnDef]] = []
+        columns: list[tuple[str, ast.ColumnDef, str]] = []
         if isinstance(node, ast.CreateStmt):
             columns = [
-                (str(e.colname), e) for e in node.tableElts or () if isinstance(e, ast.ColumnDef)
+                (str(e.colname), e, "create table")
+                for e in node.tableElts or ()
+                if isinstance(e, ast.ColumnDef)
             ]
         else:
             for cmd in node.cmds or ():
                 if not isinstance(cmd, ast.AlterTableCmd):
                     continue
-                changes = cmd.subtype in (
-                    AlterTableType.AT_AddColumn,
-                    AlterTableType.AT_AlterColumnType,
-                )
-                if changes and isinstance(cmd.def_, ast.ColumnDef):
+                action = _ACTIONS.get(cmd.subtype) if cmd.subtype is not None else None
+                if action and isinstance(cmd.def_, ast.ColumnDef):
                     # ALTER COLUMN x TYPE json carries the name on the command
-                    columns.append((str(cmd.def_.colname or cmd.name), cmd.def_))
-        for name, col in columns:
+                    columns.append((str(cmd.def_.colname or cmd.name), cmd.def_, action))
+        for name, col, action in columns:
             if _is_json(col.typeName):
                 yield ctx.finding(
                     stmt,
@@ -75,4 +87,19 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     "and unique indexes fail) and no GIN indexing",
                     node=col,
                     hint=f"declare {name} jsonb",
+                    fix=_fix(ctx, stmt, table, name, col, action),
                 )
+
+
+def _fix(
+    ctx: Context, stmt: Statement, table: str, name: str, col: ast.ColumnDef, action: str
+) -> Fix | None:
+    """`json` -> `jsonb` (a `pg_catalog.` qualifier goes, array brackets stay)."""
+    found = fixes.type_base(stmt, col.typeName)
+    if found is None:
+        return None
+    tokens, i = found
+    if tokens[i].word != "json":
+        return None
+    new = fixes.column_is_new(ctx.facts, stmt, table, action)
+    return fixes.retype(stmt, tokens[0], tokens[i], "jsonb", new, f"{name} jsonb")

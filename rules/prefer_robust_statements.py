@@ -26,6 +26,13 @@ DROP INDEX CONCURRENTLY IF EXISTS users_locale_idx;
 CREATE INDEX CONCURRENTLY users_locale_idx ON users (locale);
 ```
 
+## Fix
+Guards the statement with `IF [NOT] EXISTS` (every ADD COLUMN and DROP of an ALTER TABLE too). A
+named CREATE INDEX CONCURRENTLY gets `DROP INDEX CONCURRENTLY IF EXISTS` above it instead, as IF
+NOT EXISTS would keep the INVALID index of a failed build. Safe; unsafe when it puts `ALTER TABLE
+... DROP CONSTRAINT IF EXISTS` before an ADD CONSTRAINT, which replaces a constraint of that name
+that existed before the migration. No fix for an unnamed constraint.
+
 ## Differences from squawk
 Only reports files that run without a transaction, where a half-applied file must be re-runnable;
 in a transaction a failure rolls everything back and IF [NOT] EXISTS only hides drift.
@@ -40,8 +47,10 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
+from pglast.stream import maybe_double_quote_name as quote
+from pgpreflight.linter import fixes, guards
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Edit, Finding, Fix
 from pgpreflight.linter.migration import Migration, Section, Statement
 from pgpreflight.linter.names import relation_name
 
@@ -50,6 +59,7 @@ SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-robust-stmts"]}
 PRESETS = ("guide",)
+FIX = "safe; unsafe for ADD CONSTRAINT (dropped IF EXISTS first)"
 
 _NEUTRAL = (
     ast.VariableSetStmt,
@@ -143,6 +153,61 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                         f"{what} in a file that runs without a transaction fails when the file is "
                         "re-run after a partial failure",
                         hint=how,
+                        fix=_fix(section, stmt),
                     )
             if table is not None:
                 created.add(table)
+
+
+def _fix(section: Section, stmt: Statement) -> Fix | None:
+    """Guard the whole statement, or offer nothing: a half-guarded one still fails a re-run."""
+    node = stmt.node
+    if isinstance(node, ast.IndexStmt) and node.concurrent and node.idxname:
+        # IF NOT EXISTS would keep the INVALID index a failed concurrent build leaves behind
+        schema = node.relation.schemaname if node.relation is not None else None
+        name = ".".join(quote(str(p)) for p in (schema, node.idxname) if p)
+        drop = f"DROP INDEX CONCURRENTLY IF EXISTS {name};"
+        return fixes.safe(
+            f"precede it with {drop}",
+            fixes.insert_line_before(stmt.source, stmt.offset, drop),
+        )
+    if isinstance(node, ast.DropStmt):
+        edit = guards.drop_if_exists(stmt)
+        return fixes.safe("add IF EXISTS", edit) if edit else None
+    if not isinstance(node, ast.AlterTableStmt):
+        edit = guards.create_if_not_exists(stmt)
+        return fixes.safe("add IF NOT EXISTS", edit) if edit else None
+    if node.relation is None:
+        return None
+    edits: list[Edit] = []
+    drops: list[str] = []
+    for i, cmd in enumerate(node.cmds or ()):
+        if not isinstance(cmd, ast.AlterTableCmd):
+            continue
+        if cmd.subtype in (AT.AT_AddColumn, AT.AT_DropColumn, AT.AT_DropConstraint):
+            if cmd.missing_ok:
+                continue
+            edit = guards.alter_guard(stmt, i)
+            if edit is None:
+                return None
+            edits.append(edit)
+        elif cmd.subtype == AT.AT_AddConstraint:
+            name = str(getattr(cmd.def_, "conname", None) or "")
+            if not name:
+                return None
+            if not _dropped_before(section, stmt, ast.AlterTableCmd, name):
+                drops.append(name)
+    table = guards.relation_text(stmt, node.relation)
+    if table is None:
+        return None
+    if drops:
+        lines = " ".join(
+            f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {quote(n)};" for n in drops
+        )
+        edits.append(fixes.insert_line_before(stmt.source, stmt.offset, lines))
+        return fixes.unsafe(
+            f"add IF [NOT] EXISTS and drop {', '.join(drops)} IF EXISTS first: a constraint of "
+            "that name that existed before the migration is replaced",
+            *edits,
+        )
+    return fixes.safe("add IF [NOT] EXISTS", *edits) if edits else None

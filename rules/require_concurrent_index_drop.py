@@ -23,6 +23,17 @@ SET lock_timeout = '2s';
 DROP INDEX CONCURRENTLY IF EXISTS idx_orders_status;
 ```
 
+## Fix
+Adds `CONCURRENTLY IF EXISTS` and the runner's no-transaction marker. The marker is the
+convention's: `-- +goose NO TRANSACTION`, `-- NO TRANSACTION`, `-- +migrate Up notransaction`, `--
+migrate:up transaction:false`, `run_in_transaction = false` in diesel's `metadata.toml`; none is
+needed where the runner leaves such a file unwrapped by itself (Flyway, `transaction = "auto"`).
+Safe when every other statement of the file can run again after a partial failure (SET, IF [NOT]
+EXISTS, other index statements); unsafe when the file stops running in one transaction while it
+holds statements that cannot: prefer-robust-statements and down-not-idempotent may then report
+them, and fix them in turn. No fix for a DROP of several indexes or with CASCADE, which
+CONCURRENTLY refuses.
+
 ## Differences from squawk
 Indexes on tables created in the same migration, and DOWN dropping what its UP created, are not
 reported.
@@ -36,13 +47,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import DropBehavior, ObjectType
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.locks import describe
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import list_name, short
 from pgpreflight.linter.notransaction import outside_transaction_hint
+from pgpreflight.linter.tokens import keywords_at, statement_tokens
 
 ID = "require-concurrent-index-drop"
 SEVERITY = "error"
@@ -52,6 +65,8 @@ EQUIVALENTS: dict[str, list[str]] = {
     "strong_migrations": ["remove_index"],
 }
 PRESETS = ("guide", "safety")
+FIX = "safe; unsafe when the file leaves its transaction with statements that cannot run again"
+FIX_ADDS = ("prefer-robust-statements", "down-not-idempotent")
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -80,4 +95,17 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                     ctx.facts,
                     f"DROP INDEX CONCURRENTLY IF EXISTS {names}; (one index per statement)",
                 ),
+                fix=_fix(migration, ctx, stmt, node),
             )
+
+
+def _fix(migration: Migration, ctx: Context, stmt: Statement, node: ast.DropStmt) -> Fix | None:
+    """CONCURRENTLY (and IF EXISTS) after DROP INDEX: one index, no CASCADE, which CONCURRENTLY
+    refuses."""
+    if len(node.objects or ()) != 1 or node.behavior == DropBehavior.DROP_CASCADE:
+        return None
+    tokens = statement_tokens(stmt)
+    if not keywords_at(tokens, 0, "DROP", "INDEX"):
+        return None
+    words = "CONCURRENTLY" if node.missing_ok else "CONCURRENTLY IF EXISTS"
+    return fixes.concurrently(migration, ctx.facts, stmt, tokens[1].end, words)

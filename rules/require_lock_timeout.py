@@ -27,6 +27,13 @@ SET lock_timeout = '2s';
 ALTER TABLE orders ADD COLUMN note text;
 ```
 
+## Fix
+Adds `SET lock_timeout = '2s';` above the section's first statement. It goes above goose's
+`StatementBegin` when that statement opens one. Safe: the migration does what it did, and gives up
+instead of queueing traffic when the lock does not come. No fix when the section sets lock_timeout
+itself before the statement (to 0, or RESET, on purpose), or in a golang-migrate file where the SET
+would make a lone statement one of several run in a transaction.
+
 ## Differences from squawk
 squawk's require-timeout-settings asks for both timeouts in every file; this rule only reports
 sections that take a lock blocking traffic on an existing table, and knows the runner's and the
@@ -42,11 +49,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.facts import duration_ms
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.facts import duration_ms, runs_outside_transaction
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.locks import TableLock, blocks_writes, describe, statement_action
-from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.migration import Migration, Section, Statement
 
 ID = "require-lock-timeout"
 SEVERITY = "error"
@@ -56,6 +65,7 @@ EQUIVALENTS: dict[str, list[str]] = {
     "eugene": ["E9"],
 }
 PRESETS = ("guide", "safety")
+FIX = "safe"
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
@@ -90,7 +100,28 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             ),
             hint="SET lock_timeout = '2s'; at the top of the section (SET LOCAL inside a "
             "transaction), and retry the migration when it times out",
+            fix=_fix(migration, section, stmt),
         )
+
+
+def _fix(migration: Migration, section: Section, unguarded: Statement) -> Fix | None:
+    """`SET lock_timeout` above the section's first statement, unless the section sets it
+    itself before the statement (to 0 or RESET on purpose), or the SET would turn a lone
+    statement golang-migrate runs alone into a multi-statement file it runs in a transaction."""
+    for stmt in section.statements:
+        if stmt is unguarded or stmt is unguarded.parent:
+            break
+        if isinstance(stmt.node, ast.VariableSetStmt) and stmt.node.name == "lock_timeout":
+            return None
+    if migration.convention == "golang-migrate" and (
+        len(section.statements) == 1
+        or any(runs_outside_transaction(s.node) for s in section.statements)
+    ):
+        return None
+    return fixes.safe(
+        f"add SET lock_timeout = '{fixes.LOCK_TIMEOUT}'; at the top of the section",
+        fixes.lock_timeout_edit(section.source, section.statements[0]),
+    )
 
 
 def _locks(stmt: Statement, ctx: Context) -> list[TableLock]:

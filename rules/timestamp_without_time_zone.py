@@ -25,6 +25,11 @@ CREATE TABLE events (
 );
 ```
 
+## Fix
+Declares the column `timestamptz`, its precision and array brackets kept. Safe for a column this
+migration adds, in CREATE TABLE or ADD COLUMN: no row holds a value yet. Unsafe for ALTER COLUMN
+TYPE of an existing column, whose values are then read in the session's time zone.
+
 ## Differences from squawk
 Same scope as prefer-timestamptz, for CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE.
 
@@ -37,16 +42,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pgpreflight.linter import fixes
 from pgpreflight.linter.context import Context
-from pgpreflight.linter.findings import Finding
+from pgpreflight.linter.facts import ColumnFact
+from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import short
+from pgpreflight.linter.tokens import keywords_at
 
 ID = "timestamp-without-time-zone"
 SEVERITY = "warning"
 OPTIONS: dict[str, object] = {}
 EQUIVALENTS: dict[str, list[str]] = {"squawk": ["prefer-timestamptz"]}
 PRESETS = ("guide",)
+FIX = "safe; unsafe for ALTER COLUMN TYPE of an existing column"
 
 
 def _without_zone(type_text: str) -> bool:
@@ -65,4 +74,29 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             "values carry no time zone and cannot be compared across sessions",
             node=column.node,
             hint=f"use timestamptz ({wanted})",
+            fix=_fix(column, ctx),
         )
+
+
+def _fix(column: ColumnFact, ctx: Context) -> Fix | None:
+    """`timestamp[(p)] [without time zone]` -> `timestamptz[(p)]`, array brackets kept."""
+    found = fixes.type_base(column.stmt, column.node.typeName)
+    if found is None:
+        return None
+    tokens, i = found
+    if not keywords_at(tokens, i, "TIMESTAMP"):
+        return None
+    end, precision = i, ""
+    if keywords_at(tokens, i + 1, "ASCII_40", "ICONST", "ASCII_41"):
+        end, precision = i + 3, f"({tokens[i + 2].text})"
+    if keywords_at(tokens, end + 1, "WITHOUT", "TIME", "ZONE"):
+        end += 3
+    new = fixes.column_is_new(ctx.facts, column.stmt, column.table, column.action)
+    return fixes.retype(
+        column.stmt,
+        tokens[0],
+        tokens[end],
+        f"timestamptz{precision}",
+        new,
+        f"{column.name} timestamptz",
+    )

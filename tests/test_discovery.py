@@ -437,3 +437,22 @@ def test_pop_go_template_options_are_read_as_names(tmp_path: Path) -> None:
     assert "'{{1,2},{3,4}}'" in array.text
     [alter] = do.nested
     assert (alter.line, alter.column) == (5, 3)
+
+
+@pytest.mark.parametrize(
+    ("convention", "up", "down"),
+    [
+        ("updown", "-- UP", "-- DOWN"),
+        ("goose", "-- +goose Up", "-- +goose Down"),
+        ("dbmate", "-- migrate:up", "-- migrate:down"),
+    ],
+)
+def test_markers_of_a_file_with_windows_line_endings(
+    tmp_path: Path, convention: str, up: str, down: str
+) -> None:
+    """A `-- DOWN\\r\\n` line is a marker: read as SQL, DOWN would be linted as part of UP."""
+    body = f"-- NO TRANSACTION\r\n{up}\r\nCREATE TABLE a (id int);\r\n{down}\r\nDROP TABLE a;\r\n"
+    (m,) = discover([_write(tmp_path, {"202401011200__a.sql": body.encode()})])
+    assert m.convention == convention
+    assert _sql(m.up) == ["CREATE TABLE a (id int)"] and _sql(m.down) == ["DROP TABLE a"]
+    assert m.in_transaction is (convention != "updown")

@@ -47,6 +47,38 @@ def _fingerprint(finding: Any, seen: Counter[str]) -> str:
     return f"{digest}:{seen[digest]}"
 
 
+def _fix(fix: Any) -> dict[str, Any]:
+    """SARIF's `fix`: one artifactChange per file, its edits as replacements (a new file is an
+    insertion at 1:1 of an empty one). Unsafe fixes say so in their description, as SARIF has
+    no notion of it."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for e in fix.edits:
+        changes.setdefault(e.path, []).append(
+            {
+                "deletedRegion": {
+                    "startLine": e.start_line,
+                    "startColumn": e.start_column,
+                    "endLine": e.end_line,
+                    "endColumn": e.end_column,
+                },
+                "insertedContent": {"text": e.replacement},
+            }
+        )
+    unsafe = " (unsafe: changes behaviour; pgpreflight lint --fix --unsafe-fixes)"
+    return {
+        "description": {
+            "text": fix.description + (unsafe if fix.applicability == "unsafe" else "")
+        },
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": PurePath(path).as_posix(), "uriBaseId": "%SRCROOT%"},
+                "replacements": replacements,
+            }
+            for path, replacements in changes.items()
+        ],
+    }
+
+
 def render(result: RunResult, options: RenderOptions) -> str:
     used = sorted({f.rule for f in result.findings} | {r.id for r in result.rules})
     from pgpreflight.linter.registry import all_rules
@@ -80,6 +112,8 @@ def render(result: RunResult, options: RenderOptions) -> str:
         }
         if f.rule in index:
             entry["ruleIndex"] = index[f.rule]
+        if f.fix is not None:
+            entry["fixes"] = [_fix(f.fix)]
         entry["partialFingerprints"] = {"pgpreflight/v2": _fingerprint(f, seen)}
         results.append(entry)
     doc = {

@@ -39,6 +39,18 @@ def excerpt(line: str, column: int, width: int = EXCERPT_WIDTH) -> tuple[str, in
     return lead + head + tail, len(lead) + len(head)
 
 
+def _fixable(result: RunResult) -> str:
+    """ruff's closing line: how many findings `lint --fix` (and `--unsafe-fixes`) would fix."""
+    safe = sum(1 for f in result.findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in result.findings if f.fix is not None) - safe
+    if not safe and not unsafe:
+        return ""
+    if not safe:
+        return f"{unsafe} fixable with 'pgpreflight lint --fix --unsafe-fixes'."
+    more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+    return f"{safe} fixable with 'pgpreflight lint --fix'{more}."
+
+
 def render(result: RunResult, options: RenderOptions) -> str:
     c = options.color
     out: list[str] = []
@@ -58,6 +70,9 @@ def render(result: RunResult, options: RenderOptions) -> str:
                 out.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
         if f.hint:
             out.append(f"      = hint: {printable(f.hint)}")
+        if f.fix is not None:
+            kind = "fix" if f.fix.applicability == "safe" else "unsafe fix"
+            out.append(f"      = {kind}: {printable(f.fix.description)}")
     counts = result.counts()
     total = sum(counts.values())
     files = len({s.display for m in result.reported_migrations() for s in m.sources})
@@ -70,4 +85,7 @@ def render(result: RunResult, options: RenderOptions) -> str:
     if out:
         out.append("")
     out.append(summary)
+    fixable = _fixable(result)
+    if fixable:
+        out.append(fixable)
     return guard_lines("\n".join(out) + "\n")
