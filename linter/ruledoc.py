@@ -26,7 +26,14 @@ class RuleDoc:
 
 def parse_doc(doc: str) -> RuleDoc:
     lines = (doc or "").strip("\n").splitlines()
-    summary = lines[0].strip() if lines else ""
+    # The summary is the whole first paragraph: a docstring wraps it at 100 columns, and a
+    # summary cut at its first line ends mid-sentence in `rules` and the README table.
+    first: list[str] = []
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("##"):
+            break
+        first.append(line.strip())
+    summary = " ".join(first)
     sections: dict[str, str] = {}
     current: str | None = None
     buf: list[str] = []

@@ -32,6 +32,8 @@ def test_rule_has_examples_and_docs(rule_id: str) -> None:
     assert rule.doc.good, f"{rule_id} documents no good example"
     assert rule.doc.why, f"{rule_id} has no '## Why is this bad?' section"
     assert rule.summary and "\n" not in rule.summary and rule.summary[0].isupper()
+    # a whole sentence: `rules` and the README table show it as it is
+    assert rule.summary.endswith((".", ")")), rule.summary
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
