@@ -254,6 +254,17 @@ def comment_spans(source: SourceFile) -> list[tuple[int, int]]:
     return found
 
 
+def without_comments(sql: str) -> str:
+    """`sql` on one line, its comments left out: a preview a column wide should show the
+    statement, not the comment above it."""
+    kept, at = [], 0
+    for start, end in _comments_in(sql, 0):
+        kept.append(sql[at:start])
+        at = end
+    kept.append(sql[at:])
+    return " ".join(" ".join(kept).split())
+
+
 def _comments_in(text: str, base: int) -> list[tuple[int, int]]:
     """Comments of `text` (offsets shifted by `base`); where the scanner gives up, those before."""
     try:

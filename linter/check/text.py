@@ -8,10 +8,13 @@ and the output through `guard_lines` (see linter/printable.py).
 
 from __future__ import annotations
 
+import copy
+import shutil
 from typing import Any
 
 from pgpreflight.linter.check.locks import headline_blocks, strength
 from pgpreflight.linter.check.result import NOT_FAILED
+from pgpreflight.linter.parsing import without_comments
 from pgpreflight.linter.printable import guard_lines, printable_all
 
 _BLOCK_WORDS = {"SELECT": "reads", "INSERT/UPDATE/DELETE": "writes", "DDL": "DDL"}
@@ -49,23 +52,54 @@ def _ms(value: float | None) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
-def _statement_lines(st: dict[str, Any]) -> list[str]:
+# (header, the least width it is cut to when the terminal is narrow)
+_COLUMNS = (
+    ("statement", 20),
+    ("lock (strongest, on existing objects)", 16),
+    ("blocks while waiting", 10),
+    ("rewrite", 7),
+)
+
+
+def _cells(st: dict[str, Any]) -> list[str]:
+    """The statement, lock, blocks and rewrite cells of one statement's row."""
     lock, blocked = _lock_cell(st["locks"], st.get("agreement"))
     if blocked != "-":
         timeout = st.get("lock_timeout")
         blocked += " (no lock_timeout)" if timeout in (None, "0") else f" (lock_timeout {timeout})"
     rewrite = ", ".join(r["object"] for r in st["rewrites"] if r["kind"] != "index") or "-"
-    sql = st["sql"] if len(st["sql"]) <= 44 else st["sql"][:43] + "…"
     status = {"ok": "", "error": "ERROR ", "not run": "not run ", "skipped": "skipped "}[
         st["status"]
     ]
+    return [status + st["sql"], lock, blocked, rewrite]
+
+
+def _duration(st: dict[str, Any]) -> str:
     duration = _ms(st["duration_ms"])
     if st.get("projected_ms") is not None:
         duration += f" (~{_ms(st['projected_ms'])} on target)"
-    lines = [
-        f"  {st['line']:>5}  {status}{sql:<44}  {lock:<36}  {blocked:<38}  {rewrite:<14}  "
-        f"{duration}"
-    ]
+    return duration
+
+
+def _fit(natural: list[int], budget: int) -> list[int]:
+    """Column widths within `budget`: each column's natural width when they fit, else the widest
+    columns are cut first, none below its least width."""
+    widths = list(natural)
+    least = [min(n, floor) for n, (_, floor) in zip(natural, _COLUMNS, strict=True)]
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - least[i])
+        if widths[widest] <= least[widest]:
+            break  # narrower than the least widths: the lines wrap
+        widths[widest] -= 1
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _notes(st: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     err = st.get("error")
     if err:
         where = f"line {err['line']}" + (f":{err['column']}" if err.get("column") else "")
@@ -90,23 +124,53 @@ def _statement_lines(st: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _section(section: dict[str, Any] | None, title: str) -> list[str]:
+def _section(section: dict[str, Any] | None, title: str, width: int) -> list[str]:
+    """One table per section, its columns fitted to `width` (the terminal's): the statement
+    column gives way first, every cut cell ends in '…' and the header stays over its column."""
     if not section or not section["statements"]:
         return []
     lines = [f"  {title} ({section['transaction_mode']}, {_ms(section['duration_ms'])} ms)"]
-    lines.append(
-        f"  {'line':>5}  {'statement':<44}  {'lock (strongest, pre-existing objects)':<36}  "
-        f"{'blocks (waiting for locks)':<38}  {'rewrite':<14}  ms"
-    )
-    for st in section["statements"]:
-        lines.extend(_statement_lines(st))
+    rows = [(_cells(st), _duration(st), st) for st in section["statements"]]
+    natural = [
+        max(len(header), *(len(cells[i]) for cells, _, _ in rows))
+        for i, (header, _) in enumerate(_COLUMNS)
+    ]
+    longest_ms = max(len("ms"), *(len(ms) for _, ms, _ in rows))
+    # indent 2, the line number 5, a gap of 2 before each of the five other columns
+    widths = _fit(natural, width - 2 - 5 - 2 * 5 - longest_ms)
+
+    def row(first: str, cells: list[str], last: str) -> str:
+        shown = "  ".join(_cut(cell, w).ljust(w) for cell, w in zip(cells, widths, strict=True))
+        return f"  {first:>5}  {shown}  {last}".rstrip()
+
+    lines.append(row("line", [header for header, _ in _COLUMNS], "ms"))
+    for cells, ms, st in rows:
+        lines.append(row(str(st["line"]), cells, ms))
+        lines.extend(_notes(st))
     for note in section.get("notes", []):
         lines.append(f"  note: {note}")
     return lines
 
 
-def render_check(check: dict[str, Any]) -> str:
-    check = printable_all(check)
+def terminal_width() -> int:
+    """The terminal's columns; in a pipe or a CI log, $COLUMNS or 120."""
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _previews(check: dict[str, Any]) -> dict[str, Any]:
+    """`check` with each statement's SQL as its one-line preview, comments left out (before
+    `printable_all`, which shows a line break as the two characters `\\n`)."""
+    check = copy.deepcopy(check)
+    for m in check.get("migrations", []):
+        for key in ("up", "down", "target_up"):
+            for st in (m.get(key) or {}).get("statements", []):
+                st["sql"] = without_comments(st["sql"])
+    return check
+
+
+def render_check(check: dict[str, Any], width: int | None = None) -> str:
+    check = printable_all(_previews(check))
+    width = width or terminal_width()
     out: list[str] = []
     server = check.get("server") or {}
     head = f"pgpreflight check: {check['mode']}"
@@ -147,9 +211,9 @@ def render_check(check: dict[str, Any]) -> str:
         out.append("")
         rt = m["round_trip"]
         out.append(f"{m['id']}  {m['status'].upper()}  round trip: {rt['verdict']}")
-        out.extend(_section(m["up"], "UP"))
-        out.extend(_section(m.get("down"), "DOWN"))
-        out.extend(_section(m.get("target_up"), "UP on the target, rolled back"))
+        out.extend(_section(m["up"], "UP", width))
+        out.extend(_section(m.get("down"), "DOWN", width))
+        out.extend(_section(m.get("target_up"), "UP on the target, rolled back", width))
         if rt["verdict"] == "fail":
             out.append(f"  round trip FAILED: {rt['reason']}")
         elif rt["verdict"] == "pass":
