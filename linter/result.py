@@ -40,9 +40,9 @@ class RunResult:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     # Filled by `pgpreflight check`: execution facts, round trips, EXPLAIN evidence.
     check: dict[str, Any] | None = None
-    # Run metadata (project, git, target as host/dbname, time, tool version): linter.report.meta.
+    # Run metadata (project, git, target as host/dbname, time, tool version): linter.evidence.meta.
     meta: dict[str, Any] | None = None
-    # Authors and Reviewed-by/Approved-by trailers per migration: linter.report.review.
+    # Authors and Reviewed-by/Approved-by trailers per migration: linter.evidence.review.
     review: dict[str, Any] | None = None
     # Integration test evidence (JUnit files or a test command): linter.report.tests.
     tests: dict[str, Any] | None = None

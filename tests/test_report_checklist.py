@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.evidence import review
+from pgpreflight.linter.evidence import tests as integration
 from pgpreflight.linter.report import checklist as cl
-from pgpreflight.linter.report import integration, review
 
 from tests.report_support import BASE, CHANGE, lint_folder, write
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pgpreflight.linter.cli import main
 from pgpreflight.linter.config import Config
+from pgpreflight.linter.evidence.tests import run_command
 from pgpreflight.linter.report import RenderOptions, html, markdown, renderer
 from pgpreflight.linter.report.cli import attach_evidence
-from pgpreflight.linter.report.integration import run_command
 
 from tests.report_support import BASE, CHANGE, ROOT, lint_folder, write
 

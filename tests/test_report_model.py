@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from pgpreflight.linter.cli import main
 from pgpreflight.linter.errors import InputError
+from pgpreflight.linter.evidence.meta import collect, redact, target_label
 from pgpreflight.linter.report import RenderOptions, renderer
-from pgpreflight.linter.report.meta import collect, redact, target_label
 from pgpreflight.linter.result import RunResult
 
 from tests.report_support import BASE, CHANGE, ROOT, lint_folder, write

@@ -264,7 +264,7 @@ class CheckResult(_ToDict):
     notes: list[str] = field(default_factory=list)
     version: int = CHECK_RESULT_VERSION
     explain: dict[str, Any] | None = None  # linter.explain.ExplainEvidence.to_dict()
-    tests: dict[str, Any] | None = None  # --test-command: linter.report.integration.run_command
+    tests: dict[str, Any] | None = None  # --test-command: linter.evidence.tests.run_command
 
     @property
     def failed(self) -> bool:

@@ -14,7 +14,7 @@ non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The ha
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
 the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
 `--test-command` gets an environment without the caller's PG*, PGPREFLIGHT_* and DATABASE_URL-like
-variables (`linter.report.integration.command_env`): by default it reaches the scratch database, as
+variables (`linter.evidence.tests.command_env`): by default it reaches the scratch database, as
 the migration role, and nothing else.
 """
 
@@ -303,8 +303,8 @@ def _database_url(params: dict[str, str]) -> str:
 def _run_tests(server: Any, dbname: str, options: CheckOptions, result: CheckResult) -> None:
     """The guide's checklist item 2: integration tests against the migrated scratch database,
     as the migration role, with DATABASE_URL and PGHOST/PGPORT/PGUSER/PGDATABASE naming it and
-    none of the caller's database credentials (linter.report.integration.command_env)."""
-    from pgpreflight.linter.report.integration import run_command
+    none of the caller's database credentials (linter.evidence.tests.command_env)."""
+    from pgpreflight.linter.evidence.tests import run_command
 
     assert options.test_command is not None
     _say(options, f"integration tests: {options.test_command}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgpreflight.linter.report.review import display_name
+from pgpreflight.linter.evidence.review import display_name
 
 PASSED, FAILED, WARNING, NOT_RUN, NEEDS_PERSON = (
     "passed",

@@ -142,7 +142,8 @@ def attach_evidence(
     """Fill the result's metadata, review and test evidence (what the report's header and
     checklist read). Cheap but not free (a few git calls), so callers do it only when a report or
     a saved result is asked for."""
-    from pgpreflight.linter.report import integration, meta, review
+    from pgpreflight.linter.evidence import meta, review
+    from pgpreflight.linter.evidence import tests as integration
 
     paths = [Path(p) for p in getattr(args, "paths", None) or []]
     if result.meta is None:
@@ -260,7 +261,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
             }
         _add_reviewers(result.review, args.reviewed_by)
     if args.test_results:
-        from pgpreflight.linter.report import integration
+        from pgpreflight.linter.evidence import tests as integration
 
         result.tests = integration.from_junit(list(args.test_results))
     if secrets is not None:  # a result saved elsewhere may hold what this run knows is secret

@@ -206,7 +206,7 @@ def _evidence_shown(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
 
 
 def _target_phrase(data: dict[str, Any]) -> str:
-    from pgpreflight.linter.report.meta import target_label
+    from pgpreflight.linter.evidence.meta import target_label
 
     check = data.get("check") or {}
     meta = data.get("meta") or {}

@@ -131,7 +131,7 @@ def _header(d: dict[str, Any], checklist: dict[str, Any]) -> Block:
     )
     target = check.get("target")
     if target:
-        from pgpreflight.linter.report.meta import target_label
+        from pgpreflight.linter.evidence.meta import target_label
 
         bits.append(
             "target " + code(target_label(host=target.get("host"), dbname=target.get("dbname")))
