@@ -14,7 +14,10 @@ peak resident memory of:
 - `squawk` on every .sql file under the folder (squawk-cli from the package index, a benchmark
   dependency only: `pip install squawk-cli`),
 
-and the ratios to squawk. The folder's own `.pgpreflight_cache` is removed before and after;
+and the ratios to squawk, plus `lint --jobs 2` cold, and whether the findings are identical
+cold, warm (from the cache), with `--jobs 2`, and for the one changed file with and without the
+cache (`same`). A last row sums every folder, the issue's measure. The folder's own
+`.pgpreflight_cache` is removed before and after;
 the changed file is restored. Run it with `PYTHONDONTWRITEBYTECODE` unset, as users run
 pgpreflight: without byte code every run compiles every module again.
 """
@@ -22,6 +25,7 @@ pgpreflight: without byte code every run compiles every module again.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -48,6 +52,14 @@ def _sql_files(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*.sql") if ".pgpreflight_cache" not in p.parts)
 
 
+def _findings(argv: list[str], cwd: Path) -> str:
+    """The findings of one run, as JSON text: what must not depend on the cache or the jobs."""
+    done = subprocess.run(
+        [*argv, "--format", "json"], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return json.dumps(json.loads(done.stdout)["findings"], sort_keys=True)
+
+
 def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, object]:
     folder = folder.resolve()
     cache = folder / ".pgpreflight_cache"
@@ -56,8 +68,14 @@ def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, o
     files = _sql_files(folder)
     row: dict[str, object] = {"folder": name, "files": len(files)}
     row["cold"] = _median([*lint, "--no-cache", str(folder)], folder, runs)
+    row["cold_j2"] = _median([*lint, "--no-cache", "--jobs", "2", str(folder)], folder, runs)
     _run([*lint, str(folder)], folder)  # fill the cache
     row["warm"] = _median([*lint, str(folder)], folder, runs)
+    cold_findings = _findings([*lint, "--no-cache", str(folder)], folder)
+    same = cold_findings == _findings([*lint, str(folder)], folder)
+    same = same and cold_findings == _findings(
+        [*lint, "--no-cache", "--jobs", "2", str(folder)], folder
+    )
     newest = Path(max(files, key=lambda p: Path(p).name)) if files else None
     if newest is not None:
         original = newest.read_bytes()
@@ -66,9 +84,12 @@ def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, o
             for n in range(runs):  # a new edit each time: pre-commit runs on a changed file
                 newest.write_bytes(original + f"\n-- edit {n} by bench_vs_squawk\n".encode())
                 times.append(_run([*lint, str(newest)], folder))
+            cached = _findings([*lint, str(newest)], folder)
+            same = same and cached == _findings([*lint, "--no-cache", str(newest)], folder)
         finally:
             newest.write_bytes(original)
         row["one_file"] = (statistics.median(t for t, _ in times), max(m for _, m in times))
+    row["same"] = same
     if squawk and files:
         row["squawk"] = _median([squawk, *files], folder, runs)
     shutil.rmtree(cache, ignore_errors=True)
@@ -85,21 +106,33 @@ def main(argv: list[str] | None = None) -> int:
         print("squawk not on PATH (pip install squawk-cli): its columns stay empty")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs} runs")
     header = (
-        f"{'folder':24} {'files':>5} {'cold s':>7} {'warm s':>7} {'1-file s':>8} "
-        f"{'squawk s':>8} {'cold/sq':>7} {'warm/sq':>7} {'peak MB':>7}"
+        f"{'folder':24} {'files':>5} {'cold s':>7} {'-j2 s':>6} {'warm s':>7} {'1-file s':>8} "
+        f"{'squawk s':>8} {'cold/sq':>7} {'warm/sq':>7} {'peak MB':>7} {'same':>5}"
     )
     print(header)
+    totals = {"files": 0, "cold": 0.0, "cold_j2": 0.0, "warm": 0.0, "squawk": 0.0}
     for spec in args.folders:
         name, _, path = spec.rpartition("=")
         row = bench(name or Path(path).name, Path(path), args.runs, squawk)
         cold, peak = row["cold"]  # type: ignore[misc]
+        cold_j2, _ = row["cold_j2"]  # type: ignore[misc]
         warm, _ = row["warm"]  # type: ignore[misc]
         one = row.get("one_file", (float("nan"), 0))[0]  # type: ignore[index]
         sq = row.get("squawk", (float("nan"), 0))[0]  # type: ignore[index]
+        for key, value in (("cold", cold), ("cold_j2", cold_j2), ("warm", warm), ("squawk", sq)):
+            totals[key] += value
+        totals["files"] += row["files"]  # type: ignore[operator]
         print(
-            f"{str(row['folder'])[:24]:24} {row['files']:>5} {cold:>7.2f} {warm:>7.2f} "
-            f"{one:>8.2f} {sq:>8.2f} {cold / sq:>7.1f} {warm / sq:>7.1f} {peak:>7}"
+            f"{str(row['folder'])[:24]:24} {row['files']:>5} {cold:>7.2f} {cold_j2:>6.2f} "
+            f"{warm:>7.2f} {one:>8.2f} {sq:>8.2f} {cold / sq:>7.1f} {warm / sq:>7.1f} {peak:>7} "
+            f"{'yes' if row['same'] else 'NO':>5}"
         )
+    sq = totals["squawk"]
+    print(
+        f"{'all':24} {totals['files']:>5} {totals['cold']:>7.2f} {totals['cold_j2']:>6.2f} "
+        f"{totals['warm']:>7.2f} {'':>8} {sq:>8.2f} {totals['cold'] / sq:>7.1f} "
+        f"{totals['warm'] / sq:>7.1f}"
+    )
     return 0
 
 
