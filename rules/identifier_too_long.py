@@ -29,6 +29,7 @@ not an identifier.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast.parser import ParseError, scan
@@ -54,12 +55,25 @@ def identifier_value(raw: str) -> str:
     return raw.lower()
 
 
+# Runs of characters that can make an identifier, quoted ones whole: an identifier longer than
+# LIMIT bytes is inside one of them.
+_NAME_RUN = re.compile(r'"(?:[^"]|"")*"|[^\s"(),;.\[\]:=<>+\-*/%^|&!~@#?\']+')
+
+
+def _may_hold_long_name(text: str) -> bool:
+    return any(
+        len(run.encode("utf-8")) > LIMIT for run in _NAME_RUN.findall(text) if len(run) * 4 > LIMIT
+    )
+
+
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for section in migration.sections():
         for stmt in section.all_statements():
             if stmt.nested:
                 continue  # the DO body is a string; its statements are checked one by one
+            if not _may_hold_long_name(stmt.text):
+                continue  # no run of name characters is long enough: the scan would find none
             try:
                 tokens = scan(stmt.text)
             except ParseError:

@@ -74,12 +74,22 @@ class Deparsed:
     a long history while replaying it was a third of a lint run, yet only the views a DOWN
     touches are ever compared or shown. Equal when the printed texts are equal."""
 
-    __slots__ = ("_node", "_text", "_tree")
+    __slots__ = ("_key", "_node", "_text", "_tree")
 
-    def __init__(self, node: Any) -> None:
+    def __init__(self, node: Any, key: str | None = None) -> None:
         self._node = node
         self._text: str | None = None
         self._tree: dict[str, Any] | None = None
+        # The statement's text, whitespace folded: two views made by statements written alike
+        # are equal without comparing (let alone printing) their trees, which was most of
+        # down-does-not-revert's time on histories whose DOWNs re-create views.
+        self._key = key
+
+    @staticmethod
+    def key_of(location: Any) -> str | None:
+        """The comparison key of what the statement at `location` made (see `__init__`)."""
+        text = getattr(location, "text", None)
+        return " ".join(text.split()) if isinstance(text, str) else None
 
     @property
     def node(self) -> Any:
@@ -94,16 +104,16 @@ class Deparsed:
             self._tree = None
         return self._node
 
-    def __getstate__(self) -> tuple[dict[str, Any] | None, str | None]:
+    def __getstate__(self) -> tuple[dict[str, Any] | None, str | None, str | None]:
         """The tree as plain data (pglast's own serialisation), or the text once printed: a
         saved replay state (linter/replay.py) holds no parse-tree objects, and is not made to
         print every view of the history."""
         if self._text is not None or self.node is None:
-            return None, self._text
-        return self.node(), None
+            return None, self._text, self._key
+        return self.node(), None, self._key
 
-    def __setstate__(self, state: tuple[dict[str, Any] | None, str | None]) -> None:
-        self._tree, self._text = state
+    def __setstate__(self, state: tuple[dict[str, Any] | None, str | None, str | None]) -> None:
+        self._tree, self._text, self._key = state
         self._node = None
 
     def __str__(self) -> str:
@@ -117,8 +127,11 @@ class Deparsed:
     def __eq__(self, other: object) -> bool:
         # Equal trees (pglast compares nodes ignoring positions) print equal texts: a view a
         # DOWN re-creates as it was is recognised without printing either.
-        if isinstance(other, Deparsed) and self.node is not None and self.node == other.node:
-            return True
+        if isinstance(other, Deparsed):
+            if self is other or (self._key is not None and self._key == other._key):
+                return True
+            if self.node is not None and self.node == other.node:
+                return True
         if isinstance(other, (Deparsed, str)):
             return str(self) == str(other)
         return NotImplemented

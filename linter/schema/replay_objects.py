@@ -560,7 +560,7 @@ class ObjectStatements(TableStatements):
         self.views[key] = View(
             schema,
             name,
-            N.Deparsed(node.query),
+            N.Deparsed(node.query, N.Deparsed.key_of(self._location)),
             depends_on=self._reads(node.query),
             columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
             location=self._location,
@@ -587,7 +587,7 @@ class ObjectStatements(TableStatements):
             self.views[key] = View(
                 schema,
                 name,
-                N.Deparsed(node.query),
+                N.Deparsed(node.query, N.Deparsed.key_of(self._location)),
                 materialized=True,
                 depends_on=self._reads(node.query),
                 columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
