@@ -28,6 +28,7 @@ from pgpreflight.linter.result import RunResult
 
 if TYPE_CHECKING:
     from pgpreflight.linter.cache import LintCache
+    from pgpreflight.linter.schema import SchemaModel
 
 LOG = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _lint(
         for m in migrations:
             m.reported = m.reported and changes.is_changed(m)
     rules = enabled_rules(config)
-    findings = run_rules(migrations, rules, config, changes, cache, jobs)
+    findings, schema = run_rules(migrations, rules, config, changes, cache, jobs)
     sources = {s.display: s for m in migrations for s in m.sources}
     for finding in findings:  # findings in application query files: keep their text for reports
         if finding.path not in sources and Path(finding.path).is_file():
@@ -122,7 +123,7 @@ def _lint(
             sources[finding.path] = SourceFile(
                 path, finding.path, path.read_text(encoding="utf-8", errors="replace")
             )
-    return RunResult(findings, migrations, rules, config, sources)
+    return RunResult(findings, migrations, rules, config, sources, schema=schema)
 
 
 def _nested_facts(migration: Migration, facts: MigrationFacts) -> None:
@@ -143,7 +144,8 @@ def run_rules(
     changes: ChangeSet | None = None,
     cache: LintCache | None = None,
     jobs: int = 1,
-) -> list[Finding]:
+) -> tuple[list[Finding], SchemaModel | None]:
+    """The findings, and the schema model after the last migration (the replay's)."""
     history = _replay(migrations, config, cache)
     snapshots = history.snapshots
     final = snapshots[-1]
@@ -206,7 +208,7 @@ def run_rules(
     raw = [f for f in raw if f.path in reported_paths or f.path not in migration_paths]
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
-    return sorted(set(findings), key=Finding.sort_key)
+    return sorted(set(findings), key=Finding.sort_key), final
 
 
 # Below this many statements to check, starting workers costs more than it saves.

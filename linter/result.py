@@ -44,11 +44,14 @@ class RunResult:
     meta: dict[str, Any] | None = None
     # Authors and Reviewed-by/Approved-by trailers per migration: linter.evidence.review.
     review: dict[str, Any] | None = None
-    # Integration test evidence (JUnit files or a test command): linter.report.tests.
+    # Integration test evidence (JUnit files or a test command): linter.evidence.tests.
     tests: dict[str, Any] | None = None
     # The dict this result was read from (`from_dict`), so that saving it again loses nothing
     # that only the original run could compute (statement counts, new indexes).
     saved: dict[str, Any] | None = None
+    # The schema model after the last migration's UP, from lint's one replay: `check` judges
+    # indexes on it rather than replaying the history again. None for a result read back.
+    schema: Any = None
     # The run's secrets (linter/secrets.py), given by `redact`; `to_dict` scrubs with them too.
     # Without them, credential-shaped text (URIs, `password=`) is still redacted.
     secrets: Secrets = field(default_factory=Secrets)

@@ -244,7 +244,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         ),
     )
     if not args.no_explain:
-        options.explain = _explain_step(args, config, result.migrations, progress, dsn)
+        options.explain = _explain_step(args, config, result, progress, dsn)
     check: CheckResult
     try:
         if dsn is None:
@@ -319,9 +319,11 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
 
 
 def _explain_step(
-    args: argparse.Namespace, config: Any, migrations: Any, progress: Any, dsn: str | None
+    args: argparse.Namespace, config: Any, result: Any, progress: Any, dsn: str | None
 ) -> Any:
-    """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain)."""
+    """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain). It
+    judges indexes on lint's own schema model, handed down, not replayed again."""
+    migrations = result.migrations
     from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
 
     explain_options = ExplainOptions.from_config(
@@ -329,7 +331,7 @@ def _explain_step(
         data_source=str(args.data) if args.data is not None else None,
         progress=progress,
     )
-    schema = schema_after(migrations)
+    schema = result.schema if result.schema is not None else schema_after(migrations)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
         from pgpreflight.linter.check.target import TargetOptions, connect
         from pgpreflight.linter.explain.hypo import read_estimates
