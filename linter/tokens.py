@@ -54,6 +54,13 @@ def scan_text(source: SourceFile, start: int, end: int) -> list[Token]:
     ]
 
 
+def semicolon_after(source: SourceFile, offset: int) -> Token | None:
+    """The first `;` at or after `offset`: where text goes to follow a statement."""
+    return next(
+        (t for t in scan_text(source, offset, len(source.text)) if t.name == SEMICOLON), None
+    )
+
+
 def statement_tokens(stmt: Statement) -> list[Token]:
     """The statement's significant tokens, its closing semicolon excluded."""
     return [t for t in scan_text(stmt.source, stmt.offset, stmt.end_offset) if t.name != SEMICOLON]

@@ -57,7 +57,7 @@ from pgpreflight.linter.findings import Edit, Finding, Fix
 from pgpreflight.linter.migration import Migration, Statement
 from pgpreflight.linter.names import relation_name, short
 from pgpreflight.linter.scaffold import Template
-from pgpreflight.linter.tokens import SEMICOLON, element_end, index_at, scan_text, statement_tokens
+from pgpreflight.linter.tokens import element_end, index_at, semicolon_after, statement_tokens
 
 ID = "missing-audit-columns"
 SEVERITY = "error"
@@ -131,14 +131,7 @@ def _fix(
     table = node.relation.relname
     authors = [c for c in missing if c.endswith("_by")]
     if template.users_table and authors:
-        semicolon = next(
-            (
-                t
-                for t in scan_text(stmt.source, stmt.end_offset, len(stmt.source.text))
-                if t.name == SEMICOLON
-            ),
-            None,
-        )
+        semicolon = semicolon_after(stmt.source, stmt.end_offset)
         if semicolon is None:
             return None
         nl = fixes.newline(stmt.source)

@@ -62,7 +62,7 @@ from pgpreflight.linter.facts import ColumnFact
 from pgpreflight.linter.findings import Finding, Fix
 from pgpreflight.linter.migration import Migration
 from pgpreflight.linter.names import short
-from pgpreflight.linter.tokens import SEMICOLON, scan_text
+from pgpreflight.linter.tokens import semicolon_after
 
 ID = "updated-at-without-trigger"
 SEVERITY = "info"
@@ -107,10 +107,7 @@ def _fix(migration: Migration, ctx: Context, fact: ColumnFact) -> Fix | None:
     if stmt.parent is not None or not ctx.facts.created_here(fact.table, stmt):
         return None
     source = stmt.source
-    semicolon = next(
-        (t for t in scan_text(source, stmt.end_offset, len(source.text)) if t.name == SEMICOLON),
-        None,
-    )
+    semicolon = semicolon_after(source, stmt.end_offset)
     if semicolon is None:
         return None
     column, (schema, table) = fact.name, fact.table.split(".", 1)
@@ -135,14 +132,7 @@ def _fix(migration: Migration, ctx: Context, fact: ColumnFact) -> Fix | None:
         down = migration.down
         if down is not None and down.statements:
             end = down.statements[-1]
-            after = next(
-                (
-                    t
-                    for t in scan_text(down.source, end.end_offset, len(down.source.text))
-                    if t.name == SEMICOLON
-                ),
-                None,
-            )
+            after = semicolon_after(down.source, end.end_offset)
             if after is None:
                 return None
             edits.append(
