@@ -94,8 +94,13 @@ def _judge(
         after_down.apply(statement.node, location=statement)
     if any(_opaque(u.kind, u.reason) for u in after_down.unmodelled[seen_unmodelled:]):
         return  # DOWN does something the model cannot follow; the database check can
-    if ctx.options.get("failing-statements", True) and not any(
-        _opaque(u.kind, u.reason) for u in ctx.schema_after.unmodelled
+    # An UP that already failed on the model (an ALTER of a table the history never created,
+    # as when one file is linted alone) leaves nothing for DOWN to be judged against.
+    up_failed = len(ctx.schema_after.problems) > len(before.problems)
+    if (
+        ctx.options.get("failing-statements", True)
+        and not up_failed
+        and not any(_opaque(u.kind, u.reason) for u in ctx.schema_after.unmodelled)
     ):
         for problem in after_down.problems[seen_problems:]:
             if isinstance(problem.location, Statement):

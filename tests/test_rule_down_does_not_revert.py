@@ -270,3 +270,15 @@ ALTER TABLE a RENAME COLUMN other2 TO other;
         "20200810162450000000_rename.postgres.up.sql",
         "20200810162450000001_rename.postgres.up.sql",
     ]
+
+
+def test_a_down_is_not_judged_on_a_table_the_history_never_made(tmp_path: Path) -> None:
+    """One file linted alone: its UP alters a table the model never saw, so the DOWN that
+    undoes it 'fails' only on the model; a DOWN failing where UP did not still counts."""
+    alone = (
+        "-- file: 202401010000__alone.sql\n-- UP\nALTER TABLE orders ADD COLUMN note text;\n"
+        "-- DOWN\nALTER TABLE orders DROP COLUMN note;\n"
+    )
+    assert lint_findings(alone, RULE, tmp_path / "alone") == []
+    broken = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nALTER TABLE t DROP COLUMN cidade;\n"
+    assert [m for m in messages(broken, tmp_path) if "would fail" in m[2]]
