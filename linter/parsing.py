@@ -9,6 +9,7 @@ and each piece is parsed alone.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pglast import ast
 from pglast.parser import ParseError, scan, split
@@ -265,15 +266,21 @@ def without_comments(sql: str) -> str:
     return " ".join(" ".join(kept).split())
 
 
-def _comments_in(text: str, base: int) -> list[tuple[int, int]]:
-    """Comments of `text` (offsets shifted by `base`); where the scanner gives up, those before."""
+def scan_tokens(text: str) -> list[Any]:
+    """PostgreSQL's scanner's tokens of `text` (character offsets); where it gives up (an
+    unterminated string), the tokens before that point."""
     try:
-        tokens = scan(text)
+        return list(scan(text))
     except ParseError as err:
         try:
-            tokens = scan(text[: _error_offset(err, len(text))])
+            return list(scan(text[: _error_offset(err, len(text))]))
         except ParseError:
             return []
+
+
+def _comments_in(text: str, base: int) -> list[tuple[int, int]]:
+    """Comments of `text` (offsets shifted by `base`); where the scanner gives up, those before."""
+    tokens = scan_tokens(text)
     return [
         (base + t.start, base + t.end + 1) for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")
     ]
