@@ -9,8 +9,8 @@ A probe asks what the index was built for, with values from `pg_stats`:
 - hash: equality with a selective value; BRIN: a range;
 - GIN/GiST with `gin_trgm_ops`/`gist_trgm_ops`: `ILIKE '%<frequent substring>%'`;
 - GIN/GiST on tsvector: `@@` a lexeme found in some of the rows; GIN on an array: `@>` one
-  element; GIN on jsonb: `@>` one key/value pair of the documents (values moderately frequent:
-  in some rows, not most);
+  element; GIN on jsonb: `@>` one key/value pair of the documents (the most frequent value
+  found in at least two rows and at most 5% of them);
 - an expression key is probed with the expression itself (its statistics live in pg_stats under
   the index's name);
 - a partial index adds its predicate to every probe, and takes its values from the rows that
@@ -324,8 +324,8 @@ def probes_for(
 def _matching_stats(
     conn: Any, table: str, target: str, predicate: str, type_name: str
 ) -> ColumnStats | None:
-    """Statistics of `target` over the rows that satisfy a partial index's predicate: the most
-    common values with their frequencies, and ~20 values in order as the histogram."""
+    """Statistics of `target` over the rows that satisfy a partial index's predicate: up to 100
+    most common values with their frequencies, and ~20 values in order."""
     import psycopg
 
     where = f"WHERE ({predicate}) AND ({target}) IS NOT NULL"
@@ -346,7 +346,12 @@ def _matching_stats(
     stats = ColumnStats(table, target, type_name)
     stats.mcv = [str(r[0]) for r in counts]
     stats.mcf = [float(r[1]) / float(r[2]) for r in counts]
-    stats.histogram = [str(r[0]) for r in ordered]
+    # as in pg_stats, the histogram leaves out the common values; every value, in order, is
+    # the sample that range probes take their bounds from
+    stats.sample = [str(r[0]) for r in ordered]
+    if len(counts) == 100:
+        common = set(stats.mcv)
+        stats.histogram = [v for v in stats.sample if v not in common]
     return stats
 
 
@@ -358,7 +363,7 @@ def _containment(
     conn: Any, table: str, target: str, opclass: str, predicate: str | None
 ) -> tuple[str, str, str, Params] | None:
     """A `@@`/`@>` probe for GIN/GiST on tsvector, GIN on arrays and on jsonb: the value is
-    one found in some rows but not most (the middle of the 20 most frequent)."""
+    one found in some rows but not most."""
     import psycopg
 
     rows = f"SELECT {target} AS x FROM {table} WHERE {target} IS NOT NULL" + (
@@ -378,8 +383,8 @@ def _containment(
         return None
     try:
         found = conn.execute(
-            f"SELECT v FROM ({items}) i WHERE v IS NOT NULL GROUP BY v "
-            "ORDER BY count(*) DESC, v LIMIT 20"
+            f"SELECT v, count(*), (SELECT count(*) FROM ({rows} LIMIT 2000) s) FROM ({items}) i "
+            "WHERE v IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT 200"
         ).fetchall()
         type_name = str(
             conn.execute(f"SELECT pg_typeof({target}) FROM {table} LIMIT 1").fetchone()[0]
@@ -388,7 +393,10 @@ def _containment(
         return None
     if not found:
         return None
-    value = str(found[len(found) // 2][0])
+    # frequent but selective: the most frequent value in at least two rows and at most 5% of
+    # the rows read (a word of the small vocabulary is in most synthesised documents)
+    selective = [str(v) for v, n, total in found if n >= 2 and n <= 0.05 * total]
+    value = selective[0] if selective else str(found[-1][0])
     p = Params()
     if opclass == "tsvector_ops":
         query = "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -10,8 +10,8 @@
   predicate no row satisfies) says nothing about the index, however few buffers it touched; when
   no query returned a row the index is **not measured**, and says why;
 - **used, no gain** and **not used** come with the likely reason, checked in this order: another
-  new index makes it redundant (its key columns lead that index's, or its queries used that index
-  instead), table too small, another index already served the query before, operator class or
+  new index makes it redundant (its key columns lead that index's, or it is an identical twin),
+  its own probes used another new index instead, table too small, another index already served the query before, operator class or
   collation that cannot serve the query's operator, expression not matching, leading column
   absent from the queries, low selectivity, and otherwise the planner's cost comparison. A
   redundant index that does help is still named as such (`redundant_with`);
@@ -400,11 +400,14 @@ def decide(
     verdict.verdict = NOT_USED
     probe_runs = [r for r in counted if r.index == index.name] or counted
     verdict.best = probe_runs[0]
-    for other in instead:  # its own probes used another new index: name it
-        if other not in {o for o, _ in verdict.redundant_with}:
-            verdict.redundant_with.append((other, "its queries used that index instead"))
+    served = [i for i in instead if i not in {o for o, _ in verdict.redundant_with}]
     if verdict.redundant_with:
         verdict.reason = _redundant_reason(verdict.redundant_with)
+    elif served:  # its own probes used another new index: name it
+        verdict.reason = (
+            f"its queries used new index {', '.join(served)} instead: "
+            "the planner prefers that index for what this one was built for"
+        )
     else:
         verdict.reason = _reason_unused(index, counted, table_pages, table_rows, thresholds)
     return verdict
