@@ -262,3 +262,33 @@ def test_aborted_attempts_leave_no_bloat_behind(misleading: Any) -> None:
     misleading.execute("VACUUM FULL nota")  # a clean load of the same rows, for comparison
     assert size == one(misleading, "SELECT pg_relation_size('nota_titulo')")
     assert heap == one(misleading, "SELECT pg_relation_size('nota')")
+
+
+def test_one_of_several_references_and_references_to_the_same_table(misleading: Any) -> None:
+    """lemmy's report_combined: `CHECK (num_nonnulls(post_report_id, ...) = 1)` rejected every
+    generated row; modlog's bulk_action_parent_id (a reference to modlog itself) stayed NULL, so
+    its index had nothing to find."""
+    misleading.execute(
+        """
+        CREATE TABLE denuncia (
+            id serial PRIMARY KEY,
+            pessoa_id int REFERENCES pessoa (id),
+            instancia_id int REFERENCES instancia (id),
+            anterior_id int REFERENCES denuncia (id),
+            CHECK (num_nonnulls(pessoa_id, instancia_id) = 1)
+        );
+        CREATE INDEX denuncia_anterior ON denuncia (anterior_id);
+        """
+    )
+    results = {r.table: r for r in synthesize(misleading, ["public.denuncia"], 1000)}
+    r = results["public.denuncia"]
+    assert r.status == "generated" and r.rows == 1000, r
+    pessoa = one(misleading, "SELECT avg((pessoa_id IS NOT NULL)::int)::float FROM denuncia")
+    assert 0.3 < pessoa < 0.7
+    linked = one(misleading, "SELECT avg((anterior_id IS NOT NULL)::int)::float FROM denuncia")
+    assert 0.3 < linked < 0.7
+    assert one(misleading, "SELECT count(DISTINCT anterior_id) FROM denuncia") > 200
+    assert any("VACUUM FULL" in n for n in r.notes), r.notes
+    size = one(misleading, "SELECT pg_relation_size('denuncia_anterior')")
+    misleading.execute("VACUUM FULL denuncia")
+    assert size == one(misleading, "SELECT pg_relation_size('denuncia_anterior')")

@@ -23,6 +23,9 @@ sequential scan and no index is ever "used". When a table an index is analysed o
 - a JSON column that generated columns (or index expressions) read with `->>`/`#>>` gets those
   keys, each valued by the type of the generated column that reads it (kestra's tables);
 - arrays get one to three elements of their element type;
+- `CHECK (num_nonnulls(a, b, c) = 1)` (one of several references) sets one of the columns per
+  row; a self-referencing foreign key points half the rows at other rows of the table (an UPDATE
+  after the load, then the rewrite below);
 - every other CHECK constraint filters the generated rows (the query generates twice as many
   candidates and keeps the first N that satisfy all of them);
 - dates and timestamps spread over three years, text gets words from a small vocabulary (so
@@ -137,6 +140,7 @@ class TableSynthesis:
 _IN_LIST = re.compile(
     r"^CHECK \(\(\(?(\w+)\)?(?:::text)? = ANY \(\(?ARRAY\[(.*)\]\)?(?:::text\[\])?\)\)\)$", re.S
 )
+_ONE_OF = re.compile(r"^CHECK \(\(?num_nonnulls\((.+)\) = 1\)?\)$")
 _UPPER = re.compile(r"^CHECK \(\(\(?(\w+)\)?(?:::text)? ~ '\^\[A-Z\]\{(\d)\}\$'(?:::text)?\)\)$")
 _STRING = re.compile(r"'((?:[^']|'')*)'")
 
@@ -506,10 +510,14 @@ def synthesize_table(
                 fks[c] = (len(fk_refs), j)
             fk_refs.append((ref, cols, ref_cols))
     in_lists: dict[str, list[str]] = {}
+    one_of: list[list[str]] = []  # CHECK (num_nonnulls(a, b, c) = 1): exactly one is set
     checks: list[str] = []
     for kind, _cols, _, _, definition in constraints:
         if kind != "c":
             continue
+        group = _ONE_OF.match(definition)
+        if group:
+            one_of.append([c.strip().strip('"') for c in group.group(1).split(",")])
         m = _IN_LIST.match(definition)
         if m:
             in_lists[m.group(1)] = [v.replace("''", "'") for v in _STRING.findall(m.group(2))]
@@ -631,6 +639,15 @@ def synthesize_table(
                 plain[col.name] = None
                 continue
         plain[col.name] = expr
+    # CHECK (num_nonnulls(...) = 1), the "one of these references" of lemmy's combined tables:
+    # each row sets one of the columns, drawn at random, and leaves the others NULL
+    for group in one_of:
+        present = [c for c in group if plain.get(c) is not None]
+        if len(present) < 2:
+            continue
+        rvar = random_var()
+        for i, c in enumerate(present):
+            plain[c] = f"(CASE WHEN floor({rvar} * {len(present)})::int = {i} THEN {plain[c]} END)"
     # partial indexes: a share of the rows satisfies each predicate, as many fail it
     overrides: dict[str, list[tuple[str, str]]] = {}
     for _index, predicate in partials:
@@ -716,19 +733,18 @@ def synthesize_table(
 
 
 def _clean(conn: Any, table: str, result: TableSynthesis, aborted: int) -> None:
-    """Rewrite `table` after aborted attempts: their rows are dead tuples in the heap and in
-    every index, and would show up in the index sizes."""
+    """Rewrite `table` after aborted attempts (or an UPDATE, `aborted` = 0): their rows are
+    dead tuples in the heap and in every index, and would show up in the index sizes."""
     import psycopg
 
+    after = f"{aborted} aborted attempt(s)" if aborted else "the update"
     try:
         conn.execute(f"VACUUM FULL {_qtable(table)}")
     except psycopg.Error as exc:
         first = (exc.diag.message_primary or str(exc)).splitlines()[0]
-        result.notes.append(f"not rewritten after {aborted} aborted attempt(s): {first}")
+        result.notes.append(f"not rewritten after {after}: {first}")
         return
-    result.notes.append(
-        f"rewritten with VACUUM FULL after {aborted} aborted attempt(s): sizes hold no dead rows"
-    )
+    result.notes.append(f"rewritten with VACUUM FULL after {after}: sizes hold no dead rows")
 
 
 def _attempt(conn: Any, table: str, n_rows: int, existing: int) -> TableSynthesis:
@@ -748,6 +764,38 @@ def _attempt(conn: Any, table: str, n_rows: int, existing: int) -> TableSynthesi
     retry.notes.append(f"first attempt failed ({first}); retried without the optional columns")
     _clean(conn, table, retry, 2 if retry.status == "failed" else 1)
     return retry
+
+
+def _link_to_self(conn: Any, table: str, result: TableSynthesis) -> None:
+    """Point half the rows of a self-referencing foreign key (a parent comment, who invited
+    whom) at other rows of the table; the generated rows left it NULL. The UPDATE leaves the
+    old row versions behind, so the table is rewritten afterwards."""
+    import psycopg
+
+    linked = []
+    for kind, cols, ref, ref_cols, _ in _constraints(conn, table):
+        if kind != "f" or ref != table or len(cols) != 1:
+            continue
+        column, ref_col = _qident(cols[0]), _qident(ref_cols[0])
+        try:
+            with conn.transaction():
+                conn.execute(
+                    f"UPDATE {_qtable(table)} SET {column} = p.k[1 + floor(random() * "
+                    f"cardinality(p.k))::int] FROM (SELECT array_agg({ref_col}) AS k FROM "
+                    f"(SELECT {ref_col} FROM {_qtable(table)} WHERE {ref_col} IS NOT NULL "
+                    f"LIMIT 100000) s) p WHERE random() < 0.5"
+                )
+        except psycopg.Error as exc:
+            first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            result.notes.append(f"{cols[0]} (a reference to the same table) left NULL: {first}")
+            continue
+        linked.append(cols[0])
+    if linked:
+        result.notes.append(
+            f"{', '.join(linked)} point{'s' if len(linked) == 1 else ''} at other rows of the "
+            "table in half the rows"
+        )
+        _clean(conn, table, result, 0)
 
 
 def _partial_shares(conn: Any, table: str) -> list[dict[str, Any]]:
@@ -811,6 +859,7 @@ def synthesize(conn: Any, tables: list[str], n_rows: int) -> list[TableSynthesis
             result = _attempt(conn, table, n, 0)
         out.append(result)
         if result.status == "generated":
+            _link_to_self(conn, table, result)
             result.partial = _partial_shares(conn, table)
             conn.execute(f"ANALYZE {_qtable(table)}")
     return out

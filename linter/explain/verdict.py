@@ -281,9 +281,10 @@ def _keys(index: IndexInfo) -> list[tuple[str, str, bool]]:
 def covering(index: IndexInfo, others: list[IndexInfo]) -> list[tuple[IndexInfo, str]]:
     """The other new indexes that serve whatever `index` serves: same table, access method and
     predicate, and `index`'s key columns (operator classes and directions included) lead theirs.
-    Identical twins cover each other (`decide` keeps one of the two). A unique index is covered
-    only by an identical unique one: it enforces something a longer key does not, and an index
-    with INCLUDE columns only by an identical one (index-only scans)."""
+    Identical twins cover each other (`decide` keeps one of the two), and a unique index covers
+    a plain one on the same columns. A unique index is covered only by an identical unique one
+    (it enforces something a longer key does not), an index with INCLUDE columns only by an
+    identical one (index-only scans)."""
     out: list[tuple[IndexInfo, str]] = []
     mine = _keys(index)
     for other in others:
@@ -292,13 +293,11 @@ def covering(index: IndexInfo, others: list[IndexInfo]) -> list[tuple[IndexInfo,
         if (other.predicate or "") != (index.predicate or ""):
             continue
         theirs = _keys(other)
-        same = (
-            theirs == mine
-            and other.unique == index.unique
-            and not (index.included or other.included)
-        )
-        if same:
-            out.append((other, SAME_KEYS))
+        if theirs == mine and not (index.included or other.included):
+            if other.unique == index.unique:
+                out.append((other, SAME_KEYS))
+            elif other.unique:  # a plain index beside a unique one on the same columns
+                out.append((other, "the same key columns, and that index is unique"))
             continue
         prefix = (
             index.method == "btree"
