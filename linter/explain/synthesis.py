@@ -515,9 +515,9 @@ def synthesize_table(
     for kind, _cols, _, _, definition in constraints:
         if kind != "c":
             continue
-        group = _ONE_OF.match(definition)
-        if group:
-            one_of.append([c.strip().strip('"') for c in group.group(1).split(",")])
+        exactly_one = _ONE_OF.match(definition)
+        if exactly_one:
+            one_of.append([c.strip().strip('"') for c in exactly_one.group(1).split(",")])
         m = _IN_LIST.match(definition)
         if m:
             in_lists[m.group(1)] = [v.replace("''", "'") for v in _STRING.findall(m.group(2))]
