@@ -805,9 +805,9 @@ def run_target(
                 f"{shown}{more}"
             )
         by_migration: dict[str, list[dict[str, Any]]] = {}
-        sequence_by: dict[str, list[str]] = {}
+        watch: SequenceWatch | None = None
         if opts.execute:
-            by_migration, sequence_by = _execute_on_target(
+            by_migration, watch = _execute_on_target(
                 pending, options, opts, result, migrations[:first], reader=target
             )
         try:
@@ -827,8 +827,12 @@ def run_target(
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "re-reading the target") from None
         info.sequence_advances = sequence_advances(before["sequences"], after["sequences"])
-        for advance in info.sequence_advances:
-            advance["migrations"] = sequence_by.get(advance["sequence"], [])
+        if watch is not None:
+            watch.finish(after["sequences"])
+            for advance in info.sequence_advances:
+                advance["migrations"] = watch.by_sequence.get(advance["sequence"], [])
+            for check in result.migrations:
+                check.sequence_advances = watch.by_migration.get(check.id, [])
         info.changes = unchanged.compare(rows_before, rows_after)
         info.changes.extend(_change_phrases(info.rolled_back_writes))
         if before["schema"] != after["schema"]:
@@ -935,6 +939,90 @@ def _on(
     return check_on_server(server, migrations, first, options, result, prepare_base=prepare)
 
 
+class SequenceWatch:
+    """Which pending migration advanced which sequence on the target.
+
+    Values are read from the read-only session between migrations (a sequence is not
+    transactional: its advance shows there at once). A sequence the executing transaction holds
+    a conflicting lock on (ALTER SEQUENCE, a column type change, DROP) would make that read wait,
+    so it is skipped until the lock is gone, with the rollback at the latest; an advance seen
+    then is put on every migration since it was last read."""
+
+    def __init__(self, reader: Any, pid: int, notes: list[str], dsn: str) -> None:
+        self.reader = reader
+        self.pid = pid
+        self.notes = notes
+        self.dsn = dsn
+        self.last: dict[str, Any] = {}
+        self.since: dict[str, list[str]] = {}
+        self.by_sequence: dict[str, list[str]] = {}
+        self.by_migration: dict[str, list[dict[str, Any]]] = {}
+        self.broken = reader is None
+
+    def _read(self) -> dict[str, Any]:
+        import psycopg
+
+        if self.broken:
+            return {}
+        try:
+            # which sequences can be read without waiting (none of the executing transaction's
+            # conflicting locks), then their values: two statements, so that the value of a
+            # locked one is never asked for
+            free = self.reader.execute(
+                "SELECT c.oid::text, n.nspname, c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND NOT pg_is_other_temp_schema(n.oid) AND c.oid NOT IN (SELECT l.relation "
+                "FROM pg_locks l WHERE l.pid = %s AND l.relation IS NOT NULL AND l.mode IN "
+                "('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))",
+                (self.pid,),
+            ).fetchall()
+            names = {str(r[0]): catalog.qualify(str(r[1]), str(r[2])) for r in free}
+            rows = self.reader.execute(
+                "SELECT o::text, CASE WHEN has_sequence_privilege(o, 'SELECT,USAGE') "
+                "THEN pg_sequence_last_value(o::regclass) END "
+                "FROM unnest(%s::text[]::oid[]) AS o",
+                (list(names),),
+            ).fetchall()
+        except psycopg.Error as exc:  # attribution is an aid: a note, not a stop
+            self.broken = True
+            self.notes.append(
+                "sequence values not read between migrations on the target: "
+                f"{_scrub(_first_line(exc), self.dsn)}"
+            )
+            return {}
+        return {names[str(r[0])]: r[1] for r in rows}
+
+    def start(self) -> None:
+        self.last = self._read()
+        self.since = {name: [] for name in self.last}
+
+    def after(self, migration: str) -> None:
+        for names in self.since.values():
+            names.append(migration)
+        self._compare(self._read())
+
+    def finish(self, final: dict[str, Any]) -> None:
+        """Attribute what moved between the last reading and `final` (after the rollback)."""
+        if not self.broken:
+            self._compare(final)
+
+    def _compare(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name not in self.last:
+                continue  # created by a migration: gone with the rollback
+            old, during = self.last[name], self.since.get(name, [])
+            if value != old and during:
+                for migration in during:
+                    if migration not in self.by_sequence.setdefault(name, []):
+                        self.by_sequence[name].append(migration)
+                    self.by_migration.setdefault(migration, []).append(
+                        {"sequence": name, "before": old, "after": value}
+                    )
+            self.last[name] = value
+            self.since[name] = []
+
+
 def _execute_on_target(
     pending: Sequence[Migration],
     options: CheckOptions,
@@ -942,31 +1030,19 @@ def _execute_on_target(
     result: CheckResult,
     migrations_before: Sequence[Migration] = (),
     reader: Any = None,
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[str]]]:
+) -> tuple[dict[str, list[dict[str, Any]]], SequenceWatch]:
     """Apply every pending UP on the target in one transaction, traced, then ROLLBACK.
 
     Returns what a rollback does not undo, by migration: the rows each one wrote (from the
-    transaction's own counters) and, through `reader` (the read-only session), the sequences
-    each one advanced."""
+    transaction's own counters), and the watch that tells which migration advanced which
+    sequence (read through `reader`, the read-only session; `finish` it with the values read
+    after the rollback)."""
     import psycopg
 
     conn = connect(opts.dsn, opts, read_only=False)
     by_id = {m.id: m for m in result.migrations}
     writes: dict[str, list[dict[str, Any]]] = {}
-    advanced_by: dict[str, list[str]] = {}
-
-    def sequences() -> dict[str, Any] | None:
-        if reader is None:
-            return None
-        try:
-            return catalog.sequence_values(reader)
-        except psycopg.Error as exc:  # a migration holds a sequence's lock: a note, not a stop
-            result.notes.append(
-                "sequence values not read between migrations on the target: "
-                f"{_scrub(_first_line(exc), opts.dsn)}"
-            )
-            return None
-
+    watch = SequenceWatch(reader, int(conn.info.backend_pid), result.notes, opts.dsn)
     try:
         major = int(conn.info.server_version) // 10000
         trace_options = TraceOptions(
@@ -982,7 +1058,7 @@ def _execute_on_target(
         model = schema_model(migrations_before)
         conn.execute("BEGIN")
         failed = False
-        values = sequences()
+        watch.start()
         for m in pending:
             check = by_id.get(m.id)
             if failed:
@@ -1000,14 +1076,7 @@ def _execute_on_target(
                     "rows it wrote on the target before the error are not counted per "
                     "migration (the table totals include them)"
                 )
-            later = sequences()
-            if values is not None and later is not None:
-                moved = sequence_advances(values, later)
-                for advance in moved:
-                    advanced_by.setdefault(advance["sequence"], []).append(m.id)
-                if check is not None:
-                    check.sequence_advances = moved
-            values = later
+            watch.after(m.id)
             if check is not None:
                 check.target_up = section
                 check.target_writes = writes.get(m.id, [])
@@ -1028,7 +1097,7 @@ def _execute_on_target(
     result.notes.append(
         "--execute-on-target: pending migrations ran on the target in one transaction, rolled back"
     )
-    return writes, advanced_by
+    return writes, watch
 
 
 def _project(result: CheckResult, info: TargetInfo) -> None:
