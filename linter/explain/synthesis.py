@@ -124,6 +124,8 @@ class TableSynthesis:
     partial: list[dict[str, Any]] = field(default_factory=list)
     """Per partial index: its predicate and how many of the table's rows satisfy it."""
     notes: list[str] = field(default_factory=list)
+    aborted: int = 0
+    """INSERTs that failed: their rows are dead tuples until the table is rewritten."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -718,8 +720,12 @@ def synthesize_table(
             with conn.transaction():
                 added = conn.execute(sql).rowcount
         except psycopg.Error as exc:
-            result.status = "failed"
-            result.reason = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            result.aborted += 1
+            message = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            if result.rows:  # the earlier passes' rows stay
+                result.notes.append(f"a further pass failed ({message}); {result.rows} rows kept")
+                break
+            result.status, result.reason = "failed", message
             return result
         result.rows += added
         if added == 0:
@@ -748,22 +754,20 @@ def _clean(conn: Any, table: str, result: TableSynthesis, aborted: int) -> None:
 
 
 def _attempt(conn: Any, table: str, n_rows: int, existing: int) -> TableSynthesis:
-    """Generate, and when that fails for a reason other than a missing parent, try once more
-    with the optional columns left out; clean up after any aborted attempt."""
+    """Generate; when every INSERT failed, try once more with the optional columns left out.
+    A table with any aborted INSERT is rewritten, so that its sizes hold no dead rows."""
     result = synthesize_table(conn, table, n_rows, existing=existing)
-    if (
-        result.status != "failed"
-        or result.rows
-        or (result.reason or "").startswith(
-            ("column ", "no generator", "no column", "every generated row")
+    aborted = result.aborted
+    if result.status == "failed" and not result.rows and result.aborted:
+        first = result.reason
+        result = synthesize_table(conn, table, n_rows, existing=existing, lean=True)
+        result.notes.insert(
+            0, f"first attempt failed ({first}); retried without the optional columns"
         )
-    ):
-        return result
-    first = result.reason
-    retry = synthesize_table(conn, table, n_rows, existing=existing, lean=True)
-    retry.notes.append(f"first attempt failed ({first}); retried without the optional columns")
-    _clean(conn, table, retry, 2 if retry.status == "failed" else 1)
-    return retry
+        aborted += result.aborted
+    if aborted:
+        _clean(conn, table, result, aborted)
+    return result
 
 
 def _link_to_self(conn: Any, table: str, result: TableSynthesis) -> None:
