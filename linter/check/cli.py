@@ -267,6 +267,11 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
             raise SystemExit(128 + signum) from None
         raise
     status.done()
+    if check.target is not None and check.target.history_warning:
+        from pgpreflight.linter.printable import printable
+
+        warning = printable(secrets.redact(check.target.history_warning))
+        sys.stderr.write(f"pgpreflight: warning: {warning}\n")
     result.check = check.to_dict()
     from pgpreflight.linter.report.cli import attach_evidence, wants_report, write_reports
 

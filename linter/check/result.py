@@ -198,9 +198,13 @@ class MigrationCheck(_ToDict):
     down: SectionTrace | None = None
     up_again: SectionTrace | None = None
     target_up: SectionTrace | None = None  # --execute-on-target: UP on the target, rolled back
+    # --execute-on-target: rows this migration wrote there, rolled back (dead tuples remain):
+    # {"table", "inserted", "updated", "deleted"}
+    target_writes: list[dict[str, Any]] = field(default_factory=list)
     round_trip: RoundTrip = field(default_factory=lambda: RoundTrip("not run"))
     data_loss: list[DataLoss] = field(default_factory=list)
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)
+    # --execute-on-target: sequences this migration advanced there (never rolled back)
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -241,9 +245,16 @@ class TargetInfo(_ToDict):
     stat_statements: list[dict[str, Any]] | None = None
     # nothing in `covers` differed before and after the run (linter.check.unchanged)
     unchanged: bool | None = None
+    # {"sequence", "before", "after", "migrations"}: "migrations" caused it (--execute-on-target)
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
     covers: list[str] = field(default_factory=list)  # what "unchanged" compared
     changes: list[str] = field(default_factory=list)  # what differed, one phrase each
+    # --execute-on-target, per table: dead tuples and write counters the rollback left, and the
+    # migrations that wrote there (linter.check.target.rolled_back_writes)
+    rolled_back_writes: list[dict[str, Any]] = field(default_factory=list)
+    # history versions no migration file has; a warning when none matches at all
+    history_unmatched: list[str] = field(default_factory=list)
+    history_warning: str | None = None
 
 
 NOT_FAILED = ("passed", "empty")

@@ -11,8 +11,16 @@ server, where the migrations are traced.
 
 `--execute-on-target` additionally applies the pending UP sections on the target inside one
 transaction that is always rolled back. Statements that cannot run in a transaction and the
-data-loss probe never run there. Sequences are not transactional, so their values are compared
-before and after and every advance is reported.
+data-loss probe never run there. What a rollback does not undo is reported, each with the
+migration that caused it: sequence advances (sequences are not transactional; their values are
+read from the read-only session between migrations), and the dead tuples and statistics that
+rolled-back writes leave behind (the rows each migration wrote, from the transaction's own
+`pg_stat_xact_user_tables`; the dead tuples per table, from `pg_stat_user_tables` before and
+after, which autovacuum reads too).
+
+A history table whose versions match none of the migration files (another tool's version
+format, another project's database) would make every migration pending: the run goes on, but
+says so loudly (`history_warning`).
 
 Passwords never leave this module: messages name host and database only, and client programs
 get the password through PGPASSWORD, not on their command line.
@@ -302,6 +310,29 @@ def _same_version(a: str, b: str) -> bool:
     )
 
 
+def unmatched_versions(migrations: Sequence[Migration], applied: set[str]) -> list[str]:
+    """The history's versions that no migration file has (in version order), compared as
+    `first_pending` compares them: diesel's `20190101000000` is the folder
+    `2019-01-01-000000_x`."""
+    exact = {m.version for m in migrations}
+    keys = {version_key(m.version) for m in migrations}
+    return sorted(
+        (v for v in applied if v not in exact and version_key(v) not in keys), key=version_key
+    )
+
+
+def history_warning(table: str, applied: set[str], unmatched: list[str]) -> str | None:
+    """The warning for a history that matches no migration file at all (None otherwise)."""
+    if not applied or len(unmatched) < len(applied):
+        return None
+    shown = ", ".join(repr(v) for v in unmatched[:3]) + (" ..." if len(unmatched) > 3 else "")
+    return (
+        f"none of the {len(applied)} versions in {table} matches a migration file ({shown}): "
+        "every migration is treated as pending and replayed over a schema that may already "
+        "hold it; check the migrations folder, history-table and history-version-column"
+    )
+
+
 def first_pending(migrations: Sequence[Migration], applied: set[str], current: str | None) -> int:
     """Pending = not in the history; everything before the first pending one is the baseline.
     (A migration missing from the middle of the history is out of order: it and everything
@@ -565,6 +596,130 @@ def sequence_advances(before: dict[str, Any], after: dict[str, Any]) -> list[dic
     return out
 
 
+# -- what rolled-back writes leave behind ------------------------------------------------------
+
+ACTIVITY_FLUSH_S = 3.0
+"""How long to wait for the executing session's table statistics to reach the shared counters
+after it closed (PostgreSQL 15+ flushes them when the backend exits; older servers send them to
+the statistics collector, about half a second late)."""
+
+
+def table_activity(conn: Any) -> dict[str, tuple[int, int, int, int, int]]:
+    """table -> (n_dead_tup, n_tup_ins, n_tup_upd, n_tup_del, n_mod_since_analyze), fresh."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    rows = conn.execute(
+        "SELECT schemaname, relname, n_dead_tup, n_tup_ins, n_tup_upd, n_tup_del, "
+        "n_mod_since_analyze FROM pg_stat_user_tables"
+    ).fetchall()
+    return {
+        catalog.qualify(str(r[0]), str(r[1])): (
+            int(r[2]),
+            int(r[3]),
+            int(r[4]),
+            int(r[5]),
+            int(r[6]),
+        )
+        for r in rows
+    }
+
+
+def transaction_writes(conn: Any) -> dict[str, tuple[int, int, int]]:
+    """table -> (inserted, updated, deleted) so far in the session's open transaction."""
+    rows = conn.execute(
+        "SELECT schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del "
+        "FROM pg_stat_xact_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
+    ).fetchall()
+    return {catalog.qualify(str(r[0]), str(r[1])): (int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+def _writes_between(
+    before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]
+) -> list[dict[str, Any]]:
+    out = []
+    for table, counts in sorted(after.items()):
+        old = before.get(table, (0, 0, 0))
+        inserted, updated, deleted = (n - o for n, o in zip(counts, old, strict=True))
+        if inserted or updated or deleted:
+            out.append(
+                {"table": table, "inserted": inserted, "updated": updated, "deleted": deleted}
+            )
+    return out
+
+
+def rolled_back_writes(
+    before: dict[str, tuple[int, int, int, int, int]],
+    after: dict[str, tuple[int, int, int, int, int]],
+    by_migration: dict[str, list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Per table, what the rolled-back writes left: dead tuples (every inserted row and every
+    new row version of an UPDATE), the write counters autovacuum and autoanalyze compare with
+    their thresholds, and the migrations that wrote there."""
+    wrote: dict[str, list[str]] = {}
+    expected: dict[str, int] = {}
+    for migration, writes in by_migration.items():
+        for w in writes:
+            wrote.setdefault(w["table"], []).append(migration)
+            expected[w["table"]] = expected.get(w["table"], 0) + w["inserted"] + w["updated"]
+    out = []
+    for table in sorted(set(after) | set(wrote)):
+        new = after.get(table)
+        old = before.get(table)
+        if new is None or old is None:
+            continue  # created and dropped again by the rollback
+        dead, inserted, updated, deleted, modified = (n - o for n, o in zip(new, old, strict=True))
+        if not (dead or inserted or updated or deleted or modified or table in wrote):
+            continue
+        out.append(
+            {
+                "table": table,
+                "dead_tuples": dead,
+                "expected_dead_tuples": expected.get(table, 0),
+                "inserted": inserted,
+                "updated": updated,
+                "deleted": deleted,
+                "modified_since_analyze": modified,
+                "migrations": wrote.get(table, []),
+            }
+        )
+    return out
+
+
+def _wait_for_activity(
+    conn: Any, before: dict[str, tuple[int, int, int, int, int]], expected: dict[str, int]
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """The table statistics once the executing session's counts have arrived (or after
+    ACTIVITY_FLUSH_S)."""
+    deadline = time.monotonic() + ACTIVITY_FLUSH_S
+    while True:
+        after = table_activity(conn)
+        arrived = all(
+            after.get(t, before.get(t, (0,) * 5))[0] - before.get(t, (0,) * 5)[0] >= n
+            for t, n in expected.items()
+            if t in before
+        )
+        if arrived or time.monotonic() > deadline:
+            return after
+        time.sleep(0.1)
+
+
+def _change_phrases(writes: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for w in writes:
+        dead = w["dead_tuples"]
+        note = ""
+        if dead < w["expected_dead_tuples"]:
+            dead, note = w["expected_dead_tuples"], "; statistics not flushed yet, expected"
+        if not dead and not w["modified_since_analyze"]:
+            continue
+        by = f" by {', '.join(w['migrations'])}" if w["migrations"] else ""
+        out.append(
+            f"{w['table']}: {dead} dead tuples left by rolled-back writes ({w['inserted']} "
+            f"inserted, {w['updated']} updated, {w['deleted']} deleted{note}; VACUUM or "
+            f"autovacuum reclaims them){by}"
+        )
+    return out
+
+
 # -- the run ---------------------------------------------------------------------------------------
 
 
@@ -604,6 +759,7 @@ def run_target(
             stats = table_stats(target, tables)
             before = fingerprint(target)
             rows_before = unchanged.snapshot(target, tables, counters=not opts.execute)
+            activity_before = table_activity(target) if opts.execute else {}
             target_version = str(target.execute("SHOW server_version").fetchone()[0])
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "reading the target") from None
@@ -617,6 +773,9 @@ def run_target(
             target_rows={t: s[0] for t, s in stats.items()},
             table_bytes={t: s[1] for t, s in stats.items()},
         )
+        if table is not None:
+            info.history_unmatched = unmatched_versions(migrations, applied)
+            info.history_warning = history_warning(table, applied, info.history_unmatched)
         try:
             info.column_stats = column_stats(target, list(stats))
             info.stat_statements = stat_statements(target, list(stats))
@@ -638,15 +797,44 @@ def run_target(
                 "no migration history table found on the target: every migration is pending"
             )
         result.notes.append(f"target server: PostgreSQL {target_version}")
+        if info.history_unmatched and info.history_warning is None:
+            shown = ", ".join(info.history_unmatched[:5])
+            more = " ..." if len(info.history_unmatched) > 5 else ""
+            result.notes.append(
+                f"{len(info.history_unmatched)} version(s) in {table} match no migration file: "
+                f"{shown}{more}"
+            )
+        by_migration: dict[str, list[dict[str, Any]]] = {}
+        watch: SequenceWatch | None = None
         if opts.execute:
-            _execute_on_target(pending, options, opts, result, migrations[:first])
+            by_migration, watch = _execute_on_target(
+                pending, options, opts, result, migrations[:first], reader=target
+            )
         try:
             after = fingerprint(target)
             rows_after = unchanged.snapshot(target, tables, counters=not opts.execute)
+            if opts.execute:
+                expected: dict[str, int] = {}
+                for writes in by_migration.values():
+                    for w in writes:
+                        expected[w["table"]] = (
+                            expected.get(w["table"], 0) + w["inserted"] + w["updated"]
+                        )
+                activity_after = _wait_for_activity(target, activity_before, expected)
+                info.rolled_back_writes = rolled_back_writes(
+                    activity_before, activity_after, by_migration
+                )
         except psycopg.Error as exc:
             raise target_error(exc, opts.dsn, "re-reading the target") from None
         info.sequence_advances = sequence_advances(before["sequences"], after["sequences"])
+        if watch is not None:
+            watch.finish(after["sequences"])
+            for advance in info.sequence_advances:
+                advance["migrations"] = watch.by_sequence.get(advance["sequence"], [])
+            for check in result.migrations:
+                check.sequence_advances = watch.by_migration.get(check.id, [])
         info.changes = unchanged.compare(rows_before, rows_after)
+        info.changes.extend(_change_phrases(info.rolled_back_writes))
         if before["schema"] != after["schema"]:
             info.changes.insert(0, "schema")
             result.notes.append("the target's schema changed during the run (another session?)")
@@ -751,18 +939,110 @@ def _on(
     return check_on_server(server, migrations, first, options, result, prepare_base=prepare)
 
 
+class SequenceWatch:
+    """Which pending migration advanced which sequence on the target.
+
+    Values are read from the read-only session between migrations (a sequence is not
+    transactional: its advance shows there at once). A sequence the executing transaction holds
+    a conflicting lock on (ALTER SEQUENCE, a column type change, DROP) would make that read wait,
+    so it is skipped until the lock is gone, with the rollback at the latest; an advance seen
+    then is put on every migration since it was last read."""
+
+    def __init__(self, reader: Any, pid: int, notes: list[str], dsn: str) -> None:
+        self.reader = reader
+        self.pid = pid
+        self.notes = notes
+        self.dsn = dsn
+        self.last: dict[str, Any] = {}
+        self.since: dict[str, list[str]] = {}
+        self.by_sequence: dict[str, list[str]] = {}
+        self.by_migration: dict[str, list[dict[str, Any]]] = {}
+        self.broken = reader is None
+
+    def _read(self) -> dict[str, Any]:
+        import psycopg
+
+        if self.broken:
+            return {}
+        try:
+            # which sequences can be read without waiting (none of the executing transaction's
+            # conflicting locks), then their values: two statements, so that the value of a
+            # locked one is never asked for
+            free = self.reader.execute(
+                "SELECT c.oid::text, n.nspname, c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND NOT pg_is_other_temp_schema(n.oid) AND c.oid NOT IN (SELECT l.relation "
+                "FROM pg_locks l WHERE l.pid = %s AND l.relation IS NOT NULL AND l.mode IN "
+                "('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))",
+                (self.pid,),
+            ).fetchall()
+            names = {str(r[0]): catalog.qualify(str(r[1]), str(r[2])) for r in free}
+            rows = self.reader.execute(
+                "SELECT o::text, CASE WHEN has_sequence_privilege(o, 'SELECT,USAGE') "
+                "THEN pg_sequence_last_value(o::regclass) END "
+                "FROM unnest(%s::text[]::oid[]) AS o",
+                (list(names),),
+            ).fetchall()
+        except psycopg.Error as exc:  # attribution is an aid: a note, not a stop
+            self.broken = True
+            self.notes.append(
+                "sequence values not read between migrations on the target: "
+                f"{_scrub(_first_line(exc), self.dsn)}"
+            )
+            return {}
+        return {names[str(r[0])]: r[1] for r in rows}
+
+    def start(self) -> None:
+        self.last = self._read()
+        self.since = {name: [] for name in self.last}
+
+    def after(self, migration: str) -> None:
+        for names in self.since.values():
+            names.append(migration)
+        self._compare(self._read())
+
+    def finish(self, final: dict[str, Any]) -> None:
+        """Attribute what moved between the last reading and `final` (after the rollback)."""
+        if not self.broken:
+            self._compare(final)
+
+    def _compare(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name not in self.last:
+                continue  # created by a migration: gone with the rollback
+            old, during = self.last[name], self.since.get(name, [])
+            if value != old and during:
+                for migration in during:
+                    if migration not in self.by_sequence.setdefault(name, []):
+                        self.by_sequence[name].append(migration)
+                    self.by_migration.setdefault(migration, []).append(
+                        {"sequence": name, "before": old, "after": value}
+                    )
+            self.last[name] = value
+            self.since[name] = []
+
+
 def _execute_on_target(
     pending: Sequence[Migration],
     options: CheckOptions,
     opts: TargetOptions,
     result: CheckResult,
     migrations_before: Sequence[Migration] = (),
-) -> None:
-    """Apply every pending UP on the target in one transaction, traced, then ROLLBACK."""
+    reader: Any = None,
+) -> tuple[dict[str, list[dict[str, Any]]], SequenceWatch]:
+    """Apply every pending UP on the target in one transaction, traced, then ROLLBACK.
+
+    Returns what a rollback does not undo, by migration: the rows each one wrote (from the
+    transaction's own counters), and the watch that tells which migration advanced which
+    sequence (read through `reader`, the read-only session; `finish` it with the values read
+    after the rollback)."""
     import psycopg
 
     conn = connect(opts.dsn, opts, read_only=False)
     by_id = {m.id: m for m in result.migrations}
+    writes: dict[str, list[dict[str, Any]]] = {}
+    watch = SequenceWatch(reader, int(conn.info.backend_pid), result.notes, opts.dsn)
     try:
         major = int(conn.info.server_version) // 10000
         trace_options = TraceOptions(
@@ -778,15 +1058,28 @@ def _execute_on_target(
         model = schema_model(migrations_before)
         conn.execute("BEGIN")
         failed = False
+        watch.start()
         for m in pending:
             check = by_id.get(m.id)
             if failed:
                 if check is not None:
                     check.notes.append("not run on the target: an earlier migration failed there")
                 continue
+            counts = transaction_writes(conn)
             section, _ = tracer.run(m, m.up, "up (target)", model)
+            if section.status != "error":
+                written = _writes_between(counts, transaction_writes(conn))
+                if written:
+                    writes[m.id] = written
+            elif check is not None:
+                check.notes.append(
+                    "rows it wrote on the target before the error are not counted per "
+                    "migration (the table totals include them)"
+                )
+            watch.after(m.id)
             if check is not None:
                 check.target_up = section
+                check.target_writes = writes.get(m.id, [])
                 skipped = [s for s in section.statements if s.status == "skipped"]
                 if skipped:
                     check.notes.append(
@@ -804,6 +1097,7 @@ def _execute_on_target(
     result.notes.append(
         "--execute-on-target: pending migrations ran on the target in one transaction, rolled back"
     )
+    return writes, watch
 
 
 def _project(result: CheckResult, info: TargetInfo) -> None:

@@ -189,6 +189,8 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
             f"target: host={target.get('host')} dbname={target.get('dbname')} "
             f"history={target.get('history_table') or 'none found'}"
         )
+        if target.get("history_warning"):
+            out.append(f"WARNING: {target['history_warning']}")
         if target.get("unchanged") is not None:
             out.append(f"target unchanged after the run: {'yes' if target['unchanged'] else 'NO'}")
             for change in target.get("changes") or []:
@@ -196,9 +198,10 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
             if target.get("covers"):
                 out.append(f"  compared: {'; '.join(target['covers'])}")
         for adv in target.get("sequence_advances", []):
+            by = adv.get("migrations")
             out.append(
                 f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} (not "
-                "rolled back)"
+                "rolled back)" + (f" by {', '.join(by)}" if by else "")
             )
     out.append(
         f"baseline: {len(check['baseline'])} migration(s); pending: {len(check['pending'])}; "
@@ -226,7 +229,15 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
         for idx in m.get("invalid_indexes", []):
             out.append(f"  INVALID index {idx['index']} on {idx['table']}: {idx['cleanup']}")
         for adv in m.get("sequence_advances", []):
-            out.append(f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']}")
+            out.append(
+                f"  sequence {adv['sequence']} advanced {adv['before']} -> {adv['after']} on "
+                "the target (not rolled back)"
+            )
+        for w in m.get("target_writes") or []:
+            out.append(
+                f"  on the target, rolled back: {w['table']} {w['inserted']} inserted, "
+                f"{w['updated']} updated, {w['deleted']} deleted (dead tuples remain)"
+            )
         for note in m.get("notes", []):
             out.append(f"  note: {note}")
     if check.get("postconditions"):

@@ -8,12 +8,16 @@ A probe asks what the index was built for, with values from `pg_stats`:
   `ORDER BY <leading column> LIMIT 20` in the index's direction;
 - hash: equality with a selective value; BRIN: a range;
 - GIN/GiST with `gin_trgm_ops`/`gist_trgm_ops`: `ILIKE '%<frequent substring>%'`;
+- GIN/GiST on tsvector: `@@` a lexeme found in some of the rows; GIN on an array: `@>` one
+  element; GIN on jsonb: `@>` one key/value pair of the documents (the most frequent value
+  found in at least two rows and at most 5% of them);
 - an expression key is probed with the expression itself (its statistics live in pg_stats under
   the index's name);
-- a partial index adds its predicate to every probe.
+- a partial index adds its predicate to every probe, and takes its values from the rows that
+  satisfy the predicate: a value from elsewhere would make the probe return nothing.
 
-Other kinds (GIN on tsvector or jsonb, GiST on geometry, SP-GiST) get no probe; the evidence
-says so, and the application queries still exercise them.
+Other kinds (GiST on geometry, SP-GiST) get no probe; the evidence says so, and the application
+queries still exercise them.
 """
 
 from __future__ import annotations
@@ -63,6 +67,10 @@ class IndexInfo:
     oid: int = 0
     size_bytes: int = 0
     build_ms: float | None = None
+    predicate_rows: int | None = None
+    """Partial index: rows of the data used that satisfy its predicate (None: not partial)."""
+    included: bool = False
+    """It has INCLUDE columns (it serves index-only scans a shorter key list may not)."""
 
     @property
     def short(self) -> str:
@@ -111,7 +119,7 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
                i.indisunique, pg_get_expr(i.indpred, i.indrelid), pg_get_indexdef(i.indexrelid),
                (SELECT conname FROM pg_constraint
                  WHERE conindid = i.indexrelid AND contype IN ('p', 'u', 'x')),
-               i.indnkeyatts, pg_relation_size(i.indexrelid), t.relkind
+               i.indnkeyatts, pg_relation_size(i.indexrelid), t.relkind, i.indnatts
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -152,6 +160,7 @@ def index_info(conn: Any, oid: int) -> IndexInfo | None:
         constraint=row[6],
         oid=oid,
         size_bytes=int(row[8] or 0),
+        included=int(row[10]) > int(row[7]),
     )
 
 
@@ -197,6 +206,10 @@ def probes_for(
             else "text"
         )
         target = f"({lead.text})"
+    if index.predicate:
+        matching = _matching_stats(conn, table, target, index.predicate, stats.type)
+        if matching is not None:
+            stats = matching
     probes: list[Probe] = []
 
     def add(
@@ -296,8 +309,99 @@ def probes_for(
                 p,
             )
         return probes, notes
+    contains = _containment(conn, table, target, lead.opclass, index.predicate)
+    if contains is not None:
+        label, kind, condition, p = contains
+        add(label, kind, [condition], p)
+        return probes, notes
     opclass = lead.opclass or "default"
     return [], [
         f"no probe for {index.method} indexes with operator class {opclass}; "
         "application queries still count"
     ]
+
+
+def _matching_stats(
+    conn: Any, table: str, target: str, predicate: str, type_name: str
+) -> ColumnStats | None:
+    """Statistics of `target` over the rows that satisfy a partial index's predicate: up to 100
+    most common values with their frequencies, and ~20 values in order."""
+    import psycopg
+
+    where = f"WHERE ({predicate}) AND ({target}) IS NOT NULL"
+    try:
+        counts = conn.execute(
+            f"SELECT v, n, sum(n) OVER () FROM (SELECT ({target})::text AS v, count(*) AS n "
+            f"FROM {table} {where} GROUP BY 1) s ORDER BY n DESC, v LIMIT 100"
+        ).fetchall()
+        ordered = conn.execute(
+            f"SELECT v FROM (SELECT ({target})::text AS v, row_number() OVER (ORDER BY {target}) "
+            f"AS i, count(*) OVER () AS c FROM {table} {where}) s "
+            "WHERE (i - 1) % greatest(c / 20, 1) = 0 ORDER BY i"
+        ).fetchall()
+    except psycopg.Error:
+        return None
+    if not counts:
+        return None
+    stats = ColumnStats(table, target, type_name)
+    stats.mcv = [str(r[0]) for r in counts]
+    stats.mcf = [float(r[1]) / float(r[2]) for r in counts]
+    # as in pg_stats, the histogram leaves out the common values; every value, in order, is
+    # the sample that range probes take their bounds from
+    stats.sample = [str(r[0]) for r in ordered]
+    if len(counts) == 100:
+        common = set(stats.mcv)
+        stats.histogram = [v for v in stats.sample if v not in common]
+    return stats
+
+
+def _quote_element(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _containment(
+    conn: Any, table: str, target: str, opclass: str, predicate: str | None
+) -> tuple[str, str, str, Params] | None:
+    """A `@@`/`@>` probe for GIN/GiST on tsvector, GIN on arrays and on jsonb: the value is
+    one found in some rows but not most."""
+    import psycopg
+
+    rows = f"SELECT {target} AS x FROM {table} WHERE {target} IS NOT NULL" + (
+        f" AND ({predicate})" if predicate else ""
+    )
+    if opclass == "tsvector_ops":
+        items = f"SELECT unnest(tsvector_to_array(x)) AS v FROM ({rows} LIMIT 2000) s"
+    elif opclass == "array_ops":
+        items = f"SELECT unnest(x)::text AS v FROM ({rows} LIMIT 2000) s"
+    elif opclass in ("jsonb_ops", "jsonb_path_ops"):
+        items = (
+            f"SELECT jsonb_build_object(e.key, e.value)::text AS v FROM ({rows} "
+            f"AND jsonb_typeof({target}) = 'object' LIMIT 2000) s, jsonb_each(s.x) e "
+            "WHERE jsonb_typeof(e.value) IN ('string', 'number', 'boolean')"
+        )
+    else:
+        return None
+    try:
+        found = conn.execute(
+            f"SELECT v, count(*), (SELECT count(*) FROM ({rows} LIMIT 2000) s) FROM ({items}) i "
+            "WHERE v IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT 200"
+        ).fetchall()
+        type_name = str(
+            conn.execute(f"SELECT pg_typeof({target}) FROM {table} LIMIT 1").fetchone()[0]
+        )
+    except (psycopg.Error, TypeError):
+        return None
+    if not found:
+        return None
+    # frequent but selective: the most frequent value in at least two rows and at most 5% of
+    # the rows read (a word of the small vocabulary is in most synthesised documents)
+    selective = [str(v) for v, n, total in found if n >= 2 and n <= 0.05 * total]
+    value = selective[0] if selective else str(found[-1][0])
+    p = Params()
+    if opclass == "tsvector_ops":
+        query = "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return f"{target} @@ '{value}'", "fulltext", f"{target} @@ {p(query, 'tsquery')}", p
+    if opclass == "array_ops":
+        element = "{" + _quote_element(value) + "}"
+        return f"{target} @> {element}", "contains", f"{target} @> {p(element, type_name)}", p
+    return f"{target} @> {value}", "contains", f"{target} @> {p(value, 'jsonb')}", p

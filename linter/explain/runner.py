@@ -16,7 +16,8 @@ and does, on that database:
    depends on, is skipped with a note), measure every query, then rebuild each index to time
    its build;
 5. *after*: measure every query again with the indexes in place;
-6. verdicts per index, and plan lint on every after-plan.
+6. verdicts per index (only from queries that return rows; another new index that makes one
+   redundant is named), and plan lint on every after-plan.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pgpreflight.linter.explain.probes import IndexInfo, index_info, probes_for,
 from pgpreflight.linter.explain.stats import ColumnStats, column_stats, qident, qtable, table_size
 from pgpreflight.linter.explain.synthesis import TableSynthesis, has_rows, synthesize
 from pgpreflight.linter.explain.thresholds import Thresholds
-from pgpreflight.linter.explain.verdict import IndexVerdict, QueryRun, decide
+from pgpreflight.linter.explain.verdict import IndexVerdict, QueryRun, covering, decide
 
 if TYPE_CHECKING:
     from pgpreflight.linter.config import Config
@@ -157,6 +158,19 @@ def _apply_pending(conn: Any, migrations: Sequence[Migration], evidence: Explain
                 evidence.notes.append(f"{stmt.source.display}:{stmt.line}: skipped, {first}")
 
 
+def _predicate_rows(conn: Any, index: IndexInfo) -> int | None:
+    """Rows of the data used that satisfy a partial index's predicate."""
+    import psycopg
+
+    try:
+        row = conn.execute(
+            f"SELECT count(*) FROM {qtable(index.table)} WHERE {index.predicate}"
+        ).fetchone()
+    except psycopg.Error:
+        return None
+    return int(row[0]) if row else None
+
+
 def _drop_sql(index: IndexInfo) -> str:
     if index.constraint:
         return (
@@ -269,6 +283,8 @@ def run_explain(
             refreshed = index_info(conn, index.oid)
             if refreshed is not None:
                 index.size_bytes = refreshed.size_bytes
+            if index.predicate:
+                index.predicate_rows = _predicate_rows(conn, index)
         # workload
         stats_cache: dict[tuple[str, str], ColumnStats] = {}
 
@@ -348,6 +364,7 @@ def run_explain(
                 run.plan_findings = lint_plan(run.after.plan, options.thresholds)
         # verdicts
         hot = _hot_updates(report, indexes)
+        new_names = {i.name.split(".", 1)[1] for i in indexes}
         for index in indexes:
             size = table_size(conn, index.table)
             relevant = [
@@ -362,6 +379,8 @@ def run_explain(
                 size.pages,
                 options.thresholds,
                 options.target_rows.get(index.table),
+                covered_by=covering(index, indexes),
+                new_indexes=new_names,
             )
             verdict.hot_updates = hot.get(index.name, [])
             evidence.indexes.append(verdict)

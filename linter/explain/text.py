@@ -80,6 +80,7 @@ def render_evidence(evidence: dict[str, Any]) -> str:
     synth = [s for s in data.get("synthesized") or []]
     made = ", ".join(
         f"{s['table'].removeprefix('public.')} {s['rows']:,} rows"
+        + (f" (added to {s['existing']:,})" if s.get("existing") else "")
         for s in synth
         if s["status"] == "generated"
     )
@@ -89,10 +90,22 @@ def render_evidence(evidence: dict[str, Any]) -> str:
     for s in synth:
         if s["status"] == "failed":
             lines.append(f"  could not synthesise rows for {s['table']}: {s['reason']}")
+        for p in s.get("partial") or []:
+            lines.append(
+                f"  partial index {p['index'].removeprefix('public.')}: {p['rows']:,} synthesised "
+                f"rows ({p['share']:.0%}) satisfy WHERE {p['predicate']}"
+            )
+        for note in s.get("notes") or []:
+            lines.append(f"  synthesis of {s['table']}: {note}")
     indexes = evidence.get("indexes") or []
     width = max((len(e["index"]) for e in indexes), default=0)
     for entry in indexes:
         lines.append("  " + index_line(entry, width))
+        if not str(entry.get("reason") or "").startswith("redundant"):
+            for r in entry.get("redundant_with") or []:
+                lines.append(f"    redundant with new index {r['index']}: {r['why']}")
+        for note in entry.get("notes") or []:
+            lines.append(f"    {note}")
         for hot in (entry.get("costs") or {}).get("hot_updates_lost") or []:
             lines.append(f"    HOT updates lost: {hot}")
     for gap in evidence.get("unsupported_queries") or []:

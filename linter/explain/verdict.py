@@ -6,10 +6,15 @@
   `helps-min-buffer-ratio`, or else temp blocks do, or else the median execution time improves by
   more than `helps-min-time-ratio` *and* `helps-min-time-ms` -- and the time does not get worse by
   those same margins. Buffers come first because they do not depend on the machine's load;
-- **used, no gain** and **not used** come with the likely reason, checked in this order: table too
-  small, another index already served the query before, operator class or collation that cannot
-  serve the query's operator, expression not matching, leading column absent from the queries, low
-  selectivity, and otherwise the planner's cost comparison;
+- only queries that return rows count: a probe that finds nothing (a partial index whose
+  predicate no row satisfies) says nothing about the index, however few buffers it touched; when
+  no query returned a row the index is **not measured**, and says why;
+- **used, no gain** and **not used** come with the likely reason, checked in this order: another
+  new index makes it redundant (its key columns lead that index's, or it is an identical twin),
+  its own probes used another new index instead, table too small, another index already served the query before, operator class or
+  collation that cannot serve the query's operator, expression not matching, leading column
+  absent from the queries, low selectivity, and otherwise the planner's cost comparison. A
+  redundant index that does help is still named as such (`redundant_with`);
 - **costs**: build time and size on the data used (projected linearly to the target's row count
   when it is known), and UPDATE queries that set an indexed column (those updates are no longer
   HOT: every one of them now writes a new entry in each index).
@@ -20,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgpreflight.linter.explain.measure import Measurement
+from pgpreflight.linter.explain.measure import Measurement, is_dml
 from pgpreflight.linter.explain.probes import IndexInfo
 from pgpreflight.linter.explain.thresholds import Thresholds
 
@@ -28,6 +33,8 @@ HELPS = "helps"
 NO_GAIN = "used, no gain"
 NOT_USED = "not used"
 NOT_MEASURED = "not measured"
+
+SAME_KEYS = "the same key columns"
 
 
 @dataclass
@@ -132,6 +139,8 @@ class IndexVerdict:
     target_rows: float | None = None
     hot_updates: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    redundant_with: list[tuple[str, str]] = field(default_factory=list)
+    """(other new index, why): new indexes that serve what this one serves."""
 
     @property
     def used(self) -> bool:
@@ -164,6 +173,8 @@ class IndexVerdict:
                 else int(self.projected_size_bytes),
                 "hot_updates_lost": self.hot_updates,
             },
+            "predicate_rows": self.index.predicate_rows,
+            "redundant_with": [{"index": i, "why": why} for i, why in self.redundant_with],
             "notes": self.notes,
         }
 
@@ -248,7 +259,7 @@ def _reason_unused(
         for r in relevant
         if r.index == index.name
         and r.after
-        and (r.kind or "").startswith(("equality", "trigram", "range"))
+        and (r.kind or "").startswith(("equality", "trigram", "range", "fulltext", "contains"))
     ]
     if rows > 0 and probe_rows and min(probe_rows) / rows > t.low_selectivity:
         share = min(probe_rows) / rows
@@ -263,6 +274,44 @@ def _reason_unused(
     return "no query exercised it"
 
 
+def _keys(index: IndexInfo) -> list[tuple[str, str, bool]]:
+    return [(k.text, k.opclass, k.descending) for k in index.keys]
+
+
+def covering(index: IndexInfo, others: list[IndexInfo]) -> list[tuple[IndexInfo, str]]:
+    """The other new indexes that serve whatever `index` serves: same table, access method and
+    predicate, and `index`'s key columns (operator classes and directions included) lead theirs.
+    Identical twins cover each other (`decide` keeps one of the two), and a unique index covers
+    a plain one on the same columns. A unique index is covered only by an identical unique one
+    (it enforces something a longer key does not), an index with INCLUDE columns only by an
+    identical one (index-only scans)."""
+    out: list[tuple[IndexInfo, str]] = []
+    mine = _keys(index)
+    for other in others:
+        if other is index or other.table != index.table or other.method != index.method:
+            continue
+        if (other.predicate or "") != (index.predicate or ""):
+            continue
+        theirs = _keys(other)
+        if theirs == mine and not (index.included or other.included):
+            if other.unique == index.unique:
+                out.append((other, SAME_KEYS))
+            elif other.unique:  # a plain index beside a unique one on the same columns
+                out.append((other, "the same key columns, and that index is unique"))
+            continue
+        prefix = (
+            index.method == "btree"
+            and not index.unique
+            and not index.included
+            and len(theirs) > len(mine)
+            and theirs[: len(mine)] == mine
+        )
+        if prefix:
+            cols = ", ".join(k.text for k in index.keys)
+            out.append((other, f"its key columns ({cols}) lead that index's"))
+    return out
+
+
 def decide(
     index: IndexInfo,
     runs: list[QueryRun],
@@ -270,14 +319,28 @@ def decide(
     table_pages: float,
     thresholds: Thresholds,
     target_rows: float | None = None,
+    covered_by: list[tuple[IndexInfo, str]] | None = None,
+    new_indexes: set[str] | None = None,
 ) -> IndexVerdict:
+    """The verdict for `index` from the queries that exercised it. `covered_by` (from
+    `covering`) and `new_indexes` (bare names of every new index) let the verdict name another
+    new index that makes this one redundant."""
     name = _bare(index.name)
     measured = [r for r in runs if r.before is not None and r.after is not None]
-    users = [r for r in measured if name in (r.after.indexes_used if r.after else [])]
+    empty = [r for r in measured if r.after is not None and r.after.rows <= 0 and not is_dml(r.sql)]
+    counted = [r for r in measured if r not in empty]
+    users = [r for r in counted if name in (r.after.indexes_used if r.after else [])]
     verdict = IndexVerdict(
         index, NOT_MEASURED, table_rows=table_rows, table_pages=table_pages, target_rows=target_rows
     )
     verdict.used_by = [r.label for r in users]
+    verdict.redundant_with = [(_bare(o.name), why) for o, why in covered_by or []]
+    if empty:
+        labels = "; ".join(r.label for r in empty[:3]) + (" ..." if len(empty) > 3 else "")
+        verdict.notes.append(
+            f"{len(empty)} quer{'y' if len(empty) == 1 else 'ies'} returned no rows on the data "
+            f"used and do not count: {labels}"
+        )
     if target_rows is not None and table_rows > 0:
         factor = target_rows / table_rows
         verdict.projected_build_ms = index.build_ms * factor if index.build_ms is not None else None
@@ -285,6 +348,31 @@ def decide(
     if not measured:
         verdict.reason = "no query could be measured"
         return verdict
+    if not counted:
+        verdict.reason = "every query returned no rows on the data used"
+        if index.predicate_rows == 0:
+            verdict.reason = (
+                f"no row of the data used satisfies its predicate (WHERE {index.predicate}): "
+                "every probe returned no rows"
+            )
+        return verdict
+    # twins: the one the queries used keeps its verdict and the other is the redundant one;
+    # when the queries tell them apart in neither direction, the later one is
+    for twin in [o for o, why in covered_by or [] if why == SAME_KEYS]:
+        twin_used = any(
+            _bare(twin.name) in (r.after.indexes_used if r.after else []) for r in counted
+        )
+        if (users and not twin_used) or (bool(users) == twin_used and twin.oid > index.oid):
+            verdict.redundant_with.remove((_bare(twin.name), SAME_KEYS))
+    instead = sorted(
+        {
+            i
+            for r in counted
+            if r.index == index.name and r.after
+            for i in r.after.indexes_used
+            if i != name and new_indexes and i in new_indexes
+        }
+    )
     if users:
         gains = [(gain(r.before, r.after, thresholds), r) for r in users]  # type: ignore[arg-type]
         helping = [r for g, r in gains if g.helps]
@@ -294,7 +382,9 @@ def decide(
             return verdict
         verdict.verdict = NO_GAIN
         verdict.best = max(users, key=_improvement)
-        if table_pages < thresholds.small_table_pages:
+        if verdict.redundant_with:
+            verdict.reason = _redundant_reason(verdict.redundant_with)
+        elif table_pages < thresholds.small_table_pages:
             verdict.reason = f"table too small ({table_pages:.0f} pages)"
         else:
             before_idx = sorted(
@@ -307,7 +397,20 @@ def decide(
             )
         return verdict
     verdict.verdict = NOT_USED
-    probe_runs = [r for r in measured if r.index == index.name] or measured
+    probe_runs = [r for r in counted if r.index == index.name] or counted
     verdict.best = probe_runs[0]
-    verdict.reason = _reason_unused(index, runs, table_pages, table_rows, thresholds)
+    served = [i for i in instead if i not in {o for o, _ in verdict.redundant_with}]
+    if verdict.redundant_with:
+        verdict.reason = _redundant_reason(verdict.redundant_with)
+    elif served:  # its own probes used another new index: name it
+        verdict.reason = (
+            f"its queries used new index {', '.join(served)} instead: "
+            "the planner prefers that index for what this one was built for"
+        )
+    else:
+        verdict.reason = _reason_unused(index, counted, table_pages, table_rows, thresholds)
     return verdict
+
+
+def _redundant_reason(redundant: list[tuple[str, str]]) -> str:
+    return "; ".join(f"redundant with new index {other}: {why}" for other, why in redundant)

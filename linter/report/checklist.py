@@ -149,6 +149,11 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
         parts = [f"{counts[s]} {s}" for s in (FAILED, NOT_RUN, PASSED) if counts[s]]
         summary = f"{', '.join(parts)} {where}"
     target = check.get("target") or {}
+    if target.get("history_warning"):
+        # every migration looked pending: the results above replay the history over itself
+        lines.insert(0, _line(FAILED, f"target history: {target['history_warning']}"))
+        status = FAILED
+        summary += "; the target's history matches no migration file"
     if target.get("unchanged") is not None:
         lines.append(_target_line(target))
         if not target["unchanged"]:
@@ -164,6 +169,7 @@ def _target_line(target: dict[str, Any]) -> dict[str, Any]:
         return _line(PASSED, f"target unchanged after the run (compared: {compared})")
     changes = [*target.get("changes", [])] + [
         f"sequence {a['sequence']} {a['before']} -> {a['after']}"
+        + (f" by {', '.join(a['migrations'])}" if a.get("migrations") else "")
         for a in target.get("sequence_advances", [])
     ]
     return _line(

@@ -272,6 +272,9 @@ def _explain_blocks(d: dict[str, Any]) -> list[Block]:
         q = e["best"]
         status = cl.explain_status(e["verdict"])
         reason = "<br>" + esc(e["reason"]) if e.get("reason") else ""
+        if not str(e.get("reason") or "").startswith("redundant"):
+            for r in e.get("redundant_with") or []:
+                reason += "<br>" + esc(f"redundant with new index {r['index']}: {r['why']}")
         times = (
             f"{view.fmt_time(q.get('before_ms'), q.get('before_spread'))} → "
             f"{view.fmt_time(q.get('after_ms'), q.get('after_spread'))}"

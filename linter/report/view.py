@@ -302,6 +302,8 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "target_rows": costs.get("target_rows"),
                 "hot_updates_lost": costs.get("hot_updates_lost") or [],
                 "used_by": e.get("used_by") or [],
+                "redundant_with": [r for r in e.get("redundant_with") or [] if isinstance(r, dict)],
+                "predicate_rows": e.get("predicate_rows"),
                 "notes": e.get("notes") or [],
                 "queries": views,
                 "best": best,
