@@ -257,6 +257,33 @@ def test_review_comes_from_trailers_of_someone_else(tmp_path: Path) -> None:
     assert items(d)["review"]["status"] == "passed"
 
 
+def test_one_git_log_for_all_files_agrees_with_one_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """review.collect reads every file's commits from one `git log`; a file renamed since is
+    traced alone with --follow, so its review from before the rename still counts."""
+    repo = tmp_path / "repo"
+    folder = write(
+        repo / "migrations", {"202401010000__a.sql": BASE, "202401020000__old.sql": CHANGE}
+    )
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "add\n\nReviewed-by: Bia <bia@example.com>")
+    _git(repo, "mv", "migrations/202401020000__old.sql", "migrations/202401020000__b.sql")
+    _git(repo, "commit", "-q", "-m", "rename", author="Caio <caio@example.com>")
+    (folder / "202401010000__a.sql").write_text(BASE + "-- note\n")
+    _git(repo, "commit", "-q", "-am", "note\n\nApproved-by: Duda <duda@example.com>")
+    result = lint_folder(folder)
+    batch = review.collect(result.migrations)
+    calls: list[object] = []
+    monkeypatch.setattr(review, "_logs", lambda paths: calls.append(paths) or {})
+    alone = review.collect(result.migrations)
+    assert calls and batch == alone
+    a, b = batch["migrations"]["202401010000__a"], batch["migrations"]["202401020000__b"]
+    assert a["reviewers"] == ["Duda", "Bia"] and len(a["commits"]) == 2
+    assert b["reviewers"] == ["Bia"] and b["author"] == "Ana"
+
+
 def test_uncommitted_migration_needs_a_person(tmp_path: Path) -> None:
     result = lint_folder(write(tmp_path / "m", {"202401010000__a.sql": BASE}))
     info = review.collect(result.migrations)

@@ -59,6 +59,79 @@ def _log(path: Path) -> list[dict[str, Any]] | None:
     return commits
 
 
+def _commit(fields: list[str]) -> dict[str, Any]:
+    sha, name, email, date, trailers = fields
+    found = []
+    for line in trailers.split("\x1d"):
+        key, sep, value = line.partition(":")
+        if sep and value.strip():
+            found.append({"key": key.strip(), "value": value.strip()})
+    return {"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found}
+
+
+def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]]:
+    """Commits touching each of `paths`, newest first, from one `git log` for all of them: a
+    history of hundreds of migrations took a process per file. A file whose oldest commit here
+    renamed it is left out, for `_log` (`--follow`) to trace alone; so is everything when git or
+    the repository is unavailable."""
+    if not paths:
+        return {}
+    resolved = {p: p.resolve() for p in paths}
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=next(iter(resolved.values())).parent,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        root = Path(top.stdout.strip()).resolve() if top.returncode == 0 else None
+        if root is None:
+            return {}
+        inside = {
+            p: r.relative_to(root).as_posix() for p, r in resolved.items() if r.is_relative_to(root)
+        }
+        folders = sorted({str(Path(rel).parent) for rel in inside.values()})
+        proc = subprocess.run(
+            [
+                "git",
+                "log",
+                "-M",
+                "--name-status",
+                f"--format=%x1e{_FORMAT[:-1]}{_FIELD}",
+                "--",
+                *folders,
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if proc.returncode != 0:
+        return {}
+    touched: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for record in proc.stdout.split(_RECORD)[1:]:
+        parts = record.split(_FIELD)
+        if len(parts) != 6:
+            continue
+        commit = _commit(parts[:5])
+        for line in parts[5].strip("\n").splitlines():
+            status, *names = line.split("\t")
+            if names:
+                touched.setdefault(names[-1], []).append((status[:1], commit))
+    out: dict[Path, list[dict[str, Any]]] = {}
+    for path, rel in inside.items():
+        history = touched.get(rel, [])
+        if history and history[-1][0] == "R":
+            continue  # renamed: its older commits are under another name
+        out[path] = [c for _, c in history]
+    return out
+
+
 def display_name(who: str) -> str:
     """`Ana Lima <ana@example.com>` -> `Ana Lima`; a bare address keeps its local part only."""
     name = re.sub(r"\s*<[^>]*>\s*", " ", who).strip()
@@ -97,13 +170,14 @@ def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict
         "git": True,
         "migrations": {},
     }
-    for m in migrations:
-        if not getattr(m, "reported", True):
-            continue
+    reported = [m for m in migrations if getattr(m, "reported", True)]
+    logs = _logs([Path(s.path) for m in reported for s in m.sources])
+    for m in reported:
         commits: list[dict[str, Any]] = []
         git_ok = True
         for source in m.sources:
-            log = _log(Path(source.path))
+            path = Path(source.path)
+            log = logs[path] if path in logs else _log(path)
             if log is None:
                 git_ok = False
                 continue
