@@ -69,11 +69,11 @@ def _commit(fields: list[str]) -> dict[str, Any]:
     return {"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found}
 
 
-def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]]:
+def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]] | None:
     """Commits touching each of `paths`, newest first, from one `git log` for all of them: a
     history of hundreds of migrations took a process per file. A file whose oldest commit here
-    renamed it is left out, for `_log` (`--follow`) to trace alone; so is everything when git or
-    the repository is unavailable."""
+    renamed it is left out, for `_log` (`--follow`) to trace alone. None when git or the
+    repository is unavailable: then no file is looked up alone either."""
     if not paths:
         return {}
     resolved = {p: p.resolve() for p in paths}
@@ -86,9 +86,9 @@ def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]]:
             timeout=20,
             check=False,
         )
-        root = Path(top.stdout.strip()).resolve() if top.returncode == 0 else None
-        if root is None:
-            return {}
+        if top.returncode != 0:
+            return None
+        root = Path(top.stdout.strip()).resolve()
         inside = {
             p: r.relative_to(root).as_posix() for p, r in resolved.items() if r.is_relative_to(root)
         }
@@ -110,9 +110,9 @@ def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]]:
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return {}
+        return None
     if proc.returncode != 0:
-        return {}
+        return None
     touched: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for record in proc.stdout.split(_RECORD)[1:]:
         parts = record.split(_FIELD)
@@ -177,7 +177,7 @@ def collect(migrations: list[Any], reviewed_by: list[str] | None = None) -> dict
         git_ok = True
         for source in m.sources:
             path = Path(source.path)
-            log = logs[path] if path in logs else _log(path)
+            log = None if logs is None else logs[path] if path in logs else _log(path)
             if log is None:
                 git_ok = False
                 continue
