@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -86,7 +86,12 @@ class Finding:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict's deep copy of every field was a fifth of rendering a large history's report;
+        # only the fix is nested
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.fix is not None:
+            out["fix"] = asdict(self.fix)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
