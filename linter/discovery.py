@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpreflight.linter.errors import InputError
@@ -84,18 +84,30 @@ migration, or a link to /dev/zero, must not eat the machine's memory."""
 
 
 def read_source(
-    path: Path, problems: list[FileProblem], max_bytes: int = MAX_FILE_BYTES
+    path: Path,
+    problems: list[FileProblem],
+    max_bytes: int = MAX_FILE_BYTES,
+    text: str | None = None,
 ) -> SourceFile:
     """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks.
-    Only regular files are read: a FIFO would block for ever, a device never ends."""
+    Only regular files are read: a FIFO would block for ever, a device never ends.
+
+    `text` stands in for the file's content (an editor's unsaved buffer, standard input): it
+    goes through the same checks, so a buffer is judged exactly as the file it will be saved as.
+    """
     shown = display_path(path)
-    try:
-        with open(path, "rb", opener=_open_regular) as f:
-            data = f.read(max_bytes + 1)
-    except _NotRegular as err:
-        raise InputError(f"{shown}: not a regular file ({err}): only SQL files are read") from None
-    except OSError as err:
-        raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
+    if text is not None:
+        data = text.encode("utf-8", "surrogateescape")
+    else:
+        try:
+            with open(path, "rb", opener=_open_regular) as f:
+                data = f.read(max_bytes + 1)
+        except _NotRegular as err:
+            raise InputError(
+                f"{shown}: not a regular file ({err}): only SQL files are read"
+            ) from None
+        except OSError as err:
+            raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
     if len(data) > max_bytes:
         raise InputError(
             f"{shown}: file is larger than {max_bytes / (1024 * 1024):g} MiB: not a migration "
@@ -106,7 +118,7 @@ def read_source(
         problems.append(FileProblem("binary", "file is binary, not SQL text", source))
         return source
     try:
-        text = data.decode("utf-8-sig")
+        decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         prefix = data[: err.start].decode("utf-8", "replace")
         source = SourceFile(path, shown, prefix)
@@ -119,7 +131,21 @@ def read_source(
             )
         )
         return source
-    return SourceFile(path, shown, text)
+    return SourceFile(path, shown, decoded)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How discovery reads a migration file: at most `max_bytes`, and from `texts` (keyed by
+    resolved path) rather than from the disk for the files an editor holds unsaved or that
+    `lint -` reads from standard input. One reader per discovery, handed down to every file."""
+
+    max_bytes: int = MAX_FILE_BYTES
+    texts: Mapping[Path, str] = field(default_factory=dict)
+
+    def read(self, path: Path, problems: list[FileProblem]) -> SourceFile:
+        text = self.texts.get(path.resolve()) if self.texts else None
+        return read_source(path, problems, self.max_bytes, text)
 
 
 class _NotRegular(OSError):
@@ -183,9 +209,9 @@ def _whole(kind: str, source: SourceFile) -> Section:
     return Section(kind, source, 0, len(source.text), parser=parse_section)
 
 
-def _marker_file(path: Path, forced: str | None, max_bytes: int = MAX_FILE_BYTES) -> Migration:
+def _marker_file(path: Path, forced: str | None, reader: Reader) -> Migration:
     problems: list[FileProblem] = []
-    source = read_source(path, problems, max_bytes)
+    source = reader.read(path, problems)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
         version, name = split_version(path.stem)
         return Migration(
@@ -254,13 +280,13 @@ def _pair(
     convention: str,
     up_path: Path | None,
     down_path: Path | None,
+    reader: Reader,
     extra_no_tx: bool = False,
-    max_bytes: int = MAX_FILE_BYTES,
 ) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
-    up_source = read_source(up_path, problems, max_bytes) if up_path else None
-    down_source = read_source(down_path, problems, max_bytes) if down_path else None
+    up_source = reader.read(up_path, problems) if up_path else None
+    down_source = reader.read(down_path, problems) if down_path else None
     read = [s for s in (up_source, down_source) if s is not None]
     if convention in ("golang-migrate", "pop") and any(
         GO_TEMPLATE_ACTION.search(s.text) for s in read
@@ -341,10 +367,22 @@ def _walk_error(err: OSError) -> None:
 
 
 def discover(
-    paths: Sequence[Path], convention: str = "auto", max_bytes: int = MAX_FILE_BYTES
+    paths: Sequence[Path],
+    convention: str = "auto",
+    max_bytes: int = MAX_FILE_BYTES,
+    texts: Mapping[Path, str] | None = None,
 ) -> list[Migration]:
-    """Migrations under `paths`, in the order the runner applies them (file name breaks ties)."""
-    files = collect_files(paths)
+    """Migrations under `paths`, in the order the runner applies them (file name breaks ties).
+
+    `texts` gives the content of some files instead of the disk: an editor's unsaved buffers,
+    the SQL `lint -` reads. Such a file need not exist yet; it belongs to the history when it is
+    one of `paths` or lies in one of their folders."""
+    reader = Reader(max_bytes, {p.resolve(): t for p, t in (texts or {}).items()})
+    files = _with_texts(
+        collect_files([p for p in paths if p.exists() or p.resolve() not in reader.texts]),
+        paths,
+        reader.texts,
+    )
     forced = convention if convention in MARKER_CONVENTIONS else None
     pair_files: list[Path] = []
     dir_pairs: dict[Path, dict[str, Path]] = {}
@@ -370,7 +408,7 @@ def discover(
     # data script run by hand) is no migration.
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
-    migrations: list[Migration] = [_marker_file(f, forced, max_bytes) for f in singles]
+    migrations: list[Migration] = [_marker_file(f, forced, reader) for f in singles]
     for group in pair_groups(pair_files, convention):
         migrations.append(
             _pair(
@@ -379,8 +417,8 @@ def discover(
                 group.convention,
                 group.up,
                 group.down,
+                reader,
                 group.autocommit,
-                max_bytes,
             )
         )
     for directory, parts in dir_pairs.items():
@@ -392,8 +430,8 @@ def discover(
                 "dir-pair",
                 parts.get("up"),
                 parts.get("down"),
+                reader,
                 _diesel_no_transaction(directory),
-                max_bytes,
             )
         )
     for (_, version), parts in flyway.items():
@@ -405,17 +443,37 @@ def discover(
                 "flyway",
                 up,
                 undo,
+                reader,
                 _flyway_no_transaction(up),
-                max_bytes,
             )
         )
     for path, rname in repeatable:
-        migration = _pair("", rname, "flyway", path, None, _flyway_no_transaction(path), max_bytes)
+        migration = _pair("", rname, "flyway", path, None, reader, _flyway_no_transaction(path))
         migration.repeatable = True
         migrations.append(migration)
     _one_history_per_folder(paths, migrations)
     migrations.sort(key=lambda m: (m.version_key, m.source.display))
     return migrations
+
+
+def _with_texts(files: list[Path], paths: Sequence[Path], texts: Mapping[Path, str]) -> list[Path]:
+    """`files` and the files of `texts` not on disk yet that `paths` name or hold (a new
+    migration an editor has not saved), spelt from the path given as the files found on disk
+    are: pairing compares folders."""
+    if not texts:
+        return files
+    missing = set(texts) - {f.resolve() for f in files}
+    for given in paths:
+        resolved = given.resolve()
+        for path in sorted(missing):
+            if path == resolved:
+                files.append(given)
+            elif resolved in path.parents and path.name.lower().endswith(".sql"):
+                files.append(given / path.relative_to(resolved))
+            else:
+                continue
+            missing.discard(path)
+    return files
 
 
 def _flyway_no_transaction(script: Path | None) -> bool:
