@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pglast import ast, enums
 from pgpreflight.linter.facts import TIMEOUTS, set_value
@@ -78,6 +79,24 @@ class Replay:
         if model is None or defaults is None:
             return None
         return ReplayState(model, dict(defaults))
+
+
+class StateStore(Protocol):
+    """Where the states after history prefixes are kept between runs: the lint cache on disk
+    (linter/cache.py) for one-file CLI runs, memory for the language server (linter/lsp)."""
+
+    def seed(self, config_values: dict[str, Any], config_path: Path | None) -> str:
+        """What every key of `chain_keys` starts from: whatever else a state depends on."""
+        ...
+
+    def load_state(self, keys: Sequence[str]) -> tuple[int, ReplayState] | None:
+        """The state after the longest prefix of `keys` it holds, as (i, state); the caller
+        may change the state's model."""
+        ...
+
+    def store_state(self, key: str, state: ReplayState) -> None:
+        """Keep `state` under `key`; nobody changes it after."""
+        ...
 
 
 def replay(
