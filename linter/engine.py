@@ -163,6 +163,7 @@ def run_rules(
     _share_split_groups(migrations, facts)
     statement_models: dict[Any, Any] = {}
     raw: list[Finding] = []
+    reported = [(i, m) for i, m in enumerate(migrations) if m.reported]
     for rule in rules:
         ctx_base: dict[str, Any] = dict(
             rule=rule,
@@ -179,9 +180,7 @@ def run_rules(
             ctx = Context(**ctx_base)
             raw.extend(rule.check_history(migrations, ctx))
         if rule.check is not None:
-            for i, migration in enumerate(migrations):
-                if not migration.reported:
-                    continue
+            for i, migration in reported:
                 ctx = Context(
                     **ctx_base,
                     migration=migration,

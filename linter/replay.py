@@ -159,8 +159,6 @@ def chain_keys(migrations: Sequence[Migration], seed: str) -> list[str]:
             h.update(
                 f"{section.kind}:{section.source.display}:{section.start}:{section.end}\0".encode()
             )
-            h.update(
-                hashlib.sha256(section.source.text.encode("utf-8", "surrogateescape")).digest()
-            )
+            h.update(section.source.digest)
         keys.append(h.copy().hexdigest()[:40])
     return keys

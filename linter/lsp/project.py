@@ -68,11 +68,11 @@ class DocumentLint:
         return cls(sources, findings, statements, time.perf_counter() - started)
 
 
-def disk_stamps(folders: list[Path]) -> dict[Path, Stamp]:
+def disk_stamps(folders: list[Path]) -> dict[str, Stamp]:
     """Every file under `folders` with its stamp (hidden folders skipped, as discovery skips
-    them): a few milliseconds for a history of hundreds of migrations."""
-    stamps: dict[Path, Stamp] = {}
-    pending = [f for f in folders if f.is_dir()]
+    them). Plain strings, not Paths: building a Path per file would cost more than the walk."""
+    stamps: dict[str, Stamp] = {}
+    pending = [str(f) for f in folders if f.is_dir()]
     while pending:
         folder = pending.pop()
         try:
@@ -81,10 +81,10 @@ def disk_stamps(folders: list[Path]) -> dict[Path, Stamp]:
                     if entry.name.startswith("."):
                         continue
                     if entry.is_dir(follow_symlinks=True):
-                        pending.append(Path(entry.path))
+                        pending.append(entry.path)
                     else:
                         st = entry.stat()
-                        stamps[Path(entry.path)] = (st.st_mtime_ns, st.st_size)
+                        stamps[entry.path] = (st.st_mtime_ns, st.st_size)
         except OSError:
             continue  # a folder removed while walking: the next lint sees it gone
     return stamps
@@ -99,7 +99,7 @@ class Project:
     migrations: list[Migration] = field(default_factory=list)
     _where: dict[Path, int] = field(default_factory=dict)
     """Resolved source path -> index in `migrations`."""
-    _stamps: dict[Path, Stamp] | None = None
+    _stamps: dict[str, Stamp] | None = None
 
     @property
     def folders(self) -> list[Path]:
@@ -143,7 +143,7 @@ class Project:
         if stamps.keys() != old.keys():  # a migration added, removed or renamed
             self._read_all(texts)
             return
-        changed = [p.resolve() for p, stamp in stamps.items() if old[p] != stamp]
+        changed = [Path(p).resolve() for p, stamp in stamps.items() if old[p] != stamp]
         if any(p not in self._where for p in changed):  # a runner's settings (metadata.toml)
             self._read_all(texts)
             return
