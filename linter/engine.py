@@ -145,12 +145,12 @@ def run_rules(
     changes: ChangeSet | None = None,
     cache: StateStore | None = None,
 ) -> list[Finding]:
-    history = _replay(migrations, config, cache)
+    needed = _needing_facts(migrations)
+    history, save = _replay(migrations, config, cache, stop=max(needed, default=-1) + 1)
     snapshots = history.snapshots
-    final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
     facts: list[MigrationFacts] = [MigrationFacts() for _ in migrations]
-    for i in _needing_facts(migrations, history.start):
+    for i in (i for i in needed if i >= history.start):
         facts[i] = compute_facts(
             migrations[i],
             transaction_mode,
@@ -171,7 +171,7 @@ def run_rules(
             options=config.rule_options(rule.id, rule.options),
             severity=config.severity_for(rule.id, rule.severity),
             history=migrations,
-            schema_final=final,
+            final=history.final,
             changes=changes,
             snapshots=snapshots,
             statement_models=statement_models,
@@ -196,38 +196,46 @@ def run_rules(
     raw = [f for f in raw if f.path in reported_paths or f.path not in migration_paths]
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
+    save()
     return sorted(set(findings), key=Finding.sort_key)
 
 
-def _replay(migrations: list[Migration], config: Config, cache: StateStore | None) -> Replay:
-    """The history replayed once for the whole run, resumed from the lint cache's state before
-    the first reported migration when there is one, and that state saved for the next run."""
+def _replay(
+    migrations: list[Migration], config: Config, cache: StateStore | None, stop: int
+) -> tuple[Replay, Callable[[], None]]:
+    """The history replayed once for the whole run, up to migration `stop` (the rest only if
+    a rule asks for the final model), resumed from the lint cache's state before the first
+    reported migration when there is one; and what saves the states for the next run, called
+    once the rules are done (the state after the last migration is known only if replayed)."""
     runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
     if cache is None:
-        return replay(migrations, runner)
+        return replay(migrations, runner, stop=stop), lambda: None
     keys = chain_keys(migrations, cache.seed(config.values, config.path))
     point = resume_point(migrations)
     found = cache.load_state(keys[: point + 1])
     start, state = found if found is not None else (0, None)
-    history = replay(migrations, runner, start=start, state=state)
-    for i in {point, len(migrations)} - {start}:
-        saved = history.state(i)
-        if saved is not None:
-            cache.store_state(keys[i], saved)
-    return history
+    history = replay(migrations, runner, start=start, state=state, stop=stop)
+
+    def save() -> None:
+        for i in {point, len(migrations)} - {start}:
+            saved = history.state(i)
+            if saved is not None:
+                cache.store_state(keys[i], saved)
+
+    return history, save
 
 
-def _needing_facts(migrations: list[Migration], start: int) -> list[int]:
-    """The migrations whose facts a rule reads: the reported ones and the rest of their split
-    groups (`_share_split_groups`). Facts of the history after a migration being edited would
-    only be thrown away."""
+def _needing_facts(migrations: list[Migration]) -> list[int]:
+    """The migrations whose facts and models a rule reads: the reported ones and the rest of
+    their split groups (`_share_split_groups`). Facts of the history after a migration being
+    edited would only be thrown away, and its models are replayed only if a rule asks."""
     needed: set[int] = set()
     position = {id(m): i for i, m in enumerate(migrations)}
     for i, migration in enumerate(migrations):
         if migration.reported:
             needed.add(i)
             needed.update(position[id(m)] for m in split_group(migration, migrations))
-    return sorted(i for i in needed if i >= start)
+    return sorted(needed)
 
 
 def _share_split_groups(migrations: list[Migration], facts: list[MigrationFacts]) -> None:
