@@ -175,17 +175,27 @@ def test_suppression_goes_above_the_statement_with_its_indent() -> None:
     comment = suppress.text.rstrip("\n")
     assert comment[placeholder.start.character : placeholder.end.character] == "<reason>"
     assert placeholder.start.line == 4
-    edit = suppress.edit()
+    edit = suppress.edit(ClientEdits())
     [change] = edit.document_changes or []
     assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 3
+    plain = suppress.edit(ClientEdits(document_changes=False, create_files=False))
+    assert plain.changes is not None and plain.changes[URI][0].new_text == suppress.text
 
 
 def test_a_finding_outside_statements_is_suppressed_for_the_file() -> None:
     suppress = Suppress.of(_finding(line=1, column=1), [(2, 2)], LINES, URI, None)
     assert suppress.line == 1
     assert suppress.text == "-- pgpreflight: ignore-file[require-concurrent-index] <reason>\n"
-    action = suppress.action(_finding(line=1, column=1), diagnostic(_finding(), LINES))
+    action = suppress.action(
+        _finding(line=1, column=1), diagnostic(_finding(), LINES), ClientEdits()
+    )
     assert action.title == "Suppress require-concurrent-index for this file, with a reason"
+    assert action.command is not None and action.command.command == "pgpreflight.suppress"
+    # a client that does not apply a server's edits gets the edit in the action
+    direct = suppress.action(
+        _finding(line=1, column=1), diagnostic(_finding(), LINES), ClientEdits(apply_edit=False)
+    )
+    assert direct.command is None and direct.edit == suppress.edit(ClientEdits())
 
 
 def test_suppress_arguments_survive_the_round_trip_and_are_checked() -> None:

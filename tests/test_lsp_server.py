@@ -81,6 +81,7 @@ class Editor:
         @client.feature(types.WINDOW_SHOW_MESSAGE)
         def show_message(params: types.ShowMessageParams) -> None:
             self.messages.append(params.message)
+            self.changed.set()
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -94,12 +95,10 @@ class Editor:
             self.changed.set()
             return types.ShowDocumentResult(success=True)
 
-    async def start(self) -> None:
+    async def start(self, encoding: str = "utf-16") -> None:
         await self.client.start_io(sys.executable, "-m", "pgpreflight.linter", "lsp", cwd=self.root)
         capabilities = types.ClientCapabilities(
-            general=types.GeneralClientCapabilities(
-                position_encodings=[types.PositionEncodingKind.Utf16]
-            ),
+            general=types.GeneralClientCapabilities(position_encodings=[encoding]),
             workspace=types.WorkspaceClientCapabilities(
                 apply_edit=True,
                 workspace_edit=types.WorkspaceEditClientCapabilities(
@@ -118,6 +117,7 @@ class Editor:
             TIMEOUT,
         )
         assert result.server_info is not None and result.server_info.name == "pgpreflight"
+        assert result.capabilities.position_encoding == encoding
         self.client.initialized(types.InitializedParams())
 
     async def until(self, found: Callable[[], T | None]) -> T:
@@ -317,6 +317,57 @@ async def _diagnose_hover_suppress(editor: Editor, project: Path) -> None:
     assert await editor.diagnostics(uri) == []
     assert path.read_text() == "-- UP\n-- DOWN\n"  # the server never writes the file
     assert editor.messages == []
+
+
+@pytest.mark.parametrize(("encoding", "character"), [("utf-8", 11), ("utf-32", 8)])
+def test_positions_in_the_encoding_the_client_offers(
+    project: Path, encoding: str, character: int
+) -> None:
+    """Helix offers UTF-8 first: the emoji before the statement is 4 bytes, 1 code point."""
+
+    async def session() -> None:
+        editor = Editor(project)
+        await editor.start(encoding)
+        try:
+            uri = editor.open(project / "db" / "202401020000__index.sql", BUFFER)
+            [index] = await editor.diagnostics(uri)
+            assert (index.range.start.line, index.range.start.character) == (3, character)
+        finally:
+            await editor.stop()
+
+    asyncio.run(session())
+
+
+def test_closing_clears_and_a_broken_configuration_is_told_once(project: Path) -> None:
+    async def session() -> None:
+        editor = Editor(project)
+        await editor.start()
+        try:
+            path = project / "db" / "202401020000__index.sql"
+            uri = editor.open(path, BUFFER)
+            assert await editor.diagnostics(uri)
+            before = len(editor.published)
+            editor.client.text_document_did_close(
+                types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))
+            )
+            cleared = await editor.until(
+                lambda: next((p for p in editor.published[before:] if p.uri == uri), None)
+            )
+            assert not cleared.diagnostics
+            (project / "pgpreflight.toml").write_text('migrations = ["db"]\nselekt = 1\n')
+            uri = editor.open(path, BUFFER)
+            await editor.until(lambda: editor.messages or None)
+            editor.change(uri, _find(BUFFER, "-- UP"), "-- UP ")
+            editor.change(uri, _find(BUFFER, "-- UP"), "-- UP  ")
+            (project / "pgpreflight.toml").write_text('migrations = ["db"]\n')
+            editor.change(uri, _find(BUFFER, "-- UP"), "-- UP")
+            assert await editor.diagnostics(uri)  # the configuration is read again once fixed
+            [message] = editor.messages  # told once, not on every keystroke
+            assert "pgpreflight.toml: unknown key 'selekt'" in message
+        finally:
+            await editor.stop()
+
+    asyncio.run(session())
 
 
 def test_without_pygls_the_command_says_what_to_install(

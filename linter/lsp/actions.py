@@ -44,20 +44,25 @@ Documents = Callable[[Path], Document]
 
 @dataclass(frozen=True)
 class ClientEdits:
-    """What the client's workspace edits can hold (its `workspace.workspaceEdit` capabilities)."""
+    """What the client's workspace edits can hold (its `workspace.workspaceEdit` capabilities),
+    and whether it applies the edits a server asks for (`workspace.applyEdit`)."""
 
     document_changes: bool = True
     create_files: bool = True
+    apply_edit: bool = True
 
     @classmethod
     def of(cls, capabilities: types.ClientCapabilities) -> ClientEdits:
-        edit = capabilities.workspace.workspace_edit if capabilities.workspace else None
+        workspace = capabilities.workspace
+        edit = workspace.workspace_edit if workspace else None
+        apply_edit = bool(workspace and workspace.apply_edit)
         if edit is None:
-            return cls(False, False)
+            return cls(False, False, apply_edit)
         operations = edit.resource_operations or []
         return cls(
             bool(edit.document_changes),
             bool(edit.document_changes) and types.ResourceOperationKind.Create in operations,
+            apply_edit,
         )
 
 
@@ -221,15 +226,18 @@ class Suppress:
             raise ValueError(f"pgpreflight.suppress: bad argument {data!r}")
         return cls(uri, version, line, text)
 
-    def edit(self) -> types.WorkspaceEdit:
+    def edit(self, client: ClientEdits) -> types.WorkspaceEdit:
         at = types.Position(self.line - 1, 0)
+        insert = types.TextEdit(types.Range(at, at), self.text)
+        if not client.document_changes:
+            return types.WorkspaceEdit(changes={self.uri: [insert]})
         return types.WorkspaceEdit(
             document_changes=[
                 types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=self.uri, version=self.version
                     ),
-                    edits=[types.TextEdit(types.Range(at, at), self.text)],
+                    edits=[insert],
                 )
             ]
         )
@@ -245,9 +253,20 @@ class Suppress:
             types.Position(line, to_units(comment, end, encoding)),
         )
 
-    def action(self, finding: Finding, diagnostic: types.Diagnostic) -> types.CodeAction:
+    def action(
+        self, finding: Finding, diagnostic: types.Diagnostic, client: ClientEdits
+    ) -> types.CodeAction:
+        """The command that applies the edit then selects `<reason>`; the edit itself for a
+        client that does not apply edits a server asks for."""
         scope = "file" if "ignore-file[" in self.text else "statement"
         title = f"Suppress {finding.rule} for this {scope}, with a reason"
+        if not client.apply_edit:
+            return types.CodeAction(
+                title=title,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                edit=self.edit(client),
+            )
         return types.CodeAction(
             title=title,
             kind=types.CodeActionKind.QuickFix,

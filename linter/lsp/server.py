@@ -244,7 +244,7 @@ class Session:
             )
             if (finding.rule, suppress.line) not in seen:
                 seen.add((finding.rule, suppress.line))
-                actions.append(suppress.action(finding, diag))
+                actions.append(suppress.action(finding, diag, client))
         if wanted(FIX_ALL_KIND):
             fix_all = fix_all_action(lint.findings.get(path, []), documents, self.encoding, client)
             if fix_all is not None:
@@ -275,7 +275,10 @@ class Session:
         """Insert the suppression comment, then select its `<reason>` for the user to type."""
         suppress = Suppress.from_arguments(argument)
         result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=suppress.edit(), label="Suppress with a reason")
+            types.ApplyWorkspaceEditParams(
+                edit=suppress.edit(ClientEdits.of(self.server.client_capabilities)),
+                label="Suppress with a reason",
+            )
         )
         if not result.applied:
             LOG.info("the client did not apply the suppression: %s", result.failure_reason)
