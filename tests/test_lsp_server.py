@@ -338,6 +338,26 @@ def test_positions_in_the_encoding_the_client_offers(
     asyncio.run(session())
 
 
+def test_diagnostics_come_for_the_uri_the_editor_opened(project: Path, tmp_path: Path) -> None:
+    """A project opened through a symbolic link: the diagnostics name the file as the editor
+    does, or the editor would show none."""
+    link = tmp_path / "link"
+    link.symlink_to(project, target_is_directory=True)
+
+    async def session() -> None:
+        editor = Editor(link)
+        await editor.start()
+        try:
+            uri = editor.open(link / "db" / "202401020000__index.sql", BUFFER)
+            assert "/link/db/" in uri
+            [index] = await editor.diagnostics(uri)
+            assert index.code == "require-concurrent-index"
+        finally:
+            await editor.stop()
+
+    asyncio.run(session())
+
+
 def test_closing_clears_and_a_broken_configuration_is_told_once(project: Path) -> None:
     async def session() -> None:
         editor = Editor(project)

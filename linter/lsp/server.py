@@ -41,12 +41,34 @@ LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Opened:
+    """The editor's open files when a lint was asked, by resolved path: their text, their
+    version (edits carry it, so a client refuses an edit of text that changed since) and the
+    URI the client names them by (a path through a symlink resolves elsewhere)."""
+
+    texts: dict[Path, str]
+    versions: dict[Path, int]
+    uris: dict[Path, str]
+
+    def uri(self, path: Path) -> str:
+        return self.uris.get(path) or str(from_fs_path(str(path)))
+
+
+@dataclass(frozen=True)
 class Linted:
-    """A document's last lint, with the versions of the open documents it read: edits built
-    from it carry them, so a client refuses an edit of text that changed since."""
+    """A document's last lint, and the open files it read."""
 
     lint: DocumentLint
-    versions: dict[Path, int]
+    opened: Opened
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker hands back: the lint (None: the file is no migration), or an error to
+    tell the user."""
+
+    lint: DocumentLint | None = None
+    error: str | None = None
 
 
 def _path(uri: str) -> Path | None:
@@ -55,10 +77,6 @@ def _path(uri: str) -> Path | None:
         return None
     fs_path = to_fs_path(uri)
     return Path(fs_path).resolve() if fs_path else None
-
-
-def _uri(path: Path) -> str:
-    return str(from_fs_path(str(path)))
 
 
 def _contains(outer: types.Range, inner: types.Range) -> bool:
@@ -93,63 +111,64 @@ class Session:
         chosen = self.server.workspace.position_encoding
         return str(getattr(chosen, "value", chosen) or "utf-16")
 
-    def open_documents(self) -> tuple[dict[Path, str], dict[Path, int]]:
-        """The open files' texts and versions, by resolved path: what the editor holds."""
-        texts: dict[Path, str] = {}
-        versions: dict[Path, int] = {}
+    def open_documents(self) -> Opened:
+        """What the editor holds."""
+        opened = Opened({}, {}, {})
         for uri, document in self.server.workspace.text_documents.items():
             path = _path(uri)
             if path is not None:
-                texts[path] = document.source
+                opened.texts[path] = document.source
+                opened.uris[path] = uri
                 if document.version is not None:
-                    versions[path] = document.version
-        return texts, versions
+                    opened.versions[path] = document.version
+        return opened
 
     async def lint(self, uri: str) -> None:
         """Lint the open document `uri` and publish the diagnostics of its migration's files."""
         path = _path(uri)
         if path is None:
             return
-        document = self.server.workspace.get_text_document(uri)
-        version = document.version or 0
+        version = self.server.workspace.get_text_document(uri).version or 0
         self.wanted[uri] = version
-        texts, versions = self.open_documents()
+        opened = self.open_documents()
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self.worker, self._lint, uri, version, path, texts)
-        if outcome is None:
+        outcome = await loop.run_in_executor(
+            self.worker, self._lint, uri, version, path, opened.texts
+        )
+        if outcome is None:  # a newer version of the document is being linted
             return
-        if isinstance(outcome, str):
-            self._tell(outcome)
+        if outcome.error is not None:
+            self._tell(outcome.error)
             return
-        lint = outcome[0]
+        lint = outcome.lint
         if lint is None:  # not a migration: nothing of ours to show
-            self._publish(uri, {uri: []}, versions)
+            self._publish(uri, {uri: []}, opened)
             return
-        linted = Linted(lint, versions)
+        linted = Linted(lint, opened)
         diagnostics: dict[str, list[types.Diagnostic]] = {}
         for file, findings in lint.findings.items():
             self.linted[file] = linted
             lines = lint.sources[file].lines
-            diagnostics[_uri(file)] = [diagnostic(f, lines, self.encoding) for f in findings]
+            diagnostics[opened.uri(file)] = [diagnostic(f, lines, self.encoding) for f in findings]
         LOG.debug("linted %s v%s in %.3f s", path, version, lint.seconds)
-        self._publish(uri, diagnostics, versions)
+        self._publish(uri, diagnostics, opened)
 
-    def _lint(
-        self, uri: str, version: int, path: Path, texts: dict[Path, str]
-    ) -> tuple[DocumentLint | None] | str | None:
-        """On the worker: None when a newer version is waiting, an error message, or the lint."""
+    def _lint(self, uri: str, version: int, path: Path, texts: dict[Path, str]) -> Outcome | None:
+        """On the worker: None when a newer version is waiting."""
         if self.wanted.get(uri) != version:
             return None
         try:
-            return (self.workspace.lint(path, texts),)
+            return Outcome(lint=self.workspace.lint(path, texts))
         except PgPreflightError as err:
-            return f"pgpreflight: {err.message}"
+            return Outcome(error=f"pgpreflight: {err.message}")
         except Exception as err:  # a bug must not take the editor's server down
             LOG.exception("linting %s failed", path)
-            return f"pgpreflight: internal error linting {path.name}: {type(err).__name__}: {err}"
+            return Outcome(
+                error=f"pgpreflight: internal error linting {path.name}: {type(err).__name__}: {err}"
+            )
 
     def _publish(
-        self, owner: str, diagnostics: dict[str, list[types.Diagnostic]], versions: dict[Path, int]
+        self, owner: str, diagnostics: dict[str, list[types.Diagnostic]], opened: Opened
     ) -> None:
         stale = self.published.get(owner, set()) - set(diagnostics)
         for uri in stale:
@@ -161,7 +180,7 @@ class Session:
                 types.PublishDiagnosticsParams(
                     uri=uri,
                     diagnostics=found,
-                    version=versions.get(path) if path is not None else None,
+                    version=opened.versions.get(path) if path is not None else None,
                 )
             )
 
@@ -179,7 +198,7 @@ class Session:
         if path is None:
             return
         self.wanted.pop(uri, None)
-        texts, _ = self.open_documents()
+        texts = self.open_documents().texts
         texts.pop(path, None)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.worker, self.workspace.closed, path, texts)
@@ -202,7 +221,8 @@ class Session:
                 from pgpreflight.linter.positions import LineIndex
 
                 lines = LineIndex(resolved.read_text(encoding="utf-8", errors="replace"))
-            return Document(_uri(resolved), linted.versions.get(resolved), lines)
+            opened = linted.opened
+            return Document(opened.uri(resolved), opened.versions.get(resolved), lines)
 
         return document
 
@@ -240,7 +260,7 @@ class Session:
                 lint.statements.get(path, []),
                 lines,
                 params.text_document.uri,
-                linted.versions.get(path),
+                linted.opened.versions.get(path),
             )
             if (finding.rule, suppress.line) not in seen:
                 seen.add((finding.rule, suppress.line))
