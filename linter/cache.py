@@ -44,13 +44,18 @@ _PACKAGE = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class LintCache:
     directory: Path
-    seed: str = ""
-    """What every key starts from (`header`, as JSON): computed once per run."""
+    known_header: dict[str, Any] | None = None
+    """The run's `header`, when the caller computed it already (it walks pgpreflight's files)."""
 
     @classmethod
-    def beside(cls, root: Path, header: dict[str, Any] | None = None) -> LintCache:
+    def beside(cls, root: Path, known_header: dict[str, Any] | None = None) -> LintCache:
         """The cache of the project whose configuration (or working folder) is `root`."""
-        return cls(root / FOLDER, json.dumps(header or {}, sort_keys=True, default=str))
+        return cls(root / FOLDER, known_header)
+
+    def seed(self, config_values: dict[str, Any], config_path: Path | None) -> str:
+        """What every replay state key starts from (`header`, as JSON)."""
+        base = self.known_header or header(config_values, config_path)
+        return json.dumps(base, sort_keys=True, default=str)
 
     def entry(self, key: str) -> Path:
         return self.directory / "lint" / f"{key}.json"

@@ -36,7 +36,14 @@ EXTERNAL_COMMANDS = {
     ),
     "new": ("pgpreflight.linter.scaffold", "create a new migration from the template"),
     "init": ("pgpreflight.linter.init", "write a commented configuration for this repository"),
+    "lsp": (
+        "pgpreflight.linter.lsp.cli",
+        "run the language server for editors (stdio; needs pgpreflight[lsp])",
+    ),
 }
+# Commands that read the configuration themselves (the language server reads the one nearest
+# each document, and must start even when the working folder's is broken): run(args) only.
+OWN_CONFIG_COMMANDS = ("lsp",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -633,6 +640,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_clean(args)
         if args.command == "rule":
             return cmd_rule(args)
+        if args.command in OWN_CONFIG_COMMANDS:
+            return int(importlib.import_module(EXTERNAL_COMMANDS[args.command][0]).run(args))
         config = resolve_config(args)
         secrets = collect_secrets(args, config)
         log_filter = RedactingFilter(secrets)

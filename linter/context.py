@@ -3,7 +3,7 @@ and after, and facts the engine computed once. Also the one way to build a `Find
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,9 @@ class Context:
     facts: MigrationFacts = field(default_factory=MigrationFacts)
     schema_before: SchemaModel | None = None  # the model before this migration's UP
     schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
-    schema_final: SchemaModel | None = None  # ... after the last migration's UP
+    # ... after the last migration's UP (`schema_final`): replayed when first asked, so that a
+    # run reporting one migration of a long history replays only up to it (linter/replay.py)
+    final: Callable[[], SchemaModel | None] | None = None
     changes: ChangeSet | None = None  # set in changed-only runs (--changed-since)
     # The model before each migration of `history`, and after the last one (None for history
     # before the point a cached replay resumed from: see linter/replay.py).
@@ -37,6 +39,12 @@ class Context:
     # The model just before each statement, built on demand by `provenance.model_before` and
     # shared by every rule of the run: (id of the base model, id of the section) -> ...
     statement_models: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def schema_final(self) -> SchemaModel | None:
+        """The model after the last migration's UP. Ask only when there is something to look
+        up in it: the first question replays the history after the reported migrations."""
+        return self.final() if self.final is not None else None
 
     @property
     def pg_version(self) -> PgVersion:

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpreflight.linter.errors import InputError
@@ -79,10 +79,6 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-Overlay = Mapping[Path, str]
-"""Texts that stand for files (resolved paths), written or not: `lint --fix` lints its fixed
-texts pass after pass before anything is written, and `--diff` never writes them."""
-
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Largest migration file read (20 MiB). Real migrations are kilobytes; a data dump committed as a
 migration, or a link to /dev/zero, must not eat the machine's memory."""
@@ -92,20 +88,27 @@ def read_source(
     path: Path,
     problems: list[FileProblem],
     max_bytes: int = MAX_FILE_BYTES,
-    overlay: Overlay | None = None,
+    text: str | None = None,
 ) -> SourceFile:
     """Read a file as UTF-8 text; binary or undecodable files become problems, not tracebacks.
-    Only regular files are read: a FIFO would block for ever, a device never ends."""
+    Only regular files are read: a FIFO would block for ever, a device never ends.
+
+    `text` stands in for the file's content (an editor's unsaved buffer, standard input): it
+    goes through the same checks, so a buffer is judged exactly as the file it will be saved as.
+    """
     shown = display_path(path)
-    if overlay and path.resolve() in overlay:
-        return SourceFile(path, shown, overlay[path.resolve()])
-    try:
-        with open(path, "rb", opener=_open_regular) as f:
-            data = f.read(max_bytes + 1)
-    except _NotRegular as err:
-        raise InputError(f"{shown}: not a regular file ({err}): only SQL files are read") from None
-    except OSError as err:
-        raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
+    if text is not None:
+        data = text.encode("utf-8", "surrogateescape")
+    else:
+        try:
+            with open(path, "rb", opener=_open_regular) as f:
+                data = f.read(max_bytes + 1)
+        except _NotRegular as err:
+            raise InputError(
+                f"{shown}: not a regular file ({err}): only SQL files are read"
+            ) from None
+        except OSError as err:
+            raise InputError(f"{shown}: cannot read file: {err.strerror or err}") from err
     if len(data) > max_bytes:
         raise InputError(
             f"{shown}: file is larger than {max_bytes / (1024 * 1024):g} MiB: not a migration "
@@ -116,7 +119,7 @@ def read_source(
         problems.append(FileProblem("binary", "file is binary, not SQL text", source))
         return source
     try:
-        text = data.decode("utf-8-sig")
+        decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         prefix = data[: err.start].decode("utf-8", "replace")
         source = SourceFile(path, shown, prefix)
@@ -129,7 +132,34 @@ def read_source(
             )
         )
         return source
-    return SourceFile(path, shown, text)
+    return SourceFile(path, shown, decoded)
+
+
+Overlay = Mapping[Path, str]
+"""Texts that stand for files, written or not (`discover(texts=)`): an editor's unsaved buffers,
+`lint -`'s standard input, and `lint --fix`'s fixed texts, linted pass after pass before anything
+is written (`--diff` never writes them)."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How discovery reads a migration file: at most `max_bytes`, and from `texts` (keyed by
+    resolved path) rather than from the disk for the files an editor holds unsaved or that
+    `lint -` reads from standard input. One reader per discovery, handed down to every file."""
+
+    max_bytes: int = MAX_FILE_BYTES
+    texts: Mapping[Path, str] = field(default_factory=dict)
+
+    def read(self, path: Path, problems: list[FileProblem]) -> SourceFile:
+        text = self.texts.get(path.resolve()) if self.texts else None
+        return read_source(path, problems, self.max_bytes, text)
+
+    def companion(self, path: Path) -> str | None:
+        """A small file beside the migrations (diesel's metadata.toml, Flyway's .conf), from
+        `texts` first (`lint --fix` may be writing one), or None if absent."""
+        if self.texts and path.resolve() in self.texts:
+            return self.texts[path.resolve()]
+        return path.read_text(errors="replace") if path.is_file() else None
 
 
 class _NotRegular(OSError):
@@ -193,14 +223,9 @@ def _whole(kind: str, source: SourceFile) -> Section:
     return Section(kind, source, 0, len(source.text), parser=parse_section)
 
 
-def _marker_file(
-    path: Path,
-    forced: str | None,
-    max_bytes: int = MAX_FILE_BYTES,
-    overlay: Overlay | None = None,
-) -> Migration:
+def _marker_file(path: Path, forced: str | None, reader: Reader) -> Migration:
     problems: list[FileProblem] = []
-    source = read_source(path, problems, max_bytes, overlay)
+    source = reader.read(path, problems)
     if _unreadable(problems):  # keep the readable prefix for positions, parse nothing
         version, name = split_version(path.stem)
         return Migration(
@@ -269,14 +294,13 @@ def _pair(
     convention: str,
     up_path: Path | None,
     down_path: Path | None,
+    reader: Reader,
     extra_no_tx: bool = False,
-    max_bytes: int = MAX_FILE_BYTES,
-    overlay: Overlay | None = None,
 ) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
-    up_source = read_source(up_path, problems, max_bytes, overlay) if up_path else None
-    down_source = read_source(down_path, problems, max_bytes, overlay) if down_path else None
+    up_source = reader.read(up_path, problems) if up_path else None
+    down_source = reader.read(down_path, problems) if down_path else None
     read = [s for s in (up_source, down_source) if s is not None]
     if convention in ("golang-migrate", "pop") and any(
         GO_TEMPLATE_ACTION.search(s.text) for s in read
@@ -311,21 +335,13 @@ def _pair(
     return migration
 
 
-def _read_text(path: Path, overlay: Overlay | None) -> str | None:
-    """A small companion file (diesel's metadata.toml, Flyway's .conf), or None if absent."""
-    if overlay and path.resolve() in overlay:
-        return overlay[path.resolve()]
-    return path.read_text(errors="replace") if path.is_file() else None
-
-
-def _diesel_no_transaction(directory: Path, overlay: Overlay | None = None) -> bool:
-    text = _read_text(directory / "metadata.toml", overlay)
+def _diesel_no_transaction(directory: Path, reader: Reader) -> bool:
+    text = reader.companion(directory / "metadata.toml")
     return text is not None and bool(re.search(r"^\s*run_in_transaction\s*=\s*false\b", text, re.M))
 
 
-def collect_files(paths: Sequence[Path], overlay: Overlay | None = None) -> list[Path]:
-    """Every .sql file under `paths`, in a stable order; a missing path is an input error. The
-    overlay's new .sql files under a folder of `paths` count as if they were on disk."""
+def collect_files(paths: Sequence[Path]) -> list[Path]:
+    """Every .sql file under `paths`, in a stable order; a missing path is an input error."""
     files: list[Path] = []
     for path in paths:
         if not path.exists():
@@ -336,19 +352,11 @@ def collect_files(paths: Sequence[Path], overlay: Overlay | None = None) -> list
         for root, dirs, names in os.walk(path, onerror=_walk_error):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if n.lower().endswith(".sql"))
-        folder = path.resolve()
-        for extra in sorted(overlay or ()):
-            if (
-                extra.name.lower().endswith(".sql")
-                and folder in extra.parents
-                and not extra.exists()
-            ):
-                files.append(path / extra.relative_to(folder))
     seen: set[Path] = set()
     unique = []
     for f in files:
         try:
-            r = f.resolve(strict=not (overlay and f.resolve() in overlay))
+            r = f.resolve(strict=True)
         except (OSError, RuntimeError) as err:  # a symlink loop, a dangling link
             detail = (
                 "symbolic link loop"
@@ -372,11 +380,19 @@ def discover(
     paths: Sequence[Path],
     convention: str = "auto",
     max_bytes: int = MAX_FILE_BYTES,
-    overlay: Overlay | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> list[Migration]:
-    """Migrations under `paths`, in the order the runner applies them (file name breaks ties);
-    `overlay` texts stand in for files (see `Overlay`)."""
-    files = collect_files(paths, overlay)
+    """Migrations under `paths`, in the order the runner applies them (file name breaks ties).
+
+    `texts` gives the content of some files instead of the disk: an editor's unsaved buffers,
+    the SQL `lint -` reads. Such a file need not exist yet; it belongs to the history when it is
+    one of `paths` or lies in one of their folders."""
+    reader = Reader(max_bytes, {p.resolve(): t for p, t in (texts or {}).items()})
+    files = _with_texts(
+        collect_files([p for p in paths if p.exists() or p.resolve() not in reader.texts]),
+        paths,
+        reader.texts,
+    )
     forced = convention if convention in MARKER_CONVENTIONS else None
     pair_files: list[Path] = []
     dir_pairs: dict[Path, dict[str, Path]] = {}
@@ -402,7 +418,7 @@ def discover(
     # data script run by hand) is no migration.
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
-    migrations: list[Migration] = [_marker_file(f, forced, max_bytes, overlay) for f in singles]
+    migrations: list[Migration] = [_marker_file(f, forced, reader) for f in singles]
     for group in pair_groups(pair_files, convention):
         migrations.append(
             _pair(
@@ -411,9 +427,8 @@ def discover(
                 group.convention,
                 group.up,
                 group.down,
+                reader,
                 group.autocommit,
-                max_bytes,
-                overlay,
             )
         )
     for directory, parts in dir_pairs.items():
@@ -425,9 +440,8 @@ def discover(
                 "dir-pair",
                 parts.get("up"),
                 parts.get("down"),
-                _diesel_no_transaction(directory, overlay),
-                max_bytes,
-                overlay,
+                reader,
+                _diesel_no_transaction(directory, reader),
             )
         )
     for (_, version), parts in flyway.items():
@@ -439,21 +453,13 @@ def discover(
                 "flyway",
                 up,
                 undo,
-                _flyway_no_transaction(up, overlay),
-                max_bytes,
-                overlay,
+                reader,
+                _flyway_no_transaction(up, reader),
             )
         )
     for path, rname in repeatable:
         migration = _pair(
-            "",
-            rname,
-            "flyway",
-            path,
-            None,
-            _flyway_no_transaction(path, overlay),
-            max_bytes,
-            overlay,
+            "", rname, "flyway", path, None, reader, _flyway_no_transaction(path, reader)
         )
         migration.repeatable = True
         migrations.append(migration)
@@ -462,11 +468,31 @@ def discover(
     return migrations
 
 
-def _flyway_no_transaction(script: Path | None, overlay: Overlay | None = None) -> bool:
+def _with_texts(files: list[Path], paths: Sequence[Path], texts: Mapping[Path, str]) -> list[Path]:
+    """`files` and the files of `texts` not on disk yet that `paths` name or hold (a new
+    migration an editor has not saved), spelt from the path given as the files found on disk
+    are: pairing compares folders."""
+    if not texts:
+        return files
+    missing = set(texts) - {f.resolve() for f in files}
+    for given in paths:
+        resolved = given.resolve()
+        for path in sorted(missing):
+            if path == resolved:
+                files.append(given)
+            elif resolved in path.parents and path.name.lower().endswith(".sql"):
+                files.append(given / path.relative_to(resolved))
+            else:
+                continue
+            missing.discard(path)
+    return files
+
+
+def _flyway_no_transaction(script: Path | None, reader: Reader) -> bool:
     """`executeInTransaction=false` in the script's own configuration file, `V1__x.sql.conf`."""
     if script is None:
         return False
-    text = _read_text(script.with_name(script.name + ".conf"), overlay)
+    text = reader.companion(script.with_name(script.name + ".conf"))
     return text is not None and bool(_FLYWAY_NO_TX.search(text))
 
 
@@ -482,12 +508,10 @@ def _one_history_per_folder(paths: Sequence[Path], migrations: list[Migration]) 
     Replaying both into one schema model would apply every shared version twice and judge each
     history against the other's tables; the user has to say which one is meant.
     """
-    resolved: dict[Path, Path] = {}  # most migrations share their folder
     for root in (p.resolve() for p in paths if p.is_dir()):
         seen: dict[object, Path] = {}
         for m in migrations:
-            where = _history_folder(m)
-            folder = resolved.get(where) or resolved.setdefault(where, where.resolve())
+            folder = _history_folder(m).resolve()
             if not folder.is_relative_to(root):
                 continue
             key = m.recorded_as if m.repeatable else m.version_key

@@ -23,11 +23,10 @@ from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
 from pgpreflight.linter.parallel import in_workers
 from pgpreflight.linter.registry import Rule, all_rules
-from pgpreflight.linter.replay import Replay, chain_keys, replay, resume_point
+from pgpreflight.linter.replay import Replay, StateStore, chain_keys, replay, resume_point
 from pgpreflight.linter.result import RunResult
 
 if TYPE_CHECKING:
-    from pgpreflight.linter.cache import LintCache
     from pgpreflight.linter.schema import SchemaModel
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ def lint(
     history: Sequence[Path] = (),
     changes: ChangeSet | None = None,
     progress: Callable[..., None] | None = None,
-    cache: LintCache | None = None,
+    cache: StateStore | None = None,
     jobs: int = 1,
     overlay: Overlay | None = None,
 ) -> RunResult:
@@ -55,8 +54,9 @@ def lint(
 
     `history` adds folders read only for the schema model; with `only`, findings are reported just
     for those files (pre-commit passes the changed files, the model still needs the rest), and
-    `cache` lets the replay resume from the state saved after the history before them.
-    `overlay` texts stand in for files (`lint --fix` between its passes).
+    `cache` lets the replay resume from the state saved after the history before them. `jobs`
+    processes check the migrations (linter/parallel.py). `overlay` texts stand in for files
+    (`lint --fix` between its passes).
     """
     # Millions of parse-tree nodes live for the whole run; with the collector on, every full
     # collection walks them again, which makes a long history superlinear. A lint run creates
@@ -82,13 +82,14 @@ def lint_discovered(
     only: Iterable[Path] | None = None,
     changes: ChangeSet | None = None,
     progress: Callable[..., None] | None = None,
+    cache: StateStore | None = None,
 ) -> RunResult:
-    """Lint migrations discovery already read (`pgpreflight lint -` reads one from stdin and
-    gives it the path `--stdin-filename` names before the rules see it)."""
+    """Lint migrations discovery already read: `pgpreflight lint -` and the language server
+    hand it texts in place of files; the server keeps the replay states in memory (`cache`)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint(migrations, config, only, changes, progress)
+        return _lint(migrations, config, only, changes, progress, cache)
     finally:
         if collecting:
             gc.enable()
@@ -100,22 +101,20 @@ def _lint(
     only: Iterable[Path] | None,
     changes: ChangeSet | None,
     progress: Callable[..., None] | None,
-    cache: LintCache | None = None,
+    cache: StateStore | None = None,
     jobs: int = 1,
 ) -> RunResult:
     if progress:
         progress(f"linting {len(migrations)} migrations…", True)
     if only is not None:
-        wanted = {p.resolve() for p in only}
-        # resolving every file of a long history costs more than linting the one reported
-        names = {p.name for p in only} | {p.name for p in wanted}
+        wanted = {_file_key(p) for p in only}
         for m in migrations:
-            m.reported = any(s.path.name in names and s.path.resolve() in wanted for s in m.sources)
+            m.reported = any(_file_key(s.path) in wanted for s in m.sources)
     if changes is not None:
         for m in migrations:
             m.reported = m.reported and changes.is_changed(m)
     rules = enabled_rules(config)
-    findings, schema = run_rules(migrations, rules, config, changes, cache, jobs)
+    findings, final = run_rules(migrations, rules, config, changes, cache, jobs)
     sources = {s.display: s for m in migrations for s in m.sources}
     for finding in findings:  # findings in application query files: keep their text for reports
         if finding.path not in sources and Path(finding.path).is_file():
@@ -123,7 +122,18 @@ def _lint(
             sources[finding.path] = SourceFile(
                 path, finding.path, path.read_text(encoding="utf-8", errors="replace")
             )
-    return RunResult(findings, migrations, rules, config, sources, schema=schema)
+    return RunResult(findings, migrations, rules, config, sources, final=final)
+
+
+def _file_key(path: Path) -> object:
+    """What makes two spellings of one path equal: the file's device and inode (one stat, where
+    resolve() stats every folder on the way, 0.1 s over a history of 700 files), or for a file
+    that is not on disk (an editor's unsaved migration) its absolute path."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return (st.st_dev, st.st_ino)
 
 
 def _nested_facts(migration: Migration, facts: MigrationFacts) -> None:
@@ -142,16 +152,17 @@ def run_rules(
     rules: list[Rule],
     config: Config,
     changes: ChangeSet | None = None,
-    cache: LintCache | None = None,
+    cache: StateStore | None = None,
     jobs: int = 1,
-) -> tuple[list[Finding], SchemaModel | None]:
-    """The findings, and the schema model after the last migration (the replay's)."""
-    history = _replay(migrations, config, cache)
+) -> tuple[list[Finding], Callable[[], SchemaModel | None]]:
+    """The findings, and what gives the schema model after the last migration (the replay's,
+    replayed to the end when first asked)."""
+    needed = _needing_facts(migrations)
+    history, save = _replay(migrations, config, cache, stop=max(needed, default=-1) + 1)
     snapshots = history.snapshots
-    final = snapshots[-1]
     transaction_mode = str(config.get("transaction"))
     facts: list[MigrationFacts] = [MigrationFacts() for _ in migrations]
-    for i in range(history.start, len(migrations)):
+    for i in (i for i in needed if i >= history.start):
         facts[i] = compute_facts(
             migrations[i],
             transaction_mode,
@@ -170,7 +181,7 @@ def run_rules(
             options=config.rule_options(rule.id, rule.options),
             severity=config.severity_for(rule.id, rule.severity),
             history=migrations,
-            schema_final=final,
+            final=history.final,
             changes=changes,
             snapshots=snapshots,
             statement_models=statement_models,
@@ -208,7 +219,8 @@ def run_rules(
     raw = [f for f in raw if f.path in reported_paths or f.path not in migration_paths]
     raw = [f for f in raw if not config.ignored_for_file(f.path, f.rule)]
     findings = _apply_suppressions(migrations, raw, rules, config)
-    return sorted(set(findings), key=Finding.sort_key), final
+    save()
+    return sorted(set(findings), key=Finding.sort_key), history.final
 
 
 # Below this many statements to check, starting workers costs more than it saves.
@@ -224,22 +236,42 @@ def _workers(jobs: int, migrations: list[Migration], reported: list[int]) -> int
     return min(os.cpu_count() or 1, 4) if statements >= PARALLEL_STATEMENTS else 1
 
 
-def _replay(migrations: list[Migration], config: Config, cache: LintCache | None) -> Replay:
-    """The history replayed once for the whole run, resumed from the lint cache's state before
-    the first reported migration when there is one, and that state saved for the next run."""
+def _replay(
+    migrations: list[Migration], config: Config, cache: StateStore | None, stop: int
+) -> tuple[Replay, Callable[[], None]]:
+    """The history replayed once for the whole run, up to migration `stop` (the rest only if
+    a rule asks for the final model), resumed from the lint cache's state before the first
+    reported migration when there is one; and what saves the states for the next run, called
+    once the rules are done (the state after the last migration is known only if replayed)."""
     runner = {"lock_timeout": str(config.get("runner-lock-timeout")) or None}
     if cache is None:
-        return replay(migrations, runner)
-    keys = chain_keys(migrations, cache.seed)
+        return replay(migrations, runner, stop=stop), lambda: None
+    keys = chain_keys(migrations, cache.seed(config.values, config.path))
     point = resume_point(migrations)
     found = cache.load_state(keys[: point + 1])
     start, state = found if found is not None else (0, None)
-    history = replay(migrations, runner, start=start, state=state)
-    for i in {point, len(migrations)} - {start}:
-        saved = history.state(i)
-        if saved is not None:
-            cache.store_state(keys[i], saved)
-    return history
+    history = replay(migrations, runner, start=start, state=state, stop=stop)
+
+    def save() -> None:
+        for i in {point, len(migrations)} - {start}:
+            saved = history.state(i)
+            if saved is not None:
+                cache.store_state(keys[i], saved)
+
+    return history, save
+
+
+def _needing_facts(migrations: list[Migration]) -> list[int]:
+    """The migrations whose facts and models a rule reads: the reported ones and the rest of
+    their split groups (`_share_split_groups`). Facts of the history after a migration being
+    edited would only be thrown away, and its models are replayed only if a rule asks."""
+    needed: set[int] = set()
+    position = {id(m): i for i, m in enumerate(migrations)}
+    for i, migration in enumerate(migrations):
+        if migration.reported:
+            needed.add(i)
+            needed.update(position[id(m)] for m in split_group(migration, migrations))
+    return sorted(needed)
 
 
 def _share_split_groups(migrations: list[Migration], facts: list[MigrationFacts]) -> None:

@@ -31,6 +31,15 @@ class SourceFile:
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
 
+    @cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of the text: what names the history in the replay state keys
+        (`replay.chain_keys`), hashed once per file however often the keys are computed (on
+        every keystroke in the language server)."""
+        import hashlib
+
+        return hashlib.sha256(self.text.encode("utf-8", "surrogateescape")).digest()
+
     @property
     def sql(self) -> str:
         """The SQL the runner sends, offset for offset the file's text."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pglast import ast, enums
 from pgpreflight.linter.facts import TIMEOUTS, set_value
@@ -66,18 +67,70 @@ class ReplayState:
 class Replay:
     """`snapshots[i]`: the model before migration i, `snapshots[-1]` after the last one;
     `defaults[i]`: the timeouts migration i's sessions start with, `defaults[-1]` those after the
-    last. Entries before `start` are None when the replay resumed from a saved state there."""
+    last. Entries before `start` are None when the replay resumed from a saved state there.
+
+    A replay may stop early (`replay(..., stop=)`): the lists then end with the state before
+    migration `stop`, and `final()` replays the rest when something first asks for the model
+    after the last migration. Linting one migration in the middle of a long history (an
+    editor's keystroke) then replays only up to it, unless a rule needs the final model."""
 
     snapshots: list[SchemaModel | None]
     defaults: list[Defaults | None]
     start: int
+    migrations: Sequence[Migration] = ()
+    runner: Defaults = field(default_factory=dict)
+    model: SchemaModel | None = None
+    """The live model, before migration `len(snapshots) - 1`; it becomes the last snapshot."""
+    current: Defaults = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.snapshots) == len(self.migrations) + 1
 
     def state(self, i: int) -> ReplayState | None:
         """The state before migration i (`len(history)`: after the last), if known."""
+        if i >= len(self.snapshots):
+            return None
         model, defaults = self.snapshots[i], self.defaults[i]
         if model is None or defaults is None:
             return None
         return ReplayState(model, dict(defaults))
+
+    def advance(self, stop: int) -> None:
+        """Replay up to migration `stop` (excluded)."""
+        assert self.model is not None
+        while len(self.snapshots) <= min(stop, len(self.migrations)):
+            migration = self.migrations[len(self.snapshots) - 1]
+            _apply(migration, self.model, self.current, self.runner)
+            if len(self.snapshots) == len(self.migrations):  # after the last: the live model
+                self.snapshots.append(self.model)
+                self.defaults.append(self.current)
+            else:
+                self.snapshots.append(self.model.copy())
+                self.defaults.append(dict(self.current))
+
+    def final(self) -> SchemaModel | None:
+        """The model after the last migration, replaying what is left first."""
+        self.advance(len(self.migrations))
+        return self.snapshots[-1]
+
+
+class StateStore(Protocol):
+    """Where the states after history prefixes are kept between runs: the lint cache on disk
+    (linter/cache.py) for one-file CLI runs, memory for the language server (linter/lsp)."""
+
+    def seed(self, config_values: dict[str, Any], config_path: Path | None) -> str:
+        """What every key of `chain_keys` starts from: whatever else a state depends on."""
+        ...
+
+    def load_state(self, keys: Sequence[str]) -> tuple[int, ReplayState] | None:
+        """The state after the longest prefix of `keys` it holds, as (i, state); the caller
+        may change the state's model."""
+        ...
+
+    def store_state(self, key: str, state: ReplayState) -> None:
+        """Keep `state` under `key`; nobody changes it after."""
+        ...
 
 
 def replay(
@@ -86,8 +139,10 @@ def replay(
     *,
     start: int = 0,
     state: ReplayState | None = None,
+    stop: int | None = None,
 ) -> Replay:
-    """Replay `migrations[start:]` on `state` (or an empty model and the runner's settings).
+    """Replay `migrations[start:stop]` on `state` (or an empty model and the runner's settings);
+    the rest when `Replay.final()` is asked.
 
     `ALTER ROLE ... SET` or `ALTER DATABASE ... SET lock_timeout` in a migration applies to the
     sessions opened after it, so to the migrations that follow (a later RESET there takes it away
@@ -98,25 +153,33 @@ def replay(
         state = ReplayState(SchemaModel(), dict(runner))
         start = 0
     model, current = state.model, dict(state.defaults)
-    snapshots: list[SchemaModel | None] = [None] * start
-    defaults: list[Defaults | None] = [None] * start
-    for migration in migrations[start:]:
-        snapshots.append(model.copy())
-        defaults.append(dict(current))
-        for stmt in migration.up.statements:
-            # the statement as location lets rules report where a model object came from
-            model.apply(stmt.node, location=stmt)
-        for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
-            setting = getattr(node, "setstmt", None)
-            if not isinstance(setting, ast.VariableSetStmt) or setting.name not in TIMEOUTS:
-                continue
-            if setting.kind == enums.VariableSetKind.VAR_SET_VALUE:
-                current[setting.name] = set_value(setting)
-            else:
-                current[setting.name] = runner.get(setting.name)
-    snapshots.append(model)
-    defaults.append(current)
-    return Replay(snapshots, defaults, start)
+    last = start == len(migrations)
+    history = Replay(
+        [*([None] * start), model if last else model.copy()],
+        [*([None] * start), current if last else dict(current)],
+        start,
+        migrations,
+        runner,
+        model,
+        current,
+    )
+    history.advance(len(migrations) if stop is None else stop)
+    return history
+
+
+def _apply(migration: Migration, model: SchemaModel, current: Defaults, runner: Defaults) -> None:
+    """One migration's UP on the model, and its sessions' settings on `current`."""
+    for stmt in migration.up.statements:
+        # the statement as location lets rules report where a model object came from
+        model.apply(stmt.node, location=stmt)
+    for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
+        setting = getattr(node, "setstmt", None)
+        if not isinstance(setting, ast.VariableSetStmt) or setting.name not in TIMEOUTS:
+            continue
+        if setting.kind == enums.VariableSetKind.VAR_SET_VALUE:
+            current[setting.name] = set_value(setting)
+        else:
+            current[setting.name] = runner.get(setting.name)
 
 
 def resume_point(migrations: Sequence[Migration]) -> int:
@@ -140,8 +203,6 @@ def chain_keys(migrations: Sequence[Migration], seed: str) -> list[str]:
             h.update(
                 f"{section.kind}:{section.source.display}:{section.start}:{section.end}\0".encode()
             )
-            h.update(
-                hashlib.sha256(section.source.text.encode("utf-8", "surrogateescape")).digest()
-            )
+            h.update(section.source.digest)
         keys.append(h.copy().hexdigest()[:40])
     return keys

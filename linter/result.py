@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,10 @@ class RunResult:
     # The dict this result was read from (`from_dict`), so that saving it again loses nothing
     # that only the original run could compute (statement counts, new indexes).
     saved: dict[str, Any] | None = None
-    # The schema model after the last migration's UP, from lint's one replay: `check` judges
-    # indexes on it rather than replaying the history again. None for a result read back.
-    schema: Any = None
+    # What gives the schema model after the last migration's UP, from lint's one replay
+    # (replayed to the end when first asked): `check` judges indexes on it rather than
+    # replaying the history again. None for a result read back.
+    final: Callable[[], Any] | None = None
     # The run's secrets (linter/secrets.py), given by `redact`; `to_dict` scrubs with them too.
     # Without them, credential-shaped text (URIs, `password=`) is still redacted.
     secrets: Secrets = field(default_factory=Secrets)

@@ -3,18 +3,15 @@
 `--stdin-filename PATH` says which file the text stands for: its name gives the version and the
 convention (`000002_x.up.sql`, `V3__x.sql`, `DIR/up.sql`), its place the configuration and
 `per-file-ignores`, and reports show it. When PATH lies in the project's migration folders, the
-rest of the history is read for the schema model, with the text in place of the file on disk.
-
-Discovery reads files, so the text is written to a temporary folder together with the files
-that complete its migration (the other half of a pair, diesel's metadata.toml) and the sources
-are renamed back to PATH before any rule runs.
+rest of the history is read for the schema model, with the text in place of the file on disk;
+elsewhere the file is linted with the files on disk that complete its migration (the other half
+of a pair), as `pgpreflight lint PATH` would. Discovery takes the text for PATH (`discover`'s
+`texts`), as it takes an editor's unsaved buffer: PATH need not exist.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +27,7 @@ def _partners(path: Path) -> list[Path]:
     name = path.name
     folder = path.parent
     if name.lower() in ("up.sql", "down.sql"):
-        return [folder / n for n in ("up.sql", "down.sql", "metadata.toml") if n != name.lower()]
+        return [folder / n for n in ("up.sql", "down.sql") if n != name.lower()]
     if m := re.match(r"^(?P<base>.+)\.(?P<dir>up|down)\.sql$", name, re.I):
         other = "down" if m.group("dir").lower() == "up" else "up"
         return [folder / f"{m.group('base')}.{other}.sql"]
@@ -39,15 +36,13 @@ def _partners(path: Path) -> list[Path]:
     return []
 
 
-def _history(config: Any, logical: Path, skip: set[Path]) -> list[Path]:
-    """The project's migration files, when `logical` is one of its migrations, except `skip`."""
-    from pgpreflight.linter.discovery import collect_files
-
-    target = logical.resolve()
-    folders = [f for f in config.migration_paths() if f.exists()]
-    if not any(f.resolve() == target or f.resolve() in target.parents for f in folders):
-        return []
-    return [f for f in collect_files(folders) if f.resolve() not in skip]
+def in_history(config: Any, path: Path) -> bool:
+    """Whether `path` lies in one of the project's migration folders (or is one of its files)."""
+    target = path.resolve()
+    return any(
+        f.exists() and (f.resolve() == target or f.resolve() in target.parents)
+        for f in config.migration_paths()
+    )
 
 
 def lint_stdin(
@@ -59,34 +54,23 @@ def lint_stdin(
     progress: Any = None,
 ) -> RunResult:
     """Lint `text` as the migration file `filename` (relative to the working folder)."""
-    from pgpreflight.linter.discovery import discover, display_path
+    from pgpreflight.linter.discovery import discover
     from pgpreflight.linter.engine import lint_discovered
 
     logical = Path(filename) if filename else Path(STDIN_NAME)
-    with tempfile.TemporaryDirectory(prefix="pgpreflight-stdin-") as tmp:
-        # The parent folder's name is kept: diesel/hasura versions are folder names.
-        folder = Path(tmp) / (logical.parent.resolve().name or "stdin")
-        folder.mkdir()
-        placed = folder / logical.name
-        placed.write_text(text, encoding="utf-8")
-        copied = {placed: logical}
-        for partner in _partners(logical) if filename else []:
-            if partner.is_file():
-                shutil.copyfile(partner, folder / partner.name)
-                copied[folder / partner.name] = partner
-        skip = {p.resolve() for p in copied.values()}
-        history = _history(config, logical, skip) if filename else []
-        migrations = discover(
-            [*history, folder], str(config.get("convention")), config.max_file_bytes
-        )
+    if filename and in_history(config, logical):
+        paths = [f for f in config.migration_paths() if f.exists()]
+    else:
+        partners = _partners(logical) if filename else []
+        paths = [logical, *(p for p in partners if p.is_file())]
+    migrations = discover(
+        paths, str(config.get("convention")), config.max_file_bytes, texts={logical: text}
+    )
+    if not filename:
         for migration in migrations:
             for source in migration.sources:
-                if source.path in copied:
-                    source.path = copied[source.path]
-                    source.display = display_path(source.path) if filename else "-"
-        result = lint_discovered(
-            migrations, config, only=[logical], changes=changes, progress=progress
-        )
+                source.display = "-"
+    result = lint_discovered(migrations, config, only=[logical], changes=changes, progress=progress)
     if not filename:  # no file name to judge
         result.findings = [f for f in result.findings if f.rule != "invalid-migration-filename"]
     return result

@@ -27,6 +27,9 @@ _SQUAWK = re.compile(r"^--\s*squawk-ignore(?P<file>-file)?\b\s*(?P<rules>.*)$", 
 _ASSURED = re.compile(r"^--\s*safety-assured\s*:\s*(?P<edge>start|end)\b", re.I)
 # Directives that are not suppressions but belong to other features.
 OTHER_DIRECTIVES = ("query",)
+REASON_PLACEHOLDER = "<reason>"
+"""What the editor's "suppress" action writes for the user to replace. It reads as no reason, so
+a suppression left unfilled is still reported (suppression-without-reason)."""
 
 
 @dataclass
@@ -87,11 +90,12 @@ def _parse_comment(source: SourceFile, start: int, end: int) -> Suppression | No
             return Suppression(
                 source, start, (), "", False, malformed="names no rule between the brackets"
             )
+        reason = ig.group("reason").strip()
         return Suppression(
             source,
             start,
             rules,
-            ig.group("reason").strip(),
+            "" if reason == REASON_PLACEHOLDER else reason,
             ig.group("kind").lower() == "ignore-file",
         )
     sq = _SQUAWK.match(text)

@@ -95,7 +95,6 @@ def _covers(index: Index, columns: tuple[str, ...]) -> bool:
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    assert ctx.schema_final is not None
     for fact in ctx.facts.constraints:
         node = fact.node
         if node.contype != ConstrType.CONSTR_FOREIGN:
@@ -105,7 +104,9 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
             if node.fk_attrs
             else ((fact.column,) if fact.column else ())
         )
-        table = ctx.schema_final.table(fact.table)
+        final = ctx.schema_final  # asked only for a foreign key: it replays the later history
+        assert final is not None
+        table = final.table(fact.table)
         if table is None or not columns:
             continue
         if not any(

@@ -74,12 +74,13 @@ FIX = "safe"
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    assert ctx.schema_final is not None
     name = str(ctx.options["column"])
     for fact in ctx.facts.added_columns():
         if fact.name != name:
             continue
-        table = ctx.schema_final.table(fact.table)
+        final = ctx.schema_final  # asked only for such a column: it replays the later history
+        assert final is not None
+        table = final.table(fact.table)
         if table is None or name not in table.columns:
             continue
         if any(

@@ -104,6 +104,56 @@ def test_resumed_run_parses_only_the_reported_file(
     assert set(parsed) == {target}, parsed
 
 
+def test_history_after_the_file_is_replayed_only_when_a_rule_asks(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Linting a migration in the middle of the history replays up to it; what comes after is
+    parsed and replayed only for a rule that reads the final model (a foreign key: is it
+    indexed by the end of the history?), and the findings are those of a full replay."""
+    monkeypatch.chdir(project)
+    files = sorted((project / "migrations").iterdir())
+    middle, later = files[3], {str(f.relative_to(project)) for f in files[4:]}
+    target = str(middle.relative_to(project))
+    parsed: list[str] = []
+    real = discovery.parse_section
+
+    def counting(section: object) -> None:
+        parsed.append(section.source.display)  # type: ignore[attr-defined]
+        real(section)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery, "parse_section", counting)
+    main(["lint", "--no-cache", "--no-color", target])
+    capsys.readouterr()
+    assert not set(parsed) & later, parsed
+    middle.write_text(
+        middle.read_text().replace(
+            "-- DOWN",
+            "ALTER TABLE account ADD COLUMN referrer bigint REFERENCES account (id);\n-- DOWN",
+        )
+    )
+    parsed.clear()
+    main(["lint", "--no-cache", "--no-color", "--select", "foreign-key-without-index", target])
+    out = capsys.readouterr().out
+    assert later <= set(parsed)
+    assert "foreign key account(referrer) has no index" in out
+
+
+def test_a_stopped_replay_goes_on_when_asked(project: Path) -> None:
+    from pgpreflight.linter.replay import replay
+
+    migrations = discovery.discover([project / "migrations"])
+    stopped = replay(migrations, {}, stop=3)
+    assert len(stopped.snapshots) == 4 and not stopped.finished
+    assert stopped.state(3) is not None and stopped.state(len(migrations)) is None
+    final = stopped.final()
+    assert stopped.finished and final is stopped.snapshots[-1]
+    assert len(stopped.snapshots) == len(migrations) + 1
+    whole = replay(migrations, {}).final()
+    assert whole is not None and final is not None
+    assert sorted(final.tables) == sorted(whole.tables) and "public.visit" in final.tables
+    assert stopped.defaults[-1] == {"lock_timeout": "3s"}
+
+
 class _Payload:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (os.system, ("touch pwned",))

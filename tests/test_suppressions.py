@@ -56,6 +56,14 @@ def test_reasonless_malformed_unknown_and_unused(tmp_path: Path) -> None:
     assert "no-such-rule" in found[-1].message
 
 
+def test_the_editor_placeholder_is_no_reason(tmp_path: Path) -> None:
+    """The language server's "suppress" action writes `<reason>` for the user to replace: left
+    as it is, the suppression still silences the rule but is reported as giving no reason."""
+    sql = "-- UP\n-- pgpreflight: ignore[syntax-error] <reason>\nCREAT TABLE a (id int);\n-- DOWN\n"
+    found = lint_findings(sql, ["syntax-error", "suppression-without-reason"], tmp_path)
+    assert [(f.rule, f.line) for f in found] == [("suppression-without-reason", 2)]
+
+
 def test_comment_inside_string_is_not_a_suppression(tmp_path: Path) -> None:
     sql = "-- UP\nSELECT '-- pgpreflight: ignore-file[missing-down-section] no';\n"
     assert ids(lint_findings(sql, ["missing-down-section", "unused-suppression"], tmp_path)) == [

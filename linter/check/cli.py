@@ -336,7 +336,8 @@ def _explain_step(
         data_source=str(args.data) if args.data is not None else None,
         progress=progress,
     )
-    schema = result.schema if result.schema is not None else schema_after(migrations)
+    final = result.final() if result.final is not None else None
+    schema = final if final is not None else schema_after(migrations)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
         from pgpreflight.linter.check.target import TargetOptions, connect
         from pgpreflight.linter.explain.hypo import read_estimates

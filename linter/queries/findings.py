@@ -81,10 +81,16 @@ def query_findings(migrations: list[Migration], ctx: Context) -> Iterator[Findin
     """Findings of the rule `ctx.rule` from the run's shared query analysis."""
     from pgpreflight.linter.queries import analysis_for
     from pgpreflight.linter.queries.coverage import subcase
+    from pgpreflight.linter.queries.loading import collect
 
-    if ctx.schema_final is None:
+    # Without application queries there is nothing to look up in the final model, and asking
+    # for it replays the history after the migrations being reported (linter/replay.py).
+    if not collect(ctx.config, migrations):
         return
-    report = analysis_for(ctx.config, migrations, ctx.schema_final)
+    final = ctx.schema_final
+    if final is None:
+        return
+    report = analysis_for(ctx.config, migrations, final)
     me = ctx.rule.id
     if _error_owner(ctx) == me:
         for analysis in report.analyses:
