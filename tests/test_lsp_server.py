@@ -174,7 +174,13 @@ class Editor:
             assert isinstance(change, types.TextDocumentEdit)
             uri = change.text_document.uri
             assert change.text_document.version == self.versions[uri]
-            for text_edit in change.edits:
+            # every range refers to the document as it was: apply them from the end backwards
+            edits = sorted(
+                change.edits,
+                key=lambda e: (e.range.start.line, e.range.start.character),
+                reverse=True,
+            )
+            for text_edit in edits:
                 assert isinstance(text_edit, types.TextEdit)
                 self.change(uri, text_edit.range, text_edit.new_text)
 
@@ -317,6 +323,41 @@ async def _diagnose_hover_suppress(editor: Editor, project: Path) -> None:
     assert await editor.diagnostics(uri) == []
     assert path.read_text() == "-- UP\n-- DOWN\n"  # the server never writes the file
     assert editor.messages == []
+
+
+def test_a_fix_is_a_code_action_the_editor_applies(project: Path) -> None:
+    """The rules' own fixes (linter/fixes.py) reach the editor as quick fixes: applying the
+    preferred one over the unsaved buffer leaves the finding fixed, and the file untouched."""
+
+    async def session() -> None:
+        editor = Editor(project)
+        await editor.start()
+        try:
+            path = project / "db" / "202401020000__index.sql"
+            uri = editor.open(path, BUFFER)
+            [index] = await editor.diagnostics(uri)
+            assert index.code == "require-concurrent-index"
+            actions = await editor.client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri),
+                    range=index.range,
+                    context=types.CodeActionContext(diagnostics=[index]),
+                )
+            )
+            fixes = [
+                a
+                for a in actions or []
+                if isinstance(a, types.CodeAction) and a.edit is not None and a.is_preferred
+            ]
+            assert fixes, [getattr(a, "title", a) for a in actions or []]
+            editor.apply(fixes[0].edit)  # type: ignore[arg-type]
+            assert "CREATE INDEX CONCURRENTLY" in editor.texts[uri]
+            assert "require-concurrent-index" not in _codes(await editor.diagnostics(uri))
+            assert path.read_text() == "-- UP\n-- DOWN\n"
+        finally:
+            await editor.stop()
+
+    asyncio.run(session())
 
 
 @pytest.mark.parametrize(("encoding", "character"), [("utf-8", 11), ("utf-32", 8)])
