@@ -3,10 +3,11 @@ and after, and facts the engine computed once. Also the one way to build a `Find
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pgpreflight.linter.analysis import Analysis
 from pgpreflight.linter.config import Config, PgVersion
 from pgpreflight.linter.facts import MigrationFacts
 from pgpreflight.linter.findings import Finding, Fix
@@ -20,31 +21,47 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
+    """One rule's view of the run: its options and severity, the run's one `Analysis`, and for
+    a rule checking one migration that migration, its facts and the models around it."""
+
     rule: Rule
     config: Config
     options: dict[str, Any]
     severity: str
-    history: list[Migration]
+    analysis: Analysis
     migration: Migration | None = None
     facts: MigrationFacts = field(default_factory=MigrationFacts)
     schema_before: SchemaModel | None = None  # the model before this migration's UP
     schema_after: SchemaModel | None = None  # ... after its UP (do not mutate: copy first)
-    # ... after the last migration's UP (`schema_final`): replayed when first asked, so that a
-    # run reporting one migration of a long history replays only up to it (linter/replay.py)
-    final: Callable[[], SchemaModel | None] | None = None
-    changes: ChangeSet | None = None  # set in changed-only runs (--changed-since)
-    # The model before each migration of `history`, and after the last one (None for history
-    # before the point a cached replay resumed from: see linter/replay.py).
-    snapshots: Sequence[SchemaModel | None] = ()
-    # The model just before each statement, built on demand by `provenance.model_before` and
-    # shared by every rule of the run: (id of the base model, id of the section) -> ...
-    statement_models: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def history(self) -> list[Migration]:
+        return self.analysis.migrations
+
+    @property
+    def snapshots(self) -> Sequence[SchemaModel | None]:
+        """The model before each migration of `history`, and after the last one (None before
+        the point a cached replay resumed from: see linter/replay.py)."""
+        return self.analysis.replay.snapshots if self.analysis.replay is not None else ()
 
     @property
     def schema_final(self) -> SchemaModel | None:
-        """The model after the last migration's UP. Ask only when there is something to look
-        up in it: the first question replays the history after the reported migrations."""
-        return self.final() if self.final is not None else None
+        """The model after the last migration's UP, replayed when first asked (see
+        `Analysis.final`): ask only when there is something to look up in it."""
+        return self.analysis.final()
+
+    @property
+    def changes(self) -> ChangeSet | None:
+        return self.analysis.changes
+
+    @property
+    def statement_models(self) -> dict[Any, Any]:
+        return self.analysis.statement_models
+
+    def enabled(self, rule_id: str) -> bool:
+        """Whether rule `rule_id` runs in this run (as selected by the configuration, presets,
+        opt-in and command line together)."""
+        return rule_id in self.analysis.enabled
 
     @property
     def pg_version(self) -> PgVersion:
@@ -52,17 +69,13 @@ class Context:
 
     def schema_before_migration(self, migration: Migration) -> SchemaModel | None:
         """The model before `migration`'s UP, for rules that judge several migrations as one."""
-        for i, other in enumerate(self.history):
-            if other is migration and i < len(self.snapshots):
-                return self.snapshots[i]
-        return None
+        i = self.analysis.index(migration)
+        return None if i is None else self.analysis.before(i)
 
     def schema_after_migration(self, migration: Migration) -> SchemaModel | None:
         """The model after `migration`'s UP."""
-        for i, other in enumerate(self.history):
-            if other is migration and i + 1 < len(self.snapshots):
-                return self.snapshots[i + 1]
-        return None
+        i = self.analysis.index(migration)
+        return None if i is None else self.analysis.before(i + 1)
 
     def table_is_new(self, table: str, stmt: Statement) -> bool:
         """Created earlier in `stmt`'s section (see `MigrationFacts.created_here`): lock rules do

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter import suppressions as sup
+from pgpreflight.linter.analysis import Analysis
 from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
@@ -173,18 +174,14 @@ def run_rules(
         )
         _nested_facts(migrations[i], facts[i])
     _share_split_groups(migrations, facts)
-    statement_models: dict[Any, Any] = {}
+    analysis = Analysis(migrations, history, facts, frozenset(r.id for r in rules), changes=changes)
     bases: list[dict[str, Any]] = [
         dict(
             rule=rule,
             config=config,
             options=config.rule_options(rule.id, rule.options),
             severity=config.severity_for(rule.id, rule.severity),
-            history=migrations,
-            final=history.final,
-            changes=changes,
-            snapshots=snapshots,
-            statement_models=statement_models,
+            analysis=analysis,
         )
         for rule in rules
     ]
@@ -394,7 +391,7 @@ def _suppression_findings(
             config=config,
             options=rule.options,
             severity=config.severity_for(rule_id, rule.severity),
-            history=migrations,
+            analysis=Analysis(migrations, enabled=frozenset(enabled)),
         )
         yield ctx.finding(s.source, message, offset=s.offset, hint=hint)
 

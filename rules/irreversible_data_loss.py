@@ -122,7 +122,7 @@ def _existed(before: SchemaModel, table_key: str) -> bool:
 
 def _reported_elsewhere(ctx: Context, rule_id: str) -> bool:
     """The drop rules of the production-safety set say the same thing with more context."""
-    return ctx.config.is_enabled(rule_id, False) and rule_id != ID
+    return ctx.enabled(rule_id) and rule_id != ID
 
 
 def _losses(

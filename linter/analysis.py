@@ -1,0 +1,52 @@
+"""The one analysis of a lint run: what the engine computes once and every rule reads.
+
+Discovery parses each file once (sections parse on first use), the replay (linter/replay.py)
+gives the schema model before and after every migration, facts (linter/facts.py) say what each
+statement does to transactions, locks and new tables, and provenance (linter/provenance.py) the
+model just before each statement. All of it hangs off one `Analysis`, handed to every rule's
+`Context`, to `check` (the final model, on the result) and through it to EXPLAIN: nothing is
+replayed twice, and nothing is kept in a module-level cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pgpreflight.linter.facts import MigrationFacts
+from pgpreflight.linter.migration import Migration
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.changes import ChangeSet
+    from pgpreflight.linter.replay import Replay
+    from pgpreflight.linter.schema import SchemaModel
+
+
+@dataclass
+class Analysis:
+    migrations: list[Migration]
+    replay: Replay | None = None
+    """None where no rule needs a model (the suppression findings)."""
+    facts: list[MigrationFacts] = field(default_factory=list)
+    """Per migration; computed for the reported ones (and their split groups) only."""
+    enabled: frozenset[str] = frozenset()
+    """The ids of the rules that run: a rule that defers to another asks here, not the config."""
+    changes: ChangeSet | None = None
+    """Set in changed-only runs (--changed-since)."""
+    statement_models: dict[Any, Any] = field(default_factory=dict)
+    """The model just before each statement, built on demand by `provenance.model_before`:
+    (id of the base model, id of the section) -> (base, {id(statement): model})."""
+
+    def before(self, i: int) -> SchemaModel | None:
+        """The model before migration i's UP (None before a cached replay's resume point)."""
+        if self.replay is None or i >= len(self.replay.snapshots):
+            return None
+        return self.replay.snapshots[i]
+
+    def final(self) -> SchemaModel | None:
+        """The model after the last migration's UP. Ask only when there is something to look
+        up in it: the first question replays the history after the reported migrations."""
+        return self.replay.final() if self.replay is not None else None
+
+    def index(self, migration: Migration) -> int | None:
+        return next((i for i, m in enumerate(self.migrations) if m is migration), None)
