@@ -27,36 +27,24 @@ _FORMAT = (
 )
 
 
-def _log(path: Path) -> list[dict[str, Any]] | None:
-    """Commits touching `path`, newest first; None when git or the repository is unavailable."""
+def _git(args: list[str], cwd: Path, timeout: float = 20) -> str | None:
+    """git's output, or None when git or the repository is unavailable."""
     try:
         proc = subprocess.run(
-            ["git", "log", "--follow", f"--format={_FORMAT}", "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    if proc.returncode != 0:
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _log(path: Path) -> list[dict[str, Any]] | None:
+    """Commits touching `path`, newest first; None when git or the repository is unavailable."""
+    out = _git(["log", "--follow", f"--format={_FORMAT}", "--", path.name], path.parent)
+    if out is None:
         return None
-    commits = []
-    for record in proc.stdout.split(_RECORD):
-        parts = record.strip("\n").split(_FIELD)
-        if len(parts) != 5:
-            continue
-        sha, name, email, date, trailers = parts
-        found = []
-        for line in trailers.split("\x1d"):
-            key, sep, value = line.partition(":")
-            if sep and value.strip():
-                found.append({"key": key.strip(), "value": value.strip()})
-        commits.append(
-            {"commit": sha[:10], "author": f"{name} <{email}>", "date": date, "trailers": found}
-        )
-    return commits
+    records = (record.strip("\n").split(_FIELD) for record in out.split(_RECORD))
+    return [_commit(parts) for parts in records if len(parts) == 5]
 
 
 def _commit(fields: list[str]) -> dict[str, Any]:
@@ -77,44 +65,20 @@ def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]] | None:
     if not paths:
         return {}
     resolved = {p: p.resolve() for p in paths}
-    try:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=next(iter(resolved.values())).parent,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-        if top.returncode != 0:
-            return None
-        root = Path(top.stdout.strip()).resolve()
-        inside = {
-            p: r.relative_to(root).as_posix() for p, r in resolved.items() if r.is_relative_to(root)
-        }
-        folders = sorted({str(Path(rel).parent) for rel in inside.values()})
-        proc = subprocess.run(
-            [
-                "git",
-                "log",
-                "-M",
-                "--name-status",
-                f"--format=%x1e{_FORMAT[:-1]}{_FIELD}",
-                "--",
-                *folders,
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    top = _git(["rev-parse", "--show-toplevel"], next(iter(resolved.values())).parent)
+    if top is None:
         return None
-    if proc.returncode != 0:
+    root = Path(top.strip()).resolve()
+    inside = {
+        p: r.relative_to(root).as_posix() for p, r in resolved.items() if r.is_relative_to(root)
+    }
+    folders = sorted({str(Path(rel).parent) for rel in inside.values()})
+    fmt = f"--format=%x1e{_FORMAT[:-1]}{_FIELD}"
+    out = _git(["log", "-M", "--name-status", fmt, "--", *folders], root, timeout=60)
+    if out is None:
         return None
     touched: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for record in proc.stdout.split(_RECORD)[1:]:
+    for record in out.split(_RECORD)[1:]:
         parts = record.split(_FIELD)
         if len(parts) != 6:
             continue
@@ -123,13 +87,13 @@ def _logs(paths: list[Path]) -> dict[Path, list[dict[str, Any]]] | None:
             status, *names = line.split("\t")
             if names:
                 touched.setdefault(names[-1], []).append((status[:1], commit))
-    out: dict[Path, list[dict[str, Any]]] = {}
+    logs: dict[Path, list[dict[str, Any]]] = {}
     for path, rel in inside.items():
         history = touched.get(rel, [])
         if history and history[-1][0] == "R":
             continue  # renamed: its older commits are under another name
-        out[path] = [c for _, c in history]
-    return out
+        logs[path] = [c for _, c in history]
+    return logs
 
 
 def display_name(who: str) -> str:
