@@ -91,6 +91,11 @@ OBJECT_PRESERVING_GAPS = (
 object: a rule may still trust the model about which objects exist after one of them."""
 
 
+CODE_MIGRATION = "CodeMigration"
+"""The kind of the `unmodelled` entry a migration written in code leaves (`Section.opaque`):
+it may have changed any object."""
+
+
 class SchemaModel(ObjectStatements):
     """Schemas, tables, indexes, sequences, types, views, functions and extensions."""
 
@@ -134,6 +139,15 @@ class SchemaModel(ObjectStatements):
         except Exception as error:
             LOG.debug("schema model failed on %s", type(node).__name__, exc_info=True)
             self._unmodelled(node, f"internal error while modelling: {error}")
+        finally:
+            self._location = None
+
+    def apply_unknown(self, kind: str, reason: str, *, location: Any = None) -> None:
+        """Something the history ran that the model cannot read (a migration written in Go):
+        recorded in `unmodelled`, so that rules know the model may miss any change from here on."""
+        self._location = location
+        try:
+            self._unmodelled(kind, reason)
         finally:
             self._location = None
 
