@@ -282,3 +282,13 @@ def test_a_down_is_not_judged_on_a_table_the_history_never_made(tmp_path: Path) 
     assert lint_findings(alone, RULE, tmp_path / "alone") == []
     broken = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nALTER TABLE t DROP COLUMN cidade;\n"
     assert [m for m in messages(broken, tmp_path) if "would fail" in m[2]]
+
+
+def test_down_dropping_views_together_that_depend_on_each_other(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE MATERIALIZED VIEW a AS SELECT estado, count(*) AS n FROM oficinas "
+        "GROUP BY estado;\n"
+        "CREATE MATERIALIZED VIEW c AS SELECT o.id FROM oficinas o JOIN a ON a.estado = o.estado;\n"
+        "-- DOWN\nDROP MATERIALIZED VIEW a, c;\n"
+    )
+    assert messages(sql, tmp_path) == []

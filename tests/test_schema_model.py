@@ -688,3 +688,18 @@ def test_explain_and_lint_see_the_same_tables_from_do_blocks(tmp_path: Path) -> 
     assert lint_model.table("made") is not None
     assert explain_model.table("made") is not None
     assert set(explain_model.tables) == set(lint_model.tables)
+
+
+def test_drop_view_list_drops_a_view_another_of_the_list_takes_with_it() -> None:
+    # concourse's initial DOWN: PostgreSQL looks up every name first, then drops them together
+    views = (
+        "CREATE TABLE b (id int PRIMARY KEY, job_id int);"
+        "CREATE MATERIALIZED VIEW a AS SELECT job_id, max(id) AS m FROM b GROUP BY job_id;"
+        "CREATE MATERIALIZED VIEW c AS SELECT b.id FROM b LEFT JOIN a ON a.job_id = b.job_id;"
+    )
+    model = model_of(views + "DROP MATERIALIZED VIEW a, c;")
+    assert model.view("a") is None and model.view("c") is None and list(model.problems) == []
+    missing = model_of(views + "DROP MATERIALIZED VIEW a, c, nosuch;")
+    assert [p.message for p in missing.problems] == [
+        "materialized view public.nosuch does not exist"
+    ]

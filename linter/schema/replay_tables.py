@@ -534,9 +534,14 @@ class TableStatements(ModelState):
     def _drop_relations(self, node: Any, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         together = frozenset(self._key(*N.split_name(item)) for item in node.objects or ())
+        # PostgreSQL looks every name up before it drops anything: one that an earlier name of
+        # the list took with it (`DROP MATERIALIZED VIEW a, c` where c reads a) was there.
+        present = frozenset(k for k in together if k in self._relations)
         for item in node.objects or ():
             schema, name = N.split_name(item)
             key = self._key(schema, name)
+            if key in present and key not in self._relations:
+                continue
             if kind == "index":
                 table_key = self._index_table.get(key)
                 if table_key is None:
