@@ -292,3 +292,20 @@ def test_down_dropping_views_together_that_depend_on_each_other(tmp_path: Path) 
         "-- DOWN\nDROP MATERIALIZED VIEW a, c;\n"
     )
     assert messages(sql, tmp_path) == []
+
+
+def test_down_recreating_a_trigger_whose_function_an_earlier_migration_renamed(
+    tmp_path: Path,
+) -> None:
+    history = (
+        "-- file: 202401010000__init.sql\n-- UP\nCREATE TABLE person (id int PRIMARY KEY);\n"
+        "CREATE FUNCTION f_old() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER t_old AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION f_old();\n"
+        "-- file: 202401020000__rename.sql\n-- UP\nALTER FUNCTION f_old() RENAME TO f_new;\n"
+        "-- DOWN\nALTER FUNCTION f_new() RENAME TO f_old;\n"
+        "-- file: 202401030000__drop.sql\n-- UP\nDROP FUNCTION f_new CASCADE;\n"
+        "-- DOWN\nCREATE FUNCTION f_new() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER t_old AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION f_new();\n"
+    )
+    assert lint_findings(history, RULE, tmp_path) == []

@@ -703,3 +703,17 @@ def test_drop_view_list_drops_a_view_another_of_the_list_takes_with_it() -> None
     assert [p.message for p in missing.problems] == [
         "materialized view public.nosuch does not exist"
     ]
+
+
+def test_function_rename_is_followed_by_the_triggers_that_call_it() -> None:
+    # lemmy: a trigger calls its function by OID, so DROP FUNCTION new_name CASCADE drops it
+    model = model_of(
+        "CREATE TABLE t (id int); CREATE FUNCTION f_old() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER tr AFTER DELETE ON t FOR EACH ROW "
+        "EXECUTE FUNCTION f_old(); ALTER FUNCTION f_old() RENAME TO f_new;"
+    )
+    table = model.table("t")
+    assert table is not None and table.triggers["tr"].function == "public.f_new"
+    model_of("DROP FUNCTION f_new CASCADE;", model)
+    after = model.table("t")
+    assert after is not None and after.triggers == {} and list(model.problems) == []

@@ -231,8 +231,11 @@ class ObjectStatements(TableStatements):
             if not matches:
                 self._problem(f"function {prefix[:-1]} does not exist")
             for match in matches:
-                function = dataclasses.replace(self.functions.pop(match), name=new)
+                old = self.functions.pop(match)
+                function = dataclasses.replace(old, name=new)
                 self.functions[function.signature] = function
+                if not function.arguments:  # a trigger calls its function by OID: it follows
+                    self._follow_function_rename(qualify(old.schema, old.name), new)
         elif kind == OT.OBJECT_SCHEMA:
             self._unmodelled(node, "ALTER SCHEMA RENAME is not modelled")
         else:
@@ -271,6 +274,16 @@ class ObjectStatements(TableStatements):
             assert sequence is not None
             self._put_sequence(new_key, dataclasses.replace(sequence, name=new))
             self._follow_sequence_rename(key, new_key)
+
+    def _follow_function_rename(self, key: str, new: str) -> None:
+        """Triggers that execute function `key` execute it under its new name."""
+        new_key = qualify(key.split(".", 1)[0], new)
+        for table_key, table in list(self.tables.items()):
+            users = [t for t in table.triggers.values() if t.function == key]
+            if users:
+                writable = self._writable(table_key)
+                for trigger in users:
+                    writable.triggers[trigger.name] = dataclasses.replace(trigger, function=new_key)
 
     def _follow_sequence_rename(self, key: str, new_key: str) -> None:
         """Defaults name a sequence by its OID (`nextval('s'::regclass)`): after a rename,
