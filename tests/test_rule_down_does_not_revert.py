@@ -309,3 +309,13 @@ def test_down_recreating_a_trigger_whose_function_an_earlier_migration_renamed(
         "CREATE TRIGGER t_old AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION f_new();\n"
     )
     assert lint_findings(history, RULE, tmp_path) == []
+
+
+def test_composite_type_created_and_dropped(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TYPE semver_triple AS (major int4, minor int4, teeny int4);\n"
+        "-- DOWN\nDROP TYPE semver_triple;\n"
+    )
+    assert messages(sql, tmp_path) == []
+    kept = "-- UP\nCREATE TYPE pair AS (a int, b int);\n-- DOWN\nSELECT 1;\n"
+    assert messages(kept, tmp_path / "kept") == [(2, "up", "DOWN leaves type pair that UP added")]

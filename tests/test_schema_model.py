@@ -402,14 +402,14 @@ def test_unmodelled_statements_are_listed_and_dml_is_not() -> None:
         GRANT SELECT ON t TO PUBLIC;
         CREATE POLICY p ON t USING (true);
         ALTER TABLE t OWNER TO postgres;
-        CREATE TYPE pair AS (a int, b int);
+        CREATE TYPE span AS RANGE (subtype = int4);
         """
     )
     assert [(u.kind, u.reason) for u in model.unmodelled] == [
         ("GrantStmt", "privileges are not modelled"),
         ("CreatePolicyStmt", "row-level security policies are not modelled"),
         ("AlterTableCmd", "ALTER TABLE ChangeOwner is not modelled"),
-        ("CompositeTypeStmt", "composite types are not modelled"),
+        ("CreateRangeStmt", "range types are not modelled"),
     ]
 
 
@@ -717,3 +717,32 @@ def test_function_rename_is_followed_by_the_triggers_that_call_it() -> None:
     model_of("DROP FUNCTION f_new CASCADE;", model)
     after = model.table("t")
     assert after is not None and after.triggers == {} and list(model.problems) == []
+
+
+def test_composite_types_are_modelled() -> None:
+    # crates.io's semver_triple: a DOWN dropping it must find it
+    model = model_of(
+        "CREATE TABLE b (id int);"
+        "CREATE TYPE semver_triple AS (major int4, minor int4, teeny int4);"
+        "ALTER TYPE semver_triple ADD ATTRIBUTE pre text, DROP ATTRIBUTE minor;"
+        "ALTER TYPE semver_triple RENAME ATTRIBUTE teeny TO patch;"
+        "CREATE TABLE v (s semver_triple);"
+    )
+    assert list(model.problems) == [] and list(model.unmodelled) == []
+    assert model_to_text(model).splitlines()[1:3] == [
+        "type semver_triple AS (major integer, patch integer, pre text)",
+        "table b",
+    ]
+    # a table's row type and a composite type share one namespace
+    model_of("CREATE TYPE semver_triple AS (a int); CREATE TYPE b AS (a int);", model)
+    assert [p.message for p in model.problems] == [
+        "type public.semver_triple already exists",
+        "type public.b already exists",
+    ]
+    refused = model_of("DROP TYPE semver_triple;", model.copy())
+    assert [p.message for p in refused.problems][2:] == [
+        "cannot drop type public.semver_triple: column s of public.v uses it"
+    ]
+    model_of("DROP TYPE semver_triple CASCADE;", model)
+    table = model.table("v")
+    assert model.type("semver_triple") is None and table is not None and table.columns == {}

@@ -22,11 +22,10 @@ from typing import Any
 from pglast import ast
 
 from .objects import (
-    Domain,
-    EnumType,
     Index,
     Sequence,
     Table,
+    UserType,
     View,
 )
 from .replay_objects import ObjectStatements
@@ -71,7 +70,6 @@ _UNMODELLED_REASONS: dict[type, str] = {
     ast.CreatePolicyStmt: "row-level security policies are not modelled",
     ast.AlterPolicyStmt: "row-level security policies are not modelled",
     ast.RuleStmt: "rules are not modelled",
-    ast.CompositeTypeStmt: "composite types are not modelled",
     ast.CreateRangeStmt: "range types are not modelled",
     ast.CreateStatsStmt: "extended statistics are not modelled",
     ast.CreatePublicationStmt: "publications are not modelled",
@@ -170,7 +168,7 @@ class SchemaModel(ObjectStatements):
             result[key] = self.tables[table_key].indexes[key.split(".", 1)[1]]
         return result
 
-    def type(self, name: str) -> EnumType | Domain | None:
+    def type(self, name: str) -> UserType | None:
         return self.types.get(self.qualify(name))
 
     def sequence(self, name: str) -> Sequence | None:
@@ -242,6 +240,7 @@ def _handlers() -> dict[type, Callable[[SchemaModel, Any], None]]:
         ast.CreateEnumStmt: m._create_enum,
         ast.AlterEnumStmt: m._alter_enum,
         ast.CreateDomainStmt: m._create_domain,
+        ast.CompositeTypeStmt: m._create_composite,
         ast.AlterDomainStmt: m._alter_domain,
         ast.CreateFunctionStmt: m._create_function,
         ast.CreateTrigStmt: m._create_trigger,

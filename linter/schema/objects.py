@@ -265,6 +265,26 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class CompositeType:
+    """`CREATE TYPE name AS (attribute type, ...)`."""
+
+    schema: str
+    name: str
+    attributes: tuple[tuple[str, str], ...] = ()
+    """(name, type) pairs, in order."""
+    location: Any = field(default=None, compare=False, repr=False)
+
+    kind = "composite"
+
+    @property
+    def qualified_name(self) -> str:
+        return qualify(self.schema, self.name)
+
+
+UserType = EnumType | Domain | CompositeType
+
+
+@dataclass(frozen=True)
 class View:
     schema: str
     name: str

@@ -9,6 +9,7 @@ from .objects import (
     EXCLUDE,
     FOREIGN_KEY,
     Column,
+    CompositeType,
     Constraint,
     Domain,
     EnumType,
@@ -107,6 +108,14 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         type_ = model.types[key]
         if isinstance(type_, EnumType):
             types.append({"name": key, "kind": "enum", "values": list(type_.values)})
+        elif isinstance(type_, CompositeType):
+            types.append(
+                {
+                    "name": key,
+                    "kind": "composite",
+                    "attributes": [{"name": n, "type": t} for n, t in type_.attributes],
+                }
+            )
         else:
             types.append(
                 {
@@ -205,6 +214,10 @@ def constraint_text(constraint: Constraint) -> str:
     return body
 
 
+def composite_text(type_: CompositeType) -> str:
+    return "AS (" + ", ".join(f"{n} {t}" for n, t in type_.attributes) + ")"
+
+
 def index_text(index: Index) -> str:
     elements = []
     for element in index.elements:
@@ -237,6 +250,8 @@ def model_to_text(model: SchemaModel) -> str:
         if isinstance(type_, EnumType):
             values = ", ".join(repr(v) for v in type_.values)
             lines.append(f"enum {display(key)} ({values})")
+        elif isinstance(type_, CompositeType):
+            lines.append(f"type {display(key)} {composite_text(type_)}")
         elif isinstance(type_, Domain):
             text = f"domain {display(key)} {type_.base_type}"
             if type_.not_null:

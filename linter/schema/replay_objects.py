@@ -1,5 +1,5 @@
 """Replaying statements on everything but tables' insides: schemas, DROP / RENAME / COMMENT,
-SET SCHEMA, sequences, views, enum and domain types, functions, triggers and extensions."""
+SET SCHEMA, sequences, views, enum, domain and composite types, functions, triggers and extensions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .derive import UNKNOWN, derive_columns
 from .objects import (
     CHECK,
     DEFAULT_SCHEMA,
+    CompositeType,
     Domain,
     EnumType,
     Extension,
@@ -24,7 +25,7 @@ from .objects import (
     qualify,
 )
 from .replay_tables import TableStatements
-from .state import CT, OT
+from .state import AT, CT, OT
 
 
 class ObjectStatements(TableStatements):
@@ -236,6 +237,8 @@ class ObjectStatements(TableStatements):
                 self.functions[function.signature] = function
                 if not function.arguments:  # a trigger calls its function by OID: it follows
                     self._follow_function_rename(qualify(old.schema, old.name), new)
+        elif kind == OT.OBJECT_ATTRIBUTE:
+            self._rename_attribute(node)
         elif kind == OT.OBJECT_SCHEMA:
             self._unmodelled(node, "ALTER SCHEMA RENAME is not modelled")
         else:
@@ -683,6 +686,64 @@ class ObjectStatements(TableStatements):
         for constraint in node.constraints or ():
             domain = self._domain_constraint(domain, constraint)
         self.types[key] = domain
+
+    def _create_composite(self, node: Any) -> None:
+        key = self._rel_key(node.typevar)
+        # a composite type is a row type, like a table's: the names are one namespace
+        if key in self.types or key in self._relations:
+            self._problem(f"type {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        attributes = tuple(
+            (str(c.colname), self._format_type(c.typeName)) for c in node.coldeflist or ()
+        )
+        self.types[key] = CompositeType(schema, name, attributes, location=self._location)
+
+    def _alter_table(self, node: Any) -> None:
+        if node.objtype == OT.OBJECT_TYPE:
+            self._alter_composite(node)
+        else:
+            super()._alter_table(node)
+
+    def _alter_composite(self, node: Any) -> None:
+        """`ALTER TYPE name ADD | DROP | ALTER ATTRIBUTE ...` (parsed as an ALTER TABLE)."""
+        key = self._rel_key(node.relation)
+        type_ = self.types.get(key)
+        if not isinstance(type_, CompositeType):
+            self._problem(f"composite type {key} does not exist")
+            return
+        attributes = dict(type_.attributes)
+        for cmd in node.cmds or ():
+            name = str(cmd.name or getattr(cmd.def_, "colname", "") or "")
+            if cmd.subtype == AT.AT_AddColumn:
+                if name in attributes:
+                    self._problem(f"attribute {name} of type {key} already exists")
+                    continue
+                attributes[name] = self._format_type(cmd.def_.typeName)
+            elif cmd.subtype == AT.AT_DropColumn:
+                if attributes.pop(name, None) is None and not cmd.missing_ok:
+                    self._problem(f"attribute {name} of type {key} does not exist")
+            elif cmd.subtype == AT.AT_AlterColumnType:
+                if name not in attributes:
+                    self._problem(f"attribute {name} of type {key} does not exist")
+                    continue
+                attributes[name] = self._format_type(cmd.def_.typeName)
+            else:
+                self._unmodelled(cmd, f"ALTER TYPE {cmd.subtype.name[3:]} is not modelled")
+        self.types[key] = dataclasses.replace(type_, attributes=tuple(attributes.items()))
+
+    def _rename_attribute(self, node: Any) -> None:
+        key = self._rel_key(node.relation)
+        type_ = self.types.get(key)
+        old, new = str(node.subname), str(node.newname)
+        names = [n for n, _ in type_.attributes] if isinstance(type_, CompositeType) else []
+        if type_ is None or old not in names:
+            if not node.missing_ok:
+                self._problem(f"attribute {old} of type {key} does not exist")
+            return
+        assert isinstance(type_, CompositeType)
+        attributes = tuple((new if n == old else n, t) for n, t in type_.attributes)
+        self.types[key] = dataclasses.replace(type_, attributes=attributes)
 
     def _domain_constraint(self, domain: Domain, constraint: Any) -> Domain:
         kind = constraint.contype

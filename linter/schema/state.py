@@ -19,8 +19,6 @@ from .cowmap import AppendLog, CowMap
 from .objects import (
     DEFAULT_SCHEMA,
     Constraint,
-    Domain,
-    EnumType,
     Extension,
     Function,
     Index,
@@ -28,6 +26,7 @@ from .objects import (
     Sequence,
     Table,
     Unmodelled,
+    UserType,
     View,
     qualify,
 )
@@ -69,7 +68,7 @@ class ModelState:
         self.tables: CowMap[str, Table] = CowMap()
         self.views: CowMap[str, View] = CowMap()
         self.sequences: CowMap[str, Sequence] = CowMap()
-        self.types: CowMap[str, EnumType | Domain] = CowMap()
+        self.types: CowMap[str, UserType] = CowMap()
         self.functions: CowMap[str, Function] = CowMap()
         self.extensions: CowMap[str, Extension] = CowMap()
         self.comments: CowMap[tuple[str, str], str] = CowMap()
