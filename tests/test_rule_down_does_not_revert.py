@@ -319,3 +319,21 @@ def test_composite_type_created_and_dropped(tmp_path: Path) -> None:
     assert messages(sql, tmp_path) == []
     kept = "-- UP\nCREATE TYPE pair AS (a int, b int);\n-- DOWN\nSELECT 1;\n"
     assert messages(kept, tmp_path / "kept") == [(2, "up", "DOWN leaves type pair that UP added")]
+
+
+def test_index_of_a_materialized_view(tmp_path: Path) -> None:
+    view = (
+        "CREATE MATERIALIZED VIEW recent AS SELECT estado, count(*) AS n FROM oficinas "
+        "GROUP BY estado;\nCREATE UNIQUE INDEX recent_estado ON recent (estado);\n"
+    )
+    sql = "-- UP\n" + view + "-- DOWN\nDROP INDEX recent_estado;\nDROP MATERIALIZED VIEW recent;\n"
+    assert messages(sql, tmp_path) == []
+    forgotten = (
+        "-- UP\n" + view + "-- DOWN\nDROP MATERIALIZED VIEW recent;\n"
+        "-- file: 202401030000__index.sql\n-- UP\nCREATE INDEX recent_n ON recent (n);\n"
+        "-- DOWN\nSELECT 1;\n"
+    )
+    found = lint_findings(BASE + forgotten, RULE, tmp_path / "forgotten")
+    assert [(f.path.rsplit("/", 1)[-1], f.line, f.message) for f in found] == [
+        ("202401030000__index.sql", 2, "DOWN leaves index recent_n that UP added")
+    ]

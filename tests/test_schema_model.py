@@ -746,3 +746,30 @@ def test_composite_types_are_modelled() -> None:
     model_of("DROP TYPE semver_triple CASCADE;", model)
     table = model.table("v")
     assert model.type("semver_triple") is None and table is not None and table.columns == {}
+
+
+def test_indexes_of_materialized_views() -> None:
+    # crates.io's recent_crate_downloads: DOWN drops the view's index, then the view
+    model = model_of(
+        "CREATE TABLE d (crate_id int, downloads int);"
+        "CREATE MATERIALIZED VIEW recent AS SELECT crate_id, sum(downloads) AS downloads "
+        "FROM d GROUP BY crate_id;"
+        "CREATE UNIQUE INDEX recent_crate_id ON recent (crate_id);"
+        "CREATE INDEX ON recent (downloads);"
+    )
+    assert list(model.problems) == [] and list(model.unmodelled) == []
+    assert model_to_text(model).splitlines()[-2:] == [
+        "  index recent_crate_id UNIQUE btree (crate_id)",
+        "  index recent_downloads_idx btree (downloads)",
+    ]
+    index = model.index("recent_crate_id")
+    assert index is not None and index.table == "public.recent"  # DROP INDEX locks the view
+    renamed = model_of(
+        "ALTER MATERIALIZED VIEW recent RENAME TO r2; ALTER INDEX recent_crate_id RENAME TO r2_id;",
+        model.copy(),
+    )
+    index = renamed.index("r2_id")
+    assert index is not None and index.table == "public.r2" and list(renamed.problems) == []
+    model_of("DROP INDEX recent_crate_id; DROP MATERIALIZED VIEW recent;", model)
+    assert list(model.problems) == [] and dict(model.view_indexes) == {}
+    assert model.index("recent_downloads_idx") is None  # gone with its view

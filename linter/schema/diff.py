@@ -100,6 +100,14 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
     )
     _compare_named(
         out,
+        "index",
+        *_changed_parts(before.view_indexes, after.view_indexes),
+        lambda i: f"on {display(i.table)} {index_text(i)}",
+        rename_key=lambda i: (i.table, _index_definition(i)),
+        equal=lambda a, b: a.table == b.table and _same_index(a, b),
+    )
+    _compare_named(
+        out,
         "function",
         *_changed_parts(before.functions, after.functions),
         lambda f: f"returns {f.returns}",

@@ -114,6 +114,7 @@ class SchemaModel(ObjectStatements):
         new.problems = self.problems.copy()
         new._relations = self._relations.copy()
         new._index_table = self._index_table.copy()
+        new.view_indexes = self.view_indexes.copy()
         new._constraint_names = self._constraint_names.copy()
         new._fk_refs = self._fk_refs.copy()
         new._owned_sequences = self._owned_sequences.copy()
@@ -157,7 +158,7 @@ class SchemaModel(ObjectStatements):
         key = self.qualify(name)
         table = self._index_table.get(key)
         if table is None:
-            return None
+            return self.view_indexes.get(key)  # an index of a materialized view
         return self.tables[table].indexes.get(key.split(".", 1)[1])
 
     @property

@@ -84,6 +84,11 @@ def trigger_to_dict(trigger: Trigger) -> dict[str, Any]:
     }
 
 
+def _indexes_of(model: SchemaModel, view: str) -> list[Index]:
+    """The indexes of materialized view `view`, by name."""
+    return sorted((i for i in model.view_indexes.values() if i.table == view), key=lambda i: i.name)
+
+
 def table_to_dict(table: Table) -> dict[str, Any]:
     return {
         "name": table.qualified_name,
@@ -145,7 +150,16 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         ],
         "tables": [table_to_dict(model.tables[k]) for k in sorted(model.tables)],
         "views": [
-            {"name": key, "materialized": v.materialized, "query": str(v.query)}
+            {
+                "name": key,
+                "materialized": v.materialized,
+                "query": str(v.query),
+                **(
+                    {"indexes": [index_to_dict(i) for i in _indexes_of(model, key)]}
+                    if v.materialized
+                    else {}
+                ),
+            }
             for key, v in sorted(model.views.items())
         ],
         "functions": [
@@ -299,6 +313,8 @@ def model_to_text(model: SchemaModel) -> str:
     for key in sorted(model.views):
         view = model.views[key]
         lines.append(f"{'materialized view' if view.materialized else 'view'} {display(key)}")
+        for index in _indexes_of(model, key) if view.materialized else ():
+            lines.append(f"  index {index.name} {index_text(index)}")
     for key in sorted(model.functions):
         function = model.functions[key]
         kind = "procedure" if function.procedure else "function"

@@ -70,7 +70,9 @@ class ObjectStatements(TableStatements):
                     self._drop_table(key, cascade=True)
             for key in [k for k in self.sequences if k.startswith(prefix)]:
                 self._pop_sequence(key)
-            for collection in (self.views, self.types, self.functions):
+            for key in [k for k in self.views if k.startswith(prefix)]:
+                self._drop_view(key)
+            for collection in (self.types, self.functions):
                 for key in [k for k in collection if k.startswith(prefix)]:
                     del collection[key]
                     self._relations.pop(key, None)
@@ -256,7 +258,11 @@ class ObjectStatements(TableStatements):
         if new_key in self._relations:
             self._problem(f"relation {new_key} already exists")
             return
-        if kind == "index":
+        if kind == "index" and key in self.view_indexes:
+            index = self.view_indexes[key]
+            self._remove_view_index(key)
+            self._add_view_index(dataclasses.replace(index, name=new))
+        elif kind == "index":
             table = self._writable(self._index_table[key])
             index = table.indexes[key.split(".", 1)[1]]
             if index.constraint:
@@ -272,6 +278,9 @@ class ObjectStatements(TableStatements):
             self.views[new_key] = dataclasses.replace(view, name=new)
             del self._relations[key]
             self._relations[new_key] = kind
+            for index_key, index in list(self.view_indexes.items()):
+                if index.table == key:
+                    self.view_indexes[index_key] = dataclasses.replace(index, table=new_key)
         elif kind == "sequence":
             sequence = self._pop_sequence(key)
             assert sequence is not None
