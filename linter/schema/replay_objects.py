@@ -323,6 +323,7 @@ class ObjectStatements(TableStatements):
         del self.tables[key]
         self._owned.discard(key)
         del self._relations[key]
+        table.columns = table.with_not_null_names()
         table.name = new_key.split(".", 1)[1]
         table.schema = new_key.split(".", 1)[0]
         self.tables[new_key] = table
@@ -374,7 +375,7 @@ class ObjectStatements(TableStatements):
             return
         table.columns = {
             (new if name == old else name): (dataclasses.replace(c, name=new) if name == old else c)
-            for name, c in table.columns.items()
+            for name, c in table.with_not_null_names().items()
         }
 
         def names(values: tuple[str, ...]) -> tuple[str, ...]:

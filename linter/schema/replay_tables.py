@@ -76,7 +76,7 @@ class TableStatements(ModelState):
             else:
                 table.columns.update(
                     (c.name, dataclasses.replace(c, identity=None, comment=None))
-                    for c in parent.columns.values()
+                    for c in parent.with_not_null_names().values()
                 )
         elif node.inhRelations:
             for parent_rv in node.inhRelations:
@@ -131,7 +131,7 @@ class TableStatements(ModelState):
             return
         options = int(clause.options)
         with_defaults = bool(options & enums.TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS)
-        for column in source.columns.values():
+        for column in source.with_not_null_names().values():
             table.columns[column.name] = dataclasses.replace(
                 column,
                 default=column.default if with_defaults else None,
