@@ -6,7 +6,8 @@ Conventions (auto-detected, or forced with `convention`):
 - file pairs: `NAME.up.sql`/`NAME.down.sql` (golang-migrate, sqlx; pop's `.postgres.` and
   `.autocommit.` variants, see linter/filenames.py), `DIR/up.sql`/`DIR/down.sql` (diesel, hasura),
   Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`, and its repeatable
-  `R__<name>.sql` scripts, applied after the versioned ones.
+  `R__<name>.sql` scripts, applied after the versioned ones; beside golang-migrate style pairs,
+  concourse's Go migrations (`NAME.up.go`), read as opaque halves (`Section.opaque`).
 
 One folder given to `discover` holds one history: two subfolders whose migrations share versions
 (a `legacy/` history beside the current one) are an input error naming both, never merged.
@@ -22,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpreflight.linter.errors import InputError
-from pgpreflight.linter.filenames import PAIR_FILE, pair_groups, split_version
+from pgpreflight.linter.filenames import (
+    CODE_PAIR_FILE,
+    PAIR_FILE,
+    is_code_file,
+    pair_groups,
+    split_version,
+)
 from pgpreflight.linter.migration import FileProblem, Migration, Section, SourceFile
 from pgpreflight.linter.notransaction import UPDOWN_PATTERN
 from pgpreflight.linter.parsing import (
@@ -299,8 +306,10 @@ def _pair(
 ) -> Migration:
     problems: list[FileProblem] = []
     sources: list[SourceFile] = []
-    up_source = reader.read(up_path, problems) if up_path else None
-    down_source = reader.read(down_path, problems) if down_path else None
+    up_code = up_path is not None and is_code_file(up_path)
+    down_code = down_path is not None and is_code_file(down_path)
+    up_source = reader.read(up_path, problems) if up_path and not up_code else None
+    down_source = reader.read(down_path, problems) if down_path and not down_code else None
     read = [s for s in (up_source, down_source) if s is not None]
     if convention in ("golang-migrate", "pop") and any(
         GO_TEMPLATE_ACTION.search(s.text) for s in read
@@ -310,10 +319,13 @@ def _pair(
         convention = "pop"
         for s in read:
             s.rendered = render_go_template(s.text)
-    if up_source is None:
+    if up_path is not None and up_code:
+        up_source = _code_source(up_path)
+        up = Section("up", up_source, 0, 0, opaque=True)
+    elif up_source is None:
         # A lone down file still is a migration: its UP is missing, which rules report.
-        assert down_source is not None
-        up_source = SourceFile(down_source.path, down_source.display, "")
+        other = down_source or _code_source(down_path)
+        up_source = SourceFile(other.path, other.display, "")
         up = Section("up", up_source, 0, 0)
     elif _unreadable(problems):
         up = Section("up", up_source, 0, 0)
@@ -322,7 +334,11 @@ def _pair(
         up = _whole("up", up_source)
     sources.append(up_source)
     down = None
-    if down_source is not None and _unreadable(problems):
+    if down_path is not None and down_code:
+        down_source = _code_source(down_path)
+        down = Section("down", down_source, 0, 0, opaque=True)
+        sources.append(down_source)
+    elif down_source is not None and _unreadable(problems):
         down = Section("down", down_source, 0, 0)
         sources.append(down_source)
     elif down_source is not None:
@@ -333,6 +349,29 @@ def _pair(
     migration = Migration(version, name, convention, sources, up, down, problems=problems)
     migration.in_transaction = not (extra_no_tx or _no_transaction(texts))
     return migration
+
+
+def _code_source(path: Path | None) -> SourceFile:
+    """A Go migration stands in the history as a file of no SQL (`Section.opaque`)."""
+    assert path is not None
+    return SourceFile(path, display_path(path), "")
+
+
+def _code_files(folders: Iterable[Path], paths: Sequence[Path]) -> list[Path]:
+    """The Go migrations (`NAME.up.go`) of the pair folders that `paths` walked: the runner runs
+    them between the SQL files, so they take their place in the history."""
+    walked = [p.resolve() for p in paths if p.is_dir()]
+    found: list[Path] = []
+    for folder in sorted(set(folders)):
+        real = folder.resolve()
+        if not any(real == w or w in real.parents for w in walked):
+            continue
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        found.extend(folder / n for n in names if CODE_PAIR_FILE.match(n))
+    return found
 
 
 def _diesel_no_transaction(directory: Path, reader: Reader) -> bool:
@@ -419,6 +458,8 @@ def discover(
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
     migrations: list[Migration] = [_marker_file(f, forced, reader) for f in singles]
+    if convention in ("auto", "golang-migrate"):
+        pair_files += _code_files((f.parent for f in pair_files), paths)
     for group in pair_groups(pair_files, convention):
         migrations.append(
             _pair(

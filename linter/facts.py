@@ -89,7 +89,8 @@ class MigrationFacts:
     # the tables that are new (created, so empty) at each statement, by id(statement): see
     # `existing`; statements that share a set share the frozenset
     new_tables: dict[int, frozenset[str]] = field(default_factory=dict)
-    # UP statements after a table RENAME: current name -> the name before this migration
+    # statements after a table RENAME: current name -> the name at the start of the section
+    # (for UP, the name before this migration)
     renamed_from: dict[int, dict[str, str]] = field(default_factory=dict)
     statements: dict[int, StatementFacts] = field(default_factory=dict)  # by id(statement)
     has_explicit_transaction: bool = False
@@ -132,7 +133,31 @@ class MigrationFacts:
     def name_before(self, table: str, stmt: Statement) -> str:
         """The name the table had before this migration, following renames in UP up to `stmt`:
         a table renamed in the migration keeps its history (columns, constraints, indexes)."""
+        if stmt.section == "down":
+            return table
         return self.renamed_from.get(id(stmt), {}).get(table, table)
+
+    def _origin(self, table: str, stmt: Statement) -> str:
+        """The name at the start of `stmt`'s section of the table called `table` at `stmt`.
+
+        Lock targets found through an index are named as the model before the migration names
+        them, so a name the section renamed away still means that table (a new table that took
+        the name is empty and never locked: see `existing_locks`)."""
+        return self.renamed_from.get(id(stmt), {}).get(table, table)
+
+    def same_table(self, a: str, at_a: Statement, b: str, at_b: Statement) -> bool:
+        """`a` at `at_a` and `b` at `at_b` (same section) name one table, following renames:
+        after `ALTER TABLE t RENAME TO t_old`, `t_old` is the table `t` was."""
+        return self._origin(a, at_a) == self._origin(b, at_b)
+
+    def current_name(self, table: str, since: Statement, at: Statement) -> str:
+        """The name at `at` of the table called `table` at `since` (earlier, same section)."""
+        origin = self._origin(table, since)
+        renames = self.renamed_from.get(id(at), {})
+        for name, before in renames.items():
+            if before == origin:
+                return name
+        return table
 
     def existing(self, table: str, stmt: Statement) -> bool:
         """At `stmt`, the table existed before this migration (or history is partial and it may
@@ -546,27 +571,36 @@ def _created(migration: Migration, facts: MigrationFacts) -> None:
 def _newness(migration: Migration, facts: MigrationFacts) -> None:
     """`new_tables` and `renamed_from`: replay each section's CREATE, DROP and RENAME of tables.
 
-    UP starts with no new table, DOWN with the tables UP created (DOWN undoes UP, soon after it)."""
+    UP starts with no new table, DOWN with the tables UP created (DOWN undoes UP, soon after it).
+    `CREATE TABLE IF NOT EXISTS` makes a new table only where the name is free at that point: a
+    table the model saw before the migration is there unless the section dropped it or renamed
+    it away first (then the name is free again and the table created under it is new and empty);
+    DOWN starts where UP left the names."""
     renamed: dict[str, str] = {}
+    present: dict[str, bool] = {}  # names the migration has freed (False) or taken (True)
+
+    def exists(table: str) -> bool:
+        return present.get(table, facts.known_before(table))
+
     for section in migration.sections():
         new = set() if section.kind == "up" else set(facts.created_tables)
         current = frozenset(new)
+        renamed = {}
         for stmt in section.all_statements():
-            if renamed and section.kind == "up":
+            if renamed:
                 facts.renamed_from[id(stmt)] = renamed
             node = stmt.node
-            if isinstance(node, ast.CreateStmt):
-                table = relation_name(node.relation)
-                if not (node.if_not_exists and section.kind == "up" and facts.known_before(table)):
-                    new.add(table)
-            elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
-                new.add(relation_name(node.into.rel))
+            created = _created_relation(node)
+            if created is not None:
+                if not (getattr(node, "if_not_exists", False) and exists(created)):
+                    new.add(created)
+                present[created] = True
             elif (
                 isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE
             ):
-                new.difference_update(
-                    list_name(o) for o in node.objects or () if isinstance(o, (list, tuple))
-                )
+                dropped = [list_name(o) for o in node.objects or () if isinstance(o, (list, tuple))]
+                new.difference_update(dropped)
+                present.update(dict.fromkeys(dropped, False))
             elif (
                 isinstance(node, ast.RenameStmt)
                 and node.renameType == enums.ObjectType.OBJECT_TABLE
@@ -577,12 +611,22 @@ def _newness(migration: Migration, facts: MigrationFacts) -> None:
                 if table in new:  # a new table stays new under its new name
                     new.discard(table)
                     new.add(target)
-                elif section.kind == "up":  # an existing one keeps its history
+                else:  # an existing one keeps its history
                     renamed = {k: v for k, v in renamed.items() if k != table}
                     renamed[target] = facts.renamed_from.get(id(stmt), {}).get(table, table)
+                present[table], present[target] = False, True
             if new != current:
                 current = frozenset(new)  # shared by the statements until the next change
             facts.new_tables[id(stmt)] = current
+
+
+def _created_relation(node: ast.Node) -> str | None:
+    """The table (or materialized view) a CREATE TABLE [AS] statement makes."""
+    if isinstance(node, ast.CreateStmt):
+        return relation_name(node.relation)
+    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        return relation_name(node.into.rel)
+    return None
 
 
 def _opens_own_transaction(section: Section) -> bool:

@@ -8,7 +8,10 @@ Pairing follows the runner, not the look of the names:
   generic `X.down.sql`; `.cockroach.`, `.mysql.` and `.sqlite3.` files belong to other databases
   and are no PostgreSQL migrations; `.autocommit.` files run without a transaction;
 - a project's own runner may prefix the version with a `V` and end it with a dot, as authelia's
-  `V0001.Initial_Schema.up.sql`: the version is the number (0001), the name what follows.
+  `V0001.Initial_Schema.up.sql`: the version is the number (0001), the name what follows;
+- concourse's runner (golang-migrate's naming) also runs migrations written in Go,
+  `1561558376_add_type.up.go` beside `1561558376_add_type.down.sql`: such a file is the half of
+  its pair the linter cannot read (`code`), never a missing one. pop runs no Go files.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ _VERSIONED = (
     re.compile(r"^[Vv](?P<version>\d+)\.(?P<name>[^.]*)$"),
 )
 PAIR_FILE = re.compile(r"^(?P<base>.+)\.(?P<dir>up|down)\.sql$", re.I)
+CODE_PAIR_FILE = re.compile(r"^(?P<base>.+)\.(?P<dir>up|down)\.go$", re.I)
 # pop's CanonicalDialect: every spelling it accepts, by the name it stands for.
 _DIALECTS = {
     "postgres": "postgres",
@@ -59,14 +63,20 @@ class PairFile:
     direction: str  # "up" | "down"
     dialect: str  # pop's canonical dialect; "" for a file every database runs
     autocommit: bool
+    code: bool = False  # a Go migration (`.up.go`): run by the runner, unreadable here
 
     @property
     def pop_marked(self) -> bool:
         return bool(self.dialect) or self.autocommit
 
 
+def is_code_file(path: Path) -> bool:
+    """A migration half written in Go (see CODE_PAIR_FILE), not SQL."""
+    return CODE_PAIR_FILE.match(path.name) is not None
+
+
 def parse_pair_file(path: Path) -> PairFile | None:
-    m = PAIR_FILE.match(path.name)
+    m = PAIR_FILE.match(path.name) or CODE_PAIR_FILE.match(path.name)
     if m is None:
         return None
     base, direction = m.group("base"), m.group("dir").lower()
@@ -81,7 +91,8 @@ def parse_pair_file(path: Path) -> PairFile | None:
     elif suffixes or (autocommit and not name):
         # Dots that are not pop's: part of the name, as golang-migrate reads it.
         name, dialect, autocommit = rest, "", False
-    return PairFile(path, base, version, name, direction, dialect, autocommit)
+    code = is_code_file(path)
+    return PairFile(path, base, version, name, direction, dialect, autocommit, code)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,8 @@ def pair_groups(paths: Iterable[Path], convention: str = "auto") -> list[PairGro
     groups: list[PairGroup] = []
     for files in folders.values():
         pop = convention == "pop" or (convention == "auto" and any(f.pop_marked for f in files))
+        if pop:
+            files = [f for f in files if not f.code]
         by_version: dict[object, list[PairFile]] = {}
         for f in files:
             key: object = int(f.version) if f.version.isdigit() else ("base", f.base)

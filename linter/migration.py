@@ -173,11 +173,15 @@ class Section:
     """Fills the section (`fill`) on first use; discovery passes `parsing.parse_section`. A
     section is parsed only when something reads it: history that a cached replay covers
     (linter/replay.py) never is, which is most of a one-file pre-commit run."""
+    opaque: bool = False
+    """Code the runner runs and the linter cannot read (concourse's `.up.go` migrations,
+    linter/filenames.py): the section is there and does something, but no statement of it is
+    known. Rules judging UP against DOWN stay silent; the replay records an unmodelled gap."""
 
     def __post_init__(self) -> None:
         self._statements: list[Statement] = []
         self._syntax_errors: list[SyntaxProblem] = []
-        self._has_code = False
+        self._has_code = self.opaque
 
     def fill(
         self, statements: list[Statement], syntax_errors: list[SyntaxProblem], has_code: bool
@@ -293,6 +297,11 @@ class Migration:
         if self.repeatable:  # after every versioned migration, by description as Flyway does
             return ((2, self.name),)
         return version_key(self.version, self.convention)
+
+    @property
+    def opaque(self) -> bool:
+        """A section of it is code the linter cannot read (see `Section.opaque`)."""
+        return any(section.opaque for section in self.sections())
 
     def sections(self) -> Iterator[Section]:
         """UP, then DOWN when there is one."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pglast import ast, enums
 from pgpreflight.linter.facts import TIMEOUTS, set_value
 from pgpreflight.linter.migration import Migration, Statement, split_group
+from pgpreflight.linter.schema.model import CODE_MIGRATION
 
 if TYPE_CHECKING:
     from pgpreflight.linter.schema import SchemaModel
@@ -169,9 +170,7 @@ def replay(
 
 def _apply(migration: Migration, model: SchemaModel, current: Defaults, runner: Defaults) -> None:
     """One migration's UP on the model, and its sessions' settings on `current`."""
-    for stmt in migration.up.statements:
-        # the statement as location lets rules report where a model object came from
-        model.apply(stmt.node, location=stmt)
+    apply_up(model, migration)
     for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
         setting = getattr(node, "setstmt", None)
         if not isinstance(setting, ast.VariableSetStmt) or setting.name not in TIMEOUTS:
@@ -180,6 +179,20 @@ def _apply(migration: Migration, model: SchemaModel, current: Defaults, runner: 
             current[setting.name] = set_value(setting)
         else:
             current[setting.name] = runner.get(setting.name)
+
+
+def apply_up(model: SchemaModel, migration: Migration) -> None:
+    """Replay one migration's UP on `model`; an UP written in Go (`Section.opaque`) is a gap
+    in the model: the changes it makes are unknown."""
+    if migration.up.opaque:
+        model.apply_unknown(
+            CODE_MIGRATION,
+            "a migration written in Go: the schema changes it makes are unknown",
+            location=StatementRef(migration.up.source.display, 1, 0, 0),
+        )
+    for stmt in migration.up.statements:
+        # the statement as location lets rules report where a model object came from
+        model.apply(stmt.node, location=stmt)
 
 
 def resume_point(migrations: Sequence[Migration]) -> int:

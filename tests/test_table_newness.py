@@ -80,3 +80,64 @@ def test_table_created_in_up_is_new_in_down(tmp_path: Path) -> None:
         "-- DOWN\nCREATE INDEX idx_tags_name ON tags (name);\nDROP TABLE tags;\n"
     )
     assert found(sql, tmp_path) == []
+
+
+# authelia's V0002/V0003/V0006 move a table aside (DROP, or RENAME to a backup) and re-create it
+# with CREATE TABLE IF NOT EXISTS: the name is free again, so the table is new and empty.
+LOCK_RULES = [
+    "require-concurrent-index",
+    "require-statement-timeout",
+    "statement-after-access-exclusive",
+    "constraint-without-not-valid",
+]
+RECREATED = "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, note text);\n"
+INDEXED = "CREATE INDEX idx_orders_note ON orders (note);\n"
+
+
+def test_if_not_exists_after_drop_in_the_section_creates_a_new_table(tmp_path: Path) -> None:
+    sql = "-- UP\nDROP TABLE IF EXISTS orders;\n" + RECREATED + INDEXED
+    assert found(sql, tmp_path, LOCK_RULES) == []
+
+
+def test_if_not_exists_after_rename_away_creates_a_new_table(tmp_path: Path) -> None:
+    sql = "-- UP\nALTER TABLE orders RENAME TO orders_old;\n" + RECREATED + INDEXED
+    assert found(sql, tmp_path, LOCK_RULES) == []
+
+
+def test_if_not_exists_of_a_table_still_there_creates_nothing(tmp_path: Path) -> None:
+    sql = "-- UP\n" + RECREATED + INDEXED
+    assert found(sql, tmp_path, LOCK_RULES) == [
+        ("require-concurrent-index", "up", 3),
+        ("require-statement-timeout", "up", 3),
+    ]
+
+
+def test_down_if_not_exists_of_a_table_up_left_alone_creates_nothing(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nCREATE TABLE tags (id bigint PRIMARY KEY);\n"
+        "-- DOWN\nDROP TABLE tags;\n" + RECREATED + INDEXED
+    )
+    assert found(sql, tmp_path, LOCK_RULES) == [
+        ("require-concurrent-index", "down", 6),
+        ("require-statement-timeout", "down", 6),
+    ]
+
+
+def test_lock_held_by_rename_is_named_by_the_new_name(tmp_path: Path) -> None:
+    sql = (
+        "-- UP\nSET lock_timeout = '2s';\nALTER TABLE orders RENAME TO orders_old;\n"
+        "UPDATE orders_old SET note = '';\n"
+    )
+    findings = lint_findings(BASE + sql, "statement-after-access-exclusive", tmp_path)
+    assert [(f.line, f.message.split(" is ")[0]) for f in findings] == [
+        (4, "table 'orders_old' (was 'orders')")
+    ]
+
+
+def test_renamed_table_already_locked_is_not_waited_for(tmp_path: Path) -> None:
+    # the RENAME holds ACCESS EXCLUSIVE on the table now called orders_old: nothing to wait for
+    sql = (
+        "-- UP\nALTER TABLE orders RENAME TO orders_old;\n"
+        "ALTER TABLE orders_old ADD COLUMN flag boolean;\n"
+    )
+    assert lint_findings(BASE + sql, "statement-after-access-exclusive", tmp_path) == []

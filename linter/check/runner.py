@@ -459,11 +459,12 @@ def schema_model(migrations: Sequence[Migration]) -> Any:
 def advance_model(model: Any, migration: Migration) -> None:
     if model is None:
         return
-    for stmt in migration.up.statements:
-        try:
-            model.apply(stmt.node, location=stmt)
-        except Exception:  # keep predicting with what the model understood
-            LOG.debug("schema model could not apply %s", stmt.text[:60], exc_info=True)
+    from pgpreflight.linter.replay import apply_up
+
+    try:
+        apply_up(model, migration)  # the model never raises for a statement it cannot follow
+    except Exception:  # keep predicting with what the model understood
+        LOG.debug("schema model could not apply %s", migration.id, exc_info=True)
 
 
 def _replay_baseline(

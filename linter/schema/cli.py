@@ -45,6 +45,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.discovery import discover
     from pgpreflight.linter.output import write_output
     from pgpreflight.linter.printable import guard_lines, printable
+    from pgpreflight.linter.replay import apply_up
     from pgpreflight.linter.schema import SchemaModel
     from pgpreflight.linter.schema.render import model_to_dict, model_to_text
 
@@ -73,8 +74,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
                 f"pgpreflight: warning: {where}; "
                 "statements PostgreSQL cannot parse are not in the model\n"
             )
-        for statement in migration.up.statements:
-            model.apply(statement.node, location=statement)
+        apply_up(model, migration)
     at = migrations[last]
     if args.format == "json":
         text = (

@@ -17,8 +17,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cowmap import CowMap
 from .derive import UNKNOWN
-from .objects import Column, Constraint, Domain, EnumType, Index, Table, Trigger, display
-from .render import column_text, constraint_text, index_text
+from .objects import (
+    Column,
+    CompositeType,
+    Constraint,
+    EnumType,
+    Index,
+    Table,
+    Trigger,
+    UserType,
+    display,
+)
+from .render import column_text, composite_text, constraint_text, index_text
 
 if TYPE_CHECKING:
     from .model import SchemaModel
@@ -87,6 +97,14 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
                 or normalise_expression(str(a.query)) == normalise_expression(str(b.query))
             )
         ),
+    )
+    _compare_named(
+        out,
+        "index",
+        *_changed_parts(before.view_indexes, after.view_indexes),
+        lambda i: f"on {display(i.table)} {index_text(i)}",
+        rename_key=lambda i: (i.table, _index_definition(i)),
+        equal=lambda a, b: a.table == b.table and _same_index(a, b),
     )
     _compare_named(
         out,
@@ -203,12 +221,14 @@ def _compare_named(
 
 def _compare_types(
     out: list[SchemaDifference],
-    before: Mapping[str, EnumType | Domain],
-    after: Mapping[str, EnumType | Domain],
+    before: Mapping[str, UserType],
+    after: Mapping[str, UserType],
 ) -> None:
-    def describe(type_: EnumType | Domain) -> str:
+    def describe(type_: UserType) -> str:
         if isinstance(type_, EnumType):
             return "enum (" + ", ".join(repr(v) for v in type_.values) + ")"
+        if isinstance(type_, CompositeType):
+            return composite_text(type_)
         return f"domain {type_.base_type}"
 
     same = {
@@ -222,7 +242,12 @@ def _compare_types(
         {k: v for k, v in before.items() if k not in same},
         {k: v for k, v in after.items() if k not in same},
         describe,
-        rename_key=lambda t: (type(t), getattr(t, "values", None), getattr(t, "base_type", None)),
+        rename_key=lambda t: (
+            type(t),
+            getattr(t, "values", None),
+            getattr(t, "base_type", None),
+            getattr(t, "attributes", None),
+        ),
     )
     for key in sorted(same):
         old, new = same[key], after[key]

@@ -22,11 +22,10 @@ from typing import Any
 from pglast import ast
 
 from .objects import (
-    Domain,
-    EnumType,
     Index,
     Sequence,
     Table,
+    UserType,
     View,
 )
 from .replay_objects import ObjectStatements
@@ -71,7 +70,6 @@ _UNMODELLED_REASONS: dict[type, str] = {
     ast.CreatePolicyStmt: "row-level security policies are not modelled",
     ast.AlterPolicyStmt: "row-level security policies are not modelled",
     ast.RuleStmt: "rules are not modelled",
-    ast.CompositeTypeStmt: "composite types are not modelled",
     ast.CreateRangeStmt: "range types are not modelled",
     ast.CreateStatsStmt: "extended statistics are not modelled",
     ast.CreatePublicationStmt: "publications are not modelled",
@@ -89,6 +87,11 @@ OBJECT_PRESERVING_GAPS = (
 )
 """Starts of `unmodelled` reasons for gaps that only lose columns or definitions, never a whole
 object: a rule may still trust the model about which objects exist after one of them."""
+
+
+CODE_MIGRATION = "CodeMigration"
+"""The kind of the `unmodelled` entry a migration written in code leaves (`Section.opaque`):
+it may have changed any object."""
 
 
 class SchemaModel(ObjectStatements):
@@ -111,6 +114,7 @@ class SchemaModel(ObjectStatements):
         new.problems = self.problems.copy()
         new._relations = self._relations.copy()
         new._index_table = self._index_table.copy()
+        new.view_indexes = self.view_indexes.copy()
         new._constraint_names = self._constraint_names.copy()
         new._fk_refs = self._fk_refs.copy()
         new._owned_sequences = self._owned_sequences.copy()
@@ -137,6 +141,15 @@ class SchemaModel(ObjectStatements):
         finally:
             self._location = None
 
+    def apply_unknown(self, kind: str, reason: str, *, location: Any = None) -> None:
+        """Something the history ran that the model cannot read (a migration written in Go):
+        recorded in `unmodelled`, so that rules know the model may miss any change from here on."""
+        self._location = location
+        try:
+            self._unmodelled(kind, reason)
+        finally:
+            self._location = None
+
     def apply_all(self, nodes: Iterable[Any], *, location: Any = None) -> None:
         for node in nodes:
             self.apply(node, location=location)
@@ -145,7 +158,7 @@ class SchemaModel(ObjectStatements):
         key = self.qualify(name)
         table = self._index_table.get(key)
         if table is None:
-            return None
+            return self.view_indexes.get(key)  # an index of a materialized view
         return self.tables[table].indexes.get(key.split(".", 1)[1])
 
     @property
@@ -156,7 +169,7 @@ class SchemaModel(ObjectStatements):
             result[key] = self.tables[table_key].indexes[key.split(".", 1)[1]]
         return result
 
-    def type(self, name: str) -> EnumType | Domain | None:
+    def type(self, name: str) -> UserType | None:
         return self.types.get(self.qualify(name))
 
     def sequence(self, name: str) -> Sequence | None:
@@ -228,6 +241,7 @@ def _handlers() -> dict[type, Callable[[SchemaModel, Any], None]]:
         ast.CreateEnumStmt: m._create_enum,
         ast.AlterEnumStmt: m._alter_enum,
         ast.CreateDomainStmt: m._create_domain,
+        ast.CompositeTypeStmt: m._create_composite,
         ast.AlterDomainStmt: m._alter_domain,
         ast.CreateFunctionStmt: m._create_function,
         ast.CreateTrigStmt: m._create_trigger,

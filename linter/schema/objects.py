@@ -9,7 +9,7 @@ views, sequences, types and functions are keyed by their schema-qualified name (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgpreflight.linter.names import DEFAULT_SCHEMA as DEFAULT_SCHEMA
@@ -181,14 +181,27 @@ class Table:
 
     def not_null_constraint(self, name: str) -> Column | None:
         """The NOT NULL column whose (PostgreSQL 18) constraint is called `name`."""
-        from .names import make_object_name
-
         for column in self.columns.values():
-            if column.not_null and name == (
-                column.not_null_name or make_object_name(self.name, column.name, "not_null")
-            ):
+            if column.not_null and name == self.not_null_name_of(column):
                 return column
         return None
+
+    def not_null_name_of(self, column: Column) -> str:
+        """The name of `column`'s NOT NULL constraint: given, or `<table>_<column>_not_null`."""
+        from .names import make_object_name
+
+        return column.not_null_name or make_object_name(self.name, column.name, "not_null")
+
+    def with_not_null_names(self) -> dict[str, Column]:
+        """The columns with the names of their NOT NULL constraints written out: PostgreSQL 18
+        names the constraint once, and keeps the name when the column or the table is renamed,
+        and in a copy made by LIKE or PARTITION OF."""
+        return {
+            name: replace(column, not_null_name=self.not_null_name_of(column))
+            if column.not_null and column.not_null_name is None
+            else column
+            for name, column in self.columns.items()
+        }
 
     def clone(self) -> Table:
         """A copy whose dictionaries can be changed without touching this one."""
@@ -262,6 +275,26 @@ class Domain:
     @property
     def qualified_name(self) -> str:
         return qualify(self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class CompositeType:
+    """`CREATE TYPE name AS (attribute type, ...)`."""
+
+    schema: str
+    name: str
+    attributes: tuple[tuple[str, str], ...] = ()
+    """(name, type) pairs, in order."""
+    location: Any = field(default=None, compare=False, repr=False)
+
+    kind = "composite"
+
+    @property
+    def qualified_name(self) -> str:
+        return qualify(self.schema, self.name)
+
+
+UserType = EnumType | Domain | CompositeType
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from .objects import (
     EXCLUDE,
     FOREIGN_KEY,
     Column,
+    CompositeType,
     Constraint,
     Domain,
     EnumType,
@@ -83,6 +84,11 @@ def trigger_to_dict(trigger: Trigger) -> dict[str, Any]:
     }
 
 
+def _indexes_of(model: SchemaModel, view: str) -> list[Index]:
+    """The indexes of materialized view `view`, by name."""
+    return sorted((i for i in model.view_indexes.values() if i.table == view), key=lambda i: i.name)
+
+
 def table_to_dict(table: Table) -> dict[str, Any]:
     return {
         "name": table.qualified_name,
@@ -107,6 +113,14 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         type_ = model.types[key]
         if isinstance(type_, EnumType):
             types.append({"name": key, "kind": "enum", "values": list(type_.values)})
+        elif isinstance(type_, CompositeType):
+            types.append(
+                {
+                    "name": key,
+                    "kind": "composite",
+                    "attributes": [{"name": n, "type": t} for n, t in type_.attributes],
+                }
+            )
         else:
             types.append(
                 {
@@ -136,7 +150,16 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
         ],
         "tables": [table_to_dict(model.tables[k]) for k in sorted(model.tables)],
         "views": [
-            {"name": key, "materialized": v.materialized, "query": str(v.query)}
+            {
+                "name": key,
+                "materialized": v.materialized,
+                "query": str(v.query),
+                **(
+                    {"indexes": [index_to_dict(i) for i in _indexes_of(model, key)]}
+                    if v.materialized
+                    else {}
+                ),
+            }
             for key, v in sorted(model.views.items())
         ],
         "functions": [
@@ -205,6 +228,10 @@ def constraint_text(constraint: Constraint) -> str:
     return body
 
 
+def composite_text(type_: CompositeType) -> str:
+    return "AS (" + ", ".join(f"{n} {t}" for n, t in type_.attributes) + ")"
+
+
 def index_text(index: Index) -> str:
     elements = []
     for element in index.elements:
@@ -237,6 +264,8 @@ def model_to_text(model: SchemaModel) -> str:
         if isinstance(type_, EnumType):
             values = ", ".join(repr(v) for v in type_.values)
             lines.append(f"enum {display(key)} ({values})")
+        elif isinstance(type_, CompositeType):
+            lines.append(f"type {display(key)} {composite_text(type_)}")
         elif isinstance(type_, Domain):
             text = f"domain {display(key)} {type_.base_type}"
             if type_.not_null:
@@ -284,6 +313,8 @@ def model_to_text(model: SchemaModel) -> str:
     for key in sorted(model.views):
         view = model.views[key]
         lines.append(f"{'materialized view' if view.materialized else 'view'} {display(key)}")
+        for index in _indexes_of(model, key) if view.materialized else ():
+            lines.append(f"  index {index.name} {index_text(index)}")
     for key in sorted(model.functions):
         function = model.functions[key]
         kind = "procedure" if function.procedure else "function"

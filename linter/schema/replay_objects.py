@@ -1,5 +1,5 @@
 """Replaying statements on everything but tables' insides: schemas, DROP / RENAME / COMMENT,
-SET SCHEMA, sequences, views, enum and domain types, functions, triggers and extensions."""
+SET SCHEMA, sequences, views, enum, domain and composite types, functions, triggers and extensions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .derive import UNKNOWN, derive_columns
 from .objects import (
     CHECK,
     DEFAULT_SCHEMA,
+    CompositeType,
     Domain,
     EnumType,
     Extension,
@@ -24,7 +25,7 @@ from .objects import (
     qualify,
 )
 from .replay_tables import TableStatements
-from .state import CT, OT
+from .state import AT, CT, OT
 
 
 class ObjectStatements(TableStatements):
@@ -69,7 +70,9 @@ class ObjectStatements(TableStatements):
                     self._drop_table(key, cascade=True)
             for key in [k for k in self.sequences if k.startswith(prefix)]:
                 self._pop_sequence(key)
-            for collection in (self.views, self.types, self.functions):
+            for key in [k for k in self.views if k.startswith(prefix)]:
+                self._drop_view(key)
+            for collection in (self.types, self.functions):
                 for key in [k for k in collection if k.startswith(prefix)]:
                     del collection[key]
                     self._relations.pop(key, None)
@@ -231,8 +234,13 @@ class ObjectStatements(TableStatements):
             if not matches:
                 self._problem(f"function {prefix[:-1]} does not exist")
             for match in matches:
-                function = dataclasses.replace(self.functions.pop(match), name=new)
+                old = self.functions.pop(match)
+                function = dataclasses.replace(old, name=new)
                 self.functions[function.signature] = function
+                if not function.arguments:  # a trigger calls its function by OID: it follows
+                    self._follow_function_rename(qualify(old.schema, old.name), new)
+        elif kind == OT.OBJECT_ATTRIBUTE:
+            self._rename_attribute(node)
         elif kind == OT.OBJECT_SCHEMA:
             self._unmodelled(node, "ALTER SCHEMA RENAME is not modelled")
         else:
@@ -250,7 +258,11 @@ class ObjectStatements(TableStatements):
         if new_key in self._relations:
             self._problem(f"relation {new_key} already exists")
             return
-        if kind == "index":
+        if kind == "index" and key in self.view_indexes:
+            index = self.view_indexes[key]
+            self._remove_view_index(key)
+            self._add_view_index(dataclasses.replace(index, name=new))
+        elif kind == "index":
             table = self._writable(self._index_table[key])
             index = table.indexes[key.split(".", 1)[1]]
             if index.constraint:
@@ -266,11 +278,24 @@ class ObjectStatements(TableStatements):
             self.views[new_key] = dataclasses.replace(view, name=new)
             del self._relations[key]
             self._relations[new_key] = kind
+            for index_key, index in list(self.view_indexes.items()):
+                if index.table == key:
+                    self.view_indexes[index_key] = dataclasses.replace(index, table=new_key)
         elif kind == "sequence":
             sequence = self._pop_sequence(key)
             assert sequence is not None
             self._put_sequence(new_key, dataclasses.replace(sequence, name=new))
             self._follow_sequence_rename(key, new_key)
+
+    def _follow_function_rename(self, key: str, new: str) -> None:
+        """Triggers that execute function `key` execute it under its new name."""
+        new_key = qualify(key.split(".", 1)[0], new)
+        for table_key, table in list(self.tables.items()):
+            users = [t for t in table.triggers.values() if t.function == key]
+            if users:
+                writable = self._writable(table_key)
+                for trigger in users:
+                    writable.triggers[trigger.name] = dataclasses.replace(trigger, function=new_key)
 
     def _follow_sequence_rename(self, key: str, new_key: str) -> None:
         """Defaults name a sequence by its OID (`nextval('s'::regclass)`): after a rename,
@@ -298,6 +323,7 @@ class ObjectStatements(TableStatements):
         del self.tables[key]
         self._owned.discard(key)
         del self._relations[key]
+        table.columns = table.with_not_null_names()
         table.name = new_key.split(".", 1)[1]
         table.schema = new_key.split(".", 1)[0]
         self.tables[new_key] = table
@@ -349,7 +375,7 @@ class ObjectStatements(TableStatements):
             return
         table.columns = {
             (new if name == old else name): (dataclasses.replace(c, name=new) if name == old else c)
-            for name, c in table.columns.items()
+            for name, c in table.with_not_null_names().items()
         }
 
         def names(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -670,6 +696,64 @@ class ObjectStatements(TableStatements):
         for constraint in node.constraints or ():
             domain = self._domain_constraint(domain, constraint)
         self.types[key] = domain
+
+    def _create_composite(self, node: Any) -> None:
+        key = self._rel_key(node.typevar)
+        # a composite type is a row type, like a table's: the names are one namespace
+        if key in self.types or key in self._relations:
+            self._problem(f"type {key} already exists")
+            return
+        schema, name = key.split(".", 1)
+        attributes = tuple(
+            (str(c.colname), self._format_type(c.typeName)) for c in node.coldeflist or ()
+        )
+        self.types[key] = CompositeType(schema, name, attributes, location=self._location)
+
+    def _alter_table(self, node: Any) -> None:
+        if node.objtype == OT.OBJECT_TYPE:
+            self._alter_composite(node)
+        else:
+            super()._alter_table(node)
+
+    def _alter_composite(self, node: Any) -> None:
+        """`ALTER TYPE name ADD | DROP | ALTER ATTRIBUTE ...` (parsed as an ALTER TABLE)."""
+        key = self._rel_key(node.relation)
+        type_ = self.types.get(key)
+        if not isinstance(type_, CompositeType):
+            self._problem(f"composite type {key} does not exist")
+            return
+        attributes = dict(type_.attributes)
+        for cmd in node.cmds or ():
+            name = str(cmd.name or getattr(cmd.def_, "colname", "") or "")
+            if cmd.subtype == AT.AT_AddColumn:
+                if name in attributes:
+                    self._problem(f"attribute {name} of type {key} already exists")
+                    continue
+                attributes[name] = self._format_type(cmd.def_.typeName)
+            elif cmd.subtype == AT.AT_DropColumn:
+                if attributes.pop(name, None) is None and not cmd.missing_ok:
+                    self._problem(f"attribute {name} of type {key} does not exist")
+            elif cmd.subtype == AT.AT_AlterColumnType:
+                if name not in attributes:
+                    self._problem(f"attribute {name} of type {key} does not exist")
+                    continue
+                attributes[name] = self._format_type(cmd.def_.typeName)
+            else:
+                self._unmodelled(cmd, f"ALTER TYPE {cmd.subtype.name[3:]} is not modelled")
+        self.types[key] = dataclasses.replace(type_, attributes=tuple(attributes.items()))
+
+    def _rename_attribute(self, node: Any) -> None:
+        key = self._rel_key(node.relation)
+        type_ = self.types.get(key)
+        old, new = str(node.subname), str(node.newname)
+        names = [n for n, _ in type_.attributes] if isinstance(type_, CompositeType) else []
+        if type_ is None or old not in names:
+            if not node.missing_ok:
+                self._problem(f"attribute {old} of type {key} does not exist")
+            return
+        assert isinstance(type_, CompositeType)
+        attributes = tuple((new if n == old else n, t) for n, t in type_.attributes)
+        self.types[key] = dataclasses.replace(type_, attributes=attributes)
 
     def _domain_constraint(self, domain: Domain, constraint: Any) -> Domain:
         kind = constraint.contype

@@ -76,7 +76,7 @@ class TableStatements(ModelState):
             else:
                 table.columns.update(
                     (c.name, dataclasses.replace(c, identity=None, comment=None))
-                    for c in parent.columns.values()
+                    for c in parent.with_not_null_names().values()
                 )
         elif node.inhRelations:
             for parent_rv in node.inhRelations:
@@ -131,7 +131,7 @@ class TableStatements(ModelState):
             return
         options = int(clause.options)
         with_defaults = bool(options & enums.TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS)
-        for column in source.columns.values():
+        for column in source.with_not_null_names().values():
             table.columns[column.name] = dataclasses.replace(
                 column,
                 default=column.default if with_defaults else None,
@@ -527,16 +527,23 @@ class TableStatements(ModelState):
                         f"cannot drop {key}: view {view_key} depends on it "
                         "(CASCADE would drop the view)"
                     )
-                del self.views[view_key]
-                self._relations.pop(view_key, None)
+                self._drop_view(view_key)
                 self._drop_dependent_views(view_key, cascade=cascade, together=together)
 
     def _drop_relations(self, node: Any, kind: str) -> None:
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         together = frozenset(self._key(*N.split_name(item)) for item in node.objects or ())
+        # PostgreSQL looks every name up before it drops anything: one that an earlier name of
+        # the list took with it (`DROP MATERIALIZED VIEW a, c` where c reads a) was there.
+        present = frozenset(k for k in together if k in self._relations)
         for item in node.objects or ():
             schema, name = N.split_name(item)
             key = self._key(schema, name)
+            if key in present and key not in self._relations:
+                continue
+            if kind == "index" and key in self.view_indexes:
+                self._remove_view_index(key)
+                continue
             if kind == "index":
                 table_key = self._index_table.get(key)
                 if table_key is None:
@@ -570,8 +577,7 @@ class TableStatements(ModelState):
             if kind == "table":
                 self._drop_table(key, cascade=cascade, together=together)
             elif kind in ("view", "materialized view"):
-                self.views.pop(key, None)
-                self._relations.pop(key, None)
+                self._drop_view(key)
                 self._drop_dependent_views(key, cascade=cascade, together=together)
             elif kind == "sequence":
                 self._pop_sequence(key)
@@ -817,12 +823,27 @@ class TableStatements(ModelState):
         )
 
     def _create_index(self, node: Any) -> None:
+        view_key = self._rel_key(node.relation)
+        if self._relations.get(view_key) == "materialized view":
+            index = self._new_index(node, view_key)
+            if index is not None:
+                self._add_view_index(index)
+            return
         key = self._lookup_table(node.relation, False, "CREATE INDEX")
         if key is None:
-            if self._relations.get(self._rel_key(node.relation)) == "materialized view":
-                pass
             return
-        table = self._writable(key)
+        index = self._new_index(node, key)
+        if index is None:
+            return
+        self._add_index(self._writable(key), index)
+        if node.relation.inh:
+            for child in self._children(key):
+                self._clone_index_to(self._writable(child), index)
+
+    def _new_index(self, node: Any, key: str) -> Index | None:
+        """The index CREATE INDEX makes on table (or materialized view) `key`; None when the
+        name is taken (a problem unless IF NOT EXISTS)."""
+        schema, relname = key.split(".", 1)
         params = node.indexParams or ()
         if node.idxname:
             name = str(node.idxname)
@@ -833,11 +854,11 @@ class TableStatements(ModelState):
                 if node.primary
                 else N.column_name_addition(N.index_column_name(p) for p in params)
             )
-            name = N.choose_name(table.name, addition, label, self._relation_taken(table.schema))
-        if qualify(table.schema, name) in self._relations:
+            name = N.choose_name(relname, addition, label, self._relation_taken(schema))
+        if qualify(schema, name) in self._relations:
             if not node.if_not_exists:
-                self._problem(f"relation {qualify(table.schema, name)} already exists")
-            return
+                self._problem(f"relation {qualify(schema, name)} already exists")
+            return None
         elements = tuple(self._index_element(p) for p in params)
         include = tuple(str(p.name) for p in node.indexIncludingParams or () if p.name)
         used: set[str] = set(include)
@@ -847,7 +868,7 @@ class TableStatements(ModelState):
         if node.whereClause is not None:
             predicate = N.deparse(node.whereClause)
             used.update(N.referenced_columns(node.whereClause))
-        index = Index(
+        return Index(
             name=name,
             table=key,
             elements=elements,
@@ -860,10 +881,6 @@ class TableStatements(ModelState):
             uses=frozenset(used),
             location=self._location,
         )
-        self._add_index(table, index)
-        if node.relation.inh:
-            for child in self._children(key):
-                self._clone_index_to(self._writable(child), index)
 
 
 def _without_redundant_indexes(

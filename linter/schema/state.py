@@ -19,8 +19,6 @@ from .cowmap import AppendLog, CowMap
 from .objects import (
     DEFAULT_SCHEMA,
     Constraint,
-    Domain,
-    EnumType,
     Extension,
     Function,
     Index,
@@ -28,6 +26,7 @@ from .objects import (
     Sequence,
     Table,
     Unmodelled,
+    UserType,
     View,
     qualify,
 )
@@ -69,7 +68,7 @@ class ModelState:
         self.tables: CowMap[str, Table] = CowMap()
         self.views: CowMap[str, View] = CowMap()
         self.sequences: CowMap[str, Sequence] = CowMap()
-        self.types: CowMap[str, EnumType | Domain] = CowMap()
+        self.types: CowMap[str, UserType] = CowMap()
         self.functions: CowMap[str, Function] = CowMap()
         self.extensions: CowMap[str, Extension] = CowMap()
         self.comments: CowMap[tuple[str, str], str] = CowMap()
@@ -79,6 +78,8 @@ class ModelState:
         self._relations: CowMap[str, str] = CowMap()
         # qualified index name -> qualified table name
         self._index_table: CowMap[str, str] = CowMap()
+        # indexes of materialized views by qualified name (their `table` is the view)
+        self.view_indexes: CowMap[str, Index] = CowMap()
         # (schema, constraint name) -> how many tables use it; PostgreSQL picks generated
         # constraint names unique per schema
         self._constraint_names: CowMap[tuple[str, str], int] = CowMap()
@@ -262,6 +263,22 @@ class ModelState:
         self._index_table.pop(key, None)
         if index.constraint and index.constraint in table.constraints:
             self._remove_constraint(table, index.constraint)
+
+    def _add_view_index(self, index: Index) -> None:
+        key = qualify(index.table.split(".", 1)[0], index.name)
+        self.view_indexes[key] = index
+        self._relations[key] = "index"
+
+    def _remove_view_index(self, key: str) -> None:
+        self.view_indexes.pop(key, None)
+        self._relations.pop(key, None)
+
+    def _drop_view(self, key: str) -> None:
+        """A view or materialized view, and the indexes of the latter."""
+        self.views.pop(key, None)
+        self._relations.pop(key, None)
+        for index_key in [k for k, i in self.view_indexes.items() if i.table == key]:
+            self._remove_view_index(index_key)
 
     def _children(self, key: str) -> list[str]:
         """Partitions of `key`; only a partitioned table has any, so others cost nothing."""
