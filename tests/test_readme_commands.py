@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,36 @@ def test_first_command_runs_as_written(tmp_path: Path) -> None:
     page = (copy / "report.html").read_text()
     assert "<html" in page and "202404101130__adicionar_campos_oficinas" in page
     assert (copy / ".venv" / "bin" / "pgpreflight").exists()
+
+
+def test_sarif_tests_pass_in_a_clone_with_nothing_beside_it(tmp_path: Path) -> None:
+    """A user's clone has no ../shared: the SARIF tests validate against the schema vendored
+    in tests/fixtures, so they pass in a copy of the repository standing alone."""
+    copy = tmp_path / "alone" / "pgpreflight"
+    shutil.copytree(
+        ROOT / "tests",
+        copy / "tests",
+        ignore=shutil.ignore_patterns("__pycache__", ".pgpreflight_cache"),
+    )
+    shutil.copytree(ROOT / "examples", copy / "examples")
+    assert not (copy.parent.parent / "shared").exists()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "sarif",
+            "tests/test_cli.py",
+            "tests/test_golden.py",
+        ],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout
