@@ -305,3 +305,206 @@ def test_a_probe_row_that_cannot_reference_a_parent_is_removed_before_down(
     ]
     assert check.status == "passed", check.round_trip
     assert any("item" in n and "removed" in n for n in check.notes), check.notes
+
+
+# -- cosmetic catalog differences (issue 14, item 4) -------------------------------------------
+
+COUNT_V1 = """CREATE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  IF x > 0 AND x < 10 THEN
+    RETURN x + 1;
+  END IF;
+  RETURN 0;
+END $$;"""
+
+
+def _graded(check: object) -> list[tuple[str, str, str, str]]:
+    rt = check.round_trip  # type: ignore[attr-defined]
+    return [
+        (d.kind, d.name, d.change, d.grade) for d in rt.down_differences + rt.up_again_differences
+    ]
+
+
+def test_a_function_body_restored_with_other_whitespace_comments_and_parentheses_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, COUNT_V1, "DROP FUNCTION bump(int);", name="202401010000__bump")
+    m = migration(
+        tmp_path,
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN x + 2; END $$;",
+        # the DOWN restores the first body, written by another hand
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "  BEGIN  -- restored\n    IF (x > 0 AND (x < 10)) THEN RETURN (x + 1); END IF;\n"
+        "    /* otherwise */ RETURN 0;\n  END\n$$;",
+        name="202401020000__bump2",
+    )
+    result = _check(pg_server, [base, m])
+    check = result.migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert check.round_trip.verdict == "pass" and check.round_trip.down_restores
+    assert _graded(check) == [("function", "bump(x integer)", "changed", "cosmetic")]
+    assert "same parse tree" in (check.round_trip.down_differences[0].why or "")
+    from pgpreflight.linter.check.text import render_check
+
+    text = render_check(result.to_dict())
+    assert "cosmetic after DOWN: function bump(x integer): same parse tree" in text
+
+
+def test_a_function_body_that_really_differs_still_fails(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, COUNT_V1, "DROP FUNCTION bump(int);", name="202401010000__bump")
+    m = migration(
+        tmp_path,
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN x + 2; END $$;",
+        COUNT_V1.replace("CREATE", "CREATE OR REPLACE").replace("x < 10", "x < 11"),
+        name="202401020000__bump2",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "round-trip failed"
+    assert _graded(check) == [("function", "bump(x integer)", "changed", "real")]
+
+
+def test_a_check_restored_with_other_and_nesting_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(
+        tmp_path,
+        "CREATE TABLE t (a int, b int, c int, CONSTRAINT t_ck CHECK (a > 0 AND b > 0 AND c > 0));",
+        name="202401010000__t",
+    )
+    m = migration(
+        tmp_path,
+        "ALTER TABLE t DROP CONSTRAINT t_ck;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_ck CHECK (a > 0 AND b > 0);",
+        "ALTER TABLE t DROP CONSTRAINT t_ck;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_ck CHECK (a > 0 AND (b > 0 AND c > 0));",
+        name="202401020000__ck",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert _graded(check) == [("constraint", "t.t_ck", "changed", "cosmetic")]
+
+
+def test_a_view_that_freezes_now_is_cosmetic_after_up_again(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, "CREATE TABLE ev (at timestamptz);", name="202401010000__ev")
+    m = migration(
+        tmp_path,
+        "CREATE VIEW recent AS SELECT at FROM ev WHERE at > 'now'::timestamptz;\n"
+        "CREATE TABLE seen (at timestamp DEFAULT 'now');",
+        "DROP TABLE seen;\nDROP VIEW recent;",
+        name="202401020000__recent",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert ("view", "recent", "changed", "cosmetic") in _graded(check)
+    assert ("column", "seen.at", "changed", "cosmetic") in _graded(check)
+    assert all(d.grade == "cosmetic" for d in check.round_trip.up_again_differences)
+    assert "'now'" in (check.round_trip.up_again_differences[0].why or "")
+
+
+def test_a_serial_sequence_renamed_by_a_table_rebuild_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, "CREATE TABLE t (id serial, v text);", name="202401010000__t")
+    m = migration(
+        tmp_path,
+        "ALTER TABLE t RENAME TO t_old;\nCREATE TABLE t (id serial, v text, w int);\n"
+        "INSERT INTO t (id, v) SELECT id, v FROM t_old;\nDROP TABLE t_old;",
+        "ALTER TABLE t DROP COLUMN w;",
+        name="202401020000__rebuild",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    down = [(d.kind, d.name, d.change, d.grade) for d in check.round_trip.down_differences]
+    assert down == [
+        ("column", "t.id", "changed", "cosmetic"),
+        ("sequence", "t_id_seq", "missing", "cosmetic"),
+        ("sequence", "t_id_seq1", "extra", "cosmetic"),
+    ]
+    # UP again rebuilds the table once more: the name flips back, as cosmetic
+    assert {d.grade for d in check.round_trip.up_again_differences} == {"cosmetic"}
+    assert "t_id_seq1 instead of t_id_seq" in (check.round_trip.down_differences[1].why or "")
+
+
+_PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql AS $function$"
+
+
+@pytest.mark.parametrize(
+    ("kind", "attr", "a", "b", "why"),
+    [
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "DECLARE y int; BEGIN y := x + 1; RETURN y; END$function$",
+            _PLPGSQL + "declare y int;\nbegin\n  y := (x + 1);  -- c\n  return y;\nend$function$",
+            "same parse tree",
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN 1; END$function$",
+            _PLPGSQL + "BEGIN /* one */ RETURN 1;\n END$function$",
+            "whitespace or comments",
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RAISE 'a  b'; END$function$",
+            _PLPGSQL + "BEGIN RAISE 'a b'; END$function$",
+            None,
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN x + 1; END$function$",
+            _PLPGSQL + "BEGIN RETURN x + 2; END$function$",
+            None,
+        ),
+        (
+            "function",
+            "definition",
+            "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql AS $function$ SELECT 1 "
+            "WHERE (true) $function$",
+            "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql AS $function$select 1 "
+            "where true$function$",
+            "same parse tree",
+        ),
+        (
+            "constraint",
+            "definition",
+            "CHECK (((a > 0) OR ((b > 0) OR (c > 0))))",
+            "CHECK (((a > 0) OR (b > 0) OR (c > 0)))",
+            "same parse tree",
+        ),
+        (
+            "constraint",
+            "definition",
+            "CHECK (((a > 0) OR ((b > 0) AND (c > 0))))",
+            "CHECK ((((a > 0) OR (b > 0)) AND (c > 0)))",
+            None,
+        ),
+        ("column", "default", "'2020-01-01'::date", "'2021-01-01'::date", None),
+    ],
+)
+def test_cosmetic_same_text(kind: str, attr: str, a: str, b: str, why: str | None) -> None:
+    from pgpreflight.linter.check.cosmetic import same_text
+
+    got = same_text(kind, attr, a, b)
+    assert (got is None) if why is None else (why in (got or "")), got
+
+
+def test_cosmetic_frozen_now_is_only_about_today() -> None:
+    import datetime
+
+    from pgpreflight.linter.check.cosmetic import FROZEN_NOW, same_text
+
+    today = datetime.date.today()
+    a = f"'{today} 10:00:00.12+00'::timestamp with time zone"
+    b = f"'{today} 10:00:01.5+00'::timestamp with time zone"
+    assert same_text("column", "default", a, b) == FROZEN_NOW
+    assert same_text("column", "default", a, "'2001-01-01 10:00:00+00'::timestamptz") is None

@@ -153,6 +153,10 @@ class SchemaDifference(_ToDict):
     change: str  # "missing" (in expected, not in actual) | "extra" | "changed"
     expected: dict[str, Any] | None = None
     actual: dict[str, Any] | None = None
+    # "real" | "cosmetic": the same schema written another way (linter.check.cosmetic), shown
+    # but not failing the round trip; `why` says what differs then
+    grade: str = "real"
+    why: str | None = None
 
 
 @dataclass

@@ -74,10 +74,22 @@ def _lift_denied(result: MigrationCheck, trace: SectionTrace) -> None:
 
 
 def _differences(expected: catalog.Snapshot, actual: catalog.Snapshot) -> list[SchemaDifference]:
+    """Every object that differs, each graded "real" or "cosmetic" (linter.check.cosmetic)."""
+    diffs = catalog.compare(expected, actual)
+    if not diffs:
+        return []
+    from pgpreflight.linter.check.cosmetic import grade
+
     return [
-        SchemaDifference(kind, name, change, exp, act)
-        for kind, name, change, exp, act in catalog.compare(expected, actual)
+        SchemaDifference(kind, name, change, exp, act, "cosmetic" if why else "real", why)
+        for (kind, name, change, exp, act), why in zip(
+            diffs, grade(expected, actual, diffs), strict=True
+        )
     ]
+
+
+def _real(diffs: list[SchemaDifference]) -> list[SchemaDifference]:
+    return [d for d in diffs if d.grade == "real"]
 
 
 def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, str | None]:
@@ -174,8 +186,8 @@ def _round_trip(
             result.status = "round-trip failed"
             return
         rt.down_differences = _differences(s0, s2)
-        rt.down_restores = not rt.down_differences
-        if rt.down_differences and sc.dump_diff:
+        rt.down_restores = not _real(rt.down_differences)
+        if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
         result.up_again, _ = tracer.run(migration, migration.up, "up-again", model)
         if result.up_again.status != "ok":
@@ -183,7 +195,7 @@ def _round_trip(
             error = failed.error
             rt.verdict = "fail"
             rt.reason = "; ".join(
-                [_describe(d, "down") for d in rt.down_differences[:10]]
+                [_describe(d, "down") for d in _real(rt.down_differences)[:10]]
                 + [
                     f"UP failed when run again after DOWN at line {failed.line}: "
                     f"{error.message if error else 'error'}"
@@ -194,14 +206,14 @@ def _round_trip(
             return
         s3 = catalog.schema_snapshot(conn)
     rt.up_again_differences = _differences(s1, s3)
-    rt.up_again_matches = not rt.up_again_differences
-    if rt.up_again_differences and sc.dump_diff:
+    rt.up_again_matches = not _real(rt.up_again_differences)
+    if not rt.up_again_matches and sc.dump_diff:
         dumps.append(_dump_diff(sc.server, db_a, db_b, "after UP", "after UP again"))
     rt.pg_dump_diff = "".join(dumps)
     if not (rt.down_restores and rt.up_again_matches):
         rt.verdict = "fail"
-        named = [_describe(d, "down") for d in rt.down_differences]
-        named += [_describe(d, "up-again") for d in rt.up_again_differences]
+        named = [_describe(d, "down") for d in _real(rt.down_differences)]
+        named += [_describe(d, "up-again") for d in _real(rt.up_again_differences)]
         rt.reason = "; ".join(named[:10]) + ("; ..." if len(named) > 10 else "")
         result.status = "round-trip failed"
 

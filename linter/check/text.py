@@ -105,6 +105,19 @@ def _section(section: dict[str, Any] | None, title: str) -> list[str]:
     return lines
 
 
+def _cosmetic_lines(rt: dict[str, Any]) -> list[str]:
+    """Differences graded cosmetic (linter.check.cosmetic): shown, not failing."""
+    lines = []
+    for phase, key in (
+        ("after DOWN", "down_differences"),
+        ("after UP again", "up_again_differences"),
+    ):
+        for d in rt.get(key) or []:
+            if d.get("grade") == "cosmetic":
+                lines.append(f"  cosmetic {phase}: {d['kind']} {d['name']}: {d.get('why')}")
+    return lines
+
+
 def render_check(check: dict[str, Any]) -> str:
     check = printable_all(check)
     out: list[str] = []
@@ -154,6 +167,7 @@ def render_check(check: dict[str, Any]) -> str:
             out.append(f"  round trip FAILED: {rt['reason']}")
         elif rt["verdict"] == "pass":
             out.append("  round trip: DOWN restores the schema, UP again gives the same schema")
+        out.extend(_cosmetic_lines(rt))
         for loss in m.get("data_loss", []):
             out.append(
                 f"  data loss: DOWN line {loss['line']} destroys {loss['kind']} {loss['object']} "

@@ -364,8 +364,14 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
         elif rt.get("reason"):
             head += [esc(rt["reason"]), ""]
         for diff in (rt.get("down_differences") or []) + (rt.get("up_again_differences") or []):
+            cosmetic = (
+                f" (cosmetic, does not fail: {esc(diff.get('why'))})"
+                if diff.get("grade") == "cosmetic"
+                else ""
+            )
             head.append(
                 f"- {esc(diff.get('kind'))} {code(diff.get('name'))}: {esc(diff.get('change'))}"
+                f"{cosmetic}"
             )
         if rt.get("down_differences") or rt.get("up_again_differences"):
             head.append("")
