@@ -63,7 +63,9 @@ class RunResult:
         if patterns_done and not secrets.values:
             return
         self.findings = [
-            _without_secret_fix(secrets, secrets.redact_object(f, "message", "path", "hint", "migration"))
+            _without_secret_fix(
+                secrets, secrets.redact_object(f, "message", "path", "hint", "migration")
+            )
             for f in self.findings
         ]
         self.sources = {
