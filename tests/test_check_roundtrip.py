@@ -508,3 +508,168 @@ def test_cosmetic_frozen_now_is_only_about_today() -> None:
     b = f"'{today} 10:00:01.5+00'::timestamp with time zone"
     assert same_text("column", "default", a, b) == FROZEN_NOW
     assert same_text("column", "default", a, "'2001-01-01 10:00:00+00'::timestamptz") is None
+
+
+# -- missing prerequisites and failures caused by earlier ones (issue 14, item 5) --------------
+
+
+def _files(tmp_path: Path, files: dict[str, str]) -> list:
+    from pgpreflight.linter.discovery import discover
+
+    folder = tmp_path / "history"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return discover([folder])
+
+
+@pytest.mark.parametrize(
+    ("files", "reads"),
+    [
+        (
+            {"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"},
+            "SELECT version, dirty FROM schema_migrations",
+        ),
+        (
+            {"2024-01-01-000000_a/up.sql": "CREATE TABLE a (id int);"},
+            "SELECT version, run_on FROM __diesel_schema_migrations",
+        ),
+        (
+            {"20240101000000_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n"},
+            "SELECT version_id, is_applied, tstamp FROM goose_db_version",
+        ),
+        (
+            {"V1__a.sql": "CREATE TABLE a (id int);"},
+            "SELECT installed_rank, version, success FROM flyway_schema_history",
+        ),
+        (
+            {"1_a.sql": "-- +migrate Up\nCREATE TABLE a (id int);\n"},
+            "SELECT id, applied_at FROM gorp_migrations",
+        ),
+        (
+            {"20240101000000_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n"},
+            "SELECT version FROM schema_migrations",
+        ),
+        (
+            {"20240101000000_a.postgres.up.sql": "CREATE TABLE a (id int);"},
+            "SELECT version FROM schema_migration",
+        ),
+    ],
+    ids=["golang-migrate", "diesel", "goose", "flyway", "sql-migrate", "dbmate", "pop"],
+)
+def test_the_runners_history_table_is_there_as_the_runner_creates_it(
+    pg_server: ScratchServer, tmp_path: Path, files: dict[str, str], reads: str
+) -> None:
+    # the second migration reads (or, like harbor's 0030, alters) the runner's own table
+    second = {
+        "1_a.up.sql": ("2_b.up.sql", f"CREATE VIEW applied AS {reads};"),
+        "2024-01-01-000000_a/up.sql": (
+            "2024-01-02-000000_b/up.sql",
+            f"CREATE VIEW applied AS {reads};",
+        ),
+        "20240101000000_a.sql": (
+            "20240102000000_b.sql",
+            files["20240101000000_a.sql"].split("\n")[0] + f"\nCREATE VIEW applied AS {reads};\n",
+        )
+        if "20240101000000_a.sql" in files
+        else None,
+        "V1__a.sql": ("V2__b.sql", f"CREATE VIEW applied AS {reads};"),
+        "1_a.sql": ("2_b.sql", f"-- +migrate Up\nCREATE VIEW applied AS {reads};\n"),
+        "20240101000000_a.postgres.up.sql": (
+            "20240102000000_b.postgres.up.sql",
+            f"CREATE VIEW applied AS {reads};",
+        ),
+    }[next(iter(files))]
+    assert second is not None
+    migrations = _files(tmp_path, {**files, second[0]: second[1]})
+    result = _check(pg_server, migrations)
+    assert [m.status for m in result.migrations] == ["passed", "passed"], [
+        (m.id, m.up.statements[0].error) for m in result.migrations
+    ]
+    assert any("history table" in n for n in result.notes), result.notes
+
+
+def test_a_history_that_creates_its_runners_table_itself_gets_none_made_for_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    migrations = _files(
+        tmp_path,
+        {
+            "1_a.up.sql": "CREATE TABLE schema_migrations (version text PRIMARY KEY);",
+            "1_a.down.sql": "DROP TABLE schema_migrations;",
+        },
+    )
+    result = _check(pg_server, migrations)
+    assert result.migrations[0].status == "passed"
+    assert not any("history table" in n for n in result.notes)
+
+
+NEEDS_AUTH = {
+    "202401010000__users": (
+        "CREATE TABLE auth.users (id int PRIMARY KEY);\nGRANT SELECT ON auth.users TO auth_reader;",
+        "DROP TABLE auth.users;",
+    ),
+    "202401020000__email": (
+        "ALTER TABLE auth.users ADD COLUMN email text;",
+        "ALTER TABLE auth.users DROP COLUMN email;",
+    ),
+    "202401030000__sessions": (
+        "CREATE TABLE auth.sessions (id int PRIMARY KEY, user_id int REFERENCES auth.users (id));",
+        "DROP TABLE auth.sessions;",
+    ),
+    "202401040000__notes": ("CREATE TABLE notes (id int);", "DROP TABLE notes;"),
+}
+
+
+def _needs_auth(tmp_path: Path) -> list:
+    return [migration(tmp_path, up, down, name=name) for name, (up, down) in NEEDS_AUTH.items()]
+
+
+def test_setup_runs_once_as_superuser_before_the_baseline_and_its_schemas_are_handed_over(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    setup = tmp_path / "setup.sql"
+    setup.write_text("CREATE SCHEMA auth;\nCREATE ROLE auth_reader;\n", encoding="utf-8")
+    try:
+        result = _check(pg_server, _needs_auth(tmp_path), setup_file=setup)
+        assert [m.status for m in result.migrations] == ["passed"] * 4, [
+            (m.id, m.notes) for m in result.migrations
+        ]
+        assert result.setup == str(setup)
+        with psycopg.connect(pg_server.dsn) as conn:  # roles are the cluster's: made once
+            roles = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'auth_reader'")
+            assert roles.fetchone() == (1,)
+    finally:
+        with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
+            conn.execute("DROP ROLE IF EXISTS auth_reader")
+
+
+def test_a_failing_setup_file_stops_the_check_naming_file_and_line(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    from pgpreflight.linter.errors import PgPreflightError
+
+    setup = tmp_path / "setup.sql"
+    setup.write_text("CREATE SCHEMA auth;\n\nCREATE EXTENSION no_such_ext;\n", encoding="utf-8")
+    with pytest.raises(PgPreflightError) as err:
+        _check(pg_server, _needs_auth(tmp_path), setup_file=setup)
+    assert err.value.exit_code == 2
+    assert f"{setup}:3:1: setup file failed" in err.value.message
+    _no_leftover_databases(pg_server)
+
+
+def test_data_file_in_a_changed_since_run(pg_server: ScratchServer, tmp_path: Path) -> None:
+    base = migration(tmp_path, USERS, "DROP TABLE users;", name="202401010000__users")
+    later = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN phone text;",
+        "ALTER TABLE users DROP COLUMN phone;",
+        name="202401020000__phone",
+    )
+    data = tmp_path / "seed.sql"
+    data.write_text("INSERT INTO users VALUES (1, 'a@x', 'admin');\n")
+    result = _check(pg_server, [base, later], changed=lambda m: m.id == later.id, data_file=data)
+    assert result.baseline == [base.id] and result.data == str(data)
+    assert result.migrations[0].status == "passed"
+    # the probe found the seeded row: the column it filled is lost by DOWN
+    assert [(d.object, d.rows_lost) for d in result.migrations[0].data_loss] == [("users.phone", 1)]

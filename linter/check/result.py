@@ -262,6 +262,7 @@ class CheckResult(_ToDict):
     baseline: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     data: str | None = None  # --data file, or "sample of the target"
+    setup: str | None = None  # --setup file, run by the scratch server's superuser
     transaction_mode: str = "per-file"
     migrations: list[MigrationCheck] = field(default_factory=list)
     postconditions: list[PostCondition] = field(default_factory=list)

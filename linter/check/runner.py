@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.history import create_runner_table
 from pgpreflight.linter.check.postconditions import postconditions
 from pgpreflight.linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
 from pgpreflight.linter.check.roundtrip import Scenario, run_scenario
@@ -37,6 +38,7 @@ from pgpreflight.linter.check.sandbox import (
     Sandbox,
     behalf_note,
     denied_note,
+    hand_over,
     on_behalf,
     run_on_behalf,
 )
@@ -53,6 +55,9 @@ class CheckOptions:
     since: str | None = None
     changed: Callable[[Migration], bool] | None = None  # --changed-since predicate
     data_file: Path | None = None
+    # --setup: SQL run once by the scratch server's superuser before the baseline (roles,
+    # schemas, extensions the history assumes); never on a target
+    setup_file: Path | None = None
     pg_bin: Path | None = None
     pg_major: int | None = None
     pg_requested: str | None = None  # pg-version as the user gave it (CLI or config), else None
@@ -137,18 +142,36 @@ def apply_section(
     return notes
 
 
-def run_data_file(conn: Any, path: Path) -> None:
+def run_sql_file(conn: Any, path: Path, what: str) -> None:
+    """Run a file of SQL (`--setup`, `--data`) statement by statement on `conn`; a failure stops
+    the check (exit 2) naming the file, line and column of the statement PostgreSQL refused."""
     import psycopg
+    from pglast import parser
+    from pgpreflight.linter.parsing import skip_noise
+    from pgpreflight.linter.positions import LineIndex
 
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read data file: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise InputError(f"{path}: cannot read {what}: {reason or exc}") from exc
     try:
-        conn.execute(text)
-    except psycopg.Error as exc:
-        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
-        raise PgPreflightError(f"{path}: data file failed: {first}", exit_code=2) from exc
+        spans = [(s.start or 0, s.stop) for s in parser.split(text, only_slices=True)]
+    except parser.ParseError:  # as one text: PostgreSQL then points at the error itself
+        spans = [(0, len(text))]
+    lines = LineIndex(text)
+    for start, stop in spans:
+        start = skip_noise(text, start)
+        try:
+            conn.execute(text[start:stop])
+        except psycopg.Error as exc:
+            position = exc.diag.statement_position
+            offset = start + int(position) - 1 if position and position.isdigit() else start
+            line, column = lines.position(offset)
+            first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            raise PgPreflightError(
+                f"{path}:{line}:{column}: {what} failed: {first}", exit_code=2
+            ) from exc
 
 
 def _say(options: CheckOptions, message: str) -> None:
@@ -189,7 +212,7 @@ def check_on_server(
         if prepare_base is not None:
             prepare_base(server, base_db)
         else:
-            _replay_baseline(server, base_db, baseline, options, result, major)
+            _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
@@ -409,7 +432,15 @@ def _explain_on_own_server(
                 prepare_base(own, base_db)
             else:
                 scratch = CheckResult(mode=result.mode, server=None)
-                _replay_baseline(own, base_db, baseline, options, scratch, own.major_version)
+                _replay_baseline(
+                    own,
+                    base_db,
+                    [*baseline, *pending],
+                    baseline,
+                    options,
+                    scratch,
+                    own.major_version,
+                )
             _run_explain_step(
                 own, base_db, f"{options.db_prefix}_explain", pending, options, result
             )
@@ -469,17 +500,24 @@ def advance_model(model: Any, migration: Migration) -> None:
 def _replay_baseline(
     server: Any,
     base_db: str,
+    history: Sequence[Migration],
     baseline: list[Migration],
     options: CheckOptions,
     result: CheckResult,
     major: int,
 ) -> None:
-    """The migrations before the pending ones, then the --data file, as the migration role."""
+    """The --setup file (as the superuser), the runner's history table, the migrations before
+    the pending ones and the --data file (as the migration role)."""
     import psycopg
 
+    if options.setup_file is not None:
+        _run_setup(server, base_db, options, result)
     base_info = server.migration_conninfo(base_db, options.sandbox.user)
     admin = server.admin_conninfo(base_db)
     with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
+        note = create_runner_table(conn, history)
+        if note is not None:
+            result.notes.append(note)
         for m in baseline:
             _say(options, f"baseline {m.id}")
             try:
@@ -505,9 +543,32 @@ def _replay_baseline(
                 result.migrations.append(failed)
         if options.data_file is not None:
             _say(options, f"data {options.data_file}")
-            run_data_file(conn, options.data_file)
+            run_sql_file(conn, options.data_file, "data file")
             conn.execute("ANALYZE")
             result.data = str(options.data_file)
+
+
+def _run_setup(server: Any, base_db: str, options: CheckOptions, result: CheckResult) -> None:
+    """The --setup file, run once on the baseline database by the scratch server's superuser:
+    it makes what the history assumes exists (roles, schemas, extensions), which often needs a
+    superuser; what it creates in the database is then handed to the migration role, as a
+    production migration user owns what it migrates. Roles are the cluster's, so every clone
+    sees them."""
+    import psycopg
+
+    assert options.setup_file is not None
+    _say(options, f"setup {options.setup_file}")
+    with psycopg.connect(
+        server.conninfo(base_db), autocommit=True, application_name="pgpreflight"
+    ) as conn:
+        run_sql_file(conn, options.setup_file, "setup file")
+    if not options.sandbox.superuser:
+        with psycopg.connect(
+            server.admin_conninfo(base_db), autocommit=True, application_name="pgpreflight"
+        ) as conn:
+            for failed in hand_over(conn, options.sandbox.user):
+                result.notes.append(f"setup: not handed to the migration role: {failed}")
+    result.setup = str(options.setup_file)
 
 
 def version_note(options: CheckOptions, major: int, version: str) -> str | None:

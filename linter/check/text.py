@@ -152,6 +152,7 @@ def render_check(check: dict[str, Any]) -> str:
     out.append(
         f"baseline: {len(check['baseline'])} migration(s); pending: {len(check['pending'])}; "
         f"transactions: {check['transaction_mode']}"
+        + (f"; setup: {check['setup']}" if check.get("setup") else "")
         + (f"; data: {check['data']}" if check.get("data") else "")
     )
     for note in check.get("notes", []):
