@@ -625,6 +625,49 @@ def _needs_auth(tmp_path: Path) -> list:
     return [migration(tmp_path, up, down, name=name) for name, (up, down) in NEEDS_AUTH.items()]
 
 
+def test_one_missing_schema_is_one_root_cause_with_its_dependants_under_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    result = _check(pg_server, _needs_auth(tmp_path))
+    users, email, sessions, notes = result.migrations
+    assert [m.status for m in result.migrations] == ["failed", "failed", "failed", "passed"]
+    assert users.caused_by is None
+    assert users.dependants == ["202401020000__email", "202401030000__sessions"]
+    assert email.caused_by == sessions.caused_by == "202401010000__users"
+    assert notes.caused_by is None and notes.dependants == []
+    # the root cause says how to provide what the history assumes
+    assert any('schema "auth"' in n and "--setup" in n for n in users.notes), users.notes
+    from pgpreflight.linter.check.text import render_check
+
+    text = render_check(result.to_dict())
+    assert "1 root cause" in text.splitlines()[-1], text.splitlines()[-1]
+    assert "202401020000__email  FAILED" not in text  # reported once, under its root cause
+    assert "root cause of 2 later failures" in text
+
+
+def test_a_failure_that_needs_what_an_earlier_failed_migration_creates_is_its_dependant(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    first = migration(
+        tmp_path,
+        "CREATE TABLE tag (id int PRIMARY KEY);\nCREATE TABLE bad (id int REFERENCES nope (id));",
+        "SELECT 1;",
+        name="202401010000__tag",
+    )
+    uses = migration(tmp_path, "ALTER TABLE tag ADD COLUMN label text;", name="202401020000__b")
+    again = migration(tmp_path, "CREATE INDEX ON tag (label);", name="202401030000__c")
+    own = migration(tmp_path, "ALTER TABLE nothere ADD COLUMN x int;", name="202401040000__d")
+    result = _check(pg_server, [first, uses, again, own])
+    assert [m.caused_by for m in result.migrations] == [
+        None,
+        "202401010000__tag",
+        "202401010000__tag",  # through 202401020000__b, which the root cause explains too
+        None,  # names nothing an earlier failure would have made: a root cause of its own
+    ]
+    assert result.migrations[0].dependants == ["202401020000__b", "202401030000__c"]
+    assert not any("--setup" in n for n in result.migrations[0].notes)  # a table: not setup's
+
+
 def test_setup_runs_once_as_superuser_before_the_baseline_and_its_schemas_are_handed_over(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:

@@ -207,6 +207,11 @@ class MigrationCheck(_ToDict):
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A migration whose UP failed because an earlier one did not apply (it needs what that one
+    # would have made, or misses the same prerequisite): the root cause's id; the root cause
+    # lists these in `dependants` (linter.check.causes)
+    caused_by: str | None = None
+    dependants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -274,3 +279,8 @@ class CheckResult(_ToDict):
     @property
     def failed(self) -> bool:
         return any(m.status not in NOT_FAILED for m in self.migrations)
+
+    @property
+    def root_causes(self) -> list[MigrationCheck]:
+        """The failed migrations no earlier failure explains."""
+        return [m for m in self.migrations if m.status not in NOT_FAILED and m.caused_by is None]

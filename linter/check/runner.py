@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.causes import link_failures
 from pgpreflight.linter.check.history import create_runner_table
 from pgpreflight.linter.check.postconditions import postconditions
 from pgpreflight.linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
@@ -42,9 +43,14 @@ from pgpreflight.linter.check.sandbox import (
     on_behalf,
     run_on_behalf,
 )
-from pgpreflight.linter.check.trace import TraceOptions, cannot_run_in_transaction
+from pgpreflight.linter.check.trace import (
+    TraceOptions,
+    cannot_run_in_transaction,
+    skeleton,
+    statement_error,
+)
 from pgpreflight.linter.errors import InputError, PgPreflightError
-from pgpreflight.linter.migration import Migration, Section, version_key
+from pgpreflight.linter.migration import Migration, Section, Statement, version_key
 
 LOG = logging.getLogger(__name__)
 
@@ -104,10 +110,13 @@ def apply_section(
     major: int,
     sandbox: Sandbox | None = None,
     admin_conninfo: str | None = None,
+    started: list[Statement] | None = None,
 ) -> list[str]:
     """Run a section without tracing (the baseline), the way the runner would; a failure
     raises psycopg.Error after rolling back. With `admin_conninfo`, allow-listed extensions of
-    `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so."""
+    `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so.
+    Each statement is appended to `started` as it starts: after a failure, its last one is the
+    statement PostgreSQL refused."""
     notes: list[str] = []
     import psycopg
 
@@ -124,6 +133,8 @@ def apply_section(
         if wrap:
             conn.execute("BEGIN")
         for stmt in statements:
+            if started is not None:
+                started.append(stmt)
             behalf = on_behalf(conn, stmt.node, sandbox) if admin_conninfo else None
             if behalf is not None and admin_conninfo is not None:
                 run_on_behalf(admin_conninfo, stmt.text, conn)
@@ -236,6 +247,7 @@ def check_on_server(
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
+        link_failures(result, migrations, setup_hint=prepare_base is None)
         doing[0] = "checking the final schema"
         with psycopg.connect(server.admin_conninfo(template), autocommit=True) as conn:
             result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
@@ -520,9 +532,10 @@ def _replay_baseline(
             result.notes.append(note)
         for m in baseline:
             _say(options, f"baseline {m.id}")
+            started: list[Statement] = []
             try:
                 mode = options.transaction_mode
-                notes = apply_section(conn, m, m.up, mode, major, options.sandbox, admin)
+                notes = apply_section(conn, m, m.up, mode, major, options.sandbox, admin, started)
                 result.notes.extend(f"baseline {m.id} {note}" for note in notes)
             except psycopg.Error as exc:
                 failed = MigrationCheck(
@@ -533,6 +546,11 @@ def _replay_baseline(
                     "failed",
                     SectionTrace("up", "error", options.transaction_mode),
                 )
+                if started:  # the statement refused, with its error, as a trace would show it
+                    tx = "runner" if mode in ("per-file", "auto") else "statement"
+                    refused = skeleton(started[-1], len(started), "up", "error", tx)
+                    refused.error = statement_error(exc, started[-1])
+                    failed.up.statements.append(refused)
                 first = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 failed.notes.append(
                     f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()

@@ -138,6 +138,21 @@ def _short_sql(text: str) -> str:
     return flat if len(flat) <= 300 else flat[:297] + "..."
 
 
+def skeleton(stmt: Statement, index: int, kind: str, status: str, tx: str) -> StatementTrace:
+    """A statement's trace before anything is measured: where it is, what it is, its status."""
+    return StatementTrace(
+        index=index,
+        section=kind,
+        path=stmt.source.display,
+        line=stmt.line,
+        end_line=stmt.end_line,
+        sql=_short_sql(stmt.text),
+        kind=type(stmt.node).__name__,
+        status=status,
+        transaction=tx,
+    )
+
+
 @dataclass
 class _State:
     """What we know between two statements of one session."""
@@ -225,13 +240,13 @@ class SectionTracer:
             failed = False
             for index, stmt in enumerate(statements):
                 if failed:
-                    trace.statements.append(self._skeleton(stmt, index, kind, "not run", label))
+                    trace.statements.append(skeleton(stmt, index, kind, "not run", label))
                     continue
                 if outer and (
                     _txn_kind(stmt.node) is not None
                     or cannot_run_in_transaction(stmt.node, self.options.server_major)
                 ):
-                    skipped = self._skeleton(stmt, index, kind, "skipped", label)
+                    skipped = skeleton(stmt, index, kind, "skipped", label)
                     skipped.notes.append(
                         "not run here: it cannot run inside the enclosing transaction"
                     )
@@ -297,21 +312,6 @@ class SectionTracer:
 
     # -- one statement ---------------------------------------------------------------------
 
-    def _skeleton(
-        self, stmt: Statement, index: int, kind: str, status: str, tx: str
-    ) -> StatementTrace:
-        return StatementTrace(
-            index=index,
-            section=kind,
-            path=stmt.source.display,
-            line=stmt.line,
-            end_line=stmt.end_line,
-            sql=_short_sql(stmt.text),
-            kind=type(stmt.node).__name__,
-            status=status,
-            transaction=tx,
-        )
-
     def _one(
         self,
         stmt: Statement,
@@ -333,7 +333,7 @@ class SectionTracer:
             )
         else:
             tx_label = "statement"
-        st = self._skeleton(stmt, index, kind, "ok", tx_label)
+        st = skeleton(stmt, index, kind, "ok", tx_label)
         st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
         if txn is not None:
             return self._transaction_statement(stmt, st, txn, state)
