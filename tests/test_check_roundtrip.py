@@ -716,3 +716,30 @@ def test_data_file_in_a_changed_since_run(pg_server: ScratchServer, tmp_path: Pa
     assert result.migrations[0].status == "passed"
     # the probe found the seeded row: the column it filled is lost by DOWN
     assert [(d.object, d.rows_lost) for d in result.migrations[0].data_loss] == [("users.phone", 1)]
+
+
+def test_a_state_no_later_migration_starts_from_is_dropped_on_the_way(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """One template per migration would pile up (a full history keeps hundreds of databases,
+    in memory when the scratch directory is): only the baseline and the current state stay."""
+    ms = [
+        migration(
+            tmp_path,
+            f"CREATE TABLE t{i} (id int);",
+            f"DROP TABLE t{i};",
+            name=f"20240101000{i}__t{i}",
+        )
+        for i in range(5)
+    ]
+    alive: list[int] = []
+
+    def count(message: str) -> None:
+        with psycopg.connect(pg_server.dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'rt%'")
+            alive.append(int(row.fetchone()[0]))
+
+    result = _check(pg_server, ms, progress=count)
+    assert [m.status for m in result.migrations] == ["passed"] * 5
+    assert max(alive) == 2, alive  # the baseline and the state the next migration starts from
+    _no_leftover_databases(pg_server)

@@ -243,7 +243,11 @@ def check_on_server(
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
             if next_template is not None:
-                template = next_template
+                if next_template != template:
+                    if template != base_db:
+                        # the state before this migration: no later scenario clones it again
+                        server.drop_database(template)
+                    template = next_template
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
@@ -300,7 +304,7 @@ def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
     """Drop the run's databases; while another error is on its way out, a failure here is
     logged below it, never raised instead of it."""
     left: list[str] = []
-    for name in names:
+    for name in _existing(server, names):
         try:
             server.drop_database(name)
         except PgPreflightError as exc:
@@ -315,6 +319,22 @@ def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
             len(left),
             ", ".join(left),
         )
+
+
+def _existing(server: Any, names: list[str]) -> list[str]:
+    """Those of `names` the server still has (most were dropped on the way), or all of them
+    when it cannot say."""
+    import psycopg
+
+    try:
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_catalog.pg_database WHERE datname = ANY(%s)", (names,)
+            ).fetchall()
+    except (psycopg.Error, PgPreflightError):
+        return names
+    found = {str(r[0]) for r in rows}
+    return [n for n in names if n in found]
 
 
 def _libpq_params(server: Any, dbname: str, user: str) -> dict[str, str]:
