@@ -47,6 +47,10 @@ class Scenario:
     options: TraceOptions
     dump_diff: bool = True
     model: Any = None  # linter.schema.SchemaModel before the migration (static predictions)
+    # The template's schema snapshot when known (the previous scenario's `after`: a clone has
+    # the catalog of its template), and this scenario's after its UP, for the next one.
+    before: catalog.Snapshot | None = None
+    after: catalog.Snapshot | None = None
 
 
 def _connect(conninfo: str) -> Any:
@@ -119,12 +123,12 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     sc.server.create_database(db_a, template=sc.template)
     a_info = _migration_conninfo(sc, db_a)
     with _connect(a_info) as conn:
-        s0 = catalog.schema_snapshot(conn)
+        s0 = sc.before if sc.before is not None else catalog.schema_snapshot(conn)
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
         result.invalid_indexes.extend(invalid)
-        s1 = catalog.schema_snapshot(conn)
+        s1 = sc.after = catalog.schema_snapshot(conn)
     if result.up.status != "ok":
         _lift_denied(result, result.up)
         result.status = "failed"

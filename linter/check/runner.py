@@ -234,12 +234,13 @@ def check_on_server(
             sandbox=options.sandbox,
         )
         model = schema_model(baseline)
+        before: catalog.Snapshot | None = None  # the template's, once a scenario read it
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             doing[0] = f"tracing migration {m.id}"
             prefix = f"{options.db_prefix}_m{n}"
             created.extend([f"{prefix}_a", f"{prefix}_b"])
-            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model)
+            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model, before)
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
             if next_template is not None:
@@ -247,7 +248,7 @@ def check_on_server(
                     if template != base_db:
                         # the state before this migration: no later scenario clones it again
                         server.drop_database(template)
-                    template = next_template
+                    template, before = next_template, sc.after
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
