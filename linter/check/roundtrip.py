@@ -129,6 +129,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
         result.invalid_indexes.extend(invalid)
         s1 = sc.after = catalog.schema_snapshot(conn)
+        after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
     if result.up.status != "ok":
         _lift_denied(result, result.up)
         result.status = "failed"
@@ -151,7 +152,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     sc.server.create_database(db_b, template=db_a)
     b_info = _migration_conninfo(sc, db_b)
     try:
-        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model)
+        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model, after_up)
     finally:
         sc.server.drop_database(db_b)
     return result, db_a
@@ -167,6 +168,7 @@ def _round_trip(
     db_a: str,
     db_b: str,
     model: Any = None,
+    after_up: Any = None,
 ) -> None:
     s0, s1 = before
     rt = RoundTrip("pass")
@@ -175,7 +177,8 @@ def _round_trip(
     with _connect(b_info) as conn:
         probed = probe_rows(conn, s0, s1, result.notes)
         tracer = SectionTracer(conn, b_info, sc.options, sc.server.admin_conninfo(db_b))
-        result.down, _ = tracer.run(migration, down, "down", model)
+        # probe rows change no catalog: DOWN starts where UP's trace ended on A
+        result.down, _ = tracer.run(migration, down, "down", model, start=after_up)
         s2 = catalog.schema_snapshot(conn)
         result.data_loss = _data_loss(result.down, probed)
         if result.down.status != "ok":
@@ -193,7 +196,9 @@ def _round_trip(
         rt.down_restores = not _real(rt.down_differences)
         if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
-        result.up_again, _ = tracer.run(migration, migration.up, "up-again", model)
+        result.up_again, _ = tracer.run(
+            migration, migration.up, "up-again", model, start=tracer.last_state
+        )
         if result.up_again.status != "ok":
             failed = next(s for s in result.up_again.statements if s.status == "error")
             error = failed.error

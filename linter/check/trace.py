@@ -180,17 +180,28 @@ class SectionTracer:
         # linter.schema.SchemaModel of the state before the next statement, for the static
         # predictions; run() advances it statement by statement
         self.model: Any = None
+        # what the last section that ran through left: relations and schema, for a section that
+        # starts from the same catalog (`run(start=...)`); None after an error
+        self.last_state: _State | None = None
 
     # -- public -------------------------------------------------------------------------
 
     def run(
-        self, migration: Migration, section: Section, kind: str, model: Any = None
+        self,
+        migration: Migration,
+        section: Section,
+        kind: str,
+        model: Any = None,
+        start: _State | None = None,
     ) -> tuple[SectionTrace, list[InvalidIndex]]:
         """Trace `section`; `model` (a SchemaModel of the state before it, or None) is
-        advanced statement by statement and serves the static predictions."""
+        advanced statement by statement and serves the static predictions. `start` is the
+        `last_state` of a tracer whose section ended on this very catalog (the same database
+        since, or a clone of it: OIDs are kept), read again otherwise."""
         import psycopg
 
         self.model = model
+        self.last_state = None
 
         statements = section.statements
         file_tx = any(_txn_kind(s.node) in ("begin", "end") for s in statements)
@@ -231,7 +242,7 @@ class SectionTracer:
         trace = SectionTrace(kind=kind, status="ok", transaction_mode=label, notes=notes)
         invalid: list[InvalidIndex] = []
         started = time.perf_counter()
-        state = self._state()
+        state = self._state() if start is None else self._resumed(start)
         if outer:
             state.tx_rels = set(state.rels)
         try:
@@ -271,9 +282,13 @@ class SectionTracer:
                     "it is rolled back when the runner's session ends"
                 )
         finally:
+            rolled_back = False
             if not outer and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.execute("ROLLBACK")
+                rolled_back = True
             trace.duration_ms = (time.perf_counter() - started) * 1000
+        if trace.status == "ok" and not outer and not rolled_back:
+            self.last_state = state  # the catalog as the last statement left it, committed
         return trace, invalid
 
     # -- transaction bookkeeping ----------------------------------------------------------
@@ -285,6 +300,16 @@ class SectionTracer:
             schema=catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners),
             locks={lk.key for lk in catalog.own_locks(self.conn)},
             owners=owners,
+        )
+
+    def _resumed(self, start: _State) -> _State:
+        """A section's first state from where another one ended: its relations and schema, and
+        this session's own locks (none held between two sections)."""
+        return _State(
+            rels=start.rels,
+            schema=start.schema,
+            locks={lk.key for lk in catalog.own_locks(self.conn)},
+            owners=start.owners,
         )
 
     def _begin(self, state: _State) -> None:
