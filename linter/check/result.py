@@ -279,8 +279,3 @@ class CheckResult(_ToDict):
     @property
     def failed(self) -> bool:
         return any(m.status not in NOT_FAILED for m in self.migrations)
-
-    @property
-    def root_causes(self) -> list[MigrationCheck]:
-        """The failed migrations no earlier failure explains."""
-        return [m for m in self.migrations if m.status not in NOT_FAILED and m.caused_by is None]
