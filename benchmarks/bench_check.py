@@ -1,142 +1,295 @@
-"""Benchmark of `pgpreflight check` on the example project; prints figures, asserts nothing.
+"""`pgpreflight check` over real histories: outcome and time per phase; asserts nothing.
 
-    python benchmarks/bench_check.py [--data] [--repeat N] [--pg-bin DIR]
-                                     [--history FOLDER [--since VERSION]]
+    python benchmarks/bench_check.py [FOLDER ...] [--root DIR [--only a,b]] [--no-explain]
+        [--since VERSION] [--data FILE] [--setup [NAME=]FILE] [--failures] [--json OUT]
+        [--before PGPREFLIGHT --runs N]
 
-Prints: scratch server start time (initdb + start), template clone time (CREATE DATABASE ...
-TEMPLATE, median of --repeat), and for the example's migrations the seconds per traced
-statement (UP, DOWN and UP again; the snapshots between statements included) and the wall time
-of the whole check. `--data` loads examples/assist-move-assist/data/seed.sql after the
-baseline (the baseline is then every migration the seed needs, as the seed's header says).
-`--history FOLDER` checks that migrations folder instead (any convention pgpreflight discovers),
-every migration pending unless `--since`; it also prints the time spent in catalog snapshots.
+Each FOLDER is a migrations folder (or a project folder with a pgpreflight.toml), named as
+`bench_real_projects.py` names it; `--root DIR` takes the public histories of benchmarks/README.md
+from where they were extracted (`DIR/<name>/<folder>`, `--only` picks some). Without either, the
+example project (`--data`: with its seed, pending from the seed's version). Histories run one at a
+time, each `pgpreflight check --scratch` in this process (its own scratch server), and print:
+
+- migrations found and pending; passed, failed and root causes (a failure caused by an earlier
+  one is counted under its root cause, linter.check.causes); round-trip differences graded
+  cosmetic;
+- wall time of the whole command, and the time spent in each phase, exclusive (a phase nested in
+  another counts once, in the inner one): server start (initdb and start), lint, baseline replay
+  (with setup, history table and data), database clones and drops, UP / DOWN / UP-again traces,
+  catalog snapshots, data-loss probe rows, pg_dump diffs, post-conditions, the EXPLAIN step, and
+  the rest (reports, rendering, the interpreter);
+- `--failures`: each root cause's first error and each failed round trip's reason, to judge by
+  hand (harness or migration).
+
+`--before PGPREFLIGHT` (the `pgpreflight` of another checkout's virtual environment, e.g. an
+older commit) runs that command and this checkout's, each as a whole process with the same
+arguments, `--runs` times each (median), and prints before/after wall times and their ratio.
+
+Run it with `PYTHONDONTWRITEBYTECODE` unset, as users run pgpreflight.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_real_projects import PUBLIC_HISTORIES, label  # noqa: E402
+
 EXAMPLE = ROOT / "examples" / "assist-move-assist"
-MIGRATIONS = EXAMPLE / "apps" / "backend" / "src" / "database" / "migrations"
 SEED_SINCE = "202404021600"  # the seed uses the schema of the migrations before this one
+
+PHASES = (
+    "server start",
+    "lint",
+    "baseline",
+    "clone/drop",
+    "UP trace",
+    "snapshots",
+    "probe rows",
+    "DOWN trace",
+    "UP-again trace",
+    "pg_dump diff",
+    "post-conditions",
+    "EXPLAIN",
+)
+
+
+class Phases:
+    """Exclusive time per phase: wrapped functions push a phase, and the time of a phase nested
+    in another is taken off the outer one."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self._stack: list[list[Any]] = []  # [phase, time spent in nested phases]
+
+    def wrap(
+        self, phase: str | Callable[..., str], function: Callable[..., Any]
+    ) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            name = phase(*args, **kwargs) if callable(phase) else phase
+            self._stack.append([name, 0.0])
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                total = time.perf_counter() - started
+                _, nested = self._stack.pop()
+                self.spent[name] += total - nested
+                self.calls[name] += 1
+                if self._stack:
+                    self._stack[-1][1] += total
+
+        return wrapper
+
+
+def instrument(phases: Phases) -> None:
+    """Wrap the functions each phase runs in (module attributes, looked up at call time)."""
+    import pgpreflight.linter.cli as cli
+    from pgpreflight.linter.check import catalog, roundtrip, runner, trace
+    from pgpreflight.linter.pgserver import ScratchServer
+
+    ScratchServer.start = phases.wrap("server start", ScratchServer.start)  # type: ignore[method-assign]
+    ScratchServer.create_database = phases.wrap("clone/drop", ScratchServer.create_database)  # type: ignore[method-assign]
+    ScratchServer.drop_database = phases.wrap("clone/drop", ScratchServer.drop_database)  # type: ignore[method-assign]
+    cli.lint_selected = phases.wrap("lint", cli.lint_selected)
+    runner._replay_baseline = phases.wrap("baseline", runner._replay_baseline)
+    runner.postconditions = phases.wrap("post-conditions", runner.postconditions)
+    runner._run_explain_step = phases.wrap("EXPLAIN", runner._run_explain_step)
+    catalog.schema_snapshot = phases.wrap("snapshots", catalog.schema_snapshot)
+    catalog.scoped_snapshot = phases.wrap("snapshots", catalog.scoped_snapshot)
+    roundtrip.probe_rows = phases.wrap("probe rows", roundtrip.probe_rows)
+    roundtrip._dump_diff = phases.wrap("pg_dump diff", roundtrip._dump_diff)
+    sections = {"up": "UP trace", "down": "DOWN trace", "up-again": "UP-again trace"}
+    trace.SectionTracer.run = phases.wrap(  # type: ignore[method-assign]
+        lambda _self, _m, _section, kind, *a, **k: sections.get(kind, kind),
+        trace.SectionTracer.run,
+    )
+
+
+def check_once(folder: Path, extra: list[str], phases: Phases) -> tuple[dict[str, Any], float]:
+    """One `pgpreflight check` in this process: the saved result and the wall time."""
+    from pgpreflight.linter.cli import main
+
+    with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
+        saved = Path(tmp) / "result.json"
+        argv = ["check", str(folder), "--scratch", "--quiet", "--json", str(saved), *extra]
+        phases.spent.clear()
+        phases.calls.clear()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = main(argv)
+        wall = time.perf_counter() - started
+        if code not in (0, 1):
+            raise SystemExit(f"{folder}: pgpreflight check exited {code}")
+        return json.loads(saved.read_text()), wall
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    check = result["check"]
+    migrations = check["migrations"]
+    failed = [m for m in migrations if m["status"] not in ("passed", "empty")]
+    cosmetic = sum(
+        1
+        for m in migrations
+        for key in ("down_differences", "up_again_differences")
+        for d in m["round_trip"].get(key) or []
+        if d.get("grade") == "cosmetic"
+    )
+    return {
+        "migrations": len(result.get("migrations") or []),
+        "pending": len(check["pending"]),
+        "passed": sum(1 for m in migrations if m["status"] in ("passed", "empty")),
+        "failed": len(failed),
+        "root causes": sum(1 for m in failed if not m.get("caused_by")),
+        "cosmetic": cosmetic,
+    }
+
+
+def failures(result: dict[str, Any]) -> list[str]:
+    """One line per root cause and per failed round trip, to judge by hand."""
+    from pgpreflight.linter.report.checklist import first_error
+
+    lines = []
+    for m in result["check"]["migrations"]:
+        if m["status"] in ("passed", "empty") or m.get("caused_by"):
+            continue
+        caused = f" (+{len(m['dependants'])} caused by it)" if m.get("dependants") else ""
+        if m["status"] == "round-trip failed":
+            lines.append(f"  {m['id']}: round trip: {m['round_trip'].get('reason')}")
+        else:
+            lines.append(f"  {m['id']}: {m['status']}: {first_error(m)}{caused}")
+    return lines
+
+
+def _targets(args: argparse.Namespace) -> list[tuple[str, Path, list[str]]]:
+    """(name, folder, extra check arguments) per history."""
+    extra: list[str] = ["--no-explain"] if args.no_explain else []
+    if args.since:
+        extra += ["--since", args.since]
+    if args.data:
+        extra += ["--data", str(args.data)]
+    folders = [(label(f, args.folders), f) for f in args.folders]
+    if args.root:
+        only = set(args.only.split(",")) if args.only else set(PUBLIC_HISTORIES)
+        folders += [(n, args.root / n / f) for n, f in PUBLIC_HISTORIES.items() if n in only]
+    if not folders:
+        seed = ["--since", SEED_SINCE, "--data", str(EXAMPLE / "data" / "seed.sql")]
+        return [("example", EXAMPLE, extra + (seed if args.example_data else []))]
+    setups = dict(s.split("=", 1) if "=" in s else ("*", s) for s in args.setup)
+    out = []
+    for name, folder in folders:
+        setup = setups.get(name, setups.get("*"))
+        out.append((name, folder, extra + (["--setup", setup] if setup else [])))
+    return out
+
+
+def _run(argv: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, exit code) of one whole process. The CPU time counts the
+    scratch server too (postgres is its child, its backends the postmaster's, all waited for),
+    and barely moves when other work shares the machine, unlike the wall time."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, status >> 8
+
+
+def _before_after(args: argparse.Namespace, targets: list[tuple[str, Path, list[str]]]) -> None:
+    """Whole processes, `--before`'s and this checkout's, the same arguments, taking turns;
+    medians of `--runs`."""
+    now = [sys.executable, "-m", "pgpreflight.linter"]
+    for name, folder, extra in targets:
+        argv = ["check", str(folder), "--scratch", "--quiet", *extra]
+        runs: dict[str, list[tuple[float, float, int]]] = {"before": [], "after": []}
+        for _ in range(args.runs):
+            for side, command in (("before", [args.before]), ("after", now)):
+                runs[side].append(_run([*command, *argv]))
+        wall = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+        cpu = {k: statistics.median(r[1] for r in v) for k, v in runs.items()}
+        codes = {k: sorted({r[2] for r in v}) for k, v in runs.items()}
+        print(
+            f"{name}: wall before {wall['before']:.1f} s, after {wall['after']:.1f} s "
+            f"({wall['before'] / wall['after']:.2f}x); CPU (pgpreflight and its server) before "
+            f"{cpu['before']:.1f} s, after {cpu['after']:.1f} s "
+            f"({cpu['before'] / cpu['after']:.2f}x); median of {args.runs}, exit codes {codes}"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", action="store_true", help="load the example's seed.sql")
-    parser.add_argument("--repeat", type=int, default=5, help="template clones to time")
-    parser.add_argument("--pg-bin", type=Path, help="PostgreSQL binaries to use")
-    parser.add_argument("--history", type=Path, help="a migrations folder to check instead")
-    parser.add_argument("--since", help="with --history: pending migrations start here")
+    parser.add_argument("folders", nargs="*", type=Path, help="migrations folders")
+    parser.add_argument("--root", type=Path, help="where the public histories were extracted")
+    parser.add_argument("--only", help="with --root: these histories (comma-separated names)")
+    parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN step")
+    parser.add_argument("--since", help="pending migrations start here (every history)")
+    parser.add_argument("--data", type=Path, help="--data file for every history")
+    parser.add_argument(
+        "--setup", action="append", default=[], help="[NAME=]FILE: --setup for one or all"
+    )
+    parser.add_argument(
+        "--example-data", action="store_true", help="the example with its seed (no FOLDER)"
+    )
+    parser.add_argument("--failures", action="store_true", help="print root causes to judge")
+    parser.add_argument("--json", type=Path, help="save every history's figures here")
+    parser.add_argument("--before", help="another checkout's pgpreflight: before/after times")
+    parser.add_argument("--runs", type=int, default=1, help="with --before: runs per side")
     args = parser.parse_args()
 
-    import psycopg
-    from pgpreflight.linter.check import catalog
-    from pgpreflight.linter.check.result import CheckResult, ServerInfo
-    from pgpreflight.linter.check.runner import CheckOptions, check_on_server, select_pending
-    from pgpreflight.linter.discovery import discover
-    from pgpreflight.linter.pgserver import ScratchServer
-
-    spent = {"snapshot": 0.0, "calls": 0, "depth": 0}
-
-    def timed(function: Any) -> Any:
-        def wrapper(*a: Any, **k: Any) -> Any:
-            spent["depth"] += 1
-            t0 = time.perf_counter()
-            try:
-                return function(*a, **k)
-            finally:
-                spent["depth"] -= 1
-                if not spent["depth"]:  # a scoped snapshot calls schema_snapshot: count once
-                    spent["snapshot"] += time.perf_counter() - t0
-                    spent["calls"] += 1
-
-        return wrapper
-
-    catalog.schema_snapshot = timed(catalog.schema_snapshot)  # type: ignore[method-assign]
-    if hasattr(catalog, "scoped_snapshot"):
-        catalog.scoped_snapshot = timed(catalog.scoped_snapshot)
-    migrations = discover([args.history or MIGRATIONS])
-    started = time.perf_counter()
-    with ScratchServer(args.pg_bin) as server:
-        start_s = time.perf_counter() - started
+    targets = _targets(args)
+    if args.before:
+        _before_after(args, targets)
+        return 0
+    phases = Phases()
+    instrument(phases)
+    rows = []
+    for name, folder, extra in targets:
+        result, wall = check_once(folder, extra, phases)
+        row: dict[str, Any] = {"history": name, **summary(result), "wall": wall}
+        row["phases"] = dict(phases.spent)
+        row["phases"]["other"] = wall - sum(phases.spent.values())
+        rows.append(row)
         print(
-            f"server start (initdb + start): {start_s:.3f} s  "
-            f"[PostgreSQL {server.major_version}, "
-            f"{server.binaries.source if server.binaries else '?'}]"
+            f"== {name}: {row['migrations']} migrations, {row['pending']} pending: "
+            f"{row['passed']} passed, {row['failed']} failed, {row['root causes']} root "
+            f"cause(s); {row['cosmetic']} cosmetic difference(s); {wall:.1f} s"
         )
-        with psycopg.connect(server.dsn, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench_src")
-        with psycopg.connect(server.conninfo("bench_src"), autocommit=True) as conn:
-            conn.execute(
-                "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, "
-                "10000) g"
+        row["calls"] = dict(phases.calls)
+        print(
+            "   "
+            + ", ".join(
+                f"{p} {row['phases'][p]:.1f}"
+                + (f" ({phases.calls[p]} calls)" if p in ("snapshots", "clone/drop") else "")
+                for p in (*PHASES, "other")
+                if row["phases"].get(p)
             )
-        clones = []
-        for i in range(args.repeat):
-            t = time.perf_counter()
-            server.create_database(f"bench_clone{i}", template="bench_src")
-            clones.append(time.perf_counter() - t)
-            server.drop_database(f"bench_clone{i}")
-        server.drop_database("bench_src")
-        print(
-            "template clone (CREATE DATABASE ... TEMPLATE, small db): median "
-            f"{statistics.median(clones):.3f} s, "
-            f"min {min(clones):.3f} s over {len(clones)}"
         )
-
-        options = CheckOptions(
-            db_prefix="bench",
-            data_file=EXAMPLE / "data" / "seed.sql" if args.data else None,
-            since=SEED_SINCE if args.data else args.since,
-        )
-        result = CheckResult(mode="scratch", server=ServerInfo("scratch", "", server.major_version))
-        t = time.perf_counter()
-        check_on_server(server, migrations, select_pending(migrations, options), options, result)
-        wall = time.perf_counter() - t
-
-    statements = [
-        st
-        for m in result.migrations
-        for section in (m.up, m.down, m.up_again)
-        if section is not None
-        for st in section.statements
-        if st.status in ("ok", "error")
-    ]
-    traced_ms = sum(
-        section.duration_ms
-        for m in result.migrations
-        for section in (m.up, m.down, m.up_again)
-        if section is not None
-    )
-    exec_ms = sum(st.duration_ms or 0 for st in statements)
-    failed = sum(1 for m in result.migrations if m.status not in ("passed", "empty"))
-    print(
-        f"{args.history or 'example'}: {len(result.pending)} pending migration(s), baseline "
-        f"{len(result.baseline)}, {failed} not passed" + (", seed.sql loaded" if args.data else "")
-    )
-    print(
-        f"traced statements: {len(statements)}; {traced_ms / 1000 / max(len(statements), 1):.4f} "
-        "s per traced "
-        "statement (of which executing the statement itself: "
-        f"{exec_ms / 1000 / max(len(statements), 1):.4f} s)"
-    )
-    print(
-        "whole check (baseline, clones, traces, round trips, pg_dump diffs, post-conditions): "
-        f"{wall:.2f} s"
-    )
-    print(
-        f"catalog snapshots: {spent['calls']} taking {spent['snapshot']:.2f} s "
-        f"({100 * spent['snapshot'] / wall:.0f}% of the check)"
-    )
+        if args.failures:
+            print("\n".join(failures(result)))
+        sys.stdout.flush()
+    head = ["history", "migrations", "pending", "passed", "failed", "root causes", "wall s"]
+    print("| " + " | ".join([*head, *PHASES, "other"]) + " |")
+    print("| --- " * (len(head) + len(PHASES) + 1) + "|")
+    for row in rows:
+        cells = [str(row[k]) for k in head[:-1]] + [f"{row['wall']:.1f}"]
+        cells += [f"{row['phases'].get(p, 0.0):.1f}" for p in (*PHASES, "other")]
+        print("| " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
 
 

@@ -30,6 +30,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pgpreflight.linter.config import Config, validate  # noqa: E402
+
+# benchmarks/README.md's public histories: name -> its migrations folder, below the folder the
+# history was extracted into (`git archive <commit> <path> | tar -x` in ROOT/<name>)
+PUBLIC_HISTORIES = {
+    "lemmy": "migrations",
+    "crates.io": "migrations",
+    "kratos": "persistence/sql/migrations/sql",
+    "concourse": "atc/db/migration/migrations",
+    "hatchet": "cmd/hatchet-migrate/migrate/migrations",
+    "nakama": "migrate/sql",
+    "kestra": "jdbc-postgres/src/main/resources/migrations/postgres",
+    "authelia": "internal/storage/migrations/postgres",
+    "harbor": "make/migrations/postgresql",
+    "supabase-auth": "migrations",
+}
 from pgpreflight.linter.engine import lint  # noqa: E402
 from pgpreflight.linter.findings import SEVERITIES  # noqa: E402
 
@@ -96,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             nested = sum(len(s.nested) for m in result.migrations for s in m.statements())
             counts = Counter(f.rule for f in result.findings)
             grand[preset].update(counts)
-            label = _label(folder, args.folders)
+            project = label(folder, args.folders)
             saved.extend(
                 {
                     "preset": preset,
-                    "project": label,
+                    "project": project,
                     "path": f.path,
                     "line": f.line,
                     "rule": f.rule,
@@ -134,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                     shown = [f for f in result.findings if f.rule == rule][: args.limit]
                     for f in shown:
                         print(f"      {f.path}:{f.line}:{f.column} [{f.section}] {f.message}")
-        table.append((_label(folder, args.folders), migrations, files, failing))
+        table.append((label(folder, args.folders), migrations, files, failing))
     if len(args.folders) > 1:
         for preset in presets:
             print(
@@ -149,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(head)
     print("| --- | --- |" + " --- |" * len(presets))
-    for label, migrations, files, failing in table:
+    for name, migrations, files, failing in table:
         cells = "".join(
             f" {failing[p][0]} ({_share(failing[p][0], migrations)}; {failing[p][1]}) |"
             for p in presets
         )
-        print(f"| {label} | {migrations} / {files} |{cells}")
+        print(f"| {name} | {migrations} / {files} |{cells}")
     if args.json:
         args.json.write_text(json.dumps(saved, indent=1) + "\n")
     if args.sample:
@@ -192,7 +207,7 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
-def _label(folder: Path, folders: list[Path]) -> str:
+def label(folder: Path, folders: list[Path]) -> str:
     """The project's name: the first part of its path below the folders' common parent."""
     import os
 

@@ -116,6 +116,9 @@ KEYS: dict[str, Any] = {
     # creates for migrations, and the opt-out that runs migrations as the superuser
     "scratch-extensions": [],
     "scratch-superuser": False,
+    # SQL run once by the scratch server's superuser before the baseline: the roles, schemas and
+    # extensions the history assumes (relative to the configuration file); never on a target
+    "setup": "",
     # thresholds of plan lint and index verdicts, checked by linter/explain/thresholds.py
     "explain-thresholds": {},
     # environment variables whose values are secrets: redacted from every output by value and
@@ -144,6 +147,12 @@ class Config:
     @property
     def fail_on(self) -> str:
         return str(self.get("fail-on"))
+
+    @property
+    def setup_file(self) -> Path | None:
+        """The `setup` file, relative to the configuration file's folder; None when unset."""
+        value = str(self.get("setup"))
+        return self.root / value if value else None
 
     def migration_paths(self) -> list[Path]:
         """Configured migration folders/globs, relative to the config file's folder."""

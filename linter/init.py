@@ -140,6 +140,7 @@ def render(
         '# idle-in-transaction-timeout = "60s"',
         "# sample-rows = 100000  # rows copied per table from a target database",
         "# explain-runs = 3",
+        '# setup = "db/setup.sql"  # roles, schemas, extensions the history assumes; run once on the scratch server',
         "",
         f"# [{prefix}severity]  # per-rule severity overrides",
         '# invalid-migration-filename = "error"',

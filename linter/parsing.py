@@ -152,7 +152,7 @@ def _too_large(chars: int) -> str:
     )
 
 
-def _skip_noise(text: str, pos: int) -> int:
+def skip_noise(text: str, pos: int) -> int:
     m = _LEADING_NOISE.match(text, pos)
     return m.end() if m else pos
 
@@ -184,10 +184,10 @@ def _parse_into(
         spans, scan_error = _large_spans(body) if len(body) > MAX_STATEMENT_CHARS else _chunks(body)
         for span_start, span_end in spans:
             chunk = body[span_start:span_end]
-            if not chunk.strip() or _skip_noise(chunk, 0) >= len(chunk):
+            if not chunk.strip() or skip_noise(chunk, 0) >= len(chunk):
                 continue
             if len(chunk) > MAX_STATEMENT_CHARS:
-                loc = span_start + _skip_noise(chunk, 0)
+                loc = span_start + skip_noise(chunk, 0)
                 syntax_errors.append(
                     SyntaxProblem(_too_large(len(chunk)), source, base + loc, section.kind)
                 )
@@ -201,7 +201,7 @@ def _parse_into(
                 )
                 continue
             except RecursionError:
-                loc = span_start + _skip_noise(chunk, 0)
+                loc = span_start + skip_noise(chunk, 0)
                 syntax_errors.append(SyntaxProblem(TOO_DEEP, source, base + loc, section.kind))
                 continue
             for raw in raws:
@@ -212,7 +212,7 @@ def _parse_into(
             message, loc = scan_error
             syntax_errors.append(SyntaxProblem(message, source, base + loc, section.kind))
     for node, start, end, parse_base in pieces:
-        start = _skip_noise(body, start)
+        start = skip_noise(body, start)
         text = body[start:end].rstrip()
         if _may_be_too_deep(text) and depth_exceeds(node):
             syntax_errors.append(SyntaxProblem(TOO_DEEP, source, base + start, section.kind))

@@ -10,6 +10,9 @@ Why these choices:
   TCP, and two servers never fight over a port (each has its own socket directory).
 - ``fsync``, ``full_page_writes`` and ``synchronous_commit`` are off: the data is disposable and
   every migration is replayed on it, so durability only costs time.
+- The directory is in memory (``/dev/shm``) when it has room (``RAM_DIR_MIN_FREE``) and no
+  ``TMPDIR`` says otherwise: a check clones a database for every migration and its round trip,
+  and a clone there takes a tenth of the time it takes on a disk.
 - initdb and postgres refuse to run as root, and CI runs as root: we then run them as a
   dedicated unprivileged system user, ``pgpreflight`` (created with ``useradd --system`` on first
   use, no home, no login shell), through ``subprocess``'s ``user=``/``group=``, so no
@@ -105,6 +108,23 @@ _SERVER_SETTINGS: dict[str, str] = {
 disturbed by a background worker taking locks on the same tables."""
 
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin for ".s.PGSQL.5432".
+
+RAM_DIR = Path("/dev/shm")
+RAM_DIR_MIN_FREE = 4 * 1024**3
+"""The scratch directory goes to RAM_DIR when it has this much free space (a container's
+default /dev/shm, 64 MiB, has not)."""
+
+
+def default_parent() -> Path:
+    """Where the scratch directory goes when the caller names no folder: the temporary folder
+    named by TMPDIR (or TEMP, TMP) when set, else memory when it has room, else /tmp."""
+    if not any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")):
+        try:
+            if RAM_DIR.is_dir() and shutil.disk_usage(RAM_DIR).free >= RAM_DIR_MIN_FREE:
+                return RAM_DIR
+        except OSError:
+            pass
+    return Path(tempfile.gettempdir())
 
 
 @dataclass(frozen=True)
@@ -461,7 +481,7 @@ class ScratchServer:
     def _make_dirs(self) -> None:
         parent = self._base_parent
         if parent is None:
-            parent = Path(tempfile.gettempdir())
+            parent = default_parent()
             if self._run_as is not None and not _traversable_by_others(parent):
                 parent = Path("/tmp")
         reap_stale(parent)
@@ -811,6 +831,11 @@ class ScratchServer:
         return self.conninfo(dbname, user=user)
 
     @property
+    def in_memory(self) -> bool:
+        """Whether the scratch directory is in RAM_DIR (see `default_parent`)."""
+        return self.base_dir is not None and self.base_dir.parent == RAM_DIR
+
+    @property
     def dsn(self) -> str:
         """Connection string of the maintenance database ``postgres``."""
         return self.conninfo("postgres")
@@ -859,6 +884,9 @@ class ScratchServer:
         if template is not None:
             query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
         query = sql.SQL("{} OWNER {}").format(query, sql.Identifier(owner))
+        if self.in_memory and self.major_version >= 15:
+            # a copy of the files, in memory, beats WAL-logging every block (15's default)
+            query = sql.SQL("{} STRATEGY FILE_COPY").format(query)
         self._utility(query, f"cannot create database {name!r}")
         return self.conninfo(name)
 

@@ -137,6 +137,73 @@ def test_target_mode_through_the_cli_never_prints_the_password(
     assert data["check"]["target"]["unchanged"] is True
 
 
+def test_setup_and_data_are_for_the_scratch_server_not_a_target(
+    pg_server: ScratchServer, pg_db: str, tmp_path: Path, private_tmp: Path
+) -> None:
+    """Against a target, --setup is not run and --data not loaded, and the result says so; the
+    EXPLAIN evidence names the data it really ran on (the target's sample), not the file."""
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id bigint PRIMARY KEY, c int);\n-- DOWN\nDROP TABLE t;\n"
+    )
+    (folder / "202401020000__c.sql").write_text(
+        "-- UP\nCREATE INDEX t_c ON t (c);\n-- DOWN\nDROP INDEX t_c;\n"
+    )
+    (tmp_path / "setup.sql").write_text("CREATE ROLE never_made;\n")
+    (tmp_path / "seed.sql").write_text("INSERT INTO t VALUES (1, 1);\n")
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE t (id bigint PRIMARY KEY, c int); "
+            "CREATE TABLE schema_migrations (version text)"
+        )
+        conn.execute("INSERT INTO schema_migrations VALUES ('202401010000')")
+    saved = tmp_path / "result.json"
+    proc = _run(
+        [
+            str(folder),
+            "--quiet",
+            "--database",
+            pg_db,
+            "--pg-bin",
+            str(pg_server.binaries.bindir),
+            "--setup",
+            str(tmp_path / "setup.sql"),
+            "--data",
+            str(tmp_path / "seed.sql"),
+            "--json",
+            str(saved),
+        ],
+        private_tmp,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    check = json.loads(saved.read_text())["check"]
+    assert check["setup"] is None and check["data"] == "sample of the target"
+    assert any(n.startswith(f"setup {tmp_path / 'setup.sql'} not run") for n in check["notes"])
+    assert any(n.startswith(f"--data {tmp_path / 'seed.sql'} not loaded") for n in check["notes"])
+    assert check["explain"]["data"]["source"] == "sample of the target"
+    with psycopg.connect(pg_server.dsn) as conn:
+        assert conn.execute("SELECT FROM pg_roles WHERE rolname = 'never_made'").fetchone() is None
+
+
+def test_setup_in_the_configuration_is_relative_to_it(tmp_path: Path, private_tmp: Path) -> None:
+    project = tmp_path / "project"
+    (project / "db" / "migrations").mkdir(parents=True)
+    (project / "db" / "migrations" / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE app.t (id int);\n-- DOWN\nDROP TABLE app.t;\n"
+    )
+    (project / "db" / "setup.sql").write_text("CREATE SCHEMA app;\n")
+    (project / "pgpreflight.toml").write_text(
+        'migrations = ["db/migrations"]\nsetup = "db/setup.sql"\n'
+    )
+    proc = _run([str(project), "--quiet", "--no-explain"], private_tmp)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert f"setup: {project / 'db' / 'setup.sql'}" in proc.stdout
+    missing = _run([str(project), "--quiet", "--setup", "nope.sql"], private_tmp)
+    assert missing.returncode == 2
+    assert missing.stderr == "pgpreflight: error: --setup nope.sql: no such file\n"
+
+
 def test_unreachable_target_is_exit_code_2_with_one_line(tmp_path: Path, private_tmp: Path) -> None:
     folder = tmp_path / "m"
     folder.mkdir()

@@ -305,3 +305,441 @@ def test_a_probe_row_that_cannot_reference_a_parent_is_removed_before_down(
     ]
     assert check.status == "passed", check.round_trip
     assert any("item" in n and "removed" in n for n in check.notes), check.notes
+
+
+# -- cosmetic catalog differences (issue 14, item 4) -------------------------------------------
+
+COUNT_V1 = """CREATE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  IF x > 0 AND x < 10 THEN
+    RETURN x + 1;
+  END IF;
+  RETURN 0;
+END $$;"""
+
+
+def _graded(check: object) -> list[tuple[str, str, str, str]]:
+    rt = check.round_trip  # type: ignore[attr-defined]
+    return [
+        (d.kind, d.name, d.change, d.grade) for d in rt.down_differences + rt.up_again_differences
+    ]
+
+
+def test_a_function_body_restored_with_other_whitespace_comments_and_parentheses_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, COUNT_V1, "DROP FUNCTION bump(int);", name="202401010000__bump")
+    m = migration(
+        tmp_path,
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN x + 2; END $$;",
+        # the DOWN restores the first body, written by another hand
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "  BEGIN  -- restored\n    IF (x > 0 AND (x < 10)) THEN RETURN (x + 1); END IF;\n"
+        "    /* otherwise */ RETURN 0;\n  END\n$$;",
+        name="202401020000__bump2",
+    )
+    result = _check(pg_server, [base, m])
+    check = result.migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert check.round_trip.verdict == "pass" and check.round_trip.down_restores
+    assert _graded(check) == [("function", "bump(x integer)", "changed", "cosmetic")]
+    assert "same parse tree" in (check.round_trip.down_differences[0].why or "")
+    from pgpreflight.linter.check.text import render_check
+
+    text = render_check(result.to_dict())
+    assert "cosmetic after DOWN: function bump(x integer): same parse tree" in text
+
+
+def test_a_function_body_that_really_differs_still_fails(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, COUNT_V1, "DROP FUNCTION bump(int);", name="202401010000__bump")
+    m = migration(
+        tmp_path,
+        "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN x + 2; END $$;",
+        COUNT_V1.replace("CREATE", "CREATE OR REPLACE").replace("x < 10", "x < 11"),
+        name="202401020000__bump2",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "round-trip failed"
+    assert _graded(check) == [("function", "bump(x integer)", "changed", "real")]
+
+
+def test_a_check_restored_with_other_and_nesting_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(
+        tmp_path,
+        "CREATE TABLE t (a int, b int, c int, CONSTRAINT t_ck CHECK (a > 0 AND b > 0 AND c > 0));",
+        name="202401010000__t",
+    )
+    m = migration(
+        tmp_path,
+        "ALTER TABLE t DROP CONSTRAINT t_ck;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_ck CHECK (a > 0 AND b > 0);",
+        "ALTER TABLE t DROP CONSTRAINT t_ck;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_ck CHECK (a > 0 AND (b > 0 AND c > 0));",
+        name="202401020000__ck",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert _graded(check) == [("constraint", "t.t_ck", "changed", "cosmetic")]
+
+
+def test_a_view_that_freezes_now_is_cosmetic_after_up_again(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, "CREATE TABLE ev (at timestamptz);", name="202401010000__ev")
+    m = migration(
+        tmp_path,
+        "CREATE VIEW recent AS SELECT at FROM ev WHERE at > 'now'::timestamptz;\n"
+        "CREATE TABLE seen (at timestamp DEFAULT 'now');",
+        "DROP TABLE seen;\nDROP VIEW recent;",
+        name="202401020000__recent",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert ("view", "recent", "changed", "cosmetic") in _graded(check)
+    assert ("column", "seen.at", "changed", "cosmetic") in _graded(check)
+    assert all(d.grade == "cosmetic" for d in check.round_trip.up_again_differences)
+    assert "'now'" in (check.round_trip.up_again_differences[0].why or "")
+
+
+def test_a_serial_sequence_renamed_by_a_table_rebuild_is_cosmetic(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    base = migration(tmp_path, "CREATE TABLE t (id serial, v text);", name="202401010000__t")
+    m = migration(
+        tmp_path,
+        "ALTER TABLE t RENAME TO t_old;\nCREATE TABLE t (id serial, v text, w int);\n"
+        "INSERT INTO t (id, v) SELECT id, v FROM t_old;\nDROP TABLE t_old;",
+        "ALTER TABLE t DROP COLUMN w;",
+        name="202401020000__rebuild",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    down = [(d.kind, d.name, d.change, d.grade) for d in check.round_trip.down_differences]
+    assert down == [
+        ("column", "t.id", "changed", "cosmetic"),
+        ("sequence", "t_id_seq", "missing", "cosmetic"),
+        ("sequence", "t_id_seq1", "extra", "cosmetic"),
+    ]
+    # UP again rebuilds the table once more: the name flips back, as cosmetic
+    assert {d.grade for d in check.round_trip.up_again_differences} == {"cosmetic"}
+    assert "t_id_seq1 instead of t_id_seq" in (check.round_trip.down_differences[1].why or "")
+
+
+_PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql AS $function$"
+
+
+@pytest.mark.parametrize(
+    ("kind", "attr", "a", "b", "why"),
+    [
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "DECLARE y int; BEGIN y := x + 1; RETURN y; END$function$",
+            _PLPGSQL + "declare y int;\nbegin\n  y := (x + 1);  -- c\n  return y;\nend$function$",
+            "same parse tree",
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN 1; END$function$",
+            _PLPGSQL + "BEGIN /* one */ RETURN 1;\n END$function$",
+            "whitespace or comments",
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RAISE 'a  b'; END$function$",
+            _PLPGSQL + "BEGIN RAISE 'a b'; END$function$",
+            None,
+        ),
+        (
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN x + 1; END$function$",
+            _PLPGSQL + "BEGIN RETURN x + 2; END$function$",
+            None,
+        ),
+        (
+            "function",
+            "definition",
+            "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql AS $function$ SELECT 1 "
+            "WHERE (true) $function$",
+            "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql AS $function$select 1 "
+            "where true$function$",
+            "same parse tree",
+        ),
+        (
+            "constraint",
+            "definition",
+            "CHECK (((a > 0) OR ((b > 0) OR (c > 0))))",
+            "CHECK (((a > 0) OR (b > 0) OR (c > 0)))",
+            "same parse tree",
+        ),
+        (
+            "constraint",
+            "definition",
+            "CHECK (((a > 0) OR ((b > 0) AND (c > 0))))",
+            "CHECK ((((a > 0) OR (b > 0)) AND (c > 0)))",
+            None,
+        ),
+        ("column", "default", "'2020-01-01'::date", "'2021-01-01'::date", None),
+    ],
+)
+def test_cosmetic_same_text(kind: str, attr: str, a: str, b: str, why: str | None) -> None:
+    from pgpreflight.linter.check.cosmetic import same_text
+
+    got = same_text(kind, attr, a, b)
+    assert (got is None) if why is None else (why in (got or "")), got
+
+
+def test_cosmetic_frozen_now_is_only_about_today() -> None:
+    import datetime
+
+    from pgpreflight.linter.check.cosmetic import FROZEN_NOW, same_text
+
+    today = datetime.date.today()
+    a = f"'{today} 10:00:00.12+00'::timestamp with time zone"
+    b = f"'{today} 10:00:01.5+00'::timestamp with time zone"
+    assert same_text("column", "default", a, b) == FROZEN_NOW
+    assert same_text("column", "default", a, "'2001-01-01 10:00:00+00'::timestamptz") is None
+
+
+# -- missing prerequisites and failures caused by earlier ones (issue 14, item 5) --------------
+
+
+def _files(tmp_path: Path, files: dict[str, str]) -> list:
+    from pgpreflight.linter.discovery import discover
+
+    folder = tmp_path / "history"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return discover([folder])
+
+
+@pytest.mark.parametrize(
+    ("files", "reads"),
+    [
+        (
+            {"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"},
+            "SELECT version, dirty FROM schema_migrations",
+        ),
+        (
+            {"2024-01-01-000000_a/up.sql": "CREATE TABLE a (id int);"},
+            "SELECT version, run_on FROM __diesel_schema_migrations",
+        ),
+        (
+            {"20240101000000_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n"},
+            "SELECT version_id, is_applied, tstamp FROM goose_db_version",
+        ),
+        (
+            {"V1__a.sql": "CREATE TABLE a (id int);"},
+            "SELECT installed_rank, version, success FROM flyway_schema_history",
+        ),
+        (
+            {"1_a.sql": "-- +migrate Up\nCREATE TABLE a (id int);\n"},
+            "SELECT id, applied_at FROM gorp_migrations",
+        ),
+        (
+            {"20240101000000_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n"},
+            "SELECT version FROM schema_migrations",
+        ),
+        (
+            {"20240101000000_a.postgres.up.sql": "CREATE TABLE a (id int);"},
+            "SELECT version FROM schema_migration",
+        ),
+    ],
+    ids=["golang-migrate", "diesel", "goose", "flyway", "sql-migrate", "dbmate", "pop"],
+)
+def test_the_runners_history_table_is_there_as_the_runner_creates_it(
+    pg_server: ScratchServer, tmp_path: Path, files: dict[str, str], reads: str
+) -> None:
+    # the second migration reads (or, like harbor's 0030, alters) the runner's own table
+    second = {
+        "1_a.up.sql": ("2_b.up.sql", f"CREATE VIEW applied AS {reads};"),
+        "2024-01-01-000000_a/up.sql": (
+            "2024-01-02-000000_b/up.sql",
+            f"CREATE VIEW applied AS {reads};",
+        ),
+        "20240101000000_a.sql": (
+            "20240102000000_b.sql",
+            files["20240101000000_a.sql"].split("\n")[0] + f"\nCREATE VIEW applied AS {reads};\n",
+        )
+        if "20240101000000_a.sql" in files
+        else None,
+        "V1__a.sql": ("V2__b.sql", f"CREATE VIEW applied AS {reads};"),
+        "1_a.sql": ("2_b.sql", f"-- +migrate Up\nCREATE VIEW applied AS {reads};\n"),
+        "20240101000000_a.postgres.up.sql": (
+            "20240102000000_b.postgres.up.sql",
+            f"CREATE VIEW applied AS {reads};",
+        ),
+    }[next(iter(files))]
+    assert second is not None
+    migrations = _files(tmp_path, {**files, second[0]: second[1]})
+    result = _check(pg_server, migrations)
+    assert [m.status for m in result.migrations] == ["passed", "passed"], [
+        (m.id, m.up.statements[0].error) for m in result.migrations
+    ]
+    assert any("history table" in n for n in result.notes), result.notes
+
+
+def test_a_history_that_creates_its_runners_table_itself_gets_none_made_for_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    migrations = _files(
+        tmp_path,
+        {
+            "1_a.up.sql": "CREATE TABLE schema_migrations (version text PRIMARY KEY);",
+            "1_a.down.sql": "DROP TABLE schema_migrations;",
+        },
+    )
+    result = _check(pg_server, migrations)
+    assert result.migrations[0].status == "passed"
+    assert not any("history table" in n for n in result.notes)
+
+
+NEEDS_AUTH = {
+    "202401010000__users": (
+        "CREATE TABLE auth.users (id int PRIMARY KEY);\nGRANT SELECT ON auth.users TO auth_reader;",
+        "DROP TABLE auth.users;",
+    ),
+    "202401020000__email": (
+        "ALTER TABLE auth.users ADD COLUMN email text;",
+        "ALTER TABLE auth.users DROP COLUMN email;",
+    ),
+    "202401030000__sessions": (
+        "CREATE TABLE auth.sessions (id int PRIMARY KEY, user_id int REFERENCES auth.users (id));",
+        "DROP TABLE auth.sessions;",
+    ),
+    "202401040000__notes": ("CREATE TABLE notes (id int);", "DROP TABLE notes;"),
+}
+
+
+def _needs_auth(tmp_path: Path) -> list:
+    return [migration(tmp_path, up, down, name=name) for name, (up, down) in NEEDS_AUTH.items()]
+
+
+def test_one_missing_schema_is_one_root_cause_with_its_dependants_under_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    result = _check(pg_server, _needs_auth(tmp_path))
+    users, email, sessions, notes = result.migrations
+    assert [m.status for m in result.migrations] == ["failed", "failed", "failed", "passed"]
+    assert users.caused_by is None
+    assert users.dependants == ["202401020000__email", "202401030000__sessions"]
+    assert email.caused_by == sessions.caused_by == "202401010000__users"
+    assert notes.caused_by is None and notes.dependants == []
+    # the root cause says how to provide what the history assumes
+    assert any('schema "auth"' in n and "--setup" in n for n in users.notes), users.notes
+    from pgpreflight.linter.check.text import render_check
+
+    text = render_check(result.to_dict())
+    assert "1 root cause" in text.splitlines()[-1], text.splitlines()[-1]
+    assert "202401020000__email  FAILED" not in text  # reported once, under its root cause
+    assert "root cause of 2 later failures" in text
+
+
+def test_a_failure_that_needs_what_an_earlier_failed_migration_creates_is_its_dependant(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    first = migration(
+        tmp_path,
+        "CREATE TABLE tag (id int PRIMARY KEY);\nCREATE TABLE bad (id int REFERENCES nope (id));",
+        "SELECT 1;",
+        name="202401010000__tag",
+    )
+    uses = migration(tmp_path, "ALTER TABLE tag ADD COLUMN label text;", name="202401020000__b")
+    again = migration(tmp_path, "CREATE INDEX ON tag (label);", name="202401030000__c")
+    own = migration(tmp_path, "ALTER TABLE nothere ADD COLUMN x int;", name="202401040000__d")
+    result = _check(pg_server, [first, uses, again, own])
+    assert [m.caused_by for m in result.migrations] == [
+        None,
+        "202401010000__tag",
+        "202401010000__tag",  # through 202401020000__b, which the root cause explains too
+        None,  # names nothing an earlier failure would have made: a root cause of its own
+    ]
+    assert result.migrations[0].dependants == ["202401020000__b", "202401030000__c"]
+    assert not any("--setup" in n for n in result.migrations[0].notes)  # a table: not setup's
+
+
+def test_setup_runs_once_as_superuser_before_the_baseline_and_its_schemas_are_handed_over(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    setup = tmp_path / "setup.sql"
+    setup.write_text("CREATE SCHEMA auth;\nCREATE ROLE auth_reader;\n", encoding="utf-8")
+    try:
+        result = _check(pg_server, _needs_auth(tmp_path), setup_file=setup)
+        assert [m.status for m in result.migrations] == ["passed"] * 4, [
+            (m.id, m.notes) for m in result.migrations
+        ]
+        assert result.setup == str(setup)
+        with psycopg.connect(pg_server.dsn) as conn:  # roles are the cluster's: made once
+            roles = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'auth_reader'")
+            assert roles.fetchone() == (1,)
+    finally:
+        with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
+            conn.execute("DROP ROLE IF EXISTS auth_reader")
+
+
+def test_a_failing_setup_file_stops_the_check_naming_file_and_line(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    from pgpreflight.linter.errors import PgPreflightError
+
+    setup = tmp_path / "setup.sql"
+    setup.write_text("CREATE SCHEMA auth;\n\nCREATE EXTENSION no_such_ext;\n", encoding="utf-8")
+    with pytest.raises(PgPreflightError) as err:
+        _check(pg_server, _needs_auth(tmp_path), setup_file=setup)
+    assert err.value.exit_code == 2
+    assert f"{setup}:3:1: setup file failed" in err.value.message
+    _no_leftover_databases(pg_server)
+
+
+def test_data_file_in_a_changed_since_run(pg_server: ScratchServer, tmp_path: Path) -> None:
+    base = migration(tmp_path, USERS, "DROP TABLE users;", name="202401010000__users")
+    later = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN phone text;",
+        "ALTER TABLE users DROP COLUMN phone;",
+        name="202401020000__phone",
+    )
+    data = tmp_path / "seed.sql"
+    data.write_text("INSERT INTO users VALUES (1, 'a@x', 'admin');\n")
+    result = _check(pg_server, [base, later], changed=lambda m: m.id == later.id, data_file=data)
+    assert result.baseline == [base.id] and result.data == str(data)
+    assert result.migrations[0].status == "passed"
+    # the probe found the seeded row: the column it filled is lost by DOWN
+    assert [(d.object, d.rows_lost) for d in result.migrations[0].data_loss] == [("users.phone", 1)]
+
+
+def test_a_state_no_later_migration_starts_from_is_dropped_on_the_way(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """One template per migration would pile up (a full history keeps hundreds of databases,
+    in memory when the scratch directory is): only the baseline and the current state stay."""
+    ms = [
+        migration(
+            tmp_path,
+            f"CREATE TABLE t{i} (id int);",
+            f"DROP TABLE t{i};",
+            name=f"20240101000{i}__t{i}",
+        )
+        for i in range(5)
+    ]
+    alive: list[int] = []
+
+    def count(message: str) -> None:
+        with psycopg.connect(pg_server.dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'rt%'")
+            alive.append(int(row.fetchone()[0]))
+
+    result = _check(pg_server, ms, progress=count)
+    assert [m.status for m in result.migrations] == ["passed"] * 5
+    assert max(alive) == 2, alive  # the baseline and the state the next migration starts from
+    _no_leftover_databases(pg_server)

@@ -298,3 +298,22 @@ def test_an_explicit_pg_version_without_binaries_is_a_clear_error() -> None:
     assert "--allow-version-mismatch" in info.value.message
     # allowed: the first binaries found, the caller reports both versions
     assert pgserver.find_binaries(major=9).major == pgserver.find_binaries().major
+
+
+def test_the_scratch_directory_goes_to_memory_when_it_has_room_and_tmpdir_is_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pgpreflight.linter import pgserver
+
+    ram = tmp_path / "shm"
+    ram.mkdir()
+    monkeypatch.setattr(pgserver, "RAM_DIR", ram)
+    monkeypatch.setattr(pgserver, "RAM_DIR_MIN_FREE", 1)
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    assert pgserver.default_parent() == ram
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the caller's choice wins
+    assert pgserver.default_parent() == Path(tempfile.gettempdir())
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr(pgserver, "RAM_DIR_MIN_FREE", 1 << 62)  # too small: a disk, then
+    assert pgserver.default_parent() == Path(tempfile.gettempdir())

@@ -374,3 +374,47 @@ def test_an_empty_migration_applies_trivially(tmp_path: Path) -> None:
     item = items(d)["migrations-apply"]
     assert item["status"] == "passed"
     assert all(line["text"] == "empty: nothing to apply" for line in item["evidence"])
+
+
+def test_a_failure_caused_by_an_earlier_one_is_reported_under_its_root_cause(
+    pg_server: Any, tmp_path: Path
+) -> None:
+    """One missing schema: the checklist, the Markdown comment and the HTML page show one root
+    cause with its dependants under it, not three separate failures."""
+    from pgpreflight.linter.check.result import CheckResult
+    from pgpreflight.linter.check.runner import CheckOptions, check_on_server
+    from pgpreflight.linter.report import html, markdown
+
+    folder = write(
+        tmp_path / "migrations",
+        {
+            "202401010000__users.sql": "-- UP\nCREATE TABLE auth.users (id int);\n"
+            "-- DOWN\nDROP TABLE auth.users;\n",
+            "202401020000__email.sql": "-- UP\nALTER TABLE auth.users ADD COLUMN email text;\n"
+            "-- DOWN\nALTER TABLE auth.users DROP COLUMN email;\n",
+            "202401030000__other.sql": "-- UP\nCREATE TABLE auth.other (id int);\n"
+            "-- DOWN\nDROP TABLE auth.other;\n",
+        },
+    )
+    result = lint_folder(folder)
+    check = CheckResult(mode="scratch", server=None)
+    check_on_server(pg_server, result.migrations, 0, CheckOptions(db_prefix="rc1"), check)
+    result.check = check.to_dict()
+    d = json.loads(json.dumps(result.to_dict()))
+    root, email, other = d["check"]["migrations"]
+    assert root["dependants"] == [email["id"], other["id"]]
+    assert email["caused_by"] == other["caused_by"] == root["id"]
+
+    item = items(d)["migrations-apply"]
+    assert item["summary"].startswith("3 failed (1 root cause, 2 caused by it)"), item["summary"]
+    texts = {line["migration"]: line["text"] for line in item["evidence"]}
+    assert texts[root["id"]].endswith("the root cause of 2 later failures")
+    assert texts[email["id"]].startswith(f"not applied because {root['id']} was not: line 2")
+
+    comment = markdown.render_dict(d)
+    assert comment.count("<details><summary><code>") == 1  # one block: the root cause's
+    assert "Root cause of 2 later failures" in comment and f"`{other['id']}`" in comment
+
+    page = html.render_dict(d)
+    assert f"not applied: caused by {root['id']}" in page
+    assert "Root cause of 2 later failures" in page

@@ -120,7 +120,9 @@ WHERE c.oid >= 16384
 def relations(conn: Any) -> dict[int, Relation]:
     """Every user relation (tables, indexes, TOAST, sequences, views) by OID."""
     out: dict[int, Relation] = {}
-    for oid, nsp, name, kind, filenode, owner in conn.execute(_RELATIONS_SQL).fetchall():
+    for oid, nsp, name, kind, filenode, owner in conn.execute(
+        _RELATIONS_SQL, prepare=True
+    ).fetchall():
         out[oid] = Relation(oid, qualify(nsp, name), RELKIND.get(kind, kind), filenode, owner)
     return out
 
@@ -159,7 +161,7 @@ WHERE l.pid = {pid} AND l.granted AND l.locktype IN ('relation', 'object')
 
 def own_locks(conn: Any) -> list[HeldLock]:
     """Granted relation and object locks of this session on user objects."""
-    rows = conn.execute(_LOCKS_SQL.format(pid="pg_backend_pid()")).fetchall()
+    rows = conn.execute(_LOCKS_SQL.format(pid="pg_backend_pid()"), prepare=True).fetchall()
     return [HeldLock(*row) for row in rows]
 
 
@@ -323,11 +325,13 @@ def _fetch_all(
     conn: Any, queries: list[tuple[str, tuple[Any, ...] | None]]
 ) -> list[list[tuple[Any, ...]]]:
     """Run the queries in one pipeline (one round trip instead of eleven): snapshots run
-    between every two traced statements, and on a busy machine round trips dominate."""
+    between every two traced statements, and on a busy machine round trips dominate. They are
+    prepared from their first use: planning them costs more than running them, and a scenario's
+    sessions are too short for psycopg's own threshold (5 runs) to prepare them."""
     if conn.info.transaction_status == 3:  # INERROR: let the caller see the real error
         return [conn.execute(q, p).fetchall() for q, p in queries]
     with conn.pipeline():
-        cursors = [conn.cursor().execute(q, p) for q, p in queries]
+        cursors = [conn.cursor().execute(q, p, prepare=True) for q, p in queries]
     return [cur.fetchall() for cur in cursors]
 
 

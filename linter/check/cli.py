@@ -91,6 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "except files with statements that cannot run in a transaction)",
     )
     run.add_argument(
+        "--setup",
+        type=Path,
+        metavar="FILE.sql",
+        help="SQL the scratch server's superuser runs once before the baseline: roles, schemas, "
+        "extensions the history assumes (default: setup in the configuration; never on a target)",
+    )
+    run.add_argument(
         "--data", type=Path, metavar="FILE.sql", help="SQL run after the baseline (sample data)"
     )
     run.add_argument(
@@ -199,6 +206,11 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         raise ConfigError("--execute-on-target needs a target: --database DSN or $" + DATABASE_ENV)
     if args.data is not None and not args.data.is_file():
         raise ConfigError(f"--data {args.data}: no such file")
+    # --setup is relative to the working directory, `setup` to the configuration file
+    setup = args.setup if args.setup is not None else config.setup_file
+    if setup is not None and not setup.is_file():
+        where = "--setup" if args.setup is not None else f"{config.path or 'configuration'}: setup"
+        raise ConfigError(f"{where} {setup}: no such file")
     targets = lint_targets(args, config)
     changes = changes_for(args)
     result = lint_selected(targets, config, changes)
@@ -229,6 +241,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         since=args.since,
         changed=changes.is_changed if changes is not None else None,
         data_file=args.data,
+        setup_file=setup,
         pg_bin=args.pg_bin,
         pg_major=config.pg_version.major,
         pg_requested=(str(config.get("pg-version")) if "pg-version" in config.values else None),
@@ -244,7 +257,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         ),
     )
     if not args.no_explain:
-        options.explain = _explain_step(args, config, result, progress, dsn)
+        options.explain = _explain_step(config, result, progress, dsn)
     check: CheckResult
     try:
         if dsn is None:
@@ -257,6 +270,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
                 options,
                 TargetOptions.from_config(dsn, config, args.execute_on_target),
             )
+            check.notes.extend(_scratch_only_notes(setup, args.data))
     except Exception:
         from pgpreflight.linter.pgserver import interrupted_by
 
@@ -323,19 +337,27 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     return 1 if check.failed or tests_failed or lint_failed else 0
 
 
-def _explain_step(
-    args: argparse.Namespace, config: Any, result: Any, progress: Any, dsn: str | None
-) -> Any:
+def _scratch_only_notes(setup: Path | None, data: Path | None) -> list[str]:
+    """Target mode reads the target's own schema and rows: what prepares a scratch server is
+    not run, and the result says so instead of passing over it."""
+    notes = []
+    if setup is not None:
+        notes.append(
+            f"setup {setup} not run: it prepares the scratch server, and a target has its own "
+            "roles, schemas and extensions"
+        )
+    if data is not None:
+        notes.append(f"--data {data} not loaded: against a target, the data is a sample of it")
+    return notes
+
+
+def _explain_step(config: Any, result: Any, progress: Any, dsn: str | None) -> Any:
     """The callable the runner invokes for the EXPLAIN step (linter.explain.run_explain). It
     judges indexes on lint's own schema model, handed down, not replayed again."""
-    migrations = result.migrations
     from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
 
-    explain_options = ExplainOptions.from_config(
-        config,
-        data_source=str(args.data) if args.data is not None else None,
-        progress=progress,
-    )
+    migrations = result.migrations
+    explain_options = ExplainOptions.from_config(config, progress=progress)
     final = result.final() if result.final is not None else None
     schema = final if final is not None else schema_after(migrations)
     if dsn is not None:  # target mode: the target's pg_stat_statements is workload too
@@ -357,7 +379,8 @@ def _explain_step(
             explain_options.target_rows = {
                 (t if "." in t else f"public.{t}"): float(n) for t, n in target.target_rows.items()
             }
-            explain_options.data_source = explain_options.data_source or "sample of the target"
+        # what the baseline really holds: the --data file once loaded, the target's sample
+        explain_options.data_source = check_result.data
         evidence = run_explain(
             conn_factory, pending, schema, config, history=migrations, options=explain_options
         )

@@ -153,6 +153,10 @@ class SchemaDifference(_ToDict):
     change: str  # "missing" (in expected, not in actual) | "extra" | "changed"
     expected: dict[str, Any] | None = None
     actual: dict[str, Any] | None = None
+    # "real" | "cosmetic": the same schema written another way (linter.check.cosmetic), shown
+    # but not failing the round trip; `why` says what differs then
+    grade: str = "real"
+    why: str | None = None
 
 
 @dataclass
@@ -207,6 +211,11 @@ class MigrationCheck(_ToDict):
     # --execute-on-target: sequences this migration advanced there (never rolled back)
     sequence_advances: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A migration whose UP failed because an earlier one did not apply (it needs what that one
+    # would have made, or misses the same prerequisite): the root cause's id; the root cause
+    # lists these in `dependants` (linter.check.causes)
+    caused_by: str | None = None
+    dependants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -269,6 +278,7 @@ class CheckResult(_ToDict):
     baseline: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     data: str | None = None  # --data file, or "sample of the target"
+    setup: str | None = None  # --setup file, run by the scratch server's superuser
     transaction_mode: str = "per-file"
     migrations: list[MigrationCheck] = field(default_factory=list)
     postconditions: list[PostCondition] = field(default_factory=list)

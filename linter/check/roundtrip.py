@@ -47,6 +47,10 @@ class Scenario:
     options: TraceOptions
     dump_diff: bool = True
     model: Any = None  # linter.schema.SchemaModel before the migration (static predictions)
+    # The template's schema snapshot when known (the previous scenario's `after`: a clone has
+    # the catalog of its template), and this scenario's after its UP, for the next one.
+    before: catalog.Snapshot | None = None
+    after: catalog.Snapshot | None = None
 
 
 def _connect(conninfo: str) -> Any:
@@ -74,10 +78,22 @@ def _lift_denied(result: MigrationCheck, trace: SectionTrace) -> None:
 
 
 def _differences(expected: catalog.Snapshot, actual: catalog.Snapshot) -> list[SchemaDifference]:
+    """Every object that differs, each graded "real" or "cosmetic" (linter.check.cosmetic)."""
+    diffs = catalog.compare(expected, actual)
+    if not diffs:
+        return []
+    from pgpreflight.linter.check.cosmetic import grade
+
     return [
-        SchemaDifference(kind, name, change, exp, act)
-        for kind, name, change, exp, act in catalog.compare(expected, actual)
+        SchemaDifference(kind, name, change, exp, act, "cosmetic" if why else "real", why)
+        for (kind, name, change, exp, act), why in zip(
+            diffs, grade(expected, actual, diffs), strict=True
+        )
     ]
+
+
+def _real(diffs: list[SchemaDifference]) -> list[SchemaDifference]:
+    return [d for d in diffs if d.grade == "real"]
 
 
 def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, str | None]:
@@ -107,12 +123,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     sc.server.create_database(db_a, template=sc.template)
     a_info = _migration_conninfo(sc, db_a)
     with _connect(a_info) as conn:
-        s0 = catalog.schema_snapshot(conn)
+        s0 = sc.before if sc.before is not None else catalog.schema_snapshot(conn)
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
         result.invalid_indexes.extend(invalid)
-        s1 = catalog.schema_snapshot(conn)
+        s1 = sc.after = catalog.schema_snapshot(conn)
+        after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
     if result.up.status != "ok":
         _lift_denied(result, result.up)
         result.status = "failed"
@@ -135,7 +152,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
     sc.server.create_database(db_b, template=db_a)
     b_info = _migration_conninfo(sc, db_b)
     try:
-        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model)
+        _round_trip(sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model, after_up)
     finally:
         sc.server.drop_database(db_b)
     return result, db_a
@@ -151,6 +168,7 @@ def _round_trip(
     db_a: str,
     db_b: str,
     model: Any = None,
+    after_up: Any = None,
 ) -> None:
     s0, s1 = before
     rt = RoundTrip("pass")
@@ -159,7 +177,8 @@ def _round_trip(
     with _connect(b_info) as conn:
         probed = probe_rows(conn, s0, s1, result.notes)
         tracer = SectionTracer(conn, b_info, sc.options, sc.server.admin_conninfo(db_b))
-        result.down, _ = tracer.run(migration, down, "down", model)
+        # probe rows change no catalog: DOWN starts where UP's trace ended on A
+        result.down, _ = tracer.run(migration, down, "down", model, start=after_up)
         s2 = catalog.schema_snapshot(conn)
         result.data_loss = _data_loss(result.down, probed)
         if result.down.status != "ok":
@@ -174,16 +193,18 @@ def _round_trip(
             result.status = "round-trip failed"
             return
         rt.down_differences = _differences(s0, s2)
-        rt.down_restores = not rt.down_differences
-        if rt.down_differences and sc.dump_diff:
+        rt.down_restores = not _real(rt.down_differences)
+        if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
-        result.up_again, _ = tracer.run(migration, migration.up, "up-again", model)
+        result.up_again, _ = tracer.run(
+            migration, migration.up, "up-again", model, start=tracer.last_state
+        )
         if result.up_again.status != "ok":
             failed = next(s for s in result.up_again.statements if s.status == "error")
             error = failed.error
             rt.verdict = "fail"
             rt.reason = "; ".join(
-                [_describe(d, "down") for d in rt.down_differences[:10]]
+                [_describe(d, "down") for d in _real(rt.down_differences)[:10]]
                 + [
                     f"UP failed when run again after DOWN at line {failed.line}: "
                     f"{error.message if error else 'error'}"
@@ -194,14 +215,14 @@ def _round_trip(
             return
         s3 = catalog.schema_snapshot(conn)
     rt.up_again_differences = _differences(s1, s3)
-    rt.up_again_matches = not rt.up_again_differences
-    if rt.up_again_differences and sc.dump_diff:
+    rt.up_again_matches = not _real(rt.up_again_differences)
+    if not rt.up_again_matches and sc.dump_diff:
         dumps.append(_dump_diff(sc.server, db_a, db_b, "after UP", "after UP again"))
     rt.pg_dump_diff = "".join(dumps)
     if not (rt.down_restores and rt.up_again_matches):
         rt.verdict = "fail"
-        named = [_describe(d, "down") for d in rt.down_differences]
-        named += [_describe(d, "up-again") for d in rt.up_again_differences]
+        named = [_describe(d, "down") for d in _real(rt.down_differences)]
+        named += [_describe(d, "up-again") for d in _real(rt.up_again_differences)]
         rt.reason = "; ".join(named[:10]) + ("; ..." if len(named) > 10 else "")
         result.status = "round-trip failed"
 

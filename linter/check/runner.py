@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pgpreflight.linter.check import catalog
+from pgpreflight.linter.check.causes import link_failures
+from pgpreflight.linter.check.history import create_runner_table
 from pgpreflight.linter.check.postconditions import postconditions
 from pgpreflight.linter.check.result import CheckResult, MigrationCheck, SectionTrace, ServerInfo
 from pgpreflight.linter.check.roundtrip import Scenario, run_scenario
@@ -37,12 +39,18 @@ from pgpreflight.linter.check.sandbox import (
     Sandbox,
     behalf_note,
     denied_note,
+    hand_over,
     on_behalf,
     run_on_behalf,
 )
-from pgpreflight.linter.check.trace import TraceOptions, cannot_run_in_transaction
+from pgpreflight.linter.check.trace import (
+    TraceOptions,
+    cannot_run_in_transaction,
+    skeleton,
+    statement_error,
+)
 from pgpreflight.linter.errors import InputError, PgPreflightError
-from pgpreflight.linter.migration import Migration, Section, version_key
+from pgpreflight.linter.migration import Migration, Section, Statement, version_key
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +61,9 @@ class CheckOptions:
     since: str | None = None
     changed: Callable[[Migration], bool] | None = None  # --changed-since predicate
     data_file: Path | None = None
+    # --setup: SQL run once by the scratch server's superuser before the baseline (roles,
+    # schemas, extensions the history assumes); never on a target
+    setup_file: Path | None = None
     pg_bin: Path | None = None
     pg_major: int | None = None
     pg_requested: str | None = None  # pg-version as the user gave it (CLI or config), else None
@@ -99,10 +110,13 @@ def apply_section(
     major: int,
     sandbox: Sandbox | None = None,
     admin_conninfo: str | None = None,
+    started: list[Statement] | None = None,
 ) -> list[str]:
     """Run a section without tracing (the baseline), the way the runner would; a failure
     raises psycopg.Error after rolling back. With `admin_conninfo`, allow-listed extensions of
-    `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so."""
+    `sandbox` are created by the superuser (linter.check.sandbox); returns notes saying so.
+    Each statement is appended to `started` as it starts: after a failure, its last one is the
+    statement PostgreSQL refused."""
     notes: list[str] = []
     import psycopg
 
@@ -119,6 +133,8 @@ def apply_section(
         if wrap:
             conn.execute("BEGIN")
         for stmt in statements:
+            if started is not None:
+                started.append(stmt)
             behalf = on_behalf(conn, stmt.node, sandbox) if admin_conninfo else None
             if behalf is not None and admin_conninfo is not None:
                 run_on_behalf(admin_conninfo, stmt.text, conn)
@@ -137,18 +153,36 @@ def apply_section(
     return notes
 
 
-def run_data_file(conn: Any, path: Path) -> None:
+def run_sql_file(conn: Any, path: Path, what: str) -> None:
+    """Run a file of SQL (`--setup`, `--data`) statement by statement on `conn`; a failure stops
+    the check (exit 2) naming the file, line and column of the statement PostgreSQL refused."""
     import psycopg
+    from pglast import parser
+    from pgpreflight.linter.parsing import skip_noise
+    from pgpreflight.linter.positions import LineIndex
 
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read data file: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise InputError(f"{path}: cannot read {what}: {reason or exc}") from exc
     try:
-        conn.execute(text)
-    except psycopg.Error as exc:
-        first = (exc.diag.message_primary or str(exc)).splitlines()[0]
-        raise PgPreflightError(f"{path}: data file failed: {first}", exit_code=2) from exc
+        spans = [(s.start or 0, s.stop) for s in parser.split(text, only_slices=True)]
+    except parser.ParseError:  # as one text: PostgreSQL then points at the error itself
+        spans = [(0, len(text))]
+    lines = LineIndex(text)
+    for start, stop in spans:
+        start = skip_noise(text, start)
+        try:
+            conn.execute(text[start:stop])
+        except psycopg.Error as exc:
+            position = exc.diag.statement_position
+            offset = start + int(position) - 1 if position and position.isdigit() else start
+            line, column = lines.position(offset)
+            first = (exc.diag.message_primary or str(exc)).splitlines()[0]
+            raise PgPreflightError(
+                f"{path}:{line}:{column}: {what} failed: {first}", exit_code=2
+            ) from exc
 
 
 def _say(options: CheckOptions, message: str) -> None:
@@ -189,7 +223,7 @@ def check_on_server(
         if prepare_base is not None:
             prepare_base(server, base_db)
         else:
-            _replay_baseline(server, base_db, baseline, options, result, major)
+            _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
@@ -200,19 +234,25 @@ def check_on_server(
             sandbox=options.sandbox,
         )
         model = schema_model(baseline)
+        before: catalog.Snapshot | None = None  # the template's, once a scenario read it
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             doing[0] = f"tracing migration {m.id}"
             prefix = f"{options.db_prefix}_m{n}"
             created.extend([f"{prefix}_a", f"{prefix}_b"])
-            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model)
+            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model, before)
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
             if next_template is not None:
-                template = next_template
+                if next_template != template:
+                    if template != base_db:
+                        # the state before this migration: no later scenario clones it again
+                        server.drop_database(template)
+                    template, before = next_template, sc.after
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
+        link_failures(result, migrations, setup_hint=prepare_base is None)
         doing[0] = "checking the final schema"
         with psycopg.connect(server.admin_conninfo(template), autocommit=True) as conn:
             result.postconditions = postconditions(conn, catalog.schema_snapshot(conn))
@@ -265,7 +305,7 @@ def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
     """Drop the run's databases; while another error is on its way out, a failure here is
     logged below it, never raised instead of it."""
     left: list[str] = []
-    for name in names:
+    for name in _existing(server, names):
         try:
             server.drop_database(name)
         except PgPreflightError as exc:
@@ -280,6 +320,22 @@ def _drop_databases(server: Any, names: list[str], *, failing: bool) -> None:
             len(left),
             ", ".join(left),
         )
+
+
+def _existing(server: Any, names: list[str]) -> list[str]:
+    """Those of `names` the server still has (most were dropped on the way), or all of them
+    when it cannot say."""
+    import psycopg
+
+    try:
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_catalog.pg_database WHERE datname = ANY(%s)", (names,)
+            ).fetchall()
+    except (psycopg.Error, PgPreflightError):
+        return names
+    found = {str(r[0]) for r in rows}
+    return [n for n in names if n in found]
 
 
 def _libpq_params(server: Any, dbname: str, user: str) -> dict[str, str]:
@@ -409,7 +465,15 @@ def _explain_on_own_server(
                 prepare_base(own, base_db)
             else:
                 scratch = CheckResult(mode=result.mode, server=None)
-                _replay_baseline(own, base_db, baseline, options, scratch, own.major_version)
+                _replay_baseline(
+                    own,
+                    base_db,
+                    [*baseline, *pending],
+                    baseline,
+                    options,
+                    scratch,
+                    own.major_version,
+                )
             _run_explain_step(
                 own, base_db, f"{options.db_prefix}_explain", pending, options, result
             )
@@ -470,22 +534,30 @@ def advance_model(model: Any, migration: Migration) -> None:
 def _replay_baseline(
     server: Any,
     base_db: str,
+    history: Sequence[Migration],
     baseline: list[Migration],
     options: CheckOptions,
     result: CheckResult,
     major: int,
 ) -> None:
-    """The migrations before the pending ones, then the --data file, as the migration role."""
+    """The --setup file (as the superuser), the runner's history table, the migrations before
+    the pending ones and the --data file (as the migration role)."""
     import psycopg
 
+    if options.setup_file is not None:
+        _run_setup(server, base_db, options, result)
     base_info = server.migration_conninfo(base_db, options.sandbox.user)
     admin = server.admin_conninfo(base_db)
     with psycopg.connect(base_info, autocommit=True, application_name="pgpreflight") as conn:
+        note = create_runner_table(conn, history)
+        if note is not None:
+            result.notes.append(note)
         for m in baseline:
             _say(options, f"baseline {m.id}")
+            started: list[Statement] = []
             try:
                 mode = options.transaction_mode
-                notes = apply_section(conn, m, m.up, mode, major, options.sandbox, admin)
+                notes = apply_section(conn, m, m.up, mode, major, options.sandbox, admin, started)
                 result.notes.extend(f"baseline {m.id} {note}" for note in notes)
             except psycopg.Error as exc:
                 failed = MigrationCheck(
@@ -496,6 +568,11 @@ def _replay_baseline(
                     "failed",
                     SectionTrace("up", "error", options.transaction_mode),
                 )
+                if started:  # the statement refused, with its error, as a trace would show it
+                    tx = "runner" if mode in ("per-file", "auto") else "statement"
+                    refused = skeleton(started[-1], len(started), "up", "error", tx)
+                    refused.error = statement_error(exc, started[-1])
+                    failed.up.statements.append(refused)
                 first = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 failed.notes.append(
                     f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
@@ -506,9 +583,32 @@ def _replay_baseline(
                 result.migrations.append(failed)
         if options.data_file is not None:
             _say(options, f"data {options.data_file}")
-            run_data_file(conn, options.data_file)
+            run_sql_file(conn, options.data_file, "data file")
             conn.execute("ANALYZE")
             result.data = str(options.data_file)
+
+
+def _run_setup(server: Any, base_db: str, options: CheckOptions, result: CheckResult) -> None:
+    """The --setup file, run once on the baseline database by the scratch server's superuser:
+    it makes what the history assumes exists (roles, schemas, extensions), which often needs a
+    superuser; what it creates in the database is then handed to the migration role, as a
+    production migration user owns what it migrates. Roles are the cluster's, so every clone
+    sees them."""
+    import psycopg
+
+    assert options.setup_file is not None
+    _say(options, f"setup {options.setup_file}")
+    with psycopg.connect(
+        server.conninfo(base_db), autocommit=True, application_name="pgpreflight"
+    ) as conn:
+        run_sql_file(conn, options.setup_file, "setup file")
+    if not options.sandbox.superuser:
+        with psycopg.connect(
+            server.admin_conninfo(base_db), autocommit=True, application_name="pgpreflight"
+        ) as conn:
+            for failed in hand_over(conn, options.sandbox.user):
+                result.notes.append(f"setup: not handed to the migration role: {failed}")
+    result.setup = str(options.setup_file)
 
 
 def version_note(options: CheckOptions, major: int, version: str) -> str | None:

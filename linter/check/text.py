@@ -152,6 +152,19 @@ def _section(section: dict[str, Any] | None, title: str, width: int) -> list[str
     return lines
 
 
+def _cosmetic_lines(rt: dict[str, Any]) -> list[str]:
+    """Differences graded cosmetic (linter.check.cosmetic): shown, not failing."""
+    lines = []
+    for phase, key in (
+        ("after DOWN", "down_differences"),
+        ("after UP again", "up_again_differences"),
+    ):
+        for d in rt.get(key) or []:
+            if d.get("grade") == "cosmetic":
+                lines.append(f"  cosmetic {phase}: {d['kind']} {d['name']}: {d.get('why')}")
+    return lines
+
+
 def terminal_width() -> int:
     """The terminal's columns; in a pipe or a CI log, $COLUMNS or 120."""
     return shutil.get_terminal_size((120, 24)).columns
@@ -206,11 +219,15 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
     out.append(
         f"baseline: {len(check['baseline'])} migration(s); pending: {len(check['pending'])}; "
         f"transactions: {check['transaction_mode']}"
+        + (f"; setup: {check['setup']}" if check.get("setup") else "")
         + (f"; data: {check['data']}" if check.get("data") else "")
     )
     for note in check.get("notes", []):
         out.append(f"note: {note}")
+    by_id = {m["id"]: m for m in check["migrations"]}
     for m in check["migrations"]:
+        if m.get("caused_by"):
+            continue  # reported once, under its root cause
         out.append("")
         rt = m["round_trip"]
         out.append(f"{m['id']}  {m['status'].upper()}  round trip: {rt['verdict']}")
@@ -221,6 +238,7 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
             out.append(f"  round trip FAILED: {rt['reason']}")
         elif rt["verdict"] == "pass":
             out.append("  round trip: DOWN restores the schema, UP again gives the same schema")
+        out.extend(_cosmetic_lines(rt))
         for loss in m.get("data_loss", []):
             out.append(
                 f"  data loss: DOWN line {loss['line']} destroys {loss['kind']} {loss['object']} "
@@ -240,15 +258,47 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
             )
         for note in m.get("notes", []):
             out.append(f"  note: {note}")
+        out.extend(_dependant_lines(m, by_id))
     if check.get("postconditions"):
         out.append("")
         out.append("after all pending migrations:")
         for pc in check["postconditions"]:
             out.append(f"  {pc['kind']}: {pc['message']} (fix: {pc['hint']})")
-    failed = [m["id"] for m in check["migrations"] if m["status"] not in NOT_FAILED]
     out.append("")
-    out.append(
-        f"check: {len(check['migrations'])} migration(s), "
-        + (f"{len(failed)} failed: {', '.join(failed)}" if failed else "all passed")
-    )
+    out.append(f"check: {len(check['migrations'])} migration(s), {failure_summary(check)}")
     return guard_lines("\n".join(out) + "\n")
+
+
+def _dependant_lines(m: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """The failures this one caused, one line each: the error that stopped them."""
+    dependants = [by_id[d] for d in m.get("dependants") or [] if d in by_id]
+    if not dependants:
+        return []
+    n = len(dependants)
+    lines = [
+        f"  root cause of {n} later failure{'s' if n != 1 else ''} (not applied because this "
+        "one was not):"
+    ]
+    from pgpreflight.linter.report.checklist import first_error
+
+    lines.extend(f"    {d['id']}  {first_error(d)}" for d in dependants)
+    return lines
+
+
+def failure_summary(check: dict[str, Any]) -> str:
+    """`all passed`, `2 failed: a, b`, or with failures caused by earlier ones, `24 failed, 1
+    root cause: a (+23 caused by it)`."""
+    failed = [m for m in check["migrations"] if m["status"] not in NOT_FAILED]
+    if not failed:
+        return "all passed"
+    roots = [m for m in failed if not m.get("caused_by")]
+    if len(roots) == len(failed):
+        return f"{len(failed)} failed: {', '.join(m['id'] for m in failed)}"
+    named = [
+        m["id"] + (f" (+{len(m['dependants'])} caused by it)" if m.get("dependants") else "")
+        for m in roots
+    ]
+    return (
+        f"{len(failed)} failed, {len(roots)} root cause{'s' if len(roots) != 1 else ''}: "
+        + ", ".join(named)
+    )

@@ -138,6 +138,21 @@ def _short_sql(text: str) -> str:
     return flat if len(flat) <= 300 else flat[:297] + "..."
 
 
+def skeleton(stmt: Statement, index: int, kind: str, status: str, tx: str) -> StatementTrace:
+    """A statement's trace before anything is measured: where it is, what it is, its status."""
+    return StatementTrace(
+        index=index,
+        section=kind,
+        path=stmt.source.display,
+        line=stmt.line,
+        end_line=stmt.end_line,
+        sql=_short_sql(stmt.text),
+        kind=type(stmt.node).__name__,
+        status=status,
+        transaction=tx,
+    )
+
+
 @dataclass
 class _State:
     """What we know between two statements of one session."""
@@ -165,17 +180,28 @@ class SectionTracer:
         # linter.schema.SchemaModel of the state before the next statement, for the static
         # predictions; run() advances it statement by statement
         self.model: Any = None
+        # what the last section that ran through left: relations and schema, for a section that
+        # starts from the same catalog (`run(start=...)`); None after an error
+        self.last_state: _State | None = None
 
     # -- public -------------------------------------------------------------------------
 
     def run(
-        self, migration: Migration, section: Section, kind: str, model: Any = None
+        self,
+        migration: Migration,
+        section: Section,
+        kind: str,
+        model: Any = None,
+        start: _State | None = None,
     ) -> tuple[SectionTrace, list[InvalidIndex]]:
         """Trace `section`; `model` (a SchemaModel of the state before it, or None) is
-        advanced statement by statement and serves the static predictions."""
+        advanced statement by statement and serves the static predictions. `start` is the
+        `last_state` of a tracer whose section ended on this very catalog (the same database
+        since, or a clone of it: OIDs are kept), read again otherwise."""
         import psycopg
 
         self.model = model
+        self.last_state = None
 
         statements = section.statements
         file_tx = any(_txn_kind(s.node) in ("begin", "end") for s in statements)
@@ -216,7 +242,7 @@ class SectionTracer:
         trace = SectionTrace(kind=kind, status="ok", transaction_mode=label, notes=notes)
         invalid: list[InvalidIndex] = []
         started = time.perf_counter()
-        state = self._state()
+        state = self._state() if start is None else self._resumed(start)
         if outer:
             state.tx_rels = set(state.rels)
         try:
@@ -225,13 +251,13 @@ class SectionTracer:
             failed = False
             for index, stmt in enumerate(statements):
                 if failed:
-                    trace.statements.append(self._skeleton(stmt, index, kind, "not run", label))
+                    trace.statements.append(skeleton(stmt, index, kind, "not run", label))
                     continue
                 if outer and (
                     _txn_kind(stmt.node) is not None
                     or cannot_run_in_transaction(stmt.node, self.options.server_major)
                 ):
-                    skipped = self._skeleton(stmt, index, kind, "skipped", label)
+                    skipped = skeleton(stmt, index, kind, "skipped", label)
                     skipped.notes.append(
                         "not run here: it cannot run inside the enclosing transaction"
                     )
@@ -256,9 +282,13 @@ class SectionTracer:
                     "it is rolled back when the runner's session ends"
                 )
         finally:
+            rolled_back = False
             if not outer and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.execute("ROLLBACK")
+                rolled_back = True
             trace.duration_ms = (time.perf_counter() - started) * 1000
+        if trace.status == "ok" and not outer and not rolled_back:
+            self.last_state = state  # the catalog as the last statement left it, committed
         return trace, invalid
 
     # -- transaction bookkeeping ----------------------------------------------------------
@@ -270,6 +300,16 @@ class SectionTracer:
             schema=catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners),
             locks={lk.key for lk in catalog.own_locks(self.conn)},
             owners=owners,
+        )
+
+    def _resumed(self, start: _State) -> _State:
+        """A section's first state from where another one ended: its relations and schema, and
+        this session's own locks (none held between two sections)."""
+        return _State(
+            rels=start.rels,
+            schema=start.schema,
+            locks={lk.key for lk in catalog.own_locks(self.conn)},
+            owners=start.owners,
         )
 
     def _begin(self, state: _State) -> None:
@@ -297,21 +337,6 @@ class SectionTracer:
 
     # -- one statement ---------------------------------------------------------------------
 
-    def _skeleton(
-        self, stmt: Statement, index: int, kind: str, status: str, tx: str
-    ) -> StatementTrace:
-        return StatementTrace(
-            index=index,
-            section=kind,
-            path=stmt.source.display,
-            line=stmt.line,
-            end_line=stmt.end_line,
-            sql=_short_sql(stmt.text),
-            kind=type(stmt.node).__name__,
-            status=status,
-            transaction=tx,
-        )
-
     def _one(
         self,
         stmt: Statement,
@@ -333,7 +358,7 @@ class SectionTracer:
             )
         else:
             tx_label = "statement"
-        st = self._skeleton(stmt, index, kind, "ok", tx_label)
+        st = skeleton(stmt, index, kind, "ok", tx_label)
         st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
         if txn is not None:
             return self._transaction_statement(stmt, st, txn, state)

@@ -86,7 +86,7 @@ def _server_phrase(check: dict[str, Any]) -> str:
     return f"on {where} ({mode}, {version})"
 
 
-def _first_error(mc: dict[str, Any]) -> str:
+def first_error(mc: dict[str, Any]) -> str:
     for section in ("up", "down", "up_again"):
         for st in (mc.get(section) or {}).get("statements") or []:
             err = st.get("error")
@@ -124,8 +124,18 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
                     m["id"],
                 )
             )
+        elif mc.get("caused_by"):
+            lines.append(
+                _line(
+                    FAILED,
+                    f"not applied because {mc['caused_by']} was not: {first_error(mc)}",
+                    m["id"],
+                )
+            )
         elif up.get("status") == "error" or mc.get("status") == "failed":
-            lines.append(_line(FAILED, f"UP failed: {_first_error(mc)}", m["id"]))
+            n = len(mc.get("dependants") or [])
+            root = f"; the root cause of {n} later failure{'s' if n != 1 else ''}" if n else ""
+            lines.append(_line(FAILED, f"UP failed: {first_error(mc)}{root}", m["id"]))
         else:
             n = len(up.get("statements") or [])
             ms = up.get("duration_ms")
@@ -147,6 +157,13 @@ def migrations_apply(result: dict[str, Any]) -> dict[str, Any]:
         status = PASSED
     else:
         parts = [f"{counts[s]} {s}" for s in (FAILED, NOT_RUN, PASSED) if counts[s]]
+        caused = sum(1 for m in pending if (by_id.get(m["id"]) or {}).get("caused_by"))
+        if caused:
+            roots = counts[FAILED] - caused
+            parts[0] += (
+                f" ({roots} root cause{'s' if roots != 1 else ''}, {caused} caused by "
+                f"{'it' if roots == 1 else 'them'})"
+            )
         summary = f"{', '.join(parts)} {where}"
     target = check.get("target") or {}
     if target.get("history_warning"):

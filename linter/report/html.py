@@ -114,7 +114,8 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         mc = checks.get(m["id"])
         attention = (
             bool(findings)
-            or (mc is not None and mc.get("status") != "passed")
+            # a failure an earlier one caused is reported there, under its root cause
+            or (mc is not None and mc.get("status") != "passed" and not mc.get("caused_by"))
             or any(
                 cl.explain_status(e.get("verdict")) != cl.PASSED
                 for e in explain

@@ -338,7 +338,10 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
         ]
     out = []
     migrations = {m["id"]: m for m in d.get("migrations") or []}
+    by_id = {mc["id"]: mc for mc in check.get("migrations") or []}
     for mc in check.get("migrations") or []:
+        if mc.get("caused_by"):
+            continue  # listed under its root cause
         rt = mc.get("round_trip") or {}
         rows = []
         for s in (mc.get("up") or {}).get("statements") or []:
@@ -367,10 +370,25 @@ def _check_blocks(d: dict[str, Any]) -> list[Block]:
         elif rt.get("reason"):
             head += [esc(rt["reason"]), ""]
         for diff in (rt.get("down_differences") or []) + (rt.get("up_again_differences") or []):
+            cosmetic = (
+                f" (cosmetic, does not fail: {esc(diff.get('why'))})"
+                if diff.get("grade") == "cosmetic"
+                else ""
+            )
             head.append(
                 f"- {esc(diff.get('kind'))} {code(diff.get('name'))}: {esc(diff.get('change'))}"
+                f"{cosmetic}"
             )
         if rt.get("down_differences") or rt.get("up_again_differences"):
+            head.append("")
+        dependants = [by_id[d] for d in mc.get("dependants") or [] if d in by_id]
+        if dependants:
+            n = len(dependants)
+            head.append(
+                f"Root cause of {n} later failure{'s' if n != 1 else ''}, not applied because "
+                "this one was not:"
+            )
+            head.extend(f"- {code(d['id'])}: {esc(cl.first_error(d))}" for d in dependants)
             head.append("")
         head += [
             "| Line | Statement | Lock | Blocks | Rewrite | Duration |",
