@@ -345,7 +345,7 @@ def test_a_function_body_restored_with_other_whitespace_comments_and_parentheses
     assert check.round_trip.verdict == "pass" and check.round_trip.down_restores
     assert _graded(check) == [("function", "bump(x integer)", "changed", "cosmetic")]
     assert "same parse tree" in (check.round_trip.down_differences[0].why or "")
-    from pgpreflight.linter.check.text import render_check
+    from pgpreflight.linter.report.check_text import render_check
 
     text = render_check(result.to_dict())
     assert "cosmetic after DOWN: function bump(x integer): same parse tree" in text
@@ -637,7 +637,7 @@ def test_one_missing_schema_is_one_root_cause_with_its_dependants_under_it(
     assert notes.caused_by is None and notes.dependants == []
     # the root cause says how to provide what the history assumes
     assert any('schema "auth"' in n and "--setup" in n for n in users.notes), users.notes
-    from pgpreflight.linter.check.text import render_check
+    from pgpreflight.linter.report.check_text import render_check
 
     text = render_check(result.to_dict())
     assert "1 root cause" in text.splitlines()[-1], text.splitlines()[-1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pgpreflight.linter.check.text import render_check
+from pgpreflight.linter.report.check_text import render_check
 
 
 def statement(line: int, sql: str, table: str, rewrite: bool = False) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
 from pgpreflight.linter.explain.thresholds import Thresholds
+from pgpreflight.linter.report.explain_text import render_evidence
 
 from tests.helpers import make_config, write_history
 
@@ -196,7 +197,7 @@ def test_costs_and_projection(evidence: Any) -> None:
 
 
 def test_text_line_per_index(evidence: Any) -> None:
-    text = evidence.to_text()
+    text = render_evidence(evidence.to_dict())
     line = next(x for x in text.splitlines() if "idx_pessoas_cidade" in x)
     # One vocabulary with the HTML ("helps"), buffers first, time as a median with its spread.
     assert re.search(

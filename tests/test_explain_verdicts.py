@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.explain.runner import ExplainOptions, run_explain, schema_after
+from pgpreflight.linter.report.explain_text import render_evidence
 
 from tests.helpers import make_config, write_history
 
@@ -139,7 +140,7 @@ def test_redundancy_between_new_indexes_is_named(evidence: Any) -> None:
     prefix = by_name["pedidos_cliente"].to_dict()
     assert [r["index"] for r in prefix["redundant_with"]] == ["pedidos_cliente_loja"]
     assert by_name["pedidos_cliente_loja"].to_dict()["redundant_with"] == []
-    text = evidence.to_text()
+    text = render_evidence(evidence.to_dict())
     assert "redundant with new index pedidos_cliente_loja" in text
 
 

@@ -466,8 +466,8 @@ def test_verdict_words_are_the_same_in_cli_html_and_markdown(tmp_path: Path) -> 
     'helps'. Each verdict's colour follows the checklist status, and a figure is green only
     beside 'helps' (no 'used, no gain' next to a green x2.1)."""
     from pgpreflight.linter.explain import verdict as v
-    from pgpreflight.linter.explain.text import index_line
     from pgpreflight.linter.report import checklist as cl
+    from pgpreflight.linter.report.explain_text import index_line
 
     for word in (v.HELPS, v.NO_GAIN, v.NOT_USED, v.NOT_MEASURED):
         d = _with_index(tmp_path / word.replace(",", "").replace(" ", "-"), word, {})
@@ -552,7 +552,7 @@ def test_an_empty_down_is_called_empty(tmp_path: Path) -> None:
 def test_explain_headline_leads_with_buffers_and_gives_time_a_spread(tmp_path: Path) -> None:
     """Buffers do not move from run to run; time does. The headline shows buffers first and the
     median time with its fastest and slowest run, in the HTML, the Markdown and the CLI."""
-    from pgpreflight.linter.explain.text import index_line
+    from pgpreflight.linter.report.explain_text import index_line
 
     d = _with_index(tmp_path, "helps", {"source": "seed.sql"}, runs=True)
     page = html.render_dict(d)

@@ -24,10 +24,10 @@ import pytest
 from pgpreflight.linter.check.result import CheckResult, MigrationCheck
 from pgpreflight.linter.check.runner import CheckOptions, check_on_server
 from pgpreflight.linter.check.sandbox import SUPERUSER_WARNING, Sandbox
-from pgpreflight.linter.check.text import render_check
 from pgpreflight.linter.config import validate
 from pgpreflight.linter.errors import ConfigError
 from pgpreflight.linter.pgserver import FALLBACK_USER, MIGRATOR, ScratchServer
+from pgpreflight.linter.report.check_text import render_check
 
 from tests.check_support import migration
 

@@ -439,7 +439,7 @@ def test_rows_deleted_during_the_run_make_unchanged_false(
     assert "victim: 50 rows before, 49 after" in target.changes
     assert "bystander: row contents changed (checksum)" in target.changes
     assert any("exact row counts" in c for c in target.covers)
-    from pgpreflight.linter.check.text import render_check
+    from pgpreflight.linter.report.check_text import render_check
 
     text = render_check(result.to_dict())
     assert "target unchanged after the run: NO" in text

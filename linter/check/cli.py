@@ -193,11 +193,11 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.check.runner import CheckOptions, run_scratch
     from pgpreflight.linter.check.sandbox import Sandbox
-    from pgpreflight.linter.check.text import render_check
     from pgpreflight.linter.check.trace import group_findings
     from pgpreflight.linter.cli import changes_for, lint_selected, lint_targets
     from pgpreflight.linter.output import use_color, write_output
     from pgpreflight.linter.report import RenderOptions, renderer
+    from pgpreflight.linter.report.check_text import render_check
 
     secrets = secrets if secrets is not None else Secrets()
     config = _overrides(args, config)
@@ -300,7 +300,7 @@ def run(args: argparse.Namespace, config: Any, secrets: Secrets | None = None) -
         lint_text = "" if early_lint else renderer("text")(result, render_options) + "\n"
         output = lint_text + render_check(check_dict)
         if check_dict.get("explain"):
-            from pgpreflight.linter.explain.text import render_evidence
+            from pgpreflight.linter.report.explain_text import render_evidence
 
             output += "\n" + render_evidence(check_dict["explain"])
     if not output.endswith("\n"):

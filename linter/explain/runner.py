@@ -121,11 +121,6 @@ class ExplainEvidence:
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
-    def to_text(self) -> str:
-        from pgpreflight.linter.explain.text import render_evidence
-
-        return render_evidence(self.to_dict())
-
 
 def schema_after(migrations: Sequence[Migration]) -> SchemaModel:
     """The schema model after every migration's UP: the one lint builds (`ctx.schema_final`),
