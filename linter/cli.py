@@ -199,10 +199,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     lint.add_argument(
         "--jobs",
         type=_jobs,
-        default=1,
+        default=0,
         metavar="N",
-        help="check migrations in N processes (0: one per core, up to 4, when the history is "
-        "large enough to gain from it; default 1); the findings are the same",
+        help="check migrations in N processes (default 0: one per core, up to 4, once the "
+        "migrations to check hold 2,000 statements; 1: none); the findings are the same",
     )
     lint.add_argument(
         "--allow-empty",
