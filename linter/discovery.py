@@ -15,6 +15,7 @@ One folder given to `discover` holds one history: two subfolders whose migration
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -391,20 +392,23 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
         for root, dirs, names in os.walk(path, onerror=_walk_error):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if n.lower().endswith(".sql"))
-    seen: set[Path] = set()
+    # One file reached twice (a symlink, overlapping paths) is read once. Its identity is its
+    # device and inode: one stat, where resolve() stats every folder on the way (0.1 s of a
+    # one-file run over a 684-file history).
+    seen: set[tuple[int, int]] = set()
     unique = []
     for f in files:
         try:
-            r = f.resolve(strict=True)
-        except (OSError, RuntimeError) as err:  # a symlink loop, a dangling link
+            st = os.stat(f)
+        except OSError as err:  # a symlink loop, a dangling link
             detail = (
                 "symbolic link loop"
-                if "loop" in str(err).lower()
-                else f"cannot resolve: {getattr(err, 'strerror', None) or err}"
+                if err.errno == errno.ELOOP
+                else f"cannot resolve: {err.strerror or err}"
             )
             raise InputError(f"{display_path(f)}: {detail}") from None
-        if r not in seen:
-            seen.add(r)
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
             unique.append(f)
     return unique
 
