@@ -16,6 +16,7 @@ findings are identical with and without the cache (tested).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -107,6 +108,10 @@ class LintCache:
                 continue
             state = _load_state(self.state_entry(keys[i]), keys[i])
             if state is not None:
+                # pruning keeps the newest entries: the state every edit of the newest
+                # migration resumes from must count as new each time it is used
+                with contextlib.suppress(OSError):
+                    os.utime(self.state_entry(keys[i]))
                 return i, state
         return None
 

@@ -182,3 +182,29 @@ def test_history_edited_before_the_file_misses(project: Path) -> None:
     first.write_text(first.read_text().replace("email text NOT NULL", "email text"))
     cached = run(project, target)
     assert cached == run(project, target, "--no-cache")
+
+
+def test_the_state_edits_resume_from_outlives_pruning(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every edit of the newest migration saves a state after it and resumes from the one
+    before it; that one is kept however many edits come (the cache keeps its newest entries)."""
+    monkeypatch.chdir(project)
+    target = str(newest(project).relative_to(project))
+    parsed: list[str] = []
+    real = discovery.parse_section
+
+    def counting(section: object) -> None:
+        parsed.append(section.source.display)  # type: ignore[attr-defined]
+        real(section)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery, "parse_section", counting)
+    for edit in range(12):
+        with newest(project).open("a") as f:
+            f.write(f"SELECT {edit};\n")
+        parsed.clear()
+        main(["lint", "--no-color", target])
+        capsys.readouterr()
+        if edit:  # the first run fills the cache
+            assert set(parsed) == {target}, (edit, sorted(set(parsed))[:3])
+    assert len(states(project)) <= 8
