@@ -51,6 +51,9 @@ class Scenario:
     # the catalog of its template), and this scenario's after its UP, for the next one.
     before: catalog.Snapshot | None = None
     after: catalog.Snapshot | None = None
+    # One file of a migration split into one file per statement (linter.migration.split_group):
+    # its DOWN files revert the group as a whole, so no file is round-tripped on its own.
+    split: bool = False
 
 
 def _connect(conninfo: str) -> Any:
@@ -127,6 +130,8 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
+        if not migration.up.statements:
+            result.notes.append("the UP file has no statement: it applies trivially")
         result.invalid_indexes.extend(invalid)
         s1 = sc.after = catalog.schema_snapshot(conn)
         after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
@@ -148,6 +153,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         return result, db_a
     if down is None or not down.statements:
         result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
+        return result, db_a
+    if sc.split:
+        result.round_trip = RoundTrip(
+            "not run",
+            reason="one file of a migration split into one file per statement: its DOWN files "
+            "revert the whole group, not this file's UP, so no file is round-tripped alone",
+        )
         return result, db_a
     sc.server.create_database(db_b, template=db_a)
     b_info = _migration_conninfo(sc, db_b)
@@ -258,7 +270,7 @@ def _empty(migration: Migration) -> bool:
     not a failure."""
     down = migration.down
     return (
-        all(p.kind in ("empty", "comments-only") for p in migration.problems)
+        all(p.kind in _EMPTY for p in migration.problems)
         and not migration.up.statements
         and not migration.up.syntax_errors
         and (down is None or (not down.statements and not down.syntax_errors))
@@ -267,15 +279,30 @@ def _empty(migration: Migration) -> bool:
 
 def _not_runnable(migration: Migration) -> str | None:
     """Why UP cannot be traced. A DOWN that does not parse fails the round trip only, after UP
-    has been traced."""
+    has been traced. An empty file is no reason: an empty UP file applies trivially (pop's split
+    migrations have them, beside a DOWN file that is not empty), an empty DOWN is judged by the
+    round trip."""
     errors = _syntax_errors(migration.up)
     if errors:
         return f"not run: {errors[0]}"
-    if migration.problems:
-        return f"not run: {migration.problems[0].message}"
-    if not migration.up.statements:
+    problems = [p for p in migration.problems if p.kind not in _EMPTY]
+    if problems:
+        return f"not run: {problems[0].message}"
+    if not migration.up.statements and not _empty_up_file(migration):
         return "not run: UP has no statements"
     return None
+
+
+_EMPTY = ("empty", "comments-only")
+
+
+def _empty_up_file(migration: Migration) -> bool:
+    """The UP is a file of its own with no code in it, empty or comments only (not a missing
+    file: a Go migration beside a .down.sql has no SQL UP at all, and its UP section is read
+    from the DOWN file)."""
+    down = migration.down
+    own_file = down is None or migration.up.source is not down.source
+    return own_file and not migration.up.has_code
 
 
 # -- data-loss probe ----------------------------------------------------------------------
