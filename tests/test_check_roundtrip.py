@@ -743,3 +743,50 @@ def test_a_state_no_later_migration_starts_from_is_dropped_on_the_way(
     assert [m.status for m in result.migrations] == ["passed"] * 5
     assert max(alive) == 2, alive  # the baseline and the state the next migration starts from
     _no_leftover_databases(pg_server)
+
+
+def test_a_migration_split_into_one_file_per_statement_is_not_round_tripped_file_by_file(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """ory's histories (kratos) split a migration into one pop file per statement, and their
+    DOWN files revert the group as a whole, not the UP file of the same number: a round trip
+    per file fails where nothing is wrong. An empty UP file of the group applies trivially."""
+    migrations = _files(
+        tmp_path,
+        {
+            "20200101000000000000_things.postgres.up.sql": "CREATE TABLE a (id int);",
+            "20200101000000000000_things.postgres.down.sql": "DROP TABLE b;",
+            "20200101000000000001_things.postgres.up.sql": "CREATE TABLE b (id int);",
+            "20200101000000000001_things.postgres.down.sql": "DROP TABLE a;",
+            "20200101000000000002_things.postgres.up.sql": "",
+            "20200101000000000002_things.postgres.down.sql": "SELECT 1;",
+            "20200101000000000003_things.postgres.up.sql": "--\n",
+            "20200101000000000003_things.postgres.down.sql": "SELECT 2;",
+        },
+    )
+    assert len(migrations) == 4
+    result = _check(pg_server, migrations)
+    assert [m.status for m in result.migrations] == ["passed"] * 4, [
+        (m.id, m.notes, m.round_trip.reason) for m in result.migrations
+    ]
+    assert "the UP file has no statement: it applies trivially" in result.migrations[2].notes
+    assert "the UP file has no statement: it applies trivially" in result.migrations[3].notes
+    assert {m.round_trip.verdict for m in result.migrations} == {"not run"}
+    assert "split" in (result.migrations[0].round_trip.reason or "")
+    assert not result.failed
+
+
+def test_probe_rows_are_gone_before_up_runs_again(pg_server: ScratchServer, tmp_path: Path) -> None:
+    """crates.io's `ADD COLUMN gh_login varchar NOT NULL` on an empty table: the probe row that
+    shows the DOWN destroys the column's data must not stay behind for UP again, which would
+    then fail on a row the table did not have when UP ran."""
+    base = migration(tmp_path, "CREATE TABLE users (id int);", name="202401010000__users")
+    m = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN gh_login varchar NOT NULL;",
+        "ALTER TABLE users DROP COLUMN gh_login;",
+        name="202401020000__login",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert [(d.object, d.rows_lost) for d in check.data_loss] == [("users.gh_login", 1)]

@@ -51,6 +51,9 @@ class Scenario:
     # the catalog of its template), and this scenario's after its UP, for the next one.
     before: catalog.Snapshot | None = None
     after: catalog.Snapshot | None = None
+    # One file of a migration split into one file per statement (linter.migration.split_group):
+    # its DOWN files revert the group as a whole, so no file is round-tripped on its own.
+    split: bool = False
 
 
 def _connect(conninfo: str) -> Any:
@@ -127,6 +130,8 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
         result.up, invalid = tracer.run(migration, migration.up, "up", model)
+        if not migration.up.statements:
+            result.notes.append("the UP file has no statement: it applies trivially")
         result.invalid_indexes.extend(invalid)
         s1 = sc.after = catalog.schema_snapshot(conn)
         after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
@@ -148,6 +153,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         return result, db_a
     if down is None or not down.statements:
         result.round_trip = RoundTrip("no down", reason="the migration has no DOWN section")
+        return result, db_a
+    if sc.split:
+        result.round_trip = RoundTrip(
+            "not run",
+            reason="one file of a migration split into one file per statement: its DOWN files "
+            "revert the whole group, not this file's UP, so no file is round-tripped alone",
+        )
         return result, db_a
     sc.server.create_database(db_b, template=db_a)
     b_info = _migration_conninfo(sc, db_b)
@@ -180,7 +192,7 @@ def _round_trip(
         # probe rows change no catalog: DOWN starts where UP's trace ended on A
         result.down, _ = tracer.run(migration, down, "down", model, start=after_up)
         s2 = catalog.schema_snapshot(conn)
-        result.data_loss = _data_loss(result.down, probed)
+        result.data_loss = _data_loss(result.down, probed.probes)
         if result.down.status != "ok":
             _lift_denied(result, result.down)
             rt.verdict, rt.reason = "fail", "DOWN failed"
@@ -196,6 +208,7 @@ def _round_trip(
         rt.down_restores = not _real(rt.down_differences)
         if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
+        remove_probe_rows(conn, probed)
         result.up_again, _ = tracer.run(
             migration, migration.up, "up-again", model, start=tracer.last_state
         )
@@ -258,7 +271,7 @@ def _empty(migration: Migration) -> bool:
     not a failure."""
     down = migration.down
     return (
-        all(p.kind in ("empty", "comments-only") for p in migration.problems)
+        all(p.kind in _EMPTY for p in migration.problems)
         and not migration.up.statements
         and not migration.up.syntax_errors
         and (down is None or (not down.statements and not down.syntax_errors))
@@ -267,15 +280,30 @@ def _empty(migration: Migration) -> bool:
 
 def _not_runnable(migration: Migration) -> str | None:
     """Why UP cannot be traced. A DOWN that does not parse fails the round trip only, after UP
-    has been traced."""
+    has been traced. An empty file is no reason: an empty UP file applies trivially (pop's split
+    migrations have them, beside a DOWN file that is not empty), an empty DOWN is judged by the
+    round trip."""
     errors = _syntax_errors(migration.up)
     if errors:
         return f"not run: {errors[0]}"
-    if migration.problems:
-        return f"not run: {migration.problems[0].message}"
-    if not migration.up.statements:
+    problems = [p for p in migration.problems if p.kind not in _EMPTY]
+    if problems:
+        return f"not run: {problems[0].message}"
+    if not migration.up.statements and not _empty_up_file(migration):
         return "not run: UP has no statements"
     return None
+
+
+_EMPTY = ("empty", "comments-only")
+
+
+def _empty_up_file(migration: Migration) -> bool:
+    """The UP is a file of its own with no code in it, empty or comments only (not a missing
+    file: a Go migration beside a .down.sql has no SQL UP at all, and its UP section is read
+    from the DOWN file)."""
+    down = migration.down
+    own_file = down is None or migration.up.source is not down.source
+    return own_file and not migration.up.has_code
 
 
 # -- data-loss probe ----------------------------------------------------------------------
@@ -286,6 +314,15 @@ class _Probe:
     table: str
     column: str | None  # None: the whole table is new
     rows: int  # rows holding data before DOWN (probe row included)
+
+
+@dataclass
+class Probed:
+    """What `probe_rows` did: the probes, and for each table that existed before UP, was empty
+    and got probe rows, the transaction ids (xmin) of those rows (`remove_probe_rows`)."""
+
+    probes: list[_Probe]
+    seeded: dict[str, list[str]]
 
 
 _CANDIDATES: dict[str, list[str]] = {
@@ -339,9 +376,7 @@ def _candidates(
     return out or ["NULL"]
 
 
-def probe_rows(
-    conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: list[str]
-) -> list[_Probe]:
+def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: list[str]) -> Probed:
     """Make sure every table and column the UP created holds data before DOWN runs.
 
     Rows are inserted with session_replication_role = replica (foreign-key and user triggers do
@@ -363,9 +398,9 @@ def probe_rows(
         *parts, column = catalog.split_name(col)
         table = catalog.join_name(parts)
         targets.setdefault(table, []).append(column)
-    probes: list[_Probe] = []
+    probed = Probed([], {})
     if not targets:
-        return probes
+        return probed
     import psycopg
 
     conn.execute("BEGIN")
@@ -375,9 +410,12 @@ def probe_rows(
         conn.execute("ROLLBACK")
         conn.execute("BEGIN")
     try:
+        seeded: list[str] = []
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]
+            if not has_rows and table not in new_tables:
+                seeded.append(table)
             if not has_rows or table in new_tables:
                 problem = _insert_probe(conn, table, s1)
                 if problem:
@@ -388,22 +426,54 @@ def probe_rows(
                 ).fetchone()[0]
                 if not filled and has_rows:
                     _fill_column(conn, table, column, s1)
-        _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
+        parents = _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
+        seeded.extend(sorted(t for t in parents if ("table", t) in s0))
+        for table in seeded:  # each probe row is written by a savepoint's own transaction
+            probed.seeded[table] = [
+                str(x) for (x,) in conn.execute(f"SELECT DISTINCT xmin::text FROM {_ident(table)}")
+            ]
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             if table in new_tables:
                 rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]
-                probes.append(_Probe(table, None, int(rows)))
+                probed.probes.append(_Probe(table, None, int(rows)))
             for column in columns:
                 rows = conn.execute(
                     f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"
                 ).fetchone()[0]
-                probes.append(_Probe(table, column, int(rows)))
+                probed.probes.append(_Probe(table, column, int(rows)))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return probes
+    return probed
+
+
+def remove_probe_rows(conn: Any, probed: Probed) -> None:
+    """After DOWN, before UP runs again: delete the probe rows of the tables that existed before
+    UP and were empty (those the probe's transaction wrote and DOWN left alone), so that UP runs
+    again on the rows it first ran on (an `ADD COLUMN ... NOT NULL` fails on a leftover probe
+    row, where the first UP passed on an empty table). Rows of the tables UP created went with
+    them, or the round trip fails anyway."""
+    import psycopg
+
+    if not probed.seeded:
+        return
+    conn.execute("BEGIN")
+    try:
+        try:
+            conn.execute("SAVEPOINT probe_cleanup")
+            conn.execute("SET LOCAL session_replication_role = replica")
+        except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
+            conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
+        for table, xmins in probed.seeded.items():
+            if conn.execute("SELECT to_regclass(%s)", (_ident(table),)).fetchone()[0] is None:
+                continue  # DOWN dropped it
+            conn.execute(f"DELETE FROM {_ident(table)} WHERE xmin::text = ANY(%s)", (xmins,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 _FOREIGN_KEYS = """
@@ -426,10 +496,11 @@ ORDER BY 1
 
 def _satisfy_foreign_keys(
     conn: Any, tables: list[str], snap: catalog.Snapshot, notes: list[str], passes: int = 4
-) -> None:
+) -> set[str]:
     """Rows of `tables` that break a foreign key (probe rows, inserted with triggers off) are
     pointed at an existing parent row, else at a synthesised parent probe row, else set to NULL
-    when the columns allow it; rows still broken after that are deleted, with a note."""
+    when the columns allow it; rows still broken after that are deleted, with a note. Returns
+    the parent tables given a probe row."""
     import psycopg
 
     keys = [
@@ -471,7 +542,8 @@ def _satisfy_foreign_keys(
             except (psycopg.Error, _NoParent):
                 conn.execute("ROLLBACK TO SAVEPOINT probe_fk")
         if not broken:
-            return
+            break
+    return touched - set(tables)
 
 
 class _NoParent(Exception):

@@ -50,7 +50,7 @@ from pgpreflight.linter.check.trace import (
     statement_error,
 )
 from pgpreflight.linter.errors import InputError, PgPreflightError
-from pgpreflight.linter.migration import Migration, Section, Statement, version_key
+from pgpreflight.linter.migration import Migration, Section, Statement, split_group, version_key
 
 LOG = logging.getLogger(__name__)
 
@@ -234,13 +234,23 @@ def check_on_server(
             sandbox=options.sandbox,
         )
         model = schema_model(baseline)
+        history = list(migrations)
         before: catalog.Snapshot | None = None  # the template's, once a scenario read it
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             doing[0] = f"tracing migration {m.id}"
             prefix = f"{options.db_prefix}_m{n}"
             created.extend([f"{prefix}_a", f"{prefix}_b"])
-            sc = Scenario(server, template, prefix, trace_options, options.dump_diff, model, before)
+            sc = Scenario(
+                server,
+                template,
+                prefix,
+                trace_options,
+                options.dump_diff,
+                model,
+                before,
+                split=bool(split_group(m, history)),
+            )
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
             if next_template is not None:
