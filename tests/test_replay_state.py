@@ -61,6 +61,19 @@ def run(project: Path, *args: str, seed: str = "0") -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
+def counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose sections get parsed from now on, one entry per section."""
+    parsed: list[str] = []
+    real = discovery.parse_section
+
+    def counting(section: object) -> None:
+        parsed.append(section.source.display)  # type: ignore[attr-defined]
+        real(section)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery, "parse_section", counting)
+    return parsed
+
+
 def states(project: Path) -> list[Path]:
     return sorted((project / ".pgpreflight_cache" / "state").glob("*.pickle"))
 
@@ -91,14 +104,7 @@ def test_resumed_run_parses_only_the_reported_file(
     expected = capsys.readouterr().out
     with newest(project).open("a") as f:
         f.write("SELECT 2;\n")  # the whole-result entry misses; the state before it does not
-    parsed: list[str] = []
-    real = discovery.parse_section
-
-    def counting(section: object) -> None:
-        parsed.append(section.source.display)  # type: ignore[attr-defined]
-        real(section)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(discovery, "parse_section", counting)
+    parsed = counting_parses(monkeypatch)
     assert main(["lint", "--no-color", target]) == 1
     assert capsys.readouterr().out == expected
     assert set(parsed) == {target}, parsed
@@ -114,14 +120,7 @@ def test_history_after_the_file_is_replayed_only_when_a_rule_asks(
     files = sorted((project / "migrations").iterdir())
     middle, later = files[3], {str(f.relative_to(project)) for f in files[4:]}
     target = str(middle.relative_to(project))
-    parsed: list[str] = []
-    real = discovery.parse_section
-
-    def counting(section: object) -> None:
-        parsed.append(section.source.display)  # type: ignore[attr-defined]
-        real(section)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(discovery, "parse_section", counting)
+    parsed = counting_parses(monkeypatch)
     main(["lint", "--no-cache", "--no-color", target])
     capsys.readouterr()
     assert not set(parsed) & later, parsed
@@ -191,14 +190,7 @@ def test_the_state_edits_resume_from_outlives_pruning(
     before it; that one is kept however many edits come (the cache keeps its newest entries)."""
     monkeypatch.chdir(project)
     target = str(newest(project).relative_to(project))
-    parsed: list[str] = []
-    real = discovery.parse_section
-
-    def counting(section: object) -> None:
-        parsed.append(section.source.display)  # type: ignore[attr-defined]
-        real(section)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(discovery, "parse_section", counting)
+    parsed = counting_parses(monkeypatch)
     for edit in range(12):
         with newest(project).open("a") as f:
             f.write(f"SELECT {edit};\n")
