@@ -774,3 +774,19 @@ def test_a_migration_split_into_one_file_per_statement_is_not_round_tripped_file
     assert {m.round_trip.verdict for m in result.migrations} == {"not run"}
     assert "split" in (result.migrations[0].round_trip.reason or "")
     assert not result.failed
+
+
+def test_probe_rows_are_gone_before_up_runs_again(pg_server: ScratchServer, tmp_path: Path) -> None:
+    """crates.io's `ADD COLUMN gh_login varchar NOT NULL` on an empty table: the probe row that
+    shows the DOWN destroys the column's data must not stay behind for UP again, which would
+    then fail on a row the table did not have when UP ran."""
+    base = migration(tmp_path, "CREATE TABLE users (id int);", name="202401010000__users")
+    m = migration(
+        tmp_path,
+        "ALTER TABLE users ADD COLUMN gh_login varchar NOT NULL;",
+        "ALTER TABLE users DROP COLUMN gh_login;",
+        name="202401020000__login",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert [(d.object, d.rows_lost) for d in check.data_loss] == [("users.gh_login", 1)]

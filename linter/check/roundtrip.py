@@ -192,7 +192,7 @@ def _round_trip(
         # probe rows change no catalog: DOWN starts where UP's trace ended on A
         result.down, _ = tracer.run(migration, down, "down", model, start=after_up)
         s2 = catalog.schema_snapshot(conn)
-        result.data_loss = _data_loss(result.down, probed)
+        result.data_loss = _data_loss(result.down, probed.probes)
         if result.down.status != "ok":
             _lift_denied(result, result.down)
             rt.verdict, rt.reason = "fail", "DOWN failed"
@@ -208,6 +208,7 @@ def _round_trip(
         rt.down_restores = not _real(rt.down_differences)
         if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))
+        remove_probe_rows(conn, probed)
         result.up_again, _ = tracer.run(
             migration, migration.up, "up-again", model, start=tracer.last_state
         )
@@ -315,6 +316,15 @@ class _Probe:
     rows: int  # rows holding data before DOWN (probe row included)
 
 
+@dataclass
+class Probed:
+    """What `probe_rows` did: the probes, and the tables that existed before UP, were still
+    empty after it and got probe rows (`remove_probe_rows` empties them again)."""
+
+    probes: list[_Probe]
+    seeded: list[str]
+
+
 _CANDIDATES: dict[str, list[str]] = {
     "integer": ["1", "0", "100"],
     "bigint": ["1", "0", "100"],
@@ -366,9 +376,7 @@ def _candidates(
     return out or ["NULL"]
 
 
-def probe_rows(
-    conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: list[str]
-) -> list[_Probe]:
+def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: list[str]) -> Probed:
     """Make sure every table and column the UP created holds data before DOWN runs.
 
     Rows are inserted with session_replication_role = replica (foreign-key and user triggers do
@@ -390,9 +398,9 @@ def probe_rows(
         *parts, column = catalog.split_name(col)
         table = catalog.join_name(parts)
         targets.setdefault(table, []).append(column)
-    probes: list[_Probe] = []
+    probed = Probed([], [])
     if not targets:
-        return probes
+        return probed
     import psycopg
 
     conn.execute("BEGIN")
@@ -405,6 +413,8 @@ def probe_rows(
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]
+            if not has_rows and table not in new_tables:
+                probed.seeded.append(table)
             if not has_rows or table in new_tables:
                 problem = _insert_probe(conn, table, s1)
                 if problem:
@@ -415,22 +425,64 @@ def probe_rows(
                 ).fetchone()[0]
                 if not filled and has_rows:
                     _fill_column(conn, table, column, s1)
-        _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
+        parents = _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
+        probed.seeded.extend(sorted(t for t in parents if ("table", t) in s0))
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             if table in new_tables:
                 rows = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]
-                probes.append(_Probe(table, None, int(rows)))
+                probed.probes.append(_Probe(table, None, int(rows)))
             for column in columns:
                 rows = conn.execute(
                     f"SELECT count(*) FROM {ident} WHERE {_quote(column)} IS NOT NULL"
                 ).fetchone()[0]
-                probes.append(_Probe(table, column, int(rows)))
+                probed.probes.append(_Probe(table, column, int(rows)))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return probes
+    return probed
+
+
+def remove_probe_rows(conn: Any, probed: Probed) -> None:
+    """After DOWN, before UP runs again: empty again the tables that existed before UP and were
+    empty after it, where the probe put rows (and DOWN may have updated them), so that UP runs
+    again on the rows it first ran on: an `ADD COLUMN ... NOT NULL` fails on a leftover probe
+    row where the first UP passed on an empty table. The tables UP created went with their rows,
+    or the round trip fails anyway. Foreign-key triggers are off where the migration role may
+    turn them off (PostgreSQL 15+); otherwise children go first, a few passes at most."""
+    import psycopg
+
+    if not probed.seeded:
+        return
+    conn.execute("BEGIN")
+    try:
+        try:
+            conn.execute("SAVEPOINT probe_cleanup")
+            conn.execute("SET LOCAL session_replication_role = replica")
+        except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
+            conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
+        left = [
+            t
+            for t in probed.seeded
+            if conn.execute("SELECT to_regclass(%s)", (_ident(t),)).fetchone()[0] is not None
+        ]
+        for _ in range(len(left)):
+            failed = []
+            for table in left:
+                conn.execute("SAVEPOINT probe_cleanup")
+                try:
+                    conn.execute(f"DELETE FROM {_ident(table)}")
+                except psycopg.Error:  # a child of it still has rows: next pass
+                    conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
+                    failed.append(table)
+            if not failed or len(failed) == len(left):
+                break
+            left = failed
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 _FOREIGN_KEYS = """
@@ -453,10 +505,11 @@ ORDER BY 1
 
 def _satisfy_foreign_keys(
     conn: Any, tables: list[str], snap: catalog.Snapshot, notes: list[str], passes: int = 4
-) -> None:
+) -> set[str]:
     """Rows of `tables` that break a foreign key (probe rows, inserted with triggers off) are
     pointed at an existing parent row, else at a synthesised parent probe row, else set to NULL
-    when the columns allow it; rows still broken after that are deleted, with a note."""
+    when the columns allow it; rows still broken after that are deleted, with a note. Returns
+    the parent tables given a probe row."""
     import psycopg
 
     keys = [
@@ -498,7 +551,8 @@ def _satisfy_foreign_keys(
             except (psycopg.Error, _NoParent):
                 conn.execute("ROLLBACK TO SAVEPOINT probe_fk")
         if not broken:
-            return
+            break
+    return touched - set(tables)
 
 
 class _NoParent(Exception):
