@@ -1,7 +1,8 @@
 """`pgpreflight check` over real histories: outcome and time per phase; asserts nothing.
 
     python benchmarks/bench_check.py [FOLDER ...] [--root DIR [--only a,b]] [--no-explain]
-        [--since VERSION] [--data FILE] [--setup [NAME=]FILE] [--failures] [--json OUT]
+        [--since VERSION] [--data FILE] [--setup [NAME=]FILE] [--extra ARGS] [--failures]
+        [--json OUT] [--results DIR]
         [--before PGPREFLIGHT --runs N]
 
 Each FOLDER is a migrations folder (or a project folder with a pgpreflight.toml), named as
@@ -35,6 +36,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -122,12 +124,15 @@ def instrument(phases: Phases) -> None:
     )
 
 
-def check_once(folder: Path, extra: list[str], phases: Phases) -> tuple[dict[str, Any], float]:
-    """One `pgpreflight check` in this process: the saved result and the wall time."""
+def check_once(
+    folder: Path, extra: list[str], phases: Phases, keep: Path | None = None
+) -> tuple[dict[str, Any], float]:
+    """One `pgpreflight check` in this process: the saved result (also kept as `keep`) and the
+    wall time."""
     from pgpreflight.linter.cli import main
 
     with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
-        saved = Path(tmp) / "result.json"
+        saved = keep or Path(tmp) / "result.json"
         argv = ["check", str(folder), "--scratch", "--quiet", "--json", str(saved), *extra]
         phases.spent.clear()
         phases.calls.clear()
@@ -180,6 +185,7 @@ def failures(result: dict[str, Any]) -> list[str]:
 def _targets(args: argparse.Namespace) -> list[tuple[str, Path, list[str]]]:
     """(name, folder, extra check arguments) per history."""
     extra: list[str] = ["--no-explain"] if args.no_explain else []
+    extra += shlex.split(args.extra or "")
     if args.since:
         extra += ["--since", args.since]
     if args.data:
@@ -244,8 +250,10 @@ def main() -> int:
     parser.add_argument(
         "--example-data", action="store_true", help="the example with its seed (no FOLDER)"
     )
+    parser.add_argument("--extra", help="more check arguments, e.g. '--scratch-superuser'")
     parser.add_argument("--failures", action="store_true", help="print root causes to judge")
     parser.add_argument("--json", type=Path, help="save every history's figures here")
+    parser.add_argument("--results", type=Path, help="keep each check result as DIR/NAME.json")
     parser.add_argument("--before", help="another checkout's pgpreflight: before/after times")
     parser.add_argument("--runs", type=int, default=1, help="with --before: runs per side")
     args = parser.parse_args()
@@ -258,7 +266,8 @@ def main() -> int:
     instrument(phases)
     rows = []
     for name, folder, extra in targets:
-        result, wall = check_once(folder, extra, phases)
+        keep = args.results / f"{name}.json" if args.results else None
+        result, wall = check_once(folder, extra, phases, keep)
         row: dict[str, Any] = {"history": name, **summary(result), "wall": wall}
         row["phases"] = dict(phases.spent)
         row["phases"]["other"] = wall - sum(phases.spent.values())

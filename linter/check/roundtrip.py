@@ -318,11 +318,11 @@ class _Probe:
 
 @dataclass
 class Probed:
-    """What `probe_rows` did: the probes, and for each table that existed before UP, was empty
-    and got probe rows, the transaction ids (xmin) of those rows (`remove_probe_rows`)."""
+    """What `probe_rows` did: the probes, and the tables that existed before UP, were still
+    empty after it and got probe rows (`remove_probe_rows` empties them again)."""
 
     probes: list[_Probe]
-    seeded: dict[str, list[str]]
+    seeded: list[str]
 
 
 _CANDIDATES: dict[str, list[str]] = {
@@ -398,7 +398,7 @@ def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: lis
         *parts, column = catalog.split_name(col)
         table = catalog.join_name(parts)
         targets.setdefault(table, []).append(column)
-    probed = Probed([], {})
+    probed = Probed([], [])
     if not targets:
         return probed
     import psycopg
@@ -410,12 +410,11 @@ def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: lis
         conn.execute("ROLLBACK")
         conn.execute("BEGIN")
     try:
-        seeded: list[str] = []
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             has_rows = conn.execute(f"SELECT EXISTS (SELECT FROM {ident})").fetchone()[0]
             if not has_rows and table not in new_tables:
-                seeded.append(table)
+                probed.seeded.append(table)
             if not has_rows or table in new_tables:
                 problem = _insert_probe(conn, table, s1)
                 if problem:
@@ -427,11 +426,7 @@ def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: lis
                 if not filled and has_rows:
                     _fill_column(conn, table, column, s1)
         parents = _satisfy_foreign_keys(conn, sorted(targets), s1, notes)
-        seeded.extend(sorted(t for t in parents if ("table", t) in s0))
-        for table in seeded:  # each probe row is written by a savepoint's own transaction
-            probed.seeded[table] = [
-                str(x) for (x,) in conn.execute(f"SELECT DISTINCT xmin::text FROM {_ident(table)}")
-            ]
+        probed.seeded.extend(sorted(t for t in parents if ("table", t) in s0))
         for table, columns in sorted(targets.items()):
             ident = _ident(table)
             if table in new_tables:
@@ -450,11 +445,12 @@ def probe_rows(conn: Any, s0: catalog.Snapshot, s1: catalog.Snapshot, notes: lis
 
 
 def remove_probe_rows(conn: Any, probed: Probed) -> None:
-    """After DOWN, before UP runs again: delete the probe rows of the tables that existed before
-    UP and were empty (those the probe's transaction wrote and DOWN left alone), so that UP runs
-    again on the rows it first ran on (an `ADD COLUMN ... NOT NULL` fails on a leftover probe
-    row, where the first UP passed on an empty table). Rows of the tables UP created went with
-    them, or the round trip fails anyway."""
+    """After DOWN, before UP runs again: empty again the tables that existed before UP and were
+    empty after it, where the probe put rows (and DOWN may have updated them), so that UP runs
+    again on the rows it first ran on: an `ADD COLUMN ... NOT NULL` fails on a leftover probe
+    row where the first UP passed on an empty table. The tables UP created went with their rows,
+    or the round trip fails anyway. Foreign-key triggers are off where the migration role may
+    turn them off (PostgreSQL 15+); otherwise children go first, a few passes at most."""
     import psycopg
 
     if not probed.seeded:
@@ -466,10 +462,23 @@ def remove_probe_rows(conn: Any, probed: Probed) -> None:
             conn.execute("SET LOCAL session_replication_role = replica")
         except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
             conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
-        for table, xmins in probed.seeded.items():
-            if conn.execute("SELECT to_regclass(%s)", (_ident(table),)).fetchone()[0] is None:
-                continue  # DOWN dropped it
-            conn.execute(f"DELETE FROM {_ident(table)} WHERE xmin::text = ANY(%s)", (xmins,))
+        left = [
+            t
+            for t in probed.seeded
+            if conn.execute("SELECT to_regclass(%s)", (_ident(t),)).fetchone()[0] is not None
+        ]
+        for _ in range(len(left)):
+            failed = []
+            for table in left:
+                conn.execute("SAVEPOINT probe_cleanup")
+                try:
+                    conn.execute(f"DELETE FROM {_ident(table)}")
+                except psycopg.Error:  # a child of it still has rows: next pass
+                    conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
+                    failed.append(table)
+            if not failed or len(failed) == len(left):
+                break
+            left = failed
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

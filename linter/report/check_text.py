@@ -265,7 +265,7 @@ def render_check(check: dict[str, Any], width: int | None = None) -> str:
         for pc in check["postconditions"]:
             out.append(f"  {pc['kind']}: {pc['message']} (fix: {pc['hint']})")
     out.append("")
-    out.append(f"check: {len(check['migrations'])} migration(s), {failure_summary(check)}")
+    out.append(f"check: {len(check['migrations'])} migration(s), {_failure_summary(check)}")
     return guard_lines("\n".join(out) + "\n")
 
 
@@ -285,7 +285,7 @@ def _dependant_lines(m: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> lis
     return lines
 
 
-def failure_summary(check: dict[str, Any]) -> str:
+def _failure_summary(check: dict[str, Any]) -> str:
     """`all passed`, `2 failed: a, b`, or with failures caused by earlier ones, `24 failed, 1
     root cause: a (+23 caused by it)`."""
     failed = [m for m in check["migrations"] if m["status"] not in NOT_FAILED]
