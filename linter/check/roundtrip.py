@@ -449,36 +449,36 @@ def remove_probe_rows(conn: Any, probed: Probed) -> None:
     empty after it, where the probe put rows (and DOWN may have updated them), so that UP runs
     again on the rows it first ran on: an `ADD COLUMN ... NOT NULL` fails on a leftover probe
     row where the first UP passed on an empty table. The tables UP created went with their rows,
-    or the round trip fails anyway. Foreign-key triggers are off where the migration role may
-    turn them off (PostgreSQL 15+); otherwise children go first, a few passes at most."""
+    or the round trip fails anyway.
+
+    Foreign keys and triggers stay on: what DOWN derived from probe rows elsewhere (lemmy's DOWN
+    copies rows back into a table it recreates) goes with them where a key cascades, and a table
+    whose rows something still needs keeps them (each DELETE in a savepoint; children first,
+    over a few passes). An orphan left behind would fail UP again where nothing is wrong."""
     import psycopg
 
     if not probed.seeded:
         return
     conn.execute("BEGIN")
     try:
-        try:
-            conn.execute("SAVEPOINT probe_cleanup")
-            conn.execute("SET LOCAL session_replication_role = replica")
-        except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
-            conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
         left = [
             t
             for t in probed.seeded
             if conn.execute("SELECT to_regclass(%s)", (_ident(t),)).fetchone()[0] is not None
         ]
         for _ in range(len(left)):
-            failed = []
+            kept = []
             for table in left:
                 conn.execute("SAVEPOINT probe_cleanup")
                 try:
                     conn.execute(f"DELETE FROM {_ident(table)}")
-                except psycopg.Error:  # a child of it still has rows: next pass
+                    conn.execute("RELEASE SAVEPOINT probe_cleanup")
+                except psycopg.Error:  # rows of another table still need them: next pass
                     conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
-                    failed.append(table)
-            if not failed or len(failed) == len(left):
+                    kept.append(table)
+            if not kept or len(kept) == len(left):
                 break
-            left = failed
+            left = kept
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
