@@ -47,10 +47,13 @@ class Scenario:
     options: TraceOptions
     dump_diff: bool = True
     model: Any = None  # linter.schema.SchemaModel before the migration (static predictions)
-    # The template's schema snapshot when known (the previous scenario's `after`: a clone has
-    # the catalog of its template), and this scenario's after its UP, for the next one.
+    # The template's schema snapshot and trace state when known (the previous scenario's
+    # `after`, `after_state`: a clone has the catalog, OIDs included, of its template), and this
+    # scenario's after its UP, for the next one.
     before: catalog.Snapshot | None = None
     after: catalog.Snapshot | None = None
+    before_state: Any = None
+    after_state: Any = None
     # One file of a migration split into one file per statement (linter.migration.split_group):
     # its DOWN files revert the group as a whole, so no file is round-tripped on its own.
     split: bool = False
@@ -129,12 +132,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         s0 = sc.before if sc.before is not None else catalog.schema_snapshot(conn)
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
-        result.up, invalid = tracer.run(migration, migration.up, "up", model)
+        result.up, invalid = tracer.run(migration, migration.up, "up", model, start=sc.before_state)
         if not migration.up.statements:
             result.notes.append("the UP file has no statement: it applies trivially")
         result.invalid_indexes.extend(invalid)
         s1 = sc.after = catalog.schema_snapshot(conn)
-        after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
+        # B, a clone of A, starts its DOWN from there, and so does the next UP on A's clone
+        after_up = sc.after_state = tracer.last_state
     if result.up.status != "ok":
         _lift_denied(result, result.up)
         result.status = "failed"
