@@ -422,6 +422,8 @@ class ScratchServer:
         self._postmaster_pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._child: subprocess.Popen[str] | None = None  # initdb or pg_ctl while it runs
+        # the superuser's session for CREATE/DROP DATABASE, opened once: a check runs hundreds
+        self._utility_conn: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -721,6 +723,9 @@ class ScratchServer:
                 return
             self._stopped = True
             _LIVE.discard(self)
+            # no close(): this may run in a signal handler while the session is in use; the
+            # immediate shutdown ends it, and the object goes with its last reference
+            self._utility_conn = None
             try:
                 self._stop_postmaster()
             finally:
@@ -905,12 +910,26 @@ class ScratchServer:
         self._utility(query, f"cannot drop database {name!r}")
 
     def _utility(self, query: Any, what: str) -> None:
+        """Run CREATE/DROP DATABASE on one superuser session kept open for them (a new session
+        per statement cost a tenth of a check). A session that turns out to be broken (its
+        backend was killed) is replaced once; any other error is the user's to see."""
         import psycopg
 
+        conn = self._utility_conn
         try:
-            with psycopg.connect(self.dsn, autocommit=True) as conn:
-                conn.execute(query)
+            if conn is not None and not conn.closed:
+                try:
+                    conn.execute(query)
+                    return
+                except psycopg.OperationalError:
+                    if not conn.broken:
+                        raise
+            self._utility_conn = conn = psycopg.connect(self.dsn, autocommit=True)
+            conn.execute(query)
         except psycopg.Error as exc:
+            self._utility_conn = None
+            if conn is not None:
+                conn.close()
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise PgPreflightError(f"{what}: {detail}", exit_code=2) from exc
 

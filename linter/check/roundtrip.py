@@ -47,10 +47,13 @@ class Scenario:
     options: TraceOptions
     dump_diff: bool = True
     model: Any = None  # linter.schema.SchemaModel before the migration (static predictions)
-    # The template's schema snapshot when known (the previous scenario's `after`: a clone has
-    # the catalog of its template), and this scenario's after its UP, for the next one.
+    # The template's schema snapshot and trace state when known (the previous scenario's
+    # `after`, `after_state`: a clone has the catalog, OIDs included, of its template), and this
+    # scenario's after its UP, for the next one.
     before: catalog.Snapshot | None = None
     after: catalog.Snapshot | None = None
+    before_state: Any = None
+    after_state: Any = None
     # One file of a migration split into one file per statement (linter.migration.split_group):
     # its DOWN files revert the group as a whole, so no file is round-tripped on its own.
     split: bool = False
@@ -129,12 +132,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         s0 = sc.before if sc.before is not None else catalog.schema_snapshot(conn)
         tracer = SectionTracer(conn, a_info, sc.options, sc.server.admin_conninfo(db_a))
         model = sc.model.copy() if sc.model is not None else None
-        result.up, invalid = tracer.run(migration, migration.up, "up", model)
+        result.up, invalid = tracer.run(migration, migration.up, "up", model, start=sc.before_state)
         if not migration.up.statements:
             result.notes.append("the UP file has no statement: it applies trivially")
         result.invalid_indexes.extend(invalid)
         s1 = sc.after = catalog.schema_snapshot(conn)
-        after_up = tracer.last_state  # B, a clone of A, starts its DOWN from there
+        # B, a clone of A, starts its DOWN from there, and so does the next UP on A's clone
+        after_up = sc.after_state = tracer.last_state
     if result.up.status != "ok":
         _lift_denied(result, result.up)
         result.status = "failed"
@@ -449,36 +453,36 @@ def remove_probe_rows(conn: Any, probed: Probed) -> None:
     empty after it, where the probe put rows (and DOWN may have updated them), so that UP runs
     again on the rows it first ran on: an `ADD COLUMN ... NOT NULL` fails on a leftover probe
     row where the first UP passed on an empty table. The tables UP created went with their rows,
-    or the round trip fails anyway. Foreign-key triggers are off where the migration role may
-    turn them off (PostgreSQL 15+); otherwise children go first, a few passes at most."""
+    or the round trip fails anyway.
+
+    Foreign keys and triggers stay on: what DOWN derived from probe rows elsewhere (lemmy's DOWN
+    copies rows back into a table it recreates) goes with them where a key cascades, and a table
+    whose rows something still needs keeps them (each DELETE in a savepoint; children first,
+    over a few passes). An orphan left behind would fail UP again where nothing is wrong."""
     import psycopg
 
     if not probed.seeded:
         return
     conn.execute("BEGIN")
     try:
-        try:
-            conn.execute("SAVEPOINT probe_cleanup")
-            conn.execute("SET LOCAL session_replication_role = replica")
-        except psycopg.Error:  # not granted to the migration role before PostgreSQL 15
-            conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
         left = [
             t
             for t in probed.seeded
             if conn.execute("SELECT to_regclass(%s)", (_ident(t),)).fetchone()[0] is not None
         ]
         for _ in range(len(left)):
-            failed = []
+            kept = []
             for table in left:
                 conn.execute("SAVEPOINT probe_cleanup")
                 try:
                     conn.execute(f"DELETE FROM {_ident(table)}")
-                except psycopg.Error:  # a child of it still has rows: next pass
+                    conn.execute("RELEASE SAVEPOINT probe_cleanup")
+                except psycopg.Error:  # rows of another table still need them: next pass
                     conn.execute("ROLLBACK TO SAVEPOINT probe_cleanup")
-                    failed.append(table)
-            if not failed or len(failed) == len(left):
+                    kept.append(table)
+            if not kept or len(kept) == len(left):
                 break
-            left = failed
+            left = kept
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -236,6 +236,7 @@ def check_on_server(
         model = schema_model(baseline)
         history = list(migrations)
         before: catalog.Snapshot | None = None  # the template's, once a scenario read it
+        before_state: Any = None  # and its trace state (linter.check.trace)
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             doing[0] = f"tracing migration {m.id}"
@@ -250,6 +251,7 @@ def check_on_server(
                 model,
                 before,
                 split=bool(split_group(m, history)),
+                before_state=before_state,
             )
             check, next_template = run_scenario(sc, m)
             result.migrations.append(check)
@@ -258,7 +260,7 @@ def check_on_server(
                     if template != base_db:
                         # the state before this migration: no later scenario clones it again
                         server.drop_database(template)
-                    template, before = next_template, sc.after
+                    template, before, before_state = next_template, sc.after, sc.after_state
                 advance_model(model, m)
             elif n < len(pending):
                 check.notes.append("the next migrations run on the schema before this one")
