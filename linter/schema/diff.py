@@ -93,8 +93,7 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
         equal=lambda a, b: (
             a.materialized == b.materialized
             and (
-                a.query == b.query
-                or normalise_expression(str(a.query)) == normalise_expression(str(b.query))
+                a.query == b.query or _query_key(a.query) == _query_key(b.query)
             )
         ),
     )
@@ -286,26 +285,87 @@ _CAST = re.compile(r"::\s*(\"[^\"]+\"|[a-z_][a-z0-9_. ]*)(\(\d+(\s*,\s*\d+)?\))?
 
 
 def normalise_expression(text: str | None) -> str | None:
-    """Expression text compared loosely: casts, `public.`/`pg_catalog.` on function names,
-    case and spacing do not count. PostgreSQL stores `lower(name)` on a varchar column as
-    `lower((name)::text)` and `x <> 0` on a float as `x <> (0)::double precision` either way,
-    so two spellings of one definition must compare equal."""
+    """Expression text as `expression_key` sees it, printed: for names made from an expression."""
     if text is None:
         return None
-    return _normalised(text)
+    return _printed(text)
+
+
+def expression_key(text: str | None) -> Any:
+    """What an expression is, compared loosely: casts, `public.`/`pg_catalog.` on function names,
+    case and spacing do not count. PostgreSQL stores `lower(name)` on a varchar column as
+    `lower((name)::text)` and `x <> 0` on a float as `x <> (0)::double precision` either way,
+    so two spellings of one definition must compare equal. A key, not text: printing the trees
+    with pglast's Python printer to compare them was most of a cold lint of a long history."""
+    if text is None:
+        return None
+    return _key(text)
 
 
 @functools.lru_cache(maxsize=4096)
-def _normalised(text: str) -> str:
-    from pglast import ast, parse_sql
+def _key(text: str) -> Any:
+    tree = _parsed(text)
+    return _as_text(text) if tree is None else canonical(tree)
+
+
+def _as_text(text: str) -> str:
+    """Text pglast does not read back, compared as text."""
+    return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+
+
+def _query_key(query: Any) -> Any:
+    """`expression_key` of a view's query (a `Deparsed`), from its tree where it has one."""
+    node = getattr(query, "node", None)
+    return canonical(node) if node is not None else expression_key(str(query))
+
+
+def _parsed(text: str) -> Any:
+    from pgpreflight.linter.parser import parse_sql
+
+    try:
+        return parse_sql(text if _is_query(text) else f"SELECT {text}")[0].stmt
+    except Exception:
+        return None
+
+
+def _is_query(text: str) -> bool:
+    return text.lstrip().split(" ", 1)[0].upper() in ("SELECT", "WITH", "VALUES", "(")
+
+
+def canonical(value: Any) -> Any:
+    """A parse tree as nested tuples, without what `expression_key` ignores (positions, casts,
+    the schema of `public.`/`pg_catalog.` functions, case): equal for equal definitions."""
+    from pglast import ast
+
+    if isinstance(value, ast.TypeCast):
+        return canonical(value.arg)
+    if isinstance(value, ast.Node):
+        parts: list[Any] = [type(value).__name__]
+        for attr in value:
+            if attr == "location":
+                continue
+            item = getattr(value, attr)
+            if attr == "funcname" and isinstance(value, ast.FuncCall) and item and len(item) > 1:
+                if getattr(item[0], "sval", None) in ("public", "pg_catalog"):
+                    item = item[1:]
+            parts.append(canonical(item))
+        return tuple(parts)
+    if isinstance(value, (tuple, list)):
+        return tuple(canonical(item) for item in value)
+    if isinstance(value, str):
+        return value.lower()
+    return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _printed(text: str) -> str:
+    from pglast import ast
 
     from .names import deparse
 
-    is_query = text.lstrip().split(" ", 1)[0].upper() in ("SELECT", "WITH", "VALUES", "(")
-    try:
-        stmt = parse_sql(text if is_query else f"SELECT {text}")[0].stmt
-    except Exception:  # not text pglast reads back: compare it as text
-        return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+    stmt = _parsed(text)
+    if stmt is None:
+        return _as_text(text)
 
     def strip(value: Any) -> Any:
         if isinstance(value, ast.TypeCast):
@@ -323,16 +383,16 @@ def _normalised(text: str) -> str:
         return value
 
     printed = deparse(strip(stmt))
-    return (printed if is_query else printed.removeprefix("SELECT ")).lower()
+    return (printed if _is_query(text) else printed.removeprefix("SELECT ")).lower()
 
 
 def _column_definition(column: Column) -> tuple[Any, ...]:
     return (
         column.type,
         column.not_null,
-        normalise_expression(column.default),
+        expression_key(column.default),
         column.identity,
-        normalise_expression(column.generated),
+        expression_key(column.generated),
         column.collation,
     )
 
@@ -348,7 +408,7 @@ def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
     return (
         constraint.kind,
         constraint.columns,
-        normalise_expression(constraint.expression),
+        expression_key(constraint.expression),
         constraint.ref_table,
         constraint.ref_columns,
         constraint.on_delete,
@@ -358,14 +418,14 @@ def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
 
 def _index_definition(index: Index) -> tuple[Any, ...]:
     elements = tuple(
-        dataclasses.replace(e, expression=normalise_expression(e.expression))
+        dataclasses.replace(e, expression=expression_key(e.expression))
         for e in index.elements
     )
     return (
         elements,
         index.method,
         index.unique,
-        normalise_expression(index.predicate),
+        expression_key(index.predicate),
         index.include,
         index.nulls_not_distinct,
     )
@@ -376,8 +436,8 @@ def _same_index(old: Index, new: Index) -> bool:
 
 
 def _same_constraint(old: Constraint, new: Constraint) -> bool:
-    return dataclasses.replace(old, expression=normalise_expression(old.expression)) == (
-        dataclasses.replace(new, expression=normalise_expression(new.expression))
+    return dataclasses.replace(old, expression=expression_key(old.expression)) == (
+        dataclasses.replace(new, expression=expression_key(new.expression))
     )
 
 
