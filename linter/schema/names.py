@@ -72,7 +72,8 @@ class Deparsed:
 
     pglast's printer is pure Python and a view's query is a large tree: printing every view of
     a long history while replaying it was a third of a lint run, yet only the views a DOWN
-    touches are ever compared or shown. Equal when the printed texts are equal."""
+    touches are ever compared or shown. Equal when the trees are equal (positions aside), or
+    else the printed texts."""
 
     __slots__ = ("_key", "_node", "_text", "_tree")
 
@@ -130,8 +131,9 @@ class Deparsed:
         if isinstance(other, Deparsed):
             if self is other or (self._key is not None and self._key == other._key):
                 return True
-            if self.node is not None and self.node == other.node:
-                return True
+            if self.node is not None and other.node is not None:
+                # The printer prints what the tree holds: different trees, different texts.
+                return bool(self.node == other.node)
         if isinstance(other, (Deparsed, str)):
             return str(self) == str(other)
         return NotImplemented
