@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pglast import ast
 from pgpreflight.linter.positions import LineIndex
 
-N = TypeVar("N", bound=ast.Node)
+if TYPE_CHECKING:  # a result loaded from the cache or a file is shown without pglast loaded
+    from pglast import ast
+
+N = TypeVar("N", bound="ast.Node")
 
 
 @dataclass
@@ -115,6 +117,10 @@ class Statement:
 
     @property
     def creates_index(self) -> bool:
+        if self.node is None:  # a statement loaded from a saved result
+            return False
+        from pglast import ast
+
         return isinstance(self.node, ast.IndexStmt)
 
     @property
@@ -224,6 +230,8 @@ class Section:
         """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of
         one of `subtypes` (pglast AlterTableType members), DO blocks included: the loop a dozen
         rules would otherwise each write again."""
+        from pglast import ast
+
         from pgpreflight.linter.names import relation_name
 
         for stmt, node in self.of(ast.AlterTableStmt):

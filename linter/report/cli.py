@@ -69,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def link_base(value: str) -> str:
     """`--link-base`: an http(s) URL only (argparse turns the error into exit 2 and usage)."""
+    if not value:  # argparse passes the default through here too, on every run
+        return value
     from pgpreflight.linter.report.markdown import check_link_base
 
     try:
