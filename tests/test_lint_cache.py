@@ -144,3 +144,24 @@ def test_concurrent_runs_do_not_corrupt_the_cache(project: Path) -> None:
     assert not list(entry.parent.glob(".tmp-*"))
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.stdout in outputs
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "sarif"])
+def test_warm_run_loads_neither_pglast_nor_the_rules(project: Path, fmt: str) -> None:
+    """A result the cache holds is shown without the parser or any rule: those imports were
+    most of a warm run. (SARIF describes each rule it names, from the rule's module.)"""
+    code = (
+        "import sys; from pgpreflight.linter.cli import main;"
+        f"rc = main(['lint', '.', '--no-color', '--format', {fmt!r}]);"
+        "loaded = sorted(m for m in sys.modules if m == 'pglast' or m.startswith("
+        "('pglast.', 'pgpreflight.rules.', 'pgpreflight.linter.engine')));"
+        "print('LOADED', loaded, file=sys.stderr); sys.exit(rc)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project)
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [1, 1], runs[1].stderr
+    assert "'pglast'" in runs[0].stderr  # cold: parsed
+    assert "LOADED []" in runs[1].stderr  # warm: shown from the cache
+    assert runs[0].stdout == runs[1].stdout
