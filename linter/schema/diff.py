@@ -341,7 +341,7 @@ def canonical(value: Any) -> Any:
         return canonical(value.arg)
     if isinstance(value, ast.Node):
         parts: list[Any] = [type(value).__name__]
-        for attr in value:
+        for attr in value.__slots__:
             if attr == "location":
                 continue
             item = getattr(value, attr)
