@@ -112,7 +112,10 @@ def _judge(
                     f"DOWN would fail: {problem.message}",
                     hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
                 )
-    up_changes = {(d.kind, d.object_type, d.name) for d in diff(before, ctx.schema_after)}
+    up_changes = {
+        (d.kind, d.object_type, d.name)
+        for d in diff(before, ctx.schema_after, view_texts=False)
+    }
     shared = set().union(*(_extensions_if_missing(up) for up in ups))
     found: list[tuple[Statement | Section, str, str]] = []
     for difference in diff(before, after_down):

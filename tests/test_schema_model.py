@@ -494,6 +494,37 @@ def test_diff_reports_each_kind_of_difference() -> None:
     assert diff(before, before.copy()) == []
 
 
+def test_diff_of_views_compares_trees_and_prints_only_when_asked() -> None:
+    """Views are compared by their parse trees, casts and spelling aside; `view_texts=False`
+    finds the same differences without printing any definition."""
+    before = model_of(
+        """
+        CREATE TABLE t (id int, name varchar(10));
+        CREATE VIEW same AS SELECT id FROM t WHERE name <> '';
+        CREATE VIEW spelled AS SELECT lower(name) FROM t;
+        CREATE VIEW changed AS SELECT id FROM t;
+        CREATE VIEW dropped AS SELECT 1;
+        """
+    )
+    after = model_of(
+        """
+        CREATE OR REPLACE VIEW same AS   select ID from T where NAME <> '';
+        CREATE OR REPLACE VIEW spelled AS SELECT pg_catalog.lower((name)::text) FROM t;
+        CREATE OR REPLACE VIEW changed AS SELECT id FROM t WHERE id > 1;
+        DROP VIEW dropped;
+        """,
+        before.copy(),
+    )
+    full = diff(before, after)
+    bare = diff(before, after, view_texts=False)
+    keys = [("removed", "view", "dropped"), ("changed", "view", "changed")]
+    assert [(d.kind, d.object_type, d.name) for d in full] == keys
+    assert [(d.kind, d.object_type, d.name) for d in bare] == keys
+    assert full[0].before == "SELECT 1" and "WHERE id > 1" in (full[1].after or "")
+    assert [(d.before, d.after) for d in bare] == [(None, None), (None, None)]
+    assert bare[1].message == "view changed changed"
+
+
 def test_to_dict_is_json_and_stable() -> None:
     model = replay_history()
     data = model_to_dict(model)

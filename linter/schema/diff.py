@@ -59,11 +59,16 @@ class SchemaDifference:
     after: str | None = None
 
 
-def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
+def diff(
+    before: SchemaModel, after: SchemaModel, *, view_texts: bool = True
+) -> list[SchemaDifference]:
     """Differences from `before` to `after`, in a stable order.
 
     Only entries whose storage `before` and `after` do not share are compared, so diffing two
-    snapshots of one history costs what changed between them, not the size of the schema."""
+    snapshots of one history costs what changed between them, not the size of the schema.
+    `view_texts=False` leaves views' definitions out of the differences (`before`/`after` None):
+    printing a view's query is most of a diff's cost, and a caller asking only what changed
+    never shows them."""
     out: list[SchemaDifference] = []
     for name in sorted(after.schemas - before.schemas):
         out.append(_simple(ADDED, "schema", name))
@@ -89,7 +94,7 @@ def diff(before: SchemaModel, after: SchemaModel) -> list[SchemaDifference]:
         out,
         "view",
         *_changed_parts(before.views, after.views),
-        lambda v: str(v.query),
+        (lambda v: str(v.query)) if view_texts else (lambda v: None),
         equal=lambda a, b: (
             a.materialized == b.materialized
             and (
@@ -130,13 +135,14 @@ def _simple(kind: str, object_type: str, name: str, **extra: Any) -> SchemaDiffe
 
 
 def _changed(
-    object_type: str, name: str, old: str, new: str, table: str | None = None
+    object_type: str, name: str, old: str | None, new: str | None, table: str | None = None
 ) -> SchemaDifference:
+    texts = f": {new} (was {old})" if old is not None or new is not None else ""
     return SchemaDifference(
         CHANGED,
         object_type,
         name,
-        f"{object_type} {name} changed: {new} (was {old})",
+        f"{object_type} {name} changed{texts}",
         table=table,
         before=old,
         after=new,
@@ -144,7 +150,7 @@ def _changed(
 
 
 def _renamed(
-    object_type: str, old: str, new: str, definition: str, table: str | None = None
+    object_type: str, old: str, new: str, definition: str | None, table: str | None = None
 ) -> SchemaDifference:
     return SchemaDifference(
         RENAMED,
@@ -163,7 +169,7 @@ def _compare_named(
     object_type: str,
     before: Mapping[str, T],
     after: Mapping[str, T],
-    describe: Callable[[T], str],
+    describe: Callable[[T], str | None],
     *,
     table: str | None = None,
     prefix: str = "",
@@ -213,7 +219,7 @@ def _compare_named(
         same = equal(old_object, new_object) if equal is not None else old_object == new_object
         if not same:
             old_text, new_text = describe(old_object), describe(new_object)
-            if old_text == new_text:
+            if old_text == new_text and old_text is not None:
                 old_text, new_text = repr(old_object), repr(new_object)
             out.append(_changed(object_type, prefix + display(key), old_text, new_text, table))
 
