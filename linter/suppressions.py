@@ -25,6 +25,8 @@ _IGNORE = re.compile(
 )
 _SQUAWK = re.compile(r"^--\s*squawk-ignore(?P<file>-file)?\b\s*(?P<rules>.*)$", re.I)
 _ASSURED = re.compile(r"^--\s*safety-assured\s*:\s*(?P<edge>start|end)\b", re.I)
+# What every directive above holds (case folded): a file without any of them has none.
+_WORDS = ("pgpreflight", "squawk-ignore", "safety-assured")
 # Directives that are not suppressions but belong to other features.
 OTHER_DIRECTIVES = ("query",)
 REASON_PLACEHOLDER = "<reason>"
@@ -116,6 +118,9 @@ def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression
     failed to parse has no statement, so the covered range falls back to that one line.
     """
     found: list[Suppression] = []
+    lowered = source.text.lower()
+    if not any(word in lowered for word in _WORDS):
+        return found  # no directive anywhere: the file is not scanned for comments at all
     ordered = sorted((s for s in statements if s.source is source), key=lambda s: s.offset)
     spans = comment_spans(source)
     text = source.text
