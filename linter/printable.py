@@ -37,6 +37,8 @@ def _escape(ch: str) -> str:
 
 def printable(text: str, keep: str = "\t") -> str:
     """`text` with control and reordering characters shown as escapes (`keep`: ones left as is)."""
+    if text.isprintable():  # every character `_CONTROL` names is one Python calls unprintable
+        return text
     return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
 
 
