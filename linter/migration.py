@@ -158,6 +158,14 @@ class Statement:
             norm = re.sub(r"\s+", " ", self.text.strip().lower())
             return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
+    @cached_property
+    def tokens(self) -> list[Any]:
+        """PostgreSQL's scanner's significant tokens of the statement (linter/tokens.py), its
+        closing semicolon excluded; shared by every rule and fix that reads them: do not change."""
+        from pgpreflight.linter.tokens import scan_statement
+
+        return scan_statement(self)
+
     def node_offset(self, node: Any) -> int:
         """File offset of a node inside this statement (its start when the node has none)."""
         loc = getattr(node, "location", None)
