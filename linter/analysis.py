@@ -34,8 +34,9 @@ class Analysis:
     changes: ChangeSet | None = None
     """Set in changed-only runs (--changed-since)."""
     statement_models: dict[Any, Any] = field(default_factory=dict)
-    """The model just before each statement, built on demand by `provenance.model_before`:
-    (id of the base model, id of the section) -> (base, {id(statement): model})."""
+    """Sections replayed statement by statement, built on demand by `provenance.section_replay`
+    (the model before each statement, and after the section): (id of the base model, id of the
+    section) -> SectionReplay."""
 
     def before(self, i: int) -> SchemaModel | None:
         """The model before migration i's UP (None before a cached replay's resume point)."""

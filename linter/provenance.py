@@ -10,9 +10,10 @@ assumed to exist: the history may be partial.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pgpreflight.linter.migration import Statement, split_group
+from pgpreflight.linter.migration import Section, Statement, split_group
 from pgpreflight.linter.names import relation_name
 from pgpreflight.linter.schema.model import OBJECT_PRESERVING_GAPS
 
@@ -38,20 +39,35 @@ def model_before(ctx: Context, stmt: Statement) -> SchemaModel | None:
         base, section = after, migration.down
     else:
         base, section = ctx.schema_before, migration.up
-    # (id of the base model, id of the section) -> (base, {id(statement): model before it});
-    # the base models are the engine's snapshots, the dict is the run's (Context).
+    return section_replay(ctx, base, section).before.get(id(stmt))
+
+
+@dataclass
+class SectionReplay:
+    """A section replayed statement by statement on a copy of `base`, DO blocks' statements
+    included: the model before each statement, and after the last."""
+
+    base: SchemaModel
+    before: dict[int, SchemaModel]
+    """id(statement) -> the model just before it."""
+    after: SchemaModel
+
+
+def section_replay(ctx: Context, base: SchemaModel, section: Section) -> SectionReplay:
+    """`section` replayed on `base` once per run (the run's Analysis keeps it): provenance asks
+    for the model before many statements of one section, and down-does-not-revert for the model
+    after a DOWN. Do not mutate the models: they are shared (copy them first)."""
     known = ctx.statement_models
     key = (id(base), id(section))
     cached = known.get(key)
-    if cached is None or cached[0] is not base:
+    if cached is None or cached.base is not base:
         model = base.copy()
-        snapshots: dict[int, SchemaModel] = {}
+        before: dict[int, SchemaModel] = {}
         for earlier in section.all_statements():
-            snapshots[id(earlier)] = model.copy()
-            model.apply(earlier.node)
-        cached = (base, snapshots)
-        known[key] = cached
-    return cached[1].get(id(stmt))
+            before[id(earlier)] = model.copy()
+            model.apply(earlier.node, location=earlier)
+        cached = known[key] = SectionReplay(base, before, model)
+    return cached
 
 
 def surely_absent(ctx: Context, stmt: Statement, table: str, kind: str, name: str) -> bool:

@@ -56,6 +56,7 @@ from pglast.enums import ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, Section, Statement, split_group
+from pgpreflight.linter.provenance import section_replay
 from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 from pgpreflight.linter.schema.model import CODE_MIGRATION
 
@@ -91,10 +92,15 @@ def _judge(
     statements = [s for down in downs for s in down.statements]
     if not statements or before is None or ctx.schema_after is None:
         return
-    after_down = ctx.schema_after.copy()
-    seen_unmodelled, seen_problems = len(after_down.unmodelled), len(after_down.problems)
-    for statement in statements:
-        after_down.apply(statement.node, location=statement)
+    seen_unmodelled = len(ctx.schema_after.unmodelled)
+    seen_problems = len(ctx.schema_after.problems)
+    if len(downs) == 1 and not any(s.nested for s in statements):
+        # the replay provenance makes of this DOWN too (the same statements on the same model)
+        after_down = section_replay(ctx, ctx.schema_after, downs[0]).after
+    else:
+        after_down = ctx.schema_after.copy()
+        for statement in statements:
+            after_down.apply(statement.node, location=statement)
     if any(_opaque(u.kind, u.reason) for u in after_down.unmodelled[seen_unmodelled:]):
         return  # DOWN does something the model cannot follow; the database check can
     # An UP that already failed on the model (an ALTER of a table the history never created,
