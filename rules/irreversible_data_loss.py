@@ -60,6 +60,7 @@ from pglast.enums import AlterTableType, DropBehavior, ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.migration import Migration, Statement
+from pgpreflight.linter.provenance import model_before
 from pgpreflight.linter.schema import SchemaModel, display
 from pgpreflight.linter.schema.names import format_type
 
@@ -91,7 +92,13 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     if first is None:
         return  # most migrations: no replay needed
     # the model as it is just before each statement (a column may change type twice)
-    model = before.copy()
+    if not any(s.nested for s in statements):  # the replay provenance makes of this UP
+        for statement in statements[first:]:
+            model = model_before(ctx, statement)
+            if model is not None:
+                yield from _losses(statement, model, before, ctx)
+        return
+    model = before.copy()  # DO blocks: what they run is not applied here
     for statement in statements[:first]:
         model.apply(statement.node)
     for statement in statements[first:]:
