@@ -239,7 +239,6 @@ class Section:
         one of `subtypes` (pglast AlterTableType members), DO blocks included: the loop a dozen
         rules would otherwise each write again."""
         from pglast import ast
-
         from pgpreflight.linter.names import relation_name
 
         for stmt, node in self.of(ast.AlterTableStmt):

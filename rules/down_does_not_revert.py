@@ -119,8 +119,7 @@ def _judge(
                     hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
                 )
     up_changes = {
-        (d.kind, d.object_type, d.name)
-        for d in diff(before, ctx.schema_after, view_texts=False)
+        (d.kind, d.object_type, d.name) for d in diff(before, ctx.schema_after, view_texts=False)
     }
     shared = set().union(*(_extensions_if_missing(up) for up in ups))
     found: list[tuple[Statement | Section, str, str]] = []

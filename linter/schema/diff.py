@@ -97,9 +97,7 @@ def diff(
         (lambda v: str(v.query)) if view_texts else (lambda v: None),
         equal=lambda a, b: (
             a.materialized == b.materialized
-            and (
-                a.query == b.query or _query_key(a.query) == _query_key(b.query)
-            )
+            and (a.query == b.query or _query_key(a.query) == _query_key(b.query))
         ),
     )
     _compare_named(
@@ -347,13 +345,18 @@ def canonical(value: Any) -> Any:
         return canonical(value.arg)
     if isinstance(value, ast.Node):
         parts: list[Any] = [type(value).__name__]
-        for attr in value.__slots__:
+        for attr in value:
             if attr == "location":
                 continue
             item = getattr(value, attr)
-            if attr == "funcname" and isinstance(value, ast.FuncCall) and item and len(item) > 1:
-                if getattr(item[0], "sval", None) in ("public", "pg_catalog"):
-                    item = item[1:]
+            if (
+                attr == "funcname"
+                and isinstance(value, ast.FuncCall)
+                and item
+                and len(item) > 1
+                and getattr(item[0], "sval", None) in ("public", "pg_catalog")
+            ):
+                item = item[1:]
             parts.append(canonical(item))
         return tuple(parts)
     if isinstance(value, (tuple, list)):
@@ -424,8 +427,7 @@ def _constraint_definition(constraint: Constraint) -> tuple[Any, ...]:
 
 def _index_definition(index: Index) -> tuple[Any, ...]:
     elements = tuple(
-        dataclasses.replace(e, expression=expression_key(e.expression))
-        for e in index.elements
+        dataclasses.replace(e, expression=expression_key(e.expression)) for e in index.elements
     )
     return (
         elements,

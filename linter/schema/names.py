@@ -377,7 +377,7 @@ def _child_slots(cls: type) -> tuple[str, ...]:
     return tuple(
         name
         for name, info in reversed(slots.items())
-        if getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*"
+        if (getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*")
         or getattr(info, "c_type", "") in ("CreateStmt", "ValUnion")
     )
 
