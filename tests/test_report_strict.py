@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import psycopg
 import pytest
+from markupsafe import escape
 from pgpreflight.linter.check.result import CheckResult, ServerInfo
 from pgpreflight.linter.check.runner import CheckOptions, check_on_server
 from pgpreflight.linter.cli import main
@@ -104,6 +105,10 @@ def test_the_page_environment_is_strict() -> None:
         env.from_string("{% if meta.command %}x{% endif %}").render(meta={})
     with pytest.raises(jinja2.UndefinedError, match="command"):
         env.from_string("{{ meta.command or 'lint' }}").render(meta={})
+    # an identity test is no way round it either
+    with pytest.raises(jinja2.UndefinedError, match="command"):
+        env.from_string("{% if meta.command is not none %}x{% endif %}").render(meta={})
+    assert env.from_string("{{ meta.command is defined }}").render(meta={}) == "False"
 
 
 def test_the_report_template_fails_loudly_on_a_field_the_view_lacks(tmp_path: Path) -> None:
@@ -280,3 +285,42 @@ def test_target_mode(pg_server: ScratchServer, pg_db: str, tmp_path: Path) -> No
     page = _page(data)
     assert "<dd>target (read-only)</dd>" in page and "202401020000__name" in page
     assert _page(_older(data)) == page
+
+
+def test_an_index_with_no_measurement_shows_no_figures(tmp_path: Path) -> None:
+    """EXPLAIN evidence that names an index the step could not measure (no plans, no query):
+    the card says so and shows no buffers or time it does not have."""
+    folder = write(
+        tmp_path / "migrations",
+        {"202401010000__criar_oficinas.sql": BASE, "202401020000__buscar_oficinas.sql": CHANGE},
+    )
+    result = lint_folder(folder)
+    result.check = {
+        "mode": "scratch",
+        "server": None,
+        "explain": [{"index": "idx_oficinas_nome", "verdict": "not run", "reason": "no data"}],
+    }
+    page = _page(_saved(result))
+    card = page[page.index('id="ix-idx_oficinas_nome"') :]
+    card = card[: card.index("</div>\n</div>")]
+    assert "no data" in card and "No query exercised this index." in card
+    assert "buffers" not in card and "median time" not in card
+
+
+def test_what_the_result_schema_leaves_optional_may_be_missing(tmp_path: Path) -> None:
+    """A rule saved without its rationale, findings without hint, migration, section or fix
+    (linter/report/result-schema.json requires none of them): the page shows the finding and
+    says nothing it does not have."""
+    folder = write(tmp_path / "migrations", {"202401020000__buscar_oficinas.sql": CHANGE})
+    data = _saved(lint_folder(folder))
+    assert data["findings"] and data["rules"]
+    full = _page(data)
+    assert "Why this matters" in full and "<b>Fix:</b>" in full
+    for r in data["rules"]:
+        del r["why"]
+    for f in data["findings"]:
+        for key in ("hint", "migration", "section", "fix", "fingerprint"):
+            f.pop(key, None)
+    page = _page(data)
+    assert all(str(escape(f["message"])) in page for f in data["findings"])
+    assert "Why this matters" not in page and "<b>Fix:</b>" not in page

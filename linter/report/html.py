@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.report import RenderOptions, view
 from pgpreflight.linter.report import checklist as cl
-from pgpreflight.linter.report.model import SourceLine, filled
+from pgpreflight.linter.report.model import RuleText, SourceLine, filled
 from pgpreflight.linter.result import RunResult
 
 if TYPE_CHECKING:
@@ -72,7 +72,24 @@ def environment() -> jinja2.Environment:
     env.globals["blocks_phrase"] = view.blocks_phrase
     env.globals["blocks_level"] = view.blocks_level
     env.globals["lock_class"] = lambda mode: _LOCK_LEVEL.get(str(mode), "l-weak")
+    # StrictUndefined raises when a missing value is printed, iterated or tested for truth, but
+    # not in an identity test (`x is not none`, `x is false`): every test but `defined` fails on
+    # it too, so `is not none` cannot stand in for a field the view model lacks.
+    for name, test in list(env.tests.items()):
+        if name not in ("defined", "undefined"):
+            env.tests[name] = _defined_only(test)
     return env
+
+
+def _defined_only(test: Any) -> Any:
+    import jinja2
+
+    def checked(value: Any, *args: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return test(value, *args)
+
+    return checked
 
 
 def render_dict(data: dict[str, Any]) -> str:
@@ -120,7 +137,13 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.evidence.meta import RunMeta
     from pgpreflight.linter.evidence.tests import IntegrationEvidence
+    from pgpreflight.linter.findings import Finding
 
+    data = dict(
+        data,
+        findings=[filled(Finding, f) for f in data.get("findings") or []],
+        rules=[filled(RuleText, r) for r in data.get("rules") or []],
+    )
     check = filled(CheckResult, data["check"]) if data.get("check") else None
     sources = {s["path"]: s["text"] for s in data.get("sources") or []}
     rules = view.rules_by_id(data)

@@ -71,6 +71,17 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass
+class RuleText:
+    """A rule's documentation as a result saves it (`registry.Rule.to_dict`, the result
+    schema's `rule`), as far as the page shows it; `why` is optional in a saved result."""
+
+    id: str
+    severity: str = "warning"
+    summary: str = ""
+    why: str = ""
+
+
+@dataclass
 class SourceLine:
     """One row of a listing: a source line with the findings shown under it, or (`gap`) the
     run of lines `no`..`last` an excerpt leaves out."""

@@ -280,7 +280,8 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
             b, a = execution_ms(e.get("before") or {}), execution_ms(e.get("after") or {})
             speedup = b / a if b and a else None
         costs = e.get("costs") or {}
-        best = {}
+        # the figures the card leads with; all None when nothing was measured
+        best: dict[str, Any] = dict.fromkeys(_BEST_KEYS)
         if isinstance(e.get("before"), dict) or isinstance(e.get("after"), dict):
             _, b_ms, b_buf = _side(e.get("before"))
             _, a_ms, a_buf = _side(e.get("after"))
