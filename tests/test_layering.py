@@ -127,6 +127,25 @@ def test_the_check_engine_imports_nothing_of_the_reports() -> None:
         assert not through, f"{name} reaches {through}"
 
 
+def test_only_the_commands_lead_to_the_reports() -> None:
+    """STYLE.md: files -> migrations -> ... -> one result object -> renderers, and no module
+    reaches back up that chain. Outside linter/report/, only the command modules lead to a
+    reporter at all; the engines (lint, check, EXPLAIN, queries, schema), the rules and the
+    result object do not."""
+    commands = {
+        "pgpreflight.linter.__main__",
+        "pgpreflight.linter.cli",
+        "pgpreflight.linter.check_cli",
+        "pgpreflight.linter.schema.cli",
+    }
+    graph = _graph(lazy=True)
+    leading = {
+        m for m in graph if not _in(m, REPORT) and any(_in(r, REPORT) for r in _reach(graph, m))
+    }
+    assert "pgpreflight.linter.check_cli" in leading
+    assert leading <= commands, sorted(leading - commands)
+
+
 def test_importing_the_check_engine_loads_no_report_module() -> None:
     """The same, as Python sees it: a fresh interpreter that imports every module of the check
     engine has no report module loaded."""
