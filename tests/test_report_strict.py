@@ -179,9 +179,12 @@ def test_an_empty_project(tmp_path: Path) -> None:
 
 
 def test_the_oldest_shape_of_a_saved_result() -> None:
-    """Version 1 as `lint --format json` first printed it: findings and nothing else."""
-    page = _page(RunResult.from_dict({"version": 1, "findings": []}).to_dict())
+    """Version 1 as `lint --format json` first printed it: findings and nothing else, read
+    back as `pgpreflight report` reads it, and handed to the page as it is."""
+    oldest = {"version": 1, "findings": []}
+    page = _page(RunResult.from_dict(oldest).to_dict())
     assert "No migration to show." in page and "static lint only" in page
+    assert _page(oldest) == page
 
 
 def test_a_scratch_check_with_explain_evidence_as_a_list(

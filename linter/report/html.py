@@ -137,7 +137,7 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
     from pgpreflight.linter.check.result import CheckResult
     from pgpreflight.linter.evidence.meta import RunMeta
     from pgpreflight.linter.evidence.tests import IntegrationEvidence
-    from pgpreflight.linter.findings import Finding
+    from pgpreflight.linter.findings import SEVERITIES, Finding
 
     data = dict(
         data,
@@ -214,7 +214,8 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "target": _target_phrase(data),
         "check": check,
         "checklist": checklist,
-        "summary": data.get("summary") or {},
+        # per severity; a saved result need not carry it (the schema requires only findings)
+        "summary": {**dict.fromkeys(SEVERITIES, 0), **(data.get("summary") or {})},
         "findings": findings,
         "rule_ids": sorted({f["rule"] for f in findings}),
         "rules": rules,
