@@ -93,6 +93,48 @@ def _older(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SCHEMA = json.loads((ROOT / "linter" / "report" / "result-schema.json").read_text("utf-8"))
+
+
+def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    while "$ref" in schema:
+        schema = SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return [b for s in schema[key] for b in _branches(s)]
+    return [schema]
+
+
+def _optional_left_out(value: Any, schema: dict[str, Any], depth: int) -> Any:
+    """`value` with every key linter/report/result-schema.json does not require left out, from
+    `depth` levels down (0: the whole result; above it every key stays, so that the parts
+    below are there to be stripped)."""
+    if isinstance(value, list):
+        items = [b["items"] for b in _branches(schema) if "items" in b] or [{}]
+        return [_optional_left_out(v, items[0], depth - 1) for v in value]
+    if not isinstance(value, dict):
+        return value
+    shapes = [b for b in _branches(schema) if "properties" in b or "required" in b]
+    if not shapes:  # a free-form object (options, a catalog row): nothing is optional in it
+        return value
+    shape = next((b for b in shapes if all(k in value for k in b.get("required", []))), shapes[0])
+    keep = (
+        value if depth > 0 else {k: v for k, v in value.items() if k in shape.get("required", [])}
+    )
+    props = shape.get("properties", {})
+    return {k: _optional_left_out(v, props.get(k, {}), depth - 1) for k, v in keep.items()}
+
+
+def _renders_with_optional_keys_left_out(data: dict[str, Any]) -> None:
+    """The page renders whatever optional part a saved result lacks, at every depth."""
+    sizes = []
+    for depth in range(8):
+        stripped = _optional_left_out(data, SCHEMA, depth)
+        sizes.append(len(json.dumps(stripped)))
+        _page(stripped)
+    assert sizes[0] < sizes[3] < len(json.dumps(data)), sizes  # something was left out
+
+
 # --- the environment -------------------------------------------------------------------------
 
 
@@ -166,6 +208,7 @@ def test_lint_only_and_its_saved_result(tmp_path: Path) -> None:
     assert main(["report", str(saved), "--html", str(again), "-o", str(tmp_path / "o")]) == 0
     page = first.read_text(encoding="utf-8")
     assert page == again.read_text(encoding="utf-8")
+    _renders_with_optional_keys_left_out(json.loads(saved.read_text(encoding="utf-8")))
     assert "static lint only" in page and ">lint · 2 migrations<" in page
     # the result in memory, without run metadata: the header says what it does not know
     bare = _page(_saved(lint_folder(folder)))
@@ -194,6 +237,7 @@ def test_a_scratch_check_with_explain_evidence_as_a_list(
     page = _page(data)
     assert "round trip: failed" in page and "idx_oficinas_nome" in page
     assert _page(_older(data)) == page
+    _renders_with_optional_keys_left_out(data)
 
 
 def test_root_causes(pg_server: ScratchServer, tmp_path: Path) -> None:
@@ -217,6 +261,7 @@ def test_root_causes(pg_server: ScratchServer, tmp_path: Path) -> None:
     assert "not applied: caused by 202401010000__users" in page
     assert "Root cause of 1 later failure" in page
     assert _page(_older(data)) == page
+    _renders_with_optional_keys_left_out(data)
 
 
 def test_explain_evidence_in_the_checks_own_shape(pg_server: ScratchServer, tmp_path: Path) -> None:
@@ -256,6 +301,7 @@ def test_explain_evidence_in_the_checks_own_shape(pg_server: ScratchServer, tmp_
     assert "1 runs each, median kept" in page and 'id="ix-t_code"' in page
     assert "Rows synthesised" in page
     assert _page(_older(data)) == page
+    _renders_with_optional_keys_left_out(data)
 
 
 def test_target_mode(pg_server: ScratchServer, pg_db: str, tmp_path: Path) -> None:
@@ -288,6 +334,7 @@ def test_target_mode(pg_server: ScratchServer, pg_db: str, tmp_path: Path) -> No
     page = _page(data)
     assert "<dd>target (read-only)</dd>" in page and "202401020000__name" in page
     assert _page(_older(data)) == page
+    _renders_with_optional_keys_left_out(data)
 
 
 def test_an_index_with_no_measurement_shows_no_figures(tmp_path: Path) -> None:
