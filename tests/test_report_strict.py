@@ -192,6 +192,36 @@ def test_every_jinja2_environment_in_the_project_is_strict() -> None:
     assert all(u == "jinja2.StrictUndefined" for _, _, u in made), made
 
 
+def test_filled_reads_a_dict_through_the_dataclass_that_wrote_it() -> None:
+    from pgpreflight.linter.check.result import MigrationCheck
+    from pgpreflight.linter.report.model import filled
+
+    saved = {
+        "id": "m1",
+        "status": "failed",
+        "up": {"kind": "up", "statements": [{"sql": "SELECT 1", "error": {"message": "x"}}]},
+        "notes": None,  # a list in the dataclass: null is not one of its values
+        "caused_by": None,  # str | None: null is
+        "later": 1,  # a key from a newer pgpreflight
+    }
+    m = filled(MigrationCheck, saved)
+    assert m["notes"] == [] and m["caused_by"] is None and m["dependants"] == []
+    assert m["round_trip"]["verdict"] == "not run" and m["round_trip"]["down_differences"] == []
+    assert m["down"] is None and m["later"] == 1
+    assert m["version"] is None  # required, missing: None, not a made-up value
+    statement = m["up"]["statements"][0]
+    assert statement["locks"] == [] and statement["agreement"] is None
+    assert statement["error"] == {
+        "message": "x",
+        "sqlstate": None,
+        "line": None,
+        "column": None,
+        "detail": None,
+        "hint": None,
+    }
+    assert saved["notes"] is None and "dependants" not in saved  # the input is left as it was
+
+
 # --- every kind of result ----------------------------------------------------------------------
 
 

@@ -25,20 +25,29 @@ from typing import Any
 def filled(cls: type, value: dict[str, Any]) -> dict[str, Any]:
     """`value` with every field of the dataclass `cls` present, at every depth the type hints
     name a dataclass (`X`, `X | None`, `list[X]`, `dict[str, X]`): a missing field takes its
-    default (a nested dataclass default as its dict), a required one None. Keys `cls` does not
-    declare are kept as they are; `value` itself is not changed."""
+    default (a nested dataclass default as its dict), and so does a null where the type admits
+    none; a required field missing is None. Keys `cls` does not declare are kept as they are;
+    `value` itself is not changed."""
     hints = _hints(cls)
     out = dict(value)
     for f in dataclasses.fields(cls):
-        if f.name in out:
+        if f.name in out and (out[f.name] is not None or _admits_none(hints[f.name])):
             out[f.name] = _fill(hints[f.name], out[f.name])
         elif f.default is not dataclasses.MISSING:
             out[f.name] = _plain(f.default)
         elif f.default_factory is not dataclasses.MISSING:
             out[f.name] = _plain(f.default_factory())
-        else:
+        elif f.name not in out:
             out[f.name] = None
     return out
+
+
+def _admits_none(hint: Any) -> bool:
+    if hint is Any or hint is type(None):
+        return True
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in (
+        typing.get_args(hint)
+    )
 
 
 @functools.cache
