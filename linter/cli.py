@@ -27,7 +27,7 @@ EXIT_INTERNAL = 3
 EXTERNAL_COMMANDS = {
     "schema": ("pgpreflight.linter.schema.cli", "print the schema model after the migrations"),
     "check": (
-        "pgpreflight.linter.check.cli",
+        "pgpreflight.linter.check_cli",
         "run the migrations on a real PostgreSQL and trace every statement",
     ),
     "report": (

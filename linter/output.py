@@ -18,6 +18,17 @@ def write_output(text: str, destination: Path | None) -> None:
     if destination is None:
         sys.stdout.write(text)
         return
+    if destination.exists() and not destination.is_file():
+        # a device or a pipe (`--output /dev/null`, /dev/stdout, a FIFO) is written to: renaming
+        # a file over it would put a regular file in its place (as root, /dev/null for everyone)
+        try:
+            with destination.open("w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write(text)
+        except OSError as err:
+            raise PgPreflightError(
+                f"{destination}: cannot write report: {err.strerror or err}"
+            ) from err
+        return
     tmp = destination.with_name(f".{destination.name}.tmp{os.getpid()}")
     try:
         # A stray undecodable name (from the command line, a saved result) is escaped, never a

@@ -86,7 +86,7 @@ def test_example_project_on_a_fresh_scratch_server(private_tmp: Path, tmp_path: 
 def test_target_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
-    from pgpreflight.linter.check.cli import target_dsn
+    from pgpreflight.linter.check_cli import target_dsn
 
     args = argparse.Namespace(database=None, scratch=False)
     for name in ("PGPREFLIGHT_DATABASE_URL", "PGHOST", "PGDATABASE", "PGSERVICE"):

@@ -200,3 +200,24 @@ def test_check_text_output_keeps_hostile_identifiers_inert(tmp_path: Path) -> No
     assert not CONTROL.search(proc.stdout + proc.stderr)
     lines = (proc.stdout + proc.stderr).splitlines()
     assert not [ln for ln in lines if ln.lstrip().startswith(("::", "##["))]
+
+
+def test_output_to_a_pipe_or_device_leaves_it_one(tmp_path: Path) -> None:
+    """`--output /dev/null` (or a FIFO, /dev/stdout) is written to, not replaced by a regular
+    file: the whole-or-nothing rename made /dev/null a regular file, for every user when root."""
+    import os
+    import stat
+    import threading
+
+    from pgpreflight.linter.output import write_output
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    write_output("report\n", fifo)
+    reader.join(10)
+    assert got == ["report\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert list(tmp_path.iterdir()) == [fifo]  # no temporary file left beside it

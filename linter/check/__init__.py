@@ -15,8 +15,11 @@ The static linter predicts; this package measures. Modules, in the order data fl
                extended protocol, a watchdog, settings verified after connecting.
 - `target`     read-only access to a real database (history, schema, samples) and the opt-in
                rolled-back execution.
-- `runner`     orchestrates one run; `result` holds the JSON-serialisable result; `text`
-               renders the compact text output; `cli` parses options.
+- `runner`     orchestrates one run; `result` holds the JSON-serialisable result.
+
+The command, which parses the options and renders the result, is linter/check_cli.py, beside the
+lint CLI; the text tables are linter/report/check_text.py. Nothing here imports linter/report/
+(tests/test_layering.py).
 
 Nothing here is imported by `pgpreflight lint`: psycopg is imported inside functions.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import subprocess
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -61,6 +62,31 @@ def target_label(
     return f"{host or 'localhost'}/{dbname or '(default database)'}"
 
 
+@dataclass
+class GitInfo:
+    """The checkout a run read its migrations from."""
+
+    commit: str | None = None
+    short: str = ""
+    branch: str | None = None  # None on a detached HEAD
+    dirty: bool = False  # uncommitted changes under the migrations' folder
+
+
+@dataclass
+class RunMeta:
+    """A report's header (`RunResult.meta`): what ran, on what, when; no credentials. A result
+    saved by an older pgpreflight may lack any key: renderers read it through this class
+    (`linter.report.model.filled`), so each missing one is its default here."""
+
+    project: str | None = None
+    command: str | None = None  # "lint" | "check"
+    git: GitInfo | None = None  # None outside a git checkout
+    pg_version: str | None = None
+    target: str | None = None  # host/dbname, never the connection string
+    time: str | None = None  # UTC, ISO 8601 to the second
+    pgpreflight_version: str | None = None
+
+
 def _git(args: list[str], cwd: Path) -> str | None:
     try:
         proc = subprocess.run(
@@ -71,19 +97,19 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def git_info(cwd: Path) -> dict[str, Any] | None:
+def git_info(cwd: Path) -> GitInfo | None:
     """Commit, branch and whether the work tree has uncommitted changes; None outside git."""
     commit = _git(["rev-parse", "HEAD"], cwd)
     if commit is None:
         return None
     branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
     status = _git(["status", "--porcelain", "--untracked-files=no", "--", "."], cwd)
-    return {
-        "commit": commit,
-        "short": commit[:10],
-        "branch": None if branch in (None, "HEAD") else branch,
-        "dirty": bool(status),
-    }
+    return GitInfo(
+        commit=commit,
+        short=commit[:10],
+        branch=None if branch in (None, "HEAD") else branch,
+        dirty=bool(status),
+    )
 
 
 def project_name(paths: list[Path], config_root: Path | None, cwd: Path) -> str:
@@ -112,12 +138,14 @@ def collect(
     cwd = cwd or Path.cwd()
     where = next((p if p.is_dir() else p.parent for p in paths if p.exists()), cwd)
     when = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
-    return {
-        "project": project or project_name(paths, config_root, cwd),
-        "command": command,
-        "git": git_info(where),
-        "pg_version": pg_version,
-        "target": target_label(target_dsn) if target_dsn else None,
-        "time": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "pgpreflight_version": __version__,
-    }
+    return asdict(
+        RunMeta(
+            project=project or project_name(paths, config_root, cwd),
+            command=command,
+            git=git_info(where),
+            pg_version=pg_version,
+            target=target_label(target_dsn) if target_dsn else None,
+            time=when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            pgpreflight_version=__version__,
+        )
+    )

@@ -16,6 +16,7 @@ import re
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,27 @@ MAX_FAILURES = 50
 _CREDENTIALS = re.compile(r"^PG|DATABASE_(URL|URI|DSN)|_DSN$|^DSN$", re.IGNORECASE)
 """Variables removed from the test command's environment: libpq's PG* (PGHOST, PGPASSWORD,
 PGSERVICE, PGPASSFILE...), our PGPREFLIGHT_*, and DATABASE_URL-like connection strings."""
+
+
+@dataclass
+class IntegrationEvidence:
+    """The shape of both dicts (`source` tells which), as a report reads them: a saved result
+    may lack any key, and a report reads it through this class (`linter.report.model.filled`),
+    so each missing one is its default here."""
+
+    source: str = ""  # "junit" | "command"
+    # source "command" (run_command)
+    command: str = ""
+    exit_code: int | None = None  # None: it timed out
+    duration_s: float | None = None
+    output_tail: str = ""
+    note: str | None = None
+    # source "junit" (from_junit): totals over `files`, each with its own counts and `failed`
+    files: list[dict[str, Any]] = field(default_factory=list)
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
 
 
 def _int(value: str | None) -> int:

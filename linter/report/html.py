@@ -2,18 +2,23 @@
 from the network) rendered with jinja2, autoescape on, from the result dict only.
 
 Python builds a plain view model (highlighted source lines, the lock timeline's geometry, plan
-trees); the templates in `templates/` lay it out. The only markup made here is Pygments-style
-token spans around text that went through `markupsafe.escape` first.
+trees) in which every field a template reads is present (linter/report/model.py); the templates
+in `templates/` lay it out and run with `StrictUndefined`. The only markup made here is
+Pygments-style token spans around text that went through `markupsafe.escape` first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.report import RenderOptions, view
 from pgpreflight.linter.report import checklist as cl
+from pgpreflight.linter.report.model import RuleText, SourceLine, filled
 from pgpreflight.linter.result import RunResult
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -43,14 +48,16 @@ def render(result: RunResult, options: RenderOptions | None = None) -> str:
     return render_dict(result.to_dict())
 
 
-def render_dict(data: dict[str, Any]) -> str:
-    """The page for a result dict (a fresh run's `to_dict()` or a saved result file)."""
+def environment() -> jinja2.Environment:
+    """The page's jinja2 environment: autoescape on, and `StrictUndefined`, so a template that
+    reads a name the view model (`build_view`, linter/report/model.py) does not carry fails
+    loudly instead of printing nothing."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
-        undefined=jinja2.ChainableUndefined,
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -65,11 +72,39 @@ def render_dict(data: dict[str, Any]) -> str:
     env.globals["blocks_phrase"] = view.blocks_phrase
     env.globals["blocks_level"] = view.blocks_level
     env.globals["lock_class"] = lambda mode: _LOCK_LEVEL.get(str(mode), "l-weak")
+    # StrictUndefined raises when a missing value is printed, iterated or tested for truth, but
+    # not in an identity test (`x is not none`, `x is false`): every test but `defined` fails on
+    # it too, so `is not none` cannot stand in for a field the view model lacks.
+    for name, test in list(env.tests.items()):
+        if name not in ("defined", "undefined"):
+            env.tests[name] = _defined_only(test)
+    return env
+
+
+def _defined_only(test: Any) -> Any:
+    import jinja2
+
+    def checked(value: Any, *args: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return test(value, *args)
+
+    return checked
+
+
+def render_dict(data: dict[str, Any]) -> str:
+    """The page for a result dict (a fresh run's `to_dict()` or a saved result file)."""
+    return render_view(build_view(data))
+
+
+def render_view(page: dict[str, Any]) -> str:
+    """The page for a view model (`build_view`)."""
     import base64
     import hashlib
 
     from markupsafe import Markup
 
+    env = environment()
     # The script is inlined and allowed by its hash in the page's Content-Security-Policy, so
     # nothing else can run even if some text ever escaped escaping.
     script = env.get_template("script.js.j2").render()
@@ -77,7 +112,7 @@ def render_dict(data: dict[str, Any]) -> str:
     # Secrets were redacted from the data (linter/secrets.py); redacting the page would rewrite
     # markup that merely looks like a credential (a file named `x-password=y.sql`).
     return env.get_template("report.html.j2").render(
-        **build_view(data), script=Markup(script), script_hash=f"sha256-{digest}"
+        **page, script=Markup(script), script_hash=f"sha256-{digest}"
     )
 
 
@@ -96,7 +131,20 @@ def _shown(value: Any) -> Any:
 
 
 def build_view(data: dict[str, Any]) -> dict[str, Any]:
-    check = data.get("check") or None
+    """What the templates read. Every part they read from the result dict is read through the
+    dataclass that writes it (`model.filled`), so a key a saved result lacks is its default,
+    never a hole a template would fall into."""
+    from pgpreflight.linter.check.result import CheckResult
+    from pgpreflight.linter.evidence.meta import RunMeta
+    from pgpreflight.linter.evidence.tests import IntegrationEvidence
+    from pgpreflight.linter.findings import SEVERITIES, Finding
+
+    data = dict(
+        data,
+        findings=[filled(Finding, f) for f in data.get("findings") or []],
+        rules=[filled(RuleText, r) for r in data.get("rules") or []],
+    )
+    check = filled(CheckResult, data["check"]) if data.get("check") else None
     sources = {s["path"]: s["text"] for s in data.get("sources") or []}
     rules = view.rules_by_id(data)
     checks = {m["id"]: m for m in (check or {}).get("migrations") or []}
@@ -151,9 +199,10 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
     checklist = cl.checklist(data)
     for item in checklist["items"]:
         item["evidence_shown"], item["evidence_more"] = _evidence_shown(item["evidence"])
-    meta = data.get("meta") or {}
+    meta = filled(RunMeta, data.get("meta") or {})
     server = (check or {}).get("server") or {}
     findings = data.get("findings") or []
+    tests = cl.integration_evidence(data)
     return {
         "data": data,
         "meta": meta,
@@ -165,19 +214,21 @@ def build_view(data: dict[str, Any]) -> dict[str, Any]:
         "target": _target_phrase(data),
         "check": check,
         "checklist": checklist,
-        "summary": data.get("summary") or {},
+        # per severity; a saved result need not carry it (the schema requires only findings)
+        "summary": {**dict.fromkeys(SEVERITIES, 0), **(data.get("summary") or {})},
         "findings": findings,
         "rule_ids": sorted({f["rule"] for f in findings}),
         "rules": rules,
         "migrations": migrations,
         "baseline": (check or {}).get("baseline") or [],
-        "loose_findings": view.loose_findings(data),
+        # a finding outside every shown migration shows its rule's rationale where it is
+        "loose_findings": [dict(f, why_here=True) for f in view.loose_findings(data)],
         "explain": explain,
         "explain_info": view.explain_section(data),
         "explain_orphans": [e for e in explain if e.get("migration") not in shown_ids],
         "postconditions": (check or {}).get("postconditions") or [],
         "check_notes": (check or {}).get("notes") or [],
-        "tests": cl.integration_evidence(data),
+        "tests": filled(IntegrationEvidence, tests) if tests is not None else None,
         "statuses": cl.STATUSES,
         "many": many,
         "passed_count": sum(1 for m in migrations if m["passed_quietly"]),
@@ -325,8 +376,8 @@ def highlight(text: str) -> list[Any]:
 
 
 def _excerpt(
-    rows: list[dict[str, Any]], head_only: bool, full_lines: int = FULL_LINES
-) -> list[dict[str, Any]]:
+    rows: list[SourceLine], head_only: bool, full_lines: int = FULL_LINES
+) -> list[SourceLine]:
     """The lines of one listing worth their bytes: all of a short file; of a long one the first
     `HEAD_LINES` and `CONTEXT_LINES` around every finding; of a migration that passed everything
     in a long history only its first `HEAD_LINES`. Each run of left-out lines becomes one gap row
@@ -336,16 +387,16 @@ def _excerpt(
     keep = set(range(1, HEAD_LINES + 1))
     if not head_only:
         for r in rows:
-            if r["findings"]:
-                keep.update(range(r["no"] - CONTEXT_LINES, r["no"] + CONTEXT_LINES + 1))
-    out: list[dict[str, Any]] = []
+            if r.findings:
+                keep.update(range(r.no - CONTEXT_LINES, r.no + CONTEXT_LINES + 1))
+    out: list[SourceLine] = []
     for r in rows:
-        if r["no"] in keep:
+        if r.no in keep:
             out.append(r)
-        elif out and out[-1].get("gap"):
-            out[-1]["last"] = r["no"]
+        elif out and out[-1].gap:
+            out[-1].last = r.no
         else:
-            out.append({"gap": True, "no": r["no"], "last": r["no"], "findings": []})
+            out.append(SourceLine(r.no, gap=True, last=r.no))
     return out
 
 
@@ -395,10 +446,7 @@ def _source_blocks(
         for f in findings:
             if f["path"] == path:
                 by_line.setdefault(min(max(f["line"], 1), max(len(lines), 1)), []).append(f)
-        rows = [
-            {"no": i, "html": html, "findings": by_line.get(i, [])}
-            for i, html in enumerate(lines, 1)
-        ]
+        rows = [SourceLine(i, html, by_line.get(i, [])) for i, html in enumerate(lines, 1)]
         down = sections.get("down")
         up = sections.get("up")
         split = (
@@ -558,7 +606,7 @@ def timeline(mc: dict[str, Any] | None, width: float = 720.0) -> dict[str, Any] 
                 "line": s.get("line"),
                 "ok": s.get("status") == "ok",
                 "status": s.get("status"),
-                "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {s.get('sql', '')[:120]}",
+                "title": f"#{i + 1} line {s.get('line')}: {view.fmt_ms(s.get('duration_ms'))} — {(s.get('sql') or '')[:120]}",
             }
         )
         for lock in sorted(s.get("locks") or [], key=_lock_strength):

@@ -81,10 +81,12 @@ def _fix(fix: Any) -> dict[str, Any]:
 
 def render(result: RunResult, options: RenderOptions) -> str:
     used = sorted({f.rule for f in result.findings} | {r.id for r in result.rules})
-    from pgpreflight.linter.registry import all_rules
+    from pgpreflight.linter.registry import load_rule, rule_ids
 
-    known = all_rules()
-    rules = [known[r] for r in used if r in known]
+    # the documentation of the rules this result names, not of all ninety: a saved result read
+    # back (`pgpreflight report`) imports no other rule module
+    known = rule_ids()
+    rules = [load_rule(r) for r in used if r in known]
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
     seen: Counter[str] = Counter()

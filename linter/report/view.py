@@ -7,7 +7,7 @@ actual rows, loops, buffers, time). They never change the dict.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.report.checklist import (
     explain_data,
@@ -15,6 +15,9 @@ from pgpreflight.linter.report.checklist import (
     explain_status,
     pending_migrations,
 )
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.report.model import ExplainInfo
 
 MISESTIMATE_FACTOR = 10.0
 
@@ -206,21 +209,29 @@ def _bare(name: Any) -> str:
     return str(name or "").rpartition(".")[2]
 
 
-def explain_section(result: dict[str, Any]) -> dict[str, Any]:
-    """The EXPLAIN evidence as a whole: data used, notes, queries no index serves."""
+def explain_section(result: dict[str, Any]) -> ExplainInfo:
+    """The EXPLAIN evidence as a whole: data used, notes, queries no index serves; not
+    `recorded` when the check kept none in its own form."""
+    from pgpreflight.linter.explain.synthesis import TableSynthesis
+    from pgpreflight.linter.report.model import ExplainInfo, filled
+
     explain = (result.get("check") or {}).get("explain")
     if not isinstance(explain, dict):
-        return {}
+        return ExplainInfo()
     data = explain.get("data") or {}
-    return {
-        "data_source": data.get("source"),
-        "data_kind": explain_data(result),
-        "synthesized": data.get("synthesized") or [],
-        "notes": explain.get("notes") or [],
-        "unsupported": explain.get("unsupported_queries") or [],
-        "runs": explain.get("runs"),
-        "elapsed_s": explain.get("elapsed_s"),
-    }
+    return ExplainInfo(
+        recorded=True,
+        data_source=data.get("source"),
+        data_kind=explain_data(result),
+        synthesized=[
+            filled(TableSynthesis, t) if isinstance(t, dict) else t
+            for t in data.get("synthesized") or []
+        ],
+        notes=explain.get("notes") or [],
+        unsupported=explain.get("unsupported_queries") or [],
+        runs=explain.get("runs"),
+        elapsed_s=explain.get("elapsed_s"),
+    )
 
 
 _BEST_KEYS = (
@@ -269,7 +280,8 @@ def explain_views(result: dict[str, Any]) -> list[dict[str, Any]]:
             b, a = execution_ms(e.get("before") or {}), execution_ms(e.get("after") or {})
             speedup = b / a if b and a else None
         costs = e.get("costs") or {}
-        best = {}
+        # the figures the card leads with; all None when nothing was measured
+        best: dict[str, Any] = dict.fromkeys(_BEST_KEYS)
         if isinstance(e.get("before"), dict) or isinstance(e.get("after"), dict):
             _, b_ms, b_buf = _side(e.get("before"))
             _, a_ms, a_buf = _side(e.get("after"))

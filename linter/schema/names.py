@@ -12,8 +12,7 @@ from typing import Any, TypeVar
 
 from pglast import ast
 from pglast.stream import RawStream
-
-from .objects import DEFAULT_SCHEMA
+from pgpreflight.linter.names import DEFAULT_SCHEMA
 
 NAMEDATALEN = 64
 NodeT = TypeVar("NodeT", bound=ast.Node)

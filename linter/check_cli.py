@@ -1,4 +1,6 @@
-"""`pgpreflight check` options and entry point (called by linter/cli.py).
+"""`pgpreflight check` options and entry point (called by linter/cli.py): the command layer
+over the check engine (linter/check/), which records a result, and the reports
+(linter/report/), which render it; the engine imports neither.
 
 Imports nothing heavy at module level: `pgpreflight lint` builds the same parser.
 """
