@@ -525,6 +525,30 @@ def test_diff_of_views_compares_trees_and_prints_only_when_asked() -> None:
     assert bare[1].message == "view changed changed"
 
 
+def test_loosely_equal_is_equality_of_canonical_keys() -> None:
+    import importlib
+
+    diff_module = importlib.import_module("pgpreflight.linter.schema.diff")
+    queries = [
+        parse_sql(sql)[0].stmt
+        for sql in (
+            "SELECT lower(name) FROM t WHERE x <> 0",
+            "select pg_catalog.LOWER((name)::text) from T where X <> (0)::double precision",
+            "SELECT lower(name) FROM t WHERE x <> 1",
+            "SELECT public.lower(name) FROM t WHERE x <> 0",
+            "SELECT lower(name), 1 FROM t WHERE x <> 0",
+            "SELECT upper(name) FROM t WHERE x <> 0",
+        )
+    ]
+    for a in queries:
+        for b in queries:
+            same = diff_module.canonical(a) == diff_module.canonical(b)
+            assert diff_module.loosely_equal(a, b) is same
+    assert diff_module.loosely_equal(queries[0], queries[1])
+    assert diff_module.loosely_equal(queries[0], queries[3])
+    assert not diff_module.loosely_equal(queries[0], queries[2])
+
+
 def test_to_dict_is_json_and_stable() -> None:
     model = replay_history()
     data = model_to_dict(model)

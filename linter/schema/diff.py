@@ -97,7 +97,7 @@ def diff(
         (lambda v: str(v.query)) if view_texts else (lambda v: None),
         equal=lambda a, b: (
             a.materialized == b.materialized
-            and (a.query == b.query or _query_key(a.query) == _query_key(b.query))
+            and (a.query == b.query or _same_query(a.query, b.query))
         ),
     )
     _compare_named(
@@ -317,10 +317,59 @@ def _as_text(text: str) -> str:
     return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
 
 
+def _same_query(a: Any, b: Any) -> bool:
+    """Two views' queries (`Deparsed`) define the same view, as `expression_key` compares:
+    their trees side by side where both have one (stopping at the first difference), else
+    their keys."""
+    tree_a, tree_b = getattr(a, "node", None), getattr(b, "node", None)
+    if tree_a is not None and tree_b is not None:
+        return loosely_equal(tree_a, tree_b)
+    return _query_key(a) == _query_key(b)
+
+
 def _query_key(query: Any) -> Any:
     """`expression_key` of a view's query (a `Deparsed`), from its tree where it has one."""
     node = getattr(query, "node", None)
     return canonical(node) if node is not None else expression_key(str(query))
+
+
+def loosely_equal(a: Any, b: Any) -> bool:
+    """`canonical(a) == canonical(b)`, walking both trees together and stopping at the first
+    difference instead of building both keys."""
+    from pglast import ast
+
+    if isinstance(a, ast.TypeCast):
+        return loosely_equal(a.arg, b)
+    if isinstance(b, ast.TypeCast):
+        return loosely_equal(a, b.arg)
+    if isinstance(a, ast.Node):
+        if type(a) is not type(b):
+            return False
+        for attr in a:
+            if attr == "location":
+                continue
+            x, y = getattr(a, attr), getattr(b, attr)
+            if attr == "funcname" and isinstance(a, ast.FuncCall):
+                x, y = _unqualified(x), _unqualified(y)
+            if not loosely_equal(x, y):
+                return False
+        return True
+    if isinstance(a, (tuple, list)):
+        return (
+            isinstance(b, (tuple, list))
+            and len(a) == len(b)
+            and all(loosely_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, str):
+        return isinstance(b, str) and a.lower() == b.lower()
+    return bool(a == b) and not isinstance(b, (str, tuple, list, ast.Node))
+
+
+def _unqualified(names: Any) -> Any:
+    """A function name without `public.`/`pg_catalog.` (what `canonical` leaves out)."""
+    if names and len(names) > 1 and getattr(names[0], "sval", None) in ("public", "pg_catalog"):
+        return names[1:]
+    return names
 
 
 def _parsed(text: str) -> Any:
@@ -349,14 +398,8 @@ def canonical(value: Any) -> Any:
             if attr == "location":
                 continue
             item = getattr(value, attr)
-            if (
-                attr == "funcname"
-                and isinstance(value, ast.FuncCall)
-                and item
-                and len(item) > 1
-                and getattr(item[0], "sval", None) in ("public", "pg_catalog")
-            ):
-                item = item[1:]
+            if attr == "funcname" and isinstance(value, ast.FuncCall):
+                item = _unqualified(item)
             parts.append(canonical(item))
         return tuple(parts)
     if isinstance(value, (tuple, list)):
