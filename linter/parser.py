@@ -39,3 +39,26 @@ def parse_sql(text: str) -> tuple[Any, ...]:
         finally:
             ast.Node.__setattr__ = node_setattr  # type: ignore[method-assign]
             del ast.Boolean.__setattr__
+
+
+_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def child_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a pglast node class that may hold nodes, in order (from pglast's slot
+    types): tree walks skip strings, numbers, flags and enums. Read once per class; a property
+    of pglast's classes, not of any run."""
+    found = _CHILD_SLOTS.get(cls)
+    if found is None:
+        slots = getattr(cls, "__slots__", {})
+        found = _CHILD_SLOTS[cls] = (
+            tuple(
+                name
+                for name, info in slots.items()
+                if (getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*")
+                or getattr(info, "c_type", "") in ("CreateStmt", "ValUnion")
+            )
+            if isinstance(slots, dict)
+            else tuple(slots)
+        )
+    return found

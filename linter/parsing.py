@@ -14,7 +14,7 @@ from typing import Any
 from pglast import ast
 from pglast.parser import ParseError, scan, split
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
-from pgpreflight.linter.parser import parse_sql
+from pgpreflight.linter.parser import child_slots, parse_sql
 from pgpreflight.linter.plpgsql import analyse_do
 
 MAX_DEPTH = 120
@@ -124,14 +124,13 @@ def depth_exceeds(node: object, limit: int = MAX_DEPTH) -> bool:
         if isinstance(current, tuple):
             stack.extend((item, depth) for item in current)
             continue
-        slots = getattr(current, "__slots__", None)
-        if not isinstance(slots, dict):  # pglast nodes keep their attributes in a slots dict
+        if not isinstance(current, ast.Node):
             continue
         if depth > limit:
             return True
-        for attr in slots:
+        for attr in child_slots(type(current)):
             value = getattr(current, attr, None)
-            if value is not None and not isinstance(value, (str, int, float, bool)):
+            if value is not None:
                 stack.append((value, depth + 1))
     return False
 

@@ -324,7 +324,7 @@ def _same_query(a: Any, b: Any) -> bool:
     tree_a, tree_b = getattr(a, "node", None), getattr(b, "node", None)
     if tree_a is not None and tree_b is not None:
         return loosely_equal(tree_a, tree_b)
-    return _query_key(a) == _query_key(b)
+    return bool(_query_key(a) == _query_key(b))
 
 
 def _query_key(query: Any) -> Any:

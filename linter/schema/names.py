@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pglast import ast
 from pglast.stream import RawStream
 from pgpreflight.linter.names import DEFAULT_SCHEMA
+from pgpreflight.linter.parser import child_slots
 
 NAMEDATALEN = 64
 NodeT = TypeVar("NodeT", bound=ast.Node)
@@ -349,36 +350,14 @@ def nodes_of(node: Any, kind: type[NodeT]) -> Iterator[NodeT]:
     and recursion through one generator per node was a tenth of a cold lint."""
     stack = [node]
     pop, extend = stack.pop, stack.extend
-    children = _CHILD_SLOTS
     while stack:
         item = pop()
         if isinstance(item, ast.Node):
             if isinstance(item, kind):
                 yield item
-            cls = type(item)
-            slots = children.get(cls)
-            if slots is None:
-                slots = children[cls] = _child_slots(cls)
-            extend([getattr(item, attr) for attr in slots])
+            extend([getattr(item, attr) for attr in reversed(child_slots(type(item)))])
         elif isinstance(item, (tuple, list)):
             extend(reversed(item))
-
-
-_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
-"""Per node class, the attributes that may hold nodes, last first (what `nodes_of` pushes):
-strings, numbers, flags and enums are never walked into. pglast's classes, not facts of a run."""
-
-
-def _child_slots(cls: type) -> tuple[str, ...]:
-    slots = getattr(cls, "__slots__", {})
-    if not isinstance(slots, dict):
-        return tuple(reversed(tuple(slots)))
-    return tuple(
-        name
-        for name, info in reversed(slots.items())
-        if (getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*")
-        or getattr(info, "c_type", "") in ("CreateStmt", "ValUnion")
-    )
 
 
 def referenced_columns(node: Any) -> list[str]:
