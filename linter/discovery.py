@@ -80,10 +80,14 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     """The path as shown in every output. A file name that is not valid UTF-8 keeps its odd
     bytes visible as `\\xe9` escapes: shown raw they would make the JSON, SARIF and HTML invalid
     text."""
-    try:
-        shown = os.path.relpath(path, cwd or Path.cwd())
-    except ValueError:  # another drive on Windows
-        shown = str(path)
+    plain = os.path.normpath(path)
+    if cwd is None and not os.path.isabs(plain) and not plain.startswith(os.pardir):
+        shown = plain  # relative to the cwd already: what relpath would give, without its calls
+    else:
+        try:
+            shown = os.path.relpath(path, cwd or Path.cwd())
+        except ValueError:  # another drive on Windows
+            shown = str(path)
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
@@ -556,10 +560,12 @@ def _one_history_per_folder(paths: Sequence[Path], migrations: list[Migration]) 
     Replaying both into one schema model would apply every shared version twice and judge each
     history against the other's tables; the user has to say which one is meant.
     """
+    resolved: dict[Path, Path] = {}  # a history's migrations share one folder: resolve it once
     for root in (p.resolve() for p in paths if p.is_dir()):
         seen: dict[object, Path] = {}
         for m in migrations:
-            folder = _history_folder(m).resolve()
+            where = _history_folder(m)
+            folder = resolved.get(where) or resolved.setdefault(where, where.resolve())
             if not folder.is_relative_to(root):
                 continue
             key = m.recorded_as if m.repeatable else m.version_key
