@@ -81,8 +81,11 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     bytes visible as `\\xe9` escapes: shown raw they would make the JSON, SARIF and HTML invalid
     text."""
     plain = os.path.normpath(path)
-    if cwd is None and not os.path.isabs(plain) and not plain.startswith(os.pardir):
+    here = os.getcwd() + os.sep if cwd is None and os.path.isabs(plain) else ""
+    if cwd is None and not here and not plain.startswith(os.pardir):
         shown = plain  # relative to the cwd already: what relpath would give, without its calls
+    elif here and plain.startswith(here):
+        shown = plain[len(here) :]  # under the cwd: the same
     else:
         try:
             shown = os.path.relpath(path, cwd or Path.cwd())

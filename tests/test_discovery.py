@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -515,3 +516,30 @@ def test_a_go_migration_is_a_gap_in_the_schema_model(tmp_path: Path) -> None:
 def test_pop_runs_no_go_files(tmp_path: Path) -> None:
     _write(tmp_path, {**POP, "4_x.up.go": GO})
     assert [m.version for m in discover([tmp_path])] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "m/x/up.sql",
+        "./m/../m/a.sql",
+        "../{here}/m/a.sql",
+        "{abs}/m/a.sql",
+        "{abs}x/a.sql",
+        "{abs}",
+        "{abs}/./m//b.sql",
+        "/tmp/x.sql",
+        "a//b/./c.sql",
+        "..x/a.sql",
+    ],
+)
+def test_display_path_is_the_path_relative_to_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """What reports show for a path: `os.path.relpath` from the cwd, found without it where it
+    can be."""
+    from pgpreflight.linter.discovery import display_path
+
+    monkeypatch.chdir(tmp_path)
+    path = Path(given.format(here=tmp_path.name, abs=tmp_path))
+    assert display_path(path) == os.path.relpath(path, tmp_path)
