@@ -19,11 +19,6 @@ from typing import Any, NamedTuple
 from pgpreflight.linter.errors import ConfigError
 from pgpreflight.linter.findings import SEVERITIES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_FILES = ("pgpreflight.toml", "pyproject.toml")
 # How the migration runner uses transactions: wraps each file; never; wraps a file unless it holds
 # a statement that cannot run in one (Flyway); runs each statement on its own (autocommit).
@@ -214,6 +209,10 @@ def find_config(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: most runs read no configuration file
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
