@@ -431,6 +431,33 @@ def test_a_serial_sequence_renamed_by_a_table_rebuild_is_cosmetic(
     assert "t_id_seq1 instead of t_id_seq" in (check.round_trip.down_differences[1].why or "")
 
 
+def test_an_extension_up_creates_only_if_missing_may_stay_after_down(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    # nakama, kratos, concourse: DOWN keeps a shared extension, as down-does-not-revert advises
+    base = migration(tmp_path, "CREATE TABLE users (name text);", name="202401010000__users")
+    m = migration(
+        tmp_path,
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+        "CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);",
+        "DROP INDEX users_name_trgm;",
+        name="202401020000__trgm",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert _graded(check) == [("extension", "pg_trgm", "extra", "cosmetic")]
+    assert "IF NOT EXISTS" in (check.round_trip.down_differences[0].why or "")
+
+
+def test_an_extension_up_creates_unconditionally_must_be_dropped_by_down(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    m = migration(tmp_path, "CREATE EXTENSION pg_trgm;", "SELECT 1;", name="202401020000__trgm")
+    check = _check(pg_server, [m]).migrations[0]
+    assert check.status == "round-trip failed"
+    assert ("extension", "pg_trgm", "extra", "real") in _graded(check)
+
+
 _PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql AS $function$"
 
 

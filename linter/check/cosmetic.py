@@ -31,6 +31,10 @@ Difference = tuple[str, str, str, Any, Any]
 WHITESPACE = "differs only in whitespace or comments"
 PARSE_TREE = "same parse tree: only parentheses, AND/OR nesting, case or layout differ"
 FROZEN_NOW = "a 'now' literal frozen when it was created (the time differs, nothing else)"
+KEPT_EXTENSION = (
+    "UP creates it only if missing (CREATE EXTENSION IF NOT EXISTS): it may have been there "
+    "before and other objects may use it, so DOWN keeps it, as down-does-not-revert advises"
+)
 
 # attribute -> how its text is parsed: a whole statement, an expression, or a constraint clause
 _STATEMENT_ATTRS = {("index", "definition"), ("trigger", "definition")}
@@ -38,12 +42,21 @@ _VIEW_KINDS = ("view", "materialized view")
 _EXPRESSION_ATTRS = {("column", "default"), ("policy", "using"), ("policy", "with_check")}
 
 
-def grade(expected: Snapshot, actual: Snapshot, diffs: list[Difference]) -> list[str | None]:
-    """For each difference, why it is cosmetic, or None when it is real."""
+def grade(
+    expected: Snapshot,
+    actual: Snapshot,
+    diffs: list[Difference],
+    kept_extensions: frozenset[str] = frozenset(),
+) -> list[str | None]:
+    """For each difference, why it is cosmetic, or None when it is real. `kept_extensions` are
+    the extensions UP creates only if missing: one of them left behind by DOWN is not a
+    failure."""
     renamed = _serial_renames(diffs)
     out: list[str | None] = []
     for kind, name, change, exp, act in diffs:
-        if kind == "sequence" and change in ("missing", "extra"):
+        if kind == "extension" and change == "extra" and name in kept_extensions:
+            out.append(KEPT_EXTENSION)
+        elif kind == "sequence" and change in ("missing", "extra"):
             pair = renamed.get(name)
             out.append(_serial_reason(*pair) if pair else None)
         elif change == "changed":
