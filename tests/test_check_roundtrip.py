@@ -817,3 +817,28 @@ def test_probe_rows_are_gone_before_up_runs_again(pg_server: ScratchServer, tmp_
     check = _check(pg_server, [base, m]).migrations[1]
     assert check.status == "passed", check.round_trip.reason
     assert [(d.object, d.rows_lost) for d in check.data_loss] == [("users.gh_login", 1)]
+
+
+def test_a_go_up_migration_is_not_traced_and_does_not_fail_the_check(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """concourse runs `NAME.up.go` between its SQL files: pgpreflight cannot run Go, so the
+    migration is "not traced" (the next ones run on the schema before it), not failed."""
+    migrations = _files(
+        tmp_path,
+        {
+            "1_init.up.sql": "CREATE TABLE resources (id int PRIMARY KEY);\n",
+            "1_init.down.sql": "DROP TABLE resources;\n",
+            "2_add_type.up.go": "package migrations\n",
+            "2_add_type.down.sql": "ALTER TABLE resources DROP COLUMN type;\n",
+            "3_name.up.sql": "ALTER TABLE resources ADD COLUMN name text;\n",
+            "3_name.down.sql": "ALTER TABLE resources DROP COLUMN name;\n",
+        },
+    )
+    result = _check(pg_server, migrations)
+    assert [m.status for m in result.migrations] == ["passed", "not traced", "passed"]
+    go = result.migrations[1]
+    assert go.round_trip.verdict == "not run" and "Go" in (go.round_trip.reason or "")
+    assert any("2_add_type.up.go" in n for n in go.notes), go.notes
+    assert "the next migrations run on the schema before this one" in go.notes
+    assert not result.failed

@@ -133,6 +133,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.round_trip = RoundTrip("not run", reason="the migration has no statements")
         result.notes.append("empty: the migration has no statements")
         return result, sc.template
+    if migration.up.opaque:
+        # a Go migration (concourse): its runner runs code pgpreflight cannot
+        code = migration.up.source.display
+        result.status = "not traced"
+        result.round_trip = RoundTrip("not run", reason="UP is Go code, not SQL")
+        result.notes.append(f"not traced: UP is Go code ({code}), which pgpreflight does not run")
+        return result, None
     problems = _not_runnable(migration)
     if problems:
         result.status = "not run"
