@@ -833,10 +833,13 @@ def test_a_go_up_migration_is_not_traced_and_does_not_fail_the_check(
             "2_add_type.down.sql": "ALTER TABLE resources DROP COLUMN type;\n",
             "3_name.up.sql": "ALTER TABLE resources ADD COLUMN name text;\n",
             "3_name.down.sql": "ALTER TABLE resources DROP COLUMN name;\n",
+            "4_users.up.go": "package migrations\n",
+            "4_users.down.go": "package migrations\n",
         },
     )
     result = _check(pg_server, migrations)
-    assert [m.status for m in result.migrations] == ["passed", "not traced", "passed"]
+    statuses = ["passed", "not traced", "passed", "not traced"]
+    assert [m.status for m in result.migrations] == statuses
     go = result.migrations[1]
     assert go.round_trip.verdict == "not run" and "Go" in (go.round_trip.reason or "")
     assert any("2_add_type.up.go" in n for n in go.notes), go.notes

@@ -126,13 +126,6 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         status="passed",
         up=SectionTrace("up", "not run", sc.options.transaction_mode),
     )
-    if _empty(migration):
-        # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
-        result.status = "empty"
-        result.up.status = "empty"
-        result.round_trip = RoundTrip("not run", reason="the migration has no statements")
-        result.notes.append("empty: the migration has no statements")
-        return result, sc.template
     if migration.up.opaque:
         # a Go migration (concourse): its runner runs code pgpreflight cannot
         code = migration.up.source.display
@@ -140,6 +133,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         result.round_trip = RoundTrip("not run", reason="UP is Go code, not SQL")
         result.notes.append(f"not traced: UP is Go code ({code}), which pgpreflight does not run")
         return result, None
+    if _empty(migration):
+        # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
+        result.status = "empty"
+        result.up.status = "empty"
+        result.round_trip = RoundTrip("not run", reason="the migration has no statements")
+        result.notes.append("empty: the migration has no statements")
+        return result, sc.template
     problems = _not_runnable(migration)
     if problems:
         result.status = "not run"
