@@ -845,3 +845,39 @@ def test_a_go_up_migration_is_not_traced_and_does_not_fail_the_check(
     assert any("2_add_type.up.go" in n for n in go.notes), go.notes
     assert "the next migrations run on the schema before this one" in go.notes
     assert not result.failed
+
+
+def test_a_failure_that_needs_what_a_go_migration_makes_is_not_traced_under_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """hatchet: a goose Go migration makes `t_new`, the next SQL file locks it. pgpreflight
+    cannot run the Go code, so that failure is the harness's gap, not the migration's: listed
+    under the Go migration, not traced, not failed."""
+    go = (
+        "package migrations\n\nfunc init() { goose.AddMigrationNoTxContext(up, down) }\n\n"
+        "const mirror = `CREATE TABLE t_new (LIKE t)`\n"
+    )
+    migrations = _files(
+        tmp_path,
+        {
+            "001_init.sql": "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n",
+            "002_mirror.go": go,
+            "003_swap.sql": "-- +goose Up\nLOCK TABLE t_new;\n-- +goose Down\nSELECT 1;\n",
+            "004_more.sql": "-- +goose Up\nCREATE TABLE u (id int);\n-- +goose Down\nDROP TABLE u;\n",
+            "005_bad.sql": "-- +goose Up\nLOCK TABLE nowhere;\n-- +goose Down\nSELECT 1;\n",
+        },
+    )
+    result = _check(pg_server, migrations)
+    statuses = [(m.id, m.status) for m in result.migrations]
+    assert statuses == [
+        ("001__init", "passed"),
+        ("002__mirror", "not traced"),
+        ("003__swap", "not traced"),
+        ("004__more", "passed"),
+        ("005__bad", "failed"),
+    ], statuses
+    swap = result.migrations[2]
+    assert swap.caused_by == "002__mirror" and result.migrations[1].dependants == ["003__swap"]
+    assert swap.notes[0].startswith("not traced: caused by 002__mirror"), swap.notes
+    assert result.migrations[4].caused_by is None
+    assert result.failed  # 005 fails on its own
