@@ -7,7 +7,8 @@ Conventions (auto-detected, or forced with `convention`):
   `.autocommit.` variants, see linter/filenames.py), `DIR/up.sql`/`DIR/down.sql` (diesel, hasura),
   Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`, and its repeatable
   `R__<name>.sql` scripts, applied after the versioned ones; beside golang-migrate style pairs,
-  concourse's Go migrations (`NAME.up.go`), read as opaque halves (`Section.opaque`).
+  concourse's Go migrations (`NAME.up.go`), read as opaque halves (`Section.opaque`); beside
+  goose files, goose's Go migrations (`VERSION_NAME.go`), opaque both ways.
 
 One folder given to `discover` holds one history: two subfolders whose migrations share versions
 (a `legacy/` history beside the current one) are an input error naming both, never merged.
