@@ -492,6 +492,28 @@ _PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql
             _PLPGSQL + "BEGIN RETURN x + 2; END$function$",
             None,
         ),
+        (  # hatchet: a comment inside the dynamic SQL a function EXECUTEs (a string)
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1\n  FROM %I LIMIT 2', 't'); END$function$",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1\n  FROM %I\n  -- why two\n  LIMIT 2',"
+            " 't'); END$function$",
+            "whitespace or comments",
+        ),
+        (  # the SQL in a string is still compared token by token
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1 FROM %I LIMIT 2', 't'); END$function$",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1 FROM %I LIMIT 3', 't'); END$function$",
+            None,
+        ),
+        (  # a string that is no SQL statement keeps its whitespace
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN format('%s  %s', 1, 2); END$function$",
+            _PLPGSQL + "BEGIN RETURN format('%s %s', 1, 2); END$function$",
+            None,
+        ),
         (
             "function",
             "definition",
