@@ -155,11 +155,13 @@ def check_once(
         phases.spent.clear()
         phases.calls.clear()
         started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             code = main(argv)
         wall = time.perf_counter() - started
         if code not in (0, 1):
-            raise SystemExit(f"{folder}: pgpreflight check exited {code}")
+            said = err.getvalue().strip()[-2000:]
+            raise SystemExit(f"{folder}: pgpreflight check exited {code}: {said}")
         return json.loads(saved.read_text()), wall
 
 
