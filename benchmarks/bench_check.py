@@ -2,18 +2,20 @@
 
     python benchmarks/bench_check.py [FOLDER ...] [--root DIR [--only a,b]] [--no-explain]
         [--since VERSION] [--data FILE] [--setup [NAME=]FILE] [--extra ARGS] [--failures]
-        [--json OUT] [--results DIR]
+        [--bare] [--json OUT] [--results DIR]
         [--before PGPREFLIGHT --runs N]
 
 Each FOLDER is a migrations folder (or a project folder with a pgpreflight.toml), named as
 `bench_real_projects.py` names it; `--root DIR` takes the public histories of benchmarks/README.md
-from where they were extracted (`DIR/<name>/<folder>`, `--only` picks some). Without either, the
+from where they were extracted (`DIR/<name>/<folder>`, `--only` picks some), each with what its
+runner provides: `benchmarks/setup/NAME.sql` as `--setup` and `RUNNER_ARGS` (`--bare`: neither).
+Without either, the
 example project (`--data`: with its seed, pending from the seed's version). Histories run one at a
 time, each `pgpreflight check --scratch` in this process (its own scratch server), and print:
 
 - migrations found and pending; passed, failed and root causes (a failure caused by an earlier
-  one is counted under its root cause, linter.check.causes); round-trip differences graded
-  cosmetic;
+  one is counted under its root cause, linter.check.causes), not traced (Go migrations);
+  round-trip differences graded cosmetic;
 - wall time of the whole command, and the time spent in each phase, exclusive (a phase nested in
   another counts once, in the inner one): server start (initdb and start), lint, baseline replay
   (with setup, history table and data), database clones and drops, UP / DOWN / UP-again traces,
@@ -50,9 +52,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pgpreflight.linter.check.result import NOT_FAILED  # noqa: E402
+
 from benchmarks.bench_real_projects import PUBLIC_HISTORIES, label  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "assist-move-assist"
+
+SETUP = ROOT / "benchmarks" / "setup"
+"""What a public history's runner or deployment provides beside its migrations (settings, the
+schema its templates name, an older runner's history table): `SETUP/NAME.sql`, passed as
+`--setup` when NAME runs from `--root` (unless `--bare`, or `--setup` names another file)."""
+
+RUNNER_ARGS = {
+    # lemmy's deployment migrates as the database's superuser (the postgres image's
+    # POSTGRES_USER): its migrations UPDATE pg_index and DISABLE TRIGGER ALL on tables with
+    # foreign keys; and they need PostgreSQL 16+ (a subquery in FROM without an alias)
+    "lemmy": ["--scratch-superuser", "--pg-version", "18"],
+}
+"""What a public history's runner does that check needs told, as check arguments (`--root`,
+unless `--bare`)."""
 SEED_SINCE = "202404021600"  # the seed uses the schema of the migrations before this one
 
 PHASES = (
@@ -137,18 +155,20 @@ def check_once(
         phases.spent.clear()
         phases.calls.clear()
         started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             code = main(argv)
         wall = time.perf_counter() - started
         if code not in (0, 1):
-            raise SystemExit(f"{folder}: pgpreflight check exited {code}")
+            said = err.getvalue().strip()[-2000:]
+            raise SystemExit(f"{folder}: pgpreflight check exited {code}: {said}")
         return json.loads(saved.read_text()), wall
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     check = result["check"]
     migrations = check["migrations"]
-    failed = [m for m in migrations if m["status"] not in ("passed", "empty")]
+    failed = [m for m in migrations if m["status"] not in NOT_FAILED]
     cosmetic = sum(
         1
         for m in migrations
@@ -160,6 +180,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "migrations": len(result.get("migrations") or []),
         "pending": len(check["pending"]),
         "passed": sum(1 for m in migrations if m["status"] in ("passed", "empty")),
+        "not traced": sum(1 for m in migrations if m["status"] == "not traced"),
         "failed": len(failed),
         "root causes": sum(1 for m in failed if not m.get("caused_by")),
         "cosmetic": cosmetic,
@@ -172,7 +193,7 @@ def failures(result: dict[str, Any]) -> list[str]:
 
     lines = []
     for m in result["check"]["migrations"]:
-        if m["status"] in ("passed", "empty") or m.get("caused_by"):
+        if m["status"] in NOT_FAILED or m.get("caused_by"):
             continue
         caused = f" (+{len(m['dependants'])} caused by it)" if m.get("dependants") else ""
         if m["status"] == "round-trip failed":
@@ -201,7 +222,11 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, Path, list[str]]]:
     out = []
     for name, folder in folders:
         setup = setups.get(name, setups.get("*"))
-        out.append((name, folder, extra + (["--setup", setup] if setup else [])))
+        own = SETUP / f"{name}.sql"
+        if setup is None and args.root and not args.bare and own.is_file():
+            setup = str(own)
+        runner = RUNNER_ARGS.get(name, []) if args.root and not args.bare else []
+        out.append((name, folder, extra + runner + (["--setup", setup] if setup else [])))
     return out
 
 
@@ -251,6 +276,11 @@ def main() -> int:
         "--example-data", action="store_true", help="the example with its seed (no FOLDER)"
     )
     parser.add_argument("--extra", help="more check arguments, e.g. '--scratch-superuser'")
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="with --root: without benchmarks/setup/NAME.sql and RUNNER_ARGS",
+    )
     parser.add_argument("--failures", action="store_true", help="print root causes to judge")
     parser.add_argument("--json", type=Path, help="save every history's figures here")
     parser.add_argument("--results", type=Path, help="keep each check result as DIR/NAME.json")
@@ -275,7 +305,8 @@ def main() -> int:
         print(
             f"== {name}: {row['migrations']} migrations, {row['pending']} pending: "
             f"{row['passed']} passed, {row['failed']} failed, {row['root causes']} root "
-            f"cause(s); {row['cosmetic']} cosmetic difference(s); {wall:.1f} s"
+            f"cause(s), {row['not traced']} not traced; {row['cosmetic']} cosmetic "
+            f"difference(s); {wall:.1f} s"
         )
         row["calls"] = dict(phases.calls)
         print(
@@ -290,7 +321,8 @@ def main() -> int:
         if args.failures:
             print("\n".join(failures(result)))
         sys.stdout.flush()
-    head = ["history", "migrations", "pending", "passed", "failed", "root causes", "wall s"]
+    head = ["history", "migrations", "pending", "passed", "failed", "root causes"]
+    head += ["not traced", "wall s"]
     print("| " + " | ".join([*head, *PHASES, "other"]) + " |")
     print("| --- " * (len(head) + len(PHASES) + 1) + "|")
     for row in rows:

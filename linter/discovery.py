@@ -7,7 +7,8 @@ Conventions (auto-detected, or forced with `convention`):
   `.autocommit.` variants, see linter/filenames.py), `DIR/up.sql`/`DIR/down.sql` (diesel, hasura),
   Flyway `V<ver>__<name>.sql` with an optional `U<ver>__<name>.sql`, and its repeatable
   `R__<name>.sql` scripts, applied after the versioned ones; beside golang-migrate style pairs,
-  concourse's Go migrations (`NAME.up.go`), read as opaque halves (`Section.opaque`).
+  concourse's Go migrations (`NAME.up.go`), read as opaque halves (`Section.opaque`); beside
+  goose files, goose's Go migrations (`VERSION_NAME.go`), opaque both ways.
 
 One folder given to `discover` holds one history: two subfolders whose migrations share versions
 (a `legacy/` history beside the current one) are an input error naming both, never merged.
@@ -368,9 +369,12 @@ def _code_source(path: Path | None) -> SourceFile:
     return SourceFile(path, display_path(path), "")
 
 
-def _code_files(folders: Iterable[Path], paths: Sequence[Path]) -> list[Path]:
-    """The Go migrations (`NAME.up.go`) of the pair folders that `paths` walked: the runner runs
-    them between the SQL files, so they take their place in the history."""
+def _code_files(
+    folders: Iterable[Path], paths: Sequence[Path], pattern: re.Pattern[str] = CODE_PAIR_FILE
+) -> list[Path]:
+    """The Go migrations (`NAME.up.go`; goose's `VERSION_NAME.go` with `pattern`) of the folders
+    that `paths` walked: the runner runs them between the SQL files, so they take their place in
+    the history."""
     walked = [p.resolve() for p in paths if p.is_dir()]
     found: list[Path] = []
     for folder in sorted(set(folders)):
@@ -381,8 +385,35 @@ def _code_files(folders: Iterable[Path], paths: Sequence[Path]) -> list[Path]:
             names = sorted(os.listdir(folder))
         except OSError:
             continue
-        found.extend(folder / n for n in names if CODE_PAIR_FILE.match(n))
+        found.extend(folder / n for n in names if pattern.match(n))
     return found
+
+
+GOOSE_CODE_FILE = re.compile(r"^\d+_\w+(?<!_test)\.go$")
+"""A goose Go migration: `<version>_<name>.go`, registered with `goose.AddMigration...` (its
+tests, `_test.go`, are none)."""
+
+
+def _goose_code(path: Path) -> Migration:
+    """A goose Go migration: both halves opaque; `AddMigrationNoTx...` runs outside a
+    transaction."""
+    version, name = split_version(path.stem)
+    source = _code_source(path)
+    up = Section("up", source, 0, 0, opaque=True)
+    down = Section("down", source, 0, 0, opaque=True)
+    migration = Migration(version, name, "goose", [source], up, down)
+    migration.in_transaction = "AddMigrationNoTx" not in code_text(path)
+    return migration
+
+
+def code_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a Go migration (what it registers, the names its SQL strings use), or ""
+    when it is not a regular file or cannot be read."""
+    try:
+        with open(path, "rb", opener=_open_regular) as f:
+            return f.read(max_bytes).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _diesel_no_transaction(directory: Path, reader: Reader) -> bool:
@@ -472,6 +503,9 @@ def discover(
     diesel_roots = {d.parent for d in dir_pairs}
     singles = [f for f in singles if f.parent not in diesel_roots]
     migrations: list[Migration] = [_marker_file(f, forced, reader) for f in singles]
+    if convention in ("auto", "goose"):
+        goose = {m.source.path.parent for m in migrations if m.convention == "goose"}
+        migrations += [_goose_code(f) for f in _code_files(goose, paths, GOOSE_CODE_FILE)]
     if convention in ("auto", "golang-migrate"):
         pair_files += _code_files((f.parent for f in pair_files), paths)
     for group in pair_groups(pair_files, convention):

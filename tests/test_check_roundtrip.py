@@ -431,6 +431,33 @@ def test_a_serial_sequence_renamed_by_a_table_rebuild_is_cosmetic(
     assert "t_id_seq1 instead of t_id_seq" in (check.round_trip.down_differences[1].why or "")
 
 
+def test_an_extension_up_creates_only_if_missing_may_stay_after_down(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    # nakama, kratos, concourse: DOWN keeps a shared extension, as down-does-not-revert advises
+    base = migration(tmp_path, "CREATE TABLE users (name text);", name="202401010000__users")
+    m = migration(
+        tmp_path,
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+        "CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);",
+        "DROP INDEX users_name_trgm;",
+        name="202401020000__trgm",
+    )
+    check = _check(pg_server, [base, m]).migrations[1]
+    assert check.status == "passed", check.round_trip.reason
+    assert _graded(check) == [("extension", "pg_trgm", "extra", "cosmetic")]
+    assert "IF NOT EXISTS" in (check.round_trip.down_differences[0].why or "")
+
+
+def test_an_extension_up_creates_unconditionally_must_be_dropped_by_down(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    m = migration(tmp_path, "CREATE EXTENSION pg_trgm;", "SELECT 1;", name="202401020000__trgm")
+    check = _check(pg_server, [m]).migrations[0]
+    assert check.status == "round-trip failed"
+    assert ("extension", "pg_trgm", "extra", "real") in _graded(check)
+
+
 _PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql AS $function$"
 
 
@@ -463,6 +490,28 @@ _PLPGSQL = "CREATE FUNCTION public.f(x integer) RETURNS integer LANGUAGE plpgsql
             "definition",
             _PLPGSQL + "BEGIN RETURN x + 1; END$function$",
             _PLPGSQL + "BEGIN RETURN x + 2; END$function$",
+            None,
+        ),
+        (  # hatchet: a comment inside the dynamic SQL a function EXECUTEs (a string)
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1\n  FROM %I LIMIT 2', 't'); END$function$",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1\n  FROM %I\n  -- why two\n  LIMIT 2',"
+            " 't'); END$function$",
+            "whitespace or comments",
+        ),
+        (  # the SQL in a string is still compared token by token
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1 FROM %I LIMIT 2', 't'); END$function$",
+            _PLPGSQL + "BEGIN EXECUTE format('SELECT 1 FROM %I LIMIT 3', 't'); END$function$",
+            None,
+        ),
+        (  # a string that is no SQL statement keeps its whitespace
+            "function",
+            "definition",
+            _PLPGSQL + "BEGIN RETURN format('%s  %s', 1, 2); END$function$",
+            _PLPGSQL + "BEGIN RETURN format('%s %s', 1, 2); END$function$",
             None,
         ),
         (
@@ -790,3 +839,67 @@ def test_probe_rows_are_gone_before_up_runs_again(pg_server: ScratchServer, tmp_
     check = _check(pg_server, [base, m]).migrations[1]
     assert check.status == "passed", check.round_trip.reason
     assert [(d.object, d.rows_lost) for d in check.data_loss] == [("users.gh_login", 1)]
+
+
+def test_a_go_up_migration_is_not_traced_and_does_not_fail_the_check(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """concourse runs `NAME.up.go` between its SQL files: pgpreflight cannot run Go, so the
+    migration is "not traced" (the next ones run on the schema before it), not failed."""
+    migrations = _files(
+        tmp_path,
+        {
+            "1_init.up.sql": "CREATE TABLE resources (id int PRIMARY KEY);\n",
+            "1_init.down.sql": "DROP TABLE resources;\n",
+            "2_add_type.up.go": "package migrations\n",
+            "2_add_type.down.sql": "ALTER TABLE resources DROP COLUMN type;\n",
+            "3_name.up.sql": "ALTER TABLE resources ADD COLUMN name text;\n",
+            "3_name.down.sql": "ALTER TABLE resources DROP COLUMN name;\n",
+            "4_users.up.go": "package migrations\n",
+            "4_users.down.go": "package migrations\n",
+        },
+    )
+    result = _check(pg_server, migrations)
+    statuses = ["passed", "not traced", "passed", "not traced"]
+    assert [m.status for m in result.migrations] == statuses
+    go = result.migrations[1]
+    assert go.round_trip.verdict == "not run" and "Go" in (go.round_trip.reason or "")
+    assert any("2_add_type.up.go" in n for n in go.notes), go.notes
+    assert "the next migrations run on the schema before this one" in go.notes
+    assert not result.failed
+
+
+def test_a_failure_that_needs_what_a_go_migration_makes_is_not_traced_under_it(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """hatchet: a goose Go migration makes `t_new`, the next SQL file locks it. pgpreflight
+    cannot run the Go code, so that failure is the harness's gap, not the migration's: listed
+    under the Go migration, not traced, not failed."""
+    go = (
+        "package migrations\n\nfunc init() { goose.AddMigrationNoTxContext(up, down) }\n\n"
+        "const mirror = `CREATE TABLE t_new (LIKE t)`\n"
+    )
+    migrations = _files(
+        tmp_path,
+        {
+            "001_init.sql": "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n",
+            "002_mirror.go": go,
+            "003_swap.sql": "-- +goose Up\nLOCK TABLE t_new;\n-- +goose Down\nSELECT 1;\n",
+            "004_more.sql": "-- +goose Up\nCREATE TABLE u (id int);\n-- +goose Down\nDROP TABLE u;\n",
+            "005_bad.sql": "-- +goose Up\nLOCK TABLE nowhere;\n-- +goose Down\nSELECT 1;\n",
+        },
+    )
+    result = _check(pg_server, migrations)
+    statuses = [(m.id, m.status) for m in result.migrations]
+    assert statuses == [
+        ("001__init", "passed"),
+        ("002__mirror", "not traced"),
+        ("003__swap", "not traced"),
+        ("004__more", "passed"),
+        ("005__bad", "failed"),
+    ], statuses
+    swap = result.migrations[2]
+    assert swap.caused_by == "002__mirror" and result.migrations[1].dependants == ["003__swap"]
+    assert swap.notes[0].startswith("not traced: caused by 002__mirror"), swap.notes
+    assert result.migrations[4].caused_by is None
+    assert result.failed  # 005 fails on its own

@@ -513,6 +513,34 @@ def test_a_go_migration_is_a_gap_in_the_schema_model(tmp_path: Path) -> None:
     assert list(after[1].unmodelled) == []  # before the first Go migration the model knows it all
 
 
+# goose runs Go migrations (`<version>_<name>.go`, registered with goose.AddMigration...) between
+# its SQL files, in version order (hatchet).
+GOOSE_GO = {
+    "001_init.sql": "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n",
+    "002_mirror.go": "package migrations\n\nfunc init() { goose.AddMigrationNoTxContext(up, down) }\n",
+    "003_swap.sql": "-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;\n",
+    "002_mirror_test.go": "package migrations\n",
+    "migrations.go": "package migrations\n",
+}
+
+
+def test_a_goose_go_migration_takes_its_place_in_the_history(tmp_path: Path) -> None:
+    ms = discover([_write(tmp_path, GOOSE_GO)])
+    assert [(m.version, m.name, m.up.opaque) for m in ms] == [
+        ("001", "init", False),
+        ("002", "mirror", True),
+        ("003", "swap", False),
+    ]
+    go = ms[1]
+    assert go.convention == "goose" and go.down is not None and go.down.opaque
+    assert [s.path.name for s in go.sources] == ["002_mirror.go"]
+
+
+def test_go_files_beside_other_sql_files_are_no_goose_migrations(tmp_path: Path) -> None:
+    files = {"001_init.sql": "-- UP\nCREATE TABLE t (id int);\n", "002_mirror.go": GO}
+    assert [m.version for m in discover([_write(tmp_path, files)])] == ["001"]
+
+
 def test_pop_runs_no_go_files(tmp_path: Path) -> None:
     _write(tmp_path, {**POP, "4_x.up.go": GO})
     assert [m.version for m in discover([tmp_path])] == ["1", "2", "3"]
@@ -543,3 +571,15 @@ def test_display_path_is_the_path_relative_to_the_cwd(
     monkeypatch.chdir(tmp_path)
     path = Path(given.format(here=tmp_path.name, abs=tmp_path))
     assert display_path(path) == os.path.relpath(path, tmp_path)
+
+
+def test_a_goose_go_migration_without_a_transaction(tmp_path: Path) -> None:
+    files = {
+        **GOOSE_GO,
+        "004_tx.go": "package m\nfunc init() { goose.AddMigrationContext(u, d) }\n",
+    }
+    ms = discover([_write(tmp_path, files)])
+    assert [(m.version, m.in_transaction) for m in ms if m.up.opaque] == [
+        ("002", False),
+        ("004", True),
+    ]

@@ -10,6 +10,10 @@ earlier migration that did not apply either misses the same object or names it i
 would have created, renamed or dropped it). The earlier migration's own root cause is the root.
 A root cause that misses a role, schema or extension -- what a history assumes was made by hand
 or by another tool -- says to create it in a `--setup` file.
+
+A Go migration pgpreflight did not run ("not traced") names, in its code, what its SQL strings
+make: a failure that needs one of those is listed under it and is "not traced" too -- the runner
+would have run the Go code first, so the failure is pgpreflight's gap, not the migration's.
 """
 
 from __future__ import annotations
@@ -93,6 +97,14 @@ def names_in(migration: Migration) -> frozenset[str]:
     return frozenset(out)
 
 
+def _code_names(migration: Migration) -> frozenset[str]:
+    """Identifiers in the code of a Go migration (lower-cased, as unquoted SQL names fold)."""
+    from pgpreflight.linter.discovery import code_text
+
+    text = "\n".join(code_text(s.path) for s in migration.sources if s.path.suffix == ".go")
+    return frozenset(w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", text))
+
+
 def link_failures(
     result: CheckResult, migrations: Sequence[Migration], *, setup_hint: bool = True
 ) -> None:
@@ -103,10 +115,14 @@ def link_failures(
     earlier: list[_Failure] = []
     roots: dict[str, MigrationCheck] = {}
     for check in result.migrations:
+        migration = by_id.get(check.id)
+        if check.status == "not traced" and migration is not None:
+            roots[check.id] = check
+            earlier.append(_Failure(check, None, _code_names(migration)))
+            continue
         if check.up.status != "error" and check.status != "not run":
             continue
         missing = missing_object(failure_error(check))
-        migration = by_id.get(check.id)
         failure = _Failure(check, missing, names_in(migration) if migration else frozenset())
         cause = _cause(failure, earlier)
         if cause is not None:
@@ -114,7 +130,11 @@ def link_failures(
             check.caused_by = root.id
             root.dependants.append(check.id)
             roots[check.id] = root
-            check.notes.insert(0, _caused_note(failure, cause, root))
+            note = _caused_note(failure, cause, root)
+            if root.status == "not traced":
+                check.status = "not traced"
+                note = f"not traced: {note} (Go code pgpreflight does not run)"
+            check.notes.insert(0, note)
         else:
             roots[check.id] = check
             if setup_hint and missing is not None and missing[0] in _PREREQUISITES:

@@ -31,6 +31,10 @@ Difference = tuple[str, str, str, Any, Any]
 WHITESPACE = "differs only in whitespace or comments"
 PARSE_TREE = "same parse tree: only parentheses, AND/OR nesting, case or layout differ"
 FROZEN_NOW = "a 'now' literal frozen when it was created (the time differs, nothing else)"
+KEPT_EXTENSION = (
+    "UP creates it only if missing (CREATE EXTENSION IF NOT EXISTS): it may have been there "
+    "before and other objects may use it, so DOWN keeps it, as down-does-not-revert advises"
+)
 
 # attribute -> how its text is parsed: a whole statement, an expression, or a constraint clause
 _STATEMENT_ATTRS = {("index", "definition"), ("trigger", "definition")}
@@ -38,12 +42,21 @@ _VIEW_KINDS = ("view", "materialized view")
 _EXPRESSION_ATTRS = {("column", "default"), ("policy", "using"), ("policy", "with_check")}
 
 
-def grade(expected: Snapshot, actual: Snapshot, diffs: list[Difference]) -> list[str | None]:
-    """For each difference, why it is cosmetic, or None when it is real."""
+def grade(
+    expected: Snapshot,
+    actual: Snapshot,
+    diffs: list[Difference],
+    kept_extensions: frozenset[str] = frozenset(),
+) -> list[str | None]:
+    """For each difference, why it is cosmetic, or None when it is real. `kept_extensions` are
+    the extensions UP creates only if missing: one of them left behind by DOWN is not a
+    failure."""
     renamed = _serial_renames(diffs)
     out: list[str | None] = []
     for kind, name, change, exp, act in diffs:
-        if kind == "sequence" and change in ("missing", "extra"):
+        if kind == "extension" and change == "extra" and name in kept_extensions:
+            out.append(KEPT_EXTENSION)
+        elif kind == "sequence" and change in ("missing", "extra"):
             pair = renamed.get(name)
             out.append(_serial_reason(*pair) if pair else None)
         elif change == "changed":
@@ -148,9 +161,10 @@ def same_text(kind: str, attr: str, a: str, b: str) -> str | None:
     return None
 
 
-def _tokens(text: str, code_in_dollars: bool = False) -> list[str] | None:
+def _tokens(text: str, code_in_dollars: bool = False, in_body: bool = False) -> list[str] | None:
     """The SQL tokens of `text` without whitespace and comments (None: it does not scan). With
-    `code_in_dollars`, a dollar-quoted string (a function's body) is split into its tokens too."""
+    `code_in_dollars`, a dollar-quoted string (a function's body) is split into its tokens too,
+    and so is a string in that body that holds an SQL statement (dynamic SQL it EXECUTEs)."""
     from pglast import parser
 
     try:
@@ -162,12 +176,30 @@ def _tokens(text: str, code_in_dollars: bool = False) -> list[str] | None:
         if t.name in ("SQL_COMMENT", "C_COMMENT"):
             continue
         word = text[t.start : t.end + 1]
+        if in_body and t.name == "SCONST" and (sql := _statement_in_string(word)) is not None:
+            out.extend(["'", *sql, "'"])
+            continue
         tag = re.match(r"\$[A-Za-z_0-9]*\$", word) if code_in_dollars else None
         inner = (
-            _tokens(word[tag.end() : -tag.end()]) if tag and len(word) >= 2 * tag.end() else None
+            _tokens(word[tag.end() : -tag.end()], in_body=True)
+            if tag and len(word) >= 2 * tag.end()
+            else None
         )
         out.extend([tag.group(0), *inner, tag.group(0)] if tag and inner is not None else [word])
     return out
+
+
+_STATEMENT_START = {"select", "with", "insert", "update", "delete", "merge", "create", "alter"}
+_STATEMENT_START |= {"drop", "truncate", "grant", "revoke", "comment", "lock", "analyze"}
+
+
+def _statement_in_string(word: str) -> list[str] | None:
+    """The tokens of a plain '...' string that holds an SQL statement, else None: whitespace
+    and comments in it mean nothing to the EXECUTE that runs it, unlike in a string of data."""
+    if not (word.startswith("'") and word.endswith("'")) or len(word) < 2:
+        return None
+    sql = _tokens(word[1:-1].replace("''", "'"))
+    return sql if sql and sql[0].lower() in _STATEMENT_START else None
 
 
 _TIMESTAMP = re.compile(

@@ -197,7 +197,7 @@ class MigrationCheck(_ToDict):
     version: str
     name: str
     paths: list[str]
-    status: str  # "passed" | "failed" | "round-trip failed" | "not run" | "empty"
+    status: str  # "passed" | "failed" | "round-trip failed" | "not run" | "empty" | "not traced"
     up: SectionTrace
     down: SectionTrace | None = None
     up_again: SectionTrace | None = None
@@ -266,8 +266,9 @@ class TargetInfo(_ToDict):
     history_warning: str | None = None
 
 
-NOT_FAILED = ("passed", "empty")
-"""Statuses of a migration that do not fail the check ("empty": a file with no statement)."""
+NOT_FAILED = ("passed", "empty", "not traced")
+"""Statuses of a migration that do not fail the check ("empty": a file with no statement; "not
+traced": an UP in code pgpreflight does not run, such as a Go migration)."""
 
 
 @dataclass

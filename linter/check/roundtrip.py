@@ -20,6 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from pglast import ast
 from pgpreflight.linter.check import catalog
 from pgpreflight.linter.check.result import (
     DataLoss,
@@ -83,19 +84,30 @@ def _lift_denied(result: MigrationCheck, trace: SectionTrace) -> None:
                     return
 
 
-def _differences(expected: catalog.Snapshot, actual: catalog.Snapshot) -> list[SchemaDifference]:
-    """Every object that differs, each graded "real" or "cosmetic" (linter.check.cosmetic)."""
+def _differences(
+    expected: catalog.Snapshot, actual: catalog.Snapshot, up: Section | None = None
+) -> list[SchemaDifference]:
+    """Every object that differs, each graded "real" or "cosmetic" (linter.check.cosmetic);
+    `up` (for the state after DOWN) gives the extensions DOWN may keep."""
     diffs = catalog.compare(expected, actual)
     if not diffs:
         return []
     from pgpreflight.linter.check.cosmetic import grade
 
+    kept = _created_if_missing(up) if up is not None else frozenset()
     return [
         SchemaDifference(kind, name, change, exp, act, "cosmetic" if why else "real", why)
         for (kind, name, change, exp, act), why in zip(
-            diffs, grade(expected, actual, diffs), strict=True
+            diffs, grade(expected, actual, diffs, kept), strict=True
         )
     ]
+
+
+def _created_if_missing(up: Section) -> frozenset[str]:
+    """Extensions the section creates with IF NOT EXISTS."""
+    return frozenset(
+        str(node.extname) for _, node in up.of(ast.CreateExtensionStmt) if node.if_not_exists
+    )
 
 
 def _real(diffs: list[SchemaDifference]) -> list[SchemaDifference]:
@@ -114,6 +126,13 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         status="passed",
         up=SectionTrace("up", "not run", sc.options.transaction_mode),
     )
+    if migration.up.opaque:
+        # a Go migration (concourse): its runner runs code pgpreflight cannot
+        code = migration.up.source.display
+        result.status = "not traced"
+        result.round_trip = RoundTrip("not run", reason="UP is Go code, not SQL")
+        result.notes.append(f"not traced: UP is Go code ({code}), which pgpreflight does not run")
+        return result, None
     if _empty(migration):
         # a no-op file (only comments, or `SELECT 1;`-free placeholders): nothing to trace
         result.status = "empty"
@@ -208,7 +227,7 @@ def _round_trip(
             rt.verdict, rt.reason = "fail", f"DOWN {refused}"
             result.status = "round-trip failed"
             return
-        rt.down_differences = _differences(s0, s2)
+        rt.down_differences = _differences(s0, s2, migration.up)
         rt.down_restores = not _real(rt.down_differences)
         if not rt.down_restores and sc.dump_diff:
             dumps.append(_dump_diff(sc.server, sc.template, db_b, "before UP", "after DOWN"))

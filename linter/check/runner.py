@@ -589,7 +589,8 @@ def _replay_baseline(
                 failed.notes.append(
                     f"baseline migration failed: {exc.sqlstate or ''} {first}".strip()
                 )
-                denied = denied_note(exc.sqlstate, options.sandbox)
+                last = started[-1].node if started else None
+                denied = denied_note(exc.sqlstate, options.sandbox, last)
                 if denied is not None:
                     failed.notes.insert(0, denied)
                 result.migrations.append(failed)

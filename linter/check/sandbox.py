@@ -57,16 +57,35 @@ class Sandbox:
         return SUPERUSER if self.superuser else MIGRATOR
 
 
-def denied_note(sqlstate: str | None, sandbox: Sandbox | None) -> str | None:
-    """The explanation for a statement PostgreSQL refused for lack of privilege, when the
-    sandbox is why (None otherwise)."""
+def denied_note(sqlstate: str | None, sandbox: Sandbox | None, node: Any = None) -> str | None:
+    """The explanation for a statement (`node`, when known) PostgreSQL refused for lack of
+    privilege, when the sandbox is why (None otherwise)."""
     if sandbox is None or sandbox.superuser or sqlstate != INSUFFICIENT_PRIVILEGE:
         return None
-    return (
+    note = (
         f"needs superuser: the scratch server runs migrations as a non-superuser role "
-        f"({MIGRATOR}) that owns the database, like a production migration user; allow-list "
-        "the extension in scratch-extensions or use --scratch-superuser"
+        f"({MIGRATOR}) that owns the database, like a production migration user; "
     )
+    if _extension_names(node):
+        return note + "allow-list the extension in scratch-extensions or use --scratch-superuser"
+    if _disables_all_triggers(node):
+        note += (
+            "DISABLE TRIGGER ALL also disables the system triggers of foreign keys, which only "
+            "a superuser may do (DISABLE TRIGGER USER leaves them); "
+        )
+    return note + "if the project's runner migrates as a superuser, use --scratch-superuser"
+
+
+def _disables_all_triggers(node: Any) -> bool:
+    from pglast.enums import AlterTableType
+
+    match node:
+        case ast.AlterTableStmt(cmds=cmds):
+            return any(
+                isinstance(c, ast.AlterTableCmd) and c.subtype == AlterTableType.AT_DisableTrigAll
+                for c in cmds or ()
+            )
+    return False
 
 
 def _extension_names(node: Any) -> list[str]:

@@ -395,7 +395,7 @@ class SectionTracer:
             st.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             st.status = "error"
             st.error = statement_error(exc, stmt)
-            denied = denied_note(st.error.sqlstate, self.options.sandbox)
+            denied = denied_note(st.error.sqlstate, self.options.sandbox, stmt.node)
             if denied is not None:
                 st.notes.append(denied)
             if poller is not None:
