@@ -905,32 +905,36 @@ def test_a_failure_that_needs_what_a_go_migration_makes_is_not_traced_under_it(
     assert result.failed  # 005 fails on its own
 
 
-def test_a_down_that_fails_only_on_probe_rows_is_noted_not_failed(
+def test_a_down_that_fails_only_on_probe_rows_says_so(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:
     """lemmy's comment_ltrees: DOWN derives a number from the new column of every row, which
-    fails on the value the data-loss probe chose ('probe', or the column's default) though no
-    row of the real table holds one. DOWN is run again on a clone without probe rows: it
-    passes there, so the round trip passes, and the probe's failure is a note."""
+    fails on the value the data-loss probe chose (here 'probe'; there the column's default)
+    though the table may never hold one. DOWN runs again on a clone without probe rows: the
+    migration still fails (the table may hold such rows), and says that DOWN runs without them
+    and what the rest of the round trip found."""
     base = migration(tmp_path, "CREATE TABLE comment (id int);", name="202401010000__comment")
     m = migration(
         tmp_path,
-        "ALTER TABLE comment ADD COLUMN path text NOT NULL DEFAULT '0';",
+        "ALTER TABLE comment ADD COLUMN path text NOT NULL DEFAULT '0';\n"
+        "CREATE VIEW comment_view AS SELECT * FROM comment;",
+        "DROP VIEW comment_view;\n"
         "ALTER TABLE comment ADD COLUMN parent_id int;\n"
         "UPDATE comment SET parent_id = split_part(path, '.', 2)::int;\n"
-        "ALTER TABLE comment DROP COLUMN path;\n"
-        "ALTER TABLE comment DROP COLUMN parent_id;",
+        "ALTER TABLE comment DROP COLUMN path;",
         name="202401020000__ltree",
     )
     check = _check(pg_server, [base, m]).migrations[1]
-    assert check.status == "passed", check.round_trip.reason
-    assert check.round_trip.verdict == "pass"
-    probe_notes = [n for n in check.notes if "probe row" in n]
-    assert probe_notes and "invalid input syntax for type integer" in probe_notes[0], check.notes
+    assert check.status == "round-trip failed"
+    reason = check.round_trip.reason or ""
     update = next(
         i for i, text in enumerate(m.down.source.text.splitlines(), 1) if "UPDATE" in text
     )
-    assert f"line {update}:" in probe_notes[0]
+    assert reason.startswith(f"DOWN failed on the data-loss probe rows (line {update}: "), reason
+    assert "invalid input syntax for type integer" in reason
+    # what the probe failure hid: DOWN leaves parent_id behind
+    assert "without them DOWN runs; without them: column comment.parent_id" in reason, reason
+    assert [s.status for s in check.down.statements][-2:] == ["error", "not run"]
     _no_leftover_databases(pg_server)
 
 

@@ -192,10 +192,12 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
             sc, migration, down, result, b_info, (s0, s1), db_a, db_b, model, after_up
         )
         if probed and result.round_trip is not None and result.round_trip.reason == "DOWN failed":
-            # The probe rows hold values the schema allows but the real table may never hold
-            # (lemmy's comment_ltrees derives a number from every path): DOWN runs again on a
-            # fresh clone without them, and only a failure there is the migration's.
-            failed = _first_error(result.down)
+            # DOWN failed with the probe rows in: rows the schema allows, but maybe values no
+            # real row holds (lemmy's comment_ltrees derives a number from every path). DOWN
+            # runs again on a fresh clone without them, to say which, and to judge the rest of
+            # the round trip the failure hid. It still fails the migration: the failing rows
+            # are rows the table may hold.
+            failed, failed_down = _first_error(result.down), result.down
             sc.server.drop_database(db_b)
             sc.server.create_database(db_b, template=db_a)
             result.status, result.notes = status, notes
@@ -212,12 +214,16 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
                 after_up,
                 probes=False,
             )
-            if result.round_trip is not None and result.round_trip.reason != "DOWN failed":
-                result.notes.append(
-                    f"data-loss probe: DOWN failed on the probe rows ({failed}), rows the schema "
-                    "allows that the real table may never hold; without them DOWN runs, so the "
-                    "round trip was judged without probe rows (data loss not probed)"
+            rt = result.round_trip
+            assert rt is not None
+            if rt.reason != "DOWN failed":
+                rest = f"; without them: {rt.reason}" if rt.verdict == "fail" else ""
+                rt.verdict, result.status = "fail", "round-trip failed"
+                rt.reason = (
+                    f"DOWN failed on the data-loss probe rows ({failed}), rows the schema "
+                    f"allows; without them DOWN runs{rest}"
                 )
+                result.down = failed_down  # the trace that shows where it failed
     finally:
         sc.server.drop_database(db_b)
     return result, db_a
