@@ -378,6 +378,14 @@ class SectionTracer:
             if non_tx and not self._in_tx()
             else None
         )
+        # What this session writes to the system catalogs, before and after the statement in
+        # one transaction: a statement that wrote none changed no schema (see _snapshot_after).
+        # Not for a statement run by the superuser's session, nor outside a transaction.
+        writes = (
+            catalog.catalog_writes(self.conn)
+            if behalf is None and poller is None and self._in_tx()
+            else None
+        )
         started = time.perf_counter()
         try:
             if poller is not None:
@@ -408,7 +416,12 @@ class SectionTracer:
             self._after_error(stmt, st, state, invalid)
             return st
         polled = poller.stop() if poller is not None else None
-        rels_after = catalog.relations(self.conn)
+        written = (
+            catalog.written_between(writes, catalog.catalog_writes(self.conn))
+            if writes is not None and self._in_tx()
+            else None
+        )
+        rels_after = state.rels if written == set() else catalog.relations(self.conn)
         held_before: set[tuple[Any, ...]] = set()
         if polled is not None:
             new_keys = polled
@@ -419,7 +432,9 @@ class SectionTracer:
             state.locks = {lk.key for lk in held}
         locked = {lk.relation for lk in (polled if polled is not None else held)}
         touched = _touched(state.rels, rels_after, locked)
-        schema_after = self._snapshot_after(stmt.node, state, touched) if self._in_tx() else None
+        schema_after = (
+            self._snapshot_after(stmt.node, state, touched, written) if self._in_tx() else None
+        )
         descriptions = (
             catalog.describe_objects(self.conn, new_keys) if self._in_tx() or polled else {}
         )
@@ -451,10 +466,17 @@ class SectionTracer:
         state.schema = schema_after
         return st
 
-    def _snapshot_after(self, node: ast.Node, state: _State, touched: set[int]) -> catalog.Snapshot:
-        """The schema after a statement: read again only for the relations it touched when the
-        statement is one that can change nothing else (`_RELATION_SCOPED`), else in full. The
-        section's first snapshot (`_state`) and those after an error are always full."""
+    def _snapshot_after(
+        self, node: ast.Node, state: _State, touched: set[int], written: set[str] | None = None
+    ) -> catalog.Snapshot:
+        """The schema after a statement: the one before when it wrote no system catalog
+        (`written`, from `catalog.written_between`, is empty: a SET, a SELECT, most DML); read
+        again only for the relations it touched when the statement is one that can change
+        nothing else (`_RELATION_SCOPED`), and of the schema-wide objects only those whose
+        catalogs it wrote; else in full. The section's first snapshot (`_state`) and those
+        after an error are always full."""
+        if written is not None and not written:
+            return state.schema
         if _relation_scoped(node):
             schema, state.owners = catalog.scoped_snapshot(
                 self.conn,
@@ -463,6 +485,7 @@ class SectionTracer:
                 touched,
                 in_transaction=True,
                 renamed=isinstance(node, ast.RenameStmt),
+                written=written,
             )
             return schema
         owners: catalog.Owners = {}
