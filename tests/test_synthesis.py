@@ -310,3 +310,25 @@ def test_rows_are_generated_without_jit_compilation(conn: Any) -> None:
     assert result.status == "generated" and result.rows == 50
     assert conn.execute("SELECT DISTINCT jit FROM jit_seen").fetchall() == [("off",)]
     assert one(conn, "SHOW jit") == session
+
+
+def test_a_table_that_exhausts_the_server_is_not_generated_twice(conn: Any) -> None:
+    """concourse's pipelines create a table per row from a trigger until the lock table is
+    full (out of shared memory, SQLSTATE 53200); a retry without the optional columns inserts
+    as many rows through the same trigger and fails the same way, after as long."""
+    conn.execute(
+        """
+        CREATE SEQUENCE tries;
+        CREATE TABLE pipeline (id int PRIMARY KEY, name text);
+        CREATE FUNCTION per_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM nextval('tries');
+            RAISE EXCEPTION 'out of shared memory' USING ERRCODE = 'out_of_memory';
+        END $$;
+        CREATE TRIGGER per_row BEFORE INSERT ON pipeline FOR EACH ROW EXECUTE FUNCTION per_row();
+        """
+    )
+    (result,) = synthesize(conn, ["public.pipeline"], 100)
+    assert result.status == "failed" and result.reason == "out of shared memory"
+    assert one(conn, "SELECT last_value FROM tries") == 1  # one INSERT ran, once
+    assert any("not retried" in n for n in result.notes), result.notes
