@@ -579,6 +579,33 @@ def schema_snapshot(
     return snap
 
 
+_VIEWDEFS_SQL = f"""
+SELECT n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND {_USER_NS}
+  AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
+"""
+
+_RELATION_KINDS = frozenset(RELKIND[k] for k in ("r", "p", "v", "m", "f", "c"))
+
+
+def outside_transaction(conn: Any, schema: Snapshot) -> Snapshot:
+    """The snapshot `schema_snapshot(conn)` reads, from an equal one taken inside a transaction
+    (`in_transaction=True`, such as the one a traced section ended with): the two differ only
+    in view definitions, which are read here (deparsed, as outside a transaction). Call it
+    outside a transaction: deparsing a view locks the relations it reads."""
+    views = {
+        (RELKIND[kind], qualify(nsp, name)): definition
+        for nsp, name, kind, definition in conn.execute(_VIEWDEFS_SQL, prepare=True).fetchall()
+    }
+    out: Snapshot = {}
+    for key, attrs in schema.items():
+        if key[0] in _RELATION_KINDS:
+            attrs = {**attrs, "definition": views.get(key)}
+        out[key] = attrs
+    return out
+
+
 _DEPENDENT_RELATIONS = """
 SELECT con.conrelid::int8 FROM pg_constraint con WHERE con.confrelid = ANY(%(oids)s)
 UNION SELECT ad.adrelid::int8 FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
