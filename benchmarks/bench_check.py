@@ -17,7 +17,8 @@ time, each `pgpreflight check --scratch` in this process (its own scratch server
 - wall time of the whole command, and the time spent in each phase, exclusive (a phase nested in
   another counts once, in the inner one): server start (initdb and start), lint, baseline replay
   (with setup, history table and data), database clones and drops, UP / DOWN / UP-again traces,
-  catalog snapshots, data-loss probe rows, pg_dump diffs, post-conditions, the EXPLAIN step, and
+  catalog snapshots (with the catalog write counts that decide what to read again), data-loss
+  probe rows, pg_dump diffs, post-conditions, the EXPLAIN step, and
   the rest (reports, rendering, the interpreter);
 - `--failures`: each root cause's first error and each failed round trip's reason, to judge by
   hand (harness or migration).
@@ -115,6 +116,8 @@ def instrument(phases: Phases) -> None:
     runner._run_explain_step = phases.wrap("EXPLAIN", runner._run_explain_step)
     catalog.schema_snapshot = phases.wrap("snapshots", catalog.schema_snapshot)
     catalog.scoped_snapshot = phases.wrap("snapshots", catalog.scoped_snapshot)
+    catalog.outside_transaction = phases.wrap("snapshots", catalog.outside_transaction)
+    catalog.catalog_writes = phases.wrap("snapshots", catalog.catalog_writes)
     roundtrip.probe_rows = phases.wrap("probe rows", roundtrip.probe_rows)
     roundtrip._dump_diff = phases.wrap("pg_dump diff", roundtrip._dump_diff)
     sections = {"up": "UP trace", "down": "DOWN trace", "up-again": "UP-again trace"}

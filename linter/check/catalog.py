@@ -119,10 +119,12 @@ WHERE c.oid >= 16384
 
 def relations(conn: Any) -> dict[int, Relation]:
     """Every user relation (tables, indexes, TOAST, sequences, views) by OID."""
+    return _relations(conn.execute(_RELATIONS_SQL, prepare=True).fetchall())
+
+
+def _relations(rows: list[tuple[Any, ...]]) -> dict[int, Relation]:
     out: dict[int, Relation] = {}
-    for oid, nsp, name, kind, filenode, owner in conn.execute(
-        _RELATIONS_SQL, prepare=True
-    ).fetchall():
+    for oid, nsp, name, kind, filenode, owner in rows:
         out[oid] = Relation(oid, qualify(nsp, name), RELKIND.get(kind, kind), filenode, owner)
     return out
 
@@ -186,11 +188,47 @@ def describe_objects(conn: Any, locks: list[HeldLock]) -> dict[tuple[int, int, i
     return out
 
 
+_SETTINGS_SQL = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+
+
 def session_settings(conn: Any) -> tuple[str, str]:
-    row = conn.execute(
-        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
-    ).fetchone()
+    row = conn.execute(_SETTINGS_SQL).fetchone()
     return str(row[0]), str(row[1])
+
+
+def before_statement(
+    conn: Any, *, begin: bool, count: bool
+) -> tuple[tuple[str, str], dict[str, int] | None]:
+    """What the trace reads before a statement, in one round trip: BEGIN first when the trace
+    opens the statement's transaction (`begin`), the session's lock and statement timeouts, and
+    `catalog_writes` when `count` (inside that transaction)."""
+    if conn.info.transaction_status == 3:  # INERROR: let the caller see the real error
+        return session_settings(conn), catalog_writes(conn) if count else None
+    with conn.pipeline():
+        if begin:
+            conn.execute("BEGIN")
+        settings = conn.cursor().execute(_SETTINGS_SQL, prepare=True)
+        writes = conn.cursor().execute(_CATALOG_WRITES_SQL, prepare=True) if count else None
+    row = settings.fetchone()
+    return (str(row[0]), str(row[1])), _writes(writes.fetchone()) if writes is not None else None
+
+
+def after_statement(
+    conn: Any, *, count: bool
+) -> tuple[dict[str, int] | None, dict[int, Relation], list[HeldLock]]:
+    """What the trace reads after a statement that ran in this session, in one round trip:
+    `catalog_writes` (when `count`), `relations` and `own_locks`."""
+    if conn.info.transaction_status == 3:
+        return catalog_writes(conn) if count else None, relations(conn), own_locks(conn)
+    with conn.pipeline():
+        writes = conn.cursor().execute(_CATALOG_WRITES_SQL, prepare=True) if count else None
+        rels = conn.cursor().execute(_RELATIONS_SQL, prepare=True)
+        locks = conn.cursor().execute(_LOCKS_SQL.format(pid="pg_backend_pid()"), prepare=True)
+    return (
+        _writes(writes.fetchone()) if writes is not None else None,
+        _relations(rels.fetchall()),
+        [HeldLock(*row) for row in locks.fetchall()],
+    )
 
 
 # -- the normalised schema model (round trip and per-statement changes) --------------------
@@ -409,7 +447,10 @@ def catalog_writes(conn: Any) -> dict[str, int] | None:
     back subtransactions included. Two reads in one transaction that are equal mean that
     nothing in between changed the schema. Across transactions they mean nothing: the session
     flushes its counts when it goes idle outside a transaction."""
-    row = conn.execute(_CATALOG_WRITES_SQL, prepare=True).fetchone()
+    return _writes(conn.execute(_CATALOG_WRITES_SQL, prepare=True).fetchone())
+
+
+def _writes(row: tuple[Any, ...] | None) -> dict[str, int] | None:
     if row is None or not row[0]:
         return None
     return dict(zip(row[1], row[2], strict=True))

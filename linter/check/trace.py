@@ -312,8 +312,10 @@ class SectionTracer:
             owners=start.owners,
         )
 
-    def _begin(self, state: _State) -> None:
-        self.conn.execute("BEGIN")
+    def _begin(self, state: _State, *, sent: bool = False) -> None:
+        """BEGIN (`sent`: already sent, with other queries) and the bookkeeping it opens."""
+        if not sent:
+            self.conn.execute("BEGIN")
         state.tx_rels = set(state.rels)
         state.tx_facts = []
 
@@ -359,8 +361,8 @@ class SectionTracer:
         else:
             tx_label = "statement"
         st = skeleton(stmt, index, kind, "ok", tx_label)
-        st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
         if txn is not None:
+            st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
             return self._transaction_statement(stmt, st, txn, state)
         predictions = self._predictions(stmt.node)
         behalf = (
@@ -371,8 +373,6 @@ class SectionTracer:
         # A non-transactional statement inside the file's own BEGIN is left to PostgreSQL to
         # refuse: that is what the runner would get.
         own_wrap = not non_tx and not self._in_tx()
-        if own_wrap:
-            self._begin(state)
         poller = (
             _LockPoller(self.conninfo, self.conn.info.backend_pid, self.options.poller_connect)
             if non_tx and not self._in_tx()
@@ -380,12 +380,13 @@ class SectionTracer:
         )
         # What this session writes to the system catalogs, before and after the statement in
         # one transaction: a statement that wrote none changed no schema (see _snapshot_after).
-        # Not for a statement run by the superuser's session, nor outside a transaction.
-        writes = (
-            catalog.catalog_writes(self.conn)
-            if behalf is None and poller is None and self._in_tx()
-            else None
-        )
+        # Not for a statement run by the superuser's session, nor outside a transaction. One
+        # round trip with our BEGIN and the session's timeouts.
+        count = behalf is None and poller is None and (own_wrap or self._in_tx())
+        settings, writes = catalog.before_statement(self.conn, begin=own_wrap, count=count)
+        st.lock_timeout, st.statement_timeout = settings
+        if own_wrap:
+            self._begin(state, sent=True)
         started = time.perf_counter()
         try:
             if poller is not None:
@@ -416,17 +417,18 @@ class SectionTracer:
             self._after_error(stmt, st, state, invalid)
             return st
         polled = poller.stop() if poller is not None else None
-        written = (
-            catalog.written_between(writes, catalog.catalog_writes(self.conn))
-            if writes is not None and self._in_tx()
-            else None
-        )
-        rels_after = state.rels if written == set() else catalog.relations(self.conn)
+        written: set[str] | None = None
+        if polled is None:
+            counted, rels_after, held = catalog.after_statement(
+                self.conn, count=writes is not None and self._in_tx()
+            )
+            written = catalog.written_between(writes, counted)
+        else:
+            rels_after = catalog.relations(self.conn)
         held_before: set[tuple[Any, ...]] = set()
         if polled is not None:
             new_keys = polled
         else:
-            held = catalog.own_locks(self.conn)
             new_keys = [lk for lk in held if lk.key not in state.locks]
             held_before = state.locks
             state.locks = {lk.key for lk in held}
