@@ -103,6 +103,15 @@ WRITING = [
     "CREATE TYPE colour AS ENUM ('red')",
     "ALTER TYPE mood ADD VALUE 'meh'",
     "COMMENT ON SCHEMA public IS 'the app'",
+    "ALTER INDEX other_note SET (fillfactor = 70)",  # printed by the index's definition
+    "ALTER TABLE other ALTER COLUMN note SET DEFAULT 'x'",
+    "ALTER TABLE logged DISABLE TRIGGER make_side_table",
+    "ALTER TABLE child ALTER CONSTRAINT child_parent_id_fkey DEFERRABLE INITIALLY DEFERRED",
+    "ALTER TABLE other DISABLE ROW LEVEL SECURITY",
+    "ALTER TABLE other SET UNLOGGED",
+    "ALTER TABLE other SET (fillfactor = 50)",
+    "ALTER TABLE child ADD CONSTRAINT positive CHECK (id > 0) NOT VALID",
+    "CREATE UNIQUE INDEX other_note_key ON other (note) WHERE note IS NOT NULL",
 ]
 
 

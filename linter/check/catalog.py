@@ -393,7 +393,14 @@ _WIDE_SQL = {
     "policies": _POLICIES_SQL,
 }
 
-WIDE_READS = {
+READS = {
+    "relations": frozenset(
+        {"pg_class", "pg_rewrite", "pg_description", "pg_partitioned_table", "pg_namespace"}
+    ),
+    "columns": frozenset({"pg_attribute", "pg_attrdef", "pg_description", "pg_type", "pg_collation"}),
+    "constraints": frozenset({"pg_constraint"}),
+    "indexes": frozenset({"pg_index", "pg_class"}),  # pg_class: the index's reloptions
+    "triggers": frozenset({"pg_trigger"}),
     "schemas": frozenset({"pg_namespace", "pg_description"}),
     "functions": frozenset({"pg_proc", "pg_namespace", "pg_type", "pg_language", "pg_transform"}),
     "sequences": frozenset(
@@ -405,14 +412,35 @@ WIDE_READS = {
     "extensions": frozenset({"pg_extension", "pg_namespace"}),
     "policies": frozenset({"pg_policy", "pg_namespace", "pg_authid"}),
 }
-"""The catalogs each schema-wide section of a snapshot prints from, for a statement that is
-not a rename (a rename changes the text of whatever names the renamed object, and gets every
-section read again). pg_depend tells extension members apart, but membership changes only with
-CREATE/ALTER/DROP EXTENSION, statements that are not relation-scoped and get full snapshots;
-pg_class names a policy's table, which only a rename changes, and a dropped table's policies
-go from pg_policy."""
+"""The catalogs each section of a snapshot prints from, for a relation-scoped statement that is
+not a rename: a rename changes the text of whatever names the renamed object (a foreign key's
+referenced table, a trigger's function), and gets every section read again. The names of other
+objects that a definition prints change only with a rename; a new or dropped object writes its
+own catalog (a dropped table's policies go from pg_policy, its constraints from pg_constraint).
+pg_depend tells extension members apart, but membership changes only with CREATE/ALTER/DROP
+EXTENSION, statements that are not relation-scoped and get full snapshots."""
 
-_WIDE_KINDS = {
+_SECTIONS = (
+    "schemas",
+    "relations",
+    "columns",
+    "constraints",
+    "indexes",
+    "triggers",
+    "functions",
+    "sequences",
+    "types",
+    "extensions",
+    "policies",
+)
+
+_SECTION_OF = {
+    **dict.fromkeys(("table", "partitioned table", "view", "materialized view"), "relations"),
+    **dict.fromkeys(("foreign table", "composite type"), "relations"),
+    "column": "columns",
+    "constraint": "constraints",
+    "index": "indexes",
+    "trigger": "triggers",
     "schema": "schemas",
     "function": "functions",
     "sequence": "sequences",
@@ -425,8 +453,8 @@ _WIDE_KINDS = {
 
 
 def unchanged_sections(written: set[str]) -> frozenset[str]:
-    """The schema-wide sections none of whose catalogs are among `written`."""
-    return frozenset(name for name, reads in WIDE_READS.items() if not reads & written)
+    """The sections none of whose catalogs are among `written` (see `READS`)."""
+    return frozenset(name for name, reads in READS.items() if not reads & written)
 
 
 _CATALOG_WRITES_SQL = """
@@ -473,7 +501,7 @@ _RELATION_FILTERS = (
 
 SCOPE_SETTING = "pgpreflight.scope"
 """Inside a transaction, a scoped snapshot hands its relations to the queries in this setting,
-local to the transaction, instead of as a parameter (see `_scoped_queries`)."""
+local to the transaction, instead of as a parameter (see `_scope_by_setting`)."""
 
 _SCOPE = f"current_setting('{SCOPE_SETTING}')::oid[]"
 _SCOPE_FILTERS = tuple(f.replace("%s", _SCOPE) for f in _RELATION_FILTERS)
@@ -496,38 +524,34 @@ def schema_snapshot(
     `in_transaction=True` avoids deparsing views (see the module docstring); only snapshots
     compared with each other should use the same flag. With `relations` (OIDs), the objects
     that belong to a relation are read for those relations only (`scoped_snapshot`); `owners`
-    is filled with the relation each object belongs to. The schema-wide sections named in `skip`
-    (`WIDE_READS`) are not read: their objects are missing from the result."""
-    bound = [
-        _relations_query(in_transaction),
-        _COLUMNS_SQL,
-        _CONSTRAINTS_SQL,
-        _INDEXES_SQL,
-        _TRIGGERS_SQL,
-    ]
+    is filled with the relation each object belongs to. The sections named in `skip` (`READS`;
+    those of relations only in a scoped snapshot) are not read: their objects are missing."""
+    bound = {
+        "relations": _relations_query(in_transaction),
+        "columns": _COLUMNS_SQL,
+        "constraints": _CONSTRAINTS_SQL,
+        "indexes": _INDEXES_SQL,
+        "triggers": _TRIGGERS_SQL,
+    }
     params: tuple[Any, ...] | None = None
     setup: list[tuple[str, tuple[Any, ...] | None]] = []
     if relations is not None and _scope_by_setting(conn):
-        bound = [q + f for q, f in zip(bound, _SCOPE_FILTERS, strict=True)]
+        bound = {n: q + f for (n, q), f in zip(bound.items(), _SCOPE_FILTERS, strict=True)}
         scope = "{" + ",".join(str(int(oid)) for oid in relations) + "}"
         setup = [("SELECT set_config(%s, %s, true)", (SCOPE_SETTING, scope))]
     elif relations is not None:
         # with parameters, the LIKE patterns' % must be doubled for psycopg
-        bound = [q.replace("%", "%%") + f for q, f in zip(bound, _RELATION_FILTERS, strict=True)]
+        bound = {
+            n: q.replace("%", "%%") + f
+            for (n, q), f in zip(bound.items(), _RELATION_FILTERS, strict=True)
+        }
         params = (list(relations),)
-    wide = {name: sql for name, sql in _WIDE_SQL.items() if name not in skip}
-    queries: list[tuple[str, tuple[Any, ...] | None]] = [
-        *setup,
-        *((q, params) for q in bound),
-        *((q, None) for q in wide.values()),
-    ]
-    fetched = _fetch_all(conn, queries)[len(setup) :]
-    read = dict(zip(wide, fetched[len(bound) :], strict=True))
-    rows = [
-        read.get("schemas", []),
-        *fetched[: len(bound)],
-        *(read.get(name, []) for name in list(_WIDE_SQL)[1:]),
-    ]
+    elif skip & set(bound):
+        raise ValueError("only a scoped snapshot skips the sections of relations")
+    sections = {n: q for n, q in {**bound, **_WIDE_SQL}.items() if n not in skip}
+    queries = [*setup, *((q, params if n in bound else None) for n, q in sections.items())]
+    read = dict(zip(sections, _fetch_all(conn, queries)[len(setup) :], strict=True))
+    rows = [read.get(n, []) for n in _SECTIONS]
     own: Owners = owners if owners is not None else {}
     snap: Snapshot = {}
     for nsp, comment in rows[0]:
@@ -675,7 +699,7 @@ def scoped_snapshot(
     relations whose definitions name them (foreign keys referencing them, column defaults,
     views). Much cheaper than `schema_snapshot` on a large catalog, and equal to it for such a
     statement. `written` (`written_between`, not for a rename): the catalogs the statement
-    wrote; the schema-wide sections that read none of them are kept from `before`."""
+    wrote; the sections that read none of them are kept from `before` (`READS`)."""
     oids = set(touched)
     if oids and renamed:
         rows = conn.execute(_DEPENDENT_RELATIONS, {"oids": list(oids)}).fetchall()
@@ -688,9 +712,7 @@ def scoped_snapshot(
     snap: Snapshot = {}
     for key, attrs in before.items():
         owner = before_owners.get(key)
-        if (owner is not None and owner not in oids) or (
-            owner is None and _WIDE_KINDS.get(key[0]) in skip
-        ):
+        if _SECTION_OF.get(key[0]) in skip or (owner is not None and owner not in oids):
             snap[key] = attrs
             if owner is not None:
                 owners[key] = owner
