@@ -19,7 +19,9 @@ time, each `pgpreflight check --scratch` in this process (its own scratch server
   (with setup, history table and data), database clones and drops, UP / DOWN / UP-again traces,
   catalog snapshots (with the catalog write counts that decide what to read again), data-loss
   probe rows, pg_dump diffs, post-conditions, the EXPLAIN step, and
-  the rest (reports, rendering, the interpreter);
+  the rest (reports, rendering, the interpreter). In scratch mode the EXPLAIN step runs in a
+  thread of its own beside the traces: its own time is printed apart ("EXPLAIN beside the
+  traces", from the evidence), and "EXPLAIN wait" is what the check waited for it after them;
 - `--failures`: each root cause's first error and each failed round trip's reason, to judge by
   hand (harness or migration).
 
@@ -69,6 +71,7 @@ PHASES = (
     "pg_dump diff",
     "post-conditions",
     "EXPLAIN",
+    "EXPLAIN wait",
 )
 
 
@@ -114,6 +117,7 @@ def instrument(phases: Phases) -> None:
     runner._replay_baseline = phases.wrap("baseline", runner._replay_baseline)
     runner.postconditions = phases.wrap("post-conditions", runner.postconditions)
     runner._run_explain_step = phases.wrap("EXPLAIN", runner._run_explain_step)
+    runner._ExplainBeside.finish = phases.wrap("EXPLAIN wait", runner._ExplainBeside.finish)  # type: ignore[method-assign]
     catalog.schema_snapshot = phases.wrap("snapshots", catalog.schema_snapshot)
     catalog.scoped_snapshot = phases.wrap("snapshots", catalog.scoped_snapshot)
     catalog.outside_transaction = phases.wrap("snapshots", catalog.outside_transaction)
@@ -274,6 +278,10 @@ def main() -> int:
         row: dict[str, Any] = {"history": name, **summary(result), "wall": wall}
         row["phases"] = dict(phases.spent)
         row["phases"]["other"] = wall - sum(phases.spent.values())
+        explain = result["check"].get("explain") or {}
+        if "EXPLAIN" not in phases.spent and explain.get("elapsed_s") is not None:
+            # beside the traces, in a thread of its own: not part of the sum above
+            row["explain_beside"] = explain["elapsed_s"]
         rows.append(row)
         print(
             f"== {name}: {row['migrations']} migrations, {row['pending']} pending: "
@@ -288,6 +296,11 @@ def main() -> int:
                 + (f" ({phases.calls[p]} calls)" if p in ("snapshots", "clone/drop") else "")
                 for p in (*PHASES, "other")
                 if row["phases"].get(p)
+            )
+            + (
+                f"; EXPLAIN beside the traces {row['explain_beside']:.1f}"
+                if "explain_beside" in row
+                else ""
             )
         )
         if args.failures:

@@ -1,6 +1,6 @@
-"""The EXPLAIN step inside `pgpreflight check`: it runs after the traces, on its own clone (or its
-own server when the pending migrations change cluster-wide objects), and an index it cannot drop
-for the *before* side is skipped with a note instead of losing all the evidence."""
+"""The EXPLAIN step inside `pgpreflight check`: it runs beside the traces, on its own clone (or after
+them on its own server when the pending migrations change cluster-wide objects), and an index it
+cannot drop for the *before* side is skipped with a note instead of losing all the evidence."""
 
 from __future__ import annotations
 
@@ -94,3 +94,39 @@ def test_an_index_a_foreign_key_depends_on_is_skipped_with_a_note(
     notes = result.explain["notes"]
     assert any(n.startswith("p_code: not measured, it cannot be dropped") for n in notes), notes
     assert [i["index"] for i in result.explain["indexes"]] == ["p_id"]
+
+
+def test_the_explain_step_runs_beside_the_traces_on_its_own_clone_of_the_baseline(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """It needs nothing the traces produce: it starts from a clone of the baseline before the
+    first scenario and runs while they are traced (no scenario has finished when it starts,
+    the whole history's is there when it ends), and its evidence and its database are dealt
+    with once they are done."""
+    base = migration(tmp_path, "CREATE TABLE t (id int, code text);", name="202401010000__t")
+    m = migration(
+        tmp_path, "CREATE INDEX t_code ON t (code);", "DROP INDEX t_code;", name="202401020000__i"
+    )
+    history = [base, m]
+    measure = _explain(tmp_path, history)
+    prefix = f"ex{next(_runs)}"
+    seen: dict[str, Any] = {}
+
+    def explain(factory: Any, pending: list[Migration], result: CheckResult) -> dict[str, Any]:
+        seen["traced"] = len(result.migrations)  # scenarios finished when the step starts
+        with factory() as conn:
+            seen["database"] = conn.execute("SELECT current_database()").fetchone()[0]
+            seen["baseline"] = conn.execute("SELECT to_regclass('t_code') IS NULL").fetchone()[0]
+        return measure(factory, pending, result)
+
+    opts = CheckOptions(db_prefix=prefix, explain=explain)
+    result = check_on_server(pg_server, history, 1, opts, CheckResult(mode="scratch", server=None))
+    assert seen == {"traced": 0, "database": f"{prefix}_explain", "baseline": True}
+    assert result.migrations[0].status == "passed", result.migrations[0].round_trip
+    assert result.explain is not None
+    assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
+    with psycopg.connect(pg_server.dsn) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (f"{prefix}%",)
+        ).fetchone()
+    assert left == (0,)

@@ -7,9 +7,10 @@ the target, inside a transaction that is always rolled back.
 
 Migrations are untrusted code, so on the scratch server everything that runs code of the project
 -- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
-the pending migrations and synthesises rows, after the traces, on a clone of the baseline, or on a
-server of its own when the pending migrations change roles, databases, tablespaces or the
-server's settings) and `--test-command` -- connects as the sandbox's
+the pending migrations and synthesises rows on a clone of the baseline, in a thread of its own
+while the scenarios are traced; after them, on a server of its own, when the pending migrations
+change roles, databases, tablespaces or the server's settings, or in target mode) and
+`--test-command` -- connects as the sandbox's
 non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
 the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
@@ -214,6 +215,7 @@ def check_on_server(
     base_db = f"{options.db_prefix}_base"
     created = [base_db]
     doing = ["creating the baseline database"]  # what the run was at, for a server death
+    beside: _ExplainBeside | None = None  # the EXPLAIN step, while the scenarios are traced
     try:
         t0 = time.perf_counter()
         server.create_database(base_db, template="template0")
@@ -225,6 +227,13 @@ def check_on_server(
         else:
             _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
+        if options.explain is not None and pending and prepare_base is None:
+            if not cluster_global_statements(pending):
+                # on a clone of the baseline, before the first scenario clones it
+                created.append(f"{options.db_prefix}_explain")
+                beside = _ExplainBeside(
+                    server, base_db, f"{options.db_prefix}_explain", pending, options, result
+                )
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
             watchdog_s=options.watchdog_s,
@@ -271,7 +280,10 @@ def check_on_server(
         if options.test_command:
             doing[0] = "running the test command"
             _run_tests(server, template, options, result)
-        if options.explain is not None and pending:
+        if beside is not None:
+            doing[0] = "the EXPLAIN step"
+            beside.finish()
+        elif options.explain is not None and pending:
             # After the traces, so nothing the EXPLAIN step applies is there when they run.
             doing[0] = "the EXPLAIN step"
             global_lines = cluster_global_statements(pending)
@@ -292,8 +304,74 @@ def check_on_server(
             raise PgPreflightError(f"{death} while {doing[0]}", exit_code=2) from exc
         raise
     finally:
+        if beside is not None:
+            beside.abandon()  # after an error: its database goes below, ending its session
         _drop_databases(server, created, failing=sys.exc_info()[0] is not None)
     return result
+
+
+class _ExplainBeside:
+    """The EXPLAIN step (`_run_explain_step`) in a thread of its own, on its own clone of the
+    baseline, while the scenarios are traced: it needs nothing they produce, and they are
+    bound by round trips, so on a machine with a second core it costs the check little wall
+    time (concourse: 26 s of EXPLAIN, synthesis mostly). Its clone is taken before the first
+    scenario; its database is local to it (pending migrations that change the cluster send the
+    EXPLAIN step to a server of its own, after the traces, as before). `finish` waits for it
+    and records its evidence, or its failure as a note, as the step after the traces did."""
+
+    def __init__(
+        self,
+        server: Any,
+        base_db: str,
+        name: str,
+        pending: list[Migration],
+        options: CheckOptions,
+        result: CheckResult,
+    ) -> None:
+        import threading
+
+        self.server, self.name, self.result = server, name, result
+        self.evidence: dict[str, Any] | None = None
+        self.failure: str | None = None
+        self.error: BaseException | None = None
+        _say(options, "explain new indexes")
+        server.create_database(name, template=base_db)
+        info = server.migration_conninfo(name, options.sandbox.user)
+        admin = server.admin_conninfo(name)
+
+        def work() -> None:
+            import psycopg
+
+            assert options.explain is not None
+            try:
+                _extensions_first(admin, info, pending, options.sandbox)
+                self.evidence = options.explain(
+                    lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"),
+                    pending,
+                    result,
+                )
+            except (psycopg.Error, PgPreflightError) as exc:
+                self.failure = f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}"
+            except BaseException as exc:  # a bug: raised again in the main thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=work, name="pgpreflight-explain", daemon=True)
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        if self.failure is not None:
+            self.result.notes.append(self.failure)
+        elif self.evidence is not None:
+            self.result.explain = self.evidence
+        self.server.drop_database(self.name)
+
+    def abandon(self) -> None:
+        """After an error in the traces: the thread's session ends when its database is
+        dropped; wait for it only briefly."""
+        self.thread.join(timeout=0 if not self.thread.is_alive() else 1.0)
 
 
 def _death(server: Any, exc: BaseException) -> str | None:
