@@ -20,8 +20,9 @@ time, each `pgpreflight check --scratch` in this process (its own scratch server
   catalog snapshots (with the catalog write counts that decide what to read again), data-loss
   probe rows, pg_dump diffs, post-conditions, the EXPLAIN step, and
   the rest (reports, rendering, the interpreter). In scratch mode the EXPLAIN step runs in a
-  thread of its own beside the traces: its own time is printed apart ("EXPLAIN beside the
-  traces", from the evidence), and "EXPLAIN wait" is what the check waited for it after them;
+  thread of its own beside the traces, on a server of its own: its own time is printed apart
+  ("EXPLAIN beside the traces", from the evidence; its server's start and baseline not
+  included), and "EXPLAIN wait" is what the check waited for it after them;
 - `--failures`: each root cause's first error and each failed round trip's reason, to judge by
   hand (harness or migration).
 
@@ -44,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -88,6 +90,8 @@ class Phases:
         self, phase: str | Callable[..., str], function: Callable[..., Any]
     ) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                return function(*args, **kwargs)  # the EXPLAIN step beside the traces
             name = phase(*args, **kwargs) if callable(phase) else phase
             self._stack.append([name, 0.0])
             started = time.perf_counter()

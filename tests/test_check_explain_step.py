@@ -96,13 +96,14 @@ def test_an_index_a_foreign_key_depends_on_is_skipped_with_a_note(
     assert [i["index"] for i in result.explain["indexes"]] == ["p_id"]
 
 
-def test_the_explain_step_runs_beside_the_traces_on_its_own_clone_of_the_baseline(
+def test_the_explain_step_runs_beside_the_traces_on_a_server_of_its_own(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:
-    """It needs nothing the traces produce: it starts from a clone of the baseline before the
-    first scenario and runs while they are traced (no scenario has finished when it starts,
-    the whole history's is there when it ends), and its evidence and its database are dealt
-    with once they are done."""
+    """It needs nothing the traces produce: it runs while they are traced (the last scenario
+    waits until the step has started, and would wait in vain if the step came after it), on a
+    server of its own holding the baseline, and its evidence is recorded once they are done."""
+    import threading
+
     base = migration(tmp_path, "CREATE TABLE t (id int, code text);", name="202401010000__t")
     m = migration(
         tmp_path, "CREATE INDEX t_code ON t (code);", "DROP INDEX t_code;", name="202401020000__i"
@@ -110,23 +111,26 @@ def test_the_explain_step_runs_beside_the_traces_on_its_own_clone_of_the_baselin
     history = [base, m]
     measure = _explain(tmp_path, history)
     prefix = f"ex{next(_runs)}"
-    seen: dict[str, Any] = {}
+    started, seen = threading.Event(), {}
 
     def explain(factory: Any, pending: list[Migration], result: CheckResult) -> dict[str, Any]:
-        seen["traced"] = len(result.migrations)  # scenarios finished when the step starts
+        started.set()
         with factory() as conn:
-            seen["database"] = conn.execute("SELECT current_database()").fetchone()[0]
+            seen["host"] = conn.info.host
             seen["baseline"] = conn.execute("SELECT to_regclass('t_code') IS NULL").fetchone()[0]
         return measure(factory, pending, result)
 
-    opts = CheckOptions(db_prefix=prefix, explain=explain)
+    def progress(message: str) -> None:
+        if message == f"trace {m.id}":
+            seen["beside"] = started.wait(timeout=30)
+
+    opts = CheckOptions(db_prefix=prefix, explain=explain, progress=progress)
     result = check_on_server(pg_server, history, 1, opts, CheckResult(mode="scratch", server=None))
-    assert seen == {"traced": 0, "database": f"{prefix}_explain", "baseline": True}
+    assert seen["beside"] is True
+    assert seen["baseline"] is True
+    assert seen["host"] != str(pg_server.socket_dir), "a server of its own"
     assert result.migrations[0].status == "passed", result.migrations[0].round_trip
     assert result.explain is not None
     assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
-    with psycopg.connect(pg_server.dsn) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (f"{prefix}%",)
-        ).fetchone()
-    assert left == (0,)
+    assert not [n for n in result.notes if "EXPLAIN" in n], result.notes
+

@@ -7,10 +7,10 @@ the target, inside a transaction that is always rolled back.
 
 Migrations are untrusted code, so on the scratch server everything that runs code of the project
 -- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
-the pending migrations and synthesises rows on a clone of the baseline, in a thread of its own
-while the scenarios are traced; after them, on a server of its own, when the pending migrations
-change roles, databases, tablespaces or the server's settings, or in target mode) and
-`--test-command` -- connects as the sandbox's
+the pending migrations and synthesises rows: on a scratch server of its own, in a thread of its
+own while the scenarios are traced; in target mode, after them, on a clone of the baseline, or on
+a server of its own when the pending migrations change roles, databases, tablespaces or the
+server's settings) and `--test-command` -- connects as the sandbox's
 non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
 the final catalog snapshot, on a session whose search_path is pinned to pg_catalog.
@@ -227,13 +227,14 @@ def check_on_server(
         else:
             _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
-        if options.explain is not None and pending and prepare_base is None:
-            if not cluster_global_statements(pending):
-                # on a clone of the baseline, before the first scenario clones it
-                created.append(f"{options.db_prefix}_explain")
-                beside = _ExplainBeside(
-                    server, base_db, f"{options.db_prefix}_explain", pending, options, result
-                )
+        if (
+            options.explain is not None
+            and pending
+            and prepare_base is None
+            and getattr(server, "binaries", None) is not None
+            and not cluster_global_statements(pending)
+        ):
+            beside = _ExplainBeside(server, baseline, pending, options, result)
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
             watchdog_s=options.watchdog_s,
@@ -311,47 +312,44 @@ def check_on_server(
 
 
 class _ExplainBeside:
-    """The EXPLAIN step (`_run_explain_step`) in a thread of its own, on its own clone of the
-    baseline, while the scenarios are traced: it needs nothing they produce, and they are
-    bound by round trips, so on a machine with a second core it costs the check little wall
-    time (concourse: 26 s of EXPLAIN, synthesis mostly). Its clone is taken before the first
-    scenario; its database is local to it (pending migrations that change the cluster send the
-    EXPLAIN step to a server of its own, after the traces, as before). `finish` waits for it
-    and records its evidence, or its failure as a note, as the step after the traces did."""
+    """The EXPLAIN step in a thread of its own while the scenarios are traced, on a scratch
+    server of its own (`_explain_on_own_server` without its note): it needs nothing the traces
+    produce, and they are bound by round trips, so on a machine with a second core it costs the
+    check little wall time (concourse: 26 s of EXPLAIN, synthesis mostly). A server of its own,
+    not a clone on the traced one: the two servers share no OID counter (the traces' TOAST
+    tables keep their names), no lock table (concourse's pipelines fill it up, a trigger
+    creating a table per synthesised row) and no checkpoints. `finish` waits for it and records
+    its evidence, or its failure as a note, as the step after the traces did."""
 
     def __init__(
         self,
         server: Any,
-        base_db: str,
-        name: str,
+        baseline: list[Migration],
         pending: list[Migration],
         options: CheckOptions,
         result: CheckResult,
     ) -> None:
+        import dataclasses
         import threading
 
-        self.server, self.name, self.result = server, name, result
-        self.evidence: dict[str, Any] | None = None
-        self.failure: str | None = None
+        self.result = result
+        # what the step records, kept apart until `finish`; the EXPLAIN callback reads the
+        # baseline's data source from it
+        self.out = CheckResult(mode=result.mode, server=None, data=result.data)
         self.error: BaseException | None = None
-        _say(options, "explain new indexes")
-        server.create_database(name, template=base_db)
-        info = server.migration_conninfo(name, options.sandbox.user)
-        admin = server.admin_conninfo(name)
+        quiet = dataclasses.replace(options, progress=None)  # the traces own the status line
+        _say(options, "explain new indexes (beside the traces, on a server of its own)")
 
         def work() -> None:
             import psycopg
 
-            assert options.explain is not None
             try:
-                _extensions_first(admin, info, pending, options.sandbox)
-                self.evidence = options.explain(
-                    lambda: psycopg.connect(info, autocommit=True, application_name="pgpreflight"),
-                    pending,
-                    result,
+                _explain_on_own_server(
+                    server, baseline, pending, quiet, self.out, None, [], note=False
                 )
             except (psycopg.Error, PgPreflightError) as exc:
-                self.failure = f"EXPLAIN step failed: {str(exc).strip().splitlines()[0]}"
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                self.out.notes.append(f"EXPLAIN step failed: {first}")
             except BaseException as exc:  # a bug: raised again in the main thread
                 self.error = exc
 
@@ -362,16 +360,14 @@ class _ExplainBeside:
         self.thread.join()
         if self.error is not None:
             raise self.error
-        if self.failure is not None:
-            self.result.notes.append(self.failure)
-        elif self.evidence is not None:
-            self.result.explain = self.evidence
-        self.server.drop_database(self.name)
+        self.result.explain = self.out.explain
+        self.result.notes.extend(self.out.notes)
 
     def abandon(self) -> None:
-        """After an error in the traces: the thread's session ends when its database is
-        dropped; wait for it only briefly."""
-        self.thread.join(timeout=0 if not self.thread.is_alive() else 1.0)
+        """After an error in the traces: its server is stopped when it is done (or with the
+        process); wait for it only briefly."""
+        if self.thread.is_alive():
+            self.thread.join(timeout=1.0)
 
 
 def _death(server: Any, exc: BaseException) -> str | None:
@@ -536,14 +532,17 @@ def _explain_on_own_server(
     result: CheckResult,
     prepare_base: Callable[[Any, str], None] | None,
     global_lines: list[str],
+    *,
+    note: bool = True,
 ) -> None:
     """The EXPLAIN step on a server of its own, started from the same binaries: the pending
     migrations change cluster-wide objects (roles, tablespaces...) that would otherwise stay
-    on the traced server. The baseline (and data) is loaded there again."""
+    on the traced server, or it runs beside the traces (`_ExplainBeside`, `note=False`). The
+    baseline (and data) is loaded there again."""
     from pgpreflight.linter.pgserver import ScratchServer
 
     _say(options, "explain: starting a server of its own")
-    note = (
+    said = (
         "EXPLAIN step ran on a server of its own: the pending migrations change cluster-wide "
         f"objects ({', '.join(global_lines[:3])}{', ...' if len(global_lines) > 3 else ''})"
     )
@@ -570,7 +569,8 @@ def _explain_on_own_server(
     except PgPreflightError as exc:
         result.notes.append(f"EXPLAIN step failed: {exc.message}")
         return
-    result.notes.append(note)
+    if note:
+        result.notes.append(said)
 
 
 def _extensions_first(
