@@ -133,4 +133,3 @@ def test_the_explain_step_runs_beside_the_traces_on_a_server_of_its_own(
     assert result.explain is not None
     assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
     assert not [n for n in result.notes if "EXPLAIN" in n], result.notes
-

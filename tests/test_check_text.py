@@ -98,5 +98,5 @@ def test_the_previews_leave_the_result_they_render_as_it_was() -> None:
 
     before = copy.deepcopy(CHECK)
     render_check(CHECK, width=120)
-    assert CHECK == before
+    assert before == CHECK
     assert CHECK["migrations"][0]["up"]["statements"][0]["sql"].startswith("-- a long")

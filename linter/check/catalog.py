@@ -397,7 +397,9 @@ READS = {
     "relations": frozenset(
         {"pg_class", "pg_rewrite", "pg_description", "pg_partitioned_table", "pg_namespace"}
     ),
-    "columns": frozenset({"pg_attribute", "pg_attrdef", "pg_description", "pg_type", "pg_collation"}),
+    "columns": frozenset(
+        {"pg_attribute", "pg_attrdef", "pg_description", "pg_type", "pg_collation"}
+    ),
     "constraints": frozenset({"pg_constraint"}),
     "indexes": frozenset({"pg_index", "pg_class"}),  # pg_class: the index's reloptions
     "triggers": frozenset({"pg_trigger"}),
