@@ -124,7 +124,7 @@ def test_the_explain_step_runs_beside_the_traces_on_a_server_of_its_own(
         if message == f"trace {m.id}":
             seen["beside"] = started.wait(timeout=30)
 
-    opts = CheckOptions(db_prefix=prefix, explain=explain, progress=progress)
+    opts = CheckOptions(db_prefix=prefix, explain=explain, progress=progress, explain_beside=True)
     result = check_on_server(pg_server, history, 1, opts, CheckResult(mode="scratch", server=None))
     assert seen["beside"] is True
     assert seen["baseline"] is True
@@ -133,3 +133,12 @@ def test_the_explain_step_runs_beside_the_traces_on_a_server_of_its_own(
     assert result.explain is not None
     assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
     assert not [n for n in result.notes if "EXPLAIN" in n], result.notes
+
+
+def test_the_explain_step_goes_beside_the_traces_when_their_length_hides_its_server() -> None:
+    from pgpreflight.linter.check.runner import explain_beside_pays
+
+    assert explain_beside_pays(0, 156)  # a whole history (concourse)
+    assert explain_beside_pays(40, 10)
+    assert not explain_beside_pays(150, 2)  # --since with two pending: clone after the traces
+    assert not explain_beside_pays(0, 3)  # a server start would not be hidden

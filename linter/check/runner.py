@@ -80,6 +80,9 @@ class CheckOptions:
     explain: Callable[[Callable[[], Any], list[Migration], CheckResult], dict[str, Any]] | None = (
         None
     )
+    # The EXPLAIN step beside the traces, on a server of its own (`_ExplainBeside`): True,
+    # False, or None to decide by the history (`explain_beside_pays`).
+    explain_beside: bool | None = None
     # --test-command: the integration tests, run with DATABASE_URL on the migrated database.
     test_command: str | None = None
     # the scratch server's sandbox: migration role, allow-listed extensions (linter.check.sandbox)
@@ -227,8 +230,12 @@ def check_on_server(
         else:
             _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
+        wanted = options.explain_beside
+        if wanted is None:
+            wanted = explain_beside_pays(len(baseline), len(pending))
         if (
-            options.explain is not None
+            wanted
+            and options.explain is not None
             and pending
             and prepare_base is None
             and getattr(server, "binaries", None) is not None
@@ -309,6 +316,19 @@ def check_on_server(
             beside.abandon()  # after an error: its database goes below, ending its session
         _drop_databases(server, created, failing=sys.exc_info()[0] is not None)
     return result
+
+
+BESIDE_MIN_PENDING = 10
+BESIDE_MAX_BASELINE_PER_PENDING = 4
+
+
+def explain_beside_pays(baseline: int, pending: int) -> bool:
+    """Whether the EXPLAIN step is worth a server of its own beside the traces: that costs a
+    server start (about a second) and a replay of the baseline there, which the traces of
+    `BESIDE_MIN_PENDING` pending migrations or more hide (tracing one costs about ten times
+    replaying one: two clones, three traced sections); a `--since` run with a few pending
+    migrations after a long history clones the baseline after the traces, as before."""
+    return pending >= BESIDE_MIN_PENDING and baseline <= BESIDE_MAX_BASELINE_PER_PENDING * pending
 
 
 class _ExplainBeside:
