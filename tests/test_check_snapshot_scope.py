@@ -85,6 +85,7 @@ CREATE TRIGGER make_side_table AFTER INSERT ON logged FOR EACH ROW
 CREATE FUNCTION logged_body(l logged) RETURNS text LANGUAGE sql AS 'SELECT l.body';
 ALTER TABLE other ENABLE ROW LEVEL SECURITY;
 CREATE POLICY positive ON other USING (id > 0);
+CREATE TABLE moods (m mood DEFAULT 'ok' CHECK (m <> 'bad'));
 """
 
 # Statements, relation-scoped or not, with the catalogs they write: what a snapshot after them
@@ -112,6 +113,19 @@ WRITING = [
     "ALTER TABLE other SET (fillfactor = 50)",
     "ALTER TABLE child ADD CONSTRAINT positive CHECK (id > 0) NOT VALID",
     "CREATE UNIQUE INDEX other_note_key ON other (note) WHERE note IS NOT NULL",
+    # not relation-scoped, renaming nothing: the sections of the catalogs they write
+    "CREATE SEQUENCE numbers",
+    "ALTER SEQUENCE code_seq INCREMENT BY 5",
+    "ALTER SEQUENCE code_seq OWNED BY parent.code",
+    "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN NEW.id := NEW.id; RETURN NEW; END $$",
+    "ALTER FUNCTION touch() SET search_path = public",
+    "CREATE DOMAIN positive_int AS int DEFAULT 1 CHECK (VALUE > 0)",
+    "GRANT SELECT ON other TO PUBLIC",
+    "CREATE SCHEMA app CREATE TABLE jobs (id int PRIMARY KEY)",
+    "CREATE RULE keep AS ON DELETE TO other DO INSTEAD NOTHING",
+    "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'",  # a full read: defaults print the label
+    "DO $$ BEGIN EXECUTE 'ALTER TABLE other RENAME TO others'; END $$",  # a full read
 ]
 
 

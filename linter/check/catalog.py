@@ -526,8 +526,8 @@ def schema_snapshot(
     `in_transaction=True` avoids deparsing views (see the module docstring); only snapshots
     compared with each other should use the same flag. With `relations` (OIDs), the objects
     that belong to a relation are read for those relations only (`scoped_snapshot`); `owners`
-    is filled with the relation each object belongs to. The sections named in `skip` (`READS`;
-    those of relations only in a scoped snapshot) are not read: their objects are missing."""
+    is filled with the relation each object belongs to. The sections named in `skip` (`READS`)
+    are not read: their objects are missing (`scoped_snapshot`, `rewritten_snapshot`)."""
     bound = {
         "relations": _relations_query(in_transaction),
         "columns": _COLUMNS_SQL,
@@ -548,8 +548,6 @@ def schema_snapshot(
             for (n, q), f in zip(bound.items(), _RELATION_FILTERS, strict=True)
         }
         params = (list(relations),)
-    elif skip & set(bound):
-        raise ValueError("only a scoped snapshot skips the sections of relations")
     sections = {n: q for n, q in {**bound, **_WIDE_SQL}.items() if n not in skip}
     queries = [*setup, *((q, params if n in bound else None) for n, q in sections.items())]
     read = dict(zip(sections, _fetch_all(conn, queries)[len(setup) :], strict=True))
@@ -661,10 +659,14 @@ def outside_transaction(conn: Any, schema: Snapshot) -> Snapshot:
     (`in_transaction=True`, such as the one a traced section ended with): the two differ only
     in view definitions, which are read here (deparsed, as outside a transaction). Call it
     outside a transaction: deparsing a view locks the relations it reads."""
-    views = {
-        (RELKIND[kind], qualify(nsp, name)): definition
-        for nsp, name, kind, definition in conn.execute(_VIEWDEFS_SQL, prepare=True).fetchall()
-    }
+    views = (
+        {
+            (RELKIND[kind], qualify(nsp, name)): definition
+            for nsp, name, kind, definition in conn.execute(_VIEWDEFS_SQL, prepare=True).fetchall()
+        }
+        if any(kind in ("view", "materialized view") for kind, _ in schema)
+        else {}
+    )
     out: Snapshot = {}
     for key, attrs in schema.items():
         if key[0] in _RELATION_KINDS:
@@ -716,6 +718,28 @@ def scoped_snapshot(
         owner = before_owners.get(key)
         if _SECTION_OF.get(key[0]) in skip or (owner is not None and owner not in oids):
             snap[key] = attrs
+            if owner is not None:
+                owners[key] = owner
+    snap.update(fresh)
+    return snap, owners
+
+
+def rewritten_snapshot(
+    conn: Any, before: Snapshot, before_owners: Owners, written: set[str]
+) -> tuple[Snapshot, Owners]:
+    """The snapshot after a statement that is not relation-scoped but changes no name another
+    object prints (`trace._NAMES_KEPT`: CREATE FUNCTION, CREATE TYPE, ALTER SEQUENCE...):
+    `before`, with the sections whose catalogs it wrote (`READS`, `written`) read again in full.
+    A new object writes its own catalogs; only a rename (or an enum label renamed) changes the
+    text of other objects without writing theirs."""
+    skip = unchanged_sections(written)
+    owners: Owners = {}
+    fresh = schema_snapshot(conn, in_transaction=True, owners=owners, skip=skip)
+    snap: Snapshot = {}
+    for key, attrs in before.items():
+        if _SECTION_OF.get(key[0]) in skip:
+            snap[key] = attrs
+            owner = before_owners.get(key)
             if owner is not None:
                 owners[key] = owner
     snap.update(fresh)

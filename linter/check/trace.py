@@ -490,6 +490,11 @@ class SectionTracer:
                 written=written,
             )
             return schema
+        if written is not None and _names_kept(node):
+            schema, state.owners = catalog.rewritten_snapshot(
+                self.conn, state.schema, state.owners, written
+            )
+            return schema
         owners: catalog.Owners = {}
         schema = catalog.schema_snapshot(self.conn, in_transaction=True, owners=owners)
         state.owners = owners
@@ -807,6 +812,38 @@ _SCOPED_OBJECTS = frozenset(
         ObjectType.OBJECT_MATVIEW,
         ObjectType.OBJECT_FOREIGN_TABLE,
     }
+)
+
+
+def _names_kept(node: ast.Node) -> bool:
+    """Statements that are not relation-scoped but rename nothing (`_NAMES_KEPT`): what they
+    change is in the catalogs they write (`catalog.rewritten_snapshot`). DO blocks can do
+    anything, and ALTER TYPE ... RENAME VALUE changes the text of every default, constraint and
+    index that holds the label."""
+    if isinstance(node, ast.AlterEnumStmt):
+        return node.oldVal is None
+    return isinstance(node, _NAMES_KEPT)
+
+
+_NAMES_KEPT = (
+    ast.CreateFunctionStmt,
+    ast.AlterFunctionStmt,
+    ast.CreateSeqStmt,
+    ast.AlterSeqStmt,
+    ast.CreateEnumStmt,
+    ast.CreateDomainStmt,
+    ast.AlterDomainStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateRangeStmt,
+    ast.DefineStmt,
+    ast.CreateExtensionStmt,
+    ast.CreateSchemaStmt,
+    ast.CommentStmt,
+    ast.GrantStmt,
+    ast.AlterOwnerStmt,
+    ast.CreatePolicyStmt,
+    ast.AlterPolicyStmt,
+    ast.RuleStmt,
 )
 
 
