@@ -142,3 +142,36 @@ def test_the_explain_step_goes_beside_the_traces_when_their_length_hides_its_ser
     assert explain_beside_pays(40, 10)
     assert not explain_beside_pays(150, 2)  # --since with two pending: clone after the traces
     assert not explain_beside_pays(0, 3)  # a server start would not be hidden
+
+
+def test_when_its_own_server_fails_to_start_the_step_runs_after_the_traces(
+    pg_server: ScratchServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """initdb sometimes fails on a crowded machine: the evidence is then taken after the
+    traces, on a clone of the baseline, instead of being lost."""
+    import pgpreflight.linter.pgserver as pgserver
+    from pgpreflight.linter.errors import PgPreflightError
+
+    class NoServer:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> Any:
+            raise PgPreflightError("initdb failed: no room", exit_code=2)
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(pgserver, "ScratchServer", NoServer)
+    base = migration(tmp_path, "CREATE TABLE t (id int, code text);", name="202401010000__t")
+    m = migration(
+        tmp_path, "CREATE INDEX t_code ON t (code);", "DROP INDEX t_code;", name="202401020000__i"
+    )
+    history = [base, m]
+    opts = CheckOptions(
+        db_prefix=f"ex{next(_runs)}", explain=_explain(tmp_path, history), explain_beside=True
+    )
+    result = check_on_server(pg_server, history, 1, opts, CheckResult(mode="scratch", server=None))
+    assert result.explain is not None
+    assert [i["index"] for i in result.explain["indexes"]] == ["t_code"]
+    assert not [n for n in result.notes if "EXPLAIN step failed" in n], result.notes
