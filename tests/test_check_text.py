@@ -89,3 +89,14 @@ def test_a_narrow_terminal_cuts_cells_and_says_so() -> None:
     assert "…" not in wide_first
     assert "ALTER TABLE customer_addresses ALTER COLUMN postal_code TYPE text" in wide_first
     assert wide_header.split() == header.split() or "…" in header
+
+
+def test_the_previews_leave_the_result_they_render_as_it_was() -> None:
+    """The previews are built on copies of the statements only (a whole history's check is
+    tens of megabytes), never on the result the JSON and HTML reports render afterwards."""
+    import copy
+
+    before = copy.deepcopy(CHECK)
+    render_check(CHECK, width=120)
+    assert before == CHECK
+    assert CHECK["migrations"][0]["up"]["statements"][0]["sql"].startswith("-- a long")

@@ -317,3 +317,36 @@ def test_the_scratch_directory_goes_to_memory_when_it_has_room_and_tmpdir_is_uns
     monkeypatch.delenv("TMPDIR")
     monkeypatch.setattr(pgserver, "RAM_DIR_MIN_FREE", 1 << 62)  # too small: a disk, then
     assert pgserver.default_parent() == Path(tempfile.gettempdir())
+
+
+def test_clone_and_drop_wait_for_a_closing_session_not_for_postgres_retry(
+    pg_server: ScratchServer,
+) -> None:
+    """A session just closed is still exiting when the next CREATE DATABASE ... TEMPLATE or
+    DROP DATABASE comes (a trace's session, then its clone or drop): PostgreSQL would sleep
+    100 ms before looking again. The server waits for the session to be gone first; a session
+    that stays is left to PostgreSQL after a short while (DROP ... WITH (FORCE) ends it)."""
+    pg_server.create_database("closing_src")
+    lingering = psycopg.connect(pg_server.conninfo("closing_src"), autocommit=True)
+    started = time.monotonic()
+    pg_server._sessions_gone("closing_src", timeout=0.2)  # a live session: give up in time
+    assert 0.2 <= time.monotonic() - started < 5
+    lingering.close()
+    pg_server._sessions_gone("closing_src", timeout=10)
+    with psycopg.connect(pg_server.dsn) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'closing_src'"
+        ).fetchone()
+    assert left == (0,)
+    with psycopg.connect(pg_server.conninfo("closing_src"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int)")
+    pg_server.create_database("closing_dst", template="closing_src")  # right after the close
+    with psycopg.connect(pg_server.conninfo("closing_dst"), autocommit=True) as conn:
+        conn.execute("SELECT FROM t")
+    pg_server.drop_database("closing_dst")  # right after the close
+    kept = psycopg.connect(pg_server.conninfo("closing_src"), autocommit=True)
+    pg_server.drop_database("closing_src")  # WITH (FORCE) ends what is left
+    kept.close()
+    with psycopg.connect(pg_server.dsn) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    assert not {"closing_src", "closing_dst"} & names

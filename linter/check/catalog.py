@@ -119,10 +119,12 @@ WHERE c.oid >= 16384
 
 def relations(conn: Any) -> dict[int, Relation]:
     """Every user relation (tables, indexes, TOAST, sequences, views) by OID."""
+    return _relations(conn.execute(_RELATIONS_SQL, prepare=True).fetchall())
+
+
+def _relations(rows: list[tuple[Any, ...]]) -> dict[int, Relation]:
     out: dict[int, Relation] = {}
-    for oid, nsp, name, kind, filenode, owner in conn.execute(
-        _RELATIONS_SQL, prepare=True
-    ).fetchall():
+    for oid, nsp, name, kind, filenode, owner in rows:
         out[oid] = Relation(oid, qualify(nsp, name), RELKIND.get(kind, kind), filenode, owner)
     return out
 
@@ -186,11 +188,47 @@ def describe_objects(conn: Any, locks: list[HeldLock]) -> dict[tuple[int, int, i
     return out
 
 
+_SETTINGS_SQL = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+
+
 def session_settings(conn: Any) -> tuple[str, str]:
-    row = conn.execute(
-        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
-    ).fetchone()
+    row = conn.execute(_SETTINGS_SQL).fetchone()
     return str(row[0]), str(row[1])
+
+
+def before_statement(
+    conn: Any, *, begin: bool, count: bool
+) -> tuple[tuple[str, str], dict[str, int] | None]:
+    """What the trace reads before a statement, in one round trip: BEGIN first when the trace
+    opens the statement's transaction (`begin`), the session's lock and statement timeouts, and
+    `catalog_writes` when `count` (inside that transaction)."""
+    if conn.info.transaction_status == 3:  # INERROR: let the caller see the real error
+        return session_settings(conn), catalog_writes(conn) if count else None
+    with conn.pipeline():
+        if begin:
+            conn.execute("BEGIN")
+        settings = conn.cursor().execute(_SETTINGS_SQL, prepare=True)
+        writes = conn.cursor().execute(_CATALOG_WRITES_SQL, prepare=True) if count else None
+    row = settings.fetchone()
+    return (str(row[0]), str(row[1])), _writes(writes.fetchone()) if writes is not None else None
+
+
+def after_statement(
+    conn: Any, *, count: bool
+) -> tuple[dict[str, int] | None, dict[int, Relation], list[HeldLock]]:
+    """What the trace reads after a statement that ran in this session, in one round trip:
+    `catalog_writes` (when `count`), `relations` and `own_locks`."""
+    if conn.info.transaction_status == 3:
+        return catalog_writes(conn) if count else None, relations(conn), own_locks(conn)
+    with conn.pipeline():
+        writes = conn.cursor().execute(_CATALOG_WRITES_SQL, prepare=True) if count else None
+        rels = conn.cursor().execute(_RELATIONS_SQL, prepare=True)
+        locks = conn.cursor().execute(_LOCKS_SQL.format(pid="pg_backend_pid()"), prepare=True)
+    return (
+        _writes(writes.fetchone()) if writes is not None else None,
+        _relations(rels.fetchall()),
+        [HeldLock(*row) for row in locks.fetchall()],
+    )
 
 
 # -- the normalised schema model (round trip and per-statement changes) --------------------
@@ -335,6 +373,126 @@ def _fetch_all(
     return [cur.fetchall() for cur in cursors]
 
 
+def _scope_by_setting(conn: Any) -> bool:
+    """Whether a scoped snapshot's relations go in a transaction-local setting rather than in a
+    parameter: inside a transaction on a session that prepares statements (not a target's).
+    A query with a parameter is planned again at each of its first five runs (PostgreSQL's
+    custom plans), and a traced session ends before that: planning the five relation queries
+    cost three times what running them did (concourse: 12 ms of a 16 ms snapshot). Without a
+    parameter, each is planned once per session, when it is prepared. The setting is local to
+    the transaction (reverted at its end) and takes no lock."""
+    return conn.info.transaction_status == 2 and conn.prepare_threshold is not None  # INTRANS
+
+
+_WIDE_SQL = {
+    "schemas": _SCHEMAS_SQL,
+    "functions": _FUNCTIONS_SQL,
+    "sequences": _SEQUENCES_SQL,
+    "types": _TYPES_SQL,
+    "extensions": _EXTENSIONS_SQL,
+    "policies": _POLICIES_SQL,
+}
+
+READS = {
+    "relations": frozenset(
+        {"pg_class", "pg_rewrite", "pg_description", "pg_partitioned_table", "pg_namespace"}
+    ),
+    "columns": frozenset(
+        {"pg_attribute", "pg_attrdef", "pg_description", "pg_type", "pg_collation"}
+    ),
+    "constraints": frozenset({"pg_constraint"}),
+    "indexes": frozenset({"pg_index", "pg_class"}),  # pg_class: the index's reloptions
+    "triggers": frozenset({"pg_trigger"}),
+    "schemas": frozenset({"pg_namespace", "pg_description"}),
+    "functions": frozenset({"pg_proc", "pg_namespace", "pg_type", "pg_language", "pg_transform"}),
+    "sequences": frozenset(
+        {"pg_sequence", "pg_class", "pg_namespace", "pg_depend", "pg_attribute", "pg_type"}
+    ),
+    "types": frozenset(
+        {"pg_type", "pg_enum", "pg_range", "pg_constraint", "pg_namespace", "pg_collation"}
+    ),
+    "extensions": frozenset({"pg_extension", "pg_namespace"}),
+    "policies": frozenset({"pg_policy", "pg_namespace", "pg_authid"}),
+}
+"""The catalogs each section of a snapshot prints from, for a relation-scoped statement that is
+not a rename: a rename changes the text of whatever names the renamed object (a foreign key's
+referenced table, a trigger's function), and gets every section read again. The names of other
+objects that a definition prints change only with a rename; a new or dropped object writes its
+own catalog (a dropped table's policies go from pg_policy, its constraints from pg_constraint).
+pg_depend tells extension members apart, but membership changes only with CREATE/ALTER/DROP
+EXTENSION, statements that are not relation-scoped and get full snapshots."""
+
+_SECTIONS = (
+    "schemas",
+    "relations",
+    "columns",
+    "constraints",
+    "indexes",
+    "triggers",
+    "functions",
+    "sequences",
+    "types",
+    "extensions",
+    "policies",
+)
+
+_SECTION_OF = {
+    **dict.fromkeys(("table", "partitioned table", "view", "materialized view"), "relations"),
+    **dict.fromkeys(("foreign table", "composite type"), "relations"),
+    "column": "columns",
+    "constraint": "constraints",
+    "index": "indexes",
+    "trigger": "triggers",
+    "schema": "schemas",
+    "function": "functions",
+    "sequence": "sequences",
+    "enum": "types",
+    "domain": "types",
+    "range type": "types",
+    "extension": "extensions",
+    "policy": "policies",
+}
+
+
+def unchanged_sections(written: set[str]) -> frozenset[str]:
+    """The sections none of whose catalogs are among `written` (see `READS`)."""
+    return frozenset(name for name, reads in READS.items() if not reads & written)
+
+
+_CATALOG_WRITES_SQL = """
+SELECT current_setting('track_counts')::bool,
+       coalesce(array_agg(s.relname::text ORDER BY s.relname), '{}'),
+       coalesce(array_agg((s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::int8 ORDER BY s.relname), '{}')
+FROM pg_stat_xact_sys_tables s
+WHERE s.schemaname = 'pg_catalog' AND s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0
+"""
+
+
+def catalog_writes(conn: Any) -> dict[str, int] | None:
+    """System catalog -> rows this session inserted, updated or deleted in it, as counted so
+    far in the open transaction (None when the server counts nothing: track_counts off).
+
+    Every change to the catalog a snapshot prints is such a write (ALTER, CREATE, DROP, COMMENT,
+    a table rewrite's new relfilenode...); the counts only grow within a transaction, rolled
+    back subtransactions included. Two reads in one transaction that are equal mean that
+    nothing in between changed the schema. Across transactions they mean nothing: the session
+    flushes its counts when it goes idle outside a transaction."""
+    return _writes(conn.execute(_CATALOG_WRITES_SQL, prepare=True).fetchone())
+
+
+def _writes(row: tuple[Any, ...] | None) -> dict[str, int] | None:
+    if row is None or not row[0]:
+        return None
+    return dict(zip(row[1], row[2], strict=True))
+
+
+def written_between(before: dict[str, int] | None, after: dict[str, int] | None) -> set[str] | None:
+    """The catalogs written between two `catalog_writes` of one transaction (None: unknown)."""
+    if before is None or after is None:
+        return None
+    return {name for name, n in after.items() if before.get(name) != n}
+
+
 _RELATION_FILTERS = (
     " AND c.oid = ANY(%s)",  # relations
     " AND c.oid = ANY(%s)",  # columns
@@ -342,6 +500,13 @@ _RELATION_FILTERS = (
     " AND tc.oid = ANY(%s)",  # indexes
     " AND c.oid = ANY(%s)",  # triggers
 )
+
+SCOPE_SETTING = "pgpreflight.scope"
+"""Inside a transaction, a scoped snapshot hands its relations to the queries in this setting,
+local to the transaction, instead of as a parameter (see `_scope_by_setting`)."""
+
+_SCOPE = f"current_setting('{SCOPE_SETTING}')::oid[]"
+_SCOPE_FILTERS = tuple(f.replace("%s", _SCOPE) for f in _RELATION_FILTERS)
 
 Owners = dict[tuple[str, str], int]
 """Snapshot key -> OID of the relation it belongs to (relations, columns, constraints, indexes,
@@ -354,34 +519,39 @@ def schema_snapshot(
     in_transaction: bool = False,
     relations: list[int] | None = None,
     owners: Owners | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> Snapshot:
     """The normalised schema model of the connected database.
 
     `in_transaction=True` avoids deparsing views (see the module docstring); only snapshots
     compared with each other should use the same flag. With `relations` (OIDs), the objects
     that belong to a relation are read for those relations only (`scoped_snapshot`); `owners`
-    is filled with the relation each object belongs to."""
-    bound = [
-        _relations_query(in_transaction),
-        _COLUMNS_SQL,
-        _CONSTRAINTS_SQL,
-        _INDEXES_SQL,
-        _TRIGGERS_SQL,
-    ]
-    if relations is not None:
+    is filled with the relation each object belongs to. The sections named in `skip` (`READS`)
+    are not read: their objects are missing (`scoped_snapshot`, `rewritten_snapshot`)."""
+    bound = {
+        "relations": _relations_query(in_transaction),
+        "columns": _COLUMNS_SQL,
+        "constraints": _CONSTRAINTS_SQL,
+        "indexes": _INDEXES_SQL,
+        "triggers": _TRIGGERS_SQL,
+    }
+    params: tuple[Any, ...] | None = None
+    setup: list[tuple[str, tuple[Any, ...] | None]] = []
+    if relations is not None and _scope_by_setting(conn):
+        bound = {n: q + f for (n, q), f in zip(bound.items(), _SCOPE_FILTERS, strict=True)}
+        scope = "{" + ",".join(str(int(oid)) for oid in relations) + "}"
+        setup = [("SELECT set_config(%s, %s, true)", (SCOPE_SETTING, scope))]
+    elif relations is not None:
         # with parameters, the LIKE patterns' % must be doubled for psycopg
-        bound = [q.replace("%", "%%") + f for q, f in zip(bound, _RELATION_FILTERS, strict=True)]
-    params = (list(relations),) if relations is not None else None
-    queries: list[tuple[str, tuple[Any, ...] | None]] = [
-        (_SCHEMAS_SQL, None),
-        *((q, params) for q in bound),
-        (_FUNCTIONS_SQL, None),
-        (_SEQUENCES_SQL, None),
-        (_TYPES_SQL, None),
-        (_EXTENSIONS_SQL, None),
-        (_POLICIES_SQL, None),
-    ]
-    rows = _fetch_all(conn, queries)
+        bound = {
+            n: q.replace("%", "%%") + f
+            for (n, q), f in zip(bound.items(), _RELATION_FILTERS, strict=True)
+        }
+        params = (list(relations),)
+    sections = {n: q for n, q in {**bound, **_WIDE_SQL}.items() if n not in skip}
+    queries = [*setup, *((q, params if n in bound else None) for n, q in sections.items())]
+    read = dict(zip(sections, _fetch_all(conn, queries)[len(setup) :], strict=True))
+    rows = [read.get(n, []) for n in _SECTIONS]
     own: Owners = owners if owners is not None else {}
     snap: Snapshot = {}
     for nsp, comment in rows[0]:
@@ -474,6 +644,37 @@ def schema_snapshot(
     return snap
 
 
+_VIEWDEFS_SQL = f"""
+SELECT n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND {_USER_NS}
+  AND {_NOT_EXTENSION_MEMBER.format(catalog="pg_class", oid="c.oid")}
+"""
+
+_RELATION_KINDS = frozenset(RELKIND[k] for k in ("r", "p", "v", "m", "f", "c"))
+
+
+def outside_transaction(conn: Any, schema: Snapshot) -> Snapshot:
+    """The snapshot `schema_snapshot(conn)` reads, from an equal one taken inside a transaction
+    (`in_transaction=True`, such as the one a traced section ended with): the two differ only
+    in view definitions, which are read here (deparsed, as outside a transaction). Call it
+    outside a transaction: deparsing a view locks the relations it reads."""
+    views = (
+        {
+            (RELKIND[kind], qualify(nsp, name)): definition
+            for nsp, name, kind, definition in conn.execute(_VIEWDEFS_SQL, prepare=True).fetchall()
+        }
+        if any(kind in ("view", "materialized view") for kind, _ in schema)
+        else {}
+    )
+    out: Snapshot = {}
+    for key, attrs in schema.items():
+        if key[0] in _RELATION_KINDS:
+            attrs = {**attrs, "definition": views.get(key)}
+        out[key] = attrs
+    return out
+
+
 _DEPENDENT_RELATIONS = """
 SELECT con.conrelid::int8 FROM pg_constraint con WHERE con.confrelid = ANY(%(oids)s)
 UNION SELECT ad.adrelid::int8 FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
@@ -494,27 +695,53 @@ def scoped_snapshot(
     *,
     in_transaction: bool = False,
     renamed: bool = False,
+    written: set[str] | None = None,
 ) -> tuple[Snapshot, Owners]:
     """The snapshot after a statement that could change only the relations `touched` (OIDs:
     what it locked, created, dropped or rewrote): `before`, with every object of those
     relations and every schema-wide object read again. After a rename (`renamed`), so are the
     relations whose definitions name them (foreign keys referencing them, column defaults,
     views). Much cheaper than `schema_snapshot` on a large catalog, and equal to it for such a
-    statement."""
+    statement. `written` (`written_between`, not for a rename): the catalogs the statement
+    wrote; the sections that read none of them are kept from `before` (`READS`)."""
     oids = set(touched)
     if oids and renamed:
         rows = conn.execute(_DEPENDENT_RELATIONS, {"oids": list(oids)}).fetchall()
         oids.update(int(r[0]) for r in rows)
+    skip = unchanged_sections(written) if written is not None and not renamed else frozenset()
     owners: Owners = {}
     fresh = schema_snapshot(
-        conn, in_transaction=in_transaction, relations=sorted(oids), owners=owners
+        conn, in_transaction=in_transaction, relations=sorted(oids), owners=owners, skip=skip
     )
     snap: Snapshot = {}
     for key, attrs in before.items():
         owner = before_owners.get(key)
-        if owner is not None and owner not in oids:
+        if _SECTION_OF.get(key[0]) in skip or (owner is not None and owner not in oids):
             snap[key] = attrs
-            owners[key] = owner
+            if owner is not None:
+                owners[key] = owner
+    snap.update(fresh)
+    return snap, owners
+
+
+def rewritten_snapshot(
+    conn: Any, before: Snapshot, before_owners: Owners, written: set[str]
+) -> tuple[Snapshot, Owners]:
+    """The snapshot after a statement that is not relation-scoped but changes no name another
+    object prints (`trace._NAMES_KEPT`: CREATE FUNCTION, CREATE TYPE, ALTER SEQUENCE...):
+    `before`, with the sections whose catalogs it wrote (`READS`, `written`) read again in full.
+    A new object writes its own catalogs; only a rename (or an enum label renamed) changes the
+    text of other objects without writing theirs."""
+    skip = unchanged_sections(written)
+    owners: Owners = {}
+    fresh = schema_snapshot(conn, in_transaction=True, owners=owners, skip=skip)
+    snap: Snapshot = {}
+    for key, attrs in before.items():
+        if _SECTION_OF.get(key[0]) in skip:
+            snap[key] = attrs
+            owner = before_owners.get(key)
+            if owner is not None:
+                owners[key] = owner
     snap.update(fresh)
     return snap, owners
 

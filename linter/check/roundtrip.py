@@ -110,6 +110,16 @@ def _created_if_missing(up: Section) -> frozenset[str]:
     )
 
 
+def _ended(conn: Any, tracer: SectionTracer) -> catalog.Snapshot:
+    """The schema after the section `tracer` last ran: the snapshot its trace ended with, its
+    view definitions read again as outside a transaction (`catalog.outside_transaction`), or a
+    full read when the section did not end cleanly (an error, a rollback)."""
+    state = tracer.last_state
+    if state is None:
+        return catalog.schema_snapshot(conn)
+    return catalog.outside_transaction(conn, state.schema)
+
+
 def _real(diffs: list[SchemaDifference]) -> list[SchemaDifference]:
     return [d for d in diffs if d.grade == "real"]
 
@@ -155,7 +165,7 @@ def run_scenario(sc: Scenario, migration: Migration) -> tuple[MigrationCheck, st
         if not migration.up.statements:
             result.notes.append("the UP file has no statement: it applies trivially")
         result.invalid_indexes.extend(invalid)
-        s1 = sc.after = catalog.schema_snapshot(conn)
+        s1 = sc.after = _ended(conn, tracer)
         # B, a clone of A, starts its DOWN from there, and so does the next UP on A's clone
         after_up = sc.after_state = tracer.last_state
     if result.up.status != "ok":
@@ -264,7 +274,7 @@ def _round_trip(
         tracer = SectionTracer(conn, b_info, sc.options, sc.server.admin_conninfo(db_b))
         # probe rows change no catalog: DOWN starts where UP's trace ended on A
         result.down, _ = tracer.run(migration, down, "down", model, start=after_up)
-        s2 = catalog.schema_snapshot(conn)
+        s2 = _ended(conn, tracer)
         result.data_loss = _data_loss(result.down, probed.probes)
         if result.down.status != "ok":
             _lift_denied(result, result.down)
@@ -299,7 +309,7 @@ def _round_trip(
             rt.pg_dump_diff = "".join(dumps)
             result.status = "round-trip failed"
             return put_in
-        s3 = catalog.schema_snapshot(conn)
+        s3 = _ended(conn, tracer)
     rt.up_again_differences = _differences(s1, s3)
     rt.up_again_matches = not _real(rt.up_again_differences)
     if not rt.up_again_matches and sc.dump_diff:

@@ -7,8 +7,9 @@ the target, inside a transaction that is always rolled back.
 
 Migrations are untrusted code, so on the scratch server everything that runs code of the project
 -- the baseline replay, the `--data` file, the traced UP/DOWN/UP, the EXPLAIN step (which applies
-the pending migrations and synthesises rows, after the traces, on a clone of the baseline, or on a
-server of its own when the pending migrations change roles, databases, tablespaces or the
+the pending migrations and synthesises rows: on a scratch server of its own, in a thread of its
+own while the scenarios are traced; in target mode, after them, on a clone of the baseline, or on
+a server of its own when the pending migrations change roles, databases, tablespaces or the
 server's settings) and `--test-command` -- connects as the sandbox's
 non-superuser migration role (`linter.check.sandbox`, `linter.pgserver`). The harness keeps the
 superuser for what must be exact or privileged: CREATE/DROP DATABASE, pg_dump/pg_restore, and
@@ -79,6 +80,9 @@ class CheckOptions:
     explain: Callable[[Callable[[], Any], list[Migration], CheckResult], dict[str, Any]] | None = (
         None
     )
+    # The EXPLAIN step beside the traces, on a server of its own (`_ExplainBeside`): True,
+    # False, or None to decide by the history (`explain_beside_pays`).
+    explain_beside: bool | None = None
     # --test-command: the integration tests, run with DATABASE_URL on the migrated database.
     test_command: str | None = None
     # the scratch server's sandbox: migration role, allow-listed extensions (linter.check.sandbox)
@@ -214,6 +218,7 @@ def check_on_server(
     base_db = f"{options.db_prefix}_base"
     created = [base_db]
     doing = ["creating the baseline database"]  # what the run was at, for a server death
+    beside: _ExplainBeside | None = None  # the EXPLAIN step, while the scenarios are traced
     try:
         t0 = time.perf_counter()
         server.create_database(base_db, template="template0")
@@ -225,6 +230,18 @@ def check_on_server(
         else:
             _replay_baseline(server, base_db, migrations, baseline, options, result, major)
         template = base_db
+        wanted = options.explain_beside
+        if wanted is None:
+            wanted = explain_beside_pays(len(baseline), len(pending))
+        if (
+            wanted
+            and options.explain is not None
+            and pending
+            and prepare_base is None
+            and getattr(server, "binaries", None) is not None
+            and not cluster_global_statements(pending)
+        ):
+            beside = _ExplainBeside(server, baseline, pending, options, result)
         trace_options = TraceOptions(
             transaction_mode=options.transaction_mode,
             watchdog_s=options.watchdog_s,
@@ -271,7 +288,10 @@ def check_on_server(
         if options.test_command:
             doing[0] = "running the test command"
             _run_tests(server, template, options, result)
-        if options.explain is not None and pending:
+        if beside is not None:
+            doing[0] = "the EXPLAIN step"
+            beside.finish()
+        elif options.explain is not None and pending:
             # After the traces, so nothing the EXPLAIN step applies is there when they run.
             doing[0] = "the EXPLAIN step"
             global_lines = cluster_global_statements(pending)
@@ -292,8 +312,98 @@ def check_on_server(
             raise PgPreflightError(f"{death} while {doing[0]}", exit_code=2) from exc
         raise
     finally:
+        if beside is not None:
+            beside.abandon()  # after an error: its database goes below, ending its session
         _drop_databases(server, created, failing=sys.exc_info()[0] is not None)
     return result
+
+
+BESIDE_MIN_PENDING = 10
+BESIDE_MAX_BASELINE_PER_PENDING = 4
+
+
+def explain_beside_pays(baseline: int, pending: int) -> bool:
+    """Whether the EXPLAIN step is worth a server of its own beside the traces: that costs a
+    server start (about a second) and a replay of the baseline there, which the traces of
+    `BESIDE_MIN_PENDING` pending migrations or more hide (tracing one costs about ten times
+    replaying one: two clones, three traced sections); a `--since` run with a few pending
+    migrations after a long history clones the baseline after the traces, as before."""
+    return pending >= BESIDE_MIN_PENDING and baseline <= BESIDE_MAX_BASELINE_PER_PENDING * pending
+
+
+class _ExplainBeside:
+    """The EXPLAIN step in a thread of its own while the scenarios are traced, on a scratch
+    server of its own (`_explain_on_own_server` without its note): it needs nothing the traces
+    produce, and they are bound by round trips, so on a machine with a second core it costs the
+    check little wall time (concourse: 26 s of EXPLAIN, synthesis mostly). A server of its own,
+    not a clone on the traced one: the two servers share no OID counter (the traces' TOAST
+    tables keep their names), no lock table (concourse's pipelines fill it up, a trigger
+    creating a table per synthesised row) and no checkpoints. `finish` waits for it and records
+    its evidence, or its failure as a note, as the step after the traces did."""
+
+    def __init__(
+        self,
+        server: Any,
+        baseline: list[Migration],
+        pending: list[Migration],
+        options: CheckOptions,
+        result: CheckResult,
+    ) -> None:
+        import dataclasses
+        import threading
+
+        self.server, self.pending, self.options, self.result = server, pending, options, result
+        # what the step records, kept apart until `finish`; the EXPLAIN callback reads the
+        # baseline's data source from it
+        self.out = CheckResult(mode=result.mode, server=None, data=result.data)
+        self.error: BaseException | None = None
+        quiet = dataclasses.replace(options, progress=None)  # the traces own the status line
+        _say(options, "explain new indexes (beside the traces, on a server of its own)")
+
+        def work() -> None:
+            import psycopg
+
+            try:
+                _explain_on_own_server(
+                    server, baseline, pending, quiet, self.out, None, [], note=False
+                )
+            except (psycopg.Error, PgPreflightError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                self.out.notes.append(f"EXPLAIN step failed: {first}")
+            except BaseException as exc:  # a bug: raised again in the main thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=work, name="pgpreflight-explain", daemon=True)
+        self.thread.start()
+
+    def finish(self) -> None:
+        """Record the step's evidence; when it failed there (its server did not start, as
+        initdb sometimes fails on a crowded machine), run it after the traces on a clone of
+        the baseline, as without a second server."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        failed = [n for n in self.out.notes if n.startswith("EXPLAIN step failed")]
+        if self.out.explain is None and failed:
+            LOG.debug("EXPLAIN beside the traces: %s; again after them", failed[0])
+            prefix = self.options.db_prefix
+            _run_explain_step(
+                self.server,
+                f"{prefix}_base",
+                f"{prefix}_explain",
+                self.pending,
+                self.options,
+                self.result,
+            )
+            return
+        self.result.explain = self.out.explain
+        self.result.notes.extend(self.out.notes)
+
+    def abandon(self) -> None:
+        """After an error in the traces: its server is stopped when it is done (or with the
+        process); wait for it only briefly."""
+        if self.thread.is_alive():
+            self.thread.join(timeout=1.0)
 
 
 def _death(server: Any, exc: BaseException) -> str | None:
@@ -458,14 +568,17 @@ def _explain_on_own_server(
     result: CheckResult,
     prepare_base: Callable[[Any, str], None] | None,
     global_lines: list[str],
+    *,
+    note: bool = True,
 ) -> None:
     """The EXPLAIN step on a server of its own, started from the same binaries: the pending
     migrations change cluster-wide objects (roles, tablespaces...) that would otherwise stay
-    on the traced server. The baseline (and data) is loaded there again."""
+    on the traced server, or it runs beside the traces (`_ExplainBeside`, `note=False`). The
+    baseline (and data) is loaded there again."""
     from pgpreflight.linter.pgserver import ScratchServer
 
     _say(options, "explain: starting a server of its own")
-    note = (
+    said = (
         "EXPLAIN step ran on a server of its own: the pending migrations change cluster-wide "
         f"objects ({', '.join(global_lines[:3])}{', ...' if len(global_lines) > 3 else ''})"
     )
@@ -492,7 +605,8 @@ def _explain_on_own_server(
     except PgPreflightError as exc:
         result.notes.append(f"EXPLAIN step failed: {exc.message}")
         return
-    result.notes.append(note)
+    if note:
+        result.notes.append(said)
 
 
 def _extensions_first(

@@ -312,8 +312,10 @@ class SectionTracer:
             owners=start.owners,
         )
 
-    def _begin(self, state: _State) -> None:
-        self.conn.execute("BEGIN")
+    def _begin(self, state: _State, *, sent: bool = False) -> None:
+        """BEGIN (`sent`: already sent, with other queries) and the bookkeeping it opens."""
+        if not sent:
+            self.conn.execute("BEGIN")
         state.tx_rels = set(state.rels)
         state.tx_facts = []
 
@@ -359,8 +361,8 @@ class SectionTracer:
         else:
             tx_label = "statement"
         st = skeleton(stmt, index, kind, "ok", tx_label)
-        st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
         if txn is not None:
+            st.lock_timeout, st.statement_timeout = catalog.session_settings(self.conn)
             return self._transaction_statement(stmt, st, txn, state)
         predictions = self._predictions(stmt.node)
         behalf = (
@@ -371,13 +373,20 @@ class SectionTracer:
         # A non-transactional statement inside the file's own BEGIN is left to PostgreSQL to
         # refuse: that is what the runner would get.
         own_wrap = not non_tx and not self._in_tx()
-        if own_wrap:
-            self._begin(state)
         poller = (
             _LockPoller(self.conninfo, self.conn.info.backend_pid, self.options.poller_connect)
             if non_tx and not self._in_tx()
             else None
         )
+        # What this session writes to the system catalogs, before and after the statement in
+        # one transaction: a statement that wrote none changed no schema (see _snapshot_after).
+        # Not for a statement run by the superuser's session, nor outside a transaction. One
+        # round trip with our BEGIN and the session's timeouts.
+        count = behalf is None and poller is None and (own_wrap or self._in_tx())
+        settings, writes = catalog.before_statement(self.conn, begin=own_wrap, count=count)
+        st.lock_timeout, st.statement_timeout = settings
+        if own_wrap:
+            self._begin(state, sent=True)
         started = time.perf_counter()
         try:
             if poller is not None:
@@ -408,18 +417,26 @@ class SectionTracer:
             self._after_error(stmt, st, state, invalid)
             return st
         polled = poller.stop() if poller is not None else None
-        rels_after = catalog.relations(self.conn)
+        written: set[str] | None = None
+        if polled is None:
+            counted, rels_after, held = catalog.after_statement(
+                self.conn, count=writes is not None and self._in_tx()
+            )
+            written = catalog.written_between(writes, counted)
+        else:
+            rels_after = catalog.relations(self.conn)
         held_before: set[tuple[Any, ...]] = set()
         if polled is not None:
             new_keys = polled
         else:
-            held = catalog.own_locks(self.conn)
             new_keys = [lk for lk in held if lk.key not in state.locks]
             held_before = state.locks
             state.locks = {lk.key for lk in held}
         locked = {lk.relation for lk in (polled if polled is not None else held)}
         touched = _touched(state.rels, rels_after, locked)
-        schema_after = self._snapshot_after(stmt.node, state, touched) if self._in_tx() else None
+        schema_after = (
+            self._snapshot_after(stmt.node, state, touched, written) if self._in_tx() else None
+        )
         descriptions = (
             catalog.describe_objects(self.conn, new_keys) if self._in_tx() or polled else {}
         )
@@ -451,10 +468,17 @@ class SectionTracer:
         state.schema = schema_after
         return st
 
-    def _snapshot_after(self, node: ast.Node, state: _State, touched: set[int]) -> catalog.Snapshot:
-        """The schema after a statement: read again only for the relations it touched when the
-        statement is one that can change nothing else (`_RELATION_SCOPED`), else in full. The
-        section's first snapshot (`_state`) and those after an error are always full."""
+    def _snapshot_after(
+        self, node: ast.Node, state: _State, touched: set[int], written: set[str] | None = None
+    ) -> catalog.Snapshot:
+        """The schema after a statement: the one before when it wrote no system catalog
+        (`written`, from `catalog.written_between`, is empty: a SET, a SELECT, most DML); read
+        again only for the relations it touched when the statement is one that can change
+        nothing else (`_RELATION_SCOPED`), and of the schema-wide objects only those whose
+        catalogs it wrote; else in full. The section's first snapshot (`_state`) and those
+        after an error are always full."""
+        if written is not None and not written:
+            return state.schema
         if _relation_scoped(node):
             schema, state.owners = catalog.scoped_snapshot(
                 self.conn,
@@ -463,6 +487,12 @@ class SectionTracer:
                 touched,
                 in_transaction=True,
                 renamed=isinstance(node, ast.RenameStmt),
+                written=written,
+            )
+            return schema
+        if written is not None and _names_kept(node):
+            schema, state.owners = catalog.rewritten_snapshot(
+                self.conn, state.schema, state.owners, written
             )
             return schema
         owners: catalog.Owners = {}
@@ -782,6 +812,38 @@ _SCOPED_OBJECTS = frozenset(
         ObjectType.OBJECT_MATVIEW,
         ObjectType.OBJECT_FOREIGN_TABLE,
     }
+)
+
+
+def _names_kept(node: ast.Node) -> bool:
+    """Statements that are not relation-scoped but rename nothing (`_NAMES_KEPT`): what they
+    change is in the catalogs they write (`catalog.rewritten_snapshot`). DO blocks can do
+    anything, and ALTER TYPE ... RENAME VALUE changes the text of every default, constraint and
+    index that holds the label."""
+    if isinstance(node, ast.AlterEnumStmt):
+        return node.oldVal is None
+    return isinstance(node, _NAMES_KEPT)
+
+
+_NAMES_KEPT = (
+    ast.CreateFunctionStmt,
+    ast.AlterFunctionStmt,
+    ast.CreateSeqStmt,
+    ast.AlterSeqStmt,
+    ast.CreateEnumStmt,
+    ast.CreateDomainStmt,
+    ast.AlterDomainStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateRangeStmt,
+    ast.DefineStmt,
+    ast.CreateExtensionStmt,
+    ast.CreateSchemaStmt,
+    ast.CommentStmt,
+    ast.GrantStmt,
+    ast.AlterOwnerStmt,
+    ast.CreatePolicyStmt,
+    ast.AlterPolicyStmt,
+    ast.RuleStmt,
 )
 
 

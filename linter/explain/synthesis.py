@@ -83,6 +83,12 @@ WORDS = (
     "capoeira",
 )
 
+NO_JIT = "SET LOCAL jit = off"
+"""Run first in each generating transaction. An INSERT of a few thousand candidate rows is
+costed above `jit_above_cost`, and compiling its many expressions took longer than running it:
+one pass over lemmy's modlog (a long CHECK, seven foreign keys) spent 19.4 s of 19.9 s in JIT
+compilation. The measured queries keep the server's setting."""
+
 _NUMBERS = ("integer", "bigint", "smallint", "double precision", "real")
 
 
@@ -126,6 +132,8 @@ class TableSynthesis:
     notes: list[str] = field(default_factory=list)
     aborted: int = 0
     """INSERTs that failed: their rows are dead tuples until the table is rewritten."""
+    sqlstate: str | None = None
+    """The SQLSTATE of the failed INSERT that made the attempt fail, if one did."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -718,6 +726,7 @@ def synthesize_table(
         LOG.debug("synthesis of %s: %s", table, sql)
         try:
             with conn.transaction():
+                conn.execute(NO_JIT)
                 added = conn.execute(sql).rowcount
         except psycopg.Error as exc:
             result.aborted += 1
@@ -725,7 +734,7 @@ def synthesize_table(
             if result.rows:  # the earlier passes' rows stay
                 result.notes.append(f"a further pass failed ({message}); {result.rows} rows kept")
                 break
-            result.status, result.reason = "failed", message
+            result.status, result.reason, result.sqlstate = "failed", message, exc.sqlstate
             return result
         result.rows += added
         if added == 0:
@@ -754,11 +763,18 @@ def _clean(conn: Any, table: str, result: TableSynthesis, aborted: int) -> None:
 
 
 def _attempt(conn: Any, table: str, n_rows: int, existing: int) -> TableSynthesis:
-    """Generate; when every INSERT failed, try once more with the optional columns left out.
-    A table with any aborted INSERT is rewritten, so that its sizes hold no dead rows."""
+    """Generate; when every INSERT failed, try once more with the optional columns left out,
+    unless the server ran out of a resource (SQLSTATE class 53: out of shared memory when each
+    row's trigger creates tables, as concourse's pipelines do): the retry inserts as many rows
+    through the same triggers, and failed the same way after as long. A table with any aborted
+    INSERT is rewritten, so that its sizes hold no dead rows."""
     result = synthesize_table(conn, table, n_rows, existing=existing)
     aborted = result.aborted
-    if result.status == "failed" and not result.rows and result.aborted:
+    if (result.sqlstate or "").startswith("53"):
+        result.notes.insert(
+            0, "not retried without the optional columns: the retry inserts as many rows"
+        )
+    elif result.status == "failed" and not result.rows and result.aborted:
         first = result.reason
         result = synthesize_table(conn, table, n_rows, existing=existing, lean=True)
         result.notes.insert(
@@ -783,6 +799,7 @@ def _link_to_self(conn: Any, table: str, result: TableSynthesis) -> None:
         column, ref_col = _qident(cols[0]), _qident(ref_cols[0])
         try:
             with conn.transaction():
+                conn.execute(NO_JIT)
                 conn.execute(
                     f"UPDATE {_qtable(table)} SET {column} = p.k[1 + floor(random() * "
                     f"cardinality(p.k))::int] FROM (SELECT array_agg({ref_col}) AS k FROM "

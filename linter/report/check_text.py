@@ -8,7 +8,6 @@ and the output through `guard_lines` (see linter/printable.py).
 
 from __future__ import annotations
 
-import copy
 import shutil
 from typing import Any
 
@@ -172,13 +171,24 @@ def terminal_width() -> int:
 
 def _previews(check: dict[str, Any]) -> dict[str, Any]:
     """`check` with each statement's SQL as its one-line preview, comments left out (before
-    `printable_all`, which shows a line break as the two characters `\\n`)."""
-    check = copy.deepcopy(check)
-    for m in check.get("migrations", []):
+    `printable_all`, which shows a line break as the two characters `\\n`). Only the path to
+    each statement is copied (a whole history's check holds every catalog change)."""
+    if "migrations" not in check:
+        return check
+    migrations = []
+    for m in check["migrations"]:
+        m = dict(m)
         for key in ("up", "down", "target_up"):
-            for st in (m.get(key) or {}).get("statements", []):
-                st["sql"] = without_comments(st["sql"])
-    return check
+            section = m.get(key)
+            if section and "statements" in section:
+                m[key] = {
+                    **section,
+                    "statements": [
+                        {**st, "sql": without_comments(st["sql"])} for st in section["statements"]
+                    ],
+                }
+        migrations.append(m)
+    return {**check, "migrations": migrations}
 
 
 def render_check(check: dict[str, Any], width: int | None = None) -> str:
