@@ -423,9 +423,7 @@ def _printed(text: str) -> str:
         if isinstance(value, ast.TypeCast):
             return strip(value.arg)
         if isinstance(value, ast.FuncCall):
-            names: tuple[Any, ...] = value.funcname or ()
-            if len(names) > 1 and getattr(names[0], "sval", None) in ("public", "pg_catalog"):
-                value.funcname = names[1:]
+            value.funcname = _unqualified(value.funcname)
         if isinstance(value, ast.Node):
             for attr in value:
                 setattr(value, attr, strip(getattr(value, attr)))
