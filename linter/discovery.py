@@ -81,18 +81,24 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     """The path as shown in every output. A file name that is not valid UTF-8 keeps its odd
     bytes visible as `\\xe9` escapes: shown raw they would make the JSON, SARIF and HTML invalid
     text."""
-    plain = os.path.normpath(path)
-    here = os.getcwd() + os.sep if cwd is None and os.path.isabs(plain) else ""
-    if cwd is None and not here and not plain.startswith(os.pardir):
-        shown = plain  # relative to the cwd already: what relpath would give, without its calls
-    elif here and plain.startswith(here):
-        shown = plain[len(here) :]  # under the cwd: the same
-    else:
+    shown = _within_cwd(path) if cwd is None else None
+    if shown is None:
         try:
             shown = os.path.relpath(path, cwd or Path.cwd())
         except ValueError:  # another drive on Windows
             shown = str(path)
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _within_cwd(path: Path) -> str | None:
+    """What `os.path.relpath(path)` gives where it is only a normalisation (a relative path that
+    does not climb out, an absolute one under the cwd), without its calls; else None. A history's
+    hundreds of files are all shown."""
+    plain = os.path.normpath(path)
+    if not os.path.isabs(plain):
+        return None if plain.startswith(os.pardir) else plain
+    here = os.getcwd() + os.sep
+    return plain[len(here) :] if plain.startswith(here) else None
 
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
