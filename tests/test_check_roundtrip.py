@@ -952,3 +952,21 @@ def test_a_down_that_fails_without_probe_rows_too_still_fails(
     assert check.status == "round-trip failed"
     assert check.round_trip.reason == "DOWN failed"
     assert not [n for n in check.notes if "probe row" in n], check.notes
+
+
+def test_up_failing_again_after_down_names_its_line_and_error(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    m = migration(
+        tmp_path,
+        "CREATE TABLE kept (id int);",
+        "SELECT 1;",
+        name="202401010000__kept",
+    )
+    check = _check(pg_server, [m]).migrations[0]
+    assert check.status == "round-trip failed"
+    line = next(
+        i for i, text in enumerate(m.up.source.text.splitlines(), 1) if "CREATE TABLE" in text
+    )
+    reason = check.round_trip.reason or ""
+    assert f'UP failed when run again after DOWN at line {line}: relation "kept" already' in reason

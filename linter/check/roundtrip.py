@@ -296,15 +296,10 @@ def _round_trip(
             migration, migration.up, "up-again", model, start=tracer.last_state
         )
         if result.up_again.status != "ok":
-            failed = next(s for s in result.up_again.statements if s.status == "error")
-            error = failed.error
             rt.verdict = "fail"
             rt.reason = "; ".join(
                 [_describe(d, "down") for d in _real(rt.down_differences)[:10]]
-                + [
-                    f"UP failed when run again after DOWN at line {failed.line}: "
-                    f"{error.message if error else 'error'}"
-                ]
+                + [f"UP failed when run again after DOWN at {_first_error(result.up_again)}"]
             )
             rt.pg_dump_diff = "".join(dumps)
             result.status = "round-trip failed"
