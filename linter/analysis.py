@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.facts import MigrationFacts
-from pgpreflight.linter.migration import Migration
+from pgpreflight.linter.migration import Migration, split_groups
 
 if TYPE_CHECKING:
     from pgpreflight.linter.changes import ChangeSet
@@ -38,6 +38,19 @@ class Analysis:
     (the model before each statement, and after the section): (id of the base model, id of the
     section) -> SectionReplay."""
 
+    groups: dict[int, list[Migration]] | None = None
+    """`migration.split_groups(migrations)`, by id() of the migration; found here when not given."""
+
+    def __post_init__(self) -> None:
+        if self.groups is None:
+            self.groups = split_groups(self.migrations)
+        self._positions = {id(m): i for i, m in enumerate(self.migrations)}
+
+    def split_group(self, migration: Migration) -> list[Migration]:
+        """`migration.split_group(migration, self.migrations)`, looked up."""
+        assert self.groups is not None
+        return self.groups.get(id(migration), [])
+
     def before(self, i: int) -> SchemaModel | None:
         """The model before migration i's UP (None before a cached replay's resume point)."""
         if self.replay is None or i >= len(self.replay.snapshots):
@@ -50,4 +63,4 @@ class Analysis:
         return self.replay.final() if self.replay is not None else None
 
     def index(self, migration: Migration) -> int | None:
-        return next((i for i, m in enumerate(self.migrations) if m is migration), None)
+        return self._positions.get(id(migration))

@@ -21,7 +21,7 @@ from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import Overlay, discover
 from pgpreflight.linter.facts import MigrationFacts, compute_facts
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_group
+from pgpreflight.linter.migration import Migration, SourceFile, Statement, split_groups
 from pgpreflight.linter.parallel import in_workers
 from pgpreflight.linter.registry import Rule, all_rules
 from pgpreflight.linter.replay import Replay, StateStore, chain_keys, replay, resume_point
@@ -158,7 +158,8 @@ def run_rules(
 ) -> tuple[list[Finding], Callable[[], SchemaModel | None]]:
     """The findings, and what gives the schema model after the last migration (the replay's,
     replayed to the end when first asked)."""
-    needed = _needing_facts(migrations)
+    groups = split_groups(migrations)
+    needed = _needing_facts(migrations, groups)
     history, save = _replay(migrations, config, cache, stop=max(needed, default=-1) + 1)
     snapshots = history.snapshots
     transaction_mode = str(config.get("transaction"))
@@ -173,8 +174,10 @@ def run_rules(
             defaults=history.defaults[i],
         )
         _nested_facts(migrations[i], facts[i])
-    _share_split_groups(migrations, facts)
-    analysis = Analysis(migrations, history, facts, frozenset(r.id for r in rules), changes=changes)
+    _share_split_groups(migrations, facts, groups)
+    analysis = Analysis(
+        migrations, history, facts, frozenset(r.id for r in rules), changes=changes, groups=groups
+    )
     bases: list[dict[str, Any]] = [
         dict(
             rule=rule,
@@ -258,7 +261,7 @@ def _replay(
     return history, save
 
 
-def _needing_facts(migrations: list[Migration]) -> list[int]:
+def _needing_facts(migrations: list[Migration], groups: dict[int, list[Migration]]) -> list[int]:
     """The migrations whose facts and models a rule reads: the reported ones and the rest of
     their split groups (`_share_split_groups`). Facts of the history after a migration being
     edited would only be thrown away, and its models are replayed only if a rule asks."""
@@ -267,25 +270,22 @@ def _needing_facts(migrations: list[Migration]) -> list[int]:
     for i, migration in enumerate(migrations):
         if migration.reported:
             needed.add(i)
-            needed.update(position[id(m)] for m in split_group(migration, migrations))
+            needed.update(position[id(m)] for m in groups.get(id(migration), ()))
     return sorted(needed)
 
 
-def _share_split_groups(migrations: list[Migration], facts: list[MigrationFacts]) -> None:
+def _share_split_groups(
+    migrations: list[Migration], facts: list[MigrationFacts], groups: dict[int, list[Migration]]
+) -> None:
     """A migration split into one file per statement (`split_group`) is rolled back as a whole:
     a DOWN file that undoes the UP of another file of its group reverts its own migration."""
     position = {id(m): i for i, m in enumerate(migrations)}
-    done: set[int] = set()
-    for migration in migrations:
-        if id(migration) in done:
-            continue
-        group = split_group(migration, migrations)
+    for group in {id(g): g for g in groups.values()}.values():  # its members share one list
         touched: set[tuple[str, ...]] = set()
         for member in group:
             touched |= facts[position[id(member)]].up_touched
         for member in group:
             facts[position[id(member)]].up_touched |= touched
-            done.add(id(member))
 
 
 def _squawk_map() -> dict[str, set[str]]:

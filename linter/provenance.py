@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pgpreflight.linter.migration import Section, Statement, split_group
+from pgpreflight.linter.migration import Section, Statement
 from pgpreflight.linter.names import relation_name
 from pgpreflight.linter.schema.model import OBJECT_PRESERVING_GAPS
 
@@ -90,7 +90,7 @@ def _split_bounds(ctx: Context, stmt: Statement) -> tuple[SchemaModel | None, Sc
     (None, None) otherwise."""
     if ctx.migration is None or (stmt.parent or stmt).section != "down":
         return None, None
-    group = split_group(ctx.migration, ctx.history)
+    group = ctx.analysis.split_group(ctx.migration)
     if not group:
         return None, None
     return ctx.schema_before_migration(group[0]), ctx.schema_after_migration(group[-1])
@@ -189,7 +189,7 @@ def reverts_up(
     migration = ctx.migration
     if migration is None or (stmt.parent or stmt).section != "down":
         return False
-    ups = [m.up for m in split_group(migration, ctx.history) or [migration]]
+    ups = [m.up for m in ctx.analysis.split_group(migration) or [migration]]
     return any(_creates(s.node, kind, name, table) for up in ups for s in up.all_statements())
 
 

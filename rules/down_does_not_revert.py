@@ -55,7 +55,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
-from pgpreflight.linter.migration import Migration, Section, Statement, split_group
+from pgpreflight.linter.migration import Migration, Section, Statement
 from pgpreflight.linter.provenance import section_replay
 from pgpreflight.linter.schema import SchemaDifference, SchemaModel, diff
 from pgpreflight.linter.schema.model import CODE_MIGRATION
@@ -71,7 +71,7 @@ _OPAQUE = ("DoStmt", CODE_MIGRATION)
 
 
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
-    group = split_group(migration, ctx.history)
+    group = ctx.analysis.split_group(migration)
     if group:  # judged once, as a whole, at its last part
         if migration is group[-1]:
             before = ctx.schema_before_migration(group[0])

@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
 from pgpreflight.linter.inverse import down_fix
-from pgpreflight.linter.migration import Migration, split_group
+from pgpreflight.linter.migration import Migration
 
 ID = "empty-down-section"
 SEVERITY = "error"
@@ -66,7 +66,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     down = migration.down
     if down is None or down.has_code or not migration.up.statements:
         return
-    group = split_group(migration, ctx.history)
+    group = ctx.analysis.split_group(migration)
     if any(m.down is not None and m.down.has_code for m in group):
         return  # another file of the split migration reverts it (see split_group)
     yield ctx.finding(

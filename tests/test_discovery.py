@@ -583,3 +583,34 @@ def test_a_goose_go_migration_without_a_transaction(tmp_path: Path) -> None:
         ("002", False),
         ("004", True),
     ]
+
+
+def test_split_groups_join_files_of_one_stamp_name_and_folder(tmp_path: Path) -> None:
+    # kratos: one pop migration per statement. Files join a group only with the same 14-digit
+    # stamp, the same name and the same folder; a lone file and a plain version are no group.
+    from pgpreflight.linter.migration import split_group, split_groups
+
+    files = {
+        "a/20200607165100000001_settings.up.sql": "SELECT 2;",
+        "a/20200607165100000000_settings.up.sql": "SELECT 1;",
+        "a/20200607165100000002_other.up.sql": "SELECT 3;",
+        "a/20200607165199000000_settings.up.sql": "SELECT 4;",
+        "a/20200607165199000001_settings.up.sql": "SELECT 5;",
+        "b/20200607165100000003_settings.up.sql": "SELECT 6;",
+        "a/20200101000000_plain.up.sql": "SELECT 7;",
+    }
+    root = _write(tmp_path, files)
+    history = discover([root / "a", root / "b"], "pop")
+    by_file = {m.source.path.name: m for m in history}
+    groups = split_groups(history)
+    grouped = sorted(
+        {tuple(m.source.path.name[:20] for m in g) for g in groups.values()}
+    )
+    assert grouped == [
+        ("20200607165100000000", "20200607165100000001"),
+        ("20200607165199000000", "20200607165199000001"),
+    ]
+    for m in history:  # the one-migration question gives the same answer
+        assert split_group(m, history) == groups.get(id(m), [])
+    assert split_group(by_file["20200607165100000003_settings.up.sql"], history) == []
+    assert split_group(by_file["20200101000000_plain.up.sql"], history) == []

@@ -51,7 +51,7 @@ from pgpreflight.linter.check.trace import (
     statement_error,
 )
 from pgpreflight.linter.errors import InputError, PgPreflightError
-from pgpreflight.linter.migration import Migration, Section, Statement, split_group, version_key
+from pgpreflight.linter.migration import Migration, Section, Statement, split_groups, version_key
 
 LOG = logging.getLogger(__name__)
 
@@ -254,6 +254,7 @@ def check_on_server(
         history = list(migrations)
         before: catalog.Snapshot | None = None  # the template's, once a scenario read it
         before_state: Any = None  # and its trace state (linter.check.trace)
+        groups = split_groups(history)
         for n, m in enumerate(pending, 1):
             _say(options, f"trace {m.id}")
             doing[0] = f"tracing migration {m.id}"
@@ -267,7 +268,7 @@ def check_on_server(
                 options.dump_diff,
                 model,
                 before,
-                split=bool(split_group(m, history)),
+                split=id(m) in groups,
                 before_state=before_state,
             )
             check, next_template = run_scenario(sc, m)
