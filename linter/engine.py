@@ -164,16 +164,25 @@ def run_rules(
     snapshots = history.snapshots
     transaction_mode = str(config.get("transaction"))
     facts: list[MigrationFacts] = [MigrationFacts() for _ in migrations]
-    for i in (i for i in needed if i >= history.start):
-        facts[i] = compute_facts(
-            migrations[i],
-            transaction_mode,
-            schema=snapshots[i],
-            pg_version=config.pg_version,
-            large_tables=config.get("large-tables"),
-            defaults=history.defaults[i],
-        )
-        _nested_facts(migrations[i], facts[i])
+
+    def fill_facts(i: int) -> None:
+        if i >= history.start:  # before it, a cached replay kept no model: nothing is reported
+            facts[i] = compute_facts(
+                migrations[i],
+                transaction_mode,
+                schema=snapshots[i],
+                pg_version=config.pg_version,
+                large_tables=config.get("large-tables"),
+                defaults=history.defaults[i],
+            )
+            _nested_facts(migrations[i], facts[i])
+
+    # The facts of a split migration's files are shared by its group, so they are found here;
+    # every other migration's, where its rules run (in a worker with --jobs: computing facts
+    # parses the DOWN sections, which the replay never reads).
+    for i in needed:
+        if id(migrations[i]) in groups:
+            fill_facts(i)
     _share_split_groups(migrations, facts, groups)
     analysis = Analysis(
         migrations, history, facts, frozenset(r.id for r in rules), changes=changes, groups=groups
@@ -196,6 +205,9 @@ def run_rules(
     def check(indices: Sequence[int]) -> list[Finding]:
         """Every rule's `check` on the migrations at `indices`."""
         out: list[Finding] = []
+        for i in indices:
+            if id(migrations[i]) not in groups:
+                fill_facts(i)
         for rule, base in zip(rules, bases, strict=True):
             if rule.check is None:
                 continue
@@ -223,16 +235,19 @@ def run_rules(
     return sorted(set(findings), key=Finding.sort_key), history.final
 
 
-# Below this many statements to check, starting workers costs more than it saves.
-PARALLEL_STATEMENTS = 2000
+# Below this many UP statements to check, starting workers costs more than it saves (measured
+# on the public histories of benchmarks/README.md with bench_vs_squawk.py's cold and -j2 runs).
+PARALLEL_STATEMENTS = 500
 
 
 def _workers(jobs: int, migrations: list[Migration], reported: list[int]) -> int:
     """How many processes check the migrations: `jobs`, or with 0 (automatic) one per core
-    (at most 4) once the reported migrations hold enough statements to pay for them."""
+    (at most 4) once the reported migrations hold enough statements to pay for them. UP
+    sections only are counted: the replay has parsed them, and the DOWNs are left for the
+    workers to parse."""
     if jobs:
         return jobs
-    statements = sum(len(s.statements) for i in reported for s in migrations[i].sections())
+    statements = sum(len(migrations[i].up.statements) for i in reported)
     return min(os.cpu_count() or 1, 4) if statements >= PARALLEL_STATEMENTS else 1
 
 
@@ -310,8 +325,9 @@ def _apply_suppressions(
         if m.reported:
             for source in m.sources:
                 sources[id(source)] = source
-            for stmt in m.statements():
-                by_source.setdefault(id(stmt.source), []).append(stmt)
+            if any(sup.has_directives(source) for source in m.sources):
+                for stmt in m.statements():
+                    by_source.setdefault(id(stmt.source), []).append(stmt)
     migration_paths = {source.display for source in sources.values()}
     for path in sorted({f.path for f in findings} - migration_paths):
         # Findings in application query files: their suppressions are read the same way, with

@@ -110,6 +110,13 @@ def _parse_comment(source: SourceFile, start: int, end: int) -> Suppression | No
     return None
 
 
+def has_directives(source: SourceFile) -> bool:
+    """Whether `source` may hold a suppression at all: most files hold none, and their
+    statements need not even be parsed to know it."""
+    lowered = source.text.lower()
+    return any(word in lowered for word in _WORDS)
+
+
 def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression]:
     """Every suppression comment in `source`, each bound to the lines of the statement it covers.
 
@@ -118,8 +125,7 @@ def collect(source: SourceFile, statements: list[Statement]) -> list[Suppression
     failed to parse has no statement, so the covered range falls back to that one line.
     """
     found: list[Suppression] = []
-    lowered = source.text.lower()
-    if not any(word in lowered for word in _WORDS):
+    if not has_directives(source):
         return found  # no directive anywhere: the file is not scanned for comments at all
     ordered = sorted((s for s in statements if s.source is source), key=lambda s: s.offset)
     spans = comment_spans(source)
