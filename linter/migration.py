@@ -230,9 +230,13 @@ class Section:
         With `nested` (the default), the statements a `DO` block runs follow the block itself,
         so every rule also checks SQL inside DO blocks; `stmt.parent` tells them apart.
         """
-        for stmt in self._expanded() if nested else self.statements:
-            if isinstance(stmt.node, types):
-                yield stmt, stmt.node
+        statements, by_kind = self._by_kind(nested)
+        places = [p for kind, found in by_kind.items() if issubclass(kind, types) for p in found]
+        if len(places) > 1:
+            places.sort()  # several kinds asked for: back in file order
+        for p in places:
+            stmt = statements[p]
+            yield stmt, stmt.node
 
     def alter_commands(self, *subtypes: Any) -> Iterator[tuple[Statement, str, ast.AlterTableCmd]]:
         """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of
@@ -254,17 +258,26 @@ class Section:
         return iter(self._expanded())
 
     def _expanded(self) -> list[Statement]:
-        # Built once (rules call of() tens of thousands of times on a large file); rebuilt if
-        # the statement list changed since.
-        cached = self.__dict__.get("_expanded_cache")
+        return self._by_kind(True)[0]
+
+    def _by_kind(self, nested: bool) -> tuple[list[Statement], dict[type, list[int]]]:
+        """The statements (with or without those DO blocks run) and where each node type is
+        among them. Built once: ninety rules ask `of()` for a few types each, tens of thousands
+        of times over a long history. Rebuilt if the statement list changed since."""
+        key = "_nested_index" if nested else "_index"
+        cached = self.__dict__.get(key)
         if cached is None or cached[0] != len(self.statements):
             flat: list[Statement] = []
             for stmt in self.statements:
                 flat.append(stmt)
-                flat.extend(stmt.nested)
-            cached = (len(self.statements), flat)
-            self.__dict__["_expanded_cache"] = cached
-        return cached[1]
+                if nested:
+                    flat.extend(stmt.nested)
+            by_kind: dict[type, list[int]] = {}
+            for p, stmt in enumerate(flat):
+                by_kind.setdefault(type(stmt.node), []).append(p)
+            cached = (len(self.statements), flat, by_kind)
+            self.__dict__[key] = cached
+        return cached[1], cached[2]
 
 
 @dataclass

@@ -74,9 +74,7 @@ class RunResult:
             for f in self.findings
         ]
         self.sources = {
-            secrets.redact(key): replace(
-                s, display=secrets.redact(s.display), text=secrets.redact(s.text)
-            )
+            secrets.redact(key): secrets.redact_object(s, "display", "text")
             for key, s in self.sources.items()
         }
         self.check = secrets.redact_all(self.check)
