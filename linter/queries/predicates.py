@@ -95,8 +95,8 @@ class QueryAnalysis:
     """Qualified names of every schema table the query reads or writes."""
 
 
-def parse_error(query: AppQuery) -> tuple[str, int] | None:
-    """sqlglot's complaint about a query, or None when it parses."""
+def parse_query(query: AppQuery) -> tuple[Any, tuple[str, int] | None]:
+    """The query's one sqlglot tree, or None and sqlglot's complaint (message, offset)."""
     from sqlglot import errors, parse
 
     try:
@@ -109,29 +109,24 @@ def parse_error(query: AppQuery) -> tuple[str, int] | None:
         if isinstance(line, int) and isinstance(col, int):
             lines = query.text.split("\n")
             offset = sum(len(x) + 1 for x in lines[: line - 1]) + max(col - 1, 0)
-        return message, offset
+        return None, (message, offset)
     except errors.SqlglotError as err:  # tokenizer errors and friends
-        return str(err).splitlines()[0], 0
+        return None, (str(err).splitlines()[0], 0)
     if not parsed:
-        return "no statement", 0
+        return None, ("no statement", 0)
     if len(parsed) > 1:
-        return "more than one statement (end each query with ';')", 0
-    return None
+        return None, ("more than one statement (end each query with ';')", 0)
+    return parsed[0], None
 
 
 def analyse(query: AppQuery, schema: SchemaModel) -> QueryAnalysis:
     """Parse one query and classify its predicates against `schema`."""
-    from sqlglot import errors, exp, parse_one
+    from sqlglot import exp
 
     result = QueryAnalysis(query)
-    problem = parse_error(query)
+    tree, problem = parse_query(query)
     if problem is not None:
         result.error, result.error_offset = problem
-        return result
-    try:
-        tree = parse_one(query.text, dialect="postgres")
-    except errors.SqlglotError as err:  # pragma: no cover - parse_error saw it already
-        result.error = str(err).splitlines()[0]
         return result
     if isinstance(tree, exp.Command):
         result.error = "sqlglot does not understand this statement (parsed it as an opaque command)"
