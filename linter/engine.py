@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter import suppressions as sup
 from pgpreflight.linter.analysis import Analysis
-from pgpreflight.linter.changes import ChangeSet
 from pgpreflight.linter.config import Config
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.discovery import Overlay, discover
@@ -28,6 +27,7 @@ from pgpreflight.linter.replay import Replay, StateStore, chain_keys, replay, re
 from pgpreflight.linter.result import RunResult
 
 if TYPE_CHECKING:
+    from pgpreflight.linter.changes import ChangeSet
     from pgpreflight.linter.schema import SchemaModel
 
 LOG = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ process instead, so a worker can change the time a run takes and never its resul
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -36,6 +35,8 @@ def in_workers(
 
 
 def _fork(work: Callable[[Sequence[int]], list[T]], share: Sequence[int]) -> tuple[int, int]:
+    import pickle  # a run with one process, the usual one, never needs it
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker: never returns into the caller's code
@@ -54,6 +55,8 @@ def _fork(work: Callable[[Sequence[int]], list[T]], share: Sequence[int]) -> tup
 def _collect(
     pid: int, fd: int, work: Callable[[Sequence[int]], list[T]], share: Sequence[int]
 ) -> list[T]:
+    import pickle
+
     with os.fdopen(fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)

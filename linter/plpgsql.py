@@ -16,7 +16,6 @@ that one result.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -107,6 +106,8 @@ def do_body(stmt: Statement) -> Body | None:
 
 def parse_body(body: str) -> dict[str, Any]:
     """PostgreSQL's PL/pgSQL parse tree of a body, as pglast's JSON. Raises ParseError."""
+    import json  # only a migration with a PL/pgSQL body needs it
+
     tag = "$pgpf$"
     while tag in body:
         tag = tag[:-1] + "x$"

@@ -6,12 +6,14 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.findings import SEVERITIES
-from pgpreflight.linter.ruledoc import RuleDoc, parse_doc
+
+if TYPE_CHECKING:
+    from pgpreflight.linter.ruledoc import RuleDoc
 
 # A rule's `FIX` says in a few words when its fixes are safe (`lint --fix` applies them) and when
 # unsafe (only with --unsafe-fixes): "safe", "unsafe", or "safe; unsafe when ...". The `## Fix`
@@ -28,7 +30,6 @@ class Rule:
     id: str
     severity: str
     module: ModuleType
-    doc: RuleDoc
     options: dict[str, Any] = field(default_factory=dict)
     opt_in: bool = False
     # other linters' rule ids this rule covers, by linter: {"squawk": ("ban-drop-table",)}
@@ -40,6 +41,21 @@ class Rule:
     fix: str = ""  # when its fixes are safe or unsafe; "" for a rule that offers no fix
     # rules a fix of this one may make report something new, each said in its `## Fix` section
     fix_adds: tuple[str, ...] = ()
+    # The documentation a saved result recorded (linter/result.py), for a rule rebuilt from it;
+    # None for a rule of this installation, documented by its module's docstring.
+    saved_doc: RuleDoc | None = None
+
+    @cached_property
+    def doc(self) -> RuleDoc:
+        """The parsed docstring, parsed when first asked for: a lint run shows the documentation
+        of the rules that found something at most, and parsing every rule's docstring cost each
+        start about 6 ms. tests/test_rule_examples.py holds every docstring to the grammar (a
+        `## Fix` section going with `FIX` included), which loading no longer reads."""
+        if self.saved_doc is not None:
+            return self.saved_doc
+        from pgpreflight.linter.ruledoc import parse_doc
+
+        return parse_doc(self.module.__doc__ or "")
 
     @property
     def summary(self) -> str:
@@ -87,17 +103,13 @@ def _load(module: ModuleType) -> Rule:
     presets = getattr(module, "PRESETS", None)
     if not isinstance(presets, tuple) or not presets or not set(presets) <= set(PRESET_NAMES):
         raise RuleDefinitionError(f"{rule_id}: PRESETS must name one or more of {PRESET_NAMES}")
-    doc = parse_doc(module.__doc__ or "")
     fix = getattr(module, "FIX", "")
-    if (fix and not fix.startswith(FIX_KINDS)) or bool(fix) != ("Fix" in doc.sections):
-        raise RuleDefinitionError(
-            f"{rule_id}: FIX must start with 'safe' or 'unsafe', and go with a '## Fix' section"
-        )
+    if fix and not fix.startswith(FIX_KINDS):
+        raise RuleDefinitionError(f"{rule_id}: FIX must start with 'safe' or 'unsafe'")
     return Rule(
         id=rule_id,
         severity=severity,
         module=module,
-        doc=doc,
         options=dict(getattr(module, "OPTIONS", {})),
         opt_in=bool(getattr(module, "OPT_IN", False)),
         equivalents={k: tuple(v) for k, v in equivalents.items()},

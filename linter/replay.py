@@ -14,7 +14,6 @@ from the start (tested: findings are identical with and without the cache).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +207,8 @@ def resume_point(migrations: Sequence[Migration]) -> int:
 def chain_keys(migrations: Sequence[Migration], seed: str) -> list[str]:
     """`keys[i]` names the history `migrations[:i]` by content (and `seed`: pgpreflight's code,
     pglast's version, the configuration): equal keys mean an equal replay state."""
+    import hashlib  # only a run with a state store names prefixes: --no-cache runs skip OpenSSL
+
     h = hashlib.sha256(seed.encode())
     keys = [h.hexdigest()[:40]]
     for migration in migrations:

@@ -295,7 +295,7 @@ def _rule_from(d: dict[str, Any]) -> Rule:
         id=d["id"],
         severity=d.get("severity", "warning"),
         module=types.ModuleType(f"saved.{d['id']}"),
-        doc=doc,
+        saved_doc=doc,
         options=dict(d.get("options") or {}),
         opt_in=bool(d.get("opt_in")),
         equivalents={

@@ -1,6 +1,7 @@
 """The layers hold (STYLE.md: data flows one way, no module reaches back up the chain): the
 check engine (linter/check/) imports nothing of the reports, the import cycles issue 12 named
-stay broken, and reading a saved result back imports no rule module it does not need.
+stay broken, reading a saved result back imports no rule module it does not need, and a cold lint
+of plain migrations imports nothing it has no use for.
 
 The import graph is read from the sources with `ast`, imports inside functions included: a lazy
 import is still a dependency, only a later one."""
@@ -236,3 +237,48 @@ def test_reading_a_saved_result_imports_no_rule(tmp_path: Path) -> None:
     named = sorted(f"pgpreflight.rules.{r.replace('-', '_')}" for r in selected)
     for f, modules in loaded.items():  # sarif last: what it imports is not counted for others
         assert modules == (named if f == "sarif" else []), (f, modules)
+
+
+# What a cold `lint` of plain migrations (no application queries, one process, no cache, text
+# output) has no use for; each was once imported on every run.
+NOT_ON_THE_LINT_PATH = (
+    "hashlib",  # the lint cache's keys (OpenSSL: 2.5 ms and 4 MiB)
+    "pickle",  # the results of forked workers
+    "json",  # saved results, the cache, PL/pgSQL bodies (pglast gives their tree as JSON)
+    "pgpreflight.linter.ruledoc",  # rule documentation: shown by no text finding
+    "pgpreflight.linter.queries.predicates",  # application queries, with sqlglot
+    "pgpreflight.linter.queries.coverage",
+    "sqlglot",
+    "jinja2",
+    "psycopg",
+    "pgpreflight.linter.check",
+    "pgpreflight.linter.report.html",
+)
+
+
+def test_a_cold_lint_of_plain_migrations_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """A plain `pgpreflight lint --no-cache` pays at every start for each module it imports:
+    the modules above stay out of it (they are imported where they are used)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "202401010000__t.sql").write_text(
+        "-- UP\nCREATE TABLE t (id int PRIMARY KEY, code text);\nCREATE INDEX t_code ON t (code);\n"
+        "-- DOWN\nDROP TABLE t;\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\n"  # not json: it is one of the modules looked for
+        "from pgpreflight.linter.cli import main\n"
+        "code = main(['lint', 'migrations', '--no-cache', '-q', '--no-color'])\n"
+        "print(repr([code, sorted(sys.modules)]), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    code, loaded = ast.literal_eval(proc.stderr.splitlines()[-1])
+    assert code == 1 and "missing-audit-columns" in proc.stdout, proc.stdout + proc.stderr
+    assert "pgpreflight.rules.missing_audit_columns" in loaded
+    unwanted = [
+        m for m in loaded if any(m == n or m.startswith(n + ".") for n in NOT_ON_THE_LINT_PATH)
+    ]
+    assert unwanted == []

@@ -31,6 +31,10 @@ def test_rule_has_examples_and_docs(rule_id: str) -> None:
     assert rule.doc.bad, f"{rule_id} documents no bad example"
     assert rule.doc.good, f"{rule_id} documents no good example"
     assert rule.doc.why, f"{rule_id} has no '## Why is this bad?' section"
+    # FIX says when the fixes are safe, the `## Fix` section what they do: one goes with the other
+    assert bool(rule.fix) == ("Fix" in rule.doc.sections), (
+        f"{rule_id}: FIX and a '## Fix' section go together"
+    )
     assert rule.summary and "\n" not in rule.summary and rule.summary[0].isupper()
     # a whole sentence: `rules` and the README table show it as it is
     assert rule.summary.endswith((".", ")")), rule.summary

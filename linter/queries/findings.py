@@ -79,14 +79,16 @@ def _error_owner(ctx: Context) -> str | None:
 
 def query_findings(migrations: list[Migration], ctx: Context) -> Iterator[Finding]:
     """Findings of the rule `ctx.rule` from the run's shared query analysis."""
-    from pgpreflight.linter.queries import analysis_for
-    from pgpreflight.linter.queries.coverage import subcase
     from pgpreflight.linter.queries.loading import collect
 
     # Without application queries there is nothing to look up in the final model, and asking
-    # for it replays the history after the migrations being reported (linter/replay.py).
+    # for it replays the history after the migrations being reported (linter/replay.py); nor
+    # anything to analyse, so the analysis modules are not imported either.
     if not collect(ctx.config, migrations):
         return
+    from pgpreflight.linter.queries import analysis_for
+    from pgpreflight.linter.queries.coverage import subcase
+
     final = ctx.schema_final
     if final is None:
         return

@@ -11,7 +11,6 @@ heavy at module level (the lint parser is built from this module too).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +195,8 @@ def write_reports(result: Any, args: argparse.Namespace) -> None:
 
 def load(path: Path) -> Any:
     """A saved result, or an InputError naming the file (and line and column for bad JSON)."""
+    import json
+
     from pgpreflight.linter.result import RunResult
 
     try:
@@ -220,6 +221,7 @@ def _validate(data: Any, path: Path) -> None:
     """Hold a saved result to the published schema (linter/report/result-schema.json) before any
     renderer reads it: a file edited by hand or by a hostile pull request is refused with the
     JSON path of its first fault, never rendered into an internal error."""
+    import json
     from importlib import resources
 
     import jsonschema  # type: ignore[import-untyped]
