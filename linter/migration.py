@@ -202,6 +202,8 @@ class Section:
     ) -> None:
         self.parser = None
         self._statements, self._syntax_errors, self._has_code = statements, syntax_errors, has_code
+        for answered in ("_flat", "_of"):  # asked of the statements before
+            self.__dict__.pop(answered, None)
 
     def _parsed(self) -> None:
         if self.parser is not None:
@@ -229,14 +231,17 @@ class Section:
 
         With `nested` (the default), the statements a `DO` block runs follow the block itself,
         so every rule also checks SQL inside DO blocks; `stmt.parent` tells them apart.
+        Each question is answered once per section: ninety rules ask a few each, tens of
+        thousands of times over a long history.
         """
-        statements, by_kind = self._by_kind(nested)
-        places = [p for kind, found in by_kind.items() if issubclass(kind, types) for p in found]
-        if len(places) > 1:
-            places.sort()  # several kinds asked for: back in file order
-        for p in places:
-            stmt = statements[p]
-            yield stmt, stmt.node
+        answers = self.__dict__.setdefault("_of", {})
+        found = answers.get((types, nested))
+        if found is None:
+            statements = self._expanded() if nested else self.statements
+            found = answers[(types, nested)] = [
+                (stmt, stmt.node) for stmt in statements if isinstance(stmt.node, types)
+            ]
+        return iter(found)
 
     def alter_commands(self, *subtypes: Any) -> Iterator[tuple[Statement, str, ast.AlterTableCmd]]:
         """(statement, schema-qualified table, subcommand) for every ALTER TABLE subcommand of
@@ -258,26 +263,12 @@ class Section:
         return iter(self._expanded())
 
     def _expanded(self) -> list[Statement]:
-        return self._by_kind(True)[0]
-
-    def _by_kind(self, nested: bool) -> tuple[list[Statement], dict[type, list[int]]]:
-        """The statements (with or without those DO blocks run) and where each node type is
-        among them. Built once: ninety rules ask `of()` for a few types each, tens of thousands
-        of times over a long history. Rebuilt if the statement list changed since."""
-        key = "_nested_index" if nested else "_index"
-        cached = self.__dict__.get(key)
-        if cached is None or cached[0] != len(self.statements):
-            flat: list[Statement] = []
-            for stmt in self.statements:
-                flat.append(stmt)
-                if nested:
-                    flat.extend(stmt.nested)
-            by_kind: dict[type, list[int]] = {}
-            for p, stmt in enumerate(flat):
-                by_kind.setdefault(type(stmt.node), []).append(p)
-            cached = (len(self.statements), flat, by_kind)
-            self.__dict__[key] = cached
-        return cached[1], cached[2]
+        cached = self.__dict__.get("_flat")
+        if cached is None:
+            cached = self.__dict__["_flat"] = [
+                s for stmt in self.statements for s in (stmt, *stmt.nested)
+            ]
+        return cached
 
 
 @dataclass
