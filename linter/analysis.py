@@ -36,7 +36,12 @@ class Analysis:
     statement_models: dict[Any, Any] = field(default_factory=dict)
     """Sections replayed statement by statement, built on demand by `provenance.section_replay`
     (the model before each statement, and after the section): (id of the base model, id of the
-    section) -> SectionReplay."""
+    section) -> SectionReplay. Starts with the UPs the history's replay walked that way already
+    (`Replay.sections`)."""
+
+    def __post_init__(self) -> None:
+        if self.replay is not None:
+            self.statement_models.update(self.replay.sections)
 
     groups: dict[int, list[Migration]] | None = None
     """`migration.split_groups(migrations)`, by id() of the migration; found here when not given."""

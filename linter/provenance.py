@@ -52,13 +52,18 @@ class SectionReplay:
     """id(statement) -> the model just before it."""
     after: SchemaModel
 
+    @staticmethod
+    def key_of(base: SchemaModel, section: Section) -> tuple[int, int]:
+        """Where the run keeps the replay of `section` on `base` (`Analysis.statement_models`)."""
+        return (id(base), id(section))
+
 
 def section_replay(ctx: Context, base: SchemaModel, section: Section) -> SectionReplay:
     """`section` replayed on `base` once per run (the run's Analysis keeps it): provenance asks
     for the model before many statements of one section, and down-does-not-revert for the model
     after a DOWN. Do not mutate the models: they are shared (copy them first)."""
     known = ctx.statement_models
-    key = (id(base), id(section))
+    key = SectionReplay.key_of(base, section)
     cached = known.get(key)
     if cached is None or cached.base is not base:
         model = base.copy()

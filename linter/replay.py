@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pglast import ast, enums
 from pgpreflight.linter.facts import TIMEOUTS, set_value
 from pgpreflight.linter.migration import Migration, Statement, split_group
+from pgpreflight.linter.provenance import SectionReplay
 from pgpreflight.linter.schema.model import CODE_MIGRATION
 
 if TYPE_CHECKING:
@@ -82,6 +83,11 @@ class Replay:
     model: SchemaModel | None = None
     """The live model, before migration `len(snapshots) - 1`; it becomes the last snapshot."""
     current: Defaults = field(default_factory=dict)
+    sections: dict[tuple[int, int], SectionReplay] = field(default_factory=dict)
+    """The UP of each reported migration as `provenance.section_replay` would replay it (the
+    model before each statement), under its key: the replay walks those statements anyway, and
+    replaying every UP a rule asks about a second time was a twentieth of a cold lint. Only
+    where the two replays are alike (`_replayed_alike`)."""
 
     @property
     def finished(self) -> bool:
@@ -100,14 +106,21 @@ class Replay:
         """Replay up to migration `stop` (excluded)."""
         assert self.model is not None
         while len(self.snapshots) <= min(stop, len(self.migrations)):
+            base = self.snapshots[-1]
             migration = self.migrations[len(self.snapshots) - 1]
-            _apply(migration, self.model, self.current, self.runner)
+            kept = migration.reported and base is not None and _replayed_alike(migration)
+            before: dict[int, SchemaModel] | None = {} if kept else None
+            _apply(migration, self.model, self.current, self.runner, before)
             if len(self.snapshots) == len(self.migrations):  # after the last: the live model
-                self.snapshots.append(self.model)
+                after = self.model
                 self.defaults.append(self.current)
             else:
-                self.snapshots.append(self.model.copy())
+                after = self.model.copy()
                 self.defaults.append(dict(self.current))
+            self.snapshots.append(after)
+            if before is not None and base is not None:
+                key = SectionReplay.key_of(base, migration.up)
+                self.sections[key] = SectionReplay(base, before, after)
 
     def final(self) -> SchemaModel | None:
         """The model after the last migration, replaying what is left first."""
@@ -167,9 +180,16 @@ def replay(
     return history
 
 
-def _apply(migration: Migration, model: SchemaModel, current: Defaults, runner: Defaults) -> None:
-    """One migration's UP on the model, and its sessions' settings on `current`."""
-    apply_up(model, migration)
+def _apply(
+    migration: Migration,
+    model: SchemaModel,
+    current: Defaults,
+    runner: Defaults,
+    before: dict[int, SchemaModel] | None = None,
+) -> None:
+    """One migration's UP on the model (copied into `before` ahead of each statement, when
+    given), and its sessions' settings on `current`."""
+    apply_up(model, migration, before)
     for _stmt, node in migration.up.of(ast.AlterRoleSetStmt, ast.AlterDatabaseSetStmt):
         setting = getattr(node, "setstmt", None)
         if not isinstance(setting, ast.VariableSetStmt) or setting.name not in TIMEOUTS:
@@ -180,9 +200,20 @@ def _apply(migration: Migration, model: SchemaModel, current: Defaults, runner: 
             current[setting.name] = runner.get(setting.name)
 
 
-def apply_up(model: SchemaModel, migration: Migration) -> None:
+def _replayed_alike(migration: Migration) -> bool:
+    """`provenance.section_replay` of this UP would go through the same states as `apply_up`:
+    it knows nothing of code migrations, and replays a DO block's statements once more after
+    the block (which applied them already)."""
+    up = migration.up
+    return not up.opaque and not any(stmt.nested for stmt in up.statements)
+
+
+def apply_up(
+    model: SchemaModel, migration: Migration, before: dict[int, SchemaModel] | None = None
+) -> None:
     """Replay one migration's UP on `model`; an UP written in Go (`Section.opaque`) is a gap
-    in the model: the changes it makes are unknown."""
+    in the model: the changes it makes are unknown. With `before`, a copy of the model just
+    before each statement is kept there, by id of the statement."""
     if migration.up.opaque:
         model.apply_unknown(
             CODE_MIGRATION,
@@ -190,6 +221,8 @@ def apply_up(model: SchemaModel, migration: Migration) -> None:
             location=StatementRef(migration.up.source.display, 1, 0, 0),
         )
     for stmt in migration.up.statements:
+        if before is not None:
+            before[id(stmt)] = model.copy()
         # the statement as location lets rules report where a model object came from
         model.apply(stmt.node, location=stmt)
 

@@ -118,21 +118,30 @@ def _judge(
                     f"DOWN would fail: {problem.message}",
                     hint="write DOWN against the schema as UP leaves it, in reverse order of UP",
                 )
-    up_changes = {
-        (d.kind, d.object_type, d.name) for d in diff(before, ctx.schema_after, view_texts=False)
-    }
     shared = set().union(*(_extensions_if_missing(up) for up in ups))
-    found: list[tuple[Statement | Section, str, str]] = []
-    for difference in diff(before, after_down):
+    left: list[SchemaDifference] = []
+    # Views' texts are never shown (a view left different is named, not printed), and printing
+    # them was most of the diff's cost.
+    for difference in diff(before, after_down, view_texts=False):
         if difference.object_type == "enum value" and not ctx.options.get("enum-values", True):
             continue
         if difference.object_type == "extension" and difference.name in shared:
             continue  # left in place on purpose: other objects may use it
         if _only_validated(difference, before, after_down):
             continue
-        message, hint = _describe(difference, up_changes)
-        found.append((_locate(difference, after_down, ups, downs, up_changes), message, hint))
-    if found:
+        left.append(difference)
+    if left:
+        # What UP itself changed only tells how to word and where to place a difference: asked
+        # for the few migrations DOWN does not revert, not for every one.
+        up_changes = {
+            (d.kind, d.object_type, d.name)
+            for d in diff(before, ctx.schema_after, view_texts=False)
+        }
+        mentions = _Mentions()
+        found = [
+            (_locate(d, after_down, ups, downs, up_changes, mentions), *_describe(d, up_changes))
+            for d in left
+        ]
         yield _one_finding(ctx, found)
     for down in downs:
         yield from _shared_extensions_dropped(ctx, before, down, shared)
@@ -257,6 +266,7 @@ def _locate(
     ups: list[Section],
     downs: list[Section],
     up_changes: set[tuple[str, str, str]],
+    mentions: _Mentions,
 ) -> Statement | Section:
     """Where a reviewer fixes it: the UP statement that created what DOWN leaves behind, else
     the statement naming the object, looked for first in the section that made the difference."""
@@ -268,7 +278,7 @@ def _locate(
     for names in _names_of(d):
         for section in sections:
             for statement in section.statements:
-                if names <= _mentions(statement.node):
+                if names <= mentions.of(statement):
                     return statement
     return downs[0]
 
@@ -307,6 +317,21 @@ def _names_of(d: SchemaDifference) -> list[set[str]]:
     leaf = _short((d.new_name if d.kind == "renamed" and d.new_name else d.name).split("(")[0])
     table = {_short(d.table)} if d.table else set()
     return [{leaf} | table, {leaf}, table] if table else [{leaf}]
+
+
+class _Mentions:
+    """`_mentions` of each statement, walked once per migration judged: `_locate` looks for
+    every difference's names in the same statements, and walking their trees (a view's query
+    is thousands of nodes) again for each difference was most of its cost."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, set[str]] = {}
+
+    def of(self, statement: Statement) -> set[str]:
+        found = self._found.get(id(statement))
+        if found is None:
+            found = self._found[id(statement)] = _mentions(statement.node)
+        return found
 
 
 def _mentions(node: Any) -> set[str]:

@@ -129,7 +129,20 @@ def _exists(kind: ObjectType, name: str) -> Any:
     return test
 
 
+_WITH_DEPENDANTS = (
+    OT.OBJECT_TYPE,
+    OT.OBJECT_DOMAIN,
+    OT.OBJECT_SEQUENCE,
+    OT.OBJECT_FUNCTION,
+    OT.OBJECT_PROCEDURE,
+)
+"""The kinds whose dependants are named: only for them is the model before the drop needed
+(replaying the section up to it, which views and triggers would pay for nothing)."""
+
+
 def _dependants(ctx: Context, stmt: Statement, kind: ObjectType, name: str, cascade: bool) -> str:
+    if kind not in _WITH_DEPENDANTS:
+        return ""
     model = model_before(ctx, stmt) or ctx.schema_before
     if model is None:
         return ""

@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 _BUCKETS = 64
 _MASK = _BUCKETS - 1
+_ALL = (1 << _BUCKETS) - 1
 _MISSING = object()
 
 
@@ -30,7 +31,10 @@ class CowMap(MutableMapping[K, V]):
     def __init__(self) -> None:
         # key -> (insertion number, value)
         self._buckets: list[dict[K, tuple[int, V]]] = [{} for _ in range(_BUCKETS)]
-        self._owned = [True] * _BUCKETS
+        # bit i set: bucket i is this map's own, to change in place (a bit mask, not a list
+        # of flags: a copy then resets it for free, and models are copied before every
+        # statement of the sections provenance replays)
+        self._owned = _ALL
         self._len = 0
         self._next = 0
 
@@ -40,8 +44,8 @@ class CowMap(MutableMapping[K, V]):
         new._len = self._len
         new._next = self._next
         # every bucket is now shared: both sides clone one before writing to it
-        new._owned = [False] * _BUCKETS
-        self._owned = [False] * _BUCKETS
+        new._owned = 0
+        self._owned = 0
         return new
 
     def __getstate__(self) -> tuple[int, list[tuple[int, K, V]]]:
@@ -53,16 +57,16 @@ class CowMap(MutableMapping[K, V]):
     def __setstate__(self, state: tuple[int, list[tuple[int, K, V]]]) -> None:
         self._next, entries = state
         self._buckets = [{} for _ in range(_BUCKETS)]
-        self._owned = [True] * _BUCKETS
+        self._owned = _ALL
         self._len = len(entries)
         for n, key, value in entries:
             self._buckets[hash(key) & _MASK][key] = (n, value)
 
     def _writable(self, key: K) -> dict[K, tuple[int, V]]:
         i = hash(key) & _MASK
-        if not self._owned[i]:
+        if not self._owned & (1 << i):
             self._buckets[i] = dict(self._buckets[i])
-            self._owned[i] = True
+            self._owned |= 1 << i
         return self._buckets[i]
 
     def __getitem__(self, key: K) -> V:
