@@ -96,14 +96,26 @@ def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, o
     return row
 
 
+def _squawk_binary() -> str | None:
+    """squawk-cli's own binary: the one installed beside this Python (pip puts it there), else
+    the first on PATH. Never a version manager's shim (pyenv's is a shell script that starts
+    pyenv), which would add its own start-up to every squawk run."""
+    beside = Path(sys.executable).parent / "squawk"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("squawk")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", help="FOLDER, or NAME=FOLDER to label its row")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    squawk = shutil.which("squawk")
+    squawk = _squawk_binary()
     if squawk is None:
         print("squawk not on PATH (pip install squawk-cli): its columns stay empty")
+    else:
+        print(f"squawk: {squawk}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs} runs")
     header = (
         f"{'folder':24} {'files':>5} {'cold s':>7} {'-j2 s':>6} {'warm s':>7} {'1-file s':>8} "
