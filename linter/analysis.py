@@ -39,14 +39,12 @@ class Analysis:
     section) -> SectionReplay. Starts with the UPs the history's replay walked that way already
     (`Replay.sections`)."""
 
-    def __post_init__(self) -> None:
-        if self.replay is not None:
-            self.statement_models.update(self.replay.sections)
-
     groups: dict[int, list[Migration]] | None = None
     """`migration.split_groups(migrations)`, by id() of the migration; found here when not given."""
 
     def __post_init__(self) -> None:
+        if self.replay is not None:
+            self.statement_models.update(self.replay.sections)
         if self.groups is None:
             self.groups = split_groups(self.migrations)
         self._positions = {id(m): i for i, m in enumerate(self.migrations)}

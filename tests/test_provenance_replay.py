@@ -107,3 +107,15 @@ def test_a_diff_of_models_sharing_storage_is_the_diff_of_models_built_apart() ->
     assert diff(before, shared) == diff(apart_before, apart_after)
     assert diff(shared, before) == diff(apart_after, apart_before)
     assert diff(before, before.copy()) == [] == diff(apart_before, _model(history))
+
+
+def test_the_analysis_hands_the_kept_sections_to_provenance(tmp_path: Path) -> None:
+    # what the replay kept is where provenance looks first: it must not replay the UP again
+    from pgpreflight.linter.analysis import Analysis
+
+    migrations = _history(tmp_path)
+    history = replay(migrations, {})
+    analysis = Analysis(migrations, history)
+    assert history.sections
+    for key, kept in history.sections.items():
+        assert analysis.statement_models[key] is kept
