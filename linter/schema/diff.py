@@ -286,11 +286,11 @@ def _compare_types(
             out.append(_changed("type", name, describe(old), describe(new)))
 
 
-def normalise_expression(text: Expression | str | None) -> str | None:
+def normalise_expression(text: str | None) -> str | None:
     """Expression text as `expression_key` sees it, printed: for names made from an expression."""
     if text is None:
         return None
-    return _printed(str(text))
+    return _printed(text)
 
 
 def expression_key(expression: Expression | None) -> Any:
