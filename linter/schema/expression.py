@@ -28,8 +28,8 @@ class Expression:
 
     Made from a node (what the replay meets) or from text (what the model writes itself, such
     as `nextval('seq'::regclass)`). Two expressions are equal when their trees are equal
-    (positions aside), or else their texts; `key` is what `diff.expression_key` compares, taken
-    from the tree without printing it."""
+    (positions aside), or else when their texts are; `key` is what `diff.expression_key`
+    compares, taken from the tree without printing it."""
 
     __slots__ = ("_canonical", "_node", "_text", "_tree")
 
@@ -143,10 +143,11 @@ class Expression:
         if isinstance(other, Expression):
             if self is other:
                 return True
-            if self.node is not None and other.node is not None:
-                # The printer prints what the tree holds: equal trees, equal texts, and the
-                # other way round. Neither is printed.
-                return bool(self.node == other.node)
+            if self.node is not None and other.node is not None and self.node == other.node:
+                # Equal trees (pglast's comparison: positions and how a call or a row is
+                # written aside) are one expression, known without printing either. Different
+                # trees are rare here, and may still print alike: the texts decide.
+                return True
         if isinstance(other, (Expression, str)):
             return str(self) == str(other)
         return NotImplemented
@@ -195,8 +196,14 @@ class Deparsed(Expression):
         self._key = state[2]
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Deparsed) and self._key is not None and self._key == other._key:
-            return True
+        # Unlike other expressions, two views with different trees are not printed to compare
+        # their texts: a view is a large tree, and equal texts from different trees (what
+        # pglast's comparison ignores aside) are left to `diff`'s loose comparison.
+        if isinstance(other, Deparsed):
+            if self is other or (self._key is not None and self._key == other._key):
+                return True
+            if self.node is not None and other.node is not None:
+                return bool(self.node == other.node)
         return super().__eq__(other)
 
     def __hash__(self) -> int:
