@@ -603,9 +603,7 @@ def test_split_groups_join_files_of_one_stamp_name_and_folder(tmp_path: Path) ->
     history = discover([root / "a", root / "b"], "pop")
     by_file = {m.source.path.name: m for m in history}
     groups = split_groups(history)
-    grouped = sorted(
-        {tuple(m.source.path.name[:20] for m in g) for g in groups.values()}
-    )
+    grouped = sorted({tuple(m.source.path.name[:20] for m in g) for g in groups.values()})
     assert grouped == [
         ("20200607165100000000", "20200607165100000001"),
         ("20200607165199000000", "20200607165199000001"),
