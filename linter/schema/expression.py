@@ -143,7 +143,8 @@ class Expression:
         if isinstance(other, Expression):
             if self is other:
                 return True
-            if self.node is not None and other.node is not None and self.node == other.node:
+            mine, theirs = self.node, other.node
+            if mine is not None and theirs is not None and (mine is theirs or mine == theirs):
                 # Equal trees (pglast's comparison: positions and how a call or a row is
                 # written aside) are one expression, known without printing either. Different
                 # trees are rare here, and may still print alike: the texts decide.
