@@ -417,7 +417,7 @@ def has_not_null_check(schema: SchemaModel | None, table: str, column: str) -> b
         return False
     for con in t.constraints.values():
         if con.kind == "check" and con.validated and con.expression is not None:
-            text = re.sub(r"[()\s\"]", "", con.expression.lower())
+            text = re.sub(r"[()\s\"]", "", str(con.expression).lower())
             if text == f"{column.lower()}isnotnull":
                 return True
     return False

@@ -110,7 +110,7 @@ def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
                 problems.append("allows NULL")
             if column.default is None:
                 problems.append("has no DEFAULT")
-            elif column.default not in _NOW:
+            elif str(column.default) not in _NOW:
                 problems.append(f"defaults to {column.default}")
         else:
             expected = f"{fact.name} {user_type}" + (

@@ -39,8 +39,9 @@ CREATE INDEX idx_comments_post_id ON comments (post_id);
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from pglast import ast, enums, parse_sql
+from pglast import ast, enums
 from pglast.enums import ConstrType
 from pgpreflight.linter.context import Context
 from pgpreflight.linter.findings import Finding
@@ -55,12 +56,11 @@ EQUIVALENTS: dict[str, list[str]] = {}
 PRESETS = ("guide",)
 
 
-def _keeps_every_key(predicate: str, columns: tuple[str, ...]) -> bool:
-    """The partial index's WHERE only drops rows whose key is NULL (`fk IS NOT NULL`, ANDed over
-    key columns): the lookup `fk = $1` implies it, and the planner uses the index."""
-    try:
-        where = parse_sql(f"SELECT WHERE {predicate}")[0].stmt.whereClause  # type: ignore[union-attr]
-    except Exception:  # pglast.parser.ParseError; a predicate the model could not deparse
+def _keeps_every_key(where: Any, columns: tuple[str, ...]) -> bool:
+    """The partial index's WHERE (its tree; None when it has none pglast reads) only drops rows
+    whose key is NULL (`fk IS NOT NULL`, ANDed over key columns): the lookup `fk = $1` implies
+    it, and the planner uses the index."""
+    if where is None:
         return False
     terms = (
         list(where.args or ())
@@ -84,7 +84,7 @@ def _keeps_every_key(predicate: str, columns: tuple[str, ...]) -> bool:
 def _covers(index: Index, columns: tuple[str, ...]) -> bool:
     """The index can find the rows of one key value: its leading plain columns are the key's,
     and a partial index's predicate keeps every row with a non-NULL key."""
-    if index.predicate is not None and not _keeps_every_key(index.predicate, columns):
+    if index.predicate is not None and not _keeps_every_key(index.predicate.tree, columns):
         return False
     if len(index.elements) < len(columns):
         return False

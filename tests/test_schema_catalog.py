@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pgpreflight.linter.discovery import discover
 from pgpreflight.linter.schema import SchemaModel, diff
+from pgpreflight.linter.schema.render import expression_text
 
 HISTORY = Path(__file__).parent / "fixtures" / "schema_history"
 USER_SCHEMAS = "nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
@@ -174,7 +175,7 @@ def _compare(model: SchemaModel, catalog: dict[str, Any], where: str) -> None:
                 c.name,
                 c.type,
                 c.not_null,
-                _normalise_default(c.default),
+                _normalise_default(expression_text(c.default)),
                 bool(c.identity),
                 bool(c.generated),
             )

@@ -62,7 +62,7 @@ def _element_matches(index: Index, position: int, predicate: Predicate) -> bool:
     element = index.elements[position]
     if predicate.expression is not None and predicate.kind in (EXPRESSION, TRIGRAM, FULL_TEXT):
         return element.expression is not None and normalise_expression(
-            element.expression
+            str(element.expression)
         ) == normalise_expression(predicate.expression)
     return element.column is not None and element.column == predicate.column
 

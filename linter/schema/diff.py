@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cowmap import CowMap
 from .derive import UNKNOWN
+from .expression import Deparsed, Expression, ignored, loosened, unqualified
+from .expression import canonical as canonical
 from .objects import (
     Column,
     CompositeType,
@@ -285,9 +286,6 @@ def _compare_types(
             out.append(_changed("type", name, describe(old), describe(new)))
 
 
-_CAST = re.compile(r"::\s*(\"[^\"]+\"|[a-z_][a-z0-9_. ]*)(\(\d+(\s*,\s*\d+)?\))?(\[\])?", re.I)
-
-
 def normalise_expression(text: str | None) -> str | None:
     """Expression text as `expression_key` sees it, printed: for names made from an expression."""
     if text is None:
@@ -295,26 +293,14 @@ def normalise_expression(text: str | None) -> str | None:
     return _printed(text)
 
 
-def expression_key(text: str | None) -> Any:
+def expression_key(expression: Expression | None) -> Any:
     """What an expression is, compared loosely: casts, `public.`/`pg_catalog.` on function names,
     case and spacing do not count. PostgreSQL stores `lower(name)` on a varchar column as
     `lower((name)::text)` and `x <> 0` on a float as `x <> (0)::double precision` either way,
-    so two spellings of one definition must compare equal. A key, not text: printing the trees
-    with pglast's Python printer to compare them was most of a cold lint of a long history."""
-    if text is None:
-        return None
-    return _key(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _key(text: str) -> Any:
-    tree = _parsed(text)
-    return _as_text(text) if tree is None else canonical(tree)
-
-
-def _as_text(text: str) -> str:
-    """Text pglast does not read back, compared as text."""
-    return re.sub(r"\s+", " ", _CAST.sub("", text)).strip().lower()
+    so two spellings of one definition must compare equal. A key taken from the parse tree
+    (`Expression.key`), not from text: printing the trees with pglast's Python printer to
+    compare them was most of a cold lint of a long history."""
+    return None if expression is None else expression.key
 
 
 def _same_query(a: Any, b: Any) -> bool:
@@ -328,9 +314,8 @@ def _same_query(a: Any, b: Any) -> bool:
 
 
 def _query_key(query: Any) -> Any:
-    """`expression_key` of a view's query (a `Deparsed`), from its tree where it has one."""
-    node = getattr(query, "node", None)
-    return canonical(node) if node is not None else expression_key(str(query))
+    """`expression_key` of a view's query (a `Deparsed`, or text)."""
+    return (query if isinstance(query, Deparsed) else Deparsed.of_text(str(query))).key
 
 
 def loosely_equal(a: Any, b: Any) -> bool:
@@ -345,12 +330,13 @@ def loosely_equal(a: Any, b: Any) -> bool:
     if isinstance(a, ast.Node):
         if type(a) is not type(b):
             return False
+        skipped = ignored(a)
         for attr in a:
-            if attr == "location":
+            if attr in skipped:
                 continue
             x, y = getattr(a, attr), getattr(b, attr)
             if attr == "funcname" and isinstance(a, ast.FuncCall):
-                x, y = _unqualified(x), _unqualified(y)
+                x, y = unqualified(x), unqualified(y)
             if not loosely_equal(x, y):
                 return False
         return True
@@ -363,13 +349,6 @@ def loosely_equal(a: Any, b: Any) -> bool:
     if isinstance(a, str):
         return isinstance(b, str) and a.lower() == b.lower()
     return bool(a == b) and not isinstance(b, (str, tuple, list, ast.Node))
-
-
-def _unqualified(names: Any) -> Any:
-    """A function name without `public.`/`pg_catalog.` (what `canonical` leaves out)."""
-    if names and len(names) > 1 and getattr(names[0], "sval", None) in ("public", "pg_catalog"):
-        return names[1:]
-    return names
 
 
 def _parsed(text: str) -> Any:
@@ -385,30 +364,6 @@ def _is_query(text: str) -> bool:
     return text.lstrip().split(" ", 1)[0].upper() in ("SELECT", "WITH", "VALUES", "(")
 
 
-def canonical(value: Any) -> Any:
-    """A parse tree as nested tuples, without what `expression_key` ignores (positions, casts,
-    the schema of `public.`/`pg_catalog.` functions, case): equal for equal definitions."""
-    from pglast import ast
-
-    if isinstance(value, ast.TypeCast):
-        return canonical(value.arg)
-    if isinstance(value, ast.Node):
-        parts: list[Any] = [type(value).__name__]
-        for attr in value:
-            if attr == "location":
-                continue
-            item = getattr(value, attr)
-            if attr == "funcname" and isinstance(value, ast.FuncCall):
-                item = _unqualified(item)
-            parts.append(canonical(item))
-        return tuple(parts)
-    if isinstance(value, (tuple, list)):
-        return tuple(canonical(item) for item in value)
-    if isinstance(value, str):
-        return value.lower()
-    return value
-
-
 @functools.lru_cache(maxsize=1024)
 def _printed(text: str) -> str:
     from pglast import ast
@@ -417,13 +372,13 @@ def _printed(text: str) -> str:
 
     stmt = _parsed(text)
     if stmt is None:
-        return _as_text(text)
+        return loosened(text)
 
     def strip(value: Any) -> Any:
         if isinstance(value, ast.TypeCast):
             return strip(value.arg)
         if isinstance(value, ast.FuncCall):
-            value.funcname = _unqualified(value.funcname)
+            value.funcname = unqualified(value.funcname)
         if isinstance(value, ast.Node):
             for attr in value:
                 setattr(value, attr, strip(getattr(value, attr)))

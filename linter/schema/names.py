@@ -67,103 +67,6 @@ def deparse(node: Any) -> str:
     return str(RawStream()(node))
 
 
-class Deparsed:
-    """The SQL text of a node, printed the first time it is read.
-
-    pglast's printer is pure Python and a view's query is a large tree: printing every view of
-    a long history while replaying it was a third of a lint run, yet only the views a DOWN
-    touches are ever compared or shown. Equal when the trees are equal (positions aside), or
-    else the printed texts."""
-
-    __slots__ = ("_key", "_node", "_text", "_tree")
-
-    def __init__(self, node: Any, key: str | None = None) -> None:
-        self._node = node
-        self._text: str | None = None
-        self._tree: dict[str, Any] | None = None
-        # The statement's text, whitespace folded: two views made by statements written alike
-        # are equal without comparing (let alone printing) their trees, which was most of
-        # down-does-not-revert's time on histories whose DOWNs re-create views.
-        self._key = key
-
-    @staticmethod
-    def key_of(location: Any) -> str | None:
-        """The comparison key of what the statement at `location` made (see `__init__`)."""
-        text = getattr(location, "text", None)
-        return " ".join(text.split()) if isinstance(text, str) else None
-
-    @property
-    def node(self) -> Any:
-        if self._node is None and self._tree is not None:
-            from pgpreflight.linter.parser import LOCK
-
-            kind = getattr(ast, str(self._tree.get("@")), None)  # from a saved replay state
-            if not (isinstance(kind, type) and issubclass(kind, ast.Node)):
-                raise ValueError(f"not a parse tree: {self._tree.get('@')!r}")
-            with LOCK:  # pglast's checks build the child nodes: never while they are off
-                self._node = kind(self._tree)
-            self._tree = None
-        return self._node
-
-    def __getstate__(self) -> tuple[dict[str, Any] | None, str | None, str | None]:
-        """The tree as plain data (pglast's own serialisation), or the text once printed: a
-        saved replay state (linter/replay.py) holds no parse-tree objects, and is not made to
-        print every view of the history."""
-        if self._text is not None or self.node is None:
-            return None, self._text, self._key
-        return self.node(), None, self._key
-
-    def __setstate__(self, state: tuple[dict[str, Any] | None, str | None, str | None]) -> None:
-        self._tree, self._text, self._key = state
-        self._node = None
-
-    def __str__(self) -> str:
-        if self._text is None:
-            self._text = deparse(self.node)
-        return self._text
-
-    def __repr__(self) -> str:
-        return repr(str(self))
-
-    def __eq__(self, other: object) -> bool:
-        # Equal trees (pglast compares nodes ignoring positions) print equal texts: a view a
-        # DOWN re-creates as it was is recognised without printing either.
-        if isinstance(other, Deparsed):
-            if self is other or (self._key is not None and self._key == other._key):
-                return True
-            if self.node is not None and other.node is not None:
-                # The printer prints what the tree holds: different trees, different texts.
-                return bool(self.node == other.node)
-        if isinstance(other, (Deparsed, str)):
-            return str(self) == str(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(str(self))
-
-
-def default_text(node: Any) -> str | None:
-    """A column default as text; `nextval('seq')` is written as PostgreSQL stores it,
-    `nextval('seq'::regclass)`, so a serial column and its hand-written equivalent compare equal.
-    `DEFAULT NULL` (even cast) is no default at all: PostgreSQL does not store it."""
-    bare = node.arg if isinstance(node, ast.TypeCast) else node
-    if isinstance(bare, ast.A_Const) and bare.isnull:
-        return None
-    if (
-        isinstance(node, ast.FuncCall)
-        and split_name(node.funcname) in ((None, "nextval"), ("pg_catalog", "nextval"))
-        and node.args
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.A_Const)
-        and isinstance(node.args[0].val, ast.String)
-    ):
-        sequence = str(node.args[0].val.sval)
-        if sequence.startswith(DEFAULT_SCHEMA + "."):
-            sequence = sequence[len(DEFAULT_SCHEMA) + 1 :]
-        return f"nextval('{sequence}'::regclass)"
-    return deparse(node)
-
-
 def strings(nodes: Iterable[Any] | None) -> list[str]:
     """The `sval`s of a list of `String` nodes (qualified names in pglast's AST)."""
     return [str(n.sval) for n in nodes or () if isinstance(n, ast.String)]
@@ -332,18 +235,6 @@ def figure_colname(node: Any) -> str | None:
     return None
 
 
-def figure_colname_text(expression: str) -> str:
-    """`figure_colname` for expression text we printed earlier (`expr` when it has no name)."""
-    from pglast import parse_sql
-
-    try:
-        stmt = parse_sql(f"SELECT {expression}")[0].stmt
-    except Exception:
-        return "expr"
-    assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
-    return figure_colname(stmt.targetList[0].val) or "expr"
-
-
 def nodes_of(node: Any, kind: type[NodeT]) -> Iterator[NodeT]:
     """Every node of type `kind` in a tree, depth first, parents before children. A loop over
     a stack, not nested generators: a long history's views are trees of thousands of nodes,
@@ -368,22 +259,3 @@ def referenced_columns(node: Any) -> list[str]:
         if names and names[-1] not in found:
             found.append(names[-1])
     return found
-
-
-def rename_column_in_text(expression: str, old: str, new: str) -> str:
-    """Re-deparse an expression with column references to `old` renamed to `new`."""
-    from pglast import parse_sql
-
-    try:
-        stmt = parse_sql(f"SELECT {expression}")[0].stmt
-    except Exception:
-        return expression
-    assert isinstance(stmt, ast.SelectStmt) and stmt.targetList
-    expr = stmt.targetList[0].val
-
-    for ref in list(nodes_of(expr, ast.ColumnRef)):
-        fields = list(ref.fields or ())
-        if fields and isinstance(fields[-1], ast.String) and fields[-1].sval == old:
-            fields[-1] = ast.String(sval=new)
-            ref.fields = tuple(fields)
-    return deparse(expr)

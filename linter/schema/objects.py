@@ -5,15 +5,20 @@ Everything except `Table` and `SchemaModel` is immutable, so two models can shar
 (copy-on-write), which keeps snapshots before and after every migration cheap.
 Names are stored as PostgreSQL stores them (unquoted identifiers folded to lower case); tables,
 views, sequences, types and functions are keyed by their schema-qualified name (`public.users`).
+Expressions (defaults, CHECK and generated expressions, index expressions and predicates,
+partition bounds) are `expression.Expression`s: their parse trees, printed when first read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgpreflight.linter.names import DEFAULT_SCHEMA as DEFAULT_SCHEMA
 from pgpreflight.linter.names import qualified, short
+
+if TYPE_CHECKING:
+    from .expression import Expression
 
 # One naming convention for the whole project: the model keys and shows objects as rules do.
 qualify = qualified
@@ -27,10 +32,10 @@ class Column:
     """The type as `format_type()` prints it: `character varying(120)`, `timestamptz` as
     `timestamp with time zone`."""
     not_null: bool = False
-    default: str | None = None
+    default: Expression | None = None
     identity: str | None = None
     """`always` or `by default` for identity columns."""
-    generated: str | None = None
+    generated: Expression | None = None
     """Expression of a `GENERATED ALWAYS AS (...) STORED` column."""
     collation: str | None = None
     # the name given to its NOT NULL constraint (PostgreSQL 18 catalogues NOT NULL as a named
@@ -54,7 +59,7 @@ class Constraint:
     kind: str
     """One of `primary key`, `foreign key`, `unique`, `check`, `exclude`."""
     columns: tuple[str, ...] = ()
-    expression: str | None = None
+    expression: Expression | None = None
     """CHECK expression, or the `element WITH operator` list of an EXCLUDE constraint."""
     ref_table: str | None = None
     ref_columns: tuple[str, ...] = ()
@@ -79,7 +84,7 @@ class Constraint:
 @dataclass(frozen=True)
 class IndexElement:
     column: str | None = None
-    expression: str | None = None
+    expression: Expression | None = None
     opclass: str | None = None
     collation: str | None = None
     descending: bool = False
@@ -101,7 +106,7 @@ class Index:
     method: str = "btree"
     unique: bool = False
     primary: bool = False
-    predicate: str | None = None
+    predicate: Expression | None = None
     include: tuple[str, ...] = ()
     constraint: str | None = None
     """Name of the PRIMARY KEY / UNIQUE / EXCLUDE constraint this index backs."""
@@ -156,7 +161,7 @@ class Table:
     """`RANGE (created_at)` for a partitioned table."""
     partition_of: str | None = None
     """Qualified name of the parent when this table is a partition."""
-    partition_bound: str | None = None
+    partition_bound: Expression | None = None
     persistence: str = "permanent"
     comment: str | None = None
     location: Any = field(default=None, compare=False, repr=False)
@@ -265,8 +270,8 @@ class Domain:
     name: str
     base_type: str
     not_null: bool = False
-    default: str | None = None
-    checks: tuple[tuple[str, str], ...] = ()
+    default: Expression | None = None
+    checks: tuple[tuple[str, Expression], ...] = ()
     """(constraint name, expression) pairs."""
     location: Any = field(default=None, compare=False, repr=False)
 
@@ -302,7 +307,7 @@ class View:
     schema: str
     name: str
     query: Any
-    """The query's SQL text: a `names.Deparsed` (printed when first read) or a plain str."""
+    """The query's SQL text: an `expression.Deparsed` (printed when first read) or a plain str."""
     materialized: bool = False
     depends_on: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Qualified names of the tables and views its query reads (DROP ... CASCADE drops it)."""

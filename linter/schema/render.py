@@ -20,6 +20,7 @@ from .objects import (
 )
 
 if TYPE_CHECKING:
+    from .expression import Expression
     from .model import SchemaModel
 
 
@@ -29,14 +30,19 @@ def _location(location: Any) -> str | None:
     return _loc_text(location)
 
 
+def expression_text(expression: Expression | None) -> str | None:
+    """An expression's text for JSON output (printed now, if it was not yet)."""
+    return None if expression is None else str(expression)
+
+
 def column_to_dict(column: Column) -> dict[str, Any]:
     return {
         "name": column.name,
         "type": column.type,
         "not_null": column.not_null,
-        "default": column.default,
+        "default": expression_text(column.default),
         "identity": column.identity,
-        "generated": column.generated,
+        "generated": expression_text(column.generated),
         "collation": column.collation,
         "comment": column.comment,
     }
@@ -47,7 +53,7 @@ def constraint_to_dict(constraint: Constraint) -> dict[str, Any]:
         "name": constraint.name,
         "kind": constraint.kind,
         "columns": list(constraint.columns),
-        "expression": constraint.expression,
+        "expression": expression_text(constraint.expression),
         "ref_table": constraint.ref_table,
         "ref_columns": list(constraint.ref_columns),
         "on_delete": constraint.on_delete,
@@ -67,7 +73,7 @@ def index_to_dict(index: Index) -> dict[str, Any]:
         "opclasses": list(index.opclasses),
         "unique": index.unique,
         "primary": index.primary,
-        "predicate": index.predicate,
+        "predicate": expression_text(index.predicate),
         "include": list(index.include),
         "constraint": index.constraint,
     }
@@ -96,7 +102,7 @@ def table_to_dict(table: Table) -> dict[str, Any]:
         "persistence": table.persistence,
         "partition_by": table.partition_by,
         "partition_of": table.partition_of,
-        "partition_bound": table.partition_bound,
+        "partition_bound": expression_text(table.partition_bound),
         "comment": table.comment,
         "columns": [column_to_dict(c) for c in table.columns.values()],
         "constraints": [
@@ -128,8 +134,8 @@ def model_to_dict(model: SchemaModel) -> dict[str, Any]:
                     "kind": "domain",
                     "base_type": type_.base_type,
                     "not_null": type_.not_null,
-                    "default": type_.default,
-                    "checks": [{"name": n, "expression": e} for n, e in type_.checks],
+                    "default": expression_text(type_.default),
+                    "checks": [{"name": n, "expression": str(e)} for n, e in type_.checks],
                 }
             )
     return {

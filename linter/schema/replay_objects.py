@@ -10,6 +10,7 @@ from pglast import ast, enums
 
 from . import names as N
 from .derive import UNKNOWN, derive_columns
+from .expression import Deparsed, Expression, optional
 from .objects import (
     CHECK,
     DEFAULT_SCHEMA,
@@ -305,9 +306,14 @@ class ObjectStatements(TableStatements):
             return k.split(".", 1)[1] if k.startswith(DEFAULT_SCHEMA + ".") else k
 
         old_default = f"nextval('{shown(key)}'::regclass)"
-        new_default = f"nextval('{shown(new_key)}'::regclass)"
+        new_default = Expression.of_text(f"nextval('{shown(new_key)}'::regclass)")
         for table_key, table in list(self.tables.items()):
-            users = [c for c in table.columns.values() if c.default == old_default]
+            # only a call of nextval can print as one: the other defaults are not printed
+            users = [
+                c
+                for c in table.columns.values()
+                if c.default is not None and c.default.calls("nextval") and c.default == old_default
+            ]
             if users:
                 writable = self._writable(table_key)
                 for column in users:
@@ -388,7 +394,7 @@ class ObjectStatements(TableStatements):
             if old in c.uses:
                 expression = c.expression
                 if expression is not None and c.kind == CHECK:
-                    expression = N.rename_column_in_text(expression, old, new)
+                    expression = expression.with_column_renamed(old, new)
                 table.constraints[name] = dataclasses.replace(
                     c, columns=names(c.columns), expression=expression, uses=uses(c.uses)
                 )
@@ -398,7 +404,7 @@ class ObjectStatements(TableStatements):
                     dataclasses.replace(
                         e,
                         column=new if e.column == old else e.column,
-                        expression=N.rename_column_in_text(e.expression, old, new)
+                        expression=e.expression.with_column_renamed(old, new)
                         if e.expression
                         else None,
                     )
@@ -406,7 +412,7 @@ class ObjectStatements(TableStatements):
                 )
                 predicate = index.predicate
                 if predicate is not None:
-                    predicate = N.rename_column_in_text(predicate, old, new)
+                    predicate = predicate.with_column_renamed(old, new)
                 table.indexes[name] = dataclasses.replace(
                     index,
                     elements=elements,
@@ -586,7 +592,7 @@ class ObjectStatements(TableStatements):
         self.views[key] = View(
             schema,
             name,
-            N.Deparsed(node.query, N.Deparsed.key_of(self._location)),
+            Deparsed(node.query, Deparsed.key_of(self._location)),
             depends_on=self._reads(node.query),
             columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
             location=self._location,
@@ -613,7 +619,7 @@ class ObjectStatements(TableStatements):
             self.views[key] = View(
                 schema,
                 name,
-                N.Deparsed(node.query, N.Deparsed.key_of(self._location)),
+                Deparsed(node.query, Deparsed.key_of(self._location)),
                 materialized=True,
                 depends_on=self._reads(node.query),
                 columns=tuple(derive_columns(node.query, self._known_table, self._format_type)),
@@ -762,7 +768,7 @@ class ObjectStatements(TableStatements):
         if kind == CT.CONSTR_NULL:
             return dataclasses.replace(domain, not_null=False)
         if kind == CT.CONSTR_DEFAULT:
-            return dataclasses.replace(domain, default=N.deparse(constraint.raw_expr))
+            return dataclasses.replace(domain, default=Expression(constraint.raw_expr))
         if kind == CT.CONSTR_CHECK:
             name = (
                 str(constraint.conname)
@@ -772,7 +778,7 @@ class ObjectStatements(TableStatements):
                 )
             )
             return dataclasses.replace(
-                domain, checks=(*domain.checks, (name, N.deparse(constraint.raw_expr)))
+                domain, checks=(*domain.checks, (name, Expression(constraint.raw_expr)))
             )
         return domain
 
@@ -785,9 +791,7 @@ class ObjectStatements(TableStatements):
             return
         sub = node.subtype
         if sub == "T":
-            domain = dataclasses.replace(
-                domain, default=N.deparse(node.def_) if node.def_ is not None else None
-            )
+            domain = dataclasses.replace(domain, default=optional(node.def_))
         elif sub == "N":
             domain = dataclasses.replace(domain, not_null=False)
         elif sub == "O":

@@ -9,6 +9,7 @@ from typing import Any
 from pglast import ast, enums
 
 from . import names as N
+from .expression import Expression, column_default, optional
 from .objects import (
     CHECK,
     DEFAULT_SCHEMA,
@@ -70,7 +71,7 @@ class TableStatements(ModelState):
             parent_key = self._rel_key(node.inhRelations[0])
             parent = self.tables.get(parent_key)
             table.partition_of = parent_key
-            table.partition_bound = N.deparse(node.partbound)
+            table.partition_bound = Expression(node.partbound)
             if parent is None:
                 self._problem(f"partitioned table {parent_key} does not exist")
             else:
@@ -174,7 +175,8 @@ class TableStatements(ModelState):
         else:
             label = "idx"
         column_names = [
-            e.column or N.figure_colname_text(e.expression or "") for e in index.elements
+            e.column or (e.expression and N.figure_colname(e.expression.tree)) or "expr"
+            for e in index.elements
         ]
         name2 = None if index.primary else N.column_name_addition(column_names)
         name = N.choose_name(child.name, name2, label, self._relation_taken(child.schema))
@@ -196,8 +198,9 @@ class TableStatements(ModelState):
         serial = N.serial_base(element.typeName) if element.typeName else None
         type_text = serial or (self._format_type(element.typeName) if element.typeName else "")
         not_null = bool(element.is_not_null)
-        default = N.default_text(element.raw_default) if element.raw_default is not None else None
-        identity = generated = None
+        default = column_default(element.raw_default) if element.raw_default is not None else None
+        identity: str | None = None
+        generated: Expression | None = None
         not_null_name: str | None = None
         constraints: list[tuple[str, ast.Constraint]] = []
         for constraint in element.constraints or ():
@@ -208,12 +211,12 @@ class TableStatements(ModelState):
             elif kind == CT.CONSTR_NULL:
                 not_null = False
             elif kind == CT.CONSTR_DEFAULT:
-                default = N.default_text(constraint.raw_expr)
+                default = column_default(constraint.raw_expr)
             elif kind == CT.CONSTR_IDENTITY:
                 identity = "always" if constraint.generated_when == "a" else "by default"
                 not_null = True
             elif kind == CT.CONSTR_GENERATED:
-                generated = N.deparse(constraint.raw_expr)
+                generated = Expression(constraint.raw_expr)
             elif kind == CT.CONSTR_PRIMARY:
                 not_null = True
                 constraints.append((name, constraint))
@@ -243,7 +246,7 @@ class TableStatements(ModelState):
             )
             if serial is not None:
                 shown = seq_name if table.schema == DEFAULT_SCHEMA else seq_key
-                default = f"nextval('{shown}'::regclass)"
+                default = Expression.of_text(f"nextval('{shown}'::regclass)")
                 not_null = True
         column = Column(
             name=name,
@@ -341,7 +344,7 @@ class TableStatements(ModelState):
                 name=name,
                 kind=CHECK,
                 columns=tuple(used),
-                expression=N.deparse(node.raw_expr),
+                expression=Expression(node.raw_expr),
                 validated=creating or bool(node.initially_valid),
                 uses=frozenset(used),
                 location=self._location,
@@ -405,14 +408,14 @@ class TableStatements(ModelState):
                 "excl",
                 self._relation_taken(table.schema),
             )
-            predicate = N.deparse(node.where_clause) if node.where_clause is not None else None
+            predicate = optional(node.where_clause)
             self._add_constraint(
                 table,
                 Constraint(
                     name=name,
                     kind=EXCLUDE,
                     columns=tuple(e.column for e in elements if e.column),
-                    expression=", ".join(parts),
+                    expression=Expression.of_text(", ".join(parts)),
                     deferrable=deferrable,
                     initially_deferred=deferred,
                     uses=frozenset(used),
@@ -728,7 +731,7 @@ class TableStatements(ModelState):
                 location=self._location,
             )
         if sub == AT.AT_ColumnDefault:
-            default = N.default_text(cmd.def_) if cmd.def_ is not None else None
+            default = column_default(cmd.def_) if cmd.def_ is not None else None
             return dataclasses.replace(column, default=default)
         if sub == AT.AT_SetNotNull:
             return dataclasses.replace(column, not_null=True)
@@ -798,7 +801,7 @@ class TableStatements(ModelState):
             return
         child = self._writable(child_key)
         child.partition_of = table.qualified_name
-        child.partition_bound = N.deparse(cmd.bound) if cmd.bound is not None else None
+        child.partition_bound = optional(cmd.bound)
         for index in table.indexes.values():
             # an equivalent existing index is attached rather than created
             if not any(
@@ -815,7 +818,7 @@ class TableStatements(ModelState):
         nulls = {1: "first", 2: "last"}.get(int(elem.nulls_ordering or 0))
         return IndexElement(
             column=str(elem.name) if elem.name else None,
-            expression=N.deparse(elem.expr) if elem.expr is not None else None,
+            expression=optional(elem.expr),
             opclass=opclass[-1] if opclass else None,
             collation=collation,
             descending=elem.ordering == enums.SortByDir.SORTBY_DESC,
@@ -866,7 +869,7 @@ class TableStatements(ModelState):
             used.update([p.name] if p.name else N.referenced_columns(p.expr))
         predicate = None
         if node.whereClause is not None:
-            predicate = N.deparse(node.whereClause)
+            predicate = Expression(node.whereClause)
             used.update(N.referenced_columns(node.whereClause))
         return Index(
             name=name,
