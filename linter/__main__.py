@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
+from pgpreflight.linter.cli import run
 
-from pgpreflight.linter.cli import main
-
-sys.exit(main())
+run()

@@ -7,13 +7,14 @@ that fails in `check`); 2 usage, configuration or I/O error; 3 an internal error
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pgpreflight.linter import __version__
 from pgpreflight.linter.errors import EXIT_USAGE, ConfigError, PgPreflightError
@@ -388,7 +389,9 @@ def collect_secrets(args: argparse.Namespace, config: Any) -> Secrets:
     )
 
 
-def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
+def cmd_lint(
+    args: argparse.Namespace, config: Any, secrets: Secrets, keep: list[object] | None = None
+) -> int:
     from pgpreflight.linter.progress import Progress
     from pgpreflight.linter.report import RenderOptions, renderer
 
@@ -451,6 +454,8 @@ def cmd_lint(args: argparse.Namespace, config: Any, secrets: Secrets) -> int:
         write_output(json_format.render(result, options), args.json_result)
     write_reports(result, args)
     write_output(output, args.output)
+    if keep is not None:
+        keep.append(result)  # see `run`: freed by the end of the process, not object by object
     if args.exit_zero:
         return 0
     return 1 if result.failed(config.fail_on) else 0
@@ -618,7 +623,26 @@ def cmd_rule(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run() -> NoReturn:
+    """The `pgpreflight` command: `main`, then the process ends at once.
+
+    A lint run builds millions of objects (parse trees, a schema model per migration). Freeing
+    them one by one, then tearing the interpreter down, took a twentieth of a long history's
+    lint once its output was written; as mypy does, the command ends without either. Not after a
+    run that started PostgreSQL (`check`): its exit hooks stop servers left running."""
+    kept: list[object] = []
+    code = main(keep=kept)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: the rest is lost anyway
+            stream.flush()
+    if "pgpreflight.linter.pgserver" in sys.modules:
+        sys.exit(code)
+    os._exit(code)
+
+
+def main(argv: Sequence[str] | None = None, *, keep: list[object] | None = None) -> int:
+    """The command line, run in this process and left as it was found (tests call it); `keep`
+    receives what a lint built, for `run` to leave to the end of the process."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     logging.basicConfig(
@@ -648,7 +672,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for handler in handlers:
             handler.addFilter(log_filter)
         if args.command == "lint":
-            return cmd_lint(args, config, secrets)
+            return cmd_lint(args, config, secrets, keep)
         module = importlib.import_module(EXTERNAL_COMMANDS[args.command][0])
         return int(module.run(args, config, secrets))
     except PgPreflightError as err:
