@@ -84,7 +84,9 @@ class LintCache:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump({"format": FORMAT, "key": key, "result": result}, f)
+                    # dumps, not dump: json.dump streams through the pure-Python encoder,
+                    # five times slower than the C one dumps uses on a long history's result
+                    f.write(json.dumps({"format": FORMAT, "key": key, "result": result}))
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

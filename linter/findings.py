@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -31,7 +31,7 @@ class Edit:
     new_file: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # plain values only
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,14 @@ class Fix:
     description: str
     applicability: str
     edits: tuple[Edit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `asdict` gives, without its deep copy of every value (all plain here)."""
+        return {
+            "description": self.description,
+            "applicability": self.applicability,
+            "edits": tuple(edit.to_dict() for edit in self.edits),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fix:
@@ -90,7 +98,7 @@ class Finding:
         # only the fix is nested
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.fix is not None:
-            out["fix"] = asdict(self.fix)
+            out["fix"] = self.fix.to_dict()
         return out
 
     @classmethod
