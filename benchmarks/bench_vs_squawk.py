@@ -16,7 +16,9 @@ peak resident memory of:
 
 and the ratios to squawk, plus `lint --jobs 2` cold, and whether the findings are identical
 cold, warm (from the cache), with `--jobs 2`, and for the one changed file with and without the
-cache (`same`). A last row sums every folder, the issue's measure. The folder's own
+cache (`same`). A last row sums every folder, the issue's measure. Cold, `--jobs 2` and
+squawk take turns run by run, then warm and squawk (squawk's median is over both rounds), after
+one unmeasured run of each, so that a machine whose speed drifts moves them alike. The folder's own
 `.pgpreflight_cache` is removed before and after;
 the changed file is restored. Run it with `PYTHONDONTWRITEBYTECODE` unset, as users run
 pgpreflight: without byte code every run compiles every module again.
@@ -43,9 +45,22 @@ def _run(argv: list[str], cwd: Path) -> tuple[float, int]:
     return time.perf_counter() - started, usage.ru_maxrss // 1024
 
 
-def _median(argv: list[str], cwd: Path, runs: int) -> tuple[float, int]:
-    results = [_run(argv, cwd) for _ in range(runs)]
+def _summary(results: list[tuple[float, int]]) -> tuple[float, int]:
+    """(median wall seconds, largest peak MB) of some runs."""
     return statistics.median(t for t, _ in results), max(m for _, m in results)
+
+
+def _in_turns(commands: list[list[str]], cwd: Path, runs: int) -> list[list[tuple[float, int]]]:
+    """Each command `runs` times, taking turns (A B C A B C ...) after one unmeasured run of
+    each: a machine whose speed drifts during the benchmark moves every command alike, so their
+    ratios stay meaningful (measured one after the other, they moved by up to 2x)."""
+    for argv in commands:
+        _run(argv, cwd)
+    results: list[list[tuple[float, int]]] = [[] for _ in commands]
+    for _ in range(runs):
+        for argv, found in zip(commands, results, strict=True):
+            found.append(_run(argv, cwd))
+    return results
 
 
 def _sql_files(folder: Path) -> list[str]:
@@ -67,10 +82,16 @@ def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, o
     lint = [sys.executable, "-m", "pgpreflight.linter", "lint", "--no-color", "-q"]
     files = _sql_files(folder)
     row: dict[str, object] = {"folder": name, "files": len(files)}
-    row["cold"] = _median([*lint, "--no-cache", str(folder)], folder, runs)
-    row["cold_j2"] = _median([*lint, "--no-cache", "--jobs", "2", str(folder)], folder, runs)
+    cold = [*lint, "--no-cache", str(folder)]
+    cold_j2 = [*lint, "--no-cache", "--jobs", "2", str(folder)]
+    sq = [[squawk, *files]] if squawk and files else []
+    first = _in_turns([cold, cold_j2, *sq], folder, runs)
+    row["cold"], row["cold_j2"] = _summary(first[0]), _summary(first[1])
     _run([*lint, str(folder)], folder)  # fill the cache
-    row["warm"] = _median([*lint, str(folder)], folder, runs)
+    second = _in_turns([[*lint, str(folder)], *sq], folder, runs)
+    row["warm"] = _summary(second[0])
+    if sq:  # squawk took turns with both rounds
+        row["squawk"] = _summary(first[2] + second[1])
     cold_findings = _findings([*lint, "--no-cache", str(folder)], folder)
     same = cold_findings == _findings([*lint, str(folder)], folder)
     same = same and cold_findings == _findings(
@@ -90,8 +111,6 @@ def bench(name: str, folder: Path, runs: int, squawk: str | None) -> dict[str, o
             newest.write_bytes(original)
         row["one_file"] = (statistics.median(t for t, _ in times), max(m for _, m in times))
     row["same"] = same
-    if squawk and files:
-        row["squawk"] = _median([squawk, *files], folder, runs)
     shutil.rmtree(cache, ignore_errors=True)
     return row
 
