@@ -203,7 +203,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="check migrations in N processes (default 0: one per core, up to 4, once the "
-        "migrations to check hold 2,000 statements; 1: none); the findings are the same",
+        "migrations to check hold 500 UP statements; 1: none); the findings are the same",
     )
     lint.add_argument(
         "--allow-empty",
