@@ -295,33 +295,24 @@ def test_the_command_ends_at_once_with_all_its_output_written(tmp_path: Path) ->
     example = Path(__file__).resolve().parents[1] / "examples" / "assist-move-assist"
     # buffered as users run it (this environment may set PYTHONUNBUFFERED)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pgpreflight.linter", "lint", "--no-cache", "-f", "json", "."],
-        cwd=example,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+
+    def command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pgpreflight.linter", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+
+    proc = command("lint", "--no-cache", "-f", "json", ".", cwd=example)
     assert proc.returncode == 1, proc.stderr
     assert len(proc.stdout) > 32 * 1024  # many buffers' worth: the last one was flushed too
     assert json.loads(proc.stdout)["findings"]
     # a short output stays in the buffer until flushed: it must arrive all the same
     (tmp_path / "001_ok.sql").write_text("SELECT 1;\n", encoding="utf-8")
-    short = subprocess.run(
-        [sys.executable, "-m", "pgpreflight.linter", "lint", "--no-cache", "-f", "json", "."],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    short = command("lint", "--no-cache", "-f", "json", ".", cwd=tmp_path)
     assert len(short.stdout) < 8192 and json.loads(short.stdout)["migrations"], short.stderr
-    listing = subprocess.run(
-        [sys.executable, "-m", "pgpreflight.linter", "rules"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    listing = command("rules", cwd=tmp_path)
     assert listing.returncode == 0 and "down-does-not-revert" in listing.stdout

@@ -197,10 +197,8 @@ def test_import_time_cycles_stay_inside_one_package() -> None:
         assert all(_in(m, package) for m in cycle), cycle
 
 
-def test_reading_a_saved_result_imports_no_rule(tmp_path: Path) -> None:
-    """`pgpreflight report FILE.json` renders from the saved text: every format, the page and
-    the comment import no rule module, except SARIF, which documents the rules the result names
-    (two here, of the ninety) and imports those only."""
+def _one_migration(tmp_path: Path) -> Path:
+    """A migrations folder holding one migration with two findings' worth of SQL."""
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "202401010000__t.sql").write_text(
@@ -208,6 +206,14 @@ def test_reading_a_saved_result_imports_no_rule(tmp_path: Path) -> None:
         "-- DOWN\nDROP TABLE t;\n",
         encoding="utf-8",
     )
+    return folder
+
+
+def test_reading_a_saved_result_imports_no_rule(tmp_path: Path) -> None:
+    """`pgpreflight report FILE.json` renders from the saved text: every format, the page and
+    the comment import no rule module, except SARIF, which documents the rules the result names
+    (two here, of the ninety) and imports those only."""
+    folder = _one_migration(tmp_path)
     saved = tmp_path / "result.json"
     selected = ["require-concurrent-index", "missing-audit-columns"]
     args = ["lint", str(folder), "--select", ",".join(selected), "--no-cache", "-q"]
@@ -259,13 +265,7 @@ NOT_ON_THE_LINT_PATH = (
 def test_a_cold_lint_of_plain_migrations_imports_only_what_it_uses(tmp_path: Path) -> None:
     """A plain `pgpreflight lint --no-cache` pays at every start for each module it imports:
     the modules above stay out of it (they are imported where they are used)."""
-    folder = tmp_path / "migrations"
-    folder.mkdir()
-    (folder / "202401010000__t.sql").write_text(
-        "-- UP\nCREATE TABLE t (id int PRIMARY KEY, code text);\nCREATE INDEX t_code ON t (code);\n"
-        "-- DOWN\nDROP TABLE t;\n",
-        encoding="utf-8",
-    )
+    _one_migration(tmp_path)  # the command below lints it
     code = (
         "import sys\n"  # not json: it is one of the modules looked for
         "from pgpreflight.linter.cli import main\n"
