@@ -53,6 +53,4 @@ def test_wheel_installs_under_pgpreflight_only(tmp_path: Path) -> None:
     assert "pgpreflight/rules/require_concurrent_index.py" in names
     assert "pgpreflight/linter/report/templates/report.html.j2" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert (
-        "pgpreflight = pgpreflight.linter.cli:run" in zipfile.ZipFile(wheel).read(entry).decode()
-    )
+    assert "pgpreflight = pgpreflight.linter.cli:run" in zipfile.ZipFile(wheel).read(entry).decode()
