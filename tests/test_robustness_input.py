@@ -195,13 +195,13 @@ def test_nineteen_megabyte_statement_is_reported_in_bounded_memory(tmp_path: Pat
     # The child reports its own peak memory as it exits: VmHWM of its address space (getrusage's
     # maxrss would count the forking pytest process, which Linux carries across exec).
     program = (
-        "import re, runpy, sys\n"
-        "try:\n"
-        "    runpy.run_module('pgpreflight.linter', run_name='__main__')\n"
-        "finally:\n"
-        "    status = open('/proc/self/status').read()\n"
-        "    peak = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
-        "    print('MAXRSS', peak, file=sys.stderr)\n"
+        "import re, sys\n"
+        "from pgpreflight.linter.cli import main\n"  # the command (cli.run) would end at once
+        "code = main()\n"
+        "status = open('/proc/self/status').read()\n"
+        "peak = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
+        "print('MAXRSS', peak, file=sys.stderr)\n"
+        "sys.exit(code)\n"
     )
     proc = subprocess.run(
         [
