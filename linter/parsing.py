@@ -14,7 +14,7 @@ from typing import Any
 from pglast import ast
 from pglast.parser import ParseError, scan, split
 from pgpreflight.linter.migration import Section, SourceFile, Statement, SyntaxProblem
-from pgpreflight.linter.parser import child_slots, parse_sql
+from pgpreflight.linter.parser import child_getter, parse_sql
 from pgpreflight.linter.plpgsql import analyse_do
 
 MAX_DEPTH = 120
@@ -128,10 +128,9 @@ def depth_exceeds(node: object, limit: int = MAX_DEPTH) -> bool:
             continue
         if depth > limit:
             return True
-        for attr in child_slots(type(current)):
-            value = getattr(current, attr, None)
-            if value is not None:
-                stack.append((value, depth + 1))
+        children = child_getter(type(current))
+        if children is not None:
+            stack.extend((value, depth + 1) for value in children(current) if value is not None)
     return False
 
 

@@ -61,6 +61,8 @@ _NAME_RUN = re.compile(r'"(?:[^"]|"")*"|[^\s"(),;.\[\]:=<>+\-*/%^|&!~@#?\']+')
 
 
 def _may_hold_long_name(text: str) -> bool:
+    if text.isascii() and '"' not in text and max(map(len, text.split()), default=0) <= LIMIT:
+        return False  # an unquoted ASCII name lies within a word: split() is the fast scan
     return any(
         len(run.encode("utf-8")) > LIMIT for run in _NAME_RUN.findall(text) if len(run) * 4 > LIMIT
     )

@@ -93,6 +93,8 @@ def _defined_names(node: Any) -> set[str]:
 def check(migration: Migration, ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for stmt in migration.up.all_statements():
+        if '"' not in stmt.text:
+            continue  # nothing quoted: the scan would find no quoted name
         defined = _defined_names(stmt.node)
         if not defined:
             continue

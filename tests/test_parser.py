@@ -72,3 +72,34 @@ def test_booleans_stay_booleans_and_checks_come_back() -> None:
         parser.parse_sql("SELEC 1")
     with pytest.raises(ValueError):
         ast.RangeVar(relname=1)
+
+
+def _every_node(node: Any) -> list[Any]:
+    """Reference walk, the plainest there is: every node under `node` (each slot of each node
+    read by name, in order), parents first."""
+    if isinstance(node, (tuple, list)):
+        return [found for item in node for found in _every_node(item)]
+    if not isinstance(node, ast.Node):
+        return []
+    found = [node]
+    for name in node.__slots__:
+        found += _every_node(getattr(node, name))
+    return found
+
+
+def test_walks_reach_every_node_in_order() -> None:
+    """`nodes_of` reads children only from the slots `child_slots` names, through one getter
+    per class: it must still reach every node of every tree, in document order."""
+    from pgpreflight.linter.schema.names import nodes_of
+
+    walked = 0
+    for text in corpus():
+        try:
+            trees = parser.parse_sql(text)
+        except pglast.parser.ParseError:
+            continue
+        for tree in trees:
+            expected = [id(n) for n in _every_node(tree)]
+            assert [id(n) for n in nodes_of(tree, ast.Node)] == expected, text[:200]
+            walked += len(expected)
+    assert walked > 5_000

@@ -231,6 +231,22 @@ def test_identifier_length_is_in_bytes(tmp_path: Path) -> None:
     assert "64 bytes" in found[0].message
 
 
+def test_long_identifiers_the_fewest_characters_can_make(tmp_path: Path) -> None:
+    """The rule scans only statements with a run long enough for such a name: sixteen 4-byte
+    characters, or a quoted name written mostly as doubled quotes, must still be found."""
+    emoji_16 = "\N{GRINNING FACE}" * 16  # 64 bytes
+    quotes_64 = "a" + '"' * 63  # 64 characters, written `"a""""..."`: no long unquoted run
+    written = quotes_64.replace('"', '""')
+    sql = (
+        f'CREATE TABLE "{emoji_16[:-1]}" (id bigint);\n'  # 60 bytes: fine
+        f'CREATE TABLE "{emoji_16}" (id bigint);\n'
+        f'CREATE TABLE "{written}" (id bigint);\n'
+    )
+    found = lint_findings(sql, "identifier-too-long", tmp_path)
+    assert [(f.line, f.column) for f in found] == [(2, 14), (3, 14)]
+    assert [m for f in found for m in ("64 bytes",) if m in f.message] == ["64 bytes"] * 2
+
+
 def test_quoted_identifiers(tmp_path: Path) -> None:
     sql = (
         'CREATE TABLE "Order" ("userId" bigint, "user" text, "plain" int, "user" text);\n'

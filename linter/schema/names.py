@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pglast import ast
 from pglast.stream import RawStream
 from pgpreflight.linter.names import DEFAULT_SCHEMA
-from pgpreflight.linter.parser import child_slots
+from pgpreflight.linter.parser import child_getter
 
 NAMEDATALEN = 64
 NodeT = TypeVar("NodeT", bound=ast.Node)
@@ -246,7 +246,9 @@ def nodes_of(node: Any, kind: type[NodeT]) -> Iterator[NodeT]:
         if isinstance(item, ast.Node):
             if isinstance(item, kind):
                 yield item
-            extend([getattr(item, attr) for attr in reversed(child_slots(type(item)))])
+            children = child_getter(type(item))
+            if children is not None:
+                extend(children(item))
         elif isinstance(item, (tuple, list)):
             extend(reversed(item))
 
