@@ -43,27 +43,18 @@ def parse_sql(text: str) -> tuple[Any, ...]:
             del ast.Boolean.__setattr__
 
 
-_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
-
-
 def child_slots(cls: type) -> tuple[str, ...]:
     """The attributes of a pglast node class that may hold nodes, in order (from pglast's slot
-    types): tree walks skip strings, numbers, flags and enums. Read once per class; a property
-    of pglast's classes, not of any run."""
-    found = _CHILD_SLOTS.get(cls)
-    if found is None:
-        slots = getattr(cls, "__slots__", {})
-        found = _CHILD_SLOTS[cls] = (
-            tuple(
-                name
-                for name, info in slots.items()
-                if (getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*")
-                or getattr(info, "c_type", "") in ("CreateStmt", "ValUnion")
-            )
-            if isinstance(slots, dict)
-            else tuple(slots)
-        )
-    return found
+    types): tree walks skip strings, numbers, flags and enums."""
+    slots = getattr(cls, "__slots__", {})
+    if not isinstance(slots, dict):
+        return tuple(slots)
+    return tuple(
+        name
+        for name, info in slots.items()
+        if (getattr(info, "c_type", "*").endswith("*") and info.c_type != "char*")
+        or getattr(info, "c_type", "") in ("CreateStmt", "ValUnion")
+    )
 
 
 _CHILD_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
@@ -71,8 +62,9 @@ _CHILD_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
 
 def child_getter(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
     """What reads the `child_slots` of a node of `cls` in one call, last slot first (ready to
-    push on a walk's stack), or None when it has none. `attrgetter` reads them in C: a Python
-    loop of getattr was most of the walk over a long history's views."""
+    push on a walk's stack), or None when it has none. Made once per class, a property of
+    pglast's classes, not of any run; `attrgetter` reads the slots in C, where a Python loop of
+    getattr was most of the walk over a long history's views."""
     if cls in _CHILD_GETTERS:
         return _CHILD_GETTERS[cls]
     slots = tuple(reversed(child_slots(cls)))
