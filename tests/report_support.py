@@ -84,6 +84,30 @@ def checked_result(server: Any, tmp_path: Path) -> RunResult:
     return result
 
 
+# Two migrations of a schema no migration creates: the first fails, and the second only
+# because of it (a root cause and its dependant).
+MISSING_SCHEMA = {
+    "202401010000__users.sql": "-- UP\nCREATE TABLE auth.users (id int);\n"
+    "-- DOWN\nDROP TABLE auth.users;\n",
+    "202401020000__email.sql": "-- UP\nALTER TABLE auth.users ADD COLUMN email text;\n"
+    "-- DOWN\nALTER TABLE auth.users DROP COLUMN email;\n",
+}
+
+
+def checked_from_start(server: Any, folder: Path) -> RunResult:
+    """Every migration of `folder` linted, then checked on `server` (the pg_server fixture)
+    from the first one, without EXPLAIN."""
+    from pgpreflight.linter.check.result import CheckResult
+    from pgpreflight.linter.check.runner import CheckOptions, check_on_server
+
+    result = lint_folder(folder)
+    check = CheckResult(mode="scratch", server=None)
+    opts = CheckOptions(db_prefix=f"rep{next(_runs)}")
+    check_on_server(server, result.migrations, 0, opts, check)
+    result.check = check.to_dict()
+    return result
+
+
 def explain_entry(index: str, table: str, migration: str) -> dict[str, Any]:
     plans = json.loads(PLANS.read_text(encoding="utf-8"))
     trgm = plans["trgm"]

@@ -15,7 +15,14 @@ from pgpreflight.linter.evidence import review
 from pgpreflight.linter.evidence import tests as integration
 from pgpreflight.linter.report import checklist as cl
 
-from tests.report_support import BASE, CHANGE, lint_folder, write
+from tests.report_support import (
+    BASE,
+    CHANGE,
+    MISSING_SCHEMA,
+    checked_from_start,
+    lint_folder,
+    write,
+)
 
 
 def lint_dict(tmp_path: Path, files: dict[str, str] | None = None) -> dict[str, Any]:
@@ -381,25 +388,14 @@ def test_a_failure_caused_by_an_earlier_one_is_reported_under_its_root_cause(
 ) -> None:
     """One missing schema: the checklist, the Markdown comment and the HTML page show one root
     cause with its dependants under it, not three separate failures."""
-    from pgpreflight.linter.check.result import CheckResult
-    from pgpreflight.linter.check.runner import CheckOptions, check_on_server
     from pgpreflight.linter.report import html, markdown
 
-    folder = write(
-        tmp_path / "migrations",
-        {
-            "202401010000__users.sql": "-- UP\nCREATE TABLE auth.users (id int);\n"
-            "-- DOWN\nDROP TABLE auth.users;\n",
-            "202401020000__email.sql": "-- UP\nALTER TABLE auth.users ADD COLUMN email text;\n"
-            "-- DOWN\nALTER TABLE auth.users DROP COLUMN email;\n",
-            "202401030000__other.sql": "-- UP\nCREATE TABLE auth.other (id int);\n"
-            "-- DOWN\nDROP TABLE auth.other;\n",
-        },
-    )
-    result = lint_folder(folder)
-    check = CheckResult(mode="scratch", server=None)
-    check_on_server(pg_server, result.migrations, 0, CheckOptions(db_prefix="rc1"), check)
-    result.check = check.to_dict()
+    other = {
+        "202401030000__other.sql": "-- UP\nCREATE TABLE auth.other (id int);\n"
+        "-- DOWN\nDROP TABLE auth.other;\n"
+    }
+    folder = write(tmp_path / "migrations", {**MISSING_SCHEMA, **other})
+    result = checked_from_start(pg_server, folder)
     d = json.loads(json.dumps(result.to_dict()))
     root, email, other = d["check"]["migrations"]
     assert root["dependants"] == [email["id"], other["id"]]

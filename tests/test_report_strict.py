@@ -26,7 +26,16 @@ from pgpreflight.linter.pgserver import ScratchServer
 from pgpreflight.linter.report import html
 from pgpreflight.linter.result import RunResult
 
-from tests.report_support import BASE, CHANGE, ROOT, checked_result, lint_folder, write
+from tests.report_support import (
+    BASE,
+    CHANGE,
+    MISSING_SCHEMA,
+    ROOT,
+    checked_from_start,
+    checked_result,
+    lint_folder,
+    write,
+)
 
 _runs = itertools.count(1)
 
@@ -271,21 +280,7 @@ def test_a_scratch_check_with_explain_evidence_as_a_list(
 
 
 def test_root_causes(pg_server: ScratchServer, tmp_path: Path) -> None:
-    folder = write(
-        tmp_path / "migrations",
-        {
-            "202401010000__users.sql": "-- UP\nCREATE TABLE auth.users (id int);\n"
-            "-- DOWN\nDROP TABLE auth.users;\n",
-            "202401020000__email.sql": "-- UP\nALTER TABLE auth.users ADD COLUMN email text;\n"
-            "-- DOWN\nALTER TABLE auth.users DROP COLUMN email;\n",
-        },
-    )
-    result = lint_folder(folder)
-    check = CheckResult(mode="scratch", server=None)
-    check_on_server(
-        pg_server, result.migrations, 0, CheckOptions(db_prefix=f"st{next(_runs)}"), check
-    )
-    result.check = check.to_dict()
+    result = checked_from_start(pg_server, write(tmp_path / "migrations", MISSING_SCHEMA))
     data = _saved(result)
     page = _page(data)
     assert "not applied: caused by 202401010000__users" in page
