@@ -159,7 +159,8 @@ def run_rules(
     """The findings, and what gives the schema model after the last migration (the replay's,
     replayed to the end when first asked)."""
     groups = split_groups(migrations)
-    needed = _needing_facts(migrations, groups)
+    position = {id(m): i for i, m in enumerate(migrations)}
+    needed = _needing_facts(migrations, groups, position)
     history, save = _replay(migrations, config, cache, stop=max(needed, default=-1) + 1)
     snapshots = history.snapshots
     transaction_mode = str(config.get("transaction"))
@@ -183,7 +184,7 @@ def run_rules(
     for i in needed:
         if id(migrations[i]) in groups:
             fill_facts(i)
-    _share_split_groups(migrations, facts, groups)
+    _share_split_groups(facts, groups, position)
     analysis = Analysis(
         migrations, history, facts, frozenset(r.id for r in rules), changes=changes, groups=groups
     )
@@ -278,12 +279,13 @@ def _replay(
     return history, save
 
 
-def _needing_facts(migrations: list[Migration], groups: dict[int, list[Migration]]) -> list[int]:
+def _needing_facts(
+    migrations: list[Migration], groups: dict[int, list[Migration]], position: dict[int, int]
+) -> list[int]:
     """The migrations whose facts and models a rule reads: the reported ones and the rest of
     their split groups (`_share_split_groups`). Facts of the history after a migration being
     edited would only be thrown away, and its models are replayed only if a rule asks."""
     needed: set[int] = set()
-    position = {id(m): i for i, m in enumerate(migrations)}
     for i, migration in enumerate(migrations):
         if migration.reported:
             needed.add(i)
@@ -292,11 +294,10 @@ def _needing_facts(migrations: list[Migration], groups: dict[int, list[Migration
 
 
 def _share_split_groups(
-    migrations: list[Migration], facts: list[MigrationFacts], groups: dict[int, list[Migration]]
+    facts: list[MigrationFacts], groups: dict[int, list[Migration]], position: dict[int, int]
 ) -> None:
     """A migration split into one file per statement (`split_group`) is rolled back as a whole:
     a DOWN file that undoes the UP of another file of its group reverts its own migration."""
-    position = {id(m): i for i, m in enumerate(migrations)}
     for group in {id(g): g for g in groups.values()}.values():  # its members share one list
         touched: set[tuple[str, ...]] = set()
         for member in group:
